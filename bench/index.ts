@@ -1,0 +1,14 @@
+/**
+ * `npm run bench -- <name> [options]`: runs one benchmark. Each prints its
+ * progress to stderr and, as the last line of stdout, one JSON object.
+ */
+const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const load = name ? benches[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [options]\n`);
+  process.exit(2);
+}
+await (await load()).main(rest);

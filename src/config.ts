@@ -1,0 +1,187 @@
+/**
+ * Every setting of sodar-taskflow, read from the environment in one place.
+ *
+ * Names follow the original SODAR settings where it had them (see
+ * `shared/spec/protocol.md`); the rest are ours. This module must stay free of
+ * native or server imports: the backend (`sodar-taskflow/backend`) loads it.
+ *
+ * @module
+ */
+
+/** The default shared secret; the service refuses it outside test mode. */
+export const DEFAULT_SECRET = 'CHANGE ME!';
+
+/** Raised when a setting has a value that cannot be used. Names the setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    /** The environment variable at fault. */
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`Invalid setting ${setting}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** A string setting with a default. */
+export function str(env: Env, name: string, dflt: string): string {
+  return raw(env, name) ?? dflt;
+}
+
+/** An optional string setting: undefined when unset or empty. */
+export function optStr(env: Env, name: string): string | undefined {
+  return raw(env, name);
+}
+
+/** A boolean setting: 1/true/yes/on or 0/false/no/off, case-insensitive. */
+export function bool(env: Env, name: string, dflt: boolean): boolean {
+  const v = raw(env, name);
+  if (v === undefined) return dflt;
+  const s = v.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  throw new ConfigError(name, `expected true or false, got "${v}"`);
+}
+
+/** A number setting within [min, max]; integers only unless `float`. */
+export function num(
+  env: Env,
+  name: string,
+  dflt: number,
+  opts: { min?: number; max?: number; float?: boolean } = {},
+): number {
+  const v = raw(env, name);
+  if (v === undefined) return dflt;
+  const n = Number(v.trim());
+  if (!Number.isFinite(n) || (!opts.float && !Number.isInteger(n))) {
+    throw new ConfigError(name, `expected ${opts.float ? 'a number' : 'an integer'}, got "${v}"`);
+  }
+  if (opts.min !== undefined && n < opts.min) throw new ConfigError(name, `must be at least ${opts.min}, got ${n}`);
+  if (opts.max !== undefined && n > opts.max) throw new ConfigError(name, `must be at most ${opts.max}, got ${n}`);
+  return n;
+}
+
+/** A comma-separated list setting; blanks are dropped. */
+export function list(env: Env, name: string, dflt: string[]): string[] {
+  const v = raw(env, name);
+  if (v === undefined) return [...dflt];
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Settings shared by the backend and everything else (the seed's names). */
+export interface BackendSettings {
+  /** TASKFLOW_BACKEND_HOST: scheme and host of the service, default `http://0.0.0.0`. */
+  backendHost: string;
+  /** TASKFLOW_BACKEND_PORT: port of the service, default 5005. */
+  backendPort: number;
+  /** TASKFLOW_SODAR_SECRET: shared secret between site and service. */
+  sodarSecret: string;
+  /** TASKFLOW_TARGETS: targets a submit asks for by default. */
+  targets: string[];
+  /** TASKFLOW_TEST_MODE: enables cleanup and the default secret. */
+  testMode: boolean;
+  /** TASKFLOW_BACKEND_TIMEOUT: milliseconds the backend waits for an answer. */
+  backendTimeoutMs: number;
+  /** ENABLED_BACKEND_PLUGINS: backend plugins the host enables. */
+  enabledBackendPlugins: string[];
+}
+
+/** Reads the backend's settings. Throws {@link ConfigError} on a bad value. */
+export function loadBackendSettings(env: Env = process.env): BackendSettings {
+  return {
+    backendHost: str(env, 'TASKFLOW_BACKEND_HOST', 'http://0.0.0.0'),
+    backendPort: num(env, 'TASKFLOW_BACKEND_PORT', 5005, { min: 1, max: 65535 }),
+    sodarSecret: str(env, 'TASKFLOW_SODAR_SECRET', DEFAULT_SECRET),
+    targets: list(env, 'TASKFLOW_TARGETS', ['sodar', 'irods']),
+    testMode: bool(env, 'TASKFLOW_TEST_MODE', false),
+    backendTimeoutMs: num(env, 'TASKFLOW_BACKEND_TIMEOUT', 600_000, { min: 1 }),
+    enabledBackendPlugins: list(env, 'ENABLED_BACKEND_PLUGINS', ['taskflow']),
+  };
+}
+
+/** Every setting of the service, store, locks and site. */
+export interface Config extends BackendSettings {
+  /** TASKFLOW_DATA_DIR: embedded store, journal, locks and site database. */
+  dataDir: string;
+  /** TASKFLOW_IRODS_ZONE: zone name of the data store. */
+  irodsZone: string;
+  /** TASKFLOW_IRODS_ROOT_PATH: optional path between the zone and `projects`. */
+  irodsRootPath: string;
+  /** TASKFLOW_LISTEN_HOST: address the service binds. */
+  listenHost: string;
+  /** TASKFLOW_PORT: port the service binds. */
+  port: number;
+  /** TASKFLOW_SODAR_URL: default base URL of the host site's callbacks. */
+  sodarUrl: string;
+  /** TASKFLOW_SITE_TIMEOUT: milliseconds a site callback may take. */
+  siteTimeoutMs: number;
+  /** TASKFLOW_BODY_LIMIT: largest accepted request body in bytes. */
+  bodyLimit: number;
+  /** TASKFLOW_ALLOW_IRODS_CLEANUP: allow /cleanup outside test mode. */
+  allowIrodsCleanup: boolean;
+  /** TASKFLOW_LOCK_ENABLED: take project locks at all. */
+  lockEnabled: boolean;
+  /** TASKFLOW_LOCK_RETRY_COUNT: retries after the first failed acquire. */
+  lockRetryCount: number;
+  /** TASKFLOW_LOCK_RETRY_INTERVAL: seconds between retries. */
+  lockRetryInterval: number;
+  /** TASKFLOW_LOCK_LEASE: seconds a lock lease lasts before it must be renewed. */
+  lockLeaseSeconds: number;
+  /** TASKFLOW_REDIS_URL: use Redis for locks when set. */
+  redisUrl: string | undefined;
+  /** TASKFLOW_ASYNC_CONCURRENCY: async runs executing at once. */
+  asyncConcurrency: number;
+  /** TASKFLOW_VALIDATE_CONCURRENCY: lock-free validate_only runs at once. */
+  validateConcurrency: number;
+  /** TASKFLOW_VERIFY_CHECKSUMS: recompute MD5 from the bytes on zone moves. */
+  verifyChecksums: boolean;
+  /** TASKFLOW_HASH_WORKERS: worker threads hashing object bytes. */
+  hashWorkers: number;
+  /** TASKFLOW_LOG_LEVEL: pino level. */
+  logLevel: string;
+  /** SODAR_SITE_HOST: address the reference site binds. */
+  siteHost: string;
+  /** SODAR_SITE_PORT: port the reference site binds. */
+  sitePort: number;
+  /** DATABASE_URL: the site's database; SQLite under the data dir when unset. */
+  databaseUrl: string | undefined;
+}
+
+/** Reads every setting. Throws {@link ConfigError} naming the first bad one. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    ...loadBackendSettings(env),
+    dataDir: str(env, 'TASKFLOW_DATA_DIR', './data'),
+    irodsZone: str(env, 'TASKFLOW_IRODS_ZONE', 'omicsZone'),
+    irodsRootPath: str(env, 'TASKFLOW_IRODS_ROOT_PATH', ''),
+    listenHost: str(env, 'TASKFLOW_LISTEN_HOST', '127.0.0.1'),
+    port: num(env, 'TASKFLOW_PORT', 5005, { min: 0, max: 65535 }),
+    sodarUrl: str(env, 'TASKFLOW_SODAR_URL', 'http://127.0.0.1:8000'),
+    siteTimeoutMs: num(env, 'TASKFLOW_SITE_TIMEOUT', 30_000, { min: 1 }),
+    bodyLimit: num(env, 'TASKFLOW_BODY_LIMIT', 16 * 1024 * 1024, { min: 1024 }),
+    allowIrodsCleanup: bool(env, 'TASKFLOW_ALLOW_IRODS_CLEANUP', false),
+    lockEnabled: bool(env, 'TASKFLOW_LOCK_ENABLED', true),
+    lockRetryCount: num(env, 'TASKFLOW_LOCK_RETRY_COUNT', 2, { min: 0 }),
+    lockRetryInterval: num(env, 'TASKFLOW_LOCK_RETRY_INTERVAL', 3, { min: 0, float: true }),
+    lockLeaseSeconds: num(env, 'TASKFLOW_LOCK_LEASE', 30, { min: 0.1, float: true }),
+    redisUrl: optStr(env, 'TASKFLOW_REDIS_URL'),
+    asyncConcurrency: num(env, 'TASKFLOW_ASYNC_CONCURRENCY', 2, { min: 1 }),
+    validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
+    verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
+    hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', 2, { min: 1, max: 64 }),
+    logLevel: str(env, 'TASKFLOW_LOG_LEVEL', 'info'),
+    siteHost: str(env, 'SODAR_SITE_HOST', '127.0.0.1'),
+    sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),
+    databaseUrl: optStr(env, 'DATABASE_URL'),
+  };
+}

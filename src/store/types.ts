@@ -1,0 +1,163 @@
+/**
+ * The data store interface: what flows need of an iRODS-like store, free of
+ * any implementation detail. The embedded implementation (SQLite catalog +
+ * vault folder) lives beside it; a real iRODS client could implement it too.
+ *
+ * All paths are absolute logical paths inside the zone, e.g.
+ * `/omicsZone/projects/ab/ab12.../sample_data/file.txt`.
+ *
+ * @module
+ */
+import type { Readable } from 'node:stream';
+
+/** Access levels, ordered: `null` < `read` < `write` < `own`. */
+export type AccessLevel = 'null' | 'read' | 'write' | 'own';
+
+/** User types known to the store. */
+export type UserType = 'rodsuser' | 'rodsadmin';
+
+/** A metadata attribute-value-unit triple. `unit` is '' when absent. */
+export interface Avu {
+  attribute: string;
+  value: string;
+  unit: string;
+}
+
+/** One entry of an access control list. */
+export interface AclEntry {
+  /** User or group name. */
+  name: string;
+  kind: 'user' | 'group';
+  level: Exclude<AccessLevel, 'null'>;
+}
+
+/** A collection or a data object, as listed or stat'ed. */
+export interface StoreEntry {
+  path: string;
+  type: 'collection' | 'object';
+  /** Owner user name. */
+  owner: string;
+  /** Bytes, objects only (0 for collections). */
+  size: number;
+  /** Hex MD5 kept in the catalog, objects only (null for collections). */
+  checksum: string | null;
+  /** Collections only: new children take this collection's ACL. */
+  inherit: boolean;
+  /** ISO time of the last change. */
+  modified: string;
+}
+
+/** A user or group. */
+export interface Principal {
+  name: string;
+  kind: 'user' | 'group';
+  /** Users only. */
+  userType?: UserType;
+}
+
+/** Result of {@link DataStore.fsck}. */
+export interface FsckReport {
+  /** Catalog objects whose vault file is missing (data loss: reported only). */
+  missingFiles: string[];
+  /** Vault files no catalog row refers to (left by a crash: repairable). */
+  orphanFiles: string[];
+  /** Orphans removed when repair was asked for. */
+  repaired: number;
+}
+
+/** Options for {@link DataStore.putObject}. */
+export interface PutOptions {
+  /** Replace an existing object instead of failing with AlreadyExists. */
+  overwrite?: boolean;
+  /** Called with the bytes written so far (for progress bars). */
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * An iRODS-like data store. Every call is atomic: it happens completely or not
+ * at all. Errors are the typed {@link StoreError}s of `./errors.ts`, each
+ * naming the path at fault.
+ */
+export interface DataStore {
+  /** The zone name, e.g. `omicsZone`. */
+  readonly zone: string;
+
+  // Collections and objects
+  /** The entry at `path`, or null when nothing is there. */
+  stat(path: string): Promise<StoreEntry | null>;
+  /** True when a collection exists at `path`. */
+  collectionExists(path: string): Promise<boolean>;
+  /** True when a data object exists at `path`. */
+  objectExists(path: string): Promise<boolean>;
+  /**
+   * Creates a collection, and its missing parents when `parents` is true.
+   * Returns the collections actually created, parents first (empty when it
+   * existed already), so a revert can remove exactly those.
+   */
+  createCollection(path: string, opts?: { parents?: boolean; owner?: string }): Promise<string[]>;
+  /** Direct children of a collection, or the whole subtree when `recursive`; sorted by path. */
+  list(path: string, opts?: { recursive?: boolean }): Promise<StoreEntry[]>;
+  /** Paths of every data object under a collection, sorted, without loading other fields. */
+  listObjectPaths(path: string): Promise<string[]>;
+  /** Removes a collection; a non-empty one only with `recursive` (else NotEmpty). */
+  removeCollection(path: string, opts?: { recursive?: boolean }): Promise<void>;
+  /** Streams bytes into a new object; MD5 computed while streaming. */
+  putObject(path: string, source: Readable | string, opts?: PutOptions): Promise<StoreEntry>;
+  /** The object's bytes as a stream. */
+  getObject(path: string): Promise<Readable>;
+  /** Removes a data object. */
+  removeObject(path: string): Promise<void>;
+  /** Moves or renames an object or collection (catalog only, no byte copy). Target must not exist. */
+  move(src: string, dst: string): Promise<void>;
+  /** Many object moves in one transaction: all or none. */
+  moveMany(moves: ReadonlyArray<{ src: string; dst: string }>): Promise<void>;
+
+  // Metadata
+  getMetadata(path: string): Promise<Avu[]>;
+  addMetadata(path: string, avu: Avu): Promise<void>;
+  /** Replaces every value of `attribute` with this one. */
+  setMetadata(path: string, avu: Avu): Promise<void>;
+  removeMetadata(path: string, avu: Avu): Promise<void>;
+
+  // Users and groups
+  getUser(name: string): Promise<Principal | null>;
+  createUser(name: string, userType?: UserType): Promise<void>;
+  removeUser(name: string): Promise<void>;
+  listUsers(): Promise<Principal[]>;
+  getGroup(name: string): Promise<Principal | null>;
+  createGroup(name: string): Promise<void>;
+  removeGroup(name: string): Promise<void>;
+  listGroups(): Promise<Principal[]>;
+  groupMembers(group: string): Promise<string[]>;
+  addGroupMember(group: string, user: string): Promise<void>;
+  removeGroupMember(group: string, user: string): Promise<void>;
+
+  // Access
+  /** Sets `name`'s access on `path` (and everything below it when `recursive`); `null` removes it. */
+  setAccess(path: string, name: string, level: AccessLevel, opts?: { recursive?: boolean }): Promise<void>;
+  /** The ACL of one path, sorted by name. */
+  getAcl(path: string): Promise<AclEntry[]>;
+  /** `name`'s level on `path` (`null` when none). */
+  getAccess(path: string, name: string): Promise<AccessLevel>;
+  setInheritance(path: string, inherit: boolean, opts?: { recursive?: boolean }): Promise<void>;
+
+  // Trash
+  /** Moves an object or collection under `/<zone>/trash/...`; returns its trash path. */
+  trash(path: string): Promise<string>;
+  /** Moves a trashed entry back to `path`. */
+  restore(trashPath: string, path: string): Promise<void>;
+
+  // Checksums
+  /** The catalog's MD5 of an object; with `verify`, recomputed from the bytes and compared (ChecksumMismatch). */
+  checksum(path: string, opts?: { verify?: boolean }): Promise<string>;
+  /** MD5 of each object recomputed from its bytes, in parallel (worker threads), in input order. */
+  computeChecksums(paths: readonly string[]): Promise<string[]>;
+
+  // Whole-store tools
+  /** The whole catalog as sorted JSON lines: identical dumps mean identical stores. */
+  dump(): Promise<string[]>;
+  /** Compares catalog and vault; with `repair`, removes orphan vault files. */
+  fsck(opts?: { repair?: boolean }): Promise<FsckReport>;
+  /** Releases files, database handles and worker threads. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadBackendSettings, loadConfig } from '../src/config.js';
+
+describe('config', () => {
+  it('uses the seed defaults', () => {
+    const s = loadBackendSettings({});
+    expect(s.backendHost).toBe('http://0.0.0.0');
+    expect(s.backendPort).toBe(5005);
+    expect(s.sodarSecret).toBe('CHANGE ME!');
+    expect(s.targets).toEqual(['sodar', 'irods']);
+    expect(s.testMode).toBe(false);
+  });
+
+  it('names the setting when a value is bad', () => {
+    expect(() => loadBackendSettings({ TASKFLOW_BACKEND_PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadBackendSettings({ TASKFLOW_BACKEND_PORT: 'abc' })).toThrow(/TASKFLOW_BACKEND_PORT/);
+    expect(() => loadConfig({ TASKFLOW_TEST_MODE: 'maybe' })).toThrow(/TASKFLOW_TEST_MODE/);
+    expect(() => loadConfig({ TASKFLOW_LOCK_RETRY_INTERVAL: '-1' })).toThrow(/TASKFLOW_LOCK_RETRY_INTERVAL/);
+  });
+
+  it('reads lists, booleans and floats', () => {
+    const c = loadConfig({ TASKFLOW_TARGETS: 'irods, ,sodar', TASKFLOW_TEST_MODE: 'TRUE', TASKFLOW_LOCK_RETRY_INTERVAL: '0.05' });
+    expect(c.targets).toEqual(['irods', 'sodar']);
+    expect(c.testMode).toBe(true);
+    expect(c.lockRetryInterval).toBe(0.05);
+  });
+});
