@@ -27,6 +27,8 @@ export interface TaskSpec<A extends Json = Json> {
  * changed nothing. `revert` receives `undefined` as undo when the task's intent
  * was journaled but not its result (a crash mid-task): it must then check the
  * world and undo whatever part may have happened. Reverts are idempotent.
+ * An `execute` that throws is not reverted (it did not complete): it must
+ * leave nothing behind, or clean up before throwing.
  */
 export interface TaskDefinition<C, A extends Json = Json, U extends Json = Json> {
   kind: string;
@@ -78,4 +80,73 @@ export interface RunResult {
   /** Wall time executing tasks, and reverting them. */
   executeMs: number;
   revertMs: number;
+}
+
+/**
+ * State of one task in the journal: `pending` (planned, not started),
+ * `intent` (about to execute or executing: maybe half done), `done` (undo
+ * recorded), `failed` (its execute threw: not reverted), `reverted`,
+ * `revert_failed`.
+ */
+export type JournalTaskRecordState = 'pending' | 'failed' | JournalTaskState;
+
+/** What a journal records when a run starts. */
+export interface JournalRunStart {
+  runId: string;
+  flowName: string;
+  /** Free text to find runs by, e.g. the project uuid. */
+  label?: string;
+  /** Plain JSON about the run, e.g. `{ mode, targets }`. */
+  meta?: Json;
+  /** The run's planned tasks, in order. */
+  tasks: readonly TaskSpec[];
+}
+
+/** One task of a journaled run. */
+export interface JournalTask extends TaskSpec {
+  index: number;
+  state: JournalTaskRecordState;
+  /** The undo value recorded by `done` (absent: changed nothing, or not done). */
+  undo?: Json;
+  /** Time its execute took (until it returned or threw). */
+  durationMs?: number;
+  /** Time its revert took (when reverted or failed to revert). */
+  revertMs?: number;
+  /** Why the execute or revert failed. */
+  error?: string;
+}
+
+/** A run as listed: no per-task detail. */
+export interface JournalRunSummary {
+  runId: string;
+  flowName: string;
+  label?: string;
+  meta?: Json;
+  status: JournalRunStatus;
+  taskCount: number;
+  /** ISO 8601 timestamps. */
+  startedAt: string;
+  endedAt?: string;
+  /** The final result (absent while running). */
+  result?: RunResult;
+}
+
+/** A run with all its tasks. */
+export interface JournalRun extends JournalRunSummary {
+  tasks: JournalTask[];
+}
+
+/** Filter and page for {@link Journal.listRuns}: newest first. */
+export interface ListRunsQuery {
+  status?: JournalRunStatus;
+  flowName?: string;
+  label?: string;
+  limit: number;
+  offset: number;
+}
+
+/** One page of runs plus how many match the filter in total. */
+export interface RunPage {
+  total: number;
+  runs: JournalRunSummary[];
 }

@@ -1,0 +1,61 @@
+/**
+ * Typed errors of the engine. Task failures are never thrown by `runFlow`
+ * (they end up in the RunResult); these are for misuse and missing data.
+ *
+ * @module
+ */
+
+/** Base class of every engine error. */
+export class EngineError extends Error {
+  override name = 'EngineError';
+}
+
+/** A task kind was defined twice in one registry. */
+export class DuplicateTaskKindError extends EngineError {
+  override name = 'DuplicateTaskKindError';
+  constructor(readonly kind: string) {
+    super(`Task kind "${kind}" is already defined in this registry`);
+  }
+}
+
+/** A journaled task names a kind the registry does not know (so it cannot be rebuilt). */
+export class UnknownTaskKindError extends EngineError {
+  override name = 'UnknownTaskKindError';
+  constructor(readonly kind: string) {
+    super(`Unknown task kind "${kind}": define it in the TaskRegistry used to run and recover flows`);
+  }
+}
+
+/** No run with this id in the journal. */
+export class RunNotFoundError extends EngineError {
+  override name = 'RunNotFoundError';
+  constructor(readonly runId: string) {
+    super(`Run "${runId}" not found in the journal`);
+  }
+}
+
+/** The run is not in the state the operation needs (e.g. retryRevert on a completed run). */
+export class RunStateError extends EngineError {
+  override name = 'RunStateError';
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+    readonly expected: string,
+  ) {
+    super(`Run "${runId}" is ${status}, expected ${expected}`);
+  }
+}
+
+/** A run id was started twice in one journal. */
+export class DuplicateRunError extends EngineError {
+  override name = 'DuplicateRunError';
+  constructor(readonly runId: string) {
+    super(`Run "${runId}" already exists in the journal: use a new run id`);
+  }
+}
+
+/** Message of any thrown value, for run records. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}

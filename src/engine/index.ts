@@ -1,0 +1,22 @@
+/**
+ * The engine: flows of reversible tasks, run and reverted with a journal.
+ *
+ * @module
+ */
+export * from './types.js';
+export {
+  EngineError,
+  DuplicateTaskKindError,
+  UnknownTaskKindError,
+  RunNotFoundError,
+  RunStateError,
+  DuplicateRunError,
+} from './errors.js';
+export * from './registry.js';
+export * from './flow.js';
+export * from './events.js';
+export * from './journal.js';
+export * from './memory-journal.js';
+export * from './sqlite-journal.js';
+export * from './runner.js';
+export * from './recover.js';

@@ -1,0 +1,44 @@
+/**
+ * The journal: what the engine remembers of a run, so a crashed run can be
+ * reverted from it alone. Methods are synchronous: the engine calls them on
+ * every task, and both implementations (memory, SQLite via better-sqlite3)
+ * are synchronous, which keeps the per-task cost to a few microseconds.
+ *
+ * @module
+ */
+import type { Json, JournalRun, JournalRunStart, ListRunsQuery, RunPage, RunResult } from './types.js';
+
+/**
+ * Records runs. Write methods must be durable against a process crash when
+ * they return (SQLite: committed, in the OS cache), except `reverted`, which
+ * may be grouped for a few milliseconds: a lost `reverted` record only makes
+ * recovery repeat an (idempotent) revert. `finish` must also be durable
+ * against power loss, and includes every grouped record.
+ */
+export interface Journal {
+  /** Records a new run (status `running`) and its planned tasks (state `pending`). Throws DuplicateRunError. */
+  start(run: JournalRunStart): void;
+  /** Task `index` is about to execute. */
+  intent(runId: string, index: number): void;
+  /** Task `index` executed; `undo` undefined means it changed nothing. */
+  done(runId: string, index: number, undo: Json | undefined, durationMs: number): void;
+  /** `done` for task `index` and `intent` for task `index + 1`, atomically: one commit per task. */
+  doneThenIntent(runId: string, index: number, undo: Json | undefined, durationMs: number): void;
+  /** Task `index`'s execute threw. */
+  failed(runId: string, index: number, error: string, durationMs: number): void;
+  /** Task `index` was reverted (or needed no revert). `durationMs`: time its revert took. May be grouped (see above). */
+  reverted(runId: string, index: number, durationMs: number): void;
+  /** Task `index`'s revert threw. */
+  revertFailed(runId: string, index: number, error: string, durationMs: number): void;
+  /** The run's final state; afterwards it is no longer unfinished. */
+  finish(runId: string, result: RunResult): void;
+
+  /** A run with all its tasks, or undefined. */
+  getRun(runId: string): JournalRun | undefined;
+  /** Runs matching the filter, newest first, one page. */
+  listRuns(query: ListRunsQuery): RunPage;
+  /** Ids of runs still `running` (or never finished: crashed), oldest first. */
+  unfinishedRuns(): string[];
+  /** Releases resources (the SQLite handle). */
+  close(): void;
+}

@@ -1,0 +1,189 @@
+/**
+ * A journal in memory: for tests, benchmarks and runs that need no crash
+ * recovery. Per task it keeps one byte of state, one number of duration and
+ * (only when set) the undo value and error, so large runs stay small.
+ *
+ * @module
+ */
+import { DuplicateRunError, RunNotFoundError } from './errors.js';
+import type { Journal } from './journal.js';
+import type {
+  Json,
+  JournalRun,
+  JournalRunStart,
+  JournalRunStatus,
+  JournalRunSummary,
+  JournalTask,
+  JournalTaskRecordState,
+  ListRunsQuery,
+  RunPage,
+  RunResult,
+  TaskSpec,
+} from './types.js';
+
+const STATES: readonly JournalTaskRecordState[] = ['pending', 'intent', 'done', 'failed', 'reverted', 'revert_failed'];
+// indexes into STATES (pending = 0, the Uint8Array default)
+const INTENT = 1;
+const DONE = 2;
+const FAILED = 3;
+const REVERTED = 4;
+const REVERT_FAILED = 5;
+
+interface MemoryRun {
+  seq: number;
+  runId: string;
+  flowName: string;
+  label?: string;
+  meta?: Json;
+  status: JournalRunStatus;
+  startedAt: number;
+  endedAt?: number;
+  result?: RunResult;
+  specs: readonly TaskSpec[];
+  states: Uint8Array;
+  durations: Float64Array;
+  revertDurations: Float64Array;
+  undos: (Json | undefined)[];
+  errors: Map<number, string>;
+}
+
+/** {@link Journal} kept in this process's memory. */
+export class MemoryJournal implements Journal {
+  private readonly runs = new Map<string, MemoryRun>();
+  private seq = 0;
+
+  start(run: JournalRunStart): void {
+    if (this.runs.has(run.runId)) throw new DuplicateRunError(run.runId);
+    const n = run.tasks.length;
+    this.runs.set(run.runId, {
+      seq: this.seq++,
+      runId: run.runId,
+      flowName: run.flowName,
+      label: run.label,
+      meta: run.meta === undefined ? undefined : structuredClone(run.meta),
+      status: 'running',
+      startedAt: Date.now(),
+      specs: run.tasks.slice(),
+      states: new Uint8Array(n),
+      durations: new Float64Array(n).fill(NaN),
+      revertDurations: new Float64Array(n).fill(NaN),
+      undos: [],
+      errors: new Map(),
+    });
+  }
+
+  intent(runId: string, index: number): void {
+    this.run(runId).states[index] = INTENT;
+  }
+
+  done(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+    const run = this.run(runId);
+    run.states[index] = DONE;
+    run.durations[index] = durationMs;
+    if (undo !== undefined) run.undos[index] = undo;
+  }
+
+  doneThenIntent(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+    const run = this.run(runId);
+    run.states[index] = DONE;
+    run.durations[index] = durationMs;
+    if (undo !== undefined) run.undos[index] = undo;
+    run.states[index + 1] = INTENT;
+  }
+
+  failed(runId: string, index: number, error: string, durationMs: number): void {
+    const run = this.run(runId);
+    run.states[index] = FAILED;
+    run.durations[index] = durationMs;
+    run.errors.set(index, error);
+  }
+
+  reverted(runId: string, index: number, durationMs: number): void {
+    const run = this.run(runId);
+    run.states[index] = REVERTED;
+    run.revertDurations[index] = durationMs;
+  }
+
+  revertFailed(runId: string, index: number, error: string, durationMs: number): void {
+    const run = this.run(runId);
+    run.states[index] = REVERT_FAILED;
+    run.revertDurations[index] = durationMs;
+    run.errors.set(index, error);
+  }
+
+  finish(runId: string, result: RunResult): void {
+    const run = this.run(runId);
+    run.status = result.status;
+    run.endedAt = Date.now();
+    run.result = structuredClone(result);
+  }
+
+  getRun(runId: string): JournalRun | undefined {
+    const run = this.runs.get(runId);
+    if (!run) return undefined;
+    const tasks: JournalTask[] = new Array(run.specs.length);
+    for (let i = 0; i < run.specs.length; i++) {
+      const spec = run.specs[i];
+      const state = run.states[i];
+      const task: JournalTask = {
+        index: i,
+        kind: spec.kind,
+        name: spec.name,
+        target: spec.target,
+        args: structuredClone(spec.args),
+        state: STATES[state],
+      };
+      // NaN: not measured (never executed, or never reverted)
+      if (!Number.isNaN(run.durations[i])) task.durationMs = run.durations[i];
+      if (!Number.isNaN(run.revertDurations[i])) task.revertMs = run.revertDurations[i];
+      const undo = run.undos[i];
+      if (undo !== undefined) task.undo = structuredClone(undo);
+      const error = run.errors.get(i);
+      if (error !== undefined) task.error = error;
+      tasks[i] = task;
+    }
+    return { ...summarize(run), tasks };
+  }
+
+  listRuns(query: ListRunsQuery): RunPage {
+    const matching = [...this.runs.values()]
+      .filter(
+        (r) =>
+          (query.status === undefined || r.status === query.status) &&
+          (query.flowName === undefined || r.flowName === query.flowName) &&
+          (query.label === undefined || r.label === query.label),
+      )
+      .sort((a, b) => b.seq - a.seq);
+    return {
+      total: matching.length,
+      runs: matching.slice(query.offset, query.offset + query.limit).map(summarize),
+    };
+  }
+
+  unfinishedRuns(): string[] {
+    return [...this.runs.values()].filter((r) => r.status === 'running').map((r) => r.runId);
+  }
+
+  close(): void {}
+
+  private run(runId: string): MemoryRun {
+    const run = this.runs.get(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return run;
+  }
+}
+
+function summarize(run: MemoryRun): JournalRunSummary {
+  const summary: JournalRunSummary = {
+    runId: run.runId,
+    flowName: run.flowName,
+    status: run.status,
+    taskCount: run.specs.length,
+    startedAt: new Date(run.startedAt).toISOString(),
+  };
+  if (run.label !== undefined) summary.label = run.label;
+  if (run.meta !== undefined) summary.meta = structuredClone(run.meta);
+  if (run.endedAt !== undefined) summary.endedAt = new Date(run.endedAt).toISOString();
+  if (run.result !== undefined) summary.result = structuredClone(run.result);
+  return summary;
+}

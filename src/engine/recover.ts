@@ -1,0 +1,114 @@
+/**
+ * Rolling back runs from the journal alone: runs a crash left unfinished,
+ * and runs whose revert failed (once the operator fixed the cause).
+ *
+ * @module
+ */
+import { RunNotFoundError, RunStateError, errorMessage } from './errors.js';
+import type { RunEvents } from './events.js';
+import type { Journal } from './journal.js';
+import type { TaskRegistry } from './registry.js';
+import { RunState, type Revertible } from './run-state.js';
+import type { JournalRun, JournalTask, RunResult } from './types.js';
+
+/** Options of {@link recoverRuns} and {@link retryRevert}. */
+export interface RecoverOptions {
+  /** Progress events (`task:reverted`, `task:revert_failed`, `run:end`). */
+  events?: RunEvents;
+}
+
+/** The error recorded on a run that recovery rolled back. */
+export const INTERRUPTED_MESSAGE = 'Run interrupted before it finished (the process ended); rolled back by recovery';
+
+/**
+ * Reverts every run the journal shows unfinished, oldest first: in reverse
+ * order, each task that is `done` (with its undo value), `intent` (executing
+ * when the process ended: its revert gets `undefined` as undo and must undo
+ * whatever part may have happened) or `revert_failed`. Each run ends
+ * `rolled_back`, or `revert_failed` listing every revert that threw.
+ *
+ * Call it when no run is in progress on this journal (at service start):
+ * an unfinished run of a live process would be reverted under its feet.
+ */
+export async function recoverRuns<C>(
+  journal: Journal,
+  registry: TaskRegistry<C>,
+  ctx: C,
+  opts: RecoverOptions = {},
+): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (const runId of journal.unfinishedRuns()) {
+    const run = journal.getRun(runId);
+    if (!run) continue; // removed meanwhile: nothing to do
+    const state = new RunState(runId, run.flowName, run.tasks.length, ctx, journal, opts.events);
+    const failedTask = run.tasks.find((t) => t.state === 'failed');
+    if (failedTask) {
+      state.failedTask = { index: failedTask.index, name: failedTask.name, kind: failedTask.kind };
+      state.error = `${INTERRUPTED_MESSAGE} (task "${failedTask.name}" had failed: ${failedTask.error ?? 'unknown error'})`;
+    } else {
+      state.error = INTERRUPTED_MESSAGE;
+    }
+    results.push(await revertRecorded(run, registry, state));
+  }
+  return results;
+}
+
+/**
+ * Tries again to revert a `revert_failed` run: every task still `revert_failed`
+ * (or `done` / `intent`), in reverse order. Ends `rolled_back` when all
+ * succeed, else `revert_failed` again. Throws RunNotFoundError, or
+ * RunStateError when the run is not `revert_failed`.
+ */
+export async function retryRevert<C>(
+  journal: Journal,
+  registry: TaskRegistry<C>,
+  ctx: C,
+  runId: string,
+  opts: RecoverOptions = {},
+): Promise<RunResult> {
+  const run = journal.getRun(runId);
+  if (!run) throw new RunNotFoundError(runId);
+  if (run.status !== 'revert_failed') throw new RunStateError(runId, run.status, 'revert_failed');
+  const state = new RunState(runId, run.flowName, run.tasks.length, ctx, journal, opts.events);
+  const previous = run.result;
+  if (previous?.failedTask) state.failedTask = previous.failedTask;
+  state.error = previous?.error ?? 'Retried revert';
+  return revertRecorded(run, registry, state);
+}
+
+/** Whether a journaled task still needs reverting, and whether its revert must be called. */
+function revertPlan(task: JournalTask): { needed: boolean; callRevert: boolean } {
+  switch (task.state) {
+    case 'done':
+      // undo absent: the task recorded that it changed nothing
+      return { needed: true, callRevert: task.undo !== undefined };
+    case 'intent':
+    case 'revert_failed':
+      return { needed: true, callRevert: true };
+    default:
+      return { needed: false, callRevert: false };
+  }
+}
+
+async function revertRecorded<C>(run: JournalRun, registry: TaskRegistry<C>, state: RunState<C>): Promise<RunResult> {
+  state.completed = run.tasks.filter((t) => t.state === 'done' || t.state === 'reverted' || t.state === 'revert_failed').length;
+  const start = performance.now();
+  for (let i = run.tasks.length - 1; i >= 0; i--) {
+    const recorded = run.tasks[i];
+    const { needed, callRevert } = revertPlan(recorded);
+    if (!needed) continue;
+    let task: Revertible<C> | Error;
+    try {
+      task = callRevert ? registry.create(recorded) : noRevert;
+    } catch (err) {
+      task = err instanceof Error ? err : new Error(errorMessage(err));
+    }
+    const pending = state.revertOne(recorded.index, recorded, task, recorded.undo, callRevert);
+    if (pending !== undefined) await pending;
+  }
+  state.revertMs = performance.now() - start;
+  return state.finish(state.result(true));
+}
+
+const noRevert: Revertible<unknown> = { revert() {} };
+

@@ -1,0 +1,351 @@
+/**
+ * A journal in a SQLite file (better-sqlite3, WAL): survives crashes, and is
+ * the store of run records the service lists and shows.
+ *
+ * Durability: each task costs one commit (its `done` plus the next task's
+ * `intent`), with `synchronous = NORMAL`: in WAL mode a commit is then in the
+ * OS page cache when it returns, which survives the process being killed,
+ * without an fsync per task. The final state of a run is committed with
+ * `synchronous = FULL` (fsync), so it also survives power loss.
+ *
+ * @module
+ */
+import Database from 'better-sqlite3';
+import { DuplicateRunError, RunNotFoundError } from './errors.js';
+import type { Journal } from './journal.js';
+import type {
+  Json,
+  JournalRun,
+  JournalRunStart,
+  JournalRunStatus,
+  JournalRunSummary,
+  JournalTask,
+  JournalTaskRecordState,
+  ListRunsQuery,
+  RunPage,
+  RunResult,
+} from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  seq INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  flow_name TEXT NOT NULL,
+  label TEXT,
+  meta TEXT,
+  status TEXT NOT NULL,
+  task_count INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  result TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, seq);
+CREATE INDEX IF NOT EXISTS runs_by_flow ON runs (flow_name, seq);
+CREATE INDEX IF NOT EXISTS runs_by_label ON runs (label, seq);
+CREATE TABLE IF NOT EXISTS run_tasks (
+  run_seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  target TEXT NOT NULL,
+  args TEXT NOT NULL,
+  state TEXT NOT NULL,
+  undo TEXT,
+  duration_ms REAL,
+  revert_ms REAL,
+  error TEXT,
+  PRIMARY KEY (run_seq, idx)
+) WITHOUT ROWID;
+`;
+
+/** Longest a `reverted` record waits to be committed with others (a crash then repeats those reverts). */
+export const REVERT_GROUP_MS = 2;
+/** Most `reverted` records committed together. */
+export const REVERT_GROUP_SIZE = 256;
+
+interface RunRow {
+  seq: number;
+  run_id: string;
+  flow_name: string;
+  label: string | null;
+  meta: string | null;
+  status: JournalRunStatus;
+  task_count: number;
+  started_at: number;
+  ended_at: number | null;
+  result: string | null;
+}
+
+interface TaskRow {
+  idx: number;
+  kind: string;
+  name: string;
+  target: string;
+  args: string;
+  state: JournalTaskRecordState;
+  undo: string | null;
+  duration_ms: number | null;
+  revert_ms: number | null;
+  error: string | null;
+}
+
+/** Options of {@link SqliteJournal}. */
+export interface SqliteJournalOptions {
+  /** How long a write waits for another process's write lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/** {@link Journal} in a SQLite file; several processes may open the same file. */
+export class SqliteJournal implements Journal {
+  private readonly db: Database.Database;
+  /** run id → runs.seq, for the runs this handle writes (task rows are keyed by seq). */
+  private readonly seqs = new Map<string, number>();
+  private readonly stmts: ReturnType<SqliteJournal['prepare']>;
+  private readonly listStmts = new Map<string, { count: Database.Statement; page: Database.Statement }>();
+  private readonly insertRun: Database.Transaction<(run: JournalRunStart) => number>;
+  private readonly stepTx: Database.Transaction<(seq: number, index: number, undo: string | null, durationMs: number) => void>;
+  private readonly revertTx: Database.Transaction<(records: number[]) => void>;
+  /** Grouped `reverted` records, flat: seq, index, durationMs, ... */
+  private pendingReverts: number[] = [];
+  private pendingSince = 0;
+
+  /** Opens (creating if needed) the journal at `filePath`. */
+  constructor(
+    readonly filePath: string,
+    opts: SqliteJournalOptions = {},
+  ) {
+    this.db = new Database(filePath);
+    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    this.stmts = this.prepare();
+    const s = this.stmts;
+    this.insertRun = this.db.transaction((run: JournalRunStart): number => {
+      const info = s.insertRun.run(
+        run.runId,
+        run.flowName,
+        run.label ?? null,
+        run.meta === undefined ? null : JSON.stringify(run.meta),
+        run.tasks.length,
+        Date.now(),
+      );
+      const runSeq = Number(info.lastInsertRowid);
+      const tasks = run.tasks;
+      for (let i = 0; i < tasks.length; i++) {
+        const t = tasks[i];
+        s.insertTask.run(runSeq, i, t.kind, t.name, t.target, JSON.stringify(t.args));
+      }
+      return runSeq;
+    });
+    this.stepTx = this.db.transaction((seq: number, index: number, undo: string | null, durationMs: number) => {
+      s.done.run(undo, durationMs, seq, index);
+      s.intent.run(seq, index + 1);
+    });
+    this.revertTx = this.db.transaction((records: number[]) => {
+      for (let i = 0; i < records.length; i += 3) s.reverted.run(records[i + 2], records[i], records[i + 1]);
+    });
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      insertRun: db.prepare(
+        `INSERT INTO runs (run_id, flow_name, label, meta, status, task_count, started_at)
+         VALUES (?, ?, ?, ?, 'running', ?, ?)`,
+      ),
+      insertTask: db.prepare(
+        `INSERT INTO run_tasks (run_seq, idx, kind, name, target, args, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')`,
+      ),
+      seqOf: db.prepare('SELECT seq FROM runs WHERE run_id = ?').pluck(),
+      intent: db.prepare(`UPDATE run_tasks SET state = 'intent' WHERE run_seq = ? AND idx = ?`),
+      done: db.prepare(`UPDATE run_tasks SET state = 'done', undo = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
+      failed: db.prepare(`UPDATE run_tasks SET state = 'failed', error = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
+      reverted: db.prepare(`UPDATE run_tasks SET state = 'reverted', error = NULL, revert_ms = ? WHERE run_seq = ? AND idx = ?`),
+      revertFailed: db.prepare(
+        `UPDATE run_tasks SET state = 'revert_failed', error = ?, revert_ms = ? WHERE run_seq = ? AND idx = ?`,
+      ),
+      finish: db.prepare('UPDATE runs SET status = ?, ended_at = ?, result = ? WHERE seq = ?'),
+      getRun: db.prepare('SELECT * FROM runs WHERE run_id = ?'),
+      getTasks: db.prepare(
+        'SELECT idx, kind, name, target, args, state, undo, duration_ms, revert_ms, error FROM run_tasks WHERE run_seq = ? ORDER BY idx',
+      ),
+      unfinished: db.prepare(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY seq`).pluck(),
+    };
+  }
+
+  start(run: JournalRunStart): void {
+    let seq: number;
+    try {
+      // immediate: take the write lock up front, so a busy file waits (busy_timeout) instead of failing
+      seq = this.insertRun.immediate(run);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateRunError(run.runId);
+      throw err;
+    }
+    this.seqs.set(run.runId, seq);
+  }
+
+  intent(runId: string, index: number): void {
+    this.flushReverts();
+    this.stmts.intent.run(this.seq(runId), index);
+  }
+
+  done(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+    this.flushReverts();
+    this.stmts.done.run(encodeUndo(undo), durationMs, this.seq(runId), index);
+  }
+
+  doneThenIntent(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+    if (this.pendingReverts.length > 0) this.flushReverts();
+    this.stepTx.immediate(this.seq(runId), index, encodeUndo(undo), durationMs);
+  }
+
+  failed(runId: string, index: number, error: string, durationMs: number): void {
+    this.flushReverts();
+    this.stmts.failed.run(error, durationMs, this.seq(runId), index);
+  }
+
+  /**
+   * Grouped: committed with the next records once {@link REVERT_GROUP_MS}
+   * passed or {@link REVERT_GROUP_SIZE} are waiting, and by any other write
+   * or read of this handle, so a long revert of many quick tasks costs a
+   * commit per group, not per task.
+   */
+  reverted(runId: string, index: number, durationMs: number): void {
+    const pending = this.pendingReverts;
+    const now = performance.now();
+    if (pending.length === 0) this.pendingSince = now;
+    pending.push(this.seq(runId), index, durationMs);
+    if (pending.length >= REVERT_GROUP_SIZE * 3 || now - this.pendingSince >= REVERT_GROUP_MS) this.flushReverts();
+  }
+
+  revertFailed(runId: string, index: number, error: string, durationMs: number): void {
+    this.flushReverts();
+    this.stmts.revertFailed.run(error, durationMs, this.seq(runId), index);
+  }
+
+  finish(runId: string, result: RunResult): void {
+    const seq = this.seq(runId);
+    this.flushReverts();
+    // the one fsync of the run: its final state must survive power loss too
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.stmts.finish.run(result.status, Date.now(), JSON.stringify(result), seq);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.seqs.delete(runId);
+  }
+
+  getRun(runId: string): JournalRun | undefined {
+    this.flushReverts();
+    const row = this.stmts.getRun.get(runId) as RunRow | undefined;
+    if (!row) return undefined;
+    const rows = this.stmts.getTasks.all(row.seq) as TaskRow[];
+    const tasks: JournalTask[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) tasks[i] = toTask(rows[i]);
+    return { ...toSummary(row), tasks };
+  }
+
+  listRuns(query: ListRunsQuery): RunPage {
+    this.flushReverts();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.flowName !== undefined) {
+      where.push('flow_name = ?');
+      params.push(query.flowName);
+    }
+    if (query.label !== undefined) {
+      where.push('label = ?');
+      params.push(query.label);
+    }
+    const key = where.join(' AND ');
+    let stmts = this.listStmts.get(key);
+    if (!stmts) {
+      const clause = where.length > 0 ? `WHERE ${key}` : '';
+      stmts = {
+        count: this.db.prepare(`SELECT COUNT(*) FROM runs ${clause}`).pluck(),
+        page: this.db.prepare(`SELECT * FROM runs ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`),
+      };
+      this.listStmts.set(key, stmts);
+    }
+    const total = stmts.count.get(...params) as number;
+    const rows = stmts.page.all(...params, Math.max(0, query.limit), Math.max(0, query.offset)) as RunRow[];
+    return { total, runs: rows.map(toSummary) };
+  }
+
+  unfinishedRuns(): string[] {
+    this.flushReverts();
+    return this.stmts.unfinished.all() as string[];
+  }
+
+  /** Closes the file (a clean close also checkpoints and removes the WAL). */
+  close(): void {
+    if (!this.db.open) return;
+    this.flushReverts();
+    this.db.close();
+  }
+
+  /** Commits the grouped `reverted` records. */
+  private flushReverts(): void {
+    if (this.pendingReverts.length === 0) return;
+    const records = this.pendingReverts;
+    this.pendingReverts = [];
+    this.revertTx.immediate(records);
+  }
+
+  /** The seq of a run: cached for runs started here, looked up for others (recovery). */
+  private seq(runId: string): number {
+    let seq = this.seqs.get(runId);
+    if (seq === undefined) {
+      seq = this.stmts.seqOf.get(runId) as number | undefined;
+      if (seq === undefined) throw new RunNotFoundError(runId);
+      this.seqs.set(runId, seq);
+    }
+    return seq;
+  }
+}
+
+function encodeUndo(undo: Json | undefined): string | null {
+  if (undo === undefined) return null;
+  const text = JSON.stringify(undo);
+  // JSON.stringify returns undefined for functions and symbols: not JSON, so not recordable
+  if (text === undefined) throw new TypeError('Undo value is not JSON');
+  return text;
+}
+
+function toSummary(row: RunRow): JournalRunSummary {
+  const summary: JournalRunSummary = {
+    runId: row.run_id,
+    flowName: row.flow_name,
+    status: row.status,
+    taskCount: row.task_count,
+    startedAt: new Date(row.started_at).toISOString(),
+  };
+  if (row.label !== null) summary.label = row.label;
+  if (row.meta !== null) summary.meta = JSON.parse(row.meta) as Json;
+  if (row.ended_at !== null) summary.endedAt = new Date(row.ended_at).toISOString();
+  if (row.result !== null) summary.result = JSON.parse(row.result) as RunResult;
+  return summary;
+}
+
+function toTask(row: TaskRow): JournalTask {
+  const task: JournalTask = {
+    index: row.idx,
+    kind: row.kind,
+    name: row.name,
+    target: row.target,
+    args: JSON.parse(row.args) as Json,
+    state: row.state,
+  };
+  if (row.undo !== null) task.undo = JSON.parse(row.undo) as Json;
+  if (row.duration_ms !== null) task.durationMs = row.duration_ms;
+  if (row.revert_ms !== null) task.revertMs = row.revert_ms;
+  if (row.error !== null) task.error = row.error;
+  return task;
+}

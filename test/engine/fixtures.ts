@@ -1,0 +1,96 @@
+/**
+ * A test world for engine tests: tasks that add names to a set (their side
+ * effect) and log every execute and revert, with switches to make any of
+ * them throw.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LinearFlow, MemoryJournal, SqliteJournal, TaskRegistry, type Journal } from '../../src/engine/index.js';
+
+export interface World {
+  /** Side effects currently in place. */
+  effects: Set<string>;
+  /** `exec:<name>` / `revert:<name>:<undo>` in call order. */
+  log: string[];
+  failExecute: Set<string>;
+  failRevert: Set<string>;
+}
+
+export function newWorld(): World {
+  return { effects: new Set(), log: [], failExecute: new Set(), failRevert: new Set() };
+}
+
+export const registry = new TaskRegistry<World>();
+
+/** Adds `args.item` to the effects; undo is the item (or nothing when it was already there). */
+export const addItem = registry.define<{ item: string }, string>({
+  kind: 'test.addItem',
+  execute(world, args) {
+    world.log.push(`exec:${args.item}`);
+    if (world.failExecute.has(args.item)) throw new Error(`cannot add ${args.item}`);
+    if (world.effects.has(args.item)) return undefined;
+    world.effects.add(args.item);
+    return args.item;
+  },
+  revert(world, args, undo) {
+    world.log.push(`revert:${args.item}:${undo ?? '?'}`);
+    if (world.failRevert.has(args.item)) throw new Error(`cannot remove ${args.item}`);
+    // undo undefined: maybe half done, so check the world (the item is the task's own)
+    world.effects.delete(args.item);
+  },
+});
+
+/** The same as addItem but asynchronous. */
+export const addItemAsync = registry.define<{ item: string }, string>({
+  kind: 'test.addItemAsync',
+  async execute(world, args) {
+    await Promise.resolve();
+    world.log.push(`exec:${args.item}`);
+    if (world.failExecute.has(args.item)) throw new Error(`cannot add ${args.item}`);
+    world.effects.add(args.item);
+    return args.item;
+  },
+  async revert(world, args, undo) {
+    await Promise.resolve();
+    world.log.push(`revert:${args.item}:${undo ?? '?'}`);
+    if (world.failRevert.has(args.item)) throw new Error(`cannot remove ${args.item}`);
+    world.effects.delete(args.item);
+  },
+});
+
+/** A flow of addItem tasks on target `irods`, one per item. */
+export function itemFlow(items: string[], name = 'test_flow'): LinearFlow<World> {
+  const flow = new LinearFlow<World>(name, ['irods', 'sodar']);
+  for (const item of items) flow.add(addItem(`add ${item}`, 'irods', { item }));
+  return flow;
+}
+
+/** Journals to run every journal test against; `make` gives a fresh one, `cleanup` closes them and removes their files. */
+export interface JournalCase {
+  kind: 'memory' | 'sqlite';
+  make(): Journal;
+  cleanup(): void;
+}
+
+export function journalCases(): JournalCase[] {
+  const dirs: string[] = [];
+  const open: Journal[] = [];
+  return [
+    { kind: 'memory', make: () => new MemoryJournal(), cleanup() {} },
+    {
+      kind: 'sqlite',
+      make() {
+        const dir = mkdtempSync(join(tmpdir(), 'engine-test-'));
+        dirs.push(dir);
+        const journal = new SqliteJournal(join(dir, 'journal.sqlite'));
+        open.push(journal);
+        return journal;
+      },
+      cleanup() {
+        for (const journal of open.splice(0)) journal.close();
+        for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+      },
+    },
+  ];
+}

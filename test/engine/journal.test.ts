@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuplicateRunError, RunNotFoundError, SqliteJournal, runFlow } from '../../src/engine/index.js';
+import { itemFlow, journalCases, newWorld } from './fixtures.js';
+
+describe.each(journalCases())('$kind journal', (jc) => {
+  afterEach(() => jc.cleanup());
+
+  it('records started, intent, done, failed, reverted and the final state', () => {
+    const journal = jc.make();
+    const tasks = [
+      { kind: 'k', name: 't0', target: 'irods', args: { a: 1 } },
+      { kind: 'k', name: 't1', target: 'sodar', args: [1, 'x'] },
+      { kind: 'k', name: 't2', target: 'irods', args: null },
+    ];
+    journal.start({ runId: 'r', flowName: 'f', label: 'L', meta: { mode: 'async', targets: ['irods'] }, tasks });
+    expect(journal.unfinishedRuns()).toEqual(['r']);
+    let run = journal.getRun('r')!;
+    expect(run).toMatchObject({ status: 'running', taskCount: 3, label: 'L', meta: { mode: 'async', targets: ['irods'] } });
+    expect(run.endedAt).toBeUndefined();
+    expect(run.result).toBeUndefined();
+    expect(run.tasks.map((t) => t.state)).toEqual(['pending', 'pending', 'pending']);
+    expect(run.tasks[1].args).toEqual([1, 'x']);
+
+    journal.intent('r', 0);
+    expect(journal.getRun('r')!.tasks[0].state).toBe('intent');
+    journal.doneThenIntent('r', 0, { u: [1] }, 1.5);
+    journal.failed('r', 1, 'boom', 2.5);
+    journal.reverted('r', 0, 0.5);
+    run = journal.getRun('r')!;
+    expect(run.tasks[0]).toEqual({
+      index: 0, kind: 'k', name: 't0', target: 'irods', args: { a: 1 },
+      state: 'reverted', undo: { u: [1] }, durationMs: 1.5, revertMs: 0.5,
+    });
+    expect(run.tasks[1]).toMatchObject({ state: 'failed', error: 'boom', durationMs: 2.5 });
+    expect(run.tasks[2]).toEqual({ index: 2, kind: 'k', name: 't2', target: 'irods', args: null, state: 'pending' });
+
+    const result = {
+      runId: 'r', flowName: 'f', status: 'rolled_back' as const, total: 3, completed: 1, reverted: 1,
+      revertFailures: [], durationMs: 5, executeMs: 4, revertMs: 1, error: 'boom',
+      failedTask: { index: 1, name: 't1', kind: 'k' },
+    };
+    journal.finish('r', result);
+    run = journal.getRun('r')!;
+    expect(run.status).toBe('rolled_back');
+    expect(run.result).toEqual(result);
+    expect(run.endedAt).toBeDefined();
+    expect(journal.unfinishedRuns()).toEqual([]);
+  });
+
+  it('records a revert failure with its error', () => {
+    const journal = jc.make();
+    journal.start({ runId: 'r', flowName: 'f', tasks: [{ kind: 'k', name: 't', target: 'irods', args: {} }] });
+    journal.intent('r', 0);
+    journal.done('r', 0, 'u', 1);
+    journal.revertFailed('r', 0, 'nope', 2);
+    expect(journal.getRun('r')!.tasks[0]).toMatchObject({ state: 'revert_failed', error: 'nope', undo: 'u', revertMs: 2 });
+    expect(journal.getRun('r')!.label).toBeUndefined();
+  });
+
+  it('refuses a duplicate run id and writes to unknown runs', () => {
+    const journal = jc.make();
+    journal.start({ runId: 'r', flowName: 'f', tasks: [] });
+    expect(() => journal.start({ runId: 'r', flowName: 'f', tasks: [] })).toThrow(DuplicateRunError);
+    expect(() => journal.intent('missing', 0)).toThrow(RunNotFoundError);
+    expect(journal.getRun('missing')).toBeUndefined();
+  });
+
+  it('lists runs newest first, filtered by status, flow and label, with paging', async () => {
+    const journal = jc.make();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const world = newWorld();
+      const result = await runFlow(itemFlow(['a', 'b'], i % 2 === 0 ? 'even_flow' : 'odd_flow'), world, {
+        journal,
+        runId: `run-${i}`,
+        label: i < 4 ? 'project-1' : 'project-2',
+        forceFail: i % 3 === 0,
+      });
+      ids.push(result.runId);
+    }
+    journal.start({ runId: 'live', flowName: 'odd_flow', label: 'project-2', tasks: [] });
+
+    const all = journal.listRuns({ limit: 100, offset: 0 });
+    expect(all.total).toBe(8);
+    expect(all.runs.map((r) => r.runId)).toEqual(['live', ...ids.slice().reverse()]);
+    expect(all.runs[1]).toMatchObject({ runId: 'run-6', flowName: 'even_flow', status: 'rolled_back', label: 'project-2', taskCount: 2 });
+    expect(all.runs[1].result?.error).toMatch(/^Forced failure/);
+    expect('tasks' in all.runs[1]).toBe(false);
+
+    const page = journal.listRuns({ limit: 3, offset: 2 });
+    expect(page.total).toBe(8);
+    expect(page.runs.map((r) => r.runId)).toEqual(['run-5', 'run-4', 'run-3']);
+    expect(journal.listRuns({ limit: 3, offset: 100 })).toEqual({ total: 8, runs: [] });
+
+    const rolledBack = journal.listRuns({ status: 'rolled_back', limit: 10, offset: 0 });
+    expect(rolledBack.runs.map((r) => r.runId)).toEqual(['run-6', 'run-3', 'run-0']);
+    expect(journal.listRuns({ status: 'running', limit: 10, offset: 0 }).runs.map((r) => r.runId)).toEqual(['live']);
+    expect(journal.listRuns({ flowName: 'odd_flow', limit: 10, offset: 0 }).total).toBe(4);
+    const combined = journal.listRuns({ flowName: 'even_flow', label: 'project-1', status: 'completed', limit: 10, offset: 0 });
+    expect(combined.runs.map((r) => r.runId)).toEqual(['run-2']);
+    expect(journal.listRuns({ label: 'nobody', limit: 10, offset: 0 })).toEqual({ total: 0, runs: [] });
+  });
+});
+
+describe('SqliteJournal file', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps runs across close and reopen, and lets a second handle see them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-journal-'));
+    dirs.push(dir);
+    const file = join(dir, 'journal.sqlite');
+    const first = new SqliteJournal(file);
+    const second = new SqliteJournal(file);
+    try {
+      await runFlow(itemFlow(['a', 'b']), newWorld(), { journal: first, runId: 'kept', label: 'p' });
+      first.start({ runId: 'open', flowName: 'f', tasks: [{ kind: 'k', name: 't', target: 'irods', args: {} }] });
+      first.intent('open', 0);
+      // another handle (as another process would) writes to a run it did not start
+      second.done('open', 0, 1, 3);
+      expect(second.getRun('kept')!.status).toBe('completed');
+      // grouped reverted records are committed by the end of the run
+      await runFlow(itemFlow(['x', 'y', 'z']), newWorld(), { journal: first, runId: 'undone', forceFail: true });
+      expect(second.getRun('undone')!.tasks.map((t) => t.state)).toEqual(['reverted', 'reverted', 'reverted']);
+    } finally {
+      first.close();
+      second.close();
+    }
+    const reopened = new SqliteJournal(file);
+    try {
+      expect(reopened.getRun('kept')!.tasks.map((t) => t.state)).toEqual(['done', 'done']);
+      expect(reopened.getRun('open')!.tasks[0]).toMatchObject({ state: 'done', undo: 1, durationMs: 3 });
+      expect(reopened.unfinishedRuns()).toEqual(['open']);
+      expect(reopened.listRuns({ label: 'p', limit: 5, offset: 0 }).total).toBe(1);
+    } finally {
+      reopened.close();
+    }
+  });
+});
