@@ -1,4 +1,64 @@
+/**
+ * `taskflow site`: runs the reference host site until SIGTERM or SIGINT.
+ *
+ * @module
+ */
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { describeDb } from '../host/db/index.js';
+import { startSite } from '../host/server.js';
 
-/** Registers the `site` subcommands (none yet). */
-export function registerSiteCommand(_program: Command): void {}
+/** Parses a `--port` style option. */
+export function parsePort(name: string, value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be 0..65535, got "${value}"`);
+  return port;
+}
+
+/** Stops `close` on SIGTERM/SIGINT and exits 0 (1 on a second signal or an error). */
+export function exitOnSignals(close: () => Promise<void>, label: string): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`taskflow: second ${signal}, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`Stopping ${label}...\n`);
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`taskflow: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Registers `taskflow site`. */
+export function registerSiteCommand(program: Command): void {
+  program
+    .command('site')
+    .description('Run the reference SODAR-like host site (SODAR_SITE_HOST, SODAR_SITE_PORT, DATABASE_URL)')
+    .option('--port <port>', 'port to listen on (overrides SODAR_SITE_PORT; 0 = any free port)')
+    .option('--host <host>', 'address to bind (overrides SODAR_SITE_HOST)')
+    .option('--log', 'log requests')
+    .action(async (opts: { port?: string; host?: string; log?: boolean }) => {
+      const config = loadConfig();
+      const site = await startSite(config, {
+        port: opts.port === undefined ? undefined : parsePort('--port', opts.port),
+        host: opts.host,
+        logger: opts.log === true,
+      });
+      if (!site.admin.created) process.stdout.write(`Admin user "${site.admin.username}"; API token stored in ${site.admin.tokenFile}\n`);
+      if (!(await site.ctx.taskflow())) {
+        process.stdout.write('Warning: the taskflow backend plugin is not enabled: run "taskflow manage syncplugins"\n');
+      }
+      process.stdout.write(`Database: ${describeDb(config)}\n`);
+      // One line for scripts and tests that start the site on port 0.
+      process.stdout.write(`taskflow site listening on ${site.url}\n`);
+      exitOnSignals(() => site.close(), 'the site');
+    });
+}

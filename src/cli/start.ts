@@ -1,4 +1,41 @@
+/**
+ * `taskflow start` (`npm start`): the service and the site together on the
+ * embedded defaults, until Ctrl-C.
+ *
+ * @module
+ */
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { readAdminToken } from '../host/admin.js';
+import { startSystem } from '../host/system.js';
+import { exitOnSignals, parsePort } from './site.js';
 
-/** Registers the `start` subcommands (none yet). */
-export function registerStartCommand(_program: Command): void {}
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Registers `taskflow start`. */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Run the taskflow service and the reference site together (data in TASKFLOW_DATA_DIR, default ./data)')
+    .option('--port <port>', 'service port (overrides TASKFLOW_PORT; 0 = any free port)')
+    .option('--site-port <port>', 'site port (overrides SODAR_SITE_PORT; 0 = any free port)')
+    .action(async (opts: { port?: string; sitePort?: string }) => {
+      const config = loadConfig();
+      const system = await startSystem(config, {
+        servicePort: opts.port === undefined ? undefined : parsePort('--port', opts.port),
+        sitePort: opts.sitePort === undefined ? undefined : parsePort('--site-port', opts.sitePort),
+        print,
+      });
+      const { secret, site, service } = system;
+      if (secret.file) print(secret.created ? `Generated a new secret, stored in ${secret.file}` : `Using the secret stored in ${secret.file}`);
+      else print('Using the secret from TASKFLOW_SODAR_SECRET');
+      const token = site.admin.token ?? readAdminToken(config.dataDir);
+      print(`Admin token: ${token ?? '(unknown: not stored)'} (user "${site.admin.username}", stored in ${site.admin.tokenFile})`);
+      print(`Taskflow service: ${service.url}`);
+      print(`Site: ${site.url}`);
+      print('Try: npm run demo   (Ctrl-C stops both)');
+      exitOnSignals(() => system.close(), 'the site and the service');
+    });
+}

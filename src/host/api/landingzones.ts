@@ -1,0 +1,226 @@
+/**
+ * landingzones API: zones are created, validated, moved and deleted by async
+ * flows whose outcome arrives through the zone status callback. The site sets
+ * the zone's next status itself before submitting (compare-and-set), so two
+ * requests can never start flows on one zone, and busy or finished zones are
+ * refused before anything is submitted.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { PROJECT_TYPE_PROJECT, ZONE_BUSY, ZONE_FINISHED, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
+import type { SiteContext } from '../context.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
+import {
+  deleteZone,
+  getAssay,
+  getInvestigation,
+  getUser,
+  getZone,
+  insertZone,
+  listZones,
+  projectOfAssay,
+  restoreZoneStatus,
+  setZoneStatusIf,
+  type User,
+  type Zone,
+} from '../repo.js';
+import { submitFlow } from '../submit.js';
+import { asyncEvent, failEvent } from '../timeline.js';
+import { NEED, projectFor } from './access.js';
+import { bodyOf, forceFailOf, optString, requireString, requireUser } from './request.js';
+import { zoneJson } from './serialize.js';
+
+type Params = Record<string, string>;
+
+/** SODAR's zone title: local time `YYYYMMDD_HHMMSS`, then `_<suffix>` when given. */
+function zoneTitle(suffix: string | undefined): string {
+  const d = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  const clean = suffix?.trim().replace(/[^A-Za-z0-9_-]+/g, '_');
+  return clean ? `${stamp}_${clean}` : stamp;
+}
+
+/** Why a zone in `status` cannot take an operation now, or undefined when it can. */
+export function zoneRefusal(status: ZoneStatus): string | undefined {
+  if (ZONE_FINISHED.includes(status)) return `Landing zone is finished (status ${status}) and cannot be changed`;
+  if (ZONE_BUSY.includes(status)) return `Landing zone is busy (status ${status}): wait for the running operation to end`;
+  if (!ZONE_OPERABLE.includes(status)) return `Landing zone status ${status} does not allow this operation`;
+  return undefined;
+}
+
+/** Registers the landingzones API under `landingzones/api/`. */
+export function landingZoneRoutes(app: FastifyInstance, ctx: SiteContext): void {
+  const { db } = ctx;
+  const base = { zone: ctx.config.irodsZone, rootPath: ctx.config.irodsRootPath };
+
+  app.get<{ Params: Params }>('/landingzones/api/list/:project', async (req) => {
+    const user = await requireUser(ctx, req);
+    const project = await projectFor(db, user, req.params.project, NEED.view);
+    return Promise.all((await listZones(db, project.uuid)).map((z) => zoneJson(db, z, base)));
+  });
+
+  app.get<{ Params: Params }>('/landingzones/api/retrieve/:zone', async (req) => {
+    const user = await requireUser(ctx, req);
+    const zone = await getZone(db, req.params.zone);
+    if (!zone) throw notFound('Landing zone');
+    await projectFor(db, user, zone.project_uuid, NEED.view);
+    return zoneJson(db, zone, base);
+  });
+
+  app.post<{ Params: Params }>('/landingzones/api/create/:project', async (req, reply) => {
+    const user = await requireUser(ctx, req);
+    const forceFail = forceFailOf(ctx, req);
+    const project = await projectFor(db, user, req.params.project, NEED.contribute);
+    if (project.type !== PROJECT_TYPE_PROJECT) throw badRequest('Landing zones belong to projects, not categories');
+    const body = bodyOf(req);
+    const inv = await getInvestigation(db, project.uuid);
+    if (!inv) throw badRequest('The project has no sample sheet');
+    if (inv.irods_status !== 1) throw badRequest('iRODS collections of the sample sheet have not been created');
+    const assay = await getAssay(db, requireString(body, 'assay'));
+    if (!assay || (await projectOfAssay(db, assay.uuid)) !== project.uuid) throw badRequest(`Assay ${String(body.assay)} not found in this project`);
+    const configuration = optString(body, 'configuration') ?? '';
+    let title = zoneTitle(optString(body, 'title'));
+    const taken = new Set((await listZones(db, project.uuid)).filter((z) => z.user_uuid === user.uuid && z.assay_uuid === assay.uuid).map((z) => z.title));
+    for (let n = 2; taken.has(title); n++) title = `${title.replace(/-\d+$/, '')}-${n}`;
+    const zone: Zone = {
+      uuid: randomUUID(),
+      project_uuid: project.uuid,
+      user_uuid: user.uuid,
+      assay_uuid: assay.uuid,
+      title,
+      configuration,
+      description: optString(body, 'description') ?? '',
+      status: 'CREATING',
+      status_info: 'Creating landing zone',
+      modified: new Date().toISOString(),
+    };
+    await insertZone(db, zone);
+    const event = await asyncEvent(ctx, {
+      projectUuid: project.uuid,
+      app: 'landingzones',
+      userUuid: user.uuid,
+      eventName: 'zone_create',
+      description: `create landing zone "${title}"`,
+      extraData: { zone_uuid: zone.uuid },
+    });
+    try {
+      await submitFlow(ctx, {
+        projectUuid: project.uuid,
+        flowName: 'landing_zone_create',
+        flowData: {
+          zone_title: zone.title,
+          zone_uuid: zone.uuid,
+          user_name: user.username,
+          user_uuid: user.uuid,
+          assay_path: assay.path,
+          description: zone.description,
+          zone_config: zone.configuration,
+          colls: [],
+        },
+        requestMode: 'async',
+        timelineUuid: event.uuid,
+        forceFail,
+      });
+    } catch (err) {
+      await deleteZone(db, zone.uuid);
+      await failEvent(ctx, event, err);
+      throw err;
+    }
+    reply.code(201);
+    return zoneJson(db, (await getZone(db, zone.uuid)) ?? zone, base);
+  });
+
+  const operate = async (
+    req: { params: Params },
+    user: User,
+    forceFail: boolean,
+    op: { next: ZoneStatus; info: string; eventName: string; flowName: string; validateOnly?: boolean; detail: string },
+  ): Promise<Record<string, unknown>> => {
+    const zone = await getZone(db, req.params.zone);
+    if (!zone) throw notFound('Landing zone');
+    await projectFor(db, user, zone.project_uuid, zone.user_uuid === user.uuid ? NEED.contribute : NEED.manage);
+    const refusal = zoneRefusal(zone.status);
+    if (refusal) throw badRequest(refusal);
+    const assay = await getAssay(db, zone.assay_uuid);
+    const owner = await getUser(db, zone.user_uuid);
+    if (!assay || !owner) throw new HttpError(500, `Landing zone ${zone.uuid} refers to a missing assay or user`);
+    // Compare-and-set: of two simultaneous requests, only one finds the zone operable.
+    if (!(await setZoneStatusIf(db, zone.uuid, ZONE_OPERABLE, op.next, op.info))) {
+      const now = await getZone(db, zone.uuid);
+      throw badRequest(zoneRefusal(now?.status ?? zone.status) ?? 'Landing zone changed meanwhile: try again');
+    }
+    const event = await asyncEvent(ctx, {
+      projectUuid: zone.project_uuid,
+      app: 'landingzones',
+      userUuid: user.uuid,
+      eventName: op.eventName,
+      description: `${op.eventName.replace('zone_', '')} landing zone "${zone.title}"`,
+      extraData: { zone_uuid: zone.uuid },
+    });
+    const flowData: Record<string, unknown> =
+      op.flowName === 'landing_zone_delete'
+        ? { zone_title: zone.title, zone_uuid: zone.uuid, assay_path: assay.path, user_name: owner.username, zone_config: zone.configuration }
+        : {
+            zone_title: zone.title,
+            zone_uuid: zone.uuid,
+            assay_path_zone: assay.path,
+            assay_path_samples: assay.path,
+            user_name: owner.username,
+            zone_config: zone.configuration,
+            validate_only: op.validateOnly === true,
+          };
+    try {
+      await submitFlow(ctx, {
+        projectUuid: zone.project_uuid,
+        flowName: op.flowName,
+        flowData,
+        requestMode: 'async',
+        timelineUuid: event.uuid,
+        forceFail,
+        checkLock: op.flowName === 'landing_zone_move' && !op.validateOnly,
+      });
+    } catch (err) {
+      await restoreZoneStatus(db, zone);
+      await failEvent(ctx, event, err);
+      throw err;
+    }
+    return { detail: op.detail, sodar_uuid: zone.uuid };
+  };
+
+  app.post<{ Params: Params }>('/landingzones/api/submit/validate/:zone', async (req) => {
+    const user = await requireUser(ctx, req);
+    return operate(req, user, forceFailOf(ctx, req), {
+      next: 'PREPARING',
+      info: 'Preparing validation',
+      eventName: 'zone_validate',
+      flowName: 'landing_zone_move',
+      validateOnly: true,
+      detail: 'Landing zone validation initiated',
+    });
+  });
+
+  app.post<{ Params: Params }>('/landingzones/api/submit/move/:zone', async (req) => {
+    const user = await requireUser(ctx, req);
+    return operate(req, user, forceFailOf(ctx, req), {
+      next: 'PREPARING',
+      info: 'Preparing transaction for moving files',
+      eventName: 'zone_move',
+      flowName: 'landing_zone_move',
+      detail: 'Landing zone moving initiated',
+    });
+  });
+
+  app.post<{ Params: Params }>('/landingzones/api/submit/delete/:zone', async (req) => {
+    const user = await requireUser(ctx, req);
+    return operate(req, user, forceFailOf(ctx, req), {
+      next: 'DELETING',
+      info: 'Deleting landing zone',
+      eventName: 'zone_delete',
+      flowName: 'landing_zone_delete',
+      detail: 'Landing zone deletion initiated',
+    });
+  });
+}

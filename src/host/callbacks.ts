@@ -1,0 +1,207 @@
+/**
+ * The callback endpoints the service calls (protocol section 3). Bodies may be
+ * form-encoded (what the service and a real SODAR send) or JSON; the secret
+ * travels in the `sodar_secret` field. Served only while the taskflow backend
+ * plugin is enabled (else 404, as if the endpoints did not exist).
+ *
+ * @module
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_STATUSES, type TimelineStatus, type ZoneStatus } from './constants.js';
+import type { SiteContext } from './context.js';
+import { HttpError } from './errors.js';
+import { bodyOf, parseBool } from './api/request.js';
+import {
+  addEventStatus,
+  deleteRole,
+  deleteSheetRows,
+  getAssignmentFor,
+  getEvent,
+  getInvestigation,
+  getProject,
+  getSettings,
+  getUser,
+  getZone,
+  setDirStatus,
+  setRole,
+  setSettings,
+  updateProject,
+  type Project,
+} from './repo.js';
+
+type Fields = Record<string, unknown>;
+type Handler = (f: Fields) => Promise<unknown>;
+
+/** A plain-text answer with a status. */
+class Answer extends HttpError {}
+
+const field = (f: Fields, key: string): string => {
+  const v = f[key];
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+};
+
+/** A JSON value that may arrive as a JSON string (form) or as a value (JSON body). */
+function jsonField(f: Fields, key: string): unknown {
+  const v = f[key];
+  if (typeof v !== 'string') return v;
+  if (v === '') return undefined;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    throw new Answer(400, `Field "${key}" is not valid JSON`);
+  }
+}
+
+/** Registers every callback endpoint. */
+export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
+  const { db } = ctx;
+
+  const project = async (f: Fields): Promise<Project> => {
+    const p = await getProject(db, field(f, 'project_uuid'));
+    if (!p) throw new Answer(404, 'Project not found');
+    return p;
+  };
+
+  const route = (path: string, handler: Handler): void => {
+    app.post(`/${path}`, async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!(await ctx.taskflow())) return reply.code(404).type('text/plain').send('Not found');
+      const f = bodyOf(req);
+      if (field(f, 'sodar_secret') !== ctx.config.sodarSecret) return reply.code(403).type('text/plain').send('Not authorized');
+      try {
+        const out = await handler(f);
+        if (typeof out === 'string') return reply.code(200).type('text/plain').send(out);
+        return reply.code(200).send(out);
+      } catch (err) {
+        if (err instanceof HttpError) return reply.code(err.status).type('text/plain').send(err.detail);
+        throw err;
+      }
+    });
+  };
+
+  route('project/taskflow/get', async (f) => {
+    const p = await project(f);
+    return {
+      project_uuid: p.uuid,
+      title: p.title,
+      description: p.description,
+      parent_uuid: p.parent_uuid,
+      readme: p.readme,
+      public_guest_access: p.public_guest_access === 1,
+    };
+  });
+
+  route('project/taskflow/update', async (f) => {
+    const p = await project(f);
+    const parent = field(f, 'parent_uuid');
+    const has = (k: string): boolean => f[k] !== undefined;
+    await updateProject(db, {
+      ...p,
+      title: has('title') && field(f, 'title') !== '' ? field(f, 'title') : p.title,
+      description: has('description') ? field(f, 'description') : p.description,
+      readme: has('readme') ? field(f, 'readme') : p.readme,
+      public_guest_access: has('public_guest_access') ? (parseBool(f.public_guest_access) ? 1 : 0) : p.public_guest_access,
+      parent_uuid: !has('parent_uuid') ? p.parent_uuid : ['', 'None', '0', 'null'].includes(parent) ? null : parent,
+    });
+    return 'ok';
+  });
+
+  const user = async (f: Fields) => {
+    const u = await getUser(db, field(f, 'user_uuid'));
+    if (!u) throw new Answer(404, 'User not found');
+    return u;
+  };
+
+  route('project/taskflow/role/get', async (f) => {
+    const p = await project(f);
+    const u = await user(f);
+    const a = await getAssignmentFor(db, p.uuid, u.uuid);
+    if (!a) throw new Answer(404, 'Role assignment not found');
+    return { assignment_uuid: a.uuid, project_uuid: p.uuid, user_uuid: u.uuid, role_pk: a.role_pk, role_name: roleByPk(a.role_pk)?.name ?? null };
+  });
+
+  route('project/taskflow/role/set', async (f) => {
+    const p = await project(f);
+    const u = await user(f);
+    const pk = Number(field(f, 'role_pk'));
+    if (!roleByPk(pk)) throw new Answer(404, `Role ${field(f, 'role_pk')} not found`);
+    await setRole(db, p.uuid, u.uuid, pk);
+    return 'ok';
+  });
+
+  route('project/taskflow/role/delete', async (f) => {
+    const p = await project(f);
+    const u = await user(f);
+    if ((await deleteRole(db, p.uuid, u.uuid)) === 0) throw new Answer(404, 'Role assignment not found');
+    return 'ok';
+  });
+
+  route('project/taskflow/settings/get', async (f) => {
+    const p = await project(f);
+    const settings = await getSettings(db, p.uuid);
+    // As SODAR: dict values are sent JSON-encoded.
+    const out = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v !== null && typeof v === 'object' ? JSON.stringify(v) : v]));
+    return { project_uuid: p.uuid, settings: out };
+  });
+
+  route('project/taskflow/settings/set', async (f) => {
+    const p = await project(f);
+    const raw = jsonField(f, 'settings') ?? {};
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Answer(400, 'Field "settings" must be a JSON object');
+    const settings: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      const key = k.startsWith('settings.') ? k.slice('settings.'.length) : k;
+      if (!/^[^.]+\..+$/.test(key)) throw new Answer(400, `Setting "${k}" is not "settings.<app>.<name>"`);
+      settings[key] = v;
+    }
+    await setSettings(db, p.uuid, settings);
+    return 'ok';
+  });
+
+  route('timeline/taskflow/status/set', async (f) => {
+    const event = await getEvent(db, field(f, 'event_uuid'));
+    if (!event) throw new Answer(404, 'Timeline event not found');
+    const status = field(f, 'status_type');
+    if (!TIMELINE_STATUSES.includes(status as TimelineStatus)) throw new Answer(400, `Invalid status type "${status}"`);
+    await addEventStatus(db, event.uuid, status as TimelineStatus, field(f, 'status_desc'), jsonField(f, 'extra_data') ?? {});
+    return 'ok';
+  });
+
+  route('landingzones/taskflow/status/set', async (f) => {
+    const zone = await getZone(db, field(f, 'zone_uuid'));
+    if (!zone) throw new Answer(404, 'Landing zone not found');
+    const status = field(f, 'status');
+    if (!ZONE_STATUSES.includes(status as ZoneStatus)) throw new Answer(400, `Invalid zone status "${status}"`);
+    // A finished zone keeps its status whatever arrives later (protocol section 3, "Lessons").
+    if (ZONE_FINISHED.includes(zone.status)) return 'ok';
+    await db.exec('UPDATE landing_zones SET status = ?, status_info = ?, modified = ? WHERE uuid = ?', [
+      status,
+      field(f, 'status_info').slice(0, ZONE_STATUS_INFO_MAX),
+      new Date().toISOString(),
+      zone.uuid,
+    ]);
+    return 'ok';
+  });
+
+  route('samplesheets/taskflow/dirs/get', async (f) => {
+    const p = await project(f);
+    const inv = await getInvestigation(db, p.uuid);
+    return { dir_status: inv?.irods_status === 1 };
+  });
+
+  route('samplesheets/taskflow/dirs/set', async (f) => {
+    const p = await project(f);
+    if ((await setDirStatus(db, p.uuid, parseBool(f.dir_status) === true)) === 0) throw new Answer(404, 'Sample sheet not found');
+    return 'ok';
+  });
+
+  route('samplesheets/taskflow/delete', async (f) => {
+    const p = await project(f);
+    const removed = await db.transaction(async (tx) => {
+      await tx.exec('DELETE FROM landing_zones WHERE project_uuid = ?', [p.uuid]);
+      return deleteSheetRows(tx, p.uuid);
+    });
+    if (removed === 0) throw new Answer(404, 'Sample sheet not found');
+    return 'ok';
+  });
+}

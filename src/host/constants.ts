@@ -1,0 +1,79 @@
+/**
+ * The site's fixed vocabularies (SODAR Core / SODAR constants): project types,
+ * roles with their stable primary keys, timeline and landing zone statuses.
+ * The one place each of these strings is spelled.
+ *
+ * @module
+ */
+
+/** Project types of SODAR Core. */
+export const PROJECT_TYPE_PROJECT = 'PROJECT';
+export const PROJECT_TYPE_CATEGORY = 'CATEGORY';
+export type ProjectType = typeof PROJECT_TYPE_PROJECT | typeof PROJECT_TYPE_CATEGORY;
+export const PROJECT_TYPES: readonly ProjectType[] = [PROJECT_TYPE_PROJECT, PROJECT_TYPE_CATEGORY];
+
+/** Role names of SODAR Core. */
+export const ROLE_OWNER = 'project owner';
+export const ROLE_DELEGATE = 'project delegate';
+export const ROLE_CONTRIBUTOR = 'project contributor';
+export const ROLE_GUEST = 'project guest';
+
+/** A role row: `pk` values are stable (flows carry them as `role_pk`); lower rank = more rights. */
+export interface RoleDef {
+  pk: number;
+  name: string;
+  rank: number;
+}
+
+/** Every role, seeded into the database with these primary keys. */
+export const ROLES: readonly RoleDef[] = [
+  { pk: 1, name: ROLE_OWNER, rank: 10 },
+  { pk: 2, name: ROLE_DELEGATE, rank: 20 },
+  { pk: 3, name: ROLE_CONTRIBUTOR, rank: 30 },
+  { pk: 4, name: ROLE_GUEST, rank: 40 },
+];
+
+/** The role named `name`, or undefined. */
+export function roleByName(name: string): RoleDef | undefined {
+  return ROLES.find((r) => r.name === name);
+}
+
+/** The role with primary key `pk`, or undefined. */
+export function roleByPk(pk: number): RoleDef | undefined {
+  return ROLES.find((r) => r.pk === pk);
+}
+
+/** The owner role's primary key. */
+export const OWNER_ROLE_PK = 1;
+
+/** Timeline status types (protocol section 3). */
+export const TIMELINE_STATUSES = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'] as const;
+export type TimelineStatus = (typeof TIMELINE_STATUSES)[number];
+
+/** Landing zone statuses (protocol section 3). */
+export const ZONE_STATUSES = [
+  'CREATING',
+  'NOT CREATED',
+  'ACTIVE',
+  'PREPARING',
+  'VALIDATING',
+  'MOVING',
+  'MOVED',
+  'FAILED',
+  'DELETING',
+  'DELETED',
+] as const;
+export type ZoneStatus = (typeof ZONE_STATUSES)[number];
+
+/** Zones in these statuses never change status again (protocol section 3, "Lessons"). */
+export const ZONE_FINISHED: readonly ZoneStatus[] = ['MOVED', 'DELETED', 'NOT CREATED'];
+/** Zones in these statuses have a flow running; operations on them are refused. */
+export const ZONE_BUSY: readonly ZoneStatus[] = ['CREATING', 'PREPARING', 'VALIDATING', 'MOVING', 'DELETING'];
+/** Zones in these statuses accept validate, move and delete. */
+export const ZONE_OPERABLE: readonly ZoneStatus[] = ['ACTIVE', 'FAILED'];
+
+/** Zone status info is cut to this many characters. */
+export const ZONE_STATUS_INFO_MAX = 1024;
+
+/** Name of our backend plugin. */
+export const TASKFLOW_PLUGIN = 'taskflow';

@@ -1,0 +1,124 @@
+/**
+ * The reference host site: a Fastify app with the SODAR-shaped REST API and
+ * the callback endpoints, over the site database.
+ *
+ * @module
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { ensureAdmin, type AdminInfo } from './admin.js';
+import { callbackRoutes } from './callbacks.js';
+import { TASKFLOW_PLUGIN } from './constants.js';
+import type { SiteContext, TaskflowBackend } from './context.js';
+import { openDb } from './db/index.js';
+import type { Db } from './db/types.js';
+import { HttpError } from './errors.js';
+import { DbPluginStore, siteRegistry } from './plugin-store.js';
+import type { PluginRegistry } from './plugins/index.js';
+import { landingZoneRoutes } from './api/landingzones.js';
+import { projectRoutes } from './api/projects.js';
+import { sampleSheetRoutes } from './api/samplesheets.js';
+import { timelineRoutes } from './api/timeline.js';
+
+/** Options of {@link startSite}. */
+export interface SiteOptions {
+  /** Address to bind; default `config.siteHost`. */
+  host?: string;
+  /** Port to bind (0: any free port); default `config.sitePort`. */
+  port?: number;
+  /** Log requests with pino at `config.logLevel`; default false. */
+  logger?: boolean;
+  /** Where start-up lines (the new admin token) go; default stdout. */
+  print?: (line: string) => void;
+}
+
+/** A running site. */
+export interface RunningSite {
+  /** Base URL, also the callback URL given to the service. */
+  url: string;
+  db: Db;
+  ctx: SiteContext;
+  registry: PluginRegistry;
+  admin: AdminInfo;
+  /** Stops listening and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the context the routes share. */
+export function siteContext(config: Config, db: Db, siteUrl: () => string): { ctx: SiteContext; registry: PluginRegistry } {
+  const registry = siteRegistry(config, db);
+  const store = new DbPluginStore(db);
+  const ctx: SiteContext = {
+    db,
+    config,
+    siteUrl,
+    taskflow: async () =>
+      (await registry.getBackendApi<TaskflowBackend>(TASKFLOW_PLUGIN, { store, enabled: config.enabledBackendPlugins })) ?? null,
+  };
+  return { ctx, registry };
+}
+
+/** Builds the Fastify app (not listening). */
+export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ? { level: ctx.config.logLevel } : false, bodyLimit: ctx.config.bodyLimit });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send({ detail: err.detail });
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ detail: err.message });
+    }
+    req.log.error(err);
+    return reply.code(500).send({ detail: `Server error: ${err.message}` });
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not found.' }));
+  app.get('/', async () => ({ site: 'sodar-taskflow reference site', taskflow_enabled: (await ctx.taskflow()) !== null }));
+  projectRoutes(app, ctx);
+  sampleSheetRoutes(app, ctx);
+  landingZoneRoutes(app, ctx);
+  timelineRoutes(app, ctx);
+  callbackRoutes(app, ctx);
+  return app;
+}
+
+/**
+ * Opens the database (SQLite under the data dir, or DATABASE_URL), creates the
+ * admin on first start, and listens.
+ */
+export async function startSite(config: Config, opts: SiteOptions = {}): Promise<RunningSite> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const db = await openDb(config);
+  let url = '';
+  try {
+    const admin = await ensureAdmin(db, config.dataDir);
+    if (admin.created) {
+      print(`Created admin user "${admin.username}" with API token ${admin.token}`);
+      print(`(printed once; stored in ${admin.tokenFile})`);
+    }
+    const { ctx, registry } = siteContext(config, db, () => url);
+    const app = buildSiteApp(ctx, { logger: opts.logger });
+    const host = opts.host ?? config.siteHost;
+    await app.listen({ host, port: opts.port ?? config.sitePort });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? config.sitePort);
+    // The service calls back here: a wildcard bind is reached on loopback.
+    const callbackHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    url = `http://${callbackHost}:${port}`;
+    return {
+      url,
+      db,
+      ctx,
+      registry,
+      admin,
+      close: async () => {
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+

@@ -1,0 +1,70 @@
+/**
+ * The whole system in one process (`taskflow start`): the taskflow service
+ * and the site, sharing one data folder and a secret generated on first
+ * start. The site reaches the service through the backend as any host would.
+ *
+ * @module
+ */
+import pino from 'pino';
+import type { Config } from '../config.js';
+import { startService, type RunningService } from '../service/index.js';
+import { DbPluginStore } from './plugin-store.js';
+import { ensureSecret } from './secret.js';
+import { startSite, type RunningSite } from './server.js';
+
+/** Options of {@link startSystem}. */
+export interface SystemOptions {
+  /** Service port (0: any free port); default `config.port`. */
+  servicePort?: number;
+  /** Site port (0: any free port); default `config.sitePort`. */
+  sitePort?: number;
+  /** Where start-up lines go. */
+  print: (line: string) => void;
+}
+
+/** A running service and site. */
+export interface RunningSystem {
+  service: RunningService;
+  site: RunningSite;
+  /** The secret in use and whether this start generated it. */
+  secret: { created: boolean; file: string | undefined };
+  /** Stops the site, then the service. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service and the site. The secret comes from
+ * TASKFLOW_SODAR_SECRET when set, else from `<dataDir>/secret` (created on
+ * first start).
+ */
+export async function startSystem(config: Config, opts: SystemOptions): Promise<RunningSystem> {
+  const fromEnv = process.env.TASKFLOW_SODAR_SECRET !== undefined && process.env.TASKFLOW_SODAR_SECRET !== '';
+  const stored = fromEnv ? undefined : ensureSecret(config.dataDir);
+  const secret = stored?.secret ?? config.sodarSecret;
+  const serviceConfig: Config = { ...config, sodarSecret: secret, port: opts.servicePort ?? config.port };
+  const service = await startService(serviceConfig, { logger: pino({ level: 'warn' }) });
+  let site: RunningSite;
+  try {
+    const siteConfig: Config = {
+      ...config,
+      sodarSecret: secret,
+      backendHost: 'http://127.0.0.1',
+      backendPort: service.port,
+      sitePort: opts.sitePort ?? config.sitePort,
+    };
+    site = await startSite(siteConfig, { print: opts.print });
+    await site.registry.syncPlugins(new DbPluginStore(site.db), opts.print);
+  } catch (err) {
+    await service.close().catch(() => undefined);
+    throw err;
+  }
+  return {
+    service,
+    site,
+    secret: { created: stored?.created ?? false, file: stored?.file },
+    close: async () => {
+      await site.close().catch(() => undefined);
+      await service.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SiteApi } from '../../src/host/client.js';
+import { runCli, spawnCli, type CliProcess } from '../support/host-processes.js';
+
+const dirs: string[] = [];
+const procs: CliProcess[] = [];
+afterEach(async () => {
+  for (const p of procs.splice(0)) await p.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'host-start-'));
+  dirs.push(d);
+  return d;
+}
+
+async function start(dataDir: string): Promise<{ p: CliProcess; siteUrl: string; serviceUrl: string; token: string }> {
+  const p = spawnCli(['start', '--port', '0', '--site-port', '0'], { TASKFLOW_DATA_DIR: dataDir });
+  procs.push(p);
+  const siteUrl = (await p.waitFor(/^Site: (http\S+)$/m))[1];
+  const serviceUrl = (await p.waitFor(/^Taskflow service: (http\S+)$/m))[1];
+  const token = (await p.waitFor(/^Admin token: (\S+)/m))[1];
+  return { p, siteUrl, serviceUrl, token };
+}
+
+describe('taskflow start (npm start)', () => {
+  it('generates a secret on the first start and reuses it (and the admin) on the next, stopping cleanly on SIGTERM', async () => {
+    const dir = tempDir();
+    const first = await start(dir);
+    expect(first.p.output()).toMatch(/Generated a new secret, stored in .*secret/);
+    expect(first.p.output()).toMatch(/Created admin user "admin" with API token/);
+    expect(first.p.output()).toContain('Registering Plugin for taskflowbackend.plugins.BackendPlugin');
+    const secret = readFileSync(join(dir, 'secret'), 'utf8');
+    expect(statSync(join(dir, 'secret')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'admin-token')).mode & 0o777).toBe(0o600);
+    const api = new SiteApi(first.siteUrl, first.token);
+    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    const proj = await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid });
+    expect(await first.p.stop()).toBe(0);
+
+    const second = await start(dir);
+    expect(second.p.output()).toMatch(/Using the secret stored in .*secret/);
+    expect(second.p.output()).not.toMatch(/Created admin user/);
+    expect(second.p.output()).toContain('No new plugins to register');
+    expect(readFileSync(join(dir, 'secret'), 'utf8')).toBe(secret);
+    expect(second.token).toBe(first.token);
+    // The site and service of the second start still agree on the secret: a flow with callbacks works.
+    const api2 = new SiteApi(second.siteUrl, second.token);
+    const bob = await api2.post('project/api/users/create', { username: 'bob' });
+    const role = await api2.post(`project/api/roles/create/${String(proj.sodar_uuid)}`, { role: 'project guest', user: bob.sodar_uuid });
+    expect(role.role).toBe('project guest');
+    const hello = await fetch(`${second.serviceUrl}/hello`);
+    expect(await hello.text()).toBe('Hello world from sodar_taskflow!');
+    expect(await second.p.stop('SIGINT')).toBe(0);
+  });
+});
+
+describe('taskflow demo (npm run demo)', () => {
+  it('walks the whole story against the running system and exits 0', async () => {
+    const dir = tempDir();
+    const sys = await start(dir);
+    const demo = await runCli(['demo', '--site', sys.siteUrl], { TASKFLOW_DATA_DIR: dir }, 120_000);
+    expect(demo.code, demo.output).toBe(0);
+    const out = demo.output;
+    for (const re of [
+      /Created category/,
+      /Created project "Demo project"/,
+      /Added user "demo_\S+" as project contributor/,
+      /Imported a sample sheet/,
+      /Created the sample sheet collections/,
+      /Created landing zone .*ACTIVE/,
+      /Uploaded 3 files with \.md5 companions/,
+      /Validated the zone: ACTIVE/,
+      /Moved the zone into sample data: MOVED/,
+      /Sample data of the assay now holds: .*reads_R1\.fastq/,
+      /Timeline: .*zone_move=OK/,
+      /status: MOVED/,
+      /Failing move ended FAILED: .*sample_bad\.txt/,
+      /Files left in the zone: .*sample_bad\.txt.*sample_ok\.txt/,
+      /Demo finished: every step went as expected/,
+    ]) {
+      expect(out).toMatch(re);
+    }
+    // The site agrees: one zone MOVED, one FAILED with the reason.
+    const api = new SiteApi(sys.siteUrl, sys.token);
+    const projects = await api.get<Record<string, unknown>[]>('project/api/list');
+    const proj = projects.find((p) => p.title === 'Demo project')!;
+    const zones = await api.get<Record<string, unknown>[]>(`landingzones/api/list/${String(proj.sodar_uuid)}`);
+    expect(zones.map((z) => z.status).sort()).toEqual(['FAILED', 'MOVED']);
+    expect(String(zones.find((z) => z.status === 'FAILED')!.status_info)).toMatch(/checksum/);
+    const events = await api.get<Record<string, unknown>[]>(`timeline/api/list/${String(proj.sodar_uuid)}`);
+    expect(events.filter((e) => e.event_name === 'zone_move').map((e) => e.status_type).sort()).toEqual(['FAILED', 'OK']);
+  });
+
+  it('starts the system itself when none is running', async () => {
+    const dir = tempDir();
+    const demo = await runCli(['demo'], { TASKFLOW_DATA_DIR: dir, SODAR_SITE_PORT: '0', TASKFLOW_PORT: '0' }, 120_000);
+    expect(demo.code, demo.output).toBe(0);
+    expect(demo.output).toMatch(/starting the service and the site/);
+    expect(demo.output).toMatch(/Demo finished/);
+  });
+});

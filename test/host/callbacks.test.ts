@@ -1,0 +1,137 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { insertProject, insertZone, setRole, createUser, addEvent, eventStatuses, getZone, getProject, getSettings } from '../../src/host/repo.js';
+import { injectSite, type InjectSite } from '../support/host-inject-site.js';
+
+let site: InjectSite;
+beforeEach(async () => {
+  site = await injectSite();
+});
+afterEach(async () => {
+  await site.close();
+});
+
+const P = '11111111-1111-1111-1111-111111111111';
+const C = '22222222-2222-2222-2222-222222222222';
+
+async function seed(): Promise<{ userUuid: string; zoneUuid: string; assayUuid: string }> {
+  const { db } = site;
+  await insertProject(db, { uuid: C, type: 'CATEGORY', parent_uuid: null, title: 'Cat', description: '', readme: '', public_guest_access: 0 });
+  await insertProject(db, { uuid: P, type: 'PROJECT', parent_uuid: C, title: 'Proj', description: 'd', readme: 'r', public_guest_access: 0 });
+  const user = await createUser(db, { username: 'alice' });
+  await setRole(db, P, user.uuid, 1);
+  await db.exec("INSERT INTO investigations (uuid, project_uuid, title, irods_status) VALUES ('inv', ?, 'i', 0)", [P]);
+  await db.exec("INSERT INTO studies (uuid, investigation_uuid, title, path) VALUES ('st', 'inv', 's', 'study_st')");
+  await db.exec("INSERT INTO assays (uuid, study_uuid, title, path) VALUES ('as', 'st', 'a', 'study_st/assay_as')");
+  const zoneUuid = '33333333-3333-3333-3333-333333333333';
+  await insertZone(db, {
+    uuid: zoneUuid,
+    project_uuid: P,
+    user_uuid: user.uuid,
+    assay_uuid: 'as',
+    title: 'z',
+    configuration: '',
+    description: '',
+    status: 'CREATING',
+    status_info: '',
+    modified: new Date().toISOString(),
+  });
+  return { userUuid: user.uuid, zoneUuid, assayUuid: 'as' };
+}
+
+describe('site callbacks (protocol section 3)', () => {
+  it('refuses a missing or wrong secret with 403 Not authorized', async () => {
+    await seed();
+    expect(await site.callback('project/taskflow/get', { project_uuid: P }, { secret: null })).toEqual({ status: 403, text: 'Not authorized' });
+    expect(await site.callback('project/taskflow/get', { project_uuid: P }, { secret: 'wrong' })).toEqual({ status: 403, text: 'Not authorized' });
+    expect((await site.callback('project/taskflow/get', { project_uuid: P }, { json: true, secret: 'wrong' })).status).toBe(403);
+  });
+
+  it('serves callbacks only while the taskflow plugin is enabled', async () => {
+    await seed();
+    site.enabled.value = false;
+    expect((await site.callback('project/taskflow/get', { project_uuid: P })).status).toBe(404);
+    site.enabled.value = true;
+    expect((await site.callback('project/taskflow/get', { project_uuid: P })).status).toBe(200);
+  });
+
+  it('gets and updates a project from form and JSON bodies; 404 for an unknown one', async () => {
+    await seed();
+    for (const json of [false, true]) {
+      const got = await site.callback('project/taskflow/get', { project_uuid: P }, { json });
+      expect(JSON.parse(got.text)).toEqual({ project_uuid: P, title: 'Proj', description: 'd', parent_uuid: C, readme: 'r', public_guest_access: false });
+    }
+    expect((await site.callback('project/taskflow/get', { project_uuid: 'nope' })).status).toBe(404);
+    const upd = await site.callback('project/taskflow/update', { project_uuid: P, title: 'New', parent_uuid: C, description: 'nd', readme: 'nr', public_guest_access: 'True' });
+    expect(upd).toEqual({ status: 200, text: 'ok' });
+    expect(await getProject(site.db, P)).toMatchObject({ title: 'New', description: 'nd', readme: 'nr', public_guest_access: 1, parent_uuid: C });
+    expect((await site.callback('project/taskflow/update', { project_uuid: 'nope', title: 'x' }, { json: true })).status).toBe(404);
+  });
+
+  it('gets, sets and deletes roles with the specified 404s', async () => {
+    const { userUuid } = await seed();
+    const bob = await createUser(site.db, { username: 'bob' });
+    expect((await site.callback('project/taskflow/role/get', { project_uuid: P, user_uuid: bob.uuid })).status).toBe(404);
+    expect(await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: bob.uuid, role_pk: 3 })).toEqual({ status: 200, text: 'ok' });
+    const got = JSON.parse((await site.callback('project/taskflow/role/get', { project_uuid: P, user_uuid: bob.uuid })).text);
+    expect(got).toMatchObject({ project_uuid: P, user_uuid: bob.uuid, role_pk: 3, role_name: 'project contributor' });
+    expect(typeof got.assignment_uuid).toBe('string');
+    expect((await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: bob.uuid, role_pk: 4 }, { json: true })).status).toBe(200);
+    expect(JSON.parse((await site.callback('project/taskflow/role/get', { project_uuid: P, user_uuid: bob.uuid })).text).role_pk).toBe(4);
+    expect((await site.callback('project/taskflow/role/set', { project_uuid: 'nope', user_uuid: bob.uuid, role_pk: 3 })).status).toBe(404);
+    expect(await site.callback('project/taskflow/role/delete', { project_uuid: P, user_uuid: bob.uuid })).toEqual({ status: 200, text: 'ok' });
+    expect((await site.callback('project/taskflow/role/delete', { project_uuid: P, user_uuid: bob.uuid })).status).toBe(404);
+    expect((await site.callback('project/taskflow/role/get', { project_uuid: P, user_uuid: userUuid })).status).toBe(200);
+  });
+
+  it('sets settings from a JSON string of settings.<app>.<name> and gets them with dict values JSON-encoded', async () => {
+    await seed();
+    const settings = { 'settings.landingzones.member_access': true, 'settings.samplesheets.display': { a: 1 } };
+    expect(await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: JSON.stringify(settings) })).toEqual({ status: 200, text: 'ok' });
+    expect(await getSettings(site.db, P)).toEqual({ 'landingzones.member_access': true, 'samplesheets.display': { a: 1 } });
+    const got = JSON.parse((await site.callback('project/taskflow/settings/get', { project_uuid: P })).text);
+    expect(got).toEqual({ project_uuid: P, settings: { 'landingzones.member_access': true, 'samplesheets.display': '{"a":1}' } });
+    expect((await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: 'not json' })).status).toBe(400);
+    expect((await site.callback('project/taskflow/settings/get', { project_uuid: 'nope' })).status).toBe(404);
+  });
+
+  it('sets timeline statuses; 404 unknown event, 400 bad status', async () => {
+    await seed();
+    const e = await addEvent(site.db, { projectUuid: P, app: 'x', userUuid: null, eventName: 'e', description: '', status: 'SUBMIT' });
+    expect(await site.callback('timeline/taskflow/status/set', { event_uuid: e.uuid, status_type: 'OK', status_desc: 'fine', extra_data: '{"k":1}' })).toEqual({
+      status: 200,
+      text: 'ok',
+    });
+    const statuses = await eventStatuses(site.db, e.uuid);
+    expect(statuses.map((s) => [s.status_type, s.status_desc, JSON.parse(s.extra_data)])).toEqual([
+      ['SUBMIT', '', {}],
+      ['OK', 'fine', { k: 1 }],
+    ]);
+    expect((await site.callback('timeline/taskflow/status/set', { event_uuid: 'nope', status_type: 'OK' })).status).toBe(404);
+    expect((await site.callback('timeline/taskflow/status/set', { event_uuid: e.uuid, status_type: 'BOGUS' })).status).toBe(400);
+  });
+
+  it('sets zone statuses, cuts the info to 1024 characters, and never changes a finished zone', async () => {
+    const { zoneUuid } = await seed();
+    expect(await site.callback('landingzones/taskflow/status/set', { zone_uuid: zoneUuid, status: 'ACTIVE', status_info: 'x'.repeat(2000), flow_name: 'landing_zone_create' })).toEqual({
+      status: 200,
+      text: 'ok',
+    });
+    expect((await getZone(site.db, zoneUuid))?.status_info.length).toBe(1024);
+    expect((await site.callback('landingzones/taskflow/status/set', { zone_uuid: 'nope', status: 'ACTIVE' })).status).toBe(404);
+    expect((await site.callback('landingzones/taskflow/status/set', { zone_uuid: zoneUuid, status: 'WEIRD' })).status).toBe(400);
+    await site.callback('landingzones/taskflow/status/set', { zone_uuid: zoneUuid, status: 'MOVED', status_info: 'done' }, { json: true });
+    expect(await site.callback('landingzones/taskflow/status/set', { zone_uuid: zoneUuid, status: 'FAILED', status_info: 'late lock error' })).toEqual({ status: 200, text: 'ok' });
+    expect(await getZone(site.db, zoneUuid)).toMatchObject({ status: 'MOVED', status_info: 'done' });
+  });
+
+  it('gets and sets the sheet dir status and deletes the sheet', async () => {
+    await seed();
+    expect(JSON.parse((await site.callback('samplesheets/taskflow/dirs/get', { project_uuid: P })).text)).toEqual({ dir_status: false });
+    expect(await site.callback('samplesheets/taskflow/dirs/set', { project_uuid: P, dir_status: 'True' })).toEqual({ status: 200, text: 'ok' });
+    expect(JSON.parse((await site.callback('samplesheets/taskflow/dirs/get', { project_uuid: P }, { json: true })).text)).toEqual({ dir_status: true });
+    expect((await site.callback('samplesheets/taskflow/dirs/get', { project_uuid: 'nope' })).status).toBe(404);
+    expect(await site.callback('samplesheets/taskflow/delete', { project_uuid: P })).toEqual({ status: 200, text: 'ok' });
+    expect((await site.callback('samplesheets/taskflow/delete', { project_uuid: P })).status).toBe(404);
+    expect((await site.callback('samplesheets/taskflow/dirs/set', { project_uuid: P, dir_status: 'False' })).status).toBe(404);
+  });
+});
