@@ -1,0 +1,37 @@
+/**
+ * The one place for how lock leases are named and whom a token identifies.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+/** The lease key of a project, in Redis and in the embedded lease table alike. */
+export function lockKey(projectId: string): string {
+  return `taskflow:lock:${projectId}`;
+}
+
+/** The embedded lease database inside the data dir. */
+export function lockDatabasePath(dataDir: string): string {
+  return join(dataDir, 'locks.sqlite');
+}
+
+/** Who holds a lease, kept next to it so an operator can find the holder. */
+export interface LeaseHolder {
+  pid: number;
+  host: string;
+}
+
+/** This process as a lease holder. */
+export function thisHolder(): LeaseHolder {
+  return { pid: process.pid, host: hostname() };
+}
+
+/**
+ * A fresh lease token: random (only its holder can renew or release the
+ * lease), prefixed with the holder so a token seen in Redis says who holds it.
+ */
+export function newLeaseToken(holder: LeaseHolder = thisHolder()): string {
+  return `${holder.host}/${holder.pid}/${randomBytes(16).toString('hex')}`;
+}
