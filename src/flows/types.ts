@@ -4,7 +4,12 @@
  *
  * @module
  */
+import type { Config } from '../config.js';
+import type { LinearFlow } from '../engine/flow.js';
 import type { Json } from '../engine/types.js';
+import type { SiteClient } from '../site/client.js';
+import type { DataStore } from '../store/types.js';
+import type { TaskContext } from '../tasks/context.js';
 
 /** Request modes of protocol section 2. */
 export type RequestMode = 'sync' | 'async';
@@ -22,4 +27,26 @@ export interface FlowInput {
   timelineUuid: string | undefined;
   /** Callback base URL for this submit. */
   sodarUrl: string;
+}
+
+/** What flows read while validating and building. */
+export interface FlowDeps {
+  store: DataStore;
+  site: SiteClient;
+  config: Config;
+}
+
+/** One flow of protocol section 5: its checks, its lock need and its task list. */
+export interface FlowDefinition {
+  name: string;
+  /** Request modes the flow accepts. */
+  modes: readonly RequestMode[];
+  /** Whether the run takes the project lock. */
+  needsLock(input: FlowInput): boolean;
+  /** Required fields, mode and path rules. Throws FlowValidationError; changes nothing. */
+  validate(input: FlowInput, deps: FlowDeps): Promise<void>;
+  /** The tasks to run, limited to the input's targets. Throws FlowBuildError (or anything). */
+  build(input: FlowInput, deps: FlowDeps): Promise<LinearFlow<TaskContext>>;
+  /** Landing zone flows: set the zone's failure status with `reason`. Never throws. */
+  onFailure?(input: FlowInput, deps: FlowDeps, reason: string): Promise<void>;
 }

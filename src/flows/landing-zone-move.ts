@@ -1,0 +1,100 @@
+/**
+ * landing_zone_move: zone PREPARING, VALIDATING; every file checked against
+ * its `.md5` companion (catalog checksum, and the bytes when verifying);
+ * validate_only stops there with the zone ACTIVE. Otherwise the zone is
+ * locked read-only for its user, MOVING, the needed collections are created
+ * under sample data, every object (companions included, they stay with their
+ * files as in SODAR's sample data) is moved in chunks (the project group
+ * gets read on them first), the user's access is removed, the zone collection goes
+ * to the trash, and the zone is MOVED with the file count (last: a moved zone
+ * never changes again). Any failure: zone FAILED with the reason.
+ *
+ * @module
+ */
+import { parentPath, relativePath } from '../store/paths.js';
+import * as store from '../tasks/store-tasks.js';
+import { splitZoneFiles } from '../tasks/zone-check.js';
+import { defineFlow, setZoneStatusOnFailure } from './define.js';
+import { FlowBuildError } from './errors.js';
+import { sampleDataPath } from './layout.js';
+import { layoutOf } from './plan.js';
+import { bool, relPath, str } from './validate.js';
+import { parseZone } from './zone-params.js';
+import { ZoneInfo, ZoneStatus } from './zone-status.js';
+
+/** Objects moved by one task: bounds the size of one journaled task and one store transaction. */
+export const MOVE_CHUNK = 1000;
+
+export const landingZoneMove = defineFlow({
+  name: 'landing_zone_move',
+  modes: ['sync', 'async'],
+  required: ['zone_title', 'zone_uuid', 'assay_path_zone', 'assay_path_samples', 'user_name'],
+  needsLock: (input) => !bool(input.flowData, 'validate_only'),
+  parse(input, deps) {
+    const layout = layoutOf(deps);
+    const zone = parseZone(input, layout, 'assay_path_zone');
+    const d = input.flowData;
+    return {
+      zone,
+      samplePath: sampleDataPath(layout, zone.projectUuid, relPath(str(d, 'assay_path_samples'), 'assay_path_samples')),
+      validateOnly: bool(d, 'validate_only'),
+      verify: deps.config.verifyChecksums,
+    };
+  },
+  async build(plan, p) {
+    const z = p.zone;
+    const s = plan.deps.store;
+    let objects: string[] = [];
+    if (plan.irods) {
+      if (!(await s.collectionExists(z.path))) throw new FlowBuildError(`Landing zone collection not found: ${z.path}`);
+      objects = await s.listObjectPaths(z.path);
+    }
+    const files = splitZoneFiles(objects).files.length;
+    const validating = { status: ZoneStatus.VALIDATING, status_info: ZoneInfo.validating(files) };
+
+    plan.add(
+      plan.zoneStatus(z.zoneUuid, ZoneStatus.PREPARING, ZoneInfo.preparing, {
+        status: ZoneStatus.ACTIVE,
+        status_info: ZoneInfo.active,
+      }),
+    );
+    plan.add(
+      plan.zoneStatus(z.zoneUuid, validating.status, validating.status_info, {
+        status: ZoneStatus.PREPARING,
+        status_info: ZoneInfo.preparing,
+      }),
+    );
+    plan.add(store.checkZone('Validate landing zone files and checksums', { zone_path: z.path, verify: p.verify }));
+    if (p.validateOnly) {
+      plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.ACTIVE, ZoneInfo.validated(files), validating));
+      return;
+    }
+
+    // one pass over the zone's ACLs for every access task below (their crash-revert snapshots)
+    const acl = plan.irods ? await store.snapshotAccessMany(s, z.path, [z.userName, z.group], true) : null;
+    const userBefore = acl?.[z.userName] ?? null;
+    await plan.setAccess(`Set user "${z.userName}" read access to landing zone`, z.path, z.userName, 'read', true, userBefore);
+    // the files keep their ACL when moved: giving the group read here is one store call, not one per file
+    await plan.setAccess(
+      'Set project user group read access to landing zone files',
+      z.path,
+      z.group,
+      'read',
+      true,
+      acl?.[z.group] ?? null,
+    );
+    plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVING, ZoneInfo.moving(files), validating));
+
+    const moves = objects.map((src) => ({ src, dst: `${p.samplePath}/${relativePath(src, z.path)}` }));
+    const dirs = [...new Set(moves.map((m) => parentPath(m.dst)))];
+    if (dirs.length > 0) await plan.createCollections('Create collections in sample data', dirs);
+    for (let i = 0; i < moves.length; i += MOVE_CHUNK) {
+      const chunk = moves.slice(i, i + MOVE_CHUNK);
+      plan.add(store.moveObjects(`Move files ${i + 1}-${i + chunk.length} of ${moves.length}`, { moves: chunk }));
+    }
+    await plan.setAccess(`Remove user "${z.userName}" access to landing zone`, z.path, z.userName, 'null', true, userBefore);
+    await plan.trash('Remove landing zone collection', z.path, true);
+    plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVED, ZoneInfo.moved(files), null));
+  },
+  onFailure: setZoneStatusOnFailure(ZoneStatus.FAILED),
+});

@@ -1,0 +1,90 @@
+/**
+ * project_update: title, description and parent metadata; on an owner change
+ * the group membership moves to the new owner; inherited roles are added or
+ * removed; on the site the project fields, the owner roles and the settings.
+ *
+ * @module
+ */
+import { defineFlow } from './define.js';
+import { PROJECT_META, projectGroup, projectPath } from './layout.js';
+import { layoutOf } from './plan.js';
+import { parseRoleUsers } from './roles.js';
+import { bool, int, name, obj, projectUuid, str } from './validate.js';
+
+export const projectUpdate = defineFlow({
+  name: 'project_update',
+  modes: ['sync'],
+  required: [
+    'project_title',
+    'parent_uuid',
+    'owner_username',
+    'owner_uuid',
+    'owner_role_pk',
+    'old_owner_username',
+    'old_owner_uuid',
+    'settings',
+  ],
+  parse(input, deps) {
+    const d = input.flowData;
+    const uuid = projectUuid(input);
+    return {
+      uuid,
+      path: projectPath(layoutOf(deps), uuid),
+      group: projectGroup(uuid),
+      title: str(d, 'project_title'),
+      description: d.project_description === undefined ? undefined : str(d, 'project_description'),
+      readme: d.project_readme === undefined ? undefined : str(d, 'project_readme'),
+      publicGuestAccess: d.public_guest_access === undefined ? undefined : bool(d, 'public_guest_access'),
+      parentUuid: str(d, 'parent_uuid'),
+      owner: name(str(d, 'owner_username'), 'owner_username'),
+      ownerUuid: str(d, 'owner_uuid'),
+      ownerRolePk: int(d, 'owner_role_pk'),
+      oldOwner: name(str(d, 'old_owner_username'), 'old_owner_username'),
+      oldOwnerUuid: str(d, 'old_owner_uuid'),
+      rolesAdd: parseRoleUsers(d, 'roles_add'),
+      rolesDelete: parseRoleUsers(d, 'roles_delete'),
+      settings: obj(d, 'settings'),
+    };
+  },
+  async build(plan, p) {
+    await plan.setMetadata('Update project title metadata', p.path, PROJECT_META.title, p.title);
+    if (p.description !== undefined) {
+      const value = p.description === '' ? null : p.description;
+      await plan.setMetadata('Update project description metadata', p.path, PROJECT_META.description, value);
+    }
+    await plan.setMetadata('Update project parent metadata', p.path, PROJECT_META.parentUuid, p.parentUuid);
+    const ownerChanged = p.owner !== p.oldOwner;
+    if (ownerChanged) {
+      await plan.createUser(`Create user "${p.owner}" for new owner`, p.owner);
+      await plan.addGroupMember(`Add new owner "${p.owner}" to project user group`, p.group, p.owner);
+      await plan.removeGroupMember(`Remove old owner "${p.oldOwner}" from project user group`, p.group, p.oldOwner);
+    }
+    for (const user of p.rolesAdd) {
+      await plan.createUser(`Create user "${user}" for inherited role`, user);
+      await plan.addGroupMember(`Add user "${user}" to project user group`, p.group, user);
+    }
+    for (const user of p.rolesDelete) {
+      await plan.removeGroupMember(`Remove user "${user}" from project user group`, p.group, user);
+    }
+    const current = await plan.projectFields(p.uuid);
+    if (current) {
+      await plan.updateProject(
+        'Update project',
+        p.uuid,
+        {
+          title: p.title,
+          parent_uuid: p.parentUuid,
+          description: p.description ?? current.description,
+          readme: p.readme ?? current.readme,
+          public_guest_access: p.publicGuestAccess ?? current.public_guest_access,
+        },
+        current,
+      );
+    }
+    await plan.setRole('Set owner role', p.uuid, p.ownerUuid, p.ownerRolePk);
+    if (ownerChanged && p.oldOwnerUuid !== p.ownerUuid) {
+      await plan.deleteRole('Remove old owner role', p.uuid, p.oldOwnerUuid);
+    }
+    await plan.setSettings('Set project settings', p.uuid, p.settings);
+  },
+});

@@ -1,0 +1,26 @@
+/**
+ * role_sync_delete_all: every member but the owner out of the project group
+ * (the first step of a sync, which then adds the current roles back).
+ *
+ * @module
+ */
+import { defineFlow } from './define.js';
+import { projectGroup } from './layout.js';
+import { name, projectUuid, str } from './validate.js';
+
+export const roleSyncDeleteAll = defineFlow({
+  name: 'role_sync_delete_all',
+  modes: ['sync'],
+  required: ['owner_username'],
+  parse(input) {
+    const uuid = projectUuid(input);
+    return { group: projectGroup(uuid), owner: name(str(input.flowData, 'owner_username'), 'owner_username') };
+  },
+  async build(plan, p) {
+    if (!plan.irods || !(await plan.deps.store.getGroup(p.group))) return;
+    for (const user of await plan.deps.store.groupMembers(p.group)) {
+      if (user === p.owner) continue;
+      await plan.removeGroupMember(`Remove user "${user}" from project user group`, p.group, user);
+    }
+  },
+});

@@ -1,0 +1,19 @@
+/**
+ * What every task runs against: the data store (the `irods` target), the host
+ * site client (the `sodar` target) and the settings.
+ *
+ * @module
+ */
+import type { Config } from '../config.js';
+import type { SiteClient } from '../site/client.js';
+import type { DataStore } from '../store/types.js';
+
+/** The context the engine hands to every task's execute and revert. */
+export interface TaskContext {
+  store: DataStore;
+  site: SiteClient;
+  config: Config;
+}
+
+/** Task targets of protocol section 1. */
+export const Target = { store: 'irods', site: 'sodar' } as const;

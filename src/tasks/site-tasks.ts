@@ -1,0 +1,315 @@
+/**
+ * Tasks calling back the host site (the `sodar` target, protocol section 3).
+ * Every task carries its callback base URL (`sodar_url`) so a run can be
+ * reverted from the journal alone, and a `before` snapshot read while the
+ * flow was built, for a revert whose undo was never journaled.
+ *
+ * @module
+ */
+import type { Json } from '../engine/types.js';
+import { SiteCallError, type SiteClient } from '../site/client.js';
+import { Target } from './context.js';
+import { defineTask } from './define.js';
+
+/** Site endpoints (protocol section 3): the one place for these paths. */
+export const Endpoint = {
+  projectGet: 'project/taskflow/get',
+  projectUpdate: 'project/taskflow/update',
+  roleGet: 'project/taskflow/role/get',
+  roleSet: 'project/taskflow/role/set',
+  roleDelete: 'project/taskflow/role/delete',
+  settingsGet: 'project/taskflow/settings/get',
+  settingsSet: 'project/taskflow/settings/set',
+  timelineStatusSet: 'timeline/taskflow/status/set',
+  zoneStatusSet: 'landingzones/taskflow/status/set',
+  dirsGet: 'samplesheets/taskflow/dirs/get',
+  dirsSet: 'samplesheets/taskflow/dirs/set',
+  sheetDelete: 'samplesheets/taskflow/delete',
+} as const;
+
+/** Prefix of setting names in settings/set (settings/get answers without it). */
+export const SETTINGS_PREFIX = 'settings.';
+
+/** Project fields the site keeps for taskflow. */
+export type ProjectFields = {
+  title: string;
+  description: string;
+  parent_uuid: string;
+  readme: string;
+  public_guest_access: boolean;
+};
+
+/** Null when the site answers 404, else the answer. */
+async function orNotFound<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof SiteCallError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** The user's role pk in the project, or null when none. */
+export async function getRole(site: SiteClient, url: string, projectUuid: string, userUuid: string): Promise<number | null> {
+  const r = await orNotFound(
+    site.postJson<{ role_pk: number }>(url, Endpoint.roleGet, { project_uuid: projectUuid, user_uuid: userUuid }),
+  );
+  return r === null ? null : Number(r.role_pk);
+}
+
+async function putRole(site: SiteClient, url: string, projectUuid: string, userUuid: string, rolePk: number | null): Promise<void> {
+  if (rolePk === null) {
+    await orNotFound(site.post(url, Endpoint.roleDelete, { project_uuid: projectUuid, user_uuid: userUuid }));
+  } else {
+    await site.post(url, Endpoint.roleSet, { project_uuid: projectUuid, user_uuid: userUuid, role_pk: rolePk });
+  }
+}
+
+/** The project's taskflow fields. */
+export async function getProject(site: SiteClient, url: string, projectUuid: string): Promise<ProjectFields> {
+  const p = await site.postJson<Record<string, Json>>(url, Endpoint.projectGet, { project_uuid: projectUuid });
+  return {
+    title: String(p.title ?? ''),
+    description: String(p.description ?? ''),
+    parent_uuid: p.parent_uuid === null || p.parent_uuid === undefined ? '' : String(p.parent_uuid),
+    readme: String(p.readme ?? ''),
+    public_guest_access: p.public_guest_access === true || p.public_guest_access === 'true',
+  };
+}
+
+/** Current values of the given settings (names with the `settings.` prefix), as settings/get hands them out. */
+export async function getSettings(
+  site: SiteClient,
+  url: string,
+  projectUuid: string,
+  names: readonly string[],
+): Promise<Record<string, Json>> {
+  const r = await site.postJson<{ settings: Record<string, Json> }>(url, Endpoint.settingsGet, { project_uuid: projectUuid });
+  const out: Record<string, Json> = {};
+  for (const n of names) {
+    const key = n.startsWith(SETTINGS_PREFIX) ? n.slice(SETTINGS_PREFIX.length) : n;
+    if (key in r.settings) out[n] = r.settings[key];
+  }
+  return out;
+}
+
+/** The sample sheet's directory status, or null when the project has no sheet. */
+export async function getDirStatus(site: SiteClient, url: string, projectUuid: string): Promise<boolean | null> {
+  const r = await orNotFound(site.postJson<{ dir_status: boolean }>(url, Endpoint.dirsGet, { project_uuid: projectUuid }));
+  return r === null ? null : r.dir_status === true;
+}
+
+// ---------------------------------------------------------------------- roles
+
+/** Args of {@link setRole}. */
+export type SetRoleArgs = {
+  sodar_url: string;
+  project_uuid: string;
+  user_uuid: string;
+  role_pk: number;
+  /** Role before the flow (null: none). */
+  before: number | null;
+};
+
+/** Sets a user's role; revert sets the previous role back or deletes the new one. */
+export const setRole = defineTask<SetRoleArgs, { previous: number | null }>({
+  kind: 'site.setRole',
+  target: Target.site,
+  async execute({ site }, a) {
+    const previous = await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid);
+    if (previous === a.role_pk) return undefined;
+    await site.post(a.sodar_url, Endpoint.roleSet, { project_uuid: a.project_uuid, user_uuid: a.user_uuid, role_pk: a.role_pk });
+    return { previous };
+  },
+  async revert({ site }, a, undo) {
+    const previous = undo ? undo.previous : a.before;
+    if ((await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid)) === previous) return;
+    await putRole(site, a.sodar_url, a.project_uuid, a.user_uuid, previous);
+  },
+});
+
+/** Args of {@link deleteRole}. */
+export type DeleteRoleArgs = { sodar_url: string; project_uuid: string; user_uuid: string; before: number | null };
+
+/** Deletes a user's role (none: nothing to do); revert sets it back. */
+export const deleteRole = defineTask<DeleteRoleArgs, { previous: number }>({
+  kind: 'site.deleteRole',
+  target: Target.site,
+  async execute({ site }, a) {
+    const previous = await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid);
+    if (previous === null) return undefined;
+    await site.post(a.sodar_url, Endpoint.roleDelete, { project_uuid: a.project_uuid, user_uuid: a.user_uuid });
+    return { previous };
+  },
+  async revert({ site }, a, undo) {
+    const previous = undo ? undo.previous : a.before;
+    if (previous === null) return;
+    if ((await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid)) === previous) return;
+    await putRole(site, a.sodar_url, a.project_uuid, a.user_uuid, previous);
+  },
+});
+
+// ------------------------------------------------------------ project, settings
+
+/** Args of {@link updateProject}. */
+export type UpdateProjectArgs = {
+  sodar_url: string;
+  project_uuid: string;
+  fields: ProjectFields;
+  before: ProjectFields | null;
+};
+
+function sameProject(a: ProjectFields, b: ProjectFields): boolean {
+  return (Object.keys(a) as (keyof ProjectFields)[]).every((k) => a[k] === b[k]);
+}
+
+/** Updates the project's title, parent, description, readme and public access; revert restores them. */
+export const updateProject = defineTask<UpdateProjectArgs, { previous: ProjectFields }>({
+  kind: 'site.updateProject',
+  target: Target.site,
+  async execute({ site }, a) {
+    const previous = await getProject(site, a.sodar_url, a.project_uuid);
+    if (sameProject(previous, a.fields)) return undefined;
+    await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...a.fields });
+    return { previous };
+  },
+  async revert({ site }, a, undo) {
+    const previous = undo ? undo.previous : a.before;
+    if (previous === null) return;
+    if (sameProject(await getProject(site, a.sodar_url, a.project_uuid), previous)) return;
+    await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...previous });
+  },
+});
+
+/** Args of {@link setSettings}. */
+export type SetSettingsArgs = {
+  sodar_url: string;
+  project_uuid: string;
+  /** `{"settings.<app>.<name>": value}` */
+  settings: Record<string, Json>;
+  before: Record<string, Json> | null;
+};
+
+/** Sets project app settings; revert sets the previous values back. */
+export const setSettings = defineTask<SetSettingsArgs, { previous: Record<string, Json> }>({
+  kind: 'site.setSettings',
+  target: Target.site,
+  async execute({ site }, a) {
+    const names = Object.keys(a.settings);
+    if (names.length === 0) return undefined;
+    const previous = await getSettings(site, a.sodar_url, a.project_uuid, names);
+    await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: a.settings });
+    return { previous };
+  },
+  async revert({ site }, a, undo) {
+    const previous = undo ? undo.previous : a.before;
+    if (previous === null || Object.keys(previous).length === 0) return;
+    await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: previous });
+  },
+});
+
+// -------------------------------------------------------------- landing zones
+
+/** Args of {@link setZoneStatus}. */
+export type SetZoneStatusArgs = {
+  sodar_url: string;
+  zone_uuid: string;
+  flow_name: string;
+  status: string;
+  status_info: string;
+  /** Status to set back on revert (the site cannot be asked for the current one); null: none. */
+  revert_to: { status: string; status_info: string } | null;
+};
+
+/** Sets a landing zone's status; revert sets the status the flow found. */
+export const setZoneStatus = defineTask<SetZoneStatusArgs, { set: true }>({
+  kind: 'site.setZoneStatus',
+  target: Target.site,
+  async execute({ site }, a) {
+    await site.post(a.sodar_url, Endpoint.zoneStatusSet, {
+      zone_uuid: a.zone_uuid,
+      status: a.status,
+      status_info: a.status_info,
+      flow_name: a.flow_name,
+    });
+    return { set: true };
+  },
+  async revert({ site }, a) {
+    if (!a.revert_to) return;
+    await site.post(a.sodar_url, Endpoint.zoneStatusSet, {
+      zone_uuid: a.zone_uuid,
+      status: a.revert_to.status,
+      status_info: a.revert_to.status_info,
+      flow_name: a.flow_name,
+    });
+  },
+});
+
+// ------------------------------------------------------------- sample sheets
+
+/** Args of {@link setDirStatus}. */
+export type SetDirStatusArgs = { sodar_url: string; project_uuid: string; dir_status: boolean; before: boolean | null };
+
+/** Sets the sample sheet's directory status; revert restores the previous one. */
+export const setDirStatus = defineTask<SetDirStatusArgs, { previous: boolean }>({
+  kind: 'site.setDirStatus',
+  target: Target.site,
+  async execute({ site }, a) {
+    const previous = await getDirStatus(site, a.sodar_url, a.project_uuid);
+    if (previous === a.dir_status) return undefined;
+    await site.post(a.sodar_url, Endpoint.dirsSet, { project_uuid: a.project_uuid, dir_status: a.dir_status });
+    return { previous: previous ?? false };
+  },
+  async revert({ site }, a, undo) {
+    const previous = undo ? undo.previous : a.before;
+    if (previous === null) return;
+    const current = await getDirStatus(site, a.sodar_url, a.project_uuid);
+    if (current === null || current === previous) return;
+    await site.post(a.sodar_url, Endpoint.dirsSet, { project_uuid: a.project_uuid, dir_status: previous });
+  },
+});
+
+/** Args of {@link deleteSheet}. */
+export type DeleteSheetArgs = { sodar_url: string; project_uuid: string };
+
+/**
+ * Deletes the project's sample sheet. The site offers no way to restore it,
+ * so flows put this task last, after the forced-failure point; its revert
+ * does nothing.
+ */
+export const deleteSheet = defineTask<DeleteSheetArgs, { deleted: true }>({
+  kind: 'site.deleteSheet',
+  target: Target.site,
+  async execute({ site }, a) {
+    await site.post(a.sodar_url, Endpoint.sheetDelete, { project_uuid: a.project_uuid });
+    return { deleted: true };
+  },
+  async revert() {},
+});
+
+// ------------------------------------------------------------------- timeline
+
+/** Args of {@link setTimelineStatus}. */
+export type SetTimelineStatusArgs = {
+  sodar_url: string;
+  event_uuid: string;
+  status_type: string;
+  status_desc: string;
+  extra_data: Record<string, Json>;
+};
+
+/** Adds a status to a timeline event. A status history only grows: revert does nothing. */
+export const setTimelineStatus = defineTask<SetTimelineStatusArgs, { set: true }>({
+  kind: 'site.setTimelineStatus',
+  target: Target.site,
+  async execute({ site }, a) {
+    await site.post(a.sodar_url, Endpoint.timelineStatusSet, {
+      event_uuid: a.event_uuid,
+      status_type: a.status_type,
+      status_desc: a.status_desc,
+      extra_data: a.extra_data,
+    });
+    return { set: true };
+  },
+  async revert() {},
+});

@@ -1,0 +1,518 @@
+/**
+ * Tasks on the data store (the `irods` target). Each returns from execute the
+ * exact undo its revert needs; each also carries in its args a snapshot taken
+ * while building the flow (`before`, `new_paths`, `existed`...) so a revert
+ * with an unknown undo (a crash between the call and the journal write) can
+ * still put back what was there before the flow.
+ *
+ * @module
+ */
+import type { Json } from '../engine/types.js';
+import { NotFoundError } from '../store/errors.js';
+import { baseName, parentPath, relativePath } from '../store/paths.js';
+import type { AccessLevel, Avu, DataStore } from '../store/types.js';
+import { Target } from './context.js';
+import { defineTask } from './define.js';
+import { checkLandingZone } from './zone-check.js';
+
+/** Access of one principal on a path (and its subtree) before the flow: a default plus exceptions by path. */
+export type AccessSnapshot = { level: AccessLevel; except: Record<string, AccessLevel> };
+
+/** Pairs of path and previous access level. */
+type AccessChanges = [string, AccessLevel][];
+
+async function notFoundToNull<T>(p: Promise<T>): Promise<T | null> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
+
+/** The path and, for a recursive call, every entry below it. */
+async function subtreePaths(store: DataStore, path: string, recursive: boolean): Promise<string[]> {
+  const entry = await store.stat(path);
+  if (!entry) return [];
+  if (!recursive || entry.type !== 'collection') return [path];
+  const below = await store.list(path, { recursive: true });
+  return [path, ...below.map((e) => e.path)];
+}
+
+/** Reads one principal's access on a path and its subtree, compactly. Used while building flows. */
+export async function snapshotAccess(
+  store: DataStore,
+  path: string,
+  name: string,
+  recursive: boolean,
+): Promise<AccessSnapshot | null> {
+  const paths = await subtreePaths(store, path, recursive);
+  if (paths.length === 0) return null;
+  return snapshotAccessOf(store, paths, name);
+}
+
+/**
+ * {@link snapshotAccess} for several principals in one pass over the subtree
+ * (one ACL read per entry, whatever the number of principals).
+ */
+export async function snapshotAccessMany(
+  store: DataStore,
+  path: string,
+  names: readonly string[],
+  recursive: boolean,
+): Promise<Record<string, AccessSnapshot> | null> {
+  const paths = await subtreePaths(store, path, recursive);
+  if (paths.length === 0) return null;
+  const levels = new Map<string, AccessLevel[]>(names.map((n) => [n, []]));
+  for (const p of paths) {
+    const acl = new Map((await store.getAcl(p)).map((e) => [e.name, e.level]));
+    for (const n of names) levels.get(n)!.push(acl.get(n) ?? 'null');
+  }
+  const out: Record<string, AccessSnapshot> = {};
+  for (const n of names) out[n] = compact(paths, levels.get(n)!);
+  return out;
+}
+
+/** A default level (the commonest) plus the paths that differ from it. */
+function compact(paths: readonly string[], levels: readonly AccessLevel[]): AccessSnapshot {
+  const counts = new Map<AccessLevel, number>();
+  for (const l of levels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  let level: AccessLevel = 'null';
+  let best = -1;
+  for (const [l, c] of counts) if (c > best) [level, best] = [l, c];
+  const except: Record<string, AccessLevel> = {};
+  paths.forEach((p, i) => {
+    if (levels[i] !== level) except[p] = levels[i];
+  });
+  return { level, except };
+}
+
+/** {@link snapshotAccess} over an explicit path list. */
+export async function snapshotAccessOf(store: DataStore, paths: readonly string[], name: string): Promise<AccessSnapshot> {
+  const levels: AccessLevel[] = [];
+  for (const p of paths) levels.push(await store.getAccess(p, name));
+  return compact(paths, levels);
+}
+
+/** Sets `name` to `level` on `path` unless it is there already; a vanished path is skipped. */
+async function restoreAccess(store: DataStore, path: string, name: string, level: AccessLevel): Promise<void> {
+  const current = await notFoundToNull(store.getAccess(path, name));
+  if (current === null || current === level) return;
+  await store.setAccess(path, name, level);
+}
+
+// ---------------------------------------------------------------- collections
+
+/** Args of {@link createCollections}. */
+export type CreateCollectionsArgs = {
+  /** Collections to create, with missing parents. */
+  paths: string[];
+  /** Collections that did not exist when the flow was built, parents first. */
+  new_paths: string[];
+};
+
+/**
+ * Removes collections (deepest first) that exist. With `exact`, a created
+ * collection that is no longer empty fails the revert (removing it would lose
+ * data); without (a crash: the list is what was missing before the flow, some
+ * of it created by earlier tasks that revert later), non-empty ones are left.
+ */
+async function removeCreated(store: DataStore, created: readonly string[], exact: boolean): Promise<void> {
+  for (const p of [...created].sort((a, b) => b.length - a.length)) {
+    if (!(await store.collectionExists(p))) continue;
+    if (!exact && (await store.list(p)).length > 0) continue;
+    await store.removeCollection(p);
+  }
+}
+
+/** Creates collections and their missing parents; revert removes exactly the ones it created. */
+export const createCollections = defineTask<CreateCollectionsArgs, { created: string[] }>({
+  kind: 'store.createCollections',
+  target: Target.store,
+  async execute({ store }, args, progress) {
+    const created: string[] = [];
+    for (const p of args.paths) {
+      created.push(...(await store.createCollection(p, { parents: true })));
+      progress({ created: [...created] });
+    }
+    return created.length > 0 ? { created } : undefined;
+  },
+  async revert({ store }, args, undo) {
+    await (undo ? removeCreated(store, undo.created, true) : removeCreated(store, args.new_paths, false));
+  },
+});
+
+/** Which collections of `paths` (and their parents) do not exist yet, parents first. */
+export async function missingCollections(store: DataStore, paths: readonly string[]): Promise<string[]> {
+  const known = new Map<string, boolean>();
+  const missing = new Set<string>();
+  const exists = async (p: string): Promise<boolean> => {
+    let v = known.get(p);
+    if (v === undefined) {
+      v = (await store.stat(p)) !== null;
+      known.set(p, v);
+    }
+    return v;
+  };
+  for (const path of paths) {
+    const chain: string[] = [];
+    for (let p = path; p !== '/' && !(await exists(p)); p = parentPath(p)) {
+      if (missing.has(p)) break;
+      chain.push(p);
+    }
+    for (const p of chain) missing.add(p);
+  }
+  return [...missing].sort((a, b) => a.length - b.length || (a < b ? -1 : 1));
+}
+
+// --------------------------------------------------------------------- access
+
+/** Args of {@link setAccess}. */
+export type SetAccessArgs = {
+  path: string;
+  /** User or group. */
+  name: string;
+  level: AccessLevel;
+  recursive: boolean;
+  /** Access before the flow (null: the path did not exist). */
+  before: AccessSnapshot | null;
+};
+
+/**
+ * When every entry of the subtree changed from one same level (a zone locked
+ * for its user, say), puts that level back with one recursive call instead of
+ * one call per entry. Returns false when the changes are not that uniform.
+ */
+async function restoreUniform(store: DataStore, args: SetAccessArgs, changes: AccessChanges): Promise<boolean> {
+  if (changes.length === 0) return true;
+  const level = changes[0][1];
+  if (changes.some(([, l]) => l !== level)) return false;
+  const paths = await subtreePaths(store, args.path, true);
+  if (paths.length !== changes.length) return false;
+  const changed = new Set(changes.map(([p]) => p));
+  if (!paths.every((p) => changed.has(p))) return false;
+  await store.setAccess(args.path, args.name, level, { recursive: true });
+  return true;
+}
+
+/** Sets a user's or group's access; revert puts back each changed entry's previous level. */
+export const setAccess = defineTask<SetAccessArgs, { changes: AccessChanges }>({
+  kind: 'store.setAccess',
+  target: Target.store,
+  async execute({ store }, args) {
+    const paths = await subtreePaths(store, args.path, args.recursive);
+    if (paths.length === 0) throw new NotFoundError(args.path);
+    const changes: AccessChanges = [];
+    for (const p of paths) {
+      const prev = await store.getAccess(p, args.name);
+      if (prev !== args.level) changes.push([p, prev]);
+    }
+    if (changes.length === 0) return undefined;
+    await store.setAccess(args.path, args.name, args.level, { recursive: args.recursive });
+    return { changes };
+  },
+  async revert({ store }, args, undo) {
+    if (undo) {
+      if (args.recursive && (await restoreUniform(store, args, undo.changes))) return;
+      for (const [p, level] of undo.changes) await restoreAccess(store, p, args.name, level);
+      return;
+    }
+    const before = args.before;
+    if (!before) return;
+    if (args.recursive && Object.keys(before.except).length === 0 && (await store.stat(args.path))) {
+      await store.setAccess(args.path, args.name, before.level, { recursive: true });
+      return;
+    }
+    for (const p of await subtreePaths(store, args.path, args.recursive)) {
+      await restoreAccess(store, p, args.name, before.except[p] ?? before.level);
+    }
+  },
+});
+
+/** Args of {@link setInheritance}. */
+export type SetInheritanceArgs = { path: string; inherit: boolean; before: boolean | null };
+
+/** Sets a collection's inheritance flag (not recursively); revert restores the previous flag. */
+export const setInheritance = defineTask<SetInheritanceArgs, { previous: boolean }>({
+  kind: 'store.setInheritance',
+  target: Target.store,
+  async execute({ store }, args) {
+    const entry = await store.stat(args.path);
+    if (!entry || entry.type !== 'collection') throw new NotFoundError(args.path, 'collection');
+    if (entry.inherit === args.inherit) return undefined;
+    await store.setInheritance(args.path, args.inherit);
+    return { previous: entry.inherit };
+  },
+  async revert({ store }, args, undo) {
+    const previous = undo ? undo.previous : args.before;
+    if (previous === null) return;
+    const entry = await store.stat(args.path);
+    if (entry?.type === 'collection' && entry.inherit !== previous) await store.setInheritance(args.path, previous);
+  },
+});
+
+// ------------------------------------------------------------ users and groups
+
+/** Args of {@link createUser}. */
+export type CreateUserArgs = { name: string; user_type: 'rodsuser' | 'rodsadmin'; existed: boolean };
+
+/** Creates a user unless it exists; revert removes it only if this task created it. */
+export const createUser = defineTask<CreateUserArgs, { created: true }>({
+  kind: 'store.createUser',
+  target: Target.store,
+  async execute({ store }, args) {
+    if (await store.getUser(args.name)) return undefined;
+    await store.createUser(args.name, args.user_type);
+    return { created: true };
+  },
+  async revert({ store }, args, undo) {
+    if (!undo && args.existed) return;
+    if (await store.getUser(args.name)) await store.removeUser(args.name);
+  },
+});
+
+/** Args of {@link createGroup}. */
+export type CreateGroupArgs = { name: string; existed: boolean };
+
+/** Creates a group unless it exists; revert removes it only if this task created it. */
+export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
+  kind: 'store.createGroup',
+  target: Target.store,
+  async execute({ store }, args) {
+    if (await store.getGroup(args.name)) return undefined;
+    await store.createGroup(args.name);
+    return { created: true };
+  },
+  async revert({ store }, args, undo) {
+    if (!undo && args.existed) return;
+    if (await store.getGroup(args.name)) await store.removeGroup(args.name);
+  },
+});
+
+/** Args of the group member tasks. */
+export type GroupMemberArgs = { group: string; user: string; was_member: boolean };
+
+async function isMember(store: DataStore, group: string, user: string): Promise<boolean | null> {
+  if (!(await store.getGroup(group)) || !(await store.getUser(user))) return null;
+  return (await store.groupMembers(group)).includes(user);
+}
+
+/** Adds a user to a group; revert removes the membership only if this task added it. */
+export const addGroupMember = defineTask<GroupMemberArgs, { added: true }>({
+  kind: 'store.addGroupMember',
+  target: Target.store,
+  async execute({ store }, args) {
+    if (await isMember(store, args.group, args.user)) return undefined;
+    await store.addGroupMember(args.group, args.user);
+    return { added: true };
+  },
+  async revert({ store }, args, undo) {
+    if (!undo && args.was_member) return;
+    if (await isMember(store, args.group, args.user)) await store.removeGroupMember(args.group, args.user);
+  },
+});
+
+/** Removes a user from a group; revert adds the membership back if this task removed it. */
+export const removeGroupMember = defineTask<GroupMemberArgs, { removed: true }>({
+  kind: 'store.removeGroupMember',
+  target: Target.store,
+  async execute({ store }, args) {
+    if (!(await isMember(store, args.group, args.user))) return undefined;
+    await store.removeGroupMember(args.group, args.user);
+    return { removed: true };
+  },
+  async revert({ store }, args, undo) {
+    if (!undo && !args.was_member) return;
+    if ((await isMember(store, args.group, args.user)) === false) await store.addGroupMember(args.group, args.user);
+  },
+});
+
+// ------------------------------------------------------------------- metadata
+
+/** A metadata triple as plain JSON. */
+export type AvuJson = { attribute: string; value: string; unit: string };
+
+/** Args of {@link setMetadata}. */
+export type SetMetadataArgs = {
+  path: string;
+  attribute: string;
+  /** The one value to keep; null removes every value of the attribute. */
+  value: string | null;
+  unit: string;
+  /** The attribute's values before the flow (null: the path did not exist). */
+  before: AvuJson[] | null;
+};
+
+async function putAttribute(store: DataStore, path: string, attribute: string, wanted: readonly Avu[]): Promise<void> {
+  const current = (await store.getMetadata(path)).filter((a) => a.attribute === attribute);
+  const key = (a: Avu) => `${a.value}\u0000${a.unit}`;
+  const want = new Set(wanted.map(key));
+  const have = new Set(current.map(key));
+  if (wanted.length === 1 && (current.length !== 1 || !have.has(key(wanted[0])))) {
+    await store.setMetadata(path, wanted[0]);
+    return;
+  }
+  for (const a of current) if (!want.has(key(a))) await store.removeMetadata(path, a);
+  for (const a of wanted) if (!have.has(key(a))) await store.addMetadata(path, a);
+}
+
+/** Sets (or removes) one metadata attribute; revert puts back its previous values. */
+export const setMetadata = defineTask<SetMetadataArgs, { previous: AvuJson[] }>({
+  kind: 'store.setMetadata',
+  target: Target.store,
+  async execute({ store }, args, progress) {
+    const previous: AvuJson[] = (await store.getMetadata(args.path))
+      .filter((a) => a.attribute === args.attribute)
+      .map((a) => ({ attribute: a.attribute, value: a.value, unit: a.unit }));
+    const wanted = args.value === null ? [] : [{ attribute: args.attribute, value: args.value, unit: args.unit }];
+    const same =
+      previous.length === wanted.length && previous.every((a, i) => a.value === wanted[i].value && a.unit === wanted[i].unit);
+    if (same) return undefined;
+    progress({ previous });
+    await putAttribute(store, args.path, args.attribute, wanted);
+    return { previous };
+  },
+  async revert({ store }, args, undo) {
+    const previous = undo ? undo.previous : args.before;
+    if (previous === null || !(await store.stat(args.path))) return;
+    await putAttribute(store, args.path, args.attribute, previous);
+  },
+});
+
+// ---------------------------------------------------------------------- trash
+
+/**
+ * Where the embedded store puts a trashed path: `/<zone>/trash/home/rods/<path
+ * relative to the zone>`, with a `.N` suffix on a clash. Only used to find an
+ * entry trashed by a task whose result was never journaled.
+ */
+function trashDirFor(zone: string, path: string): string {
+  return `/${zone}/trash/home/rods/${relativePath(parentPath(path), `/${zone}`)}`.replace(/\/$/, '');
+}
+
+function trashCandidates(names: readonly string[], base: string): string[] {
+  const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.\\d+)?$`);
+  return names.filter((n) => re.test(n));
+}
+
+/**
+ * Entries already in the trash under the name a trash of `path` would get.
+ * Used while building flows; `cache` keeps each trash folder's listing, so
+ * removing many paths of one folder lists it once.
+ */
+export async function trashedBefore(store: DataStore, path: string, cache = new Map<string, string[]>()): Promise<string[]> {
+  const dir = trashDirFor(store.zone, path);
+  let names = cache.get(dir);
+  if (!names) {
+    names = (await store.collectionExists(dir)) ? (await store.list(dir)).map((e) => baseName(e.path)) : [];
+    cache.set(dir, names);
+  }
+  return trashCandidates(names, baseName(path)).map((n) => `${dir}/${n}`);
+}
+
+/** Args of {@link trash}. */
+export type TrashArgs = {
+  path: string;
+  /** Refuse when data objects remain below (a landing zone must be empty of files once moved). */
+  refuse_objects: boolean;
+  /** Trash entries with the same name before the flow (see {@link trashedBefore}). */
+  known_trash: string[];
+};
+
+/** Thrown when a collection to remove still holds files it should not. */
+export class ObjectsRemainError extends Error {
+  override name = 'ObjectsRemainError';
+  constructor(
+    readonly path: string,
+    readonly objects: string[],
+  ) {
+    super(
+      `Collection ${path} still holds ${objects.length} file(s): ${objects
+        .slice(0, 10)
+        .map((o) => relativePath(o, path))
+        .join(', ')}${objects.length > 10 ? ', ...' : ''}`,
+    );
+  }
+}
+
+/** Moves an object or collection to the trash; revert restores it from there. */
+export const trash = defineTask<TrashArgs, { trash_path: string }>({
+  kind: 'store.trash',
+  target: Target.store,
+  async execute({ store }, args) {
+    if (args.refuse_objects) {
+      const left = await store.listObjectPaths(args.path);
+      if (left.length > 0) throw new ObjectsRemainError(args.path, left);
+    }
+    return { trash_path: await store.trash(args.path) };
+  },
+  async revert({ store }, args, undo) {
+    if (await store.stat(args.path)) return;
+    let from = undo?.trash_path;
+    if (!from) {
+      const dir = trashDirFor(store.zone, args.path);
+      if (!(await store.collectionExists(dir))) return;
+      const known = new Set(args.known_trash);
+      const names = (await store.list(dir)).map((e) => baseName(e.path));
+      const fresh = trashCandidates(names, baseName(args.path))
+        .map((n) => `${dir}/${n}`)
+        .filter((p) => !known.has(p));
+      if (fresh.length !== 1) return;
+      from = fresh[0];
+    }
+    if (await store.stat(from)) await store.restore(from, args.path);
+  },
+});
+
+// ---------------------------------------------------------------------- moves
+
+/** Args of {@link moveObjects}. */
+export type MoveObjectsArgs = { moves: { src: string; dst: string }[] };
+
+/** Whether the moves are done: one probe suffices, as the moves and their revert are each one store transaction. */
+async function movesDone(store: DataStore, moves: readonly { src: string; dst: string }[]): Promise<boolean> {
+  const probe = moves[0];
+  return probe !== undefined && (await store.objectExists(probe.dst)) && !(await store.stat(probe.src));
+}
+
+/**
+ * Moves data objects in one store transaction (ACLs, metadata and checksums
+ * travel with them); revert moves them back in one transaction.
+ */
+export const moveObjects = defineTask<MoveObjectsArgs, { moved: number }>({
+  kind: 'store.moveObjects',
+  target: Target.store,
+  async execute({ store }, args) {
+    if (args.moves.length === 0) return undefined;
+    await store.moveMany(args.moves);
+    return { moved: args.moves.length };
+  },
+  async revert({ store }, args) {
+    if (!(await movesDone(store, args.moves))) return;
+    try {
+      await store.moveMany(args.moves.map((m) => ({ src: m.dst, dst: m.src })));
+    } catch {
+      // not all in place (changed by someone else since): move back what can be, one by one
+      for (const m of args.moves) {
+        if ((await store.objectExists(m.dst)) && !(await store.stat(m.src))) await store.move(m.dst, m.src);
+      }
+    }
+  },
+});
+
+// ----------------------------------------------------------------- validation
+
+/** Args of {@link checkZone}. */
+export type CheckZoneArgs = { zone_path: string; verify: boolean };
+
+/** Checks a landing zone's files against their `.md5` companions. Changes nothing. */
+export const checkZone = defineTask<CheckZoneArgs, Json>({
+  kind: 'store.checkLandingZone',
+  target: Target.store,
+  async execute({ store }, args) {
+    await checkLandingZone(store, args.zone_path, { verify: args.verify });
+    return undefined;
+  },
+  async revert() {},
+});
+

@@ -1,0 +1,202 @@
+/**
+ * Landing zone flows beyond the happy path: validation failures of a move
+ * (missing companions, wrong checksums, corrupted bytes), the zone status set
+ * by onFailure, build failures, and a zone of several move chunks.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FlowBuildError, getFlow } from '../../src/flows/index.js';
+import { sampleDataPath } from '../../src/flows/layout.js';
+import { MOVE_CHUNK } from '../../src/flows/landing-zone-move.js';
+import { ZoneInfo, ZoneStatus } from '../../src/flows/zone-status.js';
+import type { FlowInput } from '../../src/flows/types.js';
+import { build, makeInput, openWorld, runInput, snapshot, type World } from './harness.js';
+import {
+  ASSAY,
+  P1,
+  ZONE_FILES,
+  ZONE_UUID,
+  createProject,
+  createSheet,
+  createZone,
+  layoutBase,
+  md5,
+  moveData,
+  put,
+  putZoneFiles,
+  zoneData,
+  zonePath,
+} from './scenarios.js';
+
+let w: World;
+afterEach(async () => w.close());
+
+async function prepare(env: Record<string, string> = {}) {
+  w = await openWorld(env);
+  await createProject(w);
+  await createSheet(w);
+  await createZone(w);
+}
+
+/** Runs like the service: on a failed run, the flow's onFailure with the reason. */
+async function submit(input: FlowInput) {
+  const def = getFlow(input.flowName)!;
+  const r = await runInput(w, input);
+  if (r.status !== 'completed') await def.onFailure?.(input, w.deps, `Error running flow: ${r.error}`);
+  return r;
+}
+
+async function corruptVaultFile(dir: string, content: string, replacement: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || /sqlite|\.db|-wal|-shm/.test(e.name)) continue;
+    const p = join(e.parentPath, e.name);
+    if ((await readFile(p, 'utf8')) === content) {
+      await writeFile(p, replacement);
+      n++;
+    }
+  }
+  return n;
+}
+
+describe('landing_zone_move failures', () => {
+  beforeEach(async () => prepare());
+
+  it('lists files without .md5 and .md5 without files, relative to the zone; zone FAILED with the reason', async () => {
+    await putZoneFiles(w, ZONE_FILES, { noMd5: ['raw/b.fastq'] });
+    await put(w, `${zonePath(w)}/raw/orphan.txt.md5`, md5('x'));
+    const before = await snapshot(w);
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData()));
+    expect(r.status).toBe('rolled_back');
+    expect(r.error).toContain('missing .md5 file for 1 file(s): raw/b.fastq');
+    expect(r.error).toContain('missing data file for 1 .md5 file(s): raw/orphan.txt.md5');
+    expect(await w.store.dump()).toEqual(before.store);
+    const zone = w.site.state().zones[ZONE_UUID];
+    expect(zone.status).toBe(ZoneStatus.FAILED);
+    expect(zone.status_info).toContain('raw/b.fastq');
+    const statuses = w.site.calls.filter((c) => c.endpoint === 'landingzones/taskflow/status/set').map((c) => c.fields.status);
+    expect(statuses.slice(-5)).toEqual(['PREPARING', 'VALIDATING', 'PREPARING', 'ACTIVE', 'FAILED']);
+  });
+
+  it('fails on a checksum that differs from the .md5 file', async () => {
+    await putZoneFiles(w, ZONE_FILES, { noMd5: ['c.txt'] });
+    await put(w, `${zonePath(w)}/c.txt.md5`, md5('something else'));
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData({ validate_only: true })));
+    expect(r.status).toBe('rolled_back');
+    expect(r.error).toMatch(/checksums do not match for 1 file\(s\): c\.txt \(expected [0-9a-f]{32}, catalog [0-9a-f]{32}\)/);
+    expect(w.site.state().zones[ZONE_UUID].status).toBe(ZoneStatus.FAILED);
+  });
+
+  it('rolls back when a file already exists in sample data', async () => {
+    await putZoneFiles(w, ZONE_FILES);
+    await put(w, `${sampleDataPath(layoutBase(w), P1, ASSAY)}/c.txt`, 'already here');
+    const before = await snapshot(w);
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData()));
+    expect(r.status).toBe('rolled_back');
+    expect(r.error).toContain('already exists');
+    expect(await w.store.dump()).toEqual(before.store);
+    expect(w.site.state().zones[ZONE_UUID].status).toBe(ZoneStatus.FAILED);
+  });
+
+  it('fails on an invalid .md5 file', async () => {
+    await putZoneFiles(w, ZONE_FILES, { noMd5: ['c.txt'] });
+    await put(w, `${zonePath(w)}/c.txt.md5`, 'not-a-checksum');
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData()));
+    expect(r.error).toContain('invalid MD5 in c.txt.md5');
+  });
+
+  it('sets nothing on the site when the request leaves the site out', async () => {
+    await putZoneFiles(w, ZONE_FILES, { noMd5: ['c.txt'] });
+    const before = await snapshot(w);
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData(), { targets: ['irods'] }));
+    expect(r.status).toBe('rolled_back');
+    expect(await snapshot(w)).toEqual(before);
+  });
+
+  it('fails building when the zone collection does not exist, and onFailure says why', async () => {
+    const input = makeInput(w, 'landing_zone_move', P1, moveData({ zone_title: 'no_such_zone' }));
+    const def = getFlow('landing_zone_move')!;
+    const err = await def.build(input, w.deps).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FlowBuildError);
+    await def.onFailure!(input, w.deps, `Error building flow: ${(err as Error).message}`);
+    expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'FAILED' });
+    expect(w.site.state().zones[ZONE_UUID].status_info).toContain('Landing zone collection not found');
+  });
+
+  it('onFailure never throws, even with the site gone', async () => {
+    await w.site.close();
+    const input = makeInput(w, 'landing_zone_move', P1, moveData());
+    await expect(getFlow('landing_zone_move')!.onFailure!(input, w.deps, 'x')).resolves.toBeUndefined();
+  });
+});
+
+describe('landing_zone_move checksum verification', () => {
+  it('recomputes MD5 from the bytes by default and refuses a corrupted file', async () => {
+    await prepare();
+    await putZoneFiles(w, { 'c.txt': 'corruptible-content' });
+    expect(await corruptVaultFile(w.dir, 'corruptible-content', 'CORRUPTED-content!!')).toBe(1);
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData()));
+    expect(r.status).toBe('rolled_back');
+    expect(r.error).toMatch(/c\.txt \(expected [0-9a-f]{32}, file bytes [0-9a-f]{32}\)/);
+  });
+
+  it('trusts the catalog when TASKFLOW_VERIFY_CHECKSUMS is off', async () => {
+    await prepare({ TASKFLOW_VERIFY_CHECKSUMS: 'false' });
+    await putZoneFiles(w, { 'c.txt': 'corruptible-content' });
+    await corruptVaultFile(w.dir, 'corruptible-content', 'CORRUPTED-content!!');
+    const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData({ validate_only: true })));
+    expect(r.status).toBe('completed');
+  });
+});
+
+describe('landing zone onFailure', () => {
+  it('landing_zone_create failure leaves the zone NOT CREATED with the reason', async () => {
+    w = await openWorld();
+    await createProject(w);
+    await createSheet(w);
+    w.site.seedZone({ zone_uuid: ZONE_UUID, project_uuid: P1, status: ZoneStatus.CREATING, status_info: ZoneInfo.creating });
+    const before = await snapshot(w);
+    w.site.failNext('landingzones/taskflow/status/set', 500);
+    const r = await submit(makeInput(w, 'landing_zone_create', P1, zoneData()));
+    expect(r.status).toBe('rolled_back');
+    expect(await w.store.dump()).toEqual(before.store);
+    expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'NOT CREATED' });
+    expect(w.site.state().zones[ZONE_UUID].status_info).toContain('answered 500');
+  });
+
+  it('landing_zone_delete of a zone without a collection still deletes it', async () => {
+    w = await openWorld();
+    await createProject(w);
+    w.site.seedZone({ zone_uuid: ZONE_UUID, project_uuid: P1, status: ZoneStatus.ACTIVE, status_info: ZoneInfo.active });
+    const r = await submit(
+      makeInput(w, 'landing_zone_delete', P1, { zone_title: 'gone', zone_uuid: ZONE_UUID, assay_path: ASSAY, user_name: 'alice' }),
+    );
+    expect(r.status).toBe('completed');
+    expect(w.site.state().zones[ZONE_UUID].status).toBe('DELETED');
+  });
+});
+
+describe('landing_zone_move of several chunks', () => {
+  it('moves every file in chunk tasks and rolls all of them back', async () => {
+    await prepare({ TASKFLOW_VERIFY_CHECKSUMS: 'true' });
+    const files: Record<string, string> = {};
+    const count = MOVE_CHUNK + 1; // files plus companions: three chunks
+    for (let i = 0; i < count; i++) files[`d${i % 7}/f${i}.txt`] = `content ${i}`;
+    await putZoneFiles(w, files);
+    const before = await snapshot(w);
+    const input = makeInput(w, 'landing_zone_move', P1, moveData());
+    const tasks = (await build(w, input)).tasks;
+    expect(tasks.filter((t) => t.kind === 'store.moveObjects')).toHaveLength(3);
+
+    const failed = await runInput(w, { ...input, forceFail: true });
+    expect(failed.status).toBe('rolled_back');
+    expect(await snapshot(w)).toEqual(before);
+
+    const r = await runInput(w, input);
+    expect(r.status).toBe('completed');
+    const moved = await w.store.listObjectPaths(sampleDataPath(layoutBase(w), P1, ASSAY));
+    expect(moved).toHaveLength(count * 2);
+    expect(w.site.state().zones[ZONE_UUID].status_info).toBe(ZoneInfo.moved(count));
+  });
+});

@@ -1,0 +1,413 @@
+/**
+ * A strict, in-memory implementation of the host site's taskflow callbacks
+ * (protocol section 3) for tests: form-encoded bodies only, the secret checked
+ * on every call, 404s as the table says. Its state can be seeded, read as a
+ * deep copy (compare before/after with `toEqual`) and its calls inspected.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Role names of SODAR by primary key. */
+export const SITE_ROLES: Readonly<Record<number, string>> = {
+  1: 'project owner',
+  2: 'project delegate',
+  3: 'project contributor',
+  4: 'project guest',
+  5: 'project finder',
+};
+
+/** Landing zone statuses the site knows. */
+export const ZONE_STATUSES = [
+  'CREATING',
+  'NOT CREATED',
+  'ACTIVE',
+  'PREPARING',
+  'VALIDATING',
+  'MOVING',
+  'MOVED',
+  'FAILED',
+  'DELETING',
+  'DELETED',
+] as const;
+
+/** Zone statuses after which a zone never changes again. */
+export const FINISHED_ZONE_STATUSES: readonly string[] = ['MOVED', 'DELETED', 'NOT CREATED'];
+
+/** Timeline status types the site accepts. */
+export const TIMELINE_STATUSES: readonly string[] = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'];
+
+/** Longest zone status info kept. */
+export const STATUS_INFO_MAX = 1024;
+
+/** Settings every project has, with their defaults (the site refuses unknown ones). */
+export const DEFAULT_SETTINGS: Readonly<Record<string, Json>> = {
+  'projectroles.ip_restrict': false,
+  'projectroles.ip_allowlist': [],
+  'samplesheets.sheet_sync_enable': false,
+  'samplesheets.sheet_config': {},
+  'filesfolders.allow_public_links': false,
+};
+
+export interface SiteProject {
+  project_uuid: string;
+  title: string;
+  description: string;
+  parent_uuid: string;
+  readme: string;
+  public_guest_access: boolean;
+}
+
+export interface SiteUser {
+  user_uuid: string;
+  username: string;
+}
+
+export interface SiteRole {
+  assignment_uuid: string;
+  project_uuid: string;
+  user_uuid: string;
+  role_pk: number;
+  role_name: string;
+}
+
+export interface SiteTimelineEvent {
+  event_uuid: string;
+  project_uuid: string;
+  /** Every status set, oldest first. */
+  status_history: { status_type: string; status_desc: string; extra_data: Json }[];
+}
+
+export interface SiteZone {
+  zone_uuid: string;
+  project_uuid: string;
+  status: string;
+  status_info: string;
+}
+
+export interface SiteSheet {
+  project_uuid: string;
+  dir_status: boolean;
+}
+
+/** Everything the site holds; keys are uuids (roles: `<project_uuid>/<user_uuid>`). */
+export interface SiteState {
+  projects: Record<string, SiteProject>;
+  users: Record<string, SiteUser>;
+  roles: Record<string, SiteRole>;
+  settings: Record<string, Record<string, Json>>;
+  timeline: Record<string, SiteTimelineEvent>;
+  zones: Record<string, SiteZone>;
+  sheets: Record<string, SiteSheet>;
+}
+
+/** One callback received (the secret left out). */
+export interface SiteCall {
+  endpoint: string;
+  fields: Record<string, string>;
+  /** Status answered. */
+  status: number;
+}
+
+export interface TestSite {
+  /** Base URL to pass as `sodar_url`. */
+  readonly url: string;
+  /** Deep copy of the whole state. */
+  state(): SiteState;
+  /** Every callback received, in order. */
+  readonly calls: SiteCall[];
+  seedProject(p: Partial<SiteProject> & { project_uuid: string }): SiteProject;
+  seedUser(u: SiteUser): SiteUser;
+  seedRole(projectUuid: string, userUuid: string, rolePk: number): SiteRole;
+  seedZone(z: Partial<SiteZone> & { zone_uuid: string; project_uuid: string }): SiteZone;
+  seedTimelineEvent(e: { event_uuid: string; project_uuid?: string }): SiteTimelineEvent;
+  seedSheet(s: { project_uuid: string; dir_status?: boolean }): SiteSheet;
+  /** The next `count` calls to `endpoint` answer `status` without changing anything. */
+  failNext(endpoint: string, status: number, count?: number): void;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parseBool(v: string | undefined): boolean {
+  return v !== undefined && ['true', '1', 'yes', 'on'].includes(v.trim().toLowerCase());
+}
+
+function readBody(req: IncomingMessage, limit = 8 * 1024 * 1024): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) reject(new HttpError(413, 'Body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Starts a test site on 127.0.0.1 with a free port. */
+export async function startTestSite(opts: { secret: string }): Promise<TestSite> {
+  const state: SiteState = { projects: {}, users: {}, roles: {}, settings: {}, timeline: {}, zones: {}, sheets: {} };
+  const calls: SiteCall[] = [];
+  const failures = new Map<string, { status: number; count: number }>();
+
+  const roleKey = (p: string, u: string) => `${p}/${u}`;
+  const need = (f: Record<string, string>, name: string): string => {
+    const v = f[name];
+    if (v === undefined) throw new HttpError(400, `Missing field: ${name}`);
+    return v;
+  };
+  const project = (f: Record<string, string>): SiteProject => {
+    const p = state.projects[need(f, 'project_uuid')];
+    if (!p) throw new HttpError(404, 'Project matching query does not exist.');
+    return p;
+  };
+  const sheet = (f: Record<string, string>): SiteSheet => {
+    const s = state.sheets[project(f).project_uuid];
+    if (!s) throw new HttpError(404, 'Investigation matching query does not exist.');
+    return s;
+  };
+  const makeRole = (projectUuid: string, userUuid: string, rolePk: number): SiteRole => {
+    const roleName = SITE_ROLES[rolePk];
+    if (roleName === undefined) throw new HttpError(404, 'Role matching query does not exist.');
+    const key = roleKey(projectUuid, userUuid);
+    const existing = state.roles[key];
+    const role: SiteRole = {
+      // derived from project and user, so a role deleted and set again by a rollback compares equal
+      // (a real site gives the new assignment a new uuid: the protocol cannot restore it)
+      assignment_uuid: existing?.assignment_uuid ?? `assignment-${projectUuid}-${userUuid}`,
+      project_uuid: projectUuid,
+      user_uuid: userUuid,
+      role_pk: rolePk,
+      role_name: roleName,
+    };
+    state.roles[key] = role;
+    return role;
+  };
+
+  const handlers: Record<string, (f: Record<string, string>) => string | object> = {
+    'project/taskflow/get': (f) => ({ ...project(f) }),
+    'project/taskflow/update': (f) => {
+      const p = project(f);
+      const title = need(f, 'title');
+      if (title === '') throw new HttpError(400, 'Title must not be empty');
+      p.title = title;
+      if (f.description !== undefined) p.description = f.description;
+      if (f.parent_uuid !== undefined) p.parent_uuid = f.parent_uuid;
+      if (f.readme !== undefined) p.readme = f.readme;
+      if (f.public_guest_access !== undefined) p.public_guest_access = parseBool(f.public_guest_access);
+      return 'ok';
+    },
+    'project/taskflow/role/get': (f) => {
+      const p = project(f);
+      const r = state.roles[roleKey(p.project_uuid, need(f, 'user_uuid'))];
+      if (!r) throw new HttpError(404, 'RoleAssignment matching query does not exist.');
+      return { ...r };
+    },
+    'project/taskflow/role/set': (f) => {
+      const p = project(f);
+      const u = state.users[need(f, 'user_uuid')];
+      if (!u) throw new HttpError(404, 'User matching query does not exist.');
+      const pk = Number(need(f, 'role_pk'));
+      if (!Number.isInteger(pk)) throw new HttpError(400, 'Invalid role_pk');
+      makeRole(p.project_uuid, u.user_uuid, pk);
+      return 'ok';
+    },
+    'project/taskflow/role/delete': (f) => {
+      const p = project(f);
+      const key = roleKey(p.project_uuid, need(f, 'user_uuid'));
+      if (!state.roles[key]) throw new HttpError(404, 'RoleAssignment matching query does not exist.');
+      delete state.roles[key];
+      return 'ok';
+    },
+    'project/taskflow/settings/get': (f) => {
+      const p = project(f);
+      const out: Record<string, Json> = {};
+      for (const [k, v] of Object.entries(state.settings[p.project_uuid] ?? {})) {
+        out[k] = v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+      }
+      return { project_uuid: p.project_uuid, settings: out };
+    },
+    'project/taskflow/settings/set': (f) => {
+      const p = project(f);
+      let incoming: unknown;
+      try {
+        incoming = JSON.parse(need(f, 'settings'));
+      } catch {
+        throw new HttpError(400, 'settings is not valid JSON');
+      }
+      if (incoming === null || typeof incoming !== 'object' || Array.isArray(incoming)) {
+        throw new HttpError(400, 'settings must be a JSON object');
+      }
+      const current = state.settings[p.project_uuid] ?? {};
+      const next = { ...current };
+      for (const [key, value] of Object.entries(incoming as Record<string, Json>)) {
+        if (!key.startsWith('settings.')) throw new HttpError(400, `Invalid setting name: ${key}`);
+        const name = key.slice('settings.'.length);
+        if (!(name in current)) throw new HttpError(400, `Unknown setting: ${name}`);
+        const old = current[name];
+        // JSON settings arrive either as values or as the JSON strings settings/get hands out.
+        if (old !== null && typeof old === 'object' && typeof value === 'string') {
+          try {
+            next[name] = JSON.parse(value) as Json;
+          } catch {
+            throw new HttpError(400, `Setting ${name} needs JSON`);
+          }
+        } else next[name] = value;
+      }
+      state.settings[p.project_uuid] = next;
+      return 'ok';
+    },
+    'timeline/taskflow/status/set': (f) => {
+      const e = state.timeline[need(f, 'event_uuid')];
+      if (!e) throw new HttpError(404, 'Timeline event not found');
+      const status = need(f, 'status_type');
+      if (!TIMELINE_STATUSES.includes(status)) throw new HttpError(400, `Invalid status type: "${status}"`);
+      let extra: Json = {};
+      if (f.extra_data !== undefined && f.extra_data !== '') {
+        try {
+          extra = JSON.parse(f.extra_data) as Json;
+        } catch {
+          throw new HttpError(400, 'extra_data is not valid JSON');
+        }
+      }
+      e.status_history.push({ status_type: status, status_desc: f.status_desc ?? '', extra_data: extra });
+      return 'ok';
+    },
+    'landingzones/taskflow/status/set': (f) => {
+      const z = state.zones[need(f, 'zone_uuid')];
+      if (!z) throw new HttpError(404, 'LandingZone matching query does not exist.');
+      const status = need(f, 'status');
+      if (!(ZONE_STATUSES as readonly string[]).includes(status)) {
+        throw new HttpError(400, `Invalid status: "${status}"`);
+      }
+      // A finished zone keeps its final status whatever arrives later (SODAR issue lesson).
+      if (FINISHED_ZONE_STATUSES.includes(z.status)) return 'ok';
+      z.status = status;
+      z.status_info = (f.status_info ?? '').slice(0, STATUS_INFO_MAX);
+      return 'ok';
+    },
+    'samplesheets/taskflow/dirs/get': (f) => ({ dir_status: sheet(f).dir_status }),
+    'samplesheets/taskflow/dirs/set': (f) => {
+      sheet(f).dir_status = parseBool(need(f, 'dir_status'));
+      return 'ok';
+    },
+    'samplesheets/taskflow/delete': (f) => {
+      const s = sheet(f);
+      delete state.sheets[s.project_uuid];
+      return 'ok';
+    },
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const endpoint = (req.url ?? '/').split('?')[0].replace(/^\/+|\/+$/g, '');
+    let status = 200;
+    let body: string;
+    let fields: Record<string, string> = {};
+    try {
+      const handler = handlers[endpoint];
+      if (!handler) throw new HttpError(404, 'Not found');
+      if (req.method !== 'POST') throw new HttpError(405, 'Method not allowed');
+      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const raw = await readBody(req);
+      if (type !== 'application/x-www-form-urlencoded') {
+        throw new HttpError(415, `Unsupported media type "${type}": form-encoded bodies only`);
+      }
+      const form = new URLSearchParams(raw);
+      for (const [k, v] of form) fields[k] = v;
+      if (fields.sodar_secret !== opts.secret) throw new HttpError(403, 'Not authorized');
+      const { sodar_secret: _secret, ...rest } = fields;
+      fields = rest;
+      const injected = failures.get(endpoint);
+      if (injected) {
+        if (--injected.count <= 0) failures.delete(endpoint);
+        throw new HttpError(injected.status, 'Injected failure');
+      }
+      const out = handler(fields);
+      body = typeof out === 'string' ? out : JSON.stringify(out);
+    } catch (err) {
+      status = err instanceof HttpError ? err.status : 500;
+      body = err instanceof Error ? err.message : String(err);
+    }
+    const { sodar_secret: _s, ...logged } = fields;
+    calls.push({ endpoint, fields: logged, status });
+    res.writeHead(status, {
+      'content-type': body.startsWith('{') ? 'application/json' : 'text/plain; charset=utf-8',
+    });
+    res.end(body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500);
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    state: () => structuredClone(state),
+    seedProject(p) {
+      const full: SiteProject = {
+        title: 'Project',
+        description: '',
+        parent_uuid: '',
+        readme: '',
+        public_guest_access: false,
+        ...p,
+      };
+      state.projects[full.project_uuid] = full;
+      state.settings[full.project_uuid] ??= structuredClone(DEFAULT_SETTINGS) as Record<string, Json>;
+      return { ...full };
+    },
+    seedUser(u) {
+      state.users[u.user_uuid] = { ...u };
+      return { ...u };
+    },
+    seedRole(projectUuid, userUuid, rolePk) {
+      return { ...makeRole(projectUuid, userUuid, rolePk) };
+    },
+    seedZone(z) {
+      const full: SiteZone = { status: 'ACTIVE', status_info: '', ...z };
+      state.zones[full.zone_uuid] = full;
+      return { ...full };
+    },
+    seedTimelineEvent(e) {
+      const full: SiteTimelineEvent = { event_uuid: e.event_uuid, project_uuid: e.project_uuid ?? '', status_history: [] };
+      state.timeline[full.event_uuid] = full;
+      return structuredClone(full);
+    },
+    seedSheet(s) {
+      const full: SiteSheet = { project_uuid: s.project_uuid, dir_status: s.dir_status ?? false };
+      state.sheets[full.project_uuid] = full;
+      return { ...full };
+    },
+    failNext(endpoint, status, count = 1) {
+      failures.set(endpoint.replace(/^\/+|\/+$/g, ''), { status, count });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if (!server.listening) return resolve();
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Store tasks one by one: exact undo values, self-cleaning on a failing
+ * multi-step execute, and crash reverts (undo unknown) in the tricky cases.
+ */
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkLandingZone, ZoneValidationError } from '../../src/tasks/zone-check.js';
+import * as store from '../../src/tasks/store-tasks.js';
+import { openWorld, type World } from '../flows/harness.js';
+
+let w: World;
+const Z = '/omicsZone/projects/ab/abc';
+beforeEach(async () => {
+  w = await openWorld();
+  await w.store.createCollection(Z, { parents: true });
+});
+afterEach(async () => w.close());
+
+const put = (path: string, content: string) => w.store.putObject(path, Readable.from([Buffer.from(content)]));
+
+describe('store tasks', () => {
+  it('createCollections removes what it created when a later path fails', async () => {
+    await put(`${Z}/file`, 'x');
+    const before = await w.store.dump();
+    const paths = [`${Z}/a/b`, `${Z}/file/c`];
+    const task = store.createCollections('t', { paths, new_paths: await store.missingCollections(w.store, paths) });
+    await expect(Promise.resolve(task.execute(w.ctx))).rejects.toThrow();
+    expect(await w.store.dump()).toEqual(before);
+  });
+
+  it('createCollections refuses to remove a created collection someone filled (no silent data loss)', async () => {
+    const task = store.createCollections('t', { paths: [`${Z}/new`], new_paths: [`${Z}/new`] });
+    const undo = await task.execute(w.ctx);
+    await put(`${Z}/new/data`, 'd');
+    await expect(Promise.resolve(task.revert(w.ctx, undo))).rejects.toThrow(/not empty/);
+  });
+
+  it('setAccess reverts mixed previous levels entry by entry', async () => {
+    await w.store.createUser('u');
+    await put(`${Z}/f1`, '1');
+    await put(`${Z}/f2`, '2');
+    await w.store.setAccess(`${Z}/f1`, 'u', 'write');
+    const before = await w.store.dump();
+    const snap = await store.snapshotAccess(w.store, Z, 'u', true);
+    expect(snap).toEqual({ level: 'null', except: { [`${Z}/f1`]: 'write' } });
+    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: snap });
+    const undo = await task.execute(w.ctx);
+    expect(await w.store.getAccess(`${Z}/f2`, 'u')).toBe('read');
+    await task.revert(w.ctx, undo);
+    expect(await w.store.dump()).toEqual(before);
+    await task.execute(w.ctx);
+    await task.revert(w.ctx, undefined);
+    expect(await w.store.dump()).toEqual(before);
+  });
+
+  it('trash reverted after a crash finds its own entry among older ones of the same name', async () => {
+    await put(`${Z}/same`, 'old');
+    await w.store.trash(`${Z}/same`);
+    await put(`${Z}/same`, 'new');
+    const before = await w.store.dump();
+    const task = store.trash('t', { path: `${Z}/same`, refuse_objects: false, known_trash: await store.trashedBefore(w.store, `${Z}/same`) });
+    await task.execute(w.ctx);
+    await task.revert(w.ctx, undefined);
+    expect(await w.store.dump()).toEqual(before);
+  });
+
+  it('trash with refuse_objects leaves a collection holding files alone', async () => {
+    await put(`${Z}/zone/left.txt`, 'x').catch(async () => {
+      await w.store.createCollection(`${Z}/zone`);
+      await put(`${Z}/zone/left.txt`, 'x');
+    });
+    const task = store.trash('t', { path: `${Z}/zone`, refuse_objects: true, known_trash: [] });
+    await expect(Promise.resolve(task.execute(w.ctx))).rejects.toThrow(/still holds 1 file\(s\): left\.txt/);
+    expect(await w.store.objectExists(`${Z}/zone/left.txt`)).toBe(true);
+  });
+
+  it('moveObjects moves back exactly, and twice is harmless', async () => {
+    await w.store.createCollection(`${Z}/src`);
+    await w.store.createCollection(`${Z}/dst`);
+    await put(`${Z}/src/a`, 'a');
+    await put(`${Z}/src/b`, 'b');
+    const before = await w.store.dump();
+    const task = store.moveObjects('t', {
+      moves: ['a', 'b'].map((n) => ({ src: `${Z}/src/${n}`, dst: `${Z}/dst/${n}` })),
+    });
+    const undo = await task.execute(w.ctx);
+    expect(await w.store.objectExists(`${Z}/dst/b`)).toBe(true);
+    await task.revert(w.ctx, undo);
+    await task.revert(w.ctx, undefined);
+    expect(await w.store.dump()).toEqual(before);
+  });
+});
+
+describe('landing zone check', () => {
+  it('counts files without companions and passes a clean zone', async () => {
+    const { createHash } = await import('node:crypto');
+    await w.store.createCollection(`${Z}/zone/sub`, { parents: true });
+    for (const [rel, c] of [['a', 'A'], ['sub/b', 'B']]) {
+      await put(`${Z}/zone/${rel}`, c);
+      await put(`${Z}/zone/${rel}.md5`, `${createHash('md5').update(c).digest('hex').toUpperCase()} ${rel}\n`);
+    }
+    expect(await checkLandingZone(w.store, `${Z}/zone`, { verify: true })).toEqual({ files: 2 });
+  });
+
+  it('names at most 20 missing files and counts the rest', async () => {
+    await w.store.createCollection(`${Z}/zone`);
+    for (let i = 0; i < 25; i++) await put(`${Z}/zone/f${String(i).padStart(2, '0')}`, 'x');
+    const err = await checkLandingZone(w.store, `${Z}/zone`, { verify: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZoneValidationError);
+    expect((err as ZoneValidationError).paths).toHaveLength(25);
+    expect((err as Error).message).toContain('missing .md5 file for 25 file(s): f00, f01');
+    expect((err as Error).message).toContain('and 5 more');
+  });
+});
