@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { landingZonePath, sampleDataPath } from '../flows/layout.js';
 import type { DataStore } from '../store/types.js';
-import { SiteApi } from './client.js';
-import { ROLE_CONTRIBUTOR } from './constants.js';
+import { SiteApi } from '../host/client.js';
+import { ROLE_CONTRIBUTOR } from '../host/constants.js';
 
 /** A step of the demo did not go as the story expects. */
 export class DemoError extends Error {

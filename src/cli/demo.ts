@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { readAdminToken } from '../host/admin.js';
 import { SiteApi } from '../host/client.js';
-import { DemoError, runDemo } from '../host/demo.js';
-import { startSystem, type RunningSystem } from '../host/system.js';
+import { DemoError, runDemo } from './demo-story.js';
+import { startSystem, type RunningSystem } from './system.js';
 import { openStore } from '../store/index.js';
 
 const print = (line: string): void => {

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { readAdminToken } from '../host/admin.js';
-import { startSystem } from '../host/system.js';
+import { startSystem } from './system.js';
 import { exitOnSignals, parsePort } from './site.js';
 
 const print = (line: string): void => {

@@ -8,9 +8,9 @@
 import pino from 'pino';
 import type { Config } from '../config.js';
 import { startService, type RunningService } from '../service/index.js';
-import { DbPluginStore } from './plugin-store.js';
-import { ensureSecret } from './secret.js';
-import { startSite, type RunningSite } from './server.js';
+import { DbPluginStore } from '../host/plugin-store.js';
+import { ensureSecret } from '../host/secret.js';
+import { startSite, type RunningSite } from '../host/server.js';
 
 /** Options of {@link startSystem}. */
 export interface SystemOptions {

@@ -5,12 +5,10 @@
  * @module
  */
 export { startSite, buildSiteApp, siteContext, type RunningSite, type SiteOptions } from './server.js';
-export { startSystem, type RunningSystem, type SystemOptions } from './system.js';
 export { openDb, dumpDb, describeDb, sqlitePath, type Db, DatabaseUnavailableError } from './db/index.js';
 export { syncTaskflow, TaskflowNotEnabledError, SyncProjectError, type SyncSummary } from './synctaskflow.js';
 export { DbPluginStore, siteRegistry } from './plugin-store.js';
 export { SiteApi, SiteApiError } from './client.js';
-export { runDemo, DemoError, type DemoResult } from './demo.js';
 export { ensureAdmin, adminTokenPath, readAdminToken, ADMIN_USERNAME } from './admin.js';
 export { ensureSecret, secretPath } from './secret.js';
 export * from './constants.js';
