@@ -147,6 +147,12 @@ export interface Config extends BackendSettings {
   verifyChecksums: boolean;
   /** TASKFLOW_HASH_WORKERS: worker threads hashing object bytes. */
   hashWorkers: number;
+  /**
+   * TASKFLOW_STORE_SYNC: fsync object bytes (and their vault folder) before the
+   * catalog commit, so a power loss cannot leave a committed object without
+   * its bytes. Off: still safe against process crashes, and much faster on slow disks.
+   */
+  storeSync: boolean;
   /** TASKFLOW_LOG_LEVEL: pino level. */
   logLevel: string;
   /** SODAR_SITE_HOST: address the reference site binds. */
@@ -179,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
     hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', 2, { min: 1, max: 64 }),
+    storeSync: bool(env, 'TASKFLOW_STORE_SYNC', true),
     logLevel: str(env, 'TASKFLOW_LOG_LEVEL', 'info'),
     siteHost: str(env, 'SODAR_SITE_HOST', '127.0.0.1'),
     sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),

@@ -71,6 +71,8 @@ export interface PutOptions {
   overwrite?: boolean;
   /** Called with the bytes written so far (for progress bars). */
   onProgress?: (bytes: number) => void;
+  /** Owner user of a new object (default `rods`); gets `own` access. */
+  owner?: string;
 }
 
 /**

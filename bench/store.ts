@@ -1,0 +1,128 @@
+/**
+ * `npm run bench -- store --files N --size BYTES [--no-sync] [--keep]`
+ *
+ * Creates N files of BYTES bytes in a temp folder, then times, against a
+ * fresh embedded store: `md5sum` over the files (the yardstick), a put of the
+ * folder, a move of all N objects to another collection (one moveMany), and a
+ * checksum verify of all N from the vault. Progress on stderr; the last
+ * stdout line is one JSON object with every figure.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedStore } from '../src/store/embedded/store.js';
+
+interface Args {
+  files: number;
+  size: number;
+  sync: boolean;
+  keep: boolean;
+  concurrency?: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { files: 1000, size: 100 * 1024, sync: true, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--files') args.files = Number(argv[++i]);
+    else if (a === '--size') args.size = Number(argv[++i]);
+    else if (a === '--no-sync') args.sync = false;
+    else if (a === '--keep') args.keep = true;
+    else if (a === '--concurrency') args.concurrency = Number(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--concurrency JOBS] [--keep])`);
+  }
+  if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
+  if (!Number.isInteger(args.size) || args.size < 0) throw new Error('--size must be a non-negative integer');
+  return args;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench store] ${msg}\n`);
+
+/** Seconds taken by `fn`. */
+async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Writes N distinct files, then syncs, so the timed phases start with no dirty pages. */
+function makeFiles(dir: string, n: number, size: number): void {
+  const buf = randomBytes(size);
+  for (let i = 0; i < n; i++) {
+    if (size >= 4) buf.writeUInt32LE(i, 0);
+    writeFileSync(join(dir, `file_${String(i).padStart(7, '0')}.bin`), buf);
+  }
+  spawnSync('sync');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const root = mkdtempSync(join(tmpdir(), 'taskflow-bench-store-'));
+  const src = join(root, 'src');
+  mkdirSync(src);
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 20);
+  const store = EmbeddedStore.open({ dataDir: join(root, 'data'), zone: 'benchZone', sync: args.sync });
+  try {
+    log(`creating ${args.files} files of ${args.size} bytes in ${src}`);
+    makeFiles(src, args.files, args.size);
+
+    log('md5sum');
+    const md5sumS = await timed(() => {
+      const r = spawnSync('sh', ['-c', 'find . -type f -print0 | xargs -0 md5sum > /dev/null'], { cwd: src });
+      if (r.status !== 0) throw new Error(`md5sum failed: ${r.stderr}`);
+    });
+
+    log('put');
+    const rssBefore = process.memoryUsage().rss;
+    peakRss = rssBefore;
+    const putS = await timed(() => store.putTree(src, '/benchZone/bench/src', { concurrency: args.concurrency }));
+    const putPeakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const paths = await store.listObjectPaths('/benchZone/bench/src');
+    if (paths.length !== args.files) throw new Error(`expected ${args.files} objects, found ${paths.length}`);
+
+    log('move');
+    await store.createCollection('/benchZone/bench/dst');
+    const moves = paths.map((p) => ({ src: p, dst: p.replace('/bench/src/', '/bench/dst/') }));
+    const moveS = await timed(() => store.moveMany(moves));
+
+    log('verify');
+    const moved = moves.map((m) => m.dst);
+    const verifyS = await timed(async () => {
+      const expected = (await store.list('/benchZone/bench/dst')).map((e) => e.checksum);
+      const actual = await store.computeChecksums(moved);
+      const bad = actual.filter((c, i) => c !== expected[i]).length;
+      if (bad > 0) throw new Error(`${bad} checksums differ`);
+    });
+
+    const result = {
+      bench: 'store',
+      files: args.files,
+      size: args.size,
+      sync: args.sync,
+      put_s: round(putS),
+      move_s: round(moveS),
+      verify_s: round(verifyS),
+      md5sum_s: round(md5sumS),
+      put_vs_md5sum: round(putS / md5sumS),
+      put_mb_s: round((args.files * args.size) / 1e6 / putS),
+      rss_before_put_mb: round(rssBefore / 1e6),
+      put_peak_rss_mb: round(putPeakRss / 1e6),
+      peak_rss_mb: round(peakRss / 1e6),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    clearInterval(sampler);
+    await store.close();
+    if (!args.keep) rmSync(root, { recursive: true, force: true });
+    else log(`kept ${root}`);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

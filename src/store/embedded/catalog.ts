@@ -1,0 +1,148 @@
+/**
+ * Prepared statements over the catalog schema of `schema.ts`: row-level
+ * reads and writes with no rules of their own. The store's semantics
+ * (existence checks, inheritance, errors) live in `store.ts`.
+ *
+ * @module
+ */
+import type Database from 'better-sqlite3';
+
+/** A prepared statement returning rows of type `R`. */
+type Stmt<R = unknown> = Database.Statement<unknown[], R>;
+
+/** One row of `entries`. */
+export interface EntryRow {
+  id: number;
+  path: string;
+  parent_id: number | null;
+  kind: 'c' | 'o';
+  owner: string;
+  size: number;
+  checksum: string | null;
+  vault_id: string | null;
+  inherit: number;
+  modified: string;
+}
+
+/** One row of `principals`. */
+export interface PrincipalRow {
+  name: string;
+  kind: 'user' | 'group';
+  user_type: string | null;
+}
+
+/** Bounds of the index range holding exactly the descendants of `path`. */
+export function subtreeRange(path: string): [string, string] {
+  return [`${path}/`, `${path}0`];
+}
+
+/** The catalog's statements, prepared once per store. */
+export class Catalog {
+  readonly entry: Stmt<EntryRow>;
+  readonly insertEntry: Stmt;
+  readonly updateObject: Stmt;
+  readonly children: Stmt<EntryRow>;
+  readonly firstChild: Stmt<{ id: number }>;
+  readonly subtree: Stmt<EntryRow>;
+  readonly subtreeObjectPaths: Stmt<{ path: string }>;
+  readonly subtreeVaultIds: Stmt<{ vault_id: string }>;
+  readonly allVaultIds: Stmt<{ vault_id: string; path: string }>;
+  readonly deleteEntry: Stmt;
+  readonly deleteSubtreeAvus: Stmt;
+  readonly deleteSubtreeAcl: Stmt;
+  readonly deleteSubtreeEntries: Stmt;
+  readonly moveRoot: Stmt;
+  readonly moveDescendants: Stmt;
+  readonly setInherit: Stmt;
+  readonly setInheritSubtree: Stmt;
+  readonly avus: Stmt<{ attribute: string; value: string; unit: string }>;
+  readonly insertAvu: Stmt;
+  readonly deleteAvu: Stmt;
+  readonly deleteAvusOf: Stmt;
+  readonly deleteAttribute: Stmt;
+  readonly acl: Stmt<{ name: string; level: number; kind: 'user' | 'group' | null }>;
+  readonly aclLevel: Stmt<{ level: number }>;
+  readonly upsertAcl: Stmt;
+  readonly upsertAclSubtree: Stmt;
+  readonly deleteAcl: Stmt;
+  readonly deleteAclSubtree: Stmt;
+  readonly deleteAclOf: Stmt;
+  readonly deleteAclName: Stmt;
+  readonly copyAcl: Stmt;
+  readonly principal: Stmt<PrincipalRow>;
+  readonly principals: Stmt<PrincipalRow>;
+  readonly insertPrincipal: Stmt;
+  readonly deletePrincipal: Stmt;
+  readonly members: Stmt<{ user_name: string }>;
+  readonly insertMember: Stmt;
+  readonly deleteMember: Stmt;
+  readonly deleteMembersOf: Stmt;
+  readonly deleteMembershipsOf: Stmt;
+
+  constructor(readonly db: Database.Database) {
+    const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
+    this.entry = p<EntryRow>('SELECT * FROM entries WHERE path = ?');
+    this.insertEntry = p(
+      `INSERT INTO entries (path, parent_id, kind, owner, size, checksum, vault_id, inherit, modified)
+       VALUES (@path, @parent_id, @kind, @owner, @size, @checksum, @vault_id, @inherit, @modified)`,
+    );
+    this.updateObject = p('UPDATE entries SET size = ?, checksum = ?, vault_id = ?, modified = ? WHERE id = ?');
+    this.children = p<EntryRow>('SELECT * FROM entries WHERE parent_id = ? ORDER BY path');
+    this.firstChild = p<{ id: number }>('SELECT id FROM entries WHERE parent_id = ? LIMIT 1');
+    this.subtree = p<EntryRow>('SELECT * FROM entries WHERE path > ? AND path < ? ORDER BY path');
+    this.subtreeObjectPaths = p<{ path: string }>(
+      "SELECT path FROM entries WHERE path > ? AND path < ? AND kind = 'o' ORDER BY path",
+    );
+    this.subtreeVaultIds = p<{ vault_id: string }>(
+      'SELECT vault_id FROM entries WHERE path > ? AND path < ? AND vault_id IS NOT NULL',
+    );
+    this.allVaultIds = p<{ vault_id: string; path: string }>(
+      'SELECT vault_id, path FROM entries WHERE vault_id IS NOT NULL',
+    );
+    this.deleteEntry = p('DELETE FROM entries WHERE id = ?');
+    const inSubtree = 'entry_id IN (SELECT id FROM entries WHERE path > ? AND path < ?)';
+    this.deleteSubtreeAvus = p(`DELETE FROM avus WHERE ${inSubtree}`);
+    this.deleteSubtreeAcl = p(`DELETE FROM acl WHERE ${inSubtree}`);
+    this.deleteSubtreeEntries = p('DELETE FROM entries WHERE path > ? AND path < ?');
+    this.moveRoot = p('UPDATE entries SET path = ?, parent_id = ?, modified = ? WHERE id = ?');
+    // length() and substr() count characters the same way, whatever the script.
+    this.moveDescendants = p(
+      'UPDATE entries SET path = @dst || substr(path, length(@src) + 1) WHERE path > @lo AND path < @hi',
+    );
+    this.setInherit = p('UPDATE entries SET inherit = ? WHERE id = ?');
+    this.setInheritSubtree = p("UPDATE entries SET inherit = ? WHERE path > ? AND path < ? AND kind = 'c'");
+    this.avus = p<{ attribute: string; value: string; unit: string }>(
+      'SELECT attribute, value, unit FROM avus WHERE entry_id = ? ORDER BY attribute, value, unit',
+    );
+    this.insertAvu = p('INSERT OR IGNORE INTO avus (entry_id, attribute, value, unit) VALUES (?, ?, ?, ?)');
+    this.deleteAvu = p('DELETE FROM avus WHERE entry_id = ? AND attribute = ? AND value = ? AND unit = ?');
+    this.deleteAvusOf = p('DELETE FROM avus WHERE entry_id = ?');
+    this.deleteAttribute = p('DELETE FROM avus WHERE entry_id = ? AND attribute = ?');
+    this.acl = p<{ name: string; level: number; kind: 'user' | 'group' | null }>(
+      `SELECT a.name, a.level, p.kind FROM acl a LEFT JOIN principals p ON p.name = a.name
+       WHERE a.entry_id = ? ORDER BY a.name`,
+    );
+    this.aclLevel = p<{ level: number }>('SELECT level FROM acl WHERE entry_id = ? AND name = ?');
+    this.upsertAcl = p(
+      'INSERT INTO acl (entry_id, name, level) VALUES (?, ?, ?) ON CONFLICT (entry_id, name) DO UPDATE SET level = excluded.level',
+    );
+    this.upsertAclSubtree = p(
+      `INSERT INTO acl (entry_id, name, level) SELECT id, @name, @level FROM entries WHERE path > @lo AND path < @hi
+       ON CONFLICT (entry_id, name) DO UPDATE SET level = excluded.level`,
+    );
+    this.deleteAcl = p('DELETE FROM acl WHERE entry_id = ? AND name = ?');
+    this.deleteAclSubtree = p(`DELETE FROM acl WHERE name = ? AND ${inSubtree}`);
+    this.deleteAclOf = p('DELETE FROM acl WHERE entry_id = ?');
+    this.deleteAclName = p('DELETE FROM acl WHERE name = ?');
+    this.copyAcl = p('INSERT OR REPLACE INTO acl (entry_id, name, level) SELECT ?, name, level FROM acl WHERE entry_id = ?');
+    this.principal = p<PrincipalRow>('SELECT * FROM principals WHERE name = ?');
+    this.principals = p<PrincipalRow>('SELECT * FROM principals WHERE kind = ? ORDER BY name');
+    this.insertPrincipal = p('INSERT INTO principals (name, kind, user_type) VALUES (?, ?, ?)');
+    this.deletePrincipal = p('DELETE FROM principals WHERE name = ?');
+    this.members = p<{ user_name: string }>('SELECT user_name FROM members WHERE group_name = ? ORDER BY user_name');
+    this.insertMember = p('INSERT OR IGNORE INTO members (group_name, user_name) VALUES (?, ?)');
+    this.deleteMember = p('DELETE FROM members WHERE group_name = ? AND user_name = ?');
+    this.deleteMembersOf = p('DELETE FROM members WHERE group_name = ?');
+    this.deleteMembershipsOf = p('DELETE FROM members WHERE user_name = ?');
+  }
+}

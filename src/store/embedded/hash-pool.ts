@@ -1,0 +1,212 @@
+/**
+ * A pool of worker threads that do the byte-heavy work of the vault off the
+ * main thread: hashing files (checksum verification) and copying local files
+ * into the vault while hashing them (folder puts). Files go to workers in
+ * batches, not one message per file, and results come back in input order.
+ * Workers live as long as the pool, unref'd when idle so a pool never keeps
+ * the process alive.
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+
+// Inline source: the same code runs under the TypeScript test runner and from
+// dist/, with no separate worker file to locate. Plain synchronous I/O is the
+// fastest way to move bytes in a thread of its own. A copy hashes each chunk
+// as it passes (never the whole file in memory) and, when asked, hands the
+// open file back so the caller can sync it without blocking this thread.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const buf = Buffer.allocUnsafe(1 << 20);
+const fail = (err) => ({ error: String((err && err.message) || err), code: err && err.code });
+function hashFile(file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+    const hash = createHash('md5');
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(n === buf.length ? buf : buf.subarray(0, n));
+    }
+    return { md5: hash.digest('hex') };
+  } catch (err) {
+    return fail(err);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+function copyFile({ src, dest }, keepOpen) {
+  let input, out;
+  try {
+    input = fs.openSync(src, 'r');
+    out = fs.openSync(dest, 'wx');
+    const hash = createHash('md5');
+    let size = 0;
+    for (;;) {
+      const n = fs.readSync(input, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const chunk = n === buf.length ? buf : buf.subarray(0, n);
+      hash.update(chunk);
+      let off = 0;
+      while (off < n) off += fs.writeSync(out, chunk, off, n - off);
+      size += n;
+    }
+    const result = { md5: hash.digest('hex'), size };
+    if (keepOpen) {
+      result.fd = out;
+      out = undefined;
+    }
+    return result;
+  } catch (err) {
+    if (out !== undefined) {
+      fs.closeSync(out);
+      out = undefined;
+      fs.rmSync(dest, { force: true });
+    }
+    return fail(err);
+  } finally {
+    if (input !== undefined) fs.closeSync(input);
+    if (out !== undefined) fs.closeSync(out);
+  }
+}
+parentPort.on('message', (msg) => {
+  const results = msg.op === 'hash' ? msg.files.map(hashFile) : msg.items.map((it) => copyFile(it, msg.keepOpen));
+  parentPort.postMessage({ results });
+});
+`;
+
+/** A file the pool could not hash; carries the file and the OS error code. */
+export class HashError extends Error {
+  override readonly name = 'HashError';
+  constructor(
+    readonly file: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Outcome of copying one file: its size and MD5 (and open descriptor when asked), or the error. */
+export type CopyResult = { md5: string; size: number; fd?: number } | { error: string; code?: string };
+
+type HashResult = { md5: string } | { error: string; code?: string };
+
+type Message = { op: 'hash'; files: readonly string[] } | { op: 'copy'; items: readonly CopyItem[]; keepOpen: boolean };
+
+/** A local file to copy into the vault, at a path that must not exist yet. */
+export interface CopyItem {
+  src: string;
+  dest: string;
+}
+
+interface Job {
+  msg: Message;
+  resolve(results: unknown[]): void;
+  reject(err: Error): void;
+}
+
+/** Files hashed per message: large enough to amortise messaging, small enough to balance. */
+const HASH_BATCH = 32;
+
+/** MD5 hashing and hashing copies over a fixed set of worker threads. */
+export class HashPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Job[] = [];
+  private readonly running = new Map<Worker, Job>();
+  private closed = false;
+
+  constructor(readonly size: number) {}
+
+  /** MD5 hex of each file, in input order. Throws {@link HashError} for the first unreadable file. */
+  async hashFiles(files: readonly string[]): Promise<string[]> {
+    const batches: Promise<HashResult[]>[] = [];
+    for (let i = 0; i < files.length; i += HASH_BATCH) {
+      batches.push(this.submit({ op: 'hash', files: files.slice(i, i + HASH_BATCH) }) as Promise<HashResult[]>);
+    }
+    const out: string[] = [];
+    (await Promise.all(batches)).forEach((results, b) =>
+      results.forEach((r, i) => {
+        if ('error' in r) {
+          const file = files[b * HASH_BATCH + i];
+          throw new HashError(file, r.code, `cannot hash ${file}: ${r.error}`);
+        }
+        out.push(r.md5);
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * Copies each `src` to its new `dest`, hashing on the way; one message for
+   * the whole list (callers batch). With `keepOpen`, successful results carry
+   * the destination's open descriptor, which the caller must close.
+   */
+  copyFiles(items: readonly CopyItem[], keepOpen: boolean): Promise<CopyResult[]> {
+    return this.submit({ op: 'copy', items, keepOpen }) as Promise<CopyResult[]>;
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new Error('hash pool closed'));
+    await Promise.all(this.all.map((w) => w.terminate()));
+    this.all.length = 0;
+    this.idle.length = 0;
+  }
+
+  private submit(msg: Message): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new Error('hash pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ msg, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const worker = this.idle.pop() ?? (this.all.length < this.size ? this.spawn() : undefined);
+      if (!worker) return;
+      const job = this.queue.shift()!;
+      this.running.set(worker, job);
+      worker.ref();
+      worker.postMessage(job.msg);
+    }
+  }
+
+  private spawn(): Worker {
+    // Descriptors a copy hands back are closed by the main thread; the worker must
+    // neither track them nor close them when it exits.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, trackUnmanagedFds: false });
+    this.all.push(worker);
+    worker.on('message', (msg: { results: unknown[] }) => {
+      const job = this.running.get(worker);
+      this.running.delete(worker);
+      worker.unref();
+      this.idle.push(worker);
+      job?.resolve(msg.results);
+      this.pump();
+    });
+    worker.on('error', (err) => this.fail(worker, err));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(worker, new Error(`hash worker exited with code ${code}`));
+    });
+    return worker;
+  }
+
+  // A dead worker fails its job and is replaced on demand.
+  private fail(worker: Worker, err: Error): void {
+    const job = this.running.get(worker);
+    this.running.delete(worker);
+    const i = this.all.indexOf(worker);
+    if (i >= 0) this.all.splice(i, 1);
+    const j = this.idle.indexOf(worker);
+    if (j >= 0) this.idle.splice(j, 1);
+    job?.reject(err);
+    this.pump();
+  }
+}

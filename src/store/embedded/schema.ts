@@ -1,0 +1,111 @@
+/**
+ * The catalog's SQLite schema and how a catalog file is opened: WAL, a busy
+ * timeout so several processes can share one store, and the zone's initial
+ * collections, admin user and public group.
+ *
+ * @module
+ */
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../errors.js';
+
+/** The admin user every store has; owner of new entries by default. */
+export const ADMIN_USER = 'rods';
+/** The group every store has. */
+export const PUBLIC_GROUP = 'public';
+/** Default milliseconds a call waits for another process's write transaction. */
+export const BUSY_TIMEOUT_MS = 15_000;
+
+/** Access levels as stored: ordered integers. */
+export const LEVELS = { read: 1, write: 2, own: 3 } as const;
+/** Stored integer back to the level name. */
+export const LEVEL_NAMES = [null, 'read', 'write', 'own'] as const;
+
+// One table for collections and objects: iRODS forbids both at one path, and a
+// subtree move is then a single prefix update. `path` is unique with the
+// binary collation, so `path > 'p/' AND path < 'p0'` is an index range over
+// exactly the subtree of p ('0' follows '/' in ASCII).
+const DDL = `
+CREATE TABLE IF NOT EXISTS entries (
+  id        INTEGER PRIMARY KEY,
+  path      TEXT NOT NULL UNIQUE,
+  parent_id INTEGER,
+  kind      TEXT NOT NULL CHECK (kind IN ('c', 'o')),
+  owner     TEXT NOT NULL,
+  size      INTEGER NOT NULL DEFAULT 0,
+  checksum  TEXT,
+  vault_id  TEXT UNIQUE,
+  inherit   INTEGER NOT NULL DEFAULT 0,
+  modified  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_parent ON entries (parent_id);
+CREATE TABLE IF NOT EXISTS avus (
+  entry_id  INTEGER NOT NULL,
+  attribute TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  unit      TEXT NOT NULL,
+  PRIMARY KEY (entry_id, attribute, value, unit)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS principals (
+  name      TEXT PRIMARY KEY,
+  kind      TEXT NOT NULL CHECK (kind IN ('user', 'group')),
+  user_type TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (
+  group_name TEXT NOT NULL,
+  user_name  TEXT NOT NULL,
+  PRIMARY KEY (group_name, user_name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_user ON members (user_name);
+CREATE TABLE IF NOT EXISTS acl (
+  entry_id INTEGER NOT NULL,
+  name     TEXT NOT NULL,
+  level    INTEGER NOT NULL CHECK (level BETWEEN 1 AND 3),
+  PRIMARY KEY (entry_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS acl_name ON acl (name);
+`;
+
+/**
+ * Opens (creating when new) the catalog at `file` for `zone`; a call waits
+ * up to `busyTimeoutMs` for another process's write transaction.
+ */
+export function openCatalog(file: string, zone: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: busyTimeoutMs });
+  } catch (err) {
+    throw new StoreUnavailableError(file, (err as Error).message);
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode never corrupts; a power loss may drop the last
+    // commits, which leaves only repairable orphan vault files.
+    db.pragma('synchronous = NORMAL');
+    db.transaction(() => {
+      db.exec(DDL);
+      const now = new Date().toISOString();
+      const zoneRoot = `/${zone}`;
+      const insertColl = db.prepare(
+        `INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified)
+         VALUES (?, (SELECT id FROM entries WHERE path = ?), 'c', ?, ?)`,
+      );
+      const insertAcl = db.prepare(
+        `INSERT OR IGNORE INTO acl (entry_id, name, level) SELECT id, ?, 3 FROM entries WHERE path = ?`,
+      );
+      for (const [path, parent] of [
+        [zoneRoot, null],
+        [`${zoneRoot}/home`, zoneRoot],
+        [`${zoneRoot}/trash`, zoneRoot],
+      ] as const) {
+        if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ADMIN_USER, path);
+      }
+      db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
+      db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'group', NULL)`).run(PUBLIC_GROUP);
+    }).immediate();
+  } catch (err) {
+    db.close();
+    throw new StoreUnavailableError(file, (err as Error).message);
+  }
+  return db;
+}

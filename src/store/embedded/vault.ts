@@ -1,0 +1,265 @@
+/**
+ * The vault: object bytes as files named by random ids, in 256 shard
+ * folders (`vault/<first 2 hex>/<id>`). New bytes are written to
+ * `vault/tmp/<pid>-<id>.part`, hashed while they stream in, synced, and only
+ * then renamed to their final name; a temp file whose writer process is gone
+ * is a crash leftover.
+ *
+ * @module
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { NotFoundError } from '../errors.js';
+import type { HashPool } from './hash-pool.js';
+
+const fdatasync = promisify(fs.fdatasync);
+const closeFd = promisify(fs.close);
+
+/** Bytes written to the vault but not yet renamed into place. */
+export interface StagedFile {
+  id: string;
+  tempPath: string;
+  size: number;
+  md5: string;
+}
+
+/** A file found in the vault that may be an orphan. */
+export interface VaultFile {
+  /** Absolute file path. */
+  file: string;
+  /** The object id, or undefined for a temp file. */
+  id?: string;
+  /** Writer process id, temp files only. */
+  pid?: number;
+}
+
+const TEMP_SUFFIX = '.part';
+const READ_CHUNK = 256 * 1024;
+/** Ids drawn from one shard before moving to another. */
+const SHARD_RUN = 256;
+
+/** True when a process with this id exists on this machine. */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The vault folder of one store. */
+export class Vault {
+  readonly tempDir: string;
+  private readonly knownShards = new Set<string>();
+  /** Temp files this process is writing or holding right now (not crash leftovers). */
+  private readonly liveTemps = new Set<string>();
+
+  /**
+   * @param dir the vault folder
+   * @param sync fsync staged files and folders after renames (durability against power loss)
+   * @param pool worker threads for {@link Vault.stageFiles}
+   */
+  constructor(
+    readonly dir: string,
+    readonly syncs: boolean,
+    private readonly pool: HashPool,
+  ) {
+    this.tempDir = join(dir, 'tmp');
+    fs.mkdirSync(this.tempDir, { recursive: true });
+  }
+
+  private shard = '';
+  private shardUses = 0;
+
+  /**
+   * A new random object id. Its first two hex digits (the shard) stay the
+   * same for a run of ids, so a batch of puts renames into one or two
+   * folders and syncs only those; shards still fill evenly over time.
+   */
+  newId(): string {
+    if (this.shardUses++ % SHARD_RUN === 0) this.shard = randomBytes(1).toString('hex');
+    return this.shard + randomBytes(15).toString('hex');
+  }
+
+  /** The final file of an object id. */
+  filePath(id: string): string {
+    return join(this.dir, id.slice(0, 2), id);
+  }
+
+  /**
+   * Writes `source` (a Readable or a local file path) to a temp file,
+   * computing its MD5 on the way, and syncs it. Never holds more than one
+   * chunk in memory. The temp file is removed when anything fails.
+   */
+  async stage(source: Readable | string, onProgress?: (bytes: number) => void): Promise<StagedFile> {
+    const id = this.newId();
+    const tempPath = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+    const hash = createHash('md5');
+    let size = 0;
+    this.liveTemps.add(tempPath);
+    let out: fsp.FileHandle;
+    try {
+      out = await fsp.open(tempPath, 'wx');
+    } catch (err) {
+      this.liveTemps.delete(tempPath);
+      throw err;
+    }
+    try {
+      if (typeof source === 'string') {
+        let input: fsp.FileHandle;
+        try {
+          input = await fsp.open(source, 'r');
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(source, 'file');
+          throw err;
+        }
+        try {
+          const buf = Buffer.allocUnsafe(READ_CHUNK);
+          for (;;) {
+            const { bytesRead } = await input.read(buf, 0, buf.length, null);
+            if (bytesRead === 0) break;
+            const chunk = buf.subarray(0, bytesRead);
+            hash.update(chunk);
+            await out.write(chunk);
+            size += bytesRead;
+            onProgress?.(size);
+          }
+        } finally {
+          await input.close();
+        }
+      } else {
+        for await (const data of source) {
+          const chunk: Buffer = typeof data === 'string' ? Buffer.from(data) : data;
+          hash.update(chunk);
+          await out.write(chunk);
+          size += chunk.length;
+          onProgress?.(size);
+        }
+      }
+      if (this.syncs) await out.datasync();
+    } catch (err) {
+      await out.close().catch(() => {});
+      await fsp.rm(tempPath, { force: true });
+      this.liveTemps.delete(tempPath);
+      throw err;
+    }
+    await out.close();
+    return { id, tempPath, size, md5: hash.digest('hex') };
+  }
+
+  /**
+   * Stages several local files at once on the worker threads (copy and hash
+   * there, sync here without blocking them). Returns, in input order, each
+   * staged file or the error for that file; nothing is left behind for a
+   * failed one.
+   */
+  async stageFiles(sources: readonly string[]): Promise<Array<StagedFile | Error>> {
+    const items = sources.map((src) => {
+      const id = this.newId();
+      const dest = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+      this.liveTemps.add(dest);
+      return { src, dest, id };
+    });
+    let results;
+    try {
+      results = await this.pool.copyFiles(items, this.syncs);
+    } catch (err) {
+      for (const it of items) {
+        this.removeFile(it.dest);
+        this.liveTemps.delete(it.dest);
+      }
+      throw err;
+    }
+    return Promise.all(
+      results.map(async (r, i): Promise<StagedFile | Error> => {
+        const { src, dest, id } = items[i];
+        if ('error' in r) {
+          this.liveTemps.delete(dest);
+          return r.code === 'ENOENT' ? new NotFoundError(src, 'file') : new Error(`cannot read ${src}: ${r.error}`);
+        }
+        if (r.fd !== undefined) {
+          try {
+            await fdatasync(r.fd);
+          } catch (err) {
+            await closeFd(r.fd).catch(() => {});
+            this.removeFile(dest);
+            this.liveTemps.delete(dest);
+            return err as Error;
+          }
+          await closeFd(r.fd);
+        }
+        return { id, tempPath: dest, size: r.size, md5: r.md5 };
+      }),
+    );
+  }
+
+  /** Renames a staged file to its final name; returns the shard folder (to be synced). */
+  place(staged: StagedFile): string {
+    const shard = join(this.dir, staged.id.slice(0, 2));
+    if (!this.knownShards.has(shard)) {
+      fs.mkdirSync(shard, { recursive: true });
+      this.knownShards.add(shard);
+    }
+    fs.renameSync(staged.tempPath, this.filePath(staged.id));
+    this.liveTemps.delete(staged.tempPath);
+    return shard;
+  }
+
+  /** Drops a staged file that will not be placed. */
+  discard(staged: StagedFile): void {
+    this.removeFile(staged.tempPath);
+    this.liveTemps.delete(staged.tempPath);
+  }
+
+  /** Makes renames in these folders durable. */
+  syncDirs(dirs: Iterable<string>): void {
+    if (!this.syncs) return;
+    for (const dir of dirs) {
+      const fd = fs.openSync(dir, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+
+  /** Removes an object's file or a temp file; a missing file is fine. */
+  removeFile(file: string): void {
+    fs.rmSync(file, { force: true });
+  }
+
+  /** Removes object files by id; missing ones are fine. */
+  removeIds(ids: Iterable<string>): void {
+    for (const id of ids) this.removeFile(this.filePath(id));
+  }
+
+  /**
+   * Every file in the vault: object files (with their id) and temp files
+   * whose writer process is gone (live writers' temps are skipped).
+   */
+  *scan(): Generator<VaultFile> {
+    for (const shard of fs.readdirSync(this.dir, { withFileTypes: true })) {
+      if (!shard.isDirectory()) {
+        yield { file: join(this.dir, shard.name) };
+        continue;
+      }
+      const shardDir = join(this.dir, shard.name);
+      if (shard.name === 'tmp') {
+        for (const name of fs.readdirSync(shardDir)) {
+          const pid = Number(name.split('-')[0]);
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) continue;
+          if (pid === process.pid && this.liveTemps.has(join(shardDir, name))) continue;
+          yield { file: join(shardDir, name), pid };
+        }
+        continue;
+      }
+      for (const name of fs.readdirSync(shardDir)) yield { file: join(shardDir, name), id: name };
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The one place for logical path rules of the data store. A valid path is
+ * absolute, starts with `/<zone>`, has no empty, `.` or `..` segments, no NUL
+ * or control characters, and is not over-long. A single trailing slash is
+ * tolerated and dropped (`/zone/a/` is `/zone/a`).
+ *
+ * @module
+ */
+import { InvalidPathError } from './errors.js';
+
+/** Longest accepted path, in characters (iRODS allows 2700 bytes). */
+export const MAX_PATH_LENGTH = 2700;
+/** Longest accepted segment (one collection or object name), in characters. */
+export const MAX_SEGMENT_LENGTH = 255;
+
+// C0 controls, DEL and C1 controls: invisible in listings and unsafe in shells.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Checks and normalises a logical path inside `zone`. Returns the path
+ * without a trailing slash. Throws {@link InvalidPathError} naming the path
+ * and the broken rule.
+ */
+export function normalizePath(path: string, zone: string): string {
+  if (typeof path !== 'string') throw new InvalidPathError(String(path), 'not a string');
+  if (path === '') throw new InvalidPathError(path, 'empty path');
+  if (path.includes('\0')) throw new InvalidPathError(path, 'contains a NUL character');
+  if (CONTROL.test(path)) throw new InvalidPathError(path, 'contains a control character');
+  if (path.length > MAX_PATH_LENGTH) throw new InvalidPathError(path, `longer than ${MAX_PATH_LENGTH} characters`);
+  if (!path.startsWith('/')) throw new InvalidPathError(path, 'not absolute (must start with /)');
+  if (path === '/') throw new InvalidPathError(path, `outside the zone /${zone}`);
+  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+  const segments = trimmed.slice(1).split('/');
+  for (const seg of segments) {
+    if (seg === '') throw new InvalidPathError(path, 'empty segment (//)');
+    if (seg === '.' || seg === '..') throw new InvalidPathError(path, `"${seg}" segment`);
+    if (seg.length > MAX_SEGMENT_LENGTH) throw new InvalidPathError(path, `a name longer than ${MAX_SEGMENT_LENGTH} characters`);
+  }
+  if (segments[0] !== zone) throw new InvalidPathError(path, `outside the zone /${zone}`);
+  return trimmed;
+}
+
+/**
+ * Checks one name (a collection or object name, a user or group name): no
+ * slash, not empty, `.` or `..`, no control characters, not over-long.
+ */
+export function validateName(name: string, what = 'name'): string {
+  if (typeof name !== 'string' || name === '') throw new InvalidPathError(String(name), `empty ${what}`);
+  if (name.includes('/')) throw new InvalidPathError(name, `${what} contains "/"`);
+  if (name === '.' || name === '..') throw new InvalidPathError(name, `${what} is "${name}"`);
+  if (CONTROL.test(name)) throw new InvalidPathError(name, `${what} contains a control character`);
+  if (name.length > MAX_SEGMENT_LENGTH) throw new InvalidPathError(name, `${what} longer than ${MAX_SEGMENT_LENGTH} characters`);
+  return name;
+}
+
+/** The parent of a normalised path; `/` for the zone root itself. */
+export function parentPath(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** The last segment of a normalised path. */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * Joins path parts with single slashes: `joinPath('/z/a/', 'b/c')` is
+ * `/z/a/b/c`. Does not validate: pass the result to {@link normalizePath}
+ * when parts come from outside.
+ */
+export function joinPath(...parts: string[]): string {
+  const out: string[] = [];
+  parts.forEach((p, i) => {
+    let s = p;
+    if (i > 0) s = s.replace(/^\/+/, '');
+    if (i < parts.length - 1) s = s.replace(/\/+$/, '');
+    if (s !== '' || i === 0) out.push(s);
+  });
+  return out.join('/');
+}
+
+/** True when `child` lies strictly below `parent` (a path is not inside itself). */
+export function isInside(child: string, parent: string): boolean {
+  const p = parent.endsWith('/') ? parent : `${parent}/`;
+  return child.length > p.length && child.startsWith(p);
+}
+
+/**
+ * `child` relative to `parent`, without a leading slash (`''` when equal).
+ * Throws {@link InvalidPathError} when `child` is not at or below `parent`.
+ */
+export function relativePath(child: string, parent: string): string {
+  if (child === parent) return '';
+  if (!isInside(child, parent)) throw new InvalidPathError(child, `not inside ${parent}`);
+  return child.slice(parent.length + (parent.endsWith('/') ? 0 : 1));
+}

@@ -1,0 +1,176 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NotFoundError, type StoreError } from '../../src/store/index.js';
+import type { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { tempStore, type TempStore } from '../support/store-helpers.js';
+
+const Z = '/testZone';
+let t: TempStore;
+let s: EmbeddedStore;
+beforeEach(async () => {
+  t = tempStore();
+  s = t.store;
+  await s.createUser('alice');
+  await s.createUser('bob');
+  await s.createGroup('omics_project_x');
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+async function caught(fn: () => Promise<unknown>): Promise<StoreError> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as StoreError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('access levels', () => {
+  it('sets, raises, lowers and removes a level; the ACL is sorted and typed', async () => {
+    await s.createCollection(`${Z}/p`);
+    await s.setAccess(`${Z}/p`, 'omics_project_x', 'read');
+    await s.setAccess(`${Z}/p`, 'bob', 'write');
+    await s.setAccess(`${Z}/p`, 'alice', 'read');
+    expect(await s.getAcl(`${Z}/p`)).toEqual([
+      { name: 'alice', kind: 'user', level: 'read' },
+      { name: 'bob', kind: 'user', level: 'write' },
+      { name: 'omics_project_x', kind: 'group', level: 'read' },
+      { name: 'rods', kind: 'user', level: 'own' },
+    ]);
+    await s.setAccess(`${Z}/p`, 'alice', 'own');
+    expect(await s.getAccess(`${Z}/p`, 'alice')).toBe('own');
+    await s.setAccess(`${Z}/p`, 'alice', 'read');
+    expect(await s.getAccess(`${Z}/p`, 'alice')).toBe('read');
+    await s.setAccess(`${Z}/p`, 'alice', 'null');
+    expect(await s.getAccess(`${Z}/p`, 'alice')).toBe('null');
+    await s.setAccess(`${Z}/p`, 'alice', 'null');
+    expect((await s.getAcl(`${Z}/p`)).map((a) => a.name)).toEqual(['bob', 'omics_project_x', 'rods']);
+  });
+
+  it('names what is missing', async () => {
+    let err = await caught(() => s.setAccess(`${Z}/none`, 'alice', 'read'));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(`${Z}/none`);
+    err = await caught(() => s.setAccess(`${Z}/home`, 'carol', 'read'));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe('carol');
+    await expect(s.setAccess(`${Z}/home`, 'alice', 'admin' as never)).rejects.toThrow(RangeError);
+    expect(await caught(() => s.getAcl(`${Z}/none`))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('recursive set and remove reach every collection and object below, and nothing beside', async () => {
+    await s.createCollection(`${Z}/p/a/b`, { parents: true });
+    await s.createCollection(`${Z}/p2`);
+    await s.putObject(`${Z}/p/a/b/f`, Readable.from(['x']));
+    await s.putObject(`${Z}/p/g`, Readable.from(['y']));
+    await s.setAccess(`${Z}/p`, 'omics_project_x', 'write', { recursive: true });
+    for (const p of [`${Z}/p`, `${Z}/p/a`, `${Z}/p/a/b`, `${Z}/p/a/b/f`, `${Z}/p/g`]) {
+      expect(await s.getAccess(p, 'omics_project_x')).toBe('write');
+    }
+    expect(await s.getAccess(`${Z}/p2`, 'omics_project_x')).toBe('null');
+    expect(await s.getAccess(Z, 'omics_project_x')).toBe('null');
+    await s.setAccess(`${Z}/p/a`, 'omics_project_x', 'read', { recursive: true });
+    expect(await s.getAccess(`${Z}/p/a/b/f`, 'omics_project_x')).toBe('read');
+    expect(await s.getAccess(`${Z}/p/g`, 'omics_project_x')).toBe('write');
+    await s.setAccess(`${Z}/p`, 'omics_project_x', 'null', { recursive: true });
+    for (const e of await s.list(`${Z}/p`, { recursive: true })) {
+      expect(await s.getAccess(e.path, 'omics_project_x')).toBe('null');
+    }
+    // Not recursive: only the path itself.
+    await s.setAccess(`${Z}/p`, 'bob', 'read');
+    expect(await s.getAccess(`${Z}/p/a`, 'bob')).toBe('null');
+    // Recursive on an object is just the object.
+    await s.setAccess(`${Z}/p/g`, 'bob', 'read', { recursive: true });
+    expect(await s.getAccess(`${Z}/p/g`, 'bob')).toBe('read');
+  });
+
+  it('an ACL travels with a moved entry', async () => {
+    await s.createCollection(`${Z}/p/a`, { parents: true });
+    await s.setAccess(`${Z}/p/a`, 'bob', 'write');
+    await s.move(`${Z}/p/a`, `${Z}/home/a`);
+    expect(await s.getAccess(`${Z}/home/a`, 'bob')).toBe('write');
+  });
+});
+
+describe('inheritance', () => {
+  it('new children copy the ACL of an inheriting parent; sub-collections inherit the flag', async () => {
+    await s.createCollection(`${Z}/p`);
+    await s.setAccess(`${Z}/p`, 'omics_project_x', 'read');
+    await s.setAccess(`${Z}/p`, 'bob', 'write');
+    await s.setInheritance(`${Z}/p`, true);
+    expect((await s.stat(`${Z}/p`))!.inherit).toBe(true);
+
+    await s.createCollection(`${Z}/p/sub`, { owner: 'alice' });
+    expect((await s.stat(`${Z}/p/sub`))!.inherit).toBe(true);
+    expect(await s.getAcl(`${Z}/p/sub`)).toEqual([
+      { name: 'alice', kind: 'user', level: 'own' },
+      { name: 'bob', kind: 'user', level: 'write' },
+      { name: 'omics_project_x', kind: 'group', level: 'read' },
+      { name: 'rods', kind: 'user', level: 'own' },
+    ]);
+    await s.putObject(`${Z}/p/sub/f`, Readable.from(['x']), { owner: 'bob' });
+    expect(await s.getAcl(`${Z}/p/sub/f`)).toEqual([
+      { name: 'alice', kind: 'user', level: 'own' },
+      { name: 'bob', kind: 'user', level: 'own' },
+      { name: 'omics_project_x', kind: 'group', level: 'read' },
+      { name: 'rods', kind: 'user', level: 'own' },
+    ]);
+    // Parents created on the way inherit too, each from its own parent.
+    await s.createCollection(`${Z}/p/x/y/z`, { parents: true });
+    for (const p of [`${Z}/p/x`, `${Z}/p/x/y`, `${Z}/p/x/y/z`]) {
+      expect((await s.stat(p))!.inherit).toBe(true);
+      expect(await s.getAccess(p, 'omics_project_x')).toBe('read');
+    }
+  });
+
+  it('copies the ACL as it is when the child is created, not later changes', async () => {
+    await s.createCollection(`${Z}/p`);
+    await s.setInheritance(`${Z}/p`, true);
+    await s.putObject(`${Z}/p/before`, Readable.from(['x']));
+    await s.setAccess(`${Z}/p`, 'alice', 'read');
+    await s.putObject(`${Z}/p/after`, Readable.from(['x']));
+    expect(await s.getAccess(`${Z}/p/before`, 'alice')).toBe('null');
+    expect(await s.getAccess(`${Z}/p/after`, 'alice')).toBe('read');
+  });
+
+  it('does nothing without the flag, and can be switched off and set recursively', async () => {
+    await s.createCollection(`${Z}/p/a/b`, { parents: true });
+    await s.setAccess(`${Z}/p`, 'alice', 'read');
+    await s.createCollection(`${Z}/p/c`);
+    expect(await s.getAccess(`${Z}/p/c`, 'alice')).toBe('null');
+    expect((await s.stat(`${Z}/p/c`))!.inherit).toBe(false);
+
+    await s.setInheritance(`${Z}/p`, true, { recursive: true });
+    for (const p of [`${Z}/p`, `${Z}/p/a`, `${Z}/p/a/b`, `${Z}/p/c`]) expect((await s.stat(p))!.inherit).toBe(true);
+    expect((await s.stat(`${Z}/home`))!.inherit).toBe(false);
+    await s.setInheritance(`${Z}/p`, false);
+    expect((await s.stat(`${Z}/p`))!.inherit).toBe(false);
+    expect((await s.stat(`${Z}/p/a`))!.inherit).toBe(true);
+    await s.setInheritance(`${Z}/p`, false, { recursive: true });
+    expect((await s.stat(`${Z}/p/a/b`))!.inherit).toBe(false);
+  });
+
+  it('applies to folder puts', async () => {
+    await s.createCollection(`${Z}/p`);
+    await s.setAccess(`${Z}/p`, 'omics_project_x', 'read');
+    await s.setInheritance(`${Z}/p`, true);
+    const local = join(t.dir, 'tree');
+    mkdirSync(join(local, 'd'), { recursive: true });
+    writeFileSync(join(local, 'd', 'f'), 'x');
+    await s.putTree(local, `${Z}/p/tree`);
+    for (const p of [`${Z}/p/tree`, `${Z}/p/tree/d`, `${Z}/p/tree/d/f`]) {
+      expect(await s.getAccess(p, 'omics_project_x')).toBe('read');
+    }
+  });
+
+  it('is for collections only', async () => {
+    await s.putObject(`${Z}/f`, Readable.from(['x']));
+    const err = await caught(() => s.setInheritance(`${Z}/f`, true));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.message).toContain('collection');
+  });
+});

@@ -1,0 +1,519 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import {
+  AlreadyExistsError,
+  InvalidPathError,
+  NotAllowedError,
+  NotEmptyError,
+  NotFoundError,
+  openStore,
+  StoreError,
+} from '../../src/store/index.js';
+import type { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { byteStream, readAll, tempStore, type TempStore } from '../support/store-helpers.js';
+
+const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+const Z = '/testZone';
+
+/** Runs `fn` and returns the error it throws (fails when it does not). */
+async function caught(fn: () => Promise<unknown>): Promise<StoreError> {
+  try {
+    await fn();
+  } catch (err) {
+    return err as StoreError;
+  }
+  throw new Error('expected an error');
+}
+
+let t: TempStore;
+let s: EmbeddedStore;
+beforeEach(() => {
+  t = tempStore();
+  s = t.store;
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+describe('a new store', () => {
+  it('has the zone, home and trash collections, rods and public', async () => {
+    expect(await s.dump()).toEqual([
+      '{"t":"acl","path":"/testZone","name":"rods","level":"own"}',
+      '{"t":"acl","path":"/testZone/home","name":"rods","level":"own"}',
+      '{"t":"acl","path":"/testZone/trash","name":"rods","level":"own"}',
+      '{"t":"collection","path":"/testZone","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/home","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/trash","owner":"rods","inherit":false}',
+      '{"t":"group","name":"public"}',
+      '{"t":"user","name":"rods","type":"rodsadmin"}',
+    ]);
+    expect(existsSync(join(t.dataDir, 'catalog.sqlite'))).toBe(true);
+    expect(existsSync(join(t.dataDir, 'vault'))).toBe(true);
+  });
+
+  it('openStore uses TASKFLOW_DATA_DIR and TASKFLOW_IRODS_ZONE, default omicsZone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskflow-open-'));
+    try {
+      const a = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'a') }));
+      expect(a.zone).toBe('omicsZone');
+      expect(await a.collectionExists('/omicsZone/home')).toBe(true);
+      await a.close();
+      const b = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'b'), TASKFLOW_IRODS_ZONE: 'otherZone' }));
+      expect(await b.collectionExists('/otherZone/trash')).toBe(true);
+      await b.close();
+      // Reopening keeps what was there.
+      const c = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'b'), TASKFLOW_IRODS_ZONE: 'otherZone' }));
+      await c.createCollection('/otherZone/x');
+      await c.close();
+      const d = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'b'), TASKFLOW_IRODS_ZONE: 'otherZone' }));
+      expect(await d.collectionExists('/otherZone/x')).toBe(true);
+      await d.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('works with TASKFLOW_STORE_SYNC off and several hash workers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'taskflow-nosync-'));
+    try {
+      const config = loadConfig({ TASKFLOW_DATA_DIR: dir, TASKFLOW_STORE_SYNC: 'false', TASKFLOW_HASH_WORKERS: '3' });
+      expect(config.storeSync).toBe(false);
+      const store = await openStore(config);
+      await store.putObject('/omicsZone/home/f', Readable.from(['unsynced']));
+      expect(await store.checksum('/omicsZone/home/f', { verify: true })).toBe(md5('unsynced'));
+      expect(await store.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses calls after close', async () => {
+    await s.close();
+    for (const call of [() => s.createCollection(`${Z}/a`), () => s.stat(Z), () => s.getUser('rods'), () => s.listGroups()]) {
+      expect((await caught(call)).code).toBe('STORE_UNAVAILABLE');
+    }
+    await s.close();
+  });
+});
+
+describe('collections', () => {
+  it('creates with parents and returns exactly what it created', async () => {
+    expect(await s.createCollection(`${Z}/a/b/c`, { parents: true })).toEqual([`${Z}/a`, `${Z}/a/b`, `${Z}/a/b/c`]);
+    expect(await s.createCollection(`${Z}/a/b/c`, { parents: true })).toEqual([]);
+    expect(await s.createCollection(`${Z}/a/b/d/`)).toEqual([`${Z}/a/b/d`]);
+    expect(await s.collectionExists(`${Z}/a/b`)).toBe(true);
+    expect(await s.objectExists(`${Z}/a/b`)).toBe(false);
+    const e = await s.stat(`${Z}/a`);
+    expect(e).toMatchObject({ path: `${Z}/a`, type: 'collection', owner: 'rods', size: 0, checksum: null, inherit: false });
+    expect(await s.getAcl(`${Z}/a`)).toEqual([{ name: 'rods', kind: 'user', level: 'own' }]);
+  });
+
+  it('needs the parent unless asked for parents, and names it', async () => {
+    const err = await caught(() => s.createCollection(`${Z}/x/y`));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(`${Z}/x`);
+    expect(await s.stat(`${Z}/x`)).toBeNull();
+  });
+
+  it('refuses a collection where an object is, or below one', async () => {
+    await s.putObject(`${Z}/f`, Readable.from([Buffer.from('x')]));
+    expect(await caught(() => s.createCollection(`${Z}/f`))).toBeInstanceOf(AlreadyExistsError);
+    const err = await caught(() => s.createCollection(`${Z}/f/g`, { parents: true }));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(`${Z}/f`);
+  });
+
+  it('sets the owner, who must be a user, and gives the owner own', async () => {
+    await s.createUser('alice');
+    await s.createCollection(`${Z}/a`, { owner: 'alice' });
+    expect((await s.stat(`${Z}/a`))!.owner).toBe('alice');
+    expect(await s.getAcl(`${Z}/a`)).toEqual([{ name: 'alice', kind: 'user', level: 'own' }]);
+    expect(await caught(() => s.createCollection(`${Z}/b`, { owner: 'nobody' }))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.createCollection(`${Z}/b`, { owner: 'public' }))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('lists children sorted, recursively, and object paths', async () => {
+    await s.createCollection(`${Z}/p/b`, { parents: true });
+    await s.createCollection(`${Z}/p/a-1`);
+    await s.putObject(`${Z}/p/b/z.txt`, Readable.from([Buffer.from('z')]));
+    await s.putObject(`${Z}/p/a.txt`, Readable.from([Buffer.from('a')]));
+    await s.createCollection(`${Z}/pp`);
+    await s.putObject(`${Z}/pp/other`, Readable.from([Buffer.from('o')]));
+    expect((await s.list(`${Z}/p`)).map((e) => e.path)).toEqual([`${Z}/p/a-1`, `${Z}/p/a.txt`, `${Z}/p/b`]);
+    expect((await s.list(`${Z}/p`, { recursive: true })).map((e) => [e.path, e.type])).toEqual([
+      [`${Z}/p/a-1`, 'collection'],
+      [`${Z}/p/a.txt`, 'object'],
+      [`${Z}/p/b`, 'collection'],
+      [`${Z}/p/b/z.txt`, 'object'],
+    ]);
+    expect(await s.listObjectPaths(`${Z}/p`)).toEqual([`${Z}/p/a.txt`, `${Z}/p/b/z.txt`]);
+    expect(await caught(() => s.list(`${Z}/p/a.txt`))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.list(`${Z}/nope`))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('removes empty collections, non-empty only recursively, with their bytes', async () => {
+    await s.createCollection(`${Z}/a/b`, { parents: true });
+    await s.putObject(`${Z}/a/b/f`, byteStream(3, 1000));
+    await s.addMetadata(`${Z}/a/b/f`, { attribute: 'k', value: 'v', unit: '' });
+    const err = await caught(() => s.removeCollection(`${Z}/a`));
+    expect(err).toBeInstanceOf(NotEmptyError);
+    expect(err.path).toBe(`${Z}/a`);
+    const before = await s.dump();
+    await s.createCollection(`${Z}/a/empty`);
+    await s.removeCollection(`${Z}/a/empty`);
+    expect(await s.dump()).toEqual(before);
+    await s.removeCollection(`${Z}/a`, { recursive: true });
+    expect(await s.stat(`${Z}/a`)).toBeNull();
+    expect(await s.stat(`${Z}/a/b/f`)).toBeNull();
+    expect((await s.dump()).some((l) => l.includes('/a'))).toBe(false);
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+    expect(countVaultFiles(t.dataDir)).toBe(0);
+  });
+
+  it('refuses to remove, move or trash the zone collections', async () => {
+    for (const p of [Z, `${Z}/home`, `${Z}/trash`]) {
+      expect(await caught(() => s.removeCollection(p, { recursive: true }))).toBeInstanceOf(NotAllowedError);
+      expect(await caught(() => s.move(p, `${Z}/home/x`))).toBeInstanceOf(NotAllowedError);
+      expect(await caught(() => s.trash(p))).toBeInstanceOf(NotAllowedError);
+    }
+    expect(await caught(() => s.removeObject(`${Z}/home`))).toBeInstanceOf(NotFoundError);
+  });
+});
+
+function countVaultFiles(dataDir: string): number {
+  let n = 0;
+  const vault = join(dataDir, 'vault');
+  for (const d of readdirSync(vault)) n += readdirSync(join(vault, d)).length;
+  return n;
+}
+
+describe('objects', () => {
+  it('puts from a stream, computing size and MD5, and reads back', async () => {
+    const e = await s.putObject(`${Z}/f.bin`, byteStream(40, 64 * 1024));
+    const expected = await readAll(byteStream(40, 64 * 1024));
+    expect(e).toMatchObject({ path: `${Z}/f.bin`, type: 'object', owner: 'rods', size: expected.length, checksum: md5(expected) });
+    expect((await readAll(await s.getObject(`${Z}/f.bin`))).equals(expected)).toBe(true);
+    expect(await s.checksum(`${Z}/f.bin`)).toBe(md5(expected));
+    expect(await s.checksum(`${Z}/f.bin`, { verify: true })).toBe(md5(expected));
+    expect(await s.objectExists(`${Z}/f.bin`)).toBe(true);
+    expect(await s.getAcl(`${Z}/f.bin`)).toEqual([{ name: 'rods', kind: 'user', level: 'own' }]);
+  });
+
+  it('puts from a local file, an empty one too, and reports progress', async () => {
+    const local = join(t.dir, 'local.txt');
+    writeFileSync(local, 'hello world');
+    const seen: number[] = [];
+    const e = await s.putObject(`${Z}/h.txt`, local, { onProgress: (b) => seen.push(b) });
+    expect(e.checksum).toBe(md5('hello world'));
+    expect(seen.at(-1)).toBe(11);
+    writeFileSync(join(t.dir, 'empty'), '');
+    expect((await s.putObject(`${Z}/empty`, join(t.dir, 'empty'))).checksum).toBe(md5(''));
+    const err = await caught(() => s.putObject(`${Z}/m`, join(t.dir, 'missing')));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(join(t.dir, 'missing'));
+    expect((await s.fsck()).orphanFiles).toEqual([]);
+  });
+
+  it('takes an owner for new objects', async () => {
+    await s.createUser('bob');
+    const e = await s.putObject(`${Z}/o`, Readable.from(['x']), { owner: 'bob' });
+    expect(e.owner).toBe('bob');
+    expect(await s.getAcl(`${Z}/o`)).toEqual([{ name: 'bob', kind: 'user', level: 'own' }]);
+  });
+
+  it('refuses a second put unless overwriting; overwrite keeps metadata and ACL', async () => {
+    await s.putObject(`${Z}/f`, Readable.from(['one']));
+    await s.addMetadata(`${Z}/f`, { attribute: 'a', value: '1', unit: '' });
+    await s.setAccess(`${Z}/f`, 'public', 'read');
+    const err = await caught(() => s.putObject(`${Z}/f`, Readable.from(['two'])));
+    expect(err).toBeInstanceOf(AlreadyExistsError);
+    expect(err.path).toBe(`${Z}/f`);
+    const e = await s.putObject(`${Z}/f`, Readable.from(['two']), { overwrite: true });
+    expect(e.checksum).toBe(md5('two'));
+    expect((await readAll(await s.getObject(`${Z}/f`))).toString()).toBe('two');
+    expect(await s.getMetadata(`${Z}/f`)).toEqual([{ attribute: 'a', value: '1', unit: '' }]);
+    expect(await s.getAccess(`${Z}/f`, 'public')).toBe('read');
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+    expect(countVaultFiles(t.dataDir)).toBe(1);
+  });
+
+  it('refuses puts onto a collection, into a missing collection, below an object', async () => {
+    await s.createCollection(`${Z}/c`);
+    await s.putObject(`${Z}/f`, Readable.from(['x']));
+    expect(await caught(() => s.putObject(`${Z}/c`, Readable.from(['x']), { overwrite: true }))).toBeInstanceOf(AlreadyExistsError);
+    const e1 = await caught(() => s.putObject(`${Z}/none/f`, Readable.from(['x'])));
+    expect(e1).toBeInstanceOf(NotFoundError);
+    expect(e1.path).toBe(`${Z}/none`);
+    expect(await caught(() => s.putObject(`${Z}/f/g`, Readable.from(['x'])))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.putObject(Z, Readable.from(['x'])))).toBeInstanceOf(StoreError);
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
+  it('leaves nothing behind when the source stream fails midway', async () => {
+    let n = 0;
+    const failing = new Readable({
+      read() {
+        if (n++ < 3) this.push(Buffer.alloc(1000, 1));
+        else this.destroy(new Error('network gone'));
+      },
+    });
+    await expect(s.putObject(`${Z}/broken`, failing)).rejects.toThrow('network gone');
+    expect(await s.stat(`${Z}/broken`)).toBeNull();
+    expect(readdirSync(join(t.dataDir, 'vault', 'tmp'))).toEqual([]);
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
+  it('removes objects with their bytes and metadata', async () => {
+    const before = await s.dump();
+    await s.putObject(`${Z}/f`, Readable.from(['x']));
+    await s.addMetadata(`${Z}/f`, { attribute: 'a', value: '1', unit: 'u' });
+    await s.removeObject(`${Z}/f`);
+    expect(await s.stat(`${Z}/f`)).toBeNull();
+    expect(await s.dump()).toEqual(before);
+    expect(countVaultFiles(t.dataDir)).toBe(0);
+    const err = await caught(() => s.removeObject(`${Z}/f`));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.message).toContain(`${Z}/f`);
+    expect(await caught(() => s.getObject(`${Z}/f`))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('validates every path argument', async () => {
+    const bad = [`${Z}/../x`, `${Z}//x`, '/otherZone/x', 'relative', `${Z}/a\0b`, `${Z}/a\nb`, `${Z}/${'x'.repeat(300)}`];
+    for (const p of bad) {
+      for (const call of [
+        () => s.stat(p),
+        () => s.createCollection(p),
+        () => s.putObject(p, Readable.from(['x'])),
+        () => s.move(`${Z}/home`, p),
+        () => s.setAccess(p, 'rods', 'read'),
+        () => s.addMetadata(p, { attribute: 'a', value: 'b', unit: '' }),
+        () => s.trash(p),
+        () => s.computeChecksums([p]),
+      ]) {
+        const err = await caught(call);
+        expect(err).toBeInstanceOf(InvalidPathError);
+        expect(err.path).toBe(p);
+      }
+    }
+  });
+});
+
+describe('moves', () => {
+  beforeEach(async () => {
+    await s.createCollection(`${Z}/a/sub`, { parents: true });
+    await s.createCollection(`${Z}/ab`);
+    await s.createCollection(`${Z}/a-b`);
+    await s.putObject(`${Z}/a/sub/f`, Readable.from(['f']));
+    await s.putObject(`${Z}/a/g`, Readable.from(['g']));
+    await s.putObject(`${Z}/ab/h`, Readable.from(['h']));
+    await s.putObject(`${Z}/a-b/i`, Readable.from(['i']));
+    await s.addMetadata(`${Z}/a/sub/f`, { attribute: 'k', value: 'v', unit: '' });
+    await s.setAccess(`${Z}/a/sub`, 'public', 'read', { recursive: true });
+  });
+
+  it('renames an object, keeping bytes, checksum, metadata and ACL', async () => {
+    await s.move(`${Z}/a/sub/f`, `${Z}/ab/f2`);
+    expect(await s.stat(`${Z}/a/sub/f`)).toBeNull();
+    expect((await readAll(await s.getObject(`${Z}/ab/f2`))).toString()).toBe('f');
+    expect(await s.checksum(`${Z}/ab/f2`, { verify: true })).toBe(md5('f'));
+    expect(await s.getMetadata(`${Z}/ab/f2`)).toEqual([{ attribute: 'k', value: 'v', unit: '' }]);
+    expect(await s.getAccess(`${Z}/ab/f2`, 'public')).toBe('read');
+    expect((await s.list(`${Z}/ab`)).map((e) => e.path)).toEqual([`${Z}/ab/f2`, `${Z}/ab/h`]);
+  });
+
+  it('moves a collection with its subtree and nothing else', async () => {
+    const dumpBefore = await s.dump();
+    await s.move(`${Z}/a`, `${Z}/home/moved`);
+    expect((await s.list(`${Z}/home/moved`, { recursive: true })).map((e) => e.path)).toEqual([
+      `${Z}/home/moved/g`,
+      `${Z}/home/moved/sub`,
+      `${Z}/home/moved/sub/f`,
+    ]);
+    expect((await s.list(`${Z}/home/moved/sub`)).map((e) => e.path)).toEqual([`${Z}/home/moved/sub/f`]);
+    expect(await s.stat(`${Z}/a`)).toBeNull();
+    expect(await s.stat(`${Z}/a/sub/f`)).toBeNull();
+    expect(await s.listObjectPaths(`${Z}/ab`)).toEqual([`${Z}/ab/h`]);
+    expect(await s.listObjectPaths(`${Z}/a-b`)).toEqual([`${Z}/a-b/i`]);
+    expect(await s.getMetadata(`${Z}/home/moved/sub/f`)).toEqual([{ attribute: 'k', value: 'v', unit: '' }]);
+    // Moving back gives the very same catalog.
+    await s.move(`${Z}/home/moved`, `${Z}/a`);
+    expect(await s.dump()).toEqual(dumpBefore);
+  });
+
+  it('refuses bad moves, naming the path', async () => {
+    let err = await caught(() => s.move(`${Z}/a/g`, `${Z}/ab/h`));
+    expect(err).toBeInstanceOf(AlreadyExistsError);
+    expect(err.path).toBe(`${Z}/ab/h`);
+    err = await caught(() => s.move(`${Z}/a`, `${Z}/a/sub/inner`));
+    expect(err).toBeInstanceOf(NotAllowedError);
+    err = await caught(() => s.move(`${Z}/nope`, `${Z}/x`));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(`${Z}/nope`);
+    err = await caught(() => s.move(`${Z}/a/g`, `${Z}/missing/g`));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(`${Z}/missing`);
+    err = await caught(() => s.move(`${Z}/a/g`, `${Z}/ab/h/g`));
+    expect(err).toBeInstanceOf(NotFoundError);
+  });
+
+  it('moveMany is all or nothing', async () => {
+    const before = await s.dump();
+    const err = await caught(() =>
+      s.moveMany([
+        { src: `${Z}/a/g`, dst: `${Z}/ab/g` },
+        { src: `${Z}/a/sub/f`, dst: `${Z}/ab/h` },
+      ]),
+    );
+    expect(err).toBeInstanceOf(AlreadyExistsError);
+    expect(await s.dump()).toEqual(before);
+    await s.moveMany([
+      { src: `${Z}/a/g`, dst: `${Z}/ab/g` },
+      { src: `${Z}/a/sub`, dst: `${Z}/ab/sub` },
+      { src: `${Z}/ab/sub/f`, dst: `${Z}/a/f` },
+    ]);
+    expect(await s.listObjectPaths(Z)).toEqual([`${Z}/a-b/i`, `${Z}/a/f`, `${Z}/ab/g`, `${Z}/ab/h`]);
+  });
+
+  it('moves thousands of objects in one call', async () => {
+    await s.createCollection(`${Z}/many`);
+    await s.createCollection(`${Z}/dest`);
+    const local = join(t.dir, 'many');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(local);
+    for (let i = 0; i < 2000; i++) writeFileSync(join(local, `f${i}`), `content ${i}`);
+    await s.putTree(local, `${Z}/many`);
+    const paths = await s.listObjectPaths(`${Z}/many`);
+    expect(paths).toHaveLength(2000);
+    await s.moveMany(paths.map((p) => ({ src: p, dst: p.replace('/many/', '/dest/') })));
+    expect(await s.listObjectPaths(`${Z}/many`)).toEqual([]);
+    const moved = await s.listObjectPaths(`${Z}/dest`);
+    expect(moved).toHaveLength(2000);
+    const sums = await s.computeChecksums(moved);
+    const byName = new Map(moved.map((p, i) => [p, sums[i]]));
+    expect(byName.get(`${Z}/dest/f1234`)).toBe(md5('content 1234'));
+  });
+});
+
+describe('metadata', () => {
+  it('adds, lists sorted, sets (replacing) and removes AVUs', async () => {
+    await s.createCollection(`${Z}/c`);
+    const c = `${Z}/c`;
+    await s.addMetadata(c, { attribute: 'title', value: 'B', unit: '' });
+    await s.addMetadata(c, { attribute: 'title', value: 'A', unit: '' });
+    await s.addMetadata(c, { attribute: 'desc', value: 'x', unit: 'u' });
+    expect(await s.getMetadata(c)).toEqual([
+      { attribute: 'desc', value: 'x', unit: 'u' },
+      { attribute: 'title', value: 'A', unit: '' },
+      { attribute: 'title', value: 'B', unit: '' },
+    ]);
+    const dup = await caught(() => s.addMetadata(c, { attribute: 'title', value: 'A', unit: '' }));
+    expect(dup).toBeInstanceOf(AlreadyExistsError);
+    expect(dup.path).toBe(c);
+    await s.setMetadata(c, { attribute: 'title', value: 'C', unit: '' });
+    expect(await s.getMetadata(c)).toEqual([
+      { attribute: 'desc', value: 'x', unit: 'u' },
+      { attribute: 'title', value: 'C', unit: '' },
+    ]);
+    await s.removeMetadata(c, { attribute: 'desc', value: 'x', unit: 'u' });
+    expect(await caught(() => s.removeMetadata(c, { attribute: 'desc', value: 'x', unit: 'u' }))).toBeInstanceOf(NotFoundError);
+    expect(await s.getMetadata(c)).toEqual([{ attribute: 'title', value: 'C', unit: '' }]);
+    expect(await caught(() => s.getMetadata(`${Z}/none`))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.addMetadata(c, { attribute: '', value: 'x', unit: '' }))).toBeInstanceOf(InvalidPathError);
+  });
+});
+
+describe('users and groups', () => {
+  it('creates, lists and removes users and groups', async () => {
+    await s.createUser('alice');
+    await s.createUser('admin2', 'rodsadmin');
+    await s.createGroup('omics_project_1');
+    expect(await s.getUser('alice')).toEqual({ name: 'alice', kind: 'user', userType: 'rodsuser' });
+    expect(await s.getUser('omics_project_1')).toBeNull();
+    expect(await s.getGroup('omics_project_1')).toEqual({ name: 'omics_project_1', kind: 'group' });
+    expect((await s.listUsers()).map((u) => u.name)).toEqual(['admin2', 'alice', 'rods']);
+    expect((await s.listGroups()).map((g) => g.name)).toEqual(['omics_project_1', 'public']);
+    expect(await caught(() => s.createUser('alice'))).toBeInstanceOf(AlreadyExistsError);
+    expect(await caught(() => s.createGroup('alice'))).toBeInstanceOf(AlreadyExistsError);
+    expect(await caught(() => s.createUser('public'))).toBeInstanceOf(AlreadyExistsError);
+    expect(await caught(() => s.createUser('a/b'))).toBeInstanceOf(InvalidPathError);
+    await s.removeUser('admin2');
+    expect(await s.getUser('admin2')).toBeNull();
+    expect(await caught(() => s.removeUser('admin2'))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.removeUser('rods'))).toBeInstanceOf(NotAllowedError);
+    expect(await caught(() => s.removeGroup('public'))).toBeInstanceOf(NotAllowedError);
+    expect(await caught(() => s.removeGroup('alice'))).toBeInstanceOf(NotFoundError);
+    await s.removeGroup('omics_project_1');
+    expect(await s.getGroup('omics_project_1')).toBeNull();
+  });
+
+  it('manages members; removing a user or group drops its memberships and ACLs', async () => {
+    const before = await s.dump();
+    await s.createUser('alice');
+    await s.createUser('bob');
+    await s.createGroup('g');
+    await s.addGroupMember('g', 'bob');
+    await s.addGroupMember('g', 'alice');
+    await s.addGroupMember('g', 'alice');
+    expect(await s.groupMembers('g')).toEqual(['alice', 'bob']);
+    expect(await caught(() => s.addGroupMember('g', 'carol'))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.addGroupMember('nog', 'alice'))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.groupMembers('alice'))).toBeInstanceOf(NotFoundError);
+    await s.removeGroupMember('g', 'bob');
+    await s.removeGroupMember('g', 'bob');
+    expect(await s.groupMembers('g')).toEqual(['alice']);
+    await s.setAccess(`${Z}/home`, 'alice', 'write');
+    await s.setAccess(`${Z}/home`, 'g', 'read');
+    await s.removeUser('alice');
+    expect(await s.groupMembers('g')).toEqual([]);
+    expect(await s.getAcl(`${Z}/home`)).toEqual([
+      { name: 'g', kind: 'group', level: 'read' },
+      { name: 'rods', kind: 'user', level: 'own' },
+    ]);
+    await s.removeGroup('g');
+    await s.removeUser('bob');
+    expect(await s.dump()).toEqual(before);
+  });
+});
+
+describe('checksums', () => {
+  it('computes many checksums in input order from the vault', async () => {
+    await s.createCollection(`${Z}/c`);
+    const paths: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      paths.push(`${Z}/c/f${i}`);
+      await s.putObject(`${Z}/c/f${i}`, Readable.from([`data-${i}`]));
+    }
+    const shuffled = [...paths].reverse();
+    expect(await s.computeChecksums(shuffled)).toEqual(shuffled.map((p) => md5(`data-${p.slice(p.lastIndexOf('f') + 1)}`)));
+    expect(await s.computeChecksums([])).toEqual([]);
+    expect(await caught(() => s.computeChecksums([`${Z}/c`]))).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('dump', () => {
+  it('holds every fact and no timestamps or ids', async () => {
+    await s.createUser('alice');
+    await s.createGroup('g');
+    await s.addGroupMember('g', 'alice');
+    await s.createCollection(`${Z}/c`);
+    await s.setInheritance(`${Z}/c`, true);
+    await s.putObject(`${Z}/c/f`, Readable.from(['abc']));
+    await s.addMetadata(`${Z}/c/f`, { attribute: 'a', value: 'b', unit: 'c' });
+    await s.setAccess(`${Z}/c/f`, 'g', 'write');
+    const lines = await s.dump();
+    expect(lines).toEqual([...lines].sort());
+    expect(lines).toContain('{"t":"collection","path":"/testZone/c","owner":"rods","inherit":true}');
+    expect(lines).toContain(`{"t":"object","path":"/testZone/c/f","owner":"rods","size":3,"checksum":"${md5('abc')}"}`);
+    expect(lines).toContain('{"t":"meta","path":"/testZone/c/f","attribute":"a","value":"b","unit":"c"}');
+    expect(lines).toContain('{"t":"acl","path":"/testZone/c/f","name":"g","level":"write"}');
+    expect(lines).toContain('{"t":"member","group":"g","user":"alice"}');
+    expect(lines).toContain('{"t":"user","name":"alice","type":"rodsuser"}');
+    expect(lines.join('\n')).not.toMatch(/modified|"id"|vault|20\d\d-/);
+  });
+});
