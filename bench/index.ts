@@ -3,6 +3,11 @@
  * progress to stderr and, as the last line of stdout, one JSON object.
  */
 const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
+  'zone-move': () => import('./zone-move.js'),
+  submit: () => import('./submit.js'),
+  store: () => import('./store.js'),
+  engine: () => import('./engine.js'),
+  locks: () => import('./locks.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,4 +1,170 @@
+/**
+ * `taskflow runs [ID]`: the run records of the journal in the data folder,
+ * as a table or `--json`; `taskflow runs retry-revert ID` retries the revert
+ * of a `revert_failed` run, which frees its project once it succeeds.
+ *
+ * Reads `<TASKFLOW_DATA_DIR>/journal.sqlite` directly, so it works whether or
+ * not the service is running.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { SqliteJournal, retryRevert } from '../engine/index.js';
+import type { JournalRun, JournalRunStatus, JournalRunSummary } from '../engine/types.js';
+import { journalPath } from '../service/server.js';
+import { SiteClient } from '../site/client.js';
+import { openStore } from '../store/index.js';
+import { taskRegistry } from '../tasks/index.js';
 
-/** Registers the `runs` subcommands (none yet). */
-export function registerRunsCommands(_program: Command): void {}
+/** Raised for a missing journal or run; the CLI prints it and exits 1. */
+export class RunsCommandError extends Error {
+  override readonly name = 'RunsCommandError';
+}
+
+function openJournal(): SqliteJournal {
+  const config = loadConfig();
+  const path = journalPath(config.dataDir);
+  if (!existsSync(path)) throw new RunsCommandError(`No run journal at ${path} (set TASKFLOW_DATA_DIR)`);
+  return new SqliteJournal(path);
+}
+
+/** Pads columns to their widest cell. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+const metaField = (run: JournalRunSummary, key: string): string => {
+  const meta = run.meta as Record<string, unknown> | undefined;
+  const v = meta && typeof meta === 'object' ? meta[key] : undefined;
+  return typeof v === 'string' ? v : '';
+};
+
+const duration = (run: JournalRunSummary): string =>
+  run.result ? `${(run.result.durationMs / 1000).toFixed(3)}s` : '';
+
+function runsTable(runs: JournalRunSummary[]): string {
+  return formatTable(
+    ['RUN', 'FLOW', 'PROJECT', 'MODE', 'STATUS', 'TASKS', 'STARTED', 'DURATION'],
+    runs.map((r) => [
+      r.runId,
+      r.flowName,
+      r.label ?? '',
+      metaField(r, 'mode'),
+      r.status,
+      String(r.taskCount),
+      r.startedAt,
+      duration(r),
+    ]),
+  );
+}
+
+function runDetail(run: JournalRun): string {
+  const head = [
+    `run:      ${run.runId}`,
+    `flow:     ${run.flowName}`,
+    `project:  ${run.label ?? ''}`,
+    `mode:     ${metaField(run, 'mode')}`,
+    `status:   ${run.status}`,
+    `started:  ${run.startedAt}`,
+    `ended:    ${run.endedAt ?? ''}`,
+    `duration: ${duration(run)}`,
+  ];
+  if (run.result?.error) head.push(`error:    ${run.result.error}`);
+  const tasks = formatTable(
+    ['#', 'NAME', 'KIND', 'TARGET', 'STATE', 'MS', 'ERROR'],
+    run.tasks.map((t) => [
+      String(t.index),
+      t.name,
+      t.kind,
+      t.target,
+      t.state,
+      t.durationMs === undefined ? '' : t.durationMs.toFixed(1),
+      t.error ?? '',
+    ]),
+  );
+  return `${head.join('\n')}\n\n${tasks}`;
+}
+
+const STATUSES: readonly JournalRunStatus[] = ['running', 'completed', 'rolled_back', 'revert_failed'];
+
+interface ListOpts {
+  json?: boolean;
+  project?: string;
+  flow?: string;
+  status?: string;
+  limit: string;
+  offset: string;
+}
+
+function nonNegativeInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RunsCommandError(`--${name} must be a non-negative integer, got "${v}"`);
+  return n;
+}
+
+/** Registers `taskflow runs [ID]` and `taskflow runs retry-revert ID`. */
+export function registerRunsCommands(program: Command): void {
+  const runs = program
+    .command('runs')
+    .description('List run records (or show one by ID) from the journal in TASKFLOW_DATA_DIR')
+    .argument('[id]', 'a run id: show its tasks')
+    .option('--json', 'print JSON instead of a table')
+    .option('--project <uuid>', 'only runs of this project')
+    .option('--flow <name>', 'only runs of this flow')
+    .option('--status <status>', `only runs in this status (${STATUSES.join(', ')})`)
+    .option('--limit <n>', 'page size', '50')
+    .option('--offset <n>', 'runs to skip', '0')
+    .action((id: string | undefined, opts: ListOpts) => {
+      const journal = openJournal();
+      try {
+        if (id !== undefined) {
+          const run = journal.getRun(id);
+          if (!run) throw new RunsCommandError(`Run "${id}" not found`);
+          process.stdout.write(`${opts.json ? JSON.stringify(run, null, 2) : runDetail(run)}\n`);
+          return;
+        }
+        if (opts.status !== undefined && !STATUSES.includes(opts.status as JournalRunStatus)) {
+          throw new RunsCommandError(`--status must be one of ${STATUSES.join(', ')}`);
+        }
+        const page = journal.listRuns({
+          status: opts.status as JournalRunStatus | undefined,
+          flowName: opts.flow,
+          label: opts.project,
+          limit: Math.max(1, nonNegativeInt(opts.limit, 'limit')),
+          offset: nonNegativeInt(opts.offset, 'offset'),
+        });
+        if (opts.json) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
+        else process.stdout.write(`${runsTable(page.runs)}\n${page.runs.length} of ${page.total} run(s)\n`);
+      } finally {
+        journal.close();
+      }
+    });
+
+  runs
+    .command('retry-revert')
+    .description('Retry the revert of a revert_failed run; on success its project is free again')
+    .argument('<id>', 'the run id')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const journal = openJournal();
+      const store = await openStore(config);
+      try {
+        const site = new SiteClient({ secret: config.sodarSecret, timeoutMs: config.siteTimeoutMs });
+        const result = await retryRevert(journal, taskRegistry, { store, site, config }, id);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else {
+          const failures = result.revertFailures.map((f) => `\n  task ${f.index} "${f.name}": ${f.error}`).join('');
+          process.stdout.write(`run ${id}: ${result.status}, ${result.reverted} task(s) reverted${failures}\n`);
+        }
+        if (result.status !== 'rolled_back') process.exitCode = 1;
+      } finally {
+        await store.close();
+        journal.close();
+      }
+    });
+}

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench -- zone-move --files N --size BYTES`
+ *
+ * End to end through `POST /submit` (sync): a `taskflow serve` process, a
+ * test site, a project with a landing zone holding N files of BYTES bytes
+ * (each with its `.md5`), then one `landing_zone_move` timed from request to
+ * answer. In the same run, `md5sum` over the same bytes as the yardstick:
+ * `move_vs_md5sum` below 1 means the move (with checksum verification) beat
+ * one md5sum. Progress on stderr; the last stdout line is one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { TEST_SECRET, makeTempDir, removeDir, spawnService, testEnv } from '../test/support/service-harness.js';
+import { zoneMoveBody } from '../test/support/service-flows.js';
+import { createZone, defaultZone, uploadToZone, writeZoneFiles } from '../test/support/service-zone.js';
+import { startTestSite } from '../test/support/test-site.js';
+import { KeepAliveClient, peakRssMb } from './service-client.js';
+
+interface Args {
+  files: number;
+  size: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { files: 1000, size: 100 * 1024 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--files') args.files = Number(argv[++i]);
+    else if (a === '--size') args.size = Number(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES)`);
+  }
+  if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
+  if (!Number.isInteger(args.size) || args.size < 0) throw new Error('--size must be a non-negative integer');
+  return args;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench zone-move] ${msg}\n`);
+const PROJECT = 'cafe0000-0000-4000-8000-000000000001';
+
+/** Runs the benchmark. */
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const work = makeTempDir('taskflow-bench-zone-');
+  const dataDir = join(work, 'data');
+  const site = await startTestSite({ secret: TEST_SECRET });
+  const env = testEnv(dataDir, { TASKFLOW_LOG_LEVEL: 'warn', TASKFLOW_SODAR_URL: site.url, TASKFLOW_SITE_TIMEOUT: '600000' });
+  const service = await spawnService(env);
+  const client = new KeepAliveClient(service.url, 1);
+  try {
+    const zone = defaultZone();
+    log(`writing ${args.files} files of ${args.size} bytes`);
+    const upload = writeZoneFiles(work, args.files, args.size);
+    await createZone(service.url, site, PROJECT, zone);
+    const t0 = performance.now();
+    const put = await uploadToZone(loadConfig(env), PROJECT, zone, upload);
+    log(`put ${put} objects into the zone in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+
+    log('moving');
+    const start = performance.now();
+    const res = await client.post('/submit', zoneMoveBody(PROJECT, site.url, zone));
+    const seconds = (performance.now() - start) / 1000;
+    if (res.status !== 200) throw new Error(`landing_zone_move failed: ${res.status} ${res.body}`);
+    const zoneState = site.state().zones[zone.zoneUuid];
+    log(`moved in ${seconds.toFixed(2)} s; zone ${zoneState?.status}: ${zoneState?.status_info}`);
+    const rss = peakRssMb(service.proc.pid!);
+
+    log('md5sum over the same bytes');
+    const m0 = performance.now();
+    const md5 = spawnSync('sh', ['-c', `find "${upload}" -type f ! -name '*.md5' -print0 | xargs -0 md5sum > /dev/null`], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const md5Seconds = (performance.now() - m0) / 1000;
+    if (md5.status !== 0) throw new Error('md5sum failed');
+
+    const mb = (args.files * args.size) / (1024 * 1024);
+    const result = {
+      bench: 'zone-move',
+      files: args.files,
+      size: args.size,
+      seconds: Math.round(seconds * 1000) / 1000,
+      files_per_s: Math.round(args.files / seconds),
+      mb_per_s: Math.round((mb / seconds) * 10) / 10,
+      rss_mb: rss,
+      md5sum_seconds: Math.round(md5Seconds * 1000) / 1000,
+      move_vs_md5sum: Math.round((seconds / md5Seconds) * 100) / 100,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    client.close();
+    await service.stop();
+    await site.close();
+    removeDir(work);
+  }
+}

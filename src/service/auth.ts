@@ -1,0 +1,19 @@
+/**
+ * The shared-secret check. Both sides are hashed first so the comparison takes
+ * the same time whatever the lengths and contents: nothing about the service's
+ * secret leaks through timing.
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Header carrying the secret on the service's own JSON endpoints (`/runs`, `/locks`). */
+export const SECRET_HEADER = 'x-taskflow-secret';
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Compares a given secret with the expected one in constant time. Non-strings never match. */
+export function secretMatches(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}

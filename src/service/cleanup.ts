@@ -1,0 +1,39 @@
+/**
+ * `POST /cleanup` (protocol section 2): wipes the projects and every
+ * non-permanent user and group, for test sites resetting between runs.
+ *
+ * @module
+ */
+import type { DataStore } from '../store/types.js';
+
+/** Users and groups a cleanup keeps (iRODS's own). */
+export const PERMANENT_PRINCIPALS: readonly string[] = ['client_user', 'rods', 'rodsadmin', 'public'];
+
+/** What a cleanup removed. */
+export interface CleanupReport {
+  removedRoot: boolean;
+  users: number;
+  groups: number;
+}
+
+/** Removes the project root collection, then every non-permanent group and user. */
+export async function cleanupStore(store: DataStore, projectRoot: string): Promise<CleanupReport> {
+  let removedRoot = false;
+  if (await store.collectionExists(projectRoot)) {
+    await store.removeCollection(projectRoot, { recursive: true });
+    removedRoot = true;
+  }
+  let groups = 0;
+  for (const g of await store.listGroups()) {
+    if (PERMANENT_PRINCIPALS.includes(g.name)) continue;
+    await store.removeGroup(g.name);
+    groups++;
+  }
+  let users = 0;
+  for (const u of await store.listUsers()) {
+    if (PERMANENT_PRINCIPALS.includes(u.name)) continue;
+    await store.removeUser(u.name);
+    users++;
+  }
+  return { removedRoot, users, groups };
+}

@@ -1,0 +1,42 @@
+/**
+ * The service's answer texts (protocol section 2): the one place for each
+ * status string a client or the SODAR backend may match on.
+ *
+ * @module
+ */
+
+/** Plain-text answers with fixed wording. */
+export const Text = {
+  ok: 'True',
+  hello: 'Hello world from sodar_taskflow!',
+  notAuthorized: 'Not authorized',
+  lockBusy: 'Unable to acquire project lock',
+  cleanupNotAllowed: 'iRODS cleanup not allowed',
+  cleanupOk: 'OK',
+  asyncOk: 'Async submit OK',
+} as const;
+
+/** `Missing or invalid argument: "<field>"` (step 1). */
+export const missingArgument = (field: string): string => `Missing or invalid argument: "${field}"`;
+/** `Flow "<name>" not supported` (step 3). */
+export const flowNotSupported = (name: string): string => `Flow "${name}" not supported`;
+/** `Error initializing iRODS: ...` (step 4). */
+export const storeInitError = (reason: string): string => `Error initializing iRODS: ${reason}`;
+/** `Error validating flow: ...` (step 5). */
+export const validationError = (reason: string): string => `Error validating flow: ${reason}`;
+/** `Unable to acquire project lock: <reason>`: the lock backend failed (we fail closed). */
+export const lockBackendError = (reason: string): string => `${Text.lockBusy}: ${reason}`;
+/** `Error building flow: ...` (step 6). */
+export const buildError = (reason: string): string => `Error building flow: ${reason}`;
+/** `Error running flow: <reason>` (step 6). */
+export const runError = (reason: string): string => `Error running flow: ${reason}`;
+/** Timeline text of a failed async run (step 7). */
+export const asyncRunError = (reason: string): string => `Error running async flow: ${reason}`;
+/** `Error during cleanup: ...`. */
+export const cleanupError = (reason: string): string => `Error during cleanup: ${reason}`;
+
+/** Message of any thrown value, for answers and logs. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}

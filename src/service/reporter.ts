@@ -1,0 +1,46 @@
+/**
+ * Telling the site how a run ended when no HTTP answer can: the timeline
+ * event of an async run (protocol section 2, step 7) and, for landing zone
+ * flows, the zone status through the flow's own `onFailure`. Reporting never
+ * throws: a site that cannot be reached is logged, the run's outcome stands.
+ *
+ * @module
+ */
+import type { Logger } from 'pino';
+import type { FlowDefinition, FlowDeps, FlowInput } from '../flows/types.js';
+import type { SiteClient } from '../site/client.js';
+import { Endpoint } from '../tasks/site-tasks.js';
+import { errorText } from './messages.js';
+
+/** Reports outcomes to the host site. */
+export class OutcomeReporter {
+  constructor(
+    private readonly site: SiteClient,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sets the submit's timeline event to `OK` or `FAILED` with `desc`; nothing when it has none. */
+  async timeline(input: FlowInput, ok: boolean, desc: string): Promise<void> {
+    if (input.timelineUuid === undefined) return;
+    try {
+      await this.site.post(input.sodarUrl, Endpoint.timelineStatusSet, {
+        event_uuid: input.timelineUuid,
+        status_type: ok ? 'OK' : 'FAILED',
+        status_desc: desc,
+        extra_data: '{}',
+      });
+    } catch (err) {
+      this.log.warn({ flow: input.flowName, project: input.projectUuid, err: errorText(err) }, 'timeline callback failed');
+    }
+  }
+
+  /** Lets the flow record a failure where the site shows it (zone flows: the zone status). */
+  async failure(def: FlowDefinition, input: FlowInput, deps: FlowDeps, reason: string): Promise<void> {
+    if (!def.onFailure) return;
+    try {
+      await def.onFailure(input, deps, reason);
+    } catch (err) {
+      this.log.warn({ flow: input.flowName, project: input.projectUuid, err: errorText(err) }, 'failure callback failed');
+    }
+  }
+}

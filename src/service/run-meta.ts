@@ -1,0 +1,91 @@
+/**
+ * What the service writes into a run's journal record (`label` and `meta`):
+ * enough to list runs by project, and to report a crashed run's outcome to the
+ * site after a restart (timeline event, zone status) from the journal alone.
+ *
+ * @module
+ */
+import { hostname } from 'node:os';
+import type { Json } from '../engine/types.js';
+import type { FlowInput, RequestMode } from '../flows/types.js';
+
+/** The run's meta in the journal. Never holds the secret. */
+export interface RunMeta {
+  [key: string]: Json;
+  project_uuid: string;
+  mode: RequestMode;
+  targets: string[];
+  /** `None` when the submit had none. */
+  timeline_uuid: string;
+  sodar_url: string;
+  force_fail: boolean;
+  /** The flow input, which holds the zone's fields for landing zone flows. */
+  flow_data: { [key: string]: Json };
+  /** Whether the run held the project lock (recovery takes it again). */
+  locked: boolean;
+  /** The process that ran it, so a restarted peer does not revert a live run. */
+  owner: { pid: number; host: string; instance: string };
+}
+
+/** Ids of the services running in this process (tests start several in one). */
+const liveInstances = new Set<string>();
+
+/** Marks a service instance of this process as running (true) or stopped (false). */
+export function setInstanceLive(instance: string, live: boolean): void {
+  if (live) liveInstances.add(instance);
+  else liveInstances.delete(instance);
+}
+
+/** The meta of a run about to start. */
+export function runMetaOf(input: FlowInput, locked: boolean, instance: string): RunMeta {
+  return {
+    project_uuid: input.projectUuid,
+    mode: input.requestMode,
+    targets: [...input.targets],
+    timeline_uuid: input.timelineUuid ?? 'None',
+    sodar_url: input.sodarUrl,
+    force_fail: input.forceFail,
+    flow_data: input.flowData,
+    locked,
+    owner: { pid: process.pid, host: hostname(), instance },
+  };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads a journaled meta back; undefined when it was not written by this service. */
+export function parseRunMeta(meta: Json | undefined): RunMeta | undefined {
+  if (!isRecord(meta)) return undefined;
+  if (typeof meta.project_uuid !== 'string' || typeof meta.sodar_url !== 'string') return undefined;
+  if (!isRecord(meta.flow_data) || !Array.isArray(meta.targets)) return undefined;
+  return meta as RunMeta;
+}
+
+/** The flow input a journaled run was started with. */
+export function inputOfRun(flowName: string, meta: RunMeta): FlowInput {
+  return {
+    projectUuid: meta.project_uuid,
+    flowName,
+    flowData: meta.flow_data,
+    targets: meta.targets.filter((t): t is string => typeof t === 'string'),
+    requestMode: meta.mode === 'async' ? 'async' : 'sync',
+    forceFail: meta.force_fail === true,
+    timelineUuid: meta.timeline_uuid === 'None' ? undefined : meta.timeline_uuid,
+    sodarUrl: meta.sodar_url,
+  };
+}
+
+/** Whether the process that wrote the meta is still running on this host (it may still be in the run). */
+export function ownerIsAlive(meta: RunMeta): boolean {
+  const { pid, host, instance } = meta.owner ?? { pid: 0, host: '', instance: '' };
+  if (host !== hostname() || !(pid > 0)) return false;
+  if (pid === process.pid) return liveInstances.has(instance);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

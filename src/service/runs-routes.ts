@@ -1,0 +1,87 @@
+/**
+ * The service's own JSON endpoints: run records (`GET /runs`, `GET /runs/:id`)
+ * and project lock state (`GET /locks/:projectUuid`). All need the secret in
+ * the `x-taskflow-secret` header.
+ *
+ * @module
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Journal } from '../engine/journal.js';
+import type { JournalRunStatus } from '../engine/types.js';
+import type { LockManager } from '../locks/types.js';
+import { SECRET_HEADER, secretMatches } from './auth.js';
+import { Text, errorText, lockBackendError } from './messages.js';
+import type { ProjectQuarantine } from './quarantine.js';
+
+const RUN_STATUSES: readonly JournalRunStatus[] = ['running', 'completed', 'rolled_back', 'revert_failed'];
+/** Largest page of `GET /runs`. */
+export const MAX_RUNS_PAGE = 500;
+
+interface RoutesDeps {
+  secret: string;
+  journal: Journal;
+  locks: LockManager;
+  quarantine: ProjectQuarantine;
+}
+
+function plain(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).type('text/plain; charset=utf-8').send(body);
+}
+
+function authorized(req: FastifyRequest, reply: FastifyReply, secret: string): boolean {
+  if (secretMatches(req.headers[SECRET_HEADER], secret)) return true;
+  plain(reply, 403, Text.notAuthorized);
+  return false;
+}
+
+function intParam(v: unknown, dflt: number, min: number, max: number): number | undefined {
+  if (v === undefined || v === '') return dflt;
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= min && n <= max ? n : undefined;
+}
+
+/** Registers `/runs`, `/runs/:id` and `/locks/:projectUuid`. */
+export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void {
+  app.get('/runs', async (req, reply) => {
+    if (!authorized(req, reply, deps.secret)) return reply;
+    const q = req.query as Record<string, unknown>;
+    const limit = intParam(q.limit, 50, 1, MAX_RUNS_PAGE);
+    const offset = intParam(q.offset, 0, 0, Number.MAX_SAFE_INTEGER);
+    if (limit === undefined) return plain(reply, 400, `Invalid "limit": an integer from 1 to ${MAX_RUNS_PAGE}`);
+    if (offset === undefined) return plain(reply, 400, 'Invalid "offset": a non-negative integer');
+    const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+    const status = str(q.status);
+    if (status !== undefined && !RUN_STATUSES.includes(status as JournalRunStatus)) {
+      return plain(reply, 400, `Invalid "status": one of ${RUN_STATUSES.join(', ')}`);
+    }
+    const page = deps.journal.listRuns({
+      status: status as JournalRunStatus | undefined,
+      flowName: str(q.flow),
+      label: str(q.project),
+      limit,
+      offset,
+    });
+    return reply.send({ total: page.total, limit, offset, runs: page.runs });
+  });
+
+  app.get('/runs/:id', async (req, reply) => {
+    if (!authorized(req, reply, deps.secret)) return reply;
+    const { id } = req.params as { id: string };
+    const run = deps.journal.getRun(id);
+    if (!run) return plain(reply, 404, `Run "${id}" not found`);
+    return reply.send(run);
+  });
+
+  app.get('/locks/:projectUuid', async (req, reply) => {
+    if (!authorized(req, reply, deps.secret)) return reply;
+    const { projectUuid } = req.params as { projectUuid: string };
+    try {
+      const locked =
+        deps.quarantine.blockingRunFresh(projectUuid) !== undefined || (await deps.locks.isLocked(projectUuid));
+      return reply.send({ project_uuid: projectUuid, locked });
+    } catch (err) {
+      return plain(reply, 503, lockBackendError(errorText(err)));
+    }
+  });
+}

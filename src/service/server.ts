@@ -1,0 +1,202 @@
+/**
+ * The taskflow service: Fastify serving protocol section 2 (`/submit`,
+ * `/cleanup`, `/hello`) plus the run and lock endpoints, over the store,
+ * the project locks and the run journal in the data folder.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import { DEFAULT_SECRET, type Config } from '../config.js';
+import { SqliteJournal } from '../engine/index.js';
+import { projectRoot } from '../flows/layout.js';
+import { createLockManager } from '../locks/index.js';
+import type { LockManager } from '../locks/types.js';
+import { SiteClient } from '../site/client.js';
+import type { DataStore } from '../store/types.js';
+import { SECRET_HEADER, secretMatches } from './auth.js';
+import { cleanupStore } from './cleanup.js';
+import { requestErrorAnswer } from './http-errors.js';
+import { createLogger } from './logger.js';
+import { Text, cleanupError, errorText } from './messages.js';
+import { ProjectQuarantine } from './quarantine.js';
+import { recoverUnfinishedRuns } from './recovery.js';
+import { OutcomeReporter } from './reporter.js';
+import { setInstanceLive } from './run-meta.js';
+import { registerRunsRoutes } from './runs-routes.js';
+import { StoreProvider } from './store-provider.js';
+import { SubmitPipeline } from './submit-pipeline.js';
+import { FreezeHook } from './test-hooks.js';
+import { WorkQueue } from './work-queue.js';
+
+/** The journal file inside the data folder. */
+export function journalPath(dataDir: string): string {
+  return join(dataDir, 'journal.sqlite');
+}
+
+/** The service refuses a setting (e.g. the default secret outside test mode). */
+export class ServiceConfigError extends Error {
+  override readonly name = 'ServiceConfigError';
+}
+
+/** Options of {@link startService}. */
+export interface ServiceOptions {
+  /** Logger to use; default: pino at `config.logLevel` to `logDestination` or stdout. */
+  logger?: Logger;
+  /** Where the default logger writes. */
+  logDestination?: DestinationStream;
+  /** Environment for test hooks (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A started service. */
+export interface RunningService {
+  /** Base URL, e.g. `http://127.0.0.1:5005`. */
+  readonly url: string;
+  readonly port: number;
+  /** The run journal (for tests and tools in the same process). */
+  readonly journal: SqliteJournal;
+  readonly locks: LockManager;
+  /** The data store, opened on first use. */
+  store(): Promise<DataStore>;
+  /**
+   * Graceful stop: stops accepting requests, lets running flows finish or
+   * roll back (queued async runs that have not started are reported failed),
+   * releases locks and closes the store and journal. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the service on `config.listenHost:config.port` (port 0: any free
+ * port). Before listening it reverts the runs a crash left unfinished.
+ * Throws {@link ServiceConfigError} for the default secret outside test mode.
+ */
+export async function startService(config: Config, opts: ServiceOptions = {}): Promise<RunningService> {
+  if (config.sodarSecret === DEFAULT_SECRET && !config.testMode) {
+    throw new ServiceConfigError(
+      `Refusing to start with the default secret "${DEFAULT_SECRET}": set TASKFLOW_SODAR_SECRET (or TASKFLOW_TEST_MODE=true for tests)`,
+    );
+  }
+  const log = opts.logger ?? createLogger(config, opts.logDestination);
+  mkdirSync(config.dataDir, { recursive: true });
+  const instance = randomUUID();
+  const journal = new SqliteJournal(journalPath(config.dataDir));
+  const locks = createLockManager(config);
+  const stores = new StoreProvider(config);
+  const site = new SiteClient({ secret: config.sodarSecret, timeoutMs: config.siteTimeoutMs });
+  const quarantine = new ProjectQuarantine(journal);
+  const reporter = new OutcomeReporter(site, log);
+  const asyncQueue = new WorkQueue(config.asyncConcurrency);
+  const validationQueue = new WorkQueue(config.validateConcurrency);
+  const release = async (): Promise<void> => {
+    await locks.close().catch(() => undefined);
+    await stores.close().catch(() => undefined);
+    journal.close();
+  };
+
+  try {
+    setInstanceLive(instance, true);
+    quarantine.load();
+    await recoverUnfinishedRuns({ config, log, journal, locks, stores, site, quarantine, reporter });
+    // Open the store now so the first submit does not pay for it; a failure is answered per submit (step 4).
+    await stores.get().catch((err: unknown) => log.error({ err: errorText(err) }, 'data store cannot be opened'));
+  } catch (err) {
+    setInstanceLive(instance, false);
+    await release();
+    throw err;
+  }
+
+  const pipeline = new SubmitPipeline({
+    config,
+    log,
+    site,
+    stores,
+    locks,
+    journal,
+    quarantine,
+    asyncQueue,
+    validationQueue,
+    instance,
+    freezeHook: FreezeHook.fromEnv(config.testMode, opts.env),
+  });
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // one line per submit is logged by the pipeline; no per-request lines
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+  });
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const { status, body } = requestErrorAnswer(err, config.bodyLimit);
+    if (status >= 500) log.error({ err: errorText(err) }, 'request failed');
+    return reply.code(status).type('text/plain; charset=utf-8').send(body);
+  });
+  let stopping = false;
+  // Answers sent while stopping close their connection, so a kept-alive client cannot hold the close up.
+  app.addHook('onSend', async (_req, reply) => {
+    if (stopping) reply.header('connection', 'close');
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('Not found'));
+
+  app.post('/submit', async (req, reply) => {
+    const { status, body } = await pipeline.submit(req.body);
+    return reply.code(status).type('text/plain; charset=utf-8').send(body);
+  });
+
+  app.post('/cleanup', async (req, reply) => {
+    const text = (status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);
+    const b = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    // Ours (protocol "Improve"): outside test mode a cleanup also needs the secret.
+    if (!config.testMode && !secretMatches(b.sodar_secret ?? req.headers[SECRET_HEADER], config.sodarSecret)) {
+      return text(403, Text.notAuthorized);
+    }
+    if (b.test_mode !== true && !config.allowIrodsCleanup) return text(403, Text.cleanupNotAllowed);
+    try {
+      const report = await cleanupStore(await stores.get(), projectRoot({ zone: config.irodsZone, rootPath: config.irodsRootPath }));
+      log.info({ ...report }, 'cleanup');
+      return text(200, Text.cleanupOk);
+    } catch (err) {
+      return text(500, cleanupError(errorText(err)));
+    }
+  });
+
+  app.get('/hello', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(Text.hello));
+
+  registerRunsRoutes(app, { secret: config.sodarSecret, journal, locks, quarantine });
+
+  try {
+    await app.listen({ host: config.listenHost, port: config.port });
+  } catch (err) {
+    setInstanceLive(instance, false);
+    await release();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.listenHost.includes(':') ? `[${config.listenHost}]` : config.listenHost;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  log.info({ url, dataDir: config.dataDir, locks: config.redisUrl ? 'redis' : config.lockEnabled ? 'embedded' : 'off' }, 'service started');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      stopping = true;
+      log.info('service stopping');
+      // In-flight sync submits finish before app.close() resolves.
+      await app.close();
+      await Promise.all([asyncQueue.close(), validationQueue.close()]);
+      await pipeline.drained();
+      setInstanceLive(instance, false);
+      await release();
+      log.info('service stopped');
+    })());
+
+  return { url, port, journal, locks, store: () => stores.get(), close };
+}

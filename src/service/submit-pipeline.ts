@@ -1,0 +1,376 @@
+/**
+ * The submit pipeline of protocol section 2: parse → authenticate → find flow
+ * → open store → validate → (async: enqueue, answer True) → lock → build →
+ * run → unlock → answer. Each step answers with the protocol's status code and
+ * plain-text body; nothing a client sends makes it throw.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Journal } from '../engine/journal.js';
+import { runFlow } from '../engine/index.js';
+import type { RunResult } from '../engine/types.js';
+import { FlowValidationError } from '../flows/errors.js';
+import { getFlow } from '../flows/index.js';
+import type { FlowDefinition, FlowDeps, FlowInput, RequestMode } from '../flows/types.js';
+import type { LockHandle, LockManager } from '../locks/types.js';
+import { LockBackendError, LockBusyError } from '../locks/types.js';
+import type { SiteClient } from '../site/client.js';
+import type { TaskContext } from '../tasks/context.js';
+import { secretMatches } from './auth.js';
+import {
+  Text,
+  asyncRunError,
+  buildError,
+  errorText,
+  flowNotSupported,
+  lockBackendError,
+  missingArgument,
+  runError,
+  storeInitError,
+  validationError,
+} from './messages.js';
+import { LocalProjectQueue } from './local-project-queue.js';
+import { ProjectQuarantine, quarantineReason } from './quarantine.js';
+import { OutcomeReporter } from './reporter.js';
+import { runMetaOf } from './run-meta.js';
+import type { StoreProvider } from './store-provider.js';
+import { parseSubmitBody } from './submit-request.js';
+import type { FreezeHook } from './test-hooks.js';
+import { QueueClosedError, WorkQueue } from './work-queue.js';
+
+/** A status code and plain-text body. */
+export interface Answer {
+  status: number;
+  body: string;
+}
+
+/** How a submit ended, for the log line. */
+export type SubmitOutcome =
+  | 'invalid_argument'
+  | 'unauthorized'
+  | 'unknown_flow'
+  | 'store_error'
+  | 'invalid'
+  | 'quarantined'
+  | 'locked'
+  | 'lock_error'
+  | 'build_error'
+  | 'completed'
+  | 'rolled_back'
+  | 'revert_failed'
+  | 'accepted'
+  | 'not_started';
+
+/** The result of running a validated submit (sync answer, or async report). */
+interface Execution extends Answer {
+  outcome: SubmitOutcome;
+  /** What went wrong, for the timeline and zone status; undefined on success. */
+  reason?: string;
+  result?: RunResult;
+}
+
+/** A held project lease and this process's turn for the project. */
+interface HeldLock {
+  lock: LockHandle;
+  endTurn: () => void;
+}
+
+/** Everything the pipeline works with. */
+export interface PipelineDeps {
+  config: Config;
+  log: Logger;
+  site: SiteClient;
+  stores: StoreProvider;
+  locks: LockManager;
+  journal: Journal;
+  quarantine: ProjectQuarantine;
+  /** Async runs. */
+  asyncQueue: WorkQueue;
+  /** Lock-free `validate_only` zone moves. */
+  validationQueue: WorkQueue;
+  /** Identifies this service instance in run records. */
+  instance: string;
+  freezeHook?: FreezeHook;
+}
+
+const MODES: readonly string[] = ['sync', 'async'] satisfies RequestMode[];
+
+/** A short printable form of an untrusted value, for logs. */
+const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
+
+/** Whether a submit is a `validate_only` zone move: lock-free, and bounded in number. */
+function isValidation(input: FlowInput): boolean {
+  return input.flowName === 'landing_zone_move' && Boolean(input.flowData.validate_only);
+}
+
+/** Runs submits. One per service. */
+export class SubmitPipeline {
+  private readonly reporter: OutcomeReporter;
+  private readonly background = new Set<Promise<void>>();
+  private readonly turns = new LocalProjectQueue();
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.reporter = new OutcomeReporter(deps.site, deps.log);
+  }
+
+  /** Answers one `POST /submit` body. Never throws. */
+  async submit(body: unknown): Promise<Answer> {
+    const t0 = performance.now();
+    const runId = randomUUID();
+    const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const line = { run: runId, flow: loggable(b.flow_name), project: loggable(b.project_uuid), mode: loggable(b.request_mode) };
+    let outcome: SubmitOutcome = 'invalid_argument';
+    let answer: Answer;
+    try {
+      ({ answer, outcome } = await this.steps(body, runId));
+    } catch (err) {
+      // A bug, not a client error: answer 500 and keep serving.
+      this.deps.log.error({ ...line, err: errorText(err) }, 'submit failed unexpectedly');
+      answer = { status: 500, body: runError(errorText(err)) };
+    }
+    this.deps.log.info(
+      { ...line, status: answer.status, outcome, ms: Math.round((performance.now() - t0) * 100) / 100 },
+      'submit',
+    );
+    return answer;
+  }
+
+  /** Resolves when every async run started so far has ended and been reported. */
+  async drained(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private async steps(body: unknown, runId: string): Promise<{ answer: Answer; outcome: SubmitOutcome }> {
+    const { config } = this.deps;
+    // 1. fields
+    const parsed = parseSubmitBody(body);
+    if (!parsed.ok) return { answer: { status: 400, body: missingArgument(parsed.field) }, outcome: 'invalid_argument' };
+    const req = parsed.request;
+    // 2. secret
+    if (!secretMatches(req.secret, config.sodarSecret)) {
+      return { answer: { status: 403, body: Text.notAuthorized }, outcome: 'unauthorized' };
+    }
+    // 3. flow
+    const def = getFlow(req.flowName);
+    if (!def) return { answer: { status: 501, body: flowNotSupported(req.flowName) }, outcome: 'unknown_flow' };
+    // 4. store
+    let flowDeps: FlowDeps;
+    try {
+      flowDeps = { store: await this.deps.stores.get(), site: this.deps.site, config };
+    } catch (err) {
+      return { answer: { status: 500, body: storeInitError(errorText(err)) }, outcome: 'store_error' };
+    }
+    const input: FlowInput = {
+      projectUuid: req.projectUuid,
+      flowName: req.flowName,
+      flowData: req.flowData,
+      targets: req.targets,
+      requestMode: req.requestMode === 'async' ? 'async' : 'sync',
+      forceFail: req.forceFail,
+      timelineUuid: req.timelineUuid,
+      sodarUrl: req.sodarUrl ?? config.sodarUrl,
+    };
+    // 5. validation
+    const invalid = await this.validate(def, input, flowDeps, req.requestMode);
+    if (invalid !== undefined) {
+      const text = validationError(invalid);
+      await this.reporter.failure(def, input, flowDeps, text);
+      return { answer: { status: 400, body: text }, outcome: 'invalid' };
+    }
+    const blocking = this.deps.quarantine.blockingRun(input.projectUuid);
+    if (blocking !== undefined) {
+      const text = lockBackendError(quarantineReason(blocking));
+      await this.reporter.failure(def, input, flowDeps, text);
+      return { answer: { status: 503, body: text }, outcome: 'quarantined' };
+    }
+    // 7. async: answer now, run in the queue
+    if (input.requestMode === 'async') {
+      this.startAsync(def, input, flowDeps, runId);
+      return { answer: { status: 200, body: Text.ok }, outcome: 'accepted' };
+    }
+    // 6. sync
+    const ex = await this.execute(def, input, flowDeps, runId);
+    if (ex.reason !== undefined) await this.reporter.failure(def, input, flowDeps, ex.body);
+    return { answer: { status: ex.status, body: ex.body }, outcome: ex.outcome };
+  }
+
+  /** Step 5: the request mode, then the flow's own checks. Returns the reason, or undefined when valid. */
+  private async validate(def: FlowDefinition, input: FlowInput, deps: FlowDeps, mode: string): Promise<string | undefined> {
+    if (!MODES.includes(mode) || !def.modes.includes(mode as RequestMode)) {
+      return `Request mode "${mode}" not supported by flow "${def.name}"`;
+    }
+    try {
+      await def.validate(input, deps);
+      return undefined;
+    } catch (err) {
+      if (!(err instanceof FlowValidationError)) {
+        this.deps.log.warn({ flow: def.name, project: input.projectUuid, err: errorText(err) }, 'validation threw');
+      }
+      return errorText(err);
+    }
+  }
+
+  /** Lock → build → run → unlock, for both modes. Never throws. */
+  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string): Promise<Execution> {
+    if (isValidation(input) && !def.needsLock(input)) {
+      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false));
+    }
+    return this.lockedRun(def, input, deps, runId, def.needsLock(input));
+  }
+
+  private async lockedRun(
+    def: FlowDefinition,
+    input: FlowInput,
+    deps: FlowDeps,
+    runId: string,
+    needsLock: boolean,
+  ): Promise<Execution> {
+    let held: HeldLock | undefined;
+    if (needsLock) {
+      try {
+        held = await this.acquireLock(input, runId);
+        held.lock.onLost((reason) =>
+          this.deps.log.warn({ run: runId, project: input.projectUuid, reason }, 'project lock lost during the run'),
+        );
+      } catch (err) {
+        if (err instanceof LockBusyError) {
+          return { status: 503, body: Text.lockBusy, outcome: 'locked', reason: Text.lockBusy };
+        }
+        const text = lockBackendError(err instanceof LockBackendError ? err.reason : errorText(err));
+        return { status: 503, body: text, outcome: 'lock_error', reason: text };
+      }
+    }
+    try {
+      return await this.buildAndRun(def, input, deps, runId, needsLock);
+    } finally {
+      await held?.lock.release().catch((err: unknown) => {
+        this.deps.log.warn({ run: runId, project: input.projectUuid, err: errorText(err) }, 'lock release failed');
+      });
+      held?.endTurn();
+    }
+  }
+
+  /**
+   * The project lock: this process's turn for the project (in order, no
+   * polling), then the shared lease: a first try, then (logged, so a wait is
+   * visible) the configured retries for holders in other processes. The
+   * whole wait is bounded by retry count × interval, as in the original.
+   */
+  private async acquireLock(input: FlowInput, runId: string): Promise<HeldLock> {
+    const { config, locks, log } = this.deps;
+    const retryIntervalMs = config.lockRetryInterval * 1000;
+    const budgetMs = config.lockRetryCount * retryIntervalMs;
+    const started = performance.now();
+    let logged = false;
+    const logWait = (): void => {
+      if (logged || budgetMs <= 0) return;
+      logged = true;
+      log.info({ run: runId, flow: input.flowName, project: input.projectUuid, retries: config.lockRetryCount }, 'waiting for project lock');
+    };
+    if (this.turns.busy(input.projectUuid)) logWait();
+    const endTurn = await this.turns.take(input.projectUuid, budgetMs);
+    try {
+      try {
+        return { lock: await locks.acquire(input.projectUuid, { retryCount: 0, retryIntervalMs: 0 }), endTurn };
+      } catch (err) {
+        if (!(err instanceof LockBusyError) || config.lockRetryCount === 0) throw err;
+      }
+      logWait();
+      const left = Math.max(0, budgetMs - (performance.now() - started));
+      const retryCount = Math.max(0, Math.ceil(left / Math.max(1, retryIntervalMs)) - 1);
+      await delay(retryIntervalMs);
+      return { lock: await locks.acquire(input.projectUuid, { retryCount, retryIntervalMs }), endTurn };
+    } catch (err) {
+      endTurn();
+      throw err;
+    }
+  }
+
+  private async buildAndRun(
+    def: FlowDefinition,
+    input: FlowInput,
+    deps: FlowDeps,
+    runId: string,
+    locked: boolean,
+  ): Promise<Execution> {
+    let flow;
+    try {
+      flow = await def.build(input, deps);
+    } catch (err) {
+      const text = buildError(errorText(err));
+      return { status: 500, body: text, outcome: 'build_error', reason: text };
+    }
+    const ctx: TaskContext = { store: deps.store, site: deps.site, config: deps.config };
+    let result: RunResult;
+    try {
+      result = await runFlow(flow, ctx, {
+        journal: this.deps.journal,
+        runId,
+        // force_fail is the flows' own task, placed before their irreversible tail (zone MOVED)
+        label: input.projectUuid,
+        meta: runMetaOf(input, locked, this.deps.instance),
+        events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
+      });
+    } catch (err) {
+      // the journal could not record the run's start or end; recovery reverts what it recorded
+      const reason = `the run journal failed: ${errorText(err)}`;
+      this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
+      return { status: 500, body: runError(reason), outcome: 'rolled_back', reason };
+    }
+    if (result.status === 'completed') return { status: 200, body: Text.ok, outcome: 'completed', result };
+    const reason = failureReason(result);
+    if (result.status === 'revert_failed') this.deps.quarantine.add(input.projectUuid);
+    return { status: 500, body: runError(reason), outcome: result.status, reason, result };
+  }
+
+  private startAsync(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string): void {
+    const t0 = performance.now();
+    const job = this.deps.asyncQueue
+      .run(() => this.execute(def, input, deps, runId))
+      .catch((err: unknown): Execution => {
+        const reason = errorText(err);
+        const outcome: SubmitOutcome = err instanceof QueueClosedError ? 'not_started' : 'rolled_back';
+        return { status: 500, body: runError(reason), outcome, reason };
+      })
+      .then(async (ex) => {
+        if (ex.reason === undefined) {
+          await this.reporter.timeline(input, true, Text.asyncOk);
+        } else {
+          const text = asyncRunError(ex.reason);
+          await this.reporter.failure(def, input, deps, text);
+          await this.reporter.timeline(input, false, text);
+        }
+        this.deps.log.info(
+          {
+            run: runId,
+            flow: input.flowName,
+            project: input.projectUuid,
+            mode: 'async',
+            outcome: ex.outcome,
+            ms: Math.round((performance.now() - t0) * 100) / 100,
+          },
+          'async run',
+        );
+      })
+      .catch((err: unknown) => this.deps.log.error({ run: runId, err: errorText(err) }, 'async report failed'));
+    this.background.add(job);
+    void job.finally(() => this.background.delete(job));
+  }
+}
+
+/** A readable reason for a failed run (protocol's "Improve": never a leaked exception). */
+export function failureReason(result: RunResult): string {
+  const where = result.failedTask ? ` (task "${result.failedTask.name}")` : '';
+  let reason = `${result.error ?? 'the flow failed'}${where}`;
+  if (result.status === 'revert_failed') {
+    reason += `; rollback failed for ${result.revertFailures.length} task(s), the project stays locked until "taskflow runs retry-revert ${result.runId}" succeeds`;
+  } else {
+    reason += '; all changes were rolled back';
+  }
+  return reason;
+}
