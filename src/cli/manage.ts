@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { openDb } from '../host/db/index.js';
 import { DbPluginStore } from '../host/plugin-store.js';
+import { withStoredSecret } from '../host/secret.js';
 import { siteContext } from '../host/server.js';
 import { syncTaskflow } from '../host/synctaskflow.js';
 
@@ -37,7 +38,8 @@ export function registerManageCommands(program: Command): void {
     .command('synctaskflow')
     .description('Sync every project, membership and app data to the taskflow service (targets: TASKFLOW_TARGETS without sodar)')
     .action(async () => {
-      const config = loadConfig();
+      // The secret of an earlier `npm start` on this data dir, unless TASKFLOW_SODAR_SECRET says otherwise.
+      const config = withStoredSecret(loadConfig());
       const db = await openDb(config);
       try {
         const { ctx, registry } = siteContext(config, db, () => config.sodarUrl);

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { describeDb } from '../host/db/index.js';
+import { readSecret, secretFromEnv, secretPath, withStoredSecret } from '../host/secret.js';
 import { startSite } from '../host/server.js';
 
 /** Parses a `--port` style option. */
@@ -46,17 +47,24 @@ export function registerSiteCommand(program: Command): void {
     .option('--host <host>', 'address to bind (overrides SODAR_SITE_HOST)')
     .option('--log', 'log requests')
     .action(async (opts: { port?: string; host?: string; log?: boolean }) => {
-      const config = loadConfig();
+      // The secret of an earlier `npm start` on this data dir, unless TASKFLOW_SODAR_SECRET says otherwise.
+      const config = withStoredSecret(loadConfig());
       const site = await startSite(config, {
         port: opts.port === undefined ? undefined : parsePort('--port', opts.port),
         host: opts.host,
         logger: opts.log === true,
       });
-      if (!site.admin.created) process.stdout.write(`Admin user "${site.admin.username}"; API token stored in ${site.admin.tokenFile}\n`);
+      if (!site.admin.tokenCreated) process.stdout.write(`Admin user "${site.admin.username}"; API token stored in ${site.admin.tokenFile}\n`);
       if (!(await site.ctx.taskflow())) {
         process.stdout.write('Warning: the taskflow backend plugin is not enabled: run "taskflow manage syncplugins"\n');
       }
       process.stdout.write(`Database: ${describeDb(config)}\n`);
+      const secretSource = secretFromEnv()
+        ? 'TASKFLOW_SODAR_SECRET'
+        : readSecret(config.dataDir) !== undefined
+          ? `stored in ${secretPath(config.dataDir)}`
+          : 'the default (set TASKFLOW_SODAR_SECRET to the service\'s secret)';
+      process.stdout.write(`Secret for the service and its callbacks: ${secretSource}\n`);
       // One line for scripts and tests that start the site on port 0.
       process.stdout.write(`taskflow site listening on ${site.url}\n`);
       exitOnSignals(() => site.close(), 'the site');

@@ -9,7 +9,7 @@ import pino from 'pino';
 import type { Config } from '../config.js';
 import { startService, type RunningService } from '../service/index.js';
 import { DbPluginStore } from '../host/plugin-store.js';
-import { ensureSecret } from '../host/secret.js';
+import { ensureSecret, secretFromEnv } from '../host/secret.js';
 import { startSite, type RunningSite } from '../host/server.js';
 
 /** Options of {@link startSystem}. */
@@ -32,17 +32,27 @@ export interface RunningSystem {
   close(): Promise<void>;
 }
 
+/** A port already taken is the usual start-up failure: say what to do about it. */
+function explainListenError(err: unknown, what: string, setting: string): unknown {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e?.code !== 'EADDRINUSE' && e?.code !== 'EACCES') return err;
+  const where = e.address !== undefined ? `${e.address}:${String(e.port)}` : 'its port';
+  const why = e.code === 'EADDRINUSE' ? 'is already in use (is another "taskflow start" running?)' : 'may not be bound by this user';
+  return new Error(`Cannot start ${what}: ${where} ${why}; choose another port with ${setting}`);
+}
+
 /**
  * Starts the service and the site. The secret comes from
  * TASKFLOW_SODAR_SECRET when set, else from `<dataDir>/secret` (created on
  * first start).
  */
 export async function startSystem(config: Config, opts: SystemOptions): Promise<RunningSystem> {
-  const fromEnv = process.env.TASKFLOW_SODAR_SECRET !== undefined && process.env.TASKFLOW_SODAR_SECRET !== '';
-  const stored = fromEnv ? undefined : ensureSecret(config.dataDir);
+  const stored = secretFromEnv() ? undefined : ensureSecret(config.dataDir);
   const secret = stored?.secret ?? config.sodarSecret;
   const serviceConfig: Config = { ...config, sodarSecret: secret, port: opts.servicePort ?? config.port };
-  const service = await startService(serviceConfig, { logger: pino({ level: 'warn' }) });
+  const service = await startService(serviceConfig, { logger: pino({ level: 'warn' }) }).catch((err: unknown) => {
+    throw explainListenError(err, 'the taskflow service', 'TASKFLOW_PORT or --port');
+  });
   let site: RunningSite;
   try {
     const siteConfig: Config = {
@@ -52,7 +62,9 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
       backendPort: service.port,
       sitePort: opts.sitePort ?? config.sitePort,
     };
-    site = await startSite(siteConfig, { print: opts.print });
+    site = await startSite(siteConfig, { print: opts.print }).catch((err: unknown) => {
+      throw explainListenError(err, 'the site', 'SODAR_SITE_PORT or --site-port');
+    });
     await site.registry.syncPlugins(new DbPluginStore(site.db), opts.print);
   } catch (err) {
     await service.close().catch(() => undefined);

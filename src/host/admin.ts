@@ -1,6 +1,6 @@
 /**
  * The first start's admin user: created when the site has no superuser, its
- * API token printed once and stored in `<dataDir>/admin-token` (mode 600).
+ * API token printed at that start and stored in `<dataDir>/admin-token` (mode 600).
  *
  * @module
  */
@@ -28,6 +28,8 @@ export interface AdminInfo {
   username: string;
   /** True when this call created the admin. */
   created: boolean;
+  /** True when this call created a new token (with the admin, or because the token file was gone). */
+  tokenCreated: boolean;
   /** The token when created now or stored in the token file. */
   token: string | undefined;
   tokenFile: string;
@@ -38,14 +40,25 @@ export async function ensureAdmin(db: Db, dataDir: string): Promise<AdminInfo> {
   const tokenFile = adminTokenPath(dataDir);
   const supers = await db.query<{ username: string }>('SELECT username FROM users WHERE is_superuser = 1 ORDER BY username');
   if (supers.length > 0) {
-    return { username: supers[0].username, created: false, token: readAdminToken(dataDir), tokenFile };
+    const username = supers.some((u) => u.username === ADMIN_USERNAME) ? ADMIN_USERNAME : supers[0].username;
+    const stored = readAdminToken(dataDir);
+    if (stored !== undefined) return { username, created: false, tokenCreated: false, token: stored, tokenFile };
+    // The token file was removed: without a new token nobody could use the API.
+    const admin = await getUserByName(db, username);
+    const token = await createToken(db, admin!.uuid, 'admin');
+    writeToken(dataDir, tokenFile, token);
+    return { username, created: false, tokenCreated: true, token, tokenFile };
   }
   const existing = await getUserByName(db, ADMIN_USERNAME);
   const user = existing ?? (await createUser(db, { username: ADMIN_USERNAME, name: 'Site Admin', isSuperuser: true }));
   if (existing) await db.exec('UPDATE users SET is_superuser = 1 WHERE uuid = ?', [existing.uuid]);
   const token = await createToken(db, user.uuid, 'admin');
+  writeToken(dataDir, tokenFile, token);
+  return { username: user.username, created: true, tokenCreated: true, token, tokenFile };
+}
+
+function writeToken(dataDir: string, tokenFile: string, token: string): void {
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
-  return { username: user.username, created: true, token, tokenFile };
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_STATUSES, type TimelineStatus, type ZoneStatus } from './constants.js';
 import type { SiteContext } from './context.js';
@@ -53,6 +54,13 @@ function jsonField(f: Fields, key: string): unknown {
   }
 }
 
+/** Compares secrets in constant time, so answer times do not reveal how much of a guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
 /** Registers every callback endpoint. */
 export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
   const { db } = ctx;
@@ -66,9 +74,9 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
   const route = (path: string, handler: Handler): void => {
     app.post(`/${path}`, async (req: FastifyRequest, reply: FastifyReply) => {
       if (!(await ctx.taskflow())) return reply.code(404).type('text/plain').send('Not found');
-      const f = bodyOf(req);
-      if (field(f, 'sodar_secret') !== ctx.config.sodarSecret) return reply.code(403).type('text/plain').send('Not authorized');
       try {
+        const f = bodyOf(req);
+        if (!sameSecret(field(f, 'sodar_secret'), ctx.config.sodarSecret)) return reply.code(403).type('text/plain').send('Not authorized');
         const out = await handler(f);
         if (typeof out === 'string') return reply.code(200).type('text/plain').send(out);
         return reply.code(200).send(out);

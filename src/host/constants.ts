@@ -72,6 +72,9 @@ export const ZONE_BUSY: readonly ZoneStatus[] = ['CREATING', 'PREPARING', 'VALID
 /** Zones in these statuses accept validate, move and delete. */
 export const ZONE_OPERABLE: readonly ZoneStatus[] = ['ACTIVE', 'FAILED'];
 
+/** Longest project, category and landing zone title (SODAR's `max_length`). */
+export const TITLE_MAX = 255;
+
 /** Zone status info is cut to this many characters. */
 export const ZONE_STATUS_INFO_MAX = 1024;
 

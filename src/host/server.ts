@@ -94,7 +94,10 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
     const admin = await ensureAdmin(db, config.dataDir);
     if (admin.created) {
       print(`Created admin user "${admin.username}" with API token ${admin.token}`);
-      print(`(printed once; stored in ${admin.tokenFile})`);
+      print(`(stored in ${admin.tokenFile}, readable only by you; keep it secret)`);
+    } else if (admin.tokenCreated) {
+      print(`Created a new API token for admin user "${admin.username}" (the stored one was gone): ${admin.token}`);
+      print(`(stored in ${admin.tokenFile}, readable only by you; keep it secret)`);
     }
     const { ctx, registry } = siteContext(config, db, () => url);
     const app = buildSiteApp(ctx, { logger: opts.logger });

@@ -57,6 +57,36 @@ describe('taskflow start (npm start)', () => {
     expect(await hello.text()).toBe('Hello world from sodar_taskflow!');
     expect(await second.p.stop('SIGINT')).toBe(0);
   });
+
+  it('lets manage synctaskflow use the secret a start stored, so it needs only the data dir', async () => {
+    const dir = tempDir();
+    const sys = await start(dir);
+    const api = new SiteApi(sys.siteUrl, sys.token);
+    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid });
+    const env = { TASKFLOW_DATA_DIR: dir, TASKFLOW_BACKEND_HOST: 'http://127.0.0.1', TASKFLOW_BACKEND_PORT: new URL(sys.serviceUrl).port };
+    const sync = await runCli(['manage', 'synctaskflow'], env);
+    expect(sync.code, sync.output).toBe(0);
+    expect(sync.output).toMatch(/Synced project "Proj" \(\S+\): owner admin/);
+    // TASKFLOW_SODAR_SECRET still wins over the stored secret.
+    const wrong = await runCli(['manage', 'synctaskflow'], { ...env, TASKFLOW_SODAR_SECRET: 'not-the-secret' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.output).toMatch(/Not authorized/);
+  });
+
+  it('says which port is taken and how to choose another when a start finds its port in use', async () => {
+    const running = await start(tempDir());
+    const sitePort = new URL(running.siteUrl).port;
+    const servicePort = new URL(running.serviceUrl).port;
+    const siteBusy = await runCli(['start', '--port', '0', '--site-port', sitePort], { TASKFLOW_DATA_DIR: tempDir() });
+    expect(siteBusy.code).toBe(1);
+    expect(siteBusy.output).toContain(`Cannot start the site: 127.0.0.1:${sitePort} is already in use (is another "taskflow start" running?); choose another port with SODAR_SITE_PORT or --site-port`);
+    const serviceBusy = await runCli(['start', '--port', servicePort, '--site-port', '0'], { TASKFLOW_DATA_DIR: tempDir() });
+    expect(serviceBusy.code).toBe(1);
+    expect(serviceBusy.output).toContain(`Cannot start the taskflow service: 127.0.0.1:${servicePort} is already in use`);
+    // The running system is unharmed.
+    expect(await (await fetch(`${running.serviceUrl}/hello`)).text()).toBe('Hello world from sodar_taskflow!');
+  });
 });
 
 describe('taskflow demo (npm run demo)', () => {

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { PROJECT_TYPE_PROJECT, ZONE_BUSY, ZONE_FINISHED, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
+import { PROJECT_TYPE_PROJECT, TITLE_MAX, ZONE_BUSY, ZONE_FINISHED, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
 import type { SiteContext } from '../context.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import {
@@ -29,7 +29,7 @@ import {
 import { submitFlow } from '../submit.js';
 import { asyncEvent, failEvent } from '../timeline.js';
 import { NEED, projectFor } from './access.js';
-import { bodyOf, forceFailOf, optString, requireString, requireUser } from './request.js';
+import { bodyOf, forceFailOf, limited, optString, requireString, requireUser } from './request.js';
 import { zoneJson } from './serialize.js';
 
 type Params = Record<string, string>;
@@ -41,6 +41,18 @@ function zoneTitle(suffix: string | undefined): string {
   const stamp = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
   const clean = suffix?.trim().replace(/[^A-Za-z0-9_-]+/g, '_');
   return clean ? `${stamp}_${clean}` : stamp;
+}
+
+/**
+ * The zone configuration: a plugin name such as `bih_proteomics_smb` in SODAR.
+ * It becomes part of the zone's collection name, so only name characters pass.
+ */
+function zoneConfiguration(raw: string | undefined): string {
+  const value = raw?.trim() ?? '';
+  if (!/^[A-Za-z0-9_-]*$/.test(value)) {
+    throw badRequest(`Field "configuration" may hold letters, digits, "_" and "-" only (it becomes part of the zone's path), got "${value.slice(0, 100)}"`);
+  }
+  return limited('configuration', value, TITLE_MAX);
 }
 
 /** Why a zone in `status` cannot take an operation now, or undefined when it can. */
@@ -81,8 +93,8 @@ export function landingZoneRoutes(app: FastifyInstance, ctx: SiteContext): void 
     if (inv.irods_status !== 1) throw badRequest('iRODS collections of the sample sheet have not been created');
     const assay = await getAssay(db, requireString(body, 'assay'));
     if (!assay || (await projectOfAssay(db, assay.uuid)) !== project.uuid) throw badRequest(`Assay ${String(body.assay)} not found in this project`);
-    const configuration = optString(body, 'configuration') ?? '';
-    let title = zoneTitle(optString(body, 'title'));
+    const configuration = zoneConfiguration(optString(body, 'configuration'));
+    let title = limited('title', zoneTitle(optString(body, 'title')), TITLE_MAX);
     const taken = new Set((await listZones(db, project.uuid)).filter((z) => z.user_uuid === user.uuid && z.assay_uuid === assay.uuid).map((z) => z.title));
     for (let n = 2; taken.has(title); n++) title = `${title.replace(/-\d+$/, '')}-${n}`;
     const zone: Zone = {

@@ -13,6 +13,7 @@ import {
   PROJECT_TYPE_PROJECT,
   PROJECT_TYPES,
   ROLE_CONTRIBUTOR,
+  TITLE_MAX,
   roleByName,
   type ProjectType,
 } from '../constants.js';
@@ -48,7 +49,7 @@ import {
 import { lockState, submitFlow } from '../submit.js';
 import { tracked } from '../timeline.js';
 import { NEED, effectiveRank, projectFor } from './access.js';
-import { bodyOf, forceFailOf, optBool, optString, requireString, requireUser } from './request.js';
+import { bodyOf, forceFailOf, limited, optBool, optString, requireString, requireUser } from './request.js';
 import { projectJson, roleJson, userJson } from './serialize.js';
 
 type Params = Record<string, string>;
@@ -124,7 +125,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const user = await requireUser(ctx, req);
     const body = bodyOf(req);
     const forceFail = forceFailOf(ctx, req);
-    const title = requireString(body, 'title').trim();
+    const title = limited('title', requireString(body, 'title').trim(), TITLE_MAX);
     const type = requireString(body, 'type') as ProjectType;
     if (!PROJECT_TYPES.includes(type)) throw badRequest(`Field "type" must be one of ${PROJECT_TYPES.join(', ')}`);
     const parentUuid = optString(body, 'parent') || null;
@@ -181,7 +182,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const after: Project = {
       ...before,
       parent_uuid: parentUuid,
-      title: optString(body, 'title')?.trim() || before.title,
+      title: limited('title', optString(body, 'title')?.trim() || before.title, TITLE_MAX),
       description: optString(body, 'description') ?? before.description,
       readme: optString(body, 'readme') ?? before.readme,
       public_guest_access: (optBool(body, 'public_guest_access') ?? before.public_guest_access === 1) ? 1 : 0,

@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dumpDb } from '../../src/host/db/index.js';
+import { injectSite, TEST_SECRET, type InjectSite } from '../support/host-inject-site.js';
+
+const BODY_LIMIT = 65_536;
+
+let site: InjectSite;
+beforeEach(async () => {
+  site = await injectSite({ env: { TASKFLOW_BODY_LIMIT: String(BODY_LIMIT) } });
+});
+afterEach(async () => {
+  await site.close();
+});
+
+/** Everything the site holds, timeline included: a refused request must change none of it. */
+const snapshot = (): Promise<string[]> => dumpDb(site.db);
+/** The same without the timeline, where a refused flow leaves its FAILED event on purpose. */
+const rows = (): Promise<string[]> => dumpDb(site.db, ['timeline_events', 'timeline_statuses']);
+
+/** A raw request, for bodies `site.call` cannot send. */
+async function raw(method: string, path: string, payload: string, contentType: string, auth = `token ${site.adminToken}`): Promise<{ status: number; json: any; text: string }> {
+  const res = await site.app.inject({ method: method as 'POST', url: `/${path}`, headers: { authorization: auth, 'content-type': contentType }, payload });
+  let json: unknown;
+  try {
+    json = JSON.parse(res.body);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, json, text: res.body };
+}
+
+async function projectWithZone(): Promise<{ proj: string; assay: string; zone: string }> {
+  const cat = (await site.call('POST', 'project/api/create', { title: 'Cat', type: 'CATEGORY' })).json;
+  const proj = (await site.call('POST', 'project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid })).json.sodar_uuid as string;
+  const sheet = (await site.call('POST', `samplesheets/api/create/${proj}`, { studies: [{ title: 'S', assays: [{ title: 'A' }] }] })).json;
+  expect((await site.call('POST', `samplesheets/api/irods/collections/create/${proj}`)).status).toBe(200);
+  const study: any = Object.values(sheet.studies)[0];
+  const assay = (Object.values(study.assays)[0] as any).sodar_uuid as string;
+  const zone = (await site.call('POST', `landingzones/api/create/${proj}`, { assay })).json.sodar_uuid as string;
+  return { proj, assay, zone };
+}
+
+describe('site API against hostile input: every refusal says why and changes nothing', () => {
+  it('tells a client without a usable token how to authenticate', async () => {
+    const none = await site.app.inject({ method: 'GET', url: '/project/api/list' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().detail).toMatch(/not provided.*Authorization: token <token>/);
+    const bearer = await site.app.inject({ method: 'GET', url: '/project/api/list', headers: { authorization: `Bearer ${site.adminToken}` } });
+    expect(bearer.statusCode).toBe(401);
+    expect(bearer.json().detail).toMatch(/Unsupported authorization header.*Authorization: token <token>/);
+    const wrong = await site.call('GET', 'project/api/list', undefined, 'not-a-token');
+    expect(wrong).toMatchObject({ status: 401, json: { detail: 'Invalid token.' } });
+  });
+
+  it('refuses malformed JSON, bodies that are not objects, and fields of the wrong type', async () => {
+    const before = await snapshot();
+    const bad = await raw('POST', 'project/api/create', '{"title":', 'application/json');
+    expect(bad.status).toBe(400);
+    expect(bad.json.detail).toMatch(/not valid JSON/);
+    const list = await raw('POST', 'project/api/create', '[{"title":"C","type":"CATEGORY"}]', 'application/json');
+    expect(list).toMatchObject({ status: 400, json: { detail: 'The request body must be a JSON object or form fields, not a JSON array' } });
+    const text = await raw('POST', 'project/api/create', 'title=C', 'text/plain');
+    expect(text.status).toBe(400);
+    expect(text.json.detail).toMatch(/must be a JSON object or form fields, not a text\/plain body/);
+    const typed = await site.call('POST', 'project/api/create', { title: 5, type: 'CATEGORY' });
+    expect(typed).toMatchObject({ status: 400, json: { detail: 'Field "title" must be a string, not number' } });
+    const missing = await site.call('POST', 'project/api/create', { type: 'CATEGORY' });
+    expect(missing).toMatchObject({ status: 400, json: { detail: 'Field "title" is required' } });
+    expect(await snapshot()).toEqual(before);
+    // A form-encoded body is as good as JSON.
+    expect((await raw('POST', 'project/api/create', 'title=Form&type=CATEGORY', 'application/x-www-form-urlencoded')).status).toBe(201);
+  });
+
+  it('answers 413 for a body above TASKFLOW_BODY_LIMIT and 400 for titles longer than SODAR allows', async () => {
+    const before = await snapshot();
+    const huge = await raw('POST', 'project/api/create', JSON.stringify({ title: 'x'.repeat(BODY_LIMIT), type: 'CATEGORY' }), 'application/json');
+    expect(huge.status).toBe(413);
+    expect(huge.json.detail).toMatch(/too large/);
+    const long = await site.call('POST', 'project/api/create', { title: 'x'.repeat(256), type: 'CATEGORY' });
+    expect(long).toMatchObject({ status: 400, json: { detail: 'Field "title" is longer than 255 characters (256)' } });
+    expect(await snapshot()).toEqual(before);
+    const cat = (await site.call('POST', 'project/api/create', { title: 'x'.repeat(255), type: 'CATEGORY' })).json;
+    const renamed = await site.call('PATCH', `project/api/update/${cat.sodar_uuid}`, { title: 'y'.repeat(300) });
+    expect(renamed.status).toBe(400);
+    expect((await site.call('GET', `project/api/retrieve/${cat.sodar_uuid}`)).json.title).toBe('x'.repeat(255));
+  });
+
+  it('answers 404 naming what is unknown', async () => {
+    const nobody = '00000000-0000-0000-0000-000000000000';
+    for (const [method, path, what] of [
+      ['GET', `project/api/retrieve/${nobody}`, 'Project'],
+      ['GET', `timeline/api/list/${nobody}`, 'Project'],
+      ['GET', `landingzones/api/list/${nobody}`, 'Project'],
+      ['POST', `landingzones/api/create/${nobody}`, 'Project'],
+      ['POST', `samplesheets/api/irods/collections/create/${nobody}`, 'Project'],
+      ['GET', `landingzones/api/retrieve/${nobody}`, 'Landing zone'],
+      ['POST', `landingzones/api/submit/move/${encodeURIComponent('../..')}`, 'Landing zone'],
+      ['DELETE', `project/api/roles/destroy/${nobody}`, 'Role assignment'],
+    ] as const) {
+      const res = await site.call(method, path);
+      expect(res, `${method} ${path}`).toMatchObject({ status: 404, json: { detail: `${what} not found` } });
+    }
+  });
+
+  it('keeps zone titles and configurations from leaving the zone folder', async () => {
+    const { proj, assay } = await projectWithZone();
+    const before = await snapshot();
+    const submits = site.backend.submits.length;
+    for (const configuration of ['../../other', 'a/b', '.', 'x y']) {
+      const res = await site.call('POST', `landingzones/api/create/${proj}`, { assay, configuration });
+      expect(res.status, configuration).toBe(400);
+      expect(res.json.detail).toMatch(/Field "configuration" may hold letters, digits/);
+    }
+    const foreign = await site.call('POST', `landingzones/api/create/${proj}`, { assay: '../../x' });
+    expect(foreign).toMatchObject({ status: 400, json: { detail: 'Assay ../../x not found in this project' } });
+    expect(site.backend.submits.length).toBe(submits);
+    expect(await snapshot()).toEqual(before);
+
+    const tricky = await site.call('POST', `landingzones/api/create/${proj}`, { assay, title: '../../../etc/passwd', configuration: 'smb_1' });
+    expect(tricky.status).toBe(201);
+    const data = site.backend.submits.at(-1)!.flowData;
+    expect(data.zone_title).toMatch(/^\d{8}_\d{6}_[A-Za-z0-9_-]+$/);
+    expect(data.zone_config).toBe('smb_1');
+    expect(tricky.json.irods_path).not.toMatch(/\.\./);
+    const long = await site.call('POST', `landingzones/api/create/${proj}`, { assay, title: 'z'.repeat(300) });
+    expect(long.status).toBe(400);
+    expect(long.json.detail).toMatch(/Field "title" is longer than 255 characters/);
+  });
+
+  it('refuses operations on a busy zone and on a locked project (503) without submitting', async () => {
+    const { proj, zone } = await projectWithZone();
+    const before = await rows();
+    const n = site.backend.submits.length;
+    const busy = await site.call('POST', `landingzones/api/submit/delete/${zone}`);
+    expect(busy).toMatchObject({ status: 400, json: { detail: 'Landing zone is busy (status CREATING): wait for the running operation to end' } });
+    await site.callback('landingzones/taskflow/status/set', { zone_uuid: zone, status: 'ACTIVE', status_info: '' });
+    const active = await rows();
+    site.backend.locked = true;
+    const locked = await site.call('POST', `landingzones/api/submit/move/${zone}`);
+    expect(locked).toMatchObject({ status: 503, json: { detail: 'Project is locked by another operation: try again later' } });
+    expect((await site.call('PATCH', `project/api/update/${proj}`, { title: 'Renamed' })).status).toBe(503);
+    expect(site.backend.submits.length).toBe(n);
+    const after = await rows();
+    // Only the status callback changed the zone; the refused move left it ACTIVE.
+    expect(after).toEqual(active);
+    expect(after).not.toEqual(before);
+    expect((await site.call('GET', `landingzones/api/retrieve/${zone}`)).json.status).toBe('ACTIVE');
+    const events = (await site.call('GET', `timeline/api/list/${proj}`)).json;
+    expect(events.find((e: any) => e.event_name === 'zone_move')).toMatchObject({ status_type: 'FAILED', status_desc: 'Project is locked by another operation: try again later' });
+  });
+});
+
+describe('site callbacks against hostile input', () => {
+  it('answers plain text for bodies that are not objects and never checks them before the plugin', async () => {
+    const list = await site.app.inject({ method: 'POST', url: '/project/taskflow/get', headers: { 'content-type': 'application/json' }, payload: '[1]' });
+    expect(list.statusCode).toBe(400);
+    expect(list.headers['content-type']).toMatch(/^text\/plain/);
+    expect(list.body).toBe('The request body must be a JSON object or form fields, not a JSON array');
+    site.enabled.value = false;
+    const off = await site.app.inject({ method: 'POST', url: '/project/taskflow/get', headers: { 'content-type': 'application/json' }, payload: '[1]' });
+    expect(off.statusCode).toBe(404);
+  });
+
+  it('accepts a form body with a charset and refuses a secret that only shares a prefix', async () => {
+    const res = await site.app.inject({
+      method: 'POST',
+      url: '/project/taskflow/get',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      payload: `project_uuid=nope&sodar_secret=${TEST_SECRET}`,
+    });
+    expect(res).toMatchObject({ statusCode: 404, body: 'Project not found' });
+    for (const secret of [TEST_SECRET.slice(0, -1), `${TEST_SECRET}x`, '']) {
+      expect(await site.callback('project/taskflow/get', { project_uuid: 'nope' }, { secret })).toEqual({ status: 403, text: 'Not authorized' });
+    }
+  });
+});
