@@ -12,8 +12,10 @@ import type { Json, JournalRun, JournalRunStart, ListRunsQuery, RunPage, RunResu
  * Records runs. Write methods must be durable against a process crash when
  * they return (SQLite: committed, in the OS cache), except `reverted`, which
  * may be grouped for a few milliseconds: a lost `reverted` record only makes
- * recovery repeat an (idempotent) revert. `finish` must also be durable
- * against power loss, and includes every grouped record.
+ * recovery repeat an (idempotent) revert. `finish` includes every grouped
+ * record; it becomes durable against power loss once a {@link whenDurable}
+ * called after it resolves (the runner awaits that before a run's result is
+ * returned), so concurrent runs share one fsync instead of one each.
  */
 export interface Journal {
   /** Records a new run (status `running`) and its planned tasks (state `pending`). Throws DuplicateRunError. */
@@ -30,8 +32,14 @@ export interface Journal {
   reverted(runId: string, index: number, durationMs: number): void;
   /** Task `index`'s revert threw. */
   revertFailed(runId: string, index: number, error: string, durationMs: number): void;
-  /** The run's final state; afterwards it is no longer unfinished. */
+  /** The run's final state; afterwards it is no longer unfinished. Crash-durable; see {@link whenDurable}. */
   finish(runId: string, result: RunResult): void;
+  /**
+   * Resolves once every record written before the call survives power loss
+   * (SQLite: an fsync off the event loop, shared by all callers that arrive
+   * before it starts). Rejects when the sync fails.
+   */
+  whenDurable(): Promise<void>;
 
   /** A run with all its tasks, or undefined. */
   getRun(runId: string): JournalRun | undefined;

@@ -28,6 +28,7 @@ const DONE = 2;
 const FAILED = 3;
 const REVERTED = 4;
 const REVERT_FAILED = 5;
+const RESOLVED: Promise<void> = Promise.resolve();
 
 interface MemoryRun {
   seq: number;
@@ -70,6 +71,7 @@ export class MemoryJournal implements Journal {
       undos: [],
       errors: new Map(),
     });
+    if (run.firstIntent === true && n > 0) this.intent(run.runId, 0);
   }
 
   intent(runId: string, index: number): void {
@@ -116,6 +118,11 @@ export class MemoryJournal implements Journal {
     run.status = result.status;
     run.endedAt = Date.now();
     run.result = structuredClone(result);
+  }
+
+  /** Memory has nothing to sync. */
+  whenDurable(): Promise<void> {
+    return RESOLVED;
   }
 
   getRun(runId: string): JournalRun | undefined {

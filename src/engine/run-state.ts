@@ -24,6 +24,7 @@ export const nullJournal: Journal = {
   reverted() {},
   revertFailed() {},
   finish() {},
+  whenDurable: () => Promise.resolve(),
   getRun: () => undefined,
   listRuns: () => ({ total: 0, runs: [] }),
   unfinishedRuns: () => [],
@@ -148,9 +149,14 @@ export class RunState<C> {
     return result;
   }
 
-  /** Records the final state durably and tells listeners. Throws only if the journal cannot record it. */
-  finish(result: RunResult): RunResult {
+  /**
+   * Records the final state, waits until it is durable (a group fsync shared
+   * with concurrent runs), then tells listeners. Rejects only if the journal
+   * cannot record or sync it.
+   */
+  async finish(result: RunResult): Promise<RunResult> {
     this.journal.finish(this.runId, result);
+    await this.journal.whenDurable();
     const events = this.events;
     if (events !== undefined && events.listenerCount('run:end') > 0) {
       try {

@@ -49,20 +49,14 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
   const runId = opts.runId ?? randomUUID();
   const journal = opts.journal ?? nullJournal;
   const state = new RunState(runId, flow.name, n, ctx, journal, opts.events);
-  journal.start({ runId, flowName: flow.name, label: opts.label, meta: opts.meta, tasks });
+  // task 0's intent goes with the start: one commit less per run
+  journal.start({ runId, flowName: flow.name, label: opts.label, meta: opts.meta, tasks, firstIntent: true });
 
   // undo values stay in memory for the revert: the journal holds them for recovery only
   const undos: (Json | undefined)[] = new Array(n);
   let failed = false;
   let i = 0;
   const execStart = performance.now();
-  try {
-    if (n > 0) journal.intent(runId, 0);
-  } catch (err) {
-    failed = true;
-    state.failedTask = { index: 0, name: tasks[0].name, kind: tasks[0].kind };
-    state.error = `Journal write failed: ${errorMessage(err)}`;
-  }
   for (; !failed && i < n; i++) {
     const task = tasks[i];
     state.emit('task:start', i, task);

@@ -100,6 +100,8 @@ export interface JournalRunStart {
   meta?: Json;
   /** The run's planned tasks, in order. */
   tasks: readonly TaskSpec[];
+  /** Record task 0's intent with the start, in the same commit (the runner does: one commit less per run). */
+  firstIntent?: boolean;
 }
 
 /** One task of a journaled run. */

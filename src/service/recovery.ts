@@ -65,8 +65,8 @@ function singleRunView(journal: Journal, runId: string): Journal {
   });
 }
 
-/** Records a run whose tasks all completed as `completed`. */
-function rollForward(journal: Journal, runId: string, flowName: string, total: number): RunResult {
+/** Records a run whose tasks all completed as `completed`, durably. */
+async function rollForward(journal: Journal, runId: string, flowName: string, total: number): Promise<RunResult> {
   const result: RunResult = {
     runId,
     flowName,
@@ -80,6 +80,7 @@ function rollForward(journal: Journal, runId: string, flowName: string, total: n
     revertMs: 0,
   };
   journal.finish(runId, result);
+  await journal.whenDurable();
   return result;
 }
 
@@ -124,7 +125,7 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
       if (run.tasks.length > 0 && run.tasks.every((t) => t.state === 'done') && meta?.force_fail !== true) {
         // Every task finished; only the final record is missing. Reverting now would undo a
         // flow whose last step the site already saw (a zone MOVED never changes again): roll forward.
-        results.push(rollForward(journal, run.runId, run.flowName, run.tasks.length));
+        results.push(await rollForward(journal, run.runId, run.flowName, run.tasks.length));
         log.warn({ run: runId, flow: run.flowName, project: meta?.project_uuid, outcome: 'completed' }, 'recovered finished run');
         if (meta) await deps.reporter.timeline(inputOfRun(run.flowName, meta), true, Text.asyncOk);
         continue;

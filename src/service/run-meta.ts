@@ -27,6 +27,9 @@ export interface RunMeta {
   owner: { pid: number; host: string; instance: string };
 }
 
+/** This machine's name, read once (os.hostname() is a system call, and runMetaOf runs per submit). */
+const HOST = hostname();
+
 /** Ids of the services running in this process (tests start several in one). */
 const liveInstances = new Set<string>();
 
@@ -47,7 +50,7 @@ export function runMetaOf(input: FlowInput, locked: boolean, instance: string): 
     force_fail: input.forceFail,
     flow_data: input.flowData,
     locked,
-    owner: { pid: process.pid, host: hostname(), instance },
+    owner: { pid: process.pid, host: HOST, instance },
   };
 }
 
@@ -79,7 +82,7 @@ export function inputOfRun(flowName: string, meta: RunMeta): FlowInput {
 /** Whether the process that wrote the meta is still running on this host (it may still be in the run). */
 export function ownerIsAlive(meta: RunMeta): boolean {
   const { pid, host, instance } = meta.owner ?? { pid: 0, host: '', instance: '' };
-  if (host !== hostname() || !(pid > 0)) return false;
+  if (host !== HOST || !(pid > 0)) return false;
   if (pid === process.pid) return liveInstances.has(instance);
   try {
     process.kill(pid, 0);

@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CHECKPOINT_WORKER_AFTER_COMMITS,
+  LinearFlow,
+  MemoryJournal,
+  SqliteJournal,
+  TaskRegistry,
+  runFlow,
+} from '../../src/engine/index.js';
+import { itemFlow, newWorld } from './fixtures.js';
+
+/** Tasks that wait for a shared gate, so many runs reach their end in the same tick. */
+interface Gated {
+  gate: Promise<void>;
+}
+const gatedRegistry = new TaskRegistry<Gated>();
+const waitForGate = gatedRegistry.define<{ n: number }, number>({
+  kind: 'test.waitForGate',
+  async execute(ctx, args) {
+    await ctx.gate;
+    return args.n;
+  },
+  revert() {},
+});
+
+const dirs: string[] = [];
+const journals: SqliteJournal[] = [];
+function sqliteJournal(): { journal: SqliteJournal; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'engine-durable-'));
+  dirs.push(dir);
+  const path = join(dir, 'journal.sqlite');
+  const journal = new SqliteJournal(path);
+  journals.push(journal);
+  return { journal, path };
+}
+
+afterEach(() => {
+  for (const j of journals.splice(0)) j.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('durable run ends', () => {
+  it('memory journal: whenDurable resolves at once', async () => {
+    const journal = new MemoryJournal();
+    await expect(journal.whenDurable()).resolves.toBeUndefined();
+    const result = await runFlow(itemFlow(['a']), newWorld(), { journal });
+    expect(result.status).toBe('completed');
+  });
+
+  it('sqlite journal: a run syncs once before it returns, and an idle journal does not sync', async () => {
+    const { journal } = sqliteJournal();
+    await journal.whenDurable();
+    expect(journal.syncCount).toBe(0);
+    const result = await runFlow(itemFlow(['a', 'b']), newWorld(), { journal, runId: 'one' });
+    expect(result.status).toBe('completed');
+    expect(journal.syncCount).toBe(1);
+    await journal.whenDurable();
+    expect(journal.syncCount).toBe(1);
+    // a failed run too: its final state is synced before runFlow returns
+    const world = newWorld();
+    world.failExecute.add('y');
+    expect((await runFlow(itemFlow(['x', 'y']), world, { journal })).status).toBe('rolled_back');
+    expect(journal.syncCount).toBe(2);
+  });
+
+  it('sqlite journal: the ends of many concurrent runs share their fsyncs', async () => {
+    const { journal, path } = sqliteJournal();
+    const runs = 64;
+    let open!: () => void;
+    const ctx: Gated = { gate: new Promise<void>((resolve) => (open = resolve)) };
+    const pending = Array.from({ length: runs }, (_, i) => {
+      const flow = new LinearFlow<Gated>('gated', ['irods']);
+      flow.add(waitForGate(`wait ${i}`, 'irods', { n: i }));
+      flow.add(waitForGate(`again ${i}`, 'irods', { n: i }));
+      return runFlow(flow, ctx, { journal, runId: `run-${i}` });
+    });
+    open();
+    const results = await Promise.all(pending);
+    expect(results.every((r) => r.status === 'completed')).toBe(true);
+    // the first run's end starts an fsync; the other 63 finish while it is in flight and share the next
+    expect(journal.syncCount).toBeGreaterThanOrEqual(1);
+    expect(journal.syncCount).toBeLessThanOrEqual(2);
+    const other = new SqliteJournal(path);
+    journals.push(other);
+    expect(other.listRuns({ status: 'completed', limit: 0, offset: 0 }).total).toBe(runs);
+  });
+
+  it('sqlite journal: a busy journal checkpoints in a worker and reopens intact', async () => {
+    const { journal, path } = sqliteJournal();
+    // each run commits at least twice, so this passes the worker threshold
+    const runs = CHECKPOINT_WORKER_AFTER_COMMITS;
+    for (let i = 0; i < runs; i++) await runFlow(itemFlow(['a']), newWorld(), { journal, runId: `r${i}` });
+    journal.close();
+    const reopened = new SqliteJournal(path);
+    journals.push(reopened);
+    expect(reopened.listRuns({ status: 'completed', limit: 1, offset: 0 }).total).toBe(runs);
+    expect(reopened.unfinishedRuns()).toEqual([]);
+  });
+});
