@@ -12,11 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { TEST_SECRET, makeTempDir, removeDir, spawnService, testEnv } from '../test/support/service-harness.js';
+import { TEST_SECRET, getWithSecret, makeTempDir, removeDir, spawnService, testEnv } from '../test/support/service-harness.js';
 import { zoneMoveBody } from '../test/support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles } from '../test/support/service-zone.js';
 import { startTestSite } from '../test/support/test-site.js';
-import { KeepAliveClient, peakRssMb } from './service-client.js';
+import { KeepAliveClient, cpuMs, peakRssMb } from './service-client.js';
 
 interface Args {
   files: number;
@@ -39,6 +39,18 @@ function parseArgs(argv: string[]): Args {
 const log = (msg: string) => process.stderr.write(`[bench zone-move] ${msg}\n`);
 const PROJECT = 'cafe0000-0000-4000-8000-000000000001';
 
+/** Where the move's time went: each task's duration from the run record, slowest first. */
+async function logTaskTimes(serviceUrl: string): Promise<void> {
+  const page = await getWithSecret(`${serviceUrl}/runs?flow=landing_zone_move&limit=1`);
+  const runId = page.json?.runs?.[0]?.runId as string | undefined;
+  if (!runId) return;
+  const run = await getWithSecret(`${serviceUrl}/runs/${runId}`);
+  const tasks = (run.json?.tasks ?? []) as Array<{ name: string; durationMs?: number }>;
+  const total = tasks.reduce((sum, t) => sum + (t.durationMs ?? 0), 0);
+  const slowest = [...tasks].sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0)).slice(0, 6);
+  log(`tasks: ${tasks.length}, ${Math.round(total)} ms in all; slowest: ${slowest.map((t) => `${t.name} ${Math.round(t.durationMs ?? 0)} ms`).join('; ')}`);
+}
+
 /** Runs the benchmark. */
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
@@ -58,13 +70,18 @@ export async function main(argv: string[]): Promise<void> {
     log(`put ${put} objects into the zone in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
 
     log('moving');
+    const cpu0 = cpuMs(service.proc.pid!);
     const start = performance.now();
     const res = await client.post('/submit', zoneMoveBody(PROJECT, site.url, zone));
     const seconds = (performance.now() - start) / 1000;
+    const cpu1 = cpuMs(service.proc.pid!);
     if (res.status !== 200) throw new Error(`landing_zone_move failed: ${res.status} ${res.body}`);
     const zoneState = site.state().zones[zone.zoneUuid];
-    log(`moved in ${seconds.toFixed(2)} s; zone ${zoneState?.status}: ${zoneState?.status_info}`);
+    // CPU of the service (main thread and hash workers) is less at the mercy of a busy machine than wall time
+    const cpuSeconds = cpu0 !== undefined && cpu1 !== undefined ? Math.round(cpu1 - cpu0) / 1000 : undefined;
+    log(`moved in ${seconds.toFixed(2)} s (service CPU ${cpuSeconds} s); zone ${zoneState?.status}: ${zoneState?.status_info}`);
     const rss = peakRssMb(service.proc.pid!);
+    await logTaskTimes(service.url);
 
     log('md5sum over the same bytes');
     const m0 = performance.now();
@@ -83,6 +100,7 @@ export async function main(argv: string[]): Promise<void> {
       files_per_s: Math.round(args.files / seconds),
       mb_per_s: Math.round((mb / seconds) * 10) / 10,
       rss_mb: rss,
+      service_cpu_s: cpuSeconds,
       md5sum_seconds: Math.round(md5Seconds * 1000) / 1000,
       move_vs_md5sum: Math.round((seconds / md5Seconds) * 100) / 100,
     };

@@ -10,8 +10,6 @@ import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { openEmbeddedStore } from '../store/index.js';
 import type { EmbeddedStore } from '../store/embedded/store.js';
 import { joinPath, relativePath } from '../store/paths.js';
 import type { AccessLevel, StoreEntry } from '../store/types.js';
@@ -23,8 +21,14 @@ class StoreCommandError extends Error {
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Opens the configured store, runs `fn`, always closes the store. */
+/**
+ * Opens the configured store, runs `fn`, always closes the store. The store
+ * (native SQLite binding, worker pool) and the settings are imported here,
+ * when a command runs, not when the command tree is built: `taskflow` builds
+ * every area's commands on each start, and each area pays only for what runs.
+ */
 async function withStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
+  const [{ loadConfig }, { openEmbeddedStore }] = await Promise.all([import('../config.js'), import('../store/index.js')]);
   const store = await openEmbeddedStore(loadConfig());
   try {
     await fn(store);

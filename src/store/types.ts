@@ -141,6 +141,18 @@ export interface DataStore {
   getAcl(path: string): Promise<AclEntry[]>;
   /** `name`'s level on `path` (`null` when none). */
   getAccess(path: string, name: string): Promise<AccessLevel>;
+  /**
+   * `name`'s level on each path, in input order, read in one consistent
+   * snapshot (one call for a whole subtree instead of one per entry).
+   * NotFound for the first path that does not exist.
+   */
+  getAccessMany(paths: readonly string[], name: string): Promise<AccessLevel[]>;
+  /**
+   * `path` and, when `recursive`, every entry below it (sorted by path), each
+   * with its ACL (as {@link DataStore.getAcl}), in one snapshot; an empty
+   * list when `path` does not exist.
+   */
+  listAcls(path: string, opts?: { recursive?: boolean }): Promise<Array<{ path: string; acl: AclEntry[] }>>;
   setInheritance(path: string, inherit: boolean, opts?: { recursive?: boolean }): Promise<void>;
 
   // Trash
@@ -154,6 +166,8 @@ export interface DataStore {
   checksum(path: string, opts?: { verify?: boolean }): Promise<string>;
   /** MD5 of each object recomputed from its bytes, in parallel (worker threads), in input order. */
   computeChecksums(paths: readonly string[]): Promise<string[]>;
+  /** The first `maxBytes` bytes of each object as UTF-8 text, in input order, read in parallel (for `.md5` companions). */
+  readObjectHeads(paths: readonly string[], maxBytes: number): Promise<string[]>;
 
   // Whole-store tools
   /** The whole catalog as sorted JSON lines: identical dumps mean identical stores. */

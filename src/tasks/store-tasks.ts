@@ -39,6 +39,22 @@ async function subtreePaths(store: DataStore, path: string, recursive: boolean):
   return [path, ...below.map((e) => e.path)];
 }
 
+/**
+ * Calls `visit` with each entry of the subtree (see {@link subtreePaths}) and
+ * its ACL by principal, from one store read (not one per entry: a large zone
+ * has tens of thousands); returns how many entries there were.
+ */
+async function visitAcls(
+  store: DataStore,
+  path: string,
+  recursive: boolean,
+  visit: (path: string, acl: ReadonlyMap<string, AccessLevel>) => void,
+): Promise<number> {
+  const entries = await store.listAcls(path, { recursive });
+  for (const e of entries) visit(e.path, new Map(e.acl.map((a): [string, AccessLevel] => [a.name, a.level])));
+  return entries.length;
+}
+
 /** Reads one principal's access on a path and its subtree, compactly. Used while building flows. */
 export async function snapshotAccess(
   store: DataStore,
@@ -61,13 +77,13 @@ export async function snapshotAccessMany(
   names: readonly string[],
   recursive: boolean,
 ): Promise<Record<string, AccessSnapshot> | null> {
-  const paths = await subtreePaths(store, path, recursive);
-  if (paths.length === 0) return null;
+  const paths: string[] = [];
   const levels = new Map<string, AccessLevel[]>(names.map((n) => [n, []]));
-  for (const p of paths) {
-    const acl = new Map((await store.getAcl(p)).map((e) => [e.name, e.level]));
+  const count = await visitAcls(store, path, recursive, (p, acl) => {
+    paths.push(p);
     for (const n of names) levels.get(n)!.push(acl.get(n) ?? 'null');
-  }
+  });
+  if (count === 0) return null;
   const out: Record<string, AccessSnapshot> = {};
   for (const n of names) out[n] = compact(paths, levels.get(n)!);
   return out;
@@ -200,13 +216,12 @@ export const setAccess = defineTask<SetAccessArgs, { changes: AccessChanges }>({
   kind: 'store.setAccess',
   target: Target.store,
   async execute({ store }, args) {
-    const paths = await subtreePaths(store, args.path, args.recursive);
-    if (paths.length === 0) throw new NotFoundError(args.path);
     const changes: AccessChanges = [];
-    for (const p of paths) {
-      const prev = await store.getAccess(p, args.name);
+    const count = await visitAcls(store, args.path, args.recursive, (p, acl) => {
+      const prev = acl.get(args.name) ?? 'null';
       if (prev !== args.level) changes.push([p, prev]);
-    }
+    });
+    if (count === 0) throw new NotFoundError(args.path);
     if (changes.length === 0) return undefined;
     await store.setAccess(args.path, args.name, args.level, { recursive: args.recursive });
     return { changes };

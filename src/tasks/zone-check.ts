@@ -13,8 +13,6 @@ import type { DataStore } from '../store/types.js';
 export const MD5_SUFFIX = '.md5';
 /** Most file names listed in one validation message. */
 const LIST_MAX = 20;
-/** Companion files read at once. */
-const READ_CONCURRENCY = 32;
 /** Bytes of a companion file read: the MD5 is its first token. */
 const MD5_READ_LIMIT = 4096;
 
@@ -43,29 +41,13 @@ export function splitZoneFiles(objectPaths: readonly string[]): { files: string[
   return { files, md5s };
 }
 
-async function readFirstToken(store: DataStore, path: string): Promise<string> {
-  const stream = await store.getObject(path);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    chunks.push(b);
-    size += b.length;
-    if (size >= MD5_READ_LIMIT) break;
-  }
-  if (size >= MD5_READ_LIMIT) stream.destroy();
-  const text = Buffer.concat(chunks).subarray(0, MD5_READ_LIMIT).toString('utf8');
+function firstToken(text: string): string {
   return (text.trim().split(/\s+/)[0] ?? '').toLowerCase();
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+/** The MD5 in each companion (its first token), in input order: one bulk read off the main thread. */
+async function readCompanions(store: DataStore, companions: readonly string[]): Promise<string[]> {
+  return (await store.readObjectHeads(companions, MD5_READ_LIMIT)).map(firstToken);
 }
 
 /**
@@ -79,7 +61,10 @@ export async function checkLandingZone(
   opts: { verify: boolean },
 ): Promise<{ files: number }> {
   const rel = (p: string) => relativePath(p, zonePath);
-  const { files, md5s } = splitZoneFiles(await store.listObjectPaths(zonePath));
+  // one listing gives the paths and the catalog checksums
+  const catalog = new Map<string, string | null>();
+  for (const e of await store.list(zonePath, { recursive: true })) if (e.type === 'object') catalog.set(e.path, e.checksum);
+  const { files, md5s } = splitZoneFiles([...catalog.keys()]);
   const md5Set = new Set(md5s);
   const fileSet = new Set(files);
   const noMd5 = files.filter((f) => !md5Set.has(f + MD5_SUFFIX));
@@ -91,11 +76,9 @@ export async function checkLandingZone(
     throw new ZoneValidationError(`Landing zone validation failed: ${parts.join('; ')}`, [...noMd5, ...noFile].map(rel));
   }
 
-  const catalog = new Map<string, string | null>();
-  for (const e of await store.list(zonePath, { recursive: true })) if (e.type === 'object') catalog.set(e.path, e.checksum);
   // companions are read while the worker threads hash the files
   const [expected, actual] = await Promise.all([
-    mapLimited(files, READ_CONCURRENCY, (f) => readFirstToken(store, f + MD5_SUFFIX)),
+    readCompanions(store, files.map((f) => f + MD5_SUFFIX)),
     opts.verify && files.length > 0 ? store.computeChecksums(files) : Promise.resolve(undefined),
   ]);
 

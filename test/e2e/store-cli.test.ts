@@ -20,7 +20,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'taskflow-store-cli-'));
   env = { ...process.env, TASKFLOW_DATA_DIR: join(dir, 'data'), TASKFLOW_IRODS_ZONE: 'cliZone' };
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 interface Result {
   code: number | null;

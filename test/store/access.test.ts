@@ -88,6 +88,39 @@ describe('access levels', () => {
     expect(await s.getAccess(`${Z}/p/g`, 'bob')).toBe('read');
   });
 
+  it('bulk reads give, in input order, what the single reads give', async () => {
+    await s.createCollection(`${Z}/p/a`, { parents: true });
+    await s.putObject(`${Z}/p/a/f`, Readable.from(['x']));
+    await s.setAccess(`${Z}/p`, 'bob', 'write', { recursive: true });
+    await s.setAccess(`${Z}/p/a/f`, 'bob', 'read');
+    await s.setAccess(`${Z}/p/a`, 'omics_project_x', 'read');
+    const paths = [`${Z}/p/a/f`, `${Z}/p`, `${Z}/p/a/`, `${Z}/home`];
+    const single = await Promise.all(paths.map((p) => s.getAccess(p, 'bob')));
+    expect(single).toEqual(['read', 'write', 'write', 'null']);
+    expect(await s.getAccessMany(paths, 'bob')).toEqual(single);
+    expect(await s.getAccessMany([], 'bob')).toEqual([]);
+    const err = await caught(() => s.getAccessMany([`${Z}/p`, `${Z}/none`], 'bob'));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.path).toBe(`${Z}/none`);
+  });
+
+  it('listAcls gives a path and its subtree with their ACLs, as getAcl per entry does', async () => {
+    await s.createCollection(`${Z}/p/a/empty`, { parents: true });
+    await s.createCollection(`${Z}/p2`);
+    await s.putObject(`${Z}/p/a/f`, Readable.from(['x']));
+    await s.setAccess(`${Z}/p`, 'omics_project_x', 'read', { recursive: true });
+    await s.setAccess(`${Z}/p/a/f`, 'bob', 'write');
+    await s.setAccess(`${Z}/p/a/empty`, 'rods', 'null');
+    await s.setAccess(`${Z}/p/a/empty`, 'omics_project_x', 'null');
+    const paths = [`${Z}/p`, ...(await s.list(`${Z}/p`, { recursive: true })).map((e) => e.path)];
+    const expected = await Promise.all(paths.map(async (p) => ({ path: p, acl: await s.getAcl(p) })));
+    expect(expected.find((e) => e.path === `${Z}/p/a/empty`)!.acl).toEqual([]);
+    expect(await s.listAcls(`${Z}/p/`, { recursive: true })).toEqual(expected);
+    expect(await s.listAcls(`${Z}/p`)).toEqual(expected.slice(0, 1));
+    expect(await s.listAcls(`${Z}/p/a/f`, { recursive: true })).toEqual(expected.filter((e) => e.path === `${Z}/p/a/f`));
+    expect(await s.listAcls(`${Z}/none`, { recursive: true })).toEqual([]);
+  });
+
   it('an ACL travels with a moved entry', async () => {
     await s.createCollection(`${Z}/p/a`, { parents: true });
     await s.setAccess(`${Z}/p/a`, 'bob', 'write');

@@ -53,6 +53,31 @@ describe('store tasks', () => {
     expect(await w.store.dump()).toEqual(before);
   });
 
+  it("reads a subtree's ACLs with one listAcls call, for the snapshot and for setAccess", async () => {
+    await w.store.createUser('u');
+    await put(`${Z}/f1`, '1');
+    await w.store.setAccess(`${Z}/f1`, 'u', 'write');
+    const calls: string[] = [];
+    // the store's bulk read rebuilt from per-entry reads, counting its calls
+    const bulk = Object.assign(Object.create(w.store) as typeof w.store, {
+      async listAcls(path: string, opts?: { recursive?: boolean }) {
+        calls.push(path);
+        const below = opts?.recursive ? (await w.store.list(path, { recursive: true })).map((e) => e.path) : [];
+        return Promise.all([path, ...below].map(async (p) => ({ path: p, acl: await w.store.getAcl(p) })));
+      },
+    });
+    const plain = await store.snapshotAccessMany(w.store, Z, ['u'], true);
+    expect(await store.snapshotAccessMany(bulk, Z, ['u'], true)).toEqual(plain);
+    expect(calls).toEqual([Z]);
+    const before = await w.store.dump();
+    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: plain!.u });
+    const undo = await task.execute({ ...w.ctx, store: bulk });
+    expect(calls).toEqual([Z, Z]);
+    expect(undo).toEqual({ changes: [[Z, 'null'], [`${Z}/f1`, 'write']] });
+    await task.revert(w.ctx, undo);
+    expect(await w.store.dump()).toEqual(before);
+  });
+
   it('trash reverted after a crash finds its own entry among older ones of the same name', async () => {
     await put(`${Z}/same`, 'old');
     await w.store.trash(`${Z}/same`);
@@ -99,6 +124,43 @@ describe('landing zone check', () => {
       await put(`${Z}/zone/${rel}`, c);
       await put(`${Z}/zone/${rel}.md5`, `${createHash('md5').update(c).digest('hex').toUpperCase()} ${rel}\n`);
     }
+    expect(await checkLandingZone(w.store, `${Z}/zone`, { verify: true })).toEqual({ files: 2 });
+  });
+
+  it('reads the companions in one call when the store offers readObjectHeads', async () => {
+    const { createHash } = await import('node:crypto');
+    await w.store.createCollection(`${Z}/zone`);
+    await put(`${Z}/zone/a`, 'A');
+    await put(`${Z}/zone/a.md5`, `${createHash('md5').update('A').digest('hex')}\n`);
+    await put(`${Z}/zone/b`, 'B');
+    await put(`${Z}/zone/b.md5`, 'not-an-md5 b\n');
+    const asked: string[][] = [];
+    const bulk = Object.assign(Object.create(w.store) as typeof w.store, {
+      async readObjectHeads(paths: readonly string[], maxBytes: number) {
+        asked.push([...paths]);
+        return Promise.all(
+          paths.map(async (p) => {
+            const chunks: Buffer[] = [];
+            for await (const c of await w.store.getObject(p)) chunks.push(c as Buffer);
+            return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+          }),
+        );
+      },
+    });
+    const err = await checkLandingZone(bulk, `${Z}/zone`, { verify: true }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('invalid MD5 in b.md5');
+    expect((err as ZoneValidationError).paths).toEqual(['b']);
+    expect(asked).toEqual([[`${Z}/zone/a.md5`, `${Z}/zone/b.md5`]]);
+  });
+
+  it('reads a companion whose token has no whitespace after it, and one longer than a chunk', async () => {
+    const { createHash } = await import('node:crypto');
+    await w.store.createCollection(`${Z}/zone`);
+    const md5 = (c: string) => createHash('md5').update(c).digest('hex');
+    await put(`${Z}/zone/a`, 'A');
+    await w.store.putObject(`${Z}/zone/a.md5`, Readable.from([Buffer.from(md5('A').slice(0, 10)), Buffer.from(md5('A').slice(10))]));
+    await put(`${Z}/zone/b`, 'B');
+    await put(`${Z}/zone/b.md5`, `  ${md5('B')}  b${' '.repeat(100_000)}\n`);
     expect(await checkLandingZone(w.store, `${Z}/zone`, { verify: true })).toEqual({ files: 2 });
   });
 

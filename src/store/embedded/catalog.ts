@@ -62,6 +62,7 @@ export class Catalog {
   readonly deleteAttribute: Stmt;
   readonly acl: Stmt<{ name: string; level: number; kind: 'user' | 'group' | null }>;
   readonly aclLevel: Stmt<{ level: number }>;
+  readonly subtreeAcl: Stmt<{ path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }>;
   readonly upsertAcl: Stmt;
   readonly upsertAclSubtree: Stmt;
   readonly deleteAcl: Stmt;
@@ -123,6 +124,12 @@ export class Catalog {
        WHERE a.entry_id = ? ORDER BY a.name`,
     );
     this.aclLevel = p<{ level: number }>('SELECT level FROM acl WHERE entry_id = ? AND name = ?');
+    // Every entry of a path range with its ACL rows (one row with a null name for an empty ACL).
+    this.subtreeAcl = p<{ path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }>(
+      `SELECT e.path, a.name, a.level, p.kind FROM entries e
+       LEFT JOIN acl a ON a.entry_id = e.id LEFT JOIN principals p ON p.name = a.name
+       WHERE e.path > ? AND e.path < ? ORDER BY e.path, a.name`,
+    );
     this.upsertAcl = p(
       'INSERT INTO acl (entry_id, name, level) VALUES (?, ?, ?) ON CONFLICT (entry_id, name) DO UPDATE SET level = excluded.level',
     );

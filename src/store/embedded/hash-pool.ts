@@ -13,8 +13,10 @@ import { Worker } from 'node:worker_threads';
 // Inline source: the same code runs under the TypeScript test runner and from
 // dist/, with no separate worker file to locate. Plain synchronous I/O is the
 // fastest way to move bytes in a thread of its own. A copy hashes each chunk
-// as it passes (never the whole file in memory) and, when asked, hands the
-// open file back so the caller can sync it without blocking this thread.
+// as it passes (never the whole file in memory). Every descriptor is closed
+// by the thread that opened it: a descriptor handed to another thread is
+// counted by Node's per-thread fd tracking as opened in one place and closed
+// in another, which prints a warning per file (and could close a reused number).
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
@@ -38,7 +40,7 @@ function hashFile(file) {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
-function copyFile({ src, dest }, keepOpen) {
+function copyFile({ src, dest }) {
   let input, out;
   try {
     input = fs.openSync(src, 'r');
@@ -54,12 +56,9 @@ function copyFile({ src, dest }, keepOpen) {
       while (off < n) off += fs.writeSync(out, chunk, off, n - off);
       size += n;
     }
-    const result = { md5: hash.digest('hex'), size };
-    if (keepOpen) {
-      result.fd = out;
-      out = undefined;
-    }
-    return result;
+    fs.closeSync(out);
+    out = undefined;
+    return { md5: hash.digest('hex'), size };
   } catch (err) {
     if (out !== undefined) {
       fs.closeSync(out);
@@ -72,8 +71,24 @@ function copyFile({ src, dest }, keepOpen) {
     if (out !== undefined) fs.closeSync(out);
   }
 }
+function readHead(file, maxBytes) {
+  let fd;
+  try {
+    fd = fs.openSync(file, 'r');
+    let size = 0;
+    for (let n = -1; n !== 0 && size < maxBytes; size += n) n = fs.readSync(fd, buf, size, maxBytes - size, null);
+    return { text: buf.toString('utf8', 0, size) };
+  } catch (err) {
+    return fail(err);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
 parentPort.on('message', (msg) => {
-  const results = msg.op === 'hash' ? msg.files.map(hashFile) : msg.items.map((it) => copyFile(it, msg.keepOpen));
+  const results =
+    msg.op === 'hash' ? msg.files.map(hashFile)
+    : msg.op === 'head' ? msg.files.map((f) => readHead(f, msg.maxBytes))
+    : msg.items.map(copyFile);
   parentPort.postMessage({ results });
 });
 `;
@@ -90,12 +105,17 @@ export class HashError extends Error {
   }
 }
 
-/** Outcome of copying one file: its size and MD5 (and open descriptor when asked), or the error. */
-export type CopyResult = { md5: string; size: number; fd?: number } | { error: string; code?: string };
+/** Outcome of copying one file: its size and MD5, or the error. */
+export type CopyResult = { md5: string; size: number } | { error: string; code?: string };
 
 type HashResult = { md5: string } | { error: string; code?: string };
 
-type Message = { op: 'hash'; files: readonly string[] } | { op: 'copy'; items: readonly CopyItem[]; keepOpen: boolean };
+type HeadResult = { text: string } | { error: string; code?: string };
+
+type Message =
+  | { op: 'hash'; files: readonly string[] }
+  | { op: 'head'; files: readonly string[]; maxBytes: number }
+  | { op: 'copy'; items: readonly CopyItem[] };
 
 /** A local file to copy into the vault, at a path that must not exist yet. */
 export interface CopyItem {
@@ -111,6 +131,10 @@ interface Job {
 
 /** Files hashed per message: large enough to amortise messaging, small enough to balance. */
 const HASH_BATCH = 32;
+/** Small files read per message: a read costs microseconds, so many per message. */
+const HEAD_BATCH = 512;
+/** Largest head {@link HashPool.readHeads} reads: what fits in a worker's buffer. */
+export const MAX_HEAD_BYTES = 1 << 20;
 
 /** MD5 hashing and hashing copies over a fixed set of worker threads. */
 export class HashPool {
@@ -142,12 +166,40 @@ export class HashPool {
   }
 
   /**
-   * Copies each `src` to its new `dest`, hashing on the way; one message for
-   * the whole list (callers batch). With `keepOpen`, successful results carry
-   * the destination's open descriptor, which the caller must close.
+   * The first `maxBytes` bytes (at most {@link MAX_HEAD_BYTES}) of each file
+   * as UTF-8 text, in input order: many small files (checksum companions) read
+   * by the workers instead of one stream each on the caller's thread. Throws
+   * {@link HashError} for the first unreadable file.
    */
-  copyFiles(items: readonly CopyItem[], keepOpen: boolean): Promise<CopyResult[]> {
-    return this.submit({ op: 'copy', items, keepOpen }) as Promise<CopyResult[]>;
+  async readHeads(files: readonly string[], maxBytes: number): Promise<string[]> {
+    if (!Number.isInteger(maxBytes) || maxBytes < 0 || maxBytes > MAX_HEAD_BYTES) {
+      throw new RangeError(`maxBytes must be an integer from 0 to ${MAX_HEAD_BYTES}`);
+    }
+    const batches: Promise<HeadResult[]>[] = [];
+    for (let i = 0; i < files.length; i += HEAD_BATCH) {
+      batches.push(this.submit({ op: 'head', files: files.slice(i, i + HEAD_BATCH), maxBytes }) as Promise<HeadResult[]>);
+    }
+    const out: string[] = [];
+    (await Promise.all(batches)).forEach((results, b) =>
+      results.forEach((r, i) => {
+        if ('error' in r) {
+          const file = files[b * HEAD_BATCH + i];
+          throw new HashError(file, r.code, `cannot read ${file}: ${r.error}`);
+        }
+        out.push(r.text);
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * Copies each `src` to its new `dest`, hashing on the way; one message for
+   * the whole list (callers batch). Destinations come back closed and not
+   * synced: syncing is the caller's (it can overlap many syncs without
+   * blocking these threads).
+   */
+  copyFiles(items: readonly CopyItem[]): Promise<CopyResult[]> {
+    return this.submit({ op: 'copy', items }) as Promise<CopyResult[]>;
   }
 
   /** Stops every worker. */
@@ -179,9 +231,7 @@ export class HashPool {
   }
 
   private spawn(): Worker {
-    // Descriptors a copy hands back are closed by the main thread; the worker must
-    // neither track them nor close them when it exits.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, trackUnmanagedFds: false });
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
     this.all.push(worker);
     worker.on('message', (msg: { results: unknown[] }) => {
       const job = this.running.get(worker);

@@ -23,7 +23,8 @@ export interface PutTreeOptions {
   stageBatch?: number;
   /**
    * Staging jobs in flight. Default: two per worker thread so none idles, or
-   * eight when the store syncs, so that many fsyncs overlap while workers copy.
+   * eight when the store syncs, so workers keep copying while earlier jobs'
+   * files wait for their (bounded, see vault.ts) syncs.
    */
   concurrency?: number;
   /** Objects per catalog commit (default 256). */

@@ -621,21 +621,46 @@ export class EmbeddedStore implements DataStore {
 
   async getAcl(path: string): Promise<AclEntry[]> {
     const target = this.normalize(path);
-    return this.read(() =>
-      this.q.acl.all(this.mustEntry(target).id).map((a) => ({
-        name: a.name,
-        kind: a.kind ?? 'user',
-        level: LEVEL_NAMES[a.level] as AclEntry['level'],
-      })),
-    );
+    return this.read(() => this.aclOf(target));
+  }
+
+  async listAcls(path: string, opts: { recursive?: boolean } = {}): Promise<Array<{ path: string; acl: AclEntry[] }>> {
+    const target = this.normalize(path);
+    return this.read(() => {
+      const row = this.row(target);
+      if (!row) return [];
+      const out = [{ path: target, acl: this.aclOf(target) }];
+      if (!opts.recursive || row.kind !== 'c') return out;
+      let last: { path: string; acl: AclEntry[] } | undefined;
+      for (const r of this.q.subtreeAcl.iterate(...subtreeRange(target))) {
+        if (last?.path !== r.path) out.push((last = { path: r.path, acl: [] }));
+        if (r.name !== null) last.acl.push({ name: r.name, kind: r.kind ?? 'user', level: LEVEL_NAMES[r.level!] as AclEntry['level'] });
+      }
+      return out;
+    });
+  }
+
+  private aclOf(target: string): AclEntry[] {
+    return this.q.acl.all(this.mustEntry(target).id).map((a) => ({
+      name: a.name,
+      kind: a.kind ?? 'user',
+      level: LEVEL_NAMES[a.level] as AclEntry['level'],
+    }));
   }
 
   async getAccess(path: string, name: string): Promise<AccessLevel> {
     const target = this.normalize(path);
-    return this.read(() => {
-      const a = this.q.aclLevel.get(this.mustEntry(target).id, name);
-      return a ? (LEVEL_NAMES[a.level] as AccessLevel) : 'null';
-    });
+    return this.read(() => this.accessOf(target, name));
+  }
+
+  async getAccessMany(paths: readonly string[], name: string): Promise<AccessLevel[]> {
+    const targets = paths.map((p) => this.normalize(p));
+    return this.read(() => targets.map((t) => this.accessOf(t, name)));
+  }
+
+  private accessOf(target: string, name: string): AccessLevel {
+    const a = this.q.aclLevel.get(this.mustEntry(target).id, name);
+    return a ? (LEVEL_NAMES[a.level] as AccessLevel) : 'null';
   }
 
   async setInheritance(path: string, inherit: boolean, opts: { recursive?: boolean } = {}): Promise<void> {
@@ -716,9 +741,20 @@ export class EmbeddedStore implements DataStore {
     return this.hashRows(rows);
   }
 
-  private async hashRows(rows: readonly EntryRow[]): Promise<string[]> {
+  async readObjectHeads(paths: readonly string[], maxBytes: number): Promise<string[]> {
+    const targets = paths.map((p) => this.normalize(p));
+    const rows = this.read(() => targets.map((t) => this.mustObject(t)));
+    return this.onVaultFiles(rows, (files) => this.pool.readHeads(files, maxBytes));
+  }
+
+  private hashRows(rows: readonly EntryRow[]): Promise<string[]> {
+    return this.onVaultFiles(rows, (files) => this.pool.hashFiles(files));
+  }
+
+  /** Runs a worker-pool job over the rows' vault files, naming the logical path on failure. */
+  private async onVaultFiles<T>(rows: readonly EntryRow[], job: (files: string[]) => Promise<T>): Promise<T> {
     try {
-      return await this.pool.hashFiles(rows.map((r) => this.vault.filePath(r.vault_id!)));
+      return await job(rows.map((r) => this.vault.filePath(r.vault_id!)));
     } catch (err) {
       if (err instanceof HashError) {
         const row = rows.find((r) => this.vault.filePath(r.vault_id!) === err.file);

@@ -12,12 +12,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
-
-const fdatasync = promisify(fs.fdatasync);
-const closeFd = promisify(fs.close);
 
 /** Bytes written to the vault but not yet renamed into place. */
 export interface StagedFile {
@@ -41,6 +37,33 @@ const TEMP_SUFFIX = '.part';
 const READ_CHUNK = 256 * 1024;
 /** Ids drawn from one shard before moving to another. */
 const SHARD_RUN = 256;
+/**
+ * File syncs in flight at once. They run on libuv's thread pool (4 threads
+ * unless UV_THREADPOOL_SIZE was set before start): enough to keep every pool
+ * thread waiting on the disk and let the device merge flushes, few enough
+ * that other file calls (folder walks, opens) still get a thread soon.
+ */
+const SYNCS_IN_FLIGHT = 4;
+
+/** A counting semaphore: at most `size` holders at once, FIFO. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
 
 /** True when a process with this id exists on this machine. */
 function processAlive(pid: number): boolean {
@@ -58,6 +81,7 @@ export class Vault {
   private readonly knownShards = new Set<string>();
   /** Temp files this process is writing or holding right now (not crash leftovers). */
   private readonly liveTemps = new Set<string>();
+  private readonly syncSlots = new Slots(SYNCS_IN_FLIGHT);
 
   /**
    * @param dir the vault folder
@@ -153,10 +177,11 @@ export class Vault {
   }
 
   /**
-   * Stages several local files at once on the worker threads (copy and hash
-   * there, sync here without blocking them). Returns, in input order, each
-   * staged file or the error for that file; nothing is left behind for a
-   * failed one.
+   * Stages several local files at once: the worker threads copy and hash
+   * them (each closing what it opened), then this thread syncs them, a few
+   * at a time on the libuv pool, while the workers go on copying. Returns,
+   * in input order, each staged file or the error for that file; nothing is
+   * left behind for a failed one.
    */
   async stageFiles(sources: readonly string[]): Promise<Array<StagedFile | Error>> {
     const items = sources.map((src) => {
@@ -167,7 +192,7 @@ export class Vault {
     });
     let results;
     try {
-      results = await this.pool.copyFiles(items, this.syncs);
+      results = await this.pool.copyFiles(items);
     } catch (err) {
       for (const it of items) {
         this.removeFile(it.dest);
@@ -182,20 +207,30 @@ export class Vault {
           this.liveTemps.delete(dest);
           return r.code === 'ENOENT' ? new NotFoundError(src, 'file') : new Error(`cannot read ${src}: ${r.error}`);
         }
-        if (r.fd !== undefined) {
+        if (this.syncs) {
           try {
-            await fdatasync(r.fd);
+            await this.syncFile(dest);
           } catch (err) {
-            await closeFd(r.fd).catch(() => {});
             this.removeFile(dest);
             this.liveTemps.delete(dest);
             return err as Error;
           }
-          await closeFd(r.fd);
         }
         return { id, tempPath: dest, size: r.size, md5: r.md5 };
       }),
     );
+  }
+
+  /** Makes a closed file's bytes durable: its own handle, opened, synced and closed here. */
+  private syncFile(file: string): Promise<void> {
+    return this.syncSlots.run(async () => {
+      const handle = await fsp.open(file, 'r+');
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   /** Renames a staged file to its final name; returns the shard folder (to be synced). */
