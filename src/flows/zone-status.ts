@@ -5,23 +5,8 @@
  * @module
  */
 
-/** Every landing zone status the site knows. */
-export const ZoneStatus = {
-  CREATING: 'CREATING',
-  NOT_CREATED: 'NOT CREATED',
-  ACTIVE: 'ACTIVE',
-  PREPARING: 'PREPARING',
-  VALIDATING: 'VALIDATING',
-  MOVING: 'MOVING',
-  MOVED: 'MOVED',
-  FAILED: 'FAILED',
-  DELETING: 'DELETING',
-  DELETED: 'DELETED',
-} as const;
-
-/** Longest status info the site keeps. */
-export const STATUS_INFO_MAX = 1024;
-export type ZoneStatusName = (typeof ZoneStatus)[keyof typeof ZoneStatus];
+export { ZoneStatus, STATUS_INFO_MAX } from '../site/protocol.js';
+export type { ZoneStatus as ZoneStatusName } from '../site/protocol.js';
 
 /** Status info texts, as SODAR shows them. */
 export const ZoneInfo = {

@@ -1,10 +1,11 @@
 /**
  * The site's fixed vocabularies (SODAR Core / SODAR constants): project types,
- * roles with their stable primary keys, timeline and landing zone statuses.
+ * roles with their stable primary keys; statuses come from `site/protocol.ts`.
  * The one place each of these strings is spelled.
  *
  * @module
  */
+import type { ZoneStatus } from '../site/protocol.js';
 
 /** Project types of SODAR Core. */
 export const PROJECT_TYPE_PROJECT = 'PROJECT';
@@ -46,37 +47,22 @@ export function roleByPk(pk: number): RoleDef | undefined {
 /** The owner role's primary key. */
 export const OWNER_ROLE_PK = 1;
 
-/** Timeline status types (protocol section 3). */
-export const TIMELINE_STATUSES = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'] as const;
-export type TimelineStatus = (typeof TIMELINE_STATUSES)[number];
+/** Landing zone and timeline statuses: spelled once, in the callback protocol module. */
+export {
+  TIMELINE_STATUSES,
+  type TimelineStatus,
+  ZONE_STATUSES,
+  type ZoneStatus,
+  FINISHED_ZONE_STATUSES as ZONE_FINISHED,
+  BUSY_ZONE_STATUSES as ZONE_BUSY,
+  STATUS_INFO_MAX as ZONE_STATUS_INFO_MAX,
+} from '../site/protocol.js';
 
-/** Landing zone statuses (protocol section 3). */
-export const ZONE_STATUSES = [
-  'CREATING',
-  'NOT CREATED',
-  'ACTIVE',
-  'PREPARING',
-  'VALIDATING',
-  'MOVING',
-  'MOVED',
-  'FAILED',
-  'DELETING',
-  'DELETED',
-] as const;
-export type ZoneStatus = (typeof ZONE_STATUSES)[number];
-
-/** Zones in these statuses never change status again (protocol section 3, "Lessons"). */
-export const ZONE_FINISHED: readonly ZoneStatus[] = ['MOVED', 'DELETED', 'NOT CREATED'];
-/** Zones in these statuses have a flow running; operations on them are refused. */
-export const ZONE_BUSY: readonly ZoneStatus[] = ['CREATING', 'PREPARING', 'VALIDATING', 'MOVING', 'DELETING'];
 /** Zones in these statuses accept validate, move and delete. */
 export const ZONE_OPERABLE: readonly ZoneStatus[] = ['ACTIVE', 'FAILED'];
 
 /** Longest project, category and landing zone title (SODAR's `max_length`). */
 export const TITLE_MAX = 255;
-
-/** Zone status info is cut to this many characters. */
-export const ZONE_STATUS_INFO_MAX = 1024;
 
 /** Name of our backend plugin. */
 export const TASKFLOW_PLUGIN = 'taskflow';

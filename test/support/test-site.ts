@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FINISHED_ZONE_STATUSES, STATUS_INFO_MAX, TIMELINE_STATUSES, ZONE_STATUSES } from '../../src/site/protocol.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -20,28 +21,6 @@ export const SITE_ROLES: Readonly<Record<number, string>> = {
   5: 'project finder',
 };
 
-/** Landing zone statuses the site knows. */
-export const ZONE_STATUSES = [
-  'CREATING',
-  'NOT CREATED',
-  'ACTIVE',
-  'PREPARING',
-  'VALIDATING',
-  'MOVING',
-  'MOVED',
-  'FAILED',
-  'DELETING',
-  'DELETED',
-] as const;
-
-/** Zone statuses after which a zone never changes again. */
-export const FINISHED_ZONE_STATUSES: readonly string[] = ['MOVED', 'DELETED', 'NOT CREATED'];
-
-/** Timeline status types the site accepts. */
-export const TIMELINE_STATUSES: readonly string[] = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'];
-
-/** Longest zone status info kept. */
-export const STATUS_INFO_MAX = 1024;
 
 /** Settings every project has, with their defaults (the site refuses unknown ones). */
 export const DEFAULT_SETTINGS: Readonly<Record<string, Json>> = {
@@ -274,7 +253,7 @@ export async function startTestSite(opts: { secret: string }): Promise<TestSite>
       const e = state.timeline[need(f, 'event_uuid')];
       if (!e) throw new HttpError(404, 'Timeline event not found');
       const status = need(f, 'status_type');
-      if (!TIMELINE_STATUSES.includes(status)) throw new HttpError(400, `Invalid status type: "${status}"`);
+      if (!(TIMELINE_STATUSES as readonly string[]).includes(status)) throw new HttpError(400, `Invalid status type: "${status}"`);
       let extra: Json = {};
       if (f.extra_data !== undefined && f.extra_data !== '') {
         try {
@@ -294,7 +273,7 @@ export async function startTestSite(opts: { secret: string }): Promise<TestSite>
         throw new HttpError(400, `Invalid status: "${status}"`);
       }
       // A finished zone keeps its final status whatever arrives later (SODAR issue lesson).
-      if (FINISHED_ZONE_STATUSES.includes(z.status)) return 'ok';
+      if ((FINISHED_ZONE_STATUSES as readonly string[]).includes(z.status)) return 'ok';
       z.status = status;
       z.status_info = (f.status_info ?? '').slice(0, STATUS_INFO_MAX);
       return 'ok';
