@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { startService } from '../service/server.js';
+import { exitOnSignals, parsePort } from './process.js';
 
 /** Registers `taskflow serve`. */
 export function registerServeCommand(program: Command): void {
@@ -18,32 +19,11 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to bind (overrides TASKFLOW_LISTEN_HOST)')
     .action(async (opts: { port?: string; host?: string }) => {
       const config = loadConfig();
-      if (opts.port !== undefined) {
-        const port = Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got "${opts.port}"`);
-        config.port = port;
-      }
+      if (opts.port !== undefined) config.port = parsePort('--port', opts.port);
       if (opts.host !== undefined) config.listenHost = opts.host;
       const service = await startService(config);
       // One line for scripts and tests that start the service on port 0.
       process.stderr.write(`taskflow service listening on ${service.url}\n`);
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) {
-          process.stderr.write(`taskflow: second ${signal}, exiting now\n`);
-          process.exit(1);
-        }
-        stopping = true;
-        process.stderr.write(`taskflow: ${signal} received, stopping (running flows finish first)\n`);
-        service.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`taskflow: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      exitOnSignals(() => service.close(), (signal) => `taskflow: ${signal} received, stopping (running flows finish first)`);
     });
 }

@@ -4,39 +4,11 @@
  * @module
  */
 import type { Command } from 'commander';
+import { exitOnSignals, parsePort } from './process.js';
 import { loadConfig } from '../config.js';
 import { describeDb } from '../host/db/index.js';
 import { readSecret, secretFromEnv, secretPath, withStoredSecret } from '../host/secret.js';
 import { startSite } from '../host/server.js';
-
-/** Parses a `--port` style option. */
-export function parsePort(name: string, value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be 0..65535, got "${value}"`);
-  return port;
-}
-
-/** Stops `close` on SIGTERM/SIGINT and exits 0 (1 on a second signal or an error). */
-export function exitOnSignals(close: () => Promise<void>, label: string): void {
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      process.stderr.write(`taskflow: second ${signal}, exiting now\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    process.stderr.write(`Stopping ${label}...\n`);
-    close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`taskflow: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
 
 /** Registers `taskflow site`. */
 export function registerSiteCommand(program: Command): void {
@@ -67,6 +39,6 @@ export function registerSiteCommand(program: Command): void {
       process.stdout.write(`Secret for the service and its callbacks: ${secretSource}\n`);
       // One line for scripts and tests that start the site on port 0.
       process.stdout.write(`taskflow site listening on ${site.url}\n`);
-      exitOnSignals(() => site.close(), 'the site');
+      exitOnSignals(() => site.close(), () => 'Stopping the site...');
     });
 }

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { readAdminToken } from '../host/admin.js';
 import { startSystem } from './system.js';
-import { exitOnSignals, parsePort } from './site.js';
+import { exitOnSignals, parsePort } from './process.js';
 
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -36,6 +36,6 @@ export function registerStartCommand(program: Command): void {
       print(`Taskflow service: ${service.url}`);
       print(`Site: ${site.url}`);
       print('Try: npm run demo   (Ctrl-C stops both)');
-      exitOnSignals(() => system.close(), 'the site and the service');
+      exitOnSignals(() => system.close(), () => 'Stopping the site and the service...');
     });
 }
