@@ -3,6 +3,7 @@
  * (the second gets 503, or waits, as configured), two `taskflow serve`
  * processes sharing one data folder, and a graceful SIGTERM while a flow runs.
  */
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -112,10 +113,18 @@ describe('two concurrent submits on one project (one service)', () => {
   });
 });
 
-describe('two service processes sharing one data folder', () => {
+// The same exclusion on both lock backends; on Redis the projects get fresh
+// ids so parallel test files never share a key.
+const LOCK_BACKENDS: Array<[string, Record<string, string>, string, string]> = [
+  ['embedded lease', {}, PROJECT, OTHER],
+  ['Redis lease', { TASKFLOW_REDIS_URL: 'redis://127.0.0.1:6379' }, randomUUID(), randomUUID()],
+];
+
+describe.each(LOCK_BACKENDS)('two service processes sharing one data folder (%s)', (_name, lockEnv, PROJECT, OTHER) => {
   it('exclude each other per project, and a starting one leaves the other one\'s live run alone', async () => {
     const dir = dataDir();
-    const env = testEnv(dir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn' });
+    for (const p of [PROJECT, OTHER]) site.seedProject({ project_uuid: p, title: p });
+    const env = testEnv(dir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn', ...lockEnv });
     const gate = await startSiteGate(site.url, ['project/taskflow/role/set']);
     const a = await spawnService(env);
     let b: Awaited<ReturnType<typeof spawnService>> | undefined;
