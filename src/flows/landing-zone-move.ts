@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { parentPath, relativePath } from '../store/paths.js';
+import { relativePath } from '../store/paths.js';
 import * as store from '../tasks/store-tasks.js';
 import { splitZoneFiles } from '../tasks/zone-check.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
@@ -44,12 +44,13 @@ export const landingZoneMove = defineFlow({
   async build(plan, p) {
     const z = p.zone;
     const s = plan.deps.store;
-    let objects: string[] = [];
+    // object names relative to the zone: the long base paths are kept once, not per file
+    let names: string[] = [];
     if (plan.irods) {
       if (!(await s.collectionExists(z.path))) throw new FlowBuildError(`Landing zone collection not found: ${z.path}`);
-      objects = await s.listObjectPaths(z.path);
+      names = (await s.listObjectPaths(z.path)).map((o) => relativePath(o, z.path));
     }
-    const files = splitZoneFiles(objects).files.length;
+    const files = splitZoneFiles(names).files.length;
     const validating = { status: ZoneStatus.VALIDATING, status_info: ZoneInfo.validating(files) };
 
     plan.add(
@@ -70,27 +71,34 @@ export const landingZoneMove = defineFlow({
       return;
     }
 
-    // one pass over the zone's ACLs for every access task below (their crash-revert snapshots)
+    // one pass over the zone's ACLs for the snapshots, one in the task: locking the zone for its user and
+    // giving the group read (the files keep their ACL when moved: one store call, not one per file)
     const acl = plan.irods ? await store.snapshotAccessMany(s, z.path, [z.userName, z.group], true) : null;
     const userBefore = acl?.[z.userName] ?? null;
-    await plan.setAccess(`Set user "${z.userName}" read access to landing zone`, z.path, z.userName, 'read', true, userBefore);
-    // the files keep their ACL when moved: giving the group read here is one store call, not one per file
-    await plan.setAccess(
-      'Set project user group read access to landing zone files',
-      z.path,
-      z.group,
-      'read',
-      true,
-      acl?.[z.group] ?? null,
+    plan.add(
+      store.setAccesses(`Set user "${z.userName}" read and project user group read access to landing zone`, {
+        path: z.path,
+        recursive: true,
+        grants: [
+          { name: z.userName, level: 'read', before: userBefore },
+          { name: z.group, level: 'read', before: acl?.[z.group] ?? null },
+        ],
+      }),
     );
     plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVING, ZoneInfo.moving(files), validating));
 
-    const moves = objects.map((src) => ({ src, dst: `${p.samplePath}/${relativePath(src, z.path)}` }));
-    const dirs = [...new Set(moves.map((m) => parentPath(m.dst)))];
+    const relDirs = new Set(names.map((n) => n.slice(0, Math.max(0, n.lastIndexOf('/')))));
+    const dirs = [...relDirs].map((d) => (d ? `${p.samplePath}/${d}` : p.samplePath));
     if (dirs.length > 0) await plan.createCollections('Create collections in sample data', dirs);
-    for (let i = 0; i < moves.length; i += MOVE_CHUNK) {
-      const chunk = moves.slice(i, i + MOVE_CHUNK);
-      plan.add(store.moveObjects(`Move files ${i + 1}-${i + chunk.length} of ${moves.length}`, { moves: chunk }));
+    for (let i = 0; i < names.length; i += MOVE_CHUNK) {
+      const chunk = names.slice(i, i + MOVE_CHUNK);
+      plan.add(
+        store.moveObjects(`Move files ${i + 1}-${i + chunk.length} of ${names.length}`, {
+          src: z.path,
+          dst: p.samplePath,
+          names: chunk,
+        }),
+      );
     }
     await plan.setAccess(`Remove user "${z.userName}" access to landing zone`, z.path, z.userName, 'null', true, userBefore);
     await plan.trash('Remove landing zone collection', z.path, true);

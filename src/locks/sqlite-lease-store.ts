@@ -7,12 +7,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { BackgroundCheckpointer } from '../engine/checkpointer.js';
 import { type LeaseHolder, thisHolder } from './keys.js';
 import type { LeaseStore } from './lease-store.js';
 import { LockBackendError } from './types.js';
 
 /** How long one statement waits for another process's write before giving up. */
 const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * Page size of new lock files: the table is a few rows, and every acquire
+ * and release commits a page to the WAL, so small pages mean fewer bytes.
+ */
+const PAGE_SIZE = 1024;
+/**
+ * Commits after which a store counts as busy and checkpoints in a worker
+ * thread: a checkpoint on this connection (SQLite's automatic one, every
+ * 1000 pages, i.e. every ~500 lock pairs) fsyncs on the event loop.
+ * Short-lived stores (the CLI's) never get a worker.
+ */
+const CHECKPOINT_WORKER_AFTER_COMMITS = 256;
+/** WAL pages at which a store with a worker still checkpoints itself, should the worker fall behind. */
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (
@@ -48,6 +63,8 @@ export class SqliteLeaseStore implements LeaseStore {
   private stmts: Statements | undefined;
   private readonly holder: LeaseHolder = thisHolder();
   private closed = false;
+  private commits = 0;
+  private checkpointer: BackgroundCheckpointer | undefined;
 
   constructor(
     /** Path of the SQLite file. */
@@ -61,16 +78,16 @@ export class SqliteLeaseStore implements LeaseStore {
   async tryAcquire(key: string, token: string, leaseMs: number): Promise<boolean> {
     return this.run((s) => {
       const now = Date.now();
-      return s.acquire.run(key, token, this.holder.pid, this.holder.host, now, now + leaseMs, now).changes === 1;
+      return this.committed(s.acquire.run(key, token, this.holder.pid, this.holder.host, now, now + leaseMs, now).changes);
     });
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.run((s) => s.renew.run(Date.now() + leaseMs, key, token).changes === 1);
+    return this.run((s) => this.committed(s.renew.run(Date.now() + leaseMs, key, token).changes));
   }
 
   async release(key: string, token: string): Promise<boolean> {
-    return this.run((s) => s.release.run(key, token).changes === 1);
+    return this.run((s) => this.committed(s.release.run(key, token).changes));
   }
 
   async isLocked(key: string): Promise<boolean> {
@@ -79,9 +96,26 @@ export class SqliteLeaseStore implements LeaseStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.checkpointer?.stop();
+    this.checkpointer = undefined;
     this.db?.close();
     this.db = undefined;
     this.stmts = undefined;
+  }
+
+  /** Counts a write that changed `changes` rows (1: it took effect); starts the checkpoint worker once busy. */
+  private committed(changes: number): boolean {
+    if (changes > 0 && ++this.commits === CHECKPOINT_WORKER_AFTER_COMMITS) this.startCheckpointer();
+    return changes === 1;
+  }
+
+  private startCheckpointer(): void {
+    try {
+      this.checkpointer = new BackgroundCheckpointer(this.filePath);
+      this.db?.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    } catch {
+      // no worker: this connection keeps checkpointing itself
+    }
   }
 
   /** Runs `fn` on the open database; any SQLite failure becomes a LockBackendError. */
@@ -98,6 +132,8 @@ export class SqliteLeaseStore implements LeaseStore {
     mkdirSync(dirname(this.filePath), { recursive: true });
     const db = new Database(this.filePath, { timeout: BUSY_TIMEOUT_MS });
     try {
+      // new files only (a WAL database keeps its page size)
+      db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       // A lease lost to a power cut is harmless: its holder died with it.
       db.pragma('synchronous = NORMAL');

@@ -12,8 +12,12 @@ export const SECRET_HEADER = 'x-taskflow-secret';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+/** The expected secret's digest, computed once per secret rather than per request. */
+let expectedDigest: { secret: string; digest: Buffer } | undefined;
+
 /** Compares a given secret with the expected one in constant time. Non-strings never match. */
 export function secretMatches(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
-  return timingSafeEqual(digest(given), digest(expected));
+  if (expectedDigest?.secret !== expected) expectedDigest = { secret: expected, digest: digest(expected) };
+  return timingSafeEqual(digest(given), expectedDigest.digest);
 }

@@ -140,8 +140,10 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   });
   let stopping = false;
   // Answers sent while stopping close their connection, so a kept-alive client cannot hold the close up.
-  app.addHook('onSend', async (_req, reply) => {
+  // (A callback hook: an async one costs a promise per request.)
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (stopping) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('Not found'));
 

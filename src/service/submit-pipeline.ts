@@ -100,6 +100,12 @@ export interface PipelineDeps {
 
 const MODES: readonly string[] = ['sync', 'async'] satisfies RequestMode[];
 
+/**
+ * A wait for the project lock is logged once it lasts this long: shorter
+ * waits are routine on a busy project, and a submit logs one line.
+ */
+const LOCK_WAIT_LOG_MS = 250;
+
 /** A short printable form of an untrusted value, for logs. */
 const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
 
@@ -257,37 +263,46 @@ export class SubmitPipeline {
 
   /**
    * The project lock: this process's turn for the project (in order, no
-   * polling), then the shared lease: a first try, then (logged, so a wait is
-   * visible) the configured retries for holders in other processes. The
-   * whole wait is bounded by retry count × interval, as in the original.
+   * polling), then the shared lease: a first try, then the configured
+   * retries for holders in other processes. A wait longer than
+   * {@link LOCK_WAIT_LOG_MS} is logged, so it is visible. The whole wait is
+   * bounded by retry count × interval, as in the original.
    */
   private async acquireLock(input: FlowInput, runId: string): Promise<HeldLock> {
     const { config, locks, log } = this.deps;
     const retryIntervalMs = config.lockRetryInterval * 1000;
     const budgetMs = config.lockRetryCount * retryIntervalMs;
     const started = performance.now();
-    let logged = false;
-    const logWait = (): void => {
-      if (logged || budgetMs <= 0) return;
-      logged = true;
-      log.info({ run: runId, flow: input.flowName, project: input.projectUuid, retries: config.lockRetryCount }, 'waiting for project lock');
+    let waitLog: NodeJS.Timeout | undefined;
+    const noteWait = (): void => {
+      if (waitLog !== undefined || budgetMs <= LOCK_WAIT_LOG_MS) return;
+      waitLog = setTimeout(() => {
+        log.info(
+          { run: runId, flow: input.flowName, project: input.projectUuid, retries: config.lockRetryCount, waited_ms: Math.round(performance.now() - started) },
+          'waiting for project lock',
+        );
+      }, LOCK_WAIT_LOG_MS - (performance.now() - started));
     };
-    if (this.turns.busy(input.projectUuid)) logWait();
-    const endTurn = await this.turns.take(input.projectUuid, budgetMs);
     try {
+      if (this.turns.busy(input.projectUuid)) noteWait();
+      const endTurn = await this.turns.take(input.projectUuid, budgetMs);
       try {
-        return { lock: await locks.acquire(input.projectUuid, { retryCount: 0, retryIntervalMs: 0 }), endTurn };
+        try {
+          return { lock: await locks.acquire(input.projectUuid, { retryCount: 0, retryIntervalMs: 0 }), endTurn };
+        } catch (err) {
+          if (!(err instanceof LockBusyError) || config.lockRetryCount === 0) throw err;
+        }
+        noteWait();
+        const left = Math.max(0, budgetMs - (performance.now() - started));
+        const retryCount = Math.max(0, Math.ceil(left / Math.max(1, retryIntervalMs)) - 1);
+        await delay(retryIntervalMs);
+        return { lock: await locks.acquire(input.projectUuid, { retryCount, retryIntervalMs }), endTurn };
       } catch (err) {
-        if (!(err instanceof LockBusyError) || config.lockRetryCount === 0) throw err;
+        endTurn();
+        throw err;
       }
-      logWait();
-      const left = Math.max(0, budgetMs - (performance.now() - started));
-      const retryCount = Math.max(0, Math.ceil(left / Math.max(1, retryIntervalMs)) - 1);
-      await delay(retryIntervalMs);
-      return { lock: await locks.acquire(input.projectUuid, { retryCount, retryIntervalMs }), endTurn };
-    } catch (err) {
-      endTurn();
-      throw err;
+    } finally {
+      clearTimeout(waitLog);
     }
   }
 

@@ -15,11 +15,12 @@ import { Target } from './context.js';
 import { defineTask } from './define.js';
 import { checkLandingZone } from './zone-check.js';
 
-/** Access of one principal on a path (and its subtree) before the flow: a default plus exceptions by path. */
+/**
+ * Access of one principal on a path and its subtree: a default level plus
+ * the entries that differ from it, keyed by path relative to the root (`''`
+ * is the root itself). Compact in the common case of one level throughout.
+ */
 export type AccessSnapshot = { level: AccessLevel; except: Record<string, AccessLevel> };
-
-/** Pairs of path and previous access level. */
-type AccessChanges = [string, AccessLevel][];
 
 async function notFoundToNull<T>(p: Promise<T>): Promise<T | null> {
   try {
@@ -30,29 +31,44 @@ async function notFoundToNull<T>(p: Promise<T>): Promise<T | null> {
   }
 }
 
-/** The path and, for a recursive call, every entry below it. */
-async function subtreePaths(store: DataStore, path: string, recursive: boolean): Promise<string[]> {
-  const entry = await store.stat(path);
-  if (!entry) return [];
-  if (!recursive || entry.type !== 'collection') return [path];
-  const below = await store.list(path, { recursive: true });
-  return [path, ...below.map((e) => e.path)];
+/** `path` relative to `root` (`''` for the root): the keys of {@link AccessSnapshot}. */
+function relKey(path: string, root: string): string {
+  return path === root ? '' : path.slice(root.length + 1);
 }
 
+const LEVEL_CODES: readonly AccessLevel[] = ['null', 'read', 'write', 'own'];
+
 /**
- * Calls `visit` with each entry of the subtree (see {@link subtreePaths}) and
- * its ACL by principal, from one store read (not one per entry: a large zone
- * has tens of thousands); returns how many entries there were.
+ * Reads the ACLs of `path` (and its subtree when recursive) with one store
+ * call and returns, per principal of `names`, its previous levels in compact
+ * form, plus how many entries there were. Levels are kept as one byte per
+ * entry while reading, so a large zone costs little beyond the store's answer.
  */
-async function visitAcls(
+async function scanAccess(
   store: DataStore,
   path: string,
+  names: readonly string[],
   recursive: boolean,
-  visit: (path: string, acl: ReadonlyMap<string, AccessLevel>) => void,
-): Promise<number> {
+): Promise<{ count: number; snapshots: AccessSnapshot[] }> {
   const entries = await store.listAcls(path, { recursive });
-  for (const e of entries) visit(e.path, new Map(e.acl.map((a): [string, AccessLevel] => [a.name, a.level])));
-  return entries.length;
+  const codes = names.map(() => new Uint8Array(entries.length));
+  entries.forEach((e, i) => {
+    for (const a of e.acl) {
+      const k = names.indexOf(a.name);
+      if (k >= 0) codes[k][i] = Math.max(0, LEVEL_CODES.indexOf(a.level));
+    }
+  });
+  const snapshots = codes.map((c) => {
+    const counts = [0, 0, 0, 0];
+    for (const x of c) counts[x]++;
+    const common = counts.indexOf(Math.max(...counts));
+    const except: Record<string, AccessLevel> = {};
+    c.forEach((x, i) => {
+      if (x !== common) except[relKey(entries[i].path, path)] = LEVEL_CODES[x];
+    });
+    return { level: LEVEL_CODES[common], except };
+  });
+  return { count: entries.length, snapshots };
 }
 
 /** Reads one principal's access on a path and its subtree, compactly. Used while building flows. */
@@ -62,9 +78,8 @@ export async function snapshotAccess(
   name: string,
   recursive: boolean,
 ): Promise<AccessSnapshot | null> {
-  const paths = await subtreePaths(store, path, recursive);
-  if (paths.length === 0) return null;
-  return snapshotAccessOf(store, paths, name);
+  const { count, snapshots } = await scanAccess(store, path, [name], recursive);
+  return count === 0 ? null : snapshots[0];
 }
 
 /**
@@ -77,37 +92,9 @@ export async function snapshotAccessMany(
   names: readonly string[],
   recursive: boolean,
 ): Promise<Record<string, AccessSnapshot> | null> {
-  const paths: string[] = [];
-  const levels = new Map<string, AccessLevel[]>(names.map((n) => [n, []]));
-  const count = await visitAcls(store, path, recursive, (p, acl) => {
-    paths.push(p);
-    for (const n of names) levels.get(n)!.push(acl.get(n) ?? 'null');
-  });
+  const { count, snapshots } = await scanAccess(store, path, names, recursive);
   if (count === 0) return null;
-  const out: Record<string, AccessSnapshot> = {};
-  for (const n of names) out[n] = compact(paths, levels.get(n)!);
-  return out;
-}
-
-/** A default level (the commonest) plus the paths that differ from it. */
-function compact(paths: readonly string[], levels: readonly AccessLevel[]): AccessSnapshot {
-  const counts = new Map<AccessLevel, number>();
-  for (const l of levels) counts.set(l, (counts.get(l) ?? 0) + 1);
-  let level: AccessLevel = 'null';
-  let best = -1;
-  for (const [l, c] of counts) if (c > best) [level, best] = [l, c];
-  const except: Record<string, AccessLevel> = {};
-  paths.forEach((p, i) => {
-    if (levels[i] !== level) except[p] = levels[i];
-  });
-  return { level, except };
-}
-
-/** {@link snapshotAccess} over an explicit path list. */
-export async function snapshotAccessOf(store: DataStore, paths: readonly string[], name: string): Promise<AccessSnapshot> {
-  const levels: AccessLevel[] = [];
-  for (const p of paths) levels.push(await store.getAccess(p, name));
-  return compact(paths, levels);
+  return Object.fromEntries(names.map((n, i) => [n, snapshots[i]]));
 }
 
 /** Sets `name` to `level` on `path` unless it is there already; a vanished path is skipped. */
@@ -115,6 +102,32 @@ async function restoreAccess(store: DataStore, path: string, name: string, level
   const current = await notFoundToNull(store.getAccess(path, name));
   if (current === null || current === level) return;
   await store.setAccess(path, name, level);
+}
+
+/**
+ * Puts back a principal's access as `snap` recorded it. One level throughout
+ * (the common case): one recursive store call. Otherwise one ACL read of the
+ * subtree and a call for each entry not at its recorded level. Entries gone
+ * since are skipped; idempotent.
+ */
+async function restoreSnapshot(
+  store: DataStore,
+  path: string,
+  name: string,
+  recursive: boolean,
+  snap: AccessSnapshot,
+): Promise<void> {
+  if (Object.keys(snap.except).length === 0) {
+    if (!(await store.stat(path))) return;
+    if (recursive) await store.setAccess(path, name, snap.level, { recursive: true });
+    else await restoreAccess(store, path, name, snap.level);
+    return;
+  }
+  for (const e of await store.listAcls(path, { recursive })) {
+    const want = snap.except[relKey(e.path, path)] ?? snap.level;
+    const current = e.acl.find((a) => a.name === name)?.level ?? 'null';
+    if (current !== want) await store.setAccess(e.path, name, want);
+  }
 }
 
 // ---------------------------------------------------------------- collections
@@ -194,52 +207,69 @@ export type SetAccessArgs = {
   before: AccessSnapshot | null;
 };
 
-/**
- * When every entry of the subtree changed from one same level (a zone locked
- * for its user, say), puts that level back with one recursive call instead of
- * one call per entry. Returns false when the changes are not that uniform.
- */
-async function restoreUniform(store: DataStore, args: SetAccessArgs, changes: AccessChanges): Promise<boolean> {
-  if (changes.length === 0) return true;
-  const level = changes[0][1];
-  if (changes.some(([, l]) => l !== level)) return false;
-  const paths = await subtreePaths(store, args.path, true);
-  if (paths.length !== changes.length) return false;
-  const changed = new Set(changes.map(([p]) => p));
-  if (!paths.every((p) => changed.has(p))) return false;
-  await store.setAccess(args.path, args.name, level, { recursive: true });
-  return true;
+/** Whether setting `level` throughout changes any entry that `snap` describes. */
+function changesAny(snap: AccessSnapshot, level: AccessLevel): boolean {
+  return snap.level !== level || Object.values(snap.except).some((l) => l !== level);
 }
 
-/** Sets a user's or group's access; revert puts back each changed entry's previous level. */
-export const setAccess = defineTask<SetAccessArgs, { changes: AccessChanges }>({
+/**
+ * Sets a user's or group's access; revert puts back each entry's previous
+ * level. The undo is the principal's previous access in compact form (one
+ * level for a whole zone in the common case), not one record per entry.
+ */
+export const setAccess = defineTask<SetAccessArgs, AccessSnapshot>({
   kind: 'store.setAccess',
   target: Target.store,
   async execute({ store }, args) {
-    const changes: AccessChanges = [];
-    const count = await visitAcls(store, args.path, args.recursive, (p, acl) => {
-      const prev = acl.get(args.name) ?? 'null';
-      if (prev !== args.level) changes.push([p, prev]);
-    });
+    const { count, snapshots } = await scanAccess(store, args.path, [args.name], args.recursive);
     if (count === 0) throw new NotFoundError(args.path);
-    if (changes.length === 0) return undefined;
+    if (!changesAny(snapshots[0], args.level)) return undefined;
     await store.setAccess(args.path, args.name, args.level, { recursive: args.recursive });
-    return { changes };
+    return snapshots[0];
   },
   async revert({ store }, args, undo) {
-    if (undo) {
-      if (args.recursive && (await restoreUniform(store, args, undo.changes))) return;
-      for (const [p, level] of undo.changes) await restoreAccess(store, p, args.name, level);
-      return;
+    const snap = undo ?? args.before;
+    if (snap) await restoreSnapshot(store, args.path, args.name, args.recursive, snap);
+  },
+});
+
+/** One principal's part of {@link setAccesses}. */
+export type AccessGrant = {
+  /** User or group. */
+  name: string;
+  level: AccessLevel;
+  /** Access before the flow (null: the path did not exist). */
+  before: AccessSnapshot | null;
+};
+
+/** Args of {@link setAccesses}. */
+export type SetAccessesArgs = { path: string; recursive: boolean; grants: AccessGrant[] };
+
+/**
+ * {@link setAccess} for several principals on one subtree with one ACL read
+ * of it (a large zone has hundreds of thousands of entries: each pass
+ * counts). Undo: each changed principal's previous access, compactly.
+ */
+export const setAccesses = defineTask<SetAccessesArgs, { previous: Record<string, AccessSnapshot> }>({
+  kind: 'store.setAccesses',
+  target: Target.store,
+  async execute({ store }, args, progress) {
+    const names = args.grants.map((g) => g.name);
+    const { count, snapshots } = await scanAccess(store, args.path, names, args.recursive);
+    if (count === 0) throw new NotFoundError(args.path);
+    const previous: Record<string, AccessSnapshot> = {};
+    for (const [i, g] of args.grants.entries()) {
+      if (!changesAny(snapshots[i], g.level)) continue;
+      await store.setAccess(args.path, g.name, g.level, { recursive: args.recursive });
+      previous[g.name] = snapshots[i];
+      progress({ previous: { ...previous } });
     }
-    const before = args.before;
-    if (!before) return;
-    if (args.recursive && Object.keys(before.except).length === 0 && (await store.stat(args.path))) {
-      await store.setAccess(args.path, args.name, before.level, { recursive: true });
-      return;
-    }
-    for (const p of await subtreePaths(store, args.path, args.recursive)) {
-      await restoreAccess(store, p, args.name, before.except[p] ?? before.level);
+    return Object.keys(previous).length > 0 ? { previous } : undefined;
+  },
+  async revert({ store }, args, undo) {
+    for (const g of [...args.grants].reverse()) {
+      const snap = undo ? undo.previous[g.name] : g.before;
+      if (snap) await restoreSnapshot(store, args.path, g.name, args.recursive, snap);
     }
   },
 });
@@ -481,11 +511,22 @@ export const trash = defineTask<TrashArgs, { trash_path: string }>({
 
 // ---------------------------------------------------------------------- moves
 
-/** Args of {@link moveObjects}. */
-export type MoveObjectsArgs = { moves: { src: string; dst: string }[] };
+/**
+ * Args of {@link moveObjects}: objects `<src>/<name>` go to `<dst>/<name>`
+ * (names relative, so a journaled chunk does not repeat the two long base
+ * paths per file).
+ */
+export type MoveObjectsArgs = { src: string; dst: string; names: string[] };
+
+type Move = { src: string; dst: string };
+
+function movesOf(args: MoveObjectsArgs): Move[] {
+  const { src, dst } = args;
+  return args.names.map((n) => ({ src: `${src}/${n}`, dst: `${dst}/${n}` }));
+}
 
 /** Whether the moves are done: one probe suffices, as the moves and their revert are each one store transaction. */
-async function movesDone(store: DataStore, moves: readonly { src: string; dst: string }[]): Promise<boolean> {
+async function movesDone(store: DataStore, moves: readonly Move[]): Promise<boolean> {
   const probe = moves[0];
   return probe !== undefined && (await store.objectExists(probe.dst)) && !(await store.stat(probe.src));
 }
@@ -498,17 +539,19 @@ export const moveObjects = defineTask<MoveObjectsArgs, { moved: number }>({
   kind: 'store.moveObjects',
   target: Target.store,
   async execute({ store }, args) {
-    if (args.moves.length === 0) return undefined;
-    await store.moveMany(args.moves);
-    return { moved: args.moves.length };
+    const moves = movesOf(args);
+    if (moves.length === 0) return undefined;
+    await store.moveMany(moves);
+    return { moved: moves.length };
   },
   async revert({ store }, args) {
-    if (!(await movesDone(store, args.moves))) return;
+    const moves = movesOf(args);
+    if (!(await movesDone(store, moves))) return;
     try {
-      await store.moveMany(args.moves.map((m) => ({ src: m.dst, dst: m.src })));
+      await store.moveMany(moves.map((m) => ({ src: m.dst, dst: m.src })));
     } catch {
       // not all in place (changed by someone else since): move back what can be, one by one
-      for (const m of args.moves) {
+      for (const m of moves) {
         if ((await store.objectExists(m.dst)) && !(await store.stat(m.src))) await store.move(m.dst, m.src);
       }
     }

@@ -15,6 +15,8 @@ export const MD5_SUFFIX = '.md5';
 const LIST_MAX = 20;
 /** Bytes of a companion file read: the MD5 is its first token. */
 const MD5_READ_LIMIT = 4096;
+/** Files checked per store call: bounds what one call's answer holds, large enough to keep the hash workers busy. */
+const CHECK_BATCH = 4096;
 
 /** The zone failed validation; the message lists what is wrong, paths relative to the zone. */
 export class ZoneValidationError extends Error {
@@ -65,10 +67,12 @@ export async function checkLandingZone(
   const catalog = new Map<string, string | null>();
   for (const e of await store.list(zonePath, { recursive: true })) if (e.type === 'object') catalog.set(e.path, e.checksum);
   const { files, md5s } = splitZoneFiles([...catalog.keys()]);
-  const md5Set = new Set(md5s);
-  const fileSet = new Set(files);
-  const noMd5 = files.filter((f) => !md5Set.has(f + MD5_SUFFIX));
-  const noFile = md5s.filter((m) => !fileSet.has(m.slice(0, -MD5_SUFFIX.length)));
+  // the catalog map answers membership: no second set of every path for a large zone
+  const noMd5 = files.filter((f) => !catalog.has(f + MD5_SUFFIX));
+  const noFile = md5s.filter((m) => {
+    const file = m.slice(0, -MD5_SUFFIX.length);
+    return file.endsWith(MD5_SUFFIX) || !catalog.has(file);
+  });
   if (noMd5.length > 0 || noFile.length > 0) {
     const parts: string[] = [];
     if (noMd5.length > 0) parts.push(`missing .md5 file for ${noMd5.length} file(s): ${listNames(noMd5.map(rel))}`);
@@ -76,26 +80,29 @@ export async function checkLandingZone(
     throw new ZoneValidationError(`Landing zone validation failed: ${parts.join('; ')}`, [...noMd5, ...noFile].map(rel));
   }
 
-  // companions are read while the worker threads hash the files
-  const [expected, actual] = await Promise.all([
-    readCompanions(store, files.map((f) => f + MD5_SUFFIX)),
-    opts.verify && files.length > 0 ? store.computeChecksums(files) : Promise.resolve(undefined),
-  ]);
-
+  // In batches, so the store's answers for a huge zone are never all held at
+  // once; within a batch the companions are read while the workers hash.
   const bad: string[] = [];
   const details: string[] = [];
-  files.forEach((f, i) => {
-    const want = expected[i];
-    const have = catalog.get(f) ?? null;
-    let problem: string | undefined;
-    if (!/^[0-9a-f]{32}$/.test(want)) problem = `invalid MD5 in ${rel(f)}${MD5_SUFFIX}`;
-    else if (have !== want) problem = `${rel(f)} (expected ${want}, catalog ${have ?? 'none'})`;
-    else if (actual && actual[i] !== want) problem = `${rel(f)} (expected ${want}, file bytes ${actual[i]})`;
-    if (problem) {
-      bad.push(rel(f));
-      details.push(problem);
-    }
-  });
+  for (let start = 0; start < files.length; start += CHECK_BATCH) {
+    const batch = files.slice(start, start + CHECK_BATCH);
+    const [expected, actual] = await Promise.all([
+      readCompanions(store, batch.map((f) => f + MD5_SUFFIX)),
+      opts.verify ? store.computeChecksums(batch) : Promise.resolve(undefined),
+    ]);
+    batch.forEach((f, i) => {
+      const want = expected[i];
+      const have = catalog.get(f) ?? null;
+      let problem: string | undefined;
+      if (!/^[0-9a-f]{32}$/.test(want)) problem = `invalid MD5 in ${rel(f)}${MD5_SUFFIX}`;
+      else if (have !== want) problem = `${rel(f)} (expected ${want}, catalog ${have ?? 'none'})`;
+      else if (actual && actual[i] !== want) problem = `${rel(f)} (expected ${want}, file bytes ${actual[i]})`;
+      if (problem) {
+        bad.push(rel(f));
+        details.push(problem);
+      }
+    });
+  }
   if (bad.length > 0) {
     throw new ZoneValidationError(
       `Landing zone validation failed: checksums do not match for ${bad.length} file(s): ${listNames(details)}`,

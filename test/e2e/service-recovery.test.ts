@@ -40,14 +40,15 @@ afterAll(async () => {
 });
 
 /**
- * Task positions of the move (15 tasks with 5000 objects): 0 PREPARING,
- * 1 VALIDATING, 2 check files, 3-4 access, 5 MOVING, 6 create collections,
- * 7-11 move chunks, 12 remove user access, 13 trash zone, 14 MOVED.
+ * Task positions of the move (14 tasks with 5000 objects): 0 PREPARING,
+ * 1 VALIDATING, 2 check files, 3 access (user read, group read: one task),
+ * 4 MOVING, 5 create collections, 6-10 move chunks, 11 remove user access,
+ * 12 trash zone, 13 MOVED.
  */
 const POINTS: Array<{ at: string; expect: 'zone' | 'samples' }> = [
   { at: 'done:2', expect: 'zone' }, // checked, nothing moved yet
-  { at: 'start:7', expect: 'zone' }, // about to move the first chunk
-  { at: 'done:9', expect: 'zone' }, // in the middle of the moves
+  { at: 'start:6', expect: 'zone' }, // zone locked, about to move the first chunk
+  { at: 'done:8', expect: 'zone' }, // in the middle of the moves
   { at: 'done:-2', expect: 'zone' }, // zone collection already in the trash
   { at: 'done:-1', expect: 'samples' }, // every task done, only the final record missing: rolled forward
 ];
@@ -67,7 +68,7 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
         expect(await uploadToZone(config, PROJECT, zone, upload)).toBe(FILES * 2);
         const answer = postJson(`${service.url}/submit`, zoneMoveBody(PROJECT, site.url, zone)).catch((err: Error) => err);
         const frozen = await service.waitForLine(/TASKFLOW_TEST_FROZEN/);
-        expect(frozen).toMatch(/of=15$/);
+        expect(frozen).toMatch(/of=14$/);
         service.proc.kill('SIGKILL');
         expect(await service.exited).toBe('SIGKILL');
         expect(await answer).toBeInstanceOf(Error); // the client never got an answer

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowNames } from '../../src/flows/index.js';
-import { TEST_SECRET, postJson, startServiceFixture, type ServiceFixture } from '../support/service-harness.js';
+import { TEST_SECRET, startServiceFixture, type ServiceFixture } from '../support/service-harness.js';
 import { projectCreateBody } from '../support/service-flows.js';
 import { createZone, defaultZone } from '../support/service-zone.js';
 

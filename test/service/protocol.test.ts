@@ -23,7 +23,6 @@ import { projectCreateBody, roleUpdateBody } from '../support/service-flows.js';
 const PROJECT = 'a1b2c3d4-0000-4000-8000-000000000001';
 
 let fx: ServiceFixture;
-const logLines: string[] = [];
 
 beforeAll(async () => {
   fx = await startServiceFixture({ TASKFLOW_BODY_LIMIT: '4096' });

@@ -100,6 +100,10 @@ export class EmbeddedStore implements DataStore {
   readonly hashWorkers: number;
   private readonly protectedPaths: Set<string>;
   private closed = false;
+  /** See {@link EmbeddedStore.transactionOf}. */
+  private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
+  /** A group's member names as plain strings (plucked: no row object per member). */
+  private memberNames: Database.Statement<[string], string> | undefined;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const { dataDir, zone } = opts;
@@ -133,21 +137,34 @@ export class EmbeddedStore implements DataStore {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * The one transaction wrapper every call goes through: better-sqlite3
+   * builds a wrapper (four variants, each with properties) per
+   * `db.transaction()`, which cost more than the reads it wrapped.
+   */
+  private transactionOf(): Database.Transaction<(fn: () => unknown) => unknown> {
+    return (this.tx ??= this.db.transaction((fn: () => unknown) => fn()));
+  }
+
   /** Runs `fn` as one write transaction, turning a lock timeout into StoreUnavailable. */
   private write<T>(fn: () => T): T {
     this.assertOpen();
     try {
-      return this.db.transaction(fn).immediate();
+      return this.transactionOf().immediate(fn) as T;
     } catch (err) {
       if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
       throw err;
     }
   }
 
+  /**
+   * Runs `fn`'s statements as one read transaction (one snapshot across
+   * them). A single statement is consistent on its own and needs none.
+   */
   private read<T>(fn: () => T): T {
     this.assertOpen();
     try {
-      return this.db.transaction(fn).deferred();
+      return this.transactionOf().deferred(fn) as T;
     } catch (err) {
       if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
       throw err;
@@ -443,20 +460,37 @@ export class EmbeddedStore implements DataStore {
   async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>): Promise<void> {
     const norm = moves.map((m) => ({ src: this.normalize(m.src), dst: this.normalize(m.dst) }));
     this.write(() => {
-      for (const m of norm) this.moveTx(m.src, m.dst);
+      // one timestamp, and one lookup per target collection, for the whole batch (thousands of files into a few folders)
+      const now = new Date().toISOString();
+      const parents = new Map<string, EntryRow>();
+      for (const m of norm) this.moveTx(m.src, m.dst, now, parents);
     });
   }
 
-  /** Moves one entry (a collection with its subtree) inside the current transaction. */
-  private moveTx(from: string, to: string): void {
+  /**
+   * Moves one entry (a collection with its subtree) inside the current
+   * transaction. `parents`: target collections already looked up in this
+   * transaction, by path (emptied when a collection moves, as paths change).
+   */
+  private moveTx(from: string, to: string, now = new Date().toISOString(), parents?: Map<string, EntryRow>): void {
     this.refuseProtected(from, 'cannot move');
     if (from === to) throw new AlreadyExistsError(to, 'path', 'source and target are the same');
     if (isInside(to, from)) throw new NotAllowedError(from, `cannot move a collection into itself (${to})`);
     const row = this.mustEntry(from);
-    if (this.row(to)) throw new AlreadyExistsError(to);
-    const parent = this.parentFor(to);
-    this.q.moveRoot.run(to, parent.id, new Date().toISOString(), row.id);
+    let parent = parents?.get(parentPath(to));
+    if (!parent) {
+      parent = this.parentFor(to);
+      parents?.set(parent.path, parent);
+    }
+    // the unique path index refuses an occupied target: no lookup of it first
+    try {
+      this.q.moveRoot.run(to, parent.id, now, row.id);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AlreadyExistsError(to);
+      throw err;
+    }
     if (row.kind === 'c') {
+      parents?.clear();
       const [lo, hi] = subtreeRange(from);
       this.q.moveDescendants.run({ dst: to, src: from, lo, hi });
     }
@@ -574,7 +608,10 @@ export class EmbeddedStore implements DataStore {
   async groupMembers(group: string): Promise<string[]> {
     return this.read(() => {
       this.mustGroup(group);
-      return this.q.members.all(group).map((m) => m.user_name);
+      this.memberNames ??= this.db
+        .prepare<[string], string>('SELECT user_name FROM members WHERE group_name = ? ORDER BY user_name')
+        .pluck();
+      return this.memberNames.all(group);
     });
   }
 
