@@ -30,7 +30,6 @@ export class FlowPlan {
   private readonly usersPlanned = new Set<string>();
   /** Reads of the world before the flow, shared by the tasks' snapshots (keeps building linear). */
   private readonly trashListings = new Map<string, string[]>();
-  private readonly members = new Map<string, Set<string>>();
   readonly layout: LayoutBase;
 
   constructor(
@@ -121,13 +120,9 @@ export class FlowPlan {
     return this.add(store.createGroup(name, { name: group, existed }));
   }
 
-  private async wasMember(group: string, user: string): Promise<boolean> {
-    let members = this.members.get(group);
-    if (!members) {
-      members = new Set((await this.deps.store.getGroup(group)) ? await this.deps.store.groupMembers(group) : []);
-      this.members.set(group, members);
-    }
-    return members.has(user);
+  /** One indexed lookup per call: linear in the memberships planned, not in the group's size. */
+  private wasMember(group: string, user: string): Promise<boolean> {
+    return this.deps.store.isGroupMember(group, user);
   }
 
   async addGroupMember(name: string, group: string, user: string): Promise<this> {

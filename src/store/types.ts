@@ -131,6 +131,12 @@ export interface DataStore {
   removeGroup(name: string): Promise<void>;
   listGroups(): Promise<Principal[]>;
   groupMembers(group: string): Promise<string[]>;
+  /**
+   * Whether `user` is a member of `group`, without listing the group (cost
+   * independent of its size). False when the group or the user does not
+   * exist: never NotFound, so a caller needing existence asks for it.
+   */
+  isGroupMember(group: string, user: string): Promise<boolean>;
   addGroupMember(group: string, user: string): Promise<void>;
   removeGroupMember(group: string, user: string): Promise<void>;
 

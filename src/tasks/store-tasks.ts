@@ -337,9 +337,9 @@ export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
 /** Args of the group member tasks. */
 export type GroupMemberArgs = { group: string; user: string; was_member: boolean };
 
-async function isMember(store: DataStore, group: string, user: string): Promise<boolean | null> {
-  if (!(await store.getGroup(group)) || !(await store.getUser(user))) return null;
-  return (await store.groupMembers(group)).includes(user);
+/** Whether both exist, so a membership can be put back (asked only on that rare path). */
+async function canBeMember(store: DataStore, group: string, user: string): Promise<boolean> {
+  return (await store.getGroup(group)) !== null && (await store.getUser(user)) !== null;
 }
 
 /** Adds a user to a group; revert removes the membership only if this task added it. */
@@ -347,13 +347,13 @@ export const addGroupMember = defineTask<GroupMemberArgs, { added: true }>({
   kind: 'store.addGroupMember',
   target: Target.store,
   async execute({ store }, args) {
-    if (await isMember(store, args.group, args.user)) return undefined;
+    if (await store.isGroupMember(args.group, args.user)) return undefined;
     await store.addGroupMember(args.group, args.user);
     return { added: true };
   },
   async revert({ store }, args, undo) {
     if (!undo && args.was_member) return;
-    if (await isMember(store, args.group, args.user)) await store.removeGroupMember(args.group, args.user);
+    if (await store.isGroupMember(args.group, args.user)) await store.removeGroupMember(args.group, args.user);
   },
 });
 
@@ -362,13 +362,15 @@ export const removeGroupMember = defineTask<GroupMemberArgs, { removed: true }>(
   kind: 'store.removeGroupMember',
   target: Target.store,
   async execute({ store }, args) {
-    if (!(await isMember(store, args.group, args.user))) return undefined;
+    if (!(await store.isGroupMember(args.group, args.user))) return undefined;
     await store.removeGroupMember(args.group, args.user);
     return { removed: true };
   },
   async revert({ store }, args, undo) {
     if (!undo && !args.was_member) return;
-    if ((await isMember(store, args.group, args.user)) === false) await store.addGroupMember(args.group, args.user);
+    if (!(await store.isGroupMember(args.group, args.user)) && (await canBeMember(store, args.group, args.user))) {
+      await store.addGroupMember(args.group, args.user);
+    }
   },
 });
 

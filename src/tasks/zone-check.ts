@@ -16,7 +16,9 @@ const LIST_MAX = 20;
 /** Bytes of a companion file read: the MD5 is its first token. */
 const MD5_READ_LIMIT = 4096;
 /** Files checked per store call: bounds what one call's answer holds, large enough to keep the hash workers busy. */
-const CHECK_BATCH = 4096;
+const CHECK_BATCH = 1024;
+/** Batches submitted ahead: enough that the workers always have queued work. */
+const BATCHES_IN_FLIGHT = 3;
 
 /** The zone failed validation; the message lists what is wrong, paths relative to the zone. */
 export class ZoneValidationError extends Error {
@@ -81,15 +83,33 @@ export async function checkLandingZone(
   }
 
   // In batches, so the store's answers for a huge zone are never all held at
-  // once; within a batch the companions are read while the workers hash.
+  // once. A few batches are in flight: the store's per-path work for the next
+  // batch runs on this thread while the workers hash the current one, and the
+  // workers never wait between batches.
   const bad: string[] = [];
   const details: string[] = [];
-  for (let start = 0; start < files.length; start += CHECK_BATCH) {
-    const batch = files.slice(start, start + CHECK_BATCH);
-    const [expected, actual] = await Promise.all([
+  const checkBatch = (batch: readonly string[]) =>
+    Promise.all([
       readCompanions(store, batch.map((f) => f + MD5_SUFFIX)),
       opts.verify ? store.computeChecksums(batch) : Promise.resolve(undefined),
     ]);
+  const inFlight: { batch: string[]; answer: ReturnType<typeof checkBatch> }[] = [];
+  const enqueue = (start: number) => {
+    const batch = files.slice(start, start + CHECK_BATCH);
+    const answer = checkBatch(batch);
+    // a later batch may fail while an earlier one is awaited: handled when its turn comes
+    answer.catch(() => undefined);
+    inFlight.push({ batch, answer });
+  };
+  let next = 0;
+  for (; next < files.length && inFlight.length < BATCHES_IN_FLIGHT; next += CHECK_BATCH) enqueue(next);
+  while (inFlight.length > 0) {
+    const { batch, answer } = inFlight.shift()!;
+    const [expected, actual] = await answer;
+    if (next < files.length) {
+      enqueue(next);
+      next += CHECK_BATCH;
+    }
     batch.forEach((f, i) => {
       const want = expected[i];
       const have = catalog.get(f) ?? null;

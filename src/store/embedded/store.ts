@@ -66,6 +66,9 @@ export interface PendingObject {
 
 const LEVEL_OF: Record<AccessLevel, number> = { null: 0, ...LEVELS };
 
+/** What a worker-pool job needs of a catalog row. */
+type VaultRow = Pick<EntryRow, 'path' | 'kind' | 'vault_id'>;
+
 function toEntry(row: EntryRow): StoreEntry {
   return {
     path: row.path,
@@ -95,6 +98,8 @@ export class EmbeddedStore implements DataStore {
   readonly vault: Vault;
   private readonly db: Database.Database;
   private readonly q: Catalog;
+  /** Bulk object lookup of {@link EmbeddedStore.computeChecksums}; prepared on first use. */
+  private vaultRowsStmt?: Database.Statement<[string], VaultRow>;
   private readonly pool: HashPool;
   /** Worker threads hashing and staging bytes. */
   readonly hashWorkers: number;
@@ -104,6 +109,8 @@ export class EmbeddedStore implements DataStore {
   private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
   /** A group's member names as plain strings (plucked: no row object per member). */
   private memberNames: Database.Statement<[string], string> | undefined;
+  /** 1 when a membership row exists (plucked), else 0. */
+  private memberCheck: Database.Statement<[string, string], number> | undefined;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const { dataDir, zone } = opts;
@@ -615,6 +622,19 @@ export class EmbeddedStore implements DataStore {
     });
   }
 
+  /**
+   * One primary-key lookup, no transaction: a single statement is atomic, and
+   * a membership row exists only while its group and user do (removing either
+   * deletes its rows), so a missing group or user reads as not a member.
+   */
+  async isGroupMember(group: string, user: string): Promise<boolean> {
+    this.assertOpen();
+    this.memberCheck ??= this.db
+      .prepare<[string, string], number>('SELECT EXISTS (SELECT 1 FROM members WHERE group_name = ? AND user_name = ?)')
+      .pluck();
+    return this.memberCheck.get(group, user) === 1;
+  }
+
   /** Adds `user` to `group`; a no-op when already a member. */
   async addGroupMember(group: string, user: string): Promise<void> {
     this.write(() => {
@@ -773,23 +793,41 @@ export class EmbeddedStore implements DataStore {
   }
 
   async computeChecksums(paths: readonly string[]): Promise<string[]> {
-    const targets = paths.map((p) => this.normalize(p));
-    const rows = this.read(() => targets.map((t) => this.mustObject(t)));
-    return this.hashRows(rows);
+    return this.hashRows(this.objectVaultRows(paths));
   }
 
   async readObjectHeads(paths: readonly string[], maxBytes: number): Promise<string[]> {
-    const targets = paths.map((p) => this.normalize(p));
-    const rows = this.read(() => targets.map((t) => this.mustObject(t)));
-    return this.onVaultFiles(rows, (files) => this.pool.readHeads(files, maxBytes));
+    return this.onVaultFiles(this.objectVaultRows(paths), (files) => this.pool.readHeads(files, maxBytes));
   }
 
-  private hashRows(rows: readonly EntryRow[]): Promise<string[]> {
+  /**
+   * The vault rows of many objects, in input order, from one catalog query:
+   * a statement per path costs more on this thread than the hash workers
+   * need per file, and this thread shares the cores with them.
+   */
+  private objectVaultRows(paths: readonly string[]): VaultRow[] {
+    const targets = paths.map((p) => this.normalize(p));
+    const found = new Map<string, VaultRow>();
+    this.read(() => {
+      this.assertOpen();
+      this.vaultRowsStmt ??= this.db.prepare<[string], VaultRow>(
+        `SELECT path, kind, vault_id FROM entries WHERE path IN (SELECT value FROM json_each(?))`,
+      );
+      for (const row of this.vaultRowsStmt.iterate(JSON.stringify(targets))) found.set(row.path, row);
+    });
+    return targets.map((t) => {
+      const row = found.get(t);
+      if (!row || row.kind !== 'o') throw new NotFoundError(t, 'object');
+      return row;
+    });
+  }
+
+  private hashRows(rows: readonly VaultRow[]): Promise<string[]> {
     return this.onVaultFiles(rows, (files) => this.pool.hashFiles(files));
   }
 
   /** Runs a worker-pool job over the rows' vault files, naming the logical path on failure. */
-  private async onVaultFiles<T>(rows: readonly EntryRow[], job: (files: string[]) => Promise<T>): Promise<T> {
+  private async onVaultFiles<T>(rows: readonly VaultRow[], job: (files: string[]) => Promise<T>): Promise<T> {
     try {
       return await job(rows.map((r) => this.vault.filePath(r.vault_id!)));
     } catch (err) {
