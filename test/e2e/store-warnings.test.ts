@@ -59,8 +59,11 @@ describe('puts emit no process warnings', () => {
     });
     let stderr = '';
     worker.stderr.on('data', (d) => (stderr += d));
+    // Listen for the exit first: a worker that ends while its last message is
+    // still queued gets that message and its exit emitted in one go.
+    const exited = once(worker, 'exit');
     const [result] = (await once(worker, 'message')) as [{ files: number; verified: number; warnings: string[] }];
-    const [code] = await once(worker, 'exit');
+    const [code] = await exited;
     expect(code).toBe(0);
     expect(result).toEqual({ files: FILES, verified: FILES, warnings: [] });
     expect(stderr).toBe('');
