@@ -4,12 +4,15 @@
  * Creates N files of BYTES bytes in a temp folder, then times, against a
  * fresh embedded store: `md5sum` over the files (the yardstick), a put of the
  * folder, a move of all N objects to another collection (one moveMany), and a
- * checksum verify of all N from the vault. Progress on stderr; the last
- * stdout line is one JSON object with every figure.
+ * checksum verify of all N from the vault. With sync on, a second yardstick:
+ * the same number of bytes written to one file and synced (what `dd
+ * conv=fdatasync` measures), the disk's own floor for a durable put.
+ * Progress on stderr; the last stdout line is one JSON object with every
+ * figure.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedStore } from '../src/store/embedded/store.js';
@@ -57,6 +60,23 @@ function makeFiles(dir: string, n: number, size: number): void {
   spawnSync('sync');
 }
 
+/**
+ * Writes `total` bytes to one new file in 1 MiB chunks and syncs it: the
+ * fastest a durable put of those bytes could be on this disk (no hashing, no
+ * file creations, one sync).
+ */
+function writeAndSync(file: string, total: number): void {
+  const chunk = randomBytes(1 << 20);
+  const fd = openSync(file, 'wx');
+  try {
+    for (let left = total; left > 0; left -= chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(file);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const root = mkdtempSync(join(tmpdir(), 'taskflow-bench-store-'));
@@ -76,6 +96,13 @@ export async function main(argv: string[]): Promise<void> {
       const r = spawnSync('sh', ['-c', 'find . -type f -print0 | xargs -0 md5sum > /dev/null'], { cwd: src });
       if (r.status !== 0) throw new Error(`md5sum failed: ${r.stderr}`);
     });
+
+    let diskWriteS: number | undefined;
+    if (args.sync) {
+      log('disk write yardstick');
+      diskWriteS = await timed(() => writeAndSync(join(root, 'yardstick.bin'), args.files * args.size));
+      spawnSync('sync');
+    }
 
     log('put');
     const rssBefore = process.memoryUsage().rss;
@@ -109,6 +136,8 @@ export async function main(argv: string[]): Promise<void> {
       verify_s: round(verifyS),
       md5sum_s: round(md5sumS),
       put_vs_md5sum: round(putS / md5sumS),
+      disk_write_s: diskWriteS === undefined ? undefined : round(diskWriteS),
+      put_vs_disk_write: diskWriteS === undefined ? undefined : round(putS / diskWriteS),
       put_mb_s: round((args.files * args.size) / 1e6 / putS),
       rss_before_put_mb: round(rssBefore / 1e6),
       put_peak_rss_mb: round(putPeakRss / 1e6),
