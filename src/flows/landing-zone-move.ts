@@ -11,9 +11,9 @@
  *
  * @module
  */
-import { relativePath } from '../store/paths.js';
+import { pages } from '../store/pages.js';
 import * as store from '../tasks/store-tasks.js';
-import { splitZoneFiles } from '../tasks/zone-check.js';
+import { isCompanion } from '../tasks/zone-check.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
 import { FlowBuildError } from './errors.js';
 import { sampleDataPath } from './layout.js';
@@ -44,13 +44,18 @@ export const landingZoneMove = defineFlow({
   async build(plan, p) {
     const z = p.zone;
     const s = plan.deps.store;
-    // object names relative to the zone: the long base paths are kept once, not per file
-    let names: string[] = [];
+    // object names relative to the zone, as the store cuts them: the long base paths are kept once, not per file
+    const names: string[] = [];
+    let files = 0;
     if (plan.irods) {
       if (!(await s.collectionExists(z.path))) throw new FlowBuildError(`Landing zone collection not found: ${z.path}`);
-      names = (await s.listObjectPaths(z.path)).map((o) => relativePath(o, z.path));
+      for await (const page of pages((o) => s.listObjectPaths(z.path, { relative: true, ...o }), (n) => n)) {
+        for (const n of page) {
+          names.push(n);
+          if (!isCompanion(n)) files++;
+        }
+      }
     }
-    const files = splitZoneFiles(names).files.length;
     const validating = { status: ZoneStatus.VALIDATING, status_info: ZoneInfo.validating(files) };
 
     plan.add(

@@ -65,6 +65,21 @@ export interface FsckReport {
   repaired: number;
 }
 
+/**
+ * Keyset paging of a sorted listing. A listing is sorted by path in the
+ * catalog's order (bytes of the UTF-8 path); a page is the next `limit`
+ * entries after `after`. Pass the last path of one page as `after` to get
+ * the next: entries added or removed between calls shift no page boundary,
+ * and the whole walk costs one pass over the listing. A page shorter than
+ * `limit` is the last one.
+ */
+export interface PageOptions {
+  /** Only entries whose path sorts after this one, in the listing's own form (absolute, or relative when the listing is). */
+  after?: string;
+  /** Most entries returned, a positive integer; all that remain when absent. */
+  limit?: number;
+}
+
 /** Options for {@link DataStore.putObject}. */
 export interface PutOptions {
   /** Replace an existing object instead of failing with AlreadyExists. */
@@ -97,10 +112,20 @@ export interface DataStore {
    * existed already), so a revert can remove exactly those.
    */
   createCollection(path: string, opts?: { parents?: boolean; owner?: string }): Promise<string[]>;
-  /** Direct children of a collection, or the whole subtree when `recursive`; sorted by path. */
-  list(path: string, opts?: { recursive?: boolean }): Promise<StoreEntry[]>;
-  /** Paths of every data object under a collection, sorted, without loading other fields. */
-  listObjectPaths(path: string): Promise<string[]>;
+  /**
+   * Direct children of a collection, or the whole subtree when `recursive`;
+   * sorted by path. With {@link PageOptions}, one page of that listing (a
+   * large subtree a page at a time, never all of it in memory).
+   */
+  list(path: string, opts?: { recursive?: boolean } & PageOptions): Promise<StoreEntry[]>;
+  /**
+   * Paths of every data object under a collection (its whole subtree),
+   * sorted, without loading other fields. With `relative`, each path is
+   * relative to `path` (`sub/file.txt`), and so is `after`: a large zone's
+   * names without its long base path repeated per object. With
+   * {@link PageOptions}, one page of that listing.
+   */
+  listObjectPaths(path: string, opts?: { relative?: boolean } & PageOptions): Promise<string[]>;
   /** Removes a collection; a non-empty one only with `recursive` (else NotEmpty). */
   removeCollection(path: string, opts?: { recursive?: boolean }): Promise<void>;
   /** Streams bytes into a new object; MD5 computed while streaming. */
@@ -154,11 +179,16 @@ export interface DataStore {
    */
   getAccessMany(paths: readonly string[], name: string): Promise<AccessLevel[]>;
   /**
-   * `path` and, when `recursive`, every entry below it (sorted by path), each
-   * with its ACL (as {@link DataStore.getAcl}), in one snapshot; an empty
-   * list when `path` does not exist.
+   * `path` and, when `recursive`, every entry below it (sorted by path: `path`
+   * itself comes first), each with its ACL (as {@link DataStore.getAcl}), in
+   * one snapshot; an empty list when `path` does not exist. With
+   * {@link PageOptions}, one page of that listing (each page is its own
+   * snapshot).
    */
-  listAcls(path: string, opts?: { recursive?: boolean }): Promise<Array<{ path: string; acl: AclEntry[] }>>;
+  listAcls(
+    path: string,
+    opts?: { recursive?: boolean } & PageOptions,
+  ): Promise<Array<{ path: string; acl: AclEntry[] }>>;
   setInheritance(path: string, inherit: boolean, opts?: { recursive?: boolean }): Promise<void>;
 
   // Trash

@@ -10,7 +10,8 @@
 import type { Json } from '../engine/types.js';
 import { NotFoundError } from '../store/errors.js';
 import { baseName, parentPath, relativePath } from '../store/paths.js';
-import type { AccessLevel, Avu, DataStore } from '../store/types.js';
+import { pages } from '../store/pages.js';
+import type { AccessLevel, AclEntry, Avu, DataStore } from '../store/types.js';
 import { Target } from './context.js';
 import { defineTask } from './define.js';
 import { checkLandingZone } from './zone-check.js';
@@ -39,10 +40,41 @@ function relKey(path: string, root: string): string {
 const LEVEL_CODES: readonly AccessLevel[] = ['null', 'read', 'write', 'own'];
 
 /**
- * Reads the ACLs of `path` (and its subtree when recursive) with one store
- * call and returns, per principal of `names`, its previous levels in compact
- * form, plus how many entries there were. Levels are kept as one byte per
- * entry while reading, so a large zone costs little beyond the store's answer.
+ * Entries a snapshot scan remembers per principal and level before it gives
+ * up on that level's keys: they are only needed when the level turns out not
+ * to be the common one, and a level this frequent rarely is an exception.
+ */
+const EXCEPTION_KEYS_MAX = 1024;
+
+/** The level codes of `names` in one entry's ACL (0: none). */
+function levelCodes(acl: readonly AclEntry[], names: readonly string[], into: Uint8Array): Uint8Array {
+  into.fill(0);
+  for (const a of acl) {
+    const k = names.indexOf(a.name);
+    if (k >= 0) into[k] = Math.max(0, LEVEL_CODES.indexOf(a.level));
+  }
+  return into;
+}
+
+/** The most frequent level code (the lowest on a tie). */
+function commonCode(counts: readonly number[]): number {
+  return counts.indexOf(Math.max(...counts));
+}
+
+/** The ACL listing of `path` (its subtree too when recursive), a page at a time. */
+function aclPages(store: DataStore, path: string, recursive: boolean) {
+  return pages((page) => store.listAcls(path, { recursive, ...page }), (e) => e.path);
+}
+
+/**
+ * Reads the ACLs of `path` (and its subtree when recursive) a page at a time
+ * and returns, per principal of `names`, its previous levels in compact form
+ * (the most common level, and the entries at another), plus how many
+ * entries there were. Only exceptions are kept, so a large zone costs the
+ * memory of one page. Which level is the common one is known only at the
+ * end: keys are kept per level until a level is too frequent to be an
+ * exception; in the rare subtree where two levels are both that frequent,
+ * a second pass collects the exceptions.
  */
 async function scanAccess(
   store: DataStore,
@@ -50,25 +82,49 @@ async function scanAccess(
   names: readonly string[],
   recursive: boolean,
 ): Promise<{ count: number; snapshots: AccessSnapshot[] }> {
-  const entries = await store.listAcls(path, { recursive });
-  const codes = names.map(() => new Uint8Array(entries.length));
-  entries.forEach((e, i) => {
-    for (const a of e.acl) {
-      const k = names.indexOf(a.name);
-      if (k >= 0) codes[k][i] = Math.max(0, LEVEL_CODES.indexOf(a.level));
+  const counts = names.map(() => [0, 0, 0, 0]);
+  // per principal: [key, code] of the entries in listing order, for levels still under the cap
+  const kept = names.map((): Array<[string, number]> => []);
+  const dropped = names.map(() => [false, false, false, false]);
+  const codes = new Uint8Array(names.length);
+  let count = 0;
+  for await (const page of aclPages(store, path, recursive)) {
+    for (const e of page) {
+      count++;
+      levelCodes(e.acl, names, codes);
+      for (let k = 0; k < names.length; k++) {
+        const c = codes[k];
+        const n = ++counts[k][c];
+        if (dropped[k][c]) continue;
+        if (n > EXCEPTION_KEYS_MAX) {
+          dropped[k][c] = true;
+          kept[k] = kept[k].filter(([, code]) => code !== c);
+        } else {
+          kept[k].push([relKey(e.path, path), c]);
+        }
+      }
     }
-  });
-  const snapshots = codes.map((c) => {
-    const counts = [0, 0, 0, 0];
-    for (const x of c) counts[x]++;
-    const common = counts.indexOf(Math.max(...counts));
+  }
+  const common = counts.map(commonCode);
+  // a dropped level other than the common one: its exceptions must be read again
+  const rescan = names.map((_, k) => dropped[k].some((d, c) => d && c !== common[k]));
+  if (rescan.some(Boolean)) {
+    for (let k = 0; k < names.length; k++) if (rescan[k]) kept[k] = [];
+    for await (const page of aclPages(store, path, recursive)) {
+      for (const e of page) {
+        levelCodes(e.acl, names, codes);
+        for (let k = 0; k < names.length; k++) {
+          if (rescan[k] && codes[k] !== common[k]) kept[k].push([relKey(e.path, path), codes[k]]);
+        }
+      }
+    }
+  }
+  const snapshots = names.map((_, k) => {
     const except: Record<string, AccessLevel> = {};
-    c.forEach((x, i) => {
-      if (x !== common) except[relKey(entries[i].path, path)] = LEVEL_CODES[x];
-    });
-    return { level: LEVEL_CODES[common], except };
+    for (const [key, c] of kept[k]) if (c !== common[k]) except[key] = LEVEL_CODES[c];
+    return { level: LEVEL_CODES[common[k]], except };
   });
-  return { count: entries.length, snapshots };
+  return { count, snapshots };
 }
 
 /** Reads one principal's access on a path and its subtree, compactly. Used while building flows. */
@@ -123,10 +179,12 @@ async function restoreSnapshot(
     else await restoreAccess(store, path, name, snap.level);
     return;
   }
-  for (const e of await store.listAcls(path, { recursive })) {
-    const want = snap.except[relKey(e.path, path)] ?? snap.level;
-    const current = e.acl.find((a) => a.name === name)?.level ?? 'null';
-    if (current !== want) await store.setAccess(e.path, name, want);
+  for await (const page of aclPages(store, path, recursive)) {
+    for (const e of page) {
+      const want = snap.except[relKey(e.path, path)] ?? snap.level;
+      const current = e.acl.find((a) => a.name === name)?.level ?? 'null';
+      if (current !== want) await store.setAccess(e.path, name, want);
+    }
   }
 }
 

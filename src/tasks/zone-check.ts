@@ -7,6 +7,7 @@
  * @module
  */
 import { relativePath } from '../store/paths.js';
+import { pages } from '../store/pages.js';
 import type { DataStore } from '../store/types.js';
 
 /** Suffix of checksum companion files. */
@@ -37,12 +38,9 @@ function listNames(paths: readonly string[]): string {
   return paths.length > LIST_MAX ? `${shown} and ${paths.length - LIST_MAX} more` : shown;
 }
 
-/** Splits a zone listing into data files and companions. */
-export function splitZoneFiles(objectPaths: readonly string[]): { files: string[]; md5s: string[] } {
-  const files: string[] = [];
-  const md5s: string[] = [];
-  for (const p of objectPaths) (p.endsWith(MD5_SUFFIX) ? md5s : files).push(p);
-  return { files, md5s };
+/** Whether an object of a zone is a checksum companion (else a data file). */
+export function isCompanion(name: string): boolean {
+  return name.endsWith(MD5_SUFFIX);
 }
 
 function firstToken(text: string): string {
@@ -58,6 +56,12 @@ async function readCompanions(store: DataStore, companions: readonly string[]): 
  * Validates the zone at `zonePath`. Returns the number of data files (without
  * companions). Throws {@link ZoneValidationError} naming what is missing or
  * does not match.
+ *
+ * Works a page of the catalog at a time, so a zone of any size costs the
+ * same memory: a first pass over the object names pairs files with their
+ * companions, a second over the catalog entries checks the checksums. Only
+ * what is at fault (and files whose companion is not listed yet, normally
+ * a handful) is held across pages.
  */
 export async function checkLandingZone(
   store: DataStore,
@@ -65,27 +69,36 @@ export async function checkLandingZone(
   opts: { verify: boolean },
 ): Promise<{ files: number }> {
   const rel = (p: string) => relativePath(p, zonePath);
-  // one listing gives the paths and the catalog checksums
-  const catalog = new Map<string, string | null>();
-  for (const e of await store.list(zonePath, { recursive: true })) if (e.type === 'object') catalog.set(e.path, e.checksum);
-  const { files, md5s } = splitZoneFiles([...catalog.keys()]);
-  // the catalog map answers membership: no second set of every path for a large zone
-  const noMd5 = files.filter((f) => !catalog.has(f + MD5_SUFFIX));
-  const noFile = md5s.filter((m) => {
-    const file = m.slice(0, -MD5_SUFFIX.length);
-    return file.endsWith(MD5_SUFFIX) || !catalog.has(file);
-  });
-  if (noMd5.length > 0 || noFile.length > 0) {
+  let files = 0;
+  // A file is a prefix of its companion, so it sorts first: when the companion
+  // is listed, its file was listed already if it exists. Files wait here, in
+  // listing order, until their companion shows up; those left have none.
+  const waiting = new Set<string>();
+  const noFile: string[] = [];
+  const names = pages((page) => store.listObjectPaths(zonePath, { relative: true, ...page }), (n) => n);
+  for await (const page of names) {
+    for (const name of page) {
+      if (!isCompanion(name)) {
+        files++;
+        waiting.add(name);
+      } else if (!waiting.delete(name.slice(0, -MD5_SUFFIX.length))) {
+        // no file, or a "file" that is a companion itself (`x.md5.md5`)
+        noFile.push(name);
+      }
+    }
+  }
+  if (waiting.size > 0 || noFile.length > 0) {
+    const noMd5 = [...waiting];
     const parts: string[] = [];
-    if (noMd5.length > 0) parts.push(`missing .md5 file for ${noMd5.length} file(s): ${listNames(noMd5.map(rel))}`);
-    if (noFile.length > 0) parts.push(`missing data file for ${noFile.length} .md5 file(s): ${listNames(noFile.map(rel))}`);
-    throw new ZoneValidationError(`Landing zone validation failed: ${parts.join('; ')}`, [...noMd5, ...noFile].map(rel));
+    if (noMd5.length > 0) parts.push(`missing .md5 file for ${noMd5.length} file(s): ${listNames(noMd5)}`);
+    if (noFile.length > 0) parts.push(`missing data file for ${noFile.length} .md5 file(s): ${listNames(noFile)}`);
+    throw new ZoneValidationError(`Landing zone validation failed: ${parts.join('; ')}`, [...noMd5, ...noFile]);
   }
 
   // In batches, so the store's answers for a huge zone are never all held at
-  // once. A few batches are in flight: the store's per-path work for the next
-  // batch runs on this thread while the workers hash the current one, and the
-  // workers never wait between batches.
+  // once. A few batches are in flight: the listing and the store's per-path
+  // work for the next batch run on this thread while the workers hash the
+  // current one, and the workers never wait between batches.
   const bad: string[] = [];
   const details: string[] = [];
   const checkBatch = (batch: readonly string[]) =>
@@ -93,26 +106,20 @@ export async function checkLandingZone(
       readCompanions(store, batch.map((f) => f + MD5_SUFFIX)),
       opts.verify ? store.computeChecksums(batch) : Promise.resolve(undefined),
     ]);
-  const inFlight: { batch: string[]; answer: ReturnType<typeof checkBatch> }[] = [];
-  const enqueue = (start: number) => {
-    const batch = files.slice(start, start + CHECK_BATCH);
-    const answer = checkBatch(batch);
+  type Batch = { paths: string[]; checksums: (string | null)[] };
+  const inFlight: { batch: Batch; answer: ReturnType<typeof checkBatch> }[] = [];
+  const submit = (batch: Batch) => {
+    const answer = checkBatch(batch.paths);
     // a later batch may fail while an earlier one is awaited: handled when its turn comes
     answer.catch(() => undefined);
     inFlight.push({ batch, answer });
   };
-  let next = 0;
-  for (; next < files.length && inFlight.length < BATCHES_IN_FLIGHT; next += CHECK_BATCH) enqueue(next);
-  while (inFlight.length > 0) {
+  const settleOldest = async () => {
     const { batch, answer } = inFlight.shift()!;
     const [expected, actual] = await answer;
-    if (next < files.length) {
-      enqueue(next);
-      next += CHECK_BATCH;
-    }
-    batch.forEach((f, i) => {
+    batch.paths.forEach((f, i) => {
       const want = expected[i];
-      const have = catalog.get(f) ?? null;
+      const have = batch.checksums[i];
       let problem: string | undefined;
       if (!/^[0-9a-f]{32}$/.test(want)) problem = `invalid MD5 in ${rel(f)}${MD5_SUFFIX}`;
       else if (have !== want) problem = `${rel(f)} (expected ${want}, catalog ${have ?? 'none'})`;
@@ -122,12 +129,27 @@ export async function checkLandingZone(
         details.push(problem);
       }
     });
+  };
+  let batch: Batch = { paths: [], checksums: [] };
+  const entries = pages((page) => store.list(zonePath, { recursive: true, ...page }), (e) => e.path);
+  for await (const page of entries) {
+    for (const e of page) {
+      if (e.type !== 'object' || isCompanion(e.path)) continue;
+      batch.paths.push(e.path);
+      batch.checksums.push(e.checksum);
+      if (batch.paths.length < CHECK_BATCH) continue;
+      submit(batch);
+      batch = { paths: [], checksums: [] };
+      if (inFlight.length >= BATCHES_IN_FLIGHT) await settleOldest();
+    }
   }
+  if (batch.paths.length > 0) submit(batch);
+  while (inFlight.length > 0) await settleOldest();
   if (bad.length > 0) {
     throw new ZoneValidationError(
       `Landing zone validation failed: checksums do not match for ${bad.length} file(s): ${listNames(details)}`,
       bad,
     );
   }
-  return { files: files.length };
+  return { files };
 }

@@ -205,6 +205,24 @@ describe('landing zone check', () => {
     expect(await checkLandingZone(w.store, `${Z}/zone`, { verify: true })).toEqual({ files: 2 });
   });
 
+  it('pairs a file with a companion listed after other entries, and a companion of a companion has no file', async () => {
+    const { createHash } = await import('node:crypto');
+    await w.store.createCollection(`${Z}/zone/f.d`, { parents: true });
+    // in the catalog's order `f-a`, `f.a` and `f.d/…` come between `f` and `f.md5`
+    for (const rel of ['f', 'f-a', 'f.a', 'f.d/g']) {
+      await put(`${Z}/zone/${rel}`, rel);
+      await put(`${Z}/zone/${rel}.md5`, `${createHash('md5').update(rel).digest('hex')}  ${rel}\n`);
+    }
+    expect(await checkLandingZone(w.store, `${Z}/zone`, { verify: true })).toEqual({ files: 4 });
+    await put(`${Z}/zone/f.md5.md5`, 'x');
+    await put(`${Z}/zone/lone`, 'x');
+    const err = await checkLandingZone(w.store, `${Z}/zone`, { verify: true }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'Landing zone validation failed: missing .md5 file for 1 file(s): lone; missing data file for 1 .md5 file(s): f.md5.md5',
+    );
+    expect((err as ZoneValidationError).paths).toEqual(['lone', 'f.md5.md5']);
+  });
+
   it('names at most 20 missing files and counts the rest', async () => {
     await w.store.createCollection(`${Z}/zone`);
     for (let i = 0; i < 25; i++) await put(`${Z}/zone/f${String(i).padStart(2, '0')}`, 'x');

@@ -36,15 +36,33 @@ export function subtreeRange(path: string): [string, string] {
   return [`${path}/`, `${path}0`];
 }
 
+/**
+ * Parameters of the paged statements: the index range `(max(lo, after), hi)`
+ * (`after` is `lo` on a first page) and the most rows (-1: no limit).
+ */
+export interface PageParams {
+  lo: string;
+  hi: string;
+  after: string;
+  limit: number;
+}
+
 /** The catalog's statements, prepared once per store. */
 export class Catalog {
   readonly entry: Stmt<EntryRow>;
   readonly insertEntry: Stmt;
   readonly updateObject: Stmt;
-  readonly children: Stmt<EntryRow>;
   readonly firstChild: Stmt<{ id: number }>;
-  readonly subtree: Stmt<EntryRow>;
-  readonly subtreeObjectPaths: Stmt<{ path: string }>;
+  readonly subtreePage: Database.Statement<[PageParams], EntryRow>;
+  readonly childrenPage: Database.Statement<[PageParams & { parent: number }], EntryRow>;
+  /** Plucked: one string per object, no row object. */
+  readonly objectPathsPage: Database.Statement<[PageParams], string>;
+  /** Plucked paths relative to `base`, cut by SQLite: fresh short strings, not slices pinning the full path. */
+  readonly objectNamesPage: Database.Statement<[PageParams & { base: string }], string>;
+  readonly subtreeAclPage: Database.Statement<
+    [PageParams],
+    { path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }
+  >;
   readonly subtreeVaultIds: Stmt<{ vault_id: string }>;
   readonly allVaultIds: Stmt<{ vault_id: string; path: string }>;
   readonly deleteEntry: Stmt;
@@ -62,7 +80,6 @@ export class Catalog {
   readonly deleteAttribute: Stmt;
   readonly acl: Stmt<{ name: string; level: number; kind: 'user' | 'group' | null }>;
   readonly aclLevel: Stmt<{ level: number }>;
-  readonly subtreeAcl: Stmt<{ path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }>;
   readonly upsertAcl: Stmt;
   readonly upsertAclSubtree: Stmt;
   readonly deleteAcl: Stmt;
@@ -88,11 +105,27 @@ export class Catalog {
        VALUES (@path, @parent_id, @kind, @owner, @size, @checksum, @vault_id, @inherit, @modified)`,
     );
     this.updateObject = p('UPDATE entries SET size = ?, checksum = ?, vault_id = ?, modified = ? WHERE id = ?');
-    this.children = p<EntryRow>('SELECT * FROM entries WHERE parent_id = ? ORDER BY path');
     this.firstChild = p<{ id: number }>('SELECT id FROM entries WHERE parent_id = ? LIMIT 1');
-    this.subtree = p<EntryRow>('SELECT * FROM entries WHERE path > ? AND path < ? ORDER BY path');
-    this.subtreeObjectPaths = p<{ path: string }>(
-      "SELECT path FROM entries WHERE path > ? AND path < ? AND kind = 'o' ORDER BY path",
+    // max(): the page's lower bound stays one index range bound, so each page starts where the last ended
+    const range = 'path > max(@lo, @after) AND path < @hi';
+    this.subtreePage = db.prepare<[PageParams], EntryRow>(`SELECT * FROM entries WHERE ${range} ORDER BY path LIMIT @limit`);
+    this.childrenPage = db.prepare<[PageParams & { parent: number }], EntryRow>(
+      `SELECT * FROM entries WHERE parent_id = @parent AND ${range} ORDER BY path LIMIT @limit`,
+    );
+    this.objectPathsPage = db
+      .prepare<[PageParams], string>(`SELECT path FROM entries WHERE ${range} AND kind = 'o' ORDER BY path LIMIT @limit`)
+      .pluck();
+    this.objectNamesPage = db
+      .prepare<[PageParams & { base: string }], string>(
+        `SELECT substr(path, length(@base) + 2) FROM entries WHERE ${range} AND kind = 'o' ORDER BY path LIMIT @limit`,
+      )
+      .pluck();
+    // the page's entries first, then their ACL rows (one row with a null name for an empty ACL)
+    this.subtreeAclPage = db.prepare(
+      `SELECT e.path, a.name, a.level, p.kind FROM
+         (SELECT id, path FROM entries WHERE ${range} ORDER BY path LIMIT @limit) e
+       LEFT JOIN acl a ON a.entry_id = e.id LEFT JOIN principals p ON p.name = a.name
+       ORDER BY e.path, a.name`,
     );
     this.subtreeVaultIds = p<{ vault_id: string }>(
       'SELECT vault_id FROM entries WHERE path > ? AND path < ? AND vault_id IS NOT NULL',
@@ -124,12 +157,6 @@ export class Catalog {
        WHERE a.entry_id = ? ORDER BY a.name`,
     );
     this.aclLevel = p<{ level: number }>('SELECT level FROM acl WHERE entry_id = ? AND name = ?');
-    // Every entry of a path range with its ACL rows (one row with a null name for an empty ACL).
-    this.subtreeAcl = p<{ path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }>(
-      `SELECT e.path, a.name, a.level, p.kind FROM entries e
-       LEFT JOIN acl a ON a.entry_id = e.id LEFT JOIN principals p ON p.name = a.name
-       WHERE e.path > ? AND e.path < ? ORDER BY e.path, a.name`,
-    );
     this.upsertAcl = p(
       'INSERT INTO acl (entry_id, name, level) VALUES (?, ?, ?) ON CONFLICT (entry_id, name) DO UPDATE SET level = excluded.level',
     );

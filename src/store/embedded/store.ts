@@ -31,12 +31,13 @@ import type {
   Avu,
   DataStore,
   FsckReport,
+  PageOptions,
   Principal,
   PutOptions,
   StoreEntry,
   UserType,
 } from '../types.js';
-import { Catalog, subtreeRange, type EntryRow } from './catalog.js';
+import { Catalog, subtreeRange, type EntryRow, type PageParams } from './catalog.js';
 import { HashError, HashPool } from './hash-pool.js';
 import { ADMIN_USER, LEVEL_NAMES, LEVELS, openCatalog, PUBLIC_GROUP } from './schema.js';
 import { Vault, type StagedFile } from './vault.js';
@@ -78,6 +79,24 @@ function toEntry(row: EntryRow): StoreEntry {
     checksum: row.checksum,
     inherit: row.inherit === 1,
     modified: row.modified,
+  };
+}
+
+/**
+ * The statement bounds of one page of the listing below `target`; `after`
+ * is relative to `target` when the listing is.
+ */
+function pageParams(target: string, opts: PageOptions, relative = false): PageParams {
+  const { after, limit } = opts;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) {
+    throw new RangeError(`page limit must be a positive integer, not ${limit}`);
+  }
+  const [lo, hi] = subtreeRange(target);
+  return {
+    lo,
+    hi,
+    after: after === undefined ? lo : relative ? `${target}/${after}` : after,
+    limit: limit ?? -1,
   };
 }
 
@@ -295,20 +314,23 @@ export class EmbeddedStore implements DataStore {
     return missing;
   }
 
-  async list(path: string, opts: { recursive?: boolean } = {}): Promise<StoreEntry[]> {
+  async list(path: string, opts: { recursive?: boolean } & PageOptions = {}): Promise<StoreEntry[]> {
     const target = this.normalize(path);
+    const page = pageParams(target, opts);
     return this.read(() => {
       const coll = this.mustCollection(target);
-      const rows = opts.recursive ? this.q.subtree.all(...subtreeRange(target)) : this.q.children.all(coll.id);
+      const rows = opts.recursive ? this.q.subtreePage.all(page) : this.q.childrenPage.all({ ...page, parent: coll.id });
       return rows.map(toEntry);
     });
   }
 
-  async listObjectPaths(path: string): Promise<string[]> {
+  async listObjectPaths(path: string, opts: { relative?: boolean } & PageOptions = {}): Promise<string[]> {
     const target = this.normalize(path);
+    const relative = opts.relative ?? false;
+    const page = pageParams(target, opts, relative);
     return this.read(() => {
       this.mustCollection(target);
-      return this.q.subtreeObjectPaths.all(...subtreeRange(target)).map((r) => r.path);
+      return relative ? this.q.objectNamesPage.all({ ...page, base: target }) : this.q.objectPathsPage.all(page);
     });
   }
 
@@ -681,15 +703,25 @@ export class EmbeddedStore implements DataStore {
     return this.read(() => this.aclOf(target));
   }
 
-  async listAcls(path: string, opts: { recursive?: boolean } = {}): Promise<Array<{ path: string; acl: AclEntry[] }>> {
+  async listAcls(
+    path: string,
+    opts: { recursive?: boolean } & PageOptions = {},
+  ): Promise<Array<{ path: string; acl: AclEntry[] }>> {
     const target = this.normalize(path);
+    const page = pageParams(target, opts);
     return this.read(() => {
       const row = this.row(target);
       if (!row) return [];
-      const out = [{ path: target, acl: this.aclOf(target) }];
+      const out: Array<{ path: string; acl: AclEntry[] }> = [];
+      // `path` sorts before everything below it: it opens the listing, and is on a page that starts before it
+      if (opts.after === undefined || Buffer.compare(Buffer.from(opts.after), Buffer.from(target)) < 0) {
+        out.push({ path: target, acl: this.aclOf(target) });
+      }
       if (!opts.recursive || row.kind !== 'c') return out;
+      if (page.limit > 0) page.limit -= out.length;
+      if (page.limit === 0) return out;
       let last: { path: string; acl: AclEntry[] } | undefined;
-      for (const r of this.q.subtreeAcl.iterate(...subtreeRange(target))) {
+      for (const r of this.q.subtreeAclPage.iterate(page)) {
         if (last?.path !== r.path) out.push((last = { path: r.path, acl: [] }));
         if (r.name !== null) last.acl.push({ name: r.name, kind: r.kind ?? 'user', level: LEVEL_NAMES[r.level!] as AclEntry['level'] });
       }
