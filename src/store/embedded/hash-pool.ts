@@ -40,7 +40,7 @@ function hashFile(file) {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
-function copyFile({ src, dest }) {
+function copyFile({ src, dest }, sync) {
   let input, out;
   try {
     input = fs.openSync(src, 'r');
@@ -56,6 +56,7 @@ function copyFile({ src, dest }) {
       while (off < n) off += fs.writeSync(out, chunk, off, n - off);
       size += n;
     }
+    if (sync) fs.fdatasyncSync(out);
     fs.closeSync(out);
     out = undefined;
     return { md5: hash.digest('hex'), size };
@@ -88,7 +89,7 @@ parentPort.on('message', (msg) => {
   const results =
     msg.op === 'hash' ? msg.files.map(hashFile)
     : msg.op === 'head' ? msg.files.map((f) => readHead(f, msg.maxBytes))
-    : msg.items.map(copyFile);
+    : msg.items.map((item) => copyFile(item, msg.sync));
   parentPort.postMessage({ results });
 });
 `;
@@ -115,7 +116,7 @@ type HeadResult = { text: string } | { error: string; code?: string };
 type Message =
   | { op: 'hash'; files: readonly string[] }
   | { op: 'head'; files: readonly string[]; maxBytes: number }
-  | { op: 'copy'; items: readonly CopyItem[] };
+  | { op: 'copy'; items: readonly CopyItem[]; sync: boolean };
 
 /** A local file to copy into the vault, at a path that must not exist yet. */
 export interface CopyItem {
@@ -194,12 +195,12 @@ export class HashPool {
 
   /**
    * Copies each `src` to its new `dest`, hashing on the way; one message for
-   * the whole list (callers batch). Destinations come back closed and not
-   * synced: syncing is the caller's (it can overlap many syncs without
-   * blocking these threads).
+   * the whole list (callers batch). Destinations come back closed, and with
+   * `sync` their bytes are on disk: the worker waits for the disk itself, so
+   * a pool that syncs wants more threads than cores (see vault.ts).
    */
-  copyFiles(items: readonly CopyItem[]): Promise<CopyResult[]> {
-    return this.submit({ op: 'copy', items }) as Promise<CopyResult[]>;
+  copyFiles(items: readonly CopyItem[], sync: boolean): Promise<CopyResult[]> {
+    return this.submit({ op: 'copy', items, sync }) as Promise<CopyResult[]>;
   }
 
   /** Stops every worker. */

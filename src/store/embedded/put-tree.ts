@@ -1,8 +1,8 @@
 /**
  * Putting a local folder into the store: files are staged (copied into the
- * vault and hashed on the way) by the worker threads in jobs of several
- * files, a few jobs in flight so every worker stays busy while the main
- * thread syncs and commits; objects are committed in batches so the catalog
+ * vault, hashed on the way, and synced) by the worker threads in jobs of
+ * several files, a few jobs in flight so every worker stays busy while the
+ * main thread commits; objects are committed in batches so the catalog
  * does not pay one transaction per file. Memory stays flat: the folder is
  * walked lazily and at most one batch is pending.
  *
@@ -22,9 +22,8 @@ export interface PutTreeOptions {
   /** Files per staging job sent to a worker thread (default 16). */
   stageBatch?: number;
   /**
-   * Staging jobs in flight. Default: two per worker thread so none idles, or
-   * eight when the store syncs, so workers keep copying while earlier jobs'
-   * files wait for their (bounded, see vault.ts) syncs.
+   * Staging jobs in flight. Default: two per copying worker thread (twice as
+   * many threads when the store syncs), so none idles between jobs.
    */
   concurrency?: number;
   /** Objects per catalog commit (default 256). */
@@ -76,7 +75,7 @@ export async function putTree(
   const st = await fsp.stat(localDir).catch(() => undefined);
   if (!st?.isDirectory()) throw new NotFoundError(localDir, 'file', 'not a local folder');
   const stageBatch = opts.stageBatch ?? 16;
-  const concurrency = opts.concurrency ?? (store.vault.syncs ? 8 : 2) * store.hashWorkers;
+  const concurrency = opts.concurrency ?? 2 * (store.vault.syncs ? 2 : 1) * store.hashWorkers;
   const batchSize = opts.batchSize ?? 256;
   const result: PutTreeResult = { files: 0, bytes: 0, collections: 0 };
   let colls: string[] = [target];

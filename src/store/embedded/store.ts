@@ -120,6 +120,8 @@ export class EmbeddedStore implements DataStore {
   /** Bulk object lookup of {@link EmbeddedStore.computeChecksums}; prepared on first use. */
   private vaultRowsStmt?: Database.Statement<[string], VaultRow>;
   private readonly pool: HashPool;
+  /** Workers for folder puts: {@link pool} itself, or a larger pool when puts sync. */
+  private readonly copyPool: HashPool;
   /** Worker threads hashing and staging bytes. */
   readonly hashWorkers: number;
   private readonly protectedPaths: Set<string>;
@@ -148,7 +150,10 @@ export class EmbeddedStore implements DataStore {
     this.q = new Catalog(this.db);
     this.hashWorkers = opts.hashWorkers ?? 2;
     this.pool = new HashPool(this.hashWorkers);
-    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? true, this.pool);
+    const sync = opts.sync ?? true;
+    // a syncing copy waits for the disk in its worker: twice the threads keep the cores hashing meanwhile
+    this.copyPool = sync ? new HashPool(this.hashWorkers * 2) : this.pool;
+    this.vault = new Vault(join(dataDir, 'vault'), sync, this.copyPool);
   }
 
   /** Opens (creating when new) the store in `opts.dataDir`. */
@@ -910,6 +915,7 @@ export class EmbeddedStore implements DataStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+    if (this.copyPool !== this.pool) await this.copyPool.close();
     this.db.close();
   }
 }

@@ -37,34 +37,6 @@ const TEMP_SUFFIX = '.part';
 const READ_CHUNK = 256 * 1024;
 /** Ids drawn from one shard before moving to another. */
 const SHARD_RUN = 256;
-/**
- * File syncs in flight at once. They run on libuv's thread pool (4 threads
- * unless UV_THREADPOOL_SIZE was set before start): enough to keep every pool
- * thread waiting on the disk and let the device merge flushes, few enough
- * that other file calls (folder walks, opens) still get a thread soon.
- */
-const SYNCS_IN_FLIGHT = 4;
-
-/** A counting semaphore: at most `size` holders at once, FIFO. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-  constructor(size: number) {
-    this.free = size;
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
-
 /** True when a process with this id exists on this machine. */
 function processAlive(pid: number): boolean {
   try {
@@ -81,12 +53,12 @@ export class Vault {
   private readonly knownShards = new Set<string>();
   /** Temp files this process is writing or holding right now (not crash leftovers). */
   private readonly liveTemps = new Set<string>();
-  private readonly syncSlots = new Slots(SYNCS_IN_FLIGHT);
 
   /**
    * @param dir the vault folder
    * @param sync fsync staged files and folders after renames (durability against power loss)
-   * @param pool worker threads for {@link Vault.stageFiles}
+   * @param pool worker threads for {@link Vault.stageFiles}; when syncing, more
+   *   threads than cores, as each waits for the disk after its copies
    */
   constructor(
     readonly dir: string,
@@ -178,10 +150,9 @@ export class Vault {
 
   /**
    * Stages several local files at once: the worker threads copy and hash
-   * them (each closing what it opened), then this thread syncs them, a few
-   * at a time on the libuv pool, while the workers go on copying. Returns,
-   * in input order, each staged file or the error for that file; nothing is
-   * left behind for a failed one.
+   * them, and sync them when the vault syncs (each closing what it opened).
+   * Returns, in input order, each staged file or the error for that file;
+   * nothing is left behind for a failed one.
    */
   async stageFiles(sources: readonly string[]): Promise<Array<StagedFile | Error>> {
     const items = sources.map((src) => {
@@ -192,7 +163,7 @@ export class Vault {
     });
     let results;
     try {
-      results = await this.pool.copyFiles(items);
+      results = await this.pool.copyFiles(items, this.syncs);
     } catch (err) {
       for (const it of items) {
         this.removeFile(it.dest);
@@ -200,36 +171,13 @@ export class Vault {
       }
       throw err;
     }
-    return Promise.all(
-      results.map(async (r, i): Promise<StagedFile | Error> => {
-        const { src, dest, id } = items[i];
-        if ('error' in r) {
-          this.liveTemps.delete(dest);
-          return r.code === 'ENOENT' ? new NotFoundError(src, 'file') : new Error(`cannot read ${src}: ${r.error}`);
-        }
-        if (this.syncs) {
-          try {
-            await this.syncFile(dest);
-          } catch (err) {
-            this.removeFile(dest);
-            this.liveTemps.delete(dest);
-            return err as Error;
-          }
-        }
-        return { id, tempPath: dest, size: r.size, md5: r.md5 };
-      }),
-    );
-  }
-
-  /** Makes a closed file's bytes durable: its own handle, opened, synced and closed here. */
-  private syncFile(file: string): Promise<void> {
-    return this.syncSlots.run(async () => {
-      const handle = await fsp.open(file, 'r+');
-      try {
-        await handle.datasync();
-      } finally {
-        await handle.close();
+    return results.map((r, i): StagedFile | Error => {
+      const { src, dest, id } = items[i];
+      if ('error' in r) {
+        this.liveTemps.delete(dest);
+        return r.code === 'ENOENT' ? new NotFoundError(src, 'file') : new Error(`cannot read ${src}: ${r.error}`);
       }
+      return { id, tempPath: dest, size: r.size, md5: r.md5 };
     });
   }
 
