@@ -189,6 +189,30 @@ export interface DataStore {
     path: string,
     opts?: { recursive?: boolean } & PageOptions,
   ): Promise<Array<{ path: string; acl: AclEntry[] }>>;
+  /**
+   * How the access of each of `names` is spread over `path` and, when
+   * `recursive`, every entry below it: the number of entries, and per name
+   * how many are at each level (indexed `null`, `read`, `write`, `own`).
+   * Counted inside the catalog, in one snapshot: a subtree of any size costs
+   * no memory per entry. No entries when `path` does not exist.
+   */
+  countAccess(
+    path: string,
+    names: readonly string[],
+    opts?: { recursive?: boolean },
+  ): Promise<{ entries: number; levels: number[][] }>;
+  /**
+   * The entries of `path` (and, when `recursive`, below it) where `name`'s
+   * access is not `level`, each with the level it has, sorted by path
+   * (`path` itself first); with {@link PageOptions}, one page of that
+   * listing. Empty when `path` does not exist.
+   */
+  listAccessExceptions(
+    path: string,
+    name: string,
+    level: AccessLevel,
+    opts?: { recursive?: boolean } & PageOptions,
+  ): Promise<Array<{ path: string; level: AccessLevel }>>;
   setInheritance(path: string, inherit: boolean, opts?: { recursive?: boolean }): Promise<void>;
 
   // Trash

@@ -11,7 +11,7 @@ import type { Json } from '../engine/types.js';
 import { NotFoundError } from '../store/errors.js';
 import { baseName, parentPath, relativePath } from '../store/paths.js';
 import { pages } from '../store/pages.js';
-import type { AccessLevel, AclEntry, Avu, DataStore } from '../store/types.js';
+import type { AccessLevel, Avu, DataStore } from '../store/types.js';
 import { Target } from './context.js';
 import { defineTask } from './define.js';
 import { checkLandingZone } from './zone-check.js';
@@ -39,42 +39,22 @@ function relKey(path: string, root: string): string {
 
 const LEVEL_CODES: readonly AccessLevel[] = ['null', 'read', 'write', 'own'];
 
-/**
- * Entries a snapshot scan remembers per principal and level before it gives
- * up on that level's keys: they are only needed when the level turns out not
- * to be the common one, and a level this frequent rarely is an exception.
- */
-const EXCEPTION_KEYS_MAX = 1024;
-
-/** The level codes of `names` in one entry's ACL (0: none). */
-function levelCodes(acl: readonly AclEntry[], names: readonly string[], into: Uint8Array): Uint8Array {
-  into.fill(0);
-  for (const a of acl) {
-    const k = names.indexOf(a.name);
-    if (k >= 0) into[k] = Math.max(0, LEVEL_CODES.indexOf(a.level));
-  }
-  return into;
-}
-
 /** The most frequent level code (the lowest on a tie). */
 function commonCode(counts: readonly number[]): number {
   return counts.indexOf(Math.max(...counts));
 }
 
-/** The ACL listing of `path` (its subtree too when recursive), a page at a time. */
-function aclPages(store: DataStore, path: string, recursive: boolean) {
-  return pages((page) => store.listAcls(path, { recursive, ...page }), (e) => e.path);
+/** The entries of `path` (and its subtree) where `name` is not at `level`, a page at a time. */
+function exceptionPages(store: DataStore, path: string, name: string, level: AccessLevel, recursive: boolean) {
+  return pages((page) => store.listAccessExceptions(path, name, level, { recursive, ...page }), (e) => e.path);
 }
 
 /**
- * Reads the ACLs of `path` (and its subtree when recursive) a page at a time
- * and returns, per principal of `names`, its previous levels in compact form
- * (the most common level, and the entries at another), plus how many
- * entries there were. Only exceptions are kept, so a large zone costs the
- * memory of one page. Which level is the common one is known only at the
- * end: keys are kept per level until a level is too frequent to be an
- * exception; in the rare subtree where two levels are both that frequent,
- * a second pass collects the exceptions.
+ * Reads, per principal of `names`, its access on `path` (and its subtree
+ * when recursive) in compact form: the most common level, counted by the
+ * store, and the entries at another level, listed by the store a page at a
+ * time. A zone where every entry has the same ACL (the usual case) costs
+ * one count per principal, with nothing per entry in memory.
  */
 async function scanAccess(
   store: DataStore,
@@ -82,49 +62,20 @@ async function scanAccess(
   names: readonly string[],
   recursive: boolean,
 ): Promise<{ count: number; snapshots: AccessSnapshot[] }> {
-  const counts = names.map(() => [0, 0, 0, 0]);
-  // per principal: [key, code] of the entries in listing order, for levels still under the cap
-  const kept = names.map((): Array<[string, number]> => []);
-  const dropped = names.map(() => [false, false, false, false]);
-  const codes = new Uint8Array(names.length);
-  let count = 0;
-  for await (const page of aclPages(store, path, recursive)) {
-    for (const e of page) {
-      count++;
-      levelCodes(e.acl, names, codes);
-      for (let k = 0; k < names.length; k++) {
-        const c = codes[k];
-        const n = ++counts[k][c];
-        if (dropped[k][c]) continue;
-        if (n > EXCEPTION_KEYS_MAX) {
-          dropped[k][c] = true;
-          kept[k] = kept[k].filter(([, code]) => code !== c);
-        } else {
-          kept[k].push([relKey(e.path, path), c]);
-        }
-      }
-    }
-  }
-  const common = counts.map(commonCode);
-  // a dropped level other than the common one: its exceptions must be read again
-  const rescan = names.map((_, k) => dropped[k].some((d, c) => d && c !== common[k]));
-  if (rescan.some(Boolean)) {
-    for (let k = 0; k < names.length; k++) if (rescan[k]) kept[k] = [];
-    for await (const page of aclPages(store, path, recursive)) {
-      for (const e of page) {
-        levelCodes(e.acl, names, codes);
-        for (let k = 0; k < names.length; k++) {
-          if (rescan[k] && codes[k] !== common[k]) kept[k].push([relKey(e.path, path), codes[k]]);
-        }
-      }
-    }
-  }
-  const snapshots = names.map((_, k) => {
+  const { entries, levels } = await store.countAccess(path, names, { recursive });
+  const snapshots: AccessSnapshot[] = [];
+  for (const [k, name] of names.entries()) {
+    const common = commonCode(levels[k]);
+    const level = LEVEL_CODES[common];
     const except: Record<string, AccessLevel> = {};
-    for (const [key, c] of kept[k]) if (c !== common[k]) except[key] = LEVEL_CODES[c];
-    return { level: LEVEL_CODES[common[k]], except };
-  });
-  return { count, snapshots };
+    if (levels[k].some((n, c) => c !== common && n > 0)) {
+      for await (const page of exceptionPages(store, path, name, level, recursive)) {
+        for (const e of page) except[relKey(e.path, path)] = e.level;
+      }
+    }
+    snapshots.push({ level, except });
+  }
+  return { count: entries, snapshots };
 }
 
 /** Reads one principal's access on a path and its subtree, compactly. Used while building flows. */
@@ -161,10 +112,9 @@ async function restoreAccess(store: DataStore, path: string, name: string, level
 }
 
 /**
- * Puts back a principal's access as `snap` recorded it. One level throughout
- * (the common case): one recursive store call. Otherwise one ACL read of the
- * subtree and a call for each entry not at its recorded level. Entries gone
- * since are skipped; idempotent.
+ * Puts back a principal's access as `snap` recorded it: its common level on
+ * the whole subtree in one store call, then each recorded exception. Entries
+ * gone since are skipped; idempotent.
  */
 async function restoreSnapshot(
   store: DataStore,
@@ -173,18 +123,11 @@ async function restoreSnapshot(
   recursive: boolean,
   snap: AccessSnapshot,
 ): Promise<void> {
-  if (Object.keys(snap.except).length === 0) {
-    if (!(await store.stat(path))) return;
-    if (recursive) await store.setAccess(path, name, snap.level, { recursive: true });
-    else await restoreAccess(store, path, name, snap.level);
-    return;
-  }
-  for await (const page of aclPages(store, path, recursive)) {
-    for (const e of page) {
-      const want = snap.except[relKey(e.path, path)] ?? snap.level;
-      const current = e.acl.find((a) => a.name === name)?.level ?? 'null';
-      if (current !== want) await store.setAccess(e.path, name, want);
-    }
+  if (!(await store.stat(path))) return;
+  if (recursive) await store.setAccess(path, name, snap.level, { recursive: true });
+  else await restoreAccess(store, path, name, snap.level);
+  for (const [key, level] of Object.entries(snap.except)) {
+    await restoreAccess(store, key === '' ? path : `${path}/${key}`, name, level);
   }
 }
 

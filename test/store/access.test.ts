@@ -207,3 +207,54 @@ describe('inheritance', () => {
     expect(err.message).toContain('collection');
   });
 });
+
+describe('access counts and exceptions', () => {
+  async function tree(): Promise<void> {
+    await s.createCollection(`${Z}/z/a`, { parents: true });
+    for (const p of ['z/a/f1', 'z/a/f2', 'z/f3', 'z/f4']) await s.putObject(`${Z}/${p}`, Readable.from([p]));
+    await s.setAccess(`${Z}/z`, 'alice', 'read', { recursive: true });
+    await s.setAccess(`${Z}/z/a/f2`, 'alice', 'own');
+    await s.setAccess(`${Z}/z/f4`, 'alice', 'null');
+    await s.setAccess(`${Z}/z/a`, 'omics_project_x', 'write');
+  }
+
+  it('counts each level of each name over a subtree, the root included', async () => {
+    await tree();
+    // z, z/a, z/a/f1, z/a/f2, z/f3, z/f4
+    expect(await s.countAccess(`${Z}/z`, ['alice', 'omics_project_x', 'nobody'], { recursive: true })).toEqual({
+      entries: 6,
+      levels: [
+        [1, 4, 0, 1],
+        [5, 0, 1, 0],
+        [6, 0, 0, 0],
+      ],
+    });
+    expect(await s.countAccess(`${Z}/z`, ['alice'])).toEqual({ entries: 1, levels: [[0, 1, 0, 0]] });
+    expect(await s.countAccess(`${Z}/z/f4`, ['alice'], { recursive: true })).toEqual({ entries: 1, levels: [[1, 0, 0, 0]] });
+    expect(await s.countAccess(`${Z}/missing`, ['alice'], { recursive: true })).toEqual({ entries: 0, levels: [[0, 0, 0, 0]] });
+  });
+
+  it('lists the entries at another level in path order, the root first, a page at a time', async () => {
+    await tree();
+    const all = [
+      { path: `${Z}/z/a/f2`, level: 'own' },
+      { path: `${Z}/z/f4`, level: 'null' },
+    ];
+    expect(await s.listAccessExceptions(`${Z}/z`, 'alice', 'read', { recursive: true })).toEqual(all);
+    expect(await s.listAccessExceptions(`${Z}/z`, 'alice', 'own', { recursive: true })).toEqual([
+      { path: `${Z}/z`, level: 'read' },
+      { path: `${Z}/z/a`, level: 'read' },
+      { path: `${Z}/z/a/f1`, level: 'read' },
+      { path: `${Z}/z/f3`, level: 'read' },
+      { path: `${Z}/z/f4`, level: 'null' },
+    ]);
+    const first = await s.listAccessExceptions(`${Z}/z`, 'alice', 'own', { recursive: true, limit: 2 });
+    expect(first.map((e) => e.path)).toEqual([`${Z}/z`, `${Z}/z/a`]);
+    const next = await s.listAccessExceptions(`${Z}/z`, 'alice', 'own', { recursive: true, after: first[1].path, limit: 2 });
+    expect(next.map((e) => e.path)).toEqual([`${Z}/z/a/f1`, `${Z}/z/f3`]);
+    expect(await s.listAccessExceptions(`${Z}/z`, 'alice', 'read')).toEqual([]);
+    expect(await s.listAccessExceptions(`${Z}/z`, 'omics_project_x', 'null')).toEqual([]);
+    expect(await s.listAccessExceptions(`${Z}/missing`, 'alice', 'read', { recursive: true })).toEqual([]);
+    await expect(s.listAccessExceptions(`${Z}/z`, 'alice', 'all' as 'own')).rejects.toThrow(RangeError);
+  });
+});

@@ -53,29 +53,39 @@ describe('store tasks', () => {
     expect(await w.store.dump()).toEqual(before);
   });
 
-  it("reads a subtree's ACLs with one listAcls call, for the snapshot and for setAccess", async () => {
+  it('snapshots access with one count of the subtree, listing only the entries at another level', async () => {
     await w.store.createUser('u');
     await put(`${Z}/f1`, '1');
+    await put(`${Z}/f2`, '2');
     await w.store.setAccess(`${Z}/f1`, 'u', 'write');
     const calls: string[] = [];
-    // the store's bulk read rebuilt from per-entry reads, counting its calls
-    const bulk = Object.assign(Object.create(w.store) as typeof w.store, {
-      async listAcls(path: string, opts?: { recursive?: boolean }) {
-        calls.push(path);
-        const below = opts?.recursive ? (await w.store.list(path, { recursive: true })).map((e) => e.path) : [];
-        return Promise.all([path, ...below].map(async (p) => ({ path: p, acl: await w.store.getAcl(p) })));
+    const counting = Object.assign(Object.create(w.store) as typeof w.store, {
+      countAccess(...args: Parameters<typeof w.store.countAccess>) {
+        calls.push(`count ${args[0]}`);
+        return w.store.countAccess(...args);
+      },
+      listAccessExceptions(...args: Parameters<typeof w.store.listAccessExceptions>) {
+        calls.push(`except ${args[0]} ${args[2]}`);
+        return w.store.listAccessExceptions(...args);
+      },
+      listAcls(): never {
+        throw new Error('a snapshot must not read every ACL');
       },
     });
-    const plain = await store.snapshotAccessMany(w.store, Z, ['u'], true);
-    expect(await store.snapshotAccessMany(bulk, Z, ['u'], true)).toEqual(plain);
-    expect(calls).toEqual([Z]);
+    const snap = await store.snapshotAccessMany(counting, Z, ['u'], true);
+    expect(snap).toEqual({ u: { level: 'null', except: { f1: 'write' } } });
+    expect(calls).toEqual([`count ${Z}`, `except ${Z} null`]);
     const before = await w.store.dump();
-    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: plain!.u });
-    const undo = await task.execute({ ...w.ctx, store: bulk });
-    expect(calls).toEqual([Z, Z]);
+    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: snap!.u });
+    const undo = await task.execute({ ...w.ctx, store: counting });
     expect(undo).toEqual({ level: 'null', except: { f1: 'write' } });
     await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
+    // one level throughout: the count alone
+    calls.length = 0;
+    await w.store.setAccess(Z, 'u', 'own', { recursive: true });
+    expect(await store.snapshotAccessMany(counting, Z, ['u'], true)).toEqual({ u: { level: 'own', except: {} } });
+    expect(calls).toEqual([`count ${Z}`]);
   });
 
   it('trash reverted after a crash finds its own entry among older ones of the same name', async () => {
@@ -117,7 +127,7 @@ describe('store tasks', () => {
     expect(await w.store.dump()).toEqual(before);
   });
 
-  it('setAccesses sets several principals in one ACL pass and journals one level per principal', async () => {
+  it('setAccesses sets several principals after one count of the subtree and journals one level per principal', async () => {
     await w.store.createUser('u');
     await w.store.createGroup('g');
     await w.store.createCollection(`${Z}/d`);
@@ -127,9 +137,9 @@ describe('store tasks', () => {
     const before = await w.store.dump();
     let passes = 0;
     const counting = Object.assign(Object.create(w.store) as typeof w.store, {
-      listAcls(path: string, opts?: { recursive?: boolean }) {
+      countAccess(...args: Parameters<typeof w.store.countAccess>) {
         passes++;
-        return w.store.listAcls(path, opts);
+        return w.store.countAccess(...args);
       },
     });
     const snap = await store.snapshotAccessMany(w.store, Z, ['u', 'g'], true);

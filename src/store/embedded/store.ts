@@ -734,6 +734,58 @@ export class EmbeddedStore implements DataStore {
     });
   }
 
+  async countAccess(
+    path: string,
+    names: readonly string[],
+    opts: { recursive?: boolean } = {},
+  ): Promise<{ entries: number; levels: number[][] }> {
+    const target = this.normalize(path);
+    return this.read(() => {
+      const levels = names.map(() => [0, 0, 0, 0]);
+      const row = this.row(target);
+      if (!row) return { entries: 0, levels };
+      let entries = 1;
+      names.forEach((name, k) => levels[k][this.q.aclLevel.get(row.id, name)?.level ?? 0]++);
+      if (opts.recursive && row.kind === 'c') {
+        const [lo, hi] = subtreeRange(target);
+        entries += this.q.subtreeCount.get(lo, hi) ?? 0;
+        names.forEach((name, k) => {
+          for (const r of this.q.subtreeLevelCounts.iterate({ name, lo, hi })) levels[k][r.level] += r.n;
+        });
+      }
+      return { entries, levels };
+    });
+  }
+
+  async listAccessExceptions(
+    path: string,
+    name: string,
+    level: AccessLevel,
+    opts: { recursive?: boolean } & PageOptions = {},
+  ): Promise<Array<{ path: string; level: AccessLevel }>> {
+    const target = this.normalize(path);
+    if (!(level in LEVEL_OF)) throw new RangeError(`unknown access level: ${level}`);
+    const n = LEVEL_OF[level];
+    const page = pageParams(target, opts);
+    return this.read(() => {
+      const row = this.row(target);
+      if (!row) return [];
+      const out: Array<{ path: string; level: AccessLevel }> = [];
+      // `path` sorts before everything below it: it opens the listing, and is on a page that starts before it
+      if (opts.after === undefined || Buffer.compare(Buffer.from(opts.after), Buffer.from(target)) < 0) {
+        const own = this.q.aclLevel.get(row.id, name)?.level ?? 0;
+        if (own !== n) out.push({ path: target, level: LEVEL_NAMES[own] ?? 'null' });
+      }
+      if (!opts.recursive || row.kind !== 'c') return out;
+      if (page.limit > 0) page.limit -= out.length;
+      if (page.limit === 0) return out;
+      for (const r of this.q.subtreeLevelExceptionsPage.iterate({ ...page, name, level: n })) {
+        out.push({ path: r.path, level: LEVEL_NAMES[r.level] ?? 'null' });
+      }
+      return out;
+    });
+  }
+
   private aclOf(target: string): AclEntry[] {
     return this.q.acl.all(this.mustEntry(target).id).map((a) => ({
       name: a.name,
