@@ -126,6 +126,16 @@ export interface DataStore {
    * {@link PageOptions}, one page of that listing.
    */
   listObjectPaths(path: string, opts?: { relative?: boolean } & PageOptions): Promise<string[]>;
+  /**
+   * {@link DataStore.listObjectPaths} with each object's catalog checksum
+   * (null when it has none), and nothing else: what a checksum check of a
+   * large subtree needs, without the other fields of {@link StoreEntry}.
+   * `relative` and {@link PageOptions} as there.
+   */
+  listObjectChecksums(
+    path: string,
+    opts?: { relative?: boolean } & PageOptions,
+  ): Promise<Array<{ path: string; checksum: string | null }>>;
   /** Removes a collection; a non-empty one only with `recursive` (else NotEmpty). */
   removeCollection(path: string, opts?: { recursive?: boolean }): Promise<void>;
   /** Streams bytes into a new object; MD5 computed while streaming. */

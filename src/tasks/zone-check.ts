@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { relativePath } from '../store/paths.js';
 import { pages } from '../store/pages.js';
 import type { DataStore } from '../store/types.js';
 
@@ -16,8 +15,15 @@ export const MD5_SUFFIX = '.md5';
 const LIST_MAX = 20;
 /** Bytes of a companion file read: the MD5 is its first token. */
 const MD5_READ_LIMIT = 4096;
-/** Files checked per store call: bounds what one call's answer holds, large enough to keep the hash workers busy. */
-const CHECK_BATCH = 1024;
+/**
+ * Files checked per store call. A batch's names, its store answers and the
+ * hash workers' messages live until the batch is settled; with larger
+ * batches they outlived young-generation collections and were promoted,
+ * and the old generation grew by about 1 KB per file of the zone before a
+ * full collection. This size dies young, and still gives the hash workers
+ * enough to do per message.
+ */
+const CHECK_BATCH = 256;
 /** Batches submitted ahead: enough that the workers always have queued work. */
 const BATCHES_IN_FLIGHT = 3;
 
@@ -68,7 +74,6 @@ export async function checkLandingZone(
   zonePath: string,
   opts: { verify: boolean },
 ): Promise<{ files: number }> {
-  const rel = (p: string) => relativePath(p, zonePath);
   let files = 0;
   // A file is a prefix of its companion, so it sorts first: when the companion
   // is listed, its file was listed already if it exists. Files wait here, in
@@ -98,18 +103,21 @@ export async function checkLandingZone(
   // In batches, so the store's answers for a huge zone are never all held at
   // once. A few batches are in flight: the listing and the store's per-path
   // work for the next batch run on this thread while the workers hash the
-  // current one, and the workers never wait between batches.
+  // current one, and the workers never wait between batches. Names stay
+  // relative (short) and pages carry only name and checksum: what a batch
+  // holds while in flight is what survives young-generation collections
+  // into the old one, so it is kept small.
   const bad: string[] = [];
   const details: string[] = [];
-  const checkBatch = (batch: readonly string[]) =>
+  const checkBatch = (names: readonly string[]) =>
     Promise.all([
-      readCompanions(store, batch.map((f) => f + MD5_SUFFIX)),
-      opts.verify ? store.computeChecksums(batch) : Promise.resolve(undefined),
+      readCompanions(store, names.map((n) => `${zonePath}/${n}${MD5_SUFFIX}`)),
+      opts.verify ? store.computeChecksums(names.map((n) => `${zonePath}/${n}`)) : Promise.resolve(undefined),
     ]);
-  type Batch = { paths: string[]; checksums: (string | null)[] };
+  type Batch = { names: string[]; checksums: (string | null)[] };
   const inFlight: { batch: Batch; answer: ReturnType<typeof checkBatch> }[] = [];
   const submit = (batch: Batch) => {
-    const answer = checkBatch(batch.paths);
+    const answer = checkBatch(batch.names);
     // a later batch may fail while an earlier one is awaited: handled when its turn comes
     answer.catch(() => undefined);
     inFlight.push({ batch, answer });
@@ -117,33 +125,33 @@ export async function checkLandingZone(
   const settleOldest = async () => {
     const { batch, answer } = inFlight.shift()!;
     const [expected, actual] = await answer;
-    batch.paths.forEach((f, i) => {
+    batch.names.forEach((name, i) => {
       const want = expected[i];
       const have = batch.checksums[i];
       let problem: string | undefined;
-      if (!/^[0-9a-f]{32}$/.test(want)) problem = `invalid MD5 in ${rel(f)}${MD5_SUFFIX}`;
-      else if (have !== want) problem = `${rel(f)} (expected ${want}, catalog ${have ?? 'none'})`;
-      else if (actual && actual[i] !== want) problem = `${rel(f)} (expected ${want}, file bytes ${actual[i]})`;
+      if (!/^[0-9a-f]{32}$/.test(want)) problem = `invalid MD5 in ${name}${MD5_SUFFIX}`;
+      else if (have !== want) problem = `${name} (expected ${want}, catalog ${have ?? 'none'})`;
+      else if (actual && actual[i] !== want) problem = `${name} (expected ${want}, file bytes ${actual[i]})`;
       if (problem) {
-        bad.push(rel(f));
+        bad.push(name);
         details.push(problem);
       }
     });
   };
-  let batch: Batch = { paths: [], checksums: [] };
-  const entries = pages((page) => store.list(zonePath, { recursive: true, ...page }), (e) => e.path);
-  for await (const page of entries) {
-    for (const e of page) {
-      if (e.type !== 'object' || isCompanion(e.path)) continue;
-      batch.paths.push(e.path);
-      batch.checksums.push(e.checksum);
-      if (batch.paths.length < CHECK_BATCH) continue;
+  let batch: Batch = { names: [], checksums: [] };
+  const objects = pages((page) => store.listObjectChecksums(zonePath, { relative: true, ...page }), (o) => o.path);
+  for await (const page of objects) {
+    for (const o of page) {
+      if (isCompanion(o.path)) continue;
+      batch.names.push(o.path);
+      batch.checksums.push(o.checksum);
+      if (batch.names.length < CHECK_BATCH) continue;
       submit(batch);
-      batch = { paths: [], checksums: [] };
+      batch = { names: [], checksums: [] };
       if (inFlight.length >= BATCHES_IN_FLIGHT) await settleOldest();
     }
   }
-  if (batch.paths.length > 0) submit(batch);
+  if (batch.names.length > 0) submit(batch);
   while (inFlight.length > 0) await settleOldest();
   if (bad.length > 0) {
     throw new ZoneValidationError(

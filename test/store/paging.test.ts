@@ -1,8 +1,8 @@
 /**
- * Paged listings (`list`, `listObjectPaths`, `listAcls` with `after` and
- * `limit`): a walk of any page size gives exactly the unpaged listing, in
- * the catalog's byte order, and continues correctly when entries come and
- * go between pages.
+ * Paged listings (`list`, `listObjectPaths`, `listObjectChecksums`,
+ * `listAcls` with `after` and `limit`): a walk of any page size gives
+ * exactly the unpaged listing, in the catalog's byte order, and continues
+ * correctly when entries come and go between pages.
  */
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -141,6 +141,40 @@ describe('paged listObjectPaths', () => {
     await s.createCollection(`${C}/\u{1F600}é`);
     await put(`${C}/\u{1F600}é/ü\u{1F600}`);
     expect(await s.listObjectPaths(`${C}/\u{1F600}é`, { relative: true })).toEqual(['ü\u{1F600}']);
+  });
+});
+
+describe('listObjectChecksums', () => {
+  beforeEach(fillTree);
+
+  it("lists listObjectPaths' objects with their catalog checksums, paged like it", async () => {
+    const entries = (await s.list(C, { recursive: true })).filter((e) => e.type === 'object');
+    const all = await s.listObjectChecksums(C);
+    expect(all).toEqual(entries.map((e) => ({ path: e.path, checksum: e.checksum })));
+    expect(all.every((o) => /^[0-9a-f]{32}$/.test(o.checksum ?? ''))).toBe(true);
+    const relative = await s.listObjectChecksums(C, { relative: true });
+    expect(relative.map((o) => o.path)).toEqual(await s.listObjectPaths(C, { relative: true }));
+    expect(relative.map((o) => o.checksum)).toEqual(all.map((o) => o.checksum));
+    for (const limit of [1, 4, all.length, all.length + 3]) {
+      expect((await walk((o) => s.listObjectChecksums(C, o), (e) => e.path, limit)).flat()).toEqual(all);
+      expect((await walk((o) => s.listObjectChecksums(C, { relative: true, ...o }), (e) => e.path, limit)).flat()).toEqual(relative);
+    }
+  });
+
+  it('takes `after` in the form it returns, and cuts non-ASCII names right', async () => {
+    const names = async (opts: Parameters<EmbeddedStore['listObjectChecksums']>[1], path = C) =>
+      (await s.listObjectChecksums(path, opts)).map((o) => o.path);
+    expect(await names({ relative: true, after: 'sub/a', limit: 2 })).toEqual(['sub/b', 'sub/deep/x']);
+    expect(await names({ after: `${C}/sub/a`, limit: 2 })).toEqual([`${C}/sub/b`, `${C}/sub/deep/x`]);
+    await s.createCollection(`${C}/\u{1F600}é`);
+    await put(`${C}/\u{1F600}é/ü\u{1F600}`);
+    expect(await names({ relative: true }, `${C}/\u{1F600}é`)).toEqual(['ü\u{1F600}']);
+  });
+
+  it('refuses a bad limit and fails NotFound for a missing collection', async () => {
+    await expect(s.listObjectChecksums(C, { limit: 0 })).rejects.toThrow(RangeError);
+    await expect(s.listObjectChecksums(`${C}/none`, { limit: 2 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(s.listObjectChecksums(`${C}/f`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 

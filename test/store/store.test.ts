@@ -380,6 +380,41 @@ describe('moves', () => {
     expect(await s.listObjectPaths(Z)).toEqual([`${Z}/a-b/i`, `${Z}/a/f`, `${Z}/ab/g`, `${Z}/ab/h`]);
   });
 
+  it('moveMany of objects: same errors and all or nothing as one by one, parents and ACLs right', async () => {
+    await s.createCollection(`${Z}/dst/in`, { parents: true });
+    for (const n of ['o1', 'o2', 'o3']) await s.putObject(`${Z}/a/${n}`, Readable.from([n]));
+    await s.createUser('carol');
+    await s.setAccess(`${Z}/a/o1`, 'carol', 'write');
+    await s.addMetadata(`${Z}/a/o1`, { attribute: 'k', value: 'v', unit: '' });
+    await s.putObject(`${Z}/dst/taken`, Readable.from(['t']));
+    const before = await s.dump();
+    const tries: Array<[Array<{ src: string; dst: string }>, unknown, string]> = [
+      [[{ src: `${Z}/a/o1`, dst: `${Z}/dst/o1` }, { src: `${Z}/a/none`, dst: `${Z}/dst/none` }], NotFoundError, `${Z}/a/none`],
+      [[{ src: `${Z}/a/o1`, dst: `${Z}/dst/o1` }, { src: `${Z}/a/o2`, dst: `${Z}/dst/taken` }], AlreadyExistsError, `${Z}/dst/taken`],
+      [[{ src: `${Z}/a/o1`, dst: `${Z}/nowhere/o1` }], NotFoundError, `${Z}/nowhere`],
+      // one by one, o1 finds o2 still there
+      [[{ src: `${Z}/a/o1`, dst: `${Z}/a/o2` }, { src: `${Z}/a/o2`, dst: `${Z}/dst/o2` }], AlreadyExistsError, `${Z}/a/o2`],
+      [[{ src: `${Z}/a/o1`, dst: `${Z}/dst/x` }, { src: `${Z}/a/o2`, dst: `${Z}/dst/x` }], AlreadyExistsError, `${Z}/dst/x`],
+    ];
+    for (const [moves, type, path] of tries) {
+      const err = await caught(() => s.moveMany(moves));
+      expect(err).toBeInstanceOf(type);
+      expect(err.path).toBe(path);
+      expect(await s.dump()).toEqual(before);
+    }
+    await s.moveMany([
+      { src: `${Z}/a/o1`, dst: `${Z}/dst/in/o1` },
+      { src: `${Z}/a/o2`, dst: `${Z}/dst/o2` },
+    ]);
+    expect((await s.list(`${Z}/dst/in`)).map((e) => e.path)).toEqual([`${Z}/dst/in/o1`]);
+    expect((await s.list(`${Z}/dst`)).map((e) => e.path)).toEqual([`${Z}/dst/in`, `${Z}/dst/o2`, `${Z}/dst/taken`]);
+    expect(await s.getAccess(`${Z}/dst/in/o1`, 'carol')).toBe('write');
+    expect(await s.getMetadata(`${Z}/dst/in/o1`)).toEqual([{ attribute: 'k', value: 'v', unit: '' }]);
+    expect(await s.stat(`${Z}/a/o1`)).toBeNull();
+    await s.removeCollection(`${Z}/dst/in`, { recursive: true });
+    expect(await s.objectExists(`${Z}/dst/in/o1`)).toBe(false);
+  });
+
   it('moves thousands of objects in one call', async () => {
     await s.createCollection(`${Z}/many`);
     await s.createCollection(`${Z}/dest`);

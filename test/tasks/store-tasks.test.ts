@@ -233,6 +233,28 @@ describe('landing zone check', () => {
     expect((err as ZoneValidationError).paths).toEqual(['lone', 'f.md5.md5']);
   });
 
+  it('checks a zone of several listing pages and check batches, naming faults in listing order', async () => {
+    const { createHash } = await import('node:crypto');
+    await w.store.createCollection(`${Z}/zone/d`, { parents: true });
+    const rels = Array.from({ length: 700 }, (_, i) => `${i % 2 ? 'd/' : ''}f${String(i).padStart(4, '0')}`);
+    const wrong = new Set(['f0000', 'd/f0301', 'f0698']);
+    for (const rel of rels) {
+      await put(`${Z}/zone/${rel}`, rel);
+      const md5 = createHash('md5').update(wrong.has(rel) ? 'other' : rel).digest('hex');
+      await put(`${Z}/zone/${rel}.md5`, rel === 'd/f0555' ? 'zz' : `${md5}  ${rel}\n`);
+    }
+    const err = await checkLandingZone(w.store, `${Z}/zone`, { verify: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ZoneValidationError);
+    // listing order: d/… sorts before f…
+    expect((err as ZoneValidationError).paths).toEqual(['d/f0301', 'd/f0555', 'f0000', 'f0698']);
+    const other = createHash('md5').update('other').digest('hex');
+    const catalog = (rel: string) => createHash('md5').update(rel).digest('hex');
+    expect((err as Error).message).toBe(
+      `Landing zone validation failed: checksums do not match for 4 file(s): d/f0301 (expected ${other}, catalog ${catalog('d/f0301')}), ` +
+        `invalid MD5 in d/f0555.md5, f0000 (expected ${other}, catalog ${catalog('f0000')}), f0698 (expected ${other}, catalog ${catalog('f0698')})`,
+    );
+  });
+
   it('names at most 20 missing files and counts the rest', async () => {
     await w.store.createCollection(`${Z}/zone`);
     for (let i = 0; i < 25; i++) await put(`${Z}/zone/f${String(i).padStart(2, '0')}`, 'x');

@@ -59,6 +59,11 @@ export class Catalog {
   readonly objectPathsPage: Database.Statement<[PageParams], string>;
   /** Plucked paths relative to `base`, cut by SQLite: fresh short strings, not slices pinning the full path. */
   readonly objectNamesPage: Database.Statement<[PageParams & { base: string }], string>;
+  /** Object paths (relative to `base` when `base` is not null, cut as {@link objectNamesPage}) and checksums. */
+  readonly objectChecksumsPage: Database.Statement<
+    [PageParams & { base: string | null }],
+    { path: string; checksum: string | null }
+  >;
   readonly subtreeAclPage: Database.Statement<
     [PageParams],
     { path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }
@@ -71,6 +76,8 @@ export class Catalog {
   readonly deleteSubtreeEntries: Stmt;
   readonly moveRoot: Stmt;
   readonly moveDescendants: Stmt;
+  /** Moves the objects of a JSON list of `[src, dst, parent id]` in one statement; collections are left alone. */
+  readonly moveObjectsAtOnce: Database.Statement<[{ moves: string; now: string }]>;
   readonly setInherit: Stmt;
   readonly setInheritSubtree: Stmt;
   readonly avus: Stmt<{ attribute: string; value: string; unit: string }>;
@@ -129,6 +136,11 @@ export class Catalog {
         `SELECT substr(path, length(@base) + 2) FROM entries WHERE ${range} AND kind = 'o' ORDER BY path LIMIT @limit`,
       )
       .pluck();
+    // ORDER BY the column, not the result alias: the index order, so a page reads only its own rows
+    this.objectChecksumsPage = db.prepare(
+      `SELECT CASE WHEN @base IS NULL THEN path ELSE substr(path, length(@base) + 2) END AS path, checksum
+       FROM entries WHERE ${range} AND kind = 'o' ORDER BY entries.path LIMIT @limit`,
+    );
     // the page's entries first, then their ACL rows (one row with a null name for an empty ACL)
     this.subtreeAclPage = db.prepare(
       `SELECT e.path, a.name, a.level, p.kind FROM
@@ -151,6 +163,11 @@ export class Catalog {
     // length() and substr() count characters the same way, whatever the script.
     this.moveDescendants = p(
       'UPDATE entries SET path = @dst || substr(path, length(@src) + 1) WHERE path > @lo AND path < @hi',
+    );
+    this.moveObjectsAtOnce = db.prepare(
+      `UPDATE entries SET path = m.dst, parent_id = m.parent, modified = @now
+       FROM (SELECT value ->> 0 AS src, value ->> 1 AS dst, value ->> 2 AS parent FROM json_each(@moves)) AS m
+       WHERE entries.path = m.src AND entries.kind = 'o'`,
     );
     this.setInherit = p('UPDATE entries SET inherit = ? WHERE id = ?');
     this.setInheritSubtree = p("UPDATE entries SET inherit = ? WHERE path > ? AND path < ? AND kind = 'c'");

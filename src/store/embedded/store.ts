@@ -100,6 +100,9 @@ function pageParams(target: string, opts: PageOptions, relative = false): PagePa
   };
 }
 
+/** Thrown inside a savepoint to undo a bulk move that did not move everything. */
+class PartialMove extends Error {}
+
 function sqliteBusy(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
@@ -339,6 +342,19 @@ export class EmbeddedStore implements DataStore {
     });
   }
 
+  async listObjectChecksums(
+    path: string,
+    opts: { relative?: boolean } & PageOptions = {},
+  ): Promise<Array<{ path: string; checksum: string | null }>> {
+    const target = this.normalize(path);
+    const relative = opts.relative ?? false;
+    const page = pageParams(target, opts, relative);
+    return this.read(() => {
+      this.mustCollection(target);
+      return this.q.objectChecksumsPage.all({ ...page, base: relative ? target : null });
+    });
+  }
+
   async removeCollection(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
     const target = this.normalize(path);
     this.refuseProtected(target, 'cannot remove');
@@ -497,8 +513,44 @@ export class EmbeddedStore implements DataStore {
       // one timestamp, and one lookup per target collection, for the whole batch (thousands of files into a few folders)
       const now = new Date().toISOString();
       const parents = new Map<string, EntryRow>();
+      if (this.moveObjectsAtOnce(norm, now, parents)) return;
       for (const m of norm) this.moveTx(m.src, m.dst, now, parents);
     });
+  }
+
+  /**
+   * The common case of {@link moveMany}: objects only, into existing
+   * collections, nothing in the way. One statement moves them all (a call
+   * per object cost more than the row updates themselves). Anything else
+   * (a collection, a missing source, an occupied target) undoes it, and
+   * returns false so the caller moves one by one and reports exactly what
+   * failed.
+   */
+  private moveObjectsAtOnce(moves: ReadonlyArray<{ src: string; dst: string }>, now: string, parents: Map<string, EntryRow>): boolean {
+    const rows: Array<[string, string, number]> = [];
+    // a target that is also a source: one by one, the order of the list decides, as it should
+    const sources = new Set(moves.map((m) => m.src));
+    for (const { src, dst } of moves) {
+      if (sources.has(dst) || this.protectedPaths.has(src)) return false;
+      const parentOf = parentPath(dst);
+      let parent = parents.get(parentOf);
+      if (!parent) {
+        const row = parentOf === '/' ? undefined : this.row(parentOf);
+        if (row?.kind !== 'c') return false;
+        parents.set(parentOf, (parent = row));
+      }
+      rows.push([src, dst, parent.id]);
+    }
+    const attempt = this.db.transaction(() => {
+      if (this.q.moveObjectsAtOnce.run({ moves: JSON.stringify(rows), now }).changes !== rows.length) throw new PartialMove();
+    });
+    try {
+      attempt();
+      return true;
+    } catch (err) {
+      if (err instanceof PartialMove || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+      throw err;
+    }
   }
 
   /**
