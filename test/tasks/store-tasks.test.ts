@@ -127,6 +127,29 @@ describe('store tasks', () => {
     expect(await w.store.dump()).toEqual(before);
   });
 
+  it('a snapshot with more exceptions than one listing page restores every one', async () => {
+    const { LIST_PAGE } = await import('../../src/store/pages.js');
+    await w.store.createCollection(`${Z}/big`);
+    const n = 2 * LIST_PAGE + 100;
+    for (let i = 0; i < 2 * n; i++) await put(`${Z}/big/f${String(i).padStart(5, '0')}`, '');
+    await w.store.createUser('u');
+    await w.store.setAccess(`${Z}/big`, 'u', 'read', { recursive: true });
+    const odd = (await w.store.listObjectPaths(`${Z}/big`)).filter((_, i) => i % 2 === 1);
+    for (const p of odd) await w.store.setAccess(p, 'u', 'write');
+    const before = await w.store.dump();
+    const snap = (await store.snapshotAccessMany(w.store, `${Z}/big`, ['u'], true))!.u;
+    expect(snap.level).toBe('read');
+    expect(Object.keys(snap.except)).toHaveLength(odd.length);
+    const task = store.setAccess('t', { path: `${Z}/big`, name: 'u', level: 'own', recursive: true, before: snap });
+    const undo = await task.execute(w.ctx);
+    expect(undo).toEqual(snap);
+    await task.revert(w.ctx, undo);
+    expect(await w.store.dump()).toEqual(before);
+    await task.execute(w.ctx);
+    await task.revert(w.ctx, undefined);
+    expect(await w.store.dump()).toEqual(before);
+  });
+
   it('setAccesses sets several principals after one count of the subtree and journals one level per principal', async () => {
     await w.store.createUser('u');
     await w.store.createGroup('g');
