@@ -765,23 +765,53 @@ export class EmbeddedStore implements DataStore {
     opts: { recursive?: boolean } & PageOptions = {},
   ): Promise<Array<{ path: string; acl: AclEntry[] }>> {
     const target = this.normalize(path);
+    const q = this.q;
+    return this.rootedPage(
+      target,
+      opts,
+      () => ({ path: target, acl: this.aclOf(target) }),
+      function* (page) {
+        // one row per ACL entry (a null name for an empty ACL), grouped by path
+        let last: { path: string; acl: AclEntry[] } | undefined;
+        for (const r of q.subtreeAclPage.iterate(page)) {
+          if (last?.path !== r.path) {
+            if (last) yield last;
+            last = { path: r.path, acl: [] };
+          }
+          if (r.name !== null) last.acl.push({ name: r.name, kind: r.kind ?? 'user', level: LEVEL_NAMES[r.level!] as AclEntry['level'] });
+        }
+        if (last) yield last;
+      },
+    );
+  }
+
+  /**
+   * One page of a listing that opens with `target` itself (it sorts before
+   * everything below it) and, when recursive, goes on through its subtree,
+   * in one snapshot. `root` gives the root's item (undefined: none), `below`
+   * the subtree's items for the page's bounds; the root counts against the
+   * page's limit. Empty when `target` does not exist.
+   */
+  private rootedPage<T>(
+    target: string,
+    opts: { recursive?: boolean } & PageOptions,
+    root: (row: EntryRow) => T | undefined,
+    below: (page: PageParams) => Iterable<T>,
+  ): T[] {
     const page = pageParams(target, opts);
     return this.read(() => {
       const row = this.row(target);
       if (!row) return [];
-      const out: Array<{ path: string; acl: AclEntry[] }> = [];
-      // `path` sorts before everything below it: it opens the listing, and is on a page that starts before it
+      const out: T[] = [];
+      // the root is on a first page, or on one that starts before it
       if (opts.after === undefined || Buffer.compare(Buffer.from(opts.after), Buffer.from(target)) < 0) {
-        out.push({ path: target, acl: this.aclOf(target) });
+        const item = root(row);
+        if (item !== undefined) out.push(item);
       }
       if (!opts.recursive || row.kind !== 'c') return out;
       if (page.limit > 0) page.limit -= out.length;
       if (page.limit === 0) return out;
-      let last: { path: string; acl: AclEntry[] } | undefined;
-      for (const r of this.q.subtreeAclPage.iterate(page)) {
-        if (last?.path !== r.path) out.push((last = { path: r.path, acl: [] }));
-        if (r.name !== null) last.acl.push({ name: r.name, kind: r.kind ?? 'user', level: LEVEL_NAMES[r.level!] as AclEntry['level'] });
-      }
+      for (const item of below(page)) out.push(item);
       return out;
     });
   }
@@ -818,24 +848,20 @@ export class EmbeddedStore implements DataStore {
     const target = this.normalize(path);
     if (!(level in LEVEL_OF)) throw new RangeError(`unknown access level: ${level}`);
     const n = LEVEL_OF[level];
-    const page = pageParams(target, opts);
-    return this.read(() => {
-      const row = this.row(target);
-      if (!row) return [];
-      const out: Array<{ path: string; level: AccessLevel }> = [];
-      // `path` sorts before everything below it: it opens the listing, and is on a page that starts before it
-      if (opts.after === undefined || Buffer.compare(Buffer.from(opts.after), Buffer.from(target)) < 0) {
+    const levelOf = (code: number): AccessLevel => LEVEL_NAMES[code] ?? 'null';
+    return this.rootedPage(
+      target,
+      opts,
+      (row) => {
         const own = this.q.aclLevel.get(row.id, name)?.level ?? 0;
-        if (own !== n) out.push({ path: target, level: LEVEL_NAMES[own] ?? 'null' });
-      }
-      if (!opts.recursive || row.kind !== 'c') return out;
-      if (page.limit > 0) page.limit -= out.length;
-      if (page.limit === 0) return out;
-      for (const r of this.q.subtreeLevelExceptionsPage.iterate({ ...page, name, level: n })) {
-        out.push({ path: r.path, level: LEVEL_NAMES[r.level] ?? 'null' });
-      }
-      return out;
-    });
+        return own === n ? undefined : { path: target, level: levelOf(own) };
+      },
+      (page) =>
+        Array.from(this.q.subtreeLevelExceptionsPage.iterate({ ...page, name, level: n }), (r) => ({
+          path: r.path,
+          level: levelOf(r.level),
+        })),
+    );
   }
 
   private aclOf(target: string): AclEntry[] {
