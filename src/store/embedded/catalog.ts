@@ -107,7 +107,12 @@ export class Catalog {
   readonly principals: Stmt<PrincipalRow>;
   readonly insertPrincipal: Stmt;
   readonly deletePrincipal: Stmt;
-  readonly members: Stmt<{ user_name: string }>;
+  /** A group's member names as plain strings (plucked: no row object per member). */
+  readonly memberNames: Database.Statement<[string], string>;
+  /** 1 when a membership row exists (plucked), else 0. */
+  readonly isMember: Database.Statement<[string, string], number>;
+  /** The vault rows of the objects at a JSON list of paths, in one query. */
+  readonly vaultRows: Database.Statement<[string], Pick<EntryRow, 'path' | 'kind' | 'vault_id'>>;
   readonly insertMember: Stmt;
   readonly deleteMember: Stmt;
   readonly deleteMembersOf: Stmt;
@@ -209,7 +214,13 @@ export class Catalog {
     this.principals = p<PrincipalRow>('SELECT * FROM principals WHERE kind = ? ORDER BY name');
     this.insertPrincipal = p('INSERT INTO principals (name, kind, user_type) VALUES (?, ?, ?)');
     this.deletePrincipal = p('DELETE FROM principals WHERE name = ?');
-    this.members = p<{ user_name: string }>('SELECT user_name FROM members WHERE group_name = ? ORDER BY user_name');
+    this.memberNames = db
+      .prepare<[string], string>('SELECT user_name FROM members WHERE group_name = ? ORDER BY user_name')
+      .pluck();
+    this.isMember = db
+      .prepare<[string, string], number>('SELECT EXISTS (SELECT 1 FROM members WHERE group_name = ? AND user_name = ?)')
+      .pluck();
+    this.vaultRows = db.prepare(`SELECT path, kind, vault_id FROM entries WHERE path IN (SELECT value FROM json_each(?))`);
     this.insertMember = p('INSERT OR IGNORE INTO members (group_name, user_name) VALUES (?, ?)');
     this.deleteMember = p('DELETE FROM members WHERE group_name = ? AND user_name = ?');
     this.deleteMembersOf = p('DELETE FROM members WHERE group_name = ?');

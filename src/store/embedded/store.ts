@@ -120,8 +120,6 @@ export class EmbeddedStore implements DataStore {
   readonly vault: Vault;
   private readonly db: Database.Database;
   private readonly q: Catalog;
-  /** Bulk object lookup of {@link EmbeddedStore.computeChecksums}; prepared on first use. */
-  private vaultRowsStmt?: Database.Statement<[string], VaultRow>;
   private readonly pool: HashPool;
   /** Workers for folder puts: {@link pool} itself, or a larger pool when puts sync. */
   private readonly copyPool: HashPool;
@@ -131,10 +129,6 @@ export class EmbeddedStore implements DataStore {
   private closed = false;
   /** See {@link EmbeddedStore.transactionOf}. */
   private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
-  /** A group's member names as plain strings (plucked: no row object per member). */
-  private memberNames: Database.Statement<[string], string> | undefined;
-  /** 1 when a membership row exists (plucked), else 0. */
-  private memberCheck: Database.Statement<[string, string], number> | undefined;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const { dataDir, zone } = opts;
@@ -694,10 +688,7 @@ export class EmbeddedStore implements DataStore {
   async groupMembers(group: string): Promise<string[]> {
     return this.read(() => {
       this.mustGroup(group);
-      this.memberNames ??= this.db
-        .prepare<[string], string>('SELECT user_name FROM members WHERE group_name = ? ORDER BY user_name')
-        .pluck();
-      return this.memberNames.all(group);
+      return this.q.memberNames.all(group);
     });
   }
 
@@ -708,10 +699,7 @@ export class EmbeddedStore implements DataStore {
    */
   async isGroupMember(group: string, user: string): Promise<boolean> {
     this.assertOpen();
-    this.memberCheck ??= this.db
-      .prepare<[string, string], number>('SELECT EXISTS (SELECT 1 FROM members WHERE group_name = ? AND user_name = ?)')
-      .pluck();
-    return this.memberCheck.get(group, user) === 1;
+    return this.q.isMember.get(group, user) === 1;
   }
 
   /** Adds `user` to `group`; a no-op when already a member. */
@@ -977,10 +965,7 @@ export class EmbeddedStore implements DataStore {
     const found = new Map<string, VaultRow>();
     this.read(() => {
       this.assertOpen();
-      this.vaultRowsStmt ??= this.db.prepare<[string], VaultRow>(
-        `SELECT path, kind, vault_id FROM entries WHERE path IN (SELECT value FROM json_each(?))`,
-      );
-      for (const row of this.vaultRowsStmt.iterate(JSON.stringify(targets))) found.set(row.path, row);
+      for (const row of this.q.vaultRows.iterate(JSON.stringify(targets))) found.set(row.path, row);
     });
     return targets.map((t) => {
       const row = found.get(t);
