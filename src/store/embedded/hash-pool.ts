@@ -106,12 +106,15 @@ export class HashError extends Error {
   }
 }
 
+/** A file a worker could not handle: the OS error's message and code. */
+type WorkerFailure = { error: string; code?: string };
+
 /** Outcome of copying one file: its size and MD5, or the error. */
-export type CopyResult = { md5: string; size: number } | { error: string; code?: string };
+export type CopyResult = { md5: string; size: number } | WorkerFailure;
 
-type HashResult = { md5: string } | { error: string; code?: string };
-
-type HeadResult = { text: string } | { error: string; code?: string };
+function isFailure(r: unknown): r is WorkerFailure {
+  return typeof r === 'object' && r !== null && 'error' in r;
+}
 
 type Message =
   | { op: 'hash'; files: readonly string[] }
@@ -148,22 +151,8 @@ export class HashPool {
   constructor(readonly size: number) {}
 
   /** MD5 hex of each file, in input order. Throws {@link HashError} for the first unreadable file. */
-  async hashFiles(files: readonly string[]): Promise<string[]> {
-    const batches: Promise<HashResult[]>[] = [];
-    for (let i = 0; i < files.length; i += HASH_BATCH) {
-      batches.push(this.submit({ op: 'hash', files: files.slice(i, i + HASH_BATCH) }) as Promise<HashResult[]>);
-    }
-    const out: string[] = [];
-    (await Promise.all(batches)).forEach((results, b) =>
-      results.forEach((r, i) => {
-        if ('error' in r) {
-          const file = files[b * HASH_BATCH + i];
-          throw new HashError(file, r.code, `cannot hash ${file}: ${r.error}`);
-        }
-        out.push(r.md5);
-      }),
-    );
-    return out;
+  hashFiles(files: readonly string[]): Promise<string[]> {
+    return this.inBatches<{ md5: string }>(files, HASH_BATCH, (batch) => ({ op: 'hash', files: batch }), 'hash', (r) => r.md5);
   }
 
   /**
@@ -176,18 +165,33 @@ export class HashPool {
     if (!Number.isInteger(maxBytes) || maxBytes < 0 || maxBytes > MAX_HEAD_BYTES) {
       throw new RangeError(`maxBytes must be an integer from 0 to ${MAX_HEAD_BYTES}`);
     }
-    const batches: Promise<HeadResult[]>[] = [];
-    for (let i = 0; i < files.length; i += HEAD_BATCH) {
-      batches.push(this.submit({ op: 'head', files: files.slice(i, i + HEAD_BATCH), maxBytes }) as Promise<HeadResult[]>);
+    return this.inBatches<{ text: string }>(files, HEAD_BATCH, (batch) => ({ op: 'head', files: batch, maxBytes }), 'read', (r) => r.text);
+  }
+
+  /**
+   * Sends `files` to the workers in messages of `size`, all at once, and
+   * returns each file's answer in input order; the first file a worker
+   * could not `verb` throws {@link HashError}.
+   */
+  private async inBatches<T>(
+    files: readonly string[],
+    size: number,
+    message: (batch: readonly string[]) => Message,
+    verb: string,
+    value: (result: T) => string,
+  ): Promise<string[]> {
+    const batches: Promise<Array<T | WorkerFailure>>[] = [];
+    for (let i = 0; i < files.length; i += size) {
+      batches.push(this.submit(message(files.slice(i, i + size))) as Promise<Array<T | WorkerFailure>>);
     }
     const out: string[] = [];
     (await Promise.all(batches)).forEach((results, b) =>
       results.forEach((r, i) => {
-        if ('error' in r) {
-          const file = files[b * HEAD_BATCH + i];
-          throw new HashError(file, r.code, `cannot read ${file}: ${r.error}`);
+        if (isFailure(r)) {
+          const file = files[b * size + i];
+          throw new HashError(file, r.code, `cannot ${verb} ${file}: ${r.error}`);
         }
-        out.push(r.text);
+        out.push(value(r));
       }),
     );
     return out;
