@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, type StoreError } from '../../src/store/index.js';
+import { NotFoundError } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { tempStore, type TempStore } from '../support/store-helpers.js';
+import { caught, type TempStore, tempStore } from '../support/store-helpers.js';
 
 const Z = '/testZone';
 let t: TempStore;
@@ -19,15 +19,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.cleanup();
 });
-
-async function caught(fn: () => Promise<unknown>): Promise<StoreError> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as StoreError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('access levels', () => {
   it('sets, raises, lowers and removes a level; the ACL is sorted and typed', async () => {

@@ -15,20 +15,10 @@ import {
   StoreError,
 } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { byteStream, readAll, tempStore, type TempStore } from '../support/store-helpers.js';
+import { byteStream, caught, readAll, type TempStore, tempStore } from '../support/store-helpers.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const Z = '/testZone';
-
-/** Runs `fn` and returns the error it throws (fails when it does not). */
-async function caught(fn: () => Promise<unknown>): Promise<StoreError> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as StoreError;
-  }
-  throw new Error('expected an error');
-}
 
 let t: TempStore;
 let s: EmbeddedStore;

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlreadyExistsError, InvalidPathError, NotAllowedError, NotFoundError } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { readAll, tempStore, type TempStore } from '../support/store-helpers.js';
+import { caught, readAll, tempStore, type TempStore } from '../support/store-helpers.js';
 
 const Z = '/testZone';
 const md5 = (b: string) => createHash('md5').update(b).digest('hex');
@@ -92,12 +92,3 @@ describe('trash', () => {
     expect(await s.objectExists(tp)).toBe(true);
   });
 });
-
-async function caught(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ChecksumMismatchError, InvalidPathError, NotFoundError } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { readAll, tempStore, type TempStore } from '../support/store-helpers.js';
+import { caught, readAll, tempStore, type TempStore } from '../support/store-helpers.js';
 
 const Z = '/testZone';
 const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
@@ -25,15 +25,6 @@ function vaultFiles(): string[] {
   return readdirSync(vault)
     .filter((d) => d !== 'tmp')
     .flatMap((d) => readdirSync(join(vault, d)).map((f) => join(vault, d, f)));
-}
-
-async function caught(fn: () => Promise<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
 }
 
 /** The pid of a process that has exited. */
