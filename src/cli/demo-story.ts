@@ -130,7 +130,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   say(`Moved the zone into sample data: ${String(moved.status)} (${String(moved.status_info)})`);
 
   const samples = sampleDataPath(opts.layout, projectUuid, assayPath);
-  const sampleFiles = (await store.listObjectPaths(samples)).map((p) => p.slice(samples.length + 1));
+  const sampleFiles = await store.listObjectPaths(samples, { relative: true });
   expect(Object.keys(files).every((f) => sampleFiles.includes(f)), `sample data lacks uploaded files: ${sampleFiles.join(', ')}`);
   say(`Sample data of the assay now holds: ${sampleFiles.join(', ')}`);
 
@@ -149,7 +149,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   await contributor.post(`landingzones/api/submit/move/${String(bad.sodar_uuid)}`);
   const failed = await contributor.waitZone(String(bad.sodar_uuid), ['MOVED', 'FAILED'], timeout);
   expect(failed.status === 'FAILED', `the bad move ended ${String(failed.status)} instead of FAILED`);
-  const left = (await store.listObjectPaths(badPath)).map((p) => p.slice(badPath.length + 1));
+  const left = await store.listObjectPaths(badPath, { relative: true });
   expect(Object.keys(badFiles).every((f) => left.includes(f)), `files missing from the failed zone: ${left.join(', ')}`);
   say(`Failing move ended ${String(failed.status)}: ${String(failed.status_info)}`);
   say(`Files left in the zone: ${left.join(', ')}`);
