@@ -127,4 +127,10 @@ export function failingAt(flow: LinearFlow<TaskContext>, index: number, targets:
   return out;
 }
 
+/** Tasks the site cannot undo, always last in their flow: a crash after them leaves them done. */
+export function irreversible(t: Task<TaskContext>): boolean {
+  if (t.kind === 'site.deleteSheet') return true;
+  return t.kind === 'site.setZoneStatus' && (t.args as { revert_to: Json }).revert_to === null;
+}
+
 export const uuid = (n: number, prefix = 'a') => `${prefix}${String(n).padStart(7, '0')}-0000-4000-8000-000000000000`;

@@ -7,10 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryJournal } from '../../src/engine/memory-journal.js';
 import { runFlow } from '../../src/engine/runner.js';
-import type { Json, Task } from '../../src/engine/types.js';
+import type { Json } from '../../src/engine/types.js';
 import { FORCED_FAILURE_MESSAGE } from '../../src/tasks/forced-failure.js';
-import type { TaskContext } from '../../src/tasks/context.js';
-import { build, failingAt, openWorld, runInput, snapshot, type World } from './harness.js';
+import { build, failingAt, irreversible, openWorld, runInput, snapshot, type World } from './harness.js';
 import { scenarios } from './scenarios.js';
 
 let w: World;
@@ -18,12 +17,6 @@ beforeEach(async () => {
   w = await openWorld();
 });
 afterEach(async () => w.close());
-
-/** Tasks the site cannot undo, always last in their flow: a crash after them leaves them done. */
-function irreversible(t: Task<TaskContext>): boolean {
-  if (t.kind === 'site.deleteSheet') return true;
-  return t.kind === 'site.setZoneStatus' && (t.args as { revert_to: Json }).revert_to === null;
-}
 
 describe('rollback', () => {
   for (const s of scenarios) {

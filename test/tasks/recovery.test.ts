@@ -12,10 +12,10 @@ import { LinearFlow } from '../../src/engine/flow.js';
 import { recoverRuns } from '../../src/engine/recover.js';
 import { runFlow } from '../../src/engine/runner.js';
 import { SqliteJournal } from '../../src/engine/sqlite-journal.js';
-import type { Json, Task } from '../../src/engine/types.js';
+import type { Json } from '../../src/engine/types.js';
 import type { TaskContext } from '../../src/tasks/context.js';
 import { taskRegistry } from '../../src/tasks/index.js';
-import { build, openWorld, snapshot, type World } from '../flows/harness.js';
+import { build, irreversible, openWorld, snapshot, type World } from '../flows/harness.js';
 import { scenarios } from '../flows/scenarios.js';
 
 let w: World;
@@ -23,11 +23,6 @@ beforeEach(async () => {
   w = await openWorld();
 });
 afterEach(async () => w.close());
-
-function irreversible(t: Task<TaskContext>): boolean {
-  if (t.kind === 'site.deleteSheet') return true;
-  return t.kind === 'site.setZoneStatus' && (t.args as { revert_to: Json }).revert_to === null;
-}
 
 /** The flow with task `index` hanging forever, after running for real when `ran`; resolves once it hangs. */
 function hangingAt(flow: LinearFlow<TaskContext>, index: number, targets: readonly string[], ran: boolean) {
