@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dumpDb } from '../../src/host/db/index.js';
-import { injectSite, TEST_SECRET, type InjectSite } from '../support/host-inject-site.js';
+import { injectAnswer, injectSite, TEST_SECRET, type InjectSite } from '../support/host-inject-site.js';
 
 const BODY_LIMIT = 65_536;
 
@@ -19,14 +19,9 @@ const rows = (): Promise<string[]> => dumpDb(site.db, ['timeline_events', 'timel
 
 /** A raw request, for bodies `site.call` cannot send. */
 async function raw(method: string, path: string, payload: string, contentType: string, auth = `token ${site.adminToken}`): Promise<{ status: number; json: any; text: string }> {
-  const res = await site.app.inject({ method: method as 'POST', url: `/${path}`, headers: { authorization: auth, 'content-type': contentType }, payload });
-  let json: unknown;
-  try {
-    json = JSON.parse(res.body);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.statusCode, json, text: res.body };
+  return injectAnswer(
+    await site.app.inject({ method: method as 'POST', url: `/${path}`, headers: { authorization: auth, 'content-type': contentType }, payload }),
+  );
 }
 
 async function projectWithZone(): Promise<{ proj: string; assay: string; zone: string }> {

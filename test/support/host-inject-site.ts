@@ -34,6 +34,17 @@ export interface InjectSite {
   close(): Promise<void>;
 }
 
+/** Status, parsed JSON (undefined when the body is not JSON) and text of an injected response. */
+export function injectAnswer(res: { statusCode: number; body: string }): { status: number; json: any; text: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(res.body);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, json, text: res.body };
+}
+
 /** Starts an in-process site; `databaseUrl` selects PostgreSQL. */
 export async function injectSite(opts: { databaseUrl?: string; env?: Record<string, string> } = {}): Promise<InjectSite> {
   const dir = mkdtempSync(join(tmpdir(), 'host-site-'));
@@ -61,13 +72,7 @@ export async function injectSite(opts: { databaseUrl?: string; env?: Record<stri
         headers: { authorization: `token ${token ?? admin.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         payload: body === undefined ? undefined : JSON.stringify(body),
       });
-      let json: unknown;
-      try {
-        json = JSON.parse(res.body);
-      } catch {
-        json = undefined;
-      }
-      return { status: res.statusCode, json, text: res.body };
+      return injectAnswer(res);
     },
     async callback(path, fields, o = {}) {
       const secret = o.secret === undefined ? TEST_SECRET : o.secret;
