@@ -220,6 +220,7 @@ describe('access counts and exceptions', () => {
         [6, 0, 0, 0],
       ],
     });
+    expect(await s.countAccess(`${Z}/z`, [], { recursive: true })).toEqual({ entries: 6, levels: [] });
     expect(await s.countAccess(`${Z}/z`, ['alice'])).toEqual({ entries: 1, levels: [[0, 1, 0, 0]] });
     expect(await s.countAccess(`${Z}/z/f4`, ['alice'], { recursive: true })).toEqual({ entries: 1, levels: [[1, 0, 0, 0]] });
     expect(await s.countAccess(`${Z}/missing`, ['alice'], { recursive: true })).toEqual({ entries: 0, levels: [[0, 0, 0, 0]] });

@@ -814,15 +814,17 @@ export class EmbeddedStore implements DataStore {
       const levels = names.map(() => [0, 0, 0, 0]);
       const row = this.row(target);
       if (!row) return { entries: 0, levels };
-      let entries = 1;
       names.forEach((name, k) => levels[k][this.q.aclLevel.get(row.id, name)?.level ?? 0]++);
-      if (opts.recursive && row.kind === 'c') {
-        const [lo, hi] = subtreeRange(target);
-        entries += this.q.subtreeCount.get(lo, hi) ?? 0;
+      const below = opts.recursive && row.kind === 'c' ? subtreeRange(target) : undefined;
+      if (below) {
+        const [lo, hi] = below;
         names.forEach((name, k) => {
           for (const r of this.q.subtreeLevelCounts.iterate({ name, lo, hi })) levels[k][r.level] += r.n;
         });
       }
+      // every name's levels add up to the entries: count them apart only when there is no name
+      const entries =
+        names.length > 0 ? levels[0].reduce((a, b) => a + b, 0) : 1 + (below ? (this.q.subtreeCount.get(...below) ?? 0) : 0);
       return { entries, levels };
     });
   }
