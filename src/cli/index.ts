@@ -4,6 +4,7 @@
  * module beside this one, so this file only wires them together.
  */
 import { Command } from 'commander';
+import { endOnClosedStdout } from './process.js';
 
 type Register = (program: Command) => void;
 
@@ -36,6 +37,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   return program;
 }
 
+endOnClosedStdout();
 try {
   await (await buildProgram()).parseAsync(process.argv);
 } catch (err: unknown) {

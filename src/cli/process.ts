@@ -1,6 +1,7 @@
 /**
- * What the long-running commands (`serve`, `site`, `start`) share: their
- * port options and their graceful stop.
+ * Process concerns the commands share: the long-running ones' (`serve`,
+ * `site`, `start`) port options and graceful stop, and every command's
+ * output into a pipe that closes early.
  *
  * @module
  */
@@ -36,4 +37,16 @@ export function exitOnSignals(close: () => Promise<void>, message: (signal: stri
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * A reader that stops early (`taskflow store ls -r / | head`) closes our
+ * stdout: that ends the output, it is no error, so the command exits 0
+ * without a stack trace instead of dying on an unhandled EPIPE.
+ */
+export function endOnClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
 }

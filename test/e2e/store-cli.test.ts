@@ -179,4 +179,19 @@ describe('taskflow store', { timeout: 240_000 }, () => {
     fails(/missing required argument/, 'mkdir');
     fails(/unknown command|unknown/, 'frobnicate');
   });
+
+  it('ends quietly with exit 0 when its reader stops early (| head)', () => {
+    const local = join(dir, 'many');
+    mkdirSync(local);
+    // far more than a pipe holds, so writes go on after head has left
+    for (let i = 0; i < 3000; i++) writeFileSync(join(local, `file_${String(i).padStart(5, '0')}.txt`), '');
+    ok('put', local, `${Z}/many`);
+    const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" store ls -l -r /cliZone/many | head -n 1', process.execPath, CLI], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l !== '')).toHaveLength(1);
+  });
 });
