@@ -44,17 +44,28 @@ export const landingZoneMove = defineFlow({
   async build(plan, p) {
     const z = p.zone;
     const s = plan.deps.store;
-    // object names relative to the zone, as the store cuts them: the long base paths are kept once, not per file
-    const names: string[] = [];
+    // one pass over the zone's names, relative as the store cuts them (the long base paths are kept once,
+    // not per file), packed a chunk at a time: the plan holds them all until the run ends
+    const chunks: string[] = [];
+    const relDirs = new Set<string>();
+    let objects = 0;
     let files = 0;
     if (plan.irods) {
       if (!(await s.collectionExists(z.path))) throw new FlowBuildError(`Landing zone collection not found: ${z.path}`);
+      let chunk: string[] = [];
       for await (const page of pages((o) => s.listObjectPaths(z.path, { relative: true, ...o }), (n) => n)) {
         for (const n of page) {
-          names.push(n);
+          objects++;
           if (!isCompanion(n)) files++;
+          relDirs.add(n.slice(0, Math.max(0, n.lastIndexOf('/'))));
+          chunk.push(n);
+          if (chunk.length === MOVE_CHUNK) {
+            chunks.push(store.packNames(chunk));
+            chunk = [];
+          }
         }
       }
+      if (chunk.length > 0) chunks.push(store.packNames(chunk));
     }
     const validating = { status: ZoneStatus.VALIDATING, status_info: ZoneInfo.validating(files) };
 
@@ -92,19 +103,13 @@ export const landingZoneMove = defineFlow({
     );
     plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVING, ZoneInfo.moving(files), validating));
 
-    const relDirs = new Set(names.map((n) => n.slice(0, Math.max(0, n.lastIndexOf('/')))));
     const dirs = [...relDirs].map((d) => (d ? `${p.samplePath}/${d}` : p.samplePath));
     if (dirs.length > 0) await plan.createCollections('Create collections in sample data', dirs);
-    for (let i = 0; i < names.length; i += MOVE_CHUNK) {
-      const chunk = names.slice(i, i + MOVE_CHUNK);
-      plan.add(
-        store.moveObjects(`Move files ${i + 1}-${i + chunk.length} of ${names.length}`, {
-          src: z.path,
-          dst: p.samplePath,
-          names: chunk,
-        }),
-      );
-    }
+    chunks.forEach((names, i) => {
+      const first = i * MOVE_CHUNK + 1;
+      const last = Math.min(objects, (i + 1) * MOVE_CHUNK);
+      plan.add(store.moveObjects(`Move files ${first}-${last} of ${objects}`, { src: z.path, dst: p.samplePath, names }));
+    });
     await plan.setAccess(`Remove user "${z.userName}" access to landing zone`, z.path, z.userName, 'null', true, userBefore);
     await plan.trash('Remove landing zone collection', z.path, true);
     plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVED, ZoneInfo.moved(files), null));

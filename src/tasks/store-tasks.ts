@@ -515,17 +515,28 @@ export const trash = defineTask<TrashArgs, { trash_path: string }>({
 // ---------------------------------------------------------------------- moves
 
 /**
- * Args of {@link moveObjects}: objects `<src>/<name>` go to `<dst>/<name>`
- * (names relative, so a journaled chunk does not repeat the two long base
- * paths per file).
+ * Args of {@link moveObjects}: objects `<src>/<name>` go to `<dst>/<name>`.
+ * `names` is relative and packed by {@link packNames}: a zone move's plan
+ * holds every name until the run ends (the revert needs them), and one string
+ * per chunk costs a quarter of the memory of an array of short strings, and
+ * does not repeat the two long base paths per file.
  */
-export type MoveObjectsArgs = { src: string; dst: string; names: string[] };
+export type MoveObjectsArgs = { src: string; dst: string; names: string };
+
+// a store path never holds a control character (paths.ts), so a newline separates names unambiguously
+const NAME_SEPARATOR = '\n';
+
+/** Packs relative object names for {@link MoveObjectsArgs}. */
+export function packNames(names: readonly string[]): string {
+  return names.join(NAME_SEPARATOR);
+}
 
 type Move = { src: string; dst: string };
 
 function movesOf(args: MoveObjectsArgs): Move[] {
   const { src, dst } = args;
-  return args.names.map((n) => ({ src: `${src}/${n}`, dst: `${dst}/${n}` }));
+  if (args.names === '') return [];
+  return args.names.split(NAME_SEPARATOR).map((n) => ({ src: `${src}/${n}`, dst: `${dst}/${n}` }));
 }
 
 /** Whether the moves are done: one probe suffices, as the moves and their revert are each one store transaction. */

@@ -115,7 +115,7 @@ describe('store tasks', () => {
     await put(`${Z}/src/a`, 'a');
     await put(`${Z}/src/sub/b`, 'b');
     const before = await w.store.dump();
-    const task = store.moveObjects('t', { src: `${Z}/src`, dst: `${Z}/dst`, names: ['a', 'sub/b'] });
+    const task = store.moveObjects('t', { src: `${Z}/src`, dst: `${Z}/dst`, names: store.packNames(['a', 'sub/b']) });
     const undo = await task.execute(w.ctx);
     expect(await w.store.objectExists(`${Z}/dst/sub/b`)).toBe(true);
     await task.revert(w.ctx, undo);
