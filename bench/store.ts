@@ -24,6 +24,7 @@ interface Args {
   sync: boolean;
   keep: boolean;
   concurrency?: number;
+  hashWorkers?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -35,7 +36,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-sync') args.sync = false;
     else if (a === '--keep') args.keep = true;
     else if (a === '--concurrency') args.concurrency = Number(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--concurrency JOBS] [--keep])`);
+    else if (a === '--hash-workers') args.hashWorkers = Number(argv[++i]);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--concurrency JOBS] [--hash-workers N] [--keep])`);
   }
   if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
   if (!Number.isInteger(args.size) || args.size < 0) throw new Error('--size must be a non-negative integer');
@@ -87,7 +89,7 @@ export async function main(argv: string[]): Promise<void> {
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 20);
-  const store = EmbeddedStore.open({ dataDir: join(root, 'data'), zone: 'benchZone', sync: args.sync });
+  const store = EmbeddedStore.open({ dataDir: join(root, 'data'), zone: 'benchZone', sync: args.sync, hashWorkers: args.hashWorkers });
   try {
     log(`creating ${args.files} files of ${args.size} bytes in ${src}`);
     makeFiles(src, args.files, args.size);
