@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../engine/checkpointer.js';
+import { openWhileBusy } from '../sqlite-busy.js';
 import { type LeaseHolder, thisHolder } from './keys.js';
 import type { LeaseStore } from './lease-store.js';
 import { LockBackendError } from './types.js';
@@ -130,6 +131,18 @@ export class SqliteLeaseStore implements LeaseStore {
 
   private open(): Statements {
     mkdirSync(dirname(this.filePath), { recursive: true });
+    const db = openWhileBusy(() => this.openOnce(), BUSY_TIMEOUT_MS);
+    try {
+      this.stmts = prepare(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    return this.stmts;
+  }
+
+  private openOnce(): Database.Database {
     const db = new Database(this.filePath, { timeout: BUSY_TIMEOUT_MS });
     try {
       // new files only (a WAL database keeps its page size)
@@ -138,12 +151,10 @@ export class SqliteLeaseStore implements LeaseStore {
       // A lease lost to a power cut is harmless: its holder died with it.
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
-      this.stmts = prepare(db);
     } catch (err) {
       db.close();
       throw err;
     }
-    this.db = db;
-    return this.stmts;
+    return db;
   }
 }

@@ -7,6 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
+import { openWhileBusy } from '../../sqlite-busy.js';
 
 /** The admin user every store has; owner of new entries by default. */
 export const ADMIN_USER = 'rods';
@@ -67,15 +68,19 @@ CREATE INDEX IF NOT EXISTS acl_name ON acl (name);
 
 /**
  * Opens (creating when new) the catalog at `file` for `zone`; a call waits
- * up to `busyTimeoutMs` for another process's write transaction.
+ * up to `busyTimeoutMs` for another process's write transaction, and as long
+ * for another process that is creating or opening the same catalog.
  */
 export function openCatalog(file: string, zone: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
-  let db: Database.Database;
   try {
-    db = new Database(file, { timeout: busyTimeoutMs });
+    return openWhileBusy(() => openCatalogOnce(file, zone, busyTimeoutMs), busyTimeoutMs);
   } catch (err) {
     throw new StoreUnavailableError(file, (err as Error).message);
   }
+}
+
+function openCatalogOnce(file: string, zone: string, busyTimeoutMs: number): Database.Database {
+  const db = new Database(file, { timeout: busyTimeoutMs });
   try {
     db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
     db.pragma('journal_mode = WAL');
@@ -105,7 +110,7 @@ export function openCatalog(file: string, zone: string, busyTimeoutMs = BUSY_TIM
     }).immediate();
   } catch (err) {
     db.close();
-    throw new StoreUnavailableError(file, (err as Error).message);
+    throw err;
   }
   return db;
 }

@@ -25,6 +25,7 @@ import {
   StoreUnavailableError,
 } from '../errors.js';
 import { isInside, normalizePath, parentPath, relativePath, validateName } from '../paths.js';
+import { sqliteBusy } from '../../sqlite-busy.js';
 import type {
   AccessLevel,
   AclEntry,
@@ -102,11 +103,6 @@ function pageParams(target: string, opts: PageOptions, relative = false): PagePa
 
 /** Thrown inside a savepoint to undo a bulk move that did not move everything. */
 class PartialMove extends Error {}
-
-function sqliteBusy(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
-}
 
 /** The embedded {@link DataStore}. Create with {@link EmbeddedStore.open}. */
 export class EmbeddedStore implements DataStore {

@@ -1,0 +1,35 @@
+/**
+ * SQLite files that several processes open at once (the store catalog, the
+ * embedded lock leases): telling a busy database from a broken one, and
+ * opening one while another process is still setting it up.
+ *
+ * @module
+ */
+
+/** Whether a better-sqlite3 error means another connection holds a lock (worth waiting for). */
+export function sqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_BUSY_RECOVERY';
+}
+
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Runs `open` until it does not fail busy, for at most `timeoutMs`, pausing
+ * a little longer after each try (synchronous: opening is). The busy timeout
+ * of a connection covers waiting for locks once a database is set up, but
+ * not every step of two processes creating the same new file, switching it
+ * to WAL or building its shared-memory index at the same moment: those
+ * answer busy at once. Any other error, or busy past the deadline, is thrown.
+ */
+export function openWhileBusy<T>(open: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  for (let pauseMs = 2; ; pauseMs = Math.min(pauseMs * 2, 100)) {
+    try {
+      return open();
+    } catch (err) {
+      if (!sqliteBusy(err) || Date.now() + pauseMs > deadline) throw err;
+      Atomics.wait(pauseCell, 0, 0, pauseMs);
+    }
+  }
+}
