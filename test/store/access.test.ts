@@ -1,23 +1,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { caught, type TempStore, tempStore } from '../support/store-helpers.js';
+import { caught, storePerTest, type TempStore } from '../support/store-helpers.js';
 
 const Z = '/testZone';
 let t: TempStore;
 let s: EmbeddedStore;
-beforeEach(async () => {
-  t = tempStore();
-  s = t.store;
+storePerTest(async (opened) => {
+  t = opened;
+  s = opened.store;
   await s.createUser('alice');
   await s.createUser('bob');
   await s.createGroup('omics_project_x');
-});
-afterEach(async () => {
-  await t.cleanup();
 });
 
 describe('access levels', () => {

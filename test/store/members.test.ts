@@ -1,16 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { StoreUnavailableError } from '../../src/store/index.js';
-import { tempStore, type TempStore } from '../support/store-helpers.js';
+import { storePerTest } from '../support/store-helpers.js';
 
-let t: TempStore;
 let s: EmbeddedStore;
-beforeEach(() => {
-  t = tempStore();
-  s = t.store;
-});
-afterEach(async () => {
-  await t.cleanup();
+storePerTest((opened) => {
+  s = opened.store;
 });
 
 describe('isGroupMember', () => {

@@ -5,23 +5,18 @@
  * correctly when entries come and go between pages.
  */
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { pages } from '../../src/store/pages.js';
 import type { PageOptions } from '../../src/store/types.js';
-import { tempStore, type TempStore } from '../support/store-helpers.js';
+import { storePerTest } from '../support/store-helpers.js';
 
 const C = '/testZone/home/c';
 
-let t: TempStore;
 let s: EmbeddedStore;
-beforeEach(async () => {
-  t = tempStore();
-  s = t.store;
+storePerTest(async (opened) => {
+  s = opened.store;
   await s.createCollection(C);
-});
-afterEach(async () => {
-  await t.cleanup();
 });
 
 const put = (path: string) => s.putObject(path, Readable.from([Buffer.from(path)]));

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import {
   AlreadyExistsError,
@@ -15,19 +15,16 @@ import {
   StoreError,
 } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { byteStream, caught, readAll, type TempStore, tempStore } from '../support/store-helpers.js';
+import { byteStream, caught, readAll, storePerTest, type TempStore } from '../support/store-helpers.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 const Z = '/testZone';
 
 let t: TempStore;
 let s: EmbeddedStore;
-beforeEach(() => {
-  t = tempStore();
-  s = t.store;
-});
-afterEach(async () => {
-  await t.cleanup();
+storePerTest((opened) => {
+  t = opened;
+  s = opened.store;
 });
 
 describe('a new store', () => {

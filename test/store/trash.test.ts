@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, InvalidPathError, NotAllowedError, NotFoundError } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { caught, readAll, tempStore, type TempStore } from '../support/store-helpers.js';
+import { caught, readAll, storePerTest } from '../support/store-helpers.js';
 
 const Z = '/testZone';
 const md5 = (b: string) => createHash('md5').update(b).digest('hex');
-let t: TempStore;
 let s: EmbeddedStore;
-beforeEach(async () => {
-  t = tempStore();
-  s = t.store;
+storePerTest(async (opened) => {
+  s = opened.store;
   await s.createUser('alice');
   await s.createCollection(`${Z}/projects/ab/p1/sample_data`, { parents: true });
   await s.setInheritance(`${Z}/projects/ab/p1/sample_data`, true);
@@ -19,9 +17,6 @@ beforeEach(async () => {
   await s.putObject(`${Z}/projects/ab/p1/sample_data/f.txt`, Readable.from(['data']));
   await s.addMetadata(`${Z}/projects/ab/p1/sample_data/f.txt`, { attribute: 'a', value: 'b', unit: '' });
   await s.addMetadata(`${Z}/projects/ab/p1`, { attribute: 'title', value: 'P1', unit: '' });
-});
-afterEach(async () => {
-  await t.cleanup();
 });
 
 describe('trash', () => {

@@ -3,21 +3,18 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ChecksumMismatchError, InvalidPathError, NotFoundError } from '../../src/store/index.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { caught, readAll, tempStore, type TempStore } from '../support/store-helpers.js';
+import { caught, readAll, storePerTest, type TempStore } from '../support/store-helpers.js';
 
 const Z = '/testZone';
 const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 let t: TempStore;
 let s: EmbeddedStore;
-beforeEach(() => {
-  t = tempStore();
-  s = t.store;
-});
-afterEach(async () => {
-  await t.cleanup();
+storePerTest((opened) => {
+  t = opened;
+  s = opened.store;
 });
 
 function vaultFiles(): string[] {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { afterEach, beforeEach } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import type { StoreError } from '../../src/store/index.js';
 
@@ -31,6 +32,23 @@ export function tempStore(zone = 'testZone'): TempStore {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Gives each test of the calling file a fresh {@link tempStore}: `opened`
+ * receives it before the test (and may fill it), and it is closed and
+ * removed after the test.
+ */
+export function storePerTest(opened: (t: TempStore) => void | Promise<void>): void {
+  let t: TempStore | undefined;
+  beforeEach(async () => {
+    t = tempStore();
+    await opened(t);
+  });
+  afterEach(async () => {
+    await t?.cleanup();
+    t = undefined;
+  });
 }
 
 /** A stream of `chunks` chunks of `chunkSize` bytes, each filled with its index. */
