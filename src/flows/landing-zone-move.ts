@@ -12,6 +12,7 @@
  * @module
  */
 import { pages } from '../store/pages.js';
+import type { DataStore } from '../store/types.js';
 import * as store from '../tasks/store-tasks.js';
 import { isCompanion } from '../tasks/zone-check.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
@@ -44,29 +45,7 @@ export const landingZoneMove = defineFlow({
   async build(plan, p) {
     const z = p.zone;
     const s = plan.deps.store;
-    // one pass over the zone's names, relative as the store cuts them (the long base paths are kept once,
-    // not per file), packed a chunk at a time: the plan holds them all until the run ends
-    const chunks: string[] = [];
-    const relDirs = new Set<string>();
-    let objects = 0;
-    let files = 0;
-    if (plan.irods) {
-      if (!(await s.collectionExists(z.path))) throw new FlowBuildError(`Landing zone collection not found: ${z.path}`);
-      let chunk: string[] = [];
-      for await (const page of pages((o) => s.listObjectPaths(z.path, { relative: true, ...o }), (n) => n)) {
-        for (const n of page) {
-          objects++;
-          if (!isCompanion(n)) files++;
-          relDirs.add(n.slice(0, Math.max(0, n.lastIndexOf('/'))));
-          chunk.push(n);
-          if (chunk.length === MOVE_CHUNK) {
-            chunks.push(store.packNames(chunk));
-            chunk = [];
-          }
-        }
-      }
-      if (chunk.length > 0) chunks.push(store.packNames(chunk));
-    }
+    const { chunks, relDirs, objects, files } = plan.irods ? await listZone(s, z.path) : NOTHING_LISTED;
     const validating = { status: ZoneStatus.VALIDATING, status_info: ZoneInfo.validating(files) };
 
     plan.add(
@@ -116,3 +95,43 @@ export const landingZoneMove = defineFlow({
   },
   onFailure: setZoneStatusOnFailure(ZoneStatus.FAILED),
 });
+
+/** What {@link listZone} found: the zone's objects in move chunks, their folders and counts. */
+interface ZoneListing {
+  /** Names relative to the zone, {@link MOVE_CHUNK} per chunk, packed for the move task. */
+  chunks: string[];
+  /** Folders holding objects, relative to the zone (`''`: the zone itself). */
+  relDirs: Set<string>;
+  /** Objects, companions included. */
+  objects: number;
+  /** Data files (without companions). */
+  files: number;
+}
+
+/** The listing of a run without the `irods` target. */
+const NOTHING_LISTED: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0, files: 0 };
+
+/**
+ * Lists the zone once, a page at a time. Names are relative as the store
+ * cuts them (the long base paths are kept once, not per file) and packed a
+ * chunk at a time: the plan holds them all until the run ends.
+ */
+async function listZone(s: DataStore, zonePath: string): Promise<ZoneListing> {
+  if (!(await s.collectionExists(zonePath))) throw new FlowBuildError(`Landing zone collection not found: ${zonePath}`);
+  const found: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0, files: 0 };
+  let chunk: string[] = [];
+  for await (const page of pages((o) => s.listObjectPaths(zonePath, { relative: true, ...o }), (n) => n)) {
+    for (const n of page) {
+      found.objects++;
+      if (!isCompanion(n)) found.files++;
+      found.relDirs.add(n.slice(0, Math.max(0, n.lastIndexOf('/'))));
+      chunk.push(n);
+      if (chunk.length === MOVE_CHUNK) {
+        found.chunks.push(store.packNames(chunk));
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) found.chunks.push(store.packNames(chunk));
+  return found;
+}
