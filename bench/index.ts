@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
   'zone-move': () => import('./zone-move.js'),
+  'zone-create': () => import('./zone-create.js'),
   submit: () => import('./submit.js'),
   store: () => import('./store.js'),
   engine: () => import('./engine.js'),
