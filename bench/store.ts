@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- store --files N --size BYTES [--no-sync] [--keep]`
+ * `npm run bench -- store --files N --size BYTES [--no-sync] [--direct] [--keep]`
  *
  * Creates N files of BYTES bytes in a temp folder, then times, against a
  * fresh embedded store: `md5sum` over the files (the yardstick), a put of the
@@ -25,19 +25,21 @@ interface Args {
   keep: boolean;
   concurrency?: number;
   hashWorkers?: number;
+  direct: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: 1000, size: 100 * 1024, sync: true, keep: false };
+  const args: Args = { files: 1000, size: 100 * 1024, sync: true, keep: false, direct: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--files') args.files = Number(argv[++i]);
     else if (a === '--size') args.size = Number(argv[++i]);
     else if (a === '--no-sync') args.sync = false;
     else if (a === '--keep') args.keep = true;
+    else if (a === '--direct') args.direct = true;
     else if (a === '--concurrency') args.concurrency = Number(argv[++i]);
     else if (a === '--hash-workers') args.hashWorkers = Number(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--concurrency JOBS] [--hash-workers N] [--keep])`);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--direct] [--concurrency JOBS] [--hash-workers N] [--keep])`);
   }
   if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
   if (!Number.isInteger(args.size) || args.size < 0) throw new Error('--size must be a non-negative integer');
@@ -89,7 +91,7 @@ export async function main(argv: string[]): Promise<void> {
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 20);
-  const store = EmbeddedStore.open({ dataDir: join(root, 'data'), zone: 'benchZone', sync: args.sync, hashWorkers: args.hashWorkers });
+  const store = EmbeddedStore.open({ dataDir: join(root, 'data'), zone: 'benchZone', sync: args.sync, hashWorkers: args.hashWorkers, directWrites: args.direct });
   try {
     log(`creating ${args.files} files of ${args.size} bytes in ${src}`);
     makeFiles(src, args.files, args.size);
@@ -131,6 +133,7 @@ export async function main(argv: string[]): Promise<void> {
       files: args.files,
       size: args.size,
       sync: args.sync,
+      direct: args.direct,
       put_s: round(putS),
       move_s: round(moveS),
       verify_s: round(verifyS),

@@ -14,7 +14,7 @@ export * from './paths.js';
 export { EmbeddedStore, type EmbeddedStoreOptions, type PutTreeOptions, type PutTreeResult } from './embedded/index.js';
 
 /** Settings the store reads (a subset of {@link Config}). */
-export type StoreConfig = Pick<Config, 'dataDir' | 'irodsZone' | 'hashWorkers'> & Partial<Pick<Config, 'storeSync'>>;
+export type StoreConfig = Pick<Config, 'dataDir' | 'irodsZone' | 'hashWorkers'> & Partial<Pick<Config, 'storeSync' | 'storeDirectWrites'>>;
 
 /** Opens the embedded store of `config.dataDir` (zone `config.irodsZone`), creating it when new. */
 export async function openStore(config: StoreConfig): Promise<DataStore> {
@@ -28,5 +28,6 @@ export async function openEmbeddedStore(config: StoreConfig): Promise<EmbeddedSt
     zone: config.irodsZone,
     hashWorkers: config.hashWorkers,
     sync: config.storeSync,
+    directWrites: config.storeDirectWrites,
   });
 }

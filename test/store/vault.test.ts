@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, ChecksumMismatchError, InvalidPathError, NotFoundError } from '../../src/store/index.js';
-import type { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { caught, readAll, storePerTest, type TempStore } from '../support/store-helpers.js';
 
 const Z = '/testZone';
@@ -125,6 +125,33 @@ describe('putTree', () => {
     await s.putTree(local, `${Z}/in/tree`, { overwrite: true });
     expect((await s.stat(`${Z}/in/tree/top.txt`))!.checksum).toBe(md5('new top'));
     expect(vaultFiles()).toHaveLength(24);
+  });
+
+  it('writes past the page cache when asked: every size, synced or not, comes back byte for byte', async () => {
+    // around the 4 KiB blocks and the 1 MiB copy buffer: padding, cut back, several chunks
+    const sizes = [0, 1, 4095, 4096, 4097, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 123];
+    const local = join(t.dir, 'direct-src');
+    mkdirSync(local);
+    const content = new Map(sizes.map((n, i) => [`f${i}`, randomBytes(n)]));
+    for (const [name, bytes] of content) writeFileSync(join(local, name), bytes);
+    for (const sync of [true, false]) {
+      const dataDir = join(t.dir, `direct-${sync}`);
+      const direct = EmbeddedStore.open({ dataDir, zone: 'testZone', sync, directWrites: true });
+      try {
+        const res = await direct.putTree(local, `${Z}/d`);
+        expect(res.files).toBe(sizes.length);
+        const paths = [...content.keys()].map((name) => `${Z}/d/${name}`);
+        expect(await direct.computeChecksums(paths)).toEqual([...content.values()].map((b) => md5(b)));
+        for (const [name, bytes] of content) {
+          expect((await direct.stat(`${Z}/d/${name}`))!.size).toBe(bytes.length);
+          expect((await readAll(await direct.getObject(`${Z}/d/${name}`))).equals(bytes)).toBe(true);
+        }
+        expect(await direct.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+        expect(readdirSync(join(dataDir, 'vault', 'tmp'))).toEqual([]);
+      } finally {
+        await direct.close();
+      }
+    }
   });
 
   it('refuses file names that are not valid in the store, leaving no temp files', async () => {

@@ -21,10 +21,7 @@ export interface PutTreeOptions {
   overwrite?: boolean;
   /** Files per staging job sent to a worker thread (default 16). */
   stageBatch?: number;
-  /**
-   * Staging jobs in flight. Default: two per copying worker thread (twice as
-   * many threads when the store syncs), so none idles between jobs.
-   */
+  /** Staging jobs in flight. Default: two per copying worker thread, so none idles between jobs. */
   concurrency?: number;
   /** Objects per catalog commit (default 256). */
   batchSize?: number;
@@ -80,7 +77,7 @@ export async function putTree(
   const st = await fsp.stat(localDir).catch(() => undefined);
   if (!st?.isDirectory()) throw new NotFoundError(localDir, 'file', 'not a local folder');
   const stageBatch = opts.stageBatch ?? 16;
-  const concurrency = opts.concurrency ?? 2 * (store.vault.syncs ? 2 : 1) * store.hashWorkers;
+  const concurrency = opts.concurrency ?? 2 * store.copyThreads;
   const batchSize = opts.batchSize ?? 256;
   const result: PutTreeResult = { files: 0, bytes: 0, collections: 0 };
   let colls: string[] = [target];

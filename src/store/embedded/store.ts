@@ -54,6 +54,8 @@ export interface EmbeddedStoreOptions {
   hashWorkers?: number;
   /** fsync object bytes and vault folders before each commit (default true). */
   sync?: boolean;
+  /** Folder puts write object bytes with O_DIRECT, past the page cache (default false). */
+  directWrites?: boolean;
   /** Milliseconds a call waits for another process's write (default 15 s), then StoreUnavailable. */
   busyTimeoutMs?: number;
 }
@@ -101,6 +103,17 @@ function pageParams(target: string, opts: PageOptions, relative = false): PagePa
   };
 }
 
+/**
+ * Copy threads per hash worker for folder puts. A copy that syncs or writes
+ * directly waits for the disk in its thread, so more threads than cores keep
+ * the cores hashing meanwhile. Direct writes wait longest: with them, 8
+ * threads put 10,000 × 100 KiB in 1.9–2.0 s, 4 threads in 2.4–2.6 s.
+ */
+function copyThreadsPerWorker(sync: boolean, direct: boolean): number {
+  if (direct) return 4;
+  return sync ? 2 : 1;
+}
+
 /** Thrown inside a savepoint to undo a bulk move that did not move everything. */
 class PartialMove extends Error {}
 
@@ -119,6 +132,8 @@ export class EmbeddedStore implements DataStore {
   private readonly pool: HashPool;
   /** Workers for folder puts: {@link pool} itself, or a larger pool when puts sync. */
   private readonly copyPool: HashPool;
+  /** Worker threads copying files into the vault for folder puts. */
+  readonly copyThreads: number;
   /** Worker threads hashing and staging bytes. */
   readonly hashWorkers: number;
   private readonly protectedPaths: Set<string>;
@@ -144,9 +159,10 @@ export class EmbeddedStore implements DataStore {
     this.hashWorkers = opts.hashWorkers ?? 2;
     this.pool = new HashPool(this.hashWorkers);
     const sync = opts.sync ?? true;
-    // a syncing copy waits for the disk in its worker: twice the threads keep the cores hashing meanwhile
-    this.copyPool = sync ? new HashPool(this.hashWorkers * 2) : this.pool;
-    this.vault = new Vault(join(dataDir, 'vault'), sync, this.copyPool);
+    const direct = opts.directWrites ?? false;
+    this.copyThreads = this.hashWorkers * copyThreadsPerWorker(sync, direct);
+    this.copyPool = this.copyThreads === this.hashWorkers ? this.pool : new HashPool(this.copyThreads);
+    this.vault = new Vault(join(dataDir, 'vault'), sync, this.copyPool, direct);
   }
 
   /** Opens (creating when new) the store in `opts.dataDir`. */

@@ -59,11 +59,13 @@ export class Vault {
    * @param sync fsync staged files and folders after renames (durability against power loss)
    * @param pool worker threads for {@link Vault.stageFiles}; when syncing, more
    *   threads than cores, as each waits for the disk after its copies
+   * @param directWrites {@link Vault.stageFiles} writes with O_DIRECT, past the page cache
    */
   constructor(
     readonly dir: string,
     readonly syncs: boolean,
     private readonly pool: HashPool,
+    readonly directWrites = false,
   ) {
     this.tempDir = join(dir, 'tmp');
     fs.mkdirSync(this.tempDir, { recursive: true });
@@ -163,7 +165,7 @@ export class Vault {
     });
     let results;
     try {
-      results = await this.pool.copyFiles(items, this.syncs);
+      results = await this.pool.copyFiles(items, { sync: this.syncs, direct: this.directWrites });
     } catch (err) {
       for (const it of items) {
         this.removeFile(it.dest);
