@@ -55,29 +55,12 @@ function readFull(fd, into) {
   for (let got = -1; got !== 0 && n < into.length; n += got) got = fs.readSync(fd, into, n, into.length - n, null);
   return n;
 }
-// Each writer removes the file it created when it fails after creating it.
-function writeDirect(input, dest, hash, sync) {
-  let out;
+// Creates dest, lets write() fill it, syncs it when asked; a failure after the
+// create closes and removes the file again.
+function intoNewFile(dest, flags, sync, write) {
+  const out = fs.openSync(dest, flags);
   try {
-    out = fs.openSync(dest, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT);
-  } catch (err) {
-    throw err.code === 'EINVAL' ? new DirectRefused() : err;
-  }
-  try {
-    let size = 0;
-    for (let n = aligned.length; n === aligned.length; size += n) {
-      n = readFull(input, aligned);
-      if (n === 0) break;
-      hash.update(aligned.subarray(0, n));
-      const len = Math.ceil(n / BLOCK) * BLOCK;
-      aligned.fill(0, n, len);
-      try {
-        for (let off = 0; off < len; ) off += fs.writeSync(out, aligned, off, len - off, size + off);
-      } catch (err) {
-        throw err.code === 'EINVAL' ? new DirectRefused() : err;
-      }
-    }
-    if (size % BLOCK !== 0) fs.ftruncateSync(out, size);
+    const size = write(out);
     if (sync) fs.fdatasyncSync(out);
     fs.closeSync(out);
     return size;
@@ -87,9 +70,29 @@ function writeDirect(input, dest, hash, sync) {
     throw err;
   }
 }
-function writeBuffered(input, dest, hash, sync) {
-  const out = fs.openSync(dest, 'wx');
+const DIRECT_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT;
+function writeDirect(input, dest, hash, sync) {
   try {
+    return intoNewFile(dest, DIRECT_FLAGS, sync, (out) => {
+      let size = 0;
+      for (let n = aligned.length; n === aligned.length; size += n) {
+        n = readFull(input, aligned);
+        if (n === 0) break;
+        hash.update(aligned.subarray(0, n));
+        const len = Math.ceil(n / BLOCK) * BLOCK;
+        aligned.fill(0, n, len);
+        for (let off = 0; off < len; ) off += fs.writeSync(out, aligned, off, len - off, size + off);
+      }
+      if (size % BLOCK !== 0) fs.ftruncateSync(out, size);
+      return size;
+    });
+  } catch (err) {
+    // the file system does not take O_DIRECT (on open), or not this alignment (on write)
+    throw err.code === 'EINVAL' ? new DirectRefused() : err;
+  }
+}
+function writeBuffered(input, dest, hash, sync) {
+  return intoNewFile(dest, 'wx', sync, (out) => {
     let size = 0;
     for (;;) {
       const n = fs.readSync(input, buf, 0, buf.length, null);
@@ -99,14 +102,8 @@ function writeBuffered(input, dest, hash, sync) {
       for (let off = 0; off < n; ) off += fs.writeSync(out, chunk, off, n - off);
       size += n;
     }
-    if (sync) fs.fdatasyncSync(out);
-    fs.closeSync(out);
     return size;
-  } catch (err) {
-    fs.closeSync(out);
-    fs.rmSync(dest, { force: true });
-    throw err;
-  }
+  });
 }
 function copyFile({ src, dest }, sync, direct) {
   let input;
@@ -119,6 +116,7 @@ function copyFile({ src, dest }, sync, direct) {
       } catch (err) {
         if (!(err instanceof DirectRefused)) throw err;
         directRefused = true;
+        // from the start again: undefined first, so a failing reopen is not closed twice
         fs.closeSync(input);
         input = undefined;
         input = fs.openSync(src, 'r');
