@@ -9,13 +9,11 @@
  * rolling every collection back (the answer is then 500). Progress on
  * stderr; the last stdout line is one JSON object.
  */
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { TEST_SECRET, makeTempDir, removeDir, spawnService, testEnv } from '../test/support/service-harness.js';
+import { TEST_SECRET } from '../test/support/service-harness.js';
 import { projectCreateBody, zoneCreateBody } from '../test/support/service-flows.js';
 import { defaultZone } from '../test/support/service-zone.js';
-import { startTestSite } from '../test/support/test-site.js';
-import { KeepAliveClient, cpuMs, peakRssMb } from './service-client.js';
+import { peakRssMb } from './service-client.js';
+import { timedSubmit, withSiteAndService } from './site-and-service.js';
 
 interface Args {
   colls: number;
@@ -40,12 +38,8 @@ const PROJECT = 'cafe0000-0000-4000-8000-000000000002';
 /** Runs the benchmark. */
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  const work = makeTempDir('taskflow-bench-zone-create-');
-  const site = await startTestSite({ secret: TEST_SECRET });
-  const env = testEnv(join(work, 'data'), { TASKFLOW_LOG_LEVEL: 'warn', TASKFLOW_SODAR_URL: site.url, TASKFLOW_SITE_TIMEOUT: '600000' });
-  const service = await spawnService(env);
-  const client = new KeepAliveClient(service.url, 1);
-  try {
+  await withSiteAndService('taskflow-bench-zone-create-', async (s) => {
+    const { site, service, client } = s;
     const zone = defaultZone();
     site.seedProject({ project_uuid: PROJECT, title: 'Zone create project' });
     site.seedZone({ zone_uuid: zone.zoneUuid, project_uuid: PROJECT, status: 'CREATING', status_info: '' });
@@ -57,31 +51,22 @@ export async function main(argv: string[]): Promise<void> {
     const request = { ...body, force_fail: args.fail, flow_data: { ...(body.flow_data as object), colls }, sodar_secret: TEST_SECRET };
 
     log(`creating a zone with ${args.colls} collections${args.fail ? ', failing at the end' : ''}`);
-    const cpu0 = cpuMs(service.proc.pid!);
-    const start = performance.now();
-    const res = await client.post('/submit', request);
-    const seconds = (performance.now() - start) / 1000;
-    const cpu1 = cpuMs(service.proc.pid!);
+    const res = await timedSubmit(s, request);
     const expected = args.fail ? 500 : 200;
     if (res.status !== expected) throw new Error(`landing_zone_create answered ${res.status} (expected ${expected}): ${res.body}`);
     const zoneState = site.state().zones[zone.zoneUuid];
-    log(`answered ${res.status} in ${seconds.toFixed(2)} s; zone ${zoneState?.status}`);
+    log(`answered ${res.status} in ${res.seconds.toFixed(2)} s; zone ${zoneState?.status}`);
 
     const result = {
       bench: 'zone-create',
       colls: args.colls,
       fail: args.fail,
-      seconds: Math.round(seconds * 1000) / 1000,
-      colls_per_s: Math.round(args.colls / seconds),
+      seconds: Math.round(res.seconds * 1000) / 1000,
+      colls_per_s: Math.round(args.colls / res.seconds),
       zone_status: zoneState?.status,
       rss_mb: peakRssMb(service.proc.pid!),
-      service_cpu_s: cpu0 !== undefined && cpu1 !== undefined ? Math.round(cpu1 - cpu0) / 1000 : undefined,
+      service_cpu_s: res.cpuSeconds,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
-  } finally {
-    client.close();
-    await service.stop();
-    await site.close();
-    removeDir(work);
-  }
+  });
 }

@@ -10,13 +10,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { TEST_SECRET, getWithSecret, makeTempDir, removeDir, spawnService, testEnv } from '../test/support/service-harness.js';
+import { getWithSecret } from '../test/support/service-harness.js';
 import { zoneMoveBody } from '../test/support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles } from '../test/support/service-zone.js';
-import { startTestSite } from '../test/support/test-site.js';
-import { KeepAliveClient, cpuMs, peakRssMb } from './service-client.js';
+import { peakRssMb } from './service-client.js';
+import { timedSubmit, withSiteAndService } from './site-and-service.js';
 
 interface Args {
   files: number;
@@ -54,31 +53,20 @@ async function logTaskTimes(serviceUrl: string): Promise<void> {
 /** Runs the benchmark. */
 export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  const work = makeTempDir('taskflow-bench-zone-');
-  const dataDir = join(work, 'data');
-  const site = await startTestSite({ secret: TEST_SECRET });
-  const env = testEnv(dataDir, { TASKFLOW_LOG_LEVEL: 'warn', TASKFLOW_SODAR_URL: site.url, TASKFLOW_SITE_TIMEOUT: '600000' });
-  const service = await spawnService(env);
-  const client = new KeepAliveClient(service.url, 1);
-  try {
+  await withSiteAndService('taskflow-bench-zone-', async (s) => {
+    const { site, service } = s;
     const zone = defaultZone();
     log(`writing ${args.files} files of ${args.size} bytes`);
-    const upload = writeZoneFiles(work, args.files, args.size);
+    const upload = writeZoneFiles(s.work, args.files, args.size);
     await createZone(service.url, site, PROJECT, zone);
     const t0 = performance.now();
-    const put = await uploadToZone(loadConfig(env), PROJECT, zone, upload);
+    const put = await uploadToZone(loadConfig(s.env), PROJECT, zone, upload);
     log(`put ${put} objects into the zone in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
 
     log('moving');
-    const cpu0 = cpuMs(service.proc.pid!);
-    const start = performance.now();
-    const res = await client.post('/submit', zoneMoveBody(PROJECT, site.url, zone));
-    const seconds = (performance.now() - start) / 1000;
-    const cpu1 = cpuMs(service.proc.pid!);
-    if (res.status !== 200) throw new Error(`landing_zone_move failed: ${res.status} ${res.body}`);
+    const { status, body, seconds, cpuSeconds } = await timedSubmit(s, zoneMoveBody(PROJECT, site.url, zone));
+    if (status !== 200) throw new Error(`landing_zone_move failed: ${status} ${body}`);
     const zoneState = site.state().zones[zone.zoneUuid];
-    // CPU of the service (main thread and hash workers) is less at the mercy of a busy machine than wall time
-    const cpuSeconds = cpu0 !== undefined && cpu1 !== undefined ? Math.round(cpu1 - cpu0) / 1000 : undefined;
     log(`moved in ${seconds.toFixed(2)} s (service CPU ${cpuSeconds} s); zone ${zoneState?.status}: ${zoneState?.status_info}`);
     const rss = peakRssMb(service.proc.pid!);
     await logTaskTimes(service.url);
@@ -105,10 +93,5 @@ export async function main(argv: string[]): Promise<void> {
       move_vs_md5sum: Math.round((seconds / md5Seconds) * 100) / 100,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
-  } finally {
-    client.close();
-    await service.stop();
-    await site.close();
-    removeDir(work);
-  }
+  });
 }
