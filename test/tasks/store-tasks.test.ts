@@ -6,6 +6,8 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkLandingZone, ZoneValidationError } from '../../src/tasks/zone-check.js';
 import * as store from '../../src/tasks/store-tasks.js';
+import type { TaskContext } from '../../src/tasks/context.js';
+import type { Json, Task } from '../../src/engine/types.js';
 import { openWorld, type World } from '../flows/harness.js';
 
 let w: World;
@@ -17,6 +19,18 @@ beforeEach(async () => {
 afterEach(async () => w.close());
 
 const put = (path: string, content: string) => w.store.putObject(path, Readable.from([Buffer.from(content)]));
+
+/**
+ * Reverting with the journaled `undo`, and again after a crash (the task run
+ * once more, its undo never journaled), both leave the store as `before`.
+ */
+async function expectRevertsRestore(task: Task<TaskContext>, undo: Json | undefined, before: string[]): Promise<void> {
+  await task.revert(w.ctx, undo);
+  expect(await w.store.dump()).toEqual(before);
+  await task.execute(w.ctx);
+  await task.revert(w.ctx, undefined);
+  expect(await w.store.dump()).toEqual(before);
+}
 
 describe('store tasks', () => {
   it('createCollections removes what it created when a later path fails', async () => {
@@ -46,11 +60,7 @@ describe('store tasks', () => {
     const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: snap });
     const undo = await task.execute(w.ctx);
     expect(await w.store.getAccess(`${Z}/f2`, 'u')).toBe('read');
-    await task.revert(w.ctx, undo);
-    expect(await w.store.dump()).toEqual(before);
-    await task.execute(w.ctx);
-    await task.revert(w.ctx, undefined);
-    expect(await w.store.dump()).toEqual(before);
+    await expectRevertsRestore(task, undo, before);
   });
 
   it('snapshots access with one count of the subtree, listing only the entries at another level', async () => {
@@ -143,11 +153,7 @@ describe('store tasks', () => {
     const task = store.setAccess('t', { path: `${Z}/big`, name: 'u', level: 'own', recursive: true, before: snap });
     const undo = await task.execute(w.ctx);
     expect(undo).toEqual(snap);
-    await task.revert(w.ctx, undo);
-    expect(await w.store.dump()).toEqual(before);
-    await task.execute(w.ctx);
-    await task.revert(w.ctx, undefined);
-    expect(await w.store.dump()).toEqual(before);
+    await expectRevertsRestore(task, undo, before);
   });
 
   it('setAccesses sets several principals after one count of the subtree and journals one level per principal', async () => {
@@ -181,12 +187,8 @@ describe('store tasks', () => {
     expect(await w.store.getAccess(`${Z}/d/f7`, 'g')).toBe('read');
     await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
-    await task.revert(w.ctx, undo);
-    expect(await w.store.dump()).toEqual(before);
-    // crash after the store calls, before the journal write: the snapshots taken while building restore it
-    await task.execute(w.ctx);
-    await task.revert(w.ctx, undefined);
-    expect(await w.store.dump()).toEqual(before);
+    // a crash after the store calls, before the journal write: the snapshots taken while building restore it
+    await expectRevertsRestore(task, undo, before);
   });
 });
 
