@@ -5,6 +5,7 @@
  *
  * @module
  */
+import Database from 'better-sqlite3';
 
 /** Whether a better-sqlite3 error means another connection holds a lock (worth waiting for). */
 export function sqliteBusy(err: unknown): boolean {
@@ -32,4 +33,23 @@ export function openWhileBusy<T>(open: () => T, timeoutMs: number): T {
       Atomics.wait(pauseCell, 0, 0, pauseMs);
     }
   }
+}
+
+/**
+ * Opens the SQLite file `file` (created when missing) and runs `setup` on the
+ * connection (pragmas, tables), as {@link openWhileBusy} does: again while
+ * another process holds it busy, for at most `timeoutMs`, which is also the
+ * connection's busy timeout. A failing setup closes the connection.
+ */
+export function openSqlite(file: string, timeoutMs: number, setup: (db: Database.Database) => void): Database.Database {
+  return openWhileBusy(() => {
+    const db = new Database(file, { timeout: timeoutMs });
+    try {
+      setup(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return db;
+  }, timeoutMs);
 }

@@ -39,7 +39,7 @@ import Database from 'better-sqlite3';
 import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { DuplicateRunError, RunNotFoundError } from './errors.js';
 import type { Journal } from './journal.js';
-import { openWhileBusy } from '../sqlite-busy.js';
+import { openSqlite } from '../sqlite-busy.js';
 import type {
   Json,
   JournalRun,
@@ -134,23 +134,15 @@ export interface SqliteJournalOptions {
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => {};
 
-/** Opens the journal file and sets it up (pragmas, tables); closes it again if that fails. */
-function openJournalDb(filePath: string, busyTimeoutMs: number): Database.Database {
-  const db = new Database(filePath);
-  try {
-    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    // new files only (a WAL database keeps its page size): a run's commits rewrite ~10 pages, and
-    // 2 KiB pages halve the bytes written to the WAL (and checkpointed) compared with 4 KiB
-    db.pragma(`page_size = ${PAGE_SIZE}`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    db.exec(SCHEMA);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
+/** The journal's pragmas and tables. */
+function setUpJournal(db: Database.Database): void {
+  // new files only (a WAL database keeps its page size): a run's commits rewrite ~10 pages, and
+  // 2 KiB pages halve the bytes written to the WAL (and checkpointed) compared with 4 KiB
+  db.pragma(`page_size = ${PAGE_SIZE}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.exec(SCHEMA);
 }
 
 /** {@link Journal} in a SQLite file; several processes may open the same file. */
@@ -183,9 +175,8 @@ export class SqliteJournal implements Journal {
     readonly filePath: string,
     opts: SqliteJournalOptions = {},
   ) {
-    const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
     // two services starting on one data folder open the journal at the same moment
-    this.db = openWhileBusy(() => openJournalDb(filePath, busyTimeoutMs), busyTimeoutMs);
+    this.db = openSqlite(filePath, opts.busyTimeoutMs ?? 5000, setUpJournal);
     this.workerAfter = opts.backgroundCheckpoints === false ? -1 : CHECKPOINT_WORKER_AFTER_COMMITS;
     this.stmts = this.prepare();
     const s = this.stmts;

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../engine/checkpointer.js';
-import { openWhileBusy } from '../sqlite-busy.js';
+import { openSqlite } from '../sqlite-busy.js';
 import { type LeaseHolder, thisHolder } from './keys.js';
 import type { LeaseStore } from './lease-store.js';
 import { LockBackendError } from './types.js';
@@ -131,30 +131,17 @@ export class SqliteLeaseStore implements LeaseStore {
 
   private open(): Statements {
     mkdirSync(dirname(this.filePath), { recursive: true });
-    const db = openWhileBusy(() => this.openOnce(), BUSY_TIMEOUT_MS);
-    try {
-      this.stmts = prepare(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    this.db = db;
-    return this.stmts;
-  }
-
-  private openOnce(): Database.Database {
-    const db = new Database(this.filePath, { timeout: BUSY_TIMEOUT_MS });
-    try {
+    let stmts: Statements | undefined;
+    this.db = openSqlite(this.filePath, BUSY_TIMEOUT_MS, (db) => {
       // new files only (a WAL database keeps its page size)
       db.pragma(`page_size = ${PAGE_SIZE}`);
       db.pragma('journal_mode = WAL');
       // A lease lost to a power cut is harmless: its holder died with it.
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
-    return db;
+      stmts = prepare(db);
+    });
+    this.stmts = stmts!;
+    return this.stmts;
   }
 }

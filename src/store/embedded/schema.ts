@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
-import { openWhileBusy } from '../../sqlite-busy.js';
+import { openSqlite } from '../../sqlite-busy.js';
 
 /** The admin user every store has; owner of new entries by default. */
 export const ADMIN_USER = 'rods';
@@ -73,44 +73,38 @@ CREATE INDEX IF NOT EXISTS acl_name ON acl (name);
  */
 export function openCatalog(file: string, zone: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
   try {
-    return openWhileBusy(() => openCatalogOnce(file, zone, busyTimeoutMs), busyTimeoutMs);
+    return openSqlite(file, busyTimeoutMs, (db) => setUpCatalog(db, zone, busyTimeoutMs));
   } catch (err) {
     throw new StoreUnavailableError(file, (err as Error).message);
   }
 }
 
-function openCatalogOnce(file: string, zone: string, busyTimeoutMs: number): Database.Database {
-  const db = new Database(file, { timeout: busyTimeoutMs });
-  try {
-    db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
-    db.pragma('journal_mode = WAL');
-    // NORMAL in WAL mode never corrupts; a power loss may drop the last
-    // commits, which leaves only repairable orphan vault files.
-    db.pragma('synchronous = NORMAL');
-    db.transaction(() => {
-      db.exec(DDL);
-      const now = new Date().toISOString();
-      const zoneRoot = `/${zone}`;
-      const insertColl = db.prepare(
-        `INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified)
-         VALUES (?, (SELECT id FROM entries WHERE path = ?), 'c', ?, ?)`,
-      );
-      const insertAcl = db.prepare(
-        `INSERT OR IGNORE INTO acl (entry_id, name, level) SELECT id, ?, 3 FROM entries WHERE path = ?`,
-      );
-      for (const [path, parent] of [
-        [zoneRoot, null],
-        [`${zoneRoot}/home`, zoneRoot],
-        [`${zoneRoot}/trash`, zoneRoot],
-      ] as const) {
-        if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ADMIN_USER, path);
-      }
-      db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
-      db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'group', NULL)`).run(PUBLIC_GROUP);
-    }).immediate();
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
+/** Pragmas, tables and the collections, users and groups every catalog has. */
+function setUpCatalog(db: Database.Database, zone: string, busyTimeoutMs: number): void {
+  db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode never corrupts; a power loss may drop the last
+  // commits, which leaves only repairable orphan vault files.
+  db.pragma('synchronous = NORMAL');
+  db.transaction(() => {
+    db.exec(DDL);
+    const now = new Date().toISOString();
+    const zoneRoot = `/${zone}`;
+    const insertColl = db.prepare(
+      `INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified)
+       VALUES (?, (SELECT id FROM entries WHERE path = ?), 'c', ?, ?)`,
+    );
+    const insertAcl = db.prepare(
+      `INSERT OR IGNORE INTO acl (entry_id, name, level) SELECT id, ?, 3 FROM entries WHERE path = ?`,
+    );
+    for (const [path, parent] of [
+      [zoneRoot, null],
+      [`${zoneRoot}/home`, zoneRoot],
+      [`${zoneRoot}/trash`, zoneRoot],
+    ] as const) {
+      if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ADMIN_USER, path);
+    }
+    db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
+    db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'group', NULL)`).run(PUBLIC_GROUP);
+  }).immediate();
 }
