@@ -1,9 +1,9 @@
 /**
  * Putting a local folder into the store: files are staged (copied into the
- * vault, hashed on the way, and synced) by the worker threads in jobs of
- * several files, a few jobs in flight so every worker stays busy while the
- * main thread commits; objects are committed in batches so the catalog
- * does not pay one transaction per file. Memory stays flat: the folder is
+ * vault, hashed on the way, and synced when the store syncs) by the worker
+ * threads in jobs of several files, a few jobs in flight so every worker
+ * stays busy while the main thread commits; objects are committed in batches
+ * so the catalog does not pay one transaction per file. Memory stays flat: the folder is
  * walked as a stream and at most one batch is pending.
  *
  * @module

@@ -130,7 +130,7 @@ export class EmbeddedStore implements DataStore {
   private readonly db: Database.Database;
   private readonly q: Catalog;
   private readonly pool: HashPool;
-  /** Workers for folder puts: {@link pool} itself, or a larger pool when puts sync. */
+  /** Workers for folder puts: {@link pool} itself, or a larger pool when puts sync or write directly. */
   private readonly copyPool: HashPool;
   /** Worker threads copying files into the vault for folder puts. */
   readonly copyThreads: number;
