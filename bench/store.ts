@@ -6,9 +6,9 @@
  * folder, a move of all N objects to another collection (one moveMany), and a
  * checksum verify of all N from the vault. Last, a second yardstick: the
  * same number of bytes written to one new file (and synced, when the store
- * syncs), what `dd` measures: any put that keeps a copy pays this, and on a
- * virtual machine it can cost more than the hashing (new page-cache pages are
- * new host memory). Progress on stderr; the last stdout line is one JSON
+ * syncs) by one thread, what `dd` measures: the cost of storing the bytes
+ * without hashing them or creating files, which on a virtual machine can
+ * exceed the hashing (new page-cache pages are new host memory). Progress on stderr; the last stdout line is one JSON
  * object with every figure.
  */
 import { spawnSync } from 'node:child_process';
@@ -67,8 +67,8 @@ function makeFiles(dir: string, n: number, size: number): void {
 
 /**
  * Writes `total` bytes to one new file in 1 MiB chunks, syncing it when
- * asked: the cheapest way to store those bytes on this machine (no hashing,
- * no file creations, at most one sync), on one thread.
+ * asked: the bytes alone, with no hashing, no file creations and at most one
+ * sync, on one thread (a put's parallel writers can beat it).
  */
 function writeOnce(file: string, total: number, sync: boolean): void {
   const chunk = randomBytes(1 << 20);
