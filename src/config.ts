@@ -155,9 +155,9 @@ export interface Config extends BackendSettings {
   storeSync: boolean;
   /**
    * TASKFLOW_STORE_DIRECT_WRITES: folder puts write object bytes with O_DIRECT,
-   * past the page cache. Much less kernel time on virtual machines (new
-   * page-cache pages are costly there), but the bytes are not cached for the
-   * next read (a zone move's checksum check then reads them from disk).
+   * past the page cache. A synced put waits for the disk either way; filling
+   * new page-cache pages on the way costs more kernel time than the hashing on
+   * a virtual machine. The next read of those bytes comes from disk.
    */
   storeDirectWrites: boolean;
   /** TASKFLOW_LOG_LEVEL: pino level. */
@@ -193,7 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
     hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', 2, { min: 1, max: 64 }),
     storeSync: bool(env, 'TASKFLOW_STORE_SYNC', true),
-    storeDirectWrites: bool(env, 'TASKFLOW_STORE_DIRECT_WRITES', false),
+    storeDirectWrites: bool(env, 'TASKFLOW_STORE_DIRECT_WRITES', true),
     logLevel: str(env, 'TASKFLOW_LOG_LEVEL', 'info'),
     siteHost: str(env, 'SODAR_SITE_HOST', '127.0.0.1'),
     sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),

@@ -54,7 +54,10 @@ export interface EmbeddedStoreOptions {
   hashWorkers?: number;
   /** fsync object bytes and vault folders before each commit (default true). */
   sync?: boolean;
-  /** Folder puts write object bytes with O_DIRECT, past the page cache (default false). */
+  /**
+   * Folder puts write object bytes with O_DIRECT, past the page cache (default
+   * true; a file system that refuses O_DIRECT gets buffered writes).
+   */
   directWrites?: boolean;
   /** Milliseconds a call waits for another process's write (default 15 s), then StoreUnavailable. */
   busyTimeoutMs?: number;
@@ -159,7 +162,7 @@ export class EmbeddedStore implements DataStore {
     this.hashWorkers = opts.hashWorkers ?? 2;
     this.pool = new HashPool(this.hashWorkers);
     const sync = opts.sync ?? true;
-    const direct = opts.directWrites ?? false;
+    const direct = opts.directWrites ?? true;
     this.copyThreads = this.hashWorkers * copyThreadsPerWorker(sync, direct);
     this.copyPool = this.copyThreads === this.hashWorkers ? this.pool : new HashPool(this.copyThreads);
     this.vault = new Vault(join(dataDir, 'vault'), sync, this.copyPool, direct);
