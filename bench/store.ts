@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- store --files N --size BYTES [--no-sync] [--direct] [--keep]`
+ * `npm run bench -- store --files N --size BYTES [--no-sync] [--buffered] [--keep]`
  *
  * Creates N files of BYTES bytes in a temp folder, then times, against a
  * fresh embedded store: `md5sum` over the files (the yardstick), a put of the
@@ -29,17 +29,17 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: 1000, size: 100 * 1024, sync: true, keep: false, direct: false };
+  const args: Args = { files: 1000, size: 100 * 1024, sync: true, keep: false, direct: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--files') args.files = Number(argv[++i]);
     else if (a === '--size') args.size = Number(argv[++i]);
     else if (a === '--no-sync') args.sync = false;
     else if (a === '--keep') args.keep = true;
-    else if (a === '--direct') args.direct = true;
+    else if (a === '--buffered') args.direct = false;
     else if (a === '--concurrency') args.concurrency = Number(argv[++i]);
     else if (a === '--hash-workers') args.hashWorkers = Number(argv[++i]);
-    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--direct] [--concurrency JOBS] [--hash-workers N] [--keep])`);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES [--no-sync] [--buffered] [--concurrency JOBS] [--hash-workers N] [--keep])`);
   }
   if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
   if (!Number.isInteger(args.size) || args.size < 0) throw new Error('--size must be a non-negative integer');
