@@ -145,7 +145,10 @@ export interface Config extends BackendSettings {
   validateConcurrency: number;
   /** TASKFLOW_VERIFY_CHECKSUMS: recompute MD5 from the bytes on zone moves. */
   verifyChecksums: boolean;
-  /** TASKFLOW_HASH_WORKERS: worker threads hashing object bytes. */
+  /**
+   * TASKFLOW_HASH_WORKERS: worker threads reading, hashing and writing object
+   * bytes; more than cores, as each waits for the disk while the others hash.
+   */
   hashWorkers: number;
   /**
    * TASKFLOW_STORE_SYNC: fsync object bytes (and their vault folder) before the
@@ -191,7 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     asyncConcurrency: num(env, 'TASKFLOW_ASYNC_CONCURRENCY', 2, { min: 1 }),
     validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
-    hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', 2, { min: 1, max: 64 }),
+    hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', 8, { min: 1, max: 64 }),
     storeSync: bool(env, 'TASKFLOW_STORE_SYNC', true),
     storeDirectWrites: bool(env, 'TASKFLOW_STORE_DIRECT_WRITES', true),
     logLevel: str(env, 'TASKFLOW_LOG_LEVEL', 'info'),

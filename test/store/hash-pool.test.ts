@@ -1,9 +1,10 @@
 /**
- * The hash pool's bulk reads: MD5s and file heads in input order over many
- * batches, and the file at fault named when one cannot be read.
+ * The hash pool's bulk work: MD5s and file heads in input order over many
+ * batches, copies that hash on the way, and the file at fault named when
+ * one cannot be read.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,7 +29,9 @@ describe('hash pool', () => {
       writeFileSync(f, c);
       return f;
     });
-    expect(await pool.hashFiles(files)).toEqual(contents.map((c) => createHash('md5').update(c).digest('hex')));
+    const md5s = contents.map((c) => createHash('md5').update(c).digest('hex'));
+    expect(await pool.hashFiles(files)).toEqual(md5s);
+    expect(await pool.hashFiles(files, true)).toEqual(md5s);
     expect(await pool.readHeads(files, 40)).toEqual(contents.map((c) => Buffer.from(c).subarray(0, 40).toString('utf8')));
   });
 
@@ -40,5 +43,43 @@ describe('hash pool', () => {
     expect((err as HashError).code).toBe('ENOENT');
     expect((err as HashError).file).toBe(join(dir, 'gone'));
     await expect(pool.readHeads([ok], 2 ** 21)).rejects.toThrow(RangeError);
+  });
+
+  it('names the file it cannot hash, also when the others in its lanes can be', async () => {
+    const files = Array.from({ length: 20 }, (_, i) => join(dir, `h${i}`));
+    files.forEach((f, i) => i !== 13 && writeFileSync(f, `bytes ${i}`));
+    for (const direct of [false, true]) {
+      const err = await pool.hashFiles(files, direct).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HashError);
+      expect((err as HashError).file).toBe(files[13]);
+      expect((err as HashError).code).toBe('ENOENT');
+    }
+  });
+
+  it('copies while hashing: each item alone fails or lands whole, around the 256 KiB lane chunk', async () => {
+    const KiB = 1024;
+    const sizes = [0, 1, 100 * KiB, 256 * KiB - 1, 256 * KiB, 256 * KiB + 1, 3 * 256 * KiB + 7, 4096];
+    const items = sizes.map((n, i) => {
+      const src = join(dir, `src${i}`);
+      writeFileSync(src, Buffer.alloc(n, i + 1));
+      return { src, dest: join(dir, `dest${i}`) };
+    });
+    items[2].src = join(dir, 'no such file');
+    writeFileSync(items[5].dest, 'already here');
+    for (const mode of [{ sync: true, direct: true }, { sync: false, direct: false }]) {
+      const results = await pool.copyFiles(items, mode);
+      results.forEach((r, i) => {
+        if (i === 2) expect(r).toMatchObject({ code: 'ENOENT' });
+        else if (i === 5) expect(r).toMatchObject({ code: 'EEXIST' });
+        else {
+          const bytes = Buffer.alloc(sizes[i], i + 1);
+          expect(r).toEqual({ size: sizes[i], md5: createHash('md5').update(bytes).digest('hex') });
+          expect(readFileSync(items[i].dest).equals(bytes)).toBe(true);
+        }
+      });
+      expect(existsSync(items[2].dest)).toBe(false);
+      expect(readFileSync(items[5].dest, 'utf8')).toBe('already here');
+      items.forEach((it, i) => i !== 5 && rmSync(it.dest, { force: true }));
+    }
   });
 });

@@ -9,126 +9,187 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
+import { MD5_KERNEL } from './md5-kernel.js';
+import { md5Kernel, md5LanesRuntime } from './md5-lanes.js';
 
 // Inline source: the same code runs under the TypeScript test runner and from
-// dist/, with no separate worker file to locate. Plain synchronous I/O is the
-// fastest way to move bytes in a thread of its own. A copy hashes each chunk
-// as it passes (never the whole file in memory). Every descriptor is closed
-// by the thread that opened it: a descriptor handed to another thread is
-// counted by Node's per-thread fd tracking as opened in one place and closed
-// in another, which prints a warning per file (and could close a reused number).
+// dist/, with no separate worker file to locate; the MD5 lanes are rebuilt
+// from md5LanesRuntime's source text, their compiled kernel comes in
+// workerData. Plain synchronous I/O is the fastest way to move bytes in a
+// thread of its own. Files go through the lanes: each round, every busy lane
+// reads its file's next chunk into its region, all lanes hash at once, then
+// a copy writes each chunk out; a lane whose file ends takes the next file.
+// Every descriptor is closed by the thread that opened it: a descriptor
+// handed to another thread is counted by Node's per-thread fd tracking as
+// opened in one place and closed in another, which prints a warning per file
+// (and could close a reused number).
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
+const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
+const { Md5Lanes } = (${md5LanesRuntime})(workerData.spec, () => workerData.kernel);
+const LANES = workerData.lanes;
+const REGION = workerData.regionBytes;
+const md5 = new Md5Lanes(Md5Lanes.memoryFor({ lanes: LANES, regionBytes: REGION }), { lanes: LANES, regionBytes: REGION });
+// WebAssembly memory is page-aligned, and so is every region in it: a copy
+// can write a region with O_DIRECT.
+const mem = Buffer.from(md5.memory.buffer);
 const buf = Buffer.allocUnsafe(1 << 20);
 const fail = (err) => ({ error: String((err && err.message) || err), code: err && err.code });
-function hashFile(file) {
-  let fd;
-  try {
-    fd = fs.openSync(file, 'r');
-    const hash = createHash('md5');
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(n === buf.length ? buf : buf.subarray(0, n));
-    }
-    return { md5: hash.digest('hex') };
-  } catch (err) {
-    return fail(err);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-// A direct copy writes with O_DIRECT from page-aligned memory (a WebAssembly
-// memory is page-aligned): the bytes go from this buffer to the disk without
-// filling new page-cache pages, which on a virtual machine costs more kernel
-// time than the hashing. Whole blocks only: the last one is padded with zeros
-// and the file cut back to its size. Once the file system refuses O_DIRECT
-// (tmpfs does), this thread writes buffered.
-const BLOCK = 4096;
-const aligned = Buffer.from(new WebAssembly.Memory({ initial: 16 }).buffer);
-let directRefused = false;
-class DirectRefused extends Error {}
-function readFull(fd, into) {
+function readFull(fd, into, offset, length) {
   let n = 0;
-  for (let got = -1; got !== 0 && n < into.length; n += got) got = fs.readSync(fd, into, n, into.length - n, null);
+  for (let got = -1; got !== 0 && n < length; n += got) got = fs.readSync(fd, into, offset + n, length - n, null);
   return n;
 }
-// Creates dest, lets write() fill it, syncs it when asked; a failure after the
-// create closes and removes the file again.
-function intoNewFile(dest, flags, sync, write) {
-  const out = fs.openSync(dest, flags);
-  try {
-    const size = write(out);
-    if (sync) fs.fdatasyncSync(out);
-    fs.closeSync(out);
-    return size;
-  } catch (err) {
-    fs.closeSync(out);
-    fs.rmSync(dest, { force: true });
-    throw err;
-  }
-}
-const DIRECT_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT;
-function writeDirect(input, dest, hash, sync) {
-  try {
-    return intoNewFile(dest, DIRECT_FLAGS, sync, (out) => {
-      let size = 0;
-      for (let n = aligned.length; n === aligned.length; size += n) {
-        n = readFull(input, aligned);
-        if (n === 0) break;
-        hash.update(aligned.subarray(0, n));
-        const len = Math.ceil(n / BLOCK) * BLOCK;
-        aligned.fill(0, n, len);
-        for (let off = 0; off < len; ) off += fs.writeSync(out, aligned, off, len - off, size + off);
+// Runs count items through the lanes. job.open(i) opens item i's input (and
+// output) and returns its state; job.chunk(state, offset, n) takes each
+// hashed chunk; job.close(state, md5) finishes an item and returns its
+// result; job.abort(state) cleans up after a failure.
+function throughLanes(count, job) {
+  const results = new Array(count);
+  const busy = new Array(LANES).fill(null);
+  const bytes = new Array(LANES).fill(0);
+  const final = new Array(LANES).fill(false);
+  let next = 0;
+  const failed = (l, err) => {
+    try { job.abort(busy[l].state); } catch {}
+    results[busy[l].index] = fail(err);
+    busy[l] = null;
+  };
+  const refill = () => {
+    for (let l = 0; l < LANES; l++) {
+      while (busy[l] === null && next < count) {
+        const index = next++;
+        try {
+          busy[l] = { index, state: job.open(index) };
+          md5.reset(l);
+        } catch (err) {
+          results[index] = fail(err);
+        }
       }
-      if (size % BLOCK !== 0) fs.ftruncateSync(out, size);
-      return size;
-    });
-  } catch (err) {
-    // the file system does not take O_DIRECT (on open), or not this alignment (on write)
-    throw err.code === 'EINVAL' ? new DirectRefused() : err;
-  }
-}
-function writeBuffered(input, dest, hash, sync) {
-  return intoNewFile(dest, 'wx', sync, (out) => {
-    let size = 0;
-    for (;;) {
-      const n = fs.readSync(input, buf, 0, buf.length, null);
-      if (n === 0) break;
-      const chunk = n === buf.length ? buf : buf.subarray(0, n);
-      hash.update(chunk);
-      for (let off = 0; off < n; ) off += fs.writeSync(out, chunk, off, n - off);
-      size += n;
     }
-    return size;
+  };
+  for (refill(); busy.some((b) => b !== null); refill()) {
+    for (let l = 0; l < LANES; l++) {
+      bytes[l] = 0;
+      final[l] = false;
+      if (busy[l] === null) continue;
+      try {
+        bytes[l] = readFull(busy[l].state.input, mem, md5.regionOffset(l), REGION);
+        final[l] = bytes[l] < REGION;
+      } catch (err) {
+        bytes[l] = 0;
+        failed(l, err);
+      }
+    }
+    md5.update(bytes, final);
+    for (let l = 0; l < LANES; l++) {
+      if (busy[l] === null) continue;
+      try {
+        job.chunk(busy[l].state, md5.regionOffset(l), bytes[l]);
+        if (!final[l]) continue;
+        results[busy[l].index] = job.close(busy[l].state, md5.digest(l));
+        busy[l] = null;
+      } catch (err) {
+        failed(l, err);
+      }
+    }
+  }
+  return results;
+}
+function closeAll(...fds) {
+  for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+}
+// Reading with O_DIRECT, like writing with it, skips filling new page-cache
+// pages: the bytes go from the disk straight into the lane's region.
+const DIRECT_READ = fs.constants.O_RDONLY | fs.constants.O_DIRECT;
+let directReadRefused = false;
+function openInput(file, direct) {
+  if (direct && !directReadRefused) {
+    try {
+      return fs.openSync(file, DIRECT_READ);
+    } catch (err) {
+      if (err.code !== 'EINVAL') throw err;
+      directReadRefused = true;
+    }
+  }
+  return fs.openSync(file, 'r');
+}
+function hashFiles(files, direct) {
+  return throughLanes(files.length, {
+    open: (i) => ({ input: openInput(files[i], direct) }),
+    chunk: () => {},
+    close: (s, hex) => (closeAll(s.input), { md5: hex }),
+    abort: (s) => closeAll(s.input),
   });
 }
-function copyFile({ src, dest }, sync, direct) {
-  let input;
-  try {
-    input = fs.openSync(src, 'r');
-    if (direct && !directRefused) {
-      try {
-        const hash = createHash('md5');
-        return { size: writeDirect(input, dest, hash, sync), md5: hash.digest('hex') };
-      } catch (err) {
-        if (!(err instanceof DirectRefused)) throw err;
-        directRefused = true;
-        // from the start again: undefined first, so a failing reopen is not closed twice
-        fs.closeSync(input);
-        input = undefined;
-        input = fs.openSync(src, 'r');
-      }
+// A direct copy writes with O_DIRECT: the bytes go from the lane's region to
+// the disk without filling new page-cache pages, which on a virtual machine
+// costs more kernel time than the hashing. Whole blocks only: the last one is
+// padded with zeros and the file cut back to its size. Once the file system
+// refuses O_DIRECT (tmpfs does, on open), this thread writes buffered.
+const BLOCK = 4096;
+const DIRECT_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT;
+let directRefused = false;
+function openOutput(dest, direct) {
+  if (direct && !directRefused) {
+    try {
+      return { out: fs.openSync(dest, DIRECT_FLAGS), direct: true };
+    } catch (err) {
+      if (err.code !== 'EINVAL') throw err;
+      directRefused = true;
     }
-    const hash = createHash('md5');
-    return { size: writeBuffered(input, dest, hash, sync), md5: hash.digest('hex') };
-  } catch (err) {
-    return fail(err);
-  } finally {
-    if (input !== undefined) fs.closeSync(input);
   }
+  return { out: fs.openSync(dest, 'wx'), direct: false };
+}
+function writeChunk(s, offset, n) {
+  if (!s.direct) {
+    for (let off = 0; off < n; ) off += fs.writeSync(s.out, mem, offset + off, n - off, s.size + off);
+    s.size += n;
+    return;
+  }
+  const len = Math.ceil(n / BLOCK) * BLOCK;
+  mem.fill(0, offset + n, offset + len);
+  try {
+    for (let off = 0; off < len; ) off += fs.writeSync(s.out, mem, offset + off, len - off, s.size + off);
+  } catch (err) {
+    // opened, but this alignment is refused: start the file again, buffered
+    if (err.code !== 'EINVAL' || s.size !== 0) throw err;
+    directRefused = true;
+    fs.closeSync(s.out);
+    s.out = undefined;
+    fs.rmSync(s.dest, { force: true });
+    Object.assign(s, openOutput(s.dest, false));
+    return writeChunk(s, offset, n);
+  }
+  s.size += n;
+}
+function copyFiles(items, sync, direct) {
+  return throughLanes(items.length, {
+    open: (i) => {
+      const { src, dest } = items[i];
+      const input = fs.openSync(src, 'r');
+      try {
+        return { input, dest, size: 0, ...openOutput(dest, direct) };
+      } catch (err) {
+        fs.closeSync(input);
+        throw err;
+      }
+    },
+    chunk: writeChunk,
+    close: (s, hex) => {
+      if (s.direct && s.size % BLOCK !== 0) fs.ftruncateSync(s.out, s.size);
+      if (sync) fs.fdatasyncSync(s.out);
+      closeAll(s.input, s.out);
+      return { size: s.size, md5: hex };
+    },
+    abort: (s) => {
+      try {
+        closeAll(s.input, s.out);
+      } finally {
+        fs.rmSync(s.dest, { force: true });
+      }
+    },
+  });
 }
 function readHead(file, maxBytes) {
   let fd;
@@ -145,12 +206,20 @@ function readHead(file, maxBytes) {
 }
 parentPort.on('message', (msg) => {
   const results =
-    msg.op === 'hash' ? msg.files.map(hashFile)
+    msg.op === 'hash' ? hashFiles(msg.files, msg.direct)
     : msg.op === 'head' ? msg.files.map((f) => readHead(f, msg.maxBytes))
-    : msg.items.map((item) => copyFile(item, msg.sync, msg.direct));
+    : copyFiles(msg.items, msg.sync, msg.direct);
   parentPort.postMessage({ results });
 });
 `;
+
+/** Files a worker hashes at once, one per lane of its {@link Md5Lanes}. */
+const LANES = 8;
+/**
+ * Bytes of a file a lane reads per round: a 100 KiB file takes one round,
+ * and a worker's regions take 2 MiB in all.
+ */
+const REGION_BYTES = 256 * 1024;
 
 /** A file the pool could not hash; carries the file and the OS error code. */
 export class HashError extends Error {
@@ -175,7 +244,7 @@ function isFailure(r: unknown): r is WorkerFailure {
 }
 
 type Message =
-  | { op: 'hash'; files: readonly string[] }
+  | { op: 'hash'; files: readonly string[]; direct: boolean }
   | { op: 'head'; files: readonly string[]; maxBytes: number }
   | { op: 'copy'; items: readonly CopyItem[] } & CopyMode;
 
@@ -214,9 +283,13 @@ export class HashPool {
 
   constructor(readonly size: number) {}
 
-  /** MD5 hex of each file, in input order. Throws {@link HashError} for the first unreadable file. */
-  hashFiles(files: readonly string[]): Promise<string[]> {
-    return this.inBatches<{ md5: string }>(files, HASH_BATCH, (batch) => ({ op: 'hash', files: batch }), 'hash', (r) => r.md5);
+  /**
+   * MD5 hex of each file, in input order; `direct` reads with O_DIRECT, past
+   * the page cache (where the file system allows). Throws {@link HashError}
+   * for the first unreadable file.
+   */
+  hashFiles(files: readonly string[], direct = false): Promise<string[]> {
+    return this.inBatches<{ md5: string }>(files, HASH_BATCH, (batch) => ({ op: 'hash', files: batch, direct }), 'hash', (r) => r.md5);
   }
 
   /**
@@ -300,7 +373,10 @@ export class HashPool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { spec: MD5_KERNEL, kernel: md5Kernel(LANES), lanes: LANES, regionBytes: REGION_BYTES },
+    });
     this.all.push(worker);
     worker.on('message', (msg: { results: unknown[] }) => {
       const job = this.running.get(worker);

@@ -77,7 +77,7 @@ export async function putTree(
   const st = await fsp.stat(localDir).catch(() => undefined);
   if (!st?.isDirectory()) throw new NotFoundError(localDir, 'file', 'not a local folder');
   const stageBatch = opts.stageBatch ?? 16;
-  const concurrency = opts.concurrency ?? 2 * store.copyThreads;
+  const concurrency = opts.concurrency ?? 2 * store.hashWorkers;
   const batchSize = opts.batchSize ?? 256;
   const result: PutTreeResult = { files: 0, bytes: 0, collections: 0 };
   let colls: string[] = [target];
