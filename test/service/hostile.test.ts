@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowNames } from '../../src/flows/index.js';
 import { TEST_SECRET, startServiceFixture, type ServiceFixture } from '../support/service-harness.js';
+import { mulberry32 } from '../support/prng.js';
 import { projectCreateBody } from '../support/service-flows.js';
 import { createZone, defaultZone } from '../support/service-zone.js';
 
@@ -15,16 +16,10 @@ const BODY_LIMIT = 64 * 1024;
 const PROJECT = 'f0f0f0f0-0000-4000-8000-000000000007';
 const OTHER = 'f1f1f1f1-0000-4000-8000-000000000008';
 
-/** mulberry32: small, fast, good enough to vary inputs reproducibly. */
+/** Floats in [0, 1), reproducibly from the seed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 let fx: ServiceFixture;

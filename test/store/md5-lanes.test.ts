@@ -2,20 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { md5KernelWasm } from '../../src/store/embedded/md5-kernel.js';
 import { Md5Lanes, type Md5LanesOptions } from '../../src/store/embedded/md5-lanes.js';
+import { mulberry32 as rng } from '../support/prng.js';
 
 const MiB = 1 << 20;
-
-// Deterministic data: mulberry32.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 function randomBytes(n: number, next: () => number): Uint8Array {
   const out = new Uint8Array(n);
