@@ -82,4 +82,21 @@ describe('hash pool', () => {
       items.forEach((it, i) => i !== 5 && rmSync(it.dest, { force: true }));
     }
   });
+
+  it('reads and writes through the page cache where the file system refuses O_DIRECT (tmpfs)', async () => {
+    const shm = mkdtempSync(join('/dev/shm', 'taskflow-pool-'));
+    try {
+      const items = [0, 5000, 300_000].map((n, i) => {
+        const src = join(shm, `src${i}`);
+        writeFileSync(src, Buffer.alloc(n, i + 7));
+        return { src, dest: join(shm, `dest${i}`), md5: createHash('md5').update(Buffer.alloc(n, i + 7)).digest('hex') };
+      });
+      expect(await pool.hashFiles(items.map((it) => it.src), true)).toEqual(items.map((it) => it.md5));
+      const results = await pool.copyFiles(items, { sync: true, direct: true });
+      expect(results.map((r) => ('md5' in r ? r.md5 : r))).toEqual(items.map((it) => it.md5));
+      for (const it of items) expect(readFileSync(it.dest).equals(readFileSync(it.src))).toBe(true);
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
+  });
 });

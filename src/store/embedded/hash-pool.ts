@@ -35,14 +35,15 @@ const md5 = new Md5Lanes(Md5Lanes.memoryFor({ lanes: LANES, regionBytes: REGION 
 const mem = Buffer.from(md5.memory.buffer);
 const buf = Buffer.allocUnsafe(1 << 20);
 const fail = (err) => ({ error: String((err && err.message) || err), code: err && err.code });
-function readFull(fd, into, offset, length) {
+// Fills a lane's region from the state's input: less than a region only at the end of the file.
+function readInput(s, offset) {
   let n = 0;
-  for (let got = -1; got !== 0 && n < length; n += got) got = fs.readSync(fd, into, offset + n, length - n, null);
+  for (let got = -1; got !== 0 && n < REGION; n += got) got = fs.readSync(s.input, mem, offset + n, REGION - n, null);
   return n;
 }
 // Runs count items through the lanes. job.open(i) opens item i's input (and
-// output) and returns its state; job.chunk(state, offset, n) takes each
-// hashed chunk; job.close(state, md5) finishes an item and returns its
+// output) and returns its state, whose input job.read (readInput unless
+// given) reads; job.chunk(state, offset, n) takes each hashed chunk; job.close(state, md5) finishes an item and returns its
 // result; job.abort(state) cleans up after a failure.
 function throughLanes(count, job) {
   const results = new Array(count);
@@ -74,7 +75,7 @@ function throughLanes(count, job) {
       final[l] = false;
       if (busy[l] === null) continue;
       try {
-        bytes[l] = readFull(busy[l].state.input, mem, md5.regionOffset(l), REGION);
+        bytes[l] = (job.read ?? readInput)(busy[l].state, md5.regionOffset(l));
         final[l] = bytes[l] < REGION;
       } catch (err) {
         bytes[l] = 0;
@@ -106,17 +107,33 @@ let directReadRefused = false;
 function openInput(file, direct) {
   if (direct && !directReadRefused) {
     try {
-      return fs.openSync(file, DIRECT_READ);
+      return { file, input: fs.openSync(file, DIRECT_READ), direct: true, read: 0 };
     } catch (err) {
       if (err.code !== 'EINVAL') throw err;
       directReadRefused = true;
     }
   }
-  return fs.openSync(file, 'r');
+  return { file, input: fs.openSync(file, 'r'), direct: false, read: 0 };
+}
+function readDirectOrNot(s, offset) {
+  try {
+    const n = readInput(s, offset);
+    s.read += n;
+    return n;
+  } catch (err) {
+    // opened, but this alignment is refused: read the file again, buffered
+    if (!s.direct || err.code !== 'EINVAL' || s.read !== 0) throw err;
+    directReadRefused = true;
+    fs.closeSync(s.input);
+    s.input = undefined;
+    Object.assign(s, openInput(s.file, false));
+    return readDirectOrNot(s, offset);
+  }
 }
 function hashFiles(files, direct) {
   return throughLanes(files.length, {
-    open: (i) => ({ input: openInput(files[i], direct) }),
+    open: (i) => openInput(files[i], direct),
+    read: readDirectOrNot,
     chunk: () => {},
     close: (s, hex) => (closeAll(s.input), { md5: hex }),
     abort: (s) => closeAll(s.input),
