@@ -128,7 +128,7 @@ describe('putTree', () => {
   });
 
   it('writes past the page cache or not, synced or not: every size comes back byte for byte', async () => {
-    // around the 4 KiB blocks and the 1 MiB copy buffer: padding, cut back, several chunks
+    // around the 4 KiB blocks and the 256 KiB lane chunks: padding, cut back, several chunks, one ending on a chunk edge
     const sizes = [0, 1, 4095, 4096, 4097, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 123];
     const local = join(t.dir, 'direct-src');
     mkdirSync(local);

@@ -57,8 +57,8 @@ export class Vault {
   /**
    * @param dir the vault folder
    * @param sync fsync staged files and folders after renames (durability against power loss)
-   * @param pool worker threads for {@link Vault.stageFiles}; when syncing or
-   *   writing directly, more threads than cores, as each waits for the disk
+   * @param pool the store's worker threads, which {@link Vault.stageFiles}
+   *   copies with; more threads than cores, as each waits for the disk
    * @param directWrites {@link Vault.stageFiles} writes with O_DIRECT, past the page cache
    */
   constructor(
