@@ -43,8 +43,9 @@ function readInput(s, offset) {
 }
 // Runs count items through the lanes. job.open(i) opens item i's input (and
 // output) and returns its state, whose input job.read (readInput unless
-// given) reads; job.chunk(state, offset, n) takes each hashed chunk; job.close(state, md5) finishes an item and returns its
-// result; job.abort(state) cleans up after a failure.
+// given) reads; job.chunk(state, offset, n) takes each hashed chunk;
+// job.close(state, md5) finishes an item and returns its result;
+// job.abort(state) cleans up after a failure.
 function throughLanes(count, job) {
   const results = new Array(count);
   const busy = new Array(LANES).fill(null);
@@ -97,8 +98,14 @@ function throughLanes(count, job) {
   }
   return results;
 }
-function closeAll(...fds) {
-  for (const fd of fds) if (fd !== undefined) fs.closeSync(fd);
+// Closes the state's descriptors under these keys, forgetting each before
+// closing it, so a later abort never closes a number twice.
+function closeFds(s, ...keys) {
+  for (const key of keys) {
+    const fd = s[key];
+    s[key] = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
+  }
 }
 // Reading with O_DIRECT, like writing with it, skips filling new page-cache
 // pages: the bytes go from the disk straight into the lane's region.
@@ -124,8 +131,7 @@ function readDirectOrNot(s, offset) {
     // opened, but this alignment is refused: read the file again, buffered
     if (!s.direct || err.code !== 'EINVAL' || s.read !== 0) throw err;
     directReadRefused = true;
-    fs.closeSync(s.input);
-    s.input = undefined;
+    closeFds(s, 'input');
     Object.assign(s, openInput(s.file, false));
     return readDirectOrNot(s, offset);
   }
@@ -135,15 +141,16 @@ function hashFiles(files, direct) {
     open: (i) => openInput(files[i], direct),
     read: readDirectOrNot,
     chunk: () => {},
-    close: (s, hex) => (closeAll(s.input), { md5: hex }),
-    abort: (s) => closeAll(s.input),
+    close: (s, hex) => (closeFds(s, 'input'), { md5: hex }),
+    abort: (s) => closeFds(s, 'input'),
   });
 }
 // A direct copy writes with O_DIRECT: the bytes go from the lane's region to
 // the disk without filling new page-cache pages, which on a virtual machine
 // costs more kernel time than the hashing. Whole blocks only: the last one is
 // padded with zeros and the file cut back to its size. Once the file system
-// refuses O_DIRECT (tmpfs does, on open), this thread writes buffered.
+// refuses O_DIRECT (tmpfs did before Linux 6.6, on open), this thread writes
+// buffered.
 const BLOCK = 4096;
 const DIRECT_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT;
 let directRefused = false;
@@ -172,8 +179,7 @@ function writeChunk(s, offset, n) {
     // opened, but this alignment is refused: start the file again, buffered
     if (err.code !== 'EINVAL' || s.size !== 0) throw err;
     directRefused = true;
-    fs.closeSync(s.out);
-    s.out = undefined;
+    closeFds(s, 'out');
     fs.rmSync(s.dest, { force: true });
     Object.assign(s, openOutput(s.dest, false));
     return writeChunk(s, offset, n);
@@ -196,12 +202,12 @@ function copyFiles(items, sync, direct) {
     close: (s, hex) => {
       if (s.direct && s.size % BLOCK !== 0) fs.ftruncateSync(s.out, s.size);
       if (sync) fs.fdatasyncSync(s.out);
-      closeAll(s.input, s.out);
+      closeFds(s, 'input', 'out');
       return { size: s.size, md5: hex };
     },
     abort: (s) => {
       try {
-        closeAll(s.input, s.out);
+        closeFds(s, 'input', 'out');
       } finally {
         fs.rmSync(s.dest, { force: true });
       }
