@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { md5KernelWasm } from '../../src/store/embedded/md5-kernel.js';
-import { Md5Lanes, type Md5LanesOptions } from '../../src/store/embedded/md5-lanes.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MD5_KERNEL, md5KernelWasm } from '../../src/store/embedded/md5-kernel.js';
+import { Md5Lanes, md5LanesRuntime, scalarMd5, type Md5LanesOptions } from '../../src/store/embedded/md5-lanes.js';
 import { mulberry32 as rng } from '../support/prng.js';
 
 const MiB = 1 << 20;
@@ -16,8 +16,13 @@ function randomBytes(n: number, next: () => number): Uint8Array {
 
 const md5 = (data: Uint8Array) => createHash('md5').update(data).digest('hex');
 
+/** The class as it runs where WebAssembly SIMD does not compile: each lane alone. */
+const ScalarLanes = md5LanesRuntime(MD5_KERNEL, () => undefined, scalarMd5).Md5Lanes;
+// Every test below runs on both; `Lanes` is the one under test.
+let Lanes: typeof Md5Lanes = Md5Lanes;
+
 function create(opts: Md5LanesOptions): { h: Md5Lanes; mem: Uint8Array } {
-  const h = new Md5Lanes(Md5Lanes.memoryFor(opts), opts);
+  const h = new Lanes(Lanes.memoryFor(opts), opts);
   return { h, mem: new Uint8Array(h.memory.buffer) };
 }
 
@@ -60,7 +65,14 @@ function run(h: Md5Lanes, mem: Uint8Array, queues: Uint8Array[][], chunk: (lane:
   return checked;
 }
 
-describe('Md5Lanes', () => {
+describe.each([
+  ['the SIMD kernel', Md5Lanes],
+  ['the scalar fallback', ScalarLanes],
+])('Md5Lanes on %s', (_name, variant) => {
+  beforeEach(() => {
+    Lanes = variant;
+  });
+
   it('matches createHash at the padding and region boundaries', () => {
     const next = rng(1);
     const lengths = [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 4095, 4096, 4097, MiB, MiB + 1];
@@ -200,7 +212,7 @@ describe('Md5Lanes', () => {
   it('hashes a lane that ends where memory ends, next to a longer one', () => {
     // 15 regions of 4 KiB after the control page fill 64 KiB exactly.
     const opts = { lanes: 15, regionBytes: 4096 };
-    expect(Md5Lanes.bytesNeeded(opts)).toBe(65536);
+    expect(Lanes.bytesNeeded(opts)).toBe(65536);
     const { h, mem } = create(opts);
     expect(h.memory.buffer.byteLength).toBe(65536);
     const next = rng(8);
@@ -217,24 +229,24 @@ describe('Md5Lanes', () => {
 
   it('lays out page-aligned regions after the control page', () => {
     const opts = { lanes: 5, regionBytes: 1000 * 64, offset: 3 * 4096 };
-    const h = new Md5Lanes(Md5Lanes.memoryFor(opts), opts);
+    const h = new Lanes(Lanes.memoryFor(opts), opts);
     const offsets = [0, 1, 2, 3, 4].map((l) => h.regionOffset(l));
     expect(offsets.every((o) => o % 4096 === 0)).toBe(true);
     expect(offsets[0]).toBe(4 * 4096);
     for (let l = 1; l < 5; l++) expect(offsets[l] - offsets[l - 1]).toBeGreaterThanOrEqual(opts.regionBytes);
-    expect(offsets[4] + opts.regionBytes).toBeLessThanOrEqual(Md5Lanes.bytesNeeded(opts));
+    expect(offsets[4] + opts.regionBytes).toBeLessThanOrEqual(Lanes.bytesNeeded(opts));
     expect(() => h.regionOffset(5)).toThrow(RangeError);
   });
 
   it('rejects bad options and bad updates, changing nothing', () => {
     const opts = { lanes: 4, regionBytes: 4096 };
-    const mem = Md5Lanes.memoryFor(opts);
-    expect(() => new Md5Lanes(mem, { lanes: 17, regionBytes: 4096 })).toThrow(RangeError);
-    expect(() => new Md5Lanes(mem, { lanes: 4, regionBytes: 100 })).toThrow(RangeError);
-    expect(() => new Md5Lanes(mem, { lanes: 4, regionBytes: 4096, offset: 100 })).toThrow(RangeError);
-    expect(() => new Md5Lanes(mem, { lanes: 4, regionBytes: 1 << 20 })).toThrow(/too small/);
+    const mem = Lanes.memoryFor(opts);
+    expect(() => new Lanes(mem, { lanes: 17, regionBytes: 4096 })).toThrow(RangeError);
+    expect(() => new Lanes(mem, { lanes: 4, regionBytes: 100 })).toThrow(RangeError);
+    expect(() => new Lanes(mem, { lanes: 4, regionBytes: 4096, offset: 100 })).toThrow(RangeError);
+    expect(() => new Lanes(mem, { lanes: 4, regionBytes: 1 << 20 })).toThrow(/too small/);
 
-    const h = new Md5Lanes(mem, opts);
+    const h = new Lanes(mem, opts);
     const view = new Uint8Array(mem.buffer);
     view.fill(7, h.regionOffset(0), h.regionOffset(0) + 128);
     h.update([64]);
@@ -251,6 +263,9 @@ describe('Md5Lanes', () => {
     expect(() => h.digest(0)).toThrow(/not finished/);
   });
 
+});
+
+describe('the MD5 kernel', () => {
   it('generates a valid module for each lane count', () => {
     const wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly;
     for (const lanes of [4, 8, 12, 16]) {

@@ -26,7 +26,7 @@ import { md5Kernel, md5LanesRuntime } from './md5-lanes.js';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const { Md5Lanes } = (${md5LanesRuntime})(workerData.spec, () => workerData.kernel);
+const { Md5Lanes } = (${md5LanesRuntime})(workerData.spec, () => workerData.kernel, () => require('node:crypto').createHash('md5'));
 const LANES = workerData.lanes;
 const REGION = workerData.regionBytes;
 const md5 = new Md5Lanes(Md5Lanes.memoryFor({ lanes: LANES, regionBytes: REGION }), { lanes: LANES, regionBytes: REGION });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { MD5_KERNEL, md5KernelWasm, type Md5KernelLayout } from './md5-kernel.js';
 
 // Node's type definitions (v20) do not declare the WebAssembly global; these
@@ -33,6 +34,12 @@ export interface Md5LanesOptions {
   offset?: number;
 }
 
+/** One message's scalar MD5, as `createHash('md5')` gives it. */
+export interface ScalarMd5 {
+  update(data: Uint8Array): unknown;
+  digest(encoding: 'hex'): string;
+}
+
 /** The kernel's contract, as {@link MD5_KERNEL} states it. */
 export interface Md5KernelSpec {
   layout: Md5KernelLayout;
@@ -47,9 +54,11 @@ export interface Md5KernelSpec {
  * posted to them. Nothing in here may refer to anything outside it.
  *
  * @param spec - the kernel's control-area layout and round-constant table
- * @param kernelFor - the compiled kernel for a lane count
+ * @param kernelFor - the compiled kernel for a lane count, or undefined where
+ *   this machine has no WebAssembly SIMD: each lane then hashes alone
+ * @param scalarMd5 - a new scalar MD5, for lanes without the kernel
  */
-export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) => WasmModule) {
+export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) => WasmModule | undefined, scalarMd5: () => ScalarMd5) {
   const { layout } = spec;
   const PAGE = 4096;
   const INIT = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
@@ -82,7 +91,9 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
     readonly regionBytes: number;
     /** The memory holding the control area and the regions. */
     readonly memory: WasmMemory;
-    readonly #blocks: Kernel;
+    readonly #blocks: Kernel | undefined;
+    /** Without the kernel: each lane's scalar MD5, and its digest once finished. */
+    readonly #scalar: Array<{ md5: ScalarMd5; hex?: string }> | undefined;
     readonly #ctl: number;
     readonly #stride: number;
     readonly #totals: number[];
@@ -115,7 +126,9 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
       this.memory = memory;
       this.#ctl = offset;
       this.#stride = stride(regionBytes);
-      this.#blocks = new WebAssembly.Instance(kernelFor(lanes), { env: { memory } }).exports.blocks as Kernel;
+      const kernel = kernelFor(lanes);
+      this.#blocks = kernel && (new WebAssembly.Instance(kernel, { env: { memory } }).exports.blocks as Kernel);
+      this.#scalar = kernel ? undefined : [];
       this.#view = new DataView(memory.buffer);
       this.#bytes = new Uint8Array(memory.buffer);
       this.#totals = new Array<number>(lanes).fill(0);
@@ -134,6 +147,7 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
     reset(lane: number): void {
       this.#check(lane);
       for (let w = 0; w < 4; w++) this.#view.setUint32(this.#stateAt(lane, w), INIT[w], true);
+      if (this.#scalar) this.#scalar[lane] = { md5: scalarMd5() };
       this.#totals[lane] = 0;
       this.#done[lane] = false;
     }
@@ -156,6 +170,7 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
         if (!fin && n % 64 !== 0) throw new RangeError(`lane ${l}: a non-final update needs a multiple of 64 bytes, not ${n}`);
         if (this.#done[l] && (n > 0 || fin)) throw new Error(`lane ${l}: message already finished; reset the lane first`);
       }
+      if (this.#scalar) return this.#updateScalar(bytes, final);
       const view = this.#view;
       const ctl = this.#ctl;
       let rounds = 0;
@@ -171,7 +186,8 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
           anyFinal ||= final[l] ?? false;
         }
       }
-      if (rounds > 0) this.#blocks(ctl, rounds);
+      const blocks = this.#blocks!;
+      if (rounds > 0) blocks(ctl, rounds);
       if (!anyFinal) return;
 
       // Final lanes: the partial block, 0x80, zeros and the length in bits go
@@ -180,13 +196,13 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
       rounds = 0;
       for (let l = 0; l < layout.maxLanes; l++) {
         const tail = ctl + layout.tail + l * 128;
-        let blocks = 0;
+        let count = 0;
         if (l < lanes && final[l]) {
           const n = bytes[l] ?? 0;
           const rest = n & 63;
           const from = this.regionOffset(l) + n - rest;
-          blocks = rest < 56 ? 1 : 2;
-          const end = tail + blocks * 64;
+          count = rest < 56 ? 1 : 2;
+          const end = tail + count * 64;
           mem.copyWithin(tail, from, from + rest);
           mem.fill(0, tail + rest, end);
           mem[tail + rest] = 0x80;
@@ -195,11 +211,23 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
           view.setUint32(end - 4, Math.floor(total / 0x20000000), true);
           this.#done[l] = true;
         }
-        view.setUint32(ctl + layout.counts + l * 4, blocks, true);
+        view.setUint32(ctl + layout.counts + l * 4, count, true);
         view.setUint32(ctl + layout.ptrs + l * 4, tail, true);
-        rounds = Math.max(rounds, blocks);
+        rounds = Math.max(rounds, count);
       }
-      this.#blocks(ctl, rounds);
+      blocks(ctl, rounds);
+    }
+
+    #updateScalar(bytes: readonly number[], final: readonly boolean[]): void {
+      for (let l = 0; l < this.lanes; l++) {
+        const n = bytes[l] ?? 0;
+        const lane = this.#scalar![l];
+        const at = this.regionOffset(l);
+        if (n > 0) lane.md5.update(this.#bytes.subarray(at, at + n));
+        if (!final[l]) continue;
+        lane.hex = lane.md5.digest('hex');
+        this.#done[l] = true;
+      }
     }
 
     /** Whether lane `lane`'s message has ended (its digest is available). */
@@ -211,6 +239,7 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
     /** Hex MD5 of lane `lane`'s message, once a final update has ended it. */
     digest(lane: number): string {
       if (!this.finished(lane)) throw new Error(`lane ${lane}: message not finished`);
+      if (this.#scalar) return this.#scalar[lane].hex!;
       let hex = '';
       for (let w = 0; w < 4; w++) hex += this.#view.getUint32(this.#stateAt(lane, w)).toString(16).padStart(8, '0');
       return hex;
@@ -227,18 +256,32 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
   return { Md5Lanes };
 }
 
-// Compiled once per thread for each group count.
-const kernels = new Map<number, WasmModule>();
+// Compiled once per thread for each group count; undefined where it does not compile.
+const kernels = new Map<number, WasmModule | undefined>();
 
-/** The kernel compiled for `lanes` lanes; one compile per group count for this thread. */
-export function md5Kernel(lanes: number): WasmModule {
+/**
+ * The kernel compiled for `lanes` lanes, one compile per group count for this
+ * thread; undefined where this machine has no WebAssembly SIMD (x86 without
+ * SSE4.1), and {@link Md5Lanes} then hashes each lane alone.
+ */
+export function md5Kernel(lanes: number): WasmModule | undefined {
   const groups = Math.ceil(lanes / 4);
-  let kernel = kernels.get(groups);
-  if (!kernel) kernels.set(groups, (kernel = new WebAssembly.Module(md5KernelWasm(lanes))));
-  return kernel;
+  if (!kernels.has(groups)) {
+    let kernel: WasmModule | undefined;
+    try {
+      kernel = new WebAssembly.Module(md5KernelWasm(lanes));
+    } catch {
+      kernel = undefined;
+    }
+    kernels.set(groups, kernel);
+  }
+  return kernels.get(groups);
 }
 
+/** A new scalar MD5 (Node's own, OpenSSL's). */
+export const scalarMd5 = (): ScalarMd5 => createHash('md5');
+
 /** {@link md5LanesRuntime}'s class on this thread. */
-export const Md5Lanes = md5LanesRuntime(MD5_KERNEL, md5Kernel).Md5Lanes;
+export const Md5Lanes = md5LanesRuntime(MD5_KERNEL, md5Kernel, scalarMd5).Md5Lanes;
 /** An instance of {@link Md5Lanes}. */
 export type Md5Lanes = InstanceType<typeof Md5Lanes>;
