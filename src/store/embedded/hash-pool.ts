@@ -107,63 +107,64 @@ function closeFds(s, ...keys) {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
-// Reading with O_DIRECT, like writing with it, skips filling new page-cache
-// pages: the bytes go from the disk straight into the lane's region.
-const DIRECT_READ = fs.constants.O_RDONLY | fs.constants.O_DIRECT;
-let directReadRefused = false;
-function openInput(file, direct) {
-  if (direct && !directReadRefused) {
+// Vault bytes move with O_DIRECT, reads and writes alike: they go between the
+// disk and the lane's region without filling new page-cache pages, which on a
+// virtual machine costs more kernel time than the hashing. Once the vault's
+// file system refuses O_DIRECT (tmpfs did before Linux 6.6), this thread
+// reads and writes through the page cache.
+let directRefused = false;
+// Opens path with flags, plus O_DIRECT when asked and not yet refused.
+function openVaultFile(path, flags, direct) {
+  if (direct && !directRefused) {
     try {
-      return { file, input: fs.openSync(file, DIRECT_READ), direct: true, read: 0 };
+      return { fd: fs.openSync(path, flags | fs.constants.O_DIRECT), direct: true };
     } catch (err) {
+      // the file system does not take O_DIRECT
       if (err.code !== 'EINVAL') throw err;
-      directReadRefused = true;
+      directRefused = true;
     }
   }
-  return { file, input: fs.openSync(file, 'r'), direct: false, read: 0 };
+  return { fd: fs.openSync(path, flags), direct: false };
 }
-function readDirectOrNot(s, offset) {
+// Whether err is O_DIRECT refused on a file's first transfer (opened, but not
+// at this alignment): the caller then starts that file again without it.
+function refusedOnFirstTransfer(err, direct, done) {
+  if (!direct || err.code !== 'EINVAL' || done !== 0) return false;
+  directRefused = true;
+  return true;
+}
+function openInput(file, direct) {
+  const { fd, direct: isDirect } = openVaultFile(file, fs.constants.O_RDONLY, direct);
+  return { file, input: fd, direct: isDirect, read: 0 };
+}
+function readVaultFile(s, offset) {
   try {
     const n = readInput(s, offset);
     s.read += n;
     return n;
   } catch (err) {
-    // opened, but this alignment is refused: read the file again, buffered
-    if (!s.direct || err.code !== 'EINVAL' || s.read !== 0) throw err;
-    directReadRefused = true;
+    if (!refusedOnFirstTransfer(err, s.direct, s.read)) throw err;
     closeFds(s, 'input');
     Object.assign(s, openInput(s.file, false));
-    return readDirectOrNot(s, offset);
+    return readVaultFile(s, offset);
   }
 }
 function hashFiles(files, direct) {
   return throughLanes(files.length, {
     open: (i) => openInput(files[i], direct),
-    read: readDirectOrNot,
+    read: readVaultFile,
     chunk: () => {},
     close: (s, hex) => (closeFds(s, 'input'), { md5: hex }),
     abort: (s) => closeFds(s, 'input'),
   });
 }
-// A direct copy writes with O_DIRECT: the bytes go from the lane's region to
-// the disk without filling new page-cache pages, which on a virtual machine
-// costs more kernel time than the hashing. Whole blocks only: the last one is
-// padded with zeros and the file cut back to its size. Once the file system
-// refuses O_DIRECT (tmpfs did before Linux 6.6, on open), this thread writes
-// buffered.
+// A direct copy writes whole blocks only: the last one is padded with zeros
+// and the file cut back to its size.
 const BLOCK = 4096;
-const DIRECT_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_DIRECT;
-let directRefused = false;
+const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
 function openOutput(dest, direct) {
-  if (direct && !directRefused) {
-    try {
-      return { out: fs.openSync(dest, DIRECT_FLAGS), direct: true };
-    } catch (err) {
-      if (err.code !== 'EINVAL') throw err;
-      directRefused = true;
-    }
-  }
-  return { out: fs.openSync(dest, 'wx'), direct: false };
+  const { fd, direct: isDirect } = openVaultFile(dest, NEW_FILE, direct);
+  return { out: fd, direct: isDirect };
 }
 function writeChunk(s, offset, n) {
   if (!s.direct) {
@@ -176,9 +177,7 @@ function writeChunk(s, offset, n) {
   try {
     for (let off = 0; off < len; ) off += fs.writeSync(s.out, mem, offset + off, len - off, s.size + off);
   } catch (err) {
-    // opened, but this alignment is refused: start the file again, buffered
-    if (err.code !== 'EINVAL' || s.size !== 0) throw err;
-    directRefused = true;
+    if (!refusedOnFirstTransfer(err, s.direct, s.size)) throw err;
     closeFds(s, 'out');
     fs.rmSync(s.dest, { force: true });
     Object.assign(s, openOutput(s.dest, false));
