@@ -8,6 +8,25 @@
  * @module
  */
 
+/**
+ * The embedded store's defaults: for these settings, and for the store's own
+ * options when a program opens it without them.
+ */
+export const STORE_DEFAULTS = {
+  /**
+   * Worker threads reading, hashing and writing object bytes. More than the
+   * cores: a thread waits for the disk while it reads an uncached file or
+   * writes and syncs a copy, and the others hash meanwhile. Against 2, on 2
+   * cores: a synced put of 10,000 × 100 KiB 1.9–2.0 s instead of 2.4–2.6 s,
+   * and a verify of files not in the page cache 0.9 s instead of 1.5 s.
+   */
+  hashWorkers: 8,
+  /** fsync object bytes and vault folders before each catalog commit. */
+  sync: true,
+  /** Folder puts write, and checksum checks read, vault bytes with O_DIRECT. */
+  directWrites: true,
+} as const;
+
 /** The default shared secret; the service refuses it outside test mode. */
 export const DEFAULT_SECRET = 'CHANGE ME!';
 
@@ -194,9 +213,9 @@ export function loadConfig(env: Env = process.env): Config {
     asyncConcurrency: num(env, 'TASKFLOW_ASYNC_CONCURRENCY', 2, { min: 1 }),
     validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
-    hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', 8, { min: 1, max: 64 }),
-    storeSync: bool(env, 'TASKFLOW_STORE_SYNC', true),
-    storeDirectWrites: bool(env, 'TASKFLOW_STORE_DIRECT_WRITES', true),
+    hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', STORE_DEFAULTS.hashWorkers, { min: 1, max: 64 }),
+    storeSync: bool(env, 'TASKFLOW_STORE_SYNC', STORE_DEFAULTS.sync),
+    storeDirectWrites: bool(env, 'TASKFLOW_STORE_DIRECT_WRITES', STORE_DEFAULTS.directWrites),
     logLevel: str(env, 'TASKFLOW_LOG_LEVEL', 'info'),
     siteHost: str(env, 'SODAR_SITE_HOST', '127.0.0.1'),
     sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),

@@ -42,6 +42,7 @@ import { Catalog, subtreeRange, type EntryRow, type PageParams } from './catalog
 import { HashError, HashPool } from './hash-pool.js';
 import { ADMIN_USER, LEVEL_NAMES, LEVELS, openCatalog, PUBLIC_GROUP } from './schema.js';
 import { Vault, type StagedFile } from './vault.js';
+import { STORE_DEFAULTS } from '../../config.js';
 import { putTree, type PutTreeOptions, type PutTreeResult } from './put-tree.js';
 
 /** Options of {@link EmbeddedStore.open}. */
@@ -50,13 +51,14 @@ export interface EmbeddedStoreOptions {
   dataDir: string;
   /** Zone name, e.g. `omicsZone`. */
   zone: string;
-  /** Worker threads reading, hashing and writing object bytes (default 8: more than cores, as each waits for the disk). */
+  /** Worker threads reading, hashing and writing object bytes (default: {@link STORE_DEFAULTS}). */
   hashWorkers?: number;
-  /** fsync object bytes and vault folders before each commit (default true). */
+  /** fsync object bytes and vault folders before each commit (default: {@link STORE_DEFAULTS}). */
   sync?: boolean;
   /**
-   * Folder puts write object bytes with O_DIRECT, past the page cache (default
-   * true; a file system that refuses O_DIRECT gets buffered writes).
+   * Folder puts write, and checksum checks read, object bytes with O_DIRECT,
+   * past the page cache; a file system that refuses O_DIRECT gets buffered
+   * I/O (default: {@link STORE_DEFAULTS}).
    */
   directWrites?: boolean;
   /** Milliseconds a call waits for another process's write (default 15 s), then StoreUnavailable. */
@@ -106,15 +108,6 @@ function pageParams(target: string, opts: PageOptions, relative = false): PagePa
   };
 }
 
-/**
- * Worker threads reading, hashing and writing object bytes. More than the
- * cores: a thread waits for the disk while it reads an uncached file or
- * writes and syncs a copy, and the others hash meanwhile. Against 2, on 2
- * cores: a synced put of 10,000 × 100 KiB 1.9–2.0 s instead of 2.4–2.6 s, and
- * a verify of files not in the page cache 0.9 s instead of 1.5 s.
- */
-const DEFAULT_HASH_WORKERS = 8;
-
 /** Thrown inside a savepoint to undo a bulk move that did not move everything. */
 class PartialMove extends Error {}
 
@@ -153,9 +146,9 @@ export class EmbeddedStore implements DataStore {
     }
     this.db = openCatalog(join(dataDir, 'catalog.sqlite'), zone, opts.busyTimeoutMs);
     this.q = new Catalog(this.db);
-    this.hashWorkers = opts.hashWorkers ?? DEFAULT_HASH_WORKERS;
+    this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
     this.pool = new HashPool(this.hashWorkers);
-    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? true, this.pool, opts.directWrites ?? true);
+    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites);
   }
 
   /** Opens (creating when new) the store in `opts.dataDir`. */

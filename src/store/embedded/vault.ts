@@ -65,7 +65,7 @@ export class Vault {
     readonly dir: string,
     readonly syncs: boolean,
     private readonly pool: HashPool,
-    readonly directWrites = false,
+    readonly directWrites: boolean,
   ) {
     this.tempDir = join(dir, 'tmp');
     fs.mkdirSync(this.tempDir, { recursive: true });
