@@ -73,15 +73,14 @@ CREATE INDEX IF NOT EXISTS acl_name ON acl (name);
  */
 export function openCatalog(file: string, zone: string, busyTimeoutMs = BUSY_TIMEOUT_MS): Database.Database {
   try {
-    return openSqlite(file, busyTimeoutMs, (db) => setUpCatalog(db, zone, busyTimeoutMs));
+    return openSqlite(file, busyTimeoutMs, (db) => setUpCatalog(db, zone));
   } catch (err) {
     throw new StoreUnavailableError(file, (err as Error).message);
   }
 }
 
 /** Pragmas, tables and the collections, users and groups every catalog has. */
-function setUpCatalog(db: Database.Database, zone: string, busyTimeoutMs: number): void {
-  db.pragma(`busy_timeout = ${Math.floor(busyTimeoutMs)}`);
+function setUpCatalog(db: Database.Database, zone: string): void {
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode never corrupts; a power loss may drop the last
   // commits, which leaves only repairable orphan vault files.
