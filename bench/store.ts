@@ -8,8 +8,8 @@
  * same number of bytes written to one new file (and synced, when the store
  * syncs) by one thread, what `dd` measures: the cost of storing the bytes
  * without hashing them or creating files, which on a virtual machine can
- * exceed the hashing (new page-cache pages are new host memory). Progress on stderr; the last stdout line is one JSON
- * object with every figure.
+ * exceed the hashing (new page-cache pages are new host memory). Progress on
+ * stderr; the last stdout line is one JSON object with every figure.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

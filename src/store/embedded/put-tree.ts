@@ -3,8 +3,8 @@
  * vault, hashed on the way, and synced when the store syncs) by the worker
  * threads in jobs of several files, a few jobs in flight so every worker
  * stays busy while the main thread commits; objects are committed in batches
- * so the catalog does not pay one transaction per file. Memory stays flat: the folder is
- * walked as a stream and at most one batch is pending.
+ * so the catalog does not pay one transaction per file. Memory stays flat:
+ * the folder is walked as a stream and at most one batch is pending.
  *
  * @module
  */
