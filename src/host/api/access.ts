@@ -1,14 +1,41 @@
 /**
- * Who may do what: a user's effective role in a project is the best of their
- * own role and the roles they hold in the categories above it (SODAR's
- * inheritance). Superusers may do everything.
+ * Who may do what: the one place for the site's permission rules. A user's
+ * effective role in a project is the best of their own role and the roles
+ * they hold in the categories above it; superusers may do everything.
+ *
+ * The rules follow SODAR Core v0.10.12 (`projectroles/rules.py`,
+ * `serializers.py`, `views_api.py`) and sodar-server v0.13.4
+ * (`landingzones/rules.py`, `views_api.py`):
+ * - updating a project: owner or delegate (`update_project`);
+ * - managing contributors and guests: owner or delegate (`update_project_members`);
+ * - granting, changing to or from, or removing the delegate role: owner only
+ *   (`update_project_delegate`); the owner role changes only by owner transfer;
+ * - transferring ownership: owner only (`update_project_owner`);
+ * - creating in a category: owner, delegate or contributor of it
+ *   (`create_project`); a top-level category: superusers only, on create and
+ *   on update;
+ * - landing zones: contributors see and change their own, owners and
+ *   delegates every zone (`view_zone_own`, `view_zone_all`); guests none.
+ * Stricter than SODAR Core v0.10.12, where a delegate could move a project:
+ * changing a parent needs the owner, so a delegate cannot carry a project into
+ * a category they own and so become its inherited owner.
+ *
+ * Every refusal is a 403 whose message says who may do it.
  *
  * @module
  */
-import { ROLE_CONTRIBUTOR, ROLE_DELEGATE, ROLE_GUEST, ROLE_OWNER, roleByName, roleByPk } from '../constants.js';
+import {
+  OWNER_ROLE_PK,
+  ROLE_CONTRIBUTOR,
+  ROLE_DELEGATE,
+  ROLE_GUEST,
+  ROLE_OWNER,
+  roleByName,
+  roleByPk,
+} from '../constants.js';
 import type { Db } from '../db/types.js';
 import { forbidden, notFound } from '../errors.js';
-import { ancestors, getAssignmentFor, getProject, type Project, type User } from '../repo.js';
+import { ancestors, getAssignmentFor, getProject, type Project, type User, type Zone } from '../repo.js';
 
 /** The lowest (best) role rank the user holds in or above the project; Infinity for none. */
 export async function effectiveRank(db: Db, user: User, project: Project): Promise<number> {
@@ -32,10 +59,104 @@ export const NEED = {
   own: rankOf(ROLE_OWNER),
 } as const;
 
-/** The project, when the user holds at least `need` in it; else 404 (unknown) or 403. */
-export async function projectFor(db: Db, user: User, uuid: string, need: number): Promise<Project> {
+/** `project "Proj"` or `category "Cat"`, as the messages name it. */
+export function named(project: Project): string {
+  return `${project.type.toLowerCase()} "${project.title}"`;
+}
+
+/** Who may act, by the least role needed, for the refusal messages. */
+function whoMay(project: Project, need: number): string {
+  if (need <= NEED.own) return `the owner of ${named(project)} or a superuser`;
+  if (need <= NEED.manage) return `the owner or a delegate of ${named(project)} or a superuser`;
+  return `members of ${named(project)} with the role of project contributor or above, or a superuser`;
+}
+
+/** Throws a 403 saying `Only <who> may <what>` unless the user holds at least `need` in the project. */
+async function requireRank(db: Db, user: User, project: Project, need: number, what: string): Promise<void> {
+  if ((await effectiveRank(db, user, project)) > need) throw forbidden(`Only ${whoMay(project, need)} may ${what}`);
+}
+
+/**
+ * The project, when the user holds at least `need` in it; else 404 (unknown)
+ * or 403 (naming `what` is refused, when given).
+ */
+export async function projectFor(db: Db, user: User, uuid: string, need: number, what?: string): Promise<Project> {
   const project = await getProject(db, uuid);
   if (!project) throw notFound('Project');
-  if ((await effectiveRank(db, user, project)) > need) throw forbidden();
+  if (what !== undefined) await requireRank(db, user, project, need, what);
+  else if ((await effectiveRank(db, user, project)) > need) throw forbidden();
   return project;
+}
+
+/**
+ * Whether the user may create a project or category under `parent` (null:
+ * at the top level, superusers only). The same rule decides where a project
+ * may be moved to.
+ */
+export async function assertMayCreateIn(db: Db, user: User, parent: Project | null, creating: boolean): Promise<void> {
+  if (parent === null) {
+    if (!user.is_superuser) throw forbidden(creating ? 'Only superusers may create top level categories' : 'Only superusers may place a category at the top level');
+    return;
+  }
+  if ((await effectiveRank(db, user, parent)) > NEED.contribute) {
+    throw forbidden(`You may not create projects in ${named(parent)}: that needs the role of project contributor or above in it`);
+  }
+}
+
+/** Updating a project's fields: owner or delegate. */
+export async function assertMayUpdate(db: Db, user: User, project: Project): Promise<void> {
+  await requireRank(db, user, project, NEED.manage, `update ${named(project)}`);
+}
+
+/**
+ * Changing a project's parent to `target` (null: the top level, superusers
+ * only): owner rights on the project, then the right to create in the target.
+ */
+export async function assertMayMoveTo(db: Db, user: User, project: Project, target: Project | null): Promise<void> {
+  if (target !== null) await requireRank(db, user, project, NEED.own, 'move it to another category');
+  await assertMayCreateIn(db, user, target, false);
+}
+
+/** Transferring ownership: owner only. */
+export async function assertMayTransferOwner(db: Db, user: User, project: Project): Promise<void> {
+  await requireRank(db, user, project, NEED.own, 'transfer its ownership');
+}
+
+/**
+ * Changing a member's role from `fromPk` (undefined: no role yet) to `toPk`
+ * (undefined: removed). Contributors and guests: owner or delegate; anything
+ * touching the delegate role: owner; the owner's own role: owner (who is
+ * then told to use owner transfer).
+ */
+export async function assertMayChangeRole(db: Db, user: User, project: Project, fromPk: number | undefined, toPk: number | undefined): Promise<void> {
+  const touches = (pk: number): boolean => fromPk === pk || toPk === pk;
+  if (touches(OWNER_ROLE_PK)) {
+    await requireRank(db, user, project, NEED.own, 'change the owner, by owner transfer');
+    return;
+  }
+  if (touches(roleByName(ROLE_DELEGATE)?.pk ?? -1)) {
+    await requireRank(db, user, project, NEED.own, 'grant, change or remove the delegate role');
+    return;
+  }
+  await requireRank(db, user, project, NEED.manage, 'manage its members');
+}
+
+/** Which zones of a project a user sees: every zone, or only their own. */
+export type ZoneScope = 'all' | 'own';
+
+/** The zones the user may see in `project`; guests and outsiders see none (403). */
+export async function zoneScope(db: Db, user: User, project: Project): Promise<ZoneScope> {
+  const rank = await effectiveRank(db, user, project);
+  if (rank <= NEED.manage) return 'all';
+  if (rank <= NEED.contribute) return 'own';
+  if (rank <= NEED.view) throw forbidden(`Landing zones of ${named(project)} are for its contributors, delegates and owner: guests see none`);
+  throw forbidden();
+}
+
+/** Whether the user may see and change `zone` of `project` (their own, or all of them); 403 otherwise. */
+export async function assertZoneAccess(db: Db, user: User, project: Project, zone: Zone): Promise<void> {
+  const scope = await zoneScope(db, user, project);
+  if (scope === 'own' && zone.user_uuid !== user.uuid) {
+    throw forbidden(`Only ${whoMay(project, NEED.manage)} may see or change landing zones of other users`);
+  }
 }

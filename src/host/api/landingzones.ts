@@ -28,7 +28,7 @@ import {
 } from '../repo.js';
 import { submitFlow } from '../submit.js';
 import { asyncEvent, failEvent } from '../timeline.js';
-import { NEED, projectFor } from './access.js';
+import { NEED, assertZoneAccess, projectFor, zoneScope } from './access.js';
 import { bodyOf, forceFailOf, limited, optString, requireString, requireUser } from './request.js';
 import { zoneJson } from './serialize.js';
 
@@ -71,14 +71,16 @@ export function landingZoneRoutes(app: FastifyInstance, ctx: SiteContext): void 
   app.get<{ Params: Params }>('/landingzones/api/list/:project', async (req) => {
     const user = await requireUser(ctx, req);
     const project = await projectFor(db, user, req.params.project, NEED.view);
-    return Promise.all((await listZones(db, project.uuid)).map((z) => zoneJson(db, z, base)));
+    const scope = await zoneScope(db, user, project);
+    const seen = (await listZones(db, project.uuid)).filter((z) => scope === 'all' || z.user_uuid === user.uuid);
+    return Promise.all(seen.map((z) => zoneJson(db, z, base)));
   });
 
   app.get<{ Params: Params }>('/landingzones/api/retrieve/:zone', async (req) => {
     const user = await requireUser(ctx, req);
     const zone = await getZone(db, req.params.zone);
     if (!zone) throw notFound('Landing zone');
-    await projectFor(db, user, zone.project_uuid, NEED.view);
+    await assertZoneAccess(db, user, await projectFor(db, user, zone.project_uuid, NEED.view), zone);
     return zoneJson(db, zone, base);
   });
 
@@ -153,7 +155,7 @@ export function landingZoneRoutes(app: FastifyInstance, ctx: SiteContext): void 
   ): Promise<Record<string, unknown>> => {
     const zone = await getZone(db, req.params.zone);
     if (!zone) throw notFound('Landing zone');
-    await projectFor(db, user, zone.project_uuid, zone.user_uuid === user.uuid ? NEED.contribute : NEED.manage);
+    await assertZoneAccess(db, user, await projectFor(db, user, zone.project_uuid, NEED.view), zone);
     const refusal = zoneRefusal(zone.status);
     if (refusal) throw badRequest(refusal);
     const assay = await getAssay(db, zone.assay_uuid);

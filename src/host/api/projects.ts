@@ -48,7 +48,16 @@ import {
 } from '../repo.js';
 import { lockState, submitFlow } from '../submit.js';
 import { tracked } from '../timeline.js';
-import { NEED, effectiveRank, projectFor } from './access.js';
+import {
+  NEED,
+  assertMayChangeRole,
+  assertMayCreateIn,
+  assertMayMoveTo,
+  assertMayTransferOwner,
+  assertMayUpdate,
+  effectiveRank,
+  projectFor,
+} from './access.js';
 import { bodyOf, forceFailOf, limited, optBool, optString, requireString, requireUser } from './request.js';
 import { projectJson, roleJson, userJson } from './serialize.js';
 
@@ -67,14 +76,16 @@ async function checkTitle(db: Db, title: string, parent: string | null, except?:
   if (clash) throw badRequest(`A project or category titled "${title}" already exists in this category`);
 }
 
-async function checkParent(db: Db, type: ProjectType, parentUuid: string | null): Promise<void> {
+/** The parent category named by `parentUuid` (null: top level), checked for shape only; permissions are access.ts's. */
+async function checkParent(db: Db, type: ProjectType, parentUuid: string | null): Promise<Project | null> {
   if (parentUuid === null) {
     if (type === PROJECT_TYPE_PROJECT) throw badRequest('A project must have a parent category');
-    return;
+    return null;
   }
   const parent = await getProject(db, parentUuid);
   if (!parent) throw badRequest(`Parent category ${parentUuid} not found`);
   if (parent.type !== PROJECT_TYPE_CATEGORY) throw badRequest('The parent must be a category');
+  return parent;
 }
 
 const isProject = (p: Project): boolean => p.type === PROJECT_TYPE_PROJECT;
@@ -133,12 +144,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const owner = await getUser(db, ownerUuid);
     if (!owner) throw badRequest(`Owner user ${ownerUuid} not found`);
     const settings = settingsOf(body) ?? {};
-    await checkParent(db, type, parentUuid);
-    if (parentUuid === null) {
-      if (!user.is_superuser) throw forbidden('Only superusers may create top level categories');
-    } else {
-      await projectFor(db, user, parentUuid, NEED.contribute);
-    }
+    await assertMayCreateIn(db, user, await checkParent(db, type, parentUuid), true);
     await checkTitle(db, title, parentUuid);
     const project: Project = {
       uuid: randomUUID(),
@@ -169,12 +175,13 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   });
 
   const update = async (req: { params: Params }, user: User, body: Record<string, unknown>, forceFail: boolean): Promise<Record<string, unknown>> => {
-    const before = await projectFor(db, user, req.params.project, NEED.manage);
+    const before = await projectFor(db, user, req.params.project, NEED.view);
+    await assertMayUpdate(db, user, before);
     if (body.type !== undefined && body.type !== before.type) throw badRequest('The type of a project or category cannot change');
     if (body.owner !== undefined) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
     const parentUuid = body.parent === undefined ? before.parent_uuid : optString(body, 'parent') || null;
     if (parentUuid !== before.parent_uuid) {
-      await checkParent(db, before.type, parentUuid);
+      await assertMayMoveTo(db, user, before, await checkParent(db, before.type, parentUuid));
       if (parentUuid !== null && (parentUuid === before.uuid || (await descendants(db, before.uuid)).some((d) => d.uuid === parentUuid))) {
         throw badRequest('A category cannot be moved inside itself');
       }
@@ -230,10 +237,11 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   app.post<{ Params: Params }>('/project/api/roles/create/:project', async (req, reply) => {
     const user = await requireUser(ctx, req);
     const forceFail = forceFailOf(ctx, req);
-    const project = await projectFor(db, user, req.params.project, NEED.manage);
+    const project = await projectFor(db, user, req.params.project, NEED.view);
     const body = bodyOf(req);
     const role = roleByName(requireString(body, 'role'));
     if (!role) throw badRequest(`Unknown role "${String(body.role)}"`);
+    await assertMayChangeRole(db, user, project, undefined, role.pk);
     if (role.pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to set the owner');
     const target = await getUser(db, requireString(body, 'user'));
     if (!target) throw badRequest(`User ${String(body.user)} not found`);
@@ -264,9 +272,10 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
         const forceFail = forceFailOf(ctx, req);
         const before = await getAssignment(db, req.params.role);
         if (!before) throw notFound('Role assignment');
-        const project = await projectFor(db, user, before.project_uuid, NEED.manage);
+        const project = await projectFor(db, user, before.project_uuid, NEED.view);
         const role = roleByName(requireString(bodyOf(req), 'role'));
         if (!role) throw badRequest(`Unknown role "${String(bodyOf(req).role)}"`);
+        await assertMayChangeRole(db, user, project, before.role_pk, role.pk);
         if (role.pk === OWNER_ROLE_PK || before.role_pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
         const target = await getUser(db, before.user_uuid);
         if (!target) throw notFound('User');
@@ -293,7 +302,8 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const forceFail = forceFailOf(ctx, req);
     const before = await getAssignment(db, req.params.role);
     if (!before) throw notFound('Role assignment');
-    const project = await projectFor(db, user, before.project_uuid, NEED.manage);
+    const project = await projectFor(db, user, before.project_uuid, NEED.view);
+    await assertMayChangeRole(db, user, project, before.role_pk, undefined);
     if (before.role_pk === OWNER_ROLE_PK) throw badRequest('The owner role cannot be removed: transfer ownership first');
     const target = await getUser(db, before.user_uuid);
     if (!target) throw notFound('User');
@@ -316,7 +326,8 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   app.post<{ Params: Params }>('/project/api/roles/owner-transfer/:project', async (req) => {
     const user = await requireUser(ctx, req);
     const forceFail = forceFailOf(ctx, req);
-    const project = await projectFor(db, user, req.params.project, NEED.own);
+    const project = await projectFor(db, user, req.params.project, NEED.view);
+    await assertMayTransferOwner(db, user, project);
     const body = bodyOf(req);
     const newOwner = await getUserByName(db, requireString(body, 'new_owner'));
     if (!newOwner) throw badRequest(`User "${String(body.new_owner)}" not found`);
