@@ -76,15 +76,11 @@ async function requireRank(db: Db, user: User, project: Project, need: number, w
   if ((await effectiveRank(db, user, project)) > need) throw forbidden(`Only ${whoMay(project, need)} may ${what}`);
 }
 
-/**
- * The project, when the user holds at least `need` in it; else 404 (unknown)
- * or 403 (naming `what` is refused, when given).
- */
-export async function projectFor(db: Db, user: User, uuid: string, need: number, what?: string): Promise<Project> {
+/** The project, when the user holds at least `need` in it; else 404 (unknown) or 403. */
+export async function projectFor(db: Db, user: User, uuid: string, need: number): Promise<Project> {
   const project = await getProject(db, uuid);
   if (!project) throw notFound('Project');
-  if (what !== undefined) await requireRank(db, user, project, need, what);
-  else if ((await effectiveRank(db, user, project)) > need) throw forbidden();
+  if ((await effectiveRank(db, user, project)) > need) throw forbidden();
   return project;
 }
 
