@@ -6,7 +6,7 @@
  */
 import { OWNER_ROLE_PK } from './constants.js';
 import type { Db } from './db/types.js';
-import { getOwner, getSettings, inheritedOwners, type Project, type User } from './repo.js';
+import { getAssignmentFor, getOwner, getSettings, getUserByName, inheritedOwners, type Project, type User } from './repo.js';
 
 /** A `{project_uuid, username}` item of roles_add / roles_delete. */
 export interface RoleItem {
@@ -49,7 +49,36 @@ export async function projectCreateData(db: Db, project: Project): Promise<Recor
   };
 }
 
-/** flow_data of project_update, from the rows as they are after the change. */
+/** `items` with each `{project_uuid, username}` once: the original service builds one task per item and refuses duplicate task names. */
+export function uniqueItems(items: readonly RoleItem[]): RoleItem[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const key = JSON.stringify([i.project_uuid, i.username]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * `items` without the users who hold a role of their own in the item's
+ * project (the owner included): they stay in its group, so roles_delete must
+ * never name them, or site and store disagree.
+ */
+export async function withoutDirectMembers(db: Db, items: readonly RoleItem[]): Promise<RoleItem[]> {
+  const out: RoleItem[] = [];
+  for (const i of items) {
+    const user = await getUserByName(db, i.username);
+    if (!user || !(await getAssignmentFor(db, i.project_uuid, user.uuid))) out.push(i);
+  }
+  return out;
+}
+
+/**
+ * flow_data of project_update, from the rows as they are after the change.
+ * Whatever `roles` holds, each item is sent once and roles_delete names no
+ * direct member of the project.
+ */
 export async function projectUpdateData(
   db: Db,
   project: Project,
@@ -69,8 +98,8 @@ export async function projectUpdateData(
     old_owner_username: oldOwner.username,
     old_owner_uuid: oldOwner.uuid,
     settings: await flowSettings(db, project.uuid),
-    roles_add: roles.add,
-    roles_delete: roles.delete,
+    roles_add: uniqueItems(roles.add),
+    roles_delete: uniqueItems(await withoutDirectMembers(db, roles.delete)),
   };
 }
 

@@ -96,16 +96,6 @@ async function inheritedItems(db: Db, project: Project): Promise<RoleItem[]> {
   return inheritedOwnerItems(db, project, owner?.user_uuid ?? '');
 }
 
-/** Leaves out of `items` the users holding a role of their own in the project: they stay in its group. */
-async function withoutMembers(db: Db, projectUuid: string, items: RoleItem[]): Promise<RoleItem[]> {
-  const out: RoleItem[] = [];
-  for (const i of items) {
-    const user = await getUserByName(db, i.username);
-    if (!user || !(await getAssignmentFor(db, projectUuid, user.uuid))) out.push(i);
-  }
-  return out;
-}
-
 function diffItems(before: RoleItem[], after: RoleItem[]): { add: RoleItem[]; delete: RoleItem[] } {
   const key = (i: RoleItem): string => `${i.project_uuid}/${i.username}`;
   const b = new Set(before.map(key));
@@ -209,7 +199,6 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
         const owner = await getOwner(db, after.uuid);
         if (!owner) throw new HttpError(500, `Project ${after.uuid} has no owner`);
         const roles = diffItems(inheritedBefore, await inheritedItems(db, after));
-        roles.delete = await withoutMembers(db, after.uuid, roles.delete);
         const flowData = await projectUpdateData(db, after, owner.user, roles);
         await submitFlow(ctx, { projectUuid: after.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
       } catch (err) {
