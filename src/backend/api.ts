@@ -294,10 +294,18 @@ export class TaskflowAPI {
    * Whether the project is locked by a running flow right now, as the
    * service's lock backend sees it.
    *
+   * A service without the lock query answers 404: the original SODAR Taskflow
+   * (v0.6.2 serves only `/submit`, `/cleanup` and `/hello`) takes the project
+   * lock itself when a flow is submitted and answers 503 `Unable to acquire
+   * project lock` when it cannot. That answer is `null`, "cannot tell": submit
+   * anyway and let the service's own lock decide.
+   *
    * @param projectUuid - UUID of the project (UUID-like object or string).
-   * @throws LockQueryException if the service refuses the query or cannot be reached.
+   * @returns `true` locked, `false` not locked, `null` the service cannot tell (404).
+   * @throws LockQueryException if the service refuses the query otherwise, answers
+   *   something else than a lock state, or cannot be reached.
    */
-  async isLocked(projectUuid: UuidLike): Promise<boolean> {
+  async isLocked(projectUuid: UuidLike): Promise<boolean | null> {
     const uuid = typeof projectUuid === 'string' ? projectUuid : (uuidString(projectUuid) ?? String(projectUuid));
     const url = this.#endpoint(`/locks/${encodeURIComponent(uuid)}`);
     let answer: HttpAnswer;
@@ -307,6 +315,7 @@ export class TaskflowAPI {
       throw this.#unreachable(err, url, (msg, failure) => new LockQueryException(msg, failure, { cause: err }));
     }
     const failure: ServiceFailure = { url: url.href, ...answer };
+    if (answer.status === 404) return null;
     if (answer.status !== 200) {
       throw new LockQueryException(
         `Lock query for project ${uuid} failed (${answer.status}): ${firstChars(answer.body, ERROR_INFO_LENGTH)}`,

@@ -61,6 +61,20 @@ export {
 /** Zones in these statuses accept validate, move and delete. */
 export const ZONE_OPERABLE: readonly ZoneStatus[] = ['ACTIVE', 'FAILED'];
 
+/**
+ * A project's lock as the site's project API shows it: `true` or `false` as
+ * the service reports it, {@link LOCK_UNKNOWN} when the site cannot tell.
+ */
+export type LockShown = boolean | typeof LOCK_UNKNOWN;
+
+/**
+ * The `locked` value of a project whose lock the site cannot tell: the
+ * service has no lock query (the original SODAR Taskflow v0.6.2 answers 404),
+ * cannot be reached, or taskflow is off; lists do not ask (retrieve the
+ * project to see its lock).
+ */
+export const LOCK_UNKNOWN = 'unknown';
+
 /** Longest project, category and landing zone title (SODAR's `max_length`). */
 export const TITLE_MAX = 255;
 

@@ -2,11 +2,14 @@
  * How the site submits a flow: refuse when taskflow is off or the project is
  * locked, submit with this site as callback URL, and turn backend errors into
  * API answers (503 for a lock or an unreachable service, 400 for the rest,
- * with the backend's message).
+ * with the backend's message). A service that cannot tell whether a project
+ * is locked (no lock query, as the original SODAR Taskflow) gets the submit:
+ * it takes the lock itself and answers 503 when it cannot.
  *
  * @module
  */
 import { FlowSubmitException, LockQueryException } from '../backend/index.js';
+import { LOCK_UNKNOWN, type LockShown } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
 import { HttpError } from './errors.js';
 
@@ -39,14 +42,14 @@ export async function requireTaskflow(ctx: SiteContext): Promise<TaskflowBackend
   return api;
 }
 
-/** Whether the project is locked; null when the service cannot say. */
-export async function lockState(ctx: SiteContext, projectUuid: string): Promise<boolean | null> {
+/** Whether the project is locked, or {@link LOCK_UNKNOWN} when the site cannot tell. */
+export async function lockState(ctx: SiteContext, projectUuid: string): Promise<LockShown> {
   const api = await ctx.taskflow();
-  if (!api) return null;
+  if (!api) return LOCK_UNKNOWN;
   try {
-    return await api.isLocked(projectUuid);
+    return (await api.isLocked(projectUuid)) ?? LOCK_UNKNOWN;
   } catch {
-    return null;
+    return LOCK_UNKNOWN;
   }
 }
 
@@ -54,14 +57,14 @@ export async function lockState(ctx: SiteContext, projectUuid: string): Promise<
 export async function submitFlow(ctx: SiteContext, req: FlowRequest): Promise<void> {
   const api = await requireTaskflow(ctx);
   if (req.checkLock && req.projectUuid) {
-    let locked: boolean;
+    let locked: boolean | null;
     try {
       locked = await api.isLocked(req.projectUuid);
     } catch (err) {
       if (err instanceof LockQueryException) throw new HttpError(503, err.message);
       throw err;
     }
-    if (locked) throw new HttpError(503, LOCKED_DETAIL);
+    if (locked === true) throw new HttpError(503, LOCKED_DETAIL);
   }
   try {
     await api.submit(req.projectUuid, req.flowName, req.flowData, {

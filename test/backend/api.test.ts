@@ -314,6 +314,13 @@ describe('isLocked', () => {
     expect(rec.requests[0].headers['x-taskflow-secret']).toBe('s3cret');
   });
 
+  it('answers null, "cannot tell", when the service has no lock query (404)', async () => {
+    // SODAR Taskflow v0.6.2 (Flask) serves /submit, /cleanup and /hello only: any other path is its 404 page.
+    rec.answer = () => ({ status: 404, body: '<!doctype html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>' });
+    const api = new TaskflowAPI(settings(rec.port));
+    await expect(api.isLocked(PROJECT)).resolves.toBeNull();
+  });
+
   it('raises LockQueryException on a refusal or an unexpected answer', async () => {
     const api = new TaskflowAPI(settings(rec.port));
     rec.answer = () => ({ status: 403, body: 'Not authorized' });

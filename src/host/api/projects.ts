@@ -12,9 +12,11 @@ import {
   PROJECT_TYPE_CATEGORY,
   PROJECT_TYPE_PROJECT,
   PROJECT_TYPES,
+  LOCK_UNKNOWN,
   ROLE_CONTRIBUTOR,
   TITLE_MAX,
   roleByName,
+  type LockShown,
   type ProjectType,
 } from '../constants.js';
 import type { SiteContext } from '../context.js';
@@ -106,12 +108,14 @@ function diffItems(before: RoleItem[], after: RoleItem[]): { add: RoleItem[]; de
 /** Registers the projectroles API under `project/api/`. */
 export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   const { db } = ctx;
+  const shownLock = async (p: Project): Promise<LockShown> => (isProject(p) ? lockState(ctx, p.uuid) : false);
 
   app.get('/project/api/list', async (req) => {
     const user = await requireUser(ctx, req);
     const out = [];
     for (const p of await listProjects(db)) {
-      if ((await effectiveRank(db, user, p)) <= NEED.view) out.push(await projectJson(db, p, null));
+      // one lock query per project would make a list as slow as the service: lists do not ask
+      if ((await effectiveRank(db, user, p)) <= NEED.view) out.push(await projectJson(db, p, isProject(p) ? LOCK_UNKNOWN : false));
     }
     return out;
   });
@@ -119,7 +123,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   app.get<{ Params: Params }>('/project/api/retrieve/:project', async (req) => {
     const user = await requireUser(ctx, req);
     const p = await projectFor(db, user, req.params.project, NEED.view);
-    return projectJson(db, p, isProject(p) ? await lockState(ctx, p.uuid) : false);
+    return projectJson(db, p, await shownLock(p));
   });
 
   app.post('/project/api/create', async (req, reply) => {
@@ -209,7 +213,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
         throw err;
       }
     });
-    return projectJson(db, after, null);
+    return projectJson(db, after, await shownLock(after));
   };
 
   for (const method of ['PUT', 'PATCH'] as const) {
@@ -361,7 +365,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
         throw err;
       }
     });
-    return { detail: `Ownership transferred to "${newOwner.username}"`, ...(await projectJson(db, project, null)) };
+    return { detail: `Ownership transferred to "${newOwner.username}"`, ...(await projectJson(db, project, await shownLock(project))) };
   });
 
   app.get('/project/api/users/list', async (req) => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { landingZonePath, type LayoutBase } from '../../flows/layout.js';
-import { roleByPk } from '../constants.js';
+import { roleByPk, type LockShown } from '../constants.js';
 import type { Db } from '../db/types.js';
 import {
   eventStatuses,
@@ -25,7 +25,12 @@ export function userJson(u: User): Record<string, unknown> {
   return { username: u.username, name: u.name, email: u.email, is_superuser: u.is_superuser === 1, sodar_uuid: u.uuid };
 }
 
-export async function projectJson(db: Db, p: Project, locked: boolean | null): Promise<Record<string, unknown>> {
+/**
+ * A project or category. `locked` is `true` or `false` as the service reports
+ * it, or `"unknown"` (`LOCK_UNKNOWN` in constants.ts) when the site cannot tell or did
+ * not ask (lists); categories are never locked.
+ */
+export async function projectJson(db: Db, p: Project, locked: LockShown): Promise<Record<string, unknown>> {
   const roles: Record<string, unknown> = {};
   for (const a of await listAssignments(db, p.uuid)) {
     const u = await getUser(db, a.user_uuid);
