@@ -134,7 +134,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   expect(Object.keys(files).every((f) => sampleFiles.includes(f)), `sample data lacks uploaded files: ${sampleFiles.join(', ')}`);
   say(`Sample data of the assay now holds: ${sampleFiles.join(', ')}`);
 
-  const events = await admin.get<Json[]>(`timeline/api/list/${projectUuid}`);
+  const events = await admin.waitEventsEnded(projectUuid, 'zone_move', timeout);
   say(`Timeline: ${events.map((e) => `${String(e.event_name)}=${String(e.status_type)}`).join(', ')}`);
 
   const finalZone = await contributor.get(`landingzones/api/retrieve/${String(zone.sodar_uuid)}`);
@@ -149,6 +149,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   await contributor.post(`landingzones/api/submit/move/${String(bad.sodar_uuid)}`);
   const failed = await contributor.waitZone(String(bad.sodar_uuid), ['MOVED', 'FAILED'], timeout);
   expect(failed.status === 'FAILED', `the bad move ended ${String(failed.status)} instead of FAILED`);
+  await admin.waitEventsEnded(projectUuid, 'zone_move', timeout);
   const left = await store.listObjectPaths(badPath, { relative: true });
   expect(Object.keys(badFiles).every((f) => left.includes(f)), `files missing from the failed zone: ${left.join(', ')}`);
   say(`Failing move ended ${String(failed.status)}: ${String(failed.status_info)}`);

@@ -61,19 +61,45 @@ export class SiteApi {
   }
 
   /**
+   * Polls `path` until `done` holds for its answer or the deadline passes
+   * (then throws with `describe` of the last answer).
+   */
+  async waitFor<T>(path: string, done: (answer: T) => boolean, describe: (answer: T) => string, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let answer = await this.get<T>(path);
+    while (!done(answer)) {
+      if (Date.now() > deadline) throw new Error(`${describe(answer)} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+      answer = await this.get<T>(path);
+    }
+    return answer;
+  }
+
+  /**
    * Polls a zone until its status is one of `statuses` or the deadline passes
    * (then throws with the last status seen).
    */
-  async waitZone(zoneUuid: string, statuses: readonly string[], timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    let zone = await this.get(`landingzones/api/retrieve/${zoneUuid}`);
-    while (!statuses.includes(String(zone.status))) {
-      if (Date.now() > deadline) {
-        throw new Error(`Landing zone ${zoneUuid} still ${String(zone.status)} after ${timeoutMs} ms (waiting for ${statuses.join('/')}): ${String(zone.status_info)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-      zone = await this.get(`landingzones/api/retrieve/${zoneUuid}`);
-    }
-    return zone;
+  waitZone(zoneUuid: string, statuses: readonly string[], timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return this.waitFor<Record<string, unknown>>(
+      `landingzones/api/retrieve/${zoneUuid}`,
+      (zone) => statuses.includes(String(zone.status)),
+      (zone) => `Landing zone ${zoneUuid} still ${String(zone.status)} (waiting for ${statuses.join('/')}): ${String(zone.status_info)}`,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Polls a project's timeline until every event named `eventName` has ended
+   * (`OK` or `FAILED`): the timeline callback of an async run may land after
+   * the zone status callback that a caller waited for.
+   */
+  waitEventsEnded(projectUuid: string, eventName: string, timeoutMs = 30_000): Promise<Record<string, unknown>[]> {
+    const ofName = (events: Record<string, unknown>[]) => events.filter((e) => e.event_name === eventName);
+    return this.waitFor<Record<string, unknown>[]>(
+      `timeline/api/list/${projectUuid}`,
+      (events) => ofName(events).every((e) => e.status_type === 'OK' || e.status_type === 'FAILED'),
+      (events) => `Timeline events ${eventName} of ${projectUuid} still ${ofName(events).map((e) => String(e.status_type)).join(', ')}`,
+      timeoutMs,
+    );
   }
 }
