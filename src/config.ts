@@ -27,7 +27,7 @@ export const STORE_DEFAULTS = {
   directWrites: true,
 } as const;
 
-/** The default shared secret; the service refuses it outside test mode. */
+/** The default shared secret; the service and the site refuse it outside test mode. */
 export const DEFAULT_SECRET = 'CHANGE ME!';
 
 /** Raised when a setting has a value that cannot be used. Names the setting. */
@@ -39,6 +39,20 @@ export class ConfigError extends Error {
     message: string,
   ) {
     super(`Invalid setting ${setting}: ${message}`);
+  }
+}
+
+/**
+ * Throws {@link ConfigError} for the default secret outside test mode: it is
+ * public, so a service or site using it would obey anyone who can reach it.
+ * The one rule for every program that checks or sends the secret.
+ */
+export function refuseDefaultSecret(settings: { sodarSecret: string; testMode: boolean }): void {
+  if (settings.sodarSecret === DEFAULT_SECRET && !settings.testMode) {
+    throw new ConfigError(
+      'TASKFLOW_SODAR_SECRET',
+      `the default secret "${DEFAULT_SECRET}" is public; set a secret of your own (the same for the service and the site), or TASKFLOW_TEST_MODE=true for tests`,
+    );
   }
 }
 

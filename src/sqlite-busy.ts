@@ -6,6 +6,7 @@
  * @module
  */
 import Database from 'better-sqlite3';
+import { createPrivateFile } from './private-files.js';
 
 /** Whether a better-sqlite3 error means another connection holds a lock (worth waiting for). */
 export function sqliteBusy(err: unknown): boolean {
@@ -39,9 +40,11 @@ export function openWhileBusy<T>(open: () => T, timeoutMs: number): T {
  * Opens the SQLite file `file` (created when missing) and runs `setup` on the
  * connection (pragmas, tables), as {@link openWhileBusy} does: again while
  * another process holds it busy, for at most `timeoutMs`, which is also the
- * connection's busy timeout. A failing setup closes the connection.
+ * connection's busy timeout. A failing setup closes the connection. A new
+ * file is created owner-only, and so are its `-wal` and `-shm` files.
  */
 export function openSqlite(file: string, timeoutMs: number, setup: (db: Database.Database) => void): Database.Database {
+  createPrivateFile(file);
   return openWhileBusy(() => {
     const db = new Database(file, { timeout: timeoutMs });
     try {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { exitOnSignals, parsePort } from './process.js';
-import { loadConfig } from '../config.js';
+import { DEFAULT_SECRET, loadConfig } from '../config.js';
 import { describeDb } from '../host/db/index.js';
 import { readSecret, secretFromEnv, secretPath, withStoredSecret } from '../host/secret.js';
 import { startSite } from '../host/server.js';
@@ -35,7 +35,7 @@ export function registerSiteCommand(program: Command): void {
         ? 'TASKFLOW_SODAR_SECRET'
         : readSecret(config.dataDir) !== undefined
           ? `stored in ${secretPath(config.dataDir)}`
-          : 'the default (set TASKFLOW_SODAR_SECRET to the service\'s secret)';
+          : `the default "${DEFAULT_SECRET}" (test mode only)`;
       process.stdout.write(`Secret for the service and its callbacks: ${secretSource}\n`);
       // One line for scripts and tests that start the site on port 0.
       process.stdout.write(`taskflow site listening on ${site.url}\n`);

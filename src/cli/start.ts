@@ -6,7 +6,6 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { readAdminToken } from '../host/admin.js';
 import { startSystem } from './system.js';
 import { exitOnSignals, parsePort } from './process.js';
 
@@ -31,8 +30,9 @@ export function registerStartCommand(program: Command): void {
       const { secret, site, service } = system;
       if (secret.file) print(secret.created ? `Generated a new secret, stored in ${secret.file}` : `Using the secret stored in ${secret.file}`);
       else print('Using the secret from TASKFLOW_SODAR_SECRET');
-      const token = site.admin.token ?? readAdminToken(config.dataDir);
-      print(`Admin token: ${token ?? '(unknown: not stored)'} (user "${site.admin.username}", stored in ${site.admin.tokenFile})`);
+      // The token itself was printed when it was created (startSite); later starts name only its file, so it
+      // does not end up in every terminal scrollback and log of a restart.
+      print(`Admin token of user "${site.admin.username}": stored in ${site.admin.tokenFile}`);
       print(`Taskflow service: ${service.url}`);
       print(`Site: ${site.url}`);
       print('Try: npm run demo   (Ctrl-C stops both)');

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 import type { Db } from './db/types.js';
 import { createToken, createUser, getUserByName } from './repo.js';
 
@@ -58,7 +59,7 @@ export async function ensureAdmin(db: Db, dataDir: string): Promise<AdminInfo> {
 }
 
 function writeToken(dataDir: string, tokenFile: string, token: string): void {
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  chmodSync(tokenFile, 0o600);
+  ensurePrivateDir(dataDir);
+  writeFileSync(tokenFile, `${token}\n`, { mode: PRIVATE_FILE_MODE });
+  chmodSync(tokenFile, PRIVATE_FILE_MODE);
 }

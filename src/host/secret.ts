@@ -5,8 +5,9 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../private-files.js';
 
 /** Where the secret is stored. */
 export function secretPath(dataDir: string): string {
@@ -41,9 +42,9 @@ export function ensureSecret(dataDir: string): { secret: string; created: boolea
   const file = secretPath(dataDir);
   const stored = readSecret(dataDir);
   if (stored !== undefined) return { secret: stored, created: false, file };
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const secret = randomBytes(32).toString('hex');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileSync(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE });
+  chmodSync(file, PRIVATE_FILE_MODE);
   return { secret, created: true, file };
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Config } from '../config.js';
+import { refuseDefaultSecret, type Config } from '../config.js';
+import { ensurePrivateDir } from '../private-files.js';
 import { ensureAdmin, type AdminInfo } from './admin.js';
 import { callbackRoutes } from './callbacks.js';
 import { TASKFLOW_PLUGIN } from './constants.js';
@@ -84,10 +85,15 @@ export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}):
 
 /**
  * Opens the database (SQLite under the data dir, or DATABASE_URL), creates the
- * admin on first start, and listens.
+ * admin on first start, and listens. Throws {@link ConfigError} for the
+ * default secret outside test mode.
  */
 export async function startSite(config: Config, opts: SiteOptions = {}): Promise<RunningSite> {
+  // The callbacks obey whoever knows the secret: never serve them with the public default.
+  refuseDefaultSecret(config);
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // The secret, the admin token and the SQLite database live here.
+  ensurePrivateDir(config.dataDir, { tighten: true });
   const db = await openDb(config);
   let url = '';
   try {

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BackgroundCheckpointer } from '../engine/checkpointer.js';
+import { ensurePrivateDir } from '../private-files.js';
 import { openSqlite } from '../sqlite-busy.js';
 import { type LeaseHolder, thisHolder } from './keys.js';
 import type { LeaseStore } from './lease-store.js';
@@ -130,7 +130,7 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   private open(): Statements {
-    mkdirSync(dirname(this.filePath), { recursive: true });
+    ensurePrivateDir(dirname(this.filePath));
     let stmts: Statements | undefined;
     this.db = openSqlite(this.filePath, BUSY_TIMEOUT_MS, (db) => {
       // new files only (a WAL database keeps its page size)

@@ -6,13 +6,13 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { DEFAULT_SECRET, type Config } from '../config.js';
+import { refuseDefaultSecret, type Config } from '../config.js';
 import { SqliteJournal } from '../engine/index.js';
 import { projectRoot } from '../flows/layout.js';
+import { ensurePrivateDir } from '../private-files.js';
 import { createLockManager } from '../locks/index.js';
 import type { LockManager } from '../locks/types.js';
 import { SiteClient } from '../site/client.js';
@@ -37,10 +37,8 @@ export function journalPath(dataDir: string): string {
   return join(dataDir, 'journal.sqlite');
 }
 
-/** The service refuses a setting (e.g. the default secret outside test mode). */
-export class ServiceConfigError extends Error {
-  override readonly name = 'ServiceConfigError';
-}
+/** The service refuses a setting (e.g. the default secret outside test mode): a {@link ConfigError} naming it. */
+export { ConfigError as ServiceConfigError } from '../config.js';
 
 /** Options of {@link startService}. */
 export interface ServiceOptions {
@@ -73,16 +71,12 @@ export interface RunningService {
 /**
  * Starts the service on `config.listenHost:config.port` (port 0: any free
  * port). Before listening it reverts the runs a crash left unfinished.
- * Throws {@link ServiceConfigError} for the default secret outside test mode.
+ * Throws {@link ConfigError} for the default secret outside test mode.
  */
 export async function startService(config: Config, opts: ServiceOptions = {}): Promise<RunningService> {
-  if (config.sodarSecret === DEFAULT_SECRET && !config.testMode) {
-    throw new ServiceConfigError(
-      `Refusing to start with the default secret "${DEFAULT_SECRET}": set TASKFLOW_SODAR_SECRET (or TASKFLOW_TEST_MODE=true for tests)`,
-    );
-  }
+  refuseDefaultSecret(config);
   const log = opts.logger ?? createLogger(config, opts.logDestination);
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDir(config.dataDir, { tighten: true });
   const instance = randomUUID();
   const journal = new SqliteJournal(journalPath(config.dataDir));
   const locks = createLockManager(config);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +23,9 @@ async function start(dataDir: string): Promise<{ p: CliProcess; siteUrl: string;
   procs.push(p);
   const siteUrl = (await p.waitFor(/^Site: (http\S+)$/m))[1];
   const serviceUrl = (await p.waitFor(/^Taskflow service: (http\S+)$/m))[1];
-  const token = (await p.waitFor(/^Admin token: (\S+)/m))[1];
+  const tokenFile = (await p.waitFor(/^Admin token of user "admin": stored in (\S+)$/m))[1];
+  expect(tokenFile).toBe(join(dataDir, 'admin-token'));
+  const token = readFileSync(tokenFile, 'utf8').trim();
   return { p, siteUrl, serviceUrl, token };
 }
 
@@ -32,7 +34,9 @@ describe('taskflow start (npm start)', () => {
     const dir = tempDir();
     const first = await start(dir);
     expect(first.p.output()).toMatch(/Generated a new secret, stored in .*secret/);
-    expect(first.p.output()).toMatch(/Created admin user "admin" with API token/);
+    // the token is printed once, when it is created
+    expect(first.p.output()).toContain(`Created admin user "admin" with API token ${first.token}`);
+    expect(first.p.output().split(first.token).length - 1).toBe(1);
     expect(first.p.output()).toContain('Registering Plugin for taskflowbackend.plugins.BackendPlugin');
     const secret = readFileSync(join(dir, 'secret'), 'utf8');
     expect(statSync(join(dir, 'secret')).mode & 0o777).toBe(0o600);
@@ -45,6 +49,8 @@ describe('taskflow start (npm start)', () => {
     const second = await start(dir);
     expect(second.p.output()).toMatch(/Using the secret stored in .*secret/);
     expect(second.p.output()).not.toMatch(/Created admin user/);
+    // later starts name the token's file, never the token
+    expect(second.p.output()).not.toContain(first.token);
     expect(second.p.output()).toContain('No new plugins to register');
     expect(readFileSync(join(dir, 'secret'), 'utf8')).toBe(secret);
     expect(second.token).toBe(first.token);
@@ -86,6 +92,27 @@ describe('taskflow start (npm start)', () => {
     expect(serviceBusy.output).toContain(`Cannot start the taskflow service: 127.0.0.1:${servicePort} is already in use`);
     // The running system is unharmed.
     expect(await (await fetch(`${running.serviceUrl}/hello`)).text()).toBe('Hello world from sodar_taskflow!');
+  });
+});
+
+describe('taskflow site', () => {
+  it('refuses to serve the callbacks with the public default secret outside test mode', async () => {
+    const dir = tempDir();
+    const site = await runCli(['site', '--port', '0'], { TASKFLOW_DATA_DIR: dir });
+    expect(site.code).not.toBe(0);
+    expect(site.output).toContain('Invalid setting TASKFLOW_SODAR_SECRET: the default secret "CHANGE ME!" is public');
+    expect(site.output).not.toMatch(/listening/);
+    // test mode still allows it (the test sites), and a secret stored by `taskflow start` is used when set
+    const testing = spawnCli(['site', '--port', '0'], { TASKFLOW_DATA_DIR: dir, TASKFLOW_TEST_MODE: 'true' });
+    procs.push(testing);
+    await testing.waitFor(/taskflow site listening on/);
+    expect(testing.output()).toContain('Secret for the service and its callbacks: the default "CHANGE ME!" (test mode only)');
+    expect(await testing.stop()).toBe(0);
+    writeFileSync(join(dir, 'secret'), 'a-stored-secret\n', { mode: 0o600 });
+    const stored = spawnCli(['site', '--port', '0'], { TASKFLOW_DATA_DIR: dir });
+    procs.push(stored);
+    await stored.waitFor(/taskflow site listening on/);
+    expect(stored.output()).toContain(`Secret for the service and its callbacks: stored in ${join(dir, 'secret')}`);
   });
 });
 

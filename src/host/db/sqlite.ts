@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
 import { Mutex } from './mutex.js';
 import { DatabaseUnavailableError, type Db, type Row, type SqlValue } from './types.js';
 
@@ -50,7 +50,8 @@ export class SqliteDb implements Db {
   /** Opens (creating when missing) the database file. */
   static open(filePath: string): SqliteDb {
     try {
-      mkdirSync(dirname(filePath), { recursive: true });
+      ensurePrivateDir(dirname(filePath));
+      createPrivateFile(filePath);
       const h = new Database(filePath);
       h.pragma('journal_mode = WAL');
       h.pragma('busy_timeout = 5000');

@@ -9,6 +9,7 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
+import { PRIVATE_FILE_MODE } from '../../private-files.js';
 import { MD5_KERNEL } from './md5-kernel.js';
 import { md5Kernel, md5LanesRuntime } from './md5-lanes.js';
 
@@ -113,18 +114,20 @@ function closeFds(s, ...keys) {
 // file system refuses O_DIRECT (tmpfs did before Linux 6.6), this thread
 // reads and writes through the page cache.
 let directRefused = false;
+// Vault files are their owner's alone (src/private-files.ts); reads ignore the mode.
+const FILE_MODE = ${PRIVATE_FILE_MODE};
 // Opens path with flags, plus O_DIRECT when asked and not yet refused.
 function openVaultFile(path, flags, direct) {
   if (direct && !directRefused) {
     try {
-      return { fd: fs.openSync(path, flags | fs.constants.O_DIRECT), direct: true };
+      return { fd: fs.openSync(path, flags | fs.constants.O_DIRECT, FILE_MODE), direct: true };
     } catch (err) {
       // the file system does not take O_DIRECT
       if (err.code !== 'EINVAL') throw err;
       directRefused = true;
     }
   }
-  return { fd: fs.openSync(path, flags), direct: false };
+  return { fd: fs.openSync(path, flags, FILE_MODE), direct: false };
 }
 // Whether err is O_DIRECT refused on a file's first transfer (opened, but not
 // at this alignment): the caller then starts that file again without it.

@@ -25,6 +25,7 @@ import {
   StoreUnavailableError,
 } from '../errors.js';
 import { isInside, normalizePath, parentPath, relativePath, validateName } from '../paths.js';
+import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type {
   AccessLevel,
@@ -140,7 +141,7 @@ export class EmbeddedStore implements DataStore {
     this.trashRoot = `/${zone}/trash`;
     this.protectedPaths = new Set([this.zoneRoot, `/${zone}/home`, this.trashRoot]);
     try {
-      fs.mkdirSync(dataDir, { recursive: true });
+      ensurePrivateDir(dataDir, { tighten: true });
     } catch (err) {
       throw new StoreUnavailableError(dataDir, (err as Error).message);
     }

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
 
@@ -68,7 +69,7 @@ export class Vault {
     readonly directWrites: boolean,
   ) {
     this.tempDir = join(dir, 'tmp');
-    fs.mkdirSync(this.tempDir, { recursive: true });
+    fs.mkdirSync(this.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   private shard = '';
@@ -102,7 +103,7 @@ export class Vault {
     this.liveTemps.add(tempPath);
     let out: fsp.FileHandle;
     try {
-      out = await fsp.open(tempPath, 'wx');
+      out = await fsp.open(tempPath, 'wx', PRIVATE_FILE_MODE);
     } catch (err) {
       this.liveTemps.delete(tempPath);
       throw err;
@@ -187,7 +188,7 @@ export class Vault {
   place(staged: StagedFile): string {
     const shard = join(this.dir, staged.id.slice(0, 2));
     if (!this.knownShards.has(shard)) {
-      fs.mkdirSync(shard, { recursive: true });
+      fs.mkdirSync(shard, { recursive: true, mode: PRIVATE_DIR_MODE });
       this.knownShards.add(shard);
     }
     fs.renameSync(staged.tempPath, this.filePath(staged.id));
