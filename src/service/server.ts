@@ -153,7 +153,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     if (!config.testMode && !secretMatches(b.sodar_secret ?? req.headers[SECRET_HEADER], config.sodarSecret)) {
       return text(403, Text.notAuthorized);
     }
-    if (b.test_mode !== true && !config.allowIrodsCleanup) return text(403, Text.cleanupNotAllowed);
+    // The body's test_mode is the client's claim: only the service's own configuration may allow a wipe.
+    if (!config.testMode && !config.allowIrodsCleanup) return text(403, Text.cleanupNotAllowed);
     try {
       const report = await cleanupStore(await stores.get(), projectRoot({ zone: config.irodsZone, rootPath: config.irodsRootPath }));
       log.info({ ...report }, 'cleanup');

@@ -19,6 +19,7 @@ import {
   type ServiceFixture,
 } from '../support/service-harness.js';
 import { projectCreateBody, roleUpdateBody } from '../support/service-flows.js';
+import { startTestSite } from '../support/test-site.js';
 
 const PROJECT = 'a1b2c3d4-0000-4000-8000-000000000001';
 
@@ -216,13 +217,6 @@ describe('GET /locks/:projectUuid', () => {
 });
 
 describe('POST /cleanup', () => {
-  it('without test_mode and without TASKFLOW_ALLOW_IRODS_CLEANUP → 403', async () => {
-    expect(await postJson(`${fx.service.url}/cleanup`, { test_mode: false })).toEqual({
-      status: 403,
-      body: 'iRODS cleanup not allowed',
-    });
-  });
-
   it('removes the projects and every non-permanent user and group → 200 OK', async () => {
     const store = await fx.service.store();
     expect((await store.listUsers()).length).toBeGreaterThan(1);
@@ -243,6 +237,26 @@ describe('services with other settings', () => {
       const config = loadConfig({ TASKFLOW_DATA_DIR: dir, TASKFLOW_PORT: '0', TASKFLOW_LOG_LEVEL: 'silent' });
       await expect(startService(config)).rejects.toBeInstanceOf(ServiceConfigError);
     } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('outside test mode and without TASKFLOW_ALLOW_IRODS_CLEANUP → 403, whatever the body says, and nothing changes', async () => {
+    const dir = makeTempDir();
+    const site = await startTestSite({ secret: TEST_SECRET });
+    const service = await startService(testConfig(dir, { TASKFLOW_TEST_MODE: 'false' }));
+    try {
+      expect((await postJson(`${service.url}/submit`, { ...projectCreateBody(PROJECT, site.url), test_mode: false })).status).toBe(200);
+      const store = await service.store();
+      const before = await store.dump();
+      // the body's test_mode is the client's word, not the service's configuration
+      for (const body of [{ test_mode: true, sodar_secret: TEST_SECRET }, { test_mode: false, sodar_secret: TEST_SECRET }, { sodar_secret: TEST_SECRET }]) {
+        expect(await postJson(`${service.url}/cleanup`, body)).toEqual({ status: 403, body: 'iRODS cleanup not allowed' });
+      }
+      expect(await store.dump()).toEqual(before);
+    } finally {
+      await service.close();
+      await site.close();
       removeDir(dir);
     }
   });
