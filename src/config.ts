@@ -30,6 +30,14 @@ export const STORE_DEFAULTS = {
 /** The default shared secret; the service and the site refuse it outside test mode. */
 export const DEFAULT_SECRET = 'CHANGE ME!';
 
+/**
+ * Largest body of a request that is a small form: the site's callbacks (a
+ * project's title, description and readme at most) and the service's
+ * requests other than `/submit`. Bodies above it are answered 413 before
+ * they are parsed.
+ */
+export const FORM_BODY_LIMIT = 1024 * 1024;
+
 /** Raised when a setting has a value that cannot be used. Names the setting. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -158,8 +166,13 @@ export interface Config extends BackendSettings {
   sodarUrl: string;
   /** TASKFLOW_SITE_TIMEOUT: milliseconds a site callback may take. */
   siteTimeoutMs: number;
-  /** TASKFLOW_BODY_LIMIT: largest accepted request body in bytes. */
+  /**
+   * TASKFLOW_BODY_LIMIT: largest `/submit` body the service accepts, in bytes
+   * (a data_delete lists every path). Its other requests: {@link FORM_BODY_LIMIT}.
+   */
   bodyLimit: number;
+  /** SODAR_SITE_BODY_LIMIT: largest body of the site's REST API, in bytes (callbacks: {@link FORM_BODY_LIMIT}). */
+  siteBodyLimit: number;
   /** TASKFLOW_ALLOW_IRODS_CLEANUP: allow /cleanup outside test mode. */
   allowIrodsCleanup: boolean;
   /** TASKFLOW_LOCK_ENABLED: take project locks at all. */
@@ -218,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     sodarUrl: str(env, 'TASKFLOW_SODAR_URL', 'http://127.0.0.1:8000'),
     siteTimeoutMs: num(env, 'TASKFLOW_SITE_TIMEOUT', 30_000, { min: 1 }),
     bodyLimit: num(env, 'TASKFLOW_BODY_LIMIT', 16 * 1024 * 1024, { min: 1024 }),
+    siteBodyLimit: num(env, 'SODAR_SITE_BODY_LIMIT', 1024 * 1024, { min: 1024 }),
     allowIrodsCleanup: bool(env, 'TASKFLOW_ALLOW_IRODS_CLEANUP', false),
     lockEnabled: bool(env, 'TASKFLOW_LOCK_ENABLED', true),
     lockRetryCount: num(env, 'TASKFLOW_LOCK_RETRY_COUNT', 2, { min: 0 }),

@@ -6,8 +6,10 @@
  *
  * @module
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FORM_BODY_LIMIT } from '../config.js';
+import { JsonTooDeepError, parseBoundedJson } from '../json-body.js';
+import { secretMatches } from '../service/auth.js';
 import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_STATUSES, type TimelineStatus, type ZoneStatus } from './constants.js';
 import type { SiteContext } from './context.js';
 import { HttpError } from './errors.js';
@@ -48,18 +50,13 @@ function jsonField(f: Fields, key: string): unknown {
   if (typeof v !== 'string') return v;
   if (v === '') return undefined;
   try {
-    return JSON.parse(v) as unknown;
-  } catch {
+    return parseBoundedJson(v);
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw new Answer(400, `Field "${key}": ${err.message}`);
     throw new Answer(400, `Field "${key}" is not valid JSON`);
   }
 }
 
-/** Compares secrets in constant time, so answer times do not reveal how much of a guess was right. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 /** Registers every callback endpoint. */
 export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
@@ -72,11 +69,12 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
   };
 
   const route = (path: string, handler: Handler): void => {
-    app.post(`/${path}`, async (req: FastifyRequest, reply: FastifyReply) => {
+    app.post(`/${path}`, { bodyLimit: FORM_BODY_LIMIT }, async (req: FastifyRequest, reply: FastifyReply) => {
       if (!(await ctx.taskflow())) return reply.code(404).type('text/plain').send('Not found');
       try {
         const f = bodyOf(req);
-        if (!sameSecret(field(f, 'sodar_secret'), ctx.config.sodarSecret)) return reply.code(403).type('text/plain').send('Not authorized');
+        // the secret as sent, never coerced: a JSON number or list is no secret (the service's rule)
+        if (!secretMatches(f.sodar_secret, ctx.config.sodarSecret)) return reply.code(403).type('text/plain').send('Not authorized');
         const out = await handler(f);
         if (typeof out === 'string') return reply.code(200).type('text/plain').send(out);
         return reply.code(200).send(out);

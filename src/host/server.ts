@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { refuseDefaultSecret, type Config } from '../config.js';
+import { useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { ensureAdmin, type AdminInfo } from './admin.js';
 import { callbackRoutes } from './callbacks.js';
@@ -61,7 +62,8 @@ export function siteContext(config: Config, db: Db, siteUrl: () => string): { ct
 
 /** Builds the Fastify app (not listening). */
 export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ? { level: ctx.config.logLevel } : false, bodyLimit: ctx.config.bodyLimit });
+  const app = Fastify({ logger: opts.logger ? { level: ctx.config.logLevel } : false, bodyLimit: ctx.config.siteBodyLimit });
+  useBoundedJsonBodies(app);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });

@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import { refuseDefaultSecret, type Config } from '../config.js';
+import { FORM_BODY_LIMIT, refuseDefaultSecret, type Config } from '../config.js';
 import { SqliteJournal } from '../engine/index.js';
 import { projectRoot } from '../flows/layout.js';
+import { useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { createLockManager } from '../locks/index.js';
 import type { LockManager } from '../locks/types.js';
@@ -122,13 +123,15 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     loggerInstance: log as FastifyBaseLogger,
     // one line per submit is logged by the pipeline; no per-request lines
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimit,
+    // only /submit takes large bodies
+    bodyLimit: Math.min(config.bodyLimit, FORM_BODY_LIMIT),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
   });
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
-    const { status, body } = requestErrorAnswer(err, config.bodyLimit);
+  useBoundedJsonBodies(app);
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { status, body } = requestErrorAnswer(err, req.routeOptions.bodyLimit);
     if (status >= 500) log.error({ err: errorText(err) }, 'request failed');
     return reply.code(status).type('text/plain; charset=utf-8').send(body);
   });
@@ -141,7 +144,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send('Not found'));
 
-  app.post('/submit', async (req, reply) => {
+  app.post('/submit', { bodyLimit: config.bodyLimit }, async (req, reply) => {
     const { status, body } = await pipeline.submit(req.body);
     return reply.code(status).type('text/plain; charset=utf-8').send(body);
   });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FORM_BODY_LIMIT } from '../../src/config.js';
 import { dumpDb } from '../../src/host/db/index.js';
 import { injectAnswer, injectSite, TEST_SECRET, type InjectSite } from '../support/host-inject-site.js';
 
@@ -6,7 +7,7 @@ const BODY_LIMIT = 65_536;
 
 let site: InjectSite;
 beforeEach(async () => {
-  site = await injectSite({ env: { TASKFLOW_BODY_LIMIT: String(BODY_LIMIT) } });
+  site = await injectSite({ env: { SODAR_SITE_BODY_LIMIT: String(BODY_LIMIT) } });
 });
 afterEach(async () => {
   await site.close();
@@ -66,7 +67,7 @@ describe('site API against hostile input: every refusal says why and changes not
     expect((await raw('POST', 'project/api/create', 'title=Form&type=CATEGORY', 'application/x-www-form-urlencoded')).status).toBe(201);
   });
 
-  it('answers 413 for a body above TASKFLOW_BODY_LIMIT and 400 for titles longer than SODAR allows', async () => {
+  it('answers 413 for a body above SODAR_SITE_BODY_LIMIT and 400 for titles longer than SODAR allows', async () => {
     const before = await snapshot();
     const huge = await raw('POST', 'project/api/create', JSON.stringify({ title: 'x'.repeat(BODY_LIMIT), type: 'CATEGORY' }), 'application/json');
     expect(huge.status).toBe(413);
@@ -166,6 +167,78 @@ describe('site callbacks against hostile input', () => {
     expect(res).toMatchObject({ statusCode: 404, body: 'Project not found' });
     for (const secret of [TEST_SECRET.slice(0, -1), `${TEST_SECRET}x`, '']) {
       expect(await site.callback('project/taskflow/get', { project_uuid: 'nope' }, { secret })).toEqual({ status: 403, text: 'Not authorized' });
+    }
+  });
+});
+
+/** `depth` arrays inside each other: JSON that parses, and overflows any recursive walk of it. */
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+const TOO_DEEP = /^JSON nested too deeply: more than 64 levels of arrays and objects$/;
+
+describe('the site against deeply nested and oversized bodies', () => {
+  it('answers 400 "nested too deeply" to API and callback bodies before parsing them, and keeps serving', async () => {
+    const before = await snapshot();
+    const deep = nested(BODY_LIMIT / 2 - 8);
+    const api = await raw('POST', 'project/api/create', deep, 'application/json');
+    expect(api.status).toBe(400);
+    expect(api.json.detail).toMatch(TOO_DEEP);
+    // without a token too: the body is refused before anything looks at it
+    expect((await raw('POST', 'project/api/create', deep, 'application/json', '')).json.detail).toMatch(TOO_DEEP);
+    const callback = await site.app.inject({ method: 'POST', url: '/project/taskflow/get', headers: { 'content-type': 'application/json' }, payload: deep });
+    expect(callback.statusCode).toBe(400);
+    expect(callback.json().detail).toMatch(TOO_DEEP);
+    // nesting up to the bound is fine; one level more is not
+    const inside = `{"title":"Deep","type":"CATEGORY","x":${nested(63)}}`;
+    expect((await raw('POST', 'project/api/create', inside, 'application/json')).status).toBe(201);
+    const over = `{"title":"Deeper","type":"CATEGORY","x":${nested(64)}}`;
+    expect((await raw('POST', 'project/api/create', over, 'application/json')).json.detail).toMatch(TOO_DEEP);
+    // brackets inside strings do not count
+    const text = `{"title":${JSON.stringify('['.repeat(300))},"type":"CATEGORY"}`;
+    expect((await raw('POST', 'project/api/create', text, 'application/json')).status).toBe(400);
+    expect((await raw('POST', 'project/api/create', text, 'application/json')).json.detail).toMatch(/longer than 255/);
+    // a JSON field inside a callback form is bounded as well
+    const settings = await site.callback('project/taskflow/settings/set', { project_uuid: 'nope', app_name: 'x', setting_name: 'y', value: nested(1000) });
+    expect(settings.status).toBe(404);
+    const rowsAfter = (await snapshot()).filter((r) => !before.includes(r));
+    expect(rowsAfter.some((r) => r.includes('Deeper'))).toBe(false);
+    const list = await site.call('GET', 'project/api/list');
+    expect(list.status).toBe(200);
+  });
+
+  it('refuses several unauthenticated callbacks with a deeply nested secret at once, each with 400, and still answers', async () => {
+    // the secret field is the first thing a callback reads: a nested one once overflowed the stack (500)
+    const payload = `{"sodar_secret":${nested(BODY_LIMIT / 2 - 16)}}`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => site.app.inject({ method: 'POST', url: '/project/taskflow/get', headers: { 'content-type': 'application/json' }, payload })),
+    );
+    expect(answers.map((a) => [a.statusCode, a.json().detail])).toEqual(Array(8).fill([400, expect.stringMatching(TOO_DEEP)]));
+    expect((await site.call('GET', 'project/api/list')).status).toBe(200);
+  });
+
+  it('takes callbacks up to a small form\'s limit: larger ones are 413 before the secret is read', async () => {
+    const big = `project_uuid=nope&sodar_secret=${TEST_SECRET}&readme=${'x'.repeat(FORM_BODY_LIMIT)}`;
+    const res = await site.app.inject({ method: 'POST', url: '/project/taskflow/update', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: big });
+    expect(res.statusCode).toBe(413);
+  });
+});
+
+describe('the callbacks\' secret', () => {
+  it('is compared only when it is a string: a number, list or object is refused with 403, never 500 or a coerced match', async () => {
+    const numeric = await injectSite({ env: { TASKFLOW_SODAR_SECRET: '12345' } });
+    try {
+      for (const secret of [12345, [12345], ['12345'], { toString: '12345' }, true, null]) {
+        const res = await numeric.app.inject({
+          method: 'POST',
+          url: '/project/taskflow/get',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify({ project_uuid: 'nope', sodar_secret: secret }),
+        });
+        expect({ secret, status: res.statusCode, body: res.body }).toEqual({ secret, status: 403, body: 'Not authorized' });
+      }
+      // the string itself still works
+      expect(await numeric.callback('project/taskflow/get', { project_uuid: 'nope' }, { secret: '12345' })).toEqual({ status: 404, text: 'Project not found' });
+    } finally {
+      await numeric.close();
     }
   });
 });

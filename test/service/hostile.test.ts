@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowNames } from '../../src/flows/index.js';
-import { TEST_SECRET, startServiceFixture, type ServiceFixture } from '../support/service-harness.js';
+import { TEST_SECRET, postJson, startServiceFixture, type ServiceFixture } from '../support/service-harness.js';
 import { mulberry32 } from '../support/prng.js';
 import { projectCreateBody } from '../support/service-flows.js';
 import { createZone, defaultZone } from '../support/service-zone.js';
@@ -189,5 +189,67 @@ describe('hostile input', () => {
     expect(fx.site.state()).toEqual(siteBefore);
     const fsck = await store.fsck();
     expect([fsck.missingFiles, fsck.orphanFiles]).toEqual([[], []]);
+  });
+});
+
+/** `depth` arrays inside each other: JSON that parses (slowly), and overflows any recursive walk of it. */
+const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
+const TOO_DEEP = 'Request body refused: JSON nested too deeply: more than 64 levels of arrays and objects';
+
+describe('deeply nested and mistyped bodies', () => {
+  it('answers 400 "nested too deeply" on /submit and /cleanup before parsing, with or without a secret, and changes nothing', async () => {
+    const store = await fx.service.store();
+    const dumpBefore = await store.dump();
+    const deep = nested(BODY_LIMIT / 2 - 64);
+    for (const body of [deep, `{"sodar_secret":${deep}}`, `{"sodar_secret":"${TEST_SECRET}","flow_data":${deep}}`]) {
+      for (const route of ['submit', 'cleanup']) {
+        const res = await fetch(`${fx.service.url}/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        expect([route, res.status, await res.text()]).toEqual([route, 400, TOO_DEEP]);
+      }
+    }
+    // nesting up to the bound still reaches the submit checks
+    const inside = { ...projectCreateBody(PROJECT, fx.site.url), sodar_secret: 'wrong', flow_data: { x: JSON.parse(nested(62)) } }; // 64 levels with the body and flow_data
+    expect((await fx.submit(inside)).status).toBe(403);
+    expect((await fetch(`${fx.service.url}/hello`)).status).toBe(200);
+    expect(await store.dump()).toEqual(dumpBefore);
+  });
+
+  it('a sodar_secret that is not a string is a bad argument (/submit 400) or not authorized (/cleanup 403), never a 500', async () => {
+    const strict = await startServiceFixture({ TASKFLOW_TEST_MODE: 'false', TASKFLOW_ALLOW_IRODS_CLEANUP: 'true', TASKFLOW_SODAR_SECRET: '12345' });
+    try {
+      for (const secret of [12345, [12345], ['12345'], { a: '12345' }, true, null]) {
+        const submit = await postJson(`${strict.service.url}/submit`, { ...projectCreateBody(PROJECT, strict.site.url), sodar_secret: secret });
+        expect({ secret, ...submit }).toEqual({ secret, status: 400, body: 'Missing or invalid argument: "sodar_secret"' });
+        const cleanup = await postJson(`${strict.service.url}/cleanup`, { sodar_secret: secret });
+        expect({ secret, ...cleanup }).toEqual({ secret, status: 403, body: 'Not authorized' });
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('several large nested bodies at once, at the default body limit', () => {
+  let big: ServiceFixture;
+  beforeAll(async () => {
+    big = await startServiceFixture();
+  });
+  afterAll(async () => {
+    await big?.close();
+  });
+
+  it('each gets 400 without being parsed, /hello answers meanwhile, and the service does not grow by the nested values', async () => {
+    const deep = nested(4 * 1024 * 1024); // 8 MB, within the default 16 MiB
+    const peakBefore = process.resourceUsage().maxRSS * 1024;
+    const posts = Array.from({ length: 4 }, async () => {
+      const res = await fetch(`${big.service.url}/submit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+      return [res.status, await res.text()];
+    });
+    const hello = fetch(`${big.service.url}/hello`).then((r) => r.status);
+    expect(await Promise.all(posts)).toEqual(Array(4).fill([400, TOO_DEEP]));
+    expect(await hello).toBe(200);
+    // parsed, each such body is millions of nested arrays (hundreds of MB); refused, only its text
+    const grew = process.resourceUsage().maxRSS * 1024 - peakBefore;
+    expect(grew).toBeLessThan(400 * 1024 * 1024);
   });
 });

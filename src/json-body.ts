@@ -1,0 +1,85 @@
+/**
+ * JSON request bodies with bounded nesting, for the service and the site.
+ *
+ * `JSON.parse` itself copes with deep nesting, slowly (16 MB of `[` took
+ * 5 s of CPU), but whatever walks the result afterwards recursively (Fastify's
+ * prototype-poisoning check, `JSON.stringify`, our field checks) overflows the
+ * stack. No request of the protocol or the site's API nests more than a
+ * handful of levels, so a body nested deeper than {@link MAX_JSON_DEPTH} is
+ * refused by a single cheap pass over its text before anything parses it.
+ *
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * Deepest nesting of arrays and objects a JSON body or JSON field may have.
+ * The deepest real request (a site's sample sheet: studies → assays → fields)
+ * has about six levels.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** A JSON text nested deeper than allowed. Carries status 400 for Fastify. */
+export class JsonTooDeepError extends Error {
+  override readonly name = 'JsonTooDeepError';
+  /** Fastify's error handlers read the answer's status from here. */
+  readonly statusCode = 400;
+  readonly code = 'TASKFLOW_JSON_TOO_DEEP';
+  constructor(readonly maxDepth: number) {
+    super(`JSON nested too deeply: more than ${maxDepth} levels of arrays and objects`);
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * Whether `text`, read as JSON, opens more than `maxDepth` arrays and objects
+ * inside each other: one pass counting brackets outside strings, stopping at
+ * the first level too deep. Malformed text is left for the parser to refuse.
+ */
+export function jsonNestingExceeds(text: string, maxDepth: number = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** `JSON.parse(text)`, refusing text nested deeper than `maxDepth` first ({@link JsonTooDeepError}). */
+export function parseBoundedJson(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
+  if (jsonNestingExceeds(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Replaces `app`'s `application/json` body parser by Fastify's own (with
+ * prototype and constructor poisoning refused) behind the nesting check.
+ * Call before any route is added.
+ */
+export function useBoundedJsonBodies(app: FastifyInstance, maxDepth: number = MAX_JSON_DEPTH): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    if (jsonNestingExceeds(text, maxDepth)) {
+      done(new JsonTooDeepError(maxDepth), undefined);
+      return;
+    }
+    parse(req, text, done);
+  });
+}
