@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORM_BODY_LIMIT } from '../config.js';
 import { JsonTooDeepError, parseBoundedJson } from '../json-body.js';
-import { secretMatches } from '../service/auth.js';
+import { secretMatches } from '../secret-match.js';
 import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_STATUSES, type TimelineStatus, type ZoneStatus } from './constants.js';
 import type { SiteContext } from './context.js';
 import { HttpError } from './errors.js';
