@@ -38,19 +38,34 @@ export async function recoverRuns<C>(
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const runId of journal.unfinishedRuns()) {
-    const run = journal.getRun(runId);
-    if (!run) continue; // removed meanwhile: nothing to do
-    const state = new RunState(runId, run.flowName, run.tasks.length, ctx, journal, opts.events);
-    const failedTask = run.tasks.find((t) => t.state === 'failed');
-    if (failedTask) {
-      state.failedTask = { index: failedTask.index, name: failedTask.name, kind: failedTask.kind };
-      state.error = `${INTERRUPTED_MESSAGE} (task "${failedTask.name}" had failed: ${failedTask.error ?? 'unknown error'})`;
-    } else {
-      state.error = INTERRUPTED_MESSAGE;
-    }
-    results.push(await revertRecorded(run, registry, state));
+    const result = await recoverRun(journal, registry, ctx, runId, opts);
+    if (result) results.push(result);
   }
   return results;
+}
+
+/**
+ * Reverts one unfinished run as {@link recoverRuns} does. Undefined when the
+ * journal no longer holds it. The caller makes sure no live process is in it.
+ */
+export async function recoverRun<C>(
+  journal: Journal,
+  registry: TaskRegistry<C>,
+  ctx: C,
+  runId: string,
+  opts: RecoverOptions = {},
+): Promise<RunResult | undefined> {
+  const run = journal.getRun(runId);
+  if (!run) return undefined; // removed meanwhile: nothing to do
+  const state = new RunState(runId, run.flowName, run.tasks.length, ctx, journal, opts.events);
+  const failedTask = run.tasks.find((t) => t.state === 'failed');
+  if (failedTask) {
+    state.failedTask = { index: failedTask.index, name: failedTask.name, kind: failedTask.kind };
+    state.error = `${INTERRUPTED_MESSAGE} (task "${failedTask.name}" had failed: ${failedTask.error ?? 'unknown error'})`;
+  } else {
+    state.error = INTERRUPTED_MESSAGE;
+  }
+  return revertRecorded(run, registry, state);
 }
 
 /**

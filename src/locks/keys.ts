@@ -12,6 +12,22 @@ export function lockKey(projectId: string): string {
   return `taskflow:lock:${projectId}`;
 }
 
+/**
+ * The lease key of a service process's owner lease: held while the process
+ * lives, so a peer can tell whether the runs it recorded still have an owner.
+ */
+export function ownerKey(ownerId: string): string {
+  return `taskflow:owner:${ownerId}`;
+}
+
+/**
+ * A fresh owner id for one start of a service process: host and pid for the
+ * operator, and random bits, because a pid is reused and a host has many.
+ */
+export function newOwnerId(): string {
+  return `${hostname()}/${process.pid}/${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+}
+
 /** The embedded lease database inside the data dir. */
 export function lockDatabasePath(dataDir: string): string {
   return join(dataDir, 'locks.sqlite');

@@ -23,24 +23,18 @@ export interface RunMeta {
   flow_data: { [key: string]: Json };
   /** Whether the run held the project lock (recovery takes it again). */
   locked: boolean;
-  /** The process that ran it, so a restarted peer does not revert a live run. */
-  owner: { pid: number; host: string; instance: string };
+  /**
+   * The service process that ran it: `id` names its owner lease (recovery
+   * leaves the run alone while that lease is held); pid and host are for the operator.
+   */
+  owner: { id: string; pid: number; host: string };
 }
 
 /** This machine's name, read once (os.hostname() is a system call, and runMetaOf runs per submit). */
 const HOST = hostname();
 
-/** Ids of the services running in this process (tests start several in one). */
-const liveInstances = new Set<string>();
-
-/** Marks a service instance of this process as running (true) or stopped (false). */
-export function setInstanceLive(instance: string, live: boolean): void {
-  if (live) liveInstances.add(instance);
-  else liveInstances.delete(instance);
-}
-
-/** The meta of a run about to start. */
-export function runMetaOf(input: FlowInput, locked: boolean, instance: string): RunMeta {
+/** The meta of a run about to start by the service whose owner lease is `ownerId`. */
+export function runMetaOf(input: FlowInput, locked: boolean, ownerId: string): RunMeta {
   return {
     project_uuid: input.projectUuid,
     mode: input.requestMode,
@@ -50,7 +44,7 @@ export function runMetaOf(input: FlowInput, locked: boolean, instance: string): 
     force_fail: input.forceFail,
     flow_data: input.flowData,
     locked,
-    owner: { pid: process.pid, host: HOST, instance },
+    owner: { id: ownerId, pid: process.pid, host: HOST },
   };
 }
 
@@ -79,16 +73,8 @@ export function inputOfRun(flowName: string, meta: RunMeta): FlowInput {
   };
 }
 
-/** Whether the process that wrote the meta is still running on this host (it may still be in the run). */
-export function ownerIsAlive(meta: RunMeta): boolean {
-  const { pid, host, instance } = meta.owner ?? { pid: 0, host: '', instance: '' };
-  if (host !== HOST || !(pid > 0)) return false;
-  if (pid === process.pid) return liveInstances.has(instance);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The owner id a journaled run recorded; undefined when it recorded none. */
+export function ownerOf(meta: RunMeta | undefined): string | undefined {
+  const owner: unknown = meta?.owner;
+  return isRecord(owner) && typeof owner.id === 'string' && owner.id !== '' ? owner.id : undefined;
 }

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
@@ -14,7 +13,7 @@ import { SqliteJournal } from '../engine/index.js';
 import { projectRoot } from '../flows/layout.js';
 import { useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
-import { createLockManager } from '../locks/index.js';
+import { createLockManager, createOwnerLeases } from '../locks/index.js';
 import type { LockManager } from '../locks/types.js';
 import { SiteClient } from '../site/client.js';
 import type { DataStore } from '../store/types.js';
@@ -24,9 +23,8 @@ import { requestErrorAnswer } from './http-errors.js';
 import { createLogger } from './logger.js';
 import { Text, cleanupError, errorText } from './messages.js';
 import { ProjectQuarantine } from './quarantine.js';
-import { recoverUnfinishedRuns } from './recovery.js';
+import { RecoveryWatch, recoverUnfinishedRuns, type RecoveryDeps } from './recovery.js';
 import { OutcomeReporter } from './reporter.js';
-import { setInstanceLive } from './run-meta.js';
 import { registerRunsRoutes } from './runs-routes.js';
 import { StoreProvider } from './store-provider.js';
 import { SubmitPipeline } from './submit-pipeline.js';
@@ -36,6 +34,14 @@ import { WorkQueue } from './work-queue.js';
 /** The journal file inside the data folder. */
 export function journalPath(dataDir: string): string {
   return join(dataDir, 'journal.sqlite');
+}
+
+/**
+ * How often the service looks for runs of processes that are gone: a quarter
+ * of a lease, so such a run is taken over soon after its owner's lease runs out.
+ */
+function recoveryPeriodMs(config: Config): number {
+  return (config.lockLeaseSeconds * 1000) / 4;
 }
 
 /** The service refuses a setting (e.g. the default secret outside test mode): a {@link ConfigError} naming it. */
@@ -78,32 +84,41 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   refuseDefaultSecret(config);
   const log = opts.logger ?? createLogger(config, opts.logDestination);
   ensurePrivateDir(config.dataDir, { tighten: true });
-  const instance = randomUUID();
   const journal = new SqliteJournal(journalPath(config.dataDir));
   const locks = createLockManager(config);
+  const owners = createOwnerLeases(config, {
+    onLost: (reason) => log.error({ reason }, 'owner lease lost: peers may take this process\'s runs for dead'),
+  });
   const stores = new StoreProvider(config);
   const site = new SiteClient({ secret: config.sodarSecret, timeoutMs: config.siteTimeoutMs });
   const quarantine = new ProjectQuarantine(journal);
   const reporter = new OutcomeReporter(site, log);
   const asyncQueue = new WorkQueue(config.asyncConcurrency);
   const validationQueue = new WorkQueue(config.validateConcurrency);
+  const recovery: RecoveryDeps = { config, log, journal, locks, owners, stores, site, quarantine, reporter };
+  const watch = new RecoveryWatch(recovery, recoveryPeriodMs(config));
   const release = async (): Promise<void> => {
+    await watch.stop();
+    // Released only once our runs have ended: until then peers must leave them to us.
+    await owners.close().catch(() => undefined);
     await locks.close().catch(() => undefined);
     await stores.close().catch(() => undefined);
     journal.close();
   };
 
   try {
-    setInstanceLive(instance, true);
+    // Before any run starts: runs record this lease as their owner. An unreachable lease
+    // store is not fatal (as for project locks); the watch keeps trying.
+    await owners.hold().catch((err: unknown) => log.error({ err: errorText(err) }, 'owner lease cannot be taken'));
     quarantine.load();
-    await recoverUnfinishedRuns({ config, log, journal, locks, stores, site, quarantine, reporter });
+    await recoverUnfinishedRuns(recovery);
     // Open the store now so the first submit does not pay for it; a failure is answered per submit (step 4).
     await stores.get().catch((err: unknown) => log.error({ err: errorText(err) }, 'data store cannot be opened'));
   } catch (err) {
-    setInstanceLive(instance, false);
     await release();
     throw err;
   }
+  watch.start();
 
   const pipeline = new SubmitPipeline({
     config,
@@ -115,7 +130,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     quarantine,
     asyncQueue,
     validationQueue,
-    instance,
+    ownerId: owners.id,
     freezeHook: FreezeHook.fromEnv(config.testMode, opts.env),
   });
 
@@ -174,7 +189,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   try {
     await app.listen({ host: config.listenHost, port: config.port });
   } catch (err) {
-    setInstanceLive(instance, false);
     await release();
     throw err;
   }
@@ -193,7 +207,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
       await app.close();
       await Promise.all([asyncQueue.close(), validationQueue.close()]);
       await pipeline.drained();
-      setInstanceLive(instance, false);
       await release();
       log.info('service stopped');
     })());

@@ -93,8 +93,8 @@ export interface PipelineDeps {
   asyncQueue: WorkQueue;
   /** Lock-free `validate_only` zone moves. */
   validationQueue: WorkQueue;
-  /** Identifies this service instance in run records. */
-  instance: string;
+  /** This process's owner lease id, recorded as the owner of its runs. */
+  ownerId: string;
   freezeHook?: FreezeHook;
 }
 
@@ -328,7 +328,7 @@ export class SubmitPipeline {
         runId,
         // force_fail is the flows' own task, placed before their irreversible tail (zone MOVED)
         label: input.projectUuid,
-        meta: runMetaOf(input, locked, this.deps.instance),
+        meta: runMetaOf(input, locked, this.deps.ownerId),
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
       });
     } catch (err) {

@@ -6,6 +6,8 @@
  * state are as before the run.
  */
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunEvents } from '../../src/engine/events.js';
 import { LinearFlow } from '../../src/engine/flow.js';
@@ -14,9 +16,16 @@ import { runFlow } from '../../src/engine/runner.js';
 import { SqliteJournal } from '../../src/engine/sqlite-journal.js';
 import type { Json } from '../../src/engine/types.js';
 import type { TaskContext } from '../../src/tasks/context.js';
+import type { FlowInput } from '../../src/flows/types.js';
+import { NoopLockManager, OwnerLeases, SqliteLeaseStore, lockDatabasePath, newOwnerId, ownerKey } from '../../src/locks/index.js';
+import { ProjectQuarantine } from '../../src/service/quarantine.js';
+import { recoverUnfinishedRuns, type RecoveryDeps } from '../../src/service/recovery.js';
+import { OutcomeReporter } from '../../src/service/reporter.js';
+import { runMetaOf } from '../../src/service/run-meta.js';
 import { taskRegistry } from '../../src/tasks/index.js';
 import { build, irreversible, openWorld, snapshot, type World } from '../flows/harness.js';
-import { scenarios } from '../flows/scenarios.js';
+import { ZONE_UUID, scenarios } from '../flows/scenarios.js';
+import { waitFor } from '../support/service-wait.js';
 
 let w: World;
 beforeEach(async () => {
@@ -84,4 +93,98 @@ describe('recovery from the journal with taskRegistry', () => {
       }
     });
   }
+});
+
+describe('recovery decides from owner leases whose runs to take over', () => {
+  const LEASE_MS = 300;
+  const log = pino({ level: 'silent' });
+  const TIMELINE = 'e0000000-0000-4000-8000-0000000000e1';
+  const opened: Array<{ close(): unknown }> = [];
+  afterEach(async () => {
+    for (const o of opened.splice(0).reverse()) await o.close();
+  });
+
+  /** A recovering process: its own journal handle and owner lease on the world's data dir. */
+  async function recoverer(journalPath: string): Promise<RecoveryDeps> {
+    const journal = new SqliteJournal(journalPath);
+    const owners = new OwnerLeases(new SqliteLeaseStore(lockDatabasePath(w.dir)), { leaseMs: LEASE_MS });
+    opened.push(journal, owners);
+    expect(await owners.hold()).toBe(true);
+    return {
+      config: w.config,
+      log,
+      journal,
+      locks: new NoopLockManager(),
+      owners,
+      stores: { get: async () => w.store },
+      site: w.client,
+      quarantine: new ProjectQuarantine(journal),
+      reporter: new OutcomeReporter(w.client, log),
+    };
+  }
+
+  /** Starts the zone move, owned by `ownerId`, and leaves it hanging in the middle of its moves. */
+  async function hangingMove(ownerId: string): Promise<{ journalPath: string; before: string[] }> {
+    const s = scenarios.find((x) => x.name === 'landing_zone_move')!;
+    const input: FlowInput = { ...(await s.setup(w)), requestMode: 'async', timelineUuid: TIMELINE };
+    w.site.seedTimelineEvent({ event_uuid: TIMELINE, project_uuid: input.projectUuid });
+    const before = await w.store.dump();
+    const built = await build(w, input);
+    const at = built.tasks.findIndex((t) => t.kind.includes('move'));
+    expect(at).toBeGreaterThan(0);
+    const { flow, hanging } = hangingAt(built, at, input.targets, true);
+    const journalPath = join(w.dir, 'journal.sqlite');
+    const journal = new SqliteJournal(journalPath);
+    opened.push(journal);
+    void runFlow(flow, w.ctx, { journal, runId: 'run-1', label: input.projectUuid, meta: runMetaOf(input, false, ownerId) });
+    await hanging;
+    expect(await w.store.dump()).not.toEqual(before);
+    return { journalPath, before };
+  }
+
+  /** The timeline statuses the site got for the run. */
+  const reported = () => w.site.state().timeline[TIMELINE].status_history.map((h) => h.status_type);
+
+  it('leaves the run of a live, renewing owner alone, and takes it over at once when that owner releases its lease', async () => {
+    const owner = new OwnerLeases(new SqliteLeaseStore(lockDatabasePath(w.dir)), { leaseMs: LEASE_MS });
+    opened.push(owner);
+    expect(await owner.hold()).toBe(true);
+    const { journalPath, before } = await hangingMove(owner.id);
+    const deps = await recoverer(journalPath);
+    // Three lease periods: the owner's lease lives on only because it is renewed.
+    const until = Date.now() + 3 * LEASE_MS;
+    while (Date.now() < until) {
+      expect(await recoverUnfinishedRuns(deps)).toEqual([]);
+      await delay(LEASE_MS / 6);
+    }
+    expect(deps.journal.unfinishedRuns()).toEqual(['run-1']);
+    expect(reported()).toEqual([]);
+
+    await owner.close(); // a clean stop releases it
+    const results = await recoverUnfinishedRuns(deps);
+    expect(results.map((r) => r.status)).toEqual(['rolled_back']);
+    expect(await w.store.dump()).toEqual(before);
+    expect(reported()).toEqual(['FAILED']);
+    expect(w.site.state().zones[ZONE_UUID].status).toBe('FAILED');
+  });
+
+  it('takes over the run of an owner whose lease ran out, in exactly one of two processes looking at once', async () => {
+    const deadOwner = newOwnerId();
+    const { journalPath, before } = await hangingMove(deadOwner);
+    const [a, b] = [await recoverer(journalPath), await recoverer(journalPath)];
+    // The owner's last renewal: it renews no more (killed).
+    const leases = new SqliteLeaseStore(lockDatabasePath(w.dir));
+    opened.push(leases);
+    expect(await leases.tryAcquire(ownerKey(deadOwner), 'dead-owner-token', 1000)).toBe(true);
+    expect(await recoverUnfinishedRuns(a)).toEqual([]); // its lease still runs
+
+    await waitFor('the dead owner\'s lease to run out', async () => !(await leases.isLocked(ownerKey(deadOwner))));
+    const results = (await Promise.all([recoverUnfinishedRuns(a), recoverUnfinishedRuns(b)])).flat();
+    expect(results.map((r) => r.status)).toEqual(['rolled_back']);
+    expect(await w.store.dump()).toEqual(before);
+    expect(reported()).toEqual(['FAILED']);
+    expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'FAILED', status_info: expect.stringMatching(/interrupted/i) });
+    // Looking again finds nothing left to do.
+    expect([...(await recoverUnfinishedRuns(a)), ...(await recoverUnfinishedRuns(b))]).toEqual([]);
+  });
 });
