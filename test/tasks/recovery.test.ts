@@ -3,7 +3,9 @@
  * after the task's store or site call), its journal is reopened as a new
  * process would, and recoverRuns with our taskRegistry rebuilds every task
  * from its journaled JSON and reverts the run: the store dump and the site
- * state are as before the run.
+ * state are as before the run. Which unfinished runs the service takes over
+ * is decided from owner leases: a live owner's run is left alone, a gone
+ * owner's run is taken over by exactly one process.
  */
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
