@@ -4,13 +4,17 @@
  * freeze hook stops the process right after a given task, so the kill lands
  * exactly there). After a restart the zone's files are all in the zone or
  * all in sample data, never split; the zone status says which; the project
- * lock is free; fsck is clean.
+ * lock is free; fsck is clean. And a killed service's runs are taken over
+ * once its owner lease runs out, also when it is restarted at once, again
+ * and again: each run reverted and reported once.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
 import {
+  CLI_PATH,
   TEST_SECRET,
   getWithSecret,
   makeTempDir,
@@ -18,9 +22,11 @@ import {
   removeDir,
   spawnService,
   testEnv,
+  watchOutput,
 } from '../support/service-harness.js';
 import { zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles, zonePaths } from '../support/service-zone.js';
+import { waitFor } from '../support/service-wait.js';
 import { startTestSite, type TestSite } from '../support/test-site.js';
 
 const FILES = 2500; // + 2500 .md5 companions: 5 move tasks of 1000 objects
@@ -38,6 +44,50 @@ afterAll(async () => {
   await site?.close();
   if (work) removeDir(work);
 });
+
+/**
+ * A `taskflow serve` leading a process group of its own, under a supervisor
+ * (dash, waiting in `read`) that reaps it only when released: once killed,
+ * the service stays a zombie, as behind a busy or slow supervisor, so its
+ * pid still answers `kill(pid, 0)` when the next one starts.
+ */
+interface SupervisedService {
+  url: string;
+  /** The service's pid, which is also its process group id. */
+  pid: number;
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Kills the service's whole process group. */
+  killGroup(): void;
+  /** Lets the supervisor reap the service and exit; resolves once it has. */
+  release(): Promise<number | string>;
+}
+
+async function superviseService(env: Record<string, string>): Promise<SupervisedService> {
+  const supervisor = spawn('sh', ['-c', 'setsid "$0" "$1" serve </dev/null & echo "service pid $!"; read _', process.execPath, CLI_PATH], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const out = watchOutput(supervisor);
+  const pid = Number(/service pid (\d+)/.exec(await out.waitForLine(/^service pid \d+$/))![1]);
+  const url = /listening on (http\S+)/.exec(await out.waitForLine(/listening on http/))![1];
+  return {
+    url,
+    pid,
+    waitForLine: out.waitForLine,
+    killGroup: () => process.kill(-pid, 'SIGKILL'),
+    release() {
+      supervisor.stdin!.end('\n');
+      return out.exited;
+    },
+  };
+}
+
+/** The status of the project's zone move once it is no longer running; undefined while it is. */
+async function finalStatus(serviceUrl: string, project: string): Promise<string | undefined> {
+  const runs = await getWithSecret(`${serviceUrl}/runs?project=${project}&flow=landing_zone_move`);
+  const status: string | undefined = runs.json?.runs?.[0]?.status;
+  return status === undefined || status === 'running' ? undefined : status;
+}
 
 /**
  * Task positions of the move (14 tasks with 5000 objects): 0 PREPARING,
@@ -76,12 +126,12 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
         await service.stop();
       }
 
-      // Restart: recovery runs before the service listens.
+      // Restart: the run is taken over once the killed process's owner lease has run out.
       service = await spawnService(env);
       try {
+        const status = await waitFor('the killed run to be recovered', () => finalStatus(service.url, PROJECT));
+        expect(status).toBe(point.expect === 'zone' ? 'rolled_back' : 'completed');
         expect((await getWithSecret(`${service.url}/locks/${PROJECT}`)).json).toEqual({ project_uuid: PROJECT, locked: false });
-        const runs = await getWithSecret(`${service.url}/runs?project=${PROJECT}&flow=landing_zone_move`);
-        expect(runs.json.runs[0].status).toBe(point.expect === 'zone' ? 'rolled_back' : 'completed');
       } finally {
         expect(await service.stop()).toBe(0);
       }
@@ -109,4 +159,83 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
       }
     });
   }
+});
+
+describe('SIGKILL of the whole process group and an immediate restart, round after round', () => {
+  it('each killed move is reverted and reported once, about one lease period after the restart', async () => {
+    const LEASE_MS = 2000;
+    /**
+     * After the restart the killed owner's lease runs out within one lease
+     * period; the look that follows comes within a quarter lease; then the
+     * project lock (renewed on its own timer) and the revert itself.
+     */
+    const DEADLINE_MS = LEASE_MS + LEASE_MS / 4 + 1500;
+    const ROUNDS = 3;
+    const dataDir = join(work, 'data-rounds');
+    const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOCK_LEASE: String(LEASE_MS / 1000), TASKFLOW_LOG_LEVEL: 'warn' });
+    const config = loadConfig(env);
+    // Frozen (held for good) in the middle of the move: files already in sample data, zone VALIDATING/MOVING.
+    const serviceEnv = { ...env, TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' };
+    const files = writeZoneFiles(join(work, 'rounds'), 20, 64);
+    const dump = async (): Promise<string[]> => {
+      const store = await openEmbeddedStore(config);
+      try {
+        return await store.dump();
+      } finally {
+        await store.close();
+      }
+    };
+
+    const supervised: SupervisedService[] = [];
+    const start = async (): Promise<SupervisedService> => {
+      const started = await superviseService(serviceEnv);
+      supervised.push(started);
+      return started;
+    };
+    let service = await start();
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        const project = `dead0000-0000-4000-8000-00000000010${round}`;
+        const timeline = `dead0000-0000-4000-8000-00000000020${round}`;
+        const zone = { ...defaultZone(), zoneUuid: `zone-round-${round}` };
+        await createZone(service.url, site, project, zone);
+        expect(await uploadToZone(config, project, zone, files)).toBe(40);
+        site.seedTimelineEvent({ event_uuid: timeline, project_uuid: project });
+        const before = await dump();
+
+        const accepted = await postJson(`${service.url}/submit`, zoneMoveBody(project, site.url, zone, { mode: 'async', timelineUuid: timeline }));
+        expect(accepted).toEqual({ status: 200, body: 'True' });
+        await service.waitForLine(/TASKFLOW_TEST_FROZEN/);
+        expect(site.state().zones[zone.zoneUuid].status).not.toBe('FAILED');
+
+        // Kill the group and restart at once; the killed one stays a zombie until this round ends.
+        const killed = service;
+        killed.killGroup();
+        service = await start();
+        const restarted = Date.now();
+
+        const status = await waitFor(`round ${round}: the killed move to be recovered`, () => finalStatus(service.url, project), DEADLINE_MS + 10_000);
+        await waitFor(`round ${round}: the zone to be reported FAILED`, () => site.state().zones[zone.zoneUuid].status === 'FAILED');
+        await waitFor(`round ${round}: the timeline event to be reported`, () => site.state().timeline[timeline].status_history.length > 0);
+        const took = Date.now() - restarted;
+        expect(status).toBe('rolled_back');
+        expect(took, `round ${round}: recovered ${took} ms after the restart`).toBeLessThanOrEqual(DEADLINE_MS);
+        expect(site.state().zones[zone.zoneUuid].status_info).toMatch(/interrupted/i);
+        expect(await dump()).toEqual(before);
+        expect((await getWithSecret(`${service.url}/locks/${project}`)).json.locked).toBe(false);
+        // Reverted and reported once: one run, one timeline status, one FAILED zone status.
+        const runs = await getWithSecret(`${service.url}/runs?project=${project}&flow=landing_zone_move`);
+        expect(runs.json.runs.map((r: { status: string }) => r.status)).toEqual(['rolled_back']);
+        expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
+        const failedCalls = site.calls.filter(
+          (c) => c.endpoint === 'landingzones/taskflow/status/set' && c.fields.zone_uuid === zone.zoneUuid && c.fields.status === 'FAILED',
+        );
+        expect(failedCalls).toHaveLength(1);
+        await killed.release();
+      }
+    } finally {
+      service.killGroup();
+      await Promise.all(supervised.map((s) => s.release()));
+    }
+  });
 });

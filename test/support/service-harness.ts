@@ -146,12 +146,18 @@ export interface ServiceProcess {
   stop(graceMs?: number): Promise<number | string>;
 }
 
-/** Spawns `node dist/src/cli/index.js serve` with `env` and waits until it listens. */
-export async function spawnService(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const proc = spawn(process.execPath, [CLI_PATH, 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A child's stdout and stderr as lines, with waiting for a line. */
+export interface ProcessOutput {
+  /** Every stderr and stdout line so far. */
+  readonly lines: string[];
+  /** Resolves with the first line (past or future) matching `re`; rejects at exit or after `timeoutMs`. */
+  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+}
+
+/** Collects `proc`'s output lines; `timeoutMs` is the default wait for a line. */
+export function watchOutput(proc: ChildProcess, timeoutMs = 30_000): ProcessOutput {
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
   const onData = (buf: { partial: string }) => (chunk: Buffer) => {
@@ -187,10 +193,20 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 30_0
       void exited.then((code) => {
         if (!waiters.includes(w)) return;
         clearTimeout(timer);
-        reject(new Error(`service exited (${code}) before a line matched ${re}:\n${lines.slice(-20).join('\n')}`));
+        reject(new Error(`process exited (${code}) before a line matched ${re}:\n${lines.slice(-20).join('\n')}`));
       });
     });
   };
+  return { lines, waitForLine, exited };
+}
+
+/** Spawns `node dist/src/cli/index.js serve` with `env` and waits until it listens. */
+export async function spawnService(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+  const proc = spawn(process.execPath, [CLI_PATH, 'serve'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { lines, waitForLine, exited } = watchOutput(proc, timeoutMs);
   const line = await waitForLine(/listening on http/);
   const url = /listening on (http\S+)/.exec(line)![1];
   return {
