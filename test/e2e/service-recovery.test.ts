@@ -90,6 +90,19 @@ async function finalStatus(serviceUrl: string, project: string): Promise<string 
 }
 
 /**
+ * Waits for the project's lock to be free. Recovery records a run's end
+ * durably before it frees the project lock (so no new run starts on a
+ * half-reverted project), and it runs beside the listening service: the lock
+ * is freed just after the run's status shows.
+ */
+async function lockFreed(serviceUrl: string, project: string): Promise<{ project_uuid: string; locked: boolean }> {
+  return waitFor(`the lock of ${project} to be freed`, async () => {
+    const json = (await getWithSecret(`${serviceUrl}/locks/${project}`)).json;
+    return json?.locked === false ? json : undefined;
+  });
+}
+
+/**
  * Task positions of the move (14 tasks with 5000 objects): 0 PREPARING,
  * 1 VALIDATING, 2 check files, 3 access (user read, group read: one task),
  * 4 MOVING, 5 create collections, 6-10 move chunks, 11 remove user access,
@@ -131,7 +144,7 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
       try {
         const status = await waitFor('the killed run to be recovered', () => finalStatus(service.url, PROJECT));
         expect(status).toBe(point.expect === 'zone' ? 'rolled_back' : 'completed');
-        expect((await getWithSecret(`${service.url}/locks/${PROJECT}`)).json).toEqual({ project_uuid: PROJECT, locked: false });
+        expect(await lockFreed(service.url, PROJECT)).toEqual({ project_uuid: PROJECT, locked: false });
       } finally {
         expect(await service.stop()).toBe(0);
       }
@@ -222,7 +235,7 @@ describe('SIGKILL of the whole process group and an immediate restart, round aft
         expect(took, `round ${round}: recovered ${took} ms after the restart`).toBeLessThanOrEqual(DEADLINE_MS);
         expect(site.state().zones[zone.zoneUuid].status_info).toMatch(/interrupted/i);
         expect(await dump()).toEqual(before);
-        expect((await getWithSecret(`${service.url}/locks/${project}`)).json.locked).toBe(false);
+        expect((await lockFreed(service.url, project)).locked).toBe(false);
         // Reverted and reported once: one run, one timeline status, one FAILED zone status.
         const runs = await getWithSecret(`${service.url}/runs?project=${project}&flow=landing_zone_move`);
         expect(runs.json.runs.map((r: { status: string }) => r.status)).toEqual(['rolled_back']);
