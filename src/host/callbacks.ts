@@ -13,7 +13,8 @@ import { secretMatches } from '../secret-match.js';
 import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_STATUSES, type TimelineStatus, type ZoneStatus } from './constants.js';
 import type { SiteContext } from './context.js';
 import { HttpError } from './errors.js';
-import { bodyOf, parseBool } from './api/request.js';
+import { bodyOf } from './api/request.js';
+import { parseDjangoBool } from '../site/protocol.js';
 import {
   addEventStatus,
   deleteRole,
@@ -57,6 +58,20 @@ function jsonField(f: Fields, key: string): unknown {
   }
 }
 
+/**
+ * A boolean field as a real SODAR reads it (Django's `t`, `True`, `1`, `f`,
+ * `False`, `0`), or a JSON boolean; `true` / `false` too, which older
+ * versions of our service sent. Anything else is refused (400), where SODAR
+ * would fail with a 500.
+ */
+function boolField(f: Fields, key: string): boolean {
+  const v = f[key];
+  if (typeof v === 'boolean') return v;
+  const s = field(f, key);
+  const b = parseDjangoBool(s) ?? (s === 'true' ? true : s === 'false' ? false : undefined);
+  if (b === undefined) throw new Answer(400, `Field "${key}" must be True or False (or t, 1, f, 0), not "${s.slice(0, 40)}"`);
+  return b;
+}
 
 /** Registers every callback endpoint. */
 export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
@@ -106,7 +121,8 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
       title: has('title') && field(f, 'title') !== '' ? field(f, 'title') : p.title,
       description: has('description') ? field(f, 'description') : p.description,
       readme: has('readme') ? field(f, 'readme') : p.readme,
-      public_guest_access: has('public_guest_access') ? (parseBool(f.public_guest_access) ? 1 : 0) : p.public_guest_access,
+      // empty is false, as in SODAR's `request.data.get('public_guest_access') or False`
+      public_guest_access: !has('public_guest_access') ? p.public_guest_access : field(f, 'public_guest_access') === '' || !boolField(f, 'public_guest_access') ? 0 : 1,
       parent_uuid: !has('parent_uuid') ? p.parent_uuid : ['', 'None', '0', 'null'].includes(parent) ? null : parent,
     });
     return 'ok';
@@ -197,7 +213,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
 
   route('samplesheets/taskflow/dirs/set', async (f) => {
     const p = await project(f);
-    if ((await setDirStatus(db, p.uuid, parseBool(f.dir_status) === true)) === 0) throw new Answer(404, 'Sample sheet not found');
+    if ((await setDirStatus(db, p.uuid, boolField(f, 'dir_status'))) === 0) throw new Answer(404, 'Sample sheet not found');
     return 'ok';
   });
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { formBool } from './protocol.js';
 
 /** A field value; objects and arrays are sent as JSON strings, as SODAR expects. */
 export type FieldValue = string | number | boolean | null | undefined | object;
@@ -33,12 +34,16 @@ export interface SiteClientOptions {
   timeoutMs: number;
 }
 
-/** Encodes fields as `application/x-www-form-urlencoded`; nested values as JSON strings. */
+/**
+ * Encodes fields as `application/x-www-form-urlencoded`: nested values as JSON
+ * strings, booleans as `True` / `False` (see {@link formBool}), null as empty.
+ */
 export function encodeForm(fields: Record<string, FieldValue>): string {
   const form = new URLSearchParams();
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     if (value === null) form.append(key, '');
+    else if (typeof value === 'boolean') form.append(key, formBool(value));
     else if (typeof value === 'object') form.append(key, JSON.stringify(value));
     else form.append(key, String(value));
   }

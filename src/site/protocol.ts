@@ -44,3 +44,25 @@ export const STATUS_INFO_MAX = 1024;
 export const TIMELINE_STATUSES = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'] as const;
 /** A timeline event status type. */
 export type TimelineStatus = (typeof TIMELINE_STATUSES)[number];
+
+/**
+ * Booleans in callback forms are spelled as Python's form encoding spelled
+ * them (`True` / `False`): SODAR's views assign form strings straight to
+ * Django `BooleanField`s, which accept nothing like `true`.
+ */
+export const FORM_BOOL = { true: 'True', false: 'False' } as const;
+
+/** A boolean as a callback form field. */
+export const formBool = (value: boolean): string => (value ? FORM_BOOL.true : FORM_BOOL.false);
+
+/**
+ * A form string as Django's model `BooleanField.to_python` reads it (Django
+ * 3.2, used by SODAR Core 0.10): `t`, `True`, `1` are true, `f`, `False`, `0`
+ * false, case-sensitive; anything else is undefined (Django raises a
+ * ValidationError, a 500 from the view).
+ */
+export function parseDjangoBool(value: string): boolean | undefined {
+  if (value === 't' || value === 'True' || value === '1') return true;
+  if (value === 'f' || value === 'False' || value === '0') return false;
+  return undefined;
+}

@@ -124,6 +124,22 @@ describe('site callbacks (protocol section 3)', () => {
     expect(await getZone(site.db, zoneUuid)).toMatchObject({ status: 'MOVED', status_info: 'done' });
   });
 
+  it("reads booleans as SODAR's Django fields do and refuses other spellings", async () => {
+    await seed();
+    const dirs = async () => JSON.parse((await site.callback('samplesheets/taskflow/dirs/get', { project_uuid: P })).text).dir_status;
+    for (const [spelling, value] of [['t', true], ['0', false], ['1', true], ['f', false], ['True', true], ['False', false]] as const) {
+      expect(await site.callback('samplesheets/taskflow/dirs/set', { project_uuid: P, dir_status: spelling })).toEqual({ status: 200, text: 'ok' });
+      expect(await dirs()).toBe(value);
+    }
+    expect((await site.callback('samplesheets/taskflow/dirs/set', { project_uuid: P, dir_status: 'yes' })).status).toBe(400);
+    const update = { project_uuid: P, title: 'Proj', parent_uuid: C, description: 'd', readme: 'r' };
+    expect((await site.callback('project/taskflow/update', { ...update, public_guest_access: 't' })).status).toBe(200);
+    expect((await getProject(site.db, P))?.public_guest_access).toBe(1);
+    expect((await site.callback('project/taskflow/update', { ...update, public_guest_access: '' })).status).toBe(200);
+    expect((await getProject(site.db, P))?.public_guest_access).toBe(0);
+    expect((await site.callback('project/taskflow/update', { ...update, public_guest_access: 'maybe' })).status).toBe(400);
+  });
+
   it('gets and sets the sheet dir status and deletes the sheet', async () => {
     await seed();
     expect(JSON.parse((await site.callback('samplesheets/taskflow/dirs/get', { project_uuid: P })).text)).toEqual({ dir_status: false });
