@@ -17,6 +17,8 @@ export interface TaskEvent {
   durationMs?: number;
   /** Error message (`task:failed`, `task:revert_failed`). */
   error?: string;
+  /** What a revert could not restore (`task:reverted`). */
+  note?: string;
 }
 
 /** Event names and their arguments. */

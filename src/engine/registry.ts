@@ -5,7 +5,7 @@
  * @module
  */
 import { DuplicateTaskKindError, UnknownTaskKindError } from './errors.js';
-import type { Json, Task, TaskDefinition, TaskSpec } from './types.js';
+import type { Json, RevertOutcome, Task, TaskDefinition, TaskSpec } from './types.js';
 
 /** Makes a task of one kind from its name, target and args. */
 export type TaskFactory<C, A extends Json = Json, U extends Json = Json> = (
@@ -31,7 +31,7 @@ class BoundTask<C, A extends Json, U extends Json> implements Task<C, A, U> {
     return this.def.execute(ctx, this.args);
   }
 
-  revert(ctx: C, undo: U | undefined): Promise<void> | void {
+  revert(ctx: C, undo: U | undefined): Promise<RevertOutcome> | RevertOutcome {
     return this.def.revert(ctx, this.args, undo);
   }
 }

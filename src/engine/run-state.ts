@@ -7,7 +7,7 @@
 import { errorMessage } from './errors.js';
 import type { RunEvents, RunEventMap, TaskEvent } from './events.js';
 import type { Journal } from './journal.js';
-import type { Json, RevertFailure, RunResult, RunStatus, TaskSpec } from './types.js';
+import type { Json, RevertFailure, RevertOutcome, RevertShortfall, RunResult, RunStatus, TaskSpec } from './types.js';
 
 /** Whether `value` is a promise-like (tasks may return plain values to skip an await). */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -35,7 +35,7 @@ type TaskEventName = Exclude<keyof RunEventMap, 'run:end'>;
 
 /** Something that can be reverted: a rebuilt task, or the reason it could not be rebuilt. */
 export interface Revertible<C> {
-  revert(ctx: C, undo: Json | undefined): Promise<void> | void;
+  revert(ctx: C, undo: Json | undefined): Promise<RevertOutcome> | RevertOutcome;
 }
 
 /** Statistics and side channels of one run (or one recovery of a run). */
@@ -43,6 +43,7 @@ export class RunState<C> {
   completed = 0;
   reverted = 0;
   readonly revertFailures: RevertFailure[] = [];
+  readonly revertNotes: RevertShortfall[] = [];
   failedTask?: RunResult['failedTask'];
   error?: string;
   executeMs = 0;
@@ -59,12 +60,13 @@ export class RunState<C> {
   ) {}
 
   /** Emits a task event when someone listens; a throwing listener cannot break the run. */
-  emit(name: TaskEventName, index: number, spec: TaskSpec, durationMs?: number, error?: string): void {
+  emit(name: TaskEventName, index: number, spec: TaskSpec, durationMs?: number, error?: string, note?: string): void {
     const events = this.events;
     if (events === undefined || events.listenerCount(name) === 0) return;
     const payload: TaskEvent = { runId: this.runId, index, name: spec.name, kind: spec.kind };
     if (durationMs !== undefined) payload.durationMs = durationMs;
     if (error !== undefined) payload.error = error;
+    if (note !== undefined) payload.note = note;
     try {
       events.emit(name, payload);
     } catch {
@@ -98,23 +100,25 @@ export class RunState<C> {
     }
     if (isThenable(pending)) {
       return Promise.resolve(pending).then(
-        () => this.revertSucceeded(index, spec, t0),
+        (out: unknown) => this.revertSucceeded(index, spec, t0, out as RevertOutcome),
         (err: unknown) => this.revertFailed(index, spec, err, t0),
       );
     }
-    this.revertSucceeded(index, spec, t0);
+    this.revertSucceeded(index, spec, t0, pending as RevertOutcome);
     return undefined;
   }
 
-  private revertSucceeded(index: number, spec: TaskSpec, t0: number): void {
+  private revertSucceeded(index: number, spec: TaskSpec, t0: number, out: RevertOutcome): void {
     const durationMs = performance.now() - t0;
     this.reverted++;
+    const note = typeof out === 'object' && out !== null && typeof out.note === 'string' ? out.note : undefined;
+    if (note !== undefined) this.revertNotes.push({ index, name: spec.name, note });
     try {
       this.journal.reverted(this.runId, index, durationMs);
     } catch {
       // the revert happened; an unrecorded revert is only repeated by recovery (reverts are idempotent)
     }
-    this.emit('task:reverted', index, spec, durationMs);
+    this.emit('task:reverted', index, spec, durationMs, undefined, note);
   }
 
   private revertFailed(index: number, spec: TaskSpec, err: unknown, t0: number): void {
@@ -146,6 +150,7 @@ export class RunState<C> {
     };
     if (this.failedTask !== undefined) result.failedTask = this.failedTask;
     if (this.error !== undefined) result.error = this.error;
+    if (this.revertNotes.length > 0) result.revertNotes = this.revertNotes;
     return result;
   }
 

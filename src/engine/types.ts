@@ -22,6 +22,18 @@ export interface TaskSpec<A extends Json = Json> {
 }
 
 /**
+ * What a revert may return when it could not restore everything: `note` says
+ * what stays changed and why (e.g. the site did not report a field's old
+ * value). The run still counts as rolled back; the note is kept in its result.
+ */
+export interface RevertNote {
+  note: string;
+}
+
+/** What a revert returns: nothing, or a {@link RevertNote}. */
+export type RevertOutcome = void | RevertNote;
+
+/**
  * What a task kind does and how it is undone. `execute` returns the value its
  * `revert` needs (journaled before the engine moves on), or `undefined` when it
  * changed nothing. `revert` receives `undefined` as undo when the task's intent
@@ -33,13 +45,13 @@ export interface TaskSpec<A extends Json = Json> {
 export interface TaskDefinition<C, A extends Json = Json, U extends Json = Json> {
   kind: string;
   execute(ctx: C, args: A): Promise<U | undefined> | U | undefined;
-  revert(ctx: C, args: A, undo: U | undefined): Promise<void> | void;
+  revert(ctx: C, args: A, undo: U | undefined): Promise<RevertOutcome> | RevertOutcome;
 }
 
 /** A runnable task: its spec plus bound execute and revert. */
 export interface Task<C = unknown, A extends Json = Json, U extends Json = Json> extends TaskSpec<A> {
   execute(ctx: C): Promise<U | undefined> | U | undefined;
-  revert(ctx: C, undo: U | undefined): Promise<void> | void;
+  revert(ctx: C, undo: U | undefined): Promise<RevertOutcome> | RevertOutcome;
 }
 
 /** Final states of a run. */
@@ -56,6 +68,14 @@ export interface RevertFailure {
   index: number;
   name: string;
   error: string;
+}
+
+/** One revert that succeeded but could not restore everything. */
+export interface RevertShortfall {
+  index: number;
+  name: string;
+  /** What stays changed, and why. */
+  note: string;
 }
 
 /** What a run of a flow ended with. */
@@ -75,6 +95,8 @@ export interface RunResult {
   error?: string;
   /** Every revert that threw. */
   revertFailures: RevertFailure[];
+  /** Reverts that succeeded but left something they could not restore (absent: none). */
+  revertNotes?: RevertShortfall[];
   /** Wall time of the run. */
   durationMs: number;
   /** Wall time executing tasks, and reverting them. */

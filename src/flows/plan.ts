@@ -181,13 +181,13 @@ export class FlowPlan {
     return this.add(site.deleteRole(name, { sodar_url: this.url, project_uuid: projectUuid, user_uuid: userUuid, before }));
   }
 
-  /** The site's project fields (null when the request does not include the site). */
-  async projectFields(projectUuid: string): Promise<site.ProjectFields | null> {
+  /** The project fields the site reports (null when the request does not include the site). */
+  async projectFields(projectUuid: string): Promise<site.ReportedProject | null> {
     if (!this.sodar) return null;
     return this.read('the project', () => site.getProject(this.deps.site, this.url, projectUuid));
   }
 
-  async updateProject(name: string, projectUuid: string, fields: site.ProjectFields, before: site.ProjectFields): Promise<this> {
+  async updateProject(name: string, projectUuid: string, fields: site.ProjectFields, before: site.ReportedProject): Promise<this> {
     if (!this.sodar) return this;
     return this.add(site.updateProject(name, { sodar_url: this.url, project_uuid: projectUuid, fields, before }));
   }

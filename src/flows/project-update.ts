@@ -74,9 +74,10 @@ export const projectUpdate = defineFlow({
         {
           title: p.title,
           parent_uuid: p.parentUuid,
-          description: p.description ?? current.description,
-          readme: p.readme ?? current.readme,
-          public_guest_access: p.publicGuestAccess ?? current.public_guest_access,
+          // a field neither given nor reported gets what the original service sent (SODAR always sends them)
+          description: p.description ?? current.description ?? '',
+          readme: p.readme ?? current.readme ?? '',
+          public_guest_access: p.publicGuestAccess ?? current.public_guest_access ?? false,
         },
         current,
       );

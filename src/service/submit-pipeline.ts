@@ -338,6 +338,12 @@ export class SubmitPipeline {
       return { status: 500, body: runError(reason), outcome: 'rolled_back', reason };
     }
     if (result.status === 'completed') return { status: 200, body: Text.ok, outcome: 'completed', result };
+    if (result.revertNotes !== undefined) {
+      this.deps.log.warn(
+        { run: runId, flow: input.flowName, project: input.projectUuid, not_restored: result.revertNotes },
+        'rollback could not restore everything',
+      );
+    }
     const reason = failureReason(result);
     if (result.status === 'revert_failed') this.deps.quarantine.add(input.projectUuid);
     return { status: 500, body: runError(reason), outcome: result.status, reason, result };
@@ -382,10 +388,14 @@ export class SubmitPipeline {
 export function failureReason(result: RunResult): string {
   const where = result.failedTask ? ` (task "${result.failedTask.name}")` : '';
   let reason = `${result.error ?? 'the flow failed'}${where}`;
+  const notes = result.revertNotes ?? [];
   if (result.status === 'revert_failed') {
     reason += `; rollback failed for ${result.revertFailures.length} task(s), the project stays locked until "taskflow runs retry-revert ${result.runId}" succeeds`;
-  } else {
+  } else if (notes.length === 0) {
     reason += '; all changes were rolled back';
+  } else {
+    reason += '; rolled back as far as possible';
   }
+  for (const n of notes) reason += `; task "${n.name}": ${n.note}`;
   return reason;
 }

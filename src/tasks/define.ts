@@ -8,7 +8,7 @@
  */
 import { errorMessage } from '../engine/errors.js';
 import { TaskRegistry } from '../engine/registry.js';
-import type { Json, Task } from '../engine/types.js';
+import type { Json, RevertOutcome, Task } from '../engine/types.js';
 import type { TaskContext } from './context.js';
 
 /** Every task kind the flows use; the service rebuilds journaled tasks with it for recovery. */
@@ -25,8 +25,11 @@ export interface AtomicTaskDefinition<A extends Json, U extends Json> {
    * step succeeded that a later failing step would leave behind.
    */
   execute(ctx: TaskContext, args: A, progress: (partial: U) => void): Promise<U | undefined>;
-  /** Idempotent; `undo` undefined: the intent was journaled but not the result, check and undo. */
-  revert(ctx: TaskContext, args: A, undo: U | undefined): Promise<void>;
+  /**
+   * Idempotent; `undo` undefined: the intent was journaled but not the result, check and undo.
+   * Returns a note when it could not restore everything (what stays changed, and why).
+   */
+  revert(ctx: TaskContext, args: A, undo: U | undefined): Promise<RevertOutcome>;
 }
 
 /** Makes a task of one kind: a display name, its args and (rarely) a target other than the kind's. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Json } from '../engine/types.js';
+import type { Json, RevertOutcome } from '../engine/types.js';
 import { SiteCallError, type SiteClient } from '../site/client.js';
 import { Target } from './context.js';
 import { defineTask } from './define.js';
@@ -39,6 +39,16 @@ export type ProjectFields = {
   public_guest_access: boolean;
 };
 
+/**
+ * The project fields a site reports. SODAR Core 0.10's `project/taskflow/get`
+ * reports only title and description (and the uuid); our reference site
+ * reports all of them.
+ */
+export type ReportedProject = Partial<ProjectFields>;
+
+/** Every project field, in the order the update sends them. */
+export const PROJECT_FIELDS: readonly (keyof ProjectFields)[] = ['title', 'parent_uuid', 'description', 'readme', 'public_guest_access'];
+
 /** Null when the site answers 404, else the answer. */
 async function orNotFound<T>(p: Promise<T>): Promise<T | null> {
   try {
@@ -65,16 +75,23 @@ async function putRole(site: SiteClient, url: string, projectUuid: string, userU
   }
 }
 
-/** The project's taskflow fields. */
-export async function getProject(site: SiteClient, url: string, projectUuid: string): Promise<ProjectFields> {
+/** The project's taskflow fields the site reports (a field it leaves out is absent). */
+export async function getProject(site: SiteClient, url: string, projectUuid: string): Promise<ReportedProject> {
   const p = await site.postJson<Record<string, Json>>(url, Endpoint.projectGet, { project_uuid: projectUuid });
-  return {
-    title: String(p.title ?? ''),
-    description: String(p.description ?? ''),
-    parent_uuid: p.parent_uuid === null || p.parent_uuid === undefined ? '' : String(p.parent_uuid),
-    readme: String(p.readme ?? ''),
-    public_guest_access: p.public_guest_access === true || p.public_guest_access === 'true',
-  };
+  const out: ReportedProject = {};
+  if ('title' in p) out.title = String(p.title ?? '');
+  if ('description' in p) out.description = String(p.description ?? '');
+  if ('parent_uuid' in p) out.parent_uuid = p.parent_uuid === null ? '' : String(p.parent_uuid);
+  if ('readme' in p) out.readme = String(p.readme ?? '');
+  if ('public_guest_access' in p) {
+    out.public_guest_access = p.public_guest_access === true || p.public_guest_access === 'true' || p.public_guest_access === 'True';
+  }
+  return out;
+}
+
+/** The fields of every project field the site did not report. */
+export function unreportedFields(reported: ReportedProject): (keyof ProjectFields)[] {
+  return PROJECT_FIELDS.filter((k) => reported[k] === undefined);
 }
 
 /** Current values of the given settings (names with the `settings.` prefix), as settings/get hands them out. */
@@ -156,28 +173,49 @@ export type UpdateProjectArgs = {
   sodar_url: string;
   project_uuid: string;
   fields: ProjectFields;
-  before: ProjectFields | null;
+  /** What the site reported while the flow was built. */
+  before: ReportedProject | null;
 };
 
-function sameProject(a: ProjectFields, b: ProjectFields): boolean {
-  return (Object.keys(a) as (keyof ProjectFields)[]).every((k) => a[k] === b[k]);
+/** Whether every field `reported` holds equals the one in `target`. */
+function agrees(reported: ReportedProject, target: ReportedProject): boolean {
+  return PROJECT_FIELDS.every((k) => reported[k] === undefined || target[k] === undefined || reported[k] === target[k]);
 }
 
-/** Updates the project's title, parent, description, readme and public access; revert restores them. */
-export const updateProject = defineTask<UpdateProjectArgs, { previous: ProjectFields }>({
+/** Names the fields a revert could not restore, or nothing when it restored all. */
+function shortfall(unreported: readonly string[]): RevertOutcome {
+  if (unreported.length === 0) return undefined;
+  return {
+    note: `project fields not restored, the site did not report their previous values: ${unreported.join(', ')} (left as the update set them)`,
+  };
+}
+
+/**
+ * Updates the project's title, parent, description, readme and public
+ * access. Revert restores what the site reported before the update; a field
+ * it did not report (SODAR Core 0.10 reports only title and description)
+ * keeps the value the update set, since the site needs every field in an
+ * update, and the revert's note names it.
+ */
+export const updateProject = defineTask<UpdateProjectArgs, { previous: ReportedProject }>({
   kind: 'site.updateProject',
   target: Target.site,
   async execute({ site }, a) {
     const previous = await getProject(site, a.sodar_url, a.project_uuid);
-    if (sameProject(previous, a.fields)) return undefined;
+    // a field the site does not report may differ: only a full report can show there is nothing to do
+    if (unreportedFields(previous).length === 0 && agrees(previous, a.fields)) return undefined;
     await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...a.fields });
     return { previous };
   },
   async revert({ site }, a, undo) {
     const previous = undo ? undo.previous : a.before;
-    if (previous === null) return;
-    if (sameProject(await getProject(site, a.sodar_url, a.project_uuid), previous)) return;
-    await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...previous });
+    if (previous === null) return undefined;
+    // Only a reported field shows whether the update happened (a crash may have come before it).
+    // Unreported fields are sent as the update set them, not cleared: the site needs every field.
+    if (!agrees(await getProject(site, a.sodar_url, a.project_uuid), previous)) {
+      await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...a.fields, ...previous });
+    }
+    return shortfall(unreportedFields(previous));
   },
 });
 

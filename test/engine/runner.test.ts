@@ -111,6 +111,23 @@ describe.each(journalCases())('runFlow with the $kind journal', (jc) => {
     expect(journal.getRun('r4')!.tasks.every((t) => t.state === 'reverted')).toBe(true);
   });
 
+  it('keeps the note of a revert that could not restore everything in the result, the run record and the event', async () => {
+    const journal = jc.make();
+    const events = new RunEvents();
+    const seen: TaskEvent[] = [];
+    events.on('task:reverted', (e) => seen.push(e));
+    const flow = new LinearFlow<World>('noted', ['irods']);
+    flow.add({ kind: 'k', name: 'partial', target: 'irods', args: null, execute: () => 1, revert: () => ({ note: 'x stays' }) });
+    flow.add({ kind: 'k', name: 'full', target: 'irods', args: null, execute: () => 1, revert: () => undefined });
+    const result = await runFlow(flow, newWorld(), { journal, runId: 'rn', forceFail: true, events });
+    expect(result).toMatchObject({ status: 'rolled_back', reverted: 2, revertNotes: [{ index: 0, name: 'partial', note: 'x stays' }] });
+    expect(journal.getRun('rn')!.result?.revertNotes).toEqual([{ index: 0, name: 'partial', note: 'x stays' }]);
+    expect(seen.map((e) => [e.name, e.note])).toEqual([
+      ['full', undefined],
+      ['partial', 'x stays'],
+    ]);
+  });
+
   it('force_fail on an empty flow rolls back nothing', async () => {
     const journal = jc.make();
     const result = await runFlow(new LinearFlow<World>('empty', ['irods']), newWorld(), { journal, forceFail: true });

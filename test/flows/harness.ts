@@ -16,7 +16,7 @@ import { SiteClient } from '../../src/site/client.js';
 import { openStore } from '../../src/store/index.js';
 import type { DataStore } from '../../src/store/types.js';
 import type { TaskContext } from '../../src/tasks/context.js';
-import { startTestSite, type SiteState, type TestSite } from '../support/test-site.js';
+import { startTestSite, type SiteState, type TestSite, type TestSiteOptions } from '../support/test-site.js';
 
 export const SECRET = 'flows-test-secret';
 
@@ -31,7 +31,7 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function openWorld(env: Record<string, string> = {}): Promise<World> {
+export async function openWorld(env: Record<string, string> = {}, siteOptions: Omit<TestSiteOptions, 'secret'> = {}): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'flows-test-'));
   const config = loadConfig({
     TASKFLOW_DATA_DIR: dir,
@@ -42,7 +42,7 @@ export async function openWorld(env: Record<string, string> = {}): Promise<World
     ...env,
   });
   const store = await openStore(config);
-  const site = await startTestSite({ secret: SECRET });
+  const site = await startTestSite({ secret: SECRET, ...siteOptions });
   const client = new SiteClient({ secret: SECRET, timeoutMs: 10_000 });
   const deps: FlowDeps = { store, site: client, config };
   return {

@@ -2,7 +2,10 @@
  * Rollback: for every flow, a forced failure (for each target combination),
  * a failure injected at every task position, and a crash-style revert (the
  * last task's undo never journaled, whether or not it ran) each leave the
- * whole store dump and the whole site state as they were.
+ * whole store dump and the whole site state as they were. The site reports
+ * every project field here, as our reference site does: against SODAR Core
+ * 0.10, which reports only title and description, a project update cannot be
+ * fully undone (test/service/site-compat.test.ts).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryJournal } from '../../src/engine/memory-journal.js';
@@ -14,7 +17,7 @@ import { scenarios } from './scenarios.js';
 
 let w: World;
 beforeEach(async () => {
-  w = await openWorld();
+  w = await openWorld({}, { richProjectGet: true });
 });
 afterEach(async () => w.close());
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SiteCallError, SiteClient } from '../../src/site/client.js';
+import { SiteCallError, SiteClient, encodeForm } from '../../src/site/client.js';
 import { startTestSite, type TestSite } from '../support/test-site.js';
 
 const SECRET = 'site-secret';
@@ -90,5 +90,76 @@ describe('test site', () => {
     await client.post(site.url, 'samplesheets/taskflow/delete', { project_uuid: 'p1' });
     expect(site.state().sheets).toEqual({});
     expect(site.calls.at(-1)).toEqual({ endpoint: 'samplesheets/taskflow/delete', fields: { project_uuid: 'p1' }, status: 200 });
+  });
+
+  it('sends booleans as Python did: True / False', () => {
+    expect(encodeForm({ a: true, b: false, c: 1, d: null, e: { x: true } })).toBe('a=True&b=False&c=1&d=&e=%7B%22x%22%3Atrue%7D');
+  });
+
+  it("reads booleans as Django's BooleanField: t, True, 1, f, False, 0, else 500", async () => {
+    site.seedSheet({ project_uuid: 'p1' });
+    for (const [spelling, value] of [['t', true], ['f', false], ['1', true], ['0', false], ['True', true], ['False', false]] as const) {
+      await client.post(site.url, 'samplesheets/taskflow/dirs/set', { project_uuid: 'p1', dir_status: spelling });
+      expect(site.state().sheets.p1.dir_status).toBe(value);
+    }
+    for (const spelling of ['true', 'false', 'yes', '', 'TRUE']) {
+      expect(await status(client.post(site.url, 'samplesheets/taskflow/dirs/set', { project_uuid: 'p1', dir_status: spelling }))).toBe(500);
+    }
+    expect(await status(client.post(site.url, 'samplesheets/taskflow/dirs/set', { project_uuid: 'p1' }))).toBe(500);
+    const update = { project_uuid: 'p1', title: 'One', readme: '' };
+    expect(await status(client.post(site.url, 'project/taskflow/update', { ...update, public_guest_access: 'true' }))).toBe(500);
+    await client.post(site.url, 'project/taskflow/update', { ...update, public_guest_access: 't' });
+    expect(site.state().projects.p1.public_guest_access).toBe(true);
+    // absent or empty: `request.data.get('public_guest_access') or False`
+    await client.post(site.url, 'project/taskflow/update', update);
+    expect(site.state().projects.p1.public_guest_access).toBe(false);
+  });
+
+  it('answers project/taskflow/get with the three fields of SODAR Core 0.10, or all of them when rich', async () => {
+    site.seedProject({ project_uuid: 'p2', title: 'Two', description: 'd', readme: 'r', parent_uuid: 'p1', public_guest_access: true });
+    expect(await client.postJson(site.url, 'project/taskflow/get', { project_uuid: 'p2' })).toEqual({ project_uuid: 'p2', title: 'Two', description: 'd' });
+    const rich = await startTestSite({ secret: SECRET, richProjectGet: true });
+    try {
+      rich.seedProject({ project_uuid: 'p2', title: 'Two', readme: 'r' });
+      expect(await client.postJson(rich.url, 'project/taskflow/get', { project_uuid: 'p2' })).toEqual({
+        project_uuid: 'p2',
+        title: 'Two',
+        description: '',
+        parent_uuid: '',
+        readme: 'r',
+        public_guest_access: false,
+      });
+    } finally {
+      await rich.close();
+    }
+  });
+
+  it('updates a project as SODAR Core 0.10 does: title and readme required, absent fields reset', async () => {
+    site.seedProject({ project_uuid: 'p2', title: 'Two', description: 'd', readme: 'r', parent_uuid: 'p1', public_guest_access: true });
+    const before = site.state();
+    expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', readme: 'r' }))).toBe(500);
+    expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'Two' }))).toBe(500);
+    expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'x', readme: '', parent_uuid: 'nope' }))).toBe(404);
+    expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'One', readme: '', parent_uuid: 'p1' }))).toBe(500);
+    expect(site.state()).toEqual(before);
+    await client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'New', readme: 'nr' });
+    expect(site.state().projects.p2).toEqual({
+      project_uuid: 'p2',
+      title: 'New',
+      description: '',
+      parent_uuid: '',
+      readme: 'nr',
+      public_guest_access: false,
+    });
+  });
+
+  it('sets zone statuses as SODAR 0.11 does: status_info required, file_count and validate_only integers', async () => {
+    site.seedZone({ zone_uuid: 'z1', project_uuid: 'p1' });
+    const set = (fields: Record<string, string>) => client.post(site.url, 'landingzones/taskflow/status/set', { zone_uuid: 'z1', ...fields });
+    expect(await status(set({ status: 'ACTIVE' }))).toBe(500);
+    expect(await status(set({ status: 'ACTIVE', status_info: 'x', validate_only: 'True' }))).toBe(500);
+    expect(await status(set({ status: 'ACTIVE', status_info: 'x', file_count: 'many' }))).toBe(500);
+    expect(await status(set({ status: 'ACTIVE', status_info: 'ok', validate_only: '1', file_count: '3' }))).toBe(200);
+    expect(site.state().zones.z1).toMatchObject({ status: 'ACTIVE', status_info: 'ok' });
   });
 });

@@ -4,11 +4,38 @@
  * on every call, 404s as the table says. Its state can be seeded, read as a
  * deep copy (compare before/after with `toEqual`) and its calls inspected.
  *
+ * By default it is as strict as the real views, so that a form a real SODAR
+ * refuses fails here too. The facts, with the versions they come from:
+ * - SODAR Core 0.10.12 `projectroles/views_taskflow.py`:
+ *   `project/taskflow/get` answers only `project_uuid`, `title`,
+ *   `description`; `project/taskflow/update` reads `request.data['title']`
+ *   and `request.data['readme']` (a missing key raises: 500), sets no parent
+ *   when `parent_uuid` is empty or absent (an unknown one: 404), an absent
+ *   `description` to `''` and `public_guest_access` to
+ *   `request.data.get('public_guest_access') or False`.
+ * - SODAR 0.11.3 `samplesheets/views_taskflow.py`: `dirs/set` assigns
+ *   `request.data['dir_status']` to the investigation's `irods_status`.
+ * - Both booleans are model `BooleanField`s: Django 3.2's `to_python` (run by
+ *   `save()`) accepts only `t`, `True`, `1`, `f`, `False`, `0`, anything else
+ *   is a ValidationError (500).
+ * - SODAR 0.11.3 `landingzones/views_taskflow.py`: `status/set` reads
+ *   `request.data['status_info']` (missing: 500), `int(file_count)` and
+ *   `bool(int(validate_only))` when present (not an integer: 500).
+ *
+ * `richProjectGet` makes `project/taskflow/get` answer every field, as our
+ * reference site does.
+ *
  * @module
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FINISHED_ZONE_STATUSES, STATUS_INFO_MAX, TIMELINE_STATUSES, ZONE_STATUSES } from '../../src/site/protocol.js';
+import {
+  FINISHED_ZONE_STATUSES,
+  STATUS_INFO_MAX,
+  TIMELINE_STATUSES,
+  ZONE_STATUSES,
+  parseDjangoBool,
+} from '../../src/site/protocol.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -118,8 +145,24 @@ class HttpError extends Error {
   }
 }
 
-function parseBool(v: string | undefined): boolean {
-  return v !== undefined && ['true', '1', 'yes', 'on'].includes(v.trim().toLowerCase());
+/** A Django model `BooleanField` given a form string: anything but its six spellings is a 500. */
+function djangoBool(name: string, v: string): boolean {
+  const b = parseDjangoBool(v);
+  if (b === undefined) throw new HttpError(500, `ValidationError: ['"${v}" value must be either True or False.'] (${name})`);
+  return b;
+}
+
+/** `request.data[name]`: a missing key is a MultiValueDictKeyError, a 500. */
+function key(f: Record<string, string>, name: string): string {
+  const v = f[name];
+  if (v === undefined) throw new HttpError(500, `MultiValueDictKeyError: '${name}'`);
+  return v;
+}
+
+/** `int(value)` of a present form field: not an integer is a ValueError, a 500. */
+function pyInt(name: string, v: string): number {
+  if (!/^\s*[-+]?\d+\s*$/.test(v)) throw new HttpError(500, `ValueError: invalid literal for int() with base 10: '${v}' (${name})`);
+  return Number(v);
 }
 
 function readBody(req: IncomingMessage, limit = 8 * 1024 * 1024): Promise<string> {
@@ -136,8 +179,15 @@ function readBody(req: IncomingMessage, limit = 8 * 1024 * 1024): Promise<string
   });
 }
 
+/** Options of {@link startTestSite}. */
+export interface TestSiteOptions {
+  secret: string;
+  /** `project/taskflow/get` answers every project field (default: only SODAR Core 0.10's three). */
+  richProjectGet?: boolean;
+}
+
 /** Starts a test site on 127.0.0.1 with a free port. */
-export async function startTestSite(opts: { secret: string }): Promise<TestSite> {
+export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
   const state: SiteState = { projects: {}, users: {}, roles: {}, settings: {}, timeline: {}, zones: {}, sheets: {} };
   const calls: SiteCall[] = [];
   const failures = new Map<string, { status: number; count: number }>();
@@ -177,16 +227,28 @@ export async function startTestSite(opts: { secret: string }): Promise<TestSite>
   };
 
   const handlers: Record<string, (f: Record<string, string>) => string | object> = {
-    'project/taskflow/get': (f) => ({ ...project(f) }),
+    'project/taskflow/get': (f) => {
+      const p = project(f);
+      return opts.richProjectGet ? { ...p } : { project_uuid: p.project_uuid, title: p.title, description: p.description };
+    },
     'project/taskflow/update': (f) => {
       const p = project(f);
-      const title = need(f, 'title');
-      if (title === '') throw new HttpError(400, 'Title must not be empty');
-      p.title = title;
-      if (f.description !== undefined) p.description = f.description;
-      if (f.parent_uuid !== undefined) p.parent_uuid = f.parent_uuid;
-      if (f.readme !== undefined) p.readme = f.readme;
-      if (f.public_guest_access !== undefined) p.public_guest_access = parseBool(f.public_guest_access);
+      const parent = f.parent_uuid ? f.parent_uuid : '';
+      if (parent !== '' && !state.projects[parent]) throw new HttpError(404, 'Project matching query does not exist.');
+      const next: SiteProject = {
+        ...p,
+        parent_uuid: parent,
+        title: key(f, 'title'),
+        description: f.description || '',
+        readme: key(f, 'readme'),
+        public_guest_access: f.public_guest_access ? djangoBool('public_guest_access', f.public_guest_access) : false,
+      };
+      // SODAR Core 0.10.12 Project.save(): no project is its own parent nor titled as its parent
+      if (next.parent_uuid === p.project_uuid) throw new HttpError(500, 'ValidationError: Project can not be set as its own parent');
+      if (parent !== '' && state.projects[parent].title === next.title) {
+        throw new HttpError(500, 'ValidationError: Project and parent titles can not be equal');
+      }
+      Object.assign(p, next);
       return 'ok';
     },
     'project/taskflow/role/get': (f) => {
@@ -268,19 +330,23 @@ export async function startTestSite(opts: { secret: string }): Promise<TestSite>
     'landingzones/taskflow/status/set': (f) => {
       const z = state.zones[need(f, 'zone_uuid')];
       if (!z) throw new HttpError(404, 'LandingZone matching query does not exist.');
+      const statusInfo = key(f, 'status_info');
       const status = need(f, 'status');
       if (!(ZONE_STATUSES as readonly string[]).includes(status)) {
         throw new HttpError(400, `Invalid status: "${status}"`);
       }
+      if (f.file_count !== undefined) pyInt('file_count', f.file_count);
+      if (f.validate_only !== undefined) pyInt('validate_only', f.validate_only);
       // A finished zone keeps its final status whatever arrives later (SODAR issue lesson).
       if ((FINISHED_ZONE_STATUSES as readonly string[]).includes(z.status)) return 'ok';
       z.status = status;
-      z.status_info = (f.status_info ?? '').slice(0, STATUS_INFO_MAX);
+      z.status_info = statusInfo.slice(0, STATUS_INFO_MAX);
       return 'ok';
     },
     'samplesheets/taskflow/dirs/get': (f) => ({ dir_status: sheet(f).dir_status }),
     'samplesheets/taskflow/dirs/set': (f) => {
-      sheet(f).dir_status = parseBool(need(f, 'dir_status'));
+      const s = sheet(f);
+      s.dir_status = djangoBool('dir_status', key(f, 'dir_status'));
       return 'ok';
     },
     'samplesheets/taskflow/delete': (f) => {

@@ -3,9 +3,11 @@
  * after the task's store or site call), its journal is reopened as a new
  * process would, and recoverRuns with our taskRegistry rebuilds every task
  * from its journaled JSON and reverts the run: the store dump and the site
- * state are as before the run. Which unfinished runs the service takes over
- * is decided from owner leases: a live owner's run is left alone, a gone
- * owner's run is taken over by exactly one process.
+ * state are as before the run (the site reports every project field, as our
+ * reference site does, so a project update can be fully undone). Which
+ * unfinished runs the service takes over is decided from owner leases: a
+ * live owner's run is left alone, a gone owner's run is taken over by
+ * exactly one process.
  */
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -30,8 +32,9 @@ import { ZONE_UUID, scenarios } from '../flows/scenarios.js';
 import { waitFor } from '../support/service-wait.js';
 
 let w: World;
+const openRichWorld = () => openWorld({}, { richProjectGet: true });
 beforeEach(async () => {
-  w = await openWorld();
+  w = await openRichWorld();
 });
 afterEach(async () => w.close());
 
@@ -64,7 +67,7 @@ describe('recovery from the journal with taskRegistry', () => {
       const input = await s.setup(w);
       for (const t of (await build(w, { ...input, forceFail: true })).tasks) expect(taskRegistry.has(t.kind), t.kind).toBe(true);
       await w.close();
-      w = await openWorld();
+      w = await openRichWorld();
     }
   });
 
