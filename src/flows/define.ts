@@ -11,8 +11,8 @@ import { Target } from '../tasks/context.js';
 import { Endpoint } from '../tasks/site-tasks.js';
 import { FlowPlan } from './plan.js';
 import type { FlowDefinition, FlowDeps, FlowInput, RequestMode } from './types.js';
-import { checkMode, requireFields, str } from './validate.js';
-import { STATUS_INFO_MAX } from './zone-status.js';
+import { bool, checkMode, requireFields, str } from './validate.js';
+import { STATUS_INFO_MAX, ZoneExtra, zoneFailureInfo } from './zone-status.js';
 
 /** What a flow file declares. */
 export interface FlowSpec<P> {
@@ -55,19 +55,28 @@ export function defineFlow<P>(spec: FlowSpec<P>): FlowDefinition {
 
 /**
  * onFailure of landing zone flows: sets the zone to `status` (`NOT CREATED`
- * or `FAILED`) with the reason, when the request includes the site. Never throws.
+ * or `FAILED`) with the original's text for the failure (see
+ * {@link zoneFailureInfo}), when the request includes the site. Never throws.
  */
 export function setZoneStatusOnFailure(status: string): NonNullable<FlowDefinition['onFailure']> {
-  return async (input, deps, reason) => {
+  return async (input, deps, failure) => {
     if (!input.targets.includes(Target.site)) return;
     try {
       const zoneUuid = str(input.flowData, 'zone_uuid');
       if (zoneUuid === '') return;
+      let validateOnly = false;
+      try {
+        validateOnly = bool(input.flowData, 'validate_only');
+      } catch {
+        // an invalid validate_only is the failure being reported: say "move"
+      }
+      const isMove = input.flowName === 'landing_zone_move';
       await deps.site.post(input.sodarUrl, Endpoint.zoneStatusSet, {
         zone_uuid: zoneUuid,
         status,
-        status_info: reason.slice(0, STATUS_INFO_MAX),
+        status_info: zoneFailureInfo(input.flowName, validateOnly, failure).slice(0, STATUS_INFO_MAX),
         flow_name: input.flowName,
+        ...(isMove ? ZoneExtra.moveFailed(validateOnly) : {}),
       });
     } catch {
       // the zone keeps its status; the run's own outcome already says what failed

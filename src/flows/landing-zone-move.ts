@@ -21,7 +21,7 @@ import { sampleDataPath } from './layout.js';
 import { layoutOf } from './plan.js';
 import { bool, relPath, str } from './validate.js';
 import { parseZone } from './zone-params.js';
-import { ZoneInfo, ZoneStatus } from './zone-status.js';
+import { ZoneExtra, ZoneInfo, ZoneStatus } from './zone-status.js';
 
 /** Objects moved by one task: bounds the size of one journaled task and one store transaction. */
 export const MOVE_CHUNK = 1000;
@@ -49,7 +49,7 @@ export const landingZoneMove = defineFlow({
     const validating = { status: ZoneStatus.VALIDATING, status_info: ZoneInfo.validating(files) };
 
     plan.add(
-      plan.zoneStatus(z.zoneUuid, ZoneStatus.PREPARING, ZoneInfo.preparing, {
+      plan.zoneStatus(z.zoneUuid, ZoneStatus.PREPARING, ZoneInfo.preparing(p.validateOnly), {
         status: ZoneStatus.ACTIVE,
         status_info: ZoneInfo.active,
       }),
@@ -57,12 +57,12 @@ export const landingZoneMove = defineFlow({
     plan.add(
       plan.zoneStatus(z.zoneUuid, validating.status, validating.status_info, {
         status: ZoneStatus.PREPARING,
-        status_info: ZoneInfo.preparing,
+        status_info: ZoneInfo.preparing(p.validateOnly),
       }),
     );
     plan.add(store.checkZone('Validate landing zone files and checksums', { zone_path: z.path, verify: p.verify }));
     if (p.validateOnly) {
-      plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.ACTIVE, ZoneInfo.validated(files), validating));
+      plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.ACTIVE, ZoneInfo.validated(files), validating, ZoneExtra.validated));
       return;
     }
 
@@ -91,7 +91,7 @@ export const landingZoneMove = defineFlow({
     });
     await plan.setAccess(`Remove user "${z.userName}" access to landing zone`, z.path, z.userName, 'null', true, userBefore);
     await plan.trash('Remove landing zone collection', z.path, true);
-    plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVED, ZoneInfo.moved(files), null));
+    plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.MOVED, ZoneInfo.moved(files), null, ZoneExtra.moved(files)));
   },
   onFailure: setZoneStatusOnFailure(ZoneStatus.FAILED),
 });

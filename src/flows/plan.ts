@@ -206,12 +206,16 @@ export class FlowPlan {
     return this.add(site.setDirStatus(name, { sodar_url: this.url, project_uuid: projectUuid, dir_status: dirStatus, before }));
   }
 
-  /** A zone status task; `revertTo` is what a rollback sets (the site cannot be asked for the current status). */
+  /**
+   * A zone status task; `revertTo` is what a rollback sets (the site cannot be
+   * asked for the current status); `extra`: fields sent along (ZoneExtra).
+   */
   zoneStatus(
     zoneUuid: string,
     status: string,
     statusInfo: string,
     revertTo: { status: string; status_info: string } | null,
+    extra?: Record<string, number>,
   ): Task<TaskContext> {
     return site.setZoneStatus(`Set landing zone status to ${status}`, {
       sodar_url: this.url,
@@ -220,6 +224,7 @@ export class FlowPlan {
       status,
       status_info: statusInfo,
       revert_to: revertTo,
+      ...(extra ? { extra } : {}),
     });
   }
 

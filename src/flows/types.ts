@@ -47,6 +47,18 @@ export interface FlowDefinition {
   validate(input: FlowInput, deps: FlowDeps): Promise<void>;
   /** The tasks to run, limited to the input's targets. Throws FlowBuildError (or anything). */
   build(input: FlowInput, deps: FlowDeps): Promise<LinearFlow<TaskContext>>;
-  /** Landing zone flows: set the zone's failure status with `reason`. Never throws. */
-  onFailure?(input: FlowInput, deps: FlowDeps, reason: string): Promise<void>;
+  /** Landing zone flows: set the zone's failure status with the failure's reason. Never throws. */
+  onFailure?(input: FlowInput, deps: FlowDeps, failure: FlowFailure): Promise<void>;
+}
+
+/** Where a submit failed, and why: what a flow's `onFailure` reports. */
+export interface FlowFailure {
+  /**
+   * `validate`: the flow data was refused; `lock`: the project lock could not
+   * be had; `build`: building the task list failed; `run`: a task failed and
+   * the run was rolled back (or recovered after a crash).
+   */
+  stage: 'validate' | 'lock' | 'build' | 'run';
+  /** The reason, without the service's answer prefix (`Error running flow: ` and the like). */
+  reason: string;
 }

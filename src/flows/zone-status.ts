@@ -1,22 +1,65 @@
 /**
  * Landing zone statuses (protocol section 3) and the status texts our flows
- * send with them: the one place for these strings.
+ * send with them: the one place for these strings. The texts are the
+ * original service's (SODAR Taskflow v0.6.2 `flows/landing_zone_*.py` and
+ * `sodar_taskflow.py`), which SODAR users know.
  *
  * @module
  */
+import { buildError } from '../service/messages.js';
+import { SAMPLE_COLL } from './layout.js';
+import type { FlowFailure } from './types.js';
 
 export { ZoneStatus, STATUS_INFO_MAX } from '../site/protocol.js';
 export type { ZoneStatus as ZoneStatusName } from '../site/protocol.js';
+
+const files = (n: number): string => `${n} file${n === 1 ? '' : 's'}`;
 
 /** Status info texts, as SODAR shows them. */
 export const ZoneInfo = {
   creating: 'Creating landing zone',
   active: 'Available with write access for user',
-  preparing: 'Preparing transaction for validation and moving',
-  validating: (files: number) => `Validating ${files} file${files === 1 ? '' : 's'}, write access disabled`,
-  validated: (files: number) => `Successfully validated ${files} file${files === 1 ? '' : 's'}`,
-  moving: (files: number) => `Validation OK, moving ${files} file${files === 1 ? '' : 's'} into sample data`,
-  moved: (files: number) => `Successfully moved ${files} file${files === 1 ? '' : 's'}, landing zone removed`,
+  preparing: (validateOnly: boolean) => `Preparing transaction for validation${validateOnly ? '' : ' and moving'}`,
+  validating: (n: number) => `Validating ${files(n)}, write access disabled`,
+  validated: (n: number) => `Successfully validated ${files(n)}`,
+  // the original says "files" whatever the count here
+  moving: (n: number) => `Validation OK, moving ${n} files into ${SAMPLE_COLL}`,
+  moved: (n: number) => `Successfully moved ${files(n)}, landing zone removed`,
   deleting: 'Deleting landing zone',
   deleted: 'Landing zone deleted',
 } as const;
+
+/**
+ * Extra fields the original sent with some statuses; SODAR's status view
+ * reads them as integers (`int(file_count)`, `bool(int(validate_only))`,
+ * SODAR 0.11.3 `landingzones/views_taskflow.py`) to pick its alerts and mails.
+ */
+export const ZoneExtra = {
+  validated: { validate_only: 1 },
+  moved: (n: number) => ({ file_count: n }),
+  moveFailed: (validateOnly: boolean) => ({ validate_only: validateOnly ? 1 : 0 }),
+} as const;
+
+/** What a zone flow's failure says before the reason, by flow. */
+function failurePrefix(flowName: string, validateOnly: boolean): string {
+  switch (flowName) {
+    case 'landing_zone_create':
+      return 'Failed to create landing zone';
+    case 'landing_zone_move':
+      return validateOnly ? 'Failed to validate landing zone files' : 'Failed to move landing zone files';
+    case 'landing_zone_delete':
+      return 'Failed to delete landing zone';
+    default:
+      return `Failed to run ${flowName}`;
+  }
+}
+
+/**
+ * The status info of a failed zone flow: `Error building flow: <reason>` when
+ * building failed, else the flow's prefix (`Failed to move landing zone
+ * files: <reason>` and the like) before the reason.
+ */
+export function zoneFailureInfo(flowName: string, validateOnly: boolean, failure: FlowFailure): string {
+  if (failure.stage === 'build') return buildError(failure.reason);
+  return `${failurePrefix(flowName, validateOnly)}: ${failure.reason}`;
+}

@@ -183,7 +183,7 @@ async function recoverOne(deps: RecoveryDeps, store: DataStore, run: JournalRun)
       const reason = failureReason(result);
       const text = input.requestMode === 'async' ? asyncRunError(reason) : runError(reason);
       const def = getFlow(run.flowName);
-      if (def) await deps.reporter.failure(def, input, ctx, text);
+      if (def) await deps.reporter.failure(def, input, ctx, { stage: 'run', reason });
       await deps.reporter.timeline(input, false, text);
     }
     return result;

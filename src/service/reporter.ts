@@ -7,7 +7,7 @@
  * @module
  */
 import type { Logger } from 'pino';
-import type { FlowDefinition, FlowDeps, FlowInput } from '../flows/types.js';
+import type { FlowDefinition, FlowDeps, FlowFailure, FlowInput } from '../flows/types.js';
 import type { SiteClient } from '../site/client.js';
 import { Endpoint } from '../tasks/site-tasks.js';
 import { errorText } from './messages.js';
@@ -35,10 +35,10 @@ export class OutcomeReporter {
   }
 
   /** Lets the flow record a failure where the site shows it (zone flows: the zone status). */
-  async failure(def: FlowDefinition, input: FlowInput, deps: FlowDeps, reason: string): Promise<void> {
+  async failure(def: FlowDefinition, input: FlowInput, deps: FlowDeps, failure: FlowFailure): Promise<void> {
     if (!def.onFailure) return;
     try {
-      await def.onFailure(input, deps, reason);
+      await def.onFailure(input, deps, failure);
     } catch (err) {
       this.log.warn({ flow: input.flowName, project: input.projectUuid, err: errorText(err) }, 'failure callback failed');
     }

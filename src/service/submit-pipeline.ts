@@ -16,7 +16,7 @@ import { runFlow } from '../engine/index.js';
 import type { RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
-import type { FlowDefinition, FlowDeps, FlowInput, RequestMode } from '../flows/types.js';
+import type { FlowDefinition, FlowDeps, FlowFailure, FlowInput, RequestMode } from '../flows/types.js';
 import type { LockHandle, LockManager } from '../locks/types.js';
 import { LockBackendError, LockBusyError } from '../locks/types.js';
 import type { SiteClient } from '../site/client.js';
@@ -69,8 +69,10 @@ export type SubmitOutcome =
 /** The result of running a validated submit (sync answer, or async report). */
 interface Execution extends Answer {
   outcome: SubmitOutcome;
-  /** What went wrong, for the timeline and zone status; undefined on success. */
+  /** What went wrong, for the timeline; undefined on success. */
   reason?: string;
+  /** Where and why it failed, for the flow's own report (zone status); undefined on success. */
+  failure?: FlowFailure;
   result?: RunResult;
 }
 
@@ -185,13 +187,13 @@ export class SubmitPipeline {
     const invalid = await this.validate(def, input, flowDeps, req.requestMode);
     if (invalid !== undefined) {
       const text = validationError(invalid);
-      await this.reporter.failure(def, input, flowDeps, text);
+      await this.reporter.failure(def, input, flowDeps, { stage: 'validate', reason: invalid });
       return { answer: { status: 400, body: text }, outcome: 'invalid' };
     }
     const blocking = this.deps.quarantine.blockingRun(input.projectUuid);
     if (blocking !== undefined) {
       const text = lockBackendError(quarantineReason(blocking));
-      await this.reporter.failure(def, input, flowDeps, text);
+      await this.reporter.failure(def, input, flowDeps, { stage: 'lock', reason: text });
       return { answer: { status: 503, body: text }, outcome: 'quarantined' };
     }
     // 7. async: answer now, run in the queue
@@ -201,7 +203,7 @@ export class SubmitPipeline {
     }
     // 6. sync
     const ex = await this.execute(def, input, flowDeps, runId);
-    if (ex.reason !== undefined) await this.reporter.failure(def, input, flowDeps, ex.body);
+    if (ex.failure !== undefined) await this.reporter.failure(def, input, flowDeps, ex.failure);
     return { answer: { status: ex.status, body: ex.body }, outcome: ex.outcome };
   }
 
@@ -245,10 +247,10 @@ export class SubmitPipeline {
         );
       } catch (err) {
         if (err instanceof LockBusyError) {
-          return { status: 503, body: Text.lockBusy, outcome: 'locked', reason: Text.lockBusy };
+          return { status: 503, body: Text.lockBusy, outcome: 'locked', reason: Text.lockBusy, failure: { stage: 'lock', reason: Text.lockBusy } };
         }
         const text = lockBackendError(err instanceof LockBackendError ? err.reason : errorText(err));
-        return { status: 503, body: text, outcome: 'lock_error', reason: text };
+        return { status: 503, body: text, outcome: 'lock_error', reason: text, failure: { stage: 'lock', reason: text } };
       }
     }
     try {
@@ -318,7 +320,7 @@ export class SubmitPipeline {
       flow = await def.build(input, deps);
     } catch (err) {
       const text = buildError(errorText(err));
-      return { status: 500, body: text, outcome: 'build_error', reason: text };
+      return { status: 500, body: text, outcome: 'build_error', reason: text, failure: { stage: 'build', reason: errorText(err) } };
     }
     const ctx: TaskContext = { store: deps.store, site: deps.site, config: deps.config };
     let result: RunResult;
@@ -335,7 +337,7 @@ export class SubmitPipeline {
       // the journal could not record the run's start or end; recovery reverts what it recorded
       const reason = `the run journal failed: ${errorText(err)}`;
       this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
-      return { status: 500, body: runError(reason), outcome: 'rolled_back', reason };
+      return { status: 500, body: runError(reason), outcome: 'rolled_back', reason, failure: { stage: 'run', reason } };
     }
     if (result.status === 'completed') return { status: 200, body: Text.ok, outcome: 'completed', result };
     if (result.revertNotes !== undefined) {
@@ -346,7 +348,7 @@ export class SubmitPipeline {
     }
     const reason = failureReason(result);
     if (result.status === 'revert_failed') this.deps.quarantine.add(input.projectUuid);
-    return { status: 500, body: runError(reason), outcome: result.status, reason, result };
+    return { status: 500, body: runError(reason), outcome: result.status, reason, failure: { stage: 'run', reason }, result };
   }
 
   private startAsync(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string): void {
@@ -356,14 +358,14 @@ export class SubmitPipeline {
       .catch((err: unknown): Execution => {
         const reason = errorText(err);
         const outcome: SubmitOutcome = err instanceof QueueClosedError ? 'not_started' : 'rolled_back';
-        return { status: 500, body: runError(reason), outcome, reason };
+        return { status: 500, body: runError(reason), outcome, reason, failure: { stage: 'run', reason } };
       })
       .then(async (ex) => {
         if (ex.reason === undefined) {
           await this.reporter.timeline(input, true, Text.asyncOk);
         } else {
           const text = asyncRunError(ex.reason);
-          await this.reporter.failure(def, input, deps, text);
+          await this.reporter.failure(def, input, deps, ex.failure ?? { stage: 'run', reason: ex.reason });
           await this.reporter.timeline(input, false, text);
         }
         this.deps.log.info(

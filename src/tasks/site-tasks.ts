@@ -257,6 +257,8 @@ export type SetZoneStatusArgs = {
   status_info: string;
   /** Status to set back on revert (the site cannot be asked for the current one); null: none. */
   revert_to: { status: string; status_info: string } | null;
+  /** Fields sent along with the status (e.g. `file_count`), as the original did. */
+  extra?: Record<string, number>;
 };
 
 /** Sets a landing zone's status; revert sets the status the flow found. */
@@ -269,6 +271,7 @@ export const setZoneStatus = defineTask<SetZoneStatusArgs, { set: true }>({
       status: a.status,
       status_info: a.status_info,
       flow_name: a.flow_name,
+      ...a.extra,
     });
     return { set: true };
   },

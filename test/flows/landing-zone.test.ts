@@ -43,7 +43,7 @@ async function prepare(env: Record<string, string> = {}) {
 async function submit(input: FlowInput) {
   const def = getFlow(input.flowName)!;
   const r = await runInput(w, input);
-  if (r.status !== 'completed') await def.onFailure?.(input, w.deps, `Error running flow: ${r.error}`);
+  if (r.status !== 'completed') await def.onFailure?.(input, w.deps, { stage: 'run', reason: r.error ?? '' });
   return r;
 }
 
@@ -119,15 +119,15 @@ describe('landing_zone_move failures', () => {
     const def = getFlow('landing_zone_move')!;
     const err = await def.build(input, w.deps).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FlowBuildError);
-    await def.onFailure!(input, w.deps, `Error building flow: ${(err as Error).message}`);
+    await def.onFailure!(input, w.deps, { stage: 'build', reason: (err as Error).message });
     expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'FAILED' });
-    expect(w.site.state().zones[ZONE_UUID].status_info).toContain('Landing zone collection not found');
+    expect(w.site.state().zones[ZONE_UUID].status_info).toMatch(/^Error building flow: Landing zone collection not found/);
   });
 
   it('onFailure never throws, even with the site gone', async () => {
     await w.site.close();
     const input = makeInput(w, 'landing_zone_move', P1, moveData());
-    await expect(getFlow('landing_zone_move')!.onFailure!(input, w.deps, 'x')).resolves.toBeUndefined();
+    await expect(getFlow('landing_zone_move')!.onFailure!(input, w.deps, { stage: 'run', reason: 'x' })).resolves.toBeUndefined();
   });
 });
 
@@ -198,5 +198,73 @@ describe('landing_zone_move of several chunks', () => {
     const moved = await w.store.listObjectPaths(sampleDataPath(layoutBase(w), P1, ASSAY));
     expect(moved).toHaveLength(count * 2);
     expect(w.site.state().zones[ZONE_UUID].status_info).toBe(ZoneInfo.moved(count));
+  });
+});
+
+/** Zone status callbacks since `from`: status, info and the extra fields sent with them. */
+function zoneCalls(from: number): { status: string; info: string; extra: Record<string, string> }[] {
+  return w.site.calls
+    .slice(from)
+    .filter((c) => c.endpoint === 'landingzones/taskflow/status/set')
+    .map(({ fields: { status, status_info, zone_uuid: _z, flow_name: _f, ...extra } }) => ({ status, info: status_info, extra }));
+}
+
+// The literal texts of SODAR Taskflow v0.6.2 (flows/landing_zone_*.py, sodar_taskflow.py), which SODAR users know.
+describe('zone status texts, as the original service sent them', () => {
+  beforeEach(async () => prepare());
+
+  it('a move: preparing, validating, moving into sample_data, moved with file_count', async () => {
+    await putZoneFiles(w, ZONE_FILES);
+    const from = w.site.calls.length;
+    expect((await submit(makeInput(w, 'landing_zone_move', P1, moveData()))).status).toBe('completed');
+    expect(zoneCalls(from)).toEqual([
+      { status: 'PREPARING', info: 'Preparing transaction for validation and moving', extra: {} },
+      { status: 'VALIDATING', info: 'Validating 3 files, write access disabled', extra: {} },
+      { status: 'MOVING', info: 'Validation OK, moving 3 files into sample_data', extra: {} },
+      { status: 'MOVED', info: 'Successfully moved 3 files, landing zone removed', extra: { file_count: '3' } },
+    ]);
+  });
+
+  it('a validate-only run of one file: validated with validate_only=1', async () => {
+    await putZoneFiles(w, { 'c.txt': 'c' });
+    const from = w.site.calls.length;
+    expect((await submit(makeInput(w, 'landing_zone_move', P1, moveData({ validate_only: true })))).status).toBe('completed');
+    expect(zoneCalls(from)).toEqual([
+      { status: 'PREPARING', info: 'Preparing transaction for validation', extra: {} },
+      { status: 'VALIDATING', info: 'Validating 1 file, write access disabled', extra: {} },
+      { status: 'ACTIVE', info: 'Successfully validated 1 file', extra: { validate_only: '1' } },
+    ]);
+  });
+
+  it('failures: the flow prefix before the reason, validate_only 0/1 for moves, Error building flow when building failed', async () => {
+    await putZoneFiles(w, ZONE_FILES, { noMd5: ['c.txt'] });
+    let from = w.site.calls.length;
+    await submit(makeInput(w, 'landing_zone_move', P1, moveData()));
+    expect(zoneCalls(from).at(-1)).toEqual({
+      status: 'FAILED',
+      info: expect.stringMatching(/^Failed to move landing zone files: Landing zone validation failed: missing \.md5 file for 1 file\(s\): c\.txt/),
+      extra: { validate_only: '0' },
+    });
+    from = w.site.calls.length;
+    await submit(makeInput(w, 'landing_zone_move', P1, moveData({ validate_only: true })));
+    expect(zoneCalls(from).at(-1)).toEqual({
+      status: 'FAILED',
+      info: expect.stringMatching(/^Failed to validate landing zone files: Landing zone validation failed: missing \.md5 file/),
+      extra: { validate_only: '1' },
+    });
+    from = w.site.calls.length;
+    await submit(makeInput(w, 'landing_zone_delete', P1, { zone_title: '20261126_zone', zone_uuid: ZONE_UUID, assay_path: ASSAY, user_name: 'alice' }, { forceFail: true }));
+    expect(zoneCalls(from).at(-1)).toEqual({ status: 'FAILED', info: expect.stringMatching(/^Failed to delete landing zone: Forced failure/), extra: {} });
+    const input = makeInput(w, 'landing_zone_move', P1, moveData({ zone_title: 'no_such_zone' }));
+    from = w.site.calls.length;
+    await getFlow('landing_zone_move')!.onFailure!(input, w.deps, { stage: 'build', reason: 'Landing zone collection not found' });
+    expect(zoneCalls(from)).toEqual([{ status: 'FAILED', info: 'Error building flow: Landing zone collection not found', extra: { validate_only: '0' } }]);
+  });
+
+  it('a failed create: NOT CREATED with "Failed to create landing zone: "', async () => {
+    w.site.seedZone({ zone_uuid: 'zone-2', project_uuid: P1, status: ZoneStatus.CREATING, status_info: ZoneInfo.creating });
+    const from = w.site.calls.length;
+    await submit(makeInput(w, 'landing_zone_create', P1, zoneData({ zone_uuid: 'zone-2', zone_title: 'second' }), { forceFail: true }));
+    expect(zoneCalls(from).at(-1)).toEqual({ status: 'NOT CREATED', info: expect.stringMatching(/^Failed to create landing zone: Forced failure/), extra: {} });
   });
 });

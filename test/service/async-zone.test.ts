@@ -61,8 +61,9 @@ describe('async runs', () => {
     expect(history).toHaveLength(1);
     expect(history[0].status_type).toBe('FAILED');
     expect(history[0].status_desc).toMatch(/^Error running async flow: .*Landing zone collection not found/);
+    // the zone collection is looked up while building: the original's build failure text
     expect(zoneOf(zone.zoneUuid)).toMatchObject({ status: 'FAILED' });
-    expect(zoneOf(zone.zoneUuid).status_info).toMatch(/Landing zone collection not found/);
+    expect(zoneOf(zone.zoneUuid).status_info).toMatch(/^Error building flow: Landing zone collection not found/);
   });
 
   it('a forced failure in async mode rolls back and reports FAILED', async () => {
@@ -76,6 +77,7 @@ describe('async runs', () => {
     expect(history[0]).toMatchObject({ status_type: 'FAILED' });
     expect(history[0].status_desc).toMatch(/^Error running async flow: .*rolled back/);
     expect(zoneOf(zone.zoneUuid).status).toBe('NOT CREATED');
+    expect(zoneOf(zone.zoneUuid).status_info).toMatch(/^Failed to create landing zone: Forced failure.*rolled back/);
     expect(await store.dump()).toEqual(before);
   });
 });
@@ -96,7 +98,8 @@ describe('landing zone failures in sync mode', () => {
     const res = await fx.submit(body);
     expect(res.status).toBe(400);
     expect(res.body).toMatch(/^Error validating flow: /);
-    expect(zoneOf(zone.zoneUuid)).toMatchObject({ status: 'NOT CREATED', status_info: res.body });
+    const reason = res.body.slice('Error validating flow: '.length);
+    expect(zoneOf(zone.zoneUuid)).toMatchObject({ status: 'NOT CREATED', status_info: `Failed to create landing zone: ${reason}` });
   });
 
   it('a path-traversing zone is refused and touches nothing', async () => {
@@ -117,10 +120,10 @@ describe('validate_only moves', () => {
     try {
       expect(await fx.submit(zoneMoveBody(PROJECT, fx.site.url, zone, { validateOnly: true }))).toEqual({ status: 200, body: 'True' });
       expect(zoneOf(zone.zoneUuid).status).toBe('ACTIVE');
-      expect(zoneOf(zone.zoneUuid).status_info).toMatch(/validated/);
+      expect(zoneOf(zone.zoneUuid).status_info).toBe('Successfully validated 0 files');
       // a real move needs the lock
       expect(await fx.submit(zoneMoveBody(PROJECT, fx.site.url, zone))).toEqual({ status: 503, body: 'Unable to acquire project lock' });
-      expect(zoneOf(zone.zoneUuid).status).toBe('FAILED');
+      expect(zoneOf(zone.zoneUuid)).toMatchObject({ status: 'FAILED', status_info: 'Failed to move landing zone files: Unable to acquire project lock' });
     } finally {
       await held.release();
     }
