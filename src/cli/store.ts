@@ -22,14 +22,22 @@ class StoreCommandError extends Error {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
- * Opens the configured store, runs `fn`, always closes the store. The store
+ * Opens the configured store, runs `fn`, always closes the store. The layout
+ * roots (the zone, `home`, `trash`, the project root) cannot be moved or
+ * removed through it. The store
  * (native SQLite binding, worker pool) and the settings are imported here,
  * when a command runs, not when the command tree is built: `taskflow` builds
  * every area's commands on each start, and each area pays only for what runs.
  */
 async function withStore(fn: (store: EmbeddedStore) => Promise<void>): Promise<void> {
-  const [{ loadConfig }, { openEmbeddedStore }] = await Promise.all([import('../config.js'), import('../store/index.js')]);
-  const store = await openEmbeddedStore(loadConfig());
+  const [{ loadConfig }, { openEmbeddedStore }, { projectRoot }] = await Promise.all([
+    import('../config.js'),
+    import('../store/index.js'),
+    import('../flows/layout.js'),
+  ]);
+  const config = loadConfig();
+  // the project root is a layout root here too: no command moves or removes every project at once
+  const store = await openEmbeddedStore(config, [projectRoot({ zone: config.irodsZone, rootPath: config.irodsRootPath })]);
   try {
     await fn(store);
   } finally {

@@ -21,13 +21,18 @@ export async function openStore(config: StoreConfig): Promise<DataStore> {
   return openEmbeddedStore(config);
 }
 
-/** Like {@link openStore}, typed as the embedded class (for its folder put and tools). */
-export async function openEmbeddedStore(config: StoreConfig): Promise<EmbeddedStore> {
+/**
+ * Like {@link openStore}, typed as the embedded class (for its folder put and
+ * tools); `layoutRoots`: further collections this handle refuses to move,
+ * remove or trash (see {@link EmbeddedStoreOptions.layoutRoots}).
+ */
+export async function openEmbeddedStore(config: StoreConfig, layoutRoots: readonly string[] = []): Promise<EmbeddedStore> {
   return EmbeddedStore.open({
     dataDir: config.dataDir,
     zone: config.irodsZone,
     hashWorkers: config.hashWorkers,
     sync: config.storeSync,
     directWrites: config.storeDirectWrites,
+    layoutRoots,
   });
 }

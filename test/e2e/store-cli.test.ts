@@ -180,6 +180,26 @@ describe('taskflow store', { timeout: 240_000 }, () => {
     fails(/unknown command|unknown/, 'frobnicate');
   });
 
+  it('refuses to move or remove the layout roots (zone, projects, home, trash) and what holds them', () => {
+    ok('mkdir', '-p', `${Z}/projects/ro/keep`);
+    const before = ok('dump');
+    for (const root of [Z, `${Z}/projects`, `${Z}/home`, `${Z}/trash`]) {
+      fails(/not allowed on .*a layout root/, 'rm', '-r', root);
+      fails(/not allowed on .*a layout root/, 'mv', root, `${Z}/elsewhere`);
+    }
+    // with a root path, the folder holding the project root is held in place too
+    const rooted = { ...env, TASKFLOW_IRODS_ROOT_PATH: 'site' };
+    const r = spawnSync(process.execPath, [CLI, 'store', 'mkdir', '-p', `${Z}/site/projects`], { env: rooted, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    for (const args of [['rm', '-r', `${Z}/site`], ['mv', `${Z}/site`, `${Z}/moved`]]) {
+      const x = spawnSync(process.execPath, [CLI, 'store', ...args], { env: rooted, encoding: 'utf8' });
+      expect(x.status).toBe(1);
+      expect(x.stderr).toMatch(/^taskflow store: not allowed on \/cliZone\/site: .*holding the layout root \/cliZone\/site\/projects/);
+    }
+    ok('rm', '-r', `${Z}/site`); // without the root path setting it is an ordinary folder
+    expect(ok('dump')).toEqual(before);
+  });
+
   it('ends quietly with exit 0 when its reader stops early (| head)', () => {
     const local = join(dir, 'many');
     mkdirSync(local);

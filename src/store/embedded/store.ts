@@ -64,6 +64,13 @@ export interface EmbeddedStoreOptions {
   directWrites?: boolean;
   /** Milliseconds a call waits for another process's write (default 15 s), then StoreUnavailable. */
   busyTimeoutMs?: number;
+  /**
+   * Layout roots beyond the zone, `home` and `trash` (always refused) that
+   * this handle refuses to move, remove or trash, with their ancestors: the
+   * command line passes the project root. The service's own handle leaves it
+   * out, as its cleanup removes the project root by design.
+   */
+  layoutRoots?: readonly string[];
 }
 
 /** A new object ready to be committed: its staged bytes and catalog facts. */
@@ -127,6 +134,7 @@ export class EmbeddedStore implements DataStore {
   private readonly pool: HashPool;
   /** Worker threads hashing and staging bytes. */
   readonly hashWorkers: number;
+  /** Collections that may not be moved, removed or trashed, nor may their ancestors. */
   private readonly protectedPaths: Set<string>;
   private closed = false;
   /** See {@link EmbeddedStore.transactionOf}. */
@@ -140,6 +148,7 @@ export class EmbeddedStore implements DataStore {
     this.zoneRoot = `/${zone}`;
     this.trashRoot = `/${zone}/trash`;
     this.protectedPaths = new Set([this.zoneRoot, `/${zone}/home`, this.trashRoot]);
+    for (const r of opts.layoutRoots ?? []) this.protectedPaths.add(normalizePath(r, zone));
     try {
       ensurePrivateDir(dataDir, { tighten: true });
     } catch (err) {
@@ -261,8 +270,18 @@ export class EmbeddedStore implements DataStore {
     return id;
   }
 
+  /** Refuses a layout root or a collection holding one (moving `/z/a` would move the root `/z/a/projects`). */
   private refuseProtected(path: string, what: string): void {
-    if (this.protectedPaths.has(path)) throw new NotAllowedError(path, `${what} a zone collection`);
+    const root = this.protectedRootAt(path);
+    if (root === undefined) return;
+    const which = root === path ? 'a layout root' : `a collection holding the layout root ${root}`;
+    throw new NotAllowedError(path, `${what} ${which} (${[...this.protectedPaths].join(', ')} stay in place)`);
+  }
+
+  /** The layout root at or below `path`, if any. */
+  private protectedRootAt(path: string): string | undefined {
+    for (const root of this.protectedPaths) if (root === path || isInside(root, path)) return root;
+    return undefined;
   }
 
   // ------------------------------------------------------ collections, objects
@@ -524,7 +543,7 @@ export class EmbeddedStore implements DataStore {
     // a target that is also a source: one by one, the order of the list decides, as it should
     const sources = new Set(moves.map((m) => m.src));
     for (const { src, dst } of moves) {
-      if (sources.has(dst) || this.protectedPaths.has(src)) return false;
+      if (sources.has(dst) || this.protectedRootAt(src) !== undefined) return false;
       const parentOf = parentPath(dst);
       let parent = parents.get(parentOf);
       if (!parent) {
