@@ -9,7 +9,7 @@
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
 import { ZONE_DESCRIPTION_META, landingZoneRoot, userZonesPath } from './layout.js';
 import { layoutOf } from './plan.js';
-import { childPath, name, str, stringList } from './validate.js';
+import { childPath, str, stringList, userName } from './validate.js';
 import { parseZone } from './zone-params.js';
 import { ZoneInfo, ZoneStatus } from './zone-status.js';
 
@@ -28,7 +28,7 @@ export const landingZoneCreate = defineFlow({
       root: landingZoneRoot(layout, zone.projectUuid),
       userColl: userZonesPath(layout, zone.projectUuid, zone.userName),
       description: str(d, 'description'),
-      scriptUser: scriptUser === '' ? '' : name(scriptUser, 'script_user'),
+      scriptUser: scriptUser === '' ? '' : userName(scriptUser, 'script_user'),
       colls: [...new Set(stringList(d, 'colls').map((c) => childPath(zone.path, c, 'colls', layout.zone)))],
     };
   },

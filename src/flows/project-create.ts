@@ -7,7 +7,7 @@
 import { defineFlow } from './define.js';
 import { PROJECT_META, projectGroup, projectPath, projectRoot } from './layout.js';
 import { layoutOf } from './plan.js';
-import { int, name, obj, projectUuid, str } from './validate.js';
+import { int, obj, projectUuid, str, userName } from './validate.js';
 import { parseRoleUsers } from './roles.js';
 
 export const projectCreate = defineFlow({
@@ -25,7 +25,7 @@ export const projectCreate = defineFlow({
       title: str(d, 'project_title'),
       description: str(d, 'project_description'),
       parentUuid: str(d, 'parent_uuid'),
-      owner: name(str(d, 'owner_username'), 'owner_username'),
+      owner: userName(str(d, 'owner_username'), 'owner_username'),
       ownerUuid: str(d, 'owner_uuid'),
       ownerRolePk: int(d, 'owner_role_pk'),
       rolesAdd: parseRoleUsers(d, 'roles_add'),

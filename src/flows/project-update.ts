@@ -9,7 +9,7 @@ import { defineFlow } from './define.js';
 import { PROJECT_META, projectGroup, projectPath } from './layout.js';
 import { layoutOf } from './plan.js';
 import { parseRoleUsers } from './roles.js';
-import { bool, int, name, obj, projectUuid, str } from './validate.js';
+import { bool, int, obj, projectUuid, str, userName } from './validate.js';
 
 export const projectUpdate = defineFlow({
   name: 'project_update',
@@ -36,10 +36,10 @@ export const projectUpdate = defineFlow({
       readme: d.project_readme === undefined ? undefined : str(d, 'project_readme'),
       publicGuestAccess: d.public_guest_access === undefined ? undefined : bool(d, 'public_guest_access'),
       parentUuid: str(d, 'parent_uuid'),
-      owner: name(str(d, 'owner_username'), 'owner_username'),
+      owner: userName(str(d, 'owner_username'), 'owner_username'),
       ownerUuid: str(d, 'owner_uuid'),
       ownerRolePk: int(d, 'owner_role_pk'),
-      oldOwner: name(str(d, 'old_owner_username'), 'old_owner_username'),
+      oldOwner: userName(str(d, 'old_owner_username'), 'old_owner_username'),
       oldOwnerUuid: str(d, 'old_owner_uuid'),
       rolesAdd: parseRoleUsers(d, 'roles_add'),
       rolesDelete: parseRoleUsers(d, 'roles_delete'),

@@ -5,7 +5,7 @@
  */
 import { defineFlow } from './define.js';
 import { projectGroup } from './layout.js';
-import { int, name, projectUuid, str } from './validate.js';
+import { int, projectUuid, str, userName } from './validate.js';
 
 export const roleDelete = defineFlow({
   name: 'role_delete',
@@ -15,7 +15,7 @@ export const roleDelete = defineFlow({
     const d = input.flowData;
     const uuid = projectUuid(input);
     int(d, 'role_pk');
-    return { uuid, group: projectGroup(uuid), user: name(str(d, 'username'), 'username'), userUuid: str(d, 'user_uuid') };
+    return { uuid, group: projectGroup(uuid), user: userName(str(d, 'username'), 'username'), userUuid: str(d, 'user_uuid') };
   },
   async build(plan, p) {
     await plan.removeGroupMember(`Remove user "${p.user}" from project user group`, p.group, p.user);

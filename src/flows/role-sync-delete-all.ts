@@ -6,7 +6,7 @@
  */
 import { defineFlow } from './define.js';
 import { projectGroup } from './layout.js';
-import { name, projectUuid, str } from './validate.js';
+import { projectUuid, str, userName } from './validate.js';
 
 export const roleSyncDeleteAll = defineFlow({
   name: 'role_sync_delete_all',
@@ -14,7 +14,7 @@ export const roleSyncDeleteAll = defineFlow({
   required: ['owner_username'],
   parse(input) {
     const uuid = projectUuid(input);
-    return { group: projectGroup(uuid), owner: name(str(input.flowData, 'owner_username'), 'owner_username') };
+    return { group: projectGroup(uuid), owner: userName(str(input.flowData, 'owner_username'), 'owner_username') };
   },
   async build(plan, p) {
     if (!plan.irods || !(await plan.deps.store.getGroup(p.group))) return;

@@ -5,7 +5,7 @@
  */
 import { defineFlow } from './define.js';
 import { projectGroup } from './layout.js';
-import { int, name, projectUuid, str } from './validate.js';
+import { int, projectUuid, str, userName } from './validate.js';
 
 export const roleUpdate = defineFlow({
   name: 'role_update',
@@ -17,7 +17,7 @@ export const roleUpdate = defineFlow({
     return {
       uuid,
       group: projectGroup(uuid),
-      user: name(str(d, 'username'), 'username'),
+      user: userName(str(d, 'username'), 'username'),
       userUuid: str(d, 'user_uuid'),
       rolePk: int(d, 'role_pk'),
     };

@@ -6,12 +6,12 @@
  */
 import type { Json } from '../engine/types.js';
 import { FlowValidationError } from './errors.js';
-import { name, objectList } from './validate.js';
+import { name, objectList, userName } from './validate.js';
 
 function userOf(o: Record<string, Json>, where: string): string {
   const v = o.username ?? o.user_name;
   if (typeof v !== 'string' || v === '') throw new FlowValidationError(`Missing or empty "username" in ${where}`, where);
-  return name(v, `${where}.username`);
+  return userName(v, `${where}.username`);
 }
 
 /** User names of a role list, without duplicates, in order. */

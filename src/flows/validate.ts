@@ -9,7 +9,9 @@
 import type { Json } from '../engine/types.js';
 import { InvalidPathError } from '../store/errors.js';
 import { isInside, joinPath, normalizePath, validateName } from '../store/paths.js';
+import { isSystemPrincipal } from '../store/principals.js';
 import { FlowValidationError } from './errors.js';
+import { PROJECT_GROUP_PREFIX } from './layout.js';
 import type { FlowInput, RequestMode } from './types.js';
 
 type Data = Record<string, Json>;
@@ -102,6 +104,23 @@ export function name(value: string, field: string): string {
     if (err instanceof InvalidPathError) throw new FlowValidationError(`Invalid ${field} "${value}": ${err.reason}`, field);
     throw err;
   }
+}
+
+/**
+ * A user name from flow_data (`user_name`, `script_user`, `username`, the
+ * owners, role list items): a valid name that is neither one of iRODS's own
+ * principals nor a project group, so no flow changes their access or
+ * membership (`user_name: "rods"` would otherwise lower the admin's own access).
+ */
+export function userName(value: string, field: string): string {
+  name(value, field);
+  if (isSystemPrincipal(value)) {
+    throw new FlowValidationError(`Invalid ${field} "${value}": a system user or group of the data store, not a project user`, field);
+  }
+  if (value.startsWith(PROJECT_GROUP_PREFIX)) {
+    throw new FlowValidationError(`Invalid ${field} "${value}": names a project group (${PROJECT_GROUP_PREFIX}*), not a user`, field);
+  }
+  return value;
 }
 
 /** A relative path of valid segments ('' allowed when `allowEmpty`); returned without outer slashes. */

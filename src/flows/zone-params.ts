@@ -7,7 +7,7 @@
 import type { Json } from '../engine/types.js';
 import type { FlowInput } from './types.js';
 import { landingZonePath, projectGroup, projectPath, type LayoutBase } from './layout.js';
-import { name, projectUuid, relPath, str } from './validate.js';
+import { name, projectUuid, relPath, str, userName as checkUserName } from './validate.js';
 
 /** A landing zone as flows see it. */
 export interface ZoneParams {
@@ -26,7 +26,7 @@ export interface ZoneParams {
 export function parseZone(input: FlowInput, layout: LayoutBase, assayField: string): ZoneParams {
   const d: Record<string, Json> = input.flowData;
   const uuid = projectUuid(input);
-  const userName = name(str(d, 'user_name'), 'user_name');
+  const userName = checkUserName(str(d, 'user_name'), 'user_name');
   const zoneTitle = name(str(d, 'zone_title'), 'zone_title');
   const config = str(d, 'zone_config');
   const zoneConfig = config === '' ? '' : name(config, 'zone_config');

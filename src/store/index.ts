@@ -11,6 +11,7 @@ import type { DataStore } from './types.js';
 export * from './types.js';
 export * from './errors.js';
 export * from './paths.js';
+export * from './principals.js';
 export { EmbeddedStore, type EmbeddedStoreOptions, type PutTreeOptions, type PutTreeResult } from './embedded/index.js';
 
 /** Settings the store reads (a subset of {@link Config}). */
