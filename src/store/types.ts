@@ -146,8 +146,12 @@ export interface DataStore {
   removeObject(path: string): Promise<void>;
   /** Moves or renames an object or collection (catalog only, no byte copy). Target must not exist. */
   move(src: string, dst: string): Promise<void>;
-  /** Many object moves in one transaction: all or none. */
-  moveMany(moves: ReadonlyArray<{ src: string; dst: string }>): Promise<void>;
+  /**
+   * Many object moves in one transaction: all or none. With `revoke`, the
+   * same transaction removes those principals' access on the moved objects
+   * (a landing zone's user and script user on the files leaving the zone).
+   */
+  moveMany(moves: ReadonlyArray<{ src: string; dst: string }>, opts?: { revoke?: readonly string[] }): Promise<void>;
 
   // Metadata
   getMetadata(path: string): Promise<Avu[]>;
@@ -178,6 +182,12 @@ export interface DataStore {
   // Access
   /** Sets `name`'s access on `path` (and everything below it when `recursive`); `null` removes it. */
   setAccess(path: string, name: string, level: AccessLevel, opts?: { recursive?: boolean }): Promise<void>;
+  /**
+   * Sets `name`'s access to `level` on each of `paths` (not recursively) in
+   * one transaction (`null` removes it): a chunk of entries in one call.
+   * NotFound for a missing path or principal, and nothing changes.
+   */
+  setAccessMany(paths: readonly string[], name: string, level: AccessLevel): Promise<void>;
   /** The ACL of one path, sorted by name. */
   getAcl(path: string): Promise<AclEntry[]>;
   /** `name`'s level on `path` (`null` when none). */

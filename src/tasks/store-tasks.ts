@@ -104,6 +104,11 @@ export async function snapshotAccessMany(
   return Object.fromEntries(names.map((n, i) => [n, snapshots[i]]));
 }
 
+/** Whether a user or group of that name exists (a revert has nothing to give a removed one). */
+async function principalExists(store: DataStore, name: string): Promise<boolean> {
+  return (await store.getUser(name)) !== null || (await store.getGroup(name)) !== null;
+}
+
 /** Sets `name` to `level` on `path` unless it is there already; a vanished path is skipped. */
 async function restoreAccess(store: DataStore, path: string, name: string, level: AccessLevel): Promise<void> {
   const current = await notFoundToNull(store.getAccess(path, name));
@@ -123,7 +128,7 @@ async function restoreSnapshot(
   recursive: boolean,
   snap: AccessSnapshot,
 ): Promise<void> {
-  if (!(await store.stat(path))) return;
+  if (!(await store.stat(path)) || !(await principalExists(store, name))) return;
   if (recursive) await store.setAccess(path, name, snap.level, { recursive: true });
   else await restoreAccess(store, path, name, snap.level);
   for (const [key, level] of Object.entries(snap.except)) {
@@ -514,14 +519,30 @@ export const trash = defineTask<TrashArgs, { trash_path: string }>({
 
 // ---------------------------------------------------------------------- moves
 
+/** A principal whose access {@link moveObjects} removes from the objects it moves. */
+export type Revoke = {
+  /** User or group. */
+  name: string;
+  /**
+   * Its access on the chunk's objects before the flow, keyed by name
+   * relative to `src` (null: none known); a revert with an unknown undo
+   * puts this back.
+   */
+  before: AccessSnapshot | null;
+};
+
 /**
  * Args of {@link moveObjects}: objects `<src>/<name>` go to `<dst>/<name>`.
  * `names` is relative and packed by {@link packNames}: a zone move's plan
  * holds every name until the run ends (the revert needs them), and one string
  * per chunk costs a quarter of the memory of an array of short strings, and
- * does not repeat the two long base paths per file.
+ * does not repeat the two long base paths per file. `revoke`: principals whose
+ * access the move removes from these objects in the same store transaction.
  */
-export type MoveObjectsArgs = { src: string; dst: string; names: string };
+export type MoveObjectsArgs = { src: string; dst: string; names: string; revoke?: Revoke[] };
+
+/** Undo of {@link moveObjects}: the count, and each revoked principal's previous access on the chunk. */
+export type MoveObjectsUndo = { moved: number; previous?: Record<string, AccessSnapshot> };
 
 // a store path never holds a control character (paths.ts), so a newline separates names unambiguously
 const NAME_SEPARATOR = '\n';
@@ -545,22 +566,79 @@ async function movesDone(store: DataStore, moves: readonly Move[]): Promise<bool
   return probe !== undefined && (await store.objectExists(probe.dst)) && !(await store.stat(probe.src));
 }
 
+/** Relative names of a chunk (the keys of its snapshots). */
+function namesOf(args: MoveObjectsArgs): string[] {
+  return args.names === '' ? [] : args.names.split(NAME_SEPARATOR);
+}
+
+/** Levels of one principal over a chunk, compactly: the most common level and the names at another. */
+function compactLevels(names: readonly string[], levels: readonly AccessLevel[]): AccessSnapshot {
+  const counts = [0, 0, 0, 0];
+  for (const l of levels) counts[LEVEL_CODES.indexOf(l)]++;
+  const level = LEVEL_CODES[commonCode(counts)];
+  const except: Record<string, AccessLevel> = {};
+  levels.forEach((l, i) => {
+    if (l !== level) except[names[i]] = l;
+  });
+  return { level, except };
+}
+
+/**
+ * Puts back a principal's levels on the chunk's objects under `base`, one
+ * store call per level present; objects gone since (someone moved them) are
+ * put back one by one where they still are.
+ */
+async function restoreChunk(store: DataStore, base: string, names: readonly string[], name: string, snap: AccessSnapshot): Promise<void> {
+  if (!(await principalExists(store, name))) return;
+  const byLevel = new Map<AccessLevel, string[]>();
+  for (const n of names) {
+    const level = snap.except[n] ?? snap.level;
+    let group = byLevel.get(level);
+    if (!group) byLevel.set(level, (group = []));
+    group.push(`${base}/${n}`);
+  }
+  for (const [level, paths] of byLevel) {
+    try {
+      await store.setAccessMany(paths, name, level);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      for (const p of paths) await restoreAccess(store, p, name, level);
+    }
+  }
+}
+
 /**
  * Moves data objects in one store transaction (ACLs, metadata and checksums
- * travel with them); revert moves them back in one transaction.
+ * travel with them), removing the `revoke` principals' access on them in the
+ * same transaction; revert puts each revoked entry back, then moves the
+ * objects back in one transaction.
  */
-export const moveObjects = defineTask<MoveObjectsArgs, { moved: number }>({
+export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
   kind: 'store.moveObjects',
   target: Target.store,
   async execute({ store }, args) {
     const moves = movesOf(args);
     if (moves.length === 0) return undefined;
-    await store.moveMany(moves);
-    return { moved: moves.length };
+    const revoke = (args.revoke ?? []).map((r) => r.name);
+    let previous: Record<string, AccessSnapshot> | undefined;
+    if (revoke.length > 0) {
+      const names = namesOf(args);
+      const sources = moves.map((m) => m.src);
+      previous = {};
+      for (const name of revoke) previous[name] = compactLevels(names, await store.getAccessMany(sources, name));
+    }
+    await store.moveMany(moves, { revoke });
+    return previous ? { moved: moves.length, previous } : { moved: moves.length };
   },
-  async revert({ store }, args) {
+  async revert({ store }, args, undo) {
     const moves = movesOf(args);
     if (!(await movesDone(store, moves))) return;
+    // access first, while the objects are still where the move put them: a revert cut short here runs again whole
+    const names = namesOf(args);
+    for (const r of args.revoke ?? []) {
+      const snap = undo ? undo.previous?.[r.name] : r.before;
+      if (snap) await restoreChunk(store, args.dst, names, r.name, snap);
+    }
     try {
       await store.moveMany(moves.map((m) => ({ src: m.dst, dst: m.src })));
     } catch {

@@ -7,7 +7,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FlowBuildError, getFlow } from '../../src/flows/index.js';
-import { sampleDataPath } from '../../src/flows/layout.js';
+import { projectGroup, sampleDataPath } from '../../src/flows/layout.js';
 import { MOVE_CHUNK } from '../../src/flows/landing-zone-move.js';
 import { ZoneInfo, ZoneStatus } from '../../src/flows/zone-status.js';
 import type { FlowInput } from '../../src/flows/types.js';
@@ -16,7 +16,9 @@ import {
   ASSAY,
   P1,
   ZONE_FILES,
+  SCRIPT_USER,
   ZONE_UUID,
+  aclNames,
   createProject,
   createSheet,
   createZone,
@@ -185,7 +187,7 @@ describe('landing_zone_move of several chunks', () => {
     for (let i = 0; i < count; i++) files[`d${i % 7}/f${i}.txt`] = `content ${i}`;
     await putZoneFiles(w, files);
     const before = await snapshot(w);
-    const input = makeInput(w, 'landing_zone_move', P1, moveData());
+    const input = makeInput(w, 'landing_zone_move', P1, moveData({ script_user: SCRIPT_USER }));
     const tasks = (await build(w, input)).tasks;
     expect(tasks.filter((t) => t.kind === 'store.moveObjects')).toHaveLength(3);
 
@@ -198,6 +200,32 @@ describe('landing_zone_move of several chunks', () => {
     const moved = await w.store.listObjectPaths(sampleDataPath(layoutBase(w), P1, ASSAY));
     expect(moved).toHaveLength(count * 2);
     expect(w.site.state().zones[ZONE_UUID].status_info).toBe(ZoneInfo.moved(count));
+    expect(await aclNames(w, sampleDataPath(layoutBase(w), P1, ASSAY))).toEqual([`${projectGroup(P1)}:read`, 'rods:own']);
+  });
+});
+
+describe('landing_zone_move and the access left behind', () => {
+  beforeEach(async () => prepare());
+
+  it('leaves sample data with group read and admin own only; a forced failure puts every ACL entry back', async () => {
+    await putZoneFiles(w, ZONE_FILES);
+    const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
+    await w.store.setAccess(`${zonePath(w)}/raw`, SCRIPT_USER, 'read', { recursive: true });
+    const before = await snapshot(w);
+    const input = makeInput(w, 'landing_zone_move', P1, moveData({ script_user: SCRIPT_USER }));
+
+    const failed = await runInput(w, { ...input, forceFail: true });
+    expect(failed.status).toBe('rolled_back');
+    expect(await w.store.dump()).toEqual(before.store);
+
+    const r = await runInput(w, input);
+    expect(r.status).toBe('completed');
+    expect(await aclNames(w, sample)).toEqual([`${projectGroup(P1)}:read`, 'rods:own']);
+  });
+
+  it('takes the script user from flow_data as a user name, refusing a system one', async () => {
+    const input = makeInput(w, 'landing_zone_move', P1, moveData({ script_user: 'rods' }));
+    await expect(getFlow('landing_zone_move')!.validate(input, w.deps)).rejects.toThrow(/Invalid script_user "rods"/);
   });
 });
 

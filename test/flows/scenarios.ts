@@ -79,7 +79,7 @@ export function zoneData(extra: Record<string, Json> = {}): Record<string, Json>
     assay_path: ASSAY,
     colls: ['raw', 'raw/lane1'],
     description: 'my zone',
-    script_user: 'script_runner',
+    script_user: SCRIPT_USER,
     ...extra,
   };
 }
@@ -340,7 +340,15 @@ export const scenarios: Scenario[] = [
       await createSheet(w);
       await createZone(w);
       await putZoneFiles(w, ZONE_FILES);
-      return makeInput(w, 'landing_zone_move', P1, moveData());
+      // levels that differ from the rest, which a revert must put back exactly
+      await w.store.setAccess(`${zonePath(w)}/raw/b.fastq`, SCRIPT_USER, 'own');
+      await w.store.setAccess(`${zonePath(w)}/c.txt`, ALICE.username, 'write');
+      // a file moved before the zone user's access was removed from sample data
+      const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
+      await put(w, `${sample}/old/legacy.txt`, 'legacy');
+      await w.store.setAccess(`${sample}/old/legacy.txt`, ALICE.username, 'read');
+      await w.store.setAccess(`${sample}/old`, SCRIPT_USER, 'write');
+      return makeInput(w, 'landing_zone_move', P1, moveData({ script_user: SCRIPT_USER }));
     },
     async check(w) {
       const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
@@ -349,6 +357,8 @@ export const scenarios: Scenario[] = [
         expect(await w.store.objectExists(`${sample}/${rel}.md5`)).toBe(true);
         expect(await w.store.getAccess(`${sample}/${rel}`, projectGroup(P1))).toBe('read');
       }
+      // nothing on sample data names the zone user or the script user
+      expect(await aclNames(w, sample)).toEqual([`${projectGroup(P1)}:read`, 'rods:own']);
       expect(await w.store.collectionExists(zonePath(w))).toBe(false);
       expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'MOVED', status_info: ZoneInfo.moved(3) });
     },
@@ -388,6 +398,16 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+/** The script user of the scenarios' zone. */
+export const SCRIPT_USER = 'script_runner';
+
+/** Every distinct `name:level` in the ACLs of `path` and everything below it, sorted. */
+export async function aclNames(w: World, path: string): Promise<string[]> {
+  const dump = await w.store.dump();
+  const acl = dump.map((l) => JSON.parse(l)).filter((o) => o.t === 'acl' && (o.path === path || o.path.startsWith(`${path}/`)));
+  return [...new Set(acl.map((o) => `${o.name}:${o.level}`))].sort();
+}
 
 export function moveData(extra: Record<string, Json> = {}): Record<string, Json> {
   return {

@@ -102,6 +102,12 @@ export class Catalog {
   readonly deleteAclSubtree: Stmt;
   readonly deleteAclOf: Stmt;
   readonly deleteAclName: Stmt;
+  /** Removes one principal's entries on the paths of a JSON list (a chunk of moved objects). */
+  readonly deleteAclAtPaths: Database.Statement<[{ name: string; paths: string }]>;
+  /** Sets one principal's level on the paths of a JSON list. */
+  readonly upsertAclAtPaths: Database.Statement<[{ name: string; level: number; paths: string }]>;
+  /** How many entries exist at the paths of a JSON list (plucked). */
+  readonly countAtPaths: Database.Statement<[string], number>;
   readonly copyAcl: Stmt;
   readonly principal: Stmt<PrincipalRow>;
   readonly principals: Stmt<PrincipalRow>;
@@ -209,6 +215,15 @@ export class Catalog {
     this.deleteAclSubtree = p(`DELETE FROM acl WHERE name = ? AND ${inSubtree}`);
     this.deleteAclOf = p('DELETE FROM acl WHERE entry_id = ?');
     this.deleteAclName = p('DELETE FROM acl WHERE name = ?');
+    const atPaths = 'SELECT id FROM entries WHERE path IN (SELECT value FROM json_each(@paths))';
+    this.deleteAclAtPaths = db.prepare(`DELETE FROM acl WHERE name = @name AND entry_id IN (${atPaths})`);
+    this.upsertAclAtPaths = db.prepare(
+      `INSERT INTO acl (entry_id, name, level) SELECT id, @name, @level FROM (${atPaths}) WHERE true
+       ON CONFLICT (entry_id, name) DO UPDATE SET level = excluded.level`,
+    );
+    this.countAtPaths = db
+      .prepare<[string], number>('SELECT count(*) FROM entries WHERE path IN (SELECT value FROM json_each(?))')
+      .pluck();
     this.copyAcl = p('INSERT OR REPLACE INTO acl (entry_id, name, level) SELECT ?, name, level FROM acl WHERE entry_id = ?');
     this.principal = p<PrincipalRow>('SELECT * FROM principals WHERE name = ?');
     this.principals = p<PrincipalRow>('SELECT * FROM principals WHERE kind = ? ORDER BY name');

@@ -519,14 +519,17 @@ export class EmbeddedStore implements DataStore {
     this.write(() => this.moveTx(from, to));
   }
 
-  async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>): Promise<void> {
+  async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>, opts: { revoke?: readonly string[] } = {}): Promise<void> {
     const norm = moves.map((m) => ({ src: this.normalize(m.src), dst: this.normalize(m.dst) }));
+    const revoke = opts.revoke ?? [];
     this.write(() => {
       // one timestamp, and one lookup per target collection, for the whole batch (thousands of files into a few folders)
       const now = new Date().toISOString();
       const parents = new Map<string, EntryRow>();
-      if (this.moveObjectsAtOnce(norm, now, parents)) return;
-      for (const m of norm) this.moveTx(m.src, m.dst, now, parents);
+      if (!this.moveObjectsAtOnce(norm, now, parents)) for (const m of norm) this.moveTx(m.src, m.dst, now, parents);
+      if (revoke.length === 0) return;
+      const paths = JSON.stringify(norm.map((m) => m.dst));
+      for (const name of revoke) this.q.deleteAclAtPaths.run({ name, paths });
     });
   }
 
@@ -758,6 +761,19 @@ export class EmbeddedStore implements DataStore {
           this.q.upsertAclSubtree.run({ name, level: n, lo, hi });
         }
       }
+    });
+  }
+
+  async setAccessMany(paths: readonly string[], name: string, level: AccessLevel): Promise<void> {
+    const targets = [...new Set(paths.map((p) => this.normalize(p)))];
+    if (!(level in LEVEL_OF)) throw new RangeError(`unknown access level: ${level}`);
+    this.write(() => {
+      if (!this.q.principal.get(name)) throw new NotFoundError(name, 'principal');
+      const json = JSON.stringify(targets);
+      if (this.q.countAtPaths.get(json) !== targets.length) for (const t of targets) this.mustEntry(t);
+      const n = LEVEL_OF[level];
+      if (n === 0) this.q.deleteAclAtPaths.run({ name, paths: json });
+      else this.q.upsertAclAtPaths.run({ name, level: n, paths: json });
     });
   }
 
