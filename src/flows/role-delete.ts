@@ -1,24 +1,38 @@
 /**
- * role_delete: the user out of the project group; the role off the site.
+ * role_delete: the user out of the project group, every ACL entry naming the
+ * user under the project removed (their landing zones, files moved before
+ * sample data dropped them), the role off the site. A removed member keeps
+ * no access to anything of the project.
  *
  * @module
  */
 import { defineFlow } from './define.js';
-import { projectGroup } from './layout.js';
+import { projectGroup, projectPath } from './layout.js';
+import { layoutOf } from './plan.js';
 import { int, projectUuid, str, userName } from './validate.js';
 
 export const roleDelete = defineFlow({
   name: 'role_delete',
   modes: ['sync'],
   required: ['username', 'user_uuid', 'role_pk'],
-  parse(input) {
+  parse(input, deps) {
     const d = input.flowData;
     const uuid = projectUuid(input);
     int(d, 'role_pk');
-    return { uuid, group: projectGroup(uuid), user: userName(str(d, 'username'), 'username'), userUuid: str(d, 'user_uuid') };
+    return {
+      uuid,
+      path: projectPath(layoutOf(deps), uuid),
+      group: projectGroup(uuid),
+      user: userName(str(d, 'username'), 'username'),
+      userUuid: str(d, 'user_uuid'),
+    };
   },
   async build(plan, p) {
     await plan.removeGroupMember(`Remove user "${p.user}" from project user group`, p.group, p.user);
+    // the revert puts back each entry: the undo holds the user's entries under the project, compactly
+    if (plan.irods && (await plan.deps.store.collectionExists(p.path))) {
+      await plan.setAccess(`Remove user "${p.user}" access under the project collection`, p.path, p.user, 'null', true);
+    }
     await plan.deleteRole('Remove user role', p.uuid, p.userUuid);
   },
 });

@@ -197,9 +197,24 @@ export const scenarios: Scenario[] = [
     async setup(w) {
       await createProject(w);
       await ok(w, makeInput(w, 'role_update', P1, { username: ALICE.username, user_uuid: ALICE.user_uuid, role_pk: 3 }));
+      // entries naming the user directly: their landing zone, and a file moved before sample data dropped them
+      await createSheet(w);
+      await createZone(w);
+      await putZoneFiles(w, ZONE_FILES);
+      await w.store.setAccess(`${zonePath(w)}/c.txt`, ALICE.username, 'write');
+      const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
+      await put(w, `${sample}/old.txt`, 'old');
+      await w.store.setAccess(`${sample}/old.txt`, ALICE.username, 'read');
+      await w.store.createUser(BOB.username);
+      await w.store.setAccess(`${sample}/old.txt`, BOB.username, 'read');
       return makeInput(w, 'role_delete', P1, { username: ALICE.username, user_uuid: ALICE.user_uuid, role_pk: 3 });
     },
     async check(w) {
+      const project = projectPath(layoutBase(w), P1);
+      expect((await aclNames(w, project)).filter((n) => n.startsWith(`${ALICE.username}:`))).toEqual([]);
+      // others' entries stay
+      expect(await w.store.getAccess(`${sampleDataPath(layoutBase(w), P1, ASSAY)}/old.txt`, BOB.username)).toBe('read');
+      expect(await w.store.getAccess(zonePath(w), SCRIPT_USER)).toBe('write');
       expect(await w.store.groupMembers(projectGroup(P1))).not.toContain(ALICE.username);
       expect(await w.store.getUser(ALICE.username)).not.toBeNull();
       expect(w.site.state().roles[`${P1}/${ALICE.user_uuid}`]).toBeUndefined();
