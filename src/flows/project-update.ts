@@ -63,7 +63,13 @@ export const projectUpdate = defineFlow({
       await plan.createUser(`Create user "${user}" for inherited role`, user);
       await plan.addGroupMember(`Add user "${user}" to project user group`, p.group, user);
     }
-    for (const user of p.rolesDelete) {
+    // An owner transfer can list the new owner in roles_delete (an inherited category owner who now owns
+    // the project directly); SODAR Taskflow v0.6.2 removed them after adding them. The flow knows two users
+    // who must stay in the group whatever roles_delete says: the owner, and users the same request adds
+    // (the demoted old owner keeping a role). A direct member the site left out of roles_add is the site's
+    // to keep out of roles_delete: flow_data does not list direct members.
+    const keep = new Set([p.owner, ...p.rolesAdd]);
+    for (const user of p.rolesDelete.filter((u) => !keep.has(u))) {
       await plan.removeGroupMember(`Remove user "${user}" from project user group`, p.group, user);
     }
     const current = await plan.projectFields(p.uuid);

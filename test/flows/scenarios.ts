@@ -180,6 +180,33 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // an owner transfer to the inherited category owner, as the site sends it: the new owner leaves the
+    // inherited roles (roles_delete), the old owner keeps a role (roles_add)
+    name: 'project_update with the new owner in roles_delete',
+    flow: 'project_update',
+    async setup(w) {
+      await createProject(w);
+      const categoryOwner = { user_uuid: uuid(13, 'b'), username: 'category_owner' };
+      w.site.seedUser(categoryOwner);
+      return makeInput(w, 'project_update', P1, {
+        project_title: 'Project One',
+        parent_uuid: uuid(99, 'd'),
+        owner_username: categoryOwner.username,
+        owner_uuid: categoryOwner.user_uuid,
+        owner_role_pk: 1,
+        old_owner_username: OWNER.username,
+        old_owner_uuid: OWNER.user_uuid,
+        roles_add: [{ project_uuid: P1, username: OWNER.username }],
+        roles_delete: [{ project_uuid: P1, username: categoryOwner.username }, { project_uuid: P1, username: OWNER.username }],
+        settings: {},
+      });
+    },
+    async check(w) {
+      expect((await w.store.groupMembers(projectGroup(P1))).sort()).toEqual(['category_owner', OWNER.username]);
+      expect(w.site.state().roles[`${P1}/${uuid(13, 'b')}`].role_pk).toBe(1);
+    },
+  },
+  {
     name: 'role_update',
     flow: 'role_update',
     async setup(w) {
