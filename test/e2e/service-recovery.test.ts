@@ -103,15 +103,17 @@ async function lockFreed(serviceUrl: string, project: string): Promise<{ project
 }
 
 /**
- * Task positions of the move (14 tasks with 5000 objects): 0 PREPARING,
+ * Task positions of the move (15 tasks with 5000 objects): 0 PREPARING,
  * 1 VALIDATING, 2 check files, 3 access (user read, group read: one task),
- * 4 MOVING, 5 create collections, 6-10 move chunks, 11 remove user access,
- * 12 trash zone, 13 MOVED.
+ * 4 MOVING, 5 create collections, 6-10 move chunks (each dropping the zone
+ * user's access on its files), 11 remove the user's access on the sample
+ * path, 12 remove user access to the zone, 13 trash zone, 14 MOVED.
  */
 const POINTS: Array<{ at: string; expect: 'zone' | 'samples' }> = [
   { at: 'done:2', expect: 'zone' }, // checked, nothing moved yet
   { at: 'start:6', expect: 'zone' }, // zone locked, about to move the first chunk
   { at: 'done:8', expect: 'zone' }, // in the middle of the moves
+  { at: 'done:11', expect: 'zone' }, // moved, and nothing on sample data names the zone user any more
   { at: 'done:-2', expect: 'zone' }, // zone collection already in the trash
   { at: 'done:-1', expect: 'samples' }, // every task done, only the final record missing: rolled forward
 ];
@@ -131,7 +133,7 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
         expect(await uploadToZone(config, PROJECT, zone, upload)).toBe(FILES * 2);
         const answer = postJson(`${service.url}/submit`, zoneMoveBody(PROJECT, site.url, zone)).catch((err: Error) => err);
         const frozen = await service.waitForLine(/TASKFLOW_TEST_FROZEN/);
-        expect(frozen).toMatch(/of=14$/);
+        expect(frozen).toMatch(/of=15$/);
         service.proc.kill('SIGKILL');
         expect(await service.exited).toBe('SIGKILL');
         expect(await answer).toBeInstanceOf(Error); // the client never got an answer
@@ -158,11 +160,13 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
           expect([inZone.length, inSamples.length]).toEqual([FILES * 2, 0]);
           expect(status.status).toBe('FAILED');
           expect(status.status_info).toMatch(/interrupted/i);
-          // the user may write to the zone again
+          // the user may write to the zone again, on every file too
           expect(await store.getAccess(paths.zone, zone.userName)).toBe('own');
+          expect(await store.getAccess(inZone[inZone.length - 1], zone.userName)).toBe('own');
         } else {
           expect([inZone.length, inSamples.length]).toEqual([0, FILES * 2]);
           expect(status.status).toBe('MOVED');
+          expect((await store.getAcl(inSamples[0])).map((a) => a.name)).not.toContain(zone.userName);
         }
         const fsck = await store.fsck();
         expect(fsck.missingFiles).toEqual([]);
