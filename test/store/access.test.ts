@@ -109,6 +109,37 @@ describe('access levels', () => {
     expect(await s.listAcls(`${Z}/none`, { recursive: true })).toEqual([]);
   });
 
+  it('setAccessMany sets or removes one level on exactly the listed paths, all or nothing', async () => {
+    await s.createCollection(`${Z}/p/a`, { parents: true });
+    for (const f of ['f1', 'f2', 'f3']) await s.putObject(`${Z}/p/a/${f}`, Readable.from(['x']));
+    await s.setAccessMany([`${Z}/p/a/f1`, `${Z}/p/a/f2`], 'bob', 'write');
+    expect(await s.getAccessMany([`${Z}/p/a/f1`, `${Z}/p/a/f2`, `${Z}/p/a/f3`, `${Z}/p/a`], 'bob')).toEqual(['write', 'write', 'null', 'null']);
+    await s.setAccessMany([`${Z}/p/a/f2`], 'bob', 'null');
+    expect(await s.getAccessMany([`${Z}/p/a/f1`, `${Z}/p/a/f2`], 'bob')).toEqual(['write', 'null']);
+    const dump = await s.dump();
+    expect((await caught(() => s.setAccessMany([`${Z}/p/a/f3`, `${Z}/p/a/none`], 'bob', 'read'))).path).toBe(`${Z}/p/a/none`);
+    expect((await caught(() => s.setAccessMany([`${Z}/p/a/f3`], 'carol', 'read'))).path).toBe('carol');
+    expect(await s.dump()).toEqual(dump);
+  });
+
+  it('moveMany with revoke drops those names from the moved objects in the same call, and only there', async () => {
+    await s.createCollection(`${Z}/p/a`, { parents: true });
+    await s.createCollection(`${Z}/p/b`);
+    for (const f of ['f1', 'f2', 'stay']) await s.putObject(`${Z}/p/a/${f}`, Readable.from(['x']));
+    await s.setAccess(`${Z}/p/a`, 'bob', 'write', { recursive: true });
+    await s.setAccess(`${Z}/p/a`, 'alice', 'own', { recursive: true });
+    await s.setAccess(`${Z}/p/a`, 'omics_project_x', 'read', { recursive: true });
+    await s.moveMany(
+      ['f1', 'f2'].map((f) => ({ src: `${Z}/p/a/${f}`, dst: `${Z}/p/b/${f}` })),
+      { revoke: ['bob', 'alice'] },
+    );
+    for (const f of ['f1', 'f2']) {
+      expect((await s.getAcl(`${Z}/p/b/${f}`)).map((a) => `${a.name}:${a.level}`)).toEqual(['omics_project_x:read', 'rods:own']);
+    }
+    expect(await s.getAccess(`${Z}/p/a/stay`, 'bob')).toBe('write');
+    expect(await s.getAccess(`${Z}/p/a`, 'alice')).toBe('own');
+  });
+
   it('an ACL travels with a moved entry', async () => {
     await s.createCollection(`${Z}/p/a`, { parents: true });
     await s.setAccess(`${Z}/p/a`, 'bob', 'write');

@@ -106,6 +106,8 @@ export class Catalog {
   readonly deleteAclAtPaths: Database.Statement<[{ name: string; paths: string }]>;
   /** Sets one principal's level on the paths of a JSON list. */
   readonly upsertAclAtPaths: Database.Statement<[{ name: string; level: number; paths: string }]>;
+  /** One principal's level (0: none) at each existing path of a JSON list. */
+  readonly levelsAtPaths: Database.Statement<[{ name: string; paths: string }], { path: string; level: number }>;
   /** How many entries exist at the paths of a JSON list (plucked). */
   readonly countAtPaths: Database.Statement<[string], number>;
   readonly copyAcl: Stmt;
@@ -220,6 +222,10 @@ export class Catalog {
     this.upsertAclAtPaths = db.prepare(
       `INSERT INTO acl (entry_id, name, level) SELECT id, @name, @level FROM (${atPaths}) WHERE true
        ON CONFLICT (entry_id, name) DO UPDATE SET level = excluded.level`,
+    );
+    this.levelsAtPaths = db.prepare(
+      `SELECT e.path, coalesce(a.level, 0) AS level FROM entries e LEFT JOIN acl a ON a.entry_id = e.id AND a.name = @name
+       WHERE e.path IN (SELECT value FROM json_each(@paths))`,
     );
     this.countAtPaths = db
       .prepare<[string], number>('SELECT count(*) FROM entries WHERE path IN (SELECT value FROM json_each(?))')
