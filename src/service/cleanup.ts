@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { isSystemPrincipal, SYSTEM_PRINCIPALS } from '../store/principals.js';
 import type { DataStore } from '../store/types.js';
 
-/** Users and groups a cleanup keeps (iRODS's own). */
-export const PERMANENT_PRINCIPALS: readonly string[] = ['client_user', 'rods', 'rodsadmin', 'public'];
+/** Users and groups a cleanup keeps: iRODS's own, the one list in store/principals.ts. */
+export const PERMANENT_PRINCIPALS: readonly string[] = SYSTEM_PRINCIPALS;
 
 /** What a cleanup removed. */
 export interface CleanupReport {
@@ -25,13 +26,13 @@ export async function cleanupStore(store: DataStore, projectRoot: string): Promi
   }
   let groups = 0;
   for (const g of await store.listGroups()) {
-    if (PERMANENT_PRINCIPALS.includes(g.name)) continue;
+    if (isSystemPrincipal(g.name)) continue;
     await store.removeGroup(g.name);
     groups++;
   }
   let users = 0;
   for (const u of await store.listUsers()) {
-    if (PERMANENT_PRINCIPALS.includes(u.name)) continue;
+    if (isSystemPrincipal(u.name)) continue;
     await store.removeUser(u.name);
     users++;
   }
