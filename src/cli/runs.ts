@@ -62,7 +62,8 @@ function runsTable(runs: JournalRunSummary[]): string {
   );
 }
 
-function runDetail(run: JournalRun): string {
+/** A run as `taskflow runs ID` prints it: its record, what a rollback could not restore, its tasks. */
+export function runDetail(run: JournalRun): string {
   const head = [
     `run:      ${run.runId}`,
     `flow:     ${run.flowName}`,
@@ -74,6 +75,7 @@ function runDetail(run: JournalRun): string {
     `duration: ${duration(run)}`,
   ];
   if (run.result?.error) head.push(`error:    ${run.result.error}`);
+  for (const n of run.result?.revertNotes ?? []) head.push(`not restored: task ${n.index} "${n.name}": ${n.note}`);
   const tasks = formatTable(
     ['#', 'NAME', 'KIND', 'TARGET', 'STATE', 'MS', 'ERROR'],
     run.tasks.map((t) => [

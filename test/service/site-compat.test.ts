@@ -6,6 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDetail } from '../../src/cli/runs.js';
 import { startService, type RunningService } from '../../src/service/server.js';
 import { projectCreateBody } from '../support/service-flows.js';
 import { TEST_SECRET, getWithSecret, makeTempDir, postJson, removeDir, testConfig } from '../support/service-harness.js';
@@ -116,6 +117,7 @@ describe('service against a site as strict as SODAR', () => {
     expect(run.json.result.revertNotes).toEqual([
       { index: expect.any(Number), name: 'Update project', note: expect.stringContaining('parent_uuid, readme, public_guest_access') },
     ]);
+    expect(runDetail(run.json)).toMatch(/^not restored: task \d+ "Update project": .*parent_uuid, readme, public_guest_access/m);
     const warning = log
       .join('')
       .split('\n')
