@@ -87,6 +87,14 @@ describe('a delegate cannot take over a project', () => {
     expect((await site.call('PATCH', `project/api/update/${proj}`, { description: 'by dan' }, dan.token)).status).toBe(200);
   });
 
+  it('refuses a delegate moving the project before telling whether the target exists', async () => {
+    const { proj, dan } = await world();
+    await refused(
+      () => site.call('PATCH', `project/api/update/${proj}`, { parent: '00000000-0000-4000-8000-00000000dead' }, dan.token),
+      /^Only the owner of project "Proj" or a superuser may move it to another category$/,
+    );
+  });
+
   it('refuses a delegate transferring ownership to themselves', async () => {
     const { proj, dan } = await world();
     await refused(

@@ -105,12 +105,22 @@ export async function assertMayUpdate(db: Db, user: User, project: Project): Pro
 }
 
 /**
- * Changing a project's parent to `target` (null: the top level, superusers
- * only): owner rights on the project, then the right to create in the target.
+ * Moving a project or category to parent `targetUuid` (null: the top level,
+ * superusers only): owner rights on it, checked before the target is
+ * resolved (so a refusal tells nothing about whether the target exists),
+ * then the right to create in the target. Returns the target.
  */
-export async function assertMayMoveTo(db: Db, user: User, project: Project, target: Project | null): Promise<void> {
-  if (target !== null) await requireRank(db, user, project, NEED.own, 'move it to another category');
+export async function assertMayMoveTo(
+  db: Db,
+  user: User,
+  project: Project,
+  targetUuid: string | null,
+  resolveTarget: () => Promise<Project | null>,
+): Promise<Project | null> {
+  if (targetUuid !== null) await requireRank(db, user, project, NEED.own, 'move it to another category');
+  const target = await resolveTarget();
   await assertMayCreateIn(db, user, target, false);
+  return target;
 }
 
 /** Transferring ownership: owner only. */

@@ -175,7 +175,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     if (body.owner !== undefined) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
     const parentUuid = body.parent === undefined ? before.parent_uuid : optString(body, 'parent') || null;
     if (parentUuid !== before.parent_uuid) {
-      await assertMayMoveTo(db, user, before, await checkParent(db, before.type, parentUuid));
+      await assertMayMoveTo(db, user, before, parentUuid, () => checkParent(db, before.type, parentUuid));
       if (parentUuid !== null && (parentUuid === before.uuid || (await descendants(db, before.uuid)).some((d) => d.uuid === parentUuid))) {
         throw badRequest('A category cannot be moved inside itself');
       }
