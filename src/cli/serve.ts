@@ -22,8 +22,9 @@ export function registerServeCommand(program: Command): void {
       if (opts.port !== undefined) config.port = parsePort('--port', opts.port);
       if (opts.host !== undefined) config.listenHost = opts.host;
       const service = await startService(config);
-      // One line for scripts and tests that start the service on port 0.
-      process.stderr.write(`taskflow service listening on ${service.url}\n`);
       exitOnSignals(() => service.close(), (signal) => `taskflow: ${signal} received, stopping (running flows finish first)`);
+      // One line for scripts and tests that start the service on port 0; after the signal handlers,
+      // so a signal sent on seeing it never meets Node's default (die at once).
+      process.stderr.write(`taskflow service listening on ${service.url}\n`);
     });
 }

@@ -37,8 +37,9 @@ export function registerSiteCommand(program: Command): void {
           ? `stored in ${secretPath(config.dataDir)}`
           : `the default "${DEFAULT_SECRET}" (test mode only)`;
       process.stdout.write(`Secret for the service and its callbacks: ${secretSource}\n`);
-      // One line for scripts and tests that start the site on port 0.
-      process.stdout.write(`taskflow site listening on ${site.url}\n`);
       exitOnSignals(() => site.close(), () => 'Stopping the site...');
+      // One line for scripts and tests that start the site on port 0; after the signal handlers,
+      // so a signal sent on seeing it never meets Node's default (die at once).
+      process.stdout.write(`taskflow site listening on ${site.url}\n`);
     });
 }

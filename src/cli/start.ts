@@ -28,6 +28,8 @@ export function registerStartCommand(program: Command): void {
         print,
       });
       const { secret, site, service } = system;
+      // Before anything is printed: a signal sent on seeing the output must not meet Node's default (die at once).
+      exitOnSignals(() => system.close(), () => 'Stopping the site and the service...');
       if (secret.file) print(secret.created ? `Generated a new secret, stored in ${secret.file}` : `Using the secret stored in ${secret.file}`);
       else print('Using the secret from TASKFLOW_SODAR_SECRET');
       // The token itself was printed when it was created (startSite); later starts name only its file, so it
@@ -36,6 +38,5 @@ export function registerStartCommand(program: Command): void {
       print(`Taskflow service: ${service.url}`);
       print(`Site: ${site.url}`);
       print('Try: npm run demo   (Ctrl-C stops both)');
-      exitOnSignals(() => system.close(), () => 'Stopping the site and the service...');
     });
 }
