@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Json, JournalRun, JournalRunStart, ListRunsQuery, RunPage, RunResult } from './types.js';
+import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuery, RunPage, RunResult } from './types.js';
 
 /**
  * Records runs. Write methods must be durable against a process crash when
@@ -47,6 +47,13 @@ export interface Journal {
   listRuns(query: ListRunsQuery): RunPage;
   /** Ids of runs still `running` (or never finished: crashed), oldest first. */
   unfinishedRuns(): string[];
+  /**
+   * The runs with label `label` still `running` (or never finished), oldest
+   * first, without their tasks. Cheap enough to ask on every submit: the
+   * service asks it, under a project's lock, for runs of that project (label)
+   * left by a process that is gone.
+   */
+  unfinishedRunsLabelled(label: string): JournalRunSummary[];
   /** Releases resources (the SQLite handle). */
   close(): void;
 }

@@ -51,12 +51,14 @@ interface MemoryRun {
 /** {@link Journal} kept in this process's memory. */
 export class MemoryJournal implements Journal {
   private readonly runs = new Map<string, MemoryRun>();
+  /** The runs not yet finished, in start order: what the unfinished-run queries scan. */
+  private readonly running = new Map<string, MemoryRun>();
   private seq = 0;
 
   start(run: JournalRunStart): void {
     if (this.runs.has(run.runId)) throw new DuplicateRunError(run.runId);
     const n = run.tasks.length;
-    this.runs.set(run.runId, {
+    const record: MemoryRun = {
       seq: this.seq++,
       runId: run.runId,
       flowName: run.flowName,
@@ -70,7 +72,9 @@ export class MemoryJournal implements Journal {
       revertDurations: new Float64Array(n).fill(NaN),
       undos: [],
       errors: new Map(),
-    });
+    };
+    this.runs.set(run.runId, record);
+    this.running.set(run.runId, record);
     if (run.firstIntent === true && n > 0) this.intent(run.runId, 0);
   }
 
@@ -118,6 +122,7 @@ export class MemoryJournal implements Journal {
     run.status = result.status;
     run.endedAt = Date.now();
     run.result = structuredClone(result);
+    this.running.delete(runId);
   }
 
   /** Memory has nothing to sync. */
@@ -168,7 +173,13 @@ export class MemoryJournal implements Journal {
   }
 
   unfinishedRuns(): string[] {
-    return [...this.runs.values()].filter((r) => r.status === 'running').map((r) => r.runId);
+    return [...this.running.keys()];
+  }
+
+  unfinishedRunsLabelled(label: string): JournalRunSummary[] {
+    const out: JournalRunSummary[] = [];
+    for (const r of this.running.values()) if (r.label === label) out.push(summarize(r));
+    return out;
   }
 
   close(): void {}

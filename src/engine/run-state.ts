@@ -28,6 +28,7 @@ export const nullJournal: Journal = {
   getRun: () => undefined,
   listRuns: () => ({ total: 0, runs: [] }),
   unfinishedRuns: () => [],
+  unfinishedRunsLabelled: () => [],
   close() {},
 };
 

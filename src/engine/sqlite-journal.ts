@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, seq);
 CREATE INDEX IF NOT EXISTS runs_by_flow ON runs (flow_name, seq);
 CREATE INDEX IF NOT EXISTS runs_by_label ON runs (label, seq);
+-- partial: holds only the runs in flight, so the per-submit look for a project's is a probe of a tiny index
+CREATE INDEX IF NOT EXISTS runs_running_by_label ON runs (label, seq) WHERE status = 'running';
 CREATE TABLE IF NOT EXISTS run_tasks (
   run_seq INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -230,6 +232,8 @@ export class SqliteJournal implements Journal {
         'SELECT idx, kind, name, target, args, state, undo, duration_ms, revert_ms, error FROM run_tasks WHERE run_seq = ? ORDER BY idx',
       ),
       unfinished: db.prepare(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY seq`).pluck(),
+      // the literal status = 'running' lets SQLite use the partial index runs_running_by_label
+      unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
     };
   }
 
@@ -406,6 +410,11 @@ export class SqliteJournal implements Journal {
   unfinishedRuns(): string[] {
     this.flushReverts();
     return this.stmts.unfinished.all() as string[];
+  }
+
+  unfinishedRunsLabelled(label: string): JournalRunSummary[] {
+    this.flushReverts();
+    return (this.stmts.unfinishedLabelled.all(label) as RunRow[]).map(toSummary);
   }
 
   /** Closes the file (a clean close also checkpoints and removes the WAL). */

@@ -29,7 +29,7 @@ import type { DataStore } from '../store/types.js';
 import type { TaskContext } from '../tasks/context.js';
 import { taskRegistry } from '../tasks/index.js';
 import { Text, asyncRunError, errorText, runError } from './messages.js';
-import type { ProjectQuarantine } from './quarantine.js';
+import { quarantineReason, type ProjectQuarantine } from './quarantine.js';
 import type { OutcomeReporter } from './reporter.js';
 import { inputOfRun, ownerOf, parseRunMeta } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
@@ -138,14 +138,18 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
   return results;
 }
 
-/** Reverts (or rolls forward) one run whose owner is gone and reports it. Undefined when left to a live lock holder. */
-async function recoverOne(deps: RecoveryDeps, store: DataStore, run: JournalRun): Promise<RunResult | undefined> {
+/**
+ * Reverts (or rolls forward) one run whose owner is gone and reports it.
+ * Undefined when left to a live lock holder. `projectLockHeld`: the caller
+ * holds the run's project lock already (a submit that found the run).
+ */
+async function recoverOne(deps: RecoveryDeps, store: DataStore, run: JournalRun, projectLockHeld = false): Promise<RunResult | undefined> {
   const { journal, log, config } = deps;
   const runId = run.runId;
   const meta = parseRunMeta(run.meta);
   const ctx: TaskContext = { store, site: deps.site, config };
   let lock: LockHandle | undefined;
-  if (meta?.locked) {
+  if (meta?.locked && !projectLockHeld) {
     try {
       // A crashed holder's lease runs out within one lease period.
       lock = await deps.locks.acquire(meta.project_uuid, {
@@ -192,14 +196,82 @@ async function recoverOne(deps: RecoveryDeps, store: DataStore, run: JournalRun)
   }
 }
 
+/** Why a submit holding a project lock must not run: an interrupted run of the project is not recovered yet. */
+const interruptedReason = (runId: string, why: string): string =>
+  `an interrupted run (${runId}) of the project is being recovered; try again shortly (${why})`;
+
+/**
+ * For a submit that holds the lock of `projectUuid`, before it builds its
+ * flow: recovers the project's locked runs left unfinished by owners that
+ * are gone, so the submit never runs on top of a half-finished run. A dead
+ * owner's project lease runs out up to a quarter lease before the watch's
+ * next look (and at start-up the service listens before that owner's lease
+ * may have run out), and a submit in that gap wins the lock.
+ *
+ * Recovered here, not left to the watch with a 503: the submit already holds
+ * the project lock, which is what recovery would wait for, and taking over
+ * the owner's lease makes the recovery exclusive exactly as in a look (the
+ * watch or a peer that comes later reads the run as finished). So the
+ * submit goes on at once instead of failing and being retried; only when
+ * the owner's lease is still held (it may live: its lock was lost, or it
+ * died less than a lease ago) or another taker is at it does the submit
+ * give up. Undefined when the submit may run; else the reason it may not.
+ */
+export async function recoverProjectRuns(deps: RecoveryDeps, projectUuid: string): Promise<string | undefined> {
+  const { journal, log, owners } = deps;
+  // The one cost every locked submit pays: a probe of the journal's index of runs in flight.
+  const byOwner = new Map<string, string[]>();
+  for (const summary of journal.unfinishedRunsLabelled(projectUuid)) {
+    const meta = parseRunMeta(summary.meta);
+    // Lock-free runs (validate-only moves) run beside locked ones by design.
+    if (!meta?.locked || meta.project_uuid !== projectUuid) continue;
+    const owner = ownerOf(meta) ?? unownedRun(summary.runId);
+    if (owner === owners.id) continue; // ours, and we live
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), summary.runId]);
+  }
+  for (const [owner, runIds] of byOwner) {
+    let claim: LockHandle | undefined;
+    try {
+      claim = await owners.takeOver(owner);
+    } catch (err) {
+      return interruptedReason(runIds[0], `owner lease: ${errorText(err)}`);
+    }
+    if (!claim) return interruptedReason(runIds[0], 'its process may still live, or another process is recovering it');
+    try {
+      for (const runId of runIds) {
+        // Read again now that the claim is ours: a taker before us may have finished it.
+        const run = journal.getRun(runId);
+        if (!run || run.status !== 'running') continue;
+        let result: RunResult | undefined;
+        try {
+          const store = await deps.stores.get();
+          log.warn({ run: runId, owner, flow: run.flowName, project: projectUuid }, 'interrupted run found by a submit; taking it over');
+          result = await recoverOne(deps, store, run, true);
+        } catch (err) {
+          return interruptedReason(runId, errorText(err));
+        }
+        if (claim.lost) return interruptedReason(runId, `owner lease lost while recovering: ${claim.lostReason}`);
+        if (result?.status === 'revert_failed') return quarantineReason(runId);
+      }
+    } finally {
+      await claim.release().catch(() => undefined);
+    }
+  }
+  return undefined;
+}
+
 /**
  * Looks for runs to take over every `periodMs`, after the start-up look,
  * until stopped. A look that fails is logged and tried again next period.
+ * Submits ask it (see {@link RecoveryWatch.clearProject}) to clear their
+ * project before they run.
  */
 export class RecoveryWatch {
   private timer: NodeJS.Timeout | undefined;
   private looking: Promise<void> | undefined;
   private stopped = false;
+  /** A look was asked for while one was in progress: look again when it ends. */
+  private again = false;
 
   constructor(
     private readonly deps: RecoveryDeps,
@@ -218,16 +290,48 @@ export class RecoveryWatch {
     await this.looking;
   }
 
+  /** Looks now instead of at the end of the period (after the look in progress, if any). */
+  lookNow(): void {
+    if (this.stopped) return;
+    if (this.looking !== undefined) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.lookThenSchedule();
+  }
+
+  /**
+   * For a submit holding the project lock: see {@link recoverProjectRuns}.
+   * When the submit may not run, the watch looks at once, so the run is
+   * recovered as soon as it can be rather than a period later.
+   */
+  async clearProject(projectUuid: string): Promise<string | undefined> {
+    const reason = await recoverProjectRuns(this.deps, projectUuid);
+    if (reason !== undefined) {
+      this.deps.log.warn({ project: projectUuid, reason }, 'submit refused: interrupted run of the project not recovered yet');
+      this.lookNow();
+    }
+    return reason;
+  }
+
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.looking = this.look().finally(() => {
-        this.looking = undefined;
-        this.schedule();
-      });
-    }, this.periodMs);
+    this.timer = setTimeout(() => this.lookThenSchedule(), this.periodMs);
     // The server keeps the process alive, not this timer.
     this.timer.unref();
+  }
+
+  private lookThenSchedule(): void {
+    this.looking = this.look().finally(() => {
+      this.looking = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.lookThenSchedule();
+      } else {
+        this.schedule();
+      }
+    });
   }
 
   private async look(): Promise<void> {

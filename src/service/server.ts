@@ -131,6 +131,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     asyncQueue,
     validationQueue,
     ownerId: owners.id,
+    interruptedRuns: watch,
     freezeHook: FreezeHook.fromEnv(config.testMode, opts.env),
   });
 

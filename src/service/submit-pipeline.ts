@@ -97,7 +97,19 @@ export interface PipelineDeps {
   validationQueue: WorkQueue;
   /** This process's owner lease id, recorded as the owner of its runs. */
   ownerId: string;
+  /** Clears a project of runs interrupted by processes that are gone; none: nothing to clear (tests). */
+  interruptedRuns?: InterruptedRuns;
   freezeHook?: FreezeHook;
+}
+
+/**
+ * Runs of a project that a process that is gone left unfinished (see
+ * `RecoveryWatch.clearProject`): asked by every submit once it holds the
+ * project lock, before it builds its flow.
+ */
+export interface InterruptedRuns {
+  /** Recovers such runs of `projectUuid`; undefined when the submit may run, else why it may not. */
+  clearProject(projectUuid: string): Promise<string | undefined>;
 }
 
 const MODES: readonly string[] = ['sync', 'async'] satisfies RequestMode[];
@@ -254,12 +266,29 @@ export class SubmitPipeline {
       }
     }
     try {
+      if (held !== undefined) {
+        const interrupted = await this.interruptedRunOf(input.projectUuid);
+        if (interrupted !== undefined) {
+          // As a busy lock: the project is not free for this submit yet.
+          const text = lockBackendError(interrupted);
+          return { status: 503, body: text, outcome: 'locked', reason: text, failure: { stage: 'lock', reason: text } };
+        }
+      }
       return await this.buildAndRun(def, input, deps, runId, needsLock);
     } finally {
       await held?.lock.release().catch((err: unknown) => {
         this.deps.log.warn({ run: runId, project: input.projectUuid, err: errorText(err) }, 'lock release failed');
       });
       held?.endTurn();
+    }
+  }
+
+  /** Why the project, now locked, must not run this submit yet (an interrupted run not recovered); undefined: it may. */
+  private async interruptedRunOf(projectUuid: string): Promise<string | undefined> {
+    try {
+      return await this.deps.interruptedRuns?.clearProject(projectUuid);
+    } catch (err) {
+      return `the run journal cannot tell whether an interrupted run of the project is left: ${errorText(err)}`;
     }
   }
 

@@ -6,12 +6,15 @@
  * all in sample data, never split; the zone status says which; the project
  * lock is free; fsck is clean. And a killed service's runs are taken over
  * once its owner lease runs out, also when it is restarted at once, again
- * and again: each run reverted and reported once.
+ * and again: each run reverted and reported once. A submit that wins a dead
+ * run's project lock before any look has taken the run over recovers it
+ * first, and only then runs.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { SqliteLeaseStore, lockDatabasePath, lockKey, ownerKey } from '../../src/locks/index.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
 import {
   CLI_PATH,
@@ -24,7 +27,7 @@ import {
   testEnv,
   watchOutput,
 } from '../support/service-harness.js';
-import { zoneMoveBody } from '../support/service-flows.js';
+import { roleUpdateBody, zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles, zonePaths } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
 import { startTestSite, type TestSite } from '../support/test-site.js';
@@ -253,6 +256,78 @@ describe('SIGKILL of the whole process group and an immediate restart, round aft
     } finally {
       service.killGroup();
       await Promise.all(supervised.map((s) => s.release()));
+    }
+  });
+});
+
+describe('a submit in the gap between a dead owner\'s lease running out and the next look', () => {
+  it('recovers the dead run first, then runs the submit: never on top of the half-finished run', async () => {
+    const project = 'dead0000-0000-4000-8000-000000000301';
+    const timeline = 'dead0000-0000-4000-8000-000000000302';
+    const zone = { ...defaultZone(), zoneUuid: 'zone-gap' };
+    const dataDir = join(work, 'data-gap');
+    const base = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn' });
+    const config = loadConfig(base);
+    // The owner that dies: leases of 1 s, so its project lock and its owner lease run out soon after it freezes.
+    const deadEnv = { ...base, TASKFLOW_LOCK_LEASE: '1', TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' };
+    // The survivor: leases of 120 s, so its watch looks every 30 s, long after the submit below.
+    const liveEnv = { ...base, TASKFLOW_LOCK_LEASE: '120' };
+    const dump = async (): Promise<string[]> => {
+      const store = await openEmbeddedStore(config);
+      try {
+        return await store.dump();
+      } finally {
+        await store.close();
+      }
+    };
+    const runsOf = async (url: string, flow: string): Promise<Array<{ status: string; meta: { owner: { id: string } } }>> =>
+      (await getWithSecret(`${url}/runs?project=${project}&flow=${flow}`)).json.runs;
+
+    // The survivor starts first: its start-up look finds nothing, its next look is 30 s away.
+    const live = await spawnService(liveEnv);
+    const dead = await spawnService(deadEnv);
+    const leases = new SqliteLeaseStore(lockDatabasePath(dataDir));
+    try {
+      await createZone(dead.url, site, project, zone);
+      expect(await uploadToZone(config, project, zone, writeZoneFiles(join(work, 'gap'), 20, 64))).toBe(40);
+      site.seedTimelineEvent({ event_uuid: timeline, project_uuid: project });
+      const before = await dump();
+      const accepted = await postJson(`${dead.url}/submit`, zoneMoveBody(project, site.url, zone, { mode: 'async', timelineUuid: timeline }));
+      expect(accepted).toEqual({ status: 200, body: 'True' });
+      // Frozen for good (no more lease renewals) with files already in sample data.
+      await dead.waitForLine(/TASKFLOW_TEST_FROZEN/);
+      const [moveRun] = await runsOf(live.url, 'landing_zone_move');
+      expect(moveRun.status).toBe('running');
+      const deadOwner = moveRun.meta.owner.id;
+
+      dead.proc.kill('SIGKILL');
+      expect(await dead.exited).toBe('SIGKILL');
+      // Both of the dead owner's leases run out: the project is free to lock, and nobody has looked yet.
+      await waitFor('the dead owner\'s leases to run out', async () =>
+        !(await leases.isLocked(lockKey(project))) && !(await leases.isLocked(ownerKey(deadOwner))) ? true : undefined,
+      );
+      expect((await runsOf(live.url, 'landing_zone_move'))[0].status).toBe('running');
+
+      const answer = await postJson(`${live.url}/submit`, roleUpdateBody(project, site.url, 'gap_user'));
+      // The dead run had ended, reverted, before the submit's flow ran.
+      expect((await runsOf(live.url, 'landing_zone_move')).map((r) => r.status)).toEqual(['rolled_back']);
+      expect(answer).toEqual({ status: 200, body: 'True' });
+      expect((await runsOf(live.url, 'role_update')).map((r) => r.status)).toEqual(['completed']);
+
+      // The move fully reverted, reported once; the new flow's effect (gap_user's membership) once.
+      const after = await dump();
+      expect(before.filter((l) => !after.includes(l))).toEqual([]);
+      const added = after.filter((l) => !before.includes(l));
+      expect(added.length).toBeGreaterThan(0);
+      for (const l of added) expect(l).toMatch(/gap_user/);
+      expect(site.state().zones[zone.zoneUuid].status).toBe('FAILED');
+      expect(site.state().zones[zone.zoneUuid].status_info).toMatch(/interrupted/i);
+      expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
+      expect((await lockFreed(live.url, project)).locked).toBe(false);
+    } finally {
+      await leases.close();
+      await dead.stop();
+      expect(await live.stop()).toBe(0);
     }
   });
 });
