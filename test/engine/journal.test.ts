@@ -68,6 +68,22 @@ describe.each(journalCases())('$kind journal', (jc) => {
     expect(journal.getRun('missing')).toBeUndefined();
   });
 
+  it('lists the unfinished runs of one label, oldest first, with their meta', () => {
+    const journal = jc.make();
+    const done = { flowName: 'f', status: 'completed' as const, total: 0, completed: 0, reverted: 0, revertFailures: [], durationMs: 0, executeMs: 0, revertMs: 0 };
+    journal.start({ runId: 'a1', flowName: 'f', label: 'A', meta: { n: 1 }, tasks: [] });
+    journal.start({ runId: 'b1', flowName: 'f', label: 'B', tasks: [] });
+    journal.start({ runId: 'a2', flowName: 'g', label: 'A', meta: { n: 2 }, tasks: [] });
+    journal.start({ runId: 'a3', flowName: 'f', label: 'A', tasks: [] });
+    journal.finish('a2', { ...done, runId: 'a2' });
+    expect(journal.unfinishedRunsLabelled('A').map((r) => [r.runId, r.status, r.meta])).toEqual([
+      ['a1', 'running', { n: 1 }],
+      ['a3', 'running', undefined],
+    ]);
+    expect(journal.unfinishedRunsLabelled('C')).toEqual([]);
+    expect(journal.unfinishedRuns()).toEqual(['a1', 'b1', 'a3']);
+  });
+
   it('lists runs newest first, filtered by status, flow and label, with paging', async () => {
     const journal = jc.make();
     const ids: string[] = [];

@@ -23,7 +23,7 @@ import type { TaskContext } from '../../src/tasks/context.js';
 import type { FlowInput } from '../../src/flows/types.js';
 import { NoopLockManager, OwnerLeases, SqliteLeaseStore, lockDatabasePath, newOwnerId, ownerKey } from '../../src/locks/index.js';
 import { ProjectQuarantine } from '../../src/service/quarantine.js';
-import { recoverUnfinishedRuns, type RecoveryDeps } from '../../src/service/recovery.js';
+import { recoverProjectRuns, recoverUnfinishedRuns, type RecoveryDeps } from '../../src/service/recovery.js';
 import { OutcomeReporter } from '../../src/service/reporter.js';
 import { runMetaOf } from '../../src/service/run-meta.js';
 import { taskRegistry } from '../../src/tasks/index.js';
@@ -129,7 +129,7 @@ describe('recovery decides from owner leases whose runs to take over', () => {
   }
 
   /** Starts the zone move, owned by `ownerId`, and leaves it hanging in the middle of its moves. */
-  async function hangingMove(ownerId: string): Promise<{ journalPath: string; before: string[] }> {
+  async function hangingMove(ownerId: string, locked = false): Promise<{ journalPath: string; before: string[]; project: string }> {
     const s = scenarios.find((x) => x.name === 'landing_zone_move')!;
     const input: FlowInput = { ...(await s.setup(w)), requestMode: 'async', timelineUuid: TIMELINE };
     w.site.seedTimelineEvent({ event_uuid: TIMELINE, project_uuid: input.projectUuid });
@@ -141,10 +141,10 @@ describe('recovery decides from owner leases whose runs to take over', () => {
     const journalPath = join(w.dir, 'journal.sqlite');
     const journal = new SqliteJournal(journalPath);
     opened.push(journal);
-    void runFlow(flow, w.ctx, { journal, runId: 'run-1', label: input.projectUuid, meta: runMetaOf(input, false, ownerId) });
+    void runFlow(flow, w.ctx, { journal, runId: 'run-1', label: input.projectUuid, meta: runMetaOf(input, locked, ownerId) });
     await hanging;
     expect(await w.store.dump()).not.toEqual(before);
-    return { journalPath, before };
+    return { journalPath, before, project: input.projectUuid };
   }
 
   /** The timeline statuses the site got for the run. */
@@ -191,5 +191,28 @@ describe('recovery decides from owner leases whose runs to take over', () => {
     expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'FAILED', status_info: expect.stringMatching(/interrupted/i) });
     // Looking again finds nothing left to do.
     expect([...(await recoverUnfinishedRuns(a)), ...(await recoverUnfinishedRuns(b))]).toEqual([]);
+  });
+
+  it('a submit holding the project lock recovers a gone owner\'s locked run of the project exactly once, racing a look', async () => {
+    const owner = new OwnerLeases(new SqliteLeaseStore(lockDatabasePath(w.dir)), { leaseMs: LEASE_MS });
+    opened.push(owner);
+    expect(await owner.hold()).toBe(true);
+    const { journalPath, before, project } = await hangingMove(owner.id, true);
+    const [submitter, watcher] = [await recoverer(journalPath), await recoverer(journalPath)];
+    // Its owner lives: the submit may not run, and nothing is touched.
+    expect(await recoverProjectRuns(submitter, project)).toMatch(/^an interrupted run \(run-1\) of the project is being recovered/);
+    expect(await recoverProjectRuns(submitter, 'another-project')).toBeUndefined();
+    expect(submitter.journal.unfinishedRuns()).toEqual(['run-1']);
+    expect(reported()).toEqual([]);
+
+    await owner.close();
+    const [reason, looked] = await Promise.all([recoverProjectRuns(submitter, project), recoverUnfinishedRuns(watcher)]);
+    // Whoever lost the race found the run finished, or (the submit) was told to wait for the taker.
+    if (looked.length === 0) expect(reason).toBeUndefined();
+    expect(submitter.journal.getRun('run-1')?.status).toBe('rolled_back');
+    expect(await w.store.dump()).toEqual(before);
+    expect(reported()).toEqual(['FAILED']);
+    expect(await recoverProjectRuns(submitter, project)).toBeUndefined();
+    expect(await recoverUnfinishedRuns(watcher)).toEqual([]);
   });
 });
