@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SqliteLeaseStore, lockDatabasePath, lockKey, ownerKey } from '../../src/locks/index.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
@@ -125,6 +125,9 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
   for (const point of POINTS) {
     it(`killed at ${point.at}: files all in the ${point.expect === 'zone' ? 'zone' : 'sample data'}`, async () => {
       const dataDir = join(work, `data-${point.at.replace(/[:-]/g, '_')}`);
+      // Each test's vault of thousands of files goes when the test ends: removing them all in
+      // afterAll outlasted the hook's deadline on a loaded machine.
+      onTestFinished(() => removeDir(dataDir));
       const zone = { ...defaultZone(), zoneUuid: `zone-${point.at}` };
       const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOCK_LEASE: '1', TASKFLOW_LOG_LEVEL: 'warn' });
       const config = loadConfig(env);
@@ -192,6 +195,7 @@ describe('SIGKILL of the whole process group and an immediate restart, round aft
     const DEADLINE_MS = LEASE_MS + LEASE_MS / 4 + 1500;
     const ROUNDS = 3;
     const dataDir = join(work, 'data-rounds');
+    onTestFinished(() => removeDir(dataDir));
     const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOCK_LEASE: String(LEASE_MS / 1000), TASKFLOW_LOG_LEVEL: 'warn' });
     const config = loadConfig(env);
     // Frozen (held for good) in the middle of the move: files already in sample data, zone VALIDATING/MOVING.
@@ -266,6 +270,7 @@ describe('a submit in the gap between a dead owner\'s lease running out and the 
     const timeline = 'dead0000-0000-4000-8000-000000000302';
     const zone = { ...defaultZone(), zoneUuid: 'zone-gap' };
     const dataDir = join(work, 'data-gap');
+    onTestFinished(() => removeDir(dataDir));
     const base = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn' });
     const config = loadConfig(base);
     // The owner that dies: leases of 1 s, so its project lock and its owner lease run out soon after it freezes.
