@@ -1,7 +1,11 @@
 /**
- * The data store interface: what flows need of an iRODS-like store, free of
- * any implementation detail. The embedded implementation (SQLite catalog +
- * vault folder) lives beside it; a real iRODS client could implement it too.
+ * The data store interfaces. {@link FlowStore}: what tasks and flows need of
+ * an iRODS zone, each call one that a real iRODS server offers (named in its
+ * TSDoc by the iRODS API number constant of `apiNumberData.h`, iRODS 4.3, and
+ * the python-irodsclient call where one exists), so a client of a real server
+ * can implement it. {@link StoreAdmin}: the embedded store's own tools (the
+ * command line's `taskflow store`, tests, benches). The embedded
+ * implementation (SQLite catalog + vault folder) lives beside them.
  *
  * All paths are absolute logical paths inside the zone, e.g.
  * `/omicsZone/projects/ab/ab12.../sample_data/file.txt`.
@@ -15,6 +19,12 @@ export type AccessLevel = 'null' | 'read' | 'write' | 'own';
 
 /** User types known to the store. */
 export type UserType = 'rodsuser' | 'rodsadmin';
+
+/** What {@link FlowStore.createPrincipal} creates: a user of a type, or a group (iRODS's user type `rodsgroup`). */
+export type PrincipalType = UserType | 'rodsgroup';
+
+/** The operations of iRODS's metadata API (`imeta add`, `set`, `rm`), see {@link FlowStore.modifyMetadata}. */
+export type MetadataOp = 'add' | 'set' | 'rm';
 
 /** A metadata attribute-value-unit triple. `unit` is '' when absent. */
 export interface Avu {
@@ -55,7 +65,7 @@ export interface Principal {
   userType?: UserType;
 }
 
-/** Result of {@link DataStore.fsck}. */
+/** Result of {@link StoreAdmin.fsck}. */
 export interface FsckReport {
   /** Catalog objects whose vault file is missing (data loss: reported only). */
   missingFiles: string[];
@@ -80,7 +90,7 @@ export interface PageOptions {
   limit?: number;
 }
 
-/** Options for {@link DataStore.putObject}. */
+/** Options for {@link FlowStore.putObject}. */
 export interface PutOptions {
   /** Replace an existing object instead of failing with AlreadyExists. */
   overwrite?: boolean;
@@ -90,142 +100,312 @@ export interface PutOptions {
   owner?: string;
 }
 
+/** One move of {@link FlowStore.moveMany}. */
+export interface Move {
+  src: string;
+  dst: string;
+}
+
 /**
- * An iRODS-like data store. Every call is atomic: it happens completely or not
- * at all. Errors are the typed {@link StoreError}s of `./errors.ts`, each
- * naming the path at fault.
+ * What tasks and flows need of an iRODS zone. Each call is one iRODS API
+ * call (or, for the `...Many` calls and the paged listings, a series of the
+ * same call or a GenQuery), so a client of a real iRODS server can implement
+ * it; the embedded store makes each call one catalog transaction. Errors are
+ * the typed {@link StoreError}s of `./errors.ts`, each naming the path at
+ * fault. Paths are absolute logical paths of the zone.
+ *
+ * Paged listings take {@link PageOptions} and are sorted by path: a GenQuery
+ * ordered by `COLL_NAME`, `DATA_NAME`, with the last path of a page as a
+ * "greater than" condition, walks a large subtree in bounded memory.
  */
-export interface DataStore {
+export interface FlowStore {
   /** The zone name, e.g. `omicsZone`. */
   readonly zone: string;
 
-  // Collections and objects
-  /** The entry at `path`, or null when nothing is there. */
+  // ------------------------------------------------------------ namespace
+
+  /**
+   * The entry at `path`, or null when nothing is there.
+   * iRODS: `OBJ_STAT_AN` (rcObjStat; python-irodsclient `collections.get` / `data_objects.get`).
+   */
   stat(path: string): Promise<StoreEntry | null>;
-  /** True when a collection exists at `path`. */
-  collectionExists(path: string): Promise<boolean>;
-  /** True when a data object exists at `path`. */
-  objectExists(path: string): Promise<boolean>;
   /**
    * Creates a collection, and its missing parents when `parents` is true.
    * Returns the collections actually created, parents first (empty when it
    * existed already), so a revert can remove exactly those.
+   * iRODS: `COLL_CREATE_AN` (rcCollCreate, `RECURSIVE_OPR__KW` for parents; `imkdir -p`).
    */
   createCollection(path: string, opts?: { parents?: boolean; owner?: string }): Promise<string[]>;
   /**
+   * Removes a collection for good (not into the trash); a non-empty one only
+   * with `recursive` (else NotEmpty).
+   * iRODS: `RM_COLL_AN` (rcRmColl with `FORCE_FLAG_KW`, `RECURSIVE_OPR__KW`; `irm -rf`).
+   */
+  removeCollection(path: string, opts?: { recursive?: boolean }): Promise<void>;
+  /**
    * Direct children of a collection, or the whole subtree when `recursive`;
-   * sorted by path. With {@link PageOptions}, one page of that listing (a
-   * large subtree a page at a time, never all of it in memory).
+   * sorted by path, paged.
+   * iRODS: `GEN_QUERY_AN` on `COLL_NAME` / `DATA_NAME` (python-irodsclient `Collection.walk`).
    */
   list(path: string, opts?: { recursive?: boolean } & PageOptions): Promise<StoreEntry[]>;
   /**
-   * Paths of every data object under a collection (its whole subtree),
-   * sorted, without loading other fields. With `relative`, each path is
-   * relative to `path` (`sub/file.txt`), and so is `after`: a large zone's
-   * names without its long base path repeated per object. With
-   * {@link PageOptions}, one page of that listing.
+   * Paths of every data object below a collection, sorted, paged, nothing
+   * else. With `relative`, each path (and `after`) is relative to `path`: a
+   * large zone's names without its base path repeated per object.
+   * iRODS: `GEN_QUERY_AN` selecting `COLL_NAME`, `DATA_NAME` where `COLL_NAME like '<path>/%'`.
    */
   listObjectPaths(path: string, opts?: { relative?: boolean } & PageOptions): Promise<string[]>;
   /**
-   * {@link DataStore.listObjectPaths} with each object's catalog checksum
-   * (null when it has none), and nothing else: what a checksum check of a
-   * large subtree needs, without the other fields of {@link StoreEntry}.
-   * `relative` and {@link PageOptions} as there.
+   * {@link FlowStore.listObjectPaths} with each object's catalog checksum
+   * (null when it has none).
+   * iRODS: the same GenQuery with `DATA_CHECKSUM`.
    */
-  listObjectChecksums(
-    path: string,
-    opts?: { relative?: boolean } & PageOptions,
-  ): Promise<Array<{ path: string; checksum: string | null }>>;
-  /** Removes a collection; a non-empty one only with `recursive` (else NotEmpty). */
-  removeCollection(path: string, opts?: { recursive?: boolean }): Promise<void>;
-  /** Streams bytes into a new object; MD5 computed while streaming. */
-  putObject(path: string, source: Readable | string, opts?: PutOptions): Promise<StoreEntry>;
-  /** The object's bytes as a stream. */
-  getObject(path: string): Promise<Readable>;
-  /** Removes a data object. */
-  removeObject(path: string): Promise<void>;
-  /** Moves or renames an object or collection (catalog only, no byte copy). Target must not exist. */
+  listObjectChecksums(path: string, opts?: { relative?: boolean } & PageOptions): Promise<Array<{ path: string; checksum: string | null }>>;
+  /**
+   * Moves or renames an object or collection (no byte copy); the target must not exist.
+   * iRODS: `DATA_OBJ_RENAME_AN` (rcDataObjRename; `imv`).
+   */
   move(src: string, dst: string): Promise<void>;
   /**
-   * Many object moves in one transaction: all or none. With `revoke`, the
-   * same transaction removes those principals' access on the moved objects
-   * (a landing zone's user and script user on the files leaving the zone).
+   * Many object moves. The embedded store does them in one transaction,
+   * all or none; a server renames one by one in order and stops at the
+   * first failure, so a caller treats a failure as "maybe some moved".
+   * iRODS: `DATA_OBJ_RENAME_AN` per move.
+   *
+   * `revoke` is deprecated: follow the moves with
+   * {@link FlowStore.setAccessMany} to `null` on the targets.
    */
-  moveMany(moves: ReadonlyArray<{ src: string; dst: string }>, opts?: { revoke?: readonly string[] }): Promise<void>;
+  moveMany(moves: readonly Move[], opts?: { /** @deprecated see above */ revoke?: readonly string[] }): Promise<void>;
 
-  // Metadata
+  // -------------------------------------------------------------- objects
+
+  /**
+   * Streams bytes into a new object (or over one with `overwrite`); the
+   * MD5 is computed on the way and kept in the catalog.
+   * iRODS: `DATA_OBJ_PUT_AN` (rcDataObjPut with `REG_CHKSUM_KW`; `iput -k`).
+   */
+  putObject(path: string, source: Readable | string, opts?: PutOptions): Promise<StoreEntry>;
+  /**
+   * The object's bytes as a stream.
+   * iRODS: `DATA_OBJ_OPEN_AN` + `DATA_OBJ_READ_AN` (python-irodsclient `data_objects.open`).
+   */
+  getObject(path: string): Promise<Readable>;
+  /**
+   * The first `maxBytes` bytes of each object as UTF-8 text, in input order,
+   * read in parallel (a landing zone's `.md5` companions).
+   * iRODS: `DATA_OBJ_OPEN_AN` + `DATA_OBJ_READ_AN` per object.
+   */
+  readObjectHeads(paths: readonly string[], maxBytes: number): Promise<string[]>;
+  /**
+   * Removes a data object for good (not into the trash).
+   * iRODS: `DATA_OBJ_UNLINK_AN` (rcDataObjUnlink with `FORCE_FLAG_KW`; `irm -f`).
+   */
+  removeObject(path: string): Promise<void>;
+  /**
+   * MD5 of each object recomputed from its bytes, in parallel, in input
+   * order. iRODS: `DATA_OBJ_CHKSUM_AN` with `FORCE_CHKSUM_KW` per object
+   * (`ichksum -f`; a server also stores the result in its catalog, the
+   * embedded store only returns it).
+   */
+  computeChecksums(paths: readonly string[]): Promise<string[]>;
+
+  // ------------------------------------------------------------- metadata
+
+  /**
+   * The AVUs of a collection or object.
+   * iRODS: `GEN_QUERY_AN` on `META_COLL_ATTR_*` / `META_DATA_ATTR_*` (`imeta ls`).
+   */
   getMetadata(path: string): Promise<Avu[]>;
-  addMetadata(path: string, avu: Avu): Promise<void>;
-  /** Replaces every value of `attribute` with this one. */
-  setMetadata(path: string, avu: Avu): Promise<void>;
-  removeMetadata(path: string, avu: Avu): Promise<void>;
+  /**
+   * `add` an AVU (AlreadyExists when there), `set` an attribute to this one
+   * value (replacing its values), `rm` an AVU (NotFound when absent).
+   * iRODS: `MOD_AVU_METADATA_AN` with `add`, `set`, `rm` (`imeta add|set|rm`).
+   */
+  modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void>;
 
-  // Users and groups
-  getUser(name: string): Promise<Principal | null>;
-  createUser(name: string, userType?: UserType): Promise<void>;
-  removeUser(name: string): Promise<void>;
-  listUsers(): Promise<Principal[]>;
-  getGroup(name: string): Promise<Principal | null>;
-  createGroup(name: string): Promise<void>;
-  removeGroup(name: string): Promise<void>;
-  listGroups(): Promise<Principal[]>;
+  // ---------------------------------------------------- users and groups
+
+  /**
+   * The user or group of that name, or null.
+   * iRODS: `GEN_QUERY_AN` on `USER_NAME`, `USER_TYPE` (a group is a user of type `rodsgroup`).
+   */
+  getPrincipal(name: string): Promise<Principal | null>;
+  /**
+   * Every user, or every group, sorted by name.
+   * iRODS: `GEN_QUERY_AN` on `USER_NAME`, `USER_TYPE` (`iadmin lu`, `iadmin lg`).
+   */
+  listPrincipals(kind: 'user' | 'group'): Promise<Principal[]>;
+  /**
+   * Creates a user of a type, or a group; AlreadyExists when the name is taken.
+   * iRODS: `GENERAL_ADMIN_AN` `add user` (`iadmin mkuser`, `iadmin mkgroup`).
+   */
+  createPrincipal(name: string, type: PrincipalType): Promise<void>;
+  /**
+   * Removes a user or a group (`kind` says which: NotFound for the other),
+   * with its memberships and access entries.
+   * iRODS: `GENERAL_ADMIN_AN` `rm user` (`iadmin rmuser`, `iadmin rmgroup`).
+   */
+  removePrincipal(name: string, kind: 'user' | 'group'): Promise<void>;
+  /**
+   * The member user names of a group, sorted.
+   * iRODS: `GEN_QUERY_AN` on `USER_NAME` where `USER_GROUP_NAME` is the group.
+   */
   groupMembers(group: string): Promise<string[]>;
   /**
-   * Whether `user` is a member of `group`, without listing the group (cost
-   * independent of its size). False when the group or the user does not
-   * exist: never NotFound, so a caller needing existence asks for it.
+   * Whether `user` is a member of `group`, without listing the group. False
+   * when the group or the user does not exist, never NotFound.
+   * iRODS: the same GenQuery with a `USER_NAME` condition too.
    */
   isGroupMember(group: string, user: string): Promise<boolean>;
+  /**
+   * Adds `user` to `group`; a no-op when already a member.
+   * iRODS: `GENERAL_ADMIN_AN` `modify group <group> add <user>` (`iadmin atg`).
+   */
   addGroupMember(group: string, user: string): Promise<void>;
+  /**
+   * Removes `user` from `group`; a no-op when not a member.
+   * iRODS: `GENERAL_ADMIN_AN` `modify group <group> remove <user>` (`iadmin rfg`).
+   */
   removeGroupMember(group: string, user: string): Promise<void>;
 
-  // Access
-  /** Sets `name`'s access on `path` (and everything below it when `recursive`); `null` removes it. */
-  setAccess(path: string, name: string, level: AccessLevel, opts?: { recursive?: boolean }): Promise<void>;
+  // --------------------------------------------------------------- access
+
   /**
-   * Sets `name`'s access to `level` on each of `paths` (not recursively) in
-   * one transaction (`null` removes it): a chunk of entries in one call.
-   * NotFound for a missing path or principal, and nothing changes.
+   * The ACL of one path, sorted by name.
+   * iRODS: `GEN_QUERY_AN` on `COLL_ACCESS_*` / `DATA_ACCESS_*` (python-irodsclient `acls.get`; `ils -A`).
    */
-  setAccessMany(paths: readonly string[], name: string, level: AccessLevel): Promise<void>;
-  /** The ACL of one path, sorted by name. */
   getAcl(path: string): Promise<AclEntry[]>;
-  /** `name`'s level on `path` (`null` when none). */
-  getAccess(path: string, name: string): Promise<AccessLevel>;
   /**
-   * `name`'s level on each path, in input order, read in one consistent
-   * snapshot (one call for a whole subtree instead of one per entry).
-   * NotFound for the first path that does not exist.
+   * `name`'s level on each path (`null` when none), in input order, read in
+   * one snapshot; NotFound for the first path that does not exist.
+   * iRODS: `GEN_QUERY_AN` on `DATA_ACCESS_TYPE` with a `DATA_NAME in (...)` condition per parent collection.
    */
   getAccessMany(paths: readonly string[], name: string): Promise<AccessLevel[]>;
   /**
-   * `path` and, when `recursive`, every entry below it (sorted by path: `path`
-   * itself comes first), each with its ACL (as {@link DataStore.getAcl}), in
-   * one snapshot; an empty list when `path` does not exist. With
-   * {@link PageOptions}, one page of that listing (each page is its own
-   * snapshot).
+   * The entries of `path` (and, when `recursive`, below it) on which `name`
+   * holds access, with its level, sorted by path (`path` itself first),
+   * paged; entries where it has none are not listed (walk
+   * {@link FlowStore.list} beside it, in the same order, to find those).
+   * Empty when `path` does not exist.
+   * iRODS: `GEN_QUERY_AN` on `COLL_ACCESS_TYPE` / `DATA_ACCESS_TYPE` with a `USER_NAME` condition.
    */
-  listAcls(
+  listAccess(
     path: string,
+    name: string,
     opts?: { recursive?: boolean } & PageOptions,
-  ): Promise<Array<{ path: string; acl: AclEntry[] }>>;
+  ): Promise<Array<{ path: string; level: Exclude<AccessLevel, 'null'> }>>;
   /**
-   * How the access of each of `names` is spread over `path` and, when
-   * `recursive`, every entry below it: the number of entries, and per name
-   * how many are at each level (indexed `null`, `read`, `write`, `own`).
-   * Counted inside the catalog, in one snapshot: a subtree of any size costs
-   * no memory per entry. No entries when `path` does not exist.
+   * Sets `name`'s access on `path` (and everything below it when
+   * `recursive`); `null` removes it.
+   * iRODS: `MOD_ACCESS_CONTROL_AN` (rcModAccessControl; `ichmod [-r]`).
    */
-  countAccess(
-    path: string,
-    names: readonly string[],
-    opts?: { recursive?: boolean },
-  ): Promise<{ entries: number; levels: number[][] }>;
+  setAccess(path: string, name: string, level: AccessLevel, opts?: { recursive?: boolean }): Promise<void>;
   /**
-   * The entries of `path` (and, when `recursive`, below it) where `name`'s
-   * access is not `level`, each with the level it has, sorted by path
-   * (`path` itself first); with {@link PageOptions}, one page of that
-   * listing. Empty when `path` does not exist.
+   * Sets `name`'s access to `level` on each of `paths` (not recursively);
+   * NotFound for a missing path or principal. All or none in the embedded
+   * store; one call per path on a server.
+   * iRODS: `MOD_ACCESS_CONTROL_AN` per path.
+   */
+  setAccessMany(paths: readonly string[], name: string, level: AccessLevel): Promise<void>;
+  /**
+   * Sets whether new children of a collection take its ACL (and of every
+   * collection below when `recursive`).
+   * iRODS: `MOD_ACCESS_CONTROL_AN` with `inherit` / `noinherit` (`ichmod [-r] inherit`).
+   */
+  setInheritance(path: string, inherit: boolean, opts?: { recursive?: boolean }): Promise<void>;
+
+  // ---------------------------------------------------------------- trash
+
+  /**
+   * Where {@link FlowStore.trash} would put `path` now; changes nothing. A
+   * caller decides the trash path first, so its undo is known before the change.
+   * iRODS: `GEN_QUERY_AN` for the names taken under `/<zone>/trash/home/<user>/...`.
+   */
+  trashPathFor(path: string): Promise<string>;
+  /**
+   * Moves an object or collection into `/<zone>/trash/...` (at `to` when
+   * given: AlreadyExists when taken), creating the trash collections on
+   * the way; returns its trash path.
+   * iRODS: `COLL_CREATE_AN` + `DATA_OBJ_RENAME_AN` (what `irm` without `-f` does).
+   */
+  trash(path: string, opts?: { to?: string }): Promise<string>;
+  /**
+   * Moves a trashed entry back to `path` and removes trash collections left empty.
+   * iRODS: `DATA_OBJ_RENAME_AN`, then `RM_COLL_AN` on each emptied trash collection.
+   */
+  restore(trashPath: string, path: string): Promise<void>;
+
+  /** Releases connections, files and threads. iRODS: `rcDisconnect`. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded store's own tools, beyond {@link FlowStore}: for the command
+ * line's `taskflow store`, tests and benches. A client of a real server does
+ * not offer them (iRODS has its own admin tools).
+ */
+export interface StoreAdmin {
+  /** The catalog's MD5 of an object; with `verify`, recomputed from the bytes and compared (ChecksumMismatch). */
+  checksum(path: string, opts?: { verify?: boolean }): Promise<string>;
+  /**
+   * `path` and, when `recursive`, every entry below it (sorted by path:
+   * `path` itself first), each with its whole ACL, paged; empty when `path`
+   * does not exist.
+   */
+  listAcls(path: string, opts?: { recursive?: boolean } & PageOptions): Promise<Array<{ path: string; acl: AclEntry[] }>>;
+  /** The whole catalog as sorted JSON lines: identical dumps mean identical stores. */
+  dump(): Promise<string[]>;
+  /** Compares catalog and vault; with `repair`, removes orphan vault files. */
+  fsck(opts?: { repair?: boolean }): Promise<FsckReport>;
+}
+
+/**
+ * Calls of the store interface before {@link FlowStore}, kept working while
+ * the tasks move to their replacements; each names it.
+ */
+export interface DeprecatedStoreCalls {
+  /** @deprecated `stat(path)?.type === 'collection'`. */
+  collectionExists(path: string): Promise<boolean>;
+  /** @deprecated `stat(path)?.type === 'object'`. */
+  objectExists(path: string): Promise<boolean>;
+  /** @deprecated {@link FlowStore.modifyMetadata} with `add`. */
+  addMetadata(path: string, avu: Avu): Promise<void>;
+  /** @deprecated {@link FlowStore.modifyMetadata} with `set`. */
+  setMetadata(path: string, avu: Avu): Promise<void>;
+  /** @deprecated {@link FlowStore.modifyMetadata} with `rm`. */
+  removeMetadata(path: string, avu: Avu): Promise<void>;
+  /** @deprecated {@link FlowStore.getPrincipal} (a user has `kind: 'user'`). */
+  getUser(name: string): Promise<Principal | null>;
+  /** @deprecated {@link FlowStore.getPrincipal} (a group has `kind: 'group'`). */
+  getGroup(name: string): Promise<Principal | null>;
+  /** @deprecated {@link FlowStore.createPrincipal}. */
+  createUser(name: string, userType?: UserType): Promise<void>;
+  /** @deprecated {@link FlowStore.createPrincipal} with `rodsgroup`. */
+  createGroup(name: string): Promise<void>;
+  /** @deprecated {@link FlowStore.removePrincipal} with `user`. */
+  removeUser(name: string): Promise<void>;
+  /** @deprecated {@link FlowStore.removePrincipal} with `group`. */
+  removeGroup(name: string): Promise<void>;
+  /** @deprecated {@link FlowStore.listPrincipals} with `user`. */
+  listUsers(): Promise<Principal[]>;
+  /** @deprecated {@link FlowStore.listPrincipals} with `group`. */
+  listGroups(): Promise<Principal[]>;
+  /** @deprecated {@link FlowStore.getAcl} (the entry of `name`), or {@link FlowStore.getAccessMany} with one path. */
+  getAccess(path: string, name: string): Promise<AccessLevel>;
+  /**
+   * How the access of each of `names` is spread over `path` (and its subtree
+   * when `recursive`): the entries, and per name how many are at each level
+   * (indexed `null`, `read`, `write`, `own`); no entries when `path` does
+   * not exist.
+   * @deprecated no iRODS call counts this: walk {@link FlowStore.listAccess}
+   * (the entries with access) beside {@link FlowStore.list} (all entries).
+   */
+  countAccess(path: string, names: readonly string[], opts?: { recursive?: boolean }): Promise<{ entries: number; levels: number[][] }>;
+  /**
+   * The entries of `path` (and below when `recursive`) where `name`'s access
+   * is not `level`, with the level it has, sorted by path, paged.
+   * @deprecated iRODS cannot list the entries where a principal has no
+   * access: {@link FlowStore.listAccess}, beside {@link FlowStore.list}.
    */
   listAccessExceptions(
     path: string,
@@ -233,27 +413,12 @@ export interface DataStore {
     level: AccessLevel,
     opts?: { recursive?: boolean } & PageOptions,
   ): Promise<Array<{ path: string; level: AccessLevel }>>;
-  setInheritance(path: string, inherit: boolean, opts?: { recursive?: boolean }): Promise<void>;
-
-  // Trash
-  /** Moves an object or collection under `/<zone>/trash/...`; returns its trash path. */
-  trash(path: string): Promise<string>;
-  /** Moves a trashed entry back to `path`. */
-  restore(trashPath: string, path: string): Promise<void>;
-
-  // Checksums
-  /** The catalog's MD5 of an object; with `verify`, recomputed from the bytes and compared (ChecksumMismatch). */
-  checksum(path: string, opts?: { verify?: boolean }): Promise<string>;
-  /** MD5 of each object recomputed from its bytes, in parallel (worker threads), in input order. */
-  computeChecksums(paths: readonly string[]): Promise<string[]>;
-  /** The first `maxBytes` bytes of each object as UTF-8 text, in input order, read in parallel (for `.md5` companions). */
-  readObjectHeads(paths: readonly string[], maxBytes: number): Promise<string[]>;
-
-  // Whole-store tools
-  /** The whole catalog as sorted JSON lines: identical dumps mean identical stores. */
-  dump(): Promise<string[]>;
-  /** Compares catalog and vault; with `repair`, removes orphan vault files. */
-  fsck(opts?: { repair?: boolean }): Promise<FsckReport>;
-  /** Releases files, database handles and worker threads. */
-  close(): Promise<void>;
 }
+
+/**
+ * Everything the embedded store offers through the interface: what tasks,
+ * the service and the tests are typed with until the tasks use only
+ * {@link FlowStore}.
+ * @deprecated type flows and tasks with {@link FlowStore}, tools with `FlowStore & StoreAdmin`.
+ */
+export type DataStore = FlowStore & StoreAdmin & DeprecatedStoreCalls;

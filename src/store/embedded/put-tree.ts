@@ -12,7 +12,8 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../errors.js';
 import { joinPath } from '../paths.js';
-import type { EmbeddedStore, PendingObject } from './store.js';
+import type { StoreCore } from './core.js';
+import type { Objects, PendingObject } from './objects.js';
 import type { StagedFile } from './vault.js';
 
 /** Options of {@link putTree}. */
@@ -69,7 +70,8 @@ async function* walk(root: string, rel = ''): AsyncGenerator<WalkItem> {
 
 /** Puts `localDir` recursively into collection `target` (a normalised path). */
 export async function putTree(
-  store: EmbeddedStore,
+  objects: Pick<Objects, 'commitObjects'>,
+  store: Pick<StoreCore, 'vault' | 'hashWorkers' | 'normalize'>,
   localDir: string,
   target: string,
   opts: PutTreeOptions = {},
@@ -92,7 +94,7 @@ export async function putTree(
     const newColls = colls;
     pending = [];
     colls = [];
-    result.collections += store.commitObjects(items, newColls).createdCollections.length;
+    result.collections += objects.commitObjects(items, newColls).createdCollections.length;
   };
 
   const received = (files: typeof job, staged: Array<StagedFile | Error>) => {

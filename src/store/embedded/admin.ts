@@ -1,0 +1,75 @@
+/**
+ * Tools over the whole embedded store (`taskflow store`, tests, benches):
+ * the catalog as comparable lines, and the catalog-vault consistency check.
+ *
+ * @module
+ */
+import type Database from 'better-sqlite3';
+import type { Avu, FsckReport } from '../types.js';
+import type { EntryRow } from './catalog.js';
+import type { StoreCore } from './core.js';
+import { LEVEL_NAMES } from './schema.js';
+
+/** Every catalog fact as sorted JSON lines, without timestamps or internal ids. */
+function dumpCatalog(db: Database.Database): string[] {
+  const lines: string[] = [];
+  const out = (o: object) => lines.push(JSON.stringify(o));
+  for (const e of db.prepare<[], EntryRow>('SELECT * FROM entries').iterate()) {
+    if (e.kind === 'c') out({ t: 'collection', path: e.path, owner: e.owner, inherit: e.inherit === 1 });
+    else out({ t: 'object', path: e.path, owner: e.owner, size: e.size, checksum: e.checksum });
+  }
+  for (const a of db
+    .prepare<[], Avu & { path: string }>('SELECT e.path, a.attribute, a.value, a.unit FROM avus a JOIN entries e ON e.id = a.entry_id')
+    .iterate()) {
+    out({ t: 'meta', path: a.path, attribute: a.attribute, value: a.value, unit: a.unit });
+  }
+  for (const a of db
+    .prepare<[], { path: string; name: string; level: number }>('SELECT e.path, a.name, a.level FROM acl a JOIN entries e ON e.id = a.entry_id')
+    .iterate()) {
+    out({ t: 'acl', path: a.path, name: a.name, level: LEVEL_NAMES[a.level] });
+  }
+  for (const p of db.prepare<[], { name: string; kind: string; user_type: string | null }>('SELECT * FROM principals').iterate()) {
+    out(p.kind === 'user' ? { t: 'user', name: p.name, type: p.user_type } : { t: 'group', name: p.name });
+  }
+  for (const m of db.prepare<[], { group_name: string; user_name: string }>('SELECT * FROM members').iterate()) {
+    out({ t: 'member', group: m.group_name, user: m.user_name });
+  }
+  return lines.sort();
+}
+
+/** The whole-store tools of the embedded store. */
+export class Admin {
+  constructor(private readonly core: StoreCore) {}
+
+  async dump(): Promise<string[]> {
+    return this.core.read(() => dumpCatalog(this.core.db));
+  }
+
+  async fsck(opts: { repair?: boolean } = {}): Promise<FsckReport> {
+    const { core } = this;
+    // The write lock keeps other processes from placing a file between our
+    // vault scan and catalog read (they place files inside their write transaction).
+    return core.write(() => {
+      const byId = new Map<string, string>();
+      for (const r of core.q.allVaultIds.iterate()) byId.set(r.vault_id, r.path);
+      const seen = new Set<string>();
+      const orphanFiles: string[] = [];
+      for (const f of core.vault.scan()) {
+        if (f.id !== undefined && byId.has(f.id)) seen.add(f.id);
+        else orphanFiles.push(f.file);
+      }
+      const missingFiles: string[] = [];
+      for (const [id, path] of byId) if (!seen.has(id)) missingFiles.push(path);
+      missingFiles.sort();
+      orphanFiles.sort();
+      let repaired = 0;
+      if (opts.repair) {
+        for (const f of orphanFiles) {
+          core.vault.removeFile(f);
+          repaired++;
+        }
+      }
+      return { missingFiles, orphanFiles, repaired };
+    });
+  }
+}

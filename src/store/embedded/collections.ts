@@ -1,0 +1,215 @@
+/**
+ * Collections and the namespace: stat, create, list (paged), remove, and
+ * moves of objects and collections (a rename in the catalog, no byte copy).
+ *
+ * @module
+ */
+import { AlreadyExistsError, NotAllowedError, NotEmptyError, NotFoundError } from '../errors.js';
+import { isInside, parentPath } from '../paths.js';
+import type { PageOptions, StoreEntry } from '../types.js';
+import { subtreeRange, type EntryRow } from './catalog.js';
+import { pageParams, toEntry, type StoreCore } from './core.js';
+import { ADMIN_USER } from './schema.js';
+
+/** Thrown inside a savepoint to undo a bulk move that did not move everything. */
+class PartialMove extends Error {}
+
+/**
+ * Creates `target` (and missing parents when asked) inside the current
+ * transaction; returns the collections created, parents first.
+ */
+export function createCollectionIn(core: StoreCore, target: string, owner: string, parents: boolean): string[] {
+  const existing = core.row(target);
+  if (existing) {
+    if (existing.kind === 'c') return [];
+    throw new AlreadyExistsError(target, 'object');
+  }
+  const missing: string[] = [target];
+  let parent = parentPath(target);
+  let parentRow = core.row(parent);
+  while (!parentRow) {
+    if (parent === '/') throw new NotAllowedError(target, 'the zone root cannot be created');
+    if (!parents) throw new NotFoundError(parent, 'collection');
+    missing.push(parent);
+    parent = parentPath(parent);
+    parentRow = core.row(parent);
+  }
+  if (parentRow.kind !== 'c') throw new NotFoundError(parent, 'collection', 'it is a data object');
+  missing.reverse();
+  for (const p of missing) {
+    core.insertChild(parentRow, { path: p, kind: 'c', owner });
+    parentRow = core.q.entry.get(p)!;
+  }
+  return missing;
+}
+
+/**
+ * Moves one entry (a collection with its subtree) inside the current
+ * transaction. `parents`: target collections already looked up in this
+ * transaction, by path (emptied when a collection moves, as paths change).
+ */
+export function moveIn(core: StoreCore, from: string, to: string, now = new Date().toISOString(), parents?: Map<string, EntryRow>): void {
+  core.refuseProtected(from, 'cannot move');
+  if (from === to) throw new AlreadyExistsError(to, 'path', 'source and target are the same');
+  if (isInside(to, from)) throw new NotAllowedError(from, `cannot move a collection into itself (${to})`);
+  const row = core.mustEntry(from);
+  let parent = parents?.get(parentPath(to));
+  if (!parent) {
+    parent = core.parentFor(to);
+    parents?.set(parent.path, parent);
+  }
+  // the unique path index refuses an occupied target: no lookup of it first
+  try {
+    core.q.moveRoot.run(to, parent.id, now, row.id);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new AlreadyExistsError(to);
+    throw err;
+  }
+  if (row.kind === 'c') {
+    parents?.clear();
+    const [lo, hi] = subtreeRange(from);
+    core.q.moveDescendants.run({ dst: to, src: from, lo, hi });
+  }
+}
+
+/** The collection and namespace calls of the embedded store. */
+export class Collections {
+  constructor(private readonly core: StoreCore) {}
+
+  async stat(path: string): Promise<StoreEntry | null> {
+    const row = this.core.row(this.core.normalize(path));
+    return row ? toEntry(row) : null;
+  }
+
+  async collectionExists(path: string): Promise<boolean> {
+    return this.core.row(this.core.normalize(path))?.kind === 'c';
+  }
+
+  async objectExists(path: string): Promise<boolean> {
+    return this.core.row(this.core.normalize(path))?.kind === 'o';
+  }
+
+  async createCollection(path: string, opts: { parents?: boolean; owner?: string } = {}): Promise<string[]> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const owner = opts.owner ?? ADMIN_USER;
+    return core.write(() => {
+      core.mustUser(owner);
+      return createCollectionIn(core, target, owner, opts.parents ?? false);
+    });
+  }
+
+  async list(path: string, opts: { recursive?: boolean } & PageOptions = {}): Promise<StoreEntry[]> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const page = pageParams(target, opts);
+    return core.read(() => {
+      const coll = core.mustCollection(target);
+      const rows = opts.recursive ? core.q.subtreePage.all(page) : core.q.childrenPage.all({ ...page, parent: coll.id });
+      return rows.map(toEntry);
+    });
+  }
+
+  async listObjectPaths(path: string, opts: { relative?: boolean } & PageOptions = {}): Promise<string[]> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const relative = opts.relative ?? false;
+    const page = pageParams(target, opts, relative);
+    return core.read(() => {
+      core.mustCollection(target);
+      return relative ? core.q.objectNamesPage.all({ ...page, base: target }) : core.q.objectPathsPage.all(page);
+    });
+  }
+
+  async listObjectChecksums(
+    path: string,
+    opts: { relative?: boolean } & PageOptions = {},
+  ): Promise<Array<{ path: string; checksum: string | null }>> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const relative = opts.relative ?? false;
+    const page = pageParams(target, opts, relative);
+    return core.read(() => {
+      core.mustCollection(target);
+      return core.q.objectChecksumsPage.all({ ...page, base: relative ? target : null });
+    });
+  }
+
+  async removeCollection(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
+    const { core } = this;
+    const target = core.normalize(path);
+    core.refuseProtected(target, 'cannot remove');
+    const ids = core.write(() => {
+      const coll = core.mustCollection(target);
+      const range = subtreeRange(target);
+      if (core.q.firstChild.get(coll.id)) {
+        if (!opts.recursive) throw new NotEmptyError(target);
+      }
+      const vaultIds = core.q.subtreeVaultIds.all(...range).map((r) => r.vault_id);
+      core.q.deleteSubtreeAvus.run(...range);
+      core.q.deleteSubtreeAcl.run(...range);
+      core.q.deleteSubtreeEntries.run(...range);
+      core.deleteRow(coll);
+      return vaultIds;
+    });
+    core.vault.removeIds(ids);
+  }
+
+  async move(src: string, dst: string): Promise<void> {
+    const { core } = this;
+    const from = core.normalize(src);
+    const to = core.normalize(dst);
+    core.write(() => moveIn(core, from, to));
+  }
+
+  async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>, opts: { revoke?: readonly string[] } = {}): Promise<void> {
+    const { core } = this;
+    const norm = moves.map((m) => ({ src: core.normalize(m.src), dst: core.normalize(m.dst) }));
+    const revoke = opts.revoke ?? [];
+    core.write(() => {
+      // one timestamp, and one lookup per target collection, for the whole batch (thousands of files into a few folders)
+      const now = new Date().toISOString();
+      const parents = new Map<string, EntryRow>();
+      if (!this.moveObjectsAtOnce(norm, now, parents)) for (const m of norm) moveIn(core, m.src, m.dst, now, parents);
+      if (revoke.length === 0) return;
+      const paths = JSON.stringify(norm.map((m) => m.dst));
+      for (const name of revoke) core.q.deleteAclAtPaths.run({ name, paths });
+    });
+  }
+
+  /**
+   * The common case of {@link moveMany}: objects only, into existing
+   * collections, nothing in the way. One statement moves them all (a call
+   * per object cost more than the row updates themselves). Anything else
+   * (a collection, a missing source, an occupied target) undoes it, and
+   * returns false so the caller moves one by one and reports exactly what
+   * failed.
+   */
+  private moveObjectsAtOnce(moves: ReadonlyArray<{ src: string; dst: string }>, now: string, parents: Map<string, EntryRow>): boolean {
+    const { core } = this;
+    const rows: Array<[string, string, number]> = [];
+    // a target that is also a source: one by one, the order of the list decides, as it should
+    const sources = new Set(moves.map((m) => m.src));
+    for (const { src, dst } of moves) {
+      if (sources.has(dst) || core.protectedRootAt(src) !== undefined) return false;
+      const parentOf = parentPath(dst);
+      let parent = parents.get(parentOf);
+      if (!parent) {
+        const row = parentOf === '/' ? undefined : core.row(parentOf);
+        if (row?.kind !== 'c') return false;
+        parents.set(parentOf, (parent = row));
+      }
+      rows.push([src, dst, parent.id]);
+    }
+    const attempt = core.db.transaction(() => {
+      if (core.q.moveObjectsAtOnce.run({ moves: JSON.stringify(rows), now }).changes !== rows.length) throw new PartialMove();
+    });
+    try {
+      attempt();
+      return true;
+    } catch (err) {
+      if (err instanceof PartialMove || (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+      throw err;
+    }
+  }
+}

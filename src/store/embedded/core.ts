@@ -1,0 +1,267 @@
+/**
+ * What every part of the embedded store shares: the open catalog and vault,
+ * the one transaction wrapper, row lookups that throw the typed errors, and
+ * the layout roots no call may move or remove. Each iRODS concept
+ * (collections, objects, metadata, principals, access, trash, admin) is a
+ * module over this core; `store.ts` puts them behind one facade.
+ *
+ * @module
+ */
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { NotAllowedError, NotFoundError, StoreUnavailableError } from '../errors.js';
+import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
+import { ensurePrivateDir } from '../../private-files.js';
+import { sqliteBusy } from '../../sqlite-busy.js';
+import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
+import { Catalog, subtreeRange, type EntryRow, type PageParams } from './catalog.js';
+import { HashPool } from './hash-pool.js';
+import { LEVELS, openCatalog } from './schema.js';
+import { Vault } from './vault.js';
+import { STORE_DEFAULTS } from '../../config.js';
+
+/** Options of {@link EmbeddedStore.open}. */
+export interface EmbeddedStoreOptions {
+  /** Folder holding `catalog.sqlite` and `vault/`; created when missing. */
+  dataDir: string;
+  /** Zone name, e.g. `omicsZone`. */
+  zone: string;
+  /** Worker threads reading, hashing and writing object bytes (default: {@link STORE_DEFAULTS}). */
+  hashWorkers?: number;
+  /** fsync object bytes and vault folders before each commit (default: {@link STORE_DEFAULTS}). */
+  sync?: boolean;
+  /**
+   * Folder puts write, and checksum checks read, object bytes with O_DIRECT,
+   * past the page cache; a file system that refuses O_DIRECT gets buffered
+   * I/O (default: {@link STORE_DEFAULTS}).
+   */
+  directWrites?: boolean;
+  /** Milliseconds a call waits for another process's write (default 15 s), then StoreUnavailable. */
+  busyTimeoutMs?: number;
+  /**
+   * Layout roots beyond the zone, `home` and `trash` (always refused) that
+   * this handle refuses to move, remove or trash, with their ancestors: the
+   * command line passes the project root. The service's own handle leaves it
+   * out, as its cleanup removes the project root by design.
+   */
+  layoutRoots?: readonly string[];
+}
+
+/** Access levels as stored, `null` included (0). */
+export const LEVEL_OF: Record<AccessLevel, number> = { null: 0, ...LEVELS };
+
+/** Throws a RangeError for a level that is not one of {@link AccessLevel}. */
+export function checkLevel(level: AccessLevel): number {
+  if (!(level in LEVEL_OF)) throw new RangeError(`unknown access level: ${level}`);
+  return LEVEL_OF[level];
+}
+
+/** A catalog row as the interface's {@link StoreEntry}. */
+export function toEntry(row: EntryRow): StoreEntry {
+  return {
+    path: row.path,
+    type: row.kind === 'c' ? 'collection' : 'object',
+    owner: row.owner,
+    size: row.size,
+    checksum: row.checksum,
+    inherit: row.inherit === 1,
+    modified: row.modified,
+  };
+}
+
+/**
+ * The statement bounds of one page of the listing below `target`; `after`
+ * is relative to `target` when the listing is.
+ */
+export function pageParams(target: string, opts: PageOptions, relative = false): PageParams {
+  const { after, limit } = opts;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) {
+    throw new RangeError(`page limit must be a positive integer, not ${limit}`);
+  }
+  const [lo, hi] = subtreeRange(target);
+  return {
+    lo,
+    hi,
+    after: after === undefined ? lo : relative ? `${target}/${after}` : after,
+    limit: limit ?? -1,
+  };
+}
+
+/** The open catalog and vault of one data directory, and the rules every concept module shares. */
+export class StoreCore {
+  readonly zone: string;
+  /** Folder holding the catalog and the vault. */
+  readonly dataDir: string;
+  /** `/<zone>`. */
+  readonly zoneRoot: string;
+  /** `/<zone>/trash`. */
+  readonly trashRoot: string;
+  readonly vault: Vault;
+  readonly db: Database.Database;
+  readonly q: Catalog;
+  readonly pool: HashPool;
+  /** Worker threads hashing and staging bytes. */
+  readonly hashWorkers: number;
+  /** Collections that may not be moved, removed or trashed, nor may their ancestors. */
+  private readonly protectedPaths: Set<string>;
+  private closed = false;
+  /** See {@link StoreCore.transactionOf}. */
+  private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
+
+  constructor(opts: EmbeddedStoreOptions) {
+    const { dataDir, zone } = opts;
+    this.dataDir = dataDir;
+    validateName(zone, 'zone name');
+    this.zone = zone;
+    this.zoneRoot = `/${zone}`;
+    this.trashRoot = `/${zone}/trash`;
+    this.protectedPaths = new Set([this.zoneRoot, `/${zone}/home`, this.trashRoot]);
+    for (const r of opts.layoutRoots ?? []) this.protectedPaths.add(normalizePath(r, zone));
+    try {
+      ensurePrivateDir(dataDir, { tighten: true });
+    } catch (err) {
+      throw new StoreUnavailableError(dataDir, (err as Error).message);
+    }
+    this.db = openCatalog(join(dataDir, 'catalog.sqlite'), zone, opts.busyTimeoutMs);
+    this.q = new Catalog(this.db);
+    this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
+    this.pool = new HashPool(this.hashWorkers);
+    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites);
+  }
+
+  /** Checks and normalises a logical path of this zone. */
+  normalize(path: string): string {
+    return normalizePath(path, this.zone);
+  }
+
+  /**
+   * The one transaction wrapper every call goes through: better-sqlite3
+   * builds a wrapper (four variants, each with properties) per
+   * `db.transaction()`, which cost more than the reads it wrapped.
+   */
+  private transactionOf(): Database.Transaction<(fn: () => unknown) => unknown> {
+    return (this.tx ??= this.db.transaction((fn: () => unknown) => fn()));
+  }
+
+  /** Runs `fn` as one write transaction, turning a lock timeout into StoreUnavailable. */
+  write<T>(fn: () => T): T {
+    this.assertOpen();
+    try {
+      return this.transactionOf().immediate(fn) as T;
+    } catch (err) {
+      if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `fn`'s statements as one read transaction (one snapshot across
+   * them). A single statement is consistent on its own and needs none.
+   */
+  read<T>(fn: () => T): T {
+    this.assertOpen();
+    try {
+      return this.transactionOf().deferred(fn) as T;
+    } catch (err) {
+      if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
+      throw err;
+    }
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError(this.dataDir, 'store is closed');
+  }
+
+  row(path: string): EntryRow | undefined {
+    this.assertOpen();
+    return this.q.entry.get(path);
+  }
+
+  mustEntry(path: string): EntryRow {
+    const row = this.row(path);
+    if (!row) throw new NotFoundError(path);
+    return row;
+  }
+
+  mustCollection(path: string): EntryRow {
+    const row = this.row(path);
+    if (!row || row.kind !== 'c') throw new NotFoundError(path, 'collection');
+    return row;
+  }
+
+  mustObject(path: string): EntryRow {
+    const row = this.row(path);
+    if (!row || row.kind !== 'o') throw new NotFoundError(path, 'object');
+    return row;
+  }
+
+  mustUser(name: string): void {
+    const p = this.q.principal.get(name);
+    if (!p || p.kind !== 'user') throw new NotFoundError(name, 'user');
+  }
+
+  mustGroup(name: string): void {
+    const p = this.q.principal.get(name);
+    if (!p || p.kind !== 'group') throw new NotFoundError(name, 'group');
+  }
+
+  /** The parent collection a new entry at `path` goes into. */
+  parentFor(path: string): EntryRow {
+    const parent = parentPath(path);
+    if (parent === '/') throw new NotAllowedError(path, 'the zone root cannot be created or replaced');
+    return this.mustCollection(parent);
+  }
+
+  /** Inserts a collection or object row, with the parent's ACL when it inherits, and `own` for the owner. */
+  insertChild(
+    parent: EntryRow,
+    fields: { path: string; kind: 'c' | 'o'; owner: string; size?: number; checksum?: string | null; vault_id?: string | null },
+  ): number {
+    const inherits = parent.inherit === 1;
+    const id = Number(
+      this.q.insertEntry.run({
+        path: fields.path,
+        parent_id: parent.id,
+        kind: fields.kind,
+        owner: fields.owner,
+        size: fields.size ?? 0,
+        checksum: fields.checksum ?? null,
+        vault_id: fields.vault_id ?? null,
+        inherit: inherits && fields.kind === 'c' ? 1 : 0,
+        modified: new Date().toISOString(),
+      }).lastInsertRowid,
+    );
+    if (inherits) this.q.copyAcl.run(id, parent.id);
+    this.q.upsertAcl.run(id, fields.owner, LEVELS.own);
+    return id;
+  }
+
+  /** Deletes one entry row with its metadata and ACL (not its subtree). */
+  deleteRow(row: EntryRow): void {
+    this.q.deleteAvusOf.run(row.id);
+    this.q.deleteAclOf.run(row.id);
+    this.q.deleteEntry.run(row.id);
+  }
+
+  /** Refuses a layout root or a collection holding one (moving `/z/a` would move the root `/z/a/projects`). */
+  refuseProtected(path: string, what: string): void {
+    const root = this.protectedRootAt(path);
+    if (root === undefined) return;
+    const which = root === path ? 'a layout root' : `a collection holding the layout root ${root}`;
+    throw new NotAllowedError(path, `${what} ${which} (${[...this.protectedPaths].join(', ')} stay in place)`);
+  }
+
+  /** The layout root at or below `path`, if any. */
+  protectedRootAt(path: string): string | undefined {
+    for (const root of this.protectedPaths) if (root === path || isInside(root, path)) return root;
+    return undefined;
+  }
+
+  /** Closes the catalog and the worker threads; later calls fail with StoreUnavailable. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+    this.db.close();
+  }
+}

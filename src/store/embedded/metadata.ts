@@ -1,0 +1,50 @@
+/**
+ * Metadata: attribute-value-unit triples on collections and objects, with
+ * iRODS's add / set / rm semantics.
+ *
+ * @module
+ */
+import { AlreadyExistsError, InvalidPathError, NotFoundError } from '../errors.js';
+import type { Avu, MetadataOp } from '../types.js';
+import type { StoreCore } from './core.js';
+
+function checkAvu(path: string, avu: Avu): Avu {
+  if (!avu || typeof avu.attribute !== 'string' || avu.attribute === '') {
+    throw new InvalidPathError(path, 'metadata attribute must be a non-empty string');
+  }
+  if (typeof avu.value !== 'string') throw new InvalidPathError(path, 'metadata value must be a string');
+  return { attribute: avu.attribute, value: avu.value, unit: avu.unit ?? '' };
+}
+
+const shown = (a: Avu) => `${a.attribute}=${a.value}${a.unit ? ` [${a.unit}]` : ''}`;
+
+/** The metadata calls of the embedded store. */
+export class Metadata {
+  constructor(private readonly core: StoreCore) {}
+
+  async getMetadata(path: string): Promise<Avu[]> {
+    const { core } = this;
+    const target = core.normalize(path);
+    return core.read(() => core.q.avus.all(core.mustEntry(target).id));
+  }
+
+  async modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const a = checkAvu(target, avu);
+    if (op !== 'add' && op !== 'set' && op !== 'rm') throw new RangeError(`unknown metadata operation: ${String(op)}`);
+    core.write(() => {
+      const row = core.mustEntry(target);
+      if (op === 'set') {
+        core.q.deleteAttribute.run(row.id, a.attribute);
+        core.q.insertAvu.run(row.id, a.attribute, a.value, a.unit);
+      } else if (op === 'add') {
+        if (core.q.insertAvu.run(row.id, a.attribute, a.value, a.unit).changes === 0) {
+          throw new AlreadyExistsError(target, 'metadata', shown(a));
+        }
+      } else if (core.q.deleteAvu.run(row.id, a.attribute, a.value, a.unit).changes === 0) {
+        throw new NotFoundError(target, 'metadata', shown(a));
+      }
+    });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Users and groups (iRODS keeps both in one table, a group being a user of
+ * type `rodsgroup`; so does this catalog), and group membership.
+ *
+ * @module
+ */
+import { AlreadyExistsError, NotAllowedError } from '../errors.js';
+import { validateName } from '../paths.js';
+import type { Principal, PrincipalType, UserType } from '../types.js';
+import type { PrincipalRow } from './catalog.js';
+import type { StoreCore } from './core.js';
+import { ADMIN_USER, PUBLIC_GROUP } from './schema.js';
+
+function toPrincipal(p: PrincipalRow): Principal {
+  return p.kind === 'user' ? { name: p.name, kind: 'user', userType: p.user_type as UserType } : { name: p.name, kind: 'group' };
+}
+
+/** The user and group calls of the embedded store. */
+export class Principals {
+  constructor(private readonly core: StoreCore) {}
+
+  async getPrincipal(name: string): Promise<Principal | null> {
+    this.core.assertOpen();
+    const p = this.core.q.principal.get(name);
+    return p ? toPrincipal(p) : null;
+  }
+
+  async listPrincipals(kind: 'user' | 'group'): Promise<Principal[]> {
+    this.core.assertOpen();
+    return this.core.q.principals.all(kind).map(toPrincipal);
+  }
+
+  async createPrincipal(name: string, type: PrincipalType): Promise<void> {
+    const group = type === 'rodsgroup';
+    validateName(name, group ? 'group name' : 'user name');
+    if (!group && type !== 'rodsuser' && type !== 'rodsadmin') throw new RangeError(`unknown user type: ${String(type)}`);
+    const { q } = this.core;
+    this.core.write(() => {
+      const p = q.principal.get(name);
+      if (p) throw new AlreadyExistsError(name, p.kind);
+      q.insertPrincipal.run(name, group ? 'group' : 'user', group ? null : type);
+    });
+  }
+
+  /** Removes a user or group (`kind` says which is meant: NotFound for the other) with its memberships and ACL entries. */
+  async removePrincipal(name: string, kind: 'user' | 'group'): Promise<void> {
+    const { core } = this;
+    if (kind === 'user' && name === ADMIN_USER) throw new NotAllowedError(name, 'the admin user cannot be removed');
+    if (kind === 'group' && name === PUBLIC_GROUP) throw new NotAllowedError(name, 'the public group cannot be removed');
+    core.write(() => {
+      if (kind === 'user') {
+        core.mustUser(name);
+        core.q.deleteMembershipsOf.run(name);
+      } else {
+        core.mustGroup(name);
+        core.q.deleteMembersOf.run(name);
+      }
+      core.q.deleteAclName.run(name);
+      core.q.deletePrincipal.run(name);
+    });
+  }
+
+  async groupMembers(group: string): Promise<string[]> {
+    const { core } = this;
+    return core.read(() => {
+      core.mustGroup(group);
+      return core.q.memberNames.all(group);
+    });
+  }
+
+  /**
+   * One primary-key lookup, no transaction: a single statement is atomic, and
+   * a membership row exists only while its group and user do (removing either
+   * deletes its rows), so a missing group or user reads as not a member.
+   */
+  async isGroupMember(group: string, user: string): Promise<boolean> {
+    this.core.assertOpen();
+    return this.core.q.isMember.get(group, user) === 1;
+  }
+
+  /** Adds `user` to `group`; a no-op when already a member. */
+  async addGroupMember(group: string, user: string): Promise<void> {
+    const { core } = this;
+    core.write(() => {
+      core.mustGroup(group);
+      core.mustUser(user);
+      core.q.insertMember.run(group, user);
+    });
+  }
+
+  /** Removes `user` from `group`; a no-op when not a member. */
+  async removeGroupMember(group: string, user: string): Promise<void> {
+    const { core } = this;
+    core.write(() => {
+      core.mustGroup(group);
+      core.mustUser(user);
+      core.q.deleteMember.run(group, user);
+    });
+  }
+}

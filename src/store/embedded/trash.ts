@@ -1,0 +1,95 @@
+/**
+ * The trash: removal by rename into `/<zone>/trash/home/rods/...`, as iRODS's
+ * `irm` without `-f` does, and the rename back.
+ *
+ * @module
+ */
+import { InvalidPathError, NotAllowedError } from '../errors.js';
+import { isInside, parentPath, relativePath } from '../paths.js';
+import { createCollectionIn, moveIn } from './collections.js';
+import type { StoreCore } from './core.js';
+import { ADMIN_USER } from './schema.js';
+
+/** The trash calls of the embedded store. */
+export class Trash {
+  constructor(private readonly core: StoreCore) {}
+
+  /**
+   * Where a trash of `path` would put it now: `/<zone>/trash/home/rods/<path
+   * relative to the zone>`; on a name clash the entry gets a `.N` suffix, and
+   * a trashed object where one of its parent collections goes makes that
+   * collection branch off beside it the same way. Changes nothing.
+   */
+  async trashPathFor(path: string): Promise<string> {
+    const { core } = this;
+    const target = core.normalize(path);
+    this.refuse(target);
+    return core.read(() => {
+      core.mustEntry(target);
+      return this.destination(target);
+    });
+  }
+
+  /**
+   * Moves `path` into the trash, creating the trash collections on the way;
+   * returns the trash path. `to`: the trash path to use (from
+   * {@link trashPathFor}), so a caller that chose it before can undo after a
+   * crash without asking; AlreadyExists when something took it since.
+   */
+  async trash(path: string, opts: { to?: string } = {}): Promise<string> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const to = opts.to === undefined ? undefined : core.normalize(opts.to);
+    this.refuse(target);
+    if (to !== undefined && !isInside(to, core.trashRoot)) throw new InvalidPathError(to, `not inside the trash ${core.trashRoot}`);
+    return core.write(() => {
+      core.mustEntry(target);
+      const dest = to ?? this.destination(target);
+      createCollectionIn(core, parentPath(dest), ADMIN_USER, true);
+      moveIn(core, target, dest);
+      return dest;
+    });
+  }
+
+  /**
+   * Moves a trashed entry back to `path` (whose parent must exist), ACLs,
+   * metadata and checksums intact, then removes trash collections left
+   * empty, so a trash + restore leaves the catalog as it was.
+   */
+  async restore(trashPath: string, path: string): Promise<void> {
+    const { core } = this;
+    const from = core.normalize(trashPath);
+    const to = core.normalize(path);
+    if (!isInside(from, core.trashRoot)) throw new InvalidPathError(from, `not inside the trash ${core.trashRoot}`);
+    core.write(() => {
+      moveIn(core, from, to);
+      for (let p = parentPath(from); isInside(p, core.trashRoot); p = parentPath(p)) {
+        const row = core.row(p)!;
+        if (core.q.firstChild.get(row.id)) break;
+        core.deleteRow(row);
+      }
+    });
+  }
+
+  private refuse(target: string): void {
+    this.core.refuseProtected(target, 'cannot trash');
+    if (isInside(target, this.core.trashRoot)) throw new NotAllowedError(target, 'already in the trash');
+  }
+
+  /** The free trash path for `target`, inside the current transaction. */
+  private destination(target: string): string {
+    const { core } = this;
+    const segments = relativePath(target, core.zoneRoot).split('/');
+    let dir = `${core.trashRoot}/home/${ADMIN_USER}`;
+    for (const seg of segments.slice(0, -1)) {
+      // A trashed object may sit where this entry's parent collection goes: branch off beside it.
+      let next = `${dir}/${seg}`;
+      for (let n = 1; core.row(next)?.kind === 'o'; n++) next = `${dir}/${seg}.${n}`;
+      dir = next;
+    }
+    const base = `${dir}/${segments[segments.length - 1]}`;
+    let dest = base;
+    for (let n = 1; core.row(dest); n++) dest = `${base}.${n}`;
+    return dest;
+  }
+}
