@@ -63,7 +63,7 @@ function fail(message: string): never {
 
 /** A path to put or move to: inside `target` when it is an existing collection, like cp and mv. */
 async function resolveTarget(store: EmbeddedStore, target: string, name: string): Promise<string> {
-  return (await store.collectionExists(target)) ? joinPath(store.normalize(target), name) : target;
+  return (await store.stat(target))?.type === 'collection' ? joinPath(store.normalize(target), name) : target;
 }
 
 async function longLine(store: EmbeddedStore, e: StoreEntry): Promise<string> {
@@ -271,10 +271,7 @@ export function registerStoreCommands(program: Command): void {
       .action(
         action(async (path: string, attribute: string, value: string, unit: string) =>
           withStore(async (s) => {
-            const avu = { attribute, value, unit };
-            if (name === 'add') await s.addMetadata(path, avu);
-            else if (name === 'set') await s.setMetadata(path, avu);
-            else await s.removeMetadata(path, avu);
+            await s.modifyMetadata(path, name, { attribute, value, unit });
           }),
         ),
       );
@@ -320,7 +317,7 @@ export function registerStoreCommands(program: Command): void {
     .action(
       action(async () =>
         withStore(async (s) => {
-          for (const u of await s.listUsers()) out(`${u.name}\t${u.userType}`);
+          for (const u of await s.listPrincipals('user')) out(`${u.name}\t${u.userType}`);
         }),
       ),
     );
@@ -330,13 +327,13 @@ export function registerStoreCommands(program: Command): void {
     .argument('<name>')
     .action(
       action(async (name: string, opts: { admin?: boolean }) =>
-        withStore((s) => s.createUser(name, opts.admin ? 'rodsadmin' : 'rodsuser')),
+        withStore((s) => s.createPrincipal(name, opts.admin ? 'rodsadmin' : 'rodsuser')),
       ),
     );
   user
     .command('rm')
     .argument('<name>')
-    .action(action(async (name: string) => withStore((s) => s.removeUser(name))));
+    .action(action(async (name: string) => withStore((s) => s.removePrincipal(name, 'user'))));
 
   const group = store.command('group').description('groups and their members');
   group
@@ -344,18 +341,18 @@ export function registerStoreCommands(program: Command): void {
     .action(
       action(async () =>
         withStore(async (s) => {
-          for (const g of await s.listGroups()) out(g.name);
+          for (const g of await s.listPrincipals('group')) out(g.name);
         }),
       ),
     );
   group
     .command('add')
     .argument('<name>')
-    .action(action(async (name: string) => withStore((s) => s.createGroup(name))));
+    .action(action(async (name: string) => withStore((s) => s.createPrincipal(name, 'rodsgroup'))));
   group
     .command('rm')
     .argument('<name>')
-    .action(action(async (name: string) => withStore((s) => s.removeGroup(name))));
+    .action(action(async (name: string) => withStore((s) => s.removePrincipal(name, 'group'))));
   group
     .command('members')
     .argument('<group>')
