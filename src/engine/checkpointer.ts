@@ -3,48 +3,65 @@
  * database file and, with `synchronous = NORMAL`, fsyncs both: done by the
  * journal's own (synchronous) connection it stalls the event loop for tens
  * to hundreds of milliseconds on a busy disk. A second connection in a
- * worker runs PASSIVE checkpoints instead, which never block the writer.
+ * worker (checkpoint-worker.ts) runs PASSIVE checkpoints instead, which never
+ * block the writer.
  *
  * @module
  */
-import { createRequire } from 'node:module';
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { workerModule } from '../worker-module.js';
+import type { CheckpointReply, CheckpointRequest, CheckpointWorkerData } from './checkpoint-worker.js';
 
 /** How often the worker checkpoints (a PASSIVE checkpoint of an empty WAL costs next to nothing). */
 export const CHECKPOINT_INTERVAL_MS = 100;
 
-// CommonJS in an eval worker: runs the same from dist/ and from TypeScript sources under test.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.filePath);
-db.pragma('busy_timeout = 1000');
-db.pragma('synchronous = NORMAL');
-db.pragma('wal_autocheckpoint = 0');
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {}
-}, workerData.intervalMs);
-parentPort.on('message', () => {
-  clearInterval(timer);
-  try { db.close(); } catch {}
-  parentPort.close();
-});
-`;
+/** The worker's code (see src/worker-module.ts for how tests run it). */
+const WORKER = workerModule(new URL('./checkpoint-worker.js', import.meta.url), import.meta.url);
+
+export type { CheckpointReply } from './checkpoint-worker.js';
 
 /** A running checkpoint worker for one database file. */
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
+  private exited = false;
 
   constructor(filePath: string, intervalMs = CHECKPOINT_INTERVAL_MS) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, filePath, intervalMs } });
+    const workerData: CheckpointWorkerData = { filePath, intervalMs };
+    this.worker = new Worker(WORKER, { workerData });
     // a failed worker only means checkpoints fall back to the journal's own connection
     this.worker.on('error', () => {});
+    this.worker.on('exit', () => (this.exited = true));
     this.worker.unref();
+  }
+
+  /**
+   * Runs one PASSIVE checkpoint in the worker now, besides the timed ones,
+   * and says what it did; rejects if the worker has failed or exited.
+   */
+  async checkpoint(): Promise<CheckpointReply> {
+    if (this.exited) throw new Error('checkpoint worker exited');
+    const done = new AbortController();
+    const replied = once(this.worker, 'message', { signal: done.signal }) as Promise<[CheckpointReply]>;
+    const exited = once(this.worker, 'exit', { signal: done.signal }).then(() => {
+      throw new Error('checkpoint worker exited');
+    });
+    this.send({ op: 'checkpoint' });
+    try {
+      const [reply] = await Promise.race([replied, exited]);
+      return reply;
+    } finally {
+      // removes both listeners; the loser's AbortError is already handled by the race
+      done.abort();
+    }
   }
 
   /** Asks the worker to close its connection and exit (it does not keep the process alive). */
   stop(): void {
-    this.worker.postMessage('stop');
+    this.send({ op: 'stop' });
+  }
+
+  private send(msg: CheckpointRequest): void {
+    this.worker.postMessage(msg);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The hash pool's bulk work: MD5s and file heads in input order over many
  * batches, copies that hash on the way, and the file at fault named when
- * one cannot be read.
+ * one cannot be read. All of it through the workers' SIMD kernel and through
+ * their scalar fallback (machines without WebAssembly SIMD).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,16 +13,20 @@ import { HashError, HashPool } from '../../src/store/embedded/hash-pool.js';
 
 let dir: string;
 let pool: HashPool;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'taskflow-pool-'));
-  pool = new HashPool(2);
-});
-afterEach(async () => {
-  await pool.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
-describe('hash pool', () => {
+describe.each([
+  ['the SIMD kernel', true],
+  ['the scalar fallback', false],
+])('hash pool on %s', (_name, simd) => {
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'taskflow-pool-'));
+    pool = new HashPool(2, { simd });
+  });
+  afterEach(async () => {
+    await pool.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('hashes and reads heads of many files in input order, across batches and sizes', async () => {
     const contents = Array.from({ length: 1100 }, (_, i) => `file ${i} `.repeat(i % 7 === 0 ? 200_000 : i % 5));
     const files = contents.map((c, i) => {

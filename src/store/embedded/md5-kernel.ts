@@ -50,7 +50,7 @@ const LAYOUT = {
 /**
  * The kernel's contract with its caller: the control area's layout and the
  * round-constant table to copy to `layout.table` (round 4 holds K - 1, see
- * the kernel). Plain data, so it can be posted to a worker thread.
+ * the kernel).
  */
 export const MD5_KERNEL = {
   layout: LAYOUT,

@@ -47,11 +47,11 @@ export interface Md5KernelSpec {
 }
 
 /**
- * Builds the {@link Md5Lanes} class. Self-contained on purpose: the vault's
- * worker threads run eval'd plain JavaScript that cannot import this module,
- * so they rebuild the class from this function's source text
- * (`String(md5LanesRuntime)`), with the kernel's spec and compiled module
- * posted to them. Nothing in here may refer to anything outside it.
+ * Builds the {@link Md5Lanes} class on a given kernel. This module's own
+ * {@link Md5Lanes} compiles the kernel on first use; the vault's worker
+ * threads (hash-worker.ts) build theirs on the kernel their pool compiled once
+ * and posted to them (emitting the kernel costs tens of milliseconds, a
+ * thread's start-up), and tests build one without it.
  *
  * @param spec - the kernel's control-area layout and round-constant table
  * @param kernelFor - the compiled kernel for a lane count, or undefined where
