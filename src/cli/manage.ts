@@ -1,12 +1,15 @@
 /**
  * `taskflow manage ...`: the site's management commands (SODAR's manage.py):
- * `syncplugins` and `synctaskflow`.
+ * `syncplugins`, `synctaskflow` and `setpassword`.
  *
  * @module
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { openDb } from '../host/db/index.js';
+import { generatePassword, setPassword } from '../host/auth/passwords.js';
+import { HttpError } from '../host/errors.js';
+import { getUserByName } from '../host/repo.js';
 import { DbPluginStore } from '../host/plugin-store.js';
 import { withStoredSecret } from '../host/secret.js';
 import { siteContext } from '../host/server.js';
@@ -16,7 +19,17 @@ const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-/** Registers `taskflow manage syncplugins|synctaskflow`. */
+/** The first line of standard input (a pipe, or a line typed at the terminal). */
+async function readLine(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  return text.split(/\r?\n/)[0];
+}
+
+/** Registers `taskflow manage syncplugins|synctaskflow|setpassword`. */
 export function registerManageCommands(program: Command): void {
   const manage = program.command('manage').description('Site management commands (as SODAR manage.py)');
 
@@ -45,6 +58,33 @@ export function registerManageCommands(program: Command): void {
         const { ctx, registry } = siteContext(config, db, () => config.sodarUrl);
         const summary = await syncTaskflow(ctx, registry, print);
         if (summary.failures.length > 0) process.exitCode = 1;
+      } finally {
+        await db.close();
+      }
+    });
+
+  manage
+    .command('setpassword <user>')
+    .description("Set a user's sign-in password for the site's pages, read as the first line of standard input (--generate: a new random one, printed)")
+    .option('--generate', 'generate a password and print it once')
+    .action(async (username: string, opts: { generate?: boolean }) => {
+      const config = loadConfig();
+      const db = await openDb(config);
+      try {
+        const user = await getUserByName(db, username);
+        if (!user) {
+          process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
+          process.exitCode = 1;
+          return;
+        }
+        if (!opts.generate && process.stdin.isTTY) process.stderr.write(`New password for "${username}" (the line is shown as you type): `);
+        const password = opts.generate ? generatePassword() : await readLine();
+        await setPassword(db, user.uuid, password);
+        print(opts.generate ? `Password of "${username}" set to (shown only now): ${password}` : `Password of "${username}" set`);
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        process.stderr.write(`${err.detail}\n`);
+        process.exitCode = 1;
       } finally {
         await db.close();
       }

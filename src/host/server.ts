@@ -17,6 +17,7 @@ import type { Db } from './db/types.js';
 import { HttpError } from './errors.js';
 import { DbPluginStore, siteRegistry } from './plugin-store.js';
 import type { PluginRegistry } from './plugins/index.js';
+import { passwordRoutes } from './api/passwords.js';
 import { landingZoneRoutes } from './api/landingzones.js';
 import { projectRoutes } from './api/projects.js';
 import { sampleSheetRoutes } from './api/samplesheets.js';
@@ -81,6 +82,7 @@ export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}):
   sampleSheetRoutes(app, ctx);
   landingZoneRoutes(app, ctx);
   timelineRoutes(app, ctx);
+  passwordRoutes(app, ctx);
   callbackRoutes(app, ctx);
   return app;
 }
@@ -106,6 +108,10 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
     } else if (admin.tokenCreated) {
       print(`Created a new API token for admin user "${admin.username}" (the stored one was gone): ${admin.token}`);
       print(`(stored in ${admin.tokenFile}, readable only by you; keep it secret)`);
+    }
+    if (admin.password !== undefined) {
+      print(`Sign-in password of admin user "${admin.username}" (shown only now): ${admin.password}`);
+      print(`(only its hash is stored; "taskflow manage setpassword ${admin.username}" sets a new one)`);
     }
     const { ctx, registry } = siteContext(config, db, () => url);
     const app = buildSiteApp(ctx, { logger: opts.logger });

@@ -45,6 +45,7 @@ import {
   setRole,
   setSettings,
   updateProject,
+  type Assignment,
   type Project,
   type User,
 } from '../repo.js';
@@ -129,41 +130,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   app.post('/project/api/create', async (req, reply) => {
     const user = await requireUser(ctx, req);
     const body = bodyOf(req);
-    const forceFail = forceFailOf(ctx, req);
-    const title = limited('title', requireString(body, 'title').trim(), TITLE_MAX);
-    const type = requireString(body, 'type') as ProjectType;
-    if (!PROJECT_TYPES.includes(type)) throw badRequest(`Field "type" must be one of ${PROJECT_TYPES.join(', ')}`);
-    const parentUuid = optString(body, 'parent') || null;
-    const ownerUuid = optString(body, 'owner') || user.uuid;
-    const owner = await getUser(db, ownerUuid);
-    if (!owner) throw badRequest(`Owner user ${ownerUuid} not found`);
-    const settings = settingsOf(body) ?? {};
-    await assertMayCreateIn(db, user, await checkParent(db, type, parentUuid), true);
-    await checkTitle(db, title, parentUuid);
-    const project: Project = {
-      uuid: randomUUID(),
-      type,
-      parent_uuid: parentUuid,
-      title,
-      description: optString(body, 'description') ?? '',
-      readme: optString(body, 'readme') ?? '',
-      public_guest_access: optBool(body, 'public_guest_access') ? 1 : 0,
-    };
-    await db.transaction(async (tx) => {
-      await insertProject(tx, project);
-      await setRole(tx, project.uuid, owner.uuid, OWNER_ROLE_PK);
-      await setSettings(tx, project.uuid, settings);
-    });
-    const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${type.toLowerCase()}_create`, description: `create ${type.toLowerCase()} "${title}"` };
-    await tracked(ctx, info, async () => {
-      if (!isProject(project)) return;
-      try {
-        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_create', flowData: await projectCreateData(db, project), forceFail });
-      } catch (err) {
-        await deleteProjectCascade(db, project.uuid);
-        throw err;
-      }
-    });
+    const project = await createProject(ctx, user, body, forceFailOf(ctx, req));
     reply.code(201);
     return projectJson(db, project, false);
   });
@@ -230,28 +197,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   app.post<{ Params: Params }>('/project/api/roles/create/:project', async (req, reply) => {
     const user = await requireUser(ctx, req);
     const forceFail = forceFailOf(ctx, req);
-    const project = await projectFor(db, user, req.params.project, NEED.view);
-    const body = bodyOf(req);
-    const role = roleByName(requireString(body, 'role'));
-    if (!role) throw badRequest(`Unknown role "${String(body.role)}"`);
-    await assertMayChangeRole(db, user, project, undefined, role.pk);
-    if (role.pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to set the owner');
-    const target = await getUser(db, requireString(body, 'user'));
-    if (!target) throw badRequest(`User ${String(body.user)} not found`);
-    if (await getAssignmentFor(db, project.uuid, target.uuid)) throw badRequest(`User "${target.username}" already has a role in this project`);
-    const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_create', description: `add role "${role.name}" for "${target.username}"` };
-    const assignment = await tracked(ctx, info, async () => {
-      const a = await setRole(db, project.uuid, target.uuid, role.pk);
-      if (isProject(project)) {
-        try {
-          await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
-        } catch (err) {
-          await deleteRole(db, project.uuid, target.uuid);
-          throw err;
-        }
-      }
-      return a;
-    });
+    const { assignment, target } = await addRole(ctx, user, req.params.project, () => bodyOf(req), forceFail);
     reply.code(201);
     return roleJson(assignment, target);
   });
@@ -263,55 +209,15 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
       handler: async (req) => {
         const user = await requireUser(ctx, req);
         const forceFail = forceFailOf(ctx, req);
-        const before = await getAssignment(db, req.params.role);
-        if (!before) throw notFound('Role assignment');
-        const project = await projectFor(db, user, before.project_uuid, NEED.view);
-        const role = roleByName(requireString(bodyOf(req), 'role'));
-        if (!role) throw badRequest(`Unknown role "${String(bodyOf(req).role)}"`);
-        await assertMayChangeRole(db, user, project, before.role_pk, role.pk);
-        if (role.pk === OWNER_ROLE_PK || before.role_pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
-        const target = await getUser(db, before.user_uuid);
-        if (!target) throw notFound('User');
-        const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_update', description: `update role of "${target.username}" to "${role.name}"` };
-        const a = await tracked(ctx, info, async () => {
-          const updated = await setRole(db, project.uuid, target.uuid, role.pk);
-          if (isProject(project)) {
-            try {
-              await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
-            } catch (err) {
-              await restoreAssignment(db, before);
-              throw err;
-            }
-          }
-          return updated;
-        });
-        return roleJson(a, target);
+        const { assignment, target } = await changeRole(ctx, user, req.params.role, () => bodyOf(req), forceFail);
+        return roleJson(assignment, target);
       },
     });
   }
 
   app.delete<{ Params: Params }>('/project/api/roles/destroy/:role', async (req, reply) => {
     const user = await requireUser(ctx, req);
-    const forceFail = forceFailOf(ctx, req);
-    const before = await getAssignment(db, req.params.role);
-    if (!before) throw notFound('Role assignment');
-    const project = await projectFor(db, user, before.project_uuid, NEED.view);
-    await assertMayChangeRole(db, user, project, before.role_pk, undefined);
-    if (before.role_pk === OWNER_ROLE_PK) throw badRequest('The owner role cannot be removed: transfer ownership first');
-    const target = await getUser(db, before.user_uuid);
-    if (!target) throw notFound('User');
-    const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_delete', description: `remove role of "${target.username}"` };
-    await tracked(ctx, info, async () => {
-      await deleteRole(db, project.uuid, target.uuid);
-      if (isProject(project)) {
-        try {
-          await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_delete', flowData: roleData(target, before.role_pk), forceFail, checkLock: true });
-        } catch (err) {
-          await restoreAssignment(db, before);
-          throw err;
-        }
-      }
-    });
+    await removeRole(ctx, user, req.params.role, forceFailOf(ctx, req));
     reply.code(204);
     return null;
   });
@@ -319,52 +225,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
   app.post<{ Params: Params }>('/project/api/roles/owner-transfer/:project', async (req) => {
     const user = await requireUser(ctx, req);
     const forceFail = forceFailOf(ctx, req);
-    const project = await projectFor(db, user, req.params.project, NEED.view);
-    await assertMayTransferOwner(db, user, project);
-    const body = bodyOf(req);
-    const newOwner = await getUserByName(db, requireString(body, 'new_owner'));
-    if (!newOwner) throw badRequest(`User "${String(body.new_owner)}" not found`);
-    const oldRole = roleByName(optString(body, 'old_owner_role') ?? ROLE_CONTRIBUTOR);
-    if (!oldRole || oldRole.pk === OWNER_ROLE_PK) throw badRequest('Field "old_owner_role" must be a role other than the owner');
-    const oldOwnerRow = await getOwner(db, project.uuid);
-    if (!oldOwnerRow) throw new HttpError(500, `Project ${project.uuid} has no owner`);
-    if (oldOwnerRow.user_uuid === newOwner.uuid) throw badRequest(`User "${newOwner.username}" is already the owner`);
-    const newOwnerBefore = await getAssignmentFor(db, project.uuid, newOwner.uuid);
-    const inheritedBefore = isProject(project) ? await inheritedItems(db, project) : [];
-    const apply = async (): Promise<void> => {
-      await db.transaction(async (tx) => {
-        await setRole(tx, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
-        await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
-      });
-    };
-    const undo = async (): Promise<void> => {
-      await db.transaction(async (tx) => {
-        await deleteRole(tx, project.uuid, newOwner.uuid);
-        if (newOwnerBefore) await restoreAssignment(tx, newOwnerBefore);
-        await restoreAssignment(tx, oldOwnerRow);
-      });
-    };
-    const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_owner_transfer', description: `transfer ownership from "${oldOwnerRow.user.username}" to "${newOwner.username}"` };
-    await tracked(ctx, info, async () => {
-      await apply();
-      try {
-        if (isProject(project)) {
-          const roles = diffItems(inheritedBefore, await inheritedItems(db, project));
-          // project_update drops the old owner from the group and the site; as a
-          // member with old_owner_role they must stay in the group, so add them back.
-          roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
-          const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
-          await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
-          // ...and the flow's callback removed the old owner's role: set the new one.
-          await setRole(db, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
-        } else {
-          await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
-        }
-      } catch (err) {
-        await undo();
-        throw err;
-      }
-    });
+    const { project, newOwner } = await transferOwner(ctx, user, req.params.project, () => bodyOf(req), forceFail);
     return { detail: `Ownership transferred to "${newOwner.username}"`, ...(await projectJson(db, project, await shownLock(project))) };
   });
 
@@ -407,3 +268,205 @@ async function submitCategoryOwnerChange(ctx: SiteContext, category: Project, ol
   await submitFlow(ctx, { projectUuid: null, flowName: 'role_update_irods_batch', flowData: { roles_add: rolesAdd, roles_delete: rolesDelete }, forceFail });
 }
 
+
+/**
+ * Creates a project or category from API fields (`title`, `type`, `parent`,
+ * `owner`, `description`, `readme`, `public_guest_access`, `settings`) as
+ * `user`; a project's flow runs before this returns. The REST API and the
+ * pages both create through here.
+ */
+export async function createProject(ctx: SiteContext, user: User, body: Record<string, unknown>, forceFail: boolean): Promise<Project> {
+  const { db } = ctx;
+  const title = limited('title', requireString(body, 'title').trim(), TITLE_MAX);
+  const type = requireString(body, 'type') as ProjectType;
+  if (!PROJECT_TYPES.includes(type)) throw badRequest(`Field "type" must be one of ${PROJECT_TYPES.join(', ')}`);
+  const parentUuid = optString(body, 'parent') || null;
+  const ownerUuid = optString(body, 'owner') || user.uuid;
+  const owner = await getUser(db, ownerUuid);
+  if (!owner) throw badRequest(`Owner user ${ownerUuid} not found`);
+  const settings = settingsOf(body) ?? {};
+  await assertMayCreateIn(db, user, await checkParent(db, type, parentUuid), true);
+  await checkTitle(db, title, parentUuid);
+  const project: Project = {
+    uuid: randomUUID(),
+    type,
+    parent_uuid: parentUuid,
+    title,
+    description: optString(body, 'description') ?? '',
+    readme: optString(body, 'readme') ?? '',
+    public_guest_access: optBool(body, 'public_guest_access') ? 1 : 0,
+  };
+  await db.transaction(async (tx) => {
+    await insertProject(tx, project);
+    await setRole(tx, project.uuid, owner.uuid, OWNER_ROLE_PK);
+    await setSettings(tx, project.uuid, settings);
+  });
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${type.toLowerCase()}_create`, description: `create ${type.toLowerCase()} "${title}"` };
+  await tracked(ctx, info, async () => {
+    if (!isProject(project)) return;
+    try {
+      await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_create', flowData: await projectCreateData(db, project), forceFail });
+    } catch (err) {
+      await deleteProjectCascade(db, project.uuid);
+      throw err;
+    }
+  });
+  return project;
+}
+
+/**
+ * Gives user `body.user` (uuid) the role `body.role` (a name) in the project,
+ * as `user`. `body` is read after the project's visibility is checked, as the
+ * API always did.
+ */
+export async function addRole(
+  ctx: SiteContext,
+  user: User,
+  projectUuid: string,
+  body: () => Record<string, unknown>,
+  forceFail: boolean,
+): Promise<{ assignment: Assignment; target: User }> {
+  const { db } = ctx;
+  const project = await projectFor(db, user, projectUuid, NEED.view);
+  const fields = body();
+  const role = roleByName(requireString(fields, 'role'));
+  if (!role) throw badRequest(`Unknown role "${String(fields.role)}"`);
+  await assertMayChangeRole(db, user, project, undefined, role.pk);
+  if (role.pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to set the owner');
+  const target = await getUser(db, requireString(fields, 'user'));
+  if (!target) throw badRequest(`User ${String(fields.user)} not found`);
+  if (await getAssignmentFor(db, project.uuid, target.uuid)) throw badRequest(`User "${target.username}" already has a role in this project`);
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_create', description: `add role "${role.name}" for "${target.username}"` };
+  const assignment = await tracked(ctx, info, async () => {
+    const a = await setRole(db, project.uuid, target.uuid, role.pk);
+    if (isProject(project)) {
+      try {
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
+      } catch (err) {
+        await deleteRole(db, project.uuid, target.uuid);
+        throw err;
+      }
+    }
+    return a;
+  });
+  return { assignment, target };
+}
+
+/** Changes role assignment `roleUuid` to the role named `body.role`, as `user`. */
+export async function changeRole(
+  ctx: SiteContext,
+  user: User,
+  roleUuid: string,
+  body: () => Record<string, unknown>,
+  forceFail: boolean,
+): Promise<{ assignment: Assignment; target: User }> {
+  const { db } = ctx;
+  const before = await getAssignment(db, roleUuid);
+  if (!before) throw notFound('Role assignment');
+  const project = await projectFor(db, user, before.project_uuid, NEED.view);
+  const role = roleByName(requireString(body(), 'role'));
+  if (!role) throw badRequest(`Unknown role "${String(body().role)}"`);
+  await assertMayChangeRole(db, user, project, before.role_pk, role.pk);
+  if (role.pk === OWNER_ROLE_PK || before.role_pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
+  const target = await getUser(db, before.user_uuid);
+  if (!target) throw notFound('User');
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_update', description: `update role of "${target.username}" to "${role.name}"` };
+  const a = await tracked(ctx, info, async () => {
+    const updated = await setRole(db, project.uuid, target.uuid, role.pk);
+    if (isProject(project)) {
+      try {
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
+      } catch (err) {
+        await restoreAssignment(db, before);
+        throw err;
+      }
+    }
+    return updated;
+  });
+  return { assignment: a, target };
+}
+
+/** Removes role assignment `roleUuid`, as `user`. */
+export async function removeRole(ctx: SiteContext, user: User, roleUuid: string, forceFail: boolean): Promise<void> {
+  const { db } = ctx;
+  const before = await getAssignment(db, roleUuid);
+  if (!before) throw notFound('Role assignment');
+  const project = await projectFor(db, user, before.project_uuid, NEED.view);
+  await assertMayChangeRole(db, user, project, before.role_pk, undefined);
+  if (before.role_pk === OWNER_ROLE_PK) throw badRequest('The owner role cannot be removed: transfer ownership first');
+  const target = await getUser(db, before.user_uuid);
+  if (!target) throw notFound('User');
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_delete', description: `remove role of "${target.username}"` };
+  await tracked(ctx, info, async () => {
+    await deleteRole(db, project.uuid, target.uuid);
+    if (isProject(project)) {
+      try {
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_delete', flowData: roleData(target, before.role_pk), forceFail, checkLock: true });
+      } catch (err) {
+        await restoreAssignment(db, before);
+        throw err;
+      }
+    }
+  });
+}
+
+/**
+ * Makes `body.new_owner` (a user name) the project's owner; the old owner
+ * keeps `body.old_owner_role` (default: contributor). As `user`.
+ */
+export async function transferOwner(
+  ctx: SiteContext,
+  user: User,
+  projectUuid: string,
+  fields: () => Record<string, unknown>,
+  forceFail: boolean,
+): Promise<{ project: Project; newOwner: User }> {
+  const { db } = ctx;
+  const project = await projectFor(db, user, projectUuid, NEED.view);
+  await assertMayTransferOwner(db, user, project);
+  const body = fields();
+  const newOwner = await getUserByName(db, requireString(body, 'new_owner'));
+  if (!newOwner) throw badRequest(`User "${String(body.new_owner)}" not found`);
+  const oldRole = roleByName(optString(body, 'old_owner_role') ?? ROLE_CONTRIBUTOR);
+  if (!oldRole || oldRole.pk === OWNER_ROLE_PK) throw badRequest('Field "old_owner_role" must be a role other than the owner');
+  const oldOwnerRow = await getOwner(db, project.uuid);
+  if (!oldOwnerRow) throw new HttpError(500, `Project ${project.uuid} has no owner`);
+  if (oldOwnerRow.user_uuid === newOwner.uuid) throw badRequest(`User "${newOwner.username}" is already the owner`);
+  const newOwnerBefore = await getAssignmentFor(db, project.uuid, newOwner.uuid);
+  const inheritedBefore = isProject(project) ? await inheritedItems(db, project) : [];
+  const apply = async (): Promise<void> => {
+    await db.transaction(async (tx) => {
+      await setRole(tx, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+      await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
+    });
+  };
+  const undo = async (): Promise<void> => {
+    await db.transaction(async (tx) => {
+      await deleteRole(tx, project.uuid, newOwner.uuid);
+      if (newOwnerBefore) await restoreAssignment(tx, newOwnerBefore);
+      await restoreAssignment(tx, oldOwnerRow);
+    });
+  };
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_owner_transfer', description: `transfer ownership from "${oldOwnerRow.user.username}" to "${newOwner.username}"` };
+  await tracked(ctx, info, async () => {
+    await apply();
+    try {
+      if (isProject(project)) {
+        const roles = diffItems(inheritedBefore, await inheritedItems(db, project));
+        // project_update drops the old owner from the group and the site; as a
+        // member with old_owner_role they must stay in the group, so add them back.
+        roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
+        const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
+        // ...and the flow's callback removed the old owner's role: set the new one.
+        await setRole(db, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+      } else {
+        await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
+      }
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  });
+  return { project, newOwner };
+}

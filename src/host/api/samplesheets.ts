@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { PROJECT_TYPE_PROJECT } from '../constants.js';
 import type { SiteContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
-import { addEvent, getInvestigation, setDirStatus, sheetCollectionPaths } from '../repo.js';
+import { addEvent, getInvestigation, setDirStatus, sheetCollectionPaths, type Investigation, type User } from '../repo.js';
 import { submitFlow } from '../submit.js';
 import { tracked } from '../timeline.js';
 import { NEED, projectFor } from './access.js';
@@ -46,34 +46,9 @@ export function sampleSheetRoutes(app: FastifyInstance, ctx: SiteContext): void 
 
   app.post<{ Params: Params }>('/samplesheets/api/create/:project', async (req, reply) => {
     const user = await requireUser(ctx, req);
-    const project = await projectFor(db, user, req.params.project, NEED.contribute);
-    if (project.type !== PROJECT_TYPE_PROJECT) throw badRequest('Sample sheets belong to projects, not categories');
-    if (await getInvestigation(db, project.uuid)) throw badRequest('This project already has a sample sheet');
-    const body = bodyOf(req);
-    const studies = parseStudies(body);
-    const invUuid = randomUUID();
-    await db.transaction(async (tx) => {
-      await tx.exec('INSERT INTO investigations (uuid, project_uuid, title, irods_status) VALUES (?, ?, ?, 0)', [
-        invUuid,
-        project.uuid,
-        optString(body, 'title') ?? project.title,
-      ]);
-      for (const s of studies) {
-        const sUuid = randomUUID();
-        // SODAR's collection names: study_<uuid> and study_<uuid>/assay_<uuid>.
-        const sPath = `study_${sUuid}`;
-        await tx.exec('INSERT INTO studies (uuid, investigation_uuid, title, path) VALUES (?, ?, ?, ?)', [sUuid, invUuid, s.title, sPath]);
-        for (const a of s.assays) {
-          const aUuid = randomUUID();
-          await tx.exec('INSERT INTO assays (uuid, study_uuid, title, path) VALUES (?, ?, ?, ?)', [aUuid, sUuid, a.title, `${sPath}/assay_${aUuid}`]);
-        }
-      }
-    });
-    // Importing a sheet touches only the site (no flow), as in SODAR.
-    await addEvent(db, { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_create', description: 'create sample sheet', status: 'OK' });
-    const inv = await getInvestigation(db, project.uuid);
+    const inv = await importSheet(ctx, user, req.params.project, () => bodyOf(req));
     reply.code(201);
-    return investigationJson(db, inv!);
+    return investigationJson(db, inv);
   });
 
   app.get<{ Params: Params }>('/samplesheets/api/investigation/retrieve/:project', async (req) => {
@@ -86,28 +61,69 @@ export function sampleSheetRoutes(app: FastifyInstance, ctx: SiteContext): void 
 
   app.post<{ Params: Params }>('/samplesheets/api/irods/collections/create/:project', async (req) => {
     const user = await requireUser(ctx, req);
-    const forceFail = forceFailOf(ctx, req);
-    const project = await projectFor(db, user, req.params.project, NEED.manage);
-    const inv = await getInvestigation(db, project.uuid);
-    if (!inv) throw notFound('Sample sheet');
-    if (inv.irods_status === 1) throw badRequest('iRODS collections already created for this project');
-    const colls = await sheetCollectionPaths(db, inv.uuid);
-    const info = { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_colls_create', description: 'create iRODS collections' };
-    await tracked(ctx, info, async () => {
-      try {
-        await submitFlow(ctx, {
-          projectUuid: project.uuid,
-          flowName: 'sheet_colls_create',
-          flowData: { colls, public_guest_access: project.public_guest_access === 1 },
-          forceFail,
-          checkLock: true,
-        });
-        await setDirStatus(db, project.uuid, true);
-      } catch (err) {
-        await setDirStatus(db, project.uuid, false);
-        throw err;
-      }
-    });
+    const colls = await createCollections(ctx, user, req.params.project, forceFailOf(ctx, req));
     return { detail: 'iRODS collections created', collections: colls };
   });
+}
+
+/**
+ * Imports a sample sheet (`studies`: a list of `{title, assays: [{title}]}`,
+ * optional `title`) into the project, as `user`; `body` is read after the
+ * project is checked, as the API always did.
+ */
+export async function importSheet(ctx: SiteContext, user: User, projectUuid: string, fields: () => Record<string, unknown>): Promise<Investigation> {
+  const { db } = ctx;
+  const project = await projectFor(db, user, projectUuid, NEED.contribute);
+  if (project.type !== PROJECT_TYPE_PROJECT) throw badRequest('Sample sheets belong to projects, not categories');
+  if (await getInvestigation(db, project.uuid)) throw badRequest('This project already has a sample sheet');
+  const body = fields();
+  const studies = parseStudies(body);
+  const invUuid = randomUUID();
+  await db.transaction(async (tx) => {
+    await tx.exec('INSERT INTO investigations (uuid, project_uuid, title, irods_status) VALUES (?, ?, ?, 0)', [
+      invUuid,
+      project.uuid,
+      optString(body, 'title') ?? project.title,
+    ]);
+    for (const s of studies) {
+      const sUuid = randomUUID();
+      // SODAR's collection names: study_<uuid> and study_<uuid>/assay_<uuid>.
+      const sPath = `study_${sUuid}`;
+      await tx.exec('INSERT INTO studies (uuid, investigation_uuid, title, path) VALUES (?, ?, ?, ?)', [sUuid, invUuid, s.title, sPath]);
+      for (const a of s.assays) {
+        const aUuid = randomUUID();
+        await tx.exec('INSERT INTO assays (uuid, study_uuid, title, path) VALUES (?, ?, ?, ?)', [aUuid, sUuid, a.title, `${sPath}/assay_${aUuid}`]);
+      }
+    }
+  });
+  // Importing a sheet touches only the site (no flow), as in SODAR.
+  await addEvent(db, { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_create', description: 'create sample sheet', status: 'OK' });
+  return (await getInvestigation(db, project.uuid))!;
+}
+
+/** Creates the sample sheet's collections in the store (sheet_colls_create), as `user`; returns their paths. */
+export async function createCollections(ctx: SiteContext, user: User, projectUuid: string, forceFail: boolean): Promise<string[]> {
+  const { db } = ctx;
+  const project = await projectFor(db, user, projectUuid, NEED.manage);
+  const inv = await getInvestigation(db, project.uuid);
+  if (!inv) throw notFound('Sample sheet');
+  if (inv.irods_status === 1) throw badRequest('iRODS collections already created for this project');
+  const colls = await sheetCollectionPaths(db, inv.uuid);
+  const info = { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_colls_create', description: 'create iRODS collections' };
+  await tracked(ctx, info, async () => {
+    try {
+      await submitFlow(ctx, {
+        projectUuid: project.uuid,
+        flowName: 'sheet_colls_create',
+        flowData: { colls, public_guest_access: project.public_guest_access === 1 },
+        forceFail,
+        checkLock: true,
+      });
+      await setDirStatus(db, project.uuid, true);
+    } catch (err) {
+      await setDirStatus(db, project.uuid, false);
+      throw err;
+    }
+  });
+  return colls;
 }

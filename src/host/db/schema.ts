@@ -22,6 +22,8 @@ export const TABLES = [
   'studies',
   'assays',
   'landing_zones',
+  'user_passwords',
+  'site_sessions',
 ] as const;
 
 const DDL: readonly string[] = [
@@ -107,6 +109,22 @@ const DDL: readonly string[] = [
      status TEXT NOT NULL,
      status_info TEXT NOT NULL DEFAULT '',
      modified TEXT NOT NULL)`,
+  // Password hashes live beside the users, not in them: user rows are read
+  // with SELECT * and serialised in many places, a hash must ride on none.
+  // A table added later needs no ALTER: CREATE ... IF NOT EXISTS migrates
+  // older SQLite and PostgreSQL databases alike on the next start.
+  `CREATE TABLE IF NOT EXISTS user_passwords (
+     user_uuid TEXT PRIMARY KEY REFERENCES users(uuid),
+     hash TEXT NOT NULL,
+     changed TEXT NOT NULL)`,
+  // Signed-in browser sessions (the cookie carries only the signed id).
+  `CREATE TABLE IF NOT EXISTS site_sessions (
+     sid TEXT PRIMARY KEY,
+     data TEXT NOT NULL,
+     expires TEXT NOT NULL)`,
+  // The pages read a project's newest events and its zones a page at a time.
+  'CREATE INDEX IF NOT EXISTS timeline_events_by_project ON timeline_events (project_uuid, created)',
+  'CREATE INDEX IF NOT EXISTS landing_zones_by_project ON landing_zones (project_uuid, modified)',
 ];
 
 /** Creates missing tables and seeds the roles. Safe to run on every start. */

@@ -1,0 +1,60 @@
+/**
+ * Site passwords: argon2id hashes (the `argon2` package, its own prebuilt
+ * binaries), one per user in `user_passwords`. Only the hash is stored; a
+ * generated password is shown once, to whoever asked for it.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import type { Db } from '../db/types.js';
+import { badRequest } from '../errors.js';
+import { getUserByName, type User } from '../repo.js';
+
+/** Shortest password a superuser may set. */
+export const PASSWORD_MIN_LENGTH = 10;
+/** Longest password accepted (argon2 takes any length; a bound keeps a sign-in cheap to refuse). */
+export const PASSWORD_MAX_LENGTH = 1024;
+
+/** A new random password: 20 characters from an unambiguous alphabet (about 116 bits). */
+export function generatePassword(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  return [...randomBytes(20)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Refuses a password too short or too long to set, saying why. */
+export function checkNewPassword(password: string): void {
+  if (password.length < PASSWORD_MIN_LENGTH) throw badRequest(`A password needs at least ${PASSWORD_MIN_LENGTH} characters`);
+  if (password.length > PASSWORD_MAX_LENGTH) throw badRequest(`A password may have at most ${PASSWORD_MAX_LENGTH} characters`);
+}
+
+/** Stores the argon2id hash of `password` as the user's password (replacing any earlier one). */
+export async function setPassword(db: Db, userUuid: string, password: string): Promise<void> {
+  checkNewPassword(password);
+  const hash = await argon2.hash(password, { type: argon2.argon2id });
+  await db.exec(
+    'INSERT INTO user_passwords (user_uuid, hash, changed) VALUES (?, ?, ?) ON CONFLICT (user_uuid) DO UPDATE SET hash = excluded.hash, changed = excluded.changed',
+    [userUuid, hash, new Date().toISOString()],
+  );
+}
+
+/** Whether the user has a password at all. */
+export async function hasPassword(db: Db, userUuid: string): Promise<boolean> {
+  return (await db.query('SELECT 1 AS one FROM user_passwords WHERE user_uuid = ?', [userUuid])).length > 0;
+}
+
+// Verified when the user is unknown, so an unknown name costs the same time as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+/** The user named `username` when `password` is theirs; undefined otherwise (unknown user, no password, wrong password). */
+export async function checkPassword(db: Db, username: string, password: string): Promise<User | undefined> {
+  if (password.length > PASSWORD_MAX_LENGTH) return undefined;
+  const user = await getUserByName(db, username);
+  const row = user ? (await db.query<{ hash: string }>('SELECT hash FROM user_passwords WHERE user_uuid = ?', [user.uuid]))[0] : undefined;
+  if (!row) {
+    dummyHash ??= argon2.hash(generatePassword(), { type: argon2.argon2id });
+    await argon2.verify(await dummyHash, password);
+    return undefined;
+  }
+  return (await argon2.verify(row.hash, password)) ? user : undefined;
+}
