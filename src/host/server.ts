@@ -15,6 +15,7 @@ import type { SiteContext, TaskflowBackend } from './context.js';
 import { openDb } from './db/index.js';
 import type { Db } from './db/types.js';
 import { HttpError } from './errors.js';
+import { sitePages } from './pages/index.js';
 import { DbPluginStore, siteRegistry } from './plugin-store.js';
 import type { PluginRegistry } from './plugins/index.js';
 import { passwordRoutes } from './api/passwords.js';
@@ -77,7 +78,8 @@ export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}):
     return reply.code(500).send({ detail: `Server error: ${err.message}` });
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not found.' }));
-  app.get('/', async () => ({ site: 'sodar-taskflow reference site', taskflow_enabled: (await ctx.taskflow()) !== null }));
+  // The pages (and / for API clients) keep their sessions and CSRF checks to themselves.
+  void app.register(async (pages) => sitePages(pages, ctx));
   projectRoutes(app, ctx);
   sampleSheetRoutes(app, ctx);
   landingZoneRoutes(app, ctx);

@@ -6,6 +6,8 @@ import { loadConfig } from '../../src/config.js';
 import { adminTokenPath, ensureAdmin } from '../../src/host/admin.js';
 import { openDb } from '../../src/host/db/index.js';
 import type { Db } from '../../src/host/db/types.js';
+import { checkPassword } from '../../src/host/auth/passwords.js';
+import { ensureSessionSecret, sessionSecretPath } from '../../src/host/pages/session.js';
 import { userForToken } from '../../src/host/repo.js';
 import { readSecret, withStoredSecret } from '../../src/host/secret.js';
 
@@ -38,6 +40,37 @@ describe('the first start admin', () => {
     expect(next.token).not.toBe(first.token);
     expect(readFileSync(next.tokenFile, 'utf8').trim()).toBe(next.token);
     expect((await userForToken(db, next.token!))?.username).toBe('admin');
+  });
+});
+
+describe("the admin's sign-in password", () => {
+  it('is generated on the first start, returned once to print, stored only as a hash, and not again later', async () => {
+    const first = await ensureAdmin(db, dir);
+    expect(first.password).toMatch(/^[A-Za-z0-9]{20}$/);
+    expect((await checkPassword(db, 'admin', first.password!))?.username).toBe('admin');
+    expect(await checkPassword(db, 'admin', `${first.password!}x`)).toBeUndefined();
+    expect(await checkPassword(db, 'nobody', first.password!)).toBeUndefined();
+    const stored = await db.query<{ hash: string }>('SELECT hash FROM user_passwords');
+    expect(stored).toHaveLength(1);
+    expect(stored[0].hash).not.toContain(first.password!);
+    expect((await ensureAdmin(db, dir)).password).toBeUndefined();
+  });
+
+  it('is generated for the admin of an older site that had none', async () => {
+    await ensureAdmin(db, dir);
+    await db.exec('DELETE FROM user_passwords');
+    const next = await ensureAdmin(db, dir);
+    expect(next.password).toBeDefined();
+    expect((await checkPassword(db, 'admin', next.password!))?.username).toBe('admin');
+  });
+});
+
+describe('the session signing key', () => {
+  it('is generated once, owner-only, and reused', () => {
+    const key = ensureSessionSecret(dir);
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(statSync(sessionSecretPath(dir)).mode & 0o777).toBe(0o600);
+    expect(ensureSessionSecret(dir)).toBe(key);
   });
 });
 

@@ -27,6 +27,8 @@ export interface InjectSite {
   /** Set false to act as if the taskflow plugin were disabled. */
   enabled: { value: boolean };
   adminToken: string;
+  /** The admin's sign-in password, as the first start generated it. */
+  adminPassword: string;
   /** Calls the API as `token` (default the admin) and returns status and JSON. */
   call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any; text: string }>;
   /** Posts a callback, form-encoded (default) or JSON. */
@@ -65,6 +67,7 @@ export async function injectSite(opts: { databaseUrl?: string; env?: Record<stri
     backend,
     enabled,
     adminToken: admin.token!,
+    adminPassword: admin.password!,
     async call(method, path, body, token) {
       const res = await app.inject({
         method: method as 'GET',

@@ -1,0 +1,154 @@
+/**
+ * The site's web pages: sign-in, the project tree, a project with its
+ * members and timeline, the sample sheet, landing zones (live while busy)
+ * and the operator dashboard. Server-rendered; htmx only refreshes a busy
+ * zone's status. Every action calls the same functions as the REST API
+ * (src/host/api/*.ts), so the rules of access.ts decide for both, and a
+ * refusal is shown as its message.
+ *
+ * Sessions, cookies and CSRF checks are registered inside this plugin only:
+ * the REST API and the callbacks never read a cookie, so a browser session
+ * can never be used to call them (they take a token or the shared secret).
+ *
+ * @module
+ */
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifySession from '@fastify/session';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkPassword } from '../auth/passwords.js';
+import type { SiteContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { getUser, type User } from '../repo.js';
+import { opsRoutes } from './ops.js';
+import { projectPages } from './projects.js';
+import { HTMX_DIR, STATIC_DIR, render } from './render.js';
+import { DbSessionStore, ensureSessionSecret } from './session.js';
+import { zonePages } from './zones.js';
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'sodar_session';
+/** How long a sign-in lasts without use. */
+const SESSION_MAX_AGE_MS = 12 * 3600 * 1000;
+
+/** What every page template gets. */
+export interface PageBase {
+  user: User | null;
+  csrf: string;
+  flash: string | undefined;
+  [key: string]: unknown;
+}
+
+/** The page helpers the route modules share. */
+export interface Pages {
+  /** The signed-in user, or a 401 that sends the browser to the sign-in page. */
+  user(req: FastifyRequest): Promise<User>;
+  /** Answers with template `name`, given `data` and the common fields. */
+  show(req: FastifyRequest, reply: FastifyReply, name: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>;
+  /** After an action: remembers `message` for the next page and sends the browser to `to`. */
+  done(req: FastifyRequest, reply: FastifyReply, to: string, message: string): FastifyReply;
+}
+
+/** The signed-in user of a request, or undefined. */
+async function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User | undefined> {
+  const uuid = req.session.get('userUuid');
+  return uuid ? getUser(ctx.db, uuid) : undefined;
+}
+
+/** Only a path on this site: `next` can never send a signed-in person elsewhere. */
+function localPath(next: unknown): string {
+  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+}
+
+/** The page text for an error the pages got. */
+function errorText(err: Error & { statusCode?: number; code?: string }): { status: number; text: string } {
+  if (err instanceof HttpError) return { status: err.status, text: err.detail };
+  if (err.code?.startsWith('FST_CSRF')) {
+    return { status: 403, text: 'This form did not come from a page of this site, or it is too old (its CSRF token is missing or wrong): reload the page and try again.' };
+  }
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) return { status: err.statusCode, text: err.message };
+  return { status: 500, text: `Server error: ${err.message}` };
+}
+
+/** Registers the pages (call inside `app.register`, so their hooks stay theirs). */
+export async function sitePages(app: FastifyInstance, ctx: SiteContext): Promise<void> {
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: ensureSessionSecret(ctx.config.dataDir),
+    cookieName: SESSION_COOKIE,
+    store: new DbSessionStore(ctx.db),
+    saveUninitialized: false,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', path: '/', maxAge: SESSION_MAX_AGE_MS },
+  });
+  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
+  await app.register(fastifyStatic, { root: [STATIC_DIR, HTMX_DIR], prefix: '/static/', index: false, maxAge: 3600 * 1000 });
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'same-origin');
+      reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+
+  const pages: Pages = {
+    async user(req) {
+      const user = await sessionUser(ctx, req);
+      if (!user) throw new HttpError(401, 'Please sign in to see this page.');
+      return user;
+    },
+    async show(req, reply, name, data, status = 200) {
+      const user = (await sessionUser(ctx, req)) ?? null;
+      const flash = req.session.get('flash');
+      if (flash !== undefined) req.session.set('flash', undefined);
+      const base: PageBase = { user, csrf: reply.generateCsrf(), flash, path: req.url };
+      return reply.code(status).type('text/html; charset=utf-8').send(render(name, { ...base, ...data }));
+    },
+    done(req, reply, to, message) {
+      req.session.set('flash', message);
+      return reply.code(303).redirect(to);
+    },
+  };
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const { status, text } = errorText(err);
+    if (status === 401 && req.method === 'GET') return reply.code(303).redirect(`/login?next=${encodeURIComponent(req.url)}`);
+    if (status >= 500) req.log.error(err);
+    return pages.show(req, reply, 'error.njk', { status, message: text }, status);
+  });
+
+  app.get('/', async (req, reply) => {
+    // API clients (and the tests of old) ask / what this is; people get the home page.
+    if (!(req.headers.accept ?? '').includes('text/html')) {
+      return { site: 'sodar-taskflow reference site', taskflow_enabled: (await ctx.taskflow()) !== null };
+    }
+    return projectPagesHome(req, reply);
+  });
+
+  app.get('/login', async (req, reply) => pages.show(req, reply, 'login.njk', { next: localPath((req.query as Record<string, unknown>).next) }));
+
+  app.post('/login', { preHandler: app.csrfProtection }, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const username = typeof body.username === 'string' ? body.username.trim() : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    const next = localPath(body.next);
+    const user = username && password ? await checkPassword(ctx.db, username, password) : undefined;
+    if (!user) return pages.show(req, reply, 'login.njk', { next, username, error: 'Wrong user name or password.' }, 401);
+    // A new session id at sign-in: an id planted before it (session fixation) is worth nothing.
+    await req.session.regenerate();
+    req.session.set('userUuid', user.uuid);
+    return pages.done(req, reply, next, `Signed in as ${user.username}.`);
+  });
+
+  app.post('/logout', { preHandler: app.csrfProtection }, async (req, reply) => {
+    await req.session.destroy();
+    return reply.code(303).redirect('/login');
+  });
+
+  const { home: projectPagesHome } = projectPages(app, ctx, pages);
+  zonePages(app, ctx, pages);
+  opsRoutes(app, ctx, pages);
+}

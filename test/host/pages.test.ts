@@ -1,0 +1,149 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setPassword } from '../../src/host/auth/passwords.js';
+import { getUserByName } from '../../src/host/repo.js';
+import { injectSite, type InjectSite } from '../support/host-inject-site.js';
+import { PageClient } from '../support/page-client.js';
+
+let site: InjectSite;
+beforeEach(async () => {
+  site = await injectSite();
+});
+afterEach(async () => {
+  await site.close();
+});
+
+/** A category, a project in it, users with roles, a sheet with collections. */
+async function story(): Promise<{ project: string; assay: string; users: Record<string, string> }> {
+  const cat = await site.call('POST', 'project/api/create', { title: 'Cat', type: 'CATEGORY' });
+  const proj = await site.call('POST', 'project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.json.sodar_uuid });
+  const project = proj.json.sodar_uuid as string;
+  const users: Record<string, string> = {};
+  for (const [name, role] of [
+    ['carol', 'project contributor'],
+    ['dave', 'project contributor'],
+    ['gus', 'project guest'],
+  ]) {
+    const u = await site.call('POST', 'project/api/users/create', { username: name });
+    users[name] = u.json.sodar_uuid;
+    await site.call('POST', `project/api/roles/create/${project}`, { role, user: u.json.sodar_uuid });
+    await setPassword(site.db, u.json.sodar_uuid, `${name}-password-1`);
+  }
+  const sheet = await site.call('POST', `samplesheets/api/create/${project}`, { studies: [{ title: 'S', assays: [{ title: 'A' }] }] });
+  const study = Object.values(sheet.json.studies)[0] as { assays: Record<string, { sodar_uuid: string }> };
+  await site.call('POST', `samplesheets/api/irods/collections/create/${project}`);
+  return { project, assay: Object.values(study.assays)[0].sodar_uuid, users };
+}
+
+describe('site pages: sign-in', () => {
+  it('signs in with the password, in an HttpOnly SameSite=Lax cookie, and out again so the old cookie is worth nothing', async () => {
+    const b = new PageClient(site.app);
+    expect((await b.get('/')).location).toBe('/login?next=%2F');
+    const wrong = await b.signIn('admin', 'not-the-password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('Wrong user name or password.');
+    const ok = await b.signIn('admin', site.adminPassword);
+    expect(ok.status).toBe(303);
+    const cookie = String(ok.headers['set-cookie']);
+    expect(cookie).toMatch(/sodar_session=/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    const home = await b.get('/');
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('Signed in as <strong>admin</strong>');
+    const stolen = b.cookie('sodar_session')!;
+    expect((await b.post('/logout', {})).location).toBe('/login');
+    const again = new PageClient(site.app);
+    const res = await site.app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html', cookie: `sodar_session=${stolen}` } });
+    expect(res.statusCode).toBe(303);
+    expect(again).toBeDefined();
+  });
+
+  it('answers API clients at / with JSON as before, and the REST API never takes a session cookie', async () => {
+    const b = new PageClient(site.app);
+    await b.signIn('admin', site.adminPassword);
+    const root = await site.app.inject({ method: 'GET', url: '/' });
+    expect(JSON.parse(root.body)).toEqual({ site: 'sodar-taskflow reference site', taskflow_enabled: true });
+    const api = await site.app.inject({ method: 'GET', url: '/project/api/list', headers: { cookie: `sodar_session=${b.cookie('sodar_session')!}` } });
+    expect(api.statusCode).toBe(401);
+  });
+
+  it('refuses a form without its CSRF token, and creates nothing', async () => {
+    const b = new PageClient(site.app);
+    await b.signIn('admin', site.adminPassword);
+    await b.get('/');
+    const res = await b.post('/project/create', { type: 'CATEGORY', title: 'Sneaky' }, { csrf: false });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('CSRF token is missing or wrong');
+    const forged = await b.post('/project/create', { type: 'CATEGORY', title: 'Sneaky', _csrf: 'forged' }, { csrf: false });
+    expect(forged.status).toBe(403);
+    expect((await site.call('GET', 'project/api/list')).json).toEqual([]);
+    const ok = await b.post('/project/create', { type: 'CATEGORY', title: 'Fine' });
+    expect(ok.status).toBe(303);
+  });
+
+  it('lets only superusers set passwords through the API, and the new one signs in', async () => {
+    const bob = await site.call('POST', 'project/api/users/create', { username: 'bob' });
+    const refused = await site.call('POST', `project/api/users/password/${bob.json.sodar_uuid}`, { password: 'long-enough-1' }, bob.json.token);
+    expect(refused.status).toBe(403);
+    const short = await site.call('POST', `project/api/users/password/${bob.json.sodar_uuid}`, { password: 'short' });
+    expect(short.status).toBe(400);
+    const set = await site.call('POST', `project/api/users/password/${bob.json.sodar_uuid}`, { password: 'long-enough-1' });
+    expect(set.status).toBe(200);
+    const row = (await site.db.query<{ hash: string }>('SELECT hash FROM user_passwords WHERE user_uuid = ?', [bob.json.sodar_uuid]))[0];
+    expect(row.hash).toMatch(/^\$argon2id\$/);
+    expect((await new PageClient(site.app).signIn('bob', 'long-enough-1')).status).toBe(303);
+  });
+});
+
+describe('site pages: the same rules as the API', () => {
+  it('shows a guest no zones, with the reason', async () => {
+    const { project } = await story();
+    const b = new PageClient(site.app);
+    await b.signIn('gus', 'gus-password-1');
+    const res = await b.get(`/landingzones/${project}`);
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('guests see none');
+    const home = await b.get('/');
+    expect(home.text).toContain('project guest');
+  });
+
+  it("keeps a contributor off another user's zone page and its actions, by URL too", async () => {
+    const { project, assay } = await story();
+    const carol = new PageClient(site.app);
+    await carol.signIn('carol', 'carol-password-1');
+    await carol.get(`/landingzones/${project}`);
+    const created = await carol.post(`/landingzones/${project}/create`, { assay, title: 'mine', description: '' });
+    expect(created.status).toBe(303);
+    const zoneUuid = created.location!.split('/').pop()!;
+    await site.callback('landingzones/taskflow/status/set', { zone_uuid: zoneUuid, status: 'ACTIVE', status_info: 'Available' });
+    const dave = new PageClient(site.app);
+    await dave.signIn('dave', 'dave-password-1');
+    const page = await dave.get(`/landingzones/zone/${zoneUuid}`);
+    expect(page.status).toBe(403);
+    expect(page.text).toContain('may see or change landing zones of other users');
+    expect((await dave.get(`/landingzones/zone/${zoneUuid}/status`)).status).toBe(403);
+    await dave.get(`/landingzones/${project}`);
+    for (const op of ['validate', 'move', 'delete']) {
+      const res = await dave.post(`/landingzones/zone/${zoneUuid}/${op}`, {});
+      expect(res.status).toBe(403);
+    }
+    const list = await dave.get(`/landingzones/${project}`);
+    expect(list.text).not.toContain(zoneUuid);
+    expect((await site.call('GET', `landingzones/api/retrieve/${zoneUuid}`)).json.status).toBe('ACTIVE');
+    // the zone's owner can act on it
+    await carol.get(`/landingzones/zone/${zoneUuid}`);
+    expect((await carol.post(`/landingzones/zone/${zoneUuid}/validate`, {})).status).toBe(303);
+  });
+
+  it('renders the readme as Markdown without raw HTML or script links', async () => {
+    const cat = await site.call('POST', 'project/api/create', { title: 'Cat', type: 'CATEGORY', readme: '# Hello\n\n<script>alert(1)</script>\n\n[bad](javascript:alert(1)) **bold**' });
+    const b = new PageClient(site.app);
+    await b.signIn('admin', site.adminPassword);
+    const page = await b.get(`/project/${cat.json.sodar_uuid}`);
+    expect(page.text).toContain('<h1>Hello</h1>');
+    expect(page.text).toContain('<strong>bold</strong>');
+    expect(page.text).not.toContain('<script>alert');
+    expect(page.text).not.toMatch(/href="javascript:/);
+    expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
+  });
+});
