@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { NEED, projectFor, zoneScope } from '../api/access.js';
+import { landingZonePath } from '../../flows/layout.js';
 import { ZONE_OPS, createZone, operateZone, zoneFor, type ZoneOpName } from '../api/landingzones.js';
 import { ZONE_BUSY, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
 import type { SiteContext } from '../context.js';
@@ -54,7 +55,16 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
     const { zone, project } = await zoneFor(ctx, user, uuid);
     const owner = await getUser(db, zone.user_uuid);
     const assay = await getAssay(db, zone.assay_uuid);
-    return { ...view, zone, project, owner, assay };
+    const path =
+      owner && assay
+        ? landingZonePath({ zone: ctx.config.irodsZone, rootPath: ctx.config.irodsRootPath }, zone.project_uuid, {
+            userName: owner.username,
+            assayPath: assay.path,
+            zoneTitle: zone.title,
+            zoneConfig: zone.configuration,
+          })
+        : '';
+    return { ...view, zone, project, owner, assay, path };
   };
 
   app.get<{ Params: Params }>('/landingzones/zone/:zone', async (req, reply) => {
