@@ -237,4 +237,33 @@ describe('the site in a browser', () => {
     expect(await dave.locator('.error').innerText()).toContain('CSRF token is missing or wrong');
     expect(await dave.locator('h1').innerText()).toBe('Not allowed');
   });
+
+  it("shows superusers the service's runs, filtered and with a run's tasks, and nobody else", async () => {
+    const admin = await (await browser.context()).newPage();
+    await signIn(admin, 'admin', adminPassword);
+    await admin.getByRole('link', { name: 'Operator dashboard' }).click();
+    const all = await admin.locator('table.runs').innerText();
+    expect(all).toContain('landing_zone_move');
+    expect(all).toContain('sheet_colls_create');
+    await look(admin, 'ops');
+    await admin.getByLabel('Status').selectOption('rolled_back');
+    await admin.getByRole('button', { name: 'Filter runs' }).click();
+    await admin.waitForURL(/status=rolled_back/);
+    const failed = await admin.locator('table.runs tbody').innerText();
+    expect(failed).toContain('broken.fastq');
+    expect(failed).not.toContain('sheet_colls_create');
+    await admin.locator('table.runs tbody a').first().click();
+    expect(await admin.locator('#run-status').innerText()).toBe('rolled_back');
+    const tasks = await admin.locator('table.tasks').innerText();
+    expect(tasks).toContain('broken.fastq');
+    expect(tasks).toMatch(/reverted|done/);
+    await look(admin, 'run');
+
+    const carol = await (await browser.context()).newPage();
+    await signIn(carol, 'carol', 'carol-secret-pw');
+    expect(await carol.getByRole('link', { name: 'Operator dashboard' }).count()).toBe(0);
+    const res = await carol.goto(`${sys.siteUrl}/ops`);
+    expect(res?.status()).toBe(403);
+    expect(await carol.locator('.error').innerText()).toContain('Only superusers may see the operator dashboard');
+  });
 });

@@ -166,3 +166,8 @@ export async function assertZoneAccess(db: Db, user: User, project: Project, zon
     throw forbidden(`Only ${whoMay(project, NEED.manage)} may see or change landing zones of other users`);
   }
 }
+
+/** Operator views and actions (the service's runs and locks): superusers only. */
+export function assertSuperuser(user: User, what: string): void {
+  if (!user.is_superuser) throw forbidden(`Only superusers may ${what}`);
+}

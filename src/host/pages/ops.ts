@@ -1,12 +1,92 @@
 /**
- * The operator dashboard (superusers): placeholder registered here so the
- * page set is complete; filled by the dashboard commit.
+ * The operator dashboard (superusers): the service's runs from its `/runs`
+ * endpoints (filter by project, flow and status; paged), a run's tasks with
+ * durations and errors, and whether the projects of unfinished runs are
+ * locked. The site asks the service with the shared secret, as the backend
+ * does; it never opens the service's journal itself.
  *
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { assertSuperuser } from '../api/access.js';
 import type { SiteContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { listProjects } from '../repo.js';
+import { lockState } from '../submit.js';
 import type { Pages } from './index.js';
+import { pageNumber } from './queries.js';
 
-/** Registers the dashboard pages. */
-export function opsRoutes(_app: FastifyInstance, _ctx: SiteContext, _pages: Pages): void {}
+/** Runs a dashboard page shows. */
+const RUNS_PAGE = 25;
+/** The run statuses of the service's journal, for the filter. */
+const RUN_STATUSES = ['running', 'completed', 'rolled_back', 'revert_failed'] as const;
+/** The header the service reads the shared secret from: SECRET_HEADER of src/service/auth.ts, which the site does not import (as the backend, api.ts). */
+const SECRET_HEADER = 'x-taskflow-secret';
+
+interface RunSummary {
+  runId: string;
+  flowName: string;
+  label?: string;
+  status: string;
+  taskCount: number;
+  startedAt: string;
+  endedAt?: string;
+  result?: { error?: string; revertFailures?: unknown[] };
+}
+
+/** Registers `/ops` and `/ops/run/<id>`. */
+export function opsRoutes(app: FastifyInstance, ctx: SiteContext, pages: Pages): void {
+  const base = (): string => `${ctx.config.backendHost.replace(/\/+$/, '')}:${ctx.config.backendPort}`;
+
+  const ask = async <T>(path: string): Promise<T> => {
+    let res: Response;
+    try {
+      res = await fetch(`${base()}${path}`, { headers: { [SECRET_HEADER]: ctx.config.sodarSecret }, signal: AbortSignal.timeout(ctx.config.backendTimeoutMs) });
+    } catch (err) {
+      throw new HttpError(503, `The taskflow service at ${base()} cannot be reached: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new HttpError(res.status === 404 ? 404 : 502, `The taskflow service answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  };
+
+  app.get<{ Querystring: Record<string, string> }>('/ops', async (req, reply) => {
+    const user = await pages.user(req);
+    assertSuperuser(user, 'see the operator dashboard');
+    const q = req.query;
+    const filter = { project: q.project ?? '', flow: q.flow ?? '', status: RUN_STATUSES.includes(q.status as never) ? q.status : '' };
+    const page = pageNumber(q.page);
+    const params = new URLSearchParams({ limit: String(RUNS_PAGE), offset: String((page - 1) * RUNS_PAGE) });
+    if (filter.project) params.set('project', filter.project);
+    if (filter.flow) params.set('flow', filter.flow);
+    if (filter.status) params.set('status', filter.status);
+    const answer = await ask<{ total: number; runs: RunSummary[] }>(`/runs?${params}`);
+    const titles = new Map((await listProjects(ctx.db)).map((p) => [p.uuid, p.title]));
+    // Projects with a run still going or stuck in a failed revert: are they locked now?
+    const open = [...new Set(answer.runs.filter((r) => r.status === 'running' || r.status === 'revert_failed').map((r) => r.label).filter((l): l is string => !!l))];
+    const locks = await Promise.all(open.map(async (uuid) => ({ uuid, title: titles.get(uuid) ?? uuid, locked: await lockState(ctx, uuid) })));
+    const pagesTotal = Math.max(1, Math.ceil(answer.total / RUNS_PAGE));
+    const keep = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== '')).toString();
+    return pages.show(req, reply, 'ops.njk', {
+      title: 'Operator dashboard',
+      runs: answer.runs.map((r) => ({ ...r, projectTitle: r.label ? (titles.get(r.label) ?? r.label) : '' })),
+      total: answer.total,
+      page,
+      pages: pagesTotal,
+      filter,
+      statuses: RUN_STATUSES,
+      locks,
+      keep: keep ? `&${keep}` : '',
+    });
+  });
+
+  app.get<{ Params: { run: string } }>('/ops/run/:run', async (req, reply) => {
+    const user = await pages.user(req);
+    assertSuperuser(user, 'see the operator dashboard');
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(req.params.run)) throw new HttpError(404, 'Run not found');
+    const run = await ask<RunSummary & { tasks: { index: number; name: string; kind: string; state: string; durationMs?: number; revertMs?: number; error?: string }[] }>(
+      `/runs/${encodeURIComponent(req.params.run)}`,
+    );
+    return pages.show(req, reply, 'run.njk', { title: `Run ${run.runId}`, run });
+  });
+}
