@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<void
   store: () => import('./store.js'),
   engine: () => import('./engine.js'),
   locks: () => import('./locks.js'),
+  'site-pages': () => import('./site-pages.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

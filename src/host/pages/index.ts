@@ -29,7 +29,7 @@ import { zonePages } from './zones.js';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'sodar_session';
-/** How long a sign-in lasts without use. */
+/** How long a sign-in lasts. */
 const SESSION_MAX_AGE_MS = 12 * 3600 * 1000;
 
 /** What every page template gets. */
@@ -79,6 +79,8 @@ export async function sitePages(app: FastifyInstance, ctx: SiteContext): Promise
     cookieName: SESSION_COOKIE,
     store: new DbSessionStore(ctx.db),
     saveUninitialized: false,
+    // A sign-in lasts SESSION_MAX_AGE_MS from signing in: not renewed (and written) on every page.
+    rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', path: '/', maxAge: SESSION_MAX_AGE_MS },
   });
   await app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
