@@ -108,7 +108,12 @@ describe('the site in a browser', () => {
     const page = await (await browser.context()).newPage();
     await page.goto(`${sys.siteUrl}/`);
     await look(page, 'sign-in');
-    await signIn(page, 'admin', adminPassword);
+    // keyboard only: the user name field has the focus, Tab moves on, Enter sends
+    await page.keyboard.type('admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(adminPassword);
+    await page.keyboard.press('Enter');
+    await page.getByText('Signed in as admin').first().waitFor();
     await look(page, 'home-empty');
 
     await page.getByLabel('Type').selectOption('CATEGORY');
@@ -265,5 +270,16 @@ describe('the site in a browser', () => {
     const res = await carol.goto(`${sys.siteUrl}/ops`);
     expect(res?.status()).toBe(403);
     expect(await carol.locator('.error').innerText()).toContain('Only superusers may see the operator dashboard');
+  });
+
+  it('is readable without JavaScript: the project, zone list and a zone page', async () => {
+    const page = await (await browser.context({ javaScript: false })).newPage();
+    await signIn(page, 'carol', 'carol-secret-pw');
+    await page.goto(projectUrl);
+    expect(await page.locator('table.timeline').innerText()).toContain('create iRODS collections');
+    await page.goto(projectUrl.replace('/project/', '/landingzones/'));
+    expect(await page.locator('table.zones').innerText()).toMatch(/MOVED/);
+    await page.goto(zoneUrl);
+    expect(await page.locator('.zone-status [data-status]').innerText()).toBe('MOVED');
   });
 });

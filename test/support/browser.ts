@@ -27,8 +27,8 @@ export const CHROMIUM_FLAGS = [
 
 /** A launched browser with its own profile folder. */
 export interface TestBrowser {
-  /** A new signed-out browsing context (its own cookies). */
-  context(): Promise<BrowserContext>;
+  /** A new signed-out browsing context (its own cookies); `javaScript: false` reads pages as a browser without scripts. */
+  context(opts?: { javaScript?: boolean }): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
@@ -40,7 +40,11 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const browser = first.browser() as Browser | null;
   let used = false;
   return {
-    async context() {
+    async context(opts = {}) {
+      if (opts.javaScript === false) {
+        if (!browser) throw new Error('no browser behind the persistent context');
+        return browser.newContext({ javaScriptEnabled: false });
+      }
       if (!used) {
         used = true;
         return first;
