@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockKey, newLeaseToken } from './keys.js';
-import type { LeaseStore } from './lease-store.js';
+import { tryTake, type LeaseStore } from './lease-store.js';
 import {
   type AcquireOptions,
   LockBackendError,
@@ -148,16 +148,7 @@ export class LeaseLockManager implements LockManager {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new LockBackendError('lock manager is closed');
       const sentAt = Date.now();
-      let got: boolean;
-      try {
-        got = await this.store.tryAcquire(key, token, this.leaseMs);
-      } catch (err) {
-        // The take may have happened with only its answer lost: drop it if so,
-        // rather than leave the project locked for a whole lease.
-        this.store.release(key, token).catch(() => undefined);
-        throw err;
-      }
-      if (got) {
+      if (await tryTake(this.store, key, token, this.leaseMs)) {
         if (this.closed) {
           await this.store.release(key, token);
           throw new LockBackendError('lock manager is closed');

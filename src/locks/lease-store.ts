@@ -21,3 +21,18 @@ export interface LeaseStore {
   /** Closes connections. */
   close(): Promise<void>;
 }
+
+/**
+ * One attempt to take `key` for `token`. When the store fails, the take may
+ * have happened with only its answer lost: the token is released (without
+ * waiting) rather than left holding the key for a whole lease, and the
+ * error is thrown on.
+ */
+export async function tryTake(store: LeaseStore, key: string, token: string, leaseMs: number): Promise<boolean> {
+  try {
+    return await store.tryAcquire(key, token, leaseMs);
+  } catch (err) {
+    store.release(key, token).catch(() => undefined);
+    throw err;
+  }
+}

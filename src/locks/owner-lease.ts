@@ -10,7 +10,7 @@
  */
 import { newLeaseToken, newOwnerId, ownerKey } from './keys.js';
 import { LeaseHandle, type LeaseOptions } from './lease-manager.js';
-import type { LeaseStore } from './lease-store.js';
+import { tryTake, type LeaseStore } from './lease-store.js';
 
 /** Options of {@link OwnerLeases}. */
 export interface OwnerLeaseOptions extends LeaseOptions {
@@ -76,15 +76,7 @@ export class OwnerLeases {
     const key = ownerKey(ownerId);
     const token = newLeaseToken();
     const sentAt = Date.now();
-    let got: boolean;
-    try {
-      got = await this.store.tryAcquire(key, token, this.leaseMs);
-    } catch (err) {
-      // The take may have happened with only its answer lost: drop it if so.
-      this.store.release(key, token).catch(() => undefined);
-      throw err;
-    }
-    if (!got) return undefined;
+    if (!(await tryTake(this.store, key, token, this.leaseMs))) return undefined;
     const claim = new LeaseHandle(ownerId, key, token, this.store, this.leaseMs, this.renewIntervalMs, sentAt, (h) =>
       this.claims.delete(h),
     );
