@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { SqliteLeaseStore, lockDatabasePath, lockKey, ownerKey } from '../../src/locks/index.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
 import {
@@ -90,6 +90,16 @@ async function finalStatus(serviceUrl: string, project: string): Promise<string 
   const runs = await getWithSecret(`${serviceUrl}/runs?project=${project}&flow=landing_zone_move`);
   const status: string | undefined = runs.json?.runs?.[0]?.status;
   return status === undefined || status === 'running' ? undefined : status;
+}
+
+/** The whole store's dump, from a handle opened for it alone. */
+async function dumpStore(config: Config): Promise<string[]> {
+  const store = await openEmbeddedStore(config);
+  try {
+    return await store.dump();
+  } finally {
+    await store.close();
+  }
 }
 
 /**
@@ -201,14 +211,7 @@ describe('SIGKILL of the whole process group and an immediate restart, round aft
     // Frozen (held for good) in the middle of the move: files already in sample data, zone VALIDATING/MOVING.
     const serviceEnv = { ...env, TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' };
     const files = writeZoneFiles(join(work, 'rounds'), 20, 64);
-    const dump = async (): Promise<string[]> => {
-      const store = await openEmbeddedStore(config);
-      try {
-        return await store.dump();
-      } finally {
-        await store.close();
-      }
-    };
+    const dump = (): Promise<string[]> => dumpStore(config);
 
     const supervised: SupervisedService[] = [];
     const start = async (): Promise<SupervisedService> => {
@@ -277,14 +280,7 @@ describe('a submit in the gap between a dead owner\'s lease running out and the 
     const deadEnv = { ...base, TASKFLOW_LOCK_LEASE: '1', TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' };
     // The survivor: leases of 120 s, so its watch looks every 30 s, long after the submit below.
     const liveEnv = { ...base, TASKFLOW_LOCK_LEASE: '120' };
-    const dump = async (): Promise<string[]> => {
-      const store = await openEmbeddedStore(config);
-      try {
-        return await store.dump();
-      } finally {
-        await store.close();
-      }
-    };
+    const dump = (): Promise<string[]> => dumpStore(config);
     const runsOf = async (url: string, flow: string): Promise<Array<{ status: string; meta: { owner: { id: string } } }>> =>
       (await getWithSecret(`${url}/runs?project=${project}&flow=${flow}`)).json.runs;
 
