@@ -27,7 +27,8 @@ export async function main(argv: string[]): Promise<void> {
   // a no-op with a small undo value, so --fail calls every revert
   const noop = registry.define<{ i: number }, number>({
     kind: 'bench.noop',
-    execute: (_ctx, args) => args.i,
+    prepare: (_ctx, args) => args.i,
+    apply: () => {},
     revert: () => {},
   });
 

@@ -54,6 +54,14 @@ export class DuplicateRunError extends EngineError {
   }
 }
 
+/** A task's undo value cannot be recorded: it is not plain JSON (a function, a symbol). */
+export class UndoNotJsonError extends EngineError {
+  override name = 'UndoNotJsonError';
+  constructor() {
+    super('Undo value is not JSON');
+  }
+}
+
 /** Message of any thrown value, for run records. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

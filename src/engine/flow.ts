@@ -1,5 +1,6 @@
 /**
- * The linear flow: an ordered list of tasks, limited to the request's targets.
+ * The linear flow: an ordered list of tasks, limited to the request's targets,
+ * whose last tasks may form a closing tail that a forced failure never reaches.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import type { Task } from './types.js';
 export class LinearFlow<C> {
   private readonly list: Task<C>[] = [];
   private readonly targets: ReadonlySet<string>;
+  private closing = -1;
 
   /**
    * @param name flow name, recorded with the run
@@ -27,8 +29,24 @@ export class LinearFlow<C> {
     return this;
   }
 
+  /**
+   * Appends a task of the closing tail: one that cannot be undone (a final
+   * zone status, a sheet deletion) or announces success. A run with
+   * `forceFail` fails before the first of them, so it never does or shows
+   * them. Every task added after it belongs to the tail too.
+   */
+  addClosing(task: Task<C>): this {
+    if (this.closing < 0) this.closing = this.list.length;
+    return this.add(task);
+  }
+
   /** The tasks to run, in order. */
   get tasks(): readonly Task<C>[] {
     return this.list;
+  }
+
+  /** Index of the first task of the closing tail (the number of tasks when there is none). */
+  get closingFrom(): number {
+    return this.closing < 0 ? this.list.length : Math.min(this.closing, this.list.length);
   }
 }

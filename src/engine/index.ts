@@ -11,6 +11,7 @@ export {
   RunNotFoundError,
   RunStateError,
   DuplicateRunError,
+  UndoNotJsonError,
 } from './errors.js';
 export * from './registry.js';
 export * from './flow.js';

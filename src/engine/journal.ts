@@ -20,13 +20,13 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
 export interface Journal {
   /** Records a new run (status `running`) and its planned tasks (state `pending`). Throws DuplicateRunError. */
   start(run: JournalRunStart): void;
-  /** Task `index` is about to execute. */
-  intent(runId: string, index: number): void;
-  /** Task `index` executed; `undo` undefined means it changed nothing. */
-  done(runId: string, index: number, undo: Json | undefined, durationMs: number): void;
-  /** `done` for task `index` and `intent` for task `index + 1`, atomically: one commit per task. */
-  doneThenIntent(runId: string, index: number, undo: Json | undefined, durationMs: number): void;
-  /** Task `index`'s execute threw. */
+  /** Task `index` is about to be applied; `undo` (from its prepare) undefined means nothing to undo. Throws when `undo` is not JSON. */
+  intent(runId: string, index: number, undo: Json | undefined): void;
+  /** Task `index` was applied. */
+  done(runId: string, index: number, durationMs: number): void;
+  /** `done` for task `index` and `intent` for task `index + 1` with `nextUndo`, atomically: one commit per task. */
+  doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void;
+  /** Task `index`'s prepare or apply threw (an undo recorded with its intent is kept). */
   failed(runId: string, index: number, error: string, durationMs: number): void;
   /** Task `index` was reverted (or needed no revert). `durationMs`: time its revert took. May be grouped (see above). */
   reverted(runId: string, index: number, durationMs: number): void;

@@ -75,26 +75,27 @@ export class MemoryJournal implements Journal {
     };
     this.runs.set(run.runId, record);
     this.running.set(run.runId, record);
-    if (run.firstIntent === true && n > 0) this.intent(run.runId, 0);
+    if (run.firstIntent === true && n > 0) this.intent(run.runId, 0, run.firstUndo);
   }
 
-  intent(runId: string, index: number): void {
-    this.run(runId).states[index] = INTENT;
-  }
-
-  done(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+  intent(runId: string, index: number, undo: Json | undefined): void {
     const run = this.run(runId);
-    run.states[index] = DONE;
-    run.durations[index] = durationMs;
+    run.states[index] = INTENT;
     if (undo !== undefined) run.undos[index] = undo;
   }
 
-  doneThenIntent(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+  done(runId: string, index: number, durationMs: number): void {
     const run = this.run(runId);
     run.states[index] = DONE;
     run.durations[index] = durationMs;
-    if (undo !== undefined) run.undos[index] = undo;
+  }
+
+  doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void {
+    const run = this.run(runId);
+    run.states[index] = DONE;
+    run.durations[index] = durationMs;
     run.states[index + 1] = INTENT;
+    if (nextUndo !== undefined) run.undos[index + 1] = nextUndo;
   }
 
   failed(runId: string, index: number, error: string, durationMs: number): void {

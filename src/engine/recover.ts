@@ -22,9 +22,10 @@ export const INTERRUPTED_MESSAGE = 'Run interrupted before it finished (the proc
 
 /**
  * Reverts every run the journal shows unfinished, oldest first: in reverse
- * order, each task that is `done` (with its undo value), `intent` (executing
- * when the process ended: its revert gets `undefined` as undo and must undo
- * whatever part may have happened) or `revert_failed`. Each run ends
+ * order, each task whose undo value was journaled with its intent, with that
+ * value: `done`, `intent` (being applied when the process ended: its revert
+ * undoes whatever part may have happened), `failed` in its apply, or
+ * `revert_failed`. Each run ends
  * `rolled_back`, or `revert_failed` listing every revert that threw.
  *
  * Call it when no run is in progress on this journal (at service start):
@@ -91,15 +92,21 @@ export async function retryRevert<C>(
   return revertRecorded(run, registry, state);
 }
 
-/** Whether a journaled task still needs reverting, and whether its revert must be called. */
+/**
+ * Whether a journaled task still needs reverting, and whether its revert must
+ * be called: only a task whose prepare journaled an undo value has anything
+ * to undo, whether it is done, was being applied (`intent`), threw in its
+ * apply (`failed`: it may have done part) or failed an earlier revert.
+ */
 function revertPlan(task: JournalTask): { needed: boolean; callRevert: boolean } {
+  const hasUndo = task.undo !== undefined;
   switch (task.state) {
     case 'done':
-      // undo absent: the task recorded that it changed nothing
-      return { needed: true, callRevert: task.undo !== undefined };
     case 'intent':
     case 'revert_failed':
-      return { needed: true, callRevert: true };
+      return { needed: true, callRevert: hasUndo };
+    case 'failed':
+      return { needed: hasUndo, callRevert: hasUndo };
     default:
       return { needed: false, callRevert: false };
   }
@@ -126,4 +133,5 @@ async function revertRecorded<C>(run: JournalRun, registry: TaskRegistry<C>, sta
 }
 
 const noRevert: Revertible<unknown> = { revert() {} };
+
 

@@ -1,6 +1,6 @@
 /**
  * Task kinds by name, so a journaled task (kind + args) can be rebuilt into a
- * runnable task after a crash.
+ * runnable task after a crash and reverted with its journaled undo value.
  *
  * @module
  */
@@ -27,11 +27,15 @@ class BoundTask<C, A extends Json, U extends Json> implements Task<C, A, U> {
     return this.def.kind;
   }
 
-  execute(ctx: C): Promise<U | undefined> | U | undefined {
-    return this.def.execute(ctx, this.args);
+  prepare(ctx: C): Promise<U | undefined> | U | undefined {
+    return this.def.prepare(ctx, this.args);
   }
 
-  revert(ctx: C, undo: U | undefined): Promise<RevertOutcome> | RevertOutcome {
+  apply(ctx: C, undo: U | undefined): Promise<void> | void {
+    return this.def.apply(ctx, this.args, undo);
+  }
+
+  revert(ctx: C, undo: U): Promise<RevertOutcome> | RevertOutcome {
     return this.def.revert(ctx, this.args, undo);
   }
 }

@@ -36,7 +36,7 @@ type TaskEventName = Exclude<keyof RunEventMap, 'run:end'>;
 
 /** Something that can be reverted: a rebuilt task, or the reason it could not be rebuilt. */
 export interface Revertible<C> {
-  revert(ctx: C, undo: Json | undefined): Promise<RevertOutcome> | RevertOutcome;
+  revert(ctx: C, undo: Json): Promise<RevertOutcome> | RevertOutcome;
 }
 
 /** Statistics and side channels of one run (or one recovery of a run). */
@@ -76,8 +76,8 @@ export class RunState<C> {
   }
 
   /**
-   * Reverts one task. `callRevert` false: the task recorded that it changed
-   * nothing, so there is nothing to undo. Returns a promise only when the
+   * Reverts one task with its journaled undo value. `callRevert` false (or
+   * no undo value): its prepare found nothing to undo. Returns a promise only when the
    * revert is asynchronous, so synchronous reverts cost no allocation.
    */
   revertOne(
@@ -94,7 +94,7 @@ export class RunState<C> {
     }
     let pending: unknown;
     try {
-      if (callRevert) pending = task.revert(this.ctx, undo);
+      if (callRevert && undo !== undefined) pending = task.revert(this.ctx, undo);
     } catch (err) {
       this.revertFailed(index, spec, err, t0);
       return undefined;

@@ -3,7 +3,7 @@
  * the store of run records the service lists and shows.
  *
  * Durability: each task costs one commit (its `done` plus the next task's
- * `intent`), with `synchronous = NORMAL`: in WAL mode a commit is then in the
+ * `intent` with that task's undo value), with `synchronous = NORMAL`: in WAL mode a commit is then in the
  * OS page cache when it returns, which survives the process being killed,
  * without an fsync per task. The final state of a run is committed the same
  * way; {@link SqliteJournal.whenDurable} then makes it survive power loss
@@ -37,7 +37,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
-import { DuplicateRunError, RunNotFoundError } from './errors.js';
+import { DuplicateRunError, RunNotFoundError, UndoNotJsonError } from './errors.js';
 import type { Journal } from './journal.js';
 import { openSqlite } from '../sqlite-busy.js';
 import type {
@@ -155,7 +155,7 @@ export class SqliteJournal implements Journal {
   private readonly stmts: ReturnType<SqliteJournal['prepare']>;
   private readonly listStmts = new Map<string, { count: Database.Statement; page: Database.Statement }>();
   private readonly insertRun: Database.Transaction<(run: JournalRunStart) => number>;
-  private readonly stepTx: Database.Transaction<(seq: number, index: number, undo: string | null, durationMs: number) => void>;
+  private readonly stepTx: Database.Transaction<(seq: number, index: number, durationMs: number, nextUndo: string | null) => void>;
   private readonly revertTx: Database.Transaction<(records: number[]) => void>;
   /** Grouped `reverted` records, flat: seq, index, durationMs, ... */
   private pendingReverts: number[] = [];
@@ -195,13 +195,14 @@ export class SqliteJournal implements Journal {
       const tasks = run.tasks;
       for (let i = 0; i < tasks.length; i++) {
         const t = tasks[i];
-        s.insertTask.run(runSeq, i, t.kind, t.name, t.target, JSON.stringify(t.args), i === 0 && run.firstIntent === true ? 'intent' : 'pending');
+        const first = i === 0 && run.firstIntent === true;
+        s.insertTask.run(runSeq, i, t.kind, t.name, t.target, JSON.stringify(t.args), first ? 'intent' : 'pending', first ? encodeUndo(run.firstUndo) : null);
       }
       return runSeq;
     });
-    this.stepTx = this.db.transaction((seq: number, index: number, undo: string | null, durationMs: number) => {
-      s.done.run(undo, durationMs, seq, index);
-      s.intent.run(seq, index + 1);
+    this.stepTx = this.db.transaction((seq: number, index: number, durationMs: number, nextUndo: string | null) => {
+      s.done.run(durationMs, seq, index);
+      s.intent.run(nextUndo, seq, index + 1);
     });
     this.revertTx = this.db.transaction((records: number[]) => {
       for (let i = 0; i < records.length; i += 3) s.reverted.run(records[i + 2], records[i], records[i + 1]);
@@ -216,11 +217,11 @@ export class SqliteJournal implements Journal {
          VALUES (?, ?, ?, ?, 'running', ?, ?)`,
       ),
       insertTask: db.prepare(
-        `INSERT INTO run_tasks (run_seq, idx, kind, name, target, args, state) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO run_tasks (run_seq, idx, kind, name, target, args, state, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       seqOf: db.prepare('SELECT seq FROM runs WHERE run_id = ?').pluck(),
-      intent: db.prepare(`UPDATE run_tasks SET state = 'intent' WHERE run_seq = ? AND idx = ?`),
-      done: db.prepare(`UPDATE run_tasks SET state = 'done', undo = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
+      intent: db.prepare(`UPDATE run_tasks SET state = 'intent', undo = ? WHERE run_seq = ? AND idx = ?`),
+      done: db.prepare(`UPDATE run_tasks SET state = 'done', duration_ms = ? WHERE run_seq = ? AND idx = ?`),
       failed: db.prepare(`UPDATE run_tasks SET state = 'failed', error = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
       reverted: db.prepare(`UPDATE run_tasks SET state = 'reverted', error = NULL, revert_ms = ? WHERE run_seq = ? AND idx = ?`),
       revertFailed: db.prepare(
@@ -250,22 +251,24 @@ export class SqliteJournal implements Journal {
     this.seqs.set(run.runId, seq);
   }
 
-  intent(runId: string, index: number): void {
+  intent(runId: string, index: number, undo: Json | undefined): void {
+    const text = encodeUndo(undo);
     this.flushReverts();
     this.wrote();
-    this.stmts.intent.run(this.seq(runId), index);
+    this.stmts.intent.run(text, this.seq(runId), index);
   }
 
-  done(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+  done(runId: string, index: number, durationMs: number): void {
     this.flushReverts();
     this.wrote();
-    this.stmts.done.run(encodeUndo(undo), durationMs, this.seq(runId), index);
+    this.stmts.done.run(durationMs, this.seq(runId), index);
   }
 
-  doneThenIntent(runId: string, index: number, undo: Json | undefined, durationMs: number): void {
+  doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void {
+    const text = encodeUndo(nextUndo);
     if (this.pendingReverts.length > 0) this.flushReverts();
     this.wrote();
-    this.stepTx.immediate(this.seq(runId), index, encodeUndo(undo), durationMs);
+    this.stepTx.immediate(this.seq(runId), index, durationMs, text);
   }
 
   failed(runId: string, index: number, error: string, durationMs: number): void {
@@ -454,7 +457,7 @@ function encodeUndo(undo: Json | undefined): string | null {
   if (undo === undefined) return null;
   const text = JSON.stringify(undo);
   // JSON.stringify returns undefined for functions and symbols: not JSON, so not recordable
-  if (text === undefined) throw new TypeError('Undo value is not JSON');
+  if (text === undefined) throw new UndoNotJsonError();
   return text;
 }
 

@@ -34,24 +34,31 @@ export interface RevertNote {
 export type RevertOutcome = void | RevertNote;
 
 /**
- * What a task kind does and how it is undone. `execute` returns the value its
- * `revert` needs (journaled before the engine moves on), or `undefined` when it
- * changed nothing. `revert` receives `undefined` as undo when the task's intent
- * was journaled but not its result (a crash mid-task): it must then check the
- * world and undo whatever part may have happened. Reverts are idempotent.
- * An `execute` that throws is not reverted (it did not complete): it must
- * leave nothing behind, or clean up before throwing.
+ * What a task kind does and how it is undone, in three steps:
+ *
+ * - `prepare` reads the world (changes nothing) and decides everything the
+ *   change and its undo depend on, e.g. the previous access level or the
+ *   trash path: it returns the undo value (`undefined`: the task will change
+ *   nothing that needs undoing, so its revert is never called).
+ * - The engine journals that value with the task's intent, then calls
+ *   `apply` with it.
+ * - `revert` gets the same value, whether the run failed later, `apply`
+ *   itself threw part-way, or the process ended anywhere in between and
+ *   recovery rebuilds the task from the journal. So it checks the world
+ *   before it undoes ("maybe half applied") and is idempotent.
  */
 export interface TaskDefinition<C, A extends Json = Json, U extends Json = Json> {
   kind: string;
-  execute(ctx: C, args: A): Promise<U | undefined> | U | undefined;
-  revert(ctx: C, args: A, undo: U | undefined): Promise<RevertOutcome> | RevertOutcome;
+  prepare(ctx: C, args: A): Promise<U | undefined> | U | undefined;
+  apply(ctx: C, args: A, undo: U | undefined): Promise<void> | void;
+  revert(ctx: C, args: A, undo: U): Promise<RevertOutcome> | RevertOutcome;
 }
 
-/** A runnable task: its spec plus bound execute and revert. */
+/** A runnable task: its spec plus bound prepare, apply and revert. */
 export interface Task<C = unknown, A extends Json = Json, U extends Json = Json> extends TaskSpec<A> {
-  execute(ctx: C): Promise<U | undefined> | U | undefined;
-  revert(ctx: C, undo: U | undefined): Promise<RevertOutcome> | RevertOutcome;
+  prepare(ctx: C): Promise<U | undefined> | U | undefined;
+  apply(ctx: C, undo: U | undefined): Promise<void> | void;
+  revert(ctx: C, undo: U): Promise<RevertOutcome> | RevertOutcome;
 }
 
 /** Final states of a run. */
@@ -85,7 +92,7 @@ export interface RunResult {
   status: RunStatus;
   /** Tasks in the flow. */
   total: number;
-  /** Tasks that executed successfully (including the forced-failure task's execute). */
+  /** Tasks applied successfully (including the last task when `forceFail` failed the run). */
   completed: number;
   /** Tasks reverted successfully. */
   reverted: number;
@@ -106,9 +113,10 @@ export interface RunResult {
 
 /**
  * State of one task in the journal: `pending` (planned, not started),
- * `intent` (about to execute or executing: maybe half done), `done` (undo
- * recorded), `failed` (its execute threw: not reverted), `reverted`,
- * `revert_failed`.
+ * `intent` (prepared, its undo value recorded; being applied: maybe half
+ * done), `done` (applied), `failed` (its prepare or apply threw; with an
+ * undo value it still needs reverting, as its apply may have done part),
+ * `reverted`, `revert_failed`.
  */
 export type JournalTaskRecordState = 'pending' | 'failed' | JournalTaskState;
 
@@ -124,19 +132,21 @@ export interface JournalRunStart {
   tasks: readonly TaskSpec[];
   /** Record task 0's intent with the start, in the same commit (the runner does: one commit less per run). */
   firstIntent?: boolean;
+  /** Task 0's undo value, recorded with its intent (absent: nothing to undo). */
+  firstUndo?: Json;
 }
 
 /** One task of a journaled run. */
 export interface JournalTask extends TaskSpec {
   index: number;
   state: JournalTaskRecordState;
-  /** The undo value recorded by `done` (absent: changed nothing, or not done). */
+  /** The undo value recorded with the intent (absent: nothing to undo, or not prepared). */
   undo?: Json;
-  /** Time its execute took (until it returned or threw). */
+  /** Time its apply took (until it returned or threw). */
   durationMs?: number;
   /** Time its revert took (when reverted or failed to revert). */
   revertMs?: number;
-  /** Why the execute or revert failed. */
+  /** Why the prepare, apply or revert failed. */
   error?: string;
 }
 

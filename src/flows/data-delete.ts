@@ -5,6 +5,7 @@
  * @module
  */
 import { parentPath } from '../store/paths.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { projectPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -25,7 +26,7 @@ export const dataDelete = defineFlow({
     };
     return { paths: paths.filter((p) => !underListed(p)) };
   },
-  async build(plan, p) {
-    for (const path of p.paths) await plan.trash(`Remove ${path}`, path);
+  build(plan, p) {
+    for (const path of p.paths) plan.add(store.trash(`Remove ${path}`, { path, refuse_objects: false }));
   },
 });

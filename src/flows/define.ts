@@ -1,7 +1,7 @@
 /**
  * The shape every flow file follows: required fields, modes, a `parse` that
- * checks and types the flow data (used by both validate and build), and a
- * `build` that reads like the flow's list of steps.
+ * checks and types the flow data (used by both validate and build), the
+ * queue its runs wait in, and a `build` that reads like the flow's list of steps.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import type { TaskContext } from '../tasks/context.js';
 import { Target } from '../tasks/context.js';
 import { Endpoint } from '../tasks/site-tasks.js';
 import { FlowPlan } from './plan.js';
-import type { FlowDefinition, FlowDeps, FlowInput, RequestMode } from './types.js';
+import type { FlowDefinition, FlowDeps, FlowInput, FlowQueue, RequestMode } from './types.js';
 import { bool, checkMode, requireFields, str } from './validate.js';
 import { STATUS_INFO_MAX, ZoneExtra, zoneFailureInfo } from './zone-status.js';
 
@@ -22,10 +22,12 @@ export interface FlowSpec<P> {
   required: readonly string[];
   /** Default true: the run takes the project lock. */
   needsLock?: (input: FlowInput) => boolean;
+  /** Default `run`: see {@link FlowQueue}. */
+  queue?: (input: FlowInput) => FlowQueue;
   /** Checks and types the flow data (throws FlowValidationError); may read the store, changes nothing. */
   parse(input: FlowInput, deps: FlowDeps): P | Promise<P>;
-  /** Adds the flow's tasks in order. */
-  build(plan: FlowPlan, params: P): Promise<void>;
+  /** Adds the flow's tasks in order (reads of the store only to decide which tasks there are). */
+  build(plan: FlowPlan, params: P): Promise<void> | void;
   onFailure?: FlowDefinition['onFailure'];
 }
 
@@ -40,6 +42,7 @@ export function defineFlow<P>(spec: FlowSpec<P>): FlowDefinition {
     name: spec.name,
     modes: spec.modes,
     needsLock: spec.needsLock ?? (() => true),
+    queue: spec.queue ?? (() => 'run'),
     async validate(input, deps) {
       await parse(input, deps);
     },

@@ -45,6 +45,6 @@ export function getFlow(name: string): FlowDefinition | undefined {
 }
 
 export { FlowBuildError, FlowValidationError } from './errors.js';
-export type { FlowDefinition, FlowDeps, FlowInput, RequestMode } from './types.js';
+export type { FlowDefinition, FlowDeps, FlowInput, FlowQueue, RequestMode } from './types.js';
 export * as layout from './layout.js';
 export { ZoneInfo, ZoneStatus } from './zone-status.js';

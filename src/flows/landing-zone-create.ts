@@ -6,6 +6,7 @@
  *
  * @module
  */
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
 import { ZONE_DESCRIPTION_META, landingZoneRoot, userZonesPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -32,31 +33,27 @@ export const landingZoneCreate = defineFlow({
       colls: [...new Set(stringList(d, 'colls').map((c) => childPath(zone.path, c, 'colls', layout.zone)))],
     };
   },
-  async build(plan, p) {
+  build(plan, p) {
     const z = p.zone;
-    await plan.createCollections('Create landing zone root collection', [p.root]);
-    await plan.setAccess('Set project user group read access to landing zone root', p.root, z.group, 'read', false);
-    await plan.createUser(`Create user "${z.userName}"`, z.userName);
-    await plan.createCollections('Create user collection for landing zones', [p.userColl]);
-    await plan.setAccess('Set user read access to user collection', p.userColl, z.userName, 'read', false);
-    await plan.createCollections('Create landing zone collection', [z.path]);
-    await plan.setInheritance('Set inheritance for landing zone collection', z.path, true);
-    await plan.setAccess('Set user owner access to landing zone', z.path, z.userName, 'own', true);
+    plan.zoneFoundAt(ZoneStatus.CREATING, ZoneInfo.creating);
+    plan.add(store.createCollections('Create landing zone root collection', { paths: [p.root] }));
+    plan.add(store.setAccess('Set project user group read access to landing zone root', { path: p.root, name: z.group, level: 'read', recursive: false }));
+    plan.addOnce(store.createUser(`Create user "${z.userName}"`, { name: z.userName, user_type: 'rodsuser' }));
+    plan.add(store.createCollections('Create user collection for landing zones', { paths: [p.userColl] }));
+    plan.add(store.setAccess('Set user read access to user collection', { path: p.userColl, name: z.userName, level: 'read', recursive: false }));
+    plan.add(store.createCollections('Create landing zone collection', { paths: [z.path] }));
+    plan.add(store.setInheritance('Set inheritance for landing zone collection', { path: z.path, inherit: true }));
+    plan.add(store.setAccess('Set user owner access to landing zone', { path: z.path, name: z.userName, level: 'own', recursive: true }));
     if (p.scriptUser !== '') {
-      await plan.createUser(`Create script user "${p.scriptUser}"`, p.scriptUser);
-      await plan.setAccess('Set script user write access to landing zone', z.path, p.scriptUser, 'write', true);
+      plan.addOnce(store.createUser(`Create script user "${p.scriptUser}"`, { name: p.scriptUser, user_type: 'rodsuser' }));
+      plan.add(store.setAccess('Set script user write access to landing zone', { path: z.path, name: p.scriptUser, level: 'write', recursive: true }));
     }
     if (p.description !== '') {
-      await plan.setMetadata('Set landing zone description metadata', z.path, ZONE_DESCRIPTION_META, p.description);
+      plan.add(store.setMetadata('Set landing zone description metadata', { path: z.path, attribute: ZONE_DESCRIPTION_META, value: p.description, unit: '' }));
     }
-    for (const c of p.colls) await plan.createCollections(`Create collection ${c}`, [c]);
-    // closing status after the forced-failure point: a doomed zone is never shown ACTIVE, even briefly
-    plan.addFinal(
-      plan.zoneStatus(z.zoneUuid, ZoneStatus.ACTIVE, ZoneInfo.active, {
-        status: ZoneStatus.CREATING,
-        status_info: ZoneInfo.creating,
-      }),
-    );
+    for (const c of p.colls) plan.add(store.createCollections(`Create collection ${c}`, { paths: [c] }));
+    // closing: a forced failure stops before it, so a doomed zone is never shown ACTIVE, even briefly
+    plan.addClosing(plan.zoneStatus(z.zoneUuid, ZoneStatus.ACTIVE, ZoneInfo.active));
   },
   onFailure: setZoneStatusOnFailure(ZoneStatus.NOT_CREATED),
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
 import { layoutOf } from './plan.js';
 import { parseZone } from './zone-params.js';
@@ -18,15 +19,13 @@ export const landingZoneDelete = defineFlow({
     return parseZone(input, layoutOf(deps), 'assay_path');
   },
   async build(plan, z) {
-    plan.add(
-      plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETING, ZoneInfo.deleting, {
-        status: ZoneStatus.ACTIVE,
-        status_info: ZoneInfo.active,
-      }),
-    );
+    plan.zoneFoundAt(ZoneStatus.ACTIVE, ZoneInfo.active);
+    plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETING, ZoneInfo.deleting));
     // a zone whose creation failed may have no collection: deleting it is still fine
-    if (await plan.deps.store.collectionExists(z.path)) await plan.trash('Remove landing zone collection', z.path);
-    plan.addFinal(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETED, ZoneInfo.deleted, null));
+    if (plan.irods && (await plan.deps.store.collectionExists(z.path))) {
+      plan.add(store.trash('Remove landing zone collection', { path: z.path, refuse_objects: false }));
+    }
+    plan.addClosing(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETED, ZoneInfo.deleted, { final: true }));
   },
   onFailure: setZoneStatusOnFailure(ZoneStatus.FAILED),
 });

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import * as site from '../tasks/site-tasks.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { PROJECT_META, projectGroup, projectPath, projectRoot } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -32,23 +34,26 @@ export const projectCreate = defineFlow({
       settings: obj(d, 'settings'),
     };
   },
-  async build(plan, p) {
-    await plan.createCollections('Create project root collection', [p.root]);
-    await plan.createCollections('Create project collection', [p.path]);
-    await plan.setMetadata('Set project title metadata', p.path, PROJECT_META.title, p.title);
-    if (p.description !== '') {
-      await plan.setMetadata('Set project description metadata', p.path, PROJECT_META.description, p.description);
-    }
-    await plan.setMetadata('Set project parent metadata', p.path, PROJECT_META.parentUuid, p.parentUuid);
-    await plan.createGroup('Create project user group', p.group);
-    await plan.setAccess('Set project user group read access', p.path, p.group, 'read', false);
-    await plan.createUser(`Create user "${p.owner}" for owner`, p.owner);
-    await plan.addGroupMember(`Add owner "${p.owner}" to project user group`, p.group, p.owner);
+  build(plan, p) {
+    const meta = (name: string, attribute: string, value: string) =>
+      store.setMetadata(name, { path: p.path, attribute, value, unit: '' });
+    plan.add(store.createCollections('Create project root collection', { paths: [p.root] }));
+    plan.add(store.createCollections('Create project collection', { paths: [p.path] }));
+    plan.add(meta('Set project title metadata', PROJECT_META.title, p.title));
+    if (p.description !== '') plan.add(meta('Set project description metadata', PROJECT_META.description, p.description));
+    plan.add(meta('Set project parent metadata', PROJECT_META.parentUuid, p.parentUuid));
+    plan.add(store.createGroup('Create project user group', { name: p.group }));
+    plan.add(store.setAccess('Set project user group read access', { path: p.path, name: p.group, level: 'read', recursive: false }));
+    plan.addOnce(store.createUser(`Create user "${p.owner}" for owner`, { name: p.owner, user_type: 'rodsuser' }));
+    plan.add(store.addGroupMember(`Add owner "${p.owner}" to project user group`, { group: p.group, user: p.owner }));
     for (const user of p.rolesAdd) {
-      await plan.createUser(`Create user "${user}" for inherited role`, user);
-      await plan.addGroupMember(`Add user "${user}" to project user group`, p.group, user);
+      plan.addOnce(store.createUser(`Create user "${user}" for inherited role`, { name: user, user_type: 'rodsuser' }));
+      plan.add(store.addGroupMember(`Add user "${user}" to project user group`, { group: p.group, user }));
     }
-    await plan.setRole('Set owner role', p.uuid, p.ownerUuid, p.ownerRolePk);
-    await plan.setSettings('Set project settings', p.uuid, p.settings);
+    const url = plan.sodarUrl;
+    plan.add(site.setRole('Set owner role', { sodar_url: url, project_uuid: p.uuid, user_uuid: p.ownerUuid, role_pk: p.ownerRolePk }));
+    if (Object.keys(p.settings).length > 0) {
+      plan.add(site.setSettings('Set project settings', { sodar_url: url, project_uuid: p.uuid, settings: p.settings }));
+    }
   },
 });

@@ -5,6 +5,8 @@
  *
  * @module
  */
+import * as site from '../tasks/site-tasks.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { PROJECT_META, projectGroup, projectPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -47,21 +49,24 @@ export const projectUpdate = defineFlow({
     };
   },
   async build(plan, p) {
-    await plan.setMetadata('Update project title metadata', p.path, PROJECT_META.title, p.title);
+    const meta = (name: string, attribute: string, value: string | null) =>
+      store.setMetadata(name, { path: p.path, attribute, value, unit: '' });
+    const member = (name: string, user: string) => store.addGroupMember(name, { group: p.group, user });
+    const nonMember = (name: string, user: string) => store.removeGroupMember(name, { group: p.group, user });
+    plan.add(meta('Update project title metadata', PROJECT_META.title, p.title));
     if (p.description !== undefined) {
-      const value = p.description === '' ? null : p.description;
-      await plan.setMetadata('Update project description metadata', p.path, PROJECT_META.description, value);
+      plan.add(meta('Update project description metadata', PROJECT_META.description, p.description === '' ? null : p.description));
     }
-    await plan.setMetadata('Update project parent metadata', p.path, PROJECT_META.parentUuid, p.parentUuid);
+    plan.add(meta('Update project parent metadata', PROJECT_META.parentUuid, p.parentUuid));
     const ownerChanged = p.owner !== p.oldOwner;
     if (ownerChanged) {
-      await plan.createUser(`Create user "${p.owner}" for new owner`, p.owner);
-      await plan.addGroupMember(`Add new owner "${p.owner}" to project user group`, p.group, p.owner);
-      await plan.removeGroupMember(`Remove old owner "${p.oldOwner}" from project user group`, p.group, p.oldOwner);
+      plan.addOnce(store.createUser(`Create user "${p.owner}" for new owner`, { name: p.owner, user_type: 'rodsuser' }));
+      plan.add(member(`Add new owner "${p.owner}" to project user group`, p.owner));
+      plan.add(nonMember(`Remove old owner "${p.oldOwner}" from project user group`, p.oldOwner));
     }
     for (const user of p.rolesAdd) {
-      await plan.createUser(`Create user "${user}" for inherited role`, user);
-      await plan.addGroupMember(`Add user "${user}" to project user group`, p.group, user);
+      plan.addOnce(store.createUser(`Create user "${user}" for inherited role`, { name: user, user_type: 'rodsuser' }));
+      plan.add(member(`Add user "${user}" to project user group`, user));
     }
     // An owner transfer can list the new owner in roles_delete (an inherited category owner who now owns
     // the project directly); SODAR Taskflow v0.6.2 removed them after adding them. The flow knows two users
@@ -70,28 +75,27 @@ export const projectUpdate = defineFlow({
     // to keep out of roles_delete: flow_data does not list direct members.
     const keep = new Set([p.owner, ...p.rolesAdd]);
     for (const user of p.rolesDelete.filter((u) => !keep.has(u))) {
-      await plan.removeGroupMember(`Remove user "${user}" from project user group`, p.group, user);
+      plan.add(nonMember(`Remove user "${user}" from project user group`, user));
     }
+    const url = plan.sodarUrl;
     const current = await plan.projectFields(p.uuid);
     if (current) {
-      await plan.updateProject(
-        'Update project',
-        p.uuid,
-        {
-          title: p.title,
-          parent_uuid: p.parentUuid,
-          // a field neither given nor reported gets what the original service sent (SODAR always sends them)
-          description: p.description ?? current.description ?? '',
-          readme: p.readme ?? current.readme ?? '',
-          public_guest_access: p.publicGuestAccess ?? current.public_guest_access ?? false,
-        },
-        current,
-      );
+      const fields = {
+        title: p.title,
+        parent_uuid: p.parentUuid,
+        // a field neither given nor reported gets what the original service sent (SODAR always sends them)
+        description: p.description ?? current.description ?? '',
+        readme: p.readme ?? current.readme ?? '',
+        public_guest_access: p.publicGuestAccess ?? current.public_guest_access ?? false,
+      };
+      plan.add(site.updateProject('Update project', { sodar_url: url, project_uuid: p.uuid, fields }));
     }
-    await plan.setRole('Set owner role', p.uuid, p.ownerUuid, p.ownerRolePk);
+    plan.add(site.setRole('Set owner role', { sodar_url: url, project_uuid: p.uuid, user_uuid: p.ownerUuid, role_pk: p.ownerRolePk }));
     if (ownerChanged && p.oldOwnerUuid !== p.ownerUuid) {
-      await plan.deleteRole('Remove old owner role', p.uuid, p.oldOwnerUuid);
+      plan.add(site.deleteRole('Remove old owner role', { sodar_url: url, project_uuid: p.uuid, user_uuid: p.oldOwnerUuid }));
     }
-    await plan.setSettings('Set project settings', p.uuid, p.settings);
+    if (Object.keys(p.settings).length > 0) {
+      plan.add(site.setSettings('Set project settings', { sodar_url: url, project_uuid: p.uuid, settings: p.settings }));
+    }
   },
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { PUBLIC_GROUP, projectPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -21,8 +22,8 @@ export const publicAccessUpdate = defineFlow({
       access: bool(input.flowData, 'access'),
     };
   },
-  async build(plan, p) {
+  build(plan, p) {
     const level = p.access ? 'read' : 'null';
-    await plan.setAccess(`Set public group access to ${level}`, p.path, PUBLIC_GROUP, level, true);
+    plan.add(store.setAccess(`Set public group access to ${level}`, { path: p.path, name: PUBLIC_GROUP, level, recursive: true }));
   },
 });

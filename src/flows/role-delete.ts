@@ -6,6 +6,8 @@
  *
  * @module
  */
+import * as site from '../tasks/site-tasks.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { projectGroup, projectPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -28,11 +30,11 @@ export const roleDelete = defineFlow({
     };
   },
   async build(plan, p) {
-    await plan.removeGroupMember(`Remove user "${p.user}" from project user group`, p.group, p.user);
+    plan.add(store.removeGroupMember(`Remove user "${p.user}" from project user group`, { group: p.group, user: p.user }));
     // the revert puts back each entry: the undo holds the user's entries under the project, compactly
     if (plan.irods && (await plan.deps.store.collectionExists(p.path))) {
-      await plan.setAccess(`Remove user "${p.user}" access under the project collection`, p.path, p.user, 'null', true);
+      plan.add(store.setAccess(`Remove user "${p.user}" access under the project collection`, { path: p.path, name: p.user, level: 'null', recursive: true }));
     }
-    await plan.deleteRole('Remove user role', p.uuid, p.userUuid);
+    plan.add(site.deleteRole('Remove user role', { sodar_url: plan.sodarUrl, project_uuid: p.uuid, user_uuid: p.userUuid }));
   },
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { projectGroup } from './layout.js';
 import { projectUuid, str, userName } from './validate.js';
@@ -20,7 +21,7 @@ export const roleSyncDeleteAll = defineFlow({
     if (!plan.irods || !(await plan.deps.store.getGroup(p.group))) return;
     for (const user of await plan.deps.store.groupMembers(p.group)) {
       if (user === p.owner) continue;
-      await plan.removeGroupMember(`Remove user "${user}" from project user group`, p.group, user);
+      plan.add(store.removeGroupMember(`Remove user "${user}" from project user group`, { group: p.group, user }));
     }
   },
 });

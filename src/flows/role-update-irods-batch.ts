@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { projectGroup } from './layout.js';
 import { parseProjectRoles } from './roles.js';
@@ -16,15 +17,15 @@ export const roleUpdateIrodsBatch = defineFlow({
   parse(input) {
     return { add: parseProjectRoles(input.flowData, 'roles_add'), remove: parseProjectRoles(input.flowData, 'roles_delete') };
   },
-  async build(plan, p) {
+  build(plan, p) {
     for (const r of p.add) {
       const group = projectGroup(r.projectUuid);
-      await plan.createUser(`Create user "${r.user}"`, r.user);
-      await plan.addGroupMember(`Add user "${r.user}" to group "${group}"`, group, r.user);
+      plan.addOnce(store.createUser(`Create user "${r.user}"`, { name: r.user, user_type: 'rodsuser' }));
+      plan.add(store.addGroupMember(`Add user "${r.user}" to group "${group}"`, { group, user: r.user }));
     }
     for (const r of p.remove) {
       const group = projectGroup(r.projectUuid);
-      await plan.removeGroupMember(`Remove user "${r.user}" from group "${group}"`, group, r.user);
+      plan.add(store.removeGroupMember(`Remove user "${r.user}" from group "${group}"`, { group, user: r.user }));
     }
   },
 });

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import * as site from '../tasks/site-tasks.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { projectGroup } from './layout.js';
 import { int, projectUuid, str, userName } from './validate.js';
@@ -22,9 +24,11 @@ export const roleUpdate = defineFlow({
       rolePk: int(d, 'role_pk'),
     };
   },
-  async build(plan, p) {
-    await plan.createUser(`Create user "${p.user}"`, p.user);
-    await plan.addGroupMember(`Add user "${p.user}" to project user group`, p.group, p.user);
-    await plan.setRole('Set user role', p.uuid, p.userUuid, p.rolePk);
+  build(plan, p) {
+    plan.addOnce(store.createUser(`Create user "${p.user}"`, { name: p.user, user_type: 'rodsuser' }));
+    plan.add(store.addGroupMember(`Add user "${p.user}" to project user group`, { group: p.group, user: p.user }));
+    plan.add(
+      site.setRole('Set user role', { sodar_url: plan.sodarUrl, project_uuid: p.uuid, user_uuid: p.userUuid, role_pk: p.rolePk }),
+    );
   },
 });

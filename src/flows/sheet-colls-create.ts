@@ -5,6 +5,8 @@
  *
  * @module
  */
+import * as site from '../tasks/site-tasks.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { PUBLIC_GROUP, projectGroup, sampleDataPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -26,12 +28,12 @@ export const sheetCollsCreate = defineFlow({
       public: bool(input.flowData, 'public_guest_access'),
     };
   },
-  async build(plan, p) {
-    await plan.createCollections('Create collection for sample data', [p.sample]);
-    await plan.setInheritance('Set inheritance for sample data collection', p.sample, true);
-    await plan.setAccess('Set project user group read access', p.sample, p.group, 'read', true);
-    for (const c of p.colls) await plan.createCollections(`Create collection ${c}`, [c]);
-    if (p.public) await plan.setAccess('Set public read access', p.sample, PUBLIC_GROUP, 'read', true);
-    await plan.setDirStatus('Set sample sheet directory status', p.uuid, true);
+  build(plan, p) {
+    plan.add(store.createCollections('Create collection for sample data', { paths: [p.sample] }));
+    plan.add(store.setInheritance('Set inheritance for sample data collection', { path: p.sample, inherit: true }));
+    plan.add(store.setAccess('Set project user group read access', { path: p.sample, name: p.group, level: 'read', recursive: true }));
+    for (const c of p.colls) plan.add(store.createCollections(`Create collection ${c}`, { paths: [c] }));
+    if (p.public) plan.add(store.setAccess('Set public read access', { path: p.sample, name: PUBLIC_GROUP, level: 'read', recursive: true }));
+    plan.add(site.setDirStatus('Set sample sheet directory status', { sodar_url: plan.sodarUrl, project_uuid: p.uuid, dir_status: true }));
   },
 });

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import * as site from '../tasks/site-tasks.js';
+import * as store from '../tasks/store-tasks.js';
 import { defineFlow } from './define.js';
 import { landingZoneRoot, sampleDataPath } from './layout.js';
 import { layoutOf } from './plan.js';
@@ -18,8 +20,13 @@ export const sheetDelete = defineFlow({
     return { uuid, sample: sampleDataPath(layoutOf(deps), uuid), zones: landingZoneRoot(layoutOf(deps), uuid) };
   },
   async build(plan, p) {
-    if (await plan.deps.store.collectionExists(p.sample)) await plan.trash('Remove sample data collection', p.sample);
-    if (await plan.deps.store.collectionExists(p.zones)) await plan.trash('Remove landing zones collection', p.zones);
-    plan.addFinal(plan.deleteSheet('Delete sample sheet', p.uuid));
+    const s = plan.deps.store;
+    if (plan.irods && (await s.collectionExists(p.sample))) {
+      plan.add(store.trash('Remove sample data collection', { path: p.sample, refuse_objects: false }));
+    }
+    if (plan.irods && (await s.collectionExists(p.zones))) {
+      plan.add(store.trash('Remove landing zones collection', { path: p.zones, refuse_objects: false }));
+    }
+    plan.addClosing(site.deleteSheet('Delete sample sheet', { sodar_url: plan.sodarUrl, project_uuid: p.uuid }));
   },
 });

@@ -36,13 +36,22 @@ export interface FlowDeps {
   config: Config;
 }
 
-/** One flow of protocol section 5: its checks, its lock need and its task list. */
+/**
+ * Where a run waits for its turn: `run`, the project's turn (async runs
+ * also in the async queue); `validation`, the bounded queue of lock-free
+ * checks (a `validate_only` zone move), which never waits behind a project's runs.
+ */
+export type FlowQueue = 'run' | 'validation';
+
+/** One flow of protocol section 5: its checks, its lock need, its queue and its task list. */
 export interface FlowDefinition {
   name: string;
   /** Request modes the flow accepts. */
   modes: readonly RequestMode[];
   /** Whether the run takes the project lock. */
   needsLock(input: FlowInput): boolean;
+  /** The queue a run of this input waits in (called on validated input). */
+  queue(input: FlowInput): FlowQueue;
   /** Required fields, mode and path rules. Throws FlowValidationError; changes nothing. */
   validate(input: FlowInput, deps: FlowDeps): Promise<void>;
   /** The tasks to run, limited to the input's targets. Throws FlowBuildError (or anything). */

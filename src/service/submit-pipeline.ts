@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Journal } from '../engine/journal.js';
-import { runFlow } from '../engine/index.js';
+import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, runFlow } from '../engine/index.js';
 import type { RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
@@ -123,11 +123,6 @@ const LOCK_WAIT_LOG_MS = 250;
 /** A short printable form of an untrusted value, for logs. */
 const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
 
-/** Whether a submit is a `validate_only` zone move: lock-free, and bounded in number. */
-function isValidation(input: FlowInput): boolean {
-  return input.flowName === 'landing_zone_move' && Boolean(input.flowData.validate_only);
-}
-
 /** Runs submits. One per service. */
 export class SubmitPipeline {
   private readonly reporter: OutcomeReporter;
@@ -237,7 +232,8 @@ export class SubmitPipeline {
 
   /** Lock → build → run → unlock, for both modes. Never throws. */
   private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string): Promise<Execution> {
-    if (isValidation(input) && !def.needsLock(input)) {
+    // a lock-free check waits in the bounded validation queue, never behind a project's runs
+    if (def.queue(input) === 'validation' && !def.needsLock(input)) {
       return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false));
     }
     return this.lockedRun(def, input, deps, runId, def.needsLock(input));
@@ -357,7 +353,8 @@ export class SubmitPipeline {
       result = await runFlow(flow, ctx, {
         journal: this.deps.journal,
         runId,
-        // force_fail is the flows' own task, placed before their irreversible tail (zone MOVED)
+        // stops before the flow's closing tail (zone MOVED): a forced failure never does what cannot be undone
+        forceFail: input.forceFail,
         label: input.projectUuid,
         meta: runMetaOf(input, locked, this.deps.ownerId),
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
@@ -417,7 +414,9 @@ export class SubmitPipeline {
 
 /** A readable reason for a failed run (protocol's "Improve": never a leaked exception). */
 export function failureReason(result: RunResult): string {
-  const where = result.failedTask ? ` (task "${result.failedTask.name}")` : '';
+  // a forced failure is named as the point it happened at, as when it was a task of its own
+  const failedAt = result.error === FORCED_FAILURE_MESSAGE ? FORCED_FAILURE_POINT : result.failedTask?.name;
+  const where = failedAt !== undefined ? ` (task "${failedAt}")` : '';
   let reason = `${result.error ?? 'the flow failed'}${where}`;
   const notes = result.revertNotes ?? [];
   if (result.status === 'revert_failed') {

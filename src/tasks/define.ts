@@ -1,12 +1,11 @@
 /**
- * The task registry of this service and the helper that defines task kinds
- * with all-or-nothing execution: a task doing several store or site calls
- * reports its partial undo as it goes, and when a later call fails it reverts
- * that part before failing (the engine never reverts the task that failed).
+ * The task registry of this service and the helper that defines its task
+ * kinds: each with a fixed target and the three steps of the engine's
+ * {@link TaskDefinition} (prepare returns the undo value, apply and revert
+ * get it).
  *
  * @module
  */
-import { errorMessage } from '../engine/errors.js';
 import { TaskRegistry } from '../engine/registry.js';
 import type { Json, RevertOutcome, Task } from '../engine/types.js';
 import type { TaskContext } from './context.js';
@@ -14,60 +13,36 @@ import type { TaskContext } from './context.js';
 /** Every task kind the flows use; the service rebuilds journaled tasks with it for recovery. */
 export const taskRegistry = new TaskRegistry<TaskContext>();
 
-/** A task kind whose execute may report partial progress. */
-export interface AtomicTaskDefinition<A extends Json, U extends Json> {
+/** A task kind of this service. */
+export interface ServiceTaskDefinition<A extends Json, U extends Json> {
   kind: string;
   /** Target every task of this kind has (`irods` or `sodar`). */
   target: string;
   /**
-   * Does the work and returns the undo value (undefined: nothing changed).
-   * Calls `progress` with the undo value of what is done so far whenever a
-   * step succeeded that a later failing step would leave behind.
+   * Reads the store or site, changes nothing, and decides everything the
+   * change depends on; returns the undo value (undefined: nothing to undo).
+   * A prepare that throws fails the task before anything changed.
    */
-  execute(ctx: TaskContext, args: A, progress: (partial: U) => void): Promise<U | undefined>;
+  prepare(ctx: TaskContext, args: A): Promise<U | undefined>;
+  /** Makes the change. May throw part-way: the engine then reverts it with the same undo value. */
+  apply(ctx: TaskContext, args: A, undo: U | undefined): Promise<void>;
   /**
-   * Idempotent; `undo` undefined: the intent was journaled but not the result, check and undo.
-   * Returns a note when it could not restore everything (what stays changed, and why).
+   * Undoes the change from `undo` alone, after a failure or a crash, the
+   * apply maybe half done or not done at all: checks before it undoes, and
+   * is idempotent. Returns a note when it could not restore everything.
    */
-  revert(ctx: TaskContext, args: A, undo: U | undefined): Promise<RevertOutcome>;
+  revert(ctx: TaskContext, args: A, undo: U): Promise<RevertOutcome>;
 }
 
 /** Makes a task of one kind: a display name, its args and (rarely) a target other than the kind's. */
 export type TaskMaker<A extends Json> = (name: string, args: A, target?: string) => Task<TaskContext>;
 
-/** Thrown when a task failed and cleaning up its own partial work failed too. */
-export class PartialTaskError extends Error {
-  override name = 'PartialTaskError';
-  constructor(
-    readonly kind: string,
-    override readonly cause: unknown,
-    readonly cleanupError: unknown,
-  ) {
-    super(`${errorMessage(cause)} (and undoing the part of task ${kind} already done failed: ${errorMessage(cleanupError)})`);
-  }
-}
-
 /** Defines a task kind in {@link taskRegistry}; returns its maker. */
-export function defineTask<A extends Json, U extends Json>(def: AtomicTaskDefinition<A, U>): TaskMaker<A> {
+export function defineTask<A extends Json, U extends Json>(def: ServiceTaskDefinition<A, U>): TaskMaker<A> {
   const factory = taskRegistry.define<A, U>({
     kind: def.kind,
-    async execute(ctx, args) {
-      let partial: U | undefined;
-      try {
-        return await def.execute(ctx, args, (p) => {
-          partial = p;
-        });
-      } catch (err) {
-        if (partial !== undefined) {
-          try {
-            await def.revert(ctx, args, partial);
-          } catch (cleanupErr) {
-            throw new PartialTaskError(def.kind, err, cleanupErr);
-          }
-        }
-        throw err;
-      }
-    },
+    prepare: (ctx, args) => def.prepare(ctx, args),
+    apply: (ctx, args, undo) => def.apply(ctx, args, undo),
     revert: (ctx, args, undo) => def.revert(ctx, args, undo),
   });
   return (name, args, target = def.target) => factory(name, target, args) as unknown as Task<TaskContext>;

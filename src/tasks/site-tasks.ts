@@ -1,8 +1,8 @@
 /**
  * Tasks calling back the host site (the `sodar` target, protocol section 3).
  * Every task carries its callback base URL (`sodar_url`) so a run can be
- * reverted from the journal alone, and a `before` snapshot read while the
- * flow was built, for a revert whose undo was never journaled.
+ * reverted from the journal alone; each prepare asks the site for what its
+ * change replaces (the undo value, journaled before the change).
  *
  * @module
  */
@@ -124,43 +124,42 @@ export type SetRoleArgs = {
   project_uuid: string;
   user_uuid: string;
   role_pk: number;
-  /** Role before the flow (null: none). */
-  before: number | null;
 };
 
 /** Sets a user's role; revert sets the previous role back or deletes the new one. */
 export const setRole = defineTask<SetRoleArgs, { previous: number | null }>({
   kind: 'site.setRole',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare({ site }, a) {
     const previous = await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid);
-    if (previous === a.role_pk) return undefined;
-    await site.post(a.sodar_url, Endpoint.roleSet, { project_uuid: a.project_uuid, user_uuid: a.user_uuid, role_pk: a.role_pk });
-    return { previous };
+    return previous === a.role_pk ? undefined : { previous };
   },
-  async revert({ site }, a, undo) {
-    const previous = undo ? undo.previous : a.before;
+  async apply({ site }, a, undo) {
+    if (undo === undefined) return;
+    await site.post(a.sodar_url, Endpoint.roleSet, { project_uuid: a.project_uuid, user_uuid: a.user_uuid, role_pk: a.role_pk });
+  },
+  async revert({ site }, a, { previous }) {
     if ((await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid)) === previous) return;
     await putRole(site, a.sodar_url, a.project_uuid, a.user_uuid, previous);
   },
 });
 
 /** Args of {@link deleteRole}. */
-export type DeleteRoleArgs = { sodar_url: string; project_uuid: string; user_uuid: string; before: number | null };
+export type DeleteRoleArgs = { sodar_url: string; project_uuid: string; user_uuid: string };
 
 /** Deletes a user's role (none: nothing to do); revert sets it back. */
 export const deleteRole = defineTask<DeleteRoleArgs, { previous: number }>({
   kind: 'site.deleteRole',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare({ site }, a) {
     const previous = await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid);
-    if (previous === null) return undefined;
-    await site.post(a.sodar_url, Endpoint.roleDelete, { project_uuid: a.project_uuid, user_uuid: a.user_uuid });
-    return { previous };
+    return previous === null ? undefined : { previous };
   },
-  async revert({ site }, a, undo) {
-    const previous = undo ? undo.previous : a.before;
-    if (previous === null) return;
+  async apply({ site }, a, undo) {
+    if (undo === undefined) return;
+    await site.post(a.sodar_url, Endpoint.roleDelete, { project_uuid: a.project_uuid, user_uuid: a.user_uuid });
+  },
+  async revert({ site }, a, { previous }) {
     if ((await getRole(site, a.sodar_url, a.project_uuid, a.user_uuid)) === previous) return;
     await putRole(site, a.sodar_url, a.project_uuid, a.user_uuid, previous);
   },
@@ -173,8 +172,6 @@ export type UpdateProjectArgs = {
   sodar_url: string;
   project_uuid: string;
   fields: ProjectFields;
-  /** What the site reported while the flow was built. */
-  before: ReportedProject | null;
 };
 
 /** Whether every field `reported` holds equals the one in `target`. */
@@ -200,16 +197,16 @@ function shortfall(unreported: readonly string[]): RevertOutcome {
 export const updateProject = defineTask<UpdateProjectArgs, { previous: ReportedProject }>({
   kind: 'site.updateProject',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare({ site }, a) {
     const previous = await getProject(site, a.sodar_url, a.project_uuid);
     // a field the site does not report may differ: only a full report can show there is nothing to do
-    if (unreportedFields(previous).length === 0 && agrees(previous, a.fields)) return undefined;
-    await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...a.fields });
-    return { previous };
+    return unreportedFields(previous).length === 0 && agrees(previous, a.fields) ? undefined : { previous };
   },
-  async revert({ site }, a, undo) {
-    const previous = undo ? undo.previous : a.before;
-    if (previous === null) return undefined;
+  async apply({ site }, a, undo) {
+    if (undo === undefined) return;
+    await site.post(a.sodar_url, Endpoint.projectUpdate, { project_uuid: a.project_uuid, ...a.fields });
+  },
+  async revert({ site }, a, { previous }) {
     // Only a reported field shows whether the update happened (a crash may have come before it).
     // Unreported fields are sent as the update set them, not cleared: the site needs every field.
     if (!agrees(await getProject(site, a.sodar_url, a.project_uuid), previous)) {
@@ -225,28 +222,31 @@ export type SetSettingsArgs = {
   project_uuid: string;
   /** `{"settings.<app>.<name>": value}` */
   settings: Record<string, Json>;
-  before: Record<string, Json> | null;
 };
 
 /** Sets project app settings; revert sets the previous values back. */
 export const setSettings = defineTask<SetSettingsArgs, { previous: Record<string, Json> }>({
   kind: 'site.setSettings',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare({ site }, a) {
     const names = Object.keys(a.settings);
     if (names.length === 0) return undefined;
-    const previous = await getSettings(site, a.sodar_url, a.project_uuid, names);
-    await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: a.settings });
-    return { previous };
+    return { previous: await getSettings(site, a.sodar_url, a.project_uuid, names) };
   },
-  async revert({ site }, a, undo) {
-    const previous = undo ? undo.previous : a.before;
-    if (previous === null || Object.keys(previous).length === 0) return;
+  async apply({ site }, a, undo) {
+    if (undo === undefined) return;
+    await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: a.settings });
+  },
+  async revert({ site }, a, { previous }) {
+    if (Object.keys(previous).length === 0) return;
     await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: previous });
   },
 });
 
 // -------------------------------------------------------------- landing zones
+
+/** A zone status with its text. */
+export type ZoneStatusValue = { status: string; status_info: string };
 
 /** Args of {@link setZoneStatus}. */
 export type SetZoneStatusArgs = {
@@ -255,17 +255,24 @@ export type SetZoneStatusArgs = {
   flow_name: string;
   status: string;
   status_info: string;
-  /** Status to set back on revert (the site cannot be asked for the current one); null: none. */
-  revert_to: { status: string; status_info: string } | null;
+  /**
+   * Status to set back on revert (the site cannot be asked for the current
+   * one: the flow knows the status it found); null: a closing status, never
+   * reverted.
+   */
+  revert_to: ZoneStatusValue | null;
   /** Fields sent along with the status (e.g. `file_count`), as the original did. */
   extra?: Record<string, number>;
 };
 
 /** Sets a landing zone's status; revert sets the status the flow found. */
-export const setZoneStatus = defineTask<SetZoneStatusArgs, { set: true }>({
+export const setZoneStatus = defineTask<SetZoneStatusArgs, ZoneStatusValue>({
   kind: 'site.setZoneStatus',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare(_ctx, a) {
+    return a.revert_to ?? undefined;
+  },
+  async apply({ site }, a) {
     await site.post(a.sodar_url, Endpoint.zoneStatusSet, {
       zone_uuid: a.zone_uuid,
       status: a.status,
@@ -273,14 +280,12 @@ export const setZoneStatus = defineTask<SetZoneStatusArgs, { set: true }>({
       flow_name: a.flow_name,
       ...a.extra,
     });
-    return { set: true };
   },
-  async revert({ site }, a) {
-    if (!a.revert_to) return;
+  async revert({ site }, a, undo) {
     await site.post(a.sodar_url, Endpoint.zoneStatusSet, {
       zone_uuid: a.zone_uuid,
-      status: a.revert_to.status,
-      status_info: a.revert_to.status_info,
+      status: undo.status,
+      status_info: undo.status_info,
       flow_name: a.flow_name,
     });
   },
@@ -289,21 +294,21 @@ export const setZoneStatus = defineTask<SetZoneStatusArgs, { set: true }>({
 // ------------------------------------------------------------- sample sheets
 
 /** Args of {@link setDirStatus}. */
-export type SetDirStatusArgs = { sodar_url: string; project_uuid: string; dir_status: boolean; before: boolean | null };
+export type SetDirStatusArgs = { sodar_url: string; project_uuid: string; dir_status: boolean };
 
 /** Sets the sample sheet's directory status; revert restores the previous one. */
 export const setDirStatus = defineTask<SetDirStatusArgs, { previous: boolean }>({
   kind: 'site.setDirStatus',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare({ site }, a) {
     const previous = await getDirStatus(site, a.sodar_url, a.project_uuid);
-    if (previous === a.dir_status) return undefined;
-    await site.post(a.sodar_url, Endpoint.dirsSet, { project_uuid: a.project_uuid, dir_status: a.dir_status });
-    return { previous: previous ?? false };
+    return previous === a.dir_status ? undefined : { previous: previous ?? false };
   },
-  async revert({ site }, a, undo) {
-    const previous = undo ? undo.previous : a.before;
-    if (previous === null) return;
+  async apply({ site }, a, undo) {
+    if (undo === undefined) return;
+    await site.post(a.sodar_url, Endpoint.dirsSet, { project_uuid: a.project_uuid, dir_status: a.dir_status });
+  },
+  async revert({ site }, a, { previous }) {
     const current = await getDirStatus(site, a.sodar_url, a.project_uuid);
     if (current === null || current === previous) return;
     await site.post(a.sodar_url, Endpoint.dirsSet, { project_uuid: a.project_uuid, dir_status: previous });
@@ -315,15 +320,17 @@ export type DeleteSheetArgs = { sodar_url: string; project_uuid: string };
 
 /**
  * Deletes the project's sample sheet. The site offers no way to restore it,
- * so flows put this task last, after the forced-failure point; its revert
- * does nothing.
+ * so flows put this task in their closing tail, which a forced failure never
+ * reaches; there is nothing to revert.
  */
-export const deleteSheet = defineTask<DeleteSheetArgs, { deleted: true }>({
+export const deleteSheet = defineTask<DeleteSheetArgs, Json>({
   kind: 'site.deleteSheet',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare() {
+    return undefined;
+  },
+  async apply({ site }, a) {
     await site.post(a.sodar_url, Endpoint.sheetDelete, { project_uuid: a.project_uuid });
-    return { deleted: true };
   },
   async revert() {},
 });
@@ -340,17 +347,19 @@ export type SetTimelineStatusArgs = {
 };
 
 /** Adds a status to a timeline event. A status history only grows: revert does nothing. */
-export const setTimelineStatus = defineTask<SetTimelineStatusArgs, { set: true }>({
+export const setTimelineStatus = defineTask<SetTimelineStatusArgs, Json>({
   kind: 'site.setTimelineStatus',
   target: Target.site,
-  async execute({ site }, a) {
+  async prepare() {
+    return undefined;
+  },
+  async apply({ site }, a) {
     await site.post(a.sodar_url, Endpoint.timelineStatusSet, {
       event_uuid: a.event_uuid,
       status_type: a.status_type,
       status_desc: a.status_desc,
       extra_data: a.extra_data,
     });
-    return { set: true };
   },
   async revert() {},
 });

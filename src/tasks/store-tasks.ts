@@ -1,15 +1,14 @@
 /**
- * Tasks on the data store (the `irods` target). Each returns from execute the
- * exact undo its revert needs; each also carries in its args a snapshot taken
- * while building the flow (`before`, `new_paths`, `existed`...) so a revert
- * with an unknown undo (a crash between the call and the journal write) can
- * still put back what was there before the flow.
+ * Tasks on the data store (the `irods` target). Each prepare reads what its
+ * change will replace and returns it as the undo value (journaled before the
+ * change); its revert puts that back, checking first, as the apply may have
+ * been cut short anywhere.
  *
  * @module
  */
 import type { Json } from '../engine/types.js';
 import { NotFoundError } from '../store/errors.js';
-import { baseName, parentPath, relativePath } from '../store/paths.js';
+import { parentPath, relativePath } from '../store/paths.js';
 import { pages } from '../store/pages.js';
 import type { AccessLevel, Avu, DataStore } from '../store/types.js';
 import { Target } from './context.js';
@@ -78,32 +77,6 @@ async function scanAccess(
   return { count: entries, snapshots };
 }
 
-/** Reads one principal's access on a path and its subtree, compactly. Used while building flows. */
-export async function snapshotAccess(
-  store: DataStore,
-  path: string,
-  name: string,
-  recursive: boolean,
-): Promise<AccessSnapshot | null> {
-  const { count, snapshots } = await scanAccess(store, path, [name], recursive);
-  return count === 0 ? null : snapshots[0];
-}
-
-/**
- * {@link snapshotAccess} for several principals in one pass over the subtree
- * (one ACL read per entry, whatever the number of principals).
- */
-export async function snapshotAccessMany(
-  store: DataStore,
-  path: string,
-  names: readonly string[],
-  recursive: boolean,
-): Promise<Record<string, AccessSnapshot> | null> {
-  const { count, snapshots } = await scanAccess(store, path, names, recursive);
-  if (count === 0) return null;
-  return Object.fromEntries(names.map((n, i) => [n, snapshots[i]]));
-}
-
 /** Whether a user or group of that name exists (a revert has nothing to give a removed one). */
 async function principalExists(store: DataStore, name: string): Promise<boolean> {
   return (await store.getUser(name)) !== null || (await store.getGroup(name)) !== null;
@@ -142,38 +115,33 @@ async function restoreSnapshot(
 export type CreateCollectionsArgs = {
   /** Collections to create, with missing parents. */
   paths: string[];
-  /** Collections that did not exist when the flow was built, parents first. */
-  new_paths: string[];
 };
 
 /**
- * Removes collections (deepest first) that exist. With `exact`, a created
- * collection that is no longer empty fails the revert (removing it would lose
- * data); without (a crash: the list is what was missing before the flow, some
- * of it created by earlier tasks that revert later), non-empty ones are left.
+ * Removes the collections of `created` that exist, deepest first. One that
+ * is no longer empty fails the revert: removing it would lose data someone
+ * put there since.
  */
-async function removeCreated(store: DataStore, created: readonly string[], exact: boolean): Promise<void> {
+async function removeCreated(store: DataStore, created: readonly string[]): Promise<void> {
   for (const p of [...created].sort((a, b) => b.length - a.length)) {
-    if (!(await store.collectionExists(p))) continue;
-    if (!exact && (await store.list(p)).length > 0) continue;
-    await store.removeCollection(p);
+    if (await store.collectionExists(p)) await store.removeCollection(p);
   }
 }
 
-/** Creates collections and their missing parents; revert removes exactly the ones it created. */
+/** Creates collections and their missing parents; revert removes the ones that were missing. */
 export const createCollections = defineTask<CreateCollectionsArgs, { created: string[] }>({
   kind: 'store.createCollections',
   target: Target.store,
-  async execute({ store }, args, progress) {
-    const created: string[] = [];
-    for (const p of args.paths) {
-      created.push(...(await store.createCollection(p, { parents: true })));
-      progress({ created: [...created] });
-    }
+  async prepare({ store }, args) {
+    const created = await missingCollections(store, args.paths);
     return created.length > 0 ? { created } : undefined;
   },
-  async revert({ store }, args, undo) {
-    await (undo ? removeCreated(store, undo.created, true) : removeCreated(store, args.new_paths, false));
+  async apply({ store }, args, undo) {
+    if (undo === undefined) return;
+    for (const p of args.paths) await store.createCollection(p, { parents: true });
+  },
+  async revert({ store }, _args, undo) {
+    await removeCreated(store, undo.created);
   },
 });
 
@@ -209,8 +177,6 @@ export type SetAccessArgs = {
   name: string;
   level: AccessLevel;
   recursive: boolean;
-  /** Access before the flow (null: the path did not exist). */
-  before: AccessSnapshot | null;
 };
 
 /** Whether setting `level` throughout changes any entry that `snap` describes. */
@@ -226,16 +192,16 @@ function changesAny(snap: AccessSnapshot, level: AccessLevel): boolean {
 export const setAccess = defineTask<SetAccessArgs, AccessSnapshot>({
   kind: 'store.setAccess',
   target: Target.store,
-  async execute({ store }, args) {
+  async prepare({ store }, args) {
     const { count, snapshots } = await scanAccess(store, args.path, [args.name], args.recursive);
     if (count === 0) throw new NotFoundError(args.path);
-    if (!changesAny(snapshots[0], args.level)) return undefined;
-    await store.setAccess(args.path, args.name, args.level, { recursive: args.recursive });
-    return snapshots[0];
+    return changesAny(snapshots[0], args.level) ? snapshots[0] : undefined;
+  },
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.setAccess(args.path, args.name, args.level, { recursive: args.recursive });
   },
   async revert({ store }, args, undo) {
-    const snap = undo ?? args.before;
-    if (snap) await restoreSnapshot(store, args.path, args.name, args.recursive, snap);
+    await restoreSnapshot(store, args.path, args.name, args.recursive, undo);
   },
 });
 
@@ -244,8 +210,6 @@ export type AccessGrant = {
   /** User or group. */
   name: string;
   level: AccessLevel;
-  /** Access before the flow (null: the path did not exist). */
-  before: AccessSnapshot | null;
 };
 
 /** Args of {@link setAccesses}. */
@@ -259,89 +223,90 @@ export type SetAccessesArgs = { path: string; recursive: boolean; grants: Access
 export const setAccesses = defineTask<SetAccessesArgs, { previous: Record<string, AccessSnapshot> }>({
   kind: 'store.setAccesses',
   target: Target.store,
-  async execute({ store }, args, progress) {
+  async prepare({ store }, args) {
     const names = args.grants.map((g) => g.name);
     const { count, snapshots } = await scanAccess(store, args.path, names, args.recursive);
     if (count === 0) throw new NotFoundError(args.path);
     const previous: Record<string, AccessSnapshot> = {};
     for (const [i, g] of args.grants.entries()) {
-      if (!changesAny(snapshots[i], g.level)) continue;
-      await store.setAccess(args.path, g.name, g.level, { recursive: args.recursive });
-      previous[g.name] = snapshots[i];
-      progress({ previous: { ...previous } });
+      if (changesAny(snapshots[i], g.level)) previous[g.name] = snapshots[i];
     }
     return Object.keys(previous).length > 0 ? { previous } : undefined;
   },
+  async apply({ store }, args, undo) {
+    for (const g of args.grants) {
+      if (undo?.previous[g.name] !== undefined) await store.setAccess(args.path, g.name, g.level, { recursive: args.recursive });
+    }
+  },
   async revert({ store }, args, undo) {
     for (const g of [...args.grants].reverse()) {
-      const snap = undo ? undo.previous[g.name] : g.before;
+      const snap = undo.previous[g.name];
       if (snap) await restoreSnapshot(store, args.path, g.name, args.recursive, snap);
     }
   },
 });
 
 /** Args of {@link setInheritance}. */
-export type SetInheritanceArgs = { path: string; inherit: boolean; before: boolean | null };
+export type SetInheritanceArgs = { path: string; inherit: boolean };
 
 /** Sets a collection's inheritance flag (not recursively); revert restores the previous flag. */
 export const setInheritance = defineTask<SetInheritanceArgs, { previous: boolean }>({
   kind: 'store.setInheritance',
   target: Target.store,
-  async execute({ store }, args) {
+  async prepare({ store }, args) {
     const entry = await store.stat(args.path);
     if (!entry || entry.type !== 'collection') throw new NotFoundError(args.path, 'collection');
-    if (entry.inherit === args.inherit) return undefined;
-    await store.setInheritance(args.path, args.inherit);
-    return { previous: entry.inherit };
+    return entry.inherit === args.inherit ? undefined : { previous: entry.inherit };
+  },
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.setInheritance(args.path, args.inherit);
   },
   async revert({ store }, args, undo) {
-    const previous = undo ? undo.previous : args.before;
-    if (previous === null) return;
     const entry = await store.stat(args.path);
-    if (entry?.type === 'collection' && entry.inherit !== previous) await store.setInheritance(args.path, previous);
+    if (entry?.type === 'collection' && entry.inherit !== undo.previous) await store.setInheritance(args.path, undo.previous);
   },
 });
 
 // ------------------------------------------------------------ users and groups
 
 /** Args of {@link createUser}. */
-export type CreateUserArgs = { name: string; user_type: 'rodsuser' | 'rodsadmin'; existed: boolean };
+export type CreateUserArgs = { name: string; user_type: 'rodsuser' | 'rodsadmin' };
 
 /** Creates a user unless it exists; revert removes it only if this task created it. */
 export const createUser = defineTask<CreateUserArgs, { created: true }>({
   kind: 'store.createUser',
   target: Target.store,
-  async execute({ store }, args) {
-    if (await store.getUser(args.name)) return undefined;
-    await store.createUser(args.name, args.user_type);
-    return { created: true };
+  async prepare({ store }, args) {
+    return (await store.getUser(args.name)) ? undefined : { created: true };
   },
-  async revert({ store }, args, undo) {
-    if (!undo && args.existed) return;
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.createUser(args.name, args.user_type);
+  },
+  async revert({ store }, args) {
     if (await store.getUser(args.name)) await store.removeUser(args.name);
   },
 });
 
 /** Args of {@link createGroup}. */
-export type CreateGroupArgs = { name: string; existed: boolean };
+export type CreateGroupArgs = { name: string };
 
 /** Creates a group unless it exists; revert removes it only if this task created it. */
 export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
   kind: 'store.createGroup',
   target: Target.store,
-  async execute({ store }, args) {
-    if (await store.getGroup(args.name)) return undefined;
-    await store.createGroup(args.name);
-    return { created: true };
+  async prepare({ store }, args) {
+    return (await store.getGroup(args.name)) ? undefined : { created: true };
   },
-  async revert({ store }, args, undo) {
-    if (!undo && args.existed) return;
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.createGroup(args.name);
+  },
+  async revert({ store }, args) {
     if (await store.getGroup(args.name)) await store.removeGroup(args.name);
   },
 });
 
 /** Args of the group member tasks. */
-export type GroupMemberArgs = { group: string; user: string; was_member: boolean };
+export type GroupMemberArgs = { group: string; user: string };
 
 /** Whether both exist, so a membership can be put back (asked only on that rare path). */
 async function canBeMember(store: DataStore, group: string, user: string): Promise<boolean> {
@@ -352,13 +317,13 @@ async function canBeMember(store: DataStore, group: string, user: string): Promi
 export const addGroupMember = defineTask<GroupMemberArgs, { added: true }>({
   kind: 'store.addGroupMember',
   target: Target.store,
-  async execute({ store }, args) {
-    if (await store.isGroupMember(args.group, args.user)) return undefined;
-    await store.addGroupMember(args.group, args.user);
-    return { added: true };
+  async prepare({ store }, args) {
+    return (await store.isGroupMember(args.group, args.user)) ? undefined : { added: true };
   },
-  async revert({ store }, args, undo) {
-    if (!undo && args.was_member) return;
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.addGroupMember(args.group, args.user);
+  },
+  async revert({ store }, args) {
     if (await store.isGroupMember(args.group, args.user)) await store.removeGroupMember(args.group, args.user);
   },
 });
@@ -367,13 +332,13 @@ export const addGroupMember = defineTask<GroupMemberArgs, { added: true }>({
 export const removeGroupMember = defineTask<GroupMemberArgs, { removed: true }>({
   kind: 'store.removeGroupMember',
   target: Target.store,
-  async execute({ store }, args) {
-    if (!(await store.isGroupMember(args.group, args.user))) return undefined;
-    await store.removeGroupMember(args.group, args.user);
-    return { removed: true };
+  async prepare({ store }, args) {
+    return (await store.isGroupMember(args.group, args.user)) ? { removed: true } : undefined;
   },
-  async revert({ store }, args, undo) {
-    if (!undo && !args.was_member) return;
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.removeGroupMember(args.group, args.user);
+  },
+  async revert({ store }, args) {
     if (!(await store.isGroupMember(args.group, args.user)) && (await canBeMember(store, args.group, args.user))) {
       await store.addGroupMember(args.group, args.user);
     }
@@ -392,8 +357,6 @@ export type SetMetadataArgs = {
   /** The one value to keep; null removes every value of the attribute. */
   value: string | null;
   unit: string;
-  /** The attribute's values before the flow (null: the path did not exist). */
-  before: AvuJson[] | null;
 };
 
 async function putAttribute(store: DataStore, path: string, attribute: string, wanted: readonly Avu[]): Promise<void> {
@@ -409,67 +372,38 @@ async function putAttribute(store: DataStore, path: string, attribute: string, w
   for (const a of wanted) if (!have.has(key(a))) await store.addMetadata(path, a);
 }
 
+function wantedValues(args: SetMetadataArgs): AvuJson[] {
+  return args.value === null ? [] : [{ attribute: args.attribute, value: args.value, unit: args.unit }];
+}
+
 /** Sets (or removes) one metadata attribute; revert puts back its previous values. */
 export const setMetadata = defineTask<SetMetadataArgs, { previous: AvuJson[] }>({
   kind: 'store.setMetadata',
   target: Target.store,
-  async execute({ store }, args, progress) {
+  async prepare({ store }, args) {
     const previous: AvuJson[] = (await store.getMetadata(args.path))
       .filter((a) => a.attribute === args.attribute)
       .map((a) => ({ attribute: a.attribute, value: a.value, unit: a.unit }));
-    const wanted = args.value === null ? [] : [{ attribute: args.attribute, value: args.value, unit: args.unit }];
+    const wanted = wantedValues(args);
     const same =
       previous.length === wanted.length && previous.every((a, i) => a.value === wanted[i].value && a.unit === wanted[i].unit);
-    if (same) return undefined;
-    progress({ previous });
-    await putAttribute(store, args.path, args.attribute, wanted);
-    return { previous };
+    return same ? undefined : { previous };
+  },
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await putAttribute(store, args.path, args.attribute, wantedValues(args));
   },
   async revert({ store }, args, undo) {
-    const previous = undo ? undo.previous : args.before;
-    if (previous === null || !(await store.stat(args.path))) return;
-    await putAttribute(store, args.path, args.attribute, previous);
+    if (await store.stat(args.path)) await putAttribute(store, args.path, args.attribute, undo.previous);
   },
 });
 
 // ---------------------------------------------------------------------- trash
-
-/**
- * Where the embedded store puts a trashed path: `/<zone>/trash/home/rods/<path
- * relative to the zone>`, with a `.N` suffix on a clash. Only used to find an
- * entry trashed by a task whose result was never journaled.
- */
-function trashDirFor(zone: string, path: string): string {
-  return `/${zone}/trash/home/rods/${relativePath(parentPath(path), `/${zone}`)}`.replace(/\/$/, '');
-}
-
-function trashCandidates(names: readonly string[], base: string): string[] {
-  const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.\\d+)?$`);
-  return names.filter((n) => re.test(n));
-}
-
-/**
- * Entries already in the trash under the name a trash of `path` would get.
- * Used while building flows; `cache` keeps each trash folder's listing, so
- * removing many paths of one folder lists it once.
- */
-export async function trashedBefore(store: DataStore, path: string, cache = new Map<string, string[]>()): Promise<string[]> {
-  const dir = trashDirFor(store.zone, path);
-  let names = cache.get(dir);
-  if (!names) {
-    names = (await store.collectionExists(dir)) ? (await store.list(dir)).map((e) => baseName(e.path)) : [];
-    cache.set(dir, names);
-  }
-  return trashCandidates(names, baseName(path)).map((n) => `${dir}/${n}`);
-}
 
 /** Args of {@link trash}. */
 export type TrashArgs = {
   path: string;
   /** Refuse when data objects remain below (a landing zone must be empty of files once moved). */
   refuse_objects: boolean;
-  /** Trash entries with the same name before the flow (see {@link trashedBefore}). */
-  known_trash: string[];
 };
 
 /** Thrown when a collection to remove still holds files it should not. */
@@ -488,60 +422,48 @@ export class ObjectsRemainError extends Error {
   }
 }
 
-/** Moves an object or collection to the trash; revert restores it from there. */
+/**
+ * Moves an object or collection to the trash, to the trash path its prepare
+ * chose (so the revert knows where to look whether or not the move happened);
+ * revert restores it from there.
+ */
 export const trash = defineTask<TrashArgs, { trash_path: string }>({
   kind: 'store.trash',
   target: Target.store,
-  async execute({ store }, args) {
+  async prepare({ store }, args) {
     if (args.refuse_objects) {
       const left = await store.listObjectPaths(args.path);
       if (left.length > 0) throw new ObjectsRemainError(args.path, left);
     }
-    return { trash_path: await store.trash(args.path) };
+    return { trash_path: await store.trashPathFor(args.path) };
+  },
+  async apply({ store }, args, undo) {
+    await store.trash(args.path, { to: undo!.trash_path });
   },
   async revert({ store }, args, undo) {
     if (await store.stat(args.path)) return;
-    let from = undo?.trash_path;
-    if (!from) {
-      const dir = trashDirFor(store.zone, args.path);
-      if (!(await store.collectionExists(dir))) return;
-      const known = new Set(args.known_trash);
-      const names = (await store.list(dir)).map((e) => baseName(e.path));
-      const fresh = trashCandidates(names, baseName(args.path))
-        .map((n) => `${dir}/${n}`)
-        .filter((p) => !known.has(p));
-      if (fresh.length !== 1) return;
-      from = fresh[0];
-    }
-    if (await store.stat(from)) await store.restore(from, args.path);
+    if (await store.stat(undo.trash_path)) await store.restore(undo.trash_path, args.path);
   },
 });
 
 // ---------------------------------------------------------------------- moves
-
-/** A principal whose access {@link moveObjects} removes from the objects it moves. */
-export type Revoke = {
-  /** User or group. */
-  name: string;
-  /**
-   * Its access on the chunk's objects before the flow, keyed by name
-   * relative to `src` (null: none known); a revert with an unknown undo
-   * puts this back.
-   */
-  before: AccessSnapshot | null;
-};
 
 /**
  * Args of {@link moveObjects}: objects `<src>/<name>` go to `<dst>/<name>`.
  * `names` is relative and packed by {@link packNames}: a zone move's plan
  * holds every name until the run ends (the revert needs them), and one string
  * per chunk costs a quarter of the memory of an array of short strings, and
- * does not repeat the two long base paths per file. `revoke`: principals whose
- * access the move removes from these objects in the same store transaction.
+ * does not repeat the two long base paths per file. `revoke`: users or groups
+ * whose access the move removes from these objects in the same store
+ * transaction.
  */
-export type MoveObjectsArgs = { src: string; dst: string; names: string; revoke?: Revoke[] };
+export type MoveObjectsArgs = { src: string; dst: string; names: string; revoke?: string[] };
 
-/** Undo of {@link moveObjects}: the count, and each revoked principal's previous access on the chunk. */
+/**
+ * Undo of {@link moveObjects}: the count, and each revoked principal's access
+ * on the chunk before the move, keyed by name relative to `src` (one chunk's
+ * worth: bounded by the chunk size, whatever the zone's).
+ */
 export type MoveObjectsUndo = { moved: number; previous?: Record<string, AccessSnapshot> };
 
 // a store path never holds a control character (paths.ts), so a newline separates names unambiguously
@@ -616,28 +538,28 @@ async function restoreChunk(store: DataStore, base: string, names: readonly stri
 export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
   kind: 'store.moveObjects',
   target: Target.store,
-  async execute({ store }, args) {
+  async prepare({ store }, args) {
     const moves = movesOf(args);
     if (moves.length === 0) return undefined;
-    const revoke = (args.revoke ?? []).map((r) => r.name);
-    let previous: Record<string, AccessSnapshot> | undefined;
-    if (revoke.length > 0) {
-      const names = namesOf(args);
-      const sources = moves.map((m) => m.src);
-      previous = {};
-      for (const name of revoke) previous[name] = compactLevels(names, await store.getAccessMany(sources, name));
-    }
-    await store.moveMany(moves, { revoke });
-    return previous ? { moved: moves.length, previous } : { moved: moves.length };
+    const revoke = args.revoke ?? [];
+    if (revoke.length === 0) return { moved: moves.length };
+    const names = namesOf(args);
+    const sources = moves.map((m) => m.src);
+    const previous: Record<string, AccessSnapshot> = {};
+    for (const name of revoke) previous[name] = compactLevels(names, await store.getAccessMany(sources, name));
+    return { moved: moves.length, previous };
+  },
+  async apply({ store }, args, undo) {
+    if (undo !== undefined) await store.moveMany(movesOf(args), { revoke: args.revoke ?? [] });
   },
   async revert({ store }, args, undo) {
     const moves = movesOf(args);
     if (!(await movesDone(store, moves))) return;
     // access first, while the objects are still where the move put them: a revert cut short here runs again whole
     const names = namesOf(args);
-    for (const r of args.revoke ?? []) {
-      const snap = undo ? undo.previous?.[r.name] : r.before;
-      if (snap) await restoreChunk(store, args.dst, names, r.name, snap);
+    for (const name of args.revoke ?? []) {
+      const snap = undo.previous?.[name];
+      if (snap) await restoreChunk(store, args.dst, names, name, snap);
     }
     try {
       await store.moveMany(moves.map((m) => ({ src: m.dst, dst: m.src })));
@@ -659,9 +581,11 @@ export type CheckZoneArgs = { zone_path: string; verify: boolean };
 export const checkZone = defineTask<CheckZoneArgs, Json>({
   kind: 'store.checkLandingZone',
   target: Target.store,
-  async execute({ store }, args) {
-    await checkLandingZone(store, args.zone_path, { verify: args.verify });
+  async prepare() {
     return undefined;
+  },
+  async apply({ store }, args) {
+    await checkLandingZone(store, args.zone_path, { verify: args.verify });
   },
   async revert() {},
 });

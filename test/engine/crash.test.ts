@@ -99,20 +99,21 @@ describe('crash while executing', () => {
     const run = await recoverAndCheck(journalPath, effectsPath);
     const states = run.tasks.map((t) => t.state);
     expect(states.slice(0, k + 1).every((s) => s === 'reverted')).toBe(true);
-    // the next task's intent was journaled with k's done: it is reverted too (with undo undefined, finding nothing)
+    // the next task's intent was journaled with k's done: it is reverted too (with its undo value, finding nothing)
     if (k + 1 < N) expect(states[k + 1]).toBe('reverted');
     expect(states.slice(k + 2).every((s) => s === 'pending')).toBe(true);
     expect(run.tasks[k].undo).toEqual({ id: k });
   });
 
-  it.each([0, 10, N - 1])('killed inside task %i after its side effect (intent only): recovery undoes it too', async (k) => {
+  it.each([0, 10, N - 1])('killed inside task %i after its side effect (intent and undo only): recovery undoes it too', async (k) => {
     const { journalPath, effectsPath, before } = await runAndKill('mid-execute', k);
     expect(before).toEqual(range(0, k));
     const journal = new SqliteJournal(journalPath);
     try {
       const tasks = journal.getRun('crash-run')!.tasks;
       expect(tasks[k].state).toBe('intent');
-      expect(tasks[k].undo).toBeUndefined();
+      // the undo value was journaled with the intent, before the apply
+      expect(tasks[k].undo).toEqual({ id: k });
     } finally {
       journal.close();
     }

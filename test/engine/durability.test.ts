@@ -19,9 +19,9 @@ interface Gated {
 const gatedRegistry = new TaskRegistry<Gated>();
 const waitForGate = gatedRegistry.define<{ n: number }, number>({
   kind: 'test.waitForGate',
-  async execute(ctx, args) {
+  prepare: (_ctx, args) => args.n,
+  async apply(ctx) {
     await ctx.gate;
-    return args.n;
   },
   revert() {},
 });

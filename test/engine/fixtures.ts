@@ -23,20 +23,28 @@ export function newWorld(): World {
 
 export const registry = new TaskRegistry<World>();
 
-/** Adds `args.item` to the effects; undo is the item (or nothing when it was already there). */
+/**
+ * Adds `args.item` to the effects; undo is the item (or nothing when it was
+ * already there). A task in `failExecute` fails in its prepare, before
+ * changing anything; the log's `exec:` marks the attempt to add.
+ */
 export const addItem = registry.define<{ item: string }, string>({
   kind: 'test.addItem',
-  execute(world, args) {
+  prepare(world, args) {
+    if (world.failExecute.has(args.item)) {
+      world.log.push(`exec:${args.item}`);
+      throw new Error(`cannot add ${args.item}`);
+    }
+    return world.effects.has(args.item) ? undefined : args.item;
+  },
+  apply(world, args, undo) {
     world.log.push(`exec:${args.item}`);
-    if (world.failExecute.has(args.item)) throw new Error(`cannot add ${args.item}`);
-    if (world.effects.has(args.item)) return undefined;
-    world.effects.add(args.item);
-    return args.item;
+    if (undo !== undefined) world.effects.add(args.item);
   },
   revert(world, args, undo) {
-    world.log.push(`revert:${args.item}:${undo ?? '?'}`);
+    world.log.push(`revert:${args.item}:${undo}`);
     if (world.failRevert.has(args.item)) throw new Error(`cannot remove ${args.item}`);
-    // undo undefined: maybe half done, so check the world (the item is the task's own)
+    // maybe half applied: deleting what may not be there is fine (the item is the task's own)
     world.effects.delete(args.item);
   },
 });
@@ -44,16 +52,22 @@ export const addItem = registry.define<{ item: string }, string>({
 /** The same as addItem but asynchronous. */
 export const addItemAsync = registry.define<{ item: string }, string>({
   kind: 'test.addItemAsync',
-  async execute(world, args) {
+  async prepare(world, args) {
+    await Promise.resolve();
+    if (world.failExecute.has(args.item)) {
+      world.log.push(`exec:${args.item}`);
+      throw new Error(`cannot add ${args.item}`);
+    }
+    return args.item;
+  },
+  async apply(world, args) {
     await Promise.resolve();
     world.log.push(`exec:${args.item}`);
-    if (world.failExecute.has(args.item)) throw new Error(`cannot add ${args.item}`);
     world.effects.add(args.item);
-    return args.item;
   },
   async revert(world, args, undo) {
     await Promise.resolve();
-    world.log.push(`revert:${args.item}:${undo ?? '?'}`);
+    world.log.push(`revert:${args.item}:${undo}`);
     if (world.failRevert.has(args.item)) throw new Error(`cannot remove ${args.item}`);
     world.effects.delete(args.item);
   },

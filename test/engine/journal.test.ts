@@ -24,9 +24,9 @@ describe.each(journalCases())('$kind journal', (jc) => {
     expect(run.tasks.map((t) => t.state)).toEqual(['pending', 'pending', 'pending']);
     expect(run.tasks[1].args).toEqual([1, 'x']);
 
-    journal.intent('r', 0);
+    journal.intent('r', 0, { u: [1] });
     expect(journal.getRun('r')!.tasks[0].state).toBe('intent');
-    journal.doneThenIntent('r', 0, { u: [1] }, 1.5);
+    journal.doneThenIntent('r', 0, 1.5, undefined);
     journal.failed('r', 1, 'boom', 2.5);
     journal.reverted('r', 0, 0.5);
     run = journal.getRun('r')!;
@@ -53,8 +53,8 @@ describe.each(journalCases())('$kind journal', (jc) => {
   it('records a revert failure with its error', () => {
     const journal = jc.make();
     journal.start({ runId: 'r', flowName: 'f', tasks: [{ kind: 'k', name: 't', target: 'irods', args: {} }] });
-    journal.intent('r', 0);
-    journal.done('r', 0, 'u', 1);
+    journal.intent('r', 0, 'u');
+    journal.done('r', 0, 1);
     journal.revertFailed('r', 0, 'nope', 2);
     expect(journal.getRun('r')!.tasks[0]).toMatchObject({ state: 'revert_failed', error: 'nope', undo: 'u', revertMs: 2 });
     expect(journal.getRun('r')!.label).toBeUndefined();
@@ -64,7 +64,7 @@ describe.each(journalCases())('$kind journal', (jc) => {
     const journal = jc.make();
     journal.start({ runId: 'r', flowName: 'f', tasks: [] });
     expect(() => journal.start({ runId: 'r', flowName: 'f', tasks: [] })).toThrow(DuplicateRunError);
-    expect(() => journal.intent('missing', 0)).toThrow(RunNotFoundError);
+    expect(() => journal.intent('missing', 0, undefined)).toThrow(RunNotFoundError);
     expect(journal.getRun('missing')).toBeUndefined();
   });
 
@@ -136,9 +136,9 @@ describe('SqliteJournal file', () => {
     try {
       await runFlow(itemFlow(['a', 'b']), newWorld(), { journal: first, runId: 'kept', label: 'p' });
       first.start({ runId: 'open', flowName: 'f', tasks: [{ kind: 'k', name: 't', target: 'irods', args: {} }] });
-      first.intent('open', 0);
+      first.intent('open', 0, 1);
       // another handle (as another process would) writes to a run it did not start
-      second.done('open', 0, 1, 3);
+      second.done('open', 0, 3);
       expect(second.getRun('kept')!.status).toBe('completed');
       // grouped reverted records are committed by the end of the run
       await runFlow(itemFlow(['x', 'y', 'z']), newWorld(), { journal: first, runId: 'undone', forceFail: true });

@@ -21,16 +21,17 @@ function crashedRun(journal: Journal, world: World, runId: string, items: string
   });
   states.forEach((state, i) => {
     if (state === 'pending') return;
-    journal.intent(runId, i);
+    // the undo value is journaled with the intent, before the task's effect
+    journal.intent(runId, i, items[i]);
     world.effects.add(items[i]);
-    if (state === 'done') journal.done(runId, i, items[i], 1);
+    if (state === 'done') journal.done(runId, i, 1);
   });
 }
 
 describe.each(journalCases())('recovery with the $kind journal', (jc) => {
   afterEach(() => jc.cleanup());
 
-  it('reverts done tasks and the task caught mid-execute (undo undefined), in reverse order', async () => {
+  it('reverts done tasks and the task caught mid-apply (with its journaled undo), in reverse order', async () => {
     const journal = jc.make();
     const world = newWorld();
     crashedRun(journal, world, 'c1', ['a', 'b', 'c', 'd'], ['done', 'done', 'intent', 'pending']);
@@ -46,7 +47,7 @@ describe.each(journalCases())('recovery with the $kind journal', (jc) => {
       error: INTERRUPTED_MESSAGE,
       revertFailures: [],
     });
-    expect(world.log).toEqual(['revert:c:?', 'revert:b:b', 'revert:a:a']);
+    expect(world.log).toEqual(['revert:c:c', 'revert:b:b', 'revert:a:a']);
     expect(world.effects.size).toBe(0);
     const run = journal.getRun('c1')!;
     expect(run.status).toBe('rolled_back');
@@ -60,9 +61,9 @@ describe.each(journalCases())('recovery with the $kind journal', (jc) => {
   it('finishes a revert that was interrupted, keeping the failed task and its error', async () => {
     const journal = jc.make();
     const world = newWorld();
-    crashedRun(journal, world, 'c2', ['a', 'b', 'c', 'd'], ['done', 'done', 'done', 'intent']);
+    // d failed in its prepare: no undo journaled, nothing of it to revert
+    crashedRun(journal, world, 'c2', ['a', 'b', 'c', 'd'], ['done', 'done', 'done', 'pending']);
     journal.failed('c2', 3, 'disk on fire', 2);
-    world.effects.delete('d');
     journal.reverted('c2', 2, 1);
     world.effects.delete('c');
     const events = new RunEvents();
@@ -96,8 +97,8 @@ describe.each(journalCases())('recovery with the $kind journal', (jc) => {
     const journal = jc.make();
     const world = newWorld();
     journal.start({ runId: 'n', flowName: 'f', tasks: [{ kind: 'test.addItem', name: 'noop', target: 'irods', args: { item: 'pre' } }] });
-    journal.intent('n', 0);
-    journal.done('n', 0, undefined, 1);
+    journal.intent('n', 0, undefined);
+    journal.done('n', 0, 1);
     world.effects.add('pre');
     const [result] = await recoverRuns(journal, registry, world);
     expect(result).toMatchObject({ status: 'rolled_back', reverted: 1 });
@@ -110,7 +111,7 @@ describe.each(journalCases())('recovery with the $kind journal', (jc) => {
     const world = newWorld();
     crashedRun(journal, world, 'rf', ['a', 'b', 'c'], ['done', 'done', 'done']);
     journal.start({ runId: 'unknown', flowName: 'f', tasks: [{ kind: 'gone.kind', name: 'lost', target: 'irods', args: {} }] });
-    journal.intent('unknown', 0);
+    journal.intent('unknown', 0, {});
     world.failRevert.add('b');
     const results = await recoverRuns(journal, registry, world);
     expect(results[0]).toMatchObject({

@@ -13,7 +13,9 @@ describe('TaskRegistry', () => {
     expect(task).toMatchObject({ kind: 'test.addItem', name: 'add a', target: 'irods', args: { item: 'a' } });
     const rebuilt = registry.create({ kind: task.kind, name: task.name, target: task.target, args: task.args });
     const world = newWorld();
-    expect(await rebuilt.execute(world)).toBe('a');
+    const undo = await rebuilt.prepare(world);
+    expect(undo).toBe('a');
+    await rebuilt.apply(world, undo);
     expect([...world.effects]).toEqual(['a']);
     await rebuilt.revert(world, 'a');
     expect(world.effects.size).toBe(0);
@@ -24,8 +26,8 @@ describe('TaskRegistry', () => {
 
   it('refuses a kind defined twice', () => {
     const reg = new TaskRegistry<null>();
-    reg.define({ kind: 'k', execute: () => undefined, revert: () => {} });
-    expect(() => reg.define({ kind: 'k', execute: () => undefined, revert: () => {} })).toThrow(DuplicateTaskKindError);
+    reg.define({ kind: 'k', prepare: () => undefined, apply: () => {}, revert: () => {} });
+    expect(() => reg.define({ kind: 'k', prepare: () => undefined, apply: () => {}, revert: () => {} })).toThrow(DuplicateTaskKindError);
   });
 
   it('refuses to rebuild an unknown kind, naming it', () => {

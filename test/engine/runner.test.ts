@@ -117,8 +117,8 @@ describe.each(journalCases())('runFlow with the $kind journal', (jc) => {
     const seen: TaskEvent[] = [];
     events.on('task:reverted', (e) => seen.push(e));
     const flow = new LinearFlow<World>('noted', ['irods']);
-    flow.add({ kind: 'k', name: 'partial', target: 'irods', args: null, execute: () => 1, revert: () => ({ note: 'x stays' }) });
-    flow.add({ kind: 'k', name: 'full', target: 'irods', args: null, execute: () => 1, revert: () => undefined });
+    flow.add({ kind: 'k', name: 'partial', target: 'irods', args: null, prepare: () => 1, apply: () => {}, revert: () => ({ note: 'x stays' }) });
+    flow.add({ kind: 'k', name: 'full', target: 'irods', args: null, prepare: () => 1, apply: () => {}, revert: () => undefined });
     const result = await runFlow(flow, newWorld(), { journal, runId: 'rn', forceFail: true, events });
     expect(result).toMatchObject({ status: 'rolled_back', reverted: 2, revertNotes: [{ index: 0, name: 'partial', note: 'x stays' }] });
     expect(journal.getRun('rn')!.result?.revertNotes).toEqual([{ index: 0, name: 'partial', note: 'x stays' }]);
@@ -126,6 +126,43 @@ describe.each(journalCases())('runFlow with the $kind journal', (jc) => {
       ['full', undefined],
       ['partial', 'x stays'],
     ]);
+  });
+
+  it('reverts a task whose apply threw part-way with the undo value its prepare gave, before the others', async () => {
+    const journal = jc.make();
+    const world = newWorld();
+    const { registry } = await import('./fixtures.js');
+    const half = registry.define<{ items: string[] }, string[]>({
+      kind: `test.halfApply.${jc.kind}`,
+      prepare: (w, args) => args.items.filter((i) => !w.effects.has(i)),
+      apply(w, args) {
+        w.effects.add(args.items[0]);
+        throw new Error('second item refused');
+      },
+      revert(w, _args, undo) {
+        w.log.push(`revert:half:${undo.join(',')}`);
+        for (const i of undo) w.effects.delete(i);
+      },
+    });
+    const flow = itemFlow(['a']).add(half('half', 'irods', { items: ['x', 'y'] }));
+    const result = await runFlow(flow, world, { journal, runId: 'half' });
+    expect(result).toMatchObject({ status: 'rolled_back', completed: 1, reverted: 2, failedTask: { index: 1 }, error: 'second item refused' });
+    expect(world.log).toEqual(['exec:a', 'revert:half:x,y', 'revert:a:a']);
+    expect(world.effects.size).toBe(0);
+    expect(journal.getRun('half')!.tasks.map((t) => [t.state, t.undo])).toEqual([
+      ['reverted', 'a'],
+      ['reverted', ['x', 'y']],
+    ]);
+  });
+
+  it('force_fail stops before the closing tail, which it never applies', async () => {
+    const journal = jc.make();
+    const world = newWorld();
+    const flow = itemFlow(['a', 'b']).addClosing(addItem('add z', 'irods', { item: 'z' }));
+    const result = await runFlow(flow, world, { journal, forceFail: true });
+    expect(result).toMatchObject({ status: 'rolled_back', completed: 2, reverted: 2, failedTask: { index: 1, name: 'add b' } });
+    expect(world.log).toEqual(['exec:a', 'exec:b', 'revert:b:b', 'revert:a:a']);
+    expect(journal.getRun(result.runId)!.tasks.map((t) => t.state)).toEqual(['reverted', 'reverted', 'pending']);
   });
 
   it('force_fail on an empty flow rolls back nothing', async () => {
@@ -183,7 +220,8 @@ describe.each(journalCases())('runFlow with the $kind journal', (jc) => {
     const kind = `test.json.${jc.kind}`;
     const make = registry.define<{ v: number }, { nested: (number | null)[] } | null>({
       kind,
-      execute: (_w, args) => (args.v === 0 ? null : { nested: [args.v, null] }),
+      prepare: (_w, args) => (args.v === 0 ? null : { nested: [args.v, null] }),
+      apply: () => {},
       revert: () => {},
     });
     const flow = new LinearFlow<World>('json', ['irods']).add(make('zero', 'irods', { v: 0 })).add(make('one', 'irods', { v: 1 }));
@@ -260,9 +298,9 @@ describe('runFlow without a journal and with a failing journal', () => {
   it('treats a journal write failing after a task as that task failing, and reverts it too', async () => {
     const inner = new MemoryJournal();
     const journal: Journal = Object.create(inner) as Journal;
-    journal.doneThenIntent = (runId, index, undo, ms) => {
+    journal.doneThenIntent = (runId, index, ms, nextUndo) => {
       if (index === 1) throw new Error('disk full');
-      inner.doneThenIntent(runId, index, undo, ms);
+      inner.doneThenIntent(runId, index, ms, nextUndo);
     };
     const world = newWorld();
     const result = await runFlow(itemFlow(['a', 'b', 'c']), world, { journal, runId: 'jf' });
@@ -280,13 +318,16 @@ describe('runFlow without a journal and with a failing journal', () => {
       const { registry } = await import('./fixtures.js');
       const bad = registry.define({
         kind: 'test.badUndo',
-        execute: () => (() => 1) as unknown as number,
+        prepare: () => (() => 1) as unknown as number,
+        apply: () => {},
         revert: () => {},
       });
       const world = newWorld();
       const flow = itemFlow(['a']).add(bad('bad', 'irods', {})).add(addItem('add z', 'irods', { item: 'z' }));
       const result = await runFlow(flow, world, { journal });
-      expect(result).toMatchObject({ status: 'rolled_back', completed: 2, reverted: 2, failedTask: { index: 1 } });
+      // its undo cannot be journaled with its intent, so it is never applied: only task 0 is undone
+      expect(result).toMatchObject({ status: 'rolled_back', completed: 1, reverted: 1, failedTask: { index: 1 } });
+      expect(result.error).toMatch(/Journal write failed before task "bad": Undo value is not JSON/);
       expect(world.effects.size).toBe(0);
     } finally {
       sqlite.cleanup();

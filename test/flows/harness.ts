@@ -116,9 +116,10 @@ export function failingAt(flow: LinearFlow<TaskContext>, index: number, targets:
         name: t.name,
         target: t.target,
         args: t.args,
-        execute() {
+        prepare() {
           throw new Error(`Injected failure at task ${i} (${t.name})`);
         },
+        apply() {},
         revert() {},
       };
       out.add(broken);

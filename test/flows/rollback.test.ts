@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryJournal } from '../../src/engine/memory-journal.js';
 import { runFlow } from '../../src/engine/runner.js';
 import type { Json } from '../../src/engine/types.js';
-import { FORCED_FAILURE_MESSAGE } from '../../src/tasks/forced-failure.js';
+import { FORCED_FAILURE_MESSAGE } from '../../src/engine/runner.js';
 import { build, failingAt, irreversible, openWorld, runInput, snapshot, type World } from './harness.js';
 import { scenarios } from './scenarios.js';
 
@@ -57,11 +57,18 @@ describe('rollback', () => {
           const tasks = (await build(w, input)).tasks;
           if (executedLast && irreversible(tasks[i])) continue;
           const undos: (Json | undefined)[] = [];
-          for (let j = 0; j < i; j++) undos[j] = await tasks[j].execute(w.ctx);
-          if (executedLast) await tasks[i].execute(w.ctx);
-          // the crashed task: intent journaled, result not
-          await tasks[i].revert(w.ctx, undefined);
-          for (let j = i - 1; j >= 0; j--) if (undos[j] !== undefined) await tasks[j].revert(w.ctx, undos[j]);
+          for (let j = 0; j < i; j++) {
+            undos[j] = await tasks[j].prepare(w.ctx);
+            await tasks[j].apply(w.ctx, undos[j]);
+          }
+          // the crashed task: intent journaled with its undo value, done not
+          const undo = await tasks[i].prepare(w.ctx);
+          if (executedLast) await tasks[i].apply(w.ctx, undo);
+          if (undo !== undefined) await tasks[i].revert(w.ctx, undo);
+          for (let j = i - 1; j >= 0; j--) {
+            const u = undos[j];
+            if (u !== undefined) await tasks[j].revert(w.ctx, u);
+          }
           const where = `crash at task ${i} (${tasks[i].name}) ${executedLast ? 'after' : 'before'} it ran`;
           expect(await snapshot(w), where).toEqual(before);
         }
@@ -86,10 +93,16 @@ describe('rollback', () => {
     const before = await snapshot(w);
     const tasks = (await build(w, input)).tasks.filter((t) => !irreversible(t));
     const undos: (Json | undefined)[] = [];
-    for (const t of tasks) undos.push(await t.execute(w.ctx));
+    for (const t of tasks) {
+      const undo = await t.prepare(w.ctx);
+      await t.apply(w.ctx, undo);
+      undos.push(undo);
+    }
     for (let j = tasks.length - 1; j >= 0; j--) {
-      await tasks[j].revert(w.ctx, undos[j]);
-      await tasks[j].revert(w.ctx, undos[j]);
+      const undo = undos[j];
+      if (undo === undefined) continue;
+      await tasks[j].revert(w.ctx, undo);
+      await tasks[j].revert(w.ctx, undo);
     }
     expect(await snapshot(w)).toEqual(before);
   });

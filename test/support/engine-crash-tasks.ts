@@ -10,11 +10,11 @@ import { TaskRegistry } from '../../src/engine/index.js';
 /** What the tasks act on; hooks let the child stop at an exact point (recovery passes none). */
 export interface CrashWorld {
   db: Database.Database;
-  /** Called inside task `id`'s execute, after its row is written. */
+  /** Called inside task `id`'s apply, after its row is written. */
   afterInsert?: (id: number) => void;
   /** Called inside task `id`'s revert, after its row is deleted. */
   afterDelete?: (id: number) => void;
-  /** Execute of this task id throws. */
+  /** Prepare of this task id throws (so it changes nothing and is not reverted). */
   failAt?: number;
 }
 
@@ -31,15 +31,17 @@ export const crashRegistry = new TaskRegistry<CrashWorld>();
 
 export const insertRow = crashRegistry.define<{ id: number }, { id: number }>({
   kind: 'crash.insertRow',
-  execute(world, args) {
+  prepare(world, args) {
     if (world.failAt === args.id) throw new Error(`task ${args.id} fails on purpose`);
-    world.db.prepare('INSERT INTO effects (id, note) VALUES (?, ?)').run(args.id, `row ${args.id}`);
-    world.afterInsert?.(args.id);
     return { id: args.id };
   },
-  revert(world, args) {
-    // the row is the task's own: deleting by args works whether the task finished (undo) or maybe half did (undefined)
-    world.db.prepare('DELETE FROM effects WHERE id = ?').run(args.id);
-    world.afterDelete?.(args.id);
+  apply(world, args) {
+    world.db.prepare('INSERT INTO effects (id, note) VALUES (?, ?)').run(args.id, `row ${args.id}`);
+    world.afterInsert?.(args.id);
+  },
+  revert(world, _args, undo) {
+    // the row is the task's own: deleting it works whether the apply finished or maybe half did
+    world.db.prepare('DELETE FROM effects WHERE id = ?').run(undo.id);
+    world.afterDelete?.(undo.id);
   },
 });

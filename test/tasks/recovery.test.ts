@@ -18,7 +18,6 @@ import { LinearFlow } from '../../src/engine/flow.js';
 import { recoverRuns } from '../../src/engine/recover.js';
 import { runFlow } from '../../src/engine/runner.js';
 import { SqliteJournal } from '../../src/engine/sqlite-journal.js';
-import type { Json } from '../../src/engine/types.js';
 import type { TaskContext } from '../../src/tasks/context.js';
 import type { FlowInput } from '../../src/flows/types.js';
 import { NoopLockManager, OwnerLeases, SqliteLeaseStore, lockDatabasePath, newOwnerId, ownerKey } from '../../src/locks/index.js';
@@ -50,10 +49,11 @@ function hangingAt(flow: LinearFlow<TaskContext>, index: number, targets: readon
       name: t.name,
       target: t.target,
       args: t.args,
-      async execute(ctx) {
-        if (ran) await t.execute(ctx);
+      prepare: (ctx) => t.prepare(ctx),
+      async apply(ctx, undo) {
+        if (ran) await t.apply(ctx, undo);
         hung();
-        return new Promise<Json | undefined>(() => {});
+        return new Promise<void>(() => {});
       },
       revert() {},
     });

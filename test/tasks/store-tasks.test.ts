@@ -1,6 +1,7 @@
 /**
- * Store tasks one by one: exact undo values, self-cleaning on a failing
- * multi-step execute, and crash reverts (undo unknown) in the tricky cases.
+ * Store tasks one by one: exact undo values read by prepare, an apply that
+ * fails part-way reverted with the same value, and reverts after a crash
+ * (the apply done or not, the journaled undo alone) in the tricky cases.
  */
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,15 +21,25 @@ afterEach(async () => w.close());
 
 const put = (path: string, content: string) => w.store.putObject(path, Readable.from([Buffer.from(content)]));
 
+/** Prepares and applies a task as the engine does; returns the undo value (journaled before the apply). */
+async function run(task: Task<TaskContext>, ctx: TaskContext = w.ctx): Promise<Json | undefined> {
+  const undo = await task.prepare(ctx);
+  await task.apply(ctx, undo);
+  return undo;
+}
+
 /**
- * Reverting with the journaled `undo`, and again after a crash (the task run
- * once more, its undo never journaled), both leave the store as `before`.
+ * Reverting with the journaled `undo`, and reverting twice (a crash in the
+ * first revert), and again after a crash right after a second apply with
+ * the undo its prepare gave: each leaves the store as `before`.
  */
-async function expectRevertsRestore(task: Task<TaskContext>, undo: Json | undefined, before: string[]): Promise<void> {
+async function expectRevertsRestore(task: Task<TaskContext>, undo: Json, before: string[]): Promise<void> {
   await task.revert(w.ctx, undo);
   expect(await w.store.dump()).toEqual(before);
-  await task.execute(w.ctx);
-  await task.revert(w.ctx, undefined);
+  await task.revert(w.ctx, undo);
+  expect(await w.store.dump()).toEqual(before);
+  const again = (await run(task))!;
+  await task.revert(w.ctx, again);
   expect(await w.store.dump()).toEqual(before);
 }
 
@@ -36,15 +47,18 @@ describe('store tasks', () => {
   it('createCollections removes what it created when a later path fails', async () => {
     await put(`${Z}/file`, 'x');
     const before = await w.store.dump();
-    const paths = [`${Z}/a/b`, `${Z}/file/c`];
-    const task = store.createCollections('t', { paths, new_paths: await store.missingCollections(w.store, paths) });
-    await expect(Promise.resolve(task.execute(w.ctx))).rejects.toThrow();
+    const task = store.createCollections('t', { paths: [`${Z}/a/b`, `${Z}/file/c`] });
+    const undo = (await task.prepare(w.ctx))!;
+    expect(undo).toEqual({ created: [`${Z}/a`, `${Z}/a/b`, `${Z}/file/c`] });
+    await expect(Promise.resolve(task.apply(w.ctx, undo))).rejects.toThrow();
+    // the engine reverts a task whose apply threw with the undo its prepare gave
+    await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
   });
 
   it('createCollections refuses to remove a created collection someone filled (no silent data loss)', async () => {
-    const task = store.createCollections('t', { paths: [`${Z}/new`], new_paths: [`${Z}/new`] });
-    const undo = await task.execute(w.ctx);
+    const task = store.createCollections('t', { paths: [`${Z}/new`] });
+    const undo = (await run(task))!;
     await put(`${Z}/new/data`, 'd');
     await expect(Promise.resolve(task.revert(w.ctx, undo))).rejects.toThrow(/not empty/);
   });
@@ -55,15 +69,14 @@ describe('store tasks', () => {
     await put(`${Z}/f2`, '2');
     await w.store.setAccess(`${Z}/f1`, 'u', 'write');
     const before = await w.store.dump();
-    const snap = await store.snapshotAccess(w.store, Z, 'u', true);
-    expect(snap).toEqual({ level: 'null', except: { f1: 'write' } });
-    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: snap });
-    const undo = await task.execute(w.ctx);
+    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true });
+    const undo = (await run(task))!;
+    expect(undo).toEqual({ level: 'null', except: { f1: 'write' } });
     expect(await w.store.getAccess(`${Z}/f2`, 'u')).toBe('read');
     await expectRevertsRestore(task, undo, before);
   });
 
-  it('snapshots access with one count of the subtree, listing only the entries at another level', async () => {
+  it('reads access with one count of the subtree, listing only the entries at another level', async () => {
     await w.store.createUser('u');
     await put(`${Z}/f1`, '1');
     await put(`${Z}/f2`, '2');
@@ -82,30 +95,37 @@ describe('store tasks', () => {
         throw new Error('a snapshot must not read every ACL');
       },
     });
-    const snap = await store.snapshotAccessMany(counting, Z, ['u'], true);
-    expect(snap).toEqual({ u: { level: 'null', except: { f1: 'write' } } });
-    expect(calls).toEqual([`count ${Z}`, `except ${Z} null`]);
     const before = await w.store.dump();
-    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true, before: snap!.u });
-    const undo = await task.execute({ ...w.ctx, store: counting });
+    const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true });
+    const undo = (await run(task, { ...w.ctx, store: counting }))!;
     expect(undo).toEqual({ level: 'null', except: { f1: 'write' } });
+    expect(calls).toEqual([`count ${Z}`, `except ${Z} null`]);
     await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
     // one level throughout: the count alone
     calls.length = 0;
     await w.store.setAccess(Z, 'u', 'own', { recursive: true });
-    expect(await store.snapshotAccessMany(counting, Z, ['u'], true)).toEqual({ u: { level: 'own', except: {} } });
+    expect(await store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true }).prepare({ ...w.ctx, store: counting })).toEqual({
+      level: 'own',
+      except: {},
+    });
     expect(calls).toEqual([`count ${Z}`]);
   });
 
-  it('trash reverted after a crash finds its own entry among older ones of the same name', async () => {
+  it('trash goes to the trash path its prepare chose, beside older entries of the same name, and comes back from there', async () => {
     await put(`${Z}/same`, 'old');
-    await w.store.trash(`${Z}/same`);
+    const older = await w.store.trash(`${Z}/same`);
     await put(`${Z}/same`, 'new');
     const before = await w.store.dump();
-    const task = store.trash('t', { path: `${Z}/same`, refuse_objects: false, known_trash: await store.trashedBefore(w.store, `${Z}/same`) });
-    await task.execute(w.ctx);
-    await task.revert(w.ctx, undefined);
+    const task = store.trash('t', { path: `${Z}/same`, refuse_objects: false });
+    const undo = (await task.prepare(w.ctx)) as { trash_path: string };
+    expect(undo.trash_path).not.toBe(older);
+    expect(await w.store.dump()).toEqual(before);
+    await task.apply(w.ctx, undo);
+    expect(await w.store.objectExists(undo.trash_path)).toBe(true);
+    await expectRevertsRestore(task, undo, before);
+    // a crash before the move: the revert finds the path in place and leaves it
+    await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
   });
 
@@ -114,8 +134,8 @@ describe('store tasks', () => {
       await w.store.createCollection(`${Z}/zone`);
       await put(`${Z}/zone/left.txt`, 'x');
     });
-    const task = store.trash('t', { path: `${Z}/zone`, refuse_objects: true, known_trash: [] });
-    await expect(Promise.resolve(task.execute(w.ctx))).rejects.toThrow(/still holds 1 file\(s\): left\.txt/);
+    const task = store.trash('t', { path: `${Z}/zone`, refuse_objects: true });
+    await expect(Promise.resolve(task.prepare(w.ctx))).rejects.toThrow(/still holds 1 file\(s\): left\.txt/);
     expect(await w.store.objectExists(`${Z}/zone/left.txt`)).toBe(true);
   });
 
@@ -126,18 +146,33 @@ describe('store tasks', () => {
     await put(`${Z}/src/sub/b`, 'b');
     const before = await w.store.dump();
     const task = store.moveObjects('t', { src: `${Z}/src`, dst: `${Z}/dst`, names: store.packNames(['a', 'sub/b']) });
-    const undo = await task.execute(w.ctx);
+    const undo = (await run(task))!;
     expect(await w.store.objectExists(`${Z}/dst/sub/b`)).toBe(true);
     await task.revert(w.ctx, undo);
-    await task.revert(w.ctx, undefined);
+    await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
-    // a crash right after the store call: undo unknown, the moves are found done and undone
-    await task.execute(w.ctx);
-    await task.revert(w.ctx, undefined);
+    // a crash right after the store call: the moves are found done and undone
+    await run(task);
+    await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
   });
 
-  it('a snapshot with more exceptions than one listing page restores every one', async () => {
+  it('moveObjects journals the revoked principals\' levels on its own chunk only, and puts them back', async () => {
+    await w.store.createUser('u');
+    await w.store.createCollection(`${Z}/src`, { parents: true });
+    await w.store.createCollection(`${Z}/dst`, { parents: true });
+    for (const n of ['a', 'b', 'c']) await put(`${Z}/src/${n}`, n);
+    await w.store.setAccess(`${Z}/src`, 'u', 'own', { recursive: true });
+    await w.store.setAccess(`${Z}/src/b`, 'u', 'read');
+    const before = await w.store.dump();
+    const task = store.moveObjects('t', { src: `${Z}/src`, dst: `${Z}/dst`, names: store.packNames(['a', 'b']), revoke: ['u'] });
+    const undo = (await run(task))!;
+    expect(undo).toEqual({ moved: 2, previous: { u: { level: 'read', except: { a: 'own' } } } });
+    expect(await w.store.getAccess(`${Z}/dst/a`, 'u')).toBe('null');
+    await expectRevertsRestore(task, undo, before);
+  });
+
+  it('an access undo with more exceptions than one listing page restores every one', async () => {
     const { LIST_PAGE } = await import('../../src/store/pages.js');
     await w.store.createCollection(`${Z}/big`);
     const n = 2 * LIST_PAGE + 100;
@@ -147,12 +182,10 @@ describe('store tasks', () => {
     const odd = (await w.store.listObjectPaths(`${Z}/big`)).filter((_, i) => i % 2 === 1);
     for (const p of odd) await w.store.setAccess(p, 'u', 'write');
     const before = await w.store.dump();
-    const snap = (await store.snapshotAccessMany(w.store, `${Z}/big`, ['u'], true))!.u;
-    expect(snap.level).toBe('read');
-    expect(Object.keys(snap.except)).toHaveLength(odd.length);
-    const task = store.setAccess('t', { path: `${Z}/big`, name: 'u', level: 'own', recursive: true, before: snap });
-    const undo = await task.execute(w.ctx);
-    expect(undo).toEqual(snap);
+    const task = store.setAccess('t', { path: `${Z}/big`, name: 'u', level: 'own', recursive: true });
+    const undo = (await run(task)) as store.AccessSnapshot;
+    expect(undo.level).toBe('read');
+    expect(Object.keys(undo.except)).toHaveLength(odd.length);
     await expectRevertsRestore(task, undo, before);
   });
 
@@ -171,23 +204,19 @@ describe('store tasks', () => {
         return w.store.countAccess(...args);
       },
     });
-    const snap = await store.snapshotAccessMany(w.store, Z, ['u', 'g'], true);
     const task = store.setAccesses('t', {
       path: Z,
       recursive: true,
       grants: [
-        { name: 'u', level: 'read', before: snap!.u },
-        { name: 'g', level: 'read', before: snap!.g },
+        { name: 'u', level: 'read' },
+        { name: 'g', level: 'read' },
       ],
     });
-    const undo = await task.execute({ ...w.ctx, store: counting });
+    const undo = (await run(task, { ...w.ctx, store: counting }))!;
     expect(passes).toBe(1);
     expect(undo).toEqual({ previous: { u: { level: 'own', except: {} }, g: { level: 'null', except: { 'd/f7': 'write' } } } });
     expect(await w.store.getAccess(`${Z}/d/f3`, 'u')).toBe('read');
     expect(await w.store.getAccess(`${Z}/d/f7`, 'g')).toBe('read');
-    await task.revert(w.ctx, undo);
-    expect(await w.store.dump()).toEqual(before);
-    // a crash after the store calls, before the journal write: the snapshots taken while building restore it
     await expectRevertsRestore(task, undo, before);
   });
 });
