@@ -12,7 +12,7 @@ import type { RunEvents } from './events.js';
 import type { LinearFlow } from './flow.js';
 import type { Journal } from './journal.js';
 import { RunState, isThenable, nullJournal } from './run-state.js';
-import type { Json, RunResult, Task } from './types.js';
+import type { Json, RunResult } from './types.js';
 
 /** Options of {@link runFlow}. */
 export interface RunOptions {
@@ -38,27 +38,6 @@ export const FORCED_FAILURE_MESSAGE = 'Forced failure (force_fail was requested)
 
 /** Where a forced failure happened, in a submit's failure reason: before the closing tail. */
 export const FORCED_FAILURE_POINT = 'Forced failure';
-
-/** What a task's prepare gave: its undo value, or why it failed. */
-type Prepared = { ok: true; undo: Json | undefined } | { ok: false; error: string };
-
-async function prepareAsync<C>(out: PromiseLike<unknown>): Promise<Prepared> {
-  try {
-    return { ok: true, undo: (await out) as Json | undefined };
-  } catch (err) {
-    return { ok: false, error: errorMessage(err) };
-  }
-}
-
-/** Calls a task's prepare; a promise only when the prepare is asynchronous (a synchronous one costs no await). */
-function prepare<C>(task: Task<C>, ctx: C): Prepared | Promise<Prepared> {
-  try {
-    const out = task.prepare(ctx);
-    return isThenable(out) ? prepareAsync(out) : { ok: true, undo: out as Json | undefined };
-  } catch (err) {
-    return { ok: false, error: errorMessage(err) };
-  }
-}
 
 /**
  * Runs `flow` with `ctx` passed to every task. Never throws for task
@@ -97,34 +76,52 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
     state.emit('task:failed', index, task, durationMs, error);
   };
 
+  // the undo value of the task last prepared; prepareTask returns the error message when its prepare threw
+  let nextUndo: Json | undefined;
+  const setUndo = (u: unknown): undefined => {
+    nextUndo = u as Json | undefined;
+    return undefined;
+  };
+  // a promise only when the prepare is asynchronous: a synchronous one costs no await and no allocation
+  const prepareTask = (index: number): string | undefined | Promise<string | undefined> => {
+    try {
+      const out = tasks[index].prepare(ctx);
+      if (!isThenable(out)) return setUndo(out);
+      return Promise.resolve(out).then(setUndo, errorMessage);
+    } catch (err) {
+      return errorMessage(err);
+    }
+  };
+
   let t0 = performance.now();
-  let prepared: Prepared | undefined;
-  if (end > 0) {
-    const p = prepare(tasks[0], ctx);
-    prepared = isThenable(p) ? await p : p;
+  let ready = end > 0;
+  let prepError: string | undefined;
+  if (ready) {
+    const r = prepareTask(0);
+    prepError = isThenable(r) ? await r : r;
   }
-  if (prepared?.ok === true) {
+  if (ready && prepError === undefined) {
     // task 0's intent goes with the start: one commit less per run
     try {
-      journal.start({ ...base, firstIntent: true, firstUndo: prepared.undo });
+      journal.start({ ...base, firstIntent: true, firstUndo: nextUndo });
     } catch (err) {
       if (!(err instanceof UndoNotJsonError)) throw err;
       journal.start(base);
-      prepared = { ok: false, error: `Journal write failed before task "${tasks[0].name}": ${err.message}` };
+      prepError = `Journal write failed before task "${tasks[0].name}": ${err.message}`;
     }
   } else {
     journal.start(base);
   }
 
-  for (let i = 0; prepared !== undefined; i++) {
+  for (let i = 0; ready; i++) {
     const task = tasks[i];
     state.emit('task:start', i, task);
-    if (!prepared.ok) {
+    if (prepError !== undefined) {
       // nothing applied: this task has nothing to revert
-      fail(i, prepared.error, performance.now() - t0);
+      fail(i, prepError, performance.now() - t0);
       break;
     }
-    const undo = prepared.undo;
+    const undo = nextUndo;
     undos[i] = undo;
     revertFrom = i + 1;
     try {
@@ -137,21 +134,21 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
     }
     state.completed++;
     const durationMs = performance.now() - t0;
-    prepared = undefined;
     const next = i + 1;
-    if (next < end) {
+    ready = next < end;
+    if (ready) {
       t0 = performance.now();
-      const p = prepare(tasks[next], ctx);
-      prepared = isThenable(p) ? await p : p;
+      const r = prepareTask(next);
+      prepError = isThenable(r) ? await r : r;
     }
     try {
-      if (prepared?.ok === true) journal.doneThenIntent(runId, i, durationMs, prepared.undo);
+      if (ready && prepError === undefined) journal.doneThenIntent(runId, i, durationMs, nextUndo);
       else journal.done(runId, i, durationMs);
     } catch (err) {
       let unrecorded: unknown = err;
-      if (err instanceof UndoNotJsonError && prepared?.ok === true) {
+      if (err instanceof UndoNotJsonError && ready && prepError === undefined) {
         // the next task's undo value cannot be recorded: that task fails before applying anything
-        prepared = { ok: false, error: `Journal write failed before task "${tasks[next].name}": ${err.message}` };
+        prepError = `Journal write failed before task "${tasks[next].name}": ${err.message}`;
         try {
           journal.done(runId, i, durationMs);
           unrecorded = undefined;
