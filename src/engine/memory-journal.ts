@@ -7,6 +7,7 @@
  */
 import { DuplicateRunError, RunNotFoundError } from './errors.js';
 import type { Journal } from './journal.js';
+import type { QueuedRun, RunQueueStore } from './queue-store.js';
 import type {
   Json,
   JournalRun,
@@ -49,7 +50,36 @@ interface MemoryRun {
 }
 
 /** {@link Journal} kept in this process's memory. */
-export class MemoryJournal implements Journal {
+export class MemoryJournal implements Journal, RunQueueStore {
+  private readonly queued = new Map<string, QueuedRun>();
+  private queueSeq = 0;
+
+  enqueueRun(run: Omit<QueuedRun, 'seq' | 'acceptedAt'>): number {
+    const seq = ++this.queueSeq;
+    this.queued.set(run.runId, { ...run, seq, acceptedAt: new Date().toISOString() });
+    return seq;
+  }
+
+  dequeueRun(runId: string): boolean {
+    return this.queued.delete(runId);
+  }
+
+  queuedRuns(filter: { owner?: string; projectUuid?: string } = {}): QueuedRun[] {
+    // a Map keeps insertion order, which is seq order
+    return [...this.queued.values()]
+      .filter((r) => (filter.owner === undefined || r.owner === filter.owner) && (filter.projectUuid === undefined || r.projectUuid === filter.projectUuid))
+      .map((r) => ({ ...r }));
+  }
+
+  queuedOwners(): string[] {
+    return [...new Set([...this.queued.values()].map((r) => r.owner))];
+  }
+
+  setQueuedOwner(runId: string, owner: string): void {
+    const r = this.queued.get(runId);
+    if (r) r.owner = owner;
+  }
+
   private readonly runs = new Map<string, MemoryRun>();
   /** The runs not yet finished, in start order: what the unfinished-run queries scan. */
   private readonly running = new Map<string, MemoryRun>();

@@ -39,6 +39,7 @@ import Database from 'better-sqlite3';
 import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { DuplicateRunError, RunNotFoundError, UndoNotJsonError } from './errors.js';
 import type { Journal } from './journal.js';
+import type { QueuedRun, RunQueueStore } from './queue-store.js';
 import { openSqlite } from '../sqlite-busy.js';
 import type {
   Json,
@@ -85,6 +86,17 @@ CREATE TABLE IF NOT EXISTS run_tasks (
   error TEXT,
   PRIMARY KEY (run_seq, idx)
 ) WITHOUT ROWID;
+-- accepted async runs not ended yet (see queue-store.ts)
+CREATE TABLE IF NOT EXISTS queued_runs (
+  seq INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  project TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  input TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queued_runs_by_owner ON queued_runs (owner, seq);
+CREATE INDEX IF NOT EXISTS queued_runs_by_project ON queued_runs (project, seq);
 `;
 
 /** Page size of new journal files. */
@@ -148,7 +160,7 @@ function setUpJournal(db: Database.Database): void {
 }
 
 /** {@link Journal} in a SQLite file; several processes may open the same file. */
-export class SqliteJournal implements Journal {
+export class SqliteJournal implements Journal, RunQueueStore {
   private readonly db: Database.Database;
   /** run id → runs.seq, for the runs this handle writes (task rows are keyed by seq). */
   private readonly seqs = new Map<string, number>();
@@ -235,6 +247,13 @@ export class SqliteJournal implements Journal {
       unfinished: db.prepare(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY seq`).pluck(),
       // the literal status = 'running' lets SQLite use the partial index runs_running_by_label
       unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
+      enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES (?, ?, ?, ?, ?)'),
+      dequeue: db.prepare('DELETE FROM queued_runs WHERE run_id = ?'),
+      queuedAll: db.prepare('SELECT * FROM queued_runs ORDER BY seq'),
+      queuedByOwner: db.prepare('SELECT * FROM queued_runs WHERE owner = ? ORDER BY seq'),
+      queuedByProject: db.prepare('SELECT * FROM queued_runs WHERE project = ? ORDER BY seq'),
+      queuedOwners: db.prepare('SELECT DISTINCT owner FROM queued_runs').pluck(),
+      setQueuedOwner: db.prepare('UPDATE queued_runs SET owner = ? WHERE run_id = ?'),
     };
   }
 
@@ -420,6 +439,42 @@ export class SqliteJournal implements Journal {
     return (this.stmts.unfinishedLabelled.all(label) as RunRow[]).map(toSummary);
   }
 
+  enqueueRun(run: Omit<QueuedRun, 'seq' | 'acceptedAt'>): number {
+    this.flushReverts();
+    this.wrote();
+    const info = this.stmts.enqueue.run(run.runId, run.projectUuid, run.owner, JSON.stringify(run.input), Date.now());
+    return Number(info.lastInsertRowid);
+  }
+
+  dequeueRun(runId: string): boolean {
+    this.flushReverts();
+    this.wrote();
+    return this.stmts.dequeue.run(runId).changes > 0;
+  }
+
+  queuedRuns(filter: { owner?: string; projectUuid?: string } = {}): QueuedRun[] {
+    this.flushReverts();
+    const rows = (
+      filter.owner !== undefined
+        ? this.stmts.queuedByOwner.all(filter.owner)
+        : filter.projectUuid !== undefined
+          ? this.stmts.queuedByProject.all(filter.projectUuid)
+          : this.stmts.queuedAll.all()
+    ) as QueuedRow[];
+    return rows.filter((r) => filter.projectUuid === undefined || r.project === filter.projectUuid).map(toQueued);
+  }
+
+  queuedOwners(): string[] {
+    this.flushReverts();
+    return this.stmts.queuedOwners.all() as string[];
+  }
+
+  setQueuedOwner(runId: string, owner: string): void {
+    this.flushReverts();
+    this.wrote();
+    this.stmts.setQueuedOwner.run(owner, runId);
+  }
+
   /** Closes the file (a clean close also checkpoints and removes the WAL). */
   close(): void {
     if (!this.db.open) return;
@@ -451,6 +506,26 @@ export class SqliteJournal implements Journal {
     }
     return seq;
   }
+}
+
+interface QueuedRow {
+  seq: number;
+  run_id: string;
+  project: string;
+  owner: string;
+  input: string;
+  accepted_at: number;
+}
+
+function toQueued(row: QueuedRow): QueuedRun {
+  return {
+    seq: row.seq,
+    runId: row.run_id,
+    projectUuid: row.project,
+    owner: row.owner,
+    input: JSON.parse(row.input) as Json,
+    acceptedAt: new Date(row.accepted_at).toISOString(),
+  };
 }
 
 function encodeUndo(undo: Json | undefined): string | null {

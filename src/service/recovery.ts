@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { recoverRun } from '../engine/index.js';
 import type { Journal } from '../engine/journal.js';
+import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { JournalRun, RunResult } from '../engine/types.js';
 import { getFlow } from '../flows/index.js';
 import type { OwnerLeases } from '../locks/owner-lease.js';
@@ -50,7 +51,7 @@ export class RecoveryError extends Error {
 export interface RecoveryDeps {
   config: Config;
   log: Logger;
-  journal: Journal;
+  journal: Journal & RunQueueStore;
   locks: LockManager;
   /** This process's owner lease; dead owners' leases are taken over through it. */
   owners: OwnerLeases;
@@ -58,6 +59,8 @@ export interface RecoveryDeps {
   site: SiteClient;
   quarantine: ProjectQuarantine;
   reporter: OutcomeReporter;
+  /** Takes a gone owner's accepted runs that never started into this process's line, in submit order. */
+  adopt?: (runs: QueuedRun[]) => Promise<void>;
 }
 
 /** How long recovery polls for a crashed holder's project lease to expire. */
@@ -102,6 +105,8 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
     if (owner === owners.id) continue; // ours, and we live
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), runId]);
   }
+  // owners with accepted runs only (none started) are gone too once their lease is
+  for (const owner of journal.queuedOwners()) if (owner !== owners.id && !byOwner.has(owner)) byOwner.set(owner, []);
   const results: RunResult[] = [];
   let store: DataStore | undefined;
   for (const [owner, runIds] of byOwner) {
@@ -131,11 +136,38 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
         const result = await recoverOne(deps, store, run);
         if (result) results.push(result);
       }
+      if (claim.lost) throw new RecoveryError(owner, `owner lease of ${owner} lost while recovering: ${claim.lostReason}`);
+      // Still under the claim: the accepted runs become ours, so exactly one process runs them.
+      await adoptAcceptedRuns(deps, owner);
     } finally {
       await claim.release().catch(() => undefined);
     }
   }
   return results;
+}
+
+/**
+ * Takes the accepted async runs of gone owner `owner` (the caller holds its
+ * lease): one that never started is given to this process and put in its
+ * line; one that started and has ended is forgotten (its outcome was or is
+ * reported by recovery); one still unfinished stays for recovery.
+ */
+async function adoptAcceptedRuns(deps: RecoveryDeps, owner: string): Promise<void> {
+  const { journal, owners, log } = deps;
+  const adopted: QueuedRun[] = [];
+  for (const q of journal.queuedRuns({ owner })) {
+    const run = journal.getRun(q.runId);
+    if (run === undefined) {
+      journal.setQueuedOwner(q.runId, owners.id);
+      adopted.push({ ...q, owner: owners.id });
+    } else if (run.status !== 'running') {
+      journal.dequeueRun(q.runId);
+    }
+  }
+  if (adopted.length === 0) return;
+  await journal.whenDurable();
+  log.warn({ owner, runs: adopted.length }, 'accepted runs of a process that is gone; taking them over');
+  await deps.adopt?.(adopted);
 }
 
 /**

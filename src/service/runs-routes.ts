@@ -12,6 +12,7 @@ import type { LockManager } from '../locks/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { Text, errorText, lockBackendError } from './messages.js';
 import type { ProjectQuarantine } from './quarantine.js';
+import type { SubmitPipeline } from './submit-pipeline.js';
 
 const RUN_STATUSES: readonly JournalRunStatus[] = ['running', 'completed', 'rolled_back', 'revert_failed'];
 /** Largest page of `GET /runs`. */
@@ -22,6 +23,8 @@ interface RoutesDeps {
   journal: Journal;
   locks: LockManager;
   quarantine: ProjectQuarantine;
+  /** The line of accepted async runs (`GET /queue`, `DELETE /runs/:id`). */
+  pipeline: Pick<SubmitPipeline, 'queue' | 'cancel'>;
 }
 
 function plain(reply: FastifyReply, status: number, body: string): FastifyReply {
@@ -71,6 +74,22 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     const run = deps.journal.getRun(id);
     if (!run) return plain(reply, 404, `Run "${id}" not found`);
     return reply.send(run);
+  });
+
+  app.get('/queue', async (req, reply) => {
+    if (!authorized(req, reply, deps.secret)) return reply;
+    const project = (req.query as Record<string, unknown>).project;
+    if (project !== undefined && (typeof project !== 'string' || project === '')) return plain(reply, 400, 'Invalid "project": a project UUID');
+    return reply.send({ projects: deps.pipeline.queue(project) });
+  });
+
+  app.delete('/runs/:id', async (req, reply) => {
+    if (!authorized(req, reply, deps.secret)) return reply;
+    const { id } = req.params as { id: string };
+    const outcome = await deps.pipeline.cancel(id);
+    if (outcome === 'cancelled') return reply.send({ run_id: id, cancelled: true });
+    if (outcome === 'not_waiting') return plain(reply, 409, `Run "${id}" is not waiting in this service's line (running, or owned by another process); only a waiting run can be cancelled`);
+    return plain(reply, 404, `Run "${id}" is not waiting in line (unknown, or already ended)`);
   });
 
   app.get('/locks/:projectUuid', async (req, reply) => {

@@ -95,7 +95,19 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const reporter = new OutcomeReporter(site, log);
   const asyncQueue = new WorkQueue(config.asyncConcurrency);
   const validationQueue = new WorkQueue(config.validateConcurrency);
-  const recovery: RecoveryDeps = { config, log, journal, locks, owners, stores, site, quarantine, reporter };
+  let pipelineRef: SubmitPipeline | undefined;
+  const recovery: RecoveryDeps = {
+    config,
+    log,
+    journal,
+    locks,
+    owners,
+    stores,
+    site,
+    quarantine,
+    reporter,
+    adopt: async (runs) => pipelineRef?.resume(runs),
+  };
   const watch = new RecoveryWatch(recovery, recoveryPeriodMs(config));
   const release = async (): Promise<void> => {
     await watch.stop();
@@ -105,20 +117,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     await stores.close().catch(() => undefined);
     journal.close();
   };
-
-  try {
-    // Before any run starts: runs record this lease as their owner. An unreachable lease
-    // store is not fatal (as for project locks); the watch keeps trying.
-    await owners.hold().catch((err: unknown) => log.error({ err: errorText(err) }, 'owner lease cannot be taken'));
-    quarantine.load();
-    await recoverUnfinishedRuns(recovery);
-    // Open the store now so the first submit does not pay for it; a failure is answered per submit (step 4).
-    await stores.get().catch((err: unknown) => log.error({ err: errorText(err) }, 'data store cannot be opened'));
-  } catch (err) {
-    await release();
-    throw err;
-  }
-  watch.start();
 
   const pipeline = new SubmitPipeline({
     config,
@@ -134,6 +132,21 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     interruptedRuns: watch,
     freezeHook: FreezeHook.fromEnv(config.testMode, opts.env),
   });
+  pipelineRef = pipeline;
+
+  try {
+    // Before any run starts: runs record this lease as their owner. An unreachable lease
+    // store is not fatal (as for project locks); the watch keeps trying.
+    await owners.hold().catch((err: unknown) => log.error({ err: errorText(err) }, 'owner lease cannot be taken'));
+    quarantine.load();
+    await recoverUnfinishedRuns(recovery);
+    // Open the store now so the first submit does not pay for it; a failure is answered per submit (step 4).
+    await stores.get().catch((err: unknown) => log.error({ err: errorText(err) }, 'data store cannot be opened'));
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  watch.start();
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -185,7 +198,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
 
   app.get('/hello', async (_req, reply) => reply.type('text/plain; charset=utf-8').send(Text.hello));
 
-  registerRunsRoutes(app, { secret: config.sodarSecret, journal, locks, quarantine });
+  registerRunsRoutes(app, { secret: config.sodarSecret, journal, locks, quarantine, pipeline });
 
   try {
     await app.listen({ host: config.listenHost, port: config.port });
@@ -206,6 +219,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
       log.info('service stopping');
       // In-flight sync submits finish before app.close() resolves.
       await app.close();
+      pipeline.stopLine();
       await Promise.all([asyncQueue.close(), validationQueue.close()]);
       await pipeline.drained();
       await release();

@@ -12,6 +12,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Journal } from '../engine/journal.js';
+import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
+import type { Json } from '../engine/types.js';
 import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, runFlow } from '../engine/index.js';
 import type { RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
@@ -42,6 +44,8 @@ import type { StoreProvider } from './store-provider.js';
 import { parseSubmitBody } from './submit-request.js';
 import type { FreezeHook } from './test-hooks.js';
 import { QueueClosedError, WorkQueue } from './work-queue.js';
+import { RunLine, type LineEntry } from './run-line.js';
+import { reportCancelled } from './cancel-report.js';
 
 /** A status code and plain-text body. */
 export interface Answer {
@@ -89,7 +93,7 @@ export interface PipelineDeps {
   site: SiteClient;
   stores: StoreProvider;
   locks: LockManager;
-  journal: Journal;
+  journal: Journal & RunQueueStore;
   quarantine: ProjectQuarantine;
   /** Async runs. */
   asyncQueue: WorkQueue;
@@ -123,11 +127,31 @@ const LOCK_WAIT_LOG_MS = 250;
 /** A short printable form of an untrusted value, for logs. */
 const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
 
+/** An accepted async run in this process's line. */
+interface AcceptedRun extends LineEntry {
+  def: FlowDefinition;
+  input: FlowInput;
+}
+
+/** A project's line as `GET /queue` shows it. */
+export interface ProjectLineView {
+  project_uuid: string;
+  /** Runs executing now. */
+  running: Array<{ run_id: string; flow_name: string }>;
+  /** Runs waiting, in the order they will run; `position` 1 runs next. */
+  waiting: Array<{ run_id: string; flow_name: string; position: number }>;
+}
+
+/** How cancelling a run went. */
+export type CancelOutcome = 'cancelled' | 'not_waiting' | 'not_found';
+
 /** Runs submits. One per service. */
 export class SubmitPipeline {
   private readonly reporter: OutcomeReporter;
   private readonly background = new Set<Promise<void>>();
   private readonly turns = new LocalProjectQueue();
+  private readonly line = new RunLine<AcceptedRun>((run) => this.runAccepted(run));
+  private closing = false;
 
   constructor(private readonly deps: PipelineDeps) {
     this.reporter = new OutcomeReporter(deps.site, deps.log);
@@ -153,6 +177,60 @@ export class SubmitPipeline {
       'submit',
     );
     return answer;
+  }
+
+  /**
+   * Puts runs accepted earlier (by this process's predecessor or a peer that
+   * is gone: see recovery) into the line, in their submit order. A run whose
+   * flow this version does not know is reported failed and forgotten.
+   */
+  async resume(runs: QueuedRun[]): Promise<void> {
+    for (const q of runs) {
+      const input = q.input as unknown as FlowInput;
+      const def = getFlow(input.flowName);
+      if (!def) {
+        this.deps.log.error({ run: q.runId, flow: input.flowName }, 'accepted run of an unknown flow; dropped');
+        await this.reporter.timeline(input, false, asyncRunError(flowNotSupported(input.flowName)));
+        this.deps.journal.dequeueRun(q.runId);
+        continue;
+      }
+      this.deps.log.info({ run: q.runId, flow: input.flowName, project: input.projectUuid }, 'accepted run resumed');
+      this.line.push({ runId: q.runId, projectUuid: input.projectUuid, seq: q.seq, locked: def.needsLock(input), def, input });
+    }
+  }
+
+  /** The line of one project, or of every project with runs in this process's line. */
+  queue(projectUuid?: string): ProjectLineView[] {
+    const ids = projectUuid !== undefined ? [projectUuid] : this.line.projectIds().sort();
+    return ids.map((id) => {
+      const l = this.line.lineOf(id);
+      return {
+        project_uuid: id,
+        running: l.running.map((r) => ({ run_id: r.runId, flow_name: r.input.flowName })),
+        waiting: l.waiting.map((r, i) => ({ run_id: r.runId, flow_name: r.input.flowName, position: i + 1 })),
+      };
+    });
+  }
+
+  /**
+   * Cancels a waiting async run: it leaves the line and the journal (durably)
+   * and never runs; its timeline event becomes `CANCEL` and a zone returns to
+   * the status it had before the submit.
+   */
+  async cancel(runId: string): Promise<CancelOutcome> {
+    const run = this.line.cancel(runId);
+    if (!run) return this.deps.journal.queuedRuns().some((q) => q.runId === runId) ? 'not_waiting' : 'not_found';
+    this.deps.journal.dequeueRun(runId);
+    await this.deps.journal.whenDurable();
+    this.deps.log.info({ run: runId, flow: run.input.flowName, project: run.projectUuid }, 'waiting run cancelled');
+    await reportCancelled(this.deps.site, run.input, this.deps.log);
+    return 'cancelled';
+  }
+
+  /** Starts no more accepted runs: the ones waiting stay in the journal for whoever owns them next. */
+  stopLine(): void {
+    this.closing = true;
+    this.line.stop();
   }
 
   /** Resolves when every async run started so far has ended and been reported. */
@@ -203,9 +281,22 @@ export class SubmitPipeline {
       await this.reporter.failure(def, input, flowDeps, { stage: 'lock', reason: text });
       return { answer: { status: 503, body: text }, outcome: 'quarantined' };
     }
-    // 7. async: answer now, run in the queue
+    // 7. async: durable in the journal, then answer; runs in its project's line
     if (input.requestMode === 'async') {
-      this.startAsync(def, input, flowDeps, runId);
+      const { journal, ownerId } = this.deps;
+      let seq: number;
+      try {
+        seq = journal.enqueueRun({ runId, projectUuid: input.projectUuid, owner: ownerId, input: input as unknown as Json });
+        await journal.whenDurable();
+      } catch (err) {
+        try {
+          journal.dequeueRun(runId);
+        } catch {
+          // the row, if written, runs after a restart: the client was told it failed, which is the safe side
+        }
+        return { answer: { status: 500, body: runError(`the run journal failed: ${errorText(err)}`) }, outcome: 'not_started' };
+      }
+      this.line.push({ runId, projectUuid: input.projectUuid, seq, locked: def.needsLock(input), def, input });
       return { answer: { status: 200, body: Text.ok }, outcome: 'accepted' };
     }
     // 6. sync
@@ -231,12 +322,19 @@ export class SubmitPipeline {
   }
 
   /** Lock → build → run → unlock, for both modes. Never throws. */
-  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string): Promise<Execution> {
+  /** `waitInLine`: an async run, which waits for the project as long as it takes instead of failing busy. */
+  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, waitInLine = false): Promise<Execution> {
     // a lock-free check waits in the bounded validation queue, never behind a project's runs
     if (def.queue(input) === 'validation' && !def.needsLock(input)) {
       return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false));
     }
-    return this.lockedRun(def, input, deps, runId, def.needsLock(input));
+    if (!waitInLine || !def.needsLock(input)) return this.lockedRun(def, input, deps, runId, def.needsLock(input));
+    for (;;) {
+      const ex = await this.lockedRun(def, input, deps, runId, true);
+      if (ex.outcome !== 'locked' || this.closing) return ex;
+      // busy (a holder in another process, or an interrupted run being recovered): try again
+      await delay(Math.max(50, this.deps.config.lockRetryInterval * 1000));
+    }
   }
 
   private async lockedRun(
@@ -377,38 +475,53 @@ export class SubmitPipeline {
     return { status: 500, body: runError(reason), outcome: result.status, reason, failure: { stage: 'run', reason }, result };
   }
 
-  private startAsync(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string): void {
+  /** Runs an accepted async run once its turn in the line comes, reports it, then forgets it. */
+  private async runAccepted(run: AcceptedRun): Promise<void> {
+    const { def, input, runId } = run;
     const t0 = performance.now();
+    let deps: FlowDeps;
+    try {
+      deps = { store: await this.deps.stores.get(), site: this.deps.site, config: this.deps.config };
+    } catch (err) {
+      deps = { store: undefined as never, site: this.deps.site, config: this.deps.config };
+      await this.reportAsync(run, deps, { status: 500, body: storeInitError(errorText(err)), outcome: 'store_error', reason: storeInitError(errorText(err)) }, t0);
+      return;
+    }
     const job = this.deps.asyncQueue
-      .run(() => this.execute(def, input, deps, runId))
-      .catch((err: unknown): Execution => {
-        const reason = errorText(err);
-        const outcome: SubmitOutcome = err instanceof QueueClosedError ? 'not_started' : 'rolled_back';
-        return { status: 500, body: runError(reason), outcome, reason, failure: { stage: 'run', reason } };
-      })
-      .then(async (ex) => {
-        if (ex.reason === undefined) {
-          await this.reporter.timeline(input, true, Text.asyncOk);
-        } else {
-          const text = asyncRunError(ex.reason);
-          await this.reporter.failure(def, input, deps, ex.failure ?? { stage: 'run', reason: ex.reason });
-          await this.reporter.timeline(input, false, text);
-        }
-        this.deps.log.info(
-          {
-            run: runId,
-            flow: input.flowName,
-            project: input.projectUuid,
-            mode: 'async',
-            outcome: ex.outcome,
-            ms: Math.round((performance.now() - t0) * 100) / 100,
-          },
-          'async run',
-        );
-      })
+      .run(() => this.execute(def, input, deps, runId, true))
+      .then(
+        (ex) => this.reportAsync(run, deps, ex, t0),
+        async (err: unknown) => {
+          // shutting down before it started: it stays in the journal for the next owner
+          if (err instanceof QueueClosedError) return;
+          const reason = errorText(err);
+          await this.reportAsync(run, deps, { status: 500, body: runError(reason), outcome: 'rolled_back', reason }, t0);
+        },
+      )
       .catch((err: unknown) => this.deps.log.error({ run: runId, err: errorText(err) }, 'async report failed'));
     this.background.add(job);
-    void job.finally(() => this.background.delete(job));
+    try {
+      await job;
+    } finally {
+      this.background.delete(job);
+    }
+  }
+
+  private async reportAsync(run: AcceptedRun, deps: FlowDeps, ex: Execution, t0: number): Promise<void> {
+    const { def, input, runId } = run;
+    if (ex.reason === undefined) {
+      await this.reporter.timeline(input, true, Text.asyncOk);
+    } else {
+      const text = asyncRunError(ex.reason);
+      await this.reporter.failure(def, input, deps, ex.failure ?? { stage: 'run', reason: ex.reason });
+      await this.reporter.timeline(input, false, text);
+    }
+    // reported: a crash from here on finds the run ended in the journal and reports it again at most
+    this.deps.journal.dequeueRun(runId);
+    this.deps.log.info(
+      { run: runId, flow: input.flowName, project: input.projectUuid, mode: 'async', outcome: ex.outcome, ms: Math.round((performance.now() - t0) * 100) / 100 },
+      'async run',
+    );
   }
 }
 
