@@ -1,0 +1,207 @@
+/**
+ * The line of async runs, against `taskflow serve` processes: accepted runs
+ * survive a SIGKILL and run after the restart in their submit order, each
+ * once; a busy project keeps its runs waiting instead of failing them; other
+ * projects run meanwhile; a waiting run can be cancelled. A project is kept
+ * busy by holding its lock from this test process (as a peer service
+ * would), so nothing waits on time.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLockManager } from '../../src/locks/index.js';
+import type { LockHandle } from '../../src/locks/types.js';
+import {
+  TEST_SECRET,
+  getWithSecret,
+  makeTempDir,
+  postJson,
+  removeDir,
+  spawnService,
+  testEnv,
+  type ServiceProcess,
+} from '../support/service-harness.js';
+import { zoneCreateBody, zoneMoveBody, type ZoneSpec } from '../support/service-flows.js';
+import { createZone } from '../support/service-zone.js';
+import { waitFor } from '../support/service-wait.js';
+import { startTestSite, type TestSite } from '../support/test-site.js';
+
+let site: TestSite;
+let work: string;
+
+beforeAll(async () => {
+  site = await startTestSite({ secret: TEST_SECRET });
+  work = makeTempDir('taskflow-queue-');
+});
+afterAll(async () => {
+  await site?.close();
+  if (work) removeDir(work);
+});
+
+const project = (n: number): string => `9ee00000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/** A service on a data folder of its own, with the env it was started with. */
+async function serviceIn(name: string, extra: Record<string, string> = {}): Promise<{ env: Record<string, string>; service: ServiceProcess }> {
+  const dataDir = join(work, name);
+  onTestFinished(() => removeDir(dataDir));
+  const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn', ...extra });
+  const service = await spawnService(env);
+  onTestFinished(async () => {
+    await service.stop();
+  });
+  return { env, service };
+}
+
+/** Holds the locks of `projects` from this process, as a peer service running on them would. */
+async function holdLocks(env: Record<string, string>, projects: string[]): Promise<{ release(): Promise<void> }> {
+  const locks = createLockManager(loadConfig(env));
+  const held: LockHandle[] = [];
+  for (const p of projects) held.push(await locks.acquire(p, { retryCount: 0, retryIntervalMs: 0 }));
+  const release = async (): Promise<void> => {
+    await Promise.all(held.splice(0).map((h) => h.release()));
+    await locks.close();
+  };
+  onTestFinished(release);
+  return { release };
+}
+
+/**
+ * Creates project `projectUuid` with `count` empty zones (named by `tag`) through
+ * the service; an empty zone's move runs quickly and takes the project lock.
+ * (Zone moves and data_delete are the async flows that take the lock.)
+ */
+async function zonesIn(url: string, projectUuid: string, tag: string, count: number): Promise<ZoneSpec[]> {
+  const zones: ZoneSpec[] = Array.from({ length: count }, (_, i) => ({
+    zoneUuid: `zone-${tag}-${String(i).padStart(2, '0')}`,
+    zoneTitle: `20261205_0000${String(i).padStart(2, '0')}`,
+    userName: 'zone_user',
+    assayPath: 'study_1/assay_1',
+  }));
+  await createZone(url, site, projectUuid, zones[0]);
+  for (const z of zones.slice(1)) {
+    site.seedZone({ zone_uuid: z.zoneUuid, project_uuid: projectUuid, status: 'CREATING', status_info: '' });
+    expect(await postJson(`${url}/submit`, zoneCreateBody(projectUuid, site.url, z))).toEqual({ status: 200, body: 'True' });
+  }
+  return zones;
+}
+
+async function submitOk(url: string, body: Record<string, unknown>): Promise<void> {
+  const res = await postJson(`${url}/submit`, body);
+  expect(res, `${String(body.flow_name)} of ${String(body.project_uuid)}`).toEqual({ status: 200, body: 'True' });
+}
+
+/** The runs of a project and flow, in the order they started, as [key, status]. */
+async function runsOf(url: string, projectUuid: string, flow: string, key: (flowData: Record<string, unknown>) => string): Promise<Array<[string, string]>> {
+  const res = await getWithSecret(`${url}/runs?project=${projectUuid}&flow=${flow}&limit=500`);
+  return (res.json.runs as Array<{ status: string; meta: { flow_data: Record<string, unknown> } }>)
+    .reverse()
+    .map((r) => [key(r.meta.flow_data), r.status]);
+}
+
+const zoneOf = (d: Record<string, unknown>): string => String(d.zone_uuid);
+
+async function queueOf(url: string, projectUuid: string): Promise<{ running: Array<{ run_id: string }>; waiting: Array<{ run_id: string; position: number }> }> {
+  const res = await getWithSecret(`${url}/queue?project=${projectUuid}`);
+  expect(res.status).toBe(200);
+  return res.json.projects[0];
+}
+
+describe('async runs wait in line', () => {
+  it('SIGKILL with runs waiting for several projects: after the restart each runs once, in submit order; the started move is reverted', async () => {
+    const { env, service } = await serviceIn('killed', { TASKFLOW_LOCK_LEASE: '1', TASKFLOW_ASYNC_CONCURRENCY: '5', TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' });
+    const busy = [project(11), project(12), project(13)];
+    const zonesOf = new Map<string, ZoneSpec[]>();
+    for (const p of busy) zonesOf.set(p, await zonesIn(service.url, p, `k${p.slice(-2)}`, 4));
+    const zoneProject = project(10);
+    const zone: ZoneSpec = { zoneUuid: 'zone-killed', zoneTitle: '20261205_000010', userName: 'zone_user', assayPath: 'study_1/assay_1' };
+    await createZone(service.url, site, zoneProject, zone);
+
+    const held = await holdLocks(env, busy);
+    for (let i = 0; i < 4; i++) for (const p of busy) await submitOk(service.url, zoneMoveBody(p, site.url, zonesOf.get(p)![i], { mode: 'async' }));
+    for (const p of busy) expect((await queueOf(service.url, p)).waiting).toHaveLength(3);
+    site.seedTimelineEvent({ event_uuid: 'event-killed', project_uuid: zoneProject });
+    await submitOk(service.url, zoneMoveBody(zoneProject, site.url, zone, { mode: 'async', timelineUuid: 'event-killed' }));
+    await service.waitForLine(/TASKFLOW_TEST_FROZEN/);
+    service.proc.kill('SIGKILL');
+    await service.exited;
+
+    await held.release();
+    const restarted = await spawnService({ ...env, TASKFLOW_TEST_FREEZE_AT: '' });
+    onTestFinished(async () => {
+      await restarted.stop();
+    });
+    for (const p of busy) {
+      const expected = zonesOf.get(p)!.map((z): [string, string] => [z.zoneUuid, 'completed']);
+      await waitFor(`the runs of ${p}`, async () => (await runsOf(restarted.url, p, 'landing_zone_move', zoneOf)).filter(([, st]) => st !== 'running').length === 4, 30_000);
+      expect(await runsOf(restarted.url, p, 'landing_zone_move', zoneOf)).toEqual(expected);
+      for (const z of zonesOf.get(p)!) expect(site.state().zones[z.zoneUuid].status).toBe('MOVED');
+    }
+    await waitFor('the killed move to be reverted', async () => (await runsOf(restarted.url, zoneProject, 'landing_zone_move', zoneOf))[0]?.[1] === 'rolled_back', 30_000);
+    await waitFor('the zone to be reported FAILED', () => site.state().zones[zone.zoneUuid].status === 'FAILED');
+    expect(await runsOf(restarted.url, zoneProject, 'landing_zone_move', zoneOf)).toEqual([[zone.zoneUuid, 'rolled_back']]);
+    await waitFor('the line to be empty', async () => (await getWithSecret(`${restarted.url}/queue`)).json.projects.length === 0);
+  });
+
+  it('twenty async zone moves on one project all end MOVED, in submit order', async () => {
+    const { service } = await serviceIn('twenty');
+    const p = project(20);
+    const zones = await zonesIn(service.url, p, 'twenty', 20);
+    // submitted one after another without waiting for the runs: all twenty are in line while the first moves
+    for (const z of zones) await submitOk(service.url, zoneMoveBody(p, site.url, z, { mode: 'async' }));
+    for (const z of zones) await waitFor(`${z.zoneUuid} MOVED`, () => site.state().zones[z.zoneUuid].status === 'MOVED', 60_000);
+    expect(await runsOf(service.url, p, 'landing_zone_move', zoneOf)).toEqual(zones.map((z) => [z.zoneUuid, 'completed']));
+  });
+
+  it('a busy project does not hold up the others: four wait on their locks while a fifth runs', async () => {
+    const { env, service } = await serviceIn('five', { TASKFLOW_ASYNC_CONCURRENCY: '5' });
+    const ps = [1, 2, 3, 4, 5].map((n) => project(50 + n));
+    const zones = new Map<string, ZoneSpec>();
+    for (const p of ps) zones.set(p, (await zonesIn(service.url, p, `f${p.slice(-2)}`, 1))[0]);
+    const held = await holdLocks(env, ps.slice(0, 4));
+    for (const p of ps) await submitOk(service.url, zoneMoveBody(p, site.url, zones.get(p)!, { mode: 'async' }));
+    await waitFor('the free project to run', async () => (await runsOf(service.url, ps[4], 'landing_zone_move', zoneOf))[0]?.[1] === 'completed');
+    // the four busy ones are each running (holding a slot, waiting for the lock), none behind another
+    for (const p of ps.slice(0, 4)) {
+      const line = await queueOf(service.url, p);
+      expect(line.running).toHaveLength(1);
+      expect(line.waiting).toEqual([]);
+    }
+    await held.release();
+    for (const p of ps.slice(0, 4)) {
+      await waitFor(`${p} to run`, async () => (await runsOf(service.url, p, 'landing_zone_move', zoneOf))[0]?.[1] === 'completed');
+    }
+  });
+
+  it('a cancelled waiting run never runs; its timeline says CANCEL and its zone is ACTIVE again', async () => {
+    const { env, service } = await serviceIn('cancel');
+    const p = project(30);
+    const [first, zone] = await zonesIn(service.url, p, 'cancel', 2);
+    const held = await holdLocks(env, [p]);
+    await submitOk(service.url, zoneMoveBody(p, site.url, first, { mode: 'async' }));
+    site.seedTimelineEvent({ event_uuid: 'event-cancel', project_uuid: p });
+    await submitOk(service.url, zoneMoveBody(p, site.url, zone, { mode: 'async', timelineUuid: 'event-cancel' }));
+    const line = await queueOf(service.url, p);
+    expect(line.running).toHaveLength(1);
+    expect(line.waiting).toHaveLength(1);
+    expect(line.waiting[0].position).toBe(1);
+    const moveRun = line.waiting[0].run_id;
+
+    const refused = await fetch(`${service.url}/runs/${moveRun}`, { method: 'DELETE' });
+    expect(refused.status).toBe(403);
+    const running = await fetch(`${service.url}/runs/${line.running[0].run_id}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } });
+    expect(running.status).toBe(409);
+    const cancelled = await fetch(`${service.url}/runs/${moveRun}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } });
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toEqual({ run_id: moveRun, cancelled: true });
+    expect(site.state().timeline['event-cancel'].status_history.map((h) => h.status_type)).toEqual(['CANCEL']);
+    const zoneCalls = site.calls.filter((c) => c.endpoint === 'landingzones/taskflow/status/set' && c.fields.zone_uuid === zone.zoneUuid);
+    expect(zoneCalls.at(-1)?.fields.status).toBe('ACTIVE');
+    expect((await queueOf(service.url, p)).waiting).toEqual([]);
+
+    await held.release();
+    await waitFor('the first run to end', async () => (await runsOf(service.url, p, 'landing_zone_move', zoneOf))[0]?.[1] === 'completed');
+    expect(await runsOf(service.url, p, 'landing_zone_move', zoneOf)).toEqual([[first.zoneUuid, 'completed']]);
+    expect((await getWithSecret(`${service.url}/runs/${moveRun}`)).status).toBe(404);
+    expect(site.state().zones[zone.zoneUuid].status).toBe('ACTIVE');
+  });
+});
