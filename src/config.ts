@@ -189,6 +189,14 @@ export interface Config extends BackendSettings {
   asyncConcurrency: number;
   /** TASKFLOW_VALIDATE_CONCURRENCY: lock-free validate_only runs at once. */
   validateConcurrency: number;
+  /**
+   * TASKFLOW_ZONE_VALIDATE_LIMIT: validate-only zone checks of one project
+   * running or waiting at once; beyond it a submit is refused (503, as
+   * SODAR's `LANDINGZONES_ZONE_VALIDATE_LIMIT`, default 1).
+   */
+  zoneValidateLimit: number;
+  /** TASKFLOW_ZONE_FILE_LIMIT: most files a zone may hold to be validated or moved; undefined: no limit. */
+  zoneFileLimit: number | undefined;
   /** TASKFLOW_VERIFY_CHECKSUMS: recompute MD5 from the bytes on zone moves. */
   verifyChecksums: boolean;
   /**
@@ -240,6 +248,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: optStr(env, 'TASKFLOW_REDIS_URL'),
     asyncConcurrency: num(env, 'TASKFLOW_ASYNC_CONCURRENCY', 2, { min: 1 }),
     validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
+    zoneValidateLimit: num(env, 'TASKFLOW_ZONE_VALIDATE_LIMIT', 1, { min: 1 }),
+    zoneFileLimit: env.TASKFLOW_ZONE_FILE_LIMIT === undefined || env.TASKFLOW_ZONE_FILE_LIMIT === '' ? undefined : num(env, 'TASKFLOW_ZONE_FILE_LIMIT', 0, { min: 1 }),
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
     hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', STORE_DEFAULTS.hashWorkers, { min: 1, max: 64 }),
     storeSync: bool(env, 'TASKFLOW_STORE_SYNC', STORE_DEFAULTS.sync),

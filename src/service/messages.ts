@@ -40,3 +40,14 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
 }
+
+/**
+ * A validate-only check refused at the per-project limit. The wording follows
+ * SODAR's own refusal (v1.1.4 `landingzones/views.py` ZONE_VALIDATE_LIMIT_MSG,
+ * answered 503) and names our setting.
+ */
+export const zoneValidateLimitReached = (limit: number): string =>
+  `Landing zone validation limit per project (${limit}, TASKFLOW_ZONE_VALIDATE_LIMIT) reached, please wait for ongoing validation jobs to finish before initiating new ones`;
+/** A zone with more files than the limit (refused 400: waiting does not help). */
+export const zoneFileLimitExceeded = (files: number, limit: number): string =>
+  `Landing zone holds ${files} files, more than the limit of ${limit} files per zone (TASKFLOW_ZONE_FILE_LIMIT); split the upload into several zones`;

@@ -35,7 +35,10 @@ import {
   runError,
   storeInitError,
   validationError,
+  zoneFileLimitExceeded,
+  zoneValidateLimitReached,
 } from './messages.js';
+import { ValidationSlots, isZoneMove, zoneFilesUpTo } from './zone-limits.js';
 import { LocalProjectQueue } from './local-project-queue.js';
 import { ProjectQuarantine, quarantineReason } from './quarantine.js';
 import { OutcomeReporter } from './reporter.js';
@@ -68,6 +71,7 @@ export type SubmitOutcome =
   | 'rolled_back'
   | 'revert_failed'
   | 'accepted'
+  | 'limited'
   | 'not_started';
 
 /** The result of running a validated submit (sync answer, or async report). */
@@ -131,6 +135,8 @@ const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.
 interface AcceptedRun extends LineEntry {
   def: FlowDefinition;
   input: FlowInput;
+  /** Frees its validate-only slot (see {@link ValidationSlots}); none for other runs. */
+  freeSlot?: () => void;
 }
 
 /** A project's line as `GET /queue` shows it. */
@@ -152,9 +158,11 @@ export class SubmitPipeline {
   private readonly turns = new LocalProjectQueue();
   private readonly line = new RunLine<AcceptedRun>((run) => this.runAccepted(run));
   private closing = false;
+  private readonly validationSlots: ValidationSlots;
 
   constructor(private readonly deps: PipelineDeps) {
     this.reporter = new OutcomeReporter(deps.site, deps.log);
+    this.validationSlots = new ValidationSlots(deps.config.zoneValidateLimit);
   }
 
   /** Answers one `POST /submit` body. Never throws. */
@@ -195,7 +203,9 @@ export class SubmitPipeline {
         continue;
       }
       this.deps.log.info({ run: q.runId, flow: input.flowName, project: input.projectUuid }, 'accepted run resumed');
-      this.line.push({ runId: q.runId, projectUuid: input.projectUuid, seq: q.seq, locked: def.needsLock(input), def, input });
+      // accepted before: within the limit then, so it keeps its place whatever the count now
+      const freeSlot = isValidation(input) ? this.validationSlots.take(input.projectUuid, true) : undefined;
+      this.line.push({ runId: q.runId, projectUuid: input.projectUuid, seq: q.seq, locked: def.needsLock(input), def, input, freeSlot });
     }
   }
 
@@ -220,6 +230,7 @@ export class SubmitPipeline {
   async cancel(runId: string): Promise<CancelOutcome> {
     const run = this.line.cancel(runId);
     if (!run) return this.deps.journal.queuedRuns().some((q) => q.runId === runId) ? 'not_waiting' : 'not_found';
+    run.freeSlot?.();
     this.deps.journal.dequeueRun(runId);
     await this.deps.journal.whenDurable();
     this.deps.log.info({ run: runId, flow: run.input.flowName, project: run.projectUuid }, 'waiting run cancelled');
@@ -281,6 +292,19 @@ export class SubmitPipeline {
       await this.reporter.failure(def, input, flowDeps, { stage: 'lock', reason: text });
       return { answer: { status: 503, body: text }, outcome: 'quarantined' };
     }
+    // limits: refused without touching the zone, as SODAR refuses them before it submits
+    const fileLimit = config.zoneFileLimit;
+    if (fileLimit !== undefined && isZoneMove(input)) {
+      const files = await zoneFilesUpTo(input, flowDeps, fileLimit);
+      if (files > fileLimit) return { answer: { status: 400, body: zoneFileLimitExceeded(files, fileLimit) }, outcome: 'limited' };
+    }
+    let freeSlot: (() => void) | undefined;
+    if (isValidation(input)) {
+      freeSlot = this.validationSlots.take(input.projectUuid);
+      if (freeSlot === undefined) {
+        return { answer: { status: 503, body: zoneValidateLimitReached(config.zoneValidateLimit) }, outcome: 'limited' };
+      }
+    }
     // 7. async: durable in the journal, then answer; runs in its project's line
     if (input.requestMode === 'async') {
       const { journal, ownerId } = this.deps;
@@ -294,13 +318,19 @@ export class SubmitPipeline {
         } catch {
           // the row, if written, runs after a restart: the client was told it failed, which is the safe side
         }
+        freeSlot?.();
         return { answer: { status: 500, body: runError(`the run journal failed: ${errorText(err)}`) }, outcome: 'not_started' };
       }
-      this.line.push({ runId, projectUuid: input.projectUuid, seq, locked: def.needsLock(input), def, input });
+      this.line.push({ runId, projectUuid: input.projectUuid, seq, locked: def.needsLock(input), def, input, freeSlot });
       return { answer: { status: 200, body: Text.ok }, outcome: 'accepted' };
     }
     // 6. sync
-    const ex = await this.execute(def, input, flowDeps, runId);
+    let ex: Execution;
+    try {
+      ex = await this.execute(def, input, flowDeps, runId);
+    } finally {
+      freeSlot?.();
+    }
     if (ex.failure !== undefined) await this.reporter.failure(def, input, flowDeps, ex.failure);
     return { answer: { status: ex.status, body: ex.body }, outcome: ex.outcome };
   }
@@ -484,6 +514,7 @@ export class SubmitPipeline {
       deps = { store: await this.deps.stores.get(), site: this.deps.site, config: this.deps.config };
     } catch (err) {
       deps = { store: undefined as never, site: this.deps.site, config: this.deps.config };
+      run.freeSlot?.();
       await this.reportAsync(run, deps, { status: 500, body: storeInitError(errorText(err)), outcome: 'store_error', reason: storeInitError(errorText(err)) }, t0);
       return;
     }
@@ -504,6 +535,7 @@ export class SubmitPipeline {
       await job;
     } finally {
       this.background.delete(job);
+      run.freeSlot?.();
     }
   }
 

@@ -22,7 +22,8 @@ import {
   type ServiceProcess,
 } from '../support/service-harness.js';
 import { zoneCreateBody, zoneMoveBody, type ZoneSpec } from '../support/service-flows.js';
-import { createZone } from '../support/service-zone.js';
+import { startSiteGate } from '../support/service-gate.js';
+import { createZone, uploadToZone, writeZoneFiles } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
 import { startTestSite, type TestSite } from '../support/test-site.js';
 
@@ -203,5 +204,55 @@ describe('async runs wait in line', () => {
     expect(await runsOf(service.url, p, 'landing_zone_move', zoneOf)).toEqual([[first.zoneUuid, 'completed']]);
     expect((await getWithSecret(`${service.url}/runs/${moveRun}`)).status).toBe(404);
     expect(site.state().zones[zone.zoneUuid].status).toBe('ACTIVE');
+  });
+});
+
+describe('zone limits', () => {
+  it('a second validate-only check of a project while one runs is refused 503 with the limit named; another project is not', async () => {
+    const { service } = await serviceIn('validate-limit');
+    const [p, other] = [project(60), project(61)];
+    const [zone] = await zonesIn(service.url, p, 'vlimit', 1);
+    const [otherZone] = await zonesIn(service.url, other, 'vlimit-other', 1);
+    // the first check stays in progress (holding its slot) while its zone status call is held
+    const gate = await startSiteGate(site.url, ['landingzones/taskflow/status/set']);
+    onTestFinished(() => gate.close());
+    const first = await postJson(`${service.url}/submit`, { ...zoneMoveBody(p, gate.url, zone, { mode: 'async', validateOnly: true }) });
+    expect(first).toEqual({ status: 200, body: 'True' });
+    await gate.held();
+    const refused = await postJson(`${service.url}/submit`, zoneMoveBody(p, site.url, zone, { validateOnly: true }));
+    expect(refused).toEqual({
+      status: 503,
+      body:
+        'Landing zone validation limit per project (1, TASKFLOW_ZONE_VALIDATE_LIMIT) reached, please wait for ongoing validation jobs to finish before initiating new ones',
+    });
+    expect(await postJson(`${service.url}/submit`, zoneMoveBody(other, site.url, otherZone, { validateOnly: true }))).toEqual({ status: 200, body: 'True' });
+    gate.open();
+    await waitFor('the first check to end', async () => (await runsOf(service.url, p, 'landing_zone_move', zoneOf))[0]?.[1] === 'completed');
+    await waitFor('its slot to be free', async () => (await getWithSecret(`${service.url}/queue?project=${p}`)).json.projects[0].running.length === 0);
+    expect(await postJson(`${service.url}/submit`, zoneMoveBody(p, site.url, zone, { validateOnly: true }))).toEqual({ status: 200, body: 'True' });
+  });
+
+  it('a zone with more files than TASKFLOW_ZONE_FILE_LIMIT is refused 400 with the limit named, and left as it was', async () => {
+    const { env, service } = await serviceIn('file-limit', { TASKFLOW_ZONE_FILE_LIMIT: '2' });
+    const p = project(70);
+    const [small, big] = await zonesIn(service.url, p, 'flimit', 2);
+    const config = loadConfig(env);
+    expect(await uploadToZone(config, p, small, writeZoneFiles(join(work, 'flimit-small'), 2, 16))).toBe(4);
+    const bigFiles = join(work, 'flimit-big');
+    expect(await uploadToZone(config, p, big, writeZoneFiles(bigFiles, 3, 16))).toBe(6);
+    const statusCalls = (): number => site.calls.filter((c) => c.fields.zone_uuid === big.zoneUuid).length;
+    const before = statusCalls();
+    for (const mode of ['sync', 'async'] as const) {
+      for (const validateOnly of [false, true]) {
+        expect(await postJson(`${service.url}/submit`, zoneMoveBody(p, site.url, big, { mode, validateOnly }))).toEqual({
+          status: 400,
+          body: 'Landing zone holds 3 files, more than the limit of 2 files per zone (TASKFLOW_ZONE_FILE_LIMIT); split the upload into several zones',
+        });
+      }
+    }
+    expect(statusCalls()).toBe(before);
+    expect(await runsOf(service.url, p, 'landing_zone_move', zoneOf)).toEqual([]);
+    expect(await postJson(`${service.url}/submit`, zoneMoveBody(p, site.url, small, {}))).toEqual({ status: 200, body: 'True' });
+    expect(site.state().zones[small.zoneUuid].status).toBe('MOVED');
   });
 });

@@ -1,0 +1,53 @@
+/**
+ * The limits on zone flows users can see (issue 16, as SODAR added them):
+ * validate-only checks running or waiting per project, and files per zone.
+ *
+ * @module
+ */
+import { layoutOf } from '../flows/plan.js';
+import type { FlowDeps, FlowInput } from '../flows/types.js';
+import { parseZone } from '../flows/zone-params.js';
+import { pages } from '../store/pages.js';
+import { isCompanion } from '../tasks/zone-check.js';
+
+/** Validate-only checks per project in this process, running or waiting. */
+export class ValidationSlots {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly limit: number) {}
+
+  /** Takes a slot: the function that frees it, or undefined at the limit (unless `force`: a run accepted earlier). */
+  take(projectUuid: string, force = false): (() => void) | undefined {
+    const n = this.counts.get(projectUuid) ?? 0;
+    if (n >= this.limit && !force) return undefined;
+    this.counts.set(projectUuid, n + 1);
+    let freed = false;
+    return () => {
+      if (freed) return;
+      freed = true;
+      const left = (this.counts.get(projectUuid) ?? 1) - 1;
+      if (left <= 0) this.counts.delete(projectUuid);
+      else this.counts.set(projectUuid, left);
+    };
+  }
+}
+
+/**
+ * The data files (checksum companions not counted) in the zone of a zone
+ * move submit, counted up to `limit + 1`: enough to tell it is over.
+ */
+export async function zoneFilesUpTo(input: FlowInput, deps: FlowDeps, limit: number): Promise<number> {
+  const layout = layoutOf(deps);
+  const path = parseZone(input, layout, 'assay_path_zone').path;
+  if (!(await deps.store.collectionExists(path))) return 0;
+  let files = 0;
+  for await (const page of pages((o) => deps.store.listObjectPaths(path, { relative: true, ...o }), (n) => n)) {
+    for (const n of page) if (!isCompanion(n)) files++;
+    if (files > limit) break;
+  }
+  return files;
+}
+
+/** Whether the limits apply to a submit: a zone move (validate-only or not). */
+export const isZoneMove = (input: FlowInput): boolean => input.flowName === 'landing_zone_move';
+
