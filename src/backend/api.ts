@@ -11,6 +11,7 @@ import {
   FlowSubmitException,
   ImproperlyConfigured,
   LockQueryException,
+  QueueQueryException,
   SubmitDataError,
   type ServiceFailure,
 } from './errors.js';
@@ -115,6 +116,25 @@ function baseUrl(settings: BackendSettings): URL {
     throw new ConfigError('TASKFLOW_BACKEND_HOST', `expected an http:// or https:// URL, got "${settings.backendHost}"`);
   }
   return url;
+}
+
+/** An accepted async run in a project's line (`GET /queue` of the service). */
+export interface QueuedRunInfo {
+  runId: string;
+  flowName: string;
+  /** When the service accepted it (ISO 8601). */
+  acceptedAt: string;
+  /** Waiting runs only: 1 runs next. */
+  position?: number;
+}
+
+/** A project's line of accepted async runs. */
+export interface ProjectQueue {
+  projectUuid: string;
+  /** Runs that have their turn (started, or waiting only for the project lock). */
+  running: QueuedRunInfo[];
+  /** Runs waiting for their turn, in the order they will run. */
+  waiting: QueuedRunInfo[];
 }
 
 /**
@@ -329,6 +349,36 @@ export class TaskflowAPI {
     return locked;
   }
 
+  /**
+   * The line of accepted async runs of a project: the run(s) that have their
+   * turn and the ones waiting, with positions. Ours (not in SODAR Core): lets
+   * a host app tell a user that a zone move waits behind another.
+   *
+   * @param projectUuid - UUID of the project (UUID-like object or string).
+   * @returns the project's line; both lists are empty when nothing is accepted.
+   * @throws QueueQueryException if the service refuses the query, answers
+   *   something else than a line, or cannot be reached.
+   */
+  async projectQueue(projectUuid: UuidLike): Promise<ProjectQueue> {
+    const uuid = typeof projectUuid === 'string' ? projectUuid : (uuidString(projectUuid) ?? String(projectUuid));
+    const url = this.#endpoint(`/queue?project=${encodeURIComponent(uuid)}`);
+    let answer: HttpAnswer;
+    try {
+      answer = await exchange(url, { method: 'GET', headers: { 'x-taskflow-secret': this.#secret }, timeoutMs: this.timeoutMs });
+    } catch (err) {
+      throw this.#unreachable(err, url, (msg, failure) => new QueueQueryException(msg, failure, { cause: err }));
+    }
+    const failure: ServiceFailure = { url: url.href, ...answer };
+    if (answer.status !== 200) {
+      throw new QueueQueryException(`Queue query for project ${uuid} failed (${answer.status}): ${firstChars(answer.body, ERROR_INFO_LENGTH)}`, failure);
+    }
+    const line = parseLine(answer.body, uuid);
+    if (line === undefined) {
+      throw new QueueQueryException(`Queue query for project ${uuid}: unexpected answer ${firstChars(answer.body, ERROR_INFO_LENGTH)}`, failure);
+    }
+    return line;
+  }
+
   /** The typed error for a failed exchange; anything but a network failure is passed on as it is. */
   #unreachable(err: unknown, url: URL, make: (message: string, failure: ServiceFailure) => Error): unknown {
     if (!(err instanceof ServiceUnreachable)) return err;
@@ -351,6 +401,31 @@ function parseLocked(body: string): boolean | undefined {
     // fall through: not JSON
   }
   return undefined;
+}
+
+/** A project's line from a `GET /queue?project=` answer; undefined when it is not one. */
+function parseLine(body: string, projectUuid: string): ProjectQueue | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const line = (v as { projects?: unknown })?.projects;
+  if (!Array.isArray(line) || line.length !== 1) return undefined;
+  const p = line[0] as { project_uuid?: unknown; running?: unknown; waiting?: unknown };
+  if (p.project_uuid !== projectUuid || !Array.isArray(p.running) || !Array.isArray(p.waiting)) return undefined;
+  const run = (r: unknown): QueuedRunInfo | undefined => {
+    const o = r as { run_id?: unknown; flow_name?: unknown; accepted_at?: unknown; position?: unknown };
+    if (typeof o?.run_id !== 'string' || typeof o.flow_name !== 'string' || typeof o.accepted_at !== 'string') return undefined;
+    const info: QueuedRunInfo = { runId: o.run_id, flowName: o.flow_name, acceptedAt: o.accepted_at };
+    if (typeof o.position === 'number') info.position = o.position;
+    return info;
+  };
+  const running = p.running.map(run);
+  const waiting = p.waiting.map(run);
+  if (running.includes(undefined) || waiting.includes(undefined)) return undefined;
+  return { projectUuid, running: running as QueuedRunInfo[], waiting: waiting as QueuedRunInfo[] };
 }
 
 /** Types of the static members, so `TaskflowAPI.FlowSubmitException` also works as a type. */

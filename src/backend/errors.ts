@@ -72,6 +72,19 @@ export class CleanupException extends TaskflowBackendError {
   }
 }
 
+/** The service could not show a project's line of async runs. */
+export class QueueQueryException extends TaskflowBackendError {
+  override readonly name: string = 'QueueQueryException';
+  constructor(
+    message: string,
+    /** What the service answered. */
+    readonly failure: ServiceFailure,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The service could not tell whether a project is locked. */
 export class LockQueryException extends TaskflowBackendError {
   override readonly name: string = 'LockQueryException';

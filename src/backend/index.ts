@@ -28,6 +28,8 @@ export {
   type SubmitOptions,
   type SubmitBody,
   type TaskflowAPIOptions,
+  type ProjectQueue,
+  type QueuedRunInfo,
 } from './api.js';
 export {
   TaskflowBackendError,
@@ -35,6 +37,7 @@ export {
   SubmitDataError,
   CleanupException,
   LockQueryException,
+  QueueQueryException,
   ImproperlyConfigured,
   type ServiceFailure,
 } from './errors.js';

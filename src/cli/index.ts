@@ -17,6 +17,7 @@ const commandModules: Record<string, () => Promise<Register>> = {
   store: async () => (await import('./store.js')).registerStoreCommands,
   serve: async () => (await import('./serve.js')).registerServeCommand,
   runs: async () => (await import('./runs.js')).registerRunsCommands,
+  queue: async () => (await import('./runs.js')).registerQueueCommand,
   site: async () => (await import('./site.js')).registerSiteCommand,
   manage: async () => (await import('./manage.js')).registerManageCommands,
   start: async () => (await import('./start.js')).registerStartCommand,

@@ -1,7 +1,9 @@
 /**
  * `taskflow runs [ID]`: the run records of the journal in the data folder,
  * as a table or `--json`; `taskflow runs retry-revert ID` retries the revert
- * of a `revert_failed` run, which frees its project once it succeeds.
+ * of a `revert_failed` run, which frees its project once it succeeds;
+ * `taskflow runs cancel ID` asks the running service to cancel a waiting
+ * async run; `taskflow queue` shows the line of accepted async runs.
  *
  * Reads `<TASKFLOW_DATA_DIR>/journal.sqlite` directly, so it works whether or
  * not the service is running.
@@ -10,9 +12,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { SqliteJournal, retryRevert } from '../engine/index.js';
 import type { JournalRun, JournalRunStatus, JournalRunSummary } from '../engine/types.js';
+import { SECRET_HEADER } from '../service/auth.js';
+import { lineView, type ProjectLineView } from '../service/queue-view.js';
 import { journalPath } from '../service/server.js';
 import { SiteClient } from '../site/client.js';
 import { openStore } from '../store/index.js';
@@ -146,6 +150,7 @@ export function registerRunsCommands(program: Command): void {
       }
     });
 
+  registerCancelCommand(runs);
   runs
     .command('retry-revert')
     .description('Retry the revert of a revert_failed run; on success its project is free again')
@@ -166,6 +171,62 @@ export function registerRunsCommands(program: Command): void {
         if (result.status !== 'rolled_back') process.exitCode = 1;
       } finally {
         await store.close();
+        journal.close();
+      }
+    });
+}
+
+/** The service of this configuration, as the CLI reaches it. */
+function serviceUrl(config: Config): string {
+  const host = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? '127.0.0.1' : config.listenHost;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
+
+/** Registers `taskflow runs cancel ID` (on the `runs` command). */
+function registerCancelCommand(runs: Command): void {
+  runs
+    .command('cancel')
+    .description('Cancel an async run waiting in line (asks the running service; a started run cannot be cancelled)')
+    .argument('<id>', 'the run id')
+    .option('--url <url>', 'the service (default: TASKFLOW_LISTEN_HOST and TASKFLOW_PORT)')
+    .action(async (id: string, opts: { url?: string }) => {
+      const config = loadConfig();
+      const url = `${(opts.url ?? serviceUrl(config)).replace(/\/+$/, '')}/runs/${encodeURIComponent(id)}`;
+      let res: Response;
+      try {
+        res = await fetch(url, { method: 'DELETE', headers: { [SECRET_HEADER]: config.sodarSecret } });
+      } catch (err) {
+        throw new RunsCommandError(`The service at ${url} cannot be reached: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      const body = await res.text();
+      if (res.status !== 200) throw new RunsCommandError(`Run ${id} not cancelled (${res.status}): ${body}`);
+      process.stdout.write(`run ${id}: cancelled\n`);
+    });
+}
+
+function queueText(lines: ProjectLineView[]): string {
+  const rows: string[][] = [];
+  for (const l of lines) {
+    for (const r of l.running) rows.push([l.project_uuid, 'running', '', r.run_id, r.flow_name, r.accepted_at]);
+    for (const r of l.waiting) rows.push([l.project_uuid, 'waiting', String(r.position), r.run_id, r.flow_name, r.accepted_at]);
+  }
+  return formatTable(['PROJECT', 'STATE', 'POS', 'RUN', 'FLOW', 'ACCEPTED'], rows);
+}
+
+/** Registers `taskflow queue`. */
+export function registerQueueCommand(program: Command): void {
+  program
+    .command('queue')
+    .description('Show the line of accepted async runs (from the journal in TASKFLOW_DATA_DIR): running and waiting, with positions')
+    .option('--project <uuid>', 'only this project')
+    .option('--json', 'print JSON instead of a table')
+    .action((opts: { project?: string; json?: boolean }) => {
+      const journal = openJournal();
+      try {
+        const lines = lineView(journal, opts.project);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ projects: lines }, null, 2)}\n`);
+        else process.stdout.write(`${queueText(lines)}\n`);
+      } finally {
         journal.close();
       }
     });

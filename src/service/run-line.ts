@@ -57,19 +57,11 @@ export class RunLine<E extends LineEntry> {
     return undefined;
   }
 
-  /** The running run (locked flows) and the waiting ones of a project, in order. */
-  lineOf(projectUuid: string): { running: E[]; waiting: E[] } {
-    const line = this.projects.get(projectUuid);
-    const running = [...this.lockFree.values()].filter((e) => e.projectUuid === projectUuid);
-    if (line?.running) running.unshift(line.running as E);
-    return { running, waiting: [...((line?.waiting ?? []) as E[])] };
-  }
-
-  /** Projects with runs in the line. */
-  projectIds(): string[] {
-    const ids = new Set(this.projects.keys());
-    for (const e of this.lockFree.values()) ids.add(e.projectUuid);
-    return [...ids];
+  /** Whether a run has its turn: started here, beyond waiting in its project's line. */
+  hasTurn(runId: string): boolean {
+    if (this.lockFree.has(runId)) return true;
+    for (const line of this.projects.values()) if (line.running?.runId === runId) return true;
+    return false;
   }
 
   /** Starts no more runs; waiting ones stay recorded in the journal for the next owner. */

@@ -7,11 +7,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Journal } from '../engine/journal.js';
+import type { RunQueueStore } from '../engine/queue-store.js';
 import type { JournalRunStatus } from '../engine/types.js';
 import type { LockManager } from '../locks/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { Text, errorText, lockBackendError } from './messages.js';
 import type { ProjectQuarantine } from './quarantine.js';
+import { lineView } from './queue-view.js';
 import type { SubmitPipeline } from './submit-pipeline.js';
 
 const RUN_STATUSES: readonly JournalRunStatus[] = ['running', 'completed', 'rolled_back', 'revert_failed'];
@@ -20,11 +22,11 @@ export const MAX_RUNS_PAGE = 500;
 
 interface RoutesDeps {
   secret: string;
-  journal: Journal;
+  journal: Journal & RunQueueStore;
   locks: LockManager;
   quarantine: ProjectQuarantine;
   /** The line of accepted async runs (`GET /queue`, `DELETE /runs/:id`). */
-  pipeline: Pick<SubmitPipeline, 'queue' | 'cancel'>;
+  pipeline: Pick<SubmitPipeline, 'hasTurn' | 'cancel'>;
 }
 
 function plain(reply: FastifyReply, status: number, body: string): FastifyReply {
@@ -80,7 +82,7 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     if (!authorized(req, reply, deps.secret)) return reply;
     const project = (req.query as Record<string, unknown>).project;
     if (project !== undefined && (typeof project !== 'string' || project === '')) return plain(reply, 400, 'Invalid "project": a project UUID');
-    return reply.send({ projects: deps.pipeline.queue(project) });
+    return reply.send({ projects: lineView(deps.journal, project, (id) => deps.pipeline.hasTurn(id)) });
   });
 
   app.delete('/runs/:id', async (req, reply) => {

@@ -139,15 +139,6 @@ interface AcceptedRun extends LineEntry {
   freeSlot?: () => void;
 }
 
-/** A project's line as `GET /queue` shows it. */
-export interface ProjectLineView {
-  project_uuid: string;
-  /** Runs executing now. */
-  running: Array<{ run_id: string; flow_name: string }>;
-  /** Runs waiting, in the order they will run; `position` 1 runs next. */
-  waiting: Array<{ run_id: string; flow_name: string; position: number }>;
-}
-
 /** How cancelling a run went. */
 export type CancelOutcome = 'cancelled' | 'not_waiting' | 'not_found';
 
@@ -209,17 +200,9 @@ export class SubmitPipeline {
     }
   }
 
-  /** The line of one project, or of every project with runs in this process's line. */
-  queue(projectUuid?: string): ProjectLineView[] {
-    const ids = projectUuid !== undefined ? [projectUuid] : this.line.projectIds().sort();
-    return ids.map((id) => {
-      const l = this.line.lineOf(id);
-      return {
-        project_uuid: id,
-        running: l.running.map((r) => ({ run_id: r.runId, flow_name: r.input.flowName })),
-        waiting: l.waiting.map((r, i) => ({ run_id: r.runId, flow_name: r.input.flowName, position: i + 1 })),
-      };
-    });
+  /** Whether run `runId` has its turn in this process's line (it may still wait for the project lock). */
+  hasTurn(runId: string): boolean {
+    return this.line.hasTurn(runId);
   }
 
   /**

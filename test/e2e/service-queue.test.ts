@@ -6,12 +6,16 @@
  * busy by holding its lock from this test process (as a peer service
  * would), so nothing waits on time.
  */
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { TaskflowAPI } from '../../src/backend/index.js';
+import { loadBackendSettings, loadConfig } from '../../src/config.js';
 import { createLockManager } from '../../src/locks/index.js';
 import type { LockHandle } from '../../src/locks/types.js';
 import {
+  CLI_PATH,
   TEST_SECRET,
   getWithSecret,
   makeTempDir,
@@ -101,6 +105,12 @@ async function runsOf(url: string, projectUuid: string, flow: string, key: (flow
 
 const zoneOf = (d: Record<string, unknown>): string => String(d.zone_uuid);
 
+/** Runs the built CLI with the service's environment. */
+async function cli(env: Record<string, string>, args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env } });
+  return stdout;
+}
+
 async function queueOf(url: string, projectUuid: string): Promise<{ running: Array<{ run_id: string }>; waiting: Array<{ run_id: string; position: number }> }> {
   const res = await getWithSecret(`${url}/queue?project=${projectUuid}`);
   expect(res.status).toBe(200);
@@ -176,16 +186,30 @@ describe('async runs wait in line', () => {
   it('a cancelled waiting run never runs; its timeline says CANCEL and its zone is ACTIVE again', async () => {
     const { env, service } = await serviceIn('cancel');
     const p = project(30);
-    const [first, zone] = await zonesIn(service.url, p, 'cancel', 2);
+    const [first, zone, third] = await zonesIn(service.url, p, 'cancel', 3);
     const held = await holdLocks(env, [p]);
     await submitOk(service.url, zoneMoveBody(p, site.url, first, { mode: 'async' }));
     site.seedTimelineEvent({ event_uuid: 'event-cancel', project_uuid: p });
     await submitOk(service.url, zoneMoveBody(p, site.url, zone, { mode: 'async', timelineUuid: 'event-cancel' }));
+    site.seedTimelineEvent({ event_uuid: 'event-cancel-cli', project_uuid: p });
+    await submitOk(service.url, zoneMoveBody(p, site.url, third, { mode: 'async', timelineUuid: 'event-cancel-cli' }));
+
+    // the line, three ways: the service, the backend API, the CLI (from the journal)
     const line = await queueOf(service.url, p);
     expect(line.running).toHaveLength(1);
-    expect(line.waiting).toHaveLength(1);
-    expect(line.waiting[0].position).toBe(1);
-    const moveRun = line.waiting[0].run_id;
+    expect(line.waiting.map((w) => w.position)).toEqual([1, 2]);
+    const [moveRun, cliRun] = line.waiting.map((w) => w.run_id);
+    const port = Number(new URL(service.url).port);
+    const tf = new TaskflowAPI({ ...loadBackendSettings({}), backendHost: 'http://127.0.0.1', backendPort: port, sodarSecret: TEST_SECRET, testMode: true });
+    expect(await tf.projectQueue(p)).toEqual({
+      projectUuid: p,
+      running: [expect.objectContaining({ runId: line.running[0].run_id, flowName: 'landing_zone_move' })],
+      waiting: [expect.objectContaining({ runId: moveRun, position: 1 }), expect.objectContaining({ runId: cliRun, position: 2 })],
+    });
+    const cliLine = JSON.parse(await cli(env, ['queue', '--project', p, '--json'])) as { projects: Array<{ waiting: Array<{ run_id: string; position: number }> }> };
+    // the CLI reads the journal: the run with its turn has not started (it waits for the lock), so it shows first in the line
+    expect(cliLine.projects[0].waiting.map((w) => w.run_id)).toEqual([line.running[0].run_id, moveRun, cliRun]);
+    expect(await cli(env, ['queue'])).toMatch(new RegExp(`${p}\\s+waiting\\s+2\\s+${moveRun}\\s+landing_zone_move`));
 
     const refused = await fetch(`${service.url}/runs/${moveRun}`, { method: 'DELETE' });
     expect(refused.status).toBe(403);
@@ -194,9 +218,15 @@ describe('async runs wait in line', () => {
     const cancelled = await fetch(`${service.url}/runs/${moveRun}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } });
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toEqual({ run_id: moveRun, cancelled: true });
-    expect(site.state().timeline['event-cancel'].status_history.map((h) => h.status_type)).toEqual(['CANCEL']);
-    const zoneCalls = site.calls.filter((c) => c.endpoint === 'landingzones/taskflow/status/set' && c.fields.zone_uuid === zone.zoneUuid);
-    expect(zoneCalls.at(-1)?.fields.status).toBe('ACTIVE');
+    expect(await cli(env, ['runs', 'cancel', cliRun, '--url', service.url])).toBe(`run ${cliRun}: cancelled\n`);
+    await expect(cli(env, ['runs', 'cancel', cliRun, '--url', service.url])).rejects.toThrow(/not cancelled \(404\)/);
+    for (const [event, z] of [['event-cancel', zone], ['event-cancel-cli', third]] as const) {
+      expect(site.state().timeline[event].status_history.map((h) => [h.status_type, h.status_desc])).toEqual([
+        ['CANCEL', 'Cancelled while waiting in line; nothing was changed'],
+      ]);
+      const zoneCalls = site.calls.filter((c) => c.endpoint === 'landingzones/taskflow/status/set' && c.fields.zone_uuid === z.zoneUuid);
+      expect(zoneCalls.at(-1)?.fields.status).toBe('ACTIVE');
+    }
     expect((await queueOf(service.url, p)).waiting).toEqual([]);
 
     await held.release();
@@ -204,6 +234,7 @@ describe('async runs wait in line', () => {
     expect(await runsOf(service.url, p, 'landing_zone_move', zoneOf)).toEqual([[first.zoneUuid, 'completed']]);
     expect((await getWithSecret(`${service.url}/runs/${moveRun}`)).status).toBe(404);
     expect(site.state().zones[zone.zoneUuid].status).toBe('ACTIVE');
+    expect(site.state().zones[third.zoneUuid].status).toBe('ACTIVE');
   });
 });
 
