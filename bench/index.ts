@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<void
   'zone-move': () => import('./zone-move.js'),
   'zone-create': () => import('./zone-create.js'),
   submit: () => import('./submit.js'),
+  queue: () => import('./queue.js'),
   store: () => import('./store.js'),
   engine: () => import('./engine.js'),
   locks: () => import('./locks.js'),

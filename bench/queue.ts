@@ -1,0 +1,171 @@
+/**
+ * `npm run bench -- queue --runs N --projects P [--clients-per-project C]`
+ *
+ * Async submits through the line: N async `landing_zone_move` submits of
+ * empty zones (targets `["irods"]`) spread over P projects, against a
+ * `taskflow serve` process. Each answer `True` comes after the run was
+ * written to the journal and synced (group fsync). (The issue asks for
+ * `role_update`, which this service accepts in sync mode only, as the
+ * original; a move of an empty zone is the cheapest async flow that takes
+ * the project lock, so it exercises the same line.)
+ *
+ * One client per project submits its project's runs one after another, so
+ * the submit order per project is known; completion is the timeline callback
+ * each run sends to a small site in this process. Prints accepted/s,
+ * completed/s, p50/p99 time from answer to completion, and whether every
+ * project's runs started in submit order (from the journal via `GET /runs`).
+ * Progress on stderr; the last stdout line is one JSON object.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { TEST_SECRET, getWithSecret, makeTempDir, removeDir, spawnService, testEnv } from '../test/support/service-harness.js';
+import { projectCreateBody, zoneCreateBody, zoneMoveBody, type ZoneSpec } from '../test/support/service-flows.js';
+import { KeepAliveClient, cpuMs, peakRssMb, quantile } from './service-client.js';
+
+interface Args {
+  runs: number;
+  projects: number;
+  clientsPerProject: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { runs: 1000, projects: 10, clientsPerProject: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = Number(argv[++i]);
+    if (a === '--runs') args.runs = v;
+    else if (a === '--projects') args.projects = v;
+    else if (a === '--clients-per-project') args.clientsPerProject = v;
+    else throw new Error(`unknown option ${a} (use --runs N --projects P [--clients-per-project C])`);
+  }
+  for (const [k, v] of Object.entries(args)) if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
+  return args;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench queue] ${msg}\n`);
+const TARGETS = ['irods'];
+
+/** A site that only records when each timeline event was reported, and answers OK to everything else. */
+async function startRecordingSite(onTimeline: (eventUuid: string, status: string) => void): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if ((req.url ?? '').includes('timeline/taskflow/status/set')) {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        onTimeline(form.get('event_uuid') ?? '', form.get('status_type') ?? '');
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Runs the benchmark. */
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const done = new Map<string, { at: number; status: string }>();
+  let allDone: (() => void) | undefined;
+  const site = await startRecordingSite((event, status) => {
+    done.set(event, { at: performance.now(), status });
+    if (done.size === args.runs) allDone?.();
+  });
+  const dataDir = makeTempDir('taskflow-bench-queue-');
+  const service = await spawnService(
+    testEnv(dataDir, { TASKFLOW_LOG_LEVEL: 'warn', TASKFLOW_SODAR_URL: site.url, TASKFLOW_ASYNC_CONCURRENCY: String(Math.max(2, args.projects)) }),
+  );
+  const client = new KeepAliveClient(service.url, args.projects * args.clientsPerProject);
+  try {
+    const projects = Array.from({ length: args.projects }, (_, i) => `c${String(i).padStart(7, '0')}-0000-4000-8000-000000000000`);
+    // runs of project k: indices k, k + P, k + 2P, ...
+    const zones: ZoneSpec[] = Array.from({ length: args.runs }, (_, i) => ({
+      zoneUuid: `zone-${String(i).padStart(6, '0')}`,
+      zoneTitle: `20261205_${String(i).padStart(6, '0')}`,
+      userName: 'bench_user',
+      assayPath: 'study_1/assay_1',
+    }));
+    const post = async (body: Record<string, unknown>, what: string): Promise<void> => {
+      const res = await client.post('/submit', body);
+      if (res.status !== 200) throw new Error(`${what} failed: ${res.status} ${res.body}`);
+    };
+    for (const p of projects) {
+      await post(projectCreateBody(p, site.url, TARGETS), 'project_create');
+      await post({ ...projectCreateBody(p, site.url, TARGETS), flow_name: 'sheet_colls_create', flow_data: { colls: ['study_1/assay_1'] } }, 'sheet_colls_create');
+    }
+    for (let i = 0; i < zones.length; i++) await post(zoneCreateBody(projects[i % args.projects], site.url, zones[i], TARGETS), 'landing_zone_create');
+    log(`${args.projects} projects, ${args.runs} empty zones created; submitting`);
+
+    const acceptedAt = new Map<string, number>();
+    const submitted = new Map<string, string[]>(projects.map((p) => [p, []]));
+    let failed = 0;
+    let firstError: string | undefined;
+    const finished = new Promise<void>((r) => (allDone = r));
+    const cpuBefore = cpuMs(service.proc.pid!);
+    const t0 = performance.now();
+    const clientLoop = async (k: number, c: number): Promise<void> => {
+      const p = projects[k];
+      for (let i = k + c * args.projects; i < args.runs; i += args.projects * args.clientsPerProject) {
+        const z = zones[i];
+        const res = await client.post('/submit', zoneMoveBody(p, site.url, z, { mode: 'async', targets: TARGETS, timelineUuid: z.zoneUuid }));
+        if (res.status === 200) {
+          acceptedAt.set(z.zoneUuid, performance.now());
+          submitted.get(p)!.push(z.zoneUuid);
+        } else {
+          failed++;
+          firstError ??= `${res.status} ${res.body}`;
+          done.set(z.zoneUuid, { at: performance.now(), status: 'REFUSED' });
+          if (done.size === args.runs) allDone?.();
+        }
+      }
+    };
+    await Promise.all(projects.flatMap((_, k) => Array.from({ length: args.clientsPerProject }, (_, c) => clientLoop(k, c))));
+    const acceptSeconds = (performance.now() - t0) / 1000;
+    log(`${acceptedAt.size} accepted in ${acceptSeconds.toFixed(2)} s; waiting for the runs`);
+    await finished;
+    const completeSeconds = (performance.now() - t0) / 1000;
+    const cpuAfter = cpuMs(service.proc.pid!);
+
+    const waits = [...acceptedAt].map(([z, at]) => done.get(z)!.at - at).sort((a, b) => a - b);
+    const notOk = [...acceptedAt.keys()].filter((z) => done.get(z)?.status !== 'OK');
+    // order: each project's runs started in the order they were accepted (one client per project: its submit order)
+    let orderBroken = 0;
+    for (const p of projects) {
+      const res = await getWithSecret(`${service.url}/runs?project=${p}&flow=landing_zone_move&limit=500`, TEST_SECRET);
+      const started = (res.json.runs as Array<{ meta: { flow_data: { zone_uuid: string } } }>).reverse().map((r) => r.meta.flow_data.zone_uuid);
+      const expected = submitted.get(p)!;
+      if (args.clientsPerProject === 1 && started.join() !== expected.join()) orderBroken++;
+      if (new Set(started).size !== started.length || started.length !== expected.length) orderBroken++;
+    }
+    if (firstError) log(`first refusal: ${firstError}`);
+    if (notOk.length > 0) log(`${notOk.length} run(s) did not end OK, e.g. ${notOk[0]}: ${done.get(notOk[0])?.status}`);
+    const result = {
+      bench: 'queue',
+      runs: args.runs,
+      projects: args.projects,
+      clients_per_project: args.clientsPerProject,
+      accepted: acceptedAt.size,
+      refused: failed,
+      completed_ok: acceptedAt.size - notOk.length,
+      accepted_per_s: Math.round(acceptedAt.size / acceptSeconds),
+      completed_per_s: Math.round((acceptedAt.size - notOk.length) / completeSeconds),
+      p50_time_to_complete_ms: Math.round(quantile(waits, 0.5) * 100) / 100,
+      p99_time_to_complete_ms: Math.round(quantile(waits, 0.99) * 100) / 100,
+      order_checked: args.clientsPerProject === 1,
+      projects_out_of_order: orderBroken,
+      service_rss_mb: peakRssMb(service.proc.pid!),
+      service_cpu_ms_per_run:
+        cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(((cpuAfter - cpuBefore) / args.runs) * 1000) / 1000,
+      load_avg_1m: Math.round(loadavg()[0] * 100) / 100,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (orderBroken > 0 || notOk.length > 0 || failed > 0) process.exitCode = 1;
+  } finally {
+    client.close();
+    await service.stop();
+    await new Promise<void>((r) => site.server.close(() => r()));
+    removeDir(dataDir);
+  }
+}
