@@ -344,7 +344,9 @@ export class SubmitPipeline {
     if (!waitInLine || !def.needsLock(input)) return this.lockedRun(def, input, deps, runId, def.needsLock(input));
     for (;;) {
       const ex = await this.lockedRun(def, input, deps, runId, true);
-      if (ex.outcome !== 'locked' || this.closing) return ex;
+      if (ex.outcome !== 'locked') return ex;
+      // stopping: not started, so it stays in the journal for the next owner (as one waiting for a slot)
+      if (this.closing) throw new QueueClosedError();
       // busy (a holder in another process, or an interrupted run being recovered): try again
       await delay(Math.max(50, this.deps.config.lockRetryInterval * 1000));
     }

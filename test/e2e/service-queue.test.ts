@@ -153,6 +153,24 @@ describe('async runs wait in line', () => {
     await waitFor('the line to be empty', async () => (await getWithSecret(`${restarted.url}/queue`)).json.projects.length === 0);
   });
 
+  it('a graceful stop leaves runs waiting for a busy project in the journal; the next start runs them', async () => {
+    const { env, service } = await serviceIn('stopped', { TASKFLOW_LOCK_LEASE: '1' });
+    const p = project(40);
+    const zones = await zonesIn(service.url, p, 'stopped', 3);
+    const held = await holdLocks(env, [p]);
+    for (const z of zones) await submitOk(service.url, zoneMoveBody(p, site.url, z, { mode: 'async' }));
+    expect((await queueOf(service.url, p)).waiting).toHaveLength(2);
+    expect(await service.stop()).toBe(0);
+    for (const z of zones) expect(site.state().zones[z.zoneUuid].status).toBe('ACTIVE');
+    await held.release();
+    const next = await spawnService(env);
+    onTestFinished(async () => {
+      await next.stop();
+    });
+    for (const z of zones) await waitFor(`${z.zoneUuid} MOVED`, () => site.state().zones[z.zoneUuid].status === 'MOVED', 30_000);
+    expect(await runsOf(next.url, p, 'landing_zone_move', zoneOf)).toEqual(zones.map((z) => [z.zoneUuid, 'completed']));
+  });
+
   it('twenty async zone moves on one project all end MOVED, in submit order', async () => {
     const { service } = await serviceIn('twenty');
     const p = project(20);
