@@ -195,7 +195,7 @@ export class SubmitPipeline {
       }
       this.deps.log.info({ run: q.runId, flow: input.flowName, project: input.projectUuid }, 'accepted run resumed');
       // accepted before: within the limit then, so it keeps its place whatever the count now
-      const freeSlot = isValidation(input) ? this.validationSlots.take(input.projectUuid, true) : undefined;
+      const freeSlot = def.queue(input) === 'validation' ? this.validationSlots.take(input.projectUuid, true) : undefined;
       this.line.push({ runId: q.runId, projectUuid: input.projectUuid, seq: q.seq, locked: def.needsLock(input), def, input, freeSlot });
     }
   }
@@ -282,7 +282,7 @@ export class SubmitPipeline {
       if (files > fileLimit) return { answer: { status: 400, body: zoneFileLimitExceeded(files, fileLimit) }, outcome: 'limited' };
     }
     let freeSlot: (() => void) | undefined;
-    if (isValidation(input)) {
+    if (def.queue(input) === 'validation') {
       freeSlot = this.validationSlots.take(input.projectUuid);
       if (freeSlot === undefined) {
         return { answer: { status: 503, body: zoneValidateLimitReached(config.zoneValidateLimit) }, outcome: 'limited' };
