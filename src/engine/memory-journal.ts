@@ -137,6 +137,8 @@ export class MemoryJournal implements Journal, RunQueueStore {
 
   reverted(runId: string, index: number, durationMs: number): void {
     const run = this.run(runId);
+    // a failed apply's error stays; a failed revert's is forgotten once a revert succeeds
+    if (run.states[index] === REVERT_FAILED) run.errors.delete(index);
     run.states[index] = REVERTED;
     run.revertDurations[index] = durationMs;
   }

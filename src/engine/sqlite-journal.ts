@@ -235,7 +235,10 @@ export class SqliteJournal implements Journal, RunQueueStore {
       intent: db.prepare(`UPDATE run_tasks SET state = 'intent', undo = ? WHERE run_seq = ? AND idx = ?`),
       done: db.prepare(`UPDATE run_tasks SET state = 'done', duration_ms = ? WHERE run_seq = ? AND idx = ?`),
       failed: db.prepare(`UPDATE run_tasks SET state = 'failed', error = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
-      reverted: db.prepare(`UPDATE run_tasks SET state = 'reverted', error = NULL, revert_ms = ? WHERE run_seq = ? AND idx = ?`),
+      // A task whose apply failed is reverted too and keeps its error; only a revert's own failure is forgotten once it succeeds.
+      reverted: db.prepare(
+        `UPDATE run_tasks SET state = 'reverted', error = CASE WHEN state = 'revert_failed' THEN NULL ELSE error END, revert_ms = ? WHERE run_seq = ? AND idx = ?`,
+      ),
       revertFailed: db.prepare(
         `UPDATE run_tasks SET state = 'revert_failed', error = ?, revert_ms = ? WHERE run_seq = ? AND idx = ?`,
       ),

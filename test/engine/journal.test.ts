@@ -60,6 +60,23 @@ describe.each(journalCases())('$kind journal', (jc) => {
     expect(journal.getRun('r')!.label).toBeUndefined();
   });
 
+  it('keeps the error of a task whose apply failed once it is reverted, and forgets the error of a failed revert once one succeeds', () => {
+    const journal = jc.make();
+    journal.start({ runId: 'r', flowName: 'f', tasks: [{ kind: 'k', name: 't0', target: 'irods', args: {} }, { kind: 'k', name: 't1', target: 'irods', args: {} }] });
+    journal.intent('r', 0, 'u0');
+    journal.doneThenIntent('r', 0, 1, 'u1');
+    journal.failed('r', 1, 'apply broke', 2);
+    journal.reverted('r', 1, 0.5);
+    journal.revertFailed('r', 0, 'revert broke', 0.5);
+    let tasks = journal.getRun('r')!.tasks;
+    expect(tasks[1]).toMatchObject({ state: 'reverted', error: 'apply broke' });
+    expect(tasks[0]).toMatchObject({ state: 'revert_failed', error: 'revert broke' });
+    journal.reverted('r', 0, 0.5);
+    tasks = journal.getRun('r')!.tasks;
+    expect(tasks[0].state).toBe('reverted');
+    expect(tasks[0].error).toBeUndefined();
+  });
+
   it('refuses a duplicate run id and writes to unknown runs', () => {
     const journal = jc.make();
     journal.start({ runId: 'r', flowName: 'f', tasks: [] });
