@@ -250,6 +250,8 @@ describe('the site in a browser', () => {
     const all = await admin.locator('table.runs').innerText();
     expect(all).toContain('landing_zone_move');
     expect(all).toContain('sheet_colls_create');
+    // every async run of the story has ended: the service's line is empty, and says so
+    expect(await admin.getByRole('region', { name: 'Line of accepted async runs' }).innerText()).toContain('No accepted async run is running or waiting.');
     await look(admin, 'ops');
     await admin.getByLabel('Status').selectOption('rolled_back');
     await admin.getByRole('button', { name: 'Filter runs' }).click();

@@ -34,6 +34,13 @@ interface RunSummary {
   result?: { error?: string; revertFailures?: unknown[] };
 }
 
+/** A project's line of accepted async runs, as the service's `GET /queue` answers it. */
+interface ProjectLine {
+  project_uuid: string;
+  running: Array<{ run_id: string; flow_name: string }>;
+  waiting: Array<{ run_id: string; flow_name: string; position: number }>;
+}
+
 /** Registers `/ops` and `/ops/run/<id>`. */
 export function opsRoutes(app: FastifyInstance, ctx: SiteContext, pages: Pages): void {
   const base = (): string => `${ctx.config.backendHost.replace(/\/+$/, '')}:${ctx.config.backendPort}`;
@@ -65,6 +72,14 @@ export function opsRoutes(app: FastifyInstance, ctx: SiteContext, pages: Pages):
     // Projects with a run still going or stuck in a failed revert: are they locked now?
     const open = [...new Set(answer.runs.filter((r) => r.status === 'running' || r.status === 'revert_failed').map((r) => r.label).filter((l): l is string => !!l))];
     const locks = await Promise.all(open.map(async (uuid) => ({ uuid, title: titles.get(uuid) ?? uuid, locked: await lockState(ctx, uuid) })));
+    // The line of accepted async runs; a service without `GET /queue` (the original) cannot show one.
+    const line = await ask<{ projects: ProjectLine[] }>(filter.project ? `/queue?project=${encodeURIComponent(filter.project)}` : '/queue').then(
+      (a) => a.projects.filter((p) => p.running.length + p.waiting.length > 0).map((p) => ({ ...p, title: titles.get(p.project_uuid) ?? p.project_uuid })),
+      (err: unknown) => {
+        if (err instanceof HttpError && err.status === 404) return undefined;
+        throw err;
+      },
+    );
     const pagesTotal = Math.max(1, Math.ceil(answer.total / RUNS_PAGE));
     const keep = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== '')).toString();
     return pages.show(req, reply, 'ops.njk', {
@@ -76,6 +91,8 @@ export function opsRoutes(app: FastifyInstance, ctx: SiteContext, pages: Pages):
       filter,
       statuses: RUN_STATUSES,
       locks,
+      line: line ?? [],
+      lineKnown: line !== undefined,
       keep: keep ? `&${keep}` : '',
     });
   });
