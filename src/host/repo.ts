@@ -384,11 +384,6 @@ export async function listEvents(db: Db, projectUuid: string): Promise<TimelineE
   );
 }
 
-export async function deleteEvent(db: Db, uuid: string): Promise<void> {
-  await db.exec('DELETE FROM timeline_statuses WHERE event_uuid = ?', [uuid]);
-  await db.exec('DELETE FROM timeline_events WHERE uuid = ?', [uuid]);
-}
-
 // Sample sheets
 
 export async function getInvestigation(db: Db, projectUuid: string): Promise<Investigation | undefined> {
