@@ -84,15 +84,21 @@ export async function submitFlow(ctx: SiteContext, req: FlowRequest): Promise<vo
 }
 
 /**
- * Runs `apply` (the site's own change), then the submit; when the submit
- * fails, runs `undo` so the site's rows are as before, and rethrows.
+ * The one way the site pairs its own change with a flow: runs `apply` (the
+ * site's rows), then `submit` (the flow and whatever must follow it); when
+ * `submit` throws, runs `undo` so the site's rows are as before, and rethrows.
+ * `undo` gets what `apply` returned and the error, for the timeline.
  */
-export async function withCompensation<T>(apply: () => Promise<T>, submit: (applied: T) => Promise<void>, undo: (applied: T) => Promise<void>): Promise<T> {
+export async function withCompensation<T>(
+  apply: () => Promise<T>,
+  submit: (applied: T) => Promise<void>,
+  undo: (applied: T, err: unknown) => Promise<void>,
+): Promise<T> {
   const applied = await apply();
   try {
     await submit(applied);
   } catch (err) {
-    await undo(applied);
+    await undo(applied, err);
     throw err;
   }
   return applied;

@@ -27,7 +27,7 @@ import {
   type User,
   type Zone,
 } from '../repo.js';
-import { submitFlow } from '../submit.js';
+import { submitFlow, withCompensation } from '../submit.js';
 import { asyncEvent, failEvent } from '../timeline.js';
 import { NEED, assertZoneAccess, projectFor, zoneScope, type ZoneScope } from './access.js';
 import { bodyOf, forceFailOf, limited, optString, requireString, requireUser } from './request.js';
@@ -190,38 +190,41 @@ export async function createZone(
     status_info: 'Creating landing zone',
     modified: new Date().toISOString(),
   };
-  await insertZone(db, zone);
-  const event = await asyncEvent(ctx, {
-    projectUuid: project.uuid,
-    app: 'landingzones',
-    userUuid: user.uuid,
-    eventName: 'zone_create',
-    description: `create landing zone "${title}"`,
-    extraData: { zone_uuid: zone.uuid },
-  });
-  try {
-    await submitFlow(ctx, {
-      projectUuid: project.uuid,
-      flowName: 'landing_zone_create',
-      flowData: {
-        zone_title: zone.title,
-        zone_uuid: zone.uuid,
-        user_name: user.username,
-        user_uuid: user.uuid,
-        assay_path: assay.path,
-        description: zone.description,
-        zone_config: zone.configuration,
-        colls: [],
-      },
-      requestMode: 'async',
-      timelineUuid: event.uuid,
-      forceFail,
-    });
-  } catch (err) {
-    await deleteZone(db, zone.uuid);
-    await failEvent(ctx, event, err);
-    throw err;
-  }
+  await withCompensation(
+    async () => {
+      await insertZone(db, zone);
+      return asyncEvent(ctx, {
+        projectUuid: project.uuid,
+        app: 'landingzones',
+        userUuid: user.uuid,
+        eventName: 'zone_create',
+        description: `create landing zone "${title}"`,
+        extraData: { zone_uuid: zone.uuid },
+      });
+    },
+    (event) =>
+      submitFlow(ctx, {
+        projectUuid: project.uuid,
+        flowName: 'landing_zone_create',
+        flowData: {
+          zone_title: zone.title,
+          zone_uuid: zone.uuid,
+          user_name: user.username,
+          user_uuid: user.uuid,
+          assay_path: assay.path,
+          description: zone.description,
+          zone_config: zone.configuration,
+          colls: [],
+        },
+        requestMode: 'async',
+        timelineUuid: event.uuid,
+        forceFail,
+      }),
+    async (event, err) => {
+      await deleteZone(db, zone.uuid);
+      await failEvent(ctx, event, err);
+    },
+  );
   return zone;
 }
 
@@ -237,19 +240,6 @@ export async function operateZone(ctx: SiteContext, user: User, zoneUuid: string
   const assay = await getAssay(db, zone.assay_uuid);
   const owner = await getUser(db, zone.user_uuid);
   if (!assay || !owner) throw new HttpError(500, `Landing zone ${zone.uuid} refers to a missing assay or user`);
-  // Compare-and-set: of two simultaneous requests, only one finds the zone operable.
-  if (!(await setZoneStatusIf(db, zone.uuid, ZONE_OPERABLE, op.next, op.info))) {
-    const now = await getZone(db, zone.uuid);
-    throw badRequest(zoneRefusal(now?.status ?? zone.status) ?? 'Landing zone changed meanwhile: try again');
-  }
-  const event = await asyncEvent(ctx, {
-    projectUuid: zone.project_uuid,
-    app: 'landingzones',
-    userUuid: user.uuid,
-    eventName: op.eventName,
-    description: `${op.eventName.replace('zone_', '')} landing zone "${zone.title}"`,
-    extraData: { zone_uuid: zone.uuid },
-  });
   const flowData: Record<string, unknown> =
     op.flowName === 'landing_zone_delete'
       ? { zone_title: zone.title, zone_uuid: zone.uuid, assay_path: assay.path, user_name: owner.username, zone_config: zone.configuration }
@@ -262,20 +252,36 @@ export async function operateZone(ctx: SiteContext, user: User, zoneUuid: string
           zone_config: zone.configuration,
           validate_only: op.validateOnly === true,
         };
-  try {
-    await submitFlow(ctx, {
-      projectUuid: zone.project_uuid,
-      flowName: op.flowName,
-      flowData,
-      requestMode: 'async',
-      timelineUuid: event.uuid,
-      forceFail,
-      checkLock: op.flowName === 'landing_zone_move' && !op.validateOnly,
-    });
-  } catch (err) {
-    await restoreZoneStatus(db, zone);
-    await failEvent(ctx, event, err);
-    throw err;
-  }
+  await withCompensation(
+    async () => {
+      // Compare-and-set: of two simultaneous requests, only one finds the zone operable.
+      if (!(await setZoneStatusIf(db, zone.uuid, ZONE_OPERABLE, op.next, op.info))) {
+        const now = await getZone(db, zone.uuid);
+        throw badRequest(zoneRefusal(now?.status ?? zone.status) ?? 'Landing zone changed meanwhile: try again');
+      }
+      return asyncEvent(ctx, {
+        projectUuid: zone.project_uuid,
+        app: 'landingzones',
+        userUuid: user.uuid,
+        eventName: op.eventName,
+        description: `${op.eventName.replace('zone_', '')} landing zone "${zone.title}"`,
+        extraData: { zone_uuid: zone.uuid },
+      });
+    },
+    (event) =>
+      submitFlow(ctx, {
+        projectUuid: zone.project_uuid,
+        flowName: op.flowName,
+        flowData,
+        requestMode: 'async',
+        timelineUuid: event.uuid,
+        forceFail,
+        checkLock: op.flowName === 'landing_zone_move' && !op.validateOnly,
+      }),
+    async (event, err) => {
+      await restoreZoneStatus(db, zone);
+      await failEvent(ctx, event, err);
+    },
+  );
   return { detail: op.detail, sodar_uuid: zone.uuid };
 }

@@ -49,7 +49,7 @@ import {
   type Project,
   type User,
 } from '../repo.js';
-import { lockState, submitFlow } from '../submit.js';
+import { lockState, submitFlow, withCompensation } from '../submit.js';
 import { tracked } from '../timeline.js';
 import {
   NEED,
@@ -159,27 +159,29 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const settingsBefore = await getSettings(db, before.uuid);
     const newSettings = settingsOf(body);
     const inheritedBefore = await inheritedItems(db, before);
-    await db.transaction(async (tx) => {
-      await updateProject(tx, after);
-      if (newSettings) await setSettings(tx, after.uuid, newSettings);
-    });
     const info = { projectUuid: after.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${after.type.toLowerCase()}_update`, description: `update ${after.type.toLowerCase()} "${after.title}"` };
-    await tracked(ctx, info, async () => {
-      if (!isProject(after)) return;
-      try {
-        const owner = await getOwner(db, after.uuid);
-        if (!owner) throw new HttpError(500, `Project ${after.uuid} has no owner`);
-        const roles = diffItems(inheritedBefore, await inheritedItems(db, after));
-        const flowData = await projectUpdateData(db, after, owner.user, roles);
-        await submitFlow(ctx, { projectUuid: after.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
-      } catch (err) {
-        await db.transaction(async (tx) => {
-          await updateProject(tx, before);
-          await replaceSettings(tx, before.uuid, settingsBefore);
-        });
-        throw err;
-      }
-    });
+    await tracked(ctx, info, () =>
+      withCompensation(
+        () =>
+          db.transaction(async (tx) => {
+            await updateProject(tx, after);
+            if (newSettings) await setSettings(tx, after.uuid, newSettings);
+          }),
+        async () => {
+          if (!isProject(after)) return;
+          const owner = await getOwner(db, after.uuid);
+          if (!owner) throw new HttpError(500, `Project ${after.uuid} has no owner`);
+          const roles = diffItems(inheritedBefore, await inheritedItems(db, after));
+          const flowData = await projectUpdateData(db, after, owner.user, roles);
+          await submitFlow(ctx, { projectUuid: after.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
+        },
+        () =>
+          db.transaction(async (tx) => {
+            await updateProject(tx, before);
+            await replaceSettings(tx, before.uuid, settingsBefore);
+          }),
+      ),
+    );
     return projectJson(db, after, await shownLock(after));
   };
 
@@ -296,21 +298,22 @@ export async function createProject(ctx: SiteContext, user: User, body: Record<s
     readme: optString(body, 'readme') ?? '',
     public_guest_access: optBool(body, 'public_guest_access') ? 1 : 0,
   };
-  await db.transaction(async (tx) => {
-    await insertProject(tx, project);
-    await setRole(tx, project.uuid, owner.uuid, OWNER_ROLE_PK);
-    await setSettings(tx, project.uuid, settings);
-  });
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${type.toLowerCase()}_create`, description: `create ${type.toLowerCase()} "${title}"` };
-  await tracked(ctx, info, async () => {
-    if (!isProject(project)) return;
-    try {
-      await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_create', flowData: await projectCreateData(db, project), forceFail });
-    } catch (err) {
-      await deleteProjectCascade(db, project.uuid);
-      throw err;
-    }
-  });
+  await tracked(ctx, info, () =>
+    withCompensation(
+      () =>
+        db.transaction(async (tx) => {
+          await insertProject(tx, project);
+          await setRole(tx, project.uuid, owner.uuid, OWNER_ROLE_PK);
+          await setSettings(tx, project.uuid, settings);
+        }),
+      async () => {
+        if (!isProject(project)) return;
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_create', flowData: await projectCreateData(db, project), forceFail });
+      },
+      () => deleteProjectCascade(db, project.uuid),
+    ),
+  );
   return project;
 }
 
@@ -337,18 +340,18 @@ export async function addRole(
   if (!target) throw badRequest(`User ${String(fields.user)} not found`);
   if (await getAssignmentFor(db, project.uuid, target.uuid)) throw badRequest(`User "${target.username}" already has a role in this project`);
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_create', description: `add role "${role.name}" for "${target.username}"` };
-  const assignment = await tracked(ctx, info, async () => {
-    const a = await setRole(db, project.uuid, target.uuid, role.pk);
-    if (isProject(project)) {
-      try {
+  const assignment = await tracked(ctx, info, () =>
+    withCompensation(
+      () => setRole(db, project.uuid, target.uuid, role.pk),
+      async () => {
+        if (!isProject(project)) return;
         await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
-      } catch (err) {
+      },
+      async () => {
         await deleteRole(db, project.uuid, target.uuid);
-        throw err;
-      }
-    }
-    return a;
-  });
+      },
+    ),
+  );
   return { assignment, target };
 }
 
@@ -371,18 +374,16 @@ export async function changeRole(
   const target = await getUser(db, before.user_uuid);
   if (!target) throw notFound('User');
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_update', description: `update role of "${target.username}" to "${role.name}"` };
-  const a = await tracked(ctx, info, async () => {
-    const updated = await setRole(db, project.uuid, target.uuid, role.pk);
-    if (isProject(project)) {
-      try {
+  const a = await tracked(ctx, info, () =>
+    withCompensation(
+      () => setRole(db, project.uuid, target.uuid, role.pk),
+      async () => {
+        if (!isProject(project)) return;
         await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
-      } catch (err) {
-        await restoreAssignment(db, before);
-        throw err;
-      }
-    }
-    return updated;
-  });
+      },
+      () => restoreAssignment(db, before),
+    ),
+  );
   return { assignment: a, target };
 }
 
@@ -397,17 +398,16 @@ export async function removeRole(ctx: SiteContext, user: User, roleUuid: string,
   const target = await getUser(db, before.user_uuid);
   if (!target) throw notFound('User');
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_delete', description: `remove role of "${target.username}"` };
-  await tracked(ctx, info, async () => {
-    await deleteRole(db, project.uuid, target.uuid);
-    if (isProject(project)) {
-      try {
+  await tracked(ctx, info, () =>
+    withCompensation(
+      () => deleteRole(db, project.uuid, target.uuid),
+      async () => {
+        if (!isProject(project)) return;
         await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_delete', flowData: roleData(target, before.role_pk), forceFail, checkLock: true });
-      } catch (err) {
-        await restoreAssignment(db, before);
-        throw err;
-      }
-    }
-  });
+      },
+      () => restoreAssignment(db, before),
+    ),
+  );
 }
 
 /**
@@ -448,25 +448,20 @@ export async function transferOwner(
     });
   };
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_owner_transfer', description: `transfer ownership from "${oldOwnerRow.user.username}" to "${newOwner.username}"` };
-  await tracked(ctx, info, async () => {
-    await apply();
-    try {
-      if (isProject(project)) {
-        const roles = diffItems(inheritedBefore, await inheritedItems(db, project));
-        // project_update drops the old owner from the group and the site; as a
-        // member with old_owner_role they must stay in the group, so add them back.
-        roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
-        const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
-        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
-        // ...and the flow's callback removed the old owner's role: set the new one.
-        await setRole(db, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
-      } else {
-        await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
-      }
-    } catch (err) {
-      await undo();
-      throw err;
+  const submit = async (): Promise<void> => {
+    if (isProject(project)) {
+      const roles = diffItems(inheritedBefore, await inheritedItems(db, project));
+      // project_update drops the old owner from the group and the site; as a
+      // member with old_owner_role they must stay in the group, so add them back.
+      roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
+      const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
+      await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
+      // ...and the flow's callback removed the old owner's role: set the new one.
+      await setRole(db, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+    } else {
+      await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
     }
-  });
+  };
+  await tracked(ctx, info, () => withCompensation(apply, submit, undo));
   return { project, newOwner };
 }

@@ -10,7 +10,7 @@ import { PROJECT_TYPE_PROJECT } from '../constants.js';
 import type { SiteContext } from '../context.js';
 import { badRequest, notFound } from '../errors.js';
 import { addEvent, getInvestigation, setDirStatus, sheetCollectionPaths, type Investigation, type User } from '../repo.js';
-import { submitFlow } from '../submit.js';
+import { submitFlow, withCompensation } from '../submit.js';
 import { tracked } from '../timeline.js';
 import { NEED, projectFor } from './access.js';
 import { bodyOf, forceFailOf, optString, requireUser } from './request.js';
@@ -110,20 +110,24 @@ export async function createCollections(ctx: SiteContext, user: User, projectUui
   if (inv.irods_status === 1) throw badRequest('iRODS collections already created for this project');
   const colls = await sheetCollectionPaths(db, inv.uuid);
   const info = { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_colls_create', description: 'create iRODS collections' };
-  await tracked(ctx, info, async () => {
-    try {
-      await submitFlow(ctx, {
-        projectUuid: project.uuid,
-        flowName: 'sheet_colls_create',
-        flowData: { colls, public_guest_access: project.public_guest_access === 1 },
-        forceFail,
-        checkLock: true,
-      });
-      await setDirStatus(db, project.uuid, true);
-    } catch (err) {
-      await setDirStatus(db, project.uuid, false);
-      throw err;
-    }
-  });
+  // The site's change (the sheet's iRODS status) follows the flow, so there is nothing to apply first.
+  await tracked(ctx, info, () =>
+    withCompensation(
+      async () => undefined,
+      async () => {
+        await submitFlow(ctx, {
+          projectUuid: project.uuid,
+          flowName: 'sheet_colls_create',
+          flowData: { colls, public_guest_access: project.public_guest_access === 1 },
+          forceFail,
+          checkLock: true,
+        });
+        await setDirStatus(db, project.uuid, true);
+      },
+      async () => {
+        await setDirStatus(db, project.uuid, false);
+      },
+    ),
+  );
   return colls;
 }
