@@ -108,7 +108,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
       description: p.description,
       parent_uuid: p.parent_uuid,
       readme: p.readme,
-      public_guest_access: p.public_guest_access === 1,
+      public_guest_access: p.public_guest_access,
     };
   });
 
@@ -122,7 +122,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
       description: has('description') ? field(f, 'description') : p.description,
       readme: has('readme') ? field(f, 'readme') : p.readme,
       // empty is false, as in SODAR's `request.data.get('public_guest_access') or False`
-      public_guest_access: !has('public_guest_access') ? p.public_guest_access : field(f, 'public_guest_access') === '' || !boolField(f, 'public_guest_access') ? 0 : 1,
+      public_guest_access: !has('public_guest_access') ? p.public_guest_access : field(f, 'public_guest_access') !== '' && boolField(f, 'public_guest_access'),
       parent_uuid: !has('parent_uuid') ? p.parent_uuid : ['', 'None', '0', 'null'].includes(parent) ? null : parent,
     });
     return 'ok';
@@ -208,7 +208,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
   route('samplesheets/taskflow/dirs/get', async (f) => {
     const p = await project(f);
     const inv = await getInvestigation(db, p.uuid);
-    return { dir_status: inv?.irods_status === 1 };
+    return { dir_status: inv?.irods_status === true };
   });
 
   route('samplesheets/taskflow/dirs/set', async (f) => {

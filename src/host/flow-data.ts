@@ -90,7 +90,7 @@ export async function projectUpdateData(
     project_title: project.title,
     project_description: project.description,
     project_readme: project.readme,
-    public_guest_access: project.public_guest_access === 1,
+    public_guest_access: project.public_guest_access,
     parent_uuid: project.parent_uuid ?? '',
     owner_username: owner.username,
     owner_uuid: owner.uuid,

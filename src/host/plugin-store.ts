@@ -41,11 +41,11 @@ export class SampleSheetsPlugin implements ProjectAppPluginPoint {
     for (const p of await listProjects(this.db)) {
       if (p.type !== PROJECT_TYPE_PROJECT) continue;
       const inv = await getInvestigation(this.db, p.uuid);
-      if (!inv || inv.irods_status !== 1) continue;
+      if (!inv || !inv.irods_status) continue;
       items.push({
         project_uuid: p.uuid,
         flow_name: 'sheet_colls_create',
-        flow_data: { colls: await sheetCollectionPaths(this.db, inv.uuid), public_guest_access: p.public_guest_access === 1 },
+        flow_data: { colls: await sheetCollectionPaths(this.db, inv.uuid), public_guest_access: p.public_guest_access },
       });
     }
     return items;

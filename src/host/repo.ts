@@ -14,7 +14,7 @@ export interface User {
   username: string;
   name: string;
   email: string;
-  is_superuser: number;
+  is_superuser: boolean;
 }
 
 /** A project or category. */
@@ -25,7 +25,7 @@ export interface Project {
   title: string;
   description: string;
   readme: string;
-  public_guest_access: number;
+  public_guest_access: boolean;
 }
 
 /** A role assignment (joined with its user and role). */
@@ -55,7 +55,8 @@ export interface Investigation {
   uuid: string;
   project_uuid: string;
   title: string;
-  irods_status: number;
+  /** Whether the sheet's collections exist in the store. */
+  irods_status: boolean;
 }
 
 export interface Study {
@@ -95,6 +96,33 @@ export interface TimelineStatusRow {
 
 const now = (): string => new Date().toISOString();
 
+// Booleans are stored as INTEGER 0/1 (the same in SQLite and PostgreSQL); the
+// domain sees true/false only, so the conversion lives here and nowhere else.
+const toBool = (v: unknown): boolean => Number(v) === 1;
+const fromBool = (b: boolean): number => (b ? 1 : 0);
+
+type Stored<T, K extends keyof T> = Omit<T, K> & Record<K, number> & Record<string, unknown>;
+
+function userOf(row: Stored<User, 'is_superuser'>): User {
+  return { uuid: row.uuid, username: row.username, name: row.name, email: row.email, is_superuser: toBool(row.is_superuser) };
+}
+
+function projectOf(row: Stored<Project, 'public_guest_access'>): Project {
+  return {
+    uuid: row.uuid,
+    type: row.type,
+    parent_uuid: row.parent_uuid,
+    title: row.title,
+    description: row.description,
+    readme: row.readme,
+    public_guest_access: toBool(row.public_guest_access),
+  };
+}
+
+function investigationOf(row: Stored<Investigation, 'irods_status'>): Investigation {
+  return { uuid: row.uuid, project_uuid: row.project_uuid, title: row.title, irods_status: toBool(row.irods_status) };
+}
+
 function first<T>(rows: T[]): T | undefined {
   return rows[0];
 }
@@ -102,15 +130,15 @@ function first<T>(rows: T[]): T | undefined {
 // Users and tokens
 
 export async function getUser(db: Db, uuid: string): Promise<User | undefined> {
-  return first(await db.query<User & Record<string, unknown>>('SELECT * FROM users WHERE uuid = ?', [uuid]));
+  return first((await db.query<Stored<User, 'is_superuser'>>('SELECT * FROM users WHERE uuid = ?', [uuid])).map(userOf));
 }
 
 export async function getUserByName(db: Db, username: string): Promise<User | undefined> {
-  return first(await db.query<User & Record<string, unknown>>('SELECT * FROM users WHERE username = ?', [username]));
+  return first((await db.query<Stored<User, 'is_superuser'>>('SELECT * FROM users WHERE username = ?', [username])).map(userOf));
 }
 
 export async function listUsers(db: Db): Promise<User[]> {
-  return db.query<User & Record<string, unknown>>('SELECT * FROM users ORDER BY username');
+  return (await db.query<Stored<User, 'is_superuser'>>('SELECT * FROM users ORDER BY username')).map(userOf);
 }
 
 export async function createUser(
@@ -122,14 +150,14 @@ export async function createUser(
     username: u.username,
     name: u.name ?? '',
     email: u.email ?? '',
-    is_superuser: u.isSuperuser ? 1 : 0,
+    is_superuser: u.isSuperuser ?? false,
   };
   await db.exec('INSERT INTO users (uuid, username, name, email, is_superuser) VALUES (?, ?, ?, ?, ?)', [
     user.uuid,
     user.username,
     user.name,
     user.email,
-    user.is_superuser,
+    fromBool(user.is_superuser),
   ]);
   return user;
 }
@@ -148,27 +176,28 @@ export async function createToken(db: Db, userUuid: string, label = ''): Promise
 /** The user owning `token`, or undefined. */
 export async function userForToken(db: Db, token: string): Promise<User | undefined> {
   return first(
-    await db.query<User & Record<string, unknown>>(
-      'SELECT u.* FROM users u JOIN api_tokens t ON t.user_uuid = u.uuid WHERE t.token_hash = ?',
-      [hashToken(token)],
-    ),
+    (
+      await db.query<Stored<User, 'is_superuser'>>('SELECT u.* FROM users u JOIN api_tokens t ON t.user_uuid = u.uuid WHERE t.token_hash = ?', [
+        hashToken(token),
+      ])
+    ).map(userOf),
   );
 }
 
 // Projects
 
 export async function getProject(db: Db, uuid: string): Promise<Project | undefined> {
-  return first(await db.query<Project & Record<string, unknown>>('SELECT * FROM projects WHERE uuid = ?', [uuid]));
+  return first((await db.query<Stored<Project, 'public_guest_access'>>('SELECT * FROM projects WHERE uuid = ?', [uuid])).map(projectOf));
 }
 
 export async function listProjects(db: Db): Promise<Project[]> {
-  return db.query<Project & Record<string, unknown>>('SELECT * FROM projects ORDER BY title, uuid');
+  return (await db.query<Stored<Project, 'public_guest_access'>>('SELECT * FROM projects ORDER BY title, uuid')).map(projectOf);
 }
 
 export async function insertProject(db: Db, p: Project): Promise<void> {
   await db.exec(
     'INSERT INTO projects (uuid, type, parent_uuid, title, description, readme, public_guest_access) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [p.uuid, p.type, p.parent_uuid, p.title, p.description, p.readme, p.public_guest_access],
+    [p.uuid, p.type, p.parent_uuid, p.title, p.description, p.readme, fromBool(p.public_guest_access)],
   );
 }
 
@@ -176,7 +205,7 @@ export async function insertProject(db: Db, p: Project): Promise<void> {
 export async function updateProject(db: Db, p: Project): Promise<number> {
   return db.exec(
     'UPDATE projects SET type = ?, parent_uuid = ?, title = ?, description = ?, readme = ?, public_guest_access = ? WHERE uuid = ?',
-    [p.type, p.parent_uuid, p.title, p.description, p.readme, p.public_guest_access, p.uuid],
+    [p.type, p.parent_uuid, p.title, p.description, p.readme, fromBool(p.public_guest_access), p.uuid],
   );
 }
 
@@ -387,7 +416,7 @@ export async function listEvents(db: Db, projectUuid: string): Promise<TimelineE
 // Sample sheets
 
 export async function getInvestigation(db: Db, projectUuid: string): Promise<Investigation | undefined> {
-  return first(await db.query<Investigation & Record<string, unknown>>('SELECT * FROM investigations WHERE project_uuid = ?', [projectUuid]));
+  return first((await db.query<Stored<Investigation, 'irods_status'>>('SELECT * FROM investigations WHERE project_uuid = ?', [projectUuid])).map(investigationOf));
 }
 
 export async function listStudies(db: Db, investigationUuid: string): Promise<Study[]> {
@@ -412,7 +441,7 @@ export async function projectOfAssay(db: Db, assayUuid: string): Promise<string 
 }
 
 export async function setDirStatus(db: Db, projectUuid: string, status: boolean): Promise<number> {
-  return db.exec('UPDATE investigations SET irods_status = ? WHERE project_uuid = ?', [status ? 1 : 0, projectUuid]);
+  return db.exec('UPDATE investigations SET irods_status = ? WHERE project_uuid = ?', [fromBool(status), projectUuid]);
 }
 
 /** Removes the sheet of a project (investigation, studies, assays). */

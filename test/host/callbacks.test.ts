@@ -15,8 +15,8 @@ const C = '22222222-2222-2222-2222-222222222222';
 
 async function seed(): Promise<{ userUuid: string; zoneUuid: string; assayUuid: string }> {
   const { db } = site;
-  await insertProject(db, { uuid: C, type: 'CATEGORY', parent_uuid: null, title: 'Cat', description: '', readme: '', public_guest_access: 0 });
-  await insertProject(db, { uuid: P, type: 'PROJECT', parent_uuid: C, title: 'Proj', description: 'd', readme: 'r', public_guest_access: 0 });
+  await insertProject(db, { uuid: C, type: 'CATEGORY', parent_uuid: null, title: 'Cat', description: '', readme: '', public_guest_access: false });
+  await insertProject(db, { uuid: P, type: 'PROJECT', parent_uuid: C, title: 'Proj', description: 'd', readme: 'r', public_guest_access: false });
   const user = await createUser(db, { username: 'alice' });
   await setRole(db, P, user.uuid, 1);
   await db.exec("INSERT INTO investigations (uuid, project_uuid, title, irods_status) VALUES ('inv', ?, 'i', 0)", [P]);
@@ -63,7 +63,7 @@ describe('site callbacks (protocol section 3)', () => {
     expect((await site.callback('project/taskflow/get', { project_uuid: 'nope' })).status).toBe(404);
     const upd = await site.callback('project/taskflow/update', { project_uuid: P, title: 'New', parent_uuid: C, description: 'nd', readme: 'nr', public_guest_access: 'True' });
     expect(upd).toEqual({ status: 200, text: 'ok' });
-    expect(await getProject(site.db, P)).toMatchObject({ title: 'New', description: 'nd', readme: 'nr', public_guest_access: 1, parent_uuid: C });
+    expect(await getProject(site.db, P)).toMatchObject({ title: 'New', description: 'nd', readme: 'nr', public_guest_access: true, parent_uuid: C });
     expect((await site.callback('project/taskflow/update', { project_uuid: 'nope', title: 'x' }, { json: true })).status).toBe(404);
   });
 
@@ -134,9 +134,9 @@ describe('site callbacks (protocol section 3)', () => {
     expect((await site.callback('samplesheets/taskflow/dirs/set', { project_uuid: P, dir_status: 'yes' })).status).toBe(400);
     const update = { project_uuid: P, title: 'Proj', parent_uuid: C, description: 'd', readme: 'r' };
     expect((await site.callback('project/taskflow/update', { ...update, public_guest_access: 't' })).status).toBe(200);
-    expect((await getProject(site.db, P))?.public_guest_access).toBe(1);
+    expect((await getProject(site.db, P))?.public_guest_access).toBe(true);
     expect((await site.callback('project/taskflow/update', { ...update, public_guest_access: '' })).status).toBe(200);
-    expect((await getProject(site.db, P))?.public_guest_access).toBe(0);
+    expect((await getProject(site.db, P))?.public_guest_access).toBe(false);
     expect((await site.callback('project/taskflow/update', { ...update, public_guest_access: 'maybe' })).status).toBe(400);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, dumpDb, DatabaseUnavailableError, type Db } from '../../src/host/db/index.js';
-import { createUser, getUserByName } from '../../src/host/repo.js';
+import { createUser, getInvestigation, getProject, getUserByName, insertProject, setDirStatus, updateProject } from '../../src/host/repo.js';
 import { pgSchema } from '../support/host-postgres.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -76,6 +76,23 @@ describe.each([
     await outside;
     expect(await getUserByName(db, 'in_tx')).toBeUndefined();
     expect(await getUserByName(db, 'outside')).toBeDefined();
+  });
+
+  it('hands the domain true/false for the flags it stores as 0/1', async () => {
+    const db = await open();
+    await createUser(db, { username: 'root', isSuperuser: true });
+    await createUser(db, { username: 'plain' });
+    expect((await getUserByName(db, 'root'))?.is_superuser).toBe(true);
+    expect((await getUserByName(db, 'plain'))?.is_superuser).toBe(false);
+    const project = { uuid: 'p1', type: 'PROJECT' as const, parent_uuid: null, title: 'P', description: '', readme: '', public_guest_access: true };
+    await insertProject(db, project);
+    expect((await getProject(db, 'p1'))?.public_guest_access).toBe(true);
+    await updateProject(db, { ...project, public_guest_access: false });
+    expect((await getProject(db, 'p1'))?.public_guest_access).toBe(false);
+    await db.exec("INSERT INTO investigations (uuid, project_uuid, title, irods_status) VALUES ('i1', 'p1', 'I', 0)");
+    expect((await getInvestigation(db, 'p1'))?.irods_status).toBe(false);
+    await setDirStatus(db, 'p1', true);
+    expect((await getInvestigation(db, 'p1'))?.irods_status).toBe(true);
   });
 
   it('dumps rows sorted, leaving out excluded tables', async () => {

@@ -171,7 +171,7 @@ export async function createZone(
   const body = fields();
   const inv = await getInvestigation(db, project.uuid);
   if (!inv) throw badRequest('The project has no sample sheet');
-  if (inv.irods_status !== 1) throw badRequest('iRODS collections of the sample sheet have not been created');
+  if (!inv.irods_status) throw badRequest('iRODS collections of the sample sheet have not been created');
   const assay = await getAssay(db, requireString(body, 'assay'));
   if (!assay || (await projectOfAssay(db, assay.uuid)) !== project.uuid) throw badRequest(`Assay ${String(body.assay)} not found in this project`);
   const configuration = zoneConfiguration(optString(body, 'configuration'));

@@ -153,7 +153,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
       title: limited('title', optString(body, 'title')?.trim() || before.title, TITLE_MAX),
       description: optString(body, 'description') ?? before.description,
       readme: optString(body, 'readme') ?? before.readme,
-      public_guest_access: (optBool(body, 'public_guest_access') ?? before.public_guest_access === 1) ? 1 : 0,
+      public_guest_access: optBool(body, 'public_guest_access') ?? before.public_guest_access,
     };
     await checkTitle(db, after.title, after.parent_uuid, after.uuid);
     const settingsBefore = await getSettings(db, before.uuid);
@@ -296,7 +296,7 @@ export async function createProject(ctx: SiteContext, user: User, body: Record<s
     title,
     description: optString(body, 'description') ?? '',
     readme: optString(body, 'readme') ?? '',
-    public_guest_access: optBool(body, 'public_guest_access') ? 1 : 0,
+    public_guest_access: optBool(body, 'public_guest_access') ?? false,
   };
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${type.toLowerCase()}_create`, description: `create ${type.toLowerCase()} "${title}"` };
   await tracked(ctx, info, () =>

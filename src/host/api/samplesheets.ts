@@ -107,7 +107,7 @@ export async function createCollections(ctx: SiteContext, user: User, projectUui
   const project = await projectFor(db, user, projectUuid, NEED.manage);
   const inv = await getInvestigation(db, project.uuid);
   if (!inv) throw notFound('Sample sheet');
-  if (inv.irods_status === 1) throw badRequest('iRODS collections already created for this project');
+  if (inv.irods_status) throw badRequest('iRODS collections already created for this project');
   const colls = await sheetCollectionPaths(db, inv.uuid);
   const info = { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_colls_create', description: 'create iRODS collections' };
   // The site's change (the sheet's iRODS status) follows the flow, so there is nothing to apply first.
@@ -118,7 +118,7 @@ export async function createCollections(ctx: SiteContext, user: User, projectUui
         await submitFlow(ctx, {
           projectUuid: project.uuid,
           flowName: 'sheet_colls_create',
-          flowData: { colls, public_guest_access: project.public_guest_access === 1 },
+          flowData: { colls, public_guest_access: project.public_guest_access },
           forceFail,
           checkLock: true,
         });

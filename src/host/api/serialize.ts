@@ -22,7 +22,7 @@ import {
 } from '../repo.js';
 
 export function userJson(u: User): Record<string, unknown> {
-  return { username: u.username, name: u.name, email: u.email, is_superuser: u.is_superuser === 1, sodar_uuid: u.uuid };
+  return { username: u.username, name: u.name, email: u.email, is_superuser: u.is_superuser, sodar_uuid: u.uuid };
 }
 
 /**
@@ -42,7 +42,7 @@ export async function projectJson(db: Db, p: Project, locked: LockShown): Promis
     parent: p.parent_uuid,
     description: p.description,
     readme: p.readme,
-    public_guest_access: p.public_guest_access === 1,
+    public_guest_access: p.public_guest_access,
     archive: false,
     roles,
     locked,
@@ -61,7 +61,7 @@ export async function investigationJson(db: Db, inv: Investigation): Promise<Rec
     for (const a of await listAssays(db, s.uuid)) assays[a.uuid] = { title: a.title, path: a.path, sodar_uuid: a.uuid };
     studies[s.uuid] = { title: s.title, path: s.path, assays, sodar_uuid: s.uuid };
   }
-  return { title: inv.title, project: inv.project_uuid, irods_status: inv.irods_status === 1, studies, sodar_uuid: inv.uuid };
+  return { title: inv.title, project: inv.project_uuid, irods_status: inv.irods_status, studies, sodar_uuid: inv.uuid };
 }
 
 /** A zone; `base` (store zone and root path) gives its `irods_path`. */

@@ -37,7 +37,7 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
     const zones = await zonePage(db, project.uuid, user, scope, pageNumber(req.query.page));
     const inv = await getInvestigation(db, project.uuid);
     const assays = [];
-    if (inv?.irods_status === 1) {
+    if (inv?.irods_status === true) {
       for (const s of await listStudies(db, inv.uuid)) for (const a of await listAssays(db, s.uuid)) assays.push({ ...a, studyTitle: s.title });
     }
     const anyBusy = zones.rows.some((z) => busy(z.status));
