@@ -1,0 +1,96 @@
+/**
+ * Projects and categories.
+ *
+ * @module
+ */
+import type { ProjectType } from '../constants.js';
+import { first, fromBool, toBool, type Stored } from '../db/rows.js';
+import type { Db } from '../db/types.js';
+import { deleteSheetRows } from '../sheets/repository.js';
+
+/** A project or category. */
+export interface Project {
+  uuid: string;
+  type: ProjectType;
+  parent_uuid: string | null;
+  title: string;
+  description: string;
+  readme: string;
+  public_guest_access: boolean;
+}
+
+function projectOf(row: Stored<Project, 'public_guest_access'>): Project {
+  return {
+    uuid: row.uuid,
+    type: row.type,
+    parent_uuid: row.parent_uuid,
+    title: row.title,
+    description: row.description,
+    readme: row.readme,
+    public_guest_access: toBool(row.public_guest_access),
+  };
+}
+
+export async function getProject(db: Db, uuid: string): Promise<Project | undefined> {
+  return first((await db.query<Stored<Project, 'public_guest_access'>>('SELECT * FROM projects WHERE uuid = ?', [uuid])).map(projectOf));
+}
+
+export async function listProjects(db: Db): Promise<Project[]> {
+  return (await db.query<Stored<Project, 'public_guest_access'>>('SELECT * FROM projects ORDER BY title, uuid')).map(projectOf);
+}
+
+export async function insertProject(db: Db, p: Project): Promise<void> {
+  await db.exec(
+    'INSERT INTO projects (uuid, type, parent_uuid, title, description, readme, public_guest_access) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [p.uuid, p.type, p.parent_uuid, p.title, p.description, p.readme, fromBool(p.public_guest_access)],
+  );
+}
+
+/** Writes every field of `p` over the stored row. */
+export async function updateProject(db: Db, p: Project): Promise<number> {
+  return db.exec(
+    'UPDATE projects SET type = ?, parent_uuid = ?, title = ?, description = ?, readme = ?, public_guest_access = ? WHERE uuid = ?',
+    [p.type, p.parent_uuid, p.title, p.description, p.readme, fromBool(p.public_guest_access), p.uuid],
+  );
+}
+
+/** Removes a project and every row that belongs to it (a compensation for a failed create). */
+export async function deleteProjectCascade(db: Db, uuid: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.exec('DELETE FROM landing_zones WHERE project_uuid = ?', [uuid]);
+    await deleteSheetRows(tx, uuid);
+    await tx.exec('DELETE FROM app_settings WHERE project_uuid = ?', [uuid]);
+    await tx.exec('DELETE FROM role_assignments WHERE project_uuid = ?', [uuid]);
+    await tx.exec('DELETE FROM projects WHERE uuid = ?', [uuid]);
+  });
+}
+
+/** Parents of a project, nearest first. */
+export async function ancestors(db: Db, project: Project): Promise<Project[]> {
+  const out: Project[] = [];
+  let parent = project.parent_uuid;
+  while (parent) {
+    const p = await getProject(db, parent);
+    if (!p || out.some((o) => o.uuid === p.uuid)) break;
+    out.push(p);
+    parent = p.parent_uuid;
+  }
+  return out;
+}
+
+/** Every project and category below `uuid`. */
+export async function descendants(db: Db, uuid: string): Promise<Project[]> {
+  const all = await listProjects(db);
+  const out: Project[] = [];
+  const queue = [uuid];
+  while (queue.length > 0) {
+    const cur = queue.shift();
+    for (const p of all) {
+      if (p.parent_uuid === cur && !out.some((o) => o.uuid === p.uuid)) {
+        out.push(p);
+        queue.push(p.uuid);
+      }
+    }
+  }
+  return out;
+}
