@@ -19,10 +19,10 @@ import { sitePages } from './pages/index.js';
 import { DbPluginStore, siteRegistry } from './plugin-store.js';
 import type { PluginRegistry } from './plugins/index.js';
 import { passwordRoutes } from './api/passwords.js';
-import { landingZoneRoutes } from './api/landingzones.js';
-import { projectRoutes } from './api/projects.js';
-import { sampleSheetRoutes } from './api/samplesheets.js';
-import { timelineRoutes } from './api/timeline.js';
+import { landingZoneRoutes } from './zones/routes.js';
+import { projectRoutes } from './projects/routes.js';
+import { sampleSheetRoutes } from './sheets/routes.js';
+import { timelineRoutes } from './timeline/routes.js';
 
 /** Options of {@link startSite}. */
 export interface SiteOptions {

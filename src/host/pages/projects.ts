@@ -7,8 +7,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NEED, effectiveRank, projectFor } from '../api/access.js';
-import { addRole, changeRole, createProject, removeRole, transferOwner } from '../api/projects.js';
-import { createCollections, importSheet } from '../api/samplesheets.js';
+import { addRole, changeRole, createProject, removeRole, transferOwner } from '../projects/routes.js';
+import { createCollections, importSheet } from '../sheets/routes.js';
 import {
   LOCK_UNKNOWN,
   PROJECT_TYPE_CATEGORY,

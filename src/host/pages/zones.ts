@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NEED, projectFor, zoneScope } from '../api/access.js';
 import { landingZonePath } from '../../flows/layout.js';
-import { ZONE_OPS, createZone, operateZone, zoneFor, type ZoneOpName } from '../api/landingzones.js';
+import { ZONE_OPS, createZone, operateZone, zoneFor, type ZoneOpName } from '../zones/routes.js';
 import { ZONE_BUSY, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
 import type { SiteContext } from '../context.js';
 import { notFound } from '../errors.js';

@@ -12,9 +12,9 @@ import { badRequest, notFound } from '../errors.js';
 import { addEvent, getInvestigation, setDirStatus, sheetCollectionPaths, type Investigation, type User } from '../repo.js';
 import { submitFlow, withCompensation } from '../submit.js';
 import { tracked } from '../timeline.js';
-import { NEED, projectFor } from './access.js';
-import { bodyOf, forceFailOf, optString, requireUser } from './request.js';
-import { investigationJson } from './serialize.js';
+import { NEED, projectFor } from '../api/access.js';
+import { bodyOf, forceFailOf, optString, requireUser } from '../api/request.js';
+import { investigationJson } from '../api/serialize.js';
 
 type Params = Record<string, string>;
 

@@ -6,9 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { SiteContext } from '../context.js';
 import { listEvents } from '../repo.js';
-import { NEED, projectFor } from './access.js';
-import { requireUser } from './request.js';
-import { eventJson } from './serialize.js';
+import { NEED, projectFor } from '../api/access.js';
+import { requireUser } from '../api/request.js';
+import { eventJson } from '../api/serialize.js';
 
 /** Registers `timeline/api/list/<project>`. */
 export function timelineRoutes(app: FastifyInstance, ctx: SiteContext): void {

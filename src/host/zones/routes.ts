@@ -29,9 +29,9 @@ import {
 } from '../repo.js';
 import { submitFlow, withCompensation } from '../submit.js';
 import { asyncEvent, failEvent } from '../timeline.js';
-import { NEED, assertZoneAccess, projectFor, zoneScope, type ZoneScope } from './access.js';
-import { bodyOf, forceFailOf, limited, optString, requireString, requireUser } from './request.js';
-import { zoneJson } from './serialize.js';
+import { NEED, assertZoneAccess, projectFor, zoneScope, type ZoneScope } from '../api/access.js';
+import { bodyOf, forceFailOf, limited, optString, requireString, requireUser } from '../api/request.js';
+import { zoneJson } from '../api/serialize.js';
 
 type Params = Record<string, string>;
 

@@ -60,9 +60,9 @@ import {
   assertMayUpdate,
   effectiveRank,
   projectFor,
-} from './access.js';
-import { bodyOf, forceFailOf, limited, optBool, optString, requireString, requireUser } from './request.js';
-import { projectJson, roleJson, userJson } from './serialize.js';
+} from '../api/access.js';
+import { bodyOf, forceFailOf, limited, optBool, optString, requireString, requireUser } from '../api/request.js';
+import { projectJson, roleJson, userJson } from '../api/serialize.js';
 
 type Params = Record<string, string>;
 
