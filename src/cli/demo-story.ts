@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { landingZonePath, sampleDataPath } from '../flows/layout.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 import { SiteApi } from '../host/client.js';
 import { ROLE_CONTRIBUTOR } from '../host/constants.js';
 
@@ -22,7 +22,7 @@ export interface DemoOptions {
   /** The site, as the admin. */
   admin: SiteApi;
   /** The data store of the running service (same data folder). */
-  store: DataStore;
+  store: FlowStore;
   /** Store zone and root path, for the sample data path. */
   layout: { zone: string; rootPath: string };
   print: (line: string) => void;
@@ -53,11 +53,11 @@ function expect(cond: boolean, message: string): void {
 }
 
 /** Uploads `files` and their `.md5` companions (`wrong` names get a bad checksum) into a zone collection. */
-async function upload(store: DataStore, zonePath: string, files: Record<string, string>, wrong: string[] = []): Promise<void> {
+async function upload(store: FlowStore, zonePath: string, files: Record<string, string>, wrong: string[] = []): Promise<void> {
   for (const [name, content] of Object.entries(files)) {
     const path = `${zonePath}/${name}`;
     const dir = path.slice(0, path.lastIndexOf('/'));
-    if (!(await store.collectionExists(dir))) await store.createCollection(dir, { parents: true });
+    if ((await store.stat(dir))?.type !== 'collection') await store.createCollection(dir, { parents: true });
     await store.putObject(path, bytes(content));
     const sum = wrong.includes(name) ? md5(`${content} (not what was uploaded)`) : md5(content);
     await store.putObject(`${path}.md5`, bytes(`${sum}  ${name.split('/').pop()}\n`));

@@ -22,7 +22,7 @@ export const landingZoneDelete = defineFlow({
     plan.zoneFoundAt(ZoneStatus.ACTIVE, ZoneInfo.active);
     plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETING, ZoneInfo.deleting));
     // a zone whose creation failed may have no collection: deleting it is still fine
-    if (plan.irods && (await plan.deps.store.collectionExists(z.path))) {
+    if (plan.irods && (await plan.deps.store.stat(z.path))?.type === 'collection') {
       plan.add(store.trash('Remove landing zone collection', { path: z.path, refuse_objects: false }));
     }
     plan.addClosing(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETED, ZoneInfo.deleted, { final: true }));

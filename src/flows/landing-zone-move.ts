@@ -15,7 +15,7 @@
  * @module
  */
 import { pages } from '../store/pages.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 import * as store from '../tasks/store-tasks.js';
 import { isCompanion } from '../tasks/zone-check.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
@@ -90,7 +90,7 @@ export const landingZoneMove = defineFlow({
       plan.add(store.moveObjects(`Move files ${first}-${last} of ${objects}`, { src: z.path, dst: p.samplePath, names, revoke: leaving }));
     });
     // ...and, as the original, nothing else on the sample path names them (collections, files moved before)
-    if (plan.irods && leaving.length > 0 && (objects > 0 || (await s.collectionExists(p.samplePath)))) {
+    if (plan.irods && leaving.length > 0 && (objects > 0 || (await s.stat(p.samplePath))?.type === 'collection')) {
       plan.add(
         store.setAccesses(`Remove user${p.scriptUser ? ' and script user' : ''} access on sample path`, {
           path: p.samplePath,
@@ -128,8 +128,8 @@ const NOTHING_LISTED: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0
  * cuts them (the long base paths are kept once, not per file) and packed a
  * chunk at a time: the plan holds them all until the run ends.
  */
-async function listZone(s: DataStore, zonePath: string): Promise<ZoneListing> {
-  if (!(await s.collectionExists(zonePath))) throw new FlowBuildError(`Landing zone collection not found: ${zonePath}`);
+async function listZone(s: FlowStore, zonePath: string): Promise<ZoneListing> {
+  if ((await s.stat(zonePath))?.type !== 'collection') throw new FlowBuildError(`Landing zone collection not found: ${zonePath}`);
   const found: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0, files: 0 };
   let chunk: string[] = [];
   for await (const page of pages((o) => s.listObjectPaths(zonePath, { relative: true, ...o }), (n) => n)) {

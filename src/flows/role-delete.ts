@@ -32,7 +32,7 @@ export const roleDelete = defineFlow({
   async build(plan, p) {
     plan.add(store.removeGroupMember(`Remove user "${p.user}" from project user group`, { group: p.group, user: p.user }));
     // the revert puts back each entry: the undo holds the user's entries under the project, compactly
-    if (plan.irods && (await plan.deps.store.collectionExists(p.path))) {
+    if (plan.irods && (await plan.deps.store.stat(p.path))?.type === 'collection') {
       plan.add(store.setAccess(`Remove user "${p.user}" access under the project collection`, { path: p.path, name: p.user, level: 'null', recursive: true }));
     }
     plan.add(site.deleteRole('Remove user role', { sodar_url: plan.sodarUrl, project_uuid: p.uuid, user_uuid: p.userUuid }));

@@ -18,7 +18,7 @@ export const roleSyncDeleteAll = defineFlow({
     return { group: projectGroup(uuid), owner: userName(str(input.flowData, 'owner_username'), 'owner_username') };
   },
   async build(plan, p) {
-    if (!plan.irods || !(await plan.deps.store.getGroup(p.group))) return;
+    if (!plan.irods || (await plan.deps.store.getPrincipal(p.group))?.kind !== 'group') return;
     for (const user of await plan.deps.store.groupMembers(p.group)) {
       if (user === p.owner) continue;
       plan.add(store.removeGroupMember(`Remove user "${user}" from project user group`, { group: p.group, user }));

@@ -21,10 +21,10 @@ export const sheetDelete = defineFlow({
   },
   async build(plan, p) {
     const s = plan.deps.store;
-    if (plan.irods && (await s.collectionExists(p.sample))) {
+    if (plan.irods && (await s.stat(p.sample))?.type === 'collection') {
       plan.add(store.trash('Remove sample data collection', { path: p.sample, refuse_objects: false }));
     }
-    if (plan.irods && (await s.collectionExists(p.zones))) {
+    if (plan.irods && (await s.stat(p.zones))?.type === 'collection') {
       plan.add(store.trash('Remove landing zones collection', { path: p.zones, refuse_objects: false }));
     }
     plan.addClosing(site.deleteSheet('Delete sample sheet', { sodar_url: plan.sodarUrl, project_uuid: p.uuid }));

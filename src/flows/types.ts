@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { LinearFlow } from '../engine/flow.js';
 import type { Json } from '../engine/types.js';
 import type { SiteClient } from '../site/client.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 import type { TaskContext } from '../tasks/context.js';
 
 /** Request modes of protocol section 2. */
@@ -31,7 +31,7 @@ export interface FlowInput {
 
 /** What flows read while validating and building. */
 export interface FlowDeps {
-  store: DataStore;
+  store: FlowStore;
   site: SiteClient;
   config: Config;
 }

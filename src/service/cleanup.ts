@@ -5,7 +5,7 @@
  * @module
  */
 import { isSystemPrincipal, SYSTEM_PRINCIPALS } from '../store/principals.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 
 /** Users and groups a cleanup keeps: iRODS's own, the one list in store/principals.ts. */
 export const PERMANENT_PRINCIPALS: readonly string[] = SYSTEM_PRINCIPALS;
@@ -18,22 +18,22 @@ export interface CleanupReport {
 }
 
 /** Removes the project root collection, then every non-permanent group and user. */
-export async function cleanupStore(store: DataStore, projectRoot: string): Promise<CleanupReport> {
+export async function cleanupStore(store: FlowStore, projectRoot: string): Promise<CleanupReport> {
   let removedRoot = false;
-  if (await store.collectionExists(projectRoot)) {
+  if ((await store.stat(projectRoot))?.type === 'collection') {
     await store.removeCollection(projectRoot, { recursive: true });
     removedRoot = true;
   }
   let groups = 0;
-  for (const g of await store.listGroups()) {
+  for (const g of await store.listPrincipals('group')) {
     if (isSystemPrincipal(g.name)) continue;
-    await store.removeGroup(g.name);
+    await store.removePrincipal(g.name, 'group');
     groups++;
   }
   let users = 0;
-  for (const u of await store.listUsers()) {
+  for (const u of await store.listPrincipals('user')) {
     if (isSystemPrincipal(u.name)) continue;
-    await store.removeUser(u.name);
+    await store.removePrincipal(u.name, 'user');
     users++;
   }
   return { removedRoot, users, groups };

@@ -26,7 +26,7 @@ import type { OwnerLeases } from '../locks/owner-lease.js';
 import type { LockHandle, LockManager } from '../locks/types.js';
 import { LockBusyError } from '../locks/types.js';
 import type { SiteClient } from '../site/client.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 import type { TaskContext } from '../tasks/context.js';
 import { taskRegistry } from '../tasks/index.js';
 import { Text, asyncRunError, errorText, runError } from './messages.js';
@@ -108,7 +108,7 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
   // owners with accepted runs only (none started) are gone too once their lease is
   for (const owner of journal.queuedOwners()) if (owner !== owners.id && !byOwner.has(owner)) byOwner.set(owner, []);
   const results: RunResult[] = [];
-  let store: DataStore | undefined;
+  let store: FlowStore | undefined;
   for (const [owner, runIds] of byOwner) {
     let claim: LockHandle | undefined;
     try {
@@ -175,7 +175,7 @@ async function adoptAcceptedRuns(deps: RecoveryDeps, owner: string): Promise<voi
  * Undefined when left to a live lock holder. `projectLockHeld`: the caller
  * holds the run's project lock already (a submit that found the run).
  */
-async function recoverOne(deps: RecoveryDeps, store: DataStore, run: JournalRun, projectLockHeld = false): Promise<RunResult | undefined> {
+async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun, projectLockHeld = false): Promise<RunResult | undefined> {
   const { journal, log, config } = deps;
   const runId = run.runId;
   const meta = parseRunMeta(run.meta);

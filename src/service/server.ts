@@ -16,7 +16,7 @@ import { ensurePrivateDir } from '../private-files.js';
 import { createLockManager, createOwnerLeases } from '../locks/index.js';
 import type { LockManager } from '../locks/types.js';
 import { SiteClient } from '../site/client.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { cleanupStore } from './cleanup.js';
 import { requestErrorAnswer } from './http-errors.js';
@@ -66,7 +66,7 @@ export interface RunningService {
   readonly journal: SqliteJournal;
   readonly locks: LockManager;
   /** The data store, opened on first use. */
-  store(): Promise<DataStore>;
+  store(): Promise<FlowStore>;
   /**
    * Graceful stop: stops accepting requests, lets running flows finish or
    * roll back (queued async runs that have not started are reported failed),

@@ -7,17 +7,17 @@
  */
 import type { Config } from '../config.js';
 import { openStore } from '../store/index.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 
 /** Opens the store lazily and shares it. */
 export class StoreProvider {
-  private store: DataStore | undefined;
-  private opening: Promise<DataStore> | undefined;
+  private store: FlowStore | undefined;
+  private opening: Promise<FlowStore> | undefined;
 
   constructor(private readonly config: Config) {}
 
   /** The open store; throws whatever opening it threw. */
-  get(): Promise<DataStore> {
+  get(): Promise<FlowStore> {
     if (this.store) return Promise.resolve(this.store);
     this.opening ??= openStore(this.config).then(
       (s) => (this.store = s),

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { EmbeddedStore } from './embedded/store.js';
-import type { DataStore } from './types.js';
+import type { FlowStore, StoreAdmin } from './types.js';
 
 export * from './types.js';
 export * from './errors.js';
@@ -18,7 +18,7 @@ export { EmbeddedStore, type EmbeddedStoreOptions, type PutTreeOptions, type Put
 export type StoreConfig = Pick<Config, 'dataDir' | 'irodsZone' | 'hashWorkers'> & Partial<Pick<Config, 'storeSync' | 'storeDirectWrites'>>;
 
 /** Opens the embedded store of `config.dataDir` (zone `config.irodsZone`), creating it when new. */
-export async function openStore(config: StoreConfig): Promise<DataStore> {
+export async function openStore(config: StoreConfig): Promise<FlowStore & StoreAdmin> {
   return openEmbeddedStore(config);
 }
 

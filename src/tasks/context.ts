@@ -6,11 +6,11 @@
  */
 import type { Config } from '../config.js';
 import type { SiteClient } from '../site/client.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 
 /** The context the engine hands to every task's execute and revert. */
 export interface TaskContext {
-  store: DataStore;
+  store: FlowStore;
   site: SiteClient;
   config: Config;
 }

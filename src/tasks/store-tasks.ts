@@ -10,7 +10,7 @@ import type { Json } from '../engine/types.js';
 import { NotFoundError } from '../store/errors.js';
 import { parentPath, relativePath } from '../store/paths.js';
 import { pages } from '../store/pages.js';
-import type { AccessLevel, Avu, DataStore } from '../store/types.js';
+import type { AccessLevel, Avu, FlowStore } from '../store/types.js';
 import { Target } from './context.js';
 import { defineTask } from './define.js';
 import { checkLandingZone } from './zone-check.js';
@@ -43,48 +43,137 @@ function commonCode(counts: readonly number[]): number {
   return counts.indexOf(Math.max(...counts));
 }
 
-/** The entries of `path` (and its subtree) where `name` is not at `level`, a page at a time. */
-function exceptionPages(store: DataStore, path: string, name: string, level: AccessLevel, recursive: boolean) {
-  return pages((page) => store.listAccessExceptions(path, name, level, { recursive, ...page }), (e) => e.path);
+/** Whether `a` sorts before `b` in the catalog's order of paths (bytes of UTF-8). */
+function sortsBefore(a: string, b: string): boolean {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+}
+
+/**
+ * One principal's entries with access ({@link FlowStore.listAccess}), read a
+ * page at a time beside the listing of all entries: the level at each path
+ * of the listing, asked in path order.
+ */
+class AccessCursor {
+  private readonly it: AsyncGenerator<Array<{ path: string; level: AccessLevel }>, void, undefined>;
+  private page: Array<{ path: string; level: AccessLevel }> = [];
+  private i = 0;
+  private done = false;
+
+  constructor(store: FlowStore, path: string, name: string, recursive: boolean) {
+    this.it = pages((page) => store.listAccess(path, name, { recursive, ...page }), (e) => e.path);
+  }
+
+  /** The level at `path`, the next path of the listing; entries before it (gone from the listing since) are passed over. */
+  async levelAt(path: string): Promise<AccessLevel> {
+    for (;;) {
+      if (this.i === this.page.length) {
+        if (this.done) return 'null';
+        const next = await this.it.next();
+        if (next.done) {
+          this.done = true;
+          return 'null';
+        }
+        this.page = next.value;
+        this.i = 0;
+        continue;
+      }
+      const e = this.page[this.i];
+      if (e.path === path) {
+        this.i++;
+        return e.level;
+      }
+      if (!sortsBefore(e.path, path)) return 'null';
+      this.i++;
+    }
+  }
+}
+
+/**
+ * Walks `path` (and its subtree when recursive: `path` first, then by path)
+ * and calls `visit` with each entry's level per principal of `names`. The
+ * listing of all entries and each principal's listing of the entries it has
+ * access on are read side by side a page at a time (iRODS lists access
+ * entries, not their absence): flat memory whatever the subtree's size.
+ * Returns the entries walked (0 when `path` does not exist).
+ */
+async function walkAccess(
+  store: FlowStore,
+  path: string,
+  names: readonly string[],
+  recursive: boolean,
+  visit: (path: string, levels: readonly AccessLevel[]) => void,
+): Promise<number> {
+  const root = await store.stat(path);
+  if (!root) return 0;
+  const cursors = names.map((name) => new AccessCursor(store, path, name, recursive));
+  const levels: AccessLevel[] = new Array<AccessLevel>(names.length);
+  const at = async (p: string) => {
+    for (const [k, c] of cursors.entries()) levels[k] = await c.levelAt(p);
+    visit(p, levels);
+  };
+  await at(root.path);
+  let count = 1;
+  if (recursive && root.type === 'collection') {
+    for await (const page of pages((page) => store.list(path, { recursive: true, ...page }), (e) => e.path)) {
+      for (const e of page) await at(e.path);
+      count += page.length;
+    }
+  }
+  return count;
 }
 
 /**
  * Reads, per principal of `names`, its access on `path` (and its subtree
- * when recursive) in compact form: the most common level, counted by the
- * store, and the entries at another level, listed by the store a page at a
- * time. A zone where every entry has the same ACL (the usual case) costs
- * one count per principal, with nothing per entry in memory.
+ * when recursive) in compact form: the most common level, and the entries
+ * at another level. One walk counts the levels; a zone where every entry has
+ * the same ACL (the usual case) needs no second, and holds nothing per
+ * entry in memory. The exceptions of a principal mostly without access are
+ * its access entries, listed alone; only one mostly with access needs the
+ * listing of all entries again.
  */
 async function scanAccess(
-  store: DataStore,
+  store: FlowStore,
   path: string,
   names: readonly string[],
   recursive: boolean,
 ): Promise<{ count: number; snapshots: AccessSnapshot[] }> {
-  const { entries, levels } = await store.countAccess(path, names, { recursive });
-  const snapshots: AccessSnapshot[] = [];
-  for (const [k, name] of names.entries()) {
-    const common = commonCode(levels[k]);
-    const level = LEVEL_CODES[common];
-    const except: Record<string, AccessLevel> = {};
-    if (levels[k].some((n, c) => c !== common && n > 0)) {
-      for await (const page of exceptionPages(store, path, name, level, recursive)) {
-        for (const e of page) except[relKey(e.path, path)] = e.level;
-      }
+  const counts = names.map(() => [0, 0, 0, 0]);
+  const count = await walkAccess(store, path, names, recursive, (_p, levels) => {
+    for (const [k, l] of levels.entries()) counts[k][LEVEL_CODES.indexOf(l)]++;
+  });
+  const snapshots: AccessSnapshot[] = counts.map((c) => ({ level: LEVEL_CODES[commonCode(c)], except: {} }));
+  const mixed = names.filter((_n, k) => counts[k].some((n, code) => n > 0 && LEVEL_CODES[code] !== snapshots[k].level));
+  // mostly without access: the exceptions are the entries it has access on, listed alone
+  for (const name of mixed.filter((n) => snapshots[names.indexOf(n)].level === 'null')) {
+    const { except } = snapshots[names.indexOf(name)];
+    for await (const page of pages((page) => store.listAccess(path, name, { recursive, ...page }), (e) => e.path)) {
+      for (const e of page) except[relKey(e.path, path)] = e.level;
     }
-    snapshots.push({ level, except });
   }
-  return { count: entries, snapshots };
+  // mostly with access: the exceptions include entries without, found beside the listing of all
+  const held = mixed.filter((n) => snapshots[names.indexOf(n)].level !== 'null');
+  if (held.length > 0) {
+    const heldSnaps = held.map((n) => snapshots[names.indexOf(n)]);
+    await walkAccess(store, path, held, recursive, (p, levels) => {
+      for (const [k, l] of levels.entries()) if (l !== heldSnaps[k].level) heldSnaps[k].except[relKey(p, path)] = l;
+    });
+  }
+  return { count, snapshots };
 }
 
 /** Whether a user or group of that name exists (a revert has nothing to give a removed one). */
-async function principalExists(store: DataStore, name: string): Promise<boolean> {
-  return (await store.getUser(name)) !== null || (await store.getGroup(name)) !== null;
+async function principalExists(store: FlowStore, name: string): Promise<boolean> {
+  return (await store.getPrincipal(name)) !== null;
+}
+
+/** Whether `name` is a user (or a group, as `kind` asks). */
+async function isPrincipal(store: FlowStore, name: string, kind: 'user' | 'group'): Promise<boolean> {
+  return (await store.getPrincipal(name))?.kind === kind;
 }
 
 /** Sets `name` to `level` on `path` unless it is there already; a vanished path is skipped. */
-async function restoreAccess(store: DataStore, path: string, name: string, level: AccessLevel): Promise<void> {
-  const current = await notFoundToNull(store.getAccess(path, name));
+async function restoreAccess(store: FlowStore, path: string, name: string, level: AccessLevel): Promise<void> {
+  const current = (await notFoundToNull(store.getAccessMany([path], name)))?.[0] ?? null;
   if (current === null || current === level) return;
   await store.setAccess(path, name, level);
 }
@@ -95,7 +184,7 @@ async function restoreAccess(store: DataStore, path: string, name: string, level
  * gone since are skipped; idempotent.
  */
 async function restoreSnapshot(
-  store: DataStore,
+  store: FlowStore,
   path: string,
   name: string,
   recursive: boolean,
@@ -122,9 +211,9 @@ export type CreateCollectionsArgs = {
  * is no longer empty fails the revert: removing it would lose data someone
  * put there since.
  */
-async function removeCreated(store: DataStore, created: readonly string[]): Promise<void> {
+async function removeCreated(store: FlowStore, created: readonly string[]): Promise<void> {
   for (const p of [...created].sort((a, b) => b.length - a.length)) {
-    if (await store.collectionExists(p)) await store.removeCollection(p);
+    if ((await store.stat(p))?.type === 'collection') await store.removeCollection(p);
   }
 }
 
@@ -146,7 +235,7 @@ export const createCollections = defineTask<CreateCollectionsArgs, { created: st
 });
 
 /** Which collections of `paths` (and their parents) do not exist yet, parents first. */
-export async function missingCollections(store: DataStore, paths: readonly string[]): Promise<string[]> {
+export async function missingCollections(store: FlowStore, paths: readonly string[]): Promise<string[]> {
   const known = new Map<string, boolean>();
   const missing = new Set<string>();
   const exists = async (p: string): Promise<boolean> => {
@@ -277,13 +366,13 @@ export const createUser = defineTask<CreateUserArgs, { created: true }>({
   kind: 'store.createUser',
   target: Target.store,
   async prepare({ store }, args) {
-    return (await store.getUser(args.name)) ? undefined : { created: true };
+    return (await isPrincipal(store, args.name, 'user')) ? undefined : { created: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.createUser(args.name, args.user_type);
+    if (undo !== undefined) await store.createPrincipal(args.name, args.user_type);
   },
   async revert({ store }, args) {
-    if (await store.getUser(args.name)) await store.removeUser(args.name);
+    if (await isPrincipal(store, args.name, 'user')) await store.removePrincipal(args.name, 'user');
   },
 });
 
@@ -295,13 +384,13 @@ export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
   kind: 'store.createGroup',
   target: Target.store,
   async prepare({ store }, args) {
-    return (await store.getGroup(args.name)) ? undefined : { created: true };
+    return (await isPrincipal(store, args.name, 'group')) ? undefined : { created: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.createGroup(args.name);
+    if (undo !== undefined) await store.createPrincipal(args.name, 'rodsgroup');
   },
   async revert({ store }, args) {
-    if (await store.getGroup(args.name)) await store.removeGroup(args.name);
+    if (await isPrincipal(store, args.name, 'group')) await store.removePrincipal(args.name, 'group');
   },
 });
 
@@ -309,8 +398,8 @@ export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
 export type GroupMemberArgs = { group: string; user: string };
 
 /** Whether both exist, so a membership can be put back (asked only on that rare path). */
-async function canBeMember(store: DataStore, group: string, user: string): Promise<boolean> {
-  return (await store.getGroup(group)) !== null && (await store.getUser(user)) !== null;
+async function canBeMember(store: FlowStore, group: string, user: string): Promise<boolean> {
+  return (await isPrincipal(store, group, 'group')) && (await isPrincipal(store, user, 'user'));
 }
 
 /** Adds a user to a group; revert removes the membership only if this task added it. */
@@ -359,17 +448,17 @@ export type SetMetadataArgs = {
   unit: string;
 };
 
-async function putAttribute(store: DataStore, path: string, attribute: string, wanted: readonly Avu[]): Promise<void> {
+async function putAttribute(store: FlowStore, path: string, attribute: string, wanted: readonly Avu[]): Promise<void> {
   const current = (await store.getMetadata(path)).filter((a) => a.attribute === attribute);
   const key = (a: Avu) => `${a.value}\u0000${a.unit}`;
   const want = new Set(wanted.map(key));
   const have = new Set(current.map(key));
   if (wanted.length === 1 && (current.length !== 1 || !have.has(key(wanted[0])))) {
-    await store.setMetadata(path, wanted[0]);
+    await store.modifyMetadata(path, 'set', wanted[0]);
     return;
   }
-  for (const a of current) if (!want.has(key(a))) await store.removeMetadata(path, a);
-  for (const a of wanted) if (!have.has(key(a))) await store.addMetadata(path, a);
+  for (const a of current) if (!want.has(key(a))) await store.modifyMetadata(path, 'rm', a);
+  for (const a of wanted) if (!have.has(key(a))) await store.modifyMetadata(path, 'add', a);
 }
 
 function wantedValues(args: SetMetadataArgs): AvuJson[] {
@@ -454,8 +543,7 @@ export const trash = defineTask<TrashArgs, { trash_path: string }>({
  * holds every name until the run ends (the revert needs them), and one string
  * per chunk costs a quarter of the memory of an array of short strings, and
  * does not repeat the two long base paths per file. `revoke`: users or groups
- * whose access the move removes from these objects in the same store
- * transaction.
+ * whose access on these objects is removed right after the move.
  */
 export type MoveObjectsArgs = { src: string; dst: string; names: string; revoke?: string[] };
 
@@ -483,9 +571,9 @@ function movesOf(args: MoveObjectsArgs): Move[] {
 }
 
 /** Whether the moves are done: one probe suffices, as the moves and their revert are each one store transaction. */
-async function movesDone(store: DataStore, moves: readonly Move[]): Promise<boolean> {
+async function movesDone(store: FlowStore, moves: readonly Move[]): Promise<boolean> {
   const probe = moves[0];
-  return probe !== undefined && (await store.objectExists(probe.dst)) && !(await store.stat(probe.src));
+  return probe !== undefined && (await store.stat(probe.dst))?.type === 'object' && !(await store.stat(probe.src));
 }
 
 /** Relative names of a chunk (the keys of its snapshots). */
@@ -510,7 +598,7 @@ function compactLevels(names: readonly string[], levels: readonly AccessLevel[])
  * store call per level present; objects gone since (someone moved them) are
  * put back one by one where they still are.
  */
-async function restoreChunk(store: DataStore, base: string, names: readonly string[], name: string, snap: AccessSnapshot): Promise<void> {
+async function restoreChunk(store: FlowStore, base: string, names: readonly string[], name: string, snap: AccessSnapshot): Promise<void> {
   if (!(await principalExists(store, name))) return;
   const byLevel = new Map<AccessLevel, string[]>();
   for (const n of names) {
@@ -530,10 +618,11 @@ async function restoreChunk(store: DataStore, base: string, names: readonly stri
 }
 
 /**
- * Moves data objects in one store transaction (ACLs, metadata and checksums
- * travel with them), removing the `revoke` principals' access on them in the
- * same transaction; revert puts each revoked entry back, then moves the
- * objects back in one transaction.
+ * Moves data objects in one store call (ACLs, metadata and checksums travel
+ * with them), then removes the `revoke` principals' access on them, one
+ * store call per principal; revert puts each revoked entry back (the same
+ * whether the apply got to the revoke or not), then moves the objects back
+ * in one store call.
  */
 export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
   kind: 'store.moveObjects',
@@ -546,11 +635,24 @@ export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
     const names = namesOf(args);
     const sources = moves.map((m) => m.src);
     const previous: Record<string, AccessSnapshot> = {};
-    for (const name of revoke) previous[name] = compactLevels(names, await store.getAccessMany(sources, name));
+    for (const name of revoke) {
+      // a principal that does not exist holds no access to remove
+      if (await store.getPrincipal(name)) previous[name] = compactLevels(names, await store.getAccessMany(sources, name));
+    }
     return { moved: moves.length, previous };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.moveMany(movesOf(args), { revoke: args.revoke ?? [] });
+    if (undo === undefined) return;
+    const moves = movesOf(args);
+    await store.moveMany(moves);
+    for (const [name, snap] of Object.entries(undo.previous ?? {})) {
+      if (snap.level === 'null' && Object.keys(snap.except).length === 0) continue;
+      await store.setAccessMany(
+        moves.map((m) => m.dst),
+        name,
+        'null',
+      );
+    }
   },
   async revert({ store }, args, undo) {
     const moves = movesOf(args);
@@ -566,7 +668,7 @@ export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
     } catch {
       // not all in place (changed by someone else since): move back what can be, one by one
       for (const m of moves) {
-        if ((await store.objectExists(m.dst)) && !(await store.stat(m.src))) await store.move(m.dst, m.src);
+        if ((await store.stat(m.dst))?.type === 'object' && !(await store.stat(m.src))) await store.move(m.dst, m.src);
       }
     }
   },

@@ -7,7 +7,7 @@
  * @module
  */
 import { pages } from '../store/pages.js';
-import type { DataStore } from '../store/types.js';
+import type { FlowStore } from '../store/types.js';
 
 /** Suffix of checksum companion files. */
 export const MD5_SUFFIX = '.md5';
@@ -54,7 +54,7 @@ function firstToken(text: string): string {
 }
 
 /** The MD5 in each companion (its first token), in input order: one bulk read off the main thread. */
-async function readCompanions(store: DataStore, companions: readonly string[]): Promise<string[]> {
+async function readCompanions(store: FlowStore, companions: readonly string[]): Promise<string[]> {
   return (await store.readObjectHeads(companions, MD5_READ_LIMIT)).map(firstToken);
 }
 
@@ -70,7 +70,7 @@ async function readCompanions(store: DataStore, companions: readonly string[]): 
  * a handful) is held across pages.
  */
 export async function checkLandingZone(
-  store: DataStore,
+  store: FlowStore,
   zonePath: string,
   opts: { verify: boolean },
 ): Promise<{ files: number }> {

@@ -26,9 +26,8 @@ const [dataDir, secret, specJson, point] = process.argv.slice(2);
 
 /** Store methods that change something (what a task's apply calls). */
 const STORE_CHANGES = new Set([
-  'createCollection', 'removeCollection', 'setAccess', 'setAccessMany', 'setInheritance', 'createUser', 'removeUser',
-  'createGroup', 'removeGroup', 'addGroupMember', 'removeGroupMember', 'setMetadata', 'addMetadata', 'removeMetadata',
-  'trash', 'restore', 'move', 'moveMany',
+  'createCollection', 'removeCollection', 'setAccess', 'setAccessMany', 'setInheritance', 'createPrincipal', 'removePrincipal',
+  'addGroupMember', 'removeGroupMember', 'modifyMetadata', 'trash', 'restore', 'move', 'moveMany',
 ]);
 const SITE_READS = new Set<string>([Endpoint.projectGet, Endpoint.roleGet, Endpoint.settingsGet, Endpoint.dirsGet]);
 
