@@ -16,7 +16,7 @@ import { ensurePrivateDir } from '../private-files.js';
 import { createLockManager, createOwnerLeases } from '../locks/index.js';
 import type { LockManager } from '../locks/types.js';
 import { SiteClient } from '../site/client.js';
-import type { FlowStore } from '../store/types.js';
+import type { FlowStore, StoreAdmin } from '../store/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { cleanupStore } from './cleanup.js';
 import { requestErrorAnswer } from './http-errors.js';
@@ -65,8 +65,8 @@ export interface RunningService {
   /** The run journal (for tests and tools in the same process). */
   readonly journal: SqliteJournal;
   readonly locks: LockManager;
-  /** The data store, opened on first use. */
-  store(): Promise<FlowStore>;
+  /** The data store, opened on first use (with its admin tools, for tests and tools in the same process). */
+  store(): Promise<FlowStore & StoreAdmin>;
   /**
    * Graceful stop: stops accepting requests, lets running flows finish or
    * roll back (queued async runs that have not started are reported failed),

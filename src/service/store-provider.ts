@@ -7,17 +7,17 @@
  */
 import type { Config } from '../config.js';
 import { openStore } from '../store/index.js';
-import type { FlowStore } from '../store/types.js';
+import type { FlowStore, StoreAdmin } from '../store/types.js';
 
 /** Opens the store lazily and shares it. */
 export class StoreProvider {
-  private store: FlowStore | undefined;
-  private opening: Promise<FlowStore> | undefined;
+  private store: (FlowStore & StoreAdmin) | undefined;
+  private opening: Promise<FlowStore & StoreAdmin> | undefined;
 
   constructor(private readonly config: Config) {}
 
   /** The open store; throws whatever opening it threw. */
-  get(): Promise<FlowStore> {
+  get(): Promise<FlowStore & StoreAdmin> {
     if (this.store) return Promise.resolve(this.store);
     this.opening ??= openStore(this.config).then(
       (s) => (this.store = s),

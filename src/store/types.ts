@@ -171,11 +171,8 @@ export interface FlowStore {
    * all or none; a server renames one by one in order and stops at the
    * first failure, so a caller treats a failure as "maybe some moved".
    * iRODS: `DATA_OBJ_RENAME_AN` per move.
-   *
-   * `revoke` is deprecated: follow the moves with
-   * {@link FlowStore.setAccessMany} to `null` on the targets.
    */
-  moveMany(moves: readonly Move[], opts?: { /** @deprecated see above */ revoke?: readonly string[] }): Promise<void>;
+  moveMany(moves: readonly Move[]): Promise<void>;
 
   // -------------------------------------------------------------- objects
 
@@ -358,67 +355,3 @@ export interface StoreAdmin {
   /** Compares catalog and vault; with `repair`, removes orphan vault files. */
   fsck(opts?: { repair?: boolean }): Promise<FsckReport>;
 }
-
-/**
- * Calls of the store interface before {@link FlowStore}, kept working while
- * the tasks move to their replacements; each names it.
- */
-export interface DeprecatedStoreCalls {
-  /** @deprecated `stat(path)?.type === 'collection'`. */
-  collectionExists(path: string): Promise<boolean>;
-  /** @deprecated `stat(path)?.type === 'object'`. */
-  objectExists(path: string): Promise<boolean>;
-  /** @deprecated {@link FlowStore.modifyMetadata} with `add`. */
-  addMetadata(path: string, avu: Avu): Promise<void>;
-  /** @deprecated {@link FlowStore.modifyMetadata} with `set`. */
-  setMetadata(path: string, avu: Avu): Promise<void>;
-  /** @deprecated {@link FlowStore.modifyMetadata} with `rm`. */
-  removeMetadata(path: string, avu: Avu): Promise<void>;
-  /** @deprecated {@link FlowStore.getPrincipal} (a user has `kind: 'user'`). */
-  getUser(name: string): Promise<Principal | null>;
-  /** @deprecated {@link FlowStore.getPrincipal} (a group has `kind: 'group'`). */
-  getGroup(name: string): Promise<Principal | null>;
-  /** @deprecated {@link FlowStore.createPrincipal}. */
-  createUser(name: string, userType?: UserType): Promise<void>;
-  /** @deprecated {@link FlowStore.createPrincipal} with `rodsgroup`. */
-  createGroup(name: string): Promise<void>;
-  /** @deprecated {@link FlowStore.removePrincipal} with `user`. */
-  removeUser(name: string): Promise<void>;
-  /** @deprecated {@link FlowStore.removePrincipal} with `group`. */
-  removeGroup(name: string): Promise<void>;
-  /** @deprecated {@link FlowStore.listPrincipals} with `user`. */
-  listUsers(): Promise<Principal[]>;
-  /** @deprecated {@link FlowStore.listPrincipals} with `group`. */
-  listGroups(): Promise<Principal[]>;
-  /** @deprecated {@link FlowStore.getAcl} (the entry of `name`), or {@link FlowStore.getAccessMany} with one path. */
-  getAccess(path: string, name: string): Promise<AccessLevel>;
-  /**
-   * How the access of each of `names` is spread over `path` (and its subtree
-   * when `recursive`): the entries, and per name how many are at each level
-   * (indexed `null`, `read`, `write`, `own`); no entries when `path` does
-   * not exist.
-   * @deprecated no iRODS call counts this: walk {@link FlowStore.listAccess}
-   * (the entries with access) beside {@link FlowStore.list} (all entries).
-   */
-  countAccess(path: string, names: readonly string[], opts?: { recursive?: boolean }): Promise<{ entries: number; levels: number[][] }>;
-  /**
-   * The entries of `path` (and below when `recursive`) where `name`'s access
-   * is not `level`, with the level it has, sorted by path, paged.
-   * @deprecated iRODS cannot list the entries where a principal has no
-   * access: {@link FlowStore.listAccess}, beside {@link FlowStore.list}.
-   */
-  listAccessExceptions(
-    path: string,
-    name: string,
-    level: AccessLevel,
-    opts?: { recursive?: boolean } & PageOptions,
-  ): Promise<Array<{ path: string; level: AccessLevel }>>;
-}
-
-/**
- * Everything the embedded store offers through the interface: what tasks,
- * the service and the tests are typed with until the tasks use only
- * {@link FlowStore}.
- * @deprecated type flows and tasks with {@link FlowStore}, tools with `FlowStore & StoreAdmin`.
- */
-export type DataStore = FlowStore & StoreAdmin & DeprecatedStoreCalls;

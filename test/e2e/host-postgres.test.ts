@@ -7,7 +7,7 @@ import { SiteApi, SiteApiError } from '../../src/host/client.js';
 import { dumpDb, openDb } from '../../src/host/db/index.js';
 import type { Db } from '../../src/host/db/types.js';
 import { openStore } from '../../src/store/index.js';
-import type { DataStore } from '../../src/store/types.js';
+import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import { pgSchema } from '../support/host-postgres.js';
 import { runCli, startHostSystem, type HostSystem } from '../support/host-processes.js';
 
@@ -15,7 +15,7 @@ let dir: string;
 let sys: HostSystem;
 let pg: Awaited<ReturnType<typeof pgSchema>>;
 let db: Db;
-let store: DataStore;
+let store: FlowStore & StoreAdmin;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'host-pg-'));
@@ -55,7 +55,7 @@ describe('the site on PostgreSQL (DATABASE_URL)', () => {
     const zone = await bobApi.post(`landingzones/api/create/${pu}`, { assay: assay.sodar_uuid });
     const active = await bobApi.waitZone(String(zone.sodar_uuid), ['ACTIVE', 'NOT CREATED']);
     expect(active.status).toBe('ACTIVE');
-    expect(await store.collectionExists(String(active.irods_path))).toBe(true);
+    expect((await store.stat(String(active.irods_path)))?.type === 'collection').toBe(true);
 
     const before = { site: await dumpDb(db, ['timeline_events', 'timeline_statuses']), store: await store.dump() };
     const err = await api.request('PATCH', `project/api/update/${pu}?force_fail=1`, { title: 'Renamed' }).catch((e: unknown) => e);
@@ -76,7 +76,7 @@ describe('the site on PostgreSQL (DATABASE_URL)', () => {
     await bobApi.post(`landingzones/api/submit/delete/${String(zone.sodar_uuid)}`);
     const deleted = await bobApi.waitZone(String(zone.sodar_uuid), ['DELETED', 'FAILED']);
     expect(deleted.status).toBe('DELETED');
-    expect(await store.collectionExists(String(active.irods_path))).toBe(false);
+    expect((await store.stat(String(active.irods_path)))?.type === 'collection').toBe(false);
 
     const events = await api.get<Record<string, unknown>[]>(`timeline/api/list/${pu}`);
     expect(events.filter((e) => e.event_name === 'zone_create').map((e) => e.status_type).sort()).toEqual(['FAILED', 'OK']);

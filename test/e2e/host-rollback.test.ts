@@ -8,14 +8,14 @@ import { dumpDb, openDb } from '../../src/host/db/index.js';
 import type { Db } from '../../src/host/db/types.js';
 import { createLockManager } from '../../src/locks/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { DataStore } from '../../src/store/types.js';
+import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import { startHostSystem, type HostSystem } from '../support/host-processes.js';
 
 let dir: string;
 let sys: HostSystem;
 let api: SiteApi;
 let siteDb: Db;
-let store: DataStore;
+let store: FlowStore & StoreAdmin;
 let ids: { cat: string; proj: string; bob: string; bobRole: string };
 
 beforeAll(async () => {

@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SiteApi } from '../../src/host/client.js';
 import { openStore } from '../../src/store/index.js';
-import type { DataStore } from '../../src/store/types.js';
+import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import { runCli, startHostSystem, type HostSystem } from '../support/host-processes.js';
 
 let dir: string;
 let sys: HostSystem;
-let store: DataStore;
+let store: FlowStore & StoreAdmin;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'host-sync-'));

@@ -22,14 +22,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SiteApi } from '../../src/host/client.js';
 import { openStore } from '../../src/store/index.js';
-import type { DataStore } from '../../src/store/types.js';
+import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import { launchBrowser, screenshot, seriousA11yViolations, type TestBrowser } from '../support/browser.js';
 import { CLI, startHostSystem, type HostSystem } from '../support/host-processes.js';
 
 let dir: string;
 let sys: HostSystem;
 let browser: TestBrowser;
-let store: DataStore;
+let store: FlowStore & StoreAdmin;
 let adminPassword: string;
 
 /** `taskflow manage setpassword USER` with the password on standard input, as a person types it. */

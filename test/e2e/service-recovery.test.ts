@@ -170,15 +170,15 @@ describe('recovery after SIGKILL during landing_zone_move', () => {
       const status = site.state().zones[zone.zoneUuid];
       const store = await openEmbeddedStore(config);
       try {
-        const inZone = (await store.collectionExists(paths.zone)) ? await store.listObjectPaths(paths.zone) : [];
-        const inSamples = (await store.collectionExists(paths.samples)) ? await store.listObjectPaths(paths.samples) : [];
+        const inZone = ((await store.stat(paths.zone))?.type === 'collection') ? await store.listObjectPaths(paths.zone) : [];
+        const inSamples = ((await store.stat(paths.samples))?.type === 'collection') ? await store.listObjectPaths(paths.samples) : [];
         if (point.expect === 'zone') {
           expect([inZone.length, inSamples.length]).toEqual([FILES * 2, 0]);
           expect(status.status).toBe('FAILED');
           expect(status.status_info).toMatch(/interrupted/i);
           // the user may write to the zone again, on every file too
-          expect(await store.getAccess(paths.zone, zone.userName)).toBe('own');
-          expect(await store.getAccess(inZone[inZone.length - 1], zone.userName)).toBe('own');
+          expect((await store.getAccessMany([paths.zone], zone.userName))[0]).toBe('own');
+          expect((await store.getAccessMany([inZone[inZone.length - 1]], zone.userName))[0]).toBe('own');
         } else {
           expect([inZone.length, inSamples.length]).toEqual([0, FILES * 2]);
           expect(status.status).toBe('MOVED');

@@ -36,7 +36,7 @@ describe('flows with TASKFLOW_IRODS_ROOT_PATH', () => {
     const r = await runInput(w, await s.setup(w));
     expect(r.status).toBe('completed');
     const project = `/omicsZone/sodar/root/projects/${P1.slice(0, 2)}/${P1}`;
-    expect(await w.store.collectionExists(project)).toBe(true);
+    expect((await w.store.stat(project))?.type === 'collection').toBe(true);
     const def = getFlow('data_delete')!;
     const input = makeInput(w, 'data_delete', P1, { paths: [`/omicsZone/projects/${P1.slice(0, 2)}/${P1}/x`] });
     await expect(def.validate(input, w.deps)).rejects.toThrow(/not inside the project collection/);

@@ -14,7 +14,7 @@ import { getFlow } from '../../src/flows/index.js';
 import type { FlowDeps, FlowInput } from '../../src/flows/types.js';
 import { SiteClient } from '../../src/site/client.js';
 import { openStore } from '../../src/store/index.js';
-import type { DataStore } from '../../src/store/types.js';
+import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import type { TaskContext } from '../../src/tasks/context.js';
 import { startTestSite, type SiteState, type TestSite, type TestSiteOptions } from '../support/test-site.js';
 
@@ -23,7 +23,7 @@ export const SECRET = 'flows-test-secret';
 export interface World {
   dir: string;
   config: Config;
-  store: DataStore;
+  store: FlowStore & StoreAdmin;
   site: TestSite;
   client: SiteClient;
   deps: FlowDeps;

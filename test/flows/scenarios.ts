@@ -126,7 +126,7 @@ export const scenarios: Scenario[] = [
     },
     async check(w) {
       const path = projectPath(layoutBase(w), P1);
-      expect(await w.store.collectionExists(path)).toBe(true);
+      expect((await w.store.stat(path))?.type === 'collection').toBe(true);
       const meta = await w.store.getMetadata(path);
       expect(meta).toEqual(
         expect.arrayContaining([
@@ -135,7 +135,7 @@ export const scenarios: Scenario[] = [
           { attribute: 'parent_uuid', value: uuid(99, 'd'), unit: '' },
         ]),
       );
-      expect(await w.store.getAccess(path, projectGroup(P1))).toBe('read');
+      expect((await w.store.getAccessMany([path], projectGroup(P1)))[0]).toBe('read');
       expect((await w.store.groupMembers(projectGroup(P1))).sort()).toEqual(['category_owner', OWNER.username]);
       const site = w.site.state();
       expect(site.roles[`${P1}/${OWNER.user_uuid}`]).toMatchObject({ role_pk: 1, role_name: 'project owner' });
@@ -232,7 +232,7 @@ export const scenarios: Scenario[] = [
       const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
       await put(w, `${sample}/old.txt`, 'old');
       await w.store.setAccess(`${sample}/old.txt`, ALICE.username, 'read');
-      await w.store.createUser(BOB.username);
+      await w.store.createPrincipal(BOB.username, 'rodsuser');
       await w.store.setAccess(`${sample}/old.txt`, BOB.username, 'read');
       return makeInput(w, 'role_delete', P1, { username: ALICE.username, user_uuid: ALICE.user_uuid, role_pk: 3 });
     },
@@ -240,10 +240,10 @@ export const scenarios: Scenario[] = [
       const project = projectPath(layoutBase(w), P1);
       expect((await aclNames(w, project)).filter((n) => n.startsWith(`${ALICE.username}:`))).toEqual([]);
       // others' entries stay
-      expect(await w.store.getAccess(`${sampleDataPath(layoutBase(w), P1, ASSAY)}/old.txt`, BOB.username)).toBe('read');
-      expect(await w.store.getAccess(zonePath(w), SCRIPT_USER)).toBe('write');
+      expect((await w.store.getAccessMany([`${sampleDataPath(layoutBase(w), P1, ASSAY)}/old.txt`], BOB.username))[0]).toBe('read');
+      expect((await w.store.getAccessMany([zonePath(w)], SCRIPT_USER))[0]).toBe('write');
       expect(await w.store.groupMembers(projectGroup(P1))).not.toContain(ALICE.username);
-      expect(await w.store.getUser(ALICE.username)).not.toBeNull();
+      expect(await w.store.getPrincipal(ALICE.username)).not.toBeNull();
       expect(w.site.state().roles[`${P1}/${ALICE.user_uuid}`]).toBeUndefined();
     },
   },
@@ -293,8 +293,8 @@ export const scenarios: Scenario[] = [
       return makeInput(w, 'public_access_update', P1, { path: sampleDataPath(layoutBase(w), P1), access: true });
     },
     async check(w) {
-      expect(await w.store.getAccess(sampleDataPath(layoutBase(w), P1), 'public')).toBe('read');
-      expect(await w.store.getAccess(`${sampleDataPath(layoutBase(w), P1, ASSAY)}/x.txt`, 'public')).toBe('read');
+      expect((await w.store.getAccessMany([sampleDataPath(layoutBase(w), P1)], 'public'))[0]).toBe('read');
+      expect((await w.store.getAccessMany([`${sampleDataPath(layoutBase(w), P1, ASSAY)}/x.txt`], 'public'))[0]).toBe('read');
     },
   },
   {
@@ -308,9 +308,9 @@ export const scenarios: Scenario[] = [
     async check(w) {
       const sample = sampleDataPath(layoutBase(w), P1);
       expect((await w.store.stat(sample))?.inherit).toBe(true);
-      expect(await w.store.collectionExists(`${sample}/study_s2/assay_a2`)).toBe(true);
-      expect(await w.store.getAccess(`${sample}/${ASSAY}`, projectGroup(P1))).toBe('read');
-      expect(await w.store.getAccess(`${sample}/${ASSAY}`, 'public')).toBe('read');
+      expect((await w.store.stat(`${sample}/study_s2/assay_a2`))?.type === 'collection').toBe(true);
+      expect((await w.store.getAccessMany([`${sample}/${ASSAY}`], projectGroup(P1)))[0]).toBe('read');
+      expect((await w.store.getAccessMany([`${sample}/${ASSAY}`], 'public'))[0]).toBe('read');
       expect(w.site.state().sheets[P1].dir_status).toBe(true);
     },
   },
@@ -326,8 +326,8 @@ export const scenarios: Scenario[] = [
       return makeInput(w, 'sheet_delete', P1, {});
     },
     async check(w) {
-      expect(await w.store.collectionExists(sampleDataPath(layoutBase(w), P1))).toBe(false);
-      expect(await w.store.collectionExists(landingZoneRoot(layoutBase(w), P1))).toBe(false);
+      expect((await w.store.stat(sampleDataPath(layoutBase(w), P1)))?.type === 'collection').toBe(false);
+      expect((await w.store.stat(landingZoneRoot(layoutBase(w), P1)))?.type === 'collection').toBe(false);
       expect(has(await w.store.dump(), '/trash/')).toBe(true);
       expect(w.site.state().sheets[P1]).toBeUndefined();
     },
@@ -344,12 +344,12 @@ export const scenarios: Scenario[] = [
     async check(w) {
       const zone = zonePath(w);
       const root = landingZoneRoot(layoutBase(w), P1);
-      expect(await w.store.getAccess(root, projectGroup(P1))).toBe('read');
-      expect(await w.store.getAccess(userZonesPath(layoutBase(w), P1, ALICE.username), ALICE.username)).toBe('read');
-      expect(await w.store.getAccess(zone, ALICE.username)).toBe('own');
-      expect(await w.store.getAccess(zone, 'script_runner')).toBe('write');
+      expect((await w.store.getAccessMany([root], projectGroup(P1)))[0]).toBe('read');
+      expect((await w.store.getAccessMany([userZonesPath(layoutBase(w), P1, ALICE.username)], ALICE.username))[0]).toBe('read');
+      expect((await w.store.getAccessMany([zone], ALICE.username))[0]).toBe('own');
+      expect((await w.store.getAccessMany([zone], 'script_runner'))[0]).toBe('write');
       expect((await w.store.stat(zone))?.inherit).toBe(true);
-      expect(await w.store.getAccess(`${zone}/raw/lane1`, ALICE.username)).toBe('own');
+      expect((await w.store.getAccessMany([`${zone}/raw/lane1`], ALICE.username))[0]).toBe('own');
       expect(await w.store.getMetadata(zone)).toEqual([{ attribute: 'description', value: 'my zone', unit: '' }]);
       expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'ACTIVE', status_info: ZoneInfo.active });
     },
@@ -370,7 +370,7 @@ export const scenarios: Scenario[] = [
       });
     },
     async check(w) {
-      expect(await w.store.collectionExists(zonePath(w))).toBe(false);
+      expect((await w.store.stat(zonePath(w)))?.type === 'collection').toBe(false);
       expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'DELETED', status_info: ZoneInfo.deleted });
     },
   },
@@ -395,13 +395,13 @@ export const scenarios: Scenario[] = [
     async check(w) {
       const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
       for (const rel of Object.keys(ZONE_FILES)) {
-        expect(await w.store.objectExists(`${sample}/${rel}`)).toBe(true);
-        expect(await w.store.objectExists(`${sample}/${rel}.md5`)).toBe(true);
-        expect(await w.store.getAccess(`${sample}/${rel}`, projectGroup(P1))).toBe('read');
+        expect((await w.store.stat(`${sample}/${rel}`))?.type === 'object').toBe(true);
+        expect((await w.store.stat(`${sample}/${rel}.md5`))?.type === 'object').toBe(true);
+        expect((await w.store.getAccessMany([`${sample}/${rel}`], projectGroup(P1)))[0]).toBe('read');
       }
       // nothing on sample data names the zone user or the script user
       expect(await aclNames(w, sample)).toEqual([`${projectGroup(P1)}:read`, 'rods:own']);
-      expect(await w.store.collectionExists(zonePath(w))).toBe(false);
+      expect((await w.store.stat(zonePath(w)))?.type === 'collection').toBe(false);
       expect(w.site.state().zones[ZONE_UUID]).toMatchObject({ status: 'MOVED', status_info: ZoneInfo.moved(3) });
     },
   },
@@ -434,9 +434,9 @@ export const scenarios: Scenario[] = [
     },
     async check(w) {
       const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
-      expect(await w.store.objectExists(`${sample}/x.txt`)).toBe(false);
-      expect(await w.store.collectionExists(`${sample}/sub`)).toBe(false);
-      expect(await w.store.objectExists(`${sample}/keep.txt`)).toBe(true);
+      expect((await w.store.stat(`${sample}/x.txt`))?.type === 'object').toBe(false);
+      expect((await w.store.stat(`${sample}/sub`))?.type === 'collection').toBe(false);
+      expect((await w.store.stat(`${sample}/keep.txt`))?.type === 'object').toBe(true);
     },
   },
 ];

@@ -113,7 +113,7 @@ describe('POST /submit: step 6, sync runs', () => {
   it('success → 200 True', async () => {
     expect(await fx.submit(valid())).toEqual({ status: 200, body: 'True' });
     const store = await fx.service.store();
-    expect(await store.getUser('alice')).not.toBeNull();
+    expect(await store.getPrincipal('alice')).not.toBeNull();
   });
 
   it('force_fail → 500 Error running flow with a readable reason, and nothing changed', async () => {
@@ -219,12 +219,12 @@ describe('GET /locks/:projectUuid', () => {
 describe('POST /cleanup', () => {
   it('removes the projects and every non-permanent user and group → 200 OK', async () => {
     const store = await fx.service.store();
-    expect((await store.listUsers()).length).toBeGreaterThan(1);
+    expect((await store.listPrincipals('user')).length).toBeGreaterThan(1);
     expect(await postJson(`${fx.service.url}/cleanup`, { test_mode: true })).toEqual({ status: 200, body: 'OK' });
     const keep = ['client_user', 'rods', 'rodsadmin', 'public'];
-    expect((await store.listUsers()).every((u) => keep.includes(u.name))).toBe(true);
-    expect((await store.listGroups()).every((g) => keep.includes(g.name))).toBe(true);
-    expect(await store.collectionExists(`/${store.zone}/projects`)).toBe(false);
+    expect((await store.listPrincipals('user')).every((u) => keep.includes(u.name))).toBe(true);
+    expect((await store.listPrincipals('group')).every((g) => keep.includes(g.name))).toBe(true);
+    expect((await store.stat(`/${store.zone}/projects`))?.type === 'collection').toBe(false);
     // and the service keeps working afterwards
     expect((await fx.submit(projectCreateBody(PROJECT, fx.site.url))).status).toBe(200);
   });
@@ -309,7 +309,7 @@ describe('services with other settings', () => {
         /^Unable to acquire project lock: .+/,
       );
       const store = await service.store();
-      expect(await store.collectionExists(`/${store.zone}/projects`)).toBe(false);
+      expect((await store.stat(`/${store.zone}/projects`))?.type === 'collection').toBe(false);
     } finally {
       await service.close();
       removeDir(dir);

@@ -127,10 +127,10 @@ describe('modifyMetadata', () => {
       await s.modifyMetadata(`${Z}/c`, 'set', { attribute: 'b', value: '2', unit: '' });
       await s.modifyMetadata(`${Z}/c`, 'add', { attribute: 'c', value: '3', unit: '' });
       await s.modifyMetadata(`${Z}/c`, 'rm', { attribute: 'c', value: '3', unit: '' });
-      await o.addMetadata(`${Z}/c`, { attribute: 'a', value: '1', unit: '' });
-      await o.setMetadata(`${Z}/c`, { attribute: 'b', value: '2', unit: '' });
-      await o.addMetadata(`${Z}/c`, { attribute: 'c', value: '3', unit: '' });
-      await o.removeMetadata(`${Z}/c`, { attribute: 'c', value: '3', unit: '' });
+      await o.modifyMetadata(`${Z}/c`, 'add', { attribute: 'a', value: '1', unit: '' });
+      await o.modifyMetadata(`${Z}/c`, 'set', { attribute: 'b', value: '2', unit: '' });
+      await o.modifyMetadata(`${Z}/c`, 'add', { attribute: 'c', value: '3', unit: '' });
+      await o.modifyMetadata(`${Z}/c`, 'rm', { attribute: 'c', value: '3', unit: '' });
       expect(await s.getMetadata(`${Z}/c`)).toEqual(await o.getMetadata(`${Z}/c`));
     } finally {
       await other.cleanup();
@@ -161,34 +161,5 @@ describe('principals', () => {
     expect(await s.getPrincipal('alice')).toBeNull();
     expect(await caught(() => s.removePrincipal('rods', 'user'))).toBeInstanceOf(NotAllowedError);
     expect(await caught(() => s.removePrincipal('public', 'group'))).toBeInstanceOf(NotAllowedError);
-  });
-});
-
-describe('moveMany without revoke', () => {
-  it('followed by setAccessMany to null gives the catalog moveMany with revoke gives', async () => {
-    const moves = [
-      { src: `${P}/sample_data/a/f1.txt`, dst: `${P}/sample_data/f1.txt` },
-      { src: `${P}/sample_data/a/f2.txt`, dst: `${P}/sample_data/f2.txt` },
-    ];
-    const other = tempStore();
-    try {
-      const o = other.store;
-      for (const st of [embedded, o]) {
-        if (st === o) {
-          await o.createUser('alice');
-          await o.createCollection(`${P}/sample_data/a`, { parents: true });
-          await o.putObject(`${P}/sample_data/a/f1.txt`, Readable.from(['1']));
-          await o.putObject(`${P}/sample_data/a/f2.txt`, Readable.from(['2']));
-          await o.putObject(`${P}/sample_data/f3.txt`, Readable.from(['3']));
-        }
-        await st.setAccess(`${P}/sample_data`, 'alice', 'write', { recursive: true });
-      }
-      await s.moveMany(moves);
-      await s.setAccessMany(moves.map((m) => m.dst), 'alice', 'null');
-      await o.moveMany(moves, { revoke: ['alice'] });
-      expect(await s.dump()).toEqual(await o.dump());
-    } finally {
-      await other.cleanup();
-    }
   });
 });

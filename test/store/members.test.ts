@@ -10,10 +10,10 @@ storePerTest((opened) => {
 
 describe('isGroupMember', () => {
   it('agrees with groupMembers as members come and go', async () => {
-    await s.createUser('alice');
-    await s.createUser('bob');
-    await s.createGroup('g');
-    await s.createGroup('h');
+    await s.createPrincipal('alice', 'rodsuser');
+    await s.createPrincipal('bob', 'rodsuser');
+    await s.createPrincipal('g', 'rodsgroup');
+    await s.createPrincipal('h', 'rodsgroup');
     await s.addGroupMember('g', 'alice');
     await s.addGroupMember('h', 'bob');
     expect(await s.isGroupMember('g', 'alice')).toBe(true);
@@ -26,8 +26,8 @@ describe('isGroupMember', () => {
   });
 
   it('reads a missing group or user as not a member instead of failing', async () => {
-    await s.createUser('alice');
-    await s.createGroup('g');
+    await s.createPrincipal('alice', 'rodsuser');
+    await s.createPrincipal('g', 'rodsgroup');
     expect(await s.isGroupMember('nogroup', 'alice')).toBe(false);
     expect(await s.isGroupMember('g', 'nobody')).toBe(false);
     // A user is not a group: asking with the names swapped is not a membership.
@@ -36,26 +36,26 @@ describe('isGroupMember', () => {
   });
 
   it('forgets memberships of a removed user or group, also when one is recreated', async () => {
-    await s.createUser('alice');
-    await s.createGroup('g');
+    await s.createPrincipal('alice', 'rodsuser');
+    await s.createPrincipal('g', 'rodsgroup');
     await s.addGroupMember('g', 'alice');
-    await s.removeUser('alice');
+    await s.removePrincipal('alice', 'user');
     expect(await s.isGroupMember('g', 'alice')).toBe(false);
-    await s.createUser('alice');
+    await s.createPrincipal('alice', 'rodsuser');
     expect(await s.isGroupMember('g', 'alice')).toBe(false);
     await s.addGroupMember('g', 'alice');
-    await s.removeGroup('g');
-    await s.createGroup('g');
+    await s.removePrincipal('g', 'group');
+    await s.createPrincipal('g', 'rodsgroup');
     expect(await s.isGroupMember('g', 'alice')).toBe(false);
   });
 
   it('answers for one member of a large group', async () => {
-    await s.createGroup('big');
+    await s.createPrincipal('big', 'rodsgroup');
     for (let i = 0; i < 500; i++) {
-      await s.createUser(`u${i}`);
+      await s.createPrincipal(`u${i}`, 'rodsuser');
       await s.addGroupMember('big', `u${i}`);
     }
-    await s.createUser('outsider');
+    await s.createPrincipal('outsider', 'rodsuser');
     expect(await s.isGroupMember('big', 'u0')).toBe(true);
     expect(await s.isGroupMember('big', 'u499')).toBe(true);
     expect(await s.isGroupMember('big', 'outsider')).toBe(false);

@@ -176,7 +176,7 @@ describe('listObjectChecksums', () => {
 describe('paged listAcls', () => {
   beforeEach(async () => {
     await fillTree();
-    await s.createUser('u');
+    await s.createPrincipal('u', 'rodsuser');
     await s.setAccess(`${C}/sub`, 'u', 'write', { recursive: true });
   });
 

@@ -48,17 +48,17 @@ describe('a new store', () => {
     try {
       const a = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'a') }));
       expect(a.zone).toBe('omicsZone');
-      expect(await a.collectionExists('/omicsZone/home')).toBe(true);
+      expect((await a.stat('/omicsZone/home'))?.type === 'collection').toBe(true);
       await a.close();
       const b = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'b'), TASKFLOW_IRODS_ZONE: 'otherZone' }));
-      expect(await b.collectionExists('/otherZone/trash')).toBe(true);
+      expect((await b.stat('/otherZone/trash'))?.type === 'collection').toBe(true);
       await b.close();
       // Reopening keeps what was there.
       const c = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'b'), TASKFLOW_IRODS_ZONE: 'otherZone' }));
       await c.createCollection('/otherZone/x');
       await c.close();
       const d = await openStore(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'b'), TASKFLOW_IRODS_ZONE: 'otherZone' }));
-      expect(await d.collectionExists('/otherZone/x')).toBe(true);
+      expect((await d.stat('/otherZone/x'))?.type === 'collection').toBe(true);
       await d.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -82,7 +82,7 @@ describe('a new store', () => {
 
   it('refuses calls after close', async () => {
     await s.close();
-    for (const call of [() => s.createCollection(`${Z}/a`), () => s.stat(Z), () => s.getUser('rods'), () => s.listGroups()]) {
+    for (const call of [() => s.createCollection(`${Z}/a`), () => s.stat(Z), () => s.getPrincipal('rods'), () => s.listPrincipals('group')]) {
       expect((await caught(call)).code).toBe('STORE_UNAVAILABLE');
     }
     await s.close();
@@ -94,8 +94,8 @@ describe('collections', () => {
     expect(await s.createCollection(`${Z}/a/b/c`, { parents: true })).toEqual([`${Z}/a`, `${Z}/a/b`, `${Z}/a/b/c`]);
     expect(await s.createCollection(`${Z}/a/b/c`, { parents: true })).toEqual([]);
     expect(await s.createCollection(`${Z}/a/b/d/`)).toEqual([`${Z}/a/b/d`]);
-    expect(await s.collectionExists(`${Z}/a/b`)).toBe(true);
-    expect(await s.objectExists(`${Z}/a/b`)).toBe(false);
+    expect((await s.stat(`${Z}/a/b`))?.type === 'collection').toBe(true);
+    expect((await s.stat(`${Z}/a/b`))?.type === 'object').toBe(false);
     const e = await s.stat(`${Z}/a`);
     expect(e).toMatchObject({ path: `${Z}/a`, type: 'collection', owner: 'rods', size: 0, checksum: null, inherit: false });
     expect(await s.getAcl(`${Z}/a`)).toEqual([{ name: 'rods', kind: 'user', level: 'own' }]);
@@ -117,7 +117,7 @@ describe('collections', () => {
   });
 
   it('sets the owner, who must be a user, and gives the owner own', async () => {
-    await s.createUser('alice');
+    await s.createPrincipal('alice', 'rodsuser');
     await s.createCollection(`${Z}/a`, { owner: 'alice' });
     expect((await s.stat(`${Z}/a`))!.owner).toBe('alice');
     expect(await s.getAcl(`${Z}/a`)).toEqual([{ name: 'alice', kind: 'user', level: 'own' }]);
@@ -147,7 +147,7 @@ describe('collections', () => {
   it('removes empty collections, non-empty only recursively, with their bytes', async () => {
     await s.createCollection(`${Z}/a/b`, { parents: true });
     await s.putObject(`${Z}/a/b/f`, byteStream(3, 1000));
-    await s.addMetadata(`${Z}/a/b/f`, { attribute: 'k', value: 'v', unit: '' });
+    await s.modifyMetadata(`${Z}/a/b/f`, 'add', { attribute: 'k', value: 'v', unit: '' });
     const err = await caught(() => s.removeCollection(`${Z}/a`));
     expect(err).toBeInstanceOf(NotEmptyError);
     expect(err.path).toBe(`${Z}/a`);
@@ -188,7 +188,7 @@ describe('objects', () => {
     expect((await readAll(await s.getObject(`${Z}/f.bin`))).equals(expected)).toBe(true);
     expect(await s.checksum(`${Z}/f.bin`)).toBe(md5(expected));
     expect(await s.checksum(`${Z}/f.bin`, { verify: true })).toBe(md5(expected));
-    expect(await s.objectExists(`${Z}/f.bin`)).toBe(true);
+    expect((await s.stat(`${Z}/f.bin`))?.type === 'object').toBe(true);
     expect(await s.getAcl(`${Z}/f.bin`)).toEqual([{ name: 'rods', kind: 'user', level: 'own' }]);
   });
 
@@ -208,7 +208,7 @@ describe('objects', () => {
   });
 
   it('takes an owner for new objects', async () => {
-    await s.createUser('bob');
+    await s.createPrincipal('bob', 'rodsuser');
     const e = await s.putObject(`${Z}/o`, Readable.from(['x']), { owner: 'bob' });
     expect(e.owner).toBe('bob');
     expect(await s.getAcl(`${Z}/o`)).toEqual([{ name: 'bob', kind: 'user', level: 'own' }]);
@@ -216,7 +216,7 @@ describe('objects', () => {
 
   it('refuses a second put unless overwriting; overwrite keeps metadata and ACL', async () => {
     await s.putObject(`${Z}/f`, Readable.from(['one']));
-    await s.addMetadata(`${Z}/f`, { attribute: 'a', value: '1', unit: '' });
+    await s.modifyMetadata(`${Z}/f`, 'add', { attribute: 'a', value: '1', unit: '' });
     await s.setAccess(`${Z}/f`, 'public', 'read');
     const err = await caught(() => s.putObject(`${Z}/f`, Readable.from(['two'])));
     expect(err).toBeInstanceOf(AlreadyExistsError);
@@ -225,7 +225,7 @@ describe('objects', () => {
     expect(e.checksum).toBe(md5('two'));
     expect((await readAll(await s.getObject(`${Z}/f`))).toString()).toBe('two');
     expect(await s.getMetadata(`${Z}/f`)).toEqual([{ attribute: 'a', value: '1', unit: '' }]);
-    expect(await s.getAccess(`${Z}/f`, 'public')).toBe('read');
+    expect((await s.getAccessMany([`${Z}/f`], 'public'))[0]).toBe('read');
     expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
     expect(countVaultFiles(t.dataDir)).toBe(1);
   });
@@ -259,7 +259,7 @@ describe('objects', () => {
   it('removes objects with their bytes and metadata', async () => {
     const before = await s.dump();
     await s.putObject(`${Z}/f`, Readable.from(['x']));
-    await s.addMetadata(`${Z}/f`, { attribute: 'a', value: '1', unit: 'u' });
+    await s.modifyMetadata(`${Z}/f`, 'add', { attribute: 'a', value: '1', unit: 'u' });
     await s.removeObject(`${Z}/f`);
     expect(await s.stat(`${Z}/f`)).toBeNull();
     expect(await s.dump()).toEqual(before);
@@ -279,7 +279,7 @@ describe('objects', () => {
         () => s.putObject(p, Readable.from(['x'])),
         () => s.move(`${Z}/home`, p),
         () => s.setAccess(p, 'rods', 'read'),
-        () => s.addMetadata(p, { attribute: 'a', value: 'b', unit: '' }),
+        () => s.modifyMetadata(p, 'add', { attribute: 'a', value: 'b', unit: '' }),
         () => s.trash(p),
         () => s.computeChecksums([p]),
       ]) {
@@ -300,7 +300,7 @@ describe('moves', () => {
     await s.putObject(`${Z}/a/g`, Readable.from(['g']));
     await s.putObject(`${Z}/ab/h`, Readable.from(['h']));
     await s.putObject(`${Z}/a-b/i`, Readable.from(['i']));
-    await s.addMetadata(`${Z}/a/sub/f`, { attribute: 'k', value: 'v', unit: '' });
+    await s.modifyMetadata(`${Z}/a/sub/f`, 'add', { attribute: 'k', value: 'v', unit: '' });
     await s.setAccess(`${Z}/a/sub`, 'public', 'read', { recursive: true });
   });
 
@@ -310,7 +310,7 @@ describe('moves', () => {
     expect((await readAll(await s.getObject(`${Z}/ab/f2`))).toString()).toBe('f');
     expect(await s.checksum(`${Z}/ab/f2`, { verify: true })).toBe(md5('f'));
     expect(await s.getMetadata(`${Z}/ab/f2`)).toEqual([{ attribute: 'k', value: 'v', unit: '' }]);
-    expect(await s.getAccess(`${Z}/ab/f2`, 'public')).toBe('read');
+    expect((await s.getAccessMany([`${Z}/ab/f2`], 'public'))[0]).toBe('read');
     expect((await s.list(`${Z}/ab`)).map((e) => e.path)).toEqual([`${Z}/ab/f2`, `${Z}/ab/h`]);
   });
 
@@ -370,9 +370,9 @@ describe('moves', () => {
   it('moveMany of objects: same errors and all or nothing as one by one, parents and ACLs right', async () => {
     await s.createCollection(`${Z}/dst/in`, { parents: true });
     for (const n of ['o1', 'o2', 'o3']) await s.putObject(`${Z}/a/${n}`, Readable.from([n]));
-    await s.createUser('carol');
+    await s.createPrincipal('carol', 'rodsuser');
     await s.setAccess(`${Z}/a/o1`, 'carol', 'write');
-    await s.addMetadata(`${Z}/a/o1`, { attribute: 'k', value: 'v', unit: '' });
+    await s.modifyMetadata(`${Z}/a/o1`, 'add', { attribute: 'k', value: 'v', unit: '' });
     await s.putObject(`${Z}/dst/taken`, Readable.from(['t']));
     const before = await s.dump();
     const tries: Array<[Array<{ src: string; dst: string }>, unknown, string]> = [
@@ -395,11 +395,11 @@ describe('moves', () => {
     ]);
     expect((await s.list(`${Z}/dst/in`)).map((e) => e.path)).toEqual([`${Z}/dst/in/o1`]);
     expect((await s.list(`${Z}/dst`)).map((e) => e.path)).toEqual([`${Z}/dst/in`, `${Z}/dst/o2`, `${Z}/dst/taken`]);
-    expect(await s.getAccess(`${Z}/dst/in/o1`, 'carol')).toBe('write');
+    expect((await s.getAccessMany([`${Z}/dst/in/o1`], 'carol'))[0]).toBe('write');
     expect(await s.getMetadata(`${Z}/dst/in/o1`)).toEqual([{ attribute: 'k', value: 'v', unit: '' }]);
     expect(await s.stat(`${Z}/a/o1`)).toBeNull();
     await s.removeCollection(`${Z}/dst/in`, { recursive: true });
-    expect(await s.objectExists(`${Z}/dst/in/o1`)).toBe(false);
+    expect((await s.stat(`${Z}/dst/in/o1`))?.type === 'object').toBe(false);
   });
 
   it('moves thousands of objects in one call', async () => {
@@ -426,59 +426,59 @@ describe('metadata', () => {
   it('adds, lists sorted, sets (replacing) and removes AVUs', async () => {
     await s.createCollection(`${Z}/c`);
     const c = `${Z}/c`;
-    await s.addMetadata(c, { attribute: 'title', value: 'B', unit: '' });
-    await s.addMetadata(c, { attribute: 'title', value: 'A', unit: '' });
-    await s.addMetadata(c, { attribute: 'desc', value: 'x', unit: 'u' });
+    await s.modifyMetadata(c, 'add', { attribute: 'title', value: 'B', unit: '' });
+    await s.modifyMetadata(c, 'add', { attribute: 'title', value: 'A', unit: '' });
+    await s.modifyMetadata(c, 'add', { attribute: 'desc', value: 'x', unit: 'u' });
     expect(await s.getMetadata(c)).toEqual([
       { attribute: 'desc', value: 'x', unit: 'u' },
       { attribute: 'title', value: 'A', unit: '' },
       { attribute: 'title', value: 'B', unit: '' },
     ]);
-    const dup = await caught(() => s.addMetadata(c, { attribute: 'title', value: 'A', unit: '' }));
+    const dup = await caught(() => s.modifyMetadata(c, 'add', { attribute: 'title', value: 'A', unit: '' }));
     expect(dup).toBeInstanceOf(AlreadyExistsError);
     expect(dup.path).toBe(c);
-    await s.setMetadata(c, { attribute: 'title', value: 'C', unit: '' });
+    await s.modifyMetadata(c, 'set', { attribute: 'title', value: 'C', unit: '' });
     expect(await s.getMetadata(c)).toEqual([
       { attribute: 'desc', value: 'x', unit: 'u' },
       { attribute: 'title', value: 'C', unit: '' },
     ]);
-    await s.removeMetadata(c, { attribute: 'desc', value: 'x', unit: 'u' });
-    expect(await caught(() => s.removeMetadata(c, { attribute: 'desc', value: 'x', unit: 'u' }))).toBeInstanceOf(NotFoundError);
+    await s.modifyMetadata(c, 'rm', { attribute: 'desc', value: 'x', unit: 'u' });
+    expect(await caught(() => s.modifyMetadata(c, 'rm', { attribute: 'desc', value: 'x', unit: 'u' }))).toBeInstanceOf(NotFoundError);
     expect(await s.getMetadata(c)).toEqual([{ attribute: 'title', value: 'C', unit: '' }]);
     expect(await caught(() => s.getMetadata(`${Z}/none`))).toBeInstanceOf(NotFoundError);
-    expect(await caught(() => s.addMetadata(c, { attribute: '', value: 'x', unit: '' }))).toBeInstanceOf(InvalidPathError);
+    expect(await caught(() => s.modifyMetadata(c, 'add', { attribute: '', value: 'x', unit: '' }))).toBeInstanceOf(InvalidPathError);
   });
 });
 
 describe('users and groups', () => {
   it('creates, lists and removes users and groups', async () => {
-    await s.createUser('alice');
-    await s.createUser('admin2', 'rodsadmin');
-    await s.createGroup('omics_project_1');
-    expect(await s.getUser('alice')).toEqual({ name: 'alice', kind: 'user', userType: 'rodsuser' });
-    expect(await s.getUser('omics_project_1')).toBeNull();
-    expect(await s.getGroup('omics_project_1')).toEqual({ name: 'omics_project_1', kind: 'group' });
-    expect((await s.listUsers()).map((u) => u.name)).toEqual(['admin2', 'alice', 'rods']);
-    expect((await s.listGroups()).map((g) => g.name)).toEqual(['omics_project_1', 'public']);
-    expect(await caught(() => s.createUser('alice'))).toBeInstanceOf(AlreadyExistsError);
-    expect(await caught(() => s.createGroup('alice'))).toBeInstanceOf(AlreadyExistsError);
-    expect(await caught(() => s.createUser('public'))).toBeInstanceOf(AlreadyExistsError);
-    expect(await caught(() => s.createUser('a/b'))).toBeInstanceOf(InvalidPathError);
-    await s.removeUser('admin2');
-    expect(await s.getUser('admin2')).toBeNull();
-    expect(await caught(() => s.removeUser('admin2'))).toBeInstanceOf(NotFoundError);
-    expect(await caught(() => s.removeUser('rods'))).toBeInstanceOf(NotAllowedError);
-    expect(await caught(() => s.removeGroup('public'))).toBeInstanceOf(NotAllowedError);
-    expect(await caught(() => s.removeGroup('alice'))).toBeInstanceOf(NotFoundError);
-    await s.removeGroup('omics_project_1');
-    expect(await s.getGroup('omics_project_1')).toBeNull();
+    await s.createPrincipal('alice', 'rodsuser');
+    await s.createPrincipal('admin2', 'rodsadmin');
+    await s.createPrincipal('omics_project_1', 'rodsgroup');
+    expect(await s.getPrincipal('alice')).toEqual({ name: 'alice', kind: 'user', userType: 'rodsuser' });
+    expect((await s.getPrincipal('omics_project_1'))?.kind).not.toBe('user');
+    expect(await s.getPrincipal('omics_project_1')).toEqual({ name: 'omics_project_1', kind: 'group' });
+    expect((await s.listPrincipals('user')).map((u) => u.name)).toEqual(['admin2', 'alice', 'rods']);
+    expect((await s.listPrincipals('group')).map((g) => g.name)).toEqual(['omics_project_1', 'public']);
+    expect(await caught(() => s.createPrincipal('alice', 'rodsuser'))).toBeInstanceOf(AlreadyExistsError);
+    expect(await caught(() => s.createPrincipal('alice', 'rodsgroup'))).toBeInstanceOf(AlreadyExistsError);
+    expect(await caught(() => s.createPrincipal('public', 'rodsuser'))).toBeInstanceOf(AlreadyExistsError);
+    expect(await caught(() => s.createPrincipal('a/b', 'rodsuser'))).toBeInstanceOf(InvalidPathError);
+    await s.removePrincipal('admin2', 'user');
+    expect(await s.getPrincipal('admin2')).toBeNull();
+    expect(await caught(() => s.removePrincipal('admin2', 'user'))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.removePrincipal('rods', 'user'))).toBeInstanceOf(NotAllowedError);
+    expect(await caught(() => s.removePrincipal('public', 'group'))).toBeInstanceOf(NotAllowedError);
+    expect(await caught(() => s.removePrincipal('alice', 'group'))).toBeInstanceOf(NotFoundError);
+    await s.removePrincipal('omics_project_1', 'group');
+    expect(await s.getPrincipal('omics_project_1')).toBeNull();
   });
 
   it('manages members; removing a user or group drops its memberships and ACLs', async () => {
     const before = await s.dump();
-    await s.createUser('alice');
-    await s.createUser('bob');
-    await s.createGroup('g');
+    await s.createPrincipal('alice', 'rodsuser');
+    await s.createPrincipal('bob', 'rodsuser');
+    await s.createPrincipal('g', 'rodsgroup');
     await s.addGroupMember('g', 'bob');
     await s.addGroupMember('g', 'alice');
     await s.addGroupMember('g', 'alice');
@@ -491,14 +491,14 @@ describe('users and groups', () => {
     expect(await s.groupMembers('g')).toEqual(['alice']);
     await s.setAccess(`${Z}/home`, 'alice', 'write');
     await s.setAccess(`${Z}/home`, 'g', 'read');
-    await s.removeUser('alice');
+    await s.removePrincipal('alice', 'user');
     expect(await s.groupMembers('g')).toEqual([]);
     expect(await s.getAcl(`${Z}/home`)).toEqual([
       { name: 'g', kind: 'group', level: 'read' },
       { name: 'rods', kind: 'user', level: 'own' },
     ]);
-    await s.removeGroup('g');
-    await s.removeUser('bob');
+    await s.removePrincipal('g', 'group');
+    await s.removePrincipal('bob', 'user');
     expect(await s.dump()).toEqual(before);
   });
 });
@@ -520,13 +520,13 @@ describe('checksums', () => {
 
 describe('dump', () => {
   it('holds every fact and no timestamps or ids', async () => {
-    await s.createUser('alice');
-    await s.createGroup('g');
+    await s.createPrincipal('alice', 'rodsuser');
+    await s.createPrincipal('g', 'rodsgroup');
     await s.addGroupMember('g', 'alice');
     await s.createCollection(`${Z}/c`);
     await s.setInheritance(`${Z}/c`, true);
     await s.putObject(`${Z}/c/f`, Readable.from(['abc']));
-    await s.addMetadata(`${Z}/c/f`, { attribute: 'a', value: 'b', unit: 'c' });
+    await s.modifyMetadata(`${Z}/c/f`, 'add', { attribute: 'a', value: 'b', unit: 'c' });
     await s.setAccess(`${Z}/c/f`, 'g', 'write');
     const lines = await s.dump();
     expect(lines).toEqual([...lines].sort());

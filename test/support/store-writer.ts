@@ -18,14 +18,14 @@ await once(process.stdin, 'data');
 await store.createCollection(`${root}/shared/deep`, { parents: true });
 await store.createCollection(`${root}/${name}`);
 await store.createCollection(`${root}/${name}-moved`);
-await store.createGroup(`${name}-group`);
+await store.createPrincipal(`${name}-group`, 'rodsgroup');
 for (let i = 0; i < count; i++) {
   const path = `${root}/${name}/f${i}`;
   await store.putObject(path, Readable.from([`${name} ${i}\n`.repeat(100)]));
-  await store.addMetadata(path, { attribute: 'writer', value: name, unit: '' });
+  await store.modifyMetadata(path, 'add', { attribute: 'writer', value: name, unit: '' });
   await store.setAccess(path, 'public', 'read');
   await store.putObject(`${root}/shared/deep/${name}-${i}`, Readable.from([`${name} ${i}`]));
-  await store.createUser(`${name}-u${i}`);
+  await store.createPrincipal(`${name}-u${i}`, 'rodsuser');
   await store.addGroupMember(`${name}-group`, `${name}-u${i}`);
 }
 const paths = await store.listObjectPaths(`${root}/${name}`);

@@ -45,13 +45,13 @@ beforeEach(async () => {
   await s.createCollection(`${Z}/sub`, { parents: true });
   await s.createCollection(`${Z}/dst`);
   for (const f of ['f1', 'f2', 'sub/f3', 'sub/f4']) await put(`${Z}/${f}`);
-  for (const u of ['u', 'u2']) await s.createUser(u);
-  await s.createGroup('g');
+  for (const u of ['u', 'u2']) await s.createPrincipal(u, 'rodsuser');
+  await s.createPrincipal('g', 'rodsgroup');
   await s.addGroupMember('g', 'u2');
   await s.setAccess(`${Z}/f1`, 'u', 'write');
   await s.setAccess(`${Z}/sub/f3`, 'u', 'own');
-  await s.addMetadata(Z, { attribute: 'k', value: 'v1', unit: '' });
-  await s.addMetadata(Z, { attribute: 'k', value: 'v2', unit: '' });
+  await s.modifyMetadata(Z, 'add', { attribute: 'k', value: 'v1', unit: '' });
+  await s.modifyMetadata(Z, 'add', { attribute: 'k', value: 'v2', unit: '' });
   w.site.seedProject({ project_uuid: P, title: 'Project', description: 'before' });
   w.site.seedUser({ user_uuid: A, username: 'alice' });
   w.site.seedRole(P, A, 2);

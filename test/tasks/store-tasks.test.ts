@@ -64,7 +64,7 @@ describe('store tasks', () => {
   });
 
   it('setAccess reverts mixed previous levels entry by entry', async () => {
-    await w.store.createUser('u');
+    await w.store.createPrincipal('u', 'rodsuser');
     await put(`${Z}/f1`, '1');
     await put(`${Z}/f2`, '2');
     await w.store.setAccess(`${Z}/f1`, 'u', 'write');
@@ -72,12 +72,12 @@ describe('store tasks', () => {
     const task = store.setAccess('t', { path: Z, name: 'u', level: 'read', recursive: true });
     const undo = (await run(task))!;
     expect(undo).toEqual({ level: 'null', except: { f1: 'write' } });
-    expect(await w.store.getAccess(`${Z}/f2`, 'u')).toBe('read');
+    expect((await w.store.getAccessMany([`${Z}/f2`], 'u'))[0]).toBe('read');
     await expectRevertsRestore(task, undo, before);
   });
 
   it('reads access with one count of the subtree, listing only the entries at another level', async () => {
-    await w.store.createUser('u');
+    await w.store.createPrincipal('u', 'rodsuser');
     await put(`${Z}/f1`, '1');
     await put(`${Z}/f2`, '2');
     await w.store.setAccess(`${Z}/f1`, 'u', 'write');
@@ -113,6 +113,24 @@ describe('store tasks', () => {
     expect(calls).toEqual([`access ${Z} u`, `list ${Z}`]);
   });
 
+  it('reads a principal mostly with access: the entries without it are found beside the listing of all, the root included', async () => {
+    await w.store.createPrincipal('u', 'rodsuser');
+    await w.store.createCollection(`${Z}/z/a`, { parents: true });
+    for (const p of ['z/a/f1', 'z/a/f2', 'z/f3', 'z/f4']) await put(`${Z}/${p}`, p);
+    await w.store.setAccess(`${Z}/z`, 'u', 'read', { recursive: true });
+    await w.store.setAccess(`${Z}/z/a/f2`, 'u', 'own');
+    await w.store.setAccess(`${Z}/z/f4`, 'u', 'null');
+    const before = await w.store.dump();
+    const task = store.setAccess('t', { path: `${Z}/z`, name: 'u', level: 'write', recursive: true });
+    const undo = (await run(task, w.ctx))!;
+    expect(undo).toEqual({ level: 'read', except: { 'a/f2': 'own', f4: 'null' } });
+    expect((await w.store.getAccessMany([`${Z}/z/f4`], 'u'))[0]).toBe('write');
+    await expectRevertsRestore(task, undo, before);
+    // the root differing from its subtree is an exception like any other
+    await w.store.setAccess(`${Z}/z`, 'u', 'null');
+    expect(await task.prepare(w.ctx)).toEqual({ level: 'read', except: { '': 'null', 'a/f2': 'own', f4: 'null' } });
+  });
+
   it('trash goes to the trash path its prepare chose, beside older entries of the same name, and comes back from there', async () => {
     await put(`${Z}/same`, 'old');
     const older = await w.store.trash(`${Z}/same`);
@@ -123,7 +141,7 @@ describe('store tasks', () => {
     expect(undo.trash_path).not.toBe(older);
     expect(await w.store.dump()).toEqual(before);
     await task.apply(w.ctx, undo);
-    expect(await w.store.objectExists(undo.trash_path)).toBe(true);
+    expect((await w.store.stat(undo.trash_path))?.type === 'object').toBe(true);
     await expectRevertsRestore(task, undo, before);
     // a crash before the move: the revert finds the path in place and leaves it
     await task.revert(w.ctx, undo);
@@ -137,7 +155,7 @@ describe('store tasks', () => {
     });
     const task = store.trash('t', { path: `${Z}/zone`, refuse_objects: true });
     await expect(Promise.resolve(task.prepare(w.ctx))).rejects.toThrow(/still holds 1 file\(s\): left\.txt/);
-    expect(await w.store.objectExists(`${Z}/zone/left.txt`)).toBe(true);
+    expect((await w.store.stat(`${Z}/zone/left.txt`))?.type === 'object').toBe(true);
   });
 
   it('moveObjects moves back exactly, and twice is harmless', async () => {
@@ -148,7 +166,7 @@ describe('store tasks', () => {
     const before = await w.store.dump();
     const task = store.moveObjects('t', { src: `${Z}/src`, dst: `${Z}/dst`, names: store.packNames(['a', 'sub/b']) });
     const undo = (await run(task))!;
-    expect(await w.store.objectExists(`${Z}/dst/sub/b`)).toBe(true);
+    expect((await w.store.stat(`${Z}/dst/sub/b`))?.type === 'object').toBe(true);
     await task.revert(w.ctx, undo);
     await task.revert(w.ctx, undo);
     expect(await w.store.dump()).toEqual(before);
@@ -159,7 +177,7 @@ describe('store tasks', () => {
   });
 
   it('moveObjects journals the revoked principals\' levels on its own chunk only, and puts them back', async () => {
-    await w.store.createUser('u');
+    await w.store.createPrincipal('u', 'rodsuser');
     await w.store.createCollection(`${Z}/src`, { parents: true });
     await w.store.createCollection(`${Z}/dst`, { parents: true });
     for (const n of ['a', 'b', 'c']) await put(`${Z}/src/${n}`, n);
@@ -169,7 +187,7 @@ describe('store tasks', () => {
     const task = store.moveObjects('t', { src: `${Z}/src`, dst: `${Z}/dst`, names: store.packNames(['a', 'b']), revoke: ['u'] });
     const undo = (await run(task))!;
     expect(undo).toEqual({ moved: 2, previous: { u: { level: 'read', except: { a: 'own' } } } });
-    expect(await w.store.getAccess(`${Z}/dst/a`, 'u')).toBe('null');
+    expect((await w.store.getAccessMany([`${Z}/dst/a`], 'u'))[0]).toBe('null');
     await expectRevertsRestore(task, undo, before);
   });
 
@@ -178,7 +196,7 @@ describe('store tasks', () => {
     await w.store.createCollection(`${Z}/big`);
     const n = 2 * LIST_PAGE + 100;
     for (let i = 0; i < 2 * n; i++) await put(`${Z}/big/f${String(i).padStart(5, '0')}`, '');
-    await w.store.createUser('u');
+    await w.store.createPrincipal('u', 'rodsuser');
     await w.store.setAccess(`${Z}/big`, 'u', 'read', { recursive: true });
     const odd = (await w.store.listObjectPaths(`${Z}/big`)).filter((_, i) => i % 2 === 1);
     for (const p of odd) await w.store.setAccess(p, 'u', 'write');
@@ -191,8 +209,8 @@ describe('store tasks', () => {
   });
 
   it('setAccesses sets several principals after one count of the subtree and journals one level per principal', async () => {
-    await w.store.createUser('u');
-    await w.store.createGroup('g');
+    await w.store.createPrincipal('u', 'rodsuser');
+    await w.store.createPrincipal('g', 'rodsgroup');
     await w.store.createCollection(`${Z}/d`);
     for (let i = 0; i < 50; i++) await put(`${Z}/d/f${i}`, `${i}`);
     await w.store.setAccess(Z, 'u', 'own', { recursive: true });
@@ -216,8 +234,8 @@ describe('store tasks', () => {
     const undo = (await run(task, { ...w.ctx, store: counting }))!;
     expect(passes).toBe(1);
     expect(undo).toEqual({ previous: { u: { level: 'own', except: {} }, g: { level: 'null', except: { 'd/f7': 'write' } } } });
-    expect(await w.store.getAccess(`${Z}/d/f3`, 'u')).toBe('read');
-    expect(await w.store.getAccess(`${Z}/d/f7`, 'g')).toBe('read');
+    expect((await w.store.getAccessMany([`${Z}/d/f3`], 'u'))[0]).toBe('read');
+    expect((await w.store.getAccessMany([`${Z}/d/f7`], 'g'))[0]).toBe('read');
     await expectRevertsRestore(task, undo, before);
   });
 });

@@ -112,33 +112,8 @@ export class Access {
     });
   }
 
-  async countAccess(
-    path: string,
-    names: readonly string[],
-    opts: { recursive?: boolean } = {},
-  ): Promise<{ entries: number; levels: number[][] }> {
-    const { core } = this;
-    const target = core.normalize(path);
-    return core.read(() => {
-      const levels = names.map(() => [0, 0, 0, 0]);
-      const row = core.row(target);
-      if (!row) return { entries: 0, levels };
-      names.forEach((name, k) => levels[k][core.q.aclLevel.get(row.id, name)?.level ?? 0]++);
-      const below = opts.recursive && row.kind === 'c' ? subtreeRange(target) : undefined;
-      if (below) {
-        const [lo, hi] = below;
-        names.forEach((name, k) => {
-          for (const r of core.q.subtreeLevelCounts.iterate({ name, lo, hi })) levels[k][r.level] += r.n;
-        });
-      }
-      // every name's levels add up to the entries: count them apart only when there is no name
-      const entries =
-        names.length > 0 ? levels[0].reduce((a, b) => a + b, 0) : 1 + (below ? (core.q.subtreeCount.get(...below) ?? 0) : 0);
-      return { entries, levels };
-    });
-  }
-
-  async listAccessExceptions(
+  /** The entries where `name` is not at `level`, with the level it has (the listing under {@link listAccess}). */
+  private async accessOtherThan(
     path: string,
     name: string,
     level: AccessLevel,
@@ -171,7 +146,7 @@ export class Access {
     name: string,
     opts: { recursive?: boolean } & PageOptions = {},
   ): Promise<Array<{ path: string; level: Exclude<AccessLevel, 'null'> }>> {
-    return (await this.listAccessExceptions(path, name, 'null', opts)) as Array<{ path: string; level: Exclude<AccessLevel, 'null'> }>;
+    return (await this.accessOtherThan(path, name, 'null', opts)) as Array<{ path: string; level: Exclude<AccessLevel, 'null'> }>;
   }
 
   private aclOf(target: string): AclEntry[] {
@@ -181,15 +156,6 @@ export class Access {
       kind: a.kind ?? 'user',
       level: LEVEL_NAMES[a.level] as AclEntry['level'],
     }));
-  }
-
-  async getAccess(path: string, name: string): Promise<AccessLevel> {
-    const { core } = this;
-    const target = core.normalize(path);
-    return core.read(() => {
-      const a = core.q.aclLevel.get(core.mustEntry(target).id, name);
-      return a ? (LEVEL_NAMES[a.level] as AccessLevel) : 'null';
-    });
   }
 
   async getAccessMany(paths: readonly string[], name: string): Promise<AccessLevel[]> {

@@ -89,10 +89,6 @@ export class Catalog {
   readonly aclLevel: Stmt<{ level: number }>;
   readonly upsertAcl: Stmt;
   readonly upsertAclSubtree: Stmt;
-  /** Entries of a path range per level of one principal (0: no access). */
-  readonly subtreeLevelCounts: Database.Statement<[{ name: string; lo: string; hi: string }], { level: number; n: number }>;
-  /** Entries of a path range. */
-  readonly subtreeCount: Database.Statement<[string, string], number>;
   /** A page of the entries of a path range where one principal's level is not the given one. */
   readonly subtreeLevelExceptionsPage: Database.Statement<
     [PageParams & { name: string; level: number }],
@@ -197,11 +193,6 @@ export class Catalog {
     );
     this.aclLevel = p<{ level: number }>('SELECT level FROM acl WHERE entry_id = ? AND name = ?');
     const levelOf = 'LEFT JOIN acl a ON a.entry_id = e.id AND a.name = @name';
-    this.subtreeLevelCounts = db.prepare(
-      `SELECT coalesce(a.level, 0) AS level, count(*) AS n FROM entries e ${levelOf}
-       WHERE e.path > @lo AND e.path < @hi GROUP BY 1`,
-    );
-    this.subtreeCount = db.prepare<[string, string], number>('SELECT count(*) FROM entries WHERE path > ? AND path < ?').pluck();
     this.subtreeLevelExceptionsPage = db.prepare(
       `SELECT e.path, coalesce(a.level, 0) AS level FROM entries e ${levelOf}
        WHERE e.path > max(@lo, @after) AND e.path < @hi AND coalesce(a.level, 0) <> @level ORDER BY e.path LIMIT @limit`,

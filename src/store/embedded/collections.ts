@@ -81,14 +81,6 @@ export class Collections {
     return row ? toEntry(row) : null;
   }
 
-  async collectionExists(path: string): Promise<boolean> {
-    return this.core.row(this.core.normalize(path))?.kind === 'c';
-  }
-
-  async objectExists(path: string): Promise<boolean> {
-    return this.core.row(this.core.normalize(path))?.kind === 'o';
-  }
-
   async createCollection(path: string, opts: { parents?: boolean; owner?: string } = {}): Promise<string[]> {
     const { core } = this;
     const target = core.normalize(path);
@@ -162,18 +154,14 @@ export class Collections {
     core.write(() => moveIn(core, from, to));
   }
 
-  async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>, opts: { revoke?: readonly string[] } = {}): Promise<void> {
+  async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>): Promise<void> {
     const { core } = this;
     const norm = moves.map((m) => ({ src: core.normalize(m.src), dst: core.normalize(m.dst) }));
-    const revoke = opts.revoke ?? [];
     core.write(() => {
       // one timestamp, and one lookup per target collection, for the whole batch (thousands of files into a few folders)
       const now = new Date().toISOString();
       const parents = new Map<string, EntryRow>();
       if (!this.moveObjectsAtOnce(norm, now, parents)) for (const m of norm) moveIn(core, m.src, m.dst, now, parents);
-      if (revoke.length === 0) return;
-      const paths = JSON.stringify(norm.map((m) => m.dst));
-      for (const name of revoke) core.q.deleteAclAtPaths.run({ name, paths });
     });
   }
 

@@ -18,7 +18,6 @@ import type {
   AccessLevel,
   AclEntry,
   Avu,
-  DeprecatedStoreCalls,
   FlowStore,
   FsckReport,
   MetadataOp,
@@ -29,7 +28,6 @@ import type {
   PutOptions,
   StoreAdmin,
   StoreEntry,
-  UserType,
 } from '../types.js';
 import { Access } from './access.js';
 import { Admin } from './admin.js';
@@ -46,7 +44,7 @@ export type { EmbeddedStoreOptions } from './core.js';
 export type { PendingObject } from './objects.js';
 
 /** The embedded {@link FlowStore} with its {@link StoreAdmin} tools. Create with {@link EmbeddedStore.open}. */
-export class EmbeddedStore implements FlowStore, StoreAdmin, DeprecatedStoreCalls {
+export class EmbeddedStore implements FlowStore, StoreAdmin {
   private readonly core: StoreCore;
   private readonly collections: Collections;
   private readonly objects: Objects;
@@ -122,9 +120,9 @@ export class EmbeddedStore implements FlowStore, StoreAdmin, DeprecatedStoreCall
   move(src: string, dst: string): Promise<void> {
     return this.collections.move(src, dst);
   }
-  /** In one transaction: all or none (`revoke`: see {@link FlowStore.moveMany}). */
-  moveMany(moves: readonly Move[], opts?: { revoke?: readonly string[] }): Promise<void> {
-    return this.collections.moveMany(moves, opts);
+  /** In one transaction: all or none. */
+  moveMany(moves: readonly Move[]): Promise<void> {
+    return this.collections.moveMany(moves);
   }
 
   // objects
@@ -237,79 +235,5 @@ export class EmbeddedStore implements FlowStore, StoreAdmin, DeprecatedStoreCall
   }
   close(): Promise<void> {
     return this.core.close();
-  }
-
-  // deprecated calls (see DeprecatedStoreCalls for what replaces each)
-  /** @deprecated */
-  collectionExists(path: string): Promise<boolean> {
-    return this.collections.collectionExists(path);
-  }
-  /** @deprecated */
-  objectExists(path: string): Promise<boolean> {
-    return this.collections.objectExists(path);
-  }
-  /** @deprecated */
-  addMetadata(path: string, avu: Avu): Promise<void> {
-    return this.metadata.modifyMetadata(path, 'add', avu);
-  }
-  /** @deprecated */
-  setMetadata(path: string, avu: Avu): Promise<void> {
-    return this.metadata.modifyMetadata(path, 'set', avu);
-  }
-  /** @deprecated */
-  removeMetadata(path: string, avu: Avu): Promise<void> {
-    return this.metadata.modifyMetadata(path, 'rm', avu);
-  }
-  /** @deprecated */
-  async getUser(name: string): Promise<Principal | null> {
-    const p = await this.principals.getPrincipal(name);
-    return p?.kind === 'user' ? p : null;
-  }
-  /** @deprecated */
-  async getGroup(name: string): Promise<Principal | null> {
-    const p = await this.principals.getPrincipal(name);
-    return p?.kind === 'group' ? p : null;
-  }
-  /** @deprecated */
-  async createUser(name: string, userType: UserType = 'rodsuser'): Promise<void> {
-    if ((userType as PrincipalType) === 'rodsgroup') throw new RangeError(`unknown user type: ${userType}`);
-    return this.principals.createPrincipal(name, userType);
-  }
-  /** @deprecated */
-  createGroup(name: string): Promise<void> {
-    return this.principals.createPrincipal(name, 'rodsgroup');
-  }
-  /** @deprecated */
-  removeUser(name: string): Promise<void> {
-    return this.principals.removePrincipal(name, 'user');
-  }
-  /** @deprecated */
-  removeGroup(name: string): Promise<void> {
-    return this.principals.removePrincipal(name, 'group');
-  }
-  /** @deprecated */
-  listUsers(): Promise<Principal[]> {
-    return this.principals.listPrincipals('user');
-  }
-  /** @deprecated */
-  listGroups(): Promise<Principal[]> {
-    return this.principals.listPrincipals('group');
-  }
-  /** @deprecated */
-  getAccess(path: string, name: string): Promise<AccessLevel> {
-    return this.access.getAccess(path, name);
-  }
-  /** @deprecated */
-  countAccess(path: string, names: readonly string[], opts?: { recursive?: boolean }): Promise<{ entries: number; levels: number[][] }> {
-    return this.access.countAccess(path, names, opts);
-  }
-  /** @deprecated */
-  listAccessExceptions(
-    path: string,
-    name: string,
-    level: AccessLevel,
-    opts?: { recursive?: boolean } & PageOptions,
-  ): Promise<Array<{ path: string; level: AccessLevel }>> {
-    return this.access.listAccessExceptions(path, name, level, opts);
   }
 }
