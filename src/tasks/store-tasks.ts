@@ -63,20 +63,14 @@ class AccessCursor {
     this.it = pages((page) => store.listAccess(path, name, { recursive, ...page }), (e) => e.path);
   }
 
-  /** The level at `path`, the next path of the listing; entries before it (gone from the listing since) are passed over. */
-  async levelAt(path: string): Promise<AccessLevel> {
-    for (;;) {
-      if (this.i === this.page.length) {
-        if (this.done) return 'null';
-        const next = await this.it.next();
-        if (next.done) {
-          this.done = true;
-          return 'null';
-        }
-        this.page = next.value;
-        this.i = 0;
-        continue;
-      }
+  /**
+   * The level at `path`, the next path of the listing; entries before it
+   * (gone from the listing since) are passed over. Undefined when the page
+   * in hand is used up: {@link fill}, then ask again (most asks need no
+   * await, which counts over a zone's hundreds of thousands of entries).
+   */
+  levelAt(path: string): AccessLevel | undefined {
+    while (this.i < this.page.length) {
       const e = this.page[this.i];
       if (e.path === path) {
         this.i++;
@@ -84,6 +78,17 @@ class AccessCursor {
       }
       if (!sortsBefore(e.path, path)) return 'null';
       this.i++;
+    }
+    return this.done ? 'null' : undefined;
+  }
+
+  /** Reads the next page. */
+  async fill(): Promise<void> {
+    const next = await this.it.next();
+    if (next.done) this.done = true;
+    else {
+      this.page = next.value;
+      this.i = 0;
     }
   }
 }
@@ -107,15 +112,35 @@ async function walkAccess(
   if (!root) return 0;
   const cursors = names.map((name) => new AccessCursor(store, path, name, recursive));
   const levels: AccessLevel[] = new Array<AccessLevel>(names.length);
-  const at = async (p: string) => {
-    for (const [k, c] of cursors.entries()) levels[k] = await c.levelAt(p);
+  // each cursor is asked once per entry (an answer consumes its access entry): without an await while its page is in hand
+  const at = (p: string): Promise<void> | undefined => {
+    for (let k = 0; k < cursors.length; k++) {
+      const level = cursors[k].levelAt(p);
+      if (level === undefined) return atAfterFill(p, k);
+      levels[k] = level;
+    }
+    visit(p, levels);
+    return undefined;
+  };
+  const atAfterFill = async (p: string, from: number): Promise<void> => {
+    for (let k = from; k < cursors.length; k++) {
+      let level = cursors[k].levelAt(p);
+      while (level === undefined) {
+        await cursors[k].fill();
+        level = cursors[k].levelAt(p);
+      }
+      levels[k] = level;
+    }
     visit(p, levels);
   };
   await at(root.path);
   let count = 1;
   if (recursive && root.type === 'collection') {
     for await (const page of pages((page) => store.list(path, { recursive: true, ...page }), (e) => e.path)) {
-      for (const e of page) await at(e.path);
+      for (const e of page) {
+        const filling = at(e.path);
+        if (filling) await filling;
+      }
       count += page.length;
     }
   }
