@@ -39,7 +39,7 @@ export class ValidationSlots {
 export async function zoneFilesUpTo(input: FlowInput, deps: FlowDeps, limit: number): Promise<number> {
   const layout = layoutOf(deps);
   const path = parseZone(input, layout, 'assay_path_zone').path;
-  if (!(await deps.store.collectionExists(path))) return 0;
+  if ((await deps.store.stat(path))?.type !== 'collection') return 0;
   let files = 0;
   for await (const page of pages((o) => deps.store.listObjectPaths(path, { relative: true, ...o }), (n) => n)) {
     for (const n of page) if (!isCompanion(n)) files++;
