@@ -8,6 +8,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+/** Header carrying the secret on the service's own JSON endpoints (`/runs`, `/locks`, `/queue`), for the service, the backend and the site's dashboard alike. */
+export const SECRET_HEADER = 'x-taskflow-secret';
+
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** The expected secret's digest, computed once per secret rather than per request. */

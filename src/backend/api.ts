@@ -101,6 +101,18 @@ function uuidField(flowName: string, field: string, value: UuidLike | null | und
   throw new SubmitDataError(flowName, field, 'must be a UUID string or a UUID-like object');
 }
 
+/**
+ * The header the service reads its secret from on its JSON endpoints
+ * (SECRET_HEADER of src/secret-match.ts): spelled here because the backend
+ * imports nothing of ours but the settings module.
+ */
+const SECRET_HEADER = 'x-taskflow-secret';
+
+/** A project UUID for a query path: a string as it is, a UUID-like object by its string form. */
+function projectUuidString(value: UuidLike): string {
+  return typeof value === 'string' ? value : (uuidString(value) ?? String(value));
+}
+
 function baseUrl(settings: BackendSettings): URL {
   const host = settings.backendHost.replace(/\/+$/, '');
   if (!Number.isInteger(settings.backendPort) || settings.backendPort < 1 || settings.backendPort > 65535) {
@@ -326,15 +338,8 @@ export class TaskflowAPI {
    *   something else than a lock state, or cannot be reached.
    */
   async isLocked(projectUuid: UuidLike): Promise<boolean | null> {
-    const uuid = typeof projectUuid === 'string' ? projectUuid : (uuidString(projectUuid) ?? String(projectUuid));
-    const url = this.#endpoint(`/locks/${encodeURIComponent(uuid)}`);
-    let answer: HttpAnswer;
-    try {
-      answer = await exchange(url, { method: 'GET', headers: { 'x-taskflow-secret': this.#secret }, timeoutMs: this.timeoutMs });
-    } catch (err) {
-      throw this.#unreachable(err, url, (msg, failure) => new LockQueryException(msg, failure, { cause: err }));
-    }
-    const failure: ServiceFailure = { url: url.href, ...answer };
+    const uuid = projectUuidString(projectUuid);
+    const { answer, failure } = await this.#query(`/locks/${encodeURIComponent(uuid)}`, (msg, f, err) => new LockQueryException(msg, f, { cause: err }));
     if (answer.status === 404) return null;
     if (answer.status !== 200) {
       throw new LockQueryException(
@@ -360,15 +365,8 @@ export class TaskflowAPI {
    *   something else than a line, or cannot be reached.
    */
   async projectQueue(projectUuid: UuidLike): Promise<ProjectQueue> {
-    const uuid = typeof projectUuid === 'string' ? projectUuid : (uuidString(projectUuid) ?? String(projectUuid));
-    const url = this.#endpoint(`/queue?project=${encodeURIComponent(uuid)}`);
-    let answer: HttpAnswer;
-    try {
-      answer = await exchange(url, { method: 'GET', headers: { 'x-taskflow-secret': this.#secret }, timeoutMs: this.timeoutMs });
-    } catch (err) {
-      throw this.#unreachable(err, url, (msg, failure) => new QueueQueryException(msg, failure, { cause: err }));
-    }
-    const failure: ServiceFailure = { url: url.href, ...answer };
+    const uuid = projectUuidString(projectUuid);
+    const { answer, failure } = await this.#query(`/queue?project=${encodeURIComponent(uuid)}`, (msg, f, err) => new QueueQueryException(msg, f, { cause: err }));
     if (answer.status !== 200) {
       throw new QueueQueryException(`Queue query for project ${uuid} failed (${answer.status}): ${firstChars(answer.body, ERROR_INFO_LENGTH)}`, failure);
     }
@@ -377,6 +375,23 @@ export class TaskflowAPI {
       throw new QueueQueryException(`Queue query for project ${uuid}: unexpected answer ${firstChars(answer.body, ERROR_INFO_LENGTH)}`, failure);
     }
     return line;
+  }
+
+  /**
+   * GETs one of the service's own JSON endpoints with the secret header; a
+   * network failure becomes the caller's typed error (`make`).
+   */
+  async #query(
+    path: string,
+    make: (message: string, failure: ServiceFailure, cause: unknown) => Error,
+  ): Promise<{ answer: HttpAnswer; failure: ServiceFailure }> {
+    const url = this.#endpoint(path);
+    try {
+      const answer = await exchange(url, { method: 'GET', headers: { [SECRET_HEADER]: this.#secret }, timeoutMs: this.timeoutMs });
+      return { answer, failure: { url: url.href, ...answer } };
+    } catch (err) {
+      throw this.#unreachable(err, url, (msg, failure) => make(msg, failure, err));
+    }
   }
 
   /** The typed error for a failed exchange; anything but a network failure is passed on as it is. */

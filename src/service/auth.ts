@@ -4,7 +4,4 @@
  *
  * @module
  */
-export { secretMatches } from '../secret-match.js';
-
-/** Header carrying the secret on the service's own JSON endpoints (`/runs`, `/locks`). */
-export const SECRET_HEADER = 'x-taskflow-secret';
+export { SECRET_HEADER, secretMatches } from '../secret-match.js';

@@ -8,6 +8,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import { SECRET_HEADER } from '../../secret-match.js';
 import { assertSuperuser } from '../api/access.js';
 import type { SiteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -20,8 +21,6 @@ import { pageNumber } from './queries.js';
 const RUNS_PAGE = 25;
 /** The run statuses of the service's journal, for the filter. */
 const RUN_STATUSES = ['running', 'completed', 'rolled_back', 'revert_failed'] as const;
-/** The header the service reads the shared secret from: SECRET_HEADER of src/service/auth.ts, which the site does not import (as the backend, api.ts). */
-const SECRET_HEADER = 'x-taskflow-secret';
 
 interface RunSummary {
   runId: string;
