@@ -62,6 +62,8 @@ describe('an unfinished locked run of another owner on the project', () => {
     const history = await waitFor('timeline end', () => fx.site.state().timeline['event-13']?.status_history[0]);
     expect(history.status_desc).toMatch(/^Error running async flow: Error building flow: Landing zone collection not found/);
     expect(fx.service.journal.getRun(STALE_RUN)?.status).toBe('rolled_back');
+    // the accepted row goes once the run has ended and been reported: just after the timeline sees it
+    await waitFor('the accepted run to leave the line', () => fx.service.journal.queuedRuns({ projectUuid: PROJECT }).length === 0);
     expect(fx.service.journal.queuedRuns({ projectUuid: PROJECT })).toEqual([]);
 
     expect(await fx.submit(roleUpdateBody(PROJECT, fx.site.url, 'waiting_user'))).toEqual({ status: 200, body: 'True' });
