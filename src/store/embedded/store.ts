@@ -73,6 +73,14 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   get zone(): string {
     return this.core.zone;
   }
+  /**
+   * The shared core (catalog, vault, hash pool) below the FlowStore calls:
+   * for the store's own iRODS protocol server, whose GenQuery reads the
+   * catalog and whose open/write/close streams through the vault.
+   */
+  protocolCore(): StoreCore {
+    return this.core;
+  }
   /** Folder holding the catalog and the vault. */
   get dataDir(): string {
     return this.core.dataDir;

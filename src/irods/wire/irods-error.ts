@@ -1,0 +1,23 @@
+/**
+ * The one error type an API handler throws to answer a client with an iRODS
+ * error code: the connection turns it into a reply whose `intInfo` is the
+ * code and whose `RError_PI` carries the message.
+ *
+ * @module
+ */
+import { IRODS_ERRORS, type IrodsErrorName } from './error-codes.js';
+
+/** An iRODS error answer: a code from {@link IRODS_ERRORS} and a message for the user. */
+export class IrodsError extends Error {
+  /** The negative iRODS error code. */
+  readonly code: number;
+  /** The code's iRODS name, e.g. `CAT_NO_ACCESS_PERMISSION`. */
+  readonly codeName: IrodsErrorName;
+
+  constructor(codeName: IrodsErrorName, message: string) {
+    super(message);
+    this.name = 'IrodsError';
+    this.codeName = codeName;
+    this.code = IRODS_ERRORS[codeName];
+  }
+}
