@@ -50,6 +50,12 @@ export interface ConnectionContext {
    */
   readonly state: Map<symbol, unknown>;
   /**
+   * Hex of the first 16 bytes of the authentication challenge: the key a
+   * client obfuscates a new password with (python-irodsclient 0.8.1
+   * `Connection.client_signature`, `password_obfuscation.obfuscate_new_password`).
+   */
+  readonly clientSignature: string;
+  /**
    * Registers cleanup for when the connection ends, cleanly or not (a half
    * written object is discarded there). Runs once, in registration order.
    */

@@ -56,6 +56,7 @@ export class Principals {
         core.q.deleteMembersOf.run(name);
       }
       core.q.deleteAclName.run(name);
+      core.db.prepare('DELETE FROM passwords WHERE name = ?').run(name);
       core.q.deletePrincipal.run(name);
     });
   }

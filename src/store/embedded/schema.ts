@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS acl (
   PRIMARY KEY (entry_id, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS acl_name ON acl (name);
+CREATE TABLE IF NOT EXISTS passwords (
+  name   TEXT PRIMARY KEY,
+  secret TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 /**

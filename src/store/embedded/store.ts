@@ -35,6 +35,7 @@ import { Collections } from './collections.js';
 import { StoreCore, type EmbeddedStoreOptions } from './core.js';
 import { Metadata } from './metadata.js';
 import { Objects, type PendingObject } from './objects.js';
+import { Passwords } from './passwords.js';
 import { Principals } from './principals.js';
 import { putTree, type PutTreeOptions, type PutTreeResult } from './put-tree.js';
 import { Trash } from './trash.js';
@@ -53,11 +54,13 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   private readonly access: Access;
   private readonly bin: Trash;
   private readonly admin: Admin;
+  private readonly passwords: Passwords;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const core = (this.core = new StoreCore(opts));
     this.collections = new Collections(core);
     this.objects = new Objects(core);
+    this.passwords = new Passwords(core);
     this.metadata = new Metadata(core);
     this.principals = new Principals(core);
     this.access = new Access(core);
@@ -80,6 +83,15 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
    */
   protocolCore(): StoreCore {
     return this.core;
+  }
+
+  /** Sets a user's password for the iRODS protocol server, or removes it with null (see `passwords.ts`). */
+  setPassword(name: string, password: string | null): void {
+    this.passwords.set(name, password);
+  }
+  /** A user's protocol password, or null when the user has none. */
+  passwordOf(name: string): string | null {
+    return this.passwords.get(name);
   }
   /** Folder holding the catalog and the vault. */
   get dataDir(): string {
