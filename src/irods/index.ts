@@ -1,0 +1,83 @@
+/**
+ * The embedded store's iRODS protocol server: iRODS clients (python-irodsclient,
+ * iCommands with `irodsProt=1`) reach the store over the native protocol,
+ * as users of the store, with the permissions an iRODS server enforces.
+ *
+ * @module
+ */
+import { createSecureContext } from 'node:tls';
+import pino, { type Logger } from 'pino';
+import type { EmbeddedStore } from '../store/embedded/store.js';
+import { apiTable } from './api/index.js';
+import { AccessRules } from './permissions.js';
+import type { SessionLimits } from './server/connection.js';
+import { listen } from './server/listener.js';
+import type { TlsPolicy } from './server/negotiation.js';
+import { DEFAULT_FRAME_LIMITS } from './wire/framing.js';
+
+export type { TlsPolicy } from './server/negotiation.js';
+
+/** Bounds of the server; each has a default. */
+export interface IrodsServerLimits extends SessionLimits {
+  /** Connections served at once. */
+  maxConnections: number;
+}
+
+/** The defaults of {@link IrodsServerLimits}. */
+export const DEFAULT_IRODS_LIMITS: IrodsServerLimits = {
+  ...DEFAULT_FRAME_LIMITS,
+  idleTimeoutMs: 15 * 60 * 1000,
+  loginTimeoutMs: 30 * 1000,
+  maxConnections: 200,
+};
+
+/** TLS of the server: PEM certificate (chain) and key, and when to use it. */
+export interface IrodsTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** `allow` (default): TLS when the client asks for it; `require`: refuse clients that do not. */
+  policy?: Exclude<TlsPolicy, 'refuse'>;
+}
+
+/** Options of {@link startIrodsServer}. */
+export interface IrodsServerOptions {
+  store: EmbeddedStore;
+  /** Address to bind; default 127.0.0.1. */
+  host?: string;
+  /** Port; 0: any free port. Default 1247, iRODS's own. */
+  port?: number;
+  /** TLS; without it the server refuses clients asking for TLS. */
+  tls?: IrodsTlsOptions;
+  limits?: Partial<IrodsServerLimits>;
+  log?: Logger;
+}
+
+/** A running protocol server. */
+export interface RunningIrodsServer {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly address: { host: string; port: number };
+  /** Stops accepting, ends every connection and runs its cleanups. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Starts the protocol server over an open store; rejects when the address cannot be bound. */
+export async function startIrodsServer(opts: IrodsServerOptions): Promise<RunningIrodsServer> {
+  const limits: IrodsServerLimits = { ...DEFAULT_IRODS_LIMITS, ...opts.limits };
+  const log = (opts.log ?? pino({ level: 'warn' })).child({ component: 'irods' });
+  const tls = opts.tls ? { context: createSecureContext({ cert: opts.tls.cert, key: opts.tls.key }), policy: opts.tls.policy ?? 'allow' } : undefined;
+  const listener = await listen({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 1247,
+    maxConnections: limits.maxConnections,
+    shared: {
+      store: opts.store,
+      routes: apiTable(),
+      access: new AccessRules(opts.store.protocolCore().db),
+      tls,
+      limits,
+      log,
+    },
+  });
+  log.info({ address: listener.address, tls: tls?.policy ?? 'refuse' }, 'iRODS protocol server listening');
+  return { address: listener.address, close: () => listener.close() };
+}

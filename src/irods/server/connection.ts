@@ -1,0 +1,475 @@
+/**
+ * One client connection of the iRODS protocol server, from the startup pack
+ * to the disconnect: version reply (and TLS negotiation), native
+ * authentication, then one API request at a time, each answered by its
+ * handler from the route table (iRODS 4.3.5 `rodsAgent.cpp`,
+ * `rsApiHandler.cpp`).
+ *
+ * Before authentication only `AUTH_REQUEST_AN` / `AUTH_RESPONSE_AN` and the
+ * disconnect are served: any other known API is answered `SYS_NO_API_PRIV`
+ * (iRODS `chkApiPermission`), an unknown one `SYS_UNMATCHED_API_NUM`
+ * (iRODS looks the number up first). A handler's {@link IrodsError} becomes
+ * an error reply (`intInfo` the code, `RError_PI` the message), a store
+ * error is mapped by `store-errors.ts`, anything else is logged and answered
+ * as an internal error; the connection stays usable after all of them. A
+ * framing error, a silent or vanished client ends the connection; the
+ * registered cleanups run once, however it ends.
+ *
+ * @module
+ */
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { EmbeddedStore } from '../../store/embedded/store.js';
+import type { AccessRules } from '../permissions.js';
+import type { IrodsErrorName } from '../wire/error-codes.js';
+import { FramingError, frameMessage, MessageReader, MSG_TYPE, PeerGoneError, type FrameLimits, type RawMessage } from '../wire/framing.js';
+import { IrodsError } from '../wire/irods-error.js';
+import { IRODS_ERRORS } from '../wire/error-codes.js';
+import { int, text, type PiMessage, type PiNode } from '../wire/pi-values.js';
+import { decodePi, encodePi, type AposStyle } from '../wire/xml.js';
+import type { ApiContext, ApiReply, ApiRequest, ApiRoute, ConnectionContext, SessionUser } from './api.js';
+import { AUTH_REQUEST_AN, AUTH_RESPONSE_AN, challengeReply, checkResponse, clientSignatureOf, LoginError, newChallenge } from './native-auth.js';
+import { decide, SERVER_NEGOTIATION_ERROR, serverPolicyMessage, TLS_REQUIRED_HINT, wantsNegotiation, type TlsPolicy } from './negotiation.js';
+import { INTERNAL_ERROR, toIrodsError } from './store-errors.js';
+
+/**
+ * The version this server reports: a 4.2 release, so that clients use
+ * native authentication (703/704) rather than the 4.3 authentication
+ * framework (python-irodsclient 2.0+ switches at 4.3.0). API version `d` as
+ * every 4.x server (iRODS 4.3.5 `rodsVersion.h`).
+ */
+export const SERVER_REL_VERSION = 'rods4.2.12';
+export const SERVER_API_VERSION = 'd';
+/** iRODS `sendVersion` sends this cookie when it offers no reconnection. */
+const NO_RECONNECT_COOKIE = 400;
+/** iRODS `ERR_MSG_LEN`: longer messages are cut. */
+const ERR_MSG_LEN = 1024;
+/** Longest `SHARED_SECRET` key accepted (python-irodsclient sends its key size, 32 by default). */
+const MAX_SHARED_SECRET = 1024;
+/** How long a refused or finished connection waits for the client to close before it is cut. */
+const LINGER_MS = 2000;
+
+/** Bounds of one connection. */
+export interface SessionLimits extends FrameLimits {
+  /** Milliseconds an authenticated client may stay silent between requests. */
+  idleTimeoutMs: number;
+  /** Milliseconds a client has from connecting to each step of its login (startup, TLS, authentication). */
+  loginTimeoutMs: number;
+}
+
+/** TLS as the server offers it. */
+export interface SessionTls {
+  context: SecureContext;
+  policy: Exclude<TlsPolicy, 'refuse'>;
+}
+
+/** What every connection of one server shares. */
+export interface SessionShared {
+  store: EmbeddedStore;
+  routes: ReadonlyMap<number, ApiRoute>;
+  access: AccessRules;
+  tls: SessionTls | undefined;
+  limits: SessionLimits;
+  log: Logger;
+}
+
+/** The startup pack's fields this server uses. */
+interface Startup {
+  proxyUser: string;
+  proxyZone: string;
+  clientUser: string;
+  clientZone: string;
+  relVersion: string;
+  option: string;
+}
+
+/** A connection that must end after its reply: the reason is in the reply's error. */
+class EndSession extends Error {}
+
+/** The `RError_PI` of an error reply. */
+export function errorStack(code: number, message: string): PiMessage {
+  return { name: 'RError_PI', fields: { count: 1, RErrMsg_PI: { status: code, msg: message.slice(0, ERR_MSG_LEN - 1) } } };
+}
+
+/** `'` is sent as `&apos;` to clients at iRODS 4.2.9 or later, as a backtick to older ones (iRODS 4.3.5 `packStruct.cpp`). */
+function aposFor(relVersion: string): AposStyle {
+  const m = /^rods(\d+)\.(\d+)\.(\d+)/.exec(relVersion);
+  if (!m) return 'entity';
+  const [maj, min, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return maj > 4 || (maj === 4 && (min > 2 || (min === 2 && patch >= 9))) ? 'entity' : 'backtick';
+}
+
+const KNOWN_CODES = new Set<number>(Object.values(IRODS_ERRORS));
+
+let nextId = 1;
+
+/** One connection's session. Start it with {@link IrodsSession.run}. */
+export class IrodsSession {
+  /** The stream messages are read from and written to (the socket, or TLS over it). */
+  private stream: Duplex;
+  private reader: MessageReader;
+  private user: SessionUser | undefined;
+  private challenge: Buffer | undefined;
+  private clientSignature = '';
+  private apos: AposStyle = 'entity';
+  private closed = false;
+  private readonly cleanups: Array<() => void | Promise<void>> = [];
+  private readonly state = new Map<symbol, unknown>();
+  private readonly log: Logger;
+  private readonly connection: ConnectionContext;
+  /** Resolves when the connection has ended and its cleanups ran. */
+  readonly done: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly shared: SessionShared,
+  ) {
+    this.log = shared.log.child({ conn: nextId++, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
+    this.stream = socket;
+    // Errors surface through the reader and writes; this keeps a reset from being an uncaught 'error'.
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.setNoDelay(true);
+    this.reader = new MessageReader(socket, shared.limits, shared.limits.loginTimeoutMs);
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    const self = this;
+    this.connection = {
+      state: this.state,
+      get clientSignature() {
+        return self.clientSignature;
+      },
+      onClose: (fn) => {
+        this.cleanups.push(fn);
+      },
+      exchange: (reply) => this.exchange(reply),
+    };
+  }
+
+  /** Runs the session to its end; never throws. */
+  async run(): Promise<void> {
+    try {
+      if (await this.startup()) await this.serve();
+    } catch (err) {
+      await this.failed(err);
+    } finally {
+      this.end();
+      await this.runCleanups();
+      this.finish();
+    }
+  }
+
+  /** Ends the connection now (server shutdown); the session's cleanups run once its current request is over. */
+  close(): void {
+    this.closed = true;
+    this.stream.destroy();
+    this.socket.destroy();
+  }
+
+  private async failed(err: unknown): Promise<void> {
+    if (err instanceof EndSession) return;
+    if (err instanceof PeerGoneError) {
+      this.log.debug({ reason: err.message }, 'client gone');
+      return;
+    }
+    if (err instanceof FramingError) {
+      this.log.info({ reason: err.message }, 'connection ended');
+      if (err.canReply && !this.closed) await this.sendError(MSG_TYPE.API_REPLY, err.code, err.message).catch(() => undefined);
+      return;
+    }
+    this.log.error({ err: errText(err) }, 'connection failed');
+  }
+
+  /** Closes gracefully: our end first (TLS close_notify), then the socket once the client closes, or after a grace. */
+  private end(): void {
+    const wasClosed = this.closed;
+    this.closed = true;
+    if (wasClosed || this.socket.destroyed) {
+      this.socket.destroy();
+      return;
+    }
+    this.reader.discard();
+    const timer = setTimeout(() => {
+      this.stream.destroy();
+      this.socket.destroy();
+    }, LINGER_MS);
+    timer.unref();
+    this.socket.once('close', () => clearTimeout(timer));
+    this.stream.end();
+  }
+
+  private async runCleanups(): Promise<void> {
+    for (const fn of this.cleanups.splice(0)) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err: errText(err) }, 'connection cleanup failed');
+      }
+    }
+  }
+
+  // ---- writing
+
+  private async write(buffers: Buffer[]): Promise<void> {
+    const s = this.stream;
+    if (this.closed || s.destroyed || !s.writable) throw new PeerGoneError('before the reply was sent');
+    let ok = true;
+    for (const b of buffers) ok = s.write(b);
+    if (ok) return;
+    // A client that does not read its reply is as idle as one that does not send.
+    const ms = this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        s.off('drain', onDrain);
+        s.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new PeerGoneError('while a reply was being sent'));
+      const timer = setTimeout(() => {
+        done(new PeerGoneError(`without reading its reply for ${Math.round(ms / 1000)} s`));
+        this.close();
+      }, ms);
+      s.on('drain', onDrain);
+      s.on('close', onClose);
+    });
+  }
+
+  private send(type: string, intInfo: number, body?: PiMessage, bs?: Buffer, error?: PiMessage): Promise<void> {
+    return this.write(
+      frameMessage(type, {
+        intInfo,
+        body: body ? encodePi(body, { apos: this.apos }) : undefined,
+        error: error ? encodePi(error, { apos: this.apos }) : undefined,
+        bs,
+      }),
+    );
+  }
+
+  private sendError(type: string, code: number, message: string): Promise<void> {
+    return this.send(type, code, undefined, undefined, errorStack(code, message));
+  }
+
+  private sendReply(reply: ApiReply): Promise<void> {
+    return this.send(MSG_TYPE.API_REPLY, reply.status ?? 0, reply.body, reply.bs);
+  }
+
+  /** A version reply; a refusal carries its status in `Version_PI` (as iRODS sends it) and the reason in `RError_PI`. */
+  private sendVersion(status: number, reason?: string): Promise<void> {
+    const version: PiMessage = {
+      name: 'Version_PI',
+      fields: { status, relVersion: SERVER_REL_VERSION, apiVersion: SERVER_API_VERSION, reconnPort: 0, reconnAddr: '', cookie: NO_RECONNECT_COOKIE },
+    };
+    // python-irodsclient 0.8.1 ignores the version's status; a code it knows in the header makes it raise
+    // with the reason (C clients read the status and ignore the header's intInfo on a version).
+    const intInfo = KNOWN_CODES.has(status) ? status : 0;
+    return this.send(MSG_TYPE.VERSION, intInfo, version, undefined, reason ? errorStack(status, reason) : undefined);
+  }
+
+  // ---- startup
+
+  /** Reads the startup pack, negotiates, sends the version; false when the connection was refused. */
+  private async startup(): Promise<boolean> {
+    const msg = await this.reader.next();
+    if (!msg) return false;
+    if (msg.header.type !== MSG_TYPE.CONNECT) {
+      await this.sendError(MSG_TYPE.VERSION, IRODS_ERRORS.SYS_HEADER_TPYE_LEN_ERR, `expected ${MSG_TYPE.CONNECT} first, got ${msg.header.type}`);
+      return false;
+    }
+    let startup: Startup;
+    let prot: number;
+    try {
+      const { name, node } = decodePi(msg.body);
+      if (name !== 'StartupPack_PI') throw new IrodsError('USER_PACKSTRUCT_INPUT_ERR', `expected a StartupPack_PI, got <${name}>`);
+      prot = int(node, 'irodsProt');
+      startup = {
+        proxyUser: text(node, 'proxyUser'),
+        proxyZone: text(node, 'proxyRcatZone'),
+        clientUser: text(node, 'clientUser'),
+        clientZone: text(node, 'clientRcatZone'),
+        relVersion: text(node, 'relVersion'),
+        option: text(node, 'option'),
+      };
+    } catch (err) {
+      const e = toIrodsError(err) ?? new IrodsError('USER_PACKSTRUCT_INPUT_ERR', 'malformed startup pack');
+      await this.sendVersion(e.code, e.message);
+      return false;
+    }
+    this.log.debug({ user: startup.proxyUser, client: startup.relVersion }, 'startup');
+    if (prot !== 1) {
+      await this.sendVersion(
+        IRODS_ERRORS.SYS_INVALID_PROTOCOL_TYPE,
+        `this server speaks only the XML protocol (irodsProt=1), not ${prot === 0 ? 'the binary one' : `irodsProt=${prot}`}; set irods_protocol (or irodsProt) to 1 in the client's environment`,
+      );
+      return false;
+    }
+    this.apos = aposFor(startup.relVersion);
+    this.startupPack = startup;
+    const policy: TlsPolicy = this.shared.tls?.policy ?? 'refuse';
+    let useTls = false;
+    if (wantsNegotiation(startup.option)) {
+      await this.send(MSG_TYPE.CS_NEG, 0, serverPolicyMessage(policy));
+      const answer = await this.reader.next();
+      if (!answer) return false;
+      const outcome = answer.header.type === MSG_TYPE.CS_NEG ? decide(policy, this.body(answer)) : { refuse: `expected ${MSG_TYPE.CS_NEG}, got ${answer.header.type}` };
+      if ('refuse' in outcome) {
+        this.log.info({ reason: outcome.refuse }, 'negotiation refused');
+        await this.sendVersion(SERVER_NEGOTIATION_ERROR, outcome.refuse);
+        return false;
+      }
+      useTls = outcome.use === 'tls';
+    } else if (policy === 'require') {
+      // iRODS refuses here with a version status python-irodsclient 0.8.1 ignores; it would then find the
+      // connection closed. So the refusal also answers the client's next request, with a code it knows.
+      this.log.info('plaintext client refused: TLS is required');
+      await this.sendVersion(SERVER_NEGOTIATION_ERROR, TLS_REQUIRED_HINT);
+      const next = await this.reader.next().catch(() => null);
+      if (next?.header.type === MSG_TYPE.API_REQ) await this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, TLS_REQUIRED_HINT);
+      return false;
+    }
+    await this.sendVersion(0);
+    if (useTls) await this.startTls();
+    return true;
+  }
+
+  private startupPack: Startup | undefined;
+
+  /** TLS on the same socket, then the client's key settings and shared secret, read and dropped. */
+  private async startTls(): Promise<void> {
+    const tls = this.shared.tls!;
+    this.reader.detach();
+    const secure = new TLSSocket(this.socket, { isServer: true, secureContext: tls.context });
+    secure.on('error', (err) => this.log.debug({ err: err.message }, 'TLS error'));
+    this.stream = secure;
+    const timer = setTimeout(() => secure.destroy(new Error('TLS handshake timed out')), this.shared.limits.loginTimeoutMs);
+    try {
+      await once(secure, 'secure');
+    } catch (err) {
+      throw new PeerGoneError(`during the TLS handshake (${(err as Error).message})`);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.reader = new MessageReader(secure, this.shared.limits, this.shared.limits.loginTimeoutMs);
+    const settings = await this.reader.readHeader();
+    const secret = settings && (await this.reader.readHeader());
+    if (!secret) throw new PeerGoneError('after the TLS handshake');
+    if (secret.type !== 'SHARED_SECRET' || secret.msgLen > MAX_SHARED_SECRET) {
+      throw new FramingError('SYS_HEADER_TPYE_LEN_ERR', 'expected the SHARED_SECRET message after the TLS handshake', true);
+    }
+    await this.reader.readBytes(secret.msgLen);
+    this.log.debug({ algorithm: settings.type.slice(0, 40) }, 'TLS started');
+  }
+
+  // ---- requests
+
+  private body(msg: RawMessage): PiNode | null {
+    return msg.body.length === 0 ? null : decodePi(msg.body).node;
+  }
+
+  private async serve(): Promise<void> {
+    for (;;) {
+      this.reader.setIdleTimeout(this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs);
+      const msg = await this.reader.next();
+      if (!msg) return;
+      switch (msg.header.type) {
+        case MSG_TYPE.API_REQ:
+          await this.request(msg);
+          break;
+        case MSG_TYPE.DISCONNECT:
+          this.log.debug('disconnect');
+          return;
+        default:
+          await this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.USER_MSG_TYPE_NO_SUPPORT, `message type ${msg.header.type} is not served`);
+          throw new EndSession();
+      }
+    }
+  }
+
+  private async request(msg: RawMessage): Promise<void> {
+    const api = msg.header.intInfo;
+    if (api === AUTH_REQUEST_AN) return this.authRequest();
+    if (api === AUTH_RESPONSE_AN) return this.authResponse(msg);
+    const route = this.shared.routes.get(api);
+    if (!route) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_UNMATCHED_API_NUM, `API ${api} is not served by this server`);
+    const user = this.user;
+    if (!user) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, `${route.name} needs a logged-in user: authenticate first`);
+    let req: ApiRequest;
+    try {
+      const decoded = msg.body.length === 0 ? null : decodePi(msg.body);
+      req = { api, bodyName: decoded?.name ?? null, body: decoded?.node ?? null, bs: msg.bs };
+    } catch (err) {
+      const e = err as IrodsError;
+      return this.sendError(MSG_TYPE.API_REPLY, e.code, e.message);
+    }
+    const ctx: ApiContext = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log };
+    let reply: ApiReply;
+    try {
+      reply = await route.handle(req, ctx);
+    } catch (err) {
+      if (this.closed) throw err;
+      const known = toIrodsError(err);
+      if (known) {
+        this.log.debug({ api: route.name, code: known.codeName, reason: known.message }, 'request refused');
+        return this.sendError(MSG_TYPE.API_REPLY, known.code, known.message);
+      }
+      this.log.error({ api: route.name, err: errText(err) }, 'request failed');
+      return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS[INTERNAL_ERROR], `internal error in ${route.name}; the server's log has the details`);
+    }
+    return this.sendReply(reply);
+  }
+
+  private async authRequest(): Promise<void> {
+    this.challenge = newChallenge();
+    this.clientSignature = clientSignatureOf(this.challenge);
+    await this.send(MSG_TYPE.API_REPLY, 0, challengeReply(this.challenge));
+  }
+
+  private async authResponse(msg: RawMessage): Promise<void> {
+    const challenge = this.challenge;
+    // one response per challenge, as iRODS keeps one challenge per agent
+    this.challenge = undefined;
+    const fail = (code: IrodsErrorName, message: string): Promise<void> => this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS[code], message);
+    if (!challenge) return fail('CAT_INVALID_AUTHENTICATION', 'authentication failed: ask for a challenge (API 703) first');
+    let user: SessionUser;
+    try {
+      user = checkResponse(this.shared.store, challenge, msg.body.length === 0 ? null : decodePi(msg.body).node);
+      user = this.clientUserFor(user);
+    } catch (err) {
+      if (err instanceof LoginError) this.log.info({ user: err.user.slice(0, 64), reason: err.reason }, 'login failed');
+      const e = toIrodsError(err) ?? new IrodsError('CAT_INVALID_AUTHENTICATION', 'authentication failed');
+      return fail(e.codeName, e.message);
+    }
+    this.user = user;
+    this.log.info({ user: user.name }, 'logged in');
+    await this.send(MSG_TYPE.API_REPLY, 0);
+  }
+
+  /**
+   * The user requests run as: the authenticated (proxy) user, or the
+   * startup pack's client user when a `rodsadmin` proxies for them (iRODS
+   * `SYS_PROXYUSER_NO_PRIV` for anyone else).
+   */
+  private clientUserFor(proxy: SessionUser): SessionUser {
+    const startup = this.startupPack;
+    const wanted = startup?.clientUser ?? '';
+    if (wanted === '' || wanted === proxy.name) return proxy;
+    if (proxy.type !== 'rodsadmin') throw new IrodsError('SYS_PROXYUSER_NO_PRIV', `${proxy.name} may not act for ${wanted}: only a rodsadmin may`);
+    const row = this.shared.store.protocolCore().q.principal.get(wanted);
+    if (!row || row.kind !== 'user') throw new IrodsError('CAT_INVALID_USER', `no user ${wanted}`);
+    return { name: wanted, type: (row.user_type ?? 'rodsuser') as SessionUser['type'], zone: this.shared.store.zone };
+  }
+
+  private async exchange(reply: ApiReply): Promise<number> {
+    await this.sendReply(reply);
+    this.reader.setIdleTimeout(this.shared.limits.idleTimeoutMs);
+    return this.reader.readInt32();
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

@@ -1,0 +1,383 @@
+/**
+ * iRODS message framing (iRODS 4.3.5 `sockComm.cpp` `readMsgHeader` /
+ * `readMsgBody` / `sendRodsMsg`): a 4-byte big-endian header length, the
+ * header `MsgHeader_PI` in XML (`type`, `msgLen`, `errorLen`, `bsLen`,
+ * `intInfo`), then `msgLen` bytes of packed body, `errorLen` bytes of packed
+ * `RError_PI`, and `bsLen` raw bytes (a read's or a write's data).
+ *
+ * The reader bounds everything a peer claims before it waits for it: a
+ * header above {@link FrameLimits.maxHeaderBytes} or a message above
+ * {@link FrameLimits.maxMessageBytes} is a {@link FramingError} at once, and
+ * a peer that stops sending is timed out by the caller's idle bound. Data
+ * bytes are copied at most once (from the socket's chunks into the one
+ * buffer a handler gets), and not at all when one chunk holds them.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { IrodsErrorName } from './error-codes.js';
+import { IrodsError } from './irods-error.js';
+import { int, text } from './pi-values.js';
+import { decodePi } from './xml.js';
+
+/** Message types (iRODS 4.3.5 `rodsDef.h`). */
+export const MSG_TYPE = {
+  CONNECT: 'RODS_CONNECT',
+  VERSION: 'RODS_VERSION',
+  API_REQ: 'RODS_API_REQ',
+  API_REPLY: 'RODS_API_REPLY',
+  DISCONNECT: 'RODS_DISCONNECT',
+  RECONNECT: 'RODS_RECONNECT',
+  CS_NEG: 'RODS_CS_NEG_T',
+} as const;
+
+/** A decoded `MsgHeader_PI`. */
+export interface MsgHeader {
+  type: string;
+  msgLen: number;
+  errorLen: number;
+  bsLen: number;
+  intInfo: number;
+}
+
+/** One message as read: the packed body and error as bytes, and the raw data. */
+export interface RawMessage {
+  header: MsgHeader;
+  body: Buffer;
+  error: Buffer;
+  bs: Buffer;
+}
+
+/** Bounds of what a peer may send. */
+export interface FrameLimits {
+  /** Largest `MsgHeader_PI` in bytes (a real one is under 200). */
+  maxHeaderBytes: number;
+  /** Largest `msgLen + errorLen + bsLen` of one message. */
+  maxMessageBytes: number;
+  /** Buffered bytes beyond the message being read after which the socket is paused. */
+  highWaterBytes?: number;
+}
+
+/** The bounds iRODS clients need: 8 KiB headers, 64 MiB messages (python-irodsclient 0.8.1 writes 8 MiB at a time). */
+export const DEFAULT_FRAME_LIMITS: FrameLimits = {
+  maxHeaderBytes: 8 * 1024,
+  maxMessageBytes: 64 * 1024 * 1024,
+  highWaterBytes: 1024 * 1024,
+};
+
+/**
+ * A message the peer framed wrongly, or a peer that vanished or went quiet.
+ * The connection cannot go on after one; `canReply` says whether an error
+ * reply can still be framed for the peer before closing.
+ */
+export class FramingError extends IrodsError {
+  constructor(
+    codeName: IrodsErrorName,
+    message: string,
+    /** Whether the peer can still read a framed error reply. */
+    readonly canReply: boolean,
+  ) {
+    super(codeName, message);
+    this.name = 'FramingError';
+  }
+}
+
+/** The peer closed or reset the connection in the middle of a message. */
+export class PeerGoneError extends FramingError {
+  constructor(detail: string) {
+    super('SYS_HEADER_READ_LEN_ERR', `the client closed the connection ${detail}`, false);
+    this.name = 'PeerGoneError';
+  }
+}
+
+/** The peer sent nothing for the idle bound while the server waited for it. */
+export class IdleTimeoutError extends FramingError {
+  constructor(ms: number) {
+    super('SYS_HEADER_READ_LEN_ERR', `the client sent nothing for ${Math.round(ms / 1000)} s`, false);
+    this.name = 'IdleTimeoutError';
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The 4-byte length and XML of a header. */
+export function encodeHeader(h: MsgHeader): Buffer {
+  const xml =
+    `<MsgHeader_PI><type>${h.type}</type><msgLen>${h.msgLen}</msgLen><errorLen>${h.errorLen}</errorLen>` +
+    `<bsLen>${h.bsLen}</bsLen><intInfo>${h.intInfo}</intInfo></MsgHeader_PI>\n`;
+  const out = Buffer.allocUnsafe(4 + Buffer.byteLength(xml));
+  out.writeUInt32BE(out.length - 4, 0);
+  out.write(xml, 4, 'utf8');
+  return out;
+}
+
+/** What one outgoing message carries besides its type. */
+export interface OutgoingParts {
+  intInfo?: number;
+  body?: Buffer;
+  error?: Buffer;
+  bs?: Buffer;
+}
+
+/**
+ * A message as the buffers to write: header, body and error joined (small),
+ * the data bytes as they are, uncopied.
+ */
+export function frameMessage(type: string, parts: OutgoingParts = {}): Buffer[] {
+  const body = parts.body ?? EMPTY;
+  const error = parts.error ?? EMPTY;
+  const bs = parts.bs ?? EMPTY;
+  const head = encodeHeader({ type, msgLen: body.length, errorLen: error.length, bsLen: bs.length, intInfo: parts.intInfo ?? 0 });
+  const first = body.length + error.length === 0 ? head : Buffer.concat([head, body, error]);
+  return bs.length === 0 ? [first] : [first, bs];
+}
+
+const HEADER_INT = /^-?\d{1,10}$/;
+
+/** Decodes and checks a header's XML against the limits. */
+export function parseHeader(xml: Buffer, limits: FrameLimits): MsgHeader {
+  let decoded;
+  try {
+    decoded = decodePi(xml, { maxDepth: 2 });
+  } catch (err) {
+    throw new FramingError('SYS_HEADER_READ_LEN_ERR', `malformed message header: ${(err as Error).message}`, true);
+  }
+  if (decoded.name !== 'MsgHeader_PI') throw new FramingError('SYS_HEADER_READ_LEN_ERR', `expected a MsgHeader_PI, got <${decoded.name.slice(0, 40)}>`, true);
+  const node = decoded.node;
+  const field = (key: string): number => {
+    const t = typeof node[key] === 'string' ? (node[key] as string).trim() : '';
+    if (!HEADER_INT.test(t)) throw new FramingError('SYS_HEADER_READ_LEN_ERR', `message header field ${key} must be an integer`, true);
+    return Number(t);
+  };
+  let type: string;
+  try {
+    type = text(node, 'type');
+  } catch {
+    throw new FramingError('SYS_HEADER_TPYE_LEN_ERR', 'message header field type must be text', true);
+  }
+  if (type.length === 0 || type.length > 128) throw new FramingError('SYS_HEADER_TPYE_LEN_ERR', 'message header type must be 1 to 128 characters', true);
+  const h: MsgHeader = { type, msgLen: field('msgLen'), errorLen: field('errorLen'), bsLen: field('bsLen'), intInfo: field('intInfo') };
+  for (const key of ['msgLen', 'errorLen', 'bsLen'] as const) {
+    if (h[key] < 0) throw new FramingError('SYS_HEADER_READ_LEN_ERR', `message header field ${key} is negative (${h[key]})`, true);
+  }
+  const total = h.msgLen + h.errorLen + h.bsLen;
+  if (total > limits.maxMessageBytes) {
+    throw new FramingError(
+      'SYS_READ_MSG_BODY_LEN_ERR',
+      `a message of ${total} bytes is larger than this server accepts (${limits.maxMessageBytes}); send data in smaller pieces`,
+      true,
+    );
+  }
+  return h;
+}
+
+interface Waiter {
+  bytes: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+/**
+ * Reads framed messages from a stream, one at a time, with bounds. Only one
+ * read may be pending at a time (the session is strictly request, reply).
+ */
+export class MessageReader {
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private buffered = 0;
+  private waiter: Waiter | undefined;
+  private ended = false;
+  private failure: Error | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly highWater: number;
+  private attached = true;
+  private discarding = false;
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.discarding) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.timer?.refresh();
+    const w = this.waiter;
+    if (w) {
+      if (this.buffered >= w.bytes) {
+        this.waiter = undefined;
+        w.resolve();
+      }
+    } else if (this.buffered > this.highWater) {
+      // the peer sends ahead of the session: stop reading until the next message is wanted
+      this.stream.pause();
+    }
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.wake();
+  };
+  private readonly onError = (err: Error): void => {
+    this.failure ??= err;
+    this.wake();
+  };
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly limits: FrameLimits,
+    /** Milliseconds the peer may stay silent while a read waits (0: no bound). */
+    private idleMs = 0,
+  ) {
+    this.highWater = limits.highWaterBytes ?? DEFAULT_FRAME_LIMITS.highWaterBytes!;
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('close', this.onEnd);
+    stream.on('error', this.onError);
+  }
+
+  /** Changes the idle bound for the reads that follow. */
+  setIdleTimeout(ms: number): void {
+    this.idleMs = ms;
+  }
+
+  /** Bytes received and not yet read. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    if (!w) return;
+    this.waiter = undefined;
+    this.clearTimer();
+    w.reject(this.failure ? new PeerGoneError(`(${this.failure.message})`) : new PeerGoneError('in the middle of a message'));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Waits until `bytes` are buffered. */
+  private async fill(bytes: number): Promise<void> {
+    if (this.buffered >= bytes) return;
+    if (!this.attached) throw new Error('the reader was detached from its stream');
+    if (this.failure || this.ended) throw new PeerGoneError(this.failure ? `(${this.failure.message})` : 'in the middle of a message');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.waiter = { bytes, resolve, reject };
+        if (this.idleMs > 0) {
+          const ms = this.idleMs;
+          this.timer = setTimeout(() => {
+            if (this.waiter) {
+              const w = this.waiter;
+              this.waiter = undefined;
+              w.reject(new IdleTimeoutError(ms));
+            }
+          }, ms);
+          this.timer.unref();
+        }
+        this.stream.resume();
+      });
+    } finally {
+      this.clearTimer();
+    }
+  }
+
+  /** Takes `n` buffered bytes: a view when one chunk holds them, else one copy. */
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    const first = this.chunks[this.head]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks[this.head++] = EMPTY;
+      else this.chunks[this.head] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let off = 0;
+      while (off < n) {
+        const c = this.chunks[this.head]!;
+        const k = Math.min(c.length, n - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (k === c.length) this.chunks[this.head++] = EMPTY;
+        else this.chunks[this.head] = c.subarray(k);
+      }
+    }
+    this.buffered -= n;
+    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+
+  /** Reads exactly `n` raw bytes. */
+  async readBytes(n: number): Promise<Buffer> {
+    await this.fill(n);
+    return this.take(n);
+  }
+
+  /** Reads a 4-byte big-endian integer (a client's answer to an intermediate reply). */
+  async readInt32(): Promise<number> {
+    return (await this.readBytes(4)).readInt32BE(0);
+  }
+
+  /**
+   * Reads one header; null when the peer closed cleanly between messages.
+   * Some messages are a header alone (the TLS key settings), so this is
+   * separate from {@link readBody}.
+   */
+  async readHeader(): Promise<MsgHeader | null> {
+    if (this.buffered === 0) {
+      try {
+        await this.fill(1);
+      } catch (err) {
+        // a client that ends or resets between messages has simply gone
+        if (err instanceof PeerGoneError && this.buffered === 0) return null;
+        throw err;
+      }
+    }
+    const len = (await this.readBytes(4)).readInt32BE(0);
+    if (len <= 0 || len > this.limits.maxHeaderBytes) {
+      throw new FramingError('SYS_HEADER_READ_LEN_ERR', `a message header of ${len} bytes is outside 1..${this.limits.maxHeaderBytes}`, true);
+    }
+    return parseHeader(await this.readBytes(len), this.limits);
+  }
+
+  /** Reads the body, error and data a header announced. */
+  async readBody(header: MsgHeader): Promise<RawMessage> {
+    const body = await this.readBytes(header.msgLen);
+    const error = await this.readBytes(header.errorLen);
+    const bs = await this.readBytes(header.bsLen);
+    return { header, body, error, bs };
+  }
+
+  /** Reads one whole message; null when the peer closed cleanly between messages. */
+  async next(): Promise<RawMessage | null> {
+    const header = await this.readHeader();
+    return header ? this.readBody(header) : null;
+  }
+
+  /** Drops what was received and whatever arrives from now on (a connection closing after a refusal). */
+  discard(): void {
+    this.discarding = true;
+    this.chunks = [];
+    this.head = 0;
+    this.buffered = 0;
+    if (this.attached) this.stream.resume();
+  }
+
+  /**
+   * Stops reading from the stream (before it is handed to TLS). Throws when
+   * the peer already sent bytes past the last message: they belong to the
+   * layer the stream is handed to, and a well-behaved client never sends
+   * them before the server's reply.
+   */
+  detach(): void {
+    this.attached = false;
+    this.stream.off('data', this.onData);
+    this.stream.off('end', this.onEnd);
+    this.stream.off('close', this.onEnd);
+    this.stream.off('error', this.onError);
+    this.stream.pause();
+    if (this.buffered > 0) throw new FramingError('SYS_HEADER_READ_LEN_ERR', 'the client sent data before the TLS handshake', false);
+  }
+}

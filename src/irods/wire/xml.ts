@@ -1,0 +1,249 @@
+/**
+ * The XML packing of iRODS structures (`irodsProt=1`), both ways and without
+ * a schema: replies are written from {@link PiMessage}s (fields in insertion
+ * order), requests are read into {@link PiNode}s (see `pi-values.ts`).
+ *
+ * iRODS XML is a small subset of XML: elements and text only, the five
+ * predefined entities and character references (iRODS 4.3.5 `packStruct.cpp`;
+ * python-irodsclient 0.8.1 `message/property.py` escapes `& < >` and reads
+ * with ElementTree). The reader is a strict parser for exactly that subset:
+ * no DOCTYPE, entity declarations, comments, processing instructions (beyond
+ * an XML declaration), CDATA or attributes, a bounded depth, and linear
+ * time, so a hostile body gets a clear error quickly.
+ *
+ * @module
+ */
+import { IrodsError } from './irods-error.js';
+import type { PiField, PiFields, PiMessage, PiNode, PiValue } from './pi-values.js';
+
+/** How `'` is written: `&apos;` for peers at iRODS 4.2.9 or later, a backtick for older ones (iRODS 4.3.5 `packStruct.cpp`). */
+export type AposStyle = 'entity' | 'backtick';
+
+/** Options of {@link encodePi}. */
+export interface EncodeOptions {
+  apos?: AposStyle;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const NEEDS_ESCAPE = /[&<>"']/;
+const ESCAPE_ALL = /[&<>"']/g;
+
+/** `s` escaped for element text. */
+export function escapeXml(s: string, apos: AposStyle = 'entity'): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(ESCAPE_ALL, (c) => (c === "'" && apos === 'backtick' ? '`' : ESCAPES[c]!));
+}
+
+function numberText(n: number): string {
+  if (!Number.isFinite(n)) throw new TypeError(`cannot pack the number ${n}`);
+  // integers beyond 2^53 would print in exponent form; iRODS reads decimal digits only
+  return Number.isInteger(n) ? BigInt(n).toString() : String(n);
+}
+
+function writeField(out: string[], key: string, value: PiField | undefined | null, apos: AposStyle): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const v of value) writeField(out, key, v, apos);
+    return;
+  }
+  out.push('<', key, '>');
+  if (typeof value === 'string') out.push(escapeXml(value, apos));
+  else if (typeof value === 'number') out.push(numberText(value));
+  else if (typeof value === 'bigint') out.push(value.toString());
+  else if (Buffer.isBuffer(value)) out.push(value.toString('base64'));
+  else writeFields(out, value, apos);
+  out.push('</', key, '>');
+}
+
+function writeFields(out: string[], fields: PiFields, apos: AposStyle): void {
+  for (const key of Object.keys(fields)) writeField(out, key, fields[key], apos);
+}
+
+/** Packs a message as iRODS XML (UTF-8). */
+export function encodePi(msg: PiMessage, opts: EncodeOptions = {}): Buffer {
+  const out: string[] = ['<', msg.name, '>'];
+  writeFields(out, msg.fields, opts.apos ?? 'entity');
+  out.push('</', msg.name, '>\n');
+  return Buffer.from(out.join(''), 'utf8');
+}
+
+/** Bounds of {@link decodePi}. */
+export interface DecodeLimits {
+  /** Deepest element nesting (the root is depth 1). iRODS structures nest a few levels. */
+  maxDepth?: number;
+}
+
+/** A decoded body: the root element's name and content. */
+export interface DecodedPi {
+  name: string;
+  node: PiNode;
+}
+
+const DEFAULT_MAX_DEPTH = 32;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bad(what: string): IrodsError {
+  return new IrodsError('USER_PACKSTRUCT_INPUT_ERR', `malformed XML body: ${what}`);
+}
+
+const NAME_START = /[A-Za-z_]/;
+const NAME_CHAR = /[A-Za-z0-9_.-]/;
+
+/** One open element while parsing. */
+interface Frame {
+  name: string;
+  node: PiNode;
+  text: string;
+  hasChildren: boolean;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function decodeEntity(ref: string): string {
+  switch (ref) {
+    case 'amp':
+      return '&';
+    case 'lt':
+      return '<';
+    case 'gt':
+      return '>';
+    case 'quot':
+      return '"';
+    case 'apos':
+      return "'";
+  }
+  let cp: number;
+  if (/^#[0-9]{1,7}$/.test(ref)) cp = Number(ref.slice(1));
+  else if (/^#x[0-9A-Fa-f]{1,6}$/.test(ref)) cp = parseInt(ref.slice(2), 16);
+  else throw bad(`unknown entity &${ref.slice(0, 20)};`);
+  if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw bad(`character reference &${ref}; is not a character`);
+  return String.fromCodePoint(cp);
+}
+
+function unescapeText(raw: string): string {
+  if (!raw.includes('&')) return raw;
+  let out = '';
+  let i = 0;
+  while (i < raw.length) {
+    const amp = raw.indexOf('&', i);
+    if (amp < 0) {
+      out += raw.slice(i);
+      break;
+    }
+    out += raw.slice(i, amp);
+    const semi = raw.indexOf(';', amp);
+    if (semi < 0 || semi - amp > 12) throw bad('an unterminated entity reference');
+    out += decodeEntity(raw.slice(amp + 1, semi));
+    i = semi + 1;
+  }
+  return out;
+}
+
+function addChild(parent: PiNode, name: string, value: PiValue): void {
+  const prev = parent[name];
+  // a decoded value is a list only when its element repeats, so a list here is that element's
+  if (prev === undefined) parent[name] = value;
+  else if (Array.isArray(prev)) prev.push(value);
+  else parent[name] = [prev, value];
+}
+
+/**
+ * Reads an iRODS XML body. Throws `USER_PACKSTRUCT_INPUT_ERR` with what is
+ * wrong for anything outside the iRODS subset of XML.
+ */
+export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): DecodedPi {
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  let s: string;
+  if (typeof input === 'string') s = input;
+  else {
+    try {
+      s = utf8.decode(input);
+    } catch {
+      throw bad('not UTF-8');
+    }
+  }
+  let i = 0;
+  const n = s.length;
+  const skipSpace = (): void => {
+    while (i < n && isSpace(s.charCodeAt(i))) i++;
+  };
+  const readName = (): string => {
+    const start = i;
+    if (i >= n || !NAME_START.test(s[i]!)) throw bad(`expected an element name at offset ${i}`);
+    i++;
+    while (i < n && NAME_CHAR.test(s[i]!)) i++;
+    if (i - start > 256) throw bad('an element name longer than 256 characters');
+    return s.slice(start, i);
+  };
+
+  skipSpace();
+  if (s.startsWith('<?xml', i)) {
+    const end = s.indexOf('?>', i);
+    if (end < 0) throw bad('an unterminated XML declaration');
+    i = end + 2;
+    skipSpace();
+  }
+
+  const stack: Frame[] = [];
+  let root: DecodedPi | undefined;
+  while (i < n) {
+    if (root) {
+      skipSpace();
+      if (i < n) throw bad('content after the root element');
+      break;
+    }
+    const lt = s.indexOf('<', i);
+    if (stack.length === 0) {
+      if (lt !== i) throw bad(lt < 0 ? 'no root element' : 'text before the root element');
+    } else if (lt < 0) {
+      throw bad(`element <${stack[stack.length - 1]!.name}> is not closed`);
+    } else if (lt > i) {
+      stack[stack.length - 1]!.text += s.slice(i, lt);
+    }
+    i = lt + 1;
+    const c = s[i];
+    if (c === '/') {
+      i++;
+      const name = readName();
+      skipSpace();
+      if (s[i] !== '>') throw bad(`expected > after </${name}`);
+      i++;
+      const frame = stack.pop();
+      if (!frame || frame.name !== name) throw bad(`</${name}> does not close ${frame ? `<${frame.name}>` : 'any element'}`);
+      let value: PiValue;
+      if (frame.hasChildren) {
+        if (frame.text.trim() !== '') throw bad(`<${name}> mixes text and elements`);
+        value = frame.node;
+      } else value = unescapeText(frame.text);
+      const parent = stack[stack.length - 1];
+      if (parent) addChild(parent.node, name, value);
+      else if (typeof value !== 'string') root = { name, node: value };
+      else if (value.trim() === '') root = { name, node: Object.create(null) as PiNode };
+      else throw bad(`the root element <${name}> holds text, not a structure`);
+      continue;
+    }
+    if (c === '!') throw bad(s.startsWith('!DOCTYPE', i) ? 'DOCTYPE is not allowed' : 'comments and CDATA are not allowed');
+    if (c === '?') throw bad('processing instructions are not allowed');
+    const name = readName();
+    skipSpace();
+    if (s[i] === '/' && s[i + 1] === '>') {
+      i += 2;
+      const parent = stack[stack.length - 1];
+      if (parent) {
+        parent.hasChildren = true;
+        addChild(parent.node, name, '');
+      } else root = { name, node: Object.create(null) as PiNode };
+      continue;
+    }
+    if (s[i] !== '>') throw bad(`attributes are not allowed (element <${name}>)`);
+    i++;
+    if (stack.length >= maxDepth) throw bad(`elements nested deeper than ${maxDepth}`);
+    const parent = stack[stack.length - 1];
+    if (parent) parent.hasChildren = true;
+    stack.push({ name, node: Object.create(null) as PiNode, text: '', hasChildren: false });
+  }
+  if (!root) throw bad(stack.length > 0 ? `element <${stack[stack.length - 1]!.name}> is not closed` : 'no root element');
+  return root;
+}
