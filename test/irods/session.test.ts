@@ -3,6 +3,10 @@
  * logs in with native authentication over plain TCP and TLS, is refused with
  * the codes a real server answers, and no API is served before login.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
 
@@ -48,6 +52,80 @@ describe('login with python-irodsclient', () => {
   it('refuses a wrong password, an unknown user and a user without password with CAT_INVALID_AUTHENTICATION', async () => {
     for (const [user, pw] of [['alice', 'wrong'], ['nobody', 'x'], ['nopw', '']] as const) {
       expect(await login(user, pw)).toMatchObject({ ok: false, error: 'CAT_INVALID_AUTHENTICATION' });
+    }
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1 / localhost, made with openssl for this run. */
+function selfSignedCert(dir: string): { cert: string; key: string; certFile: string } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
+  ], { stdio: 'ignore' });
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), certFile };
+}
+
+/** python-irodsclient 0.8.1's TLS settings (connection.py ssl_startup, client_server_negotiation.py). */
+const tlsClient = (certFile: string, policy = 'CS_NEG_REQUIRE') => ({
+  irods_client_server_negotiation: 'request_server_negotiation',
+  irods_client_server_policy: policy,
+  irods_encryption_algorithm: 'AES-256-CBC',
+  irods_encryption_key_size: 32,
+  irods_encryption_num_hash_rounds: 16,
+  irods_encryption_salt_size: 8,
+  irods_ssl_ca_certificate_file: certFile,
+});
+
+describe('TLS', () => {
+  let certDir: string;
+  let tls: { cert: string; key: string; certFile: string };
+  beforeAll(() => {
+    certDir = mkdtempSync(join(tmpdir(), 'taskflow-irods-cert-'));
+    tls = selfSignedCert(certDir);
+  });
+  afterAll(() => rmSync(certDir, { recursive: true, force: true }));
+
+  const login = async (w: WireServer, extra: Record<string, unknown>) => {
+    const r = await runPython(LOGIN, { port: w.port, user: 'rods', password: 'rods-pw', zone: w.zone, extra });
+    expect(r.stderr).not.toMatch(/Traceback/);
+    return lastJson(r.stdout);
+  };
+
+  it('logs in over TLS when the server requires it, and refuses plaintext with a clear error', async () => {
+    const w = await startWireServer({ tls: { cert: tls.cert, key: tls.key, policy: 'require' } });
+    try {
+      expect(await login(w, tlsClient(tls.certFile))).toMatchObject({ ok: true, version: [4, 2, 12] });
+      const plain = await login(w, {});
+      expect(plain).toMatchObject({ ok: false, error: 'SYS_NO_API_PRIV' });
+      expect(plain.message).toContain('requires TLS');
+      // asking for negotiation but refusing TLS: the client itself sees the disagreement
+      const refusing = await login(w, tlsClient(tls.certFile, 'CS_NEG_REFUSE'));
+      expect(refusing).toMatchObject({ ok: false, error: 'NetworkException' });
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('serves both when TLS is allowed', async () => {
+    const w = await startWireServer({ tls: { cert: tls.cert, key: tls.key, policy: 'allow' } });
+    try {
+      expect(await login(w, tlsClient(tls.certFile))).toMatchObject({ ok: true });
+      expect(await login(w, {})).toMatchObject({ ok: true });
+      expect(await login(w, tlsClient(tls.certFile, 'CS_NEG_REFUSE'))).toMatchObject({ ok: true });
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('without a certificate, a client requiring TLS is refused in the negotiation', async () => {
+    const w = await startWireServer();
+    try {
+      expect(await login(w, tlsClient(tls.certFile))).toMatchObject({ ok: false, error: 'NetworkException' });
+      expect(await login(w, tlsClient(tls.certFile, 'CS_NEG_REFUSE'))).toMatchObject({ ok: true });
+    } finally {
+      await w.stop();
     }
   });
 });
