@@ -119,6 +119,28 @@ export function list(env: Env, name: string, dflt: string[]): string[] {
     .filter((s) => s !== '');
 }
 
+/** What the store's iRODS protocol server does about TLS (TASKFLOW_IRODS_TLS). */
+export type IrodsTlsPolicy = 'refuse' | 'allow' | 'require';
+
+/** An address to listen on. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses `HOST:PORT` (`[::1]:1247` for IPv6; port 0: any free port); `off`
+ * gives null. Throws {@link ConfigError} naming `setting`.
+ */
+export function parseListen(setting: string, value: string): ListenAddress | null {
+  const v = value.trim();
+  if (v.toLowerCase() === 'off') return null;
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(setting, `expected HOST:PORT (port 0..65535) or off, got "${value}"`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
 /** Settings shared by the backend and everything else (the seed's names). */
 export interface BackendSettings {
   /** TASKFLOW_BACKEND_HOST: scheme and host of the service, default `http://0.0.0.0`. */
@@ -225,6 +247,42 @@ export interface Config extends BackendSettings {
   sitePort: number;
   /** DATABASE_URL: the site's database; SQLite under the data dir when unset. */
   databaseUrl: string | undefined;
+  /**
+   * TASKFLOW_IRODS_LISTEN: where the store's iRODS protocol server listens
+   * (`HOST:PORT`, default `127.0.0.1:1247`, iRODS's port); null (`off`): not at all.
+   */
+  irodsListen: ListenAddress | null;
+  /** TASKFLOW_IRODS_TLS_CERT: PEM certificate (chain) file of the protocol server's TLS. */
+  irodsTlsCert: string | undefined;
+  /** TASKFLOW_IRODS_TLS_KEY: PEM private key file of the protocol server's TLS. */
+  irodsTlsKey: string | undefined;
+  /**
+   * TASKFLOW_IRODS_TLS: `refuse` (no TLS; the default without a certificate),
+   * `allow` (TLS for clients that ask; the default with one) or `require`
+   * (plaintext clients refused). `allow` and `require` need the certificate and key.
+   */
+  irodsTls: IrodsTlsPolicy;
+  /** TASKFLOW_IRODS_IDLE_TIMEOUT: seconds a logged-in protocol client may stay silent before it is disconnected. */
+  irodsIdleTimeout: number;
+  /** TASKFLOW_IRODS_MAX_CONNECTIONS: protocol connections served at once; more are refused (SYS_EXCEED_CONNECT_CNT). */
+  irodsMaxConnections: number;
+}
+
+/** The protocol server's TLS settings, checked together. */
+function irodsTlsSettings(env: Env): Pick<Config, 'irodsTlsCert' | 'irodsTlsKey' | 'irodsTls'> {
+  const cert = optStr(env, 'TASKFLOW_IRODS_TLS_CERT');
+  const key = optStr(env, 'TASKFLOW_IRODS_TLS_KEY');
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(cert === undefined ? 'TASKFLOW_IRODS_TLS_CERT' : 'TASKFLOW_IRODS_TLS_KEY', 'TLS needs both TASKFLOW_IRODS_TLS_CERT and TASKFLOW_IRODS_TLS_KEY');
+  }
+  const policy = str(env, 'TASKFLOW_IRODS_TLS', cert ? 'allow' : 'refuse').trim().toLowerCase();
+  if (policy !== 'refuse' && policy !== 'allow' && policy !== 'require') {
+    throw new ConfigError('TASKFLOW_IRODS_TLS', `expected refuse, allow or require, got "${policy}"`);
+  }
+  if (policy !== 'refuse' && cert === undefined) {
+    throw new ConfigError('TASKFLOW_IRODS_TLS', `${policy} needs a certificate: set TASKFLOW_IRODS_TLS_CERT and TASKFLOW_IRODS_TLS_KEY`);
+  }
+  return { irodsTlsCert: cert, irodsTlsKey: key, irodsTls: policy };
 }
 
 /** Reads every setting. Throws {@link ConfigError} naming the first bad one. */
@@ -258,5 +316,9 @@ export function loadConfig(env: Env = process.env): Config {
     siteHost: str(env, 'SODAR_SITE_HOST', '127.0.0.1'),
     sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),
     databaseUrl: optStr(env, 'DATABASE_URL'),
+    irodsListen: parseListen('TASKFLOW_IRODS_LISTEN', str(env, 'TASKFLOW_IRODS_LISTEN', '127.0.0.1:1247')),
+    ...irodsTlsSettings(env),
+    irodsIdleTimeout: num(env, 'TASKFLOW_IRODS_IDLE_TIMEOUT', 900, { min: 1 }),
+    irodsMaxConnections: num(env, 'TASKFLOW_IRODS_MAX_CONNECTIONS', 200, { min: 1 }),
   };
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, parseListen } from '../config.js';
+import { formatAddress, rodsPasswordLine } from './irods.js';
 import { startSystem } from './system.js';
 import { exitOnSignals, parsePort } from './process.js';
 
@@ -20,14 +21,16 @@ export function registerStartCommand(program: Command): void {
     .description('Run the taskflow service and the reference site together (data in TASKFLOW_DATA_DIR, default ./data)')
     .option('--port <port>', 'service port (overrides TASKFLOW_PORT; 0 = any free port)')
     .option('--site-port <port>', 'site port (overrides SODAR_SITE_PORT; 0 = any free port)')
-    .action(async (opts: { port?: string; sitePort?: string }) => {
+    .option('--irods-listen <host:port>', 'address of the store\'s iRODS protocol server, or off (overrides TASKFLOW_IRODS_LISTEN; with --port 0 it takes any free port)')
+    .action(async (opts: { port?: string; sitePort?: string; irodsListen?: string }) => {
       const config = loadConfig();
       const system = await startSystem(config, {
         servicePort: opts.port === undefined ? undefined : parsePort('--port', opts.port),
         sitePort: opts.sitePort === undefined ? undefined : parsePort('--site-port', opts.sitePort),
+        irodsListen: opts.irodsListen === undefined ? undefined : parseListen('--irods-listen', opts.irodsListen),
         print,
       });
-      const { secret, site, service } = system;
+      const { secret, site, service, irods } = system;
       // Before anything is printed: a signal sent on seeing the output must not meet Node's default (die at once).
       exitOnSignals(() => system.close(), () => 'Stopping the site and the service...');
       if (secret.file) print(secret.created ? `Generated a new secret, stored in ${secret.file}` : `Using the secret stored in ${secret.file}`);
@@ -37,6 +40,10 @@ export function registerStartCommand(program: Command): void {
       print(`Admin token of user "${site.admin.username}": stored in ${site.admin.tokenFile}`);
       print(`Taskflow service: ${service.url}`);
       print(`Site: ${site.url}`);
+      if (irods) {
+        print(`iRODS protocol: ${formatAddress(irods.server.address)}, zone ${config.irodsZone} (python-irodsclient; iCommands with the environment variable irodsProt=1)`);
+        print(rodsPasswordLine(irods.rodsPassword));
+      } else print('iRODS protocol: off (TASKFLOW_IRODS_LISTEN=off)');
       print('Try: npm run demo   (Ctrl-C stops both)');
     });
 }

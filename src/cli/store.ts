@@ -334,6 +334,27 @@ export function registerStoreCommands(program: Command): void {
     .command('rm')
     .argument('<name>')
     .action(action(async (name: string) => withStore((s) => s.removePrincipal(name, 'user'))));
+  user
+    .command('passwd')
+    .description("set a user's password for the iRODS protocol, read as the first line of standard input (never from the command line)")
+    .option('--remove', 'remove the password: the user can then not log in')
+    .argument('<name>')
+    .action(
+      action(async (name: string, opts: { remove?: boolean }) => {
+        let password: string | null = null;
+        if (!opts.remove) {
+          const { readFirstLine } = await import('./irods.js');
+          if (process.stdin.isTTY) process.stderr.write(`New iRODS password for "${name}" (the line is shown as you type): `);
+          password = await readFirstLine();
+          if (password !== password.trim()) {
+            // python-irodsclient 0.8.1 strips the password before hashing it (connection.py _login_native)
+            throw new StoreCommandError('a password must not start or end with spaces: python-irodsclient strips them, so it could never log in');
+          }
+        }
+        await withStore(async (s) => s.setPassword(name, password));
+        out(password === null ? `Password of "${name}" removed` : `Password of "${name}" set`);
+      }),
+    );
 
   const group = store.command('group').description('groups and their members');
   group
@@ -418,6 +439,41 @@ export function registerStoreCommands(program: Command): void {
           out(report.repaired > 0 ? `ok (removed ${report.repaired} orphan file(s))` : 'ok');
         }),
       ),
+    );
+
+  store
+    .command('serve')
+    .description('serve the store over the iRODS protocol alone (no flow service) until SIGTERM or SIGINT; prints "irods listening on HOST:PORT" when ready')
+    .option('--listen <host:port>', 'address to listen on (overrides TASKFLOW_IRODS_LISTEN; port 0 = any free port)')
+    .action(
+      action(async (opts: { listen?: string }) => {
+        const [{ loadConfig, parseListen }, { openEmbeddedStore }, irods, { exitOnSignals }, { pino }] = await Promise.all([
+          import('../config.js'),
+          import('../store/index.js'),
+          import('./irods.js'),
+          import('./process.js'),
+          import('pino'),
+        ]);
+        const config = loadConfig();
+        const address = opts.listen !== undefined ? parseListen('--listen', opts.listen) : config.irodsListen;
+        if (!address) throw new StoreCommandError('the iRODS protocol server is off (TASKFLOW_IRODS_LISTEN=off); give --listen HOST:PORT');
+        const s = await openEmbeddedStore(config);
+        // stdout carries only the ready line; logs go to stderr
+        const log = pino({ level: config.logLevel, base: { name: 'taskflow-store' } }, pino.destination({ dest: 2, sync: true }));
+        const server = await irods.startProtocolServer(config, s, address, log).catch(async (err: unknown) => {
+          await s.close();
+          throw err;
+        });
+        exitOnSignals(
+          async () => {
+            await server.close();
+            await s.close();
+          },
+          (signal) => `taskflow store: ${signal} received, stopping the iRODS protocol server`,
+        );
+        // after the signal handlers: a signal sent on seeing this line stops the server cleanly
+        out(`irods listening on ${irods.formatAddress(server.address)}`);
+      }),
     );
 
   store

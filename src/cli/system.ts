@@ -1,12 +1,15 @@
 /**
- * The whole system in one process (`taskflow start`): the taskflow service
- * and the site, sharing one data folder and a secret generated on first
- * start. The site reaches the service through the backend as any host would.
+ * The whole system in one process (`taskflow start`): the taskflow service,
+ * the site and the store's iRODS protocol server, sharing one data folder, a
+ * secret generated on first start and a generated password for `rods`. The site reaches the service through the backend as any host would.
  *
  * @module
  */
 import pino from 'pino';
-import type { Config } from '../config.js';
+import type { Config, ListenAddress } from '../config.js';
+import type { RunningIrodsServer } from '../irods/index.js';
+import { EmbeddedStore } from '../store/embedded/store.js';
+import { ensureRodsPassword, protocolAddress, startProtocolServer, type RodsPassword } from './irods.js';
 import { startService, type RunningService } from '../service/index.js';
 import { DbPluginStore } from '../host/plugin-store.js';
 import { ensureSecret, secretFromEnv } from '../host/secret.js';
@@ -18,6 +21,11 @@ export interface SystemOptions {
   servicePort?: number;
   /** Site port (0: any free port); default `config.sitePort`. */
   sitePort?: number;
+  /**
+   * Address of the store's iRODS protocol server (null: none); default
+   * TASKFLOW_IRODS_LISTEN, on any free port when the service port is 0.
+   */
+  irodsListen?: ListenAddress | null;
   /** Where start-up lines go. */
   print: (line: string) => void;
 }
@@ -26,6 +34,8 @@ export interface SystemOptions {
 export interface RunningSystem {
   service: RunningService;
   site: RunningSite;
+  /** The store's iRODS protocol server, unless it is off, and what became of `rods`'s password. */
+  irods: { server: RunningIrodsServer; rodsPassword: RodsPassword } | undefined;
   /** The secret in use and whether this start generated it. */
   secret: { created: boolean; file: string | undefined };
   /** Stops the site, then the service. */
@@ -42,7 +52,7 @@ function explainListenError(err: unknown, what: string, setting: string): unknow
 }
 
 /**
- * Starts the service and the site. The secret comes from
+ * Starts the service, the protocol server and the site. The secret comes from
  * TASKFLOW_SODAR_SECRET when set, else from `<dataDir>/secret` (created on
  * first start).
  */
@@ -54,7 +64,16 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
     throw explainListenError(err, 'the taskflow service', 'TASKFLOW_PORT or --port');
   });
   let site: RunningSite;
+  let irods: RunningSystem['irods'];
   try {
+    const servicePort = opts.servicePort ?? config.port;
+    const irodsAddress = opts.irodsListen !== undefined ? opts.irodsListen : protocolAddress(config, undefined, servicePort === 0);
+    if (irodsAddress) {
+      const store = await service.store();
+      if (!(store instanceof EmbeddedStore)) throw new Error('the iRODS protocol server needs the embedded store');
+      const rodsPassword = ensureRodsPassword(store, config.dataDir);
+      irods = { server: await startProtocolServer(config, store, irodsAddress, pino({ level: 'warn' })), rodsPassword };
+    }
     const siteConfig: Config = {
       ...config,
       sodarSecret: secret,
@@ -67,15 +86,18 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
     });
     await site.registry.syncPlugins(new DbPluginStore(site.db), opts.print);
   } catch (err) {
+    await irods?.server.close().catch(() => undefined);
     await service.close().catch(() => undefined);
     throw err;
   }
   return {
     service,
     site,
+    irods,
     secret: { created: stored?.created ?? false, file: stored?.file },
     close: async () => {
       await site.close().catch(() => undefined);
+      await irods?.server.close().catch(() => undefined);
       await service.close();
     },
   };

@@ -301,9 +301,10 @@ export class IrodsSession {
     }
     this.log.debug({ user: startup.proxyUser, client: startup.relVersion }, 'startup');
     if (prot !== 1) {
+      // C clients read irodsProt from the process environment (iRODS 4.3.5 rcConnect.cpp)
       await this.sendVersion(
         IRODS_ERRORS.SYS_INVALID_PROTOCOL_TYPE,
-        `this server speaks only the XML protocol (irodsProt=1), not ${prot === 0 ? 'the binary one' : `irodsProt=${prot}`}; set irods_protocol (or irodsProt) to 1 in the client's environment`,
+        `this server speaks only the XML protocol (irodsProt=1), not ${prot === 0 ? 'the binary one' : `irodsProt=${prot}`}; iCommands switch with the environment variable irodsProt=1`,
       );
       return false;
     }
