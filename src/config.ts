@@ -219,6 +219,12 @@ export interface Config extends BackendSettings {
   zoneValidateLimit: number;
   /** TASKFLOW_ZONE_FILE_LIMIT: most files a zone may hold to be validated or moved; undefined: no limit. */
   zoneFileLimit: number | undefined;
+  /**
+   * TASKFLOW_ZONE_PROGRESS_INTERVAL: seconds at least between a zone's status
+   * callback and the next progress callback of its validation or move (and
+   * between two of those); 100% is always sent (SODAR's setting of the same name).
+   */
+  zoneProgressInterval: number;
   /** TASKFLOW_VERIFY_CHECKSUMS: recompute MD5 from the bytes on zone moves. */
   verifyChecksums: boolean;
   /**
@@ -308,6 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
     validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
     zoneValidateLimit: num(env, 'TASKFLOW_ZONE_VALIDATE_LIMIT', 1, { min: 1 }),
     zoneFileLimit: env.TASKFLOW_ZONE_FILE_LIMIT === undefined || env.TASKFLOW_ZONE_FILE_LIMIT === '' ? undefined : num(env, 'TASKFLOW_ZONE_FILE_LIMIT', 0, { min: 1 }),
+    zoneProgressInterval: num(env, 'TASKFLOW_ZONE_PROGRESS_INTERVAL', 5, { min: 0.1, float: true }),
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
     hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', STORE_DEFAULTS.hashWorkers, { min: 1, max: 64 }),
     storeSync: bool(env, 'TASKFLOW_STORE_SYNC', STORE_DEFAULTS.sync),

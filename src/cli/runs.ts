@@ -1,6 +1,7 @@
 /**
  * `taskflow runs [ID]`: the run records of the journal in the data folder,
- * as a table or `--json`; `taskflow runs retry-revert ID` retries the revert
+ * as a table or `--json`, a run's progress with `--follow` until it ends
+ * (see run-follow.ts); `taskflow runs retry-revert ID` retries the revert
  * of a `revert_failed` run, which frees its project once it succeeds;
  * `taskflow runs cancel ID` asks the running service to cancel a waiting
  * async run; `taskflow queue` shows the line of accepted async runs.
@@ -21,6 +22,7 @@ import { journalPath } from '../service/server.js';
 import { SiteClient } from '../site/client.js';
 import { openStore } from '../store/index.js';
 import { taskRegistry } from '../tasks/index.js';
+import { FOLLOW_EXIT, RunNotFoundForFollowError, followRun, progressText } from './run-follow.js';
 
 /** Raised for a missing journal or run; the CLI prints it and exits 1. */
 export class RunsCommandError extends Error {
@@ -78,6 +80,7 @@ export function runDetail(run: JournalRun): string {
     `ended:    ${run.endedAt ?? ''}`,
     `duration: ${duration(run)}`,
   ];
+  if (run.progress) head.push(`progress: ${progressText(run.progress)}`);
   if (run.result?.error) head.push(`error:    ${run.result.error}`);
   for (const n of run.result?.revertNotes ?? []) head.push(`not restored: task ${n.index} "${n.name}": ${n.note}`);
   const tasks = formatTable(
@@ -99,6 +102,7 @@ const STATUSES: readonly JournalRunStatus[] = ['running', 'completed', 'rolled_b
 
 interface ListOpts {
   json?: boolean;
+  follow?: boolean;
   project?: string;
   flow?: string;
   status?: string;
@@ -119,14 +123,25 @@ export function registerRunsCommands(program: Command): void {
     .description('List run records (or show one by ID) from the journal in TASKFLOW_DATA_DIR')
     .argument('[id]', 'a run id: show its tasks')
     .option('--json', 'print JSON instead of a table')
+    .option('--follow', 'with ID: show the run\'s progress until it ends (a bar on a terminal, else a line per change); the exit status says how it ended')
     .option('--project <uuid>', 'only runs of this project')
     .option('--flow <name>', 'only runs of this flow')
     .option('--status <status>', `only runs in this status (${STATUSES.join(', ')})`)
     .option('--limit <n>', 'page size', '50')
     .option('--offset <n>', 'runs to skip', '0')
-    .action((id: string | undefined, opts: ListOpts) => {
+    .action(async (id: string | undefined, opts: ListOpts) => {
+      if (opts.follow && id === undefined) throw new RunsCommandError('--follow needs a run ID');
       const journal = openJournal();
       try {
+        if (opts.follow && id !== undefined) {
+          try {
+            process.exitCode = FOLLOW_EXIT[await followRun(journal, id, process.stdout)];
+          } catch (err) {
+            if (err instanceof RunNotFoundForFollowError) throw new RunsCommandError(err.message);
+            throw err;
+          }
+          return;
+        }
         if (id !== undefined) {
           const run = journal.getRun(id);
           if (!run) throw new RunsCommandError(`Run "${id}" not found`);

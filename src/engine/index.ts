@@ -20,4 +20,5 @@ export * from './journal.js';
 export * from './memory-journal.js';
 export * from './sqlite-journal.js';
 export * from './runner.js';
+export * from './progress.js';
 export * from './recover.js';

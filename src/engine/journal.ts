@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuery, RunPage, RunResult } from './types.js';
+import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuery, RunPage, RunProgress, RunResult } from './types.js';
 
 /**
  * Records runs. Write methods must be durable against a process crash when
@@ -32,6 +32,11 @@ export interface Journal {
   reverted(runId: string, index: number, durationMs: number): void;
   /** Task `index`'s revert threw. */
   revertFailed(runId: string, index: number, error: string, durationMs: number): void;
+  /**
+   * How far the running run is (see `RunProgressTracker`): shown with its
+   * record; a display only, recovery never reads it. Crash-durable like the others.
+   */
+  progress(runId: string, progress: RunProgress): void;
   /** The run's final state; afterwards it is no longer unfinished. Crash-durable; see {@link whenDurable}. */
   finish(runId: string, result: RunResult): void;
   /**
@@ -43,6 +48,8 @@ export interface Journal {
 
   /** A run with all its tasks, or undefined. */
   getRun(runId: string): JournalRun | undefined;
+  /** A run without its tasks (cheap to ask often, e.g. to follow its progress), or undefined. */
+  getRunSummary(runId: string): JournalRunSummary | undefined;
   /** Runs matching the filter, newest first, one page. */
   listRuns(query: ListRunsQuery): RunPage;
   /** Ids of runs still `running` (or never finished: crashed), oldest first. */

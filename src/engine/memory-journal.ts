@@ -7,6 +7,7 @@
  */
 import { DuplicateRunError, RunNotFoundError } from './errors.js';
 import type { Journal } from './journal.js';
+import { recordedProgress } from './progress.js';
 import type { QueuedRun, RunQueueStore } from './queue-store.js';
 import type {
   Json,
@@ -18,6 +19,7 @@ import type {
   JournalTaskRecordState,
   ListRunsQuery,
   RunPage,
+  RunProgress,
   RunResult,
   TaskSpec,
 } from './types.js';
@@ -41,6 +43,7 @@ interface MemoryRun {
   startedAt: number;
   endedAt?: number;
   result?: RunResult;
+  progress?: RunProgress;
   specs: readonly TaskSpec[];
   states: Uint8Array;
   durations: Float64Array;
@@ -150,6 +153,10 @@ export class MemoryJournal implements Journal, RunQueueStore {
     run.errors.set(index, error);
   }
 
+  progress(runId: string, progress: RunProgress): void {
+    this.run(runId).progress = structuredClone(progress);
+  }
+
   finish(runId: string, result: RunResult): void {
     const run = this.run(runId);
     run.status = result.status;
@@ -167,9 +174,11 @@ export class MemoryJournal implements Journal, RunQueueStore {
     const run = this.runs.get(runId);
     if (!run) return undefined;
     const tasks: JournalTask[] = new Array(run.specs.length);
+    let settled = 0;
     for (let i = 0; i < run.specs.length; i++) {
       const spec = run.specs[i];
       const state = run.states[i];
+      if (state === DONE || state === REVERTED || state === REVERT_FAILED) settled++;
       const task: JournalTask = {
         index: i,
         kind: spec.kind,
@@ -187,7 +196,12 @@ export class MemoryJournal implements Journal, RunQueueStore {
       if (error !== undefined) task.error = error;
       tasks[i] = task;
     }
-    return { ...summarize(run), tasks };
+    return { ...summarize(run, settled), tasks };
+  }
+
+  getRunSummary(runId: string): JournalRunSummary | undefined {
+    const run = this.runs.get(runId);
+    return run === undefined ? undefined : summarize(run);
   }
 
   listRuns(query: ListRunsQuery): RunPage {
@@ -224,7 +238,8 @@ export class MemoryJournal implements Journal, RunQueueStore {
   }
 }
 
-function summarize(run: MemoryRun): JournalRunSummary {
+/** `settled`: tasks counted as done from the task records (see {@link recordedProgress}). */
+function summarize(run: MemoryRun, settled?: number): JournalRunSummary {
   const summary: JournalRunSummary = {
     runId: run.runId,
     flowName: run.flowName,
@@ -236,5 +251,7 @@ function summarize(run: MemoryRun): JournalRunSummary {
   if (run.meta !== undefined) summary.meta = structuredClone(run.meta);
   if (run.endedAt !== undefined) summary.endedAt = new Date(run.endedAt).toISOString();
   if (run.result !== undefined) summary.result = structuredClone(run.result);
+  const progress = recordedProgress(summary, run.progress === undefined ? undefined : structuredClone(run.progress), settled);
+  if (progress !== undefined) summary.progress = progress;
   return summary;
 }

@@ -11,6 +11,7 @@ import { UndoNotJsonError, errorMessage } from './errors.js';
 import type { RunEvents } from './events.js';
 import type { LinearFlow } from './flow.js';
 import type { Journal } from './journal.js';
+import type { RunProgressTracker } from './progress.js';
 import { RunState, isThenable, nullJournal } from './run-state.js';
 import type { Json, RunResult } from './types.js';
 
@@ -31,6 +32,17 @@ export interface RunOptions {
   label?: string;
   /** Plain JSON recorded with the run, e.g. mode and targets. */
   meta?: Json;
+  /**
+   * Where the run's progress is kept: the runner reports each applied task
+   * and ends it when the run ends; the run's tasks report their own counts
+   * to it through their context (the caller wires that).
+   */
+  progress?: RunProgressTracker;
+  /**
+   * Called once task `index` is applied and journaled; a promise it returns
+   * holds the run there until it settles (test hooks pause runs this way).
+   */
+  afterTask?: (index: number) => PromiseLike<unknown> | void;
 }
 
 /** The error of a run failed by `forceFail` (SODAR shows it in zone statuses and timeline events). */
@@ -165,6 +177,11 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
       }
     }
     state.emit('task:done', i, task, durationMs);
+    opts.progress?.taskDone(state.completed);
+    if (opts.afterTask !== undefined) {
+      const held = opts.afterTask(i);
+      if (isThenable(held)) await held;
+    }
   }
   state.executeMs = performance.now() - execStart;
 
@@ -186,5 +203,6 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
     }
     state.revertMs = performance.now() - revertStart;
   }
+  opts.progress?.end();
   return state.finish(state.result(failed));
 }

@@ -41,6 +41,7 @@ import { DuplicateRunError, RunNotFoundError, UndoNotJsonError } from './errors.
 import type { Journal } from './journal.js';
 import type { QueuedRun, RunQueueStore } from './queue-store.js';
 import { openSqlite } from '../sqlite-busy.js';
+import { recordedProgress } from './progress.js';
 import type {
   Json,
   JournalRun,
@@ -51,6 +52,7 @@ import type {
   JournalTaskRecordState,
   ListRunsQuery,
   RunPage,
+  RunProgress,
   RunResult,
 } from './types.js';
 
@@ -65,7 +67,8 @@ CREATE TABLE IF NOT EXISTS runs (
   task_count INTEGER NOT NULL,
   started_at INTEGER NOT NULL,
   ended_at INTEGER,
-  result TEXT
+  result TEXT,
+  progress TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, seq);
 CREATE INDEX IF NOT EXISTS runs_by_flow ON runs (flow_name, seq);
@@ -122,6 +125,7 @@ interface RunRow {
   started_at: number;
   ended_at: number | null;
   result: string | null;
+  progress: string | null;
 }
 
 interface TaskRow {
@@ -157,6 +161,19 @@ function setUpJournal(db: Database.Database): void {
   db.pragma('synchronous = NORMAL');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   db.exec(SCHEMA);
+  addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
+}
+
+/** Brings a table of an older journal up to date (a new column; old rows have none). */
+function addColumnIfMissing(db: Database.Database, table: string, column: string, type: string): void {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
+  if (columns.includes(column)) return;
+  try {
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  } catch (err) {
+    // another process opening the same journal added it first
+    if (!/duplicate column name/i.test(String((err as Error).message))) throw err;
+  }
 }
 
 /** {@link Journal} in a SQLite file; several processes may open the same file. */
@@ -243,6 +260,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
         `UPDATE run_tasks SET state = 'revert_failed', error = ?, revert_ms = ? WHERE run_seq = ? AND idx = ?`,
       ),
       finish: db.prepare('UPDATE runs SET status = ?, ended_at = ?, result = ? WHERE seq = ?'),
+      progress: db.prepare('UPDATE runs SET progress = ? WHERE seq = ?'),
       getRun: db.prepare('SELECT * FROM runs WHERE run_id = ?'),
       getTasks: db.prepare(
         'SELECT idx, kind, name, target, args, state, undo, duration_ms, revert_ms, error FROM run_tasks WHERE run_seq = ? ORDER BY idx',
@@ -317,6 +335,12 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.flushReverts();
     this.wrote();
     this.stmts.revertFailed.run(error, durationMs, this.seq(runId), index);
+  }
+
+  progress(runId: string, progress: RunProgress): void {
+    this.flushReverts();
+    this.wrote();
+    this.stmts.progress.run(JSON.stringify(progress), this.seq(runId));
   }
 
   finish(runId: string, result: RunResult): void {
@@ -397,8 +421,18 @@ export class SqliteJournal implements Journal, RunQueueStore {
     if (!row) return undefined;
     const rows = this.stmts.getTasks.all(row.seq) as TaskRow[];
     const tasks: JournalTask[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) tasks[i] = toTask(rows[i]);
-    return { ...toSummary(row), tasks };
+    let settled = 0;
+    for (let i = 0; i < rows.length; i++) {
+      tasks[i] = toTask(rows[i]);
+      if (SETTLED.has(rows[i].state)) settled++;
+    }
+    return { ...toSummary(row, settled), tasks };
+  }
+
+  getRunSummary(runId: string): JournalRunSummary | undefined {
+    this.flushReverts();
+    const row = this.stmts.getRun.get(runId) as RunRow | undefined;
+    return row === undefined ? undefined : toSummary(row);
   }
 
   listRuns(query: ListRunsQuery): RunPage {
@@ -539,7 +573,11 @@ function encodeUndo(undo: Json | undefined): string | null {
   return text;
 }
 
-function toSummary(row: RunRow): JournalRunSummary {
+/** Task states of a task that was applied (and maybe reverted since): counted as done in a running run's progress. */
+const SETTLED: ReadonlySet<JournalTaskRecordState> = new Set(['done', 'reverted', 'revert_failed']);
+
+/** `settled`: tasks counted as done from the task records (see {@link recordedProgress}). */
+function toSummary(row: RunRow, settled?: number): JournalRunSummary {
   const summary: JournalRunSummary = {
     runId: row.run_id,
     flowName: row.flow_name,
@@ -551,6 +589,8 @@ function toSummary(row: RunRow): JournalRunSummary {
   if (row.meta !== null) summary.meta = JSON.parse(row.meta) as Json;
   if (row.ended_at !== null) summary.endedAt = new Date(row.ended_at).toISOString();
   if (row.result !== null) summary.result = JSON.parse(row.result) as RunResult;
+  const progress = recordedProgress(summary, row.progress === null ? undefined : (JSON.parse(row.progress) as RunProgress), settled);
+  if (progress !== undefined) summary.progress = progress;
   return summary;
 }
 

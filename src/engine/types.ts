@@ -150,6 +150,23 @@ export interface JournalTask extends TaskSpec {
   error?: string;
 }
 
+/** `done` of `total`. */
+export interface ProgressCount {
+  done: number;
+  total: number;
+}
+
+/** A run's progress, as its record shows it. */
+export interface RunProgress {
+  /** Tasks applied, of the flow's tasks (the engine counts them). */
+  tasks: ProgressCount;
+  /**
+   * What the run's tasks report counting, by key (e.g. `filesChecked`,
+   * `filesMoved`): the furthest report of each. Absent when none reported.
+   */
+  counts?: Record<string, ProgressCount>;
+}
+
 /** A run as listed: no per-task detail. */
 export interface JournalRunSummary {
   runId: string;
@@ -163,6 +180,12 @@ export interface JournalRunSummary {
   endedAt?: string;
   /** The final result (absent while running). */
   result?: RunResult;
+  /**
+   * How far it got: while running, as last written (at most every second or
+   * so; absent before the first write); once ended, the tasks applied (from
+   * the result) and the counts its tasks reported.
+   */
+  progress?: RunProgress;
 }
 
 /** A run with all its tasks. */

@@ -16,6 +16,7 @@
  */
 import { pages } from '../store/pages.js';
 import type { FlowStore } from '../store/types.js';
+import { ProgressKey } from '../tasks/progress.js';
 import * as store from '../tasks/store-tasks.js';
 import { isCompanion } from '../tasks/zone-check.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
@@ -53,7 +54,7 @@ export const landingZoneMove = defineFlow({
     const s = plan.deps.store;
     // the zone user and the script user keep nothing on sample data (see the revoke below)
     const leaving = [...new Set([z.userName, p.scriptUser].filter((n) => n !== ''))];
-    const { chunks, relDirs, objects, files } = plan.irods ? await listZone(s, z.path) : NOTHING_LISTED;
+    const { chunks, chunkFiles, relDirs, objects, files } = plan.irods ? await listZone(s, z.path) : NOTHING_LISTED;
 
     plan.zoneFoundAt(ZoneStatus.ACTIVE, ZoneInfo.active);
     plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.PREPARING, ZoneInfo.preparing(p.validateOnly)));
@@ -84,10 +85,14 @@ export const landingZoneMove = defineFlow({
     // access on the sample path after the move (SetAccessTask, access "null", recursive). Here each chunk's
     // move drops them from its own objects in the same store transaction; its prepare reads their levels on
     // that chunk alone (a 100,000-file zone never has its per-file ACLs in memory or in one journal record)...
+    // Each chunk counts the data files moved once it is done, for the run's progress and the zone's status info.
+    let moved = 0;
     chunks.forEach((names, i) => {
       const first = i * MOVE_CHUNK + 1;
       const last = Math.min(objects, (i + 1) * MOVE_CHUNK);
-      plan.add(store.moveObjects(`Move files ${first}-${last} of ${objects}`, { src: z.path, dst: p.samplePath, names, revoke: leaving }));
+      moved += chunkFiles[i];
+      const progress = { key: ProgressKey.filesMoved, done: moved, total: files };
+      plan.add(store.moveObjects(`Move files ${first}-${last} of ${objects}`, { src: z.path, dst: p.samplePath, names, revoke: leaving, progress }));
     });
     // ...and, as the original, nothing else on the sample path names them (collections, files moved before)
     if (plan.irods && leaving.length > 0 && (objects > 0 || (await s.stat(p.samplePath))?.type === 'collection')) {
@@ -112,6 +117,8 @@ export const landingZoneMove = defineFlow({
 interface ZoneListing {
   /** Names relative to the zone, {@link MOVE_CHUNK} per chunk, packed for the move task. */
   chunks: string[];
+  /** Data files (without companions) of each chunk. */
+  chunkFiles: number[];
   /** Folders holding objects, relative to the zone (`''`: the zone itself). */
   relDirs: Set<string>;
   /** Objects, companions included. */
@@ -121,7 +128,7 @@ interface ZoneListing {
 }
 
 /** The listing of a run without the `irods` target. */
-const NOTHING_LISTED: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0, files: 0 };
+const NOTHING_LISTED: ZoneListing = { chunks: [], chunkFiles: [], relDirs: new Set(), objects: 0, files: 0 };
 
 /**
  * Lists the zone once, a page at a time. Names are relative as the store
@@ -130,20 +137,27 @@ const NOTHING_LISTED: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0
  */
 async function listZone(s: FlowStore, zonePath: string): Promise<ZoneListing> {
   if ((await s.stat(zonePath))?.type !== 'collection') throw new FlowBuildError(`Landing zone collection not found: ${zonePath}`);
-  const found: ZoneListing = { chunks: [], relDirs: new Set(), objects: 0, files: 0 };
+  const found: ZoneListing = { chunks: [], chunkFiles: [], relDirs: new Set(), objects: 0, files: 0 };
   let chunk: string[] = [];
+  let chunkFiles = 0;
+  const endChunk = (): void => {
+    found.chunks.push(store.packNames(chunk));
+    found.chunkFiles.push(chunkFiles);
+    chunk = [];
+    chunkFiles = 0;
+  };
   for await (const page of pages((o) => s.listObjectPaths(zonePath, { relative: true, ...o }), (n) => n)) {
     for (const n of page) {
       found.objects++;
-      if (!isCompanion(n)) found.files++;
+      if (!isCompanion(n)) {
+        found.files++;
+        chunkFiles++;
+      }
       found.relDirs.add(n.slice(0, Math.max(0, n.lastIndexOf('/'))));
       chunk.push(n);
-      if (chunk.length === MOVE_CHUNK) {
-        found.chunks.push(store.packNames(chunk));
-        chunk = [];
-      }
+      if (chunk.length === MOVE_CHUNK) endChunk();
     }
   }
-  if (chunk.length > 0) found.chunks.push(store.packNames(chunk));
+  if (chunk.length > 0) endChunk();
   return found;
 }

@@ -7,6 +7,8 @@
  * @module
  */
 import { buildError } from '../service/messages.js';
+import { ZoneStatus } from '../site/protocol.js';
+import { ProgressKey } from '../tasks/progress.js';
 import { SAMPLE_COLL } from './layout.js';
 import type { FlowFailure } from './types.js';
 
@@ -27,7 +29,26 @@ export const ZoneInfo = {
   moved: (n: number) => `Successfully moved ${files(n)}, landing zone removed`,
   deleting: 'Deleting landing zone',
   deleted: 'Landing zone deleted',
+  /**
+   * A status's text with the progress of its step after it, as SODAR's
+   * progress indicators (SODAR v1.1, sodar#2024: taskflowbackend
+   * `ProgressCounterMixin`) write it: `<text> (<done>/<total>: <percent>%)`,
+   * the percentage rounded down, e.g. `Validation OK, moving 3000 files into
+   * sample_data (1500/3000: 50%)`.
+   */
+  progress: (statusInfo: string, done: number, total: number) =>
+    `${statusInfo} (${done}/${total}: ${total > 0 ? Math.floor((done / total) * 100) : 100}%)`,
 } as const;
+
+/**
+ * The zone statuses whose text shows a step's progress, and the count
+ * ({@link ProgressKey}) each shows: checked files while VALIDATING, moved
+ * files while MOVING.
+ */
+export const ZONE_PROGRESS: Readonly<Partial<Record<string, ProgressKey>>> = {
+  [ZoneStatus.VALIDATING]: ProgressKey.filesChecked,
+  [ZoneStatus.MOVING]: ProgressKey.filesMoved,
+};
 
 /**
  * Extra fields the original sent with some statuses; SODAR's status view

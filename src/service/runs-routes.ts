@@ -8,12 +8,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Journal } from '../engine/journal.js';
 import type { RunQueueStore } from '../engine/queue-store.js';
-import type { JournalRunStatus } from '../engine/types.js';
+import type { JournalRunStatus, JournalRunSummary } from '../engine/types.js';
 import type { LockManager } from '../locks/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { Text, errorText, lockBackendError } from './messages.js';
 import type { ProjectQuarantine } from './quarantine.js';
 import { lineView } from './queue-view.js';
+import { withLiveProgress } from './run-progress.js';
 import type { SubmitPipeline } from './submit-pipeline.js';
 
 const RUN_STATUSES: readonly JournalRunStatus[] = ['running', 'completed', 'rolled_back', 'revert_failed'];
@@ -26,7 +27,7 @@ interface RoutesDeps {
   locks: LockManager;
   quarantine: ProjectQuarantine;
   /** The line of accepted async runs (`GET /queue`, `DELETE /runs/:id`). */
-  pipeline: Pick<SubmitPipeline, 'hasTurn' | 'cancel'>;
+  pipeline: Pick<SubmitPipeline, 'hasTurn' | 'cancel' | 'liveProgress'>;
 }
 
 function plain(reply: FastifyReply, status: number, body: string): FastifyReply {
@@ -44,6 +45,14 @@ function intParam(v: unknown, dflt: number, min: number, max: number): number | 
   if (typeof v !== 'string' || !/^\d+$/.test(v)) return undefined;
   const n = Number(v);
   return n >= min && n <= max ? n : undefined;
+}
+
+/** A running run's record with the progress this process holds for it (newer than the journal's). */
+function withLive<R extends JournalRunSummary>(run: R, pipeline: Pick<SubmitPipeline, 'liveProgress'>): R {
+  if (run.status !== 'running') return run;
+  const progress = withLiveProgress(run.progress, pipeline.liveProgress(run.runId));
+  if (progress !== undefined) run.progress = progress;
+  return run;
 }
 
 /** Registers `/runs`, `/runs/:id` and `/locks/:projectUuid`. */
@@ -67,6 +76,7 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
       limit,
       offset,
     });
+    for (const run of page.runs) withLive(run, deps.pipeline);
     return reply.send({ total: page.total, limit, offset, runs: page.runs });
   });
 
@@ -75,7 +85,7 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     const { id } = req.params as { id: string };
     const run = deps.journal.getRun(id);
     if (!run) return plain(reply, 404, `Run "${id}" not found`);
-    return reply.send(run);
+    return reply.send(withLive(run, deps.pipeline));
   });
 
   app.get('/queue', async (req, reply) => {

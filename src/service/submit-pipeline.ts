@@ -15,7 +15,7 @@ import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { Json } from '../engine/types.js';
 import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, runFlow } from '../engine/index.js';
-import type { RunResult } from '../engine/types.js';
+import type { RunProgress, RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
 import type { FlowDefinition, FlowDeps, FlowFailure, FlowInput, RequestMode } from '../flows/types.js';
@@ -45,7 +45,8 @@ import { OutcomeReporter } from './reporter.js';
 import { runMetaOf } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
 import { parseSubmitBody } from './submit-request.js';
-import type { FreezeHook } from './test-hooks.js';
+import type { FreezeHook, PauseHook } from './test-hooks.js';
+import { LiveRuns } from './run-progress.js';
 import { QueueClosedError, WorkQueue } from './work-queue.js';
 import { RunLine, type LineEntry } from './run-line.js';
 import { reportCancelled } from './cancel-report.js';
@@ -108,6 +109,7 @@ export interface PipelineDeps {
   /** Clears a project of runs interrupted by processes that are gone; none: nothing to clear (tests). */
   interruptedRuns?: InterruptedRuns;
   freezeHook?: FreezeHook;
+  pauseHook?: PauseHook;
 }
 
 /**
@@ -150,10 +152,17 @@ export class SubmitPipeline {
   private readonly line = new RunLine<AcceptedRun>((run) => this.runAccepted(run));
   private closing = false;
   private readonly validationSlots: ValidationSlots;
+  private readonly live: LiveRuns;
 
   constructor(private readonly deps: PipelineDeps) {
     this.reporter = new OutcomeReporter(deps.site, deps.log);
     this.validationSlots = new ValidationSlots(deps.config.zoneValidateLimit);
+    this.live = new LiveRuns({ journal: deps.journal, site: deps.site, log: deps.log, zoneIntervalMs: deps.config.zoneProgressInterval * 1000 });
+  }
+
+  /** The progress of run `runId` now, when this process is running it (fresher than its journal record). */
+  liveProgress(runId: string): RunProgress | undefined {
+    return this.live.progressOf(runId);
   }
 
   /** Answers one `POST /submit` body. Never throws. */
@@ -460,7 +469,8 @@ export class SubmitPipeline {
       const text = buildError(errorText(err));
       return { status: 500, body: text, outcome: 'build_error', reason: text, failure: { stage: 'build', reason: errorText(err) } };
     }
-    const ctx: TaskContext = { store: deps.store, site: deps.site, config: deps.config };
+    const followed = this.live.follow(runId, flow.name, flow.tasks.length);
+    const ctx: TaskContext = { store: deps.store, site: deps.site, config: deps.config, progress: followed.taskProgress };
     let result: RunResult;
     try {
       result = await runFlow(flow, ctx, {
@@ -471,12 +481,17 @@ export class SubmitPipeline {
         label: input.projectUuid,
         meta: runMetaOf(input, locked, this.deps.ownerId),
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
+        progress: followed.tracker,
+        afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
       });
     } catch (err) {
       // the journal could not record the run's start or end; recovery reverts what it recorded
       const reason = `the run journal failed: ${errorText(err)}`;
       this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
       return { status: 500, body: runError(reason), outcome: 'rolled_back', reason, failure: { stage: 'run', reason } };
+    } finally {
+      // before anything reports the outcome: no progress callback may land after a failure status
+      await followed.end();
     }
     if (result.status === 'completed') return { status: 200, body: Text.ok, outcome: 'completed', result };
     if (result.revertNotes !== undefined) {

@@ -55,3 +55,62 @@ export class FreezeHook {
     return events;
   }
 }
+
+/** The environment variable of the pause hook. */
+export const PAUSE_ENV = 'TASKFLOW_TEST_PAUSE_AT';
+/** The line prefix written when a run pauses; the run goes on at the process's next SIGUSR2. */
+export const PAUSED_MARKER = 'TASKFLOW_TEST_PAUSED';
+/** The line prefix written when the paused run goes on. */
+export const RESUMED_MARKER = 'TASKFLOW_TEST_RESUMED';
+
+interface PausePoint {
+  flow: string;
+  /** A task index (negative: from the end), or the kind of the first task of that kind. */
+  at: number | string;
+}
+
+function parsePausePoint(value: string | undefined): PausePoint | undefined {
+  if (!value) return undefined;
+  const m = /^([\w-]+):(-?\d+|[\w.]+)$/.exec(value.trim());
+  if (!m) throw new Error(`${PAUSE_ENV} must look like <flow>:<task index or kind>, got "${value}"`);
+  return { flow: m[1], at: /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2] };
+}
+
+/**
+ * Test-only hook for progress tests: `TASKFLOW_TEST_PAUSE_AT=<flow>:<index|kind>`
+ * holds the first matching run once that task (by index, or the first of
+ * that kind) is applied, writes `TASKFLOW_TEST_PAUSED run=<id> task=<index>
+ * of=<count>` to stderr, and lets it go on when the process gets SIGUSR2
+ * (`TASKFLOW_TEST_RESUMED run=<id>`). Unlike the freeze hook only the run
+ * waits: the process keeps serving requests and sending callbacks, so a test
+ * sees what a run shows part-way without guessing with sleeps. Honoured only
+ * in test mode.
+ */
+export class PauseHook {
+  private fired = false;
+
+  private constructor(private readonly point: PausePoint) {}
+
+  /** The hook from the environment; undefined unless set and in test mode. */
+  static fromEnv(testMode: boolean, env: NodeJS.ProcessEnv = process.env): PauseHook | undefined {
+    const point = parsePausePoint(env[PAUSE_ENV]);
+    return testMode && point ? new PauseHook(point) : undefined;
+  }
+
+  /** The runner's `afterTask` for this run, or undefined when the hook does not apply to it. */
+  afterTaskFor(flowName: string, runId: string, kinds: readonly string[]): ((index: number) => Promise<void> | void) | undefined {
+    if (this.fired || flowName !== this.point.flow) return undefined;
+    const at = this.point.at;
+    const index = typeof at === 'number' ? (at < 0 ? kinds.length + at : at) : kinds.indexOf(at);
+    if (index < 0) return undefined;
+    return (i) => {
+      if (this.fired || i !== index) return;
+      this.fired = true;
+      const resumed = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
+      writeSync(2, `${PAUSED_MARKER} run=${runId} task=${index} of=${kinds.length}\n`);
+      return resumed.then(() => {
+        writeSync(2, `${RESUMED_MARKER} run=${runId}\n`);
+      });
+    };
+  }
+}

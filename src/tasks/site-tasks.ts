@@ -8,7 +8,7 @@
  */
 import type { Json, RevertOutcome } from '../engine/types.js';
 import { SiteCallError, type SiteClient } from '../site/client.js';
-import { Target } from './context.js';
+import { Target, type TaskContext } from './context.js';
 import { defineTask } from './define.js';
 
 /** Site endpoints (protocol section 3): the one place for these paths. */
@@ -265,6 +265,32 @@ export type SetZoneStatusArgs = {
   extra?: Record<string, number>;
 };
 
+/** One zone status callback: the zone, its new status and text, the flow, the extra fields. */
+export type ZoneStatusCall = {
+  sodar_url: string;
+  zone_uuid: string;
+  flow_name: string;
+  status: string;
+  status_info: string;
+  extra?: Record<string, number>;
+};
+
+/** Sends one zone status callback. */
+export async function postZoneStatus(site: SiteClient, c: ZoneStatusCall): Promise<void> {
+  await site.post(c.sodar_url, Endpoint.zoneStatusSet, {
+    zone_uuid: c.zone_uuid,
+    status: c.status,
+    status_info: c.status_info,
+    flow_name: c.flow_name,
+    ...c.extra,
+  });
+}
+
+/** A zone status callback of a task: after the run's progress callbacks in flight, when the run has any. */
+function sendZoneStatus(ctx: TaskContext, call: ZoneStatusCall): Promise<void> {
+  return ctx.progress !== undefined ? ctx.progress.zoneStatus(call) : postZoneStatus(ctx.site, call);
+}
+
 /** Sets a landing zone's status; revert sets the status the flow found. */
 export const setZoneStatus = defineTask<SetZoneStatusArgs, ZoneStatusValue>({
   kind: 'site.setZoneStatus',
@@ -272,22 +298,13 @@ export const setZoneStatus = defineTask<SetZoneStatusArgs, ZoneStatusValue>({
   async prepare(_ctx, a) {
     return a.revert_to ?? undefined;
   },
-  async apply({ site }, a) {
-    await site.post(a.sodar_url, Endpoint.zoneStatusSet, {
-      zone_uuid: a.zone_uuid,
-      status: a.status,
-      status_info: a.status_info,
-      flow_name: a.flow_name,
-      ...a.extra,
-    });
+  async apply(ctx, a) {
+    const { sodar_url, zone_uuid, flow_name, status, status_info, extra } = a;
+    await sendZoneStatus(ctx, { sodar_url, zone_uuid, flow_name, status, status_info, extra });
   },
-  async revert({ site }, a, undo) {
-    await site.post(a.sodar_url, Endpoint.zoneStatusSet, {
-      zone_uuid: a.zone_uuid,
-      status: undo.status,
-      status_info: undo.status_info,
-      flow_name: a.flow_name,
-    });
+  async revert(ctx, a, undo) {
+    const { sodar_url, zone_uuid, flow_name } = a;
+    await sendZoneStatus(ctx, { sodar_url, zone_uuid, flow_name, status: undo.status, status_info: undo.status_info });
   },
 });
 

@@ -13,6 +13,7 @@ import { pages } from '../store/pages.js';
 import type { AccessLevel, Avu, FlowStore } from '../store/types.js';
 import { Target } from './context.js';
 import { defineTask } from './define.js';
+import { ProgressKey, type ProgressArgs } from './progress.js';
 import { checkLandingZone } from './zone-check.js';
 
 /**
@@ -568,9 +569,11 @@ export const trash = defineTask<TrashArgs, { trash_path: string }>({
  * holds every name until the run ends (the revert needs them), and one string
  * per chunk costs a quarter of the memory of an array of short strings, and
  * does not repeat the two long base paths per file. `revoke`: users or groups
- * whose access on these objects is removed right after the move.
+ * whose access on these objects is removed right after the move. `progress`:
+ * what the run's progress counts once this chunk is moved (a zone move: the
+ * data files moved so far, of all).
  */
-export type MoveObjectsArgs = { src: string; dst: string; names: string; revoke?: string[] };
+export type MoveObjectsArgs = { src: string; dst: string; names: string; revoke?: string[]; progress?: ProgressArgs };
 
 /**
  * Undo of {@link moveObjects}: the count, and each revoked principal's access
@@ -666,7 +669,7 @@ export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
     }
     return { moved: moves.length, previous };
   },
-  async apply({ store }, args, undo) {
+  async apply({ store, progress }, args, undo) {
     if (undo === undefined) return;
     const moves = movesOf(args);
     await store.moveMany(moves);
@@ -678,6 +681,7 @@ export const moveObjects = defineTask<MoveObjectsArgs, MoveObjectsUndo>({
         'null',
       );
     }
+    if (args.progress) progress?.count(args.progress.key, args.progress.done, args.progress.total);
   },
   async revert({ store }, args, undo) {
     const moves = movesOf(args);
@@ -711,8 +715,11 @@ export const checkZone = defineTask<CheckZoneArgs, Json>({
   async prepare() {
     return undefined;
   },
-  async apply({ store }, args) {
-    await checkLandingZone(store, args.zone_path, { verify: args.verify });
+  async apply({ store, progress }, args) {
+    await checkLandingZone(store, args.zone_path, {
+      verify: args.verify,
+      onProgress: progress && ((checked, total) => progress.count(ProgressKey.filesChecked, checked, total)),
+    });
   },
   async revert() {},
 });

@@ -58,6 +58,14 @@ async function readCompanions(store: FlowStore, companions: readonly string[]): 
   return (await store.readObjectHeads(companions, MD5_READ_LIMIT)).map(firstToken);
 }
 
+/** Options of {@link checkLandingZone}. */
+export interface ZoneCheckOptions {
+  /** Recompute each file's MD5 from its bytes too. */
+  verify: boolean;
+  /** Told `checked` of `total` data files as their checksums are checked (a batch at a time, and once all are). */
+  onProgress?: (checked: number, total: number) => void;
+}
+
 /**
  * Validates the zone at `zonePath`. Returns the number of data files (without
  * companions). Throws {@link ZoneValidationError} naming what is missing or
@@ -72,7 +80,7 @@ async function readCompanions(store: FlowStore, companions: readonly string[]): 
 export async function checkLandingZone(
   store: FlowStore,
   zonePath: string,
-  opts: { verify: boolean },
+  opts: ZoneCheckOptions,
 ): Promise<{ files: number }> {
   let files = 0;
   // A file is a prefix of its companion, so it sorts first: when the companion
@@ -109,6 +117,7 @@ export async function checkLandingZone(
   // into the old one, so it is kept small.
   const bad: string[] = [];
   const details: string[] = [];
+  let checked = 0;
   const checkBatch = (names: readonly string[]) =>
     Promise.all([
       readCompanions(store, names.map((n) => `${zonePath}/${n}${MD5_SUFFIX}`)),
@@ -137,6 +146,9 @@ export async function checkLandingZone(
         details.push(problem);
       }
     });
+    checked += batch.names.length;
+    // files uploaded between the two passes (a validate-only zone stays writable) make the total grow
+    opts.onProgress?.(checked, Math.max(files, checked));
   };
   let batch: Batch = { names: [], checksums: [] };
   const objects = pages((page) => store.listObjectChecksums(zonePath, { relative: true, ...page }), (o) => o.path);
@@ -153,6 +165,8 @@ export async function checkLandingZone(
   }
   if (batch.names.length > 0) submit(batch);
   while (inFlight.length > 0) await settleOldest();
+  // a zone without data files still reports that all of them (none) are checked
+  if (checked === 0) opts.onProgress?.(0, files);
   if (bad.length > 0) {
     throw new ZoneValidationError(
       `Landing zone validation failed: checksums do not match for ${bad.length} file(s): ${listNames(details)}`,
