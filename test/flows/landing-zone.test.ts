@@ -11,6 +11,9 @@ import { projectGroup, sampleDataPath } from '../../src/flows/layout.js';
 import { MOVE_CHUNK } from '../../src/flows/landing-zone-move.js';
 import { ZoneInfo, ZoneStatus } from '../../src/flows/zone-status.js';
 import type { FlowInput } from '../../src/flows/types.js';
+import { MemoryJournal, RunProgressTracker, runFlow } from '../../src/engine/index.js';
+import { ZoneProgress } from '../../src/flows/zone-progress.js';
+import type { TaskProgress } from '../../src/tasks/progress.js';
 import { build, makeInput, openWorld, runInput, snapshot, type World } from './harness.js';
 import {
   ASSAY,
@@ -201,6 +204,61 @@ describe('landing_zone_move of several chunks', () => {
     expect(moved).toHaveLength(count * 2);
     expect(w.site.state().zones[ZONE_UUID].status_info).toBe(ZoneInfo.moved(count));
     expect(await aclNames(w, sampleDataPath(layoutBase(w), P1, ASSAY))).toEqual([`${projectGroup(P1)}:read`, 'rods:own']);
+  });
+});
+
+describe('landing_zone_move progress', () => {
+  it('counts files checked and moved up to the total, and the zone shows them in VALIDATING and MOVING, never after MOVED', async () => {
+    await prepare();
+    const files: Record<string, string> = {};
+    const count = MOVE_CHUNK + 1; // files plus companions: three chunks (500, 500 and 1 data files)
+    for (let i = 0; i < count; i++) files[`d${i % 7}/f${i}.txt`] = `content ${i}`;
+    await putZoneFiles(w, files);
+    const flow = await build(w, makeInput(w, 'landing_zone_move', P1, moveData()));
+    expect(flow.tasks.filter((t) => t.kind === 'store.moveObjects').map((t) => (t.args as { progress: unknown }).progress)).toEqual([
+      { key: 'filesMoved', done: 500, total: count },
+      { key: 'filesMoved', done: 1000, total: count },
+      { key: 'filesMoved', done: count, total: count },
+    ]);
+
+    const journal = new MemoryJournal();
+    const tracker = new RunProgressTracker('r', journal, flow.tasks.length);
+    const counted: Record<string, number[]> = {};
+    const zone = new ZoneProgress(w.client, { intervalMs: 0 });
+    const progress: TaskProgress = {
+      count(key, done, total) {
+        (counted[key] ??= []).push(done);
+        expect(total).toBe(count);
+        tracker.count(key, done, total);
+        zone.count(key, done, total);
+      },
+      zoneStatus: (call) => zone.zoneStatus(call),
+    };
+    const from = w.site.calls.length;
+    const r = await runFlow(flow, { ...w.ctx, progress }, { journal, runId: 'r', progress: tracker });
+    await zone.close();
+    expect(r.status).toBe('completed');
+    expect(counted.filesMoved).toEqual([500, 1000, count]);
+    expect(counted.filesChecked.at(-1)).toBe(count);
+    expect(counted.filesChecked).toEqual([...counted.filesChecked].sort((a, b) => a - b));
+    expect(tracker.snapshot()).toEqual({
+      tasks: { done: flow.tasks.length, total: flow.tasks.length },
+      counts: { filesChecked: { done: count, total: count }, filesMoved: { done: count, total: count } },
+    });
+    expect(journal.getRun('r')!.progress?.counts).toEqual(tracker.snapshot().counts);
+
+    const calls = zoneCalls(from);
+    expect(calls.at(-1)).toMatchObject({ status: 'MOVED', info: ZoneInfo.moved(count) });
+    const shown = (status: string, info: string) =>
+      calls.filter((c) => c.status === status && c.info.startsWith(`${info} (`)).map((c) => Number(/\((\d+)\//.exec(c.info)![1]));
+    for (const [status, info] of [[ZoneStatus.VALIDATING, ZoneInfo.validating(count)], [ZoneStatus.MOVING, ZoneInfo.moving(count)]]) {
+      const done = shown(status, info);
+      expect(done.at(-1), status).toBe(count);
+      expect(done, status).toEqual([...done].sort((a, b) => a - b));
+    }
+    expect(calls.map((c) => c.status).filter((s, i, all) => s !== all[i - 1])).toEqual(['PREPARING', 'VALIDATING', 'MOVING', 'MOVED']);
+    expect(calls.some((c) => c.info === `${ZoneInfo.moving(count)} (${count}/${count}: 100%)`)).toBe(true);
+    expect(w.site.state().zones[ZONE_UUID].status).toBe('MOVED');
   });
 });
 
