@@ -105,6 +105,14 @@ function sightText(s: Sight): string {
   }
 }
 
+/** Options of {@link followRun}. */
+export interface FollowOptions {
+  /** Time between two reads of the journal (default {@link FOLLOW_POLL_MS}). */
+  pollMs?: number;
+  /** How to wait between two reads (default: a timer; tests step a scripted journal here). */
+  sleep?: (ms: number) => Promise<unknown>;
+}
+
 /**
  * Follows run `runId` until it ends, writing to `out`; resolves with how it
  * ended. Throws {@link RunNotFoundForFollowError} when the run is neither
@@ -114,8 +122,9 @@ export async function followRun(
   journal: Pick<Journal, 'getRunSummary'> & Pick<RunQueueStore, 'queuedRuns'>,
   runId: string,
   out: FollowOutput,
-  pollMs = FOLLOW_POLL_MS,
+  opts: FollowOptions = {},
 ): Promise<FollowEnd> {
+  const { pollMs = FOLLOW_POLL_MS, sleep = delay } = opts;
   let first = true;
   let shown = '';
   const tty = out.isTTY === true;
@@ -137,6 +146,6 @@ export async function followRun(
     }
     if (sight.kind === 'ended') return sight.run.status as FollowEnd;
     if (sight.kind === 'gone') return 'cancelled';
-    await delay(pollMs);
+    await sleep(pollMs);
   }
 }

@@ -122,6 +122,10 @@ describe('a run whose revert failed', () => {
     const detail = await cli(['runs', runId]);
     expect(detail.status).toBe(0);
     expect(detail.stdout).toContain(`run:      ${runId}`);
+    expect(detail.stdout).toMatch(/^progress: \d+\/\d+ tasks$/m);
+    const follow = await cli(['runs', runId, '--follow']);
+    expect(follow.status).toBe(3);
+    expect(follow.stdout).toMatch(new RegExp(`^run ${runId}: revert_failed \\(\\d+/\\d+ tasks\\): Forced failure`));
     expect(detail.stdout).toMatch(/site\.setRole\s+sodar\s+revert_failed/);
     expect(JSON.parse((await cli(['runs', runId, '--json'])).stdout)).toMatchObject({ runId, status: 'revert_failed' });
 
@@ -139,6 +143,22 @@ describe('a run whose revert failed', () => {
     expect((await getWithSecret(`${fx.service.url}/runs/${runId}`)).json.status).toBe('rolled_back');
     expect((await getWithSecret(`${fx.service.url}/locks/${PROJECT}`)).json.locked).toBe(false);
     expect(await fx.submit(roleUpdateBody(PROJECT, fx.site.url, 'dave'))).toEqual({ status: 200, body: 'True' });
+  });
+
+  it('`taskflow runs ID --follow` of an ended run prints how it ended and exits with a status saying so', async () => {
+    const rolledBack = await cli(['runs', runId, '--follow']);
+    expect(rolledBack.status).toBe(2);
+    expect(rolledBack.stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^run ${runId}: rolled_back \\(\\d+/\\d+ tasks\\): Forced failure`))]);
+    const completed = (await getWithSecret(`${fx.service.url}/runs?project=${PROJECT}&status=completed&limit=1`)).json.runs[0];
+    const ok = await cli(['runs', completed.runId, '--follow']);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toBe(`run ${completed.runId}: completed (${completed.taskCount}/${completed.taskCount} tasks)\n`);
+    const missing = await cli(['runs', 'no-such-run', '--follow']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('Run "no-such-run" not found');
+    const noId = await cli(['runs', '--follow']);
+    expect(noId.status).toBe(1);
+    expect(noId.stderr).toContain('--follow needs a run ID');
   });
 
   it('retry-revert of a run that is not revert_failed fails with a message', async () => {
