@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dumpDb } from '../../src/host/db/index.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
+import { PageClient } from '../support/page-client.js';
 
 let site: InjectSite;
 beforeEach(async () => {
@@ -193,6 +194,30 @@ describe('site API with token auth', () => {
     }
     expect(site.backend.submits.length).toBe(m);
     expect((await site.call('GET', `landingzones/api/list/${proj}`)).json.map((z: any) => z.status)).toEqual(['MOVED']);
+  });
+
+  it("shows a moving zone's progress in its API and its live status fragment; a moved zone keeps its final status", async () => {
+    const { proj } = await setup();
+    const assay = await sheetWithColls(proj);
+    const zone = (await site.call('POST', `landingzones/api/create/${proj}`, { assay, title: 'progress', description: '' })).json;
+    const status = (s: string, info: string) => site.callback('landingzones/taskflow/status/set', { zone_uuid: zone.sodar_uuid, status: s, status_info: info, flow_name: 'landing_zone_move' });
+    const moving = 'Validation OK, moving 3000 files into sample_data';
+    await status('MOVING', moving);
+    await status('MOVING', `${moving} (1500/3000: 50%)`);
+    expect((await site.call('GET', `landingzones/api/retrieve/${zone.sodar_uuid}`)).json).toMatchObject({ status: 'MOVING', status_info: `${moving} (1500/3000: 50%)` });
+    const admin = new PageClient(site.app);
+    await admin.signIn('admin', site.adminPassword);
+    const fragment = await admin.get(`/landingzones/zone/${zone.sodar_uuid}/status`);
+    expect(fragment.text).toContain(`${moving} (1500/3000: 50%)`);
+    expect(fragment.text).toContain('hx-trigger="every'); // polled while busy: the progress shows as it comes
+
+    await status('MOVED', 'Successfully moved 3000 files, landing zone removed');
+    await status('MOVING', `${moving} (3000/3000: 100%)`); // a late progress callback
+    expect((await site.call('GET', `landingzones/api/retrieve/${zone.sodar_uuid}`)).json).toMatchObject({
+      status: 'MOVED',
+      status_info: 'Successfully moved 3000 files, landing zone removed',
+    });
+    expect((await admin.get(`/landingzones/zone/${zone.sodar_uuid}/status`)).text).not.toContain('hx-trigger');
   });
 
   it('removes a zone whose create submit fails', async () => {
