@@ -10,7 +10,9 @@
  * the sample path, the user's access to the zone is removed, the zone
  * collection goes to the trash, and the zone is MOVED with the file count
  * (last: a moved zone never changes again). Any failure: zone FAILED with the
- * reason.
+ * reason. The check counts files checked and each chunk the files moved so
+ * far: the run's progress, shown in the zone's status info while it is
+ * VALIDATING and MOVING (see zone-progress.ts).
  *
  * @module
  */
