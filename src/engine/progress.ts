@@ -132,7 +132,8 @@ export class RunProgressTracker {
 
 /**
  * The progress a journal shows with a run record: for an ended run, the
- * tasks its result says were applied and the counts last written; for a
+ * tasks its result says were applied (or, recovered after a crash, the ones
+ * last written) and the counts last written; for a
  * running one, what was last written, with tasks done raised to
  * `tasksSettled` when the caller counted the task records (they are written
  * per task, so they are ahead of the throttled progress).
@@ -143,7 +144,8 @@ export function recordedProgress(
   tasksSettled?: number,
 ): RunProgress | undefined {
   let tasks: ProgressCount | undefined;
-  if (run.result !== undefined) tasks = { done: run.result.completed, total: run.result.total };
+  // a run recovered after a crash applied nothing in its recovery: it keeps the count it had reached
+  if (run.result !== undefined) tasks = { done: Math.max(run.result.completed, written?.tasks.done ?? 0), total: run.result.total };
   else if (written !== undefined || tasksSettled !== undefined) {
     tasks = { done: Math.max(written?.tasks.done ?? 0, tasksSettled ?? 0), total: run.taskCount };
   }
