@@ -31,10 +31,10 @@ export const ZoneInfo = {
   deleted: 'Landing zone deleted',
   /**
    * A status's text with the progress of its step after it, as SODAR's
-   * progress indicators (SODAR v1.1, sodar#2024: taskflowbackend
-   * `ProgressCounterMixin`) write it: `<text> (<done>/<total>: <percent>%)`,
-   * the percentage rounded down, e.g. `Validation OK, moving 3000 files into
-   * sample_data (1500/3000: 50%)`.
+   * progress indicators write it (SODAR v1.1, sodar#2024: taskflowbackend
+   * `tasks/irods_tasks.py`, `ProgressCounterMixin`): `<text> (<done>/<total>:
+   * <percent>%)`, the percentage rounded down, e.g. `Validation OK, moving
+   * 3000 files into sample_data (1500/3000: 50%)`.
    */
   progress: (statusInfo: string, done: number, total: number) =>
     `${statusInfo} (${done}/${total}: ${total > 0 ? Math.floor((done / total) * 100) : 100}%)`,
