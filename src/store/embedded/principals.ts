@@ -15,6 +15,57 @@ function toPrincipal(p: PrincipalRow): Principal {
   return p.kind === 'user' ? { name: p.name, kind: 'user', userType: p.user_type as UserType } : { name: p.name, kind: 'group' };
 }
 
+/**
+ * Creates a user of a type, or a group, inside the current transaction
+ * (AlreadyExists when the name is taken): for {@link Principals} and for
+ * callers that create more in the same transaction (the protocol server's
+ * `iadmin mkuser` also creates the home collection).
+ */
+export function createPrincipalIn(core: StoreCore, name: string, type: PrincipalType): void {
+  const group = type === 'rodsgroup';
+  validateName(name, group ? 'group name' : 'user name');
+  if (!group && !isUserType(type)) throw new RangeError(`unknown user type: ${String(type)}`);
+  const p = core.q.principal.get(name);
+  if (p) throw new AlreadyExistsError(name, p.kind);
+  core.q.insertPrincipal.run(name, group ? 'group' : 'user', group ? null : type);
+}
+
+/**
+ * Removes a user or group (`kind` says which is meant: NotFound for the
+ * other) with its memberships, ACL entries and password, inside the current
+ * transaction. The admin user and the public group are refused.
+ */
+export function removePrincipalIn(core: StoreCore, name: string, kind: 'user' | 'group'): void {
+  if (kind === 'user' && name === ADMIN_USER) throw new NotAllowedError(name, 'the admin user cannot be removed');
+  if (kind === 'group' && name === PUBLIC_GROUP) throw new NotAllowedError(name, 'the public group cannot be removed');
+  if (kind === 'user') {
+    core.mustUser(name);
+    core.q.deleteMembershipsOf.run(name);
+  } else {
+    core.mustGroup(name);
+    core.q.deleteMembersOf.run(name);
+  }
+  core.q.deleteAclName.run(name);
+  core.db.prepare('DELETE FROM passwords WHERE name = ?').run(name);
+  core.q.deletePrincipal.run(name);
+}
+
+/**
+ * Changes a user's type inside the current transaction (NotFound for no
+ * such user, a group included). Demoting the admin user is refused: the
+ * store and its tools act as that user.
+ */
+export function setUserTypeIn(core: StoreCore, name: string, type: UserType): void {
+  if (!isUserType(type)) throw new RangeError(`unknown user type: ${String(type)}`);
+  core.mustUser(name);
+  if (name === ADMIN_USER && type !== 'rodsadmin') throw new NotAllowedError(name, 'the admin user stays a rodsadmin');
+  core.db.prepare("UPDATE principals SET user_type = ? WHERE name = ? AND kind = 'user'").run(type, name);
+}
+
+function isUserType(type: string): type is UserType {
+  return type === 'rodsuser' || type === 'rodsadmin';
+}
+
 /** The user and group calls of the embedded store. */
 export class Principals {
   constructor(private readonly core: StoreCore) {}
@@ -31,34 +82,12 @@ export class Principals {
   }
 
   async createPrincipal(name: string, type: PrincipalType): Promise<void> {
-    const group = type === 'rodsgroup';
-    validateName(name, group ? 'group name' : 'user name');
-    if (!group && type !== 'rodsuser' && type !== 'rodsadmin') throw new RangeError(`unknown user type: ${String(type)}`);
-    const { q } = this.core;
-    this.core.write(() => {
-      const p = q.principal.get(name);
-      if (p) throw new AlreadyExistsError(name, p.kind);
-      q.insertPrincipal.run(name, group ? 'group' : 'user', group ? null : type);
-    });
+    this.core.write(() => createPrincipalIn(this.core, name, type));
   }
 
   /** Removes a user or group (`kind` says which is meant: NotFound for the other) with its memberships and ACL entries. */
   async removePrincipal(name: string, kind: 'user' | 'group'): Promise<void> {
-    const { core } = this;
-    if (kind === 'user' && name === ADMIN_USER) throw new NotAllowedError(name, 'the admin user cannot be removed');
-    if (kind === 'group' && name === PUBLIC_GROUP) throw new NotAllowedError(name, 'the public group cannot be removed');
-    core.write(() => {
-      if (kind === 'user') {
-        core.mustUser(name);
-        core.q.deleteMembershipsOf.run(name);
-      } else {
-        core.mustGroup(name);
-        core.q.deleteMembersOf.run(name);
-      }
-      core.q.deleteAclName.run(name);
-      core.db.prepare('DELETE FROM passwords WHERE name = ?').run(name);
-      core.q.deletePrincipal.run(name);
-    });
+    this.core.write(() => removePrincipalIn(this.core, name, kind));
   }
 
   async groupMembers(group: string): Promise<string[]> {
