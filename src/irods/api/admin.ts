@@ -1,9 +1,190 @@
 /**
- * GENERAL_ADMIN_AN 701.
+ * GENERAL_ADMIN_AN 701 (`generalAdminInp_PI`, `arg0`…`arg9`): users, groups,
+ * membership and passwords, as `iadmin` and python-irodsclient 0.8.1's user
+ * and group managers send them:
+ *
+ * - `add user NAME[#ZONE] TYPE ZONE AUTH` (TYPE `rodsuser`, `rodsadmin`, or
+ *   `rodsgroup` for a group, as 4.2 clients make groups) and `add group NAME`
+ *   (4.3), each with its home and trash collections (`principal-admin.ts`);
+ * - `rm user NAME ZONE` (a group too) and `rm group NAME ZONE`;
+ * - `modify user NAME[#ZONE] type T` and `modify user NAME password OBF`
+ *   (obfuscated with the caller's password, `password-obfuscation.ts`);
+ * - `modify group GROUP add|remove USER ZONE`.
+ *
+ * Only a `rodsadmin` may call it: iRODS 4.3.5 `apiTable.hpp` serves
+ * `GENERAL_ADMIN_AN` to `LOCAL_PRIV_USER_AUTH` only, so anyone else is
+ * answered `SYS_NO_API_PRIV` before the arguments are read. What a store of
+ * this kind cannot hold (resources, zones, quotas, tokens, specific queries,
+ * DNs, user info and comments) is answered `SYS_NOT_SUPPORTED`, naming it.
  *
  * @module
  */
-import type { ApiRoute } from '../server/api.js';
+import { NotFoundError, type StoreError } from '../../store/errors.js';
+import { setUserTypeIn } from '../../store/embedded/principals.js';
+import { isSystemPrincipal } from '../../store/principals.js';
+import type { PrincipalType, UserType } from '../../store/types.js';
+import { deobfuscatePassword } from '../admin/password-obfuscation.js';
+import { createPrincipalWithHome, removePrincipalWithHome } from '../admin/principal-admin.js';
+import { notAllowed, storeCall } from '../admin/store-errors.js';
+import { localName } from '../admin/user-names.js';
+import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
+import { text, type PiNode } from '../wire/pi-values.js';
+import { IrodsError } from '../wire/irods-error.js';
+
+/** iRODS 4.3.5 `apiNumberData.h`. */
+export const GENERAL_ADMIN_AN = 701;
+
+/** iRODS's user types (4.3.5 `user_validation_utilities.cpp` `type_is_valid`). */
+const IRODS_USER_TYPES = new Set(['rodsadmin', 'rodsuser', 'groupadmin', 'rodsgroup']);
+
+/** `iadmin` requests for what this store does not have, by `arg0 arg1` (or `arg0` alone). */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  'add dir': 'collections are made with imkdir',
+  'rm dir': 'collections are removed with irm',
+  'add zone': 'this store holds one zone',
+  'modify zone': 'this store holds one zone',
+  'rm zone': 'this store holds one zone',
+  'modify localzonename': 'the zone is named in the store settings',
+  'modify zonecollacl': 'this store holds one zone',
+  'add resource': 'this store has no resources',
+  'modify resource': 'this store has no resources',
+  'rm resource': 'this store has no resources',
+  'add childtoresc': 'this store has no resources',
+  'rm childfromresc': 'this store has no resources',
+  'modify resourcedatapaths': 'this store has no resources',
+  'add token': 'this store keeps no tokens',
+  'rm token': 'this store keeps no tokens',
+  'add specificQuery': 'this store has no specific queries',
+  'rm specificQuery': 'this store has no specific queries',
+  'rm unusedAVUs': 'this store keeps no unused AVUs',
+  'calculate-usage': 'this store keeps no quotas',
+  'set-quota': 'this store keeps no quotas',
+  set_delay_server: 'this store runs no rules',
+};
+
+/** `modify user` options the store has no place for. */
+const UNSUPPORTED_USER_OPTIONS: Readonly<Record<string, string>> = {
+  info: 'this store keeps no user info',
+  user_info: 'this store keeps no user info',
+  comment: 'this store keeps no user comments',
+  r_comment: 'this store keeps no user comments',
+  addAuth: 'this store authenticates by password only and keeps no DNs',
+  rmAuth: 'this store authenticates by password only and keeps no DNs',
+  zone: 'this store holds one zone',
+};
+
+const arg = (body: PiNode | null, i: number) => text(body, `arg${i}`);
+
+/** The store's principal type for an iRODS user type; `CAT_INVALID_USER_TYPE` for one it cannot hold. */
+function principalType(type: string): PrincipalType {
+  if (!IRODS_USER_TYPES.has(type)) throw new IrodsError('CAT_INVALID_USER_TYPE', `user type ${JSON.stringify(type.slice(0, 40))} is not valid`);
+  if (type === 'groupadmin') throw new IrodsError('CAT_INVALID_USER_TYPE', 'this store keeps rodsuser, rodsadmin and rodsgroup, not groupadmin');
+  return type as PrincipalType;
+}
+
+async function addPrincipal(ctx: ApiContext, given: string, type: string, zone: string, auth: string): Promise<void> {
+  const ptype = principalType(type);
+  const name = localName(given, zone, ctx.store.zone, 'CAT_INVALID_ZONE');
+  if (auth !== '') throw new IrodsError('SYS_NOT_SUPPORTED', `this store authenticates by password only and keeps no DN such as the one given for ${name}`);
+  if (isSystemPrincipal(name) && !(await ctx.store.getPrincipal(name))) {
+    throw new IrodsError('CAT_INVALID_ARGUMENT', `${name} is a name iRODS keeps for itself`);
+  }
+  await storeCall(() => createPrincipalWithHome(ctx.store, name, ptype), { INVALID_PATH: 'USER_INVALID_USERNAME_FORMAT' });
+  ctx.log.info({ name, type: ptype }, 'principal created');
+}
+
+async function removePrincipal(ctx: ApiContext, given: string, zone: string, wanted: 'user' | 'group'): Promise<void> {
+  const unknown = wanted === 'group' ? 'CAT_INVALID_GROUP' : 'CAT_INVALID_USER';
+  const name = localName(given, zone, ctx.store.zone, unknown);
+  if (name === ctx.user.name) throw notAllowed(`${name} cannot remove the user it is logged in as`);
+  const p = await ctx.store.getPrincipal(name);
+  // `rm user` takes a group too: python-irodsclient 0.8.1 removes groups with it
+  if (!p || (wanted === 'group' && p.kind !== 'group')) throw new IrodsError(unknown, `no ${wanted} ${name}`);
+  await storeCall(() => removePrincipalWithHome(ctx.store, name, p.kind), { NOT_FOUND: unknown });
+  ctx.log.info({ name, kind: p.kind }, 'principal removed');
+}
+
+async function modifyUser(ctx: ApiContext, given: string, option: string, value: string): Promise<void> {
+  if (given === '' || option === '') throw new IrodsError('CAT_INVALID_ARGUMENT', 'modify user needs a user name and an option');
+  const name = localName(given, '', ctx.store.zone, 'CAT_INVALID_USER');
+  const p = await ctx.store.getPrincipal(name);
+  if (!p) throw new IrodsError('CAT_INVALID_USER', `no user ${name}`);
+  const unsupported = UNSUPPORTED_USER_OPTIONS[option];
+  if (unsupported) throw new IrodsError('SYS_NOT_SUPPORTED', `cannot modify ${option} of ${name}: ${unsupported}`);
+  if (option === 'type' || option === 'user_type_name') {
+    if (value === '') throw new IrodsError('CAT_INVALID_ARGUMENT', `no new type given for ${name}`);
+    if (p.kind === 'group') throw notAllowed(`${name} is a group: a group cannot have its type changed`);
+    if (value === 'rodsgroup') throw notAllowed(`${name} is a user: a user cannot be changed to a group`);
+    const type = principalType(value) as UserType;
+    const core = ctx.store.protocolCore();
+    await storeCall(() => core.write(() => setUserTypeIn(core, name, type)), { NOT_FOUND: 'CAT_INVALID_USER' });
+    ctx.log.info({ name, type }, 'user type changed');
+  } else if (option === 'password') {
+    if (p.kind === 'group') throw notAllowed(`${name} is a group: a group cannot have a password`);
+    const current = ctx.store.passwordOf(ctx.user.name);
+    if (current === null) throw new IrodsError('CAT_INVALID_USER', `${ctx.user.name} has no password to undo the obfuscation with`);
+    const password = deobfuscatePassword(value, current, ctx.connection.clientSignature);
+    await storeCall(() => ctx.store.setPassword(name, password), { NOT_FOUND: 'CAT_INVALID_USER', NOT_ALLOWED: 'CAT_INVALID_USER_TYPE' });
+    ctx.log.info({ name }, 'password changed');
+  } else {
+    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown option ${JSON.stringify(option.slice(0, 40))} of modify user (type, password)`);
+  }
+}
+
+async function modifyGroup(ctx: ApiContext, group: string, option: string, given: string, zone: string): Promise<void> {
+  if (group === '' || option === '' || given === '') throw new IrodsError('CAT_INVALID_ARGUMENT', 'modify group needs a group, add or remove, and a user');
+  const user = localName(given, zone, ctx.store.zone, 'CAT_INVALID_USER');
+  if ((await ctx.store.getPrincipal(user))?.kind !== 'user') throw new IrodsError('CAT_INVALID_USER', `no user ${user}`);
+  if ((await ctx.store.getPrincipal(group))?.kind !== 'group') throw new IrodsError('CAT_INVALID_GROUP', `no group ${group}`);
+  if (isSystemPrincipal(group)) throw notAllowed(`every user is a member of ${group}`);
+  const member = await ctx.store.isGroupMember(group, user);
+  // either may have gone since the checks above
+  const gone = (err: StoreError) => (err instanceof NotFoundError && err.what === 'group' ? 'CAT_INVALID_GROUP' : 'CAT_INVALID_USER');
+  // a server's insert of a row that exists, or delete of none, answers these (4.3.5 db_mod_group_op)
+  if (option === 'add') {
+    if (member) throw new IrodsError('CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME', `${user} is a member of ${group} already`);
+    await storeCall(() => ctx.store.addGroupMember(group, user), gone);
+  } else if (option === 'remove') {
+    if (!member) throw new IrodsError('CAT_SUCCESS_BUT_WITH_NO_INFO', `${user} is not a member of ${group}`);
+    await storeCall(() => ctx.store.removeGroupMember(group, user), gone);
+  } else {
+    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown option ${JSON.stringify(option.slice(0, 40))} of modify group (add, remove)`);
+  }
+  ctx.log.info({ group, user, option }, 'group membership changed');
+}
+
+async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
+  ctx.access.requireAdmin(ctx.user, 'GENERAL_ADMIN_AN (iadmin)');
+  const b = req.body;
+  const what = `${arg(b, 0)} ${arg(b, 1)}`;
+  switch (what) {
+    case 'add user':
+      await addPrincipal(ctx, arg(b, 2), arg(b, 3), arg(b, 4), arg(b, 5));
+      break;
+    case 'add group':
+      await addPrincipal(ctx, arg(b, 2), 'rodsgroup', arg(b, 4), arg(b, 5));
+      break;
+    case 'rm user':
+      await removePrincipal(ctx, arg(b, 2), arg(b, 3), 'user');
+      break;
+    case 'rm group':
+      await removePrincipal(ctx, arg(b, 2), arg(b, 3), 'group');
+      break;
+    case 'modify user':
+      await modifyUser(ctx, arg(b, 2), arg(b, 3), arg(b, 4));
+      break;
+    case 'modify group':
+      await modifyGroup(ctx, arg(b, 2), arg(b, 3), arg(b, 4), arg(b, 5));
+      break;
+    default: {
+      const reason = UNSUPPORTED[what] ?? UNSUPPORTED[arg(b, 0)];
+      const shown = JSON.stringify(what.slice(0, 60));
+      if (reason) throw new IrodsError('SYS_NOT_SUPPORTED', `generalAdmin ${shown} is not served: ${reason}`);
+      throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown generalAdmin request ${shown}`);
+    }
+  }
+  return {};
+}
 
 /** The routes of this module. */
-export const adminRoutes: ApiRoute[] = [];
+export const adminRoutes: ApiRoute[] = [{ api: GENERAL_ADMIN_AN, name: 'GENERAL_ADMIN_AN', handle }];
