@@ -1,10 +1,12 @@
 /**
  * The store's typed errors as the iRODS codes the metadata, access and admin
- * APIs answer, and the one stand-in for iRODS's `SYS_NOT_ALLOWED`.
+ * APIs answer where they know better than the connection's general mapping,
+ * and the one stand-in for iRODS's `SYS_NOT_ALLOWED`.
  *
  * @module
  */
 import { StoreError, type StoreErrorCode } from '../../store/errors.js';
+import { toIrodsError } from '../server/store-errors.js';
 import type { IrodsErrorName } from '../wire/error-codes.js';
 import { IrodsError } from '../wire/irods-error.js';
 
@@ -14,21 +16,13 @@ import { IrodsError } from '../wire/irods-error.js';
  */
 export type StoreErrorCodes = Partial<Record<StoreErrorCode, IrodsErrorName>> | ((err: StoreError) => IrodsErrorName | undefined);
 
-const DEFAULTS: Record<StoreErrorCode, IrodsErrorName> = {
-  NOT_FOUND: 'CAT_NO_ROWS_FOUND',
-  ALREADY_EXISTS: 'CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME',
-  INVALID_PATH: 'USER_INPUT_PATH_ERR',
-  NOT_EMPTY: 'CAT_COLLECTION_NOT_EMPTY',
-  CHECKSUM_MISMATCH: 'USER_CHKSUM_MISMATCH',
-  STORE_UNAVAILABLE: 'CAT_SQL_ERR',
-  NOT_ALLOWED: 'CAT_INSUFFICIENT_PRIVILEGE_LEVEL',
-};
-
 /**
  * Runs one store call, answering a {@link StoreError} with the iRODS code
- * `codes` names for its kind (else a default) and the store's message,
- * which names the path or user at fault; a RangeError (a value the store
- * refuses, such as an empty password) becomes `CAT_INVALID_ARGUMENT`.
+ * `codes` names for it, else the code the connection gives any store error
+ * (`../server/store-errors.ts`), with the store's message, which names the
+ * path or user at fault. A refusal on principle (NotAllowed) is answered as
+ * {@link notAllowed} is; a RangeError (a value the store refuses, such as an
+ * empty password) becomes `CAT_INVALID_ARGUMENT`.
  */
 export async function storeCall<T>(fn: () => T | Promise<T>, codes: StoreErrorCodes = {}): Promise<T> {
   try {
@@ -36,7 +30,9 @@ export async function storeCall<T>(fn: () => T | Promise<T>, codes: StoreErrorCo
   } catch (err) {
     if (err instanceof StoreError) {
       const chosen = typeof codes === 'function' ? codes(err) : codes[err.code];
-      throw new IrodsError(chosen ?? DEFAULTS[err.code], err.message);
+      if (chosen) throw new IrodsError(chosen, err.message);
+      if (err.code === 'NOT_ALLOWED') throw notAllowed(err.message);
+      throw toIrodsError(err) ?? err;
     }
     if (err instanceof RangeError) throw new IrodsError('CAT_INVALID_ARGUMENT', err.message);
     throw err;

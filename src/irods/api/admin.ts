@@ -89,7 +89,11 @@ async function addPrincipal(ctx: ApiContext, given: string, type: string, zone: 
   if (isSystemPrincipal(name) && !(await ctx.store.getPrincipal(name))) {
     throw new IrodsError('CAT_INVALID_ARGUMENT', `${name} is a name iRODS keeps for itself`);
   }
-  await storeCall(() => createPrincipalWithHome(ctx.store, name, ptype), { INVALID_PATH: 'USER_INVALID_USERNAME_FORMAT' });
+  // a taken name and a leftover home alike: a catalog's unique key refuses the insert
+  await storeCall(() => createPrincipalWithHome(ctx.store, name, ptype), {
+    INVALID_PATH: 'USER_INVALID_USERNAME_FORMAT',
+    ALREADY_EXISTS: 'CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME',
+  });
   ctx.log.info({ name, type: ptype }, 'principal created');
 }
 
