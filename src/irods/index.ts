@@ -12,6 +12,7 @@ import { apiTable } from './api/index.js';
 import { AccessRules } from './permissions.js';
 import type { SessionLimits } from './server/connection.js';
 import { listen } from './server/listener.js';
+import { LoginThrottle } from './server/native-auth.js';
 import type { TlsPolicy } from './server/negotiation.js';
 import { DEFAULT_FRAME_LIMITS } from './wire/framing.js';
 
@@ -76,6 +77,7 @@ export async function startIrodsServer(opts: IrodsServerOptions): Promise<Runnin
       tls,
       limits,
       log,
+      loginThrottle: new LoginThrottle(),
     },
   });
   log.info({ address: listener.address, tls: tls?.policy ?? 'refuse' }, 'iRODS protocol server listening');

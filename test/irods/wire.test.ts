@@ -12,6 +12,7 @@ import { DEFAULT_IRODS_LIMITS, type IrodsServerLimits } from '../../src/irods/in
 import { AccessRules } from '../../src/irods/permissions.js';
 import type { ApiRoute } from '../../src/irods/server/api.js';
 import { listen, type RunningListener } from '../../src/irods/server/listener.js';
+import { LoginThrottle } from '../../src/irods/server/native-auth.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { encodeHeader, frameMessage, MessageReader, DEFAULT_FRAME_LIMITS } from '../../src/irods/wire/framing.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
@@ -195,6 +196,7 @@ async function testServer(t: TempStore, limits: Partial<IrodsServerLimits> = {})
       access: new AccessRules(t.store.protocolCore().db),
       tls: undefined,
       limits: all,
+      loginThrottle: new LoginThrottle(),
       log: pino({ level: process.env.IRODS_TEST_LOG ?? 'silent' }),
     },
   });
@@ -344,6 +346,15 @@ describe('a server facing broken and hostile clients', () => {
     const silent = await rawClient(port);
     await Promise.all([truncatedHeader.closed, lyingBody.closed, silent.closed]);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('closes a connection that does not log in within the login bound, however busy it keeps it', async () => {
+    const c = await connected(port);
+    const started = Date.now();
+    const ticker = setInterval(() => c.send('RODS_API_REQ', { intInfo: 703 }), 100);
+    await c.closed;
+    clearInterval(ticker);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('survives clients that end or reset mid-message', async () => {

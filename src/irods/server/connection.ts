@@ -31,7 +31,7 @@ import { IRODS_ERRORS } from '../wire/error-codes.js';
 import { int, text, type PiMessage, type PiNode } from '../wire/pi-values.js';
 import { decodePi, encodePi, type AposStyle } from '../wire/xml.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute, ConnectionContext, SessionUser } from './api.js';
-import { AUTH_REQUEST_AN, AUTH_RESPONSE_AN, challengeReply, checkResponse, clientSignatureOf, LoginError, newChallenge } from './native-auth.js';
+import { AUTH_REQUEST_AN, AUTH_RESPONSE_AN, challengeReply, checkResponse, clientSignatureOf, LoginError, LoginThrottle, newChallenge } from './native-auth.js';
 import { decide, SERVER_NEGOTIATION_ERROR, serverPolicyMessage, TLS_REQUIRED_HINT, wantsNegotiation, type TlsPolicy } from './negotiation.js';
 import { INTERNAL_ERROR, toIrodsError } from './store-errors.js';
 
@@ -56,7 +56,7 @@ const LINGER_MS = 2000;
 export interface SessionLimits extends FrameLimits {
   /** Milliseconds an authenticated client may stay silent between requests. */
   idleTimeoutMs: number;
-  /** Milliseconds a client has from connecting to each step of its login (startup, TLS, authentication). */
+  /** Milliseconds a client has from connecting to the end of its login (startup, negotiation, TLS, authentication). */
   loginTimeoutMs: number;
 }
 
@@ -74,6 +74,8 @@ export interface SessionShared {
   tls: SessionTls | undefined;
   limits: SessionLimits;
   log: Logger;
+  /** Failed logins of the whole server, to slow guessing down. */
+  loginThrottle: LoginThrottle;
 }
 
 /** The startup pack's fields this server uses. */
@@ -123,6 +125,7 @@ export class IrodsSession {
   /** Resolves when the connection has ended and its cleanups ran. */
   readonly done: Promise<void>;
   private finish!: () => void;
+  private loginDeadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -135,6 +138,12 @@ export class IrodsSession {
     socket.setNoDelay(true);
     this.reader = new MessageReader(socket, shared.limits, shared.limits.loginTimeoutMs);
     this.done = new Promise((resolve) => (this.finish = resolve));
+    // a client may not hold a connection without logging in, however busy it keeps it
+    this.loginDeadline = setTimeout(() => {
+      this.log.info('login took too long: connection closed');
+      this.close();
+    }, shared.limits.loginTimeoutMs);
+    this.loginDeadline.unref();
     const self = this;
     this.connection = {
       state: this.state,
@@ -155,6 +164,7 @@ export class IrodsSession {
     } catch (err) {
       await this.failed(err);
     } finally {
+      clearTimeout(this.loginDeadline);
       this.end();
       await this.runCleanups();
       this.finish();
@@ -442,8 +452,12 @@ export class IrodsSession {
     } catch (err) {
       if (err instanceof LoginError) this.log.info({ user: err.user.slice(0, 64), reason: err.reason }, 'login failed');
       const e = toIrodsError(err) ?? new IrodsError('CAT_INVALID_AUTHENTICATION', 'authentication failed');
+      const delay = this.shared.loginThrottle.delayMs();
+      this.shared.loginThrottle.failed();
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       return fail(e.codeName, e.message);
     }
+    clearTimeout(this.loginDeadline);
     this.user = user;
     this.log.info({ user: user.name }, 'logged in');
     await this.send(MSG_TYPE.API_REPLY, 0);

@@ -108,3 +108,25 @@ export function checkResponse(store: EmbeddedStore, challenge: Buffer, body: PiN
   if (!match) throw new LoginError(name, 'wrong password');
   return { name, type: (principal.user_type ?? 'rodsuser') as UserType, zone: store.zone };
 }
+
+/**
+ * Slows failed logins down server-wide, as iRODS does after repeated
+ * failures (`db_check_auth_op` sleeps once failures pile up): each failure
+ * of the last minute delays the next failure's answer by 100 ms more, up to
+ * 2 s. A right password is never delayed.
+ */
+export class LoginThrottle {
+  private readonly failures: number[] = [];
+
+  /** How long to hold back the answer to a failed login now. */
+  delayMs(now = Date.now()): number {
+    while (this.failures.length > 0 && now - this.failures[0]! > 60_000) this.failures.shift();
+    return Math.min(2000, this.failures.length * 100);
+  }
+
+  /** Counts a failure. */
+  failed(now = Date.now()): void {
+    this.failures.push(now);
+    if (this.failures.length > 100) this.failures.shift();
+  }
+}
