@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { text } from '../../src/irods/wire/pi-values.js';
+import { rawClient, STARTUP, type RawClient } from './support/raw-client.js';
 import { lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
 
 const LOGIN = `
@@ -114,6 +116,31 @@ describe('TLS', () => {
       expect(await login(w, tlsClient(tls.certFile))).toMatchObject({ ok: true });
       expect(await login(w, {})).toMatchObject({ ok: true });
       expect(await login(w, tlsClient(tls.certFile, 'CS_NEG_REFUSE'))).toMatchObject({ ok: true });
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a client that stalls in the TLS handshake neither holds the server open nor outlives the login bound', async () => {
+    const w = await startWireServer({ tls: { cert: tls.cert, key: tls.key, policy: 'require' }, limits: { loginTimeoutMs: 1000 } });
+    const stall = async (): Promise<RawClient> => {
+      const c = await rawClient(w.port);
+      c.send('RODS_CONNECT', { body: STARTUP('rods', w.zone, { option: ';request_server_negotiation' }) });
+      expect(text((await c.reply()).body, 'result')).toBe('CS_NEG_REQUIRE');
+      c.send('RODS_CS_NEG_T', { body: { name: 'CS_NEG_PI', fields: { status: 1, result: 'cs_neg_result_kw=CS_NEG_USE_SSL;' } } });
+      expect((await c.reply()).type).toBe('RODS_VERSION');
+      return c;
+    };
+    try {
+      const timedOut = await stall();
+      const started = Date.now();
+      await timedOut.closed;
+      expect(Date.now() - started).toBeLessThan(5000);
+      const stalled = await stall();
+      const closing = Date.now();
+      await w.server.close();
+      await stalled.closed;
+      expect(Date.now() - closing).toBeLessThan(900);
     } finally {
       await w.stop();
     }

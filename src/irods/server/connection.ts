@@ -17,7 +17,6 @@
  *
  * @module
  */
-import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
@@ -356,14 +355,21 @@ export class IrodsSession {
     const secure = new TLSSocket(this.socket, { isServer: true, secureContext: tls.context });
     secure.on('error', (err) => this.log.debug({ err: err.message }, 'TLS error'));
     this.stream = secure;
-    const timer = setTimeout(() => secure.destroy(new Error('TLS handshake timed out')), this.shared.limits.loginTimeoutMs);
-    try {
-      await once(secure, 'secure');
-    } catch (err) {
-      throw new PeerGoneError(`during the TLS handshake (${(err as Error).message})`);
-    } finally {
-      clearTimeout(timer);
-    }
+    // ends with the handshake, an error, or the socket closing (a server shutdown destroys it without an error)
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        secure.off('secure', onSecure);
+        secure.off('error', done);
+        secure.off('close', onClose);
+        if (err) reject(new PeerGoneError(`during the TLS handshake (${err.message})`));
+        else resolve();
+      };
+      const onSecure = (): void => done();
+      const onClose = (): void => done(new Error('connection closed'));
+      secure.on('secure', onSecure);
+      secure.on('error', done);
+      secure.on('close', onClose);
+    });
     this.reader = new MessageReader(secure, this.shared.limits, this.shared.limits.loginTimeoutMs);
     const settings = await this.reader.readHeader();
     const secret = settings && (await this.reader.readHeader());
