@@ -323,6 +323,11 @@ describe('a server facing broken and hostile clients', () => {
     expect(r.intInfo).toBe(IRODS_ERRORS.SYS_READ_MSG_BODY_LEN_ERR);
     expect(r.error).toMatch(/larger than this server accepts/);
     await c.closed;
+    // the packed body has its own, smaller bound
+    const d = await loggedIn(port, 'rods', 'rods-pw');
+    d.write(encodeHeader({ type: 'RODS_API_REQ', msgLen: 17 * 1024 * 1024, errorLen: 0, bsLen: 0, intInfo: 9001 }));
+    expect((await d.reply()).error).toMatch(/message body of 17825792 bytes/);
+    await d.closed;
   });
 
   it('refuses malformed headers', async () => {

@@ -54,6 +54,11 @@ export interface FrameLimits {
   maxHeaderBytes: number;
   /** Largest `msgLen + errorLen + bsLen` of one message. */
   maxMessageBytes: number;
+  /**
+   * Largest `msgLen + errorLen`: the packed part, which is parsed into many
+   * small values (the data bytes are kept as one buffer). Default 16 MiB.
+   */
+  maxBodyBytes?: number;
   /** Buffered bytes beyond the message being read after which the socket is paused. */
   highWaterBytes?: number;
 }
@@ -62,6 +67,7 @@ export interface FrameLimits {
 export const DEFAULT_FRAME_LIMITS: FrameLimits = {
   maxHeaderBytes: 8 * 1024,
   maxMessageBytes: 64 * 1024 * 1024,
+  maxBodyBytes: 16 * 1024 * 1024,
   highWaterBytes: 1024 * 1024,
 };
 
@@ -160,7 +166,12 @@ export function parseHeader(xml: Buffer, limits: FrameLimits): MsgHeader {
   for (const key of ['msgLen', 'errorLen', 'bsLen'] as const) {
     if (h[key] < 0) throw new FramingError('SYS_HEADER_READ_LEN_ERR', `message header field ${key} is negative (${h[key]})`, true);
   }
-  const total = h.msgLen + h.errorLen + h.bsLen;
+  const packed = h.msgLen + h.errorLen;
+  const maxBody = limits.maxBodyBytes ?? DEFAULT_FRAME_LIMITS.maxBodyBytes!;
+  if (packed > maxBody) {
+    throw new FramingError('SYS_READ_MSG_BODY_LEN_ERR', `a message body of ${packed} bytes is larger than this server accepts (${maxBody})`, true);
+  }
+  const total = packed + h.bsLen;
   if (total > limits.maxMessageBytes) {
     throw new FramingError(
       'SYS_READ_MSG_BODY_LEN_ERR',
