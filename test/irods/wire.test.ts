@@ -55,8 +55,10 @@ describe('XML packing', () => {
     expect(cols.map((c) => many(c, 'value'))).toEqual([['x', 'y'], ['z', '']]);
   });
 
-  it('writes a backtick for an apostrophe to clients older than 4.2.9', () => {
-    expect(encodePi({ name: 'STR_PI', fields: { myStr: "it's" } }, { apos: 'backtick' }).toString()).toContain('<myStr>it`s</myStr>');
+  it('swaps apostrophe and backtick with clients older than 4.2.9, as iRODS does', () => {
+    expect(encodePi({ name: 'STR_PI', fields: { myStr: "it's `x`" } }, { apos: 'legacy' }).toString()).toContain("<myStr>it's &apos;x&apos;</myStr>");
+    expect(encodePi({ name: 'STR_PI', fields: { myStr: "it's `x`" } }).toString()).toContain('<myStr>it&apos;s `x`</myStr>');
+    expect(text(decodePi("<STR_PI><myStr>it's &apos;x&apos;</myStr></STR_PI>", { apos: 'legacy' }).node, 'myStr')).toBe("it's `x`");
   });
 
   it('reads what python-irodsclient sends: ElementTree-style entities, character references, an XML declaration, whitespace between elements', () => {

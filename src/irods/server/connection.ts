@@ -95,12 +95,12 @@ export function errorStack(code: number, message: string): PiMessage {
   return { name: 'RError_PI', fields: { count: 1, RErrMsg_PI: { status: code, msg: message.slice(0, ERR_MSG_LEN - 1) } } };
 }
 
-/** `'` is sent as `&apos;` to clients at iRODS 4.2.9 or later, as a backtick to older ones (iRODS 4.3.5 `packStruct.cpp`). */
+/** How apostrophes travel with a client of this version (see {@link AposStyle}). */
 function aposFor(relVersion: string): AposStyle {
   const m = /^rods(\d+)\.(\d+)\.(\d+)/.exec(relVersion);
-  if (!m) return 'entity';
+  if (!m) return 'legacy';
   const [maj, min, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return maj > 4 || (maj === 4 && (min > 2 || (min === 2 && patch >= 9))) ? 'entity' : 'backtick';
+  return maj > 4 || (maj === 4 && (min > 2 || (min === 2 && patch >= 9))) ? 'entity' : 'legacy';
 }
 
 const KNOWN_CODES = new Set<number>(Object.values(IRODS_ERRORS));
@@ -116,6 +116,7 @@ export class IrodsSession {
   private challenge: Buffer | undefined;
   private clientSignature = '';
   private apos: AposStyle = 'entity';
+  private startupPack: Startup | undefined;
   private closed = false;
   private readonly cleanups: Array<() => void | Promise<void>> = [];
   private readonly state = new Map<symbol, unknown>();
@@ -346,8 +347,6 @@ export class IrodsSession {
     return true;
   }
 
-  private startupPack: Startup | undefined;
-
   /** TLS on the same socket, then the client's key settings and shared secret, read and dropped. */
   private async startTls(): Promise<void> {
     const tls = this.shared.tls!;
@@ -384,7 +383,7 @@ export class IrodsSession {
   // ---- requests
 
   private body(msg: RawMessage): PiNode | null {
-    return msg.body.length === 0 ? null : decodePi(msg.body).node;
+    return msg.body.length === 0 ? null : decodePi(msg.body, { apos: this.apos }).node;
   }
 
   private async serve(): Promise<void> {
@@ -416,7 +415,7 @@ export class IrodsSession {
     if (!user) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, `${route.name} needs a logged-in user: authenticate first`);
     let req: ApiRequest;
     try {
-      const decoded = msg.body.length === 0 ? null : decodePi(msg.body);
+      const decoded = msg.body.length === 0 ? null : decodePi(msg.body, { apos: this.apos });
       req = { api, bodyName: decoded?.name ?? null, body: decoded?.node ?? null, bs: msg.bs };
     } catch (err) {
       const e = err as IrodsError;
@@ -453,7 +452,7 @@ export class IrodsSession {
     if (!challenge) return fail('CAT_INVALID_AUTHENTICATION', 'authentication failed: ask for a challenge (API 703) first');
     let user: SessionUser;
     try {
-      user = checkResponse(this.shared.store, challenge, msg.body.length === 0 ? null : decodePi(msg.body).node);
+      user = checkResponse(this.shared.store, challenge, this.body(msg));
       user = this.clientUserFor(user);
     } catch (err) {
       if (err instanceof LoginError) this.log.info({ user: err.user.slice(0, 64), reason: err.reason }, 'login failed');

@@ -17,7 +17,7 @@
 import type { Duplex } from 'node:stream';
 import type { IrodsErrorName } from './error-codes.js';
 import { IrodsError } from './irods-error.js';
-import { int, text } from './pi-values.js';
+import { text } from './pi-values.js';
 import { decodePi } from './xml.js';
 
 /** Message types (iRODS 4.3.5 `rodsDef.h`). */

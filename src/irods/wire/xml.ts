@@ -16,8 +16,13 @@
 import { IrodsError } from './irods-error.js';
 import type { PiField, PiFields, PiMessage, PiNode, PiValue } from './pi-values.js';
 
-/** How `'` is written: `&apos;` for peers at iRODS 4.2.9 or later, a backtick for older ones (iRODS 4.3.5 `packStruct.cpp`). */
-export type AposStyle = 'entity' | 'backtick';
+/**
+ * How apostrophes travel. iRODS 4.2.9 and later write `'` as `&apos;`;
+ * older peers (and peers of unknown version) take `'` raw, and `&apos;`
+ * means a backtick to them, both ways (iRODS 4.3.5 `packStruct.cpp`
+ * `use_correct_xml_encoding`).
+ */
+export type AposStyle = 'entity' | 'legacy';
 
 /** Options of {@link encodePi}. */
 export interface EncodeOptions {
@@ -25,13 +30,17 @@ export interface EncodeOptions {
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const NEEDS_ESCAPE = /[&<>"']/;
-const ESCAPE_ALL = /[&<>"']/g;
+const NEEDS_ESCAPE = /[&<>"'`]/;
+const ESCAPE_ALL = /[&<>"'`]/g;
 
 /** `s` escaped for element text. */
 export function escapeXml(s: string, apos: AposStyle = 'entity'): string {
   if (!NEEDS_ESCAPE.test(s)) return s;
-  return s.replace(ESCAPE_ALL, (c) => (c === "'" && apos === 'backtick' ? '`' : ESCAPES[c]!));
+  return s.replace(ESCAPE_ALL, (c) => {
+    if (c === "'") return apos === 'entity' ? '&apos;' : c;
+    if (c === '`') return apos === 'entity' ? c : '&apos;';
+    return ESCAPES[c]!;
+  });
 }
 
 function numberText(n: number): string {
@@ -67,10 +76,12 @@ export function encodePi(msg: PiMessage, opts: EncodeOptions = {}): Buffer {
   return Buffer.from(out.join(''), 'utf8');
 }
 
-/** Bounds of {@link decodePi}. */
+/** Bounds and options of {@link decodePi}. */
 export interface DecodeLimits {
   /** Deepest element nesting (the root is depth 1). iRODS structures nest a few levels. */
   maxDepth?: number;
+  /** What `&apos;` means (see {@link AposStyle}). */
+  apos?: AposStyle;
 }
 
 /** A decoded body: the root element's name and content. */
@@ -101,7 +112,7 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
-function decodeEntity(ref: string): string {
+function decodeEntity(ref: string, apos: AposStyle): string {
   switch (ref) {
     case 'amp':
       return '&';
@@ -112,7 +123,7 @@ function decodeEntity(ref: string): string {
     case 'quot':
       return '"';
     case 'apos':
-      return "'";
+      return apos === 'entity' ? "'" : '`';
   }
   let cp: number;
   if (/^#[0-9]{1,7}$/.test(ref)) cp = Number(ref.slice(1));
@@ -122,7 +133,7 @@ function decodeEntity(ref: string): string {
   return String.fromCodePoint(cp);
 }
 
-function unescapeText(raw: string): string {
+function unescapeText(raw: string, apos: AposStyle): string {
   if (!raw.includes('&')) return raw;
   let out = '';
   let i = 0;
@@ -135,7 +146,7 @@ function unescapeText(raw: string): string {
     out += raw.slice(i, amp);
     const semi = raw.indexOf(';', amp);
     if (semi < 0 || semi - amp > 12) throw bad('an unterminated entity reference');
-    out += decodeEntity(raw.slice(amp + 1, semi));
+    out += decodeEntity(raw.slice(amp + 1, semi), apos);
     i = semi + 1;
   }
   return out;
@@ -155,6 +166,7 @@ function addChild(parent: PiNode, name: string, value: PiValue): void {
  */
 export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): DecodedPi {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const apos = limits.apos ?? 'entity';
   let s: string;
   if (typeof input === 'string') s = input;
   else {
@@ -216,7 +228,7 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
       if (frame.hasChildren) {
         if (frame.text.trim() !== '') throw bad(`<${name}> mixes text and elements`);
         value = frame.node;
-      } else value = unescapeText(frame.text);
+      } else value = unescapeText(frame.text, apos);
       const parent = stack[stack.length - 1];
       if (parent) addChild(parent.node, name, value);
       else if (typeof value !== 'string') root = { name, node: value };
