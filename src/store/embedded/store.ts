@@ -236,10 +236,12 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   }
 
   // trash
-  trashPathFor(path: string): Promise<string> {
-    return this.bin.trashPathFor(path);
+  /** `user`: see {@link Trash.trash}. */
+  trashPathFor(path: string, opts?: { user?: string }): Promise<string> {
+    return this.bin.trashPathFor(path, opts);
   }
-  trash(path: string, opts?: { to?: string }): Promise<string> {
+  /** `user`: trash on behalf of that user, into their trash as an iRODS server does (see {@link Trash.trash}). */
+  trash(path: string, opts?: { to?: string; user?: string }): Promise<string> {
     return this.bin.trash(path, opts);
   }
   restore(trashPath: string, path: string): Promise<void> {

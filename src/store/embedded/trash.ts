@@ -1,6 +1,8 @@
 /**
  * The trash: removal by rename into `/<zone>/trash/home/rods/...`, as iRODS's
- * `irm` without `-f` does, and the rename back.
+ * `irm` without `-f` does, and the rename back. A removal on behalf of a
+ * user (the iRODS protocol server's unlink and collection removal) goes to
+ * that user's trash instead, as the iRODS server puts it.
  *
  * @module
  */
@@ -20,13 +22,13 @@ export class Trash {
    * a trashed object where one of its parent collections goes makes that
    * collection branch off beside it the same way. Changes nothing.
    */
-  async trashPathFor(path: string): Promise<string> {
+  async trashPathFor(path: string, opts: { user?: string } = {}): Promise<string> {
     const { core } = this;
     const target = core.normalize(path);
     this.refuse(target);
     return core.read(() => {
       core.mustEntry(target);
-      return this.destination(target);
+      return this.destination(target, opts.user);
     });
   }
 
@@ -35,8 +37,13 @@ export class Trash {
    * returns the trash path. `to`: the trash path to use (from
    * {@link trashPathFor}), so a caller that chose it before can undo after a
    * crash without asking; AlreadyExists when something took it since.
+   * `user`: trash on behalf of this user, as an iRODS server does
+   * (iRODS 4.3.5 `rsMkTrashPath`): into `/<zone>/trash/home/<user>/...`, an
+   * entry of the user's home without its `home/<user>` prefix; the trash
+   * collections created on the way, the user's trash home included, belong
+   * to the user.
    */
-  async trash(path: string, opts: { to?: string } = {}): Promise<string> {
+  async trash(path: string, opts: { to?: string; user?: string } = {}): Promise<string> {
     const { core } = this;
     const target = core.normalize(path);
     const to = opts.to === undefined ? undefined : core.normalize(opts.to);
@@ -44,8 +51,11 @@ export class Trash {
     if (to !== undefined && !isInside(to, core.trashRoot)) throw new InvalidPathError(to, `not inside the trash ${core.trashRoot}`);
     return core.write(() => {
       core.mustEntry(target);
-      const dest = to ?? this.destination(target);
-      createCollectionIn(core, parentPath(dest), ADMIN_USER, true);
+      if (opts.user !== undefined) core.mustUser(opts.user);
+      const dest = to ?? this.destination(target, opts.user);
+      // the trash home above a user's own belongs to the admin
+      if (opts.user !== undefined) createCollectionIn(core, `${core.trashRoot}/home`, ADMIN_USER, false);
+      createCollectionIn(core, parentPath(dest), opts.user ?? ADMIN_USER, true);
       moveIn(core, target, dest);
       return dest;
     });
@@ -76,11 +86,13 @@ export class Trash {
     if (isInside(target, this.core.trashRoot)) throw new NotAllowedError(target, 'already in the trash');
   }
 
-  /** The free trash path for `target`, inside the current transaction. */
-  private destination(target: string): string {
+  /** The free trash path for `target` (trashed by `user`, when given), inside the current transaction. */
+  private destination(target: string, user?: string): string {
     const { core } = this;
-    const segments = relativePath(target, core.zoneRoot).split('/');
-    let dir = `${core.trashRoot}/home/${ADMIN_USER}`;
+    const userHome = `${core.zoneRoot}/home/${user}`;
+    const below = user !== undefined && isInside(target, userHome) ? userHome : core.zoneRoot;
+    const segments = relativePath(target, below).split('/');
+    let dir = `${core.trashRoot}/home/${user ?? ADMIN_USER}`;
     for (const seg of segments.slice(0, -1)) {
       // A trashed object may sit where this entry's parent collection goes: branch off beside it.
       let next = `${dir}/${seg}`;

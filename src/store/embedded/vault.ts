@@ -184,6 +184,34 @@ export class Vault {
     });
   }
 
+  /**
+   * A new temp file for bytes that arrive piece by piece rather than as one
+   * stream (the iRODS protocol server's open, write, seek and close): empty,
+   * or a copy of the object file `copyOf`. It counts as a live temp, as a
+   * staged file does, until {@link Vault.place} or {@link Vault.discard}; the
+   * caller fills in size and MD5 of the {@link StagedFile} it places.
+   */
+  async createTemp(copyOf?: string): Promise<{ id: string; tempPath: string }> {
+    const id = this.newId();
+    const tempPath = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+    this.liveTemps.add(tempPath);
+    try {
+      if (copyOf === undefined) {
+        await (await fsp.open(tempPath, 'wx', PRIVATE_FILE_MODE)).close();
+      } else {
+        // a clone where the file system offers one, else a kernel copy: no bytes through this process
+        await fsp.copyFile(copyOf, tempPath, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE);
+        await fsp.chmod(tempPath, PRIVATE_FILE_MODE);
+      }
+    } catch (err) {
+      await fsp.rm(tempPath, { force: true });
+      this.liveTemps.delete(tempPath);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && copyOf !== undefined) throw new NotFoundError(copyOf, 'file', 'vault file missing: run fsck');
+      throw err;
+    }
+    return { id, tempPath };
+  }
+
   /** Renames a staged file to its final name; returns the shard folder (to be synced). */
   place(staged: StagedFile): string {
     const shard = join(this.dir, staged.id.slice(0, 2));
