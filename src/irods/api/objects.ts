@@ -1,9 +1,108 @@
 /**
- * data objects: create 601, open 602, read 675, write 676, seek 674, close 673, unlink 615, rename 627, checksum 629, stat 633.
+ * The data object APIs: create 601, open 602, read 675, write 676, seek 674,
+ * close 673, unlink 615, rename 627 (objects and collections), checksum 629,
+ * stat 633, copy 696 and truncate 652 (API numbers of iRODS 4.3.5
+ * `apiNumberData.h`; python-irodsclient 0.8.1 copies with 696 and truncates
+ * with 652). The work is in `../objects/`.
+ *
+ * An open answers its descriptor and nothing else: there is no parallel
+ * transfer portal here (numThreads is not looked at), so every byte goes
+ * through the connection with read and write, as with an iRODS server that
+ * answers a portal request with zero threads.
  *
  * @module
  */
+import { closeDataObject, openDataObject, readDataObject, seekDataObject, writeDataObject } from '../objects/open-close.js';
+import {
+  checksumDataObject,
+  copyDataObject,
+  renameEntry,
+  statPath,
+  truncateDataObject,
+  unlinkDataObject,
+} from '../objects/object-ops.js';
+import { dataObjCopyInp, dataObjInp, openedDataObjInp } from '../objects/requests.js';
 import type { ApiRoute } from '../server/api.js';
 
 /** The routes of this module. */
-export const objectRoutes: ApiRoute[] = [];
+export const objectRoutes: ApiRoute[] = [
+  {
+    api: 601,
+    name: 'DATA_OBJ_CREATE_AN',
+    handle: async (req, ctx) => ({ status: await openDataObject(ctx, dataObjInp(req), true) }),
+  },
+  {
+    api: 602,
+    name: 'DATA_OBJ_OPEN_AN',
+    handle: async (req, ctx) => ({ status: await openDataObject(ctx, dataObjInp(req), false) }),
+  },
+  {
+    api: 675,
+    name: 'DATA_OBJ_READ_AN',
+    handle: async (req, ctx) => {
+      const bs = await readDataObject(ctx, openedDataObjInp(req));
+      return { status: bs.length, bs };
+    },
+  },
+  {
+    api: 676,
+    name: 'DATA_OBJ_WRITE_AN',
+    handle: async (req, ctx) => ({ status: await writeDataObject(ctx, openedDataObjInp(req), req.bs) }),
+  },
+  {
+    api: 674,
+    name: 'DATA_OBJ_LSEEK_AN',
+    handle: async (req, ctx) => ({ status: 0, body: { name: 'fileLseekOut_PI', fields: { offset: seekDataObject(ctx, openedDataObjInp(req)) } } }),
+  },
+  {
+    api: 673,
+    name: 'DATA_OBJ_CLOSE_AN',
+    handle: async (req, ctx) => {
+      await closeDataObject(ctx, openedDataObjInp(req));
+      return { status: 0 };
+    },
+  },
+  {
+    api: 615,
+    name: 'DATA_OBJ_UNLINK_AN',
+    handle: async (req, ctx) => {
+      await unlinkDataObject(ctx, dataObjInp(req));
+      return { status: 0 };
+    },
+  },
+  {
+    api: 627,
+    name: 'DATA_OBJ_RENAME_AN',
+    handle: async (req, ctx) => {
+      const { src, dest } = dataObjCopyInp(req);
+      await renameEntry(ctx, src, dest);
+      return { status: 0 };
+    },
+  },
+  {
+    api: 629,
+    name: 'DATA_OBJ_CHKSUM_AN',
+    handle: async (req, ctx) => ({ status: 0, body: await checksumDataObject(ctx, dataObjInp(req)) }),
+  },
+  {
+    api: 633,
+    name: 'OBJ_STAT_AN',
+    handle: async (req, ctx) => statPath(ctx, dataObjInp(req)),
+  },
+  {
+    api: 696,
+    name: 'DATA_OBJ_COPY_AN',
+    handle: async (req, ctx) => {
+      const { src, dest } = dataObjCopyInp(req);
+      return { status: 0, body: await copyDataObject(ctx, src, dest) };
+    },
+  },
+  {
+    api: 652,
+    name: 'DATA_OBJ_TRUNCATE_AN',
+    handle: async (req, ctx) => {
+      await truncateDataObject(ctx, dataObjInp(req));
+      return { status: 0 };
+    },
+  },
+];

@@ -1,0 +1,87 @@
+/**
+ * The open data objects of one connection, by descriptor: numbers as an
+ * iRODS server hands them out (`l1descInx`, the lowest free one from 3,
+ * iRODS 4.3.5 `allocL1desc`), a bound on how many one connection holds, and
+ * the cleanup when the connection ends: every write that was not closed is
+ * dropped, so a client that vanishes mid-transfer leaves no object.
+ *
+ * @module
+ */
+import type { ConnectionContext } from '../server/api.js';
+import { IrodsError } from '../wire/irods-error.js';
+import type { OpenObject } from './open-objects.js';
+
+/** The first descriptor (0 to 2 are never handed out, as in iRODS). */
+export const FIRST_DESCRIPTOR = 3;
+/** Descriptors past this are out of range, as on an iRODS server (`NUM_L1_DESC`, iRODS 4.3.5 `objDesc.hpp`). */
+export const DESCRIPTOR_LIMIT = 1026;
+/** Most objects one connection keeps open at once: each holds a file of the vault. Clients open one at a time. */
+export const MAX_OPEN_PER_CONNECTION = 16;
+
+const KEY = Symbol('irods.objects.descriptors');
+
+/** The open objects of one connection. */
+export class DescriptorTable {
+  private readonly open = new Map<number, OpenObject>();
+
+  /** The table of `conn`, created (with its cleanup registered) on first use. */
+  static of(conn: ConnectionContext): DescriptorTable {
+    let table = conn.state.get(KEY) as DescriptorTable | undefined;
+    if (!table) {
+      const created = new DescriptorTable();
+      conn.state.set(KEY, created);
+      conn.onClose(() => created.releaseAll());
+      table = created;
+    }
+    return table;
+  }
+
+  /** How many objects are open. */
+  get count(): number {
+    return this.open.size;
+  }
+
+  /** Throws `SYS_OUT_OF_FILE_DESC` when no more may be opened (checked before the work of an open). */
+  assertRoom(): void {
+    if (this.open.size >= MAX_OPEN_PER_CONNECTION) {
+      throw new IrodsError('SYS_OUT_OF_FILE_DESC', `a connection keeps at most ${MAX_OPEN_PER_CONNECTION} data objects open; close one first`);
+    }
+  }
+
+  /** Registers `obj` under the lowest free descriptor; returns it. */
+  add(obj: OpenObject): number {
+    this.assertRoom();
+    let inx = FIRST_DESCRIPTOR;
+    while (this.open.has(inx)) inx++;
+    this.open.set(inx, obj);
+    return inx;
+  }
+
+  /**
+   * The object open under `inx`: `SYS_FILE_DESC_OUT_OF_RANGE` for a number
+   * no descriptor can have, `BAD_INPUT_DESC_INDEX` for one not in use
+   * (iRODS 4.3.5 `rsDataObjRead` / `rsDataObjLseek`).
+   */
+  get(inx: number): OpenObject {
+    if (inx < FIRST_DESCRIPTOR || inx >= DESCRIPTOR_LIMIT) {
+      throw new IrodsError('SYS_FILE_DESC_OUT_OF_RANGE', `descriptor ${inx} is out of range (${FIRST_DESCRIPTOR} to ${DESCRIPTOR_LIMIT - 1})`);
+    }
+    const obj = this.open.get(inx);
+    if (!obj) throw new IrodsError('BAD_INPUT_DESC_INDEX', `descriptor ${inx} is not open`);
+    return obj;
+  }
+
+  /** Removes and returns the object under `inx` (the descriptor is free again even when its close fails). */
+  take(inx: number): OpenObject {
+    const obj = this.get(inx);
+    this.open.delete(inx);
+    return obj;
+  }
+
+  /** Drops every open object: reads are closed, unfinished writes discarded. */
+  async releaseAll(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(all.map((obj) => obj.release()));
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The data object calls that take a path rather than a descriptor: stat,
+ * unlink, rename (objects and collections), checksum, copy and truncate.
+ *
+ * Who may do what, as an iRODS 4.3.5 server decides it (`db_plugin.cpp`,
+ * `rsDataObjUnlink.cpp`, `rsDataObjRename.cpp`): unlinking and renaming
+ * need `delete_object` or `own` on the object, which here is `own` (see
+ * `permission-checks.ts`); a rename or move of a collection needs `own` on
+ * it; moving into another collection also needs write there; a checksum
+ * needs read; a copy read on the source and write where it lands.
+ *
+ * @module
+ */
+import { isInside, parentPath } from '../../store/paths.js';
+import type { EntryRow } from '../../store/embedded/catalog.js';
+import type { ApiContext } from '../server/api.js';
+import type { PiMessage } from '../wire/pi-values.js';
+import { IrodsError } from '../wire/irods-error.js';
+import { irodsTime } from './irods-time.js';
+import { logicalPath } from './logical-path.js';
+import { commitWrite, noDataObject, requireWritable } from './open-close.js';
+import { WritableObject } from './open-objects.js';
+import { entryAt, requireLevel } from './permission-checks.js';
+import { refuseAdminModeOfUser, removesForGood } from './removal-rules.js';
+import { KW, type DataObjRequest } from './requests.js';
+import { answering } from './store-errors.js';
+
+/** `objType` of `RodsObjStat_PI` (iRODS 4.3.5 `rodsType.h`: DATA_OBJ_T 1, COLL_OBJ_T 2). */
+export const OBJ_TYPE = { object: 1, collection: 2 } as const;
+/** `oprType` of a rename (iRODS 4.3.5 `dataObjInpOut.h`). */
+export const RENAME_DATA_OBJ = 11;
+export const RENAME_COLL = 12;
+/** `oprType` of an unregister: removes the catalog entry but keeps the file, which this store cannot do. */
+export const UNREG_OPR = 26;
+
+/**
+ * The stat of `path` as `RodsObjStat_PI` (fields in the order of iRODS 4.3.5
+ * `rodsPackInstruct.h`; the `SpecColl_PI` pointer is null, which XML packing
+ * leaves out) and the reply status, the object type, as `rsObjStat` returns
+ * it. What the user may not read is answered as absent
+ * (`USER_FILE_DOES_NOT_EXIST`): an iRODS server stats through GenQuery, which
+ * under strict access control (this server's rule) shows only readable entries.
+ */
+export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number; body: PiMessage } {
+  const path = logicalPath(ctx.store, req.objPath);
+  const found = entryAt(ctx, path);
+  if (!found || found.level < 1) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${path} does not exist or is not readable by ${ctx.user.name}`);
+  const { row } = found;
+  const objType = row.kind === 'o' ? OBJ_TYPE.object : OBJ_TYPE.collection;
+  const time = irodsTime(row.modified);
+  return {
+    status: objType,
+    body: {
+      name: 'RodsObjStat_PI',
+      fields: {
+        objSize: row.kind === 'o' ? row.size : 0,
+        objType,
+        dataMode: 0,
+        dataId: String(row.id),
+        chksum: row.checksum ?? '',
+        ownerName: row.owner,
+        ownerZone: ctx.store.zone,
+        createTime: time,
+        modifyTime: time,
+      },
+    },
+  };
+}
+
+/** The data object at `path` with the user's level on it; the not-found answer otherwise. */
+function dataObjectAt(ctx: ApiContext, path: string): { row: EntryRow; level: number } {
+  const found = entryAt(ctx, path);
+  if (!found) throw noDataObject(path);
+  if (found.row.kind !== 'o') throw noDataObject(path, 'a collection, not a data object');
+  return found;
+}
+
+/** Unlinks a data object: into the user's trash, or for good (see {@link removesForGood}). */
+export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Promise<void> {
+  const path = logicalPath(ctx.store, req.objPath);
+  if (req.oprType === UNREG_OPR) throw new IrodsError('SYS_NOT_SUPPORTED', `cannot unregister ${path}: this store keeps no bytes without a catalog entry`);
+  refuseAdminModeOfUser(ctx, req.keywords);
+  const { level } = dataObjectAt(ctx, path);
+  requireLevel(ctx, path, level, 'own', 'remove it');
+  if (removesForGood(ctx, path, req.keywords)) await answering(() => ctx.store.removeObject(path), 'CAT_NO_ROWS_FOUND');
+  else await answering(() => ctx.store.trash(path, { user: ctx.user.name }), 'CAT_NO_ROWS_FOUND');
+}
+
+/**
+ * Renames or moves a data object (`oprType` 11) or a collection (12; any
+ * other: whichever is at the source), keeping its id, ACL and metadata.
+ */
+export async function renameEntry(ctx: ApiContext, src: DataObjRequest, dest: DataObjRequest): Promise<void> {
+  const from = logicalPath(ctx.store, src.objPath);
+  const to = logicalPath(ctx.store, dest.objPath);
+  if (from === to) throw new IrodsError('SAME_SRC_DEST_PATHS_ERR', `${from} is both source and destination`);
+  const found = entryAt(ctx, from);
+  if (src.oprType === RENAME_DATA_OBJ && found?.row.kind !== 'o') throw noDataObject(from);
+  if (src.oprType === RENAME_COLL && found?.row.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${from} does not exist`);
+  if (!found) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${from} does not exist`);
+  requireLevel(ctx, from, found.level, 'own', 'rename it');
+  if (found.row.kind === 'c' && isInside(to, from)) throw new IrodsError('CAT_RECURSIVE_MOVE', `cannot move ${from} into itself (${to})`);
+  const there = entryAt(ctx, to);
+  if (there) {
+    const code = there.row.kind === 'c' ? 'CAT_NAME_EXISTS_AS_COLLECTION' : 'CAT_NAME_EXISTS_AS_DATAOBJ';
+    throw new IrodsError(code, `${to} exists`);
+  }
+  const targetColl = parentPath(to);
+  const coll = entryAt(ctx, targetColl);
+  if (!coll || coll.row.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${targetColl} does not exist`);
+  if (targetColl !== parentPath(from)) requireLevel(ctx, targetColl, coll.level, 'write', `move ${from} into it`);
+  await answering(() => ctx.store.move(from, to));
+}
+
+/**
+ * The checksum of a data object as `STR_PI` (MD5 hex, as iRODS writes an MD5
+ * checksum). `verifyChksum`: the bytes are hashed again and must match the
+ * catalog (`USER_CHKSUM_MISMATCH`); `forceChksum`: the bytes are hashed again
+ * and the catalog takes that value.
+ */
+export async function checksumDataObject(ctx: ApiContext, req: DataObjRequest): Promise<PiMessage> {
+  const path = logicalPath(ctx.store, req.objPath);
+  const { row, level } = dataObjectAt(ctx, path);
+  requireLevel(ctx, path, level, 'read', 'checksum it');
+  let checksum = row.checksum;
+  if (req.keywords.has(KW.verifyChksum)) checksum = await answering(() => ctx.store.checksum(path, { verify: true }), 'CAT_NO_ROWS_FOUND');
+  if (req.keywords.has(KW.forceChksum) || !checksum) {
+    const [actual] = await answering(() => ctx.store.computeChecksums([path]), 'CAT_NO_ROWS_FOUND');
+    if (actual !== row.checksum) registerChecksum(ctx, row, actual);
+    checksum = actual;
+  }
+  return { name: 'STR_PI', fields: { myStr: checksum } };
+}
+
+/** Stores a recomputed checksum, unless the object was replaced meanwhile (its new bytes came with their own). */
+function registerChecksum(ctx: ApiContext, hashed: EntryRow, checksum: string): void {
+  const core = ctx.store.protocolCore();
+  core.write(() => {
+    const now = core.row(hashed.path);
+    if (now?.vault_id !== hashed.vault_id) return;
+    core.q.updateObject.run(now.size, checksum, now.vault_id, now.modified, now.id);
+  });
+}
+
+/**
+ * Copies a data object's bytes to a new object (or, with `forceFlag`, over
+ * one), as iRODS 4.3.5 `rsDataObjCopy`: the source must be a data object
+ * (`USER_INPUT_PATH_ERR`), an existing destination needs `forceFlag`
+ * (`OVERWRITE_WITHOUT_FORCE_FLAG`); with `verifyChksum` the copy's MD5 must
+ * equal the source's. Answers the `TransferStat_PI` iRODS answers.
+ */
+export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest: DataObjRequest): Promise<PiMessage> {
+  const from = logicalPath(ctx.store, src.objPath);
+  const to = logicalPath(ctx.store, dest.objPath);
+  if (from === to) throw new IrodsError('USER_INPUT_PATH_ERR', `cannot copy ${from} onto itself`);
+  const source = entryAt(ctx, from);
+  if (!source || source.row.kind !== 'o') throw new IrodsError('USER_INPUT_PATH_ERR', `${from} is not a data object`);
+  requireLevel(ctx, from, source.level, 'read', 'copy it');
+  const there = entryAt(ctx, to);
+  if (there?.row.kind === 'o' && !dest.keywords.has(KW.force)) {
+    throw new IrodsError('OVERWRITE_WITHOUT_FORCE_FLAG', `${to} exists; overwriting it needs the ${KW.force} keyword`);
+  }
+  requireWritable(ctx, to);
+  const core = ctx.store.protocolCore();
+  const copy = await answering(() =>
+    WritableObject.open(core, to, { copyOf: core.vault.filePath(source.row.vault_id!), readable: false, append: false, changed: true }),
+  );
+  const finished = (await copy.finish())!;
+  const { staged } = finished;
+  if (dest.keywords.has(KW.verifyChksum) && source.row.checksum && staged.md5 !== source.row.checksum) {
+    core.vault.discard(staged);
+    throw new IrodsError('USER_CHKSUM_MISMATCH', `the copy of ${from} at ${to} has checksum ${staged.md5}, the source ${source.row.checksum}; nothing was stored`);
+  }
+  await commitWrite(ctx, to, staged, new Map());
+  return { name: 'TransferStat_PI', fields: { numThreads: 0, flags: 0, bytesWritten: staged.size } };
+}
+
+/** Cuts a data object to `dataSize` bytes, or extends it with zeros (iRODS 4.3.5 `rsDataObjTruncate`). */
+export async function truncateDataObject(ctx: ApiContext, req: DataObjRequest): Promise<void> {
+  const path = logicalPath(ctx.store, req.objPath);
+  const { row, level } = dataObjectAt(ctx, path);
+  requireLevel(ctx, path, level, 'write', 'truncate it');
+  if (req.dataSize < 0) throw new IrodsError('USER_API_INPUT_ERR', `cannot truncate ${path} to ${req.dataSize} bytes`);
+  if (req.dataSize === row.size) return;
+  const core = ctx.store.protocolCore();
+  const obj = await answering(() =>
+    WritableObject.open(core, path, { copyOf: core.vault.filePath(row.vault_id!), readable: false, append: false, changed: false }),
+  );
+  try {
+    await obj.truncate(req.dataSize);
+  } catch (err) {
+    await obj.release();
+    throw err;
+  }
+  const finished = await obj.finish();
+  if (finished) await commitWrite(ctx, path, finished.staged, new Map());
+}
