@@ -59,6 +59,8 @@ export interface ColumnDef {
    * also bounds it to an index range.
    */
   indexedPath?: boolean;
+  /** The same value on every row (sorting by it changes nothing). */
+  fixed?: boolean;
   /** A faster form of `= param`, equal in meaning (e.g. through an index); `value` is the compared text. */
   equals?(r: ExprRefs, param: string, value: string): string;
 }
@@ -71,7 +73,6 @@ export const CONST = {
 } as const;
 
 const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
-const TEXT_NONE = str('');
 const epoch11 = (iso: string) => `printf('%011d', CAST(strftime('%s', ${iso}) AS INTEGER))`;
 const accessName = (level: string) =>
   `CASE ${level} WHEN 1 THEN 'read object' WHEN 2 THEN 'modify object' ELSE 'own' END`;
@@ -80,15 +81,16 @@ const accessType = (level: string) => `CASE ${level} WHEN 1 THEN 1050 WHEN 2 THE
 type Def = Omit<ColumnDef, 'num' | 'name' | 'table'>;
 const text = (sql: (r: ExprRefs) => string, more: Partial<Def> = {}): Def => ({ type: 'text', sql, ...more });
 const int = (sql: (r: ExprRefs) => string, more: Partial<Def> = {}): Def => ({ type: 'int', sql, ...more });
-const fixed = (value: string): Def => text(() => str(value));
-const fixedInt = (value: number): Def => int(() => String(value));
+const fixed = (value: string): Def => text(() => str(value), { fixed: true });
+const fixedInt = (value: number): Def => int(() => String(value), { fixed: true });
+const constant = (param: string): Def => text(() => param, { fixed: true });
 
 const table: Array<[TableName, Record<string, [number, Def]>]> = [
   [
     'zone',
     {
       COL_ZONE_ID: [101, fixedInt(ZONE_ID)],
-      COL_ZONE_NAME: [102, text(() => CONST.zone)],
+      COL_ZONE_NAME: [102, constant(CONST.zone)],
       COL_ZONE_TYPE: [103, fixed('local')],
       COL_ZONE_CONNECTION: [104, fixed('')],
       COL_ZONE_COMMENT: [105, fixed('')],
@@ -105,7 +107,7 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
         203,
         text((r) => `CASE ${r.alias('usr')}.kind WHEN 'group' THEN 'rodsgroup' ELSE ${r.alias('usr')}.user_type END`),
       ],
-      COL_USER_ZONE: [204, text(() => CONST.zone)],
+      COL_USER_ZONE: [204, constant(CONST.zone)],
       // iRODS 4.3.5 maps the retired 205 (USER_DN) to the comment, for old clients
       COL_USER_DN_INVALID: [205, fixed('')],
       COL_USER_INFO: [206, fixed('')],
@@ -119,11 +121,11 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
     {
       COL_R_RESC_ID: [301, fixedInt(RESOURCE_ID)],
       COL_R_RESC_NAME: [302, fixed(RESOURCE_NAME)],
-      COL_R_ZONE_NAME: [303, text(() => CONST.zone)],
+      COL_R_ZONE_NAME: [303, constant(CONST.zone)],
       COL_R_TYPE_NAME: [304, fixed('unixfilesystem')],
       COL_R_CLASS_NAME: [305, fixed('cache')],
-      COL_R_LOC: [306, text(() => CONST.host)],
-      COL_R_VAULT_PATH: [307, text(() => CONST.vault)],
+      COL_R_LOC: [306, constant(CONST.host)],
+      COL_R_VAULT_PATH: [307, constant(CONST.vault)],
       COL_R_FREE_SPACE: [308, fixed('')],
       COL_R_RESC_INFO: [309, fixed('')],
       COL_R_RESC_COMMENT: [310, fixed('')],
@@ -163,7 +165,7 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
         }),
       ],
       COL_D_OWNER_NAME: [411, text((r) => `${r.alias('data')}.owner`)],
-      COL_D_OWNER_ZONE: [412, text(() => CONST.zone)],
+      COL_D_OWNER_ZONE: [412, constant(CONST.zone)],
       COL_D_REPL_STATUS: [413, fixedInt(1)],
       COL_D_DATA_STATUS: [414, fixed('')],
       COL_D_DATA_CHECKSUM: [415, text((r) => `${r.alias('data')}.checksum`, { nullable: true })],
@@ -196,7 +198,7 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
         }),
       ],
       COL_COLL_OWNER_NAME: [503, text((r) => `${r.alias('coll')}.owner`)],
-      COL_COLL_OWNER_ZONE: [504, text(() => CONST.zone)],
+      COL_COLL_OWNER_ZONE: [504, constant(CONST.zone)],
       COL_COLL_MAP_ID: [505, fixedInt(0)],
       COL_COLL_INHERITANCE: [506, text((r) => `CASE ${r.alias('coll')}.inherit WHEN 1 THEN '1' ELSE '0' END`)],
       COL_COLL_COMMENTS: [507, fixed('')],
@@ -242,14 +244,14 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
     'cusers',
     {
       COL_COLL_USER_NAME: [1300, text((r) => `${r.alias('cusers')}.user_name`)],
-      COL_COLL_USER_ZONE: [1301, text(() => CONST.zone)],
+      COL_COLL_USER_ZONE: [1301, constant(CONST.zone)],
     },
   ],
   [
     'dusers',
     {
       COL_DATA_USER_NAME: [1310, text((r) => `${r.alias('dusers')}.user_name`)],
-      COL_DATA_USER_ZONE: [1311, text(() => CONST.zone)],
+      COL_DATA_USER_ZONE: [1311, constant(CONST.zone)],
     },
   ],
   [
@@ -292,7 +294,7 @@ export const COLUMNS: ReadonlyMap<number, ColumnDef> = (() => {
     m.set(num, { num, name, table: t, ...def });
   };
   for (const [t, cols] of table) for (const [name, [num, def]] of Object.entries(cols)) add(num, name, t, def);
-  for (const [num, name, t] of NAMESPACE_COLUMNS) add(num, name, t, text(() => TEXT_NONE));
+  for (const [num, name, t] of NAMESPACE_COLUMNS) add(num, name, t, fixed(''));
   return m;
 })();
 

@@ -246,12 +246,17 @@ function outputSql(col: ColumnDef, aggregate: string | null, refs: Refs): string
   return `coalesce(${aggregate}(${e}), '')`;
 }
 
-/** Ordered keys first, then iRODS's default columns, then the rest (see the module comment). */
-function sortKeys(selects: ReadonlyArray<{ column: number; aggregate: string | null; order: 'asc' | 'desc' | null }>): SortKey[] {
+/**
+ * Ordered keys first, then iRODS's default columns, then the rest (see the
+ * module comment); a column with one value on every row orders nothing and
+ * is left out.
+ */
+function sortKeys(selects: ReadonlyArray<{ column: number; col: ColumnDef; aggregate: string | null; order: 'asc' | 'desc' | null }>): SortKey[] {
   const keys: SortKey[] = [];
   const used = new Set<number>();
   const add = (index: number, desc: boolean) => {
-    if (used.has(index)) return;
+    const s = selects[index];
+    if (used.has(index) || (s.col.fixed && s.aggregate === null)) return;
     used.add(index);
     keys.push({ index, desc });
   };
@@ -350,7 +355,8 @@ export function pageSql(plan: QueryPlan, afterKey: boolean, offset: boolean): st
   if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
   if (plan.groupBy.length > 0) sql += ` GROUP BY ${plan.groupBy.join(', ')}`;
   if (after && plan.aggregated) sql += ` HAVING ${after}`;
-  sql += ` ORDER BY ${plan.order.map((k) => `${plan.outputs[k.index]}${k.desc ? ' DESC' : ''}`).join(', ')}`;
+  // by result column number: an output that is a number literal would otherwise be taken for one
+  if (plan.order.length > 0) sql += ` ORDER BY ${plan.order.map((k) => `${k.index + 1}${k.desc ? ' DESC' : ''}`).join(', ')}`;
   sql += ` LIMIT @${PAGE_PARAMS.limit}`;
   if (offset) sql += ` OFFSET @${PAGE_PARAMS.offset}`;
   return sql;
@@ -366,6 +372,8 @@ export function countSql(plan: QueryPlan): string {
 
 /** Rows after the bound key in the plan's order: one row-value comparison when all keys run one way. */
 function keysetSql(plan: QueryPlan): string {
+  // no keys: every output is one fixed value, so the distinct rows are one at most
+  if (plan.order.length === 0) return '0';
   const exprs = plan.order.map((k) => plan.outputs[k.index]);
   const params = plan.order.map((_, i) => `@${PAGE_PARAMS.key(i)}`);
   const descs = plan.order.map((k) => k.desc);
