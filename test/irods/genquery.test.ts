@@ -686,6 +686,38 @@ describe('paging', () => {
     }
   });
 
+  /** Every row of a query, fetched `maxRows` at a time. */
+  const allPages = async (ctx: TestContext, select: Array<[number, number] | number>, conds: Array<[number, string]>, maxRows: number) => {
+    const rows: Array<Record<number, string>> = [];
+    let ci = 0;
+    do {
+      const page = await query(ctx, select, conds, { maxRows, continueInx: ci });
+      rows.push(...page.rows);
+      ci = page.continueInx;
+    } while (ci > 0);
+    return rows;
+  };
+
+  it('pages a subtree by object path, across sibling collections whose names sort around the slash', async () => {
+    for (const c of ['run1', 'run1.bak', 'run1-x', 'run10']) {
+      await store.createCollection(`${many}/${c}`, { owner: 'alice' });
+      for (const f of ['a', 'b', 'c']) await put(`${many}/${c}/${f}`, 'x', 'alice');
+    }
+    const rows = await allPages(alice, [C.COLL_NAME, C.DATA_NAME], [[C.COLL_NAME, `like '${many}/%'`]], 2);
+    const paths = rows.map((r) => `${r[C.COLL_NAME]}/${r[C.DATA_NAME]}`);
+    expect(paths).toHaveLength(12);
+    expect(paths).toEqual([...paths].sort());
+    expect(new Set(paths).size).toBe(12);
+    // objects of one collection, in name order either way
+    const names = (await allPages(alice, [C.DATA_NAME, C.COLL_NAME], [[C.COLL_NAME, `= '${many}'`]], 4)).map((r) => r[C.DATA_NAME]);
+    expect(names).toEqual(Array.from({ length: 25 }, (_, i) => `f${String(i).padStart(2, '0')}`));
+    const parent = String(store.protocolCore().row(many)!.id);
+    const desc = (await allPages(alice, [[C.DATA_NAME, ORDER_BY_DESC], C.DATA_SIZE], [[C.D_COLL_ID, `= '${parent}'`]], 3)).map(
+      (r) => r[C.DATA_NAME],
+    );
+    expect(desc).toEqual([...names].reverse());
+  });
+
   it('pages NO_DISTINCT queries by skipping the rows sent', async () => {
     const rows: string[] = [];
     let ci = 0;
@@ -879,11 +911,14 @@ describe('bad input', () => {
 });
 
 describe('cost', () => {
-  const plan = (select: number[], conds: Array<[number, string]>, admin = false) => {
+  const DATA_OBJECT = [401, 402, 403, 404, 405, 406, 407, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 419, 420, 422, 423];
+  /** The query plan SQLite chooses for a first page, or for a continuation with `continued`. */
+  const plan = (select: number[], conds: Array<[number, string]>, continued = false) => {
     const input = decodeGenQueryInput('GenQueryInp_PI', gqBody(select, conds));
-    const p = buildPlan(input, { user: 'alice', admin, zone: 'testZone', vault: '/v', host: 'h' });
+    const p = buildPlan(input, { user: 'alice', admin: false, zone: 'testZone', vault: '/v', host: 'h' });
     const db = store.protocolCore().db;
-    const rows = db.prepare(`EXPLAIN QUERY PLAN ${pageSql(p, false, false)}`).all({ ...p.params, gq_limit: 10 }) as Array<{
+    const keys = Object.fromEntries(p.order.map((_, i) => [`gq_k${i}`, '']));
+    const rows = db.prepare(`EXPLAIN QUERY PLAN ${pageSql(p, continued, false)}`).all({ ...p.params, ...keys, gq_limit: 10 }) as Array<{
       detail: string;
     }>;
     return rows.map((r) => r.detail).join('\n');
@@ -891,8 +926,11 @@ describe('cost', () => {
 
   it('a collection prefix is a range of the path index, not a scan', () => {
     const detail = plan([C.COLL_NAME, C.DATA_NAME], [[C.COLL_NAME, `like '${Z}/home/%'`]]);
-    expect(detail).toMatch(/SEARCH coll USING INDEX sqlite_autoindex_entries_1 \(path>\? AND path<\?\)/);
-    expect(detail).not.toMatch(/SCAN coll/);
+    expect(detail).toMatch(/SEARCH (coll|data) USING INDEX sqlite_autoindex_entries_1 \(path>\? AND path<\?\)/);
+    expect(detail).not.toMatch(/SCAN (coll|data)/);
+    expect(plan([C.COLL_NAME], [[C.COLL_NAME, `like '${Z}/home/%'`]])).toMatch(
+      /SEARCH coll USING INDEX sqlite_autoindex_entries_1 \(path>\? AND path<\?\)/,
+    );
   });
 
   it('an object by name in a collection is found through the unique path index', () => {
@@ -909,5 +947,20 @@ describe('cost', () => {
   it('subcollections by parent name use the parent index', () => {
     const detail = plan([C.COLL_NAME], [[C.COLL_PARENT_NAME, `= '${Z}/home'`]]);
     expect(detail).toMatch(/SEARCH coll USING INDEX entries_parent \(parent_id=\?\)/);
+  });
+
+  it("a page of a collection's objects reads only that collection's children", () => {
+    // python-irodsclient collection.data_objects, a continuation page
+    for (const select of [DATA_OBJECT, [C.DATA_NAME, C.COLL_NAME]]) {
+      const detail = plan(select, [[C.COLL_NAME, `= '${Z}/home/alice'`]], true);
+      expect(detail).toMatch(/SEARCH data USING INDEX entries_parent \(parent_id=\?\)/);
+      expect(detail).not.toMatch(/SCAN (data|coll)/);
+    }
+  });
+
+  it('a page of a subtree reads in path order from where the last one ended, without sorting', () => {
+    const detail = plan([C.DATA_NAME, C.COLL_NAME], [[C.COLL_NAME, `like '${Z}/home/%'`]], true);
+    expect(detail).toMatch(/SEARCH data USING INDEX sqlite_autoindex_entries_1 \(path>\? AND path<\?\)/);
+    expect(detail).not.toMatch(/TEMP B-TREE FOR (RIGHT PART OF |LAST \d+ TERMS OF )?ORDER BY/);
   });
 });

@@ -147,7 +147,7 @@ export function readPage(db: Database.Database, position: QueryPosition, maxRows
   }
 
   if (continuesByKey(plan)) {
-    if (rows.length > 0) position.lastKey = plan.order.map((k) => rows[rows.length - 1][k.index]);
+    if (rows.length > 0) position.lastKey = plan.order.map((k) => k.value(rows[rows.length - 1]));
     position.skip = 0;
   } else {
     position.skip += rows.length;

@@ -57,10 +57,20 @@ export interface QueryContext {
   host: string;
 }
 
-/** One sort key: an output column and its direction. */
+/**
+ * One sort key: what the rows are ordered by, and how a continuation finds
+ * the rows after the last one sent.
+ */
 export interface SortKey {
-  index: number;
   desc: boolean;
+  /** The ORDER BY term: a result column number, or an expression. */
+  orderBy: string;
+  /** The ordered expression, compared with the last row's key. */
+  expr: string;
+  /** The key's value in a result row (bound as the continuation's parameter). */
+  value(row: readonly unknown[]): unknown;
+  /** What {@link expr} is compared with, given the bound parameter. */
+  bound(param: string): string;
 }
 
 /** A query ready to run page by page. */
@@ -119,6 +129,11 @@ class Refs implements ExprRefs {
   needCollParent = false;
 
   constructor(private readonly joined: ReadonlySet<TableName>) {}
+
+  /** Whether the query joins `t`. */
+  has(t: TableName): boolean {
+    return this.joined.has(t);
+  }
 
   alias(t: TableName): string {
     const g = this.group.get(t) ?? 1;
@@ -210,10 +225,13 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
     }
   }
 
+  const order = sortKeys(selects, outputs, conds, refs, upper);
+
   const from: string[] = [];
-  for (const t of joins.tables) {
+  const tables = joins.tables.filter((t) => !TABLES[t.name].constantRow);
+  for (const t of tables.length > 0 ? tables : joins.tables) {
     const item = TABLES[t.name].from(t.name);
-    from.push(t.on === null ? item : `JOIN ${item} ON ${t.on}`);
+    from.push(from.length === 0 ? item : `JOIN ${item} ON ${t.on}`);
   }
   for (const [t, n] of groups) {
     const owner = OWNER_OF[t]!;
@@ -232,7 +250,7 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
     groupBy,
     aggregated,
     distinct: (input.options & OPTIONS.NO_DISTINCT) === 0,
-    order: sortKeys(selects),
+    order,
     params,
   };
 }
@@ -249,23 +267,70 @@ function outputSql(col: ColumnDef, aggregate: string | null, refs: Refs): string
 /**
  * Ordered keys first, then iRODS's default columns, then the rest (see the
  * module comment); a column with one value on every row orders nothing and
- * is left out.
+ * is left out. Two keys are ordered through the unique path index instead,
+ * so that a page reads only its own rows, not the whole listing again:
+ * - `DATA_NAME` when one collection holds every row (a condition `=` on
+ *   `COLL_NAME` or `D_COLL_ID`): names in one collection sort as the
+ *   objects' paths do;
+ * - the default `COLL_NAME`, `DATA_NAME` pair: as the object's path, which
+ *   differs from ordering by collection name first only for sibling
+ *   collections such as `run1` and `run1.bak` (`.` sorts before `/`).
  */
-function sortKeys(selects: ReadonlyArray<{ column: number; col: ColumnDef; aggregate: string | null; order: 'asc' | 'desc' | null }>): SortKey[] {
+function sortKeys(
+  selects: ReadonlyArray<{ column: number; col: ColumnDef; aggregate: string | null; order: 'asc' | 'desc' | null }>,
+  outputs: readonly string[],
+  conds: ReadonlyArray<{ col: ColumnDef; cond: Condition }>,
+  refs: Refs,
+  upper: boolean,
+): SortKey[] {
+  const plain = (i: number) => selects[i].aggregate === null;
+  const pinned = (num: number) =>
+    !upper && conds.some((c) => c.col.num === num && c.cond.parts.length === 1 && c.cond.parts[0].op === '=');
+  const oneCollection = pinned(501) || pinned(402);
   const keys: SortKey[] = [];
   const used = new Set<number>();
-  const add = (index: number, desc: boolean) => {
-    const s = selects[index];
-    if (used.has(index) || (s.col.fixed && s.aggregate === null)) return;
-    used.add(index);
-    keys.push({ index, desc });
+  const add = (i: number, desc: boolean) => {
+    if (used.has(i)) return;
+    used.add(i);
+    if (selects[i].col.fixed && plain(i)) return;
+    if (oneCollection && plain(i) && selects[i].column === 501) return;
+    if (oneCollection && plain(i) && selects[i].column === 403) {
+      const parent = refs.dataParent();
+      keys.push({
+        desc,
+        orderBy: `data.path${desc ? ' DESC' : ''}`,
+        expr: 'data.path',
+        value: (row) => row[i],
+        bound: (param) => `${parent}.path || '/' || ${param}`,
+      });
+      return;
+    }
+    keys.push({
+      desc,
+      orderBy: `${i + 1}${desc ? ' DESC' : ''}`,
+      expr: outputs[i],
+      value: (row) => row[i],
+      bound: (param) => param,
+    });
   };
   selects.forEach((s, i) => {
     if (s.order) add(i, s.order === 'desc');
   });
+  const coll = selects.findIndex((s, i) => s.column === 501 && plain(i) && !used.has(i));
+  const name = selects.findIndex((s, i) => s.column === 403 && plain(i) && !used.has(i));
+  if (coll >= 0 && name >= 0 && !oneCollection) {
+    used.add(coll).add(name);
+    keys.push({
+      desc: false,
+      orderBy: 'data.path',
+      expr: 'data.path',
+      value: (row) => `${String(row[coll])}/${String(row[name])}`,
+      bound: (param) => param,
+    });
+  }
   for (const num of [501, 403, 404]) {
     selects.forEach((s, i) => {
-      if (s.column === num && s.aggregate === null) add(i, false);
+      if (s.column === num && plain(i)) add(i, false);
     });
   }
   selects.forEach((_, i) => add(i, false));
@@ -321,9 +386,13 @@ function simpleSql(col: ColumnDef, p: SimpleCondition, refs: Refs, binder: Binde
       const terms = [`${text} GLOB ${binder.bind(glob)}`];
       if (col.indexedPath && !upper && prefix !== '') {
         // GLOB alone scans; the prefix's range is an index range over the path column
-        terms.unshift(`${expr} >= ${binder.bind(prefix)}`);
+        const lo = binder.bind(prefix);
+        terms.unshift(`${expr} >= ${lo}`);
         const hi = prefixUpperBound(prefix);
-        if (hi !== null) terms.splice(1, 0, `${expr} < ${binder.bind(hi)}`);
+        const hiParam = hi === null ? null : binder.bind(hi);
+        if (hiParam) terms.splice(1, 0, `${expr} < ${hiParam}`);
+        // an object's path starts with its collection's
+        if (refs.has('data')) terms.push(`data.path >= ${lo}`, ...(hiParam ? [`data.path < ${hiParam}`] : []));
       }
       return terms.join(' AND ');
     }
@@ -356,7 +425,7 @@ export function pageSql(plan: QueryPlan, afterKey: boolean, offset: boolean): st
   if (plan.groupBy.length > 0) sql += ` GROUP BY ${plan.groupBy.join(', ')}`;
   if (after && plan.aggregated) sql += ` HAVING ${after}`;
   // by result column number: an output that is a number literal would otherwise be taken for one
-  if (plan.order.length > 0) sql += ` ORDER BY ${plan.order.map((k) => `${k.index + 1}${k.desc ? ' DESC' : ''}`).join(', ')}`;
+  if (plan.order.length > 0) sql += ` ORDER BY ${plan.order.map((k) => k.orderBy).join(', ')}`;
   sql += ` LIMIT @${PAGE_PARAMS.limit}`;
   if (offset) sql += ` OFFSET @${PAGE_PARAMS.offset}`;
   return sql;
@@ -374,8 +443,8 @@ export function countSql(plan: QueryPlan): string {
 function keysetSql(plan: QueryPlan): string {
   // no keys: every output is one fixed value, so the distinct rows are one at most
   if (plan.order.length === 0) return '0';
-  const exprs = plan.order.map((k) => plan.outputs[k.index]);
-  const params = plan.order.map((_, i) => `@${PAGE_PARAMS.key(i)}`);
+  const exprs = plan.order.map((k) => k.expr);
+  const params = plan.order.map((k, i) => k.bound(`@${PAGE_PARAMS.key(i)}`));
   const descs = plan.order.map((k) => k.desc);
   if (descs.every((d) => d === descs[0])) {
     const op = descs[0] ? '<' : '>';

@@ -43,6 +43,12 @@ export interface TableDef {
   from(alias: string): string;
   /** A condition that belongs to the table itself (which kind of entry). */
   filter?(alias: string): string;
+  /**
+   * One row of constants, joined to every row of the others: the FROM clause
+   * needs it only when no other table is there (joined, it would only
+   * mislead SQLite's planner).
+   */
+  constantRow?: true;
 }
 
 /** Name of the principal-pair view (see module comment), a CTE of each query that uses it. */
@@ -72,8 +78,8 @@ export const TABLES: Record<TableName, TableDef> = {
   usr: { irods: 'R_USER_MAIN', from: (a) => `principals AS ${a}` },
   ugroup: { irods: 'R_USER_GROUP', from: (a) => `${PAIRS_CTE} AS ${a}` },
   uauth: { irods: 'R_USER_AUTH', from: (a) => `${NO_ROWS} AS ${a}` },
-  resc: { irods: 'R_RESC_MAIN', from: (a) => `${ONE_ROW} AS ${a}` },
-  zone: { irods: 'R_ZONE_MAIN', from: (a) => `${ONE_ROW} AS ${a}` },
+  resc: { irods: 'R_RESC_MAIN', from: (a) => `${ONE_ROW} AS ${a}`, constantRow: true },
+  zone: { irods: 'R_ZONE_MAIN', from: (a) => `${ONE_ROW} AS ${a}`, constantRow: true },
 };
 
 /** A link of the tree: how `child` joins `parent`. */
