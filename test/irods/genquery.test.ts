@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { genQueryRoutes } from '../../src/irods/api/genquery.js';
-import { MAX_OPEN_QUERIES } from '../../src/irods/genquery/cursors.js';
+import { MAX_OPEN_QUERIES, readPage } from '../../src/irods/genquery/cursors.js';
 import { avuId, principalId } from '../../src/irods/genquery/ids.js';
 import { buildPlan, pageSql } from '../../src/irods/genquery/sql-builder.js';
 import { decodeGenQueryInput } from '../../src/irods/genquery/query-input.js';
@@ -716,6 +716,24 @@ describe('paging', () => {
       (r) => r[C.DATA_NAME],
     );
     expect(desc).toEqual([...names].reverse());
+  });
+
+  it('ends a page early at its byte budget, holding one page at most, and goes on from there', async () => {
+    const input = decodeGenQueryInput('GenQueryInp_PI', gqBody([C.DATA_NAME, C.COLL_NAME], [[C.COLL_NAME, `= '${many}'`]]));
+    const plan = buildPlan(input, { user: 'alice', admin: false, zone: 'testZone', vault: '/v', host: 'h' });
+    const db = store.protocolCore().db;
+    const position = { plan, lastKey: null, skip: 0 };
+    const names: string[] = [];
+    let pages = 0;
+    for (let more = true; more; pages++) {
+      // a row counts 3 bytes a character: 3 × (3 + 25) = 84; two rows pass 150
+      const page = readPage(db, position, 500, 150);
+      expect(page.rows.length).toBeLessThanOrEqual(2);
+      names.push(...page.rows.map((r) => String(r[0])));
+      more = page.more;
+    }
+    expect(pages).toBe(13);
+    expect(names).toEqual(Array.from({ length: 25 }, (_, i) => `f${String(i).padStart(2, '0')}`));
   });
 
   it('pages NO_DISTINCT queries by skipping the rows sent', async () => {

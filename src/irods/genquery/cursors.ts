@@ -118,10 +118,10 @@ function valueBytes(row: unknown[]): number {
 }
 
 /**
- * Reads the page after `position` (at most `maxRows` rows, at least one when
- * any remain) and moves `position` past it.
+ * Reads the page after `position` (at most `maxRows` rows and, past the
+ * first row, about `budgetBytes` of values) and moves `position` past it.
  */
-export function readPage(db: Database.Database, position: QueryPosition, maxRows: number): Page {
+export function readPage(db: Database.Database, position: QueryPosition, maxRows: number, budgetBytes = PAGE_BYTES): Page {
   const { plan } = position;
   const byKey = continuesByKey(plan) && position.lastKey !== null;
   const offset = position.skip > 0;
@@ -135,7 +135,7 @@ export function readPage(db: Database.Database, position: QueryPosition, maxRows
   const it = prepared(db, pageSql(plan, byKey, offset), 'raw').iterate(params) as IterableIterator<unknown[]>;
   try {
     for (let next = it.next(); !next.done; next = it.next()) {
-      if (rows.length >= maxRows || (rows.length > 0 && bytes >= PAGE_BYTES)) {
+      if (rows.length >= maxRows || (rows.length > 0 && bytes >= budgetBytes)) {
         more = true;
         break;
       }
