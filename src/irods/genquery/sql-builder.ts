@@ -83,6 +83,7 @@ export interface QueryPlan {
   outputs: string[];
   from: string;
   where: string[];
+  /** GROUP BY terms (result column numbers). */
   groupBy: string[];
   /** Aggregated: a continuation's position goes in HAVING. */
   aggregated: boolean;
@@ -196,7 +197,8 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
 
   const outputs = selects.map((s) => outputSql(s.col, s.aggregate, refs));
   const aggregated = selects.some((s) => s.aggregate !== null);
-  const groupBy = aggregated ? outputs.filter((_, i) => selects[i].aggregate === null) : [];
+  // by result column number, as ORDER BY: a number literal output would be taken for one
+  const groupBy = aggregated ? selects.flatMap((s, i) => (s.aggregate === null ? [String(i + 1)] : [])) : [];
 
   const where: string[] = [];
   for (const t of joins.tables) {
