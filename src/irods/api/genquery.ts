@@ -14,7 +14,7 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
-import { openQueriesOf, countRows, MAX_ROWS_PER_PAGE, readPage, type QueryPosition } from '../genquery/cursors.js';
+import { countRows, MAX_OPEN_QUERIES, MAX_ROWS_PER_PAGE, openQueriesOf, readPage, type QueryPosition } from '../genquery/cursors.js';
 import { registerIdFunctions } from '../genquery/ids.js';
 import { checkQueryLimits, decodeGenQueryInput, OPTIONS, type GenQueryInput } from '../genquery/query-input.js';
 import { genQueryOut } from '../genquery/reply.js';
@@ -57,7 +57,7 @@ function answer(req: ApiRequest, ctx: ApiContext): ApiReply {
     if (!position) {
       throw new IrodsError(
         'CAT_INVALID_ARGUMENT',
-        `no open query ${input.continueInx} on this connection: it ended, was closed, or was dropped as the oldest of more than ${open.size} open queries`,
+        `no open query ${input.continueInx} on this connection: it ended, was closed, or was dropped as the oldest when more than ${MAX_OPEN_QUERIES} were open`,
       );
     }
     return runPage(input, position, maxRows, ctx, input.continueInx);
