@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ main(argv: string[]): Promise<void
   engine: () => import('./engine.js'),
   locks: () => import('./locks.js'),
   'site-pages': () => import('./site-pages.js'),
+  irods: () => import('./irods.js'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -1,0 +1,274 @@
+/**
+ * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--profile DIR]`
+ *
+ * The store's iRODS protocol server against its reference client on
+ * loopback: `taskflow store serve` on a free port over a fresh data folder
+ * (the default settings, so synced writes unless `--no-sync`), and
+ * python-irodsclient 0.8.1 (Debian's /usr/bin/python3) doing, one phase per
+ * client process: a put of one big file (1 GiB), a get of it back into a
+ * local file, and a put of N small files (1,000 × 10 KiB) into one
+ * collection. Per phase: wall seconds as the client measures them (login
+ * excluded), the client's CPU seconds over the phase (its os.times), and the
+ * server's CPU seconds (utime + stime of /proc/<pid>/stat, all its threads,
+ * around the whole client process, so the login counts against the server).
+ * Progress on stderr; the last stdout line is one JSON object.
+ *
+ * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
+ * server using less CPU than the client on the small files.
+ *
+ * @module
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const PYTHON = '/usr/bin/python3';
+/** The driver stays in the source tree (the build copies no Python); this file runs from dist/bench. */
+const DRIVER = resolve(import.meta.dirname, '../../bench/irods_client.py');
+const CLI = resolve(import.meta.dirname, '../src/cli/index.js');
+const ZONE = 'omicsZone';
+const PASSWORD = 'bench-password';
+
+interface Args {
+  files: number;
+  size: number;
+  bigSize: number;
+  sync: boolean;
+  keep: boolean;
+  /** Folder for the server's V8 CPU profile (node --cpu-prof), written when it stops. */
+  profile?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--files') args.files = Number(argv[++i]);
+    else if (a === '--size') args.size = Number(argv[++i]);
+    else if (a === '--big-size') args.bigSize = Number(argv[++i]);
+    else if (a === '--no-sync') args.sync = false;
+    else if (a === '--keep') args.keep = true;
+    else if (a === '--profile') args.profile = resolve(argv[++i] ?? '.');
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--profile DIR])`);
+  }
+  if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
+  for (const [name, v] of [['--size', args.size], ['--big-size', args.bigSize]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer`);
+  }
+  return args;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench irods] ${msg}\n`);
+
+/** utime + stime in seconds from a /proc stat line. */
+function statCpu(stat: string): number {
+  // fields after the command name, which is in parentheses and may hold spaces
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime: fields 14 and 15 of proc(5)
+}
+
+/** CPU seconds (user + system, every thread) of process `pid` so far. */
+function cpuSeconds(pid: number): number {
+  return statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/**
+ * CPU seconds so far of the threads of `pid` by thread name (the main
+ * thread, libuv's pool, the store's hash workers, V8's helpers...): where a
+ * server's CPU goes beyond what a profile of its main thread shows.
+ */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const kind = tid === String(pid) ? 'main' : name.replace(/\d+$/, '').trim();
+      out.set(kind, (out.get(kind) ?? 0) + statCpu(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+function threadDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of after) {
+    const d = round(v - (before.get(k) ?? 0));
+    if (d > 0) out[k] = d;
+  }
+  return out;
+}
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** Runs a command with `input` on stdin; throws unless it exits 0. */
+function run(cmd: string, args: string[], input: string, env: Record<string, string> = {}): Promise<string> {
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', rej);
+    p.on('close', (code) => (code === 0 ? res(stdout) : rej(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stderr}`))));
+    p.stdin.end(input);
+  });
+}
+
+/** `taskflow store serve` on a free port, under `node --cpu-prof` when `profileDir` is given. */
+function startServer(env: Record<string, string>, profileDir?: string): { proc: ChildProcess; port: Promise<number>; stop(): Promise<void> } {
+  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const proc = spawn(process.execPath, [...flags, CLI, 'store', 'serve', '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  const port = new Promise<number>((res, rej) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /irods listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) res(Number(m[1]));
+    });
+    void exited.then(() => rej(new Error(`taskflow store serve exited (${proc.exitCode ?? proc.signalCode}) before listening: ${out}`)));
+  });
+  return {
+    proc,
+    port,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface PhaseResult {
+  seconds: number;
+  clientCpu: number;
+  /** The client's system (kernel) part: its socket sends and receives, file reads and writes. */
+  clientSys: number;
+  serverCpu: number;
+  /** The server's CPU seconds by thread kind. */
+  serverThreads: Record<string, number>;
+  stored: number | null;
+}
+
+/** Runs one phase of the driver, measuring the server's CPU around it. */
+async function phase(serverPid: number, port: number, fields: Record<string, unknown>): Promise<PhaseResult> {
+  const input = JSON.stringify({ host: '127.0.0.1', port, user: 'rods', password: PASSWORD, zone: ZONE, ...fields });
+  const cpu0 = cpuSeconds(serverPid);
+  const threads0 = cpuByThread(serverPid);
+  const out = await run(PYTHON, [DRIVER], input);
+  const serverCpu = cpuSeconds(serverPid) - cpu0;
+  const serverThreads = threadDelta(threads0, cpuByThread(serverPid));
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; user_seconds: number; system_seconds: number; stored: number | null };
+  return { seconds: r.seconds, clientCpu: r.user_seconds + r.system_seconds, clientSys: r.system_seconds, serverCpu, serverThreads, stored: r.stored };
+}
+
+/** Writes `size` random bytes to `file` in 8 MiB pieces; returns their MD5. */
+function writeRandomFile(file: string, size: number): string {
+  const hash = createHash('md5');
+  const fd = openSync(file, 'wx');
+  try {
+    for (let left = size; left > 0; ) {
+      const piece = randomBytes(Math.min(left, 8 * 1024 * 1024));
+      writeSync(fd, piece);
+      hash.update(piece);
+      left -= piece.length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+async function md5File(file: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(file, { highWaterMark: 8 * 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const root = mkdtempSync(join(tmpdir(), 'taskflow-bench-irods-'));
+  const env = { TASKFLOW_DATA_DIR: join(root, 'data'), TASKFLOW_STORE_SYNC: String(args.sync), TASKFLOW_LOG_LEVEL: 'warn' };
+  const home = `/${ZONE}/home/rods`;
+  await run(process.execPath, [CLI, 'store', 'user', 'passwd', 'rods'], `${PASSWORD}\n`, env);
+  await run(process.execPath, [CLI, 'store', 'mkdir', home], '', env);
+  const server = startServer(env, args.profile);
+  try {
+    const port = await server.port;
+    const pid = server.proc.pid!;
+
+    log(`writing a ${args.bigSize}-byte file and ${args.files} files of ${args.size} bytes`);
+    const big = join(root, 'big.bin');
+    const bigMd5 = writeRandomFile(big, args.bigSize);
+    const small = join(root, 'small');
+    mkdirSync(small);
+    const piece = randomBytes(args.size);
+    const locals: string[] = [];
+    for (let i = 0; i < args.files; i++) {
+      if (args.size >= 4) piece.writeUInt32LE(i, 0);
+      const f = join(small, `file_${String(i).padStart(6, '0')}.bin`);
+      writeFileSync(f, piece);
+      locals.push(f);
+    }
+    // no dirty pages of ours left for a phase to pay for
+    spawnSync('sync');
+
+    log('put of the big file');
+    const put = await phase(pid, port, { phase: 'put', local: big, path: `${home}/big.bin` });
+    log(`  ${(args.bigSize / 1e6 / put.seconds).toFixed(1)} MB/s`);
+    log('get of the big file');
+    const fetched = join(root, 'big.fetched');
+    const get = await phase(pid, port, { phase: 'get', path: `${home}/big.bin`, local: fetched });
+    log(`  ${(args.bigSize / 1e6 / get.seconds).toFixed(1)} MB/s`);
+    if ((await md5File(fetched)) !== bigMd5) throw new Error('the fetched file differs from the one put');
+    rmSync(fetched);
+    log(`put of ${args.files} small files`);
+    const many = await phase(pid, port, { phase: 'put_many', locals, coll: `${home}/small` });
+    log(`  ${(args.files / many.seconds).toFixed(1)} files/s`);
+    if (many.stored !== args.files) throw new Error(`expected ${args.files} objects, the collection holds ${many.stored}`);
+
+    const result = {
+      bench: 'irods',
+      sync: args.sync,
+      big_bytes: args.bigSize,
+      put_s: round(put.seconds),
+      put_mb_s: round(args.bigSize / 1e6 / put.seconds),
+      put_server_cpu_s: round(put.serverCpu),
+      put_client_cpu_s: round(put.clientCpu),
+      put_client_sys_s: round(put.clientSys),
+      put_server_threads_cpu_s: put.serverThreads,
+      get_s: round(get.seconds),
+      get_mb_s: round(args.bigSize / 1e6 / get.seconds),
+      get_server_cpu_s: round(get.serverCpu),
+      get_client_cpu_s: round(get.clientCpu),
+      get_client_sys_s: round(get.clientSys),
+      get_server_threads_cpu_s: get.serverThreads,
+      files: args.files,
+      size: args.size,
+      files_s: round(many.seconds),
+      files_per_s: round(args.files / many.seconds),
+      files_server_cpu_s: round(many.serverCpu),
+      files_client_cpu_s: round(many.clientCpu),
+      files_client_sys_s: round(many.clientSys),
+      files_server_threads_cpu_s: many.serverThreads,
+      files_server_vs_client_cpu: round(many.serverCpu / many.clientCpu),
+      loadavg: loadavg().map(round),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await server.stop();
+    if (!args.keep) rmSync(root, { recursive: true, force: true });
+    else log(`kept ${root}`);
+    if (args.profile) log(`server CPU profile in ${args.profile}`);
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
