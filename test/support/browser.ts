@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_PATH } from '../../scripts/chromium-path.js';
+import { CHROMIUM_PATH } from '../../scripts/debian-packages.js';
 
 /** Where screenshots go (gitignored). */
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../../test-output');
