@@ -1,0 +1,120 @@
+"""Runs a list of operations through python-irodsclient 0.8.1 as one user and
+reports each one's outcome, for the end-to-end tests in test/irods/.
+
+Input (stdin, JSON):
+  {"account": {"host", "port", "zone", "user", "password"},
+   "ops": [{"op": NAME, ...arguments}, ...]}
+Output (stdout, JSON): {"results": [one per op, in order]}, each
+  {"op": NAME, "ok": true, "value": ...} or
+  {"op": NAME, "ok": false, "error": EXCEPTION CLASS, "code": IRODS CODE or null, "message": TEXT}
+Every op runs even when an earlier one failed; the session is built with
+iRODSSession(host=, port=, user=, password=, zone=) and connects on first use.
+
+Ops (paths are absolute iRODS paths):
+  login                      open a connection (startup and native authentication)
+  list path                  names in a collection (objects, then subcollections)
+  stat path                  an object's size
+  read path                  an object's content (UTF-8)
+  write path content         write an object with open 'w' (create or truncate)
+  create path                create an empty object (DATA_OBJ_CREATE)
+  mkdir path                 create a collection
+  unlink path                remove an object, skipping the trash
+  rmdir path                 remove a collection recursively, skipping the trash
+  rename path dest           rename an object
+  meta_add path kind a v     add an AVU (kind: d object, c collection)
+  meta_get path kind         the AVUs as [name, value]
+  chmod path level user [recursive]   set access (null, read, write, own, inherit, noinherit)
+  acl path kind              the ACL as [user, access name]
+  query_names path           GenQuery: names of objects in collections whose name starts with path
+"""
+import json
+import sys
+
+from irods.access import iRODSAccess
+from irods.column import Like
+from irods.exception import iRODSException
+from irods.meta import iRODSMeta
+from irods.models import Collection, DataObject
+from irods.session import iRODSSession
+
+
+def model(kind):
+    return {'d': DataObject, 'c': Collection}[kind]
+
+
+def run_op(sess, op):
+    name = op['op']
+    path = op.get('path')
+    if name == 'login':
+        with sess.pool.get_connection():
+            return sess.server_version
+    if name == 'list':
+        coll = sess.collections.get(path)
+        return [o.name for o in coll.data_objects] + [c.name for c in coll.subcollections]
+    if name == 'stat':
+        return sess.data_objects.get(path).size
+    if name == 'read':
+        with sess.data_objects.open(path, 'r') as f:
+            return f.read().decode('utf-8')
+    if name == 'write':
+        with sess.data_objects.open(path, 'w') as f:
+            f.write(op['content'].encode('utf-8'))
+        return None
+    if name == 'create':
+        sess.data_objects.create(path)
+        return None
+    if name == 'mkdir':
+        sess.collections.create(path)
+        return None
+    if name == 'unlink':
+        sess.data_objects.unlink(path, force=True)
+        return None
+    if name == 'rmdir':
+        sess.collections.remove(path, recurse=True, force=True)
+        return None
+    if name == 'rename':
+        sess.data_objects.move(path, op['dest'])
+        return None
+    if name == 'meta_add':
+        sess.metadata.add(model(op['kind']), path, iRODSMeta(op['attribute'], op['value']))
+        return None
+    if name == 'meta_get':
+        return [[m.name, m.value] for m in sess.metadata.get(model(op['kind']), path)]
+    if name == 'chmod':
+        acl = iRODSAccess(op['level'], path, op.get('user', ''), op.get('zone', sess.zone))
+        sess.permissions.set(acl, recursive=bool(op.get('recursive')))
+        return None
+    if name == 'acl':
+        target = sess.data_objects.get(path) if op['kind'] == 'd' else sess.collections.get(path)
+        return [[a.user_name, a.access_name] for a in sess.permissions.get(target)]
+    if name == 'query_names':
+        rows = sess.query(DataObject.name, Collection.name).filter(Like(Collection.name, path + '%')).all()
+        return sorted('{}/{}'.format(r[Collection.name], r[DataObject.name]) for r in rows)
+    raise ValueError('unknown op ' + name)
+
+
+def outcome(sess, op):
+    try:
+        return {'op': op['op'], 'ok': True, 'value': run_op(sess, op)}
+    except Exception as e:  # every failure is the result under test
+        code = getattr(e, 'code', None) if isinstance(e, iRODSException) else None
+        return {'op': op['op'], 'ok': False, 'error': type(e).__name__, 'code': code, 'message': str(e)}
+
+
+def main():
+    request = json.load(sys.stdin)
+    a = request['account']
+    sess = iRODSSession(host=a['host'], port=a['port'], user=a['user'], password=a['password'], zone=a['zone'])
+    try:
+        results = [outcome(sess, op) for op in request['ops']]
+    finally:
+        try:
+            sess.cleanup()
+        except Exception:  # a connection the server already closed
+            pass
+    json.dump({'results': results}, sys.stdout)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
