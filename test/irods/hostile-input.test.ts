@@ -193,7 +193,6 @@ describe("hostile input on the store's iRODS port", { timeout: 120_000 }, () => 
     const badStartups = [
       '<StartupPack_PI><irodsProt>1</irodsProt><proxyUser>rods',
       '<Nonsense_PI/>',
-      `<!DOCTYPE x [<!ENTITY a "${'a'.repeat(1000)}"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><StartupPack_PI><irodsProt>1</irodsProt><proxyUser>&d;&d;&d;&d;&d;&d;&d;&d;</proxyUser></StartupPack_PI>`,
       startupPack('rods', server!.zone, { irodsProt: 0 }), // the binary protocol: answered with a clear error
     ];
     for (const body of badStartups) {
@@ -201,6 +200,21 @@ describe("hostile input on the store's iRODS port", { timeout: 120_000 }, () => 
       c.send(frame('RODS_CONNECT', { msg: body }));
       await expectRefusedAndClosed(c);
     }
+    // entities a parser would expand to 100 MB: never expanded (a refusal, or at most a startup for a nonsense user)
+    const tens = (name: string) => `&${name};`.repeat(10);
+    const bomb =
+      `<!DOCTYPE x [<!ENTITY a "${'a'.repeat(1000)}"><!ENTITY b "${tens('a')}"><!ENTITY c "${tens('b')}">` +
+      `<!ENTITY d "${tens('c')}"><!ENTITY e "${tens('d')}">]>` +
+      startupPack('rods', server!.zone).replace('<proxyUser>rods</proxyUser>', `<proxyUser>${tens('e')}</proxyUser>`);
+    const before = server!.rssBytes();
+    const bombed = await conn();
+    bombed.send(frame('RODS_CONNECT', { msg: bomb }));
+    await bombed.next(REFUSAL_MS);
+    bombed.destroy();
+    await expectStillServing();
+    const grown = server!.rssBytes() - before;
+    expect(grown, `resident memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB after an entity bomb`).toBeLessThan(64 * 2 ** 20);
+
     // after authentication: an error answer (or a close), not silence
     const c = await authed();
     for (const body of ['<DataObjInp_PI><objPath>', '<DataObjInp_PI><objPath>/x</objPath></Wrong_PI>', '<DataObjInp_PI><createMode>x</createMode></DataObjInp_PI>']) {
