@@ -51,7 +51,8 @@ describe("python-irodsclient 0.8.1's own tests against the store's iRODS server"
     const run = await runPython(
       [join(IRODS_TEST_DIR, 'peer_suite.py'), '--skip-list', SKIP_LIST, '--results', results, '--module-timeout', String(MODULE_TIMEOUT_S), ...MODULES],
       // cwd: the suite writes a few files relative to it; /tmp names are its own choice
-      { env, cwd: root, timeoutMs: (MODULES.length * MODULE_TIMEOUT_S + 120) * 1000 },
+      // PEER_SUITE_PROGRESS=1: one line per test as it runs
+      { env, cwd: root, timeoutMs: (MODULES.length * MODULE_TIMEOUT_S + 120) * 1000, onStderr: process.env.PEER_SUITE_PROGRESS ? (t) => process.stderr.write(t) : undefined },
     );
     const events = readFileSync(results, 'utf8')
       .split('\n')
@@ -78,8 +79,8 @@ describe("python-irodsclient 0.8.1's own tests against the store's iRODS server"
     console.log(summary);
 
     expect(tests.length, 'every test of the modules has an outcome').toBe(total);
-    const firstLine = (t: { detail: string }) => t.detail.trim().split('\n').slice(-1)[0] ?? '';
-    expect(bad.map((t) => `${t.outcome} ${t.id}: ${firstLine(t)}`), summary).toEqual([]);
+    const lastLine = (t: { detail: string }) => t.detail.trim().split('\n').slice(-1)[0] ?? '';
+    expect(bad.map((t) => `${t.outcome} ${t.id}: ${lastLine(t)}`), summary).toEqual([]);
     expect(passed / total, summary).toBeGreaterThanOrEqual(MIN_PASS_RATE);
     expect(s.alive(), 'the server is still running').toBe(true);
   });

@@ -41,11 +41,12 @@ export interface PythonResult {
 
 /**
  * Runs `/usr/bin/python3 ARGS` (IRODS_CLIENT_PYTHON) with `input` on stdin;
- * SIGKILL after `timeoutMs`. Never rejects for the script's own failure.
+ * SIGKILL after `timeoutMs`; `onStderr` sees its stderr as it comes. Never
+ * rejects for the script's own failure.
  */
 export function runPython(
   args: readonly string[],
-  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {},
+  opts: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number; onStderr?: (text: string) => void } = {},
 ): Promise<PythonResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   return new Promise((resolvePromise, reject) => {
@@ -57,7 +58,10 @@ export function runPython(
     let stderr = '';
     let timedOut = false;
     proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    proc.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      opts.onStderr?.(d);
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       proc.kill('SIGKILL');

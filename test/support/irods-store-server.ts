@@ -57,6 +57,12 @@ export interface IrodsStoreServer {
   alive(): boolean;
   /** The server process's resident memory in bytes (Linux /proc). */
   rssBytes(): number;
+  /**
+   * The server process's mapped (virtual) memory in bytes: it grows as soon
+   * as a large buffer is allocated, before its pages are touched and counted
+   * as resident.
+   */
+  virtualBytes(): number;
   /** Runs `taskflow store ARGS` on the same data folder (for checks such as fsck, while the server runs); throws on failure. */
   storeCli(...args: string[]): string[];
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit. */
@@ -75,6 +81,13 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       srv.close(() => (addr && typeof addr === 'object' ? resolvePromise(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** A memory figure of process `pid` from /proc/PID/status, in bytes. */
+function procStatus(pid: number, field: 'VmRSS' | 'VmSize'): number {
+  const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!kb) throw new Error(`no ${field} for process ${pid}`);
+  return Number(kb[1]) * 1024;
 }
 
 /** A fresh password for a test user (letters and digits only). */
@@ -177,12 +190,8 @@ export async function startIrodsStore(
       lines,
       exited,
       alive: () => proc.exitCode === null && proc.signalCode === null,
-      rssBytes() {
-        const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-        const kb = /VmRSS:\s+(\d+) kB/.exec(status);
-        if (!kb) throw new Error(`no VmRSS for process ${proc.pid}`);
-        return Number(kb[1]) * 1024;
-      },
+      rssBytes: () => procStatus(proc.pid!, 'VmRSS'),
+      virtualBytes: () => procStatus(proc.pid!, 'VmSize'),
       storeCli: (...a: string[]) => cli(['store', ...a]),
       stop,
       async dispose() {
