@@ -63,18 +63,6 @@ export async function irodsError(p: Promise<unknown>): Promise<IrodsErrorName> {
 /** Debian's interpreter, which owns python3-irodsclient (not the python3 first on the PATH). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
-/**
- * Whether python-irodsclient can be imported. A test needing it is skipped
- * when it cannot, except under CI=true, where the missing client fails the run.
- */
-export function hasPythonIrodsClient(): boolean {
-  const ok = spawnSync(DEBIAN_PYTHON, ['-c', 'import irods.password_obfuscation'], { stdio: 'ignore' }).status === 0;
-  if (!ok && process.env.CI === 'true') {
-    throw new Error(`python-irodsclient is missing for ${DEBIAN_PYTHON}: install the Debian package python3-irodsclient`);
-  }
-  return ok;
-}
-
 /** Runs a Python snippet with JSON on standard input and parses the JSON it prints. */
 export function python<T>(script: string, input: unknown): T {
   return JSON.parse(execFileSync(DEBIAN_PYTHON, ['-c', script], { input: JSON.stringify(input) }).toString()) as T;
