@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS avus (
   attribute TEXT NOT NULL,
   value     TEXT NOT NULL,
   unit      TEXT NOT NULL,
+  seq       INTEGER,
   PRIMARY KEY (entry_id, attribute, value, unit)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS principals (
@@ -91,6 +92,7 @@ function setUpCatalog(db: Database.Database, zone: string): void {
   db.pragma('synchronous = NORMAL');
   db.transaction(() => {
     db.exec(DDL);
+    addAvuSeq(db);
     const now = new Date().toISOString();
     const zoneRoot = `/${zone}`;
     const insertColl = db.prepare(
@@ -110,4 +112,22 @@ function setUpCatalog(db: Database.Database, zone: string): void {
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'group', NULL)`).run(PUBLIC_GROUP);
   }).immediate();
+}
+
+/**
+ * `avus.seq`: AVUs numbered in the order they were added, as iRODS numbers
+ * them from a sequence (`meta_id`); the protocol server answers it as
+ * `META_*_ATTR_ID`, and clients sort by it to see AVUs in that order
+ * (python-irodsclient 0.8.1 `test/meta_test.py`). A catalog made before the
+ * column gets it here, its AVUs numbered in key order.
+ */
+function addAvuSeq(db: Database.Database): void {
+  const has = db.prepare(`SELECT count(*) FROM pragma_table_info('avus') WHERE name = 'seq'`).pluck().get() as number;
+  if (has === 0) {
+    db.exec('ALTER TABLE avus ADD COLUMN seq INTEGER');
+    db.exec(`UPDATE avus SET seq = n.seq FROM
+      (SELECT entry_id, attribute, value, unit, row_number() OVER (ORDER BY entry_id, attribute, value, unit) AS seq FROM avus) AS n
+      WHERE avus.entry_id = n.entry_id AND avus.attribute = n.attribute AND avus.value = n.value AND avus.unit = n.unit`);
+  }
+  db.exec('CREATE INDEX IF NOT EXISTS avus_seq ON avus (seq)');
 }
