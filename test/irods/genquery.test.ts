@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { genQueryRoutes } from '../../src/irods/api/genquery.js';
 import { MAX_OPEN_QUERIES, readPage } from '../../src/irods/genquery/cursors.js';
 import { COLUMNS } from '../../src/irods/genquery/columns.js';
-import { avuId, principalId } from '../../src/irods/genquery/ids.js';
+import { principalId } from '../../src/irods/genquery/ids.js';
 import { buildPlan, pageSql } from '../../src/irods/genquery/sql-builder.js';
 import { decodeGenQueryInput } from '../../src/irods/genquery/query-input.js';
 import { IRODS_ERRORS, type IrodsErrorName } from '../../src/irods/wire/error-codes.js';
@@ -314,8 +314,9 @@ describe('metadata (600-645)', () => {
       ],
     );
     expect(out.rows).toEqual([
-      { 603: String(avuId('depth', '30', 'x')), 600: 'depth', 601: '30', 602: 'x' },
-      { 603: String(avuId('sample', 's1', '')), 600: 'sample', 601: 's1', 602: '' },
+      // numbered in the order added
+      { 603: '1', 600: 'sample', 601: 's1', 602: '' },
+      { 603: '2', 600: 'depth', 601: '30', 602: 'x' },
     ]);
   });
 
@@ -323,13 +324,47 @@ describe('metadata (600-645)', () => {
     const coll = await query(alice, [C.META_COLL_ATTR_ID, C.META_COLL_ATTR_NAME, C.META_COLL_ATTR_VALUE, C.META_COLL_ATTR_UNITS], [
       [C.COLL_NAME, `= '${Z}/home/alice'`],
     ]);
-    expect(coll.rows).toEqual([{ 613: String(avuId('kind', 'home', 'u')), 610: 'kind', 611: 'home', 612: 'u' }]);
+    expect(coll.rows).toEqual([{ 613: '4', 610: 'kind', 611: 'home', 612: 'u' }]);
     const found = await query(alice, [C.DATA_NAME, C.META_DATA_ATTR_VALUE], [[C.META_DATA_ATTR_NAME, "= 'sample'"]]);
     // bob's object carries the same attribute but alice cannot read it
     expect(found.rows).toEqual([
       { 403: 'a.txt', 601: 's1' },
       { 403: 'b.txt', 601: 's2' },
     ]);
+  });
+
+  it('numbers AVUs as they are added, as iRODS numbers them; a catalog from before the numbers gets them on open', async () => {
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'a-last', value: 'z', unit: '' });
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'rm', { attribute: 'depth', value: '30', unit: 'x' });
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'depth', value: '30', unit: 'x' });
+    const ids = async () =>
+      (await query(rods, [C.META_DATA_ATTR_NAME, C.META_DATA_ATTR_ID], [[C.DATA_NAME, "= 'a.txt'"]])).rows.map((r) => [
+        r[C.META_DATA_ATTR_NAME],
+        Number(r[C.META_DATA_ATTR_ID]),
+      ]);
+    expect(await ids()).toEqual([
+      ['a-last', 6],
+      ['depth', 7],
+      ['sample', 1],
+    ]);
+    // a catalog made before avus.seq: the column and numbers come with the next open
+    const core = store.protocolCore();
+    core.db.exec('DROP INDEX avus_seq; ALTER TABLE avus DROP COLUMN seq');
+    const dataDir = store.dataDir;
+    await store.close();
+    const { EmbeddedStore } = await import('../../src/store/embedded/store.js');
+    store = EmbeddedStore.open({ dataDir, zone: 'testZone', hashWorkers: 1 });
+    try {
+      rods = await handlerContext(store, 'rods');
+      const renumbered = await ids();
+      expect(renumbered.map((r) => r[0])).toEqual(['a-last', 'depth', 'sample']);
+      expect(new Set(renumbered.map((r) => r[1])).size).toBe(3);
+      await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'newest', value: 'n', unit: '' });
+      const after = await ids();
+      expect(after.find((r) => r[0] === 'newest')![1]).toBeGreaterThan(Math.max(...renumbered.map((r) => r[1] as number)));
+    } finally {
+      await store.close();
+    }
   });
 
   it('matches several AVUs of one object, each name with its value (iRODS multi-AVU conditions)', async () => {

@@ -14,11 +14,12 @@
  * - data type `generic`, no expiry, no comments;
  * - a data object's and collection's create time is its modify time (the
  *   catalog keeps only `modified`);
- * - users, groups and metadata have no times: they answer `00000000000`.
+ * - users, groups and metadata have no times: they answer `00000000000`;
+ * - an AVU's id is its number in the order AVUs were added (`avus.seq`).
  *
  * @module
  */
-import { SQL_AVU_ID, SQL_PRINCIPAL_ID } from './ids.js';
+import { SQL_PRINCIPAL_ID } from './ids.js';
 import type { TableName } from './tables.js';
 
 /** The one resource every object is on (iRODS's default resource name). */
@@ -270,10 +271,8 @@ function metaColumns(kind: string, base: number, t: TableName): Record<string, [
     [`COL_META_${kind}_ATTR_NAME`]: [base, text((r) => `${a(r)}.attribute`)],
     [`COL_META_${kind}_ATTR_VALUE`]: [base + 1, text((r) => `${a(r)}.value`)],
     [`COL_META_${kind}_ATTR_UNITS`]: [base + 2, text((r) => `${a(r)}.unit`)],
-    [`COL_META_${kind}_ATTR_ID`]: [
-      base + 3,
-      int((r) => `${SQL_AVU_ID}(${a(r)}.attribute, ${a(r)}.value, ${a(r)}.unit)`),
-    ],
+    // numbered as added (schema.ts addAvuSeq), as iRODS's meta_id
+    [`COL_META_${kind}_ATTR_ID`]: [base + 3, int((r) => `${a(r)}.seq`)],
     [`COL_META_${kind}_CREATE_TIME`]: [base + 4, fixed(NO_TIME)],
     [`COL_META_${kind}_MODIFY_TIME`]: [base + 5, fixed(NO_TIME)],
   };

@@ -62,7 +62,7 @@ export const PAIRS_CTE_SQL = `${PAIRS_CTE}(group_name, user_name) AS (
 
 const ONE_ROW = '(SELECT 1 AS one)';
 /** Tables this store keeps nothing in (user and resource metadata, user DNs): joined, they yield no rows. */
-const NO_ROWS = "(SELECT '' AS attribute, '' AS value, '' AS unit WHERE 0)";
+const NO_ROWS = "(SELECT '' AS attribute, '' AS value, '' AS unit, 0 AS seq WHERE 0)";
 
 export const TABLES: Record<TableName, TableDef> = {
   coll: { irods: 'R_COLL_MAIN', from: (a) => `entries AS ${a}`, filter: (a) => `${a}.kind = 'c'` },
