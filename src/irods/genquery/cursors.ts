@@ -27,8 +27,8 @@ import type Database from 'better-sqlite3';
 import type { ConnectionContext } from '../server/api.js';
 import { continuesByKey, countSql, PAGE_PARAMS, pageSql, type QueryPlan } from './sql-builder.js';
 
-/** Open queries per connection (iRODS keeps 50 statements per agent; clients rarely hold more than one). */
-export const MAX_OPEN_QUERIES = 20;
+/** Open queries per connection (clients rarely hold more than one; each keeps at most 32 KiB of conditions). */
+export const MAX_OPEN_QUERIES = 16;
 /** Most rows in one reply, whatever `maxRows` asks. */
 export const MAX_ROWS_PER_PAGE = 10_000;
 /** A page ends once its values reach this many bytes (the message bound is 64 MiB). */

@@ -34,8 +34,12 @@ export type Aggregate = (typeof AGGREGATES)[keyof typeof AGGREGATES];
 export const MAX_SQL_ATTR = 50;
 /** At most this many conditions in one query. */
 export const MAX_CONDITIONS = 50;
-/** At most this many characters in one condition. */
-export const MAX_CONDITION_LENGTH = 32 * 1024;
+/**
+ * At most this many characters in all conditions of one query together: an
+ * open query keeps its conditions, so this bounds what a connection holds
+ * (iRODS 4.3.5 bounds the whole SQL statement at 4000 bytes).
+ */
+export const MAX_CONDITIONS_LENGTH = 32 * 1024;
 
 /** One selected column. */
 export interface Select {
@@ -127,10 +131,9 @@ export function checkQueryLimits(input: GenQueryInput): void {
   if (input.selects.length === 0) invalid('a query selects at least one column');
   if (input.selects.length > MAX_SQL_ATTR) invalid(`a query selects at most ${MAX_SQL_ATTR} columns, not ${input.selects.length}`);
   if (input.conditions.length > MAX_CONDITIONS) invalid(`a query has at most ${MAX_CONDITIONS} conditions, not ${input.conditions.length}`);
-  for (const c of input.conditions) {
-    if (c.text.length > MAX_CONDITION_LENGTH) {
-      invalid(`the condition on column ${c.column} is ${c.text.length} characters long; at most ${MAX_CONDITION_LENGTH}`);
-    }
+  const length = input.conditions.reduce((n, c) => n + c.text.length, 0);
+  if (length > MAX_CONDITIONS_LENGTH) {
+    invalid(`the conditions of a query hold at most ${MAX_CONDITIONS_LENGTH} characters together, not ${length}`);
   }
   if (input.rowOffset < 0) invalid(`partialStartIndex must not be negative, not ${input.rowOffset}`);
 }
