@@ -11,6 +11,7 @@
  * @module
  */
 import { AlreadyExistsError, NotEmptyError } from '../../store/errors.js';
+import { addAuthNameIn } from '../../store/embedded/auth-names.js';
 import type { EmbeddedStore } from '../../store/embedded/store.js';
 import { createCollectionIn } from '../../store/embedded/collections.js';
 import { createPrincipalIn, removePrincipalIn } from '../../store/embedded/principals.js';
@@ -24,14 +25,17 @@ export function homeCollections(store: EmbeddedStore, name: string): [home: stri
 
 /**
  * Creates a user of a type, or a group, with its home and trash
- * collections. AlreadyExists when the name is taken or a leftover
- * collection sits where its home goes (iRODS refuses that too).
+ * collections, and a user with `authName` (a distinguished name, as
+ * `iadmin mkuser NAME TYPE DN` gives one; see `auth-names.ts`).
+ * AlreadyExists when the name is taken or a leftover collection sits where
+ * its home goes (iRODS refuses that too).
  */
-export function createPrincipalWithHome(store: EmbeddedStore, name: string, type: PrincipalType): void {
+export function createPrincipalWithHome(store: EmbeddedStore, name: string, type: PrincipalType, authName = ''): void {
   const core = store.protocolCore();
   const [home, trash] = homeCollections(store, name);
   core.write(() => {
     createPrincipalIn(core, name, type);
+    if (authName !== '') addAuthNameIn(core, name, authName);
     for (const path of [home, trash]) {
       if (core.row(path)) throw new AlreadyExistsError(path, 'collection', `the home of ${name} would go there`);
     }
@@ -44,7 +48,7 @@ export function createPrincipalWithHome(store: EmbeddedStore, name: string, type
 
 /**
  * Removes a user or group (`kind`) with its memberships, ACL entries,
- * password, and its home and trash collections, which must be empty
+ * password, distinguished names, and its home and trash collections, which must be empty
  * (NotEmpty otherwise; collections already gone are fine).
  */
 export function removePrincipalWithHome(store: EmbeddedStore, name: string, kind: 'user' | 'group'): void {

@@ -3,19 +3,23 @@
  * membership and passwords, as `iadmin` and python-irodsclient 0.8.1's user
  * and group managers send them:
  *
- * - `add user NAME[#ZONE] TYPE ZONE AUTH` (TYPE `rodsuser`, `rodsadmin`, or
- *   `rodsgroup` for a group, as 4.2 clients make groups) and `add group NAME`
- *   (4.3), each with its home and trash collections (`principal-admin.ts`);
+ * - `add user NAME[#ZONE] TYPE ZONE DN` (TYPE `rodsuser`, `rodsadmin`, or
+ *   `rodsgroup` for a group, as 4.2 clients make groups; DN optional, a
+ *   user's first distinguished name) and `add group NAME` (4.3), each with
+ *   its home and trash collections (`principal-admin.ts`);
  * - `rm user NAME ZONE` (a group too) and `rm group NAME ZONE`;
  * - `modify user NAME[#ZONE] type T` and `modify user NAME password OBF`
  *   (obfuscated with the caller's password, `password-obfuscation.ts`);
+ * - `modify user NAME addAuth DN` and `rmAuth DN`: a user's distinguished
+ *   names (GenQuery `USER_DN`), kept and listed though the store logs no one
+ *   in by them (`src/store/embedded/auth-names.ts`);
  * - `modify group GROUP add|remove USER ZONE`.
  *
  * Only a `rodsadmin` may call it: iRODS 4.3.5 `apiTable.hpp` serves
  * `GENERAL_ADMIN_AN` to `LOCAL_PRIV_USER_AUTH` only, so anyone else is
  * answered `SYS_NO_API_PRIV` before the arguments are read. What a store of
  * this kind cannot hold (resources, zones, quotas, tokens, specific queries,
- * DNs, user info and comments) is answered `SYS_NOT_SUPPORTED`, naming it.
+ * user info and comments) is answered `SYS_NOT_SUPPORTED`, naming it.
  *
  * @module
  */
@@ -68,8 +72,6 @@ const UNSUPPORTED_USER_OPTIONS: Readonly<Record<string, string>> = {
   user_info: 'this store keeps no user info',
   comment: 'this store keeps no user comments',
   r_comment: 'this store keeps no user comments',
-  addAuth: 'this store authenticates by password only and keeps no DNs',
-  rmAuth: 'this store authenticates by password only and keeps no DNs',
   zone: 'this store holds one zone',
 };
 
@@ -85,14 +87,15 @@ function principalType(type: string): PrincipalType {
 async function addPrincipal(ctx: ApiContext, given: string, type: string, zone: string, auth: string): Promise<void> {
   const ptype = principalType(type);
   const name = localName(given, zone, ctx.store.zone, 'CAT_INVALID_ZONE');
-  if (auth !== '') throw new IrodsError('SYS_NOT_SUPPORTED', `this store authenticates by password only and keeps no DN such as the one given for ${name}`);
   if (isSystemPrincipal(name) && !(await ctx.store.getPrincipal(name))) {
     throw new IrodsError('CAT_INVALID_ARGUMENT', `${name} is a name iRODS keeps for itself`);
   }
   // a taken name and a leftover home alike: a catalog's unique key refuses the insert
-  await storeCall(() => createPrincipalWithHome(ctx.store, name, ptype), {
+  // a DN with a group: iRODS would store it, but a group never logs in
+  await storeCall(() => createPrincipalWithHome(ctx.store, name, ptype, auth), {
     INVALID_PATH: 'USER_INVALID_USERNAME_FORMAT',
     ALREADY_EXISTS: 'CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME',
+    NOT_ALLOWED: 'CAT_INVALID_ARGUMENT',
   });
   ctx.log.info({ name, type: ptype }, 'principal created');
 }
@@ -130,9 +133,28 @@ async function modifyUser(ctx: ApiContext, given: string, option: string, value:
     const password = deobfuscatePassword(value, current, ctx.connection.clientSignature);
     await storeCall(() => ctx.store.setPassword(name, password), { NOT_FOUND: 'CAT_INVALID_USER', NOT_ALLOWED: 'CAT_INVALID_USER_TYPE' });
     ctx.log.info({ name }, 'password changed');
+  } else if (option === 'addAuth' || option === 'rmAuth') {
+    await modifyAuthNames(ctx, name, option, value);
   } else {
-    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown option ${JSON.stringify(option.slice(0, 40))} of modify user (type, password)`);
+    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown option ${JSON.stringify(option.slice(0, 40))} of modify user (type, password, addAuth, rmAuth)`);
   }
+}
+
+/**
+ * Adds or removes a user's distinguished name, as iRODS 4.3.5 `chlModUser`
+ * does: an empty name is `CAT_INVALID_ARGUMENT`; adding one the user has is
+ * done already (no error); removing one the user lacks deletes no row,
+ * `CAT_SUCCESS_BUT_WITH_NO_INFO`.
+ */
+async function modifyAuthNames(ctx: ApiContext, name: string, option: 'addAuth' | 'rmAuth', dn: string): Promise<void> {
+  if (dn === '') throw new IrodsError('CAT_INVALID_ARGUMENT', `${option} of ${name} needs a distinguished name`);
+  const codes = { NOT_FOUND: 'CAT_INVALID_USER', NOT_ALLOWED: 'CAT_INVALID_USER' } as const;
+  if (option === 'addAuth') {
+    await storeCall(() => ctx.store.addAuthName(name, dn), codes);
+  } else if (!(await storeCall(() => ctx.store.removeAuthName(name, dn), codes))) {
+    throw new IrodsError('CAT_SUCCESS_BUT_WITH_NO_INFO', `${name} has no distinguished name ${JSON.stringify(dn.slice(0, 200))}`);
+  }
+  ctx.log.info({ name, option }, 'distinguished names changed');
 }
 
 async function modifyGroup(ctx: ApiContext, group: string, option: string, given: string, zone: string): Promise<void> {

@@ -32,7 +32,8 @@ export function createPrincipalIn(core: StoreCore, name: string, type: Principal
 
 /**
  * Removes a user or group (`kind` says which is meant: NotFound for the
- * other) with its memberships, ACL entries and password, inside the current
+ * other) with its memberships, ACL entries, password and authentication
+ * names, inside the current
  * transaction. The admin user and the public group are refused.
  */
 export function removePrincipalIn(core: StoreCore, name: string, kind: 'user' | 'group'): void {
@@ -47,6 +48,7 @@ export function removePrincipalIn(core: StoreCore, name: string, kind: 'user' | 
   }
   core.q.deleteAclName.run(name);
   core.db.prepare('DELETE FROM passwords WHERE name = ?').run(name);
+  core.db.prepare('DELETE FROM auth_names WHERE user_name = ?').run(name);
   core.q.deletePrincipal.run(name);
 }
 

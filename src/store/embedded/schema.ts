@@ -69,6 +69,12 @@ CREATE TABLE IF NOT EXISTS passwords (
   name   TEXT PRIMARY KEY,
   secret TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS auth_names (
+  id        INTEGER PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  auth_name TEXT NOT NULL,
+  UNIQUE (user_name, auth_name)
+);
 `;
 
 /**

@@ -31,6 +31,7 @@ import type {
 } from '../types.js';
 import { Access } from './access.js';
 import { Admin } from './admin.js';
+import { AuthNames } from './auth-names.js';
 import { Collections } from './collections.js';
 import { StoreCore, type EmbeddedStoreOptions } from './core.js';
 import { Metadata } from './metadata.js';
@@ -55,12 +56,14 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   private readonly bin: Trash;
   private readonly admin: Admin;
   private readonly passwords: Passwords;
+  private readonly authNames: AuthNames;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const core = (this.core = new StoreCore(opts));
     this.collections = new Collections(core);
     this.objects = new Objects(core);
     this.passwords = new Passwords(core);
+    this.authNames = new AuthNames(core);
     this.metadata = new Metadata(core);
     this.principals = new Principals(core);
     this.access = new Access(core);
@@ -92,6 +95,22 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   /** A user's protocol password, or null when the user has none. */
   passwordOf(name: string): string | null {
     return this.passwords.get(name);
+  }
+  /**
+   * Adds a distinguished name (GSI, Kerberos) to a user, as `iadmin aua`
+   * does; false when the user has it already. Kept for the protocol
+   * server's user tools: the store logs no one in by it (see `auth-names.ts`).
+   */
+  addAuthName(name: string, authName: string): boolean {
+    return this.authNames.add(name, authName);
+  }
+  /** Removes a user's distinguished name (`iadmin rua`); false when the user does not have it. */
+  removeAuthName(name: string, authName: string): boolean {
+    return this.authNames.remove(name, authName);
+  }
+  /** A user's distinguished names in the order they were added. */
+  authNamesOf(name: string): string[] {
+    return this.authNames.of(name);
   }
   /** Folder holding the catalog and the vault. */
   get dataDir(): string {
