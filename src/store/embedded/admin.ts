@@ -34,6 +34,9 @@ function dumpCatalog(db: Database.Database): string[] {
   for (const m of db.prepare<[], { group_name: string; user_name: string }>('SELECT * FROM members').iterate()) {
     out({ t: 'member', group: m.group_name, user: m.user_name });
   }
+  for (const a of db.prepare<[], { user_name: string; auth_name: string }>('SELECT user_name, auth_name FROM auth_names').iterate()) {
+    out({ t: 'dn', user: a.user_name, name: a.auth_name });
+  }
   return lines.sort();
 }
 
