@@ -422,10 +422,10 @@ describe('unlink (615)', () => {
     expect(await s.stat(`${Z}/trash/home/alice/projects/p1/o`)).toMatchObject({ type: 'object' });
   });
 
-  it('answers a missing object and refuses unregistering', async () => {
+  it('answers a missing object and refuses a user unregistering (test/irods/registration.test.ts has the rest)', async () => {
     expect(await irodsError(alice.unlink(`${HOME}/none`))).toBe('CAT_NO_ROWS_FOUND');
     await alice.put(`${HOME}/u`, 'u');
-    expect(await irodsError(call(alice.ctx, API.unlink, 'DataObjInp_PI', dataObjInp(`${HOME}/u`, { oprType: 26 })))).toBe('SYS_NOT_SUPPORTED');
+    expect(await irodsError(call(alice.ctx, API.unlink, 'DataObjInp_PI', dataObjInp(`${HOME}/u`, { oprType: 26 })))).toBe('CANT_UNREG_IN_VAULT_FILE');
     expect(await s.stat(`${HOME}/u`)).not.toBeNull();
   });
 });

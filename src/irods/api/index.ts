@@ -12,6 +12,7 @@ import { collectionRoutes } from './collections.js';
 import { genQueryRoutes } from './genquery.js';
 import { metadataRoutes } from './metadata.js';
 import { objectRoutes } from './objects.js';
+import { registrationRoutes } from './registration.js';
 
 /** The routes by API number; a duplicate number is a programming error. */
 export function apiTable(): Map<number, ApiRoute> {
@@ -23,6 +24,7 @@ export function apiTable(): Map<number, ApiRoute> {
     ...metadataRoutes,
     ...accessRoutes,
     ...adminRoutes,
+    ...registrationRoutes,
   ]) {
     if (table.has(route.api)) throw new Error(`API ${route.api} (${route.name}) is served twice`);
     table.set(route.api, route);

@@ -12,6 +12,9 @@
  * every ten objects as iRODS does (`_rsPhyRmColl`, `FILE_CNT_PER_STAT_OUT`),
  * each report answered by the client before the next.
  *
+ * Unregistering (`oprType` 26, `irm -U`, python-irodsclient's
+ * `unregister`) is a forced removal here (see {@link refuseUnregisterOfUser}).
+ *
  * Unlike iRODS, which removes entry by entry and stops halfway at the first
  * it may not remove, a removal here checks everything first and is one
  * catalog transaction: all or nothing. The progress reports follow it.
@@ -26,6 +29,7 @@ import { IrodsError } from '../wire/irods-error.js';
 import { logicalPath } from './logical-path.js';
 import { refuseAdminModeOfUser, removesForGood } from './removal-rules.js';
 import { entryAt, firstNotOwnedBelow, requireLevel } from './permission-checks.js';
+import { UNREG_OPR } from './object-ops.js';
 import { KW, type CollRequest } from './requests.js';
 import { answering } from './store-errors.js';
 
@@ -70,6 +74,22 @@ function requireParentWrite(ctx: ApiContext, path: string): void {
   requireLevel(ctx, parent, coll?.level ?? 0, 'write', `remove ${path} from it`);
 }
 
+/**
+ * Unregistering a collection (`oprType` {@link UNREG_OPR}) removes it for
+ * good with its objects' vault copies, as a forced removal does; iRODS 4.3.5
+ * unregisters each object of it as `rsDataObjUnlink` does, which refuses
+ * anyone but a rodsadmin an object in a vault, and every object here is.
+ */
+function refuseUnregisterOfUser(ctx: ApiContext, path: string): void {
+  if (ctx.access.isAdmin(ctx.user)) return;
+  const core = ctx.store.protocolCore();
+  const [lo, hi] = subtreeRange(path);
+  const first = core.q.objectPathsPage.get({ lo, hi, after: lo, limit: 1 });
+  if (first !== undefined) {
+    throw new IrodsError('CANT_UNREG_IN_VAULT_FILE', `${first} lies in the store's vault: only a rodsadmin may unregister it, so ${path} is not unregistered`);
+  }
+}
+
 /** Removes a collection (see the module comment); answers the final `CollOprStat_PI`. */
 export async function removeCollection(ctx: ApiContext, req: CollRequest): Promise<ApiReply> {
   const path = logicalPath(ctx.store, req.collName);
@@ -84,7 +104,9 @@ export async function removeCollection(ctx: ApiContext, req: CollRequest): Promi
     return done;
   }
   requireLevel(ctx, path, found.level, 'own', 'remove it');
-  if (!removesForGood(ctx, path, req.keywords)) {
+  const unregister = req.oprType === UNREG_OPR;
+  if (unregister) refuseUnregisterOfUser(ctx, path);
+  if (!unregister && !removesForGood(ctx, path, req.keywords)) {
     const notOwned = firstNotOwnedBelow(ctx, path, true);
     if (notOwned !== undefined) throw new IrodsError('CAT_NO_ACCESS_PERMISSION', `${ctx.user.name} needs own access on ${notOwned} to remove ${path}`);
     await answering(() => ctx.store.trash(path, { user: ctx.user.name }));

@@ -30,7 +30,12 @@ export const OBJ_TYPE = { object: 1, collection: 2 } as const;
 /** `oprType` of a rename (iRODS 4.3.5 `dataObjInpOut.h`). */
 export const RENAME_DATA_OBJ = 11;
 export const RENAME_COLL = 12;
-/** `oprType` of an unregister: removes the catalog entry but keeps the file, which this store cannot do. */
+/**
+ * `oprType` of an unregister (iRODS 4.3.5 `dataObjInpOut.h`): the catalog
+ * entry goes, the file stays. Here the vault copy goes too: bytes of a
+ * registered file were copied into the vault (`../registration/`), and the
+ * file they came from is never touched.
+ */
 export const UNREG_OPR = 26;
 
 /**
@@ -78,12 +83,26 @@ function dataObjectAt(ctx: ApiContext, path: string): { row: EntryRow; level: nu
 /** Unlinks a data object: into the user's trash, or for good (see {@link removesForGood}). */
 export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Promise<void> {
   const path = logicalPath(ctx.store, req.objPath);
-  if (req.oprType === UNREG_OPR) throw new IrodsError('SYS_NOT_SUPPORTED', `cannot unregister ${path}: this store keeps no bytes without a catalog entry`);
   refuseAdminModeOfUser(ctx, req.keywords);
+  if (req.oprType === UNREG_OPR) return unregisterDataObject(ctx, path);
   const { level } = dataObjectAt(ctx, path);
   requireLevel(ctx, path, level, 'own', 'remove it');
   if (removesForGood(ctx, path, req.keywords)) await answering(() => ctx.store.removeObject(path), 'CAT_NO_ROWS_FOUND');
   else await answering(() => ctx.store.trash(path, { user: ctx.user.name }), 'CAT_NO_ROWS_FOUND');
+}
+
+/**
+ * Unregisters a data object: removes it with its vault copy (see
+ * {@link UNREG_OPR}). iRODS 4.3.5 `rsDataObjUnlink` lets only a rodsadmin
+ * unregister a replica that lies in a vault (`CANT_UNREG_IN_VAULT_FILE`),
+ * and every replica here does.
+ */
+async function unregisterDataObject(ctx: ApiContext, path: string): Promise<void> {
+  dataObjectAt(ctx, path);
+  if (!ctx.access.isAdmin(ctx.user)) {
+    throw new IrodsError('CANT_UNREG_IN_VAULT_FILE', `${path} lies in the store's vault: only a rodsadmin may unregister it`);
+  }
+  await answering(() => ctx.store.removeObject(path), 'CAT_NO_ROWS_FOUND');
 }
 
 /**
