@@ -13,6 +13,7 @@ import { genQueryRoutes } from './genquery.js';
 import { metadataRoutes } from './metadata.js';
 import { objectRoutes } from './objects.js';
 import { registrationRoutes } from './registration.js';
+import { specificQueryRoutes } from './specific-query.js';
 
 /** The routes by API number; a duplicate number is a programming error. */
 export function apiTable(): Map<number, ApiRoute> {
@@ -25,6 +26,7 @@ export function apiTable(): Map<number, ApiRoute> {
     ...accessRoutes,
     ...adminRoutes,
     ...registrationRoutes,
+    ...specificQueryRoutes,
   ]) {
     if (table.has(route.api)) throw new Error(`API ${route.api} (${route.name}) is served twice`);
     table.set(route.api, route);
