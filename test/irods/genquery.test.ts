@@ -430,8 +430,19 @@ describe('users and groups (201-209, 900-901)', () => {
     expect(group.rows).toEqual([{ 900: String(principalId('proj')), 901: 'proj' }]);
   });
 
-  it('has no user DNs: no rows', async () => {
+  it("answers a user's DNs in the order they were added, by the user's id, to anyone", async () => {
     await noRows(query(alice, [C.USER_DN], [[1600, `= '${principalId('alice')}'`]]));
+    store.addAuthName('alice', 'foo');
+    store.addAuthName('bob', '/CN=bob');
+    store.addAuthName('alice', 'bar');
+    const out = await query(bob, [C.USER_DN], [[1600, `= '${principalId('alice')}'`]]);
+    expect(out.rows.map((r) => r[C.USER_DN])).toEqual(['foo', 'bar']);
+    const all = await query(alice, [1600, C.USER_NAME, C.USER_DN]);
+    expect(all.rows).toEqual([
+      { 1600: String(principalId('alice')), [C.USER_NAME]: 'alice', [C.USER_DN]: 'foo' },
+      { 1600: String(principalId('alice')), [C.USER_NAME]: 'alice', [C.USER_DN]: 'bar' },
+      { 1600: String(principalId('bob')), [C.USER_NAME]: 'bob', [C.USER_DN]: '/CN=bob' },
+    ]);
   });
 });
 

@@ -64,6 +64,12 @@ export interface ColumnDef {
   fixed?: boolean;
   /** A faster form of `= param`, equal in meaning (e.g. through an index); `value` is the compared text. */
   equals?(r: ExprRefs, param: string, value: string): string;
+  /**
+   * What the column's values sort by, as SQL over a value (the output or a
+   * bound one), when not by the value itself: one key per distinct value,
+   * so the order stays total.
+   */
+  sortBy?(value: string): string;
 }
 
 /** Named parameters every query binds (see `sql-builder.ts`). */
@@ -258,8 +264,12 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
   [
     'uauth',
     {
-      COL_USER_AUTH_ID: [1600, fixedInt(0)],
-      COL_USER_DN: [1601, fixed('')],
+      COL_USER_AUTH_ID: [1600, int((r) => `${SQL_PRINCIPAL_ID}(${r.alias('uauth')}.user_name)`)],
+      // in the order they were added, as a catalog lists them (python-irodsclient's user.dn keeps that order)
+      COL_USER_DN: [
+        1601,
+        text((r) => `${r.alias('uauth')}.auth_name`, { sortBy: (v) => `(SELECT min(id) FROM auth_names WHERE auth_name = ${v})` }),
+      ],
     },
   ],
 ];

@@ -307,6 +307,11 @@ function sortKeys(
       });
       return;
     }
+    const sortBy = plain(i) ? selects[i].col.sortBy : undefined;
+    if (sortBy) {
+      keys.push({ desc, orderBy: `${sortBy(outputs[i])}${desc ? ' DESC' : ''}`, expr: sortBy(outputs[i]), value: (row) => row[i], bound: sortBy });
+      return;
+    }
     keys.push({
       desc,
       orderBy: `${i + 1}${desc ? ' DESC' : ''}`,

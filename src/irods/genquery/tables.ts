@@ -61,7 +61,7 @@ export const PAIRS_CTE_SQL = `${PAIRS_CTE}(group_name, user_name) AS (
   UNION SELECT '${PUBLIC_GROUP}', name FROM principals WHERE kind = 'user')`;
 
 const ONE_ROW = '(SELECT 1 AS one)';
-/** Tables this store keeps nothing in (user and resource metadata, user DNs): joined, they yield no rows. */
+/** Tables this store keeps nothing in (user and resource metadata): joined, they yield no rows. */
 const NO_ROWS = "(SELECT '' AS attribute, '' AS value, '' AS unit, 0 AS seq WHERE 0)";
 
 export const TABLES: Record<TableName, TableDef> = {
@@ -77,7 +77,7 @@ export const TABLES: Record<TableName, TableDef> = {
   dusers: { irods: 'r_data_user_main', from: (a) => `${PAIRS_CTE} AS ${a}` },
   usr: { irods: 'R_USER_MAIN', from: (a) => `principals AS ${a}` },
   ugroup: { irods: 'R_USER_GROUP', from: (a) => `${PAIRS_CTE} AS ${a}` },
-  uauth: { irods: 'R_USER_AUTH', from: (a) => `${NO_ROWS} AS ${a}` },
+  uauth: { irods: 'R_USER_AUTH', from: (a) => `auth_names AS ${a}` },
   resc: { irods: 'R_RESC_MAIN', from: (a) => `${ONE_ROW} AS ${a}`, constantRow: true },
   zone: { irods: 'R_ZONE_MAIN', from: (a) => `${ONE_ROW} AS ${a}`, constantRow: true },
 };
@@ -101,7 +101,7 @@ const LINKS: readonly Link[] = [
   { parent: 'dacc', child: 'usr', on: 'usr.name = dacc.name' },
   { parent: 'usr', child: 'ugroup', on: 'ugroup.user_name = usr.name' },
   { parent: 'usr', child: 'umeta', on: '1' },
-  { parent: 'usr', child: 'uauth', on: '1' },
+  { parent: 'usr', child: 'uauth', on: 'uauth.user_name = usr.name' },
   { parent: 'data', child: 'resc', on: '1' },
   { parent: 'resc', child: 'rmeta', on: '1' },
 ];
