@@ -232,7 +232,7 @@ describe("hostile input on the store's iRODS port", { timeout: 120_000 }, () => 
     }
     const stat = await c.api(633, dataObjInp(`/${server!.zone}/home/rods`), undefined, REFUSAL_MS);
     expect(stat?.intInfo, 'a stat after the unknown APIs').toBeGreaterThanOrEqual(0);
-    // APIs of a real server the store does not serve (rules, specific queries, tickets, registration, replication)
+    // APIs of a real server the store does not serve (rules, tickets, replication), and ones it serves given no body (specific query, registration)
     for (const api of [625, 722, 723, 630, 695]) {
       if (c.isServerClosed) break;
       await expectErrorAnswer(c, c.api(api, '', undefined, REFUSAL_MS));
