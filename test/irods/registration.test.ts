@@ -108,6 +108,10 @@ describe('registering a server file (PHY_PATH_REG_AN 630)', () => {
     expect(await irodsError(unregister(alice, `${Z}/home/alice/mine`))).toBe('CANT_UNREG_IN_VAULT_FILE');
     expect(await s.stat(`${Z}/home/alice/mine`)).not.toBeNull();
     expect(await irodsError(unregister(alice, `${Z}/home/alice/none`))).toBe('CAT_NO_ROWS_FOUND');
+    // without the access an unlink needs, that is the answer, as iRODS checks it first
+    await register(rods, file, `${COLL}/f`);
+    expect(await irodsError(unregister(alice, `${COLL}/f`))).toBe('CAT_NO_ACCESS_PERMISSION');
+    expect(await s.stat(`${COLL}/f`)).not.toBeNull();
   });
 
   it('answers as iRODS for bad physical paths, missing files, folders and what is in the way', async () => {

@@ -93,12 +93,14 @@ export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Pr
 
 /**
  * Unregisters a data object: removes it with its vault copy (see
- * {@link UNREG_OPR}). iRODS 4.3.5 `rsDataObjUnlink` lets only a rodsadmin
- * unregister a replica that lies in a vault (`CANT_UNREG_IN_VAULT_FILE`),
- * and every replica here does.
+ * {@link UNREG_OPR}). As iRODS 4.3.5 `rsDataObjUnlink` decides: the user
+ * needs the access an unlink needs; then only a rodsadmin may unregister a
+ * replica that lies in a vault (`CANT_UNREG_IN_VAULT_FILE`), and every
+ * replica here does.
  */
 async function unregisterDataObject(ctx: ApiContext, path: string): Promise<void> {
-  dataObjectAt(ctx, path);
+  const { level } = dataObjectAt(ctx, path);
+  requireLevel(ctx, path, level, 'own', 'unregister it');
   if (!ctx.access.isAdmin(ctx.user)) {
     throw new IrodsError('CANT_UNREG_IN_VAULT_FILE', `${path} lies in the store's vault: only a rodsadmin may unregister it`);
   }

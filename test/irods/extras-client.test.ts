@@ -1,0 +1,154 @@
+/**
+ * Registration, distinguished names, specific queries and AVU ids through
+ * the reference client, python-irodsclient 0.8.1, over a real socket: the
+ * calls its own test suite makes (`data_objects.register`,
+ * `collections.register`, `unregister`, `user.modify('addAuth')`,
+ * `user.dn`, `SpecificQuery`, `metadata.get` sorted by `avu_id`) and what it
+ * makes of the answers.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
+
+// each script prints one JSON line last; attempt() gives the iRODS exception's name, or 'ok'
+const PRELUDE = `
+from irods.session import iRODSSession
+from irods.exception import iRODSException
+from irods.meta import iRODSMeta
+from irods.query import SpecificQuery
+from irods.models import DataObject, Collection
+a = ARGS
+def session(user, password):
+    return iRODSSession(host='127.0.0.1', port=a['port'], user=user, password=password, zone=a['zone'])
+def attempt(fn):
+    try:
+        fn()
+        return 'ok'
+    except iRODSException as e:
+        return type(e).__name__
+`;
+
+const Z = '/testZone';
+const HOME = `${Z}/home/rods`;
+const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
+
+describe('registration, DNs, specific queries and AVU order with python-irodsclient 0.8.1', () => {
+  let w: WireServer;
+  let files: string;
+  const run = async (script: string, args: Record<string, unknown> = {}) => {
+    const r = await runPython(PRELUDE + script, { port: w.port, zone: w.zone, ...args });
+    expect(r.stderr).not.toMatch(/Traceback/);
+    return lastJson(r.stdout);
+  };
+  beforeAll(async () => {
+    w = await startWireServer();
+    files = mkdtempSync(join(tmpdir(), 'taskflow-register-client-'));
+    await w.store.createCollection(HOME, { owner: 'rods' });
+    await w.store.createPrincipal('alice', 'rodsuser');
+    await w.store.createCollection(`${Z}/home/alice`, { owner: 'alice' });
+    w.store.setPassword('alice', 'alice-pw');
+  });
+  afterAll(async () => {
+    await w?.stop();
+    rmSync(files, { recursive: true, force: true });
+  });
+
+  it('registers a file and a folder as copies with their MD5, and unregisters them leaving the server files', async () => {
+    const file = join(files, `aaa'"<&test&>"'_file`);
+    writeFileSync(file, 'registered bytes');
+    mkdirSync(join(files, 'dir', 'sub'), { recursive: true });
+    for (let i = 0; i < 10; i++) writeFileSync(join(files, 'dir', `test_${i}.txt`), `file ${i}`);
+    writeFileSync(join(files, 'dir', 'sub', 'deep.txt'), 'deep');
+    const out = await run(
+      `
+s = session('rods', 'rods-pw')
+s.data_objects.register(a['file'], a['obj'])
+obj = s.data_objects.get(a['obj'])
+phys = obj.replicas[0].path
+copy = open(phys, 'rb').read().decode()
+checksum = obj.checksum
+s.collections.register(a['dir'], a['coll'])
+count = next(s.query().count(DataObject.id).filter(Collection.name == a['coll']).get_results())[DataObject.id]
+names = sorted(o.name for o in s.collections.get(a['coll']).data_objects)
+subs = [c.name for c in s.collections.get(a['coll']).subcollections]
+t = session('alice', 'alice-pw')
+refused = attempt(lambda: t.data_objects.register(a['file'], a['zone_home'] + '/alice/x'))
+not_admin_unreg = attempt(lambda: t.data_objects.unregister(a['obj']))
+t.cleanup()
+obj.unregister()
+s.collections.get(a['coll']).unregister()
+gone = [s.data_objects.exists(a['obj']), s.collections.exists(a['coll'])]
+s.cleanup()
+print(json.dumps({'copy': copy, 'inVault': phys.startswith(a['vault']), 'checksum': checksum, 'count': count, 'names': names, 'subs': subs,
+                  'refused': refused, 'notAdminUnreg': not_admin_unreg, 'gone': gone}))
+`,
+      { file, obj: `${HOME}/reg.txt`, dir: join(files, 'dir'), coll: `${HOME}/regdir`, zone_home: `${Z}/home`, vault: w.store.vault.dir },
+    );
+    expect(out).toEqual({
+      copy: 'registered bytes',
+      inVault: true,
+      checksum: md5('registered bytes'),
+      count: 10,
+      names: Array.from({ length: 10 }, (_, i) => `test_${i}.txt`),
+      subs: ['sub'],
+      refused: 'CAT_INSUFFICIENT_PRIVILEGE_LEVEL',
+      // alice has no access to rods's object, as iRODS checks before the vault
+      notAdminUnreg: 'CAT_NO_ACCESS_PERMISSION',
+      gone: [false, false],
+    });
+    expect(readFileSync(file, 'utf8')).toBe('registered bytes');
+    expect(readdirSync(join(files, 'dir'))).toHaveLength(11);
+    expect(await w.store.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
+  it("adds and removes a user's DNs and reads them back in order (user.dn)", async () => {
+    const out = await run(`
+s = session('rods', 'rods-pw')
+user = s.users.create('testuser', 'rodsuser')
+seen = [list(user.dn)]
+user.modify('addAuth', 'foo')
+user.modify('addAuth', 'bar')
+seen.append(list(user.dn))
+user.modify('rmAuth', 'foo')
+seen.append(list(user.dn))
+user.remove()
+s.cleanup()
+print(json.dumps({'seen': seen}))
+`);
+    expect(out).toEqual({ seen: [[], ['foo', 'bar'], ['bar']] });
+    expect(w.store.authNamesOf('testuser')).toEqual([]);
+  });
+
+  it("lists the specific queries (ls) and names an unknown one's error; registering is refused", async () => {
+    const out = await run(`
+s = session('alice', 'alice-pw')
+rows = [[r[0], r[1]] for r in SpecificQuery(s, alias='ls')]
+unknown = attempt(lambda: next(SpecificQuery(s, alias='foo').get_results()))
+r = session('rods', 'rods-pw')
+register = attempt(lambda: SpecificQuery(r, sql='select DATA_NAME from R_DATA_MAIN', alias='list_data_names').register())
+s.cleanup(); r.cleanup()
+print(json.dumps({'aliases': [x[0] for x in rows], 'allSelect': all('SELECT' in x[1].upper() for x in rows), 'unknown': unknown, 'register': register}))
+`);
+    expect(out).toEqual({ aliases: ['ls', 'lsl'], allSelect: true, unknown: 'CAT_UNKNOWN_SPECIFIC_QUERY', register: 'SYS_NOT_SUPPORTED' });
+  });
+
+  it('gives AVUs ids in the order they were added (metadata.get sorted by avu_id)', async () => {
+    await w.store.putObject(`${HOME}/m.txt`, Readable.from([Buffer.from('m')]), { owner: 'rods' });
+    const out = await run(
+      `
+s = session('rods', 'rods-pw')
+for name, value, units in [('zz', 'v0', None), ('aa', 'v1', 'u1'), ('attr2', u'\\u262d\\u26f7\\u2605\\u26bd', None)]:
+    s.metadata.add(DataObject, a['path'], iRODSMeta(name, value, units))
+meta = sorted(s.metadata.get(DataObject, a['path']), key=lambda m: m.avu_id)
+s.cleanup()
+print(json.dumps({'names': [m.name for m in meta]}))
+`,
+      { path: `${HOME}/m.txt` },
+    );
+    expect(out).toEqual({ names: ['zz', 'aa', 'attr2'] });
+  });
+});
