@@ -3,8 +3,8 @@
  * as a table or `--json`, a run's progress with `--follow` until it ends
  * (see run-follow.ts); `taskflow runs retry-revert ID` retries the revert
  * of a `revert_failed` run, which frees its project once it succeeds;
- * `taskflow runs cancel ID` asks the running service to cancel a waiting
- * async run; `taskflow queue` shows the line of accepted async runs.
+ * `taskflow runs cancel ID` cancels a waiting async run, whichever service
+ * process owns it; `taskflow queue` shows the line of accepted async runs.
  *
  * Reads `<TASKFLOW_DATA_DIR>/journal.sqlite` directly, so it works whether or
  * not the service is running.
@@ -13,10 +13,12 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
+import pino from 'pino';
+import { loadConfig } from '../config.js';
 import { SqliteJournal, retryRevert } from '../engine/index.js';
 import type { JournalRun, JournalRunStatus, JournalRunSummary } from '../engine/types.js';
 import { SECRET_HEADER } from '../service/auth.js';
+import { cancelWaitingRun, type CancelOutcome } from '../service/cancel-run.js';
 import { lineView, type ProjectLineView } from '../service/queue-view.js';
 import { journalPath } from '../service/server.js';
 import { SiteClient } from '../site/client.js';
@@ -191,22 +193,40 @@ export function registerRunsCommands(program: Command): void {
     });
 }
 
-/** The service of this configuration, as the CLI reaches it. */
-function serviceUrl(config: Config): string {
-  const host = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? '127.0.0.1' : config.listenHost;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
-}
+/** What `taskflow runs cancel` says when a run is not cancelled. */
+const NOT_CANCELLED: Record<Exclude<CancelOutcome, 'cancelled'>, string> = {
+  not_waiting: 'it runs or has its turn; only a waiting run can be cancelled',
+  not_found: 'it is not waiting in line (unknown, ended, or cancelled before)',
+};
 
-/** Registers `taskflow runs cancel ID` (on the `runs` command). */
+/**
+ * Registers `taskflow runs cancel ID` (on the `runs` command): in the journal
+ * of the data folder, as a service does (the owner of the run skips it), or,
+ * with `--url`, by asking that service.
+ */
 function registerCancelCommand(runs: Command): void {
   runs
     .command('cancel')
-    .description('Cancel an async run waiting in line (asks the running service; a started run cannot be cancelled)')
+    .description('Cancel an async run waiting in line, whichever service process on the data folder owns it (a started run cannot be cancelled)')
     .argument('<id>', 'the run id')
-    .option('--url <url>', 'the service (default: TASKFLOW_LISTEN_HOST and TASKFLOW_PORT)')
+    .option('--url <url>', 'ask this service instead of cancelling in the journal of TASKFLOW_DATA_DIR')
     .action(async (id: string, opts: { url?: string }) => {
       const config = loadConfig();
-      const url = `${(opts.url ?? serviceUrl(config)).replace(/\/+$/, '')}/runs/${encodeURIComponent(id)}`;
+      if (opts.url === undefined) {
+        const journal = openJournal();
+        try {
+          const site = new SiteClient({ secret: config.sodarSecret, timeoutMs: config.siteTimeoutMs });
+          // warnings (a callback the site refused) to stderr; stdout holds the answer
+          const log = pino({ level: 'warn' }, pino.destination(2));
+          const outcome = await cancelWaitingRun({ journal, site, log }, id);
+          if (outcome !== 'cancelled') throw new RunsCommandError(`Run ${id} not cancelled: ${NOT_CANCELLED[outcome]}`);
+        } finally {
+          journal.close();
+        }
+        process.stdout.write(`run ${id}: cancelled\n`);
+        return;
+      }
+      const url = `${opts.url.replace(/\/+$/, '')}/runs/${encodeURIComponent(id)}`;
       let res: Response;
       try {
         res = await fetch(url, { method: 'DELETE', headers: { [SECRET_HEADER]: config.sodarSecret } });

@@ -54,6 +54,17 @@ export class DuplicateRunError extends EngineError {
   }
 }
 
+/**
+ * An accepted async run was cancelled while it waited in line (see
+ * queue-store.ts): the journal refuses to start it, and nothing was recorded.
+ */
+export class RunCancelledError extends EngineError {
+  override name = 'RunCancelledError';
+  constructor(readonly runId: string) {
+    super(`Run "${runId}" was cancelled while waiting in line; it does not start`);
+  }
+}
+
 /** A task's undo value cannot be recorded: it is not plain JSON (a function, a symbol). */
 export class UndoNotJsonError extends EngineError {
   override name = 'UndoNotJsonError';

@@ -11,6 +11,7 @@ export {
   RunNotFoundError,
   RunStateError,
   DuplicateRunError,
+  RunCancelledError,
   UndoNotJsonError,
 } from './errors.js';
 export * from './registry.js';

@@ -18,7 +18,13 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
  * returned), so concurrent runs share one fsync instead of one each.
  */
 export interface Journal {
-  /** Records a new run (status `running`) and its planned tasks (state `pending`). Throws DuplicateRunError. */
+  /**
+   * Records a new run (status `running`) and its planned tasks (state
+   * `pending`). Throws DuplicateRunError. A journal that also keeps accepted
+   * runs (`RunQueueStore`) takes the run's accepted record out in the same
+   * commit, and throws RunCancelledError (recording nothing) when that record
+   * was cancelled.
+   */
   start(run: JournalRunStart): void;
   /** Task `index` is about to be applied; `undo` (from its prepare) undefined means nothing to undo. Throws when `undo` is not JSON. */
   intent(runId: string, index: number, undo: Json | undefined): void;

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { DuplicateRunError, RunNotFoundError } from './errors.js';
+import { DuplicateRunError, RunCancelledError, RunNotFoundError } from './errors.js';
 import type { Journal } from './journal.js';
 import { recordedProgress } from './progress.js';
-import type { QueuedRun, RunQueueStore } from './queue-store.js';
+import type { NewQueuedRun, QueuedRun, RunQueueStore } from './queue-store.js';
 import type {
   Json,
   JournalRun,
@@ -57,10 +57,25 @@ export class MemoryJournal implements Journal, RunQueueStore {
   private readonly queued = new Map<string, QueuedRun>();
   private queueSeq = 0;
 
-  enqueueRun(run: Omit<QueuedRun, 'seq' | 'acceptedAt'>): number {
-    const seq = ++this.queueSeq;
-    this.queued.set(run.runId, { ...run, seq, acceptedAt: new Date().toISOString() });
-    return seq;
+  enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[] {
+    const acceptedAt = new Date().toISOString();
+    return runs.map((run) => {
+      const q: QueuedRun = { ...run, seq: ++this.queueSeq, acceptedAt };
+      this.queued.set(run.runId, q);
+      return { ...q };
+    });
+  }
+
+  queuedRun(runId: string): QueuedRun | undefined {
+    const q = this.queued.get(runId);
+    return q === undefined ? undefined : { ...q };
+  }
+
+  cancelQueuedRun(runId: string): boolean {
+    const q = this.queued.get(runId);
+    if (q === undefined || q.cancelledAt !== undefined) return false;
+    q.cancelledAt = new Date().toISOString();
+    return true;
   }
 
   dequeueRun(runId: string): boolean {
@@ -90,6 +105,10 @@ export class MemoryJournal implements Journal, RunQueueStore {
 
   start(run: JournalRunStart): void {
     if (this.runs.has(run.runId)) throw new DuplicateRunError(run.runId);
+    // as the SQLite journal: an accepted run leaves the line with its start, a cancelled one never starts
+    const queued = this.queued.get(run.runId);
+    if (queued?.cancelledAt !== undefined) throw new RunCancelledError(run.runId);
+    this.queued.delete(run.runId);
     const n = run.tasks.length;
     const record: MemoryRun = {
       seq: this.seq++,

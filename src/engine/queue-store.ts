@@ -1,16 +1,18 @@
 /**
- * The accepted async runs that have not ended yet, kept beside the run
- * journal so that an accepted run survives a crash before it starts. A row
- * is written (and synced with the journal's group fsync) before the service
- * answers `True`, and removed once the run has ended and been reported.
- * Whether a row's run has started is told by the run journal (same run id),
- * so a run is never started twice.
+ * The accepted async runs that have not started yet, kept beside the run
+ * journal so that an accepted run survives a crash before it starts. Rows are
+ * written (many submits in one transaction, then the journal's group fsync)
+ * before the service answers `True`. A row leaves in the same commit as its
+ * run's start record (`Journal.start`), so a row always means "accepted, not
+ * started": a run is never started twice, and no commit of its own is spent
+ * on forgetting it. A row can be marked cancelled until then; the journal
+ * refuses to start a cancelled run, whichever process owns it.
  *
  * @module
  */
 import type { Json } from './types.js';
 
-/** One accepted async run. */
+/** One accepted run. */
 export interface QueuedRun {
   /** Submit order across the whole journal. */
   seq: number;
@@ -22,18 +24,31 @@ export interface QueuedRun {
   input: Json;
   /** When it was accepted (ISO 8601). */
   acceptedAt: string;
+  /** When it was cancelled (ISO 8601); such a run never starts and waits only for its owner to skip it. */
+  cancelledAt?: string;
 }
+
+/** What the service records when it accepts a run. */
+export type NewQueuedRun = Omit<QueuedRun, 'seq' | 'acceptedAt' | 'cancelledAt'>;
 
 /** Storage of {@link QueuedRun}s; writes are crash-durable when they return, power-loss durable after `whenDurable`. */
 export interface RunQueueStore {
-  /** Records an accepted run; returns its seq. */
-  enqueueRun(run: Omit<QueuedRun, 'seq' | 'acceptedAt'>): number;
-  /** Forgets a run (ended and reported, or cancelled). True when it was there. */
+  /** Records accepted runs in one transaction (a group commit), in order; returns them as recorded. */
+  enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[];
+  /** Forgets a run that will not start (ended before its start, cancelled, or unknown). True when it was there. */
   dequeueRun(runId: string): boolean;
-  /** The accepted runs, oldest first, optionally of one owner or project. */
+  /** One accepted run, cancelled or not. */
+  queuedRun(runId: string): QueuedRun | undefined;
+  /** The accepted runs, cancelled ones included, oldest first, optionally of one owner or project. */
   queuedRuns(filter?: { owner?: string; projectUuid?: string }): QueuedRun[];
   /** The owners that have accepted runs recorded. */
   queuedOwners(): string[];
   /** Gives run `runId` to owner `owner`. */
   setQueuedOwner(runId: string, owner: string): void;
+  /**
+   * Marks an accepted run cancelled, unless it started or was cancelled
+   * already: atomic against its start, so exactly one of the two wins.
+   * True when this call cancelled it.
+   */
+  cancelQueuedRun(runId: string): boolean;
 }

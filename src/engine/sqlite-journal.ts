@@ -37,9 +37,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
-import { DuplicateRunError, RunNotFoundError, UndoNotJsonError } from './errors.js';
+import { DuplicateRunError, RunCancelledError, RunNotFoundError, UndoNotJsonError } from './errors.js';
 import type { Journal } from './journal.js';
-import type { QueuedRun, RunQueueStore } from './queue-store.js';
+import type { NewQueuedRun, QueuedRun, RunQueueStore } from './queue-store.js';
 import { openSqlite } from '../sqlite-busy.js';
 import { recordedProgress } from './progress.js';
 import type {
@@ -89,17 +89,17 @@ CREATE TABLE IF NOT EXISTS run_tasks (
   error TEXT,
   PRIMARY KEY (run_seq, idx)
 ) WITHOUT ROWID;
--- accepted async runs not ended yet (see queue-store.ts)
+-- accepted async runs not started yet (see queue-store.ts). Only the run id is indexed: the table
+-- holds the runs waiting now, a scan of it is cheap, and each accept and start writes fewer pages
 CREATE TABLE IF NOT EXISTS queued_runs (
   seq INTEGER PRIMARY KEY,
   run_id TEXT NOT NULL UNIQUE,
   project TEXT NOT NULL,
   owner TEXT NOT NULL,
   input TEXT NOT NULL,
-  accepted_at INTEGER NOT NULL
+  accepted_at INTEGER NOT NULL,
+  cancelled_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS queued_runs_by_owner ON queued_runs (owner, seq);
-CREATE INDEX IF NOT EXISTS queued_runs_by_project ON queued_runs (project, seq);
 `;
 
 /** Page size of new journal files. */
@@ -160,8 +160,14 @@ function setUpJournal(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-  db.exec(SCHEMA);
-  addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
+  // immediate: two processes opening one older journal at once upgrade it one after the other
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
+    // an earlier queued_runs had two more indexes and no cancel mark
+    db.exec('DROP INDEX IF EXISTS queued_runs_by_owner; DROP INDEX IF EXISTS queued_runs_by_project;');
+    addColumnIfMissing(db, 'queued_runs', 'cancelled_at', 'INTEGER');
+  }).immediate();
 }
 
 /** Brings a table of an older journal up to date (a new column; old rows have none). */
@@ -184,6 +190,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   private readonly stmts: ReturnType<SqliteJournal['prepare']>;
   private readonly listStmts = new Map<string, { count: Database.Statement; page: Database.Statement }>();
   private readonly insertRun: Database.Transaction<(run: JournalRunStart) => number>;
+  private readonly enqueueTx: Database.Transaction<(runs: readonly NewQueuedRun[], at: number) => number[]>;
   private readonly stepTx: Database.Transaction<(seq: number, index: number, durationMs: number, nextUndo: string | null) => void>;
   private readonly revertTx: Database.Transaction<(records: number[]) => void>;
   /** Grouped `reverted` records, flat: seq, index, durationMs, ... */
@@ -212,6 +219,12 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.stmts = this.prepare();
     const s = this.stmts;
     this.insertRun = this.db.transaction((run: JournalRunStart): number => {
+      // an accepted run leaves the line with its start, in this commit; a cancelled one never starts
+      const queued = s.queuedCancelled.get(run.runId) as { cancelled_at: number | null } | undefined;
+      if (queued !== undefined) {
+        if (queued.cancelled_at !== null) throw new RunCancelledError(run.runId);
+        s.dequeue.run(run.runId);
+      }
       const info = s.insertRun.run(
         run.runId,
         run.flowName,
@@ -233,6 +246,9 @@ export class SqliteJournal implements Journal, RunQueueStore {
       s.done.run(durationMs, seq, index);
       s.intent.run(nextUndo, seq, index + 1);
     });
+    this.enqueueTx = this.db.transaction((runs: readonly NewQueuedRun[], at: number): number[] =>
+      runs.map((r) => Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at).lastInsertRowid)),
+    );
     this.revertTx = this.db.transaction((records: number[]) => {
       for (let i = 0; i < records.length; i += 3) s.reverted.run(records[i + 2], records[i], records[i + 1]);
     });
@@ -270,11 +286,14 @@ export class SqliteJournal implements Journal, RunQueueStore {
       unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
       enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES (?, ?, ?, ?, ?)'),
       dequeue: db.prepare('DELETE FROM queued_runs WHERE run_id = ?'),
+      queuedCancelled: db.prepare('SELECT cancelled_at FROM queued_runs WHERE run_id = ?'),
+      queuedOne: db.prepare('SELECT * FROM queued_runs WHERE run_id = ?'),
       queuedAll: db.prepare('SELECT * FROM queued_runs ORDER BY seq'),
       queuedByOwner: db.prepare('SELECT * FROM queued_runs WHERE owner = ? ORDER BY seq'),
       queuedByProject: db.prepare('SELECT * FROM queued_runs WHERE project = ? ORDER BY seq'),
       queuedOwners: db.prepare('SELECT DISTINCT owner FROM queued_runs').pluck(),
       setQueuedOwner: db.prepare('UPDATE queued_runs SET owner = ? WHERE run_id = ?'),
+      cancelQueued: db.prepare('UPDATE queued_runs SET cancelled_at = ? WHERE run_id = ? AND cancelled_at IS NULL'),
     };
   }
 
@@ -476,17 +495,28 @@ export class SqliteJournal implements Journal, RunQueueStore {
     return (this.stmts.unfinishedLabelled.all(label) as RunRow[]).map(toSummary);
   }
 
-  enqueueRun(run: Omit<QueuedRun, 'seq' | 'acceptedAt'>): number {
+  /** One transaction for all of `runs`: concurrent submits share its commit (and then one fsync). */
+  enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[] {
+    if (runs.length === 0) return [];
     this.flushReverts();
     this.wrote();
-    const info = this.stmts.enqueue.run(run.runId, run.projectUuid, run.owner, JSON.stringify(run.input), Date.now());
-    return Number(info.lastInsertRowid);
+    const at = Date.now();
+    // immediate: take the write lock up front, so a busy file waits (busy_timeout) instead of failing
+    const seqs = this.enqueueTx.immediate(runs, at);
+    const acceptedAt = new Date(at).toISOString();
+    return runs.map((r, i) => ({ ...r, seq: seqs[i], acceptedAt }));
   }
 
   dequeueRun(runId: string): boolean {
     this.flushReverts();
     this.wrote();
     return this.stmts.dequeue.run(runId).changes > 0;
+  }
+
+  queuedRun(runId: string): QueuedRun | undefined {
+    this.flushReverts();
+    const row = this.stmts.queuedOne.get(runId) as QueuedRow | undefined;
+    return row === undefined ? undefined : toQueued(row);
   }
 
   queuedRuns(filter: { owner?: string; projectUuid?: string } = {}): QueuedRun[] {
@@ -510,6 +540,13 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.flushReverts();
     this.wrote();
     this.stmts.setQueuedOwner.run(owner, runId);
+  }
+
+  cancelQueuedRun(runId: string): boolean {
+    this.flushReverts();
+    this.wrote();
+    // one statement: a start (which takes the row out in its own commit) and this are serialised by SQLite
+    return this.stmts.cancelQueued.run(Date.now(), runId).changes > 0;
   }
 
   /** Closes the file (a clean close also checkpoints and removes the WAL). */
@@ -552,10 +589,11 @@ interface QueuedRow {
   owner: string;
   input: string;
   accepted_at: number;
+  cancelled_at: number | null;
 }
 
 function toQueued(row: QueuedRow): QueuedRun {
-  return {
+  const q: QueuedRun = {
     seq: row.seq,
     runId: row.run_id,
     projectUuid: row.project,
@@ -563,6 +601,8 @@ function toQueued(row: QueuedRow): QueuedRun {
     input: JSON.parse(row.input) as Json,
     acceptedAt: new Date(row.accepted_at).toISOString(),
   };
+  if (row.cancelled_at !== null) q.cancelledAt = new Date(row.cancelled_at).toISOString();
+  return q;
 }
 
 function encodeUndo(undo: Json | undefined): string | null {

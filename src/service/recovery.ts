@@ -149,13 +149,20 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
 /**
  * Takes the accepted async runs of gone owner `owner` (the caller holds its
  * lease): one that never started is given to this process and put in its
- * line; one that started and has ended is forgotten (its outcome was or is
- * reported by recovery); one still unfinished stays for recovery.
+ * line; one cancelled is forgotten; one that started (only an earlier
+ * version kept such records) and has ended is forgotten (its outcome was or
+ * is reported by recovery); one still unfinished stays for recovery.
  */
 async function adoptAcceptedRuns(deps: RecoveryDeps, owner: string): Promise<void> {
   const { journal, owners, log } = deps;
   const adopted: QueuedRun[] = [];
   for (const q of journal.queuedRuns({ owner })) {
+    if (q.cancelledAt !== undefined) {
+      // cancelled while it waited (the canceller reported it): it never runs
+      journal.dequeueRun(q.runId);
+      continue;
+    }
+    // a record of an earlier version may outlive its run's start
     const run = journal.getRun(q.runId);
     if (run === undefined) {
       journal.setQueuedOwner(q.runId, owners.id);

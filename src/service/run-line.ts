@@ -3,7 +3,9 @@
  * runs that take the project lock start one at a time in submit order; runs
  * of different projects (and lock-free runs) start side by side, bounded by
  * the async work queue (`TASKFLOW_ASYNC_CONCURRENCY`). A waiting run can be
- * taken out of the line (cancelled) until it starts.
+ * taken out of the line (cancelled) until it starts. Which run has its turn
+ * is also derived from the journal by queue-view.ts, which follows the same
+ * rule for every process on the data folder.
  *
  * @module
  */
@@ -26,7 +28,6 @@ interface ProjectLine {
 /** Per-project FIFO of async runs; `start` runs one and resolves when it has ended. */
 export class RunLine<E extends LineEntry> {
   private readonly projects = new Map<string, ProjectLine>();
-  private readonly lockFree = new Map<string, E>();
   private stopped = false;
 
   constructor(private readonly start: (entry: E) => Promise<void>) {}
@@ -35,8 +36,7 @@ export class RunLine<E extends LineEntry> {
   push(entry: E): void {
     if (this.stopped) return;
     if (!entry.locked) {
-      this.lockFree.set(entry.runId, entry);
-      void this.start(entry).finally(() => this.lockFree.delete(entry.runId));
+      void this.start(entry);
       return;
     }
     let line = this.projects.get(entry.projectUuid);
@@ -55,13 +55,6 @@ export class RunLine<E extends LineEntry> {
       if (i >= 0) return line.waiting.splice(i, 1)[0] as E;
     }
     return undefined;
-  }
-
-  /** Whether a run has its turn: started here, beyond waiting in its project's line. */
-  hasTurn(runId: string): boolean {
-    if (this.lockFree.has(runId)) return true;
-    for (const line of this.projects.values()) if (line.running?.runId === runId) return true;
-    return false;
   }
 
   /** Starts no more runs; waiting ones stay recorded in the journal for the next owner. */

@@ -28,14 +28,15 @@ export interface RunMeta {
    * leaves the run alone while that lease is held); pid and host are for the operator.
    */
   owner: { id: string; pid: number; host: string };
+  // An async run also holds `accepted_at` (ISO 8601): its line shows it after it started as before.
 }
 
 /** This machine's name, read once (os.hostname() is a system call, and runMetaOf runs per submit). */
 const HOST = hostname();
 
-/** The meta of a run about to start by the service whose owner lease is `ownerId`. */
-export function runMetaOf(input: FlowInput, locked: boolean, ownerId: string): RunMeta {
-  return {
+/** The meta of a run about to start by the service whose owner lease is `ownerId`; `acceptedAt`: an async run's. */
+export function runMetaOf(input: FlowInput, locked: boolean, ownerId: string, acceptedAt?: string): RunMeta {
+  const meta: RunMeta = {
     project_uuid: input.projectUuid,
     mode: input.requestMode,
     targets: [...input.targets],
@@ -46,6 +47,8 @@ export function runMetaOf(input: FlowInput, locked: boolean, ownerId: string): R
     locked,
     owner: { id: ownerId, pid: process.pid, host: HOST },
   };
+  if (acceptedAt !== undefined) meta.accepted_at = acceptedAt;
+  return meta;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

@@ -26,8 +26,8 @@ interface RoutesDeps {
   journal: Journal & RunQueueStore;
   locks: LockManager;
   quarantine: ProjectQuarantine;
-  /** The line of accepted async runs (`GET /queue`, `DELETE /runs/:id`). */
-  pipeline: Pick<SubmitPipeline, 'hasTurn' | 'cancel' | 'liveProgress'>;
+  /** Cancels waiting async runs (`DELETE /runs/:id`); the live progress of runs this process runs. */
+  pipeline: Pick<SubmitPipeline, 'cancel' | 'liveProgress'>;
 }
 
 function plain(reply: FastifyReply, status: number, body: string): FastifyReply {
@@ -92,7 +92,7 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     if (!authorized(req, reply, deps.secret)) return reply;
     const project = (req.query as Record<string, unknown>).project;
     if (project !== undefined && (typeof project !== 'string' || project === '')) return plain(reply, 400, 'Invalid "project": a project UUID');
-    return reply.send({ projects: lineView(deps.journal, project, (id) => deps.pipeline.hasTurn(id)) });
+    return reply.send({ projects: lineView(deps.journal, project) });
   });
 
   app.delete('/runs/:id', async (req, reply) => {
@@ -100,7 +100,7 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     const { id } = req.params as { id: string };
     const outcome = await deps.pipeline.cancel(id);
     if (outcome === 'cancelled') return reply.send({ run_id: id, cancelled: true });
-    if (outcome === 'not_waiting') return plain(reply, 409, `Run "${id}" is not waiting in this service's line (running, or owned by another process); only a waiting run can be cancelled`);
+    if (outcome === 'not_waiting') return plain(reply, 409, `Run "${id}" is not waiting in line (it runs, or has its turn); only a waiting run can be cancelled`);
     return plain(reply, 404, `Run "${id}" is not waiting in line (unknown, or already ended)`);
   });
 

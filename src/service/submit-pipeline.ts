@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { Json } from '../engine/types.js';
-import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, runFlow } from '../engine/index.js';
+import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, runFlow } from '../engine/index.js';
 import type { RunProgress, RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
@@ -49,7 +49,8 @@ import type { FreezeHook, PauseHook } from './test-hooks.js';
 import { LiveRuns } from './run-progress.js';
 import { QueueClosedError, WorkQueue } from './work-queue.js';
 import { RunLine, type LineEntry } from './run-line.js';
-import { reportCancelled } from './cancel-report.js';
+import { AcceptGroup } from './accept-group.js';
+import { cancelWaitingRun, type CancelOutcome } from './cancel-run.js';
 
 /** A status code and plain-text body. */
 export interface Answer {
@@ -73,7 +74,8 @@ export type SubmitOutcome =
   | 'revert_failed'
   | 'accepted'
   | 'limited'
-  | 'not_started';
+  | 'not_started'
+  | 'cancelled';
 
 /** The result of running a validated submit (sync answer, or async report). */
 interface Execution extends Answer {
@@ -137,12 +139,13 @@ const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.
 interface AcceptedRun extends LineEntry {
   def: FlowDefinition;
   input: FlowInput;
+  /** When it was accepted (ISO 8601): recorded with its start, so its line can still show it. */
+  acceptedAt: string;
   /** Frees its validate-only slot (see {@link ValidationSlots}); none for other runs. */
   freeSlot?: () => void;
 }
 
-/** How cancelling a run went. */
-export type CancelOutcome = 'cancelled' | 'not_waiting' | 'not_found';
+export type { CancelOutcome } from './cancel-run.js';
 
 /** Runs submits. One per service. */
 export class SubmitPipeline {
@@ -153,10 +156,12 @@ export class SubmitPipeline {
   private closing = false;
   private readonly validationSlots: ValidationSlots;
   private readonly live: LiveRuns;
+  private readonly accepts: AcceptGroup;
 
   constructor(private readonly deps: PipelineDeps) {
     this.reporter = new OutcomeReporter(deps.site, deps.log);
     this.validationSlots = new ValidationSlots(deps.config.zoneValidateLimit);
+    this.accepts = new AcceptGroup(deps.journal);
     this.live = new LiveRuns({ journal: deps.journal, site: deps.site, log: deps.log, zoneIntervalMs: deps.config.zoneProgressInterval * 1000 });
   }
 
@@ -194,6 +199,11 @@ export class SubmitPipeline {
    */
   async resume(runs: QueuedRun[]): Promise<void> {
     for (const q of runs) {
+      if (q.cancelledAt !== undefined) {
+        // cancelled by another process, which reported it; it never runs
+        this.deps.journal.dequeueRun(q.runId);
+        continue;
+      }
       const input = q.input as unknown as FlowInput;
       const def = getFlow(input.flowName);
       if (!def) {
@@ -205,29 +215,28 @@ export class SubmitPipeline {
       this.deps.log.info({ run: q.runId, flow: input.flowName, project: input.projectUuid }, 'accepted run resumed');
       // accepted before: within the limit then, so it keeps its place whatever the count now
       const freeSlot = def.queue(input) === 'validation' ? this.validationSlots.take(input.projectUuid, true) : undefined;
-      this.line.push({ runId: q.runId, projectUuid: input.projectUuid, seq: q.seq, locked: def.needsLock(input), def, input, freeSlot });
+      const entry = { runId: q.runId, projectUuid: input.projectUuid, seq: q.seq, locked: def.needsLock(input), def, input, acceptedAt: q.acceptedAt, freeSlot };
+      this.line.push(entry);
     }
   }
 
-  /** Whether run `runId` has its turn in this process's line (it may still wait for the project lock). */
-  hasTurn(runId: string): boolean {
-    return this.line.hasTurn(runId);
-  }
-
   /**
-   * Cancels a waiting async run: it leaves the line and the journal (durably)
-   * and never runs; its timeline event becomes `CANCEL` and a zone returns to
-   * the status it had before the submit.
+   * Cancels a waiting async run of any service process on the data folder
+   * (see cancel-run.ts): it never runs; its timeline event becomes `CANCEL`
+   * and a zone returns to the status it had before the submit.
    */
-  async cancel(runId: string): Promise<CancelOutcome> {
-    const run = this.line.cancel(runId);
-    if (!run) return this.deps.journal.queuedRuns().some((q) => q.runId === runId) ? 'not_waiting' : 'not_found';
-    run.freeSlot?.();
-    this.deps.journal.dequeueRun(runId);
-    await this.deps.journal.whenDurable();
-    this.deps.log.info({ run: runId, flow: run.input.flowName, project: run.projectUuid }, 'waiting run cancelled');
-    await reportCancelled(this.deps.site, run.input, this.deps.log);
-    return 'cancelled';
+  cancel(runId: string): Promise<CancelOutcome> {
+    const { journal, site, log } = this.deps;
+    return cancelWaitingRun({
+      journal,
+      site,
+      log,
+      takeFromOwnLine: (id) => {
+        const run = this.line.cancel(id);
+        run?.freeSlot?.();
+        return run !== undefined;
+      },
+    }, runId);
   }
 
   /** Starts no more accepted runs: the ones waiting stay in the journal for whoever owns them next. */
@@ -297,13 +306,12 @@ export class SubmitPipeline {
         return { answer: { status: 503, body: zoneValidateLimitReached(config.zoneValidateLimit) }, outcome: 'limited' };
       }
     }
-    // 7. async: durable in the journal, then answer; runs in its project's line
+    // 7. async: durable in the journal (a group commit with the submits of the same moment), then answer; runs in its project's line
     if (input.requestMode === 'async') {
       const { journal, ownerId } = this.deps;
-      let seq: number;
+      let accepted: QueuedRun;
       try {
-        seq = journal.enqueueRun({ runId, projectUuid: input.projectUuid, owner: ownerId, input: input as unknown as Json });
-        await journal.whenDurable();
+        accepted = await this.accepts.accept({ runId, projectUuid: input.projectUuid, owner: ownerId, input: input as unknown as Json });
       } catch (err) {
         try {
           journal.dequeueRun(runId);
@@ -313,7 +321,8 @@ export class SubmitPipeline {
         freeSlot?.();
         return { answer: { status: 500, body: runError(`the run journal failed: ${errorText(err)}`) }, outcome: 'not_started' };
       }
-      this.line.push({ runId, projectUuid: input.projectUuid, seq, locked: def.needsLock(input), def, input, freeSlot });
+      const locked = def.needsLock(input);
+      this.line.push({ runId, projectUuid: input.projectUuid, seq: accepted.seq, locked, def, input, acceptedAt: accepted.acceptedAt, freeSlot });
       return { answer: { status: 200, body: Text.ok }, outcome: 'accepted' };
     }
     // 6. sync
@@ -343,16 +352,19 @@ export class SubmitPipeline {
     }
   }
 
-  /** Lock → build → run → unlock, for both modes. Never throws. */
-  /** `waitInLine`: an async run, which waits for the project as long as it takes instead of failing busy. */
-  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, waitInLine = false): Promise<Execution> {
+  /**
+   * Lock → build → run → unlock, for both modes. Never throws. `acceptedAt`:
+   * an accepted async run, which waits for the project as long as it takes
+   * instead of failing busy.
+   */
+  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, acceptedAt?: string): Promise<Execution> {
     // a lock-free check waits in the bounded validation queue, never behind a project's runs
     if (def.queue(input) === 'validation' && !def.needsLock(input)) {
-      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false));
+      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false, acceptedAt));
     }
-    if (!waitInLine || !def.needsLock(input)) return this.lockedRun(def, input, deps, runId, def.needsLock(input));
+    if (acceptedAt === undefined || !def.needsLock(input)) return this.lockedRun(def, input, deps, runId, def.needsLock(input), acceptedAt);
     for (;;) {
-      const ex = await this.lockedRun(def, input, deps, runId, true);
+      const ex = await this.lockedRun(def, input, deps, runId, true, acceptedAt);
       if (ex.outcome !== 'locked') return ex;
       // stopping: not started, so it stays in the journal for the next owner (as one waiting for a slot)
       if (this.closing) throw new QueueClosedError();
@@ -367,6 +379,7 @@ export class SubmitPipeline {
     deps: FlowDeps,
     runId: string,
     needsLock: boolean,
+    acceptedAt: string | undefined,
   ): Promise<Execution> {
     let held: HeldLock | undefined;
     if (needsLock) {
@@ -392,7 +405,7 @@ export class SubmitPipeline {
           return { status: 503, body: text, outcome: 'locked', reason: text, failure: { stage: 'lock', reason: text } };
         }
       }
-      return await this.buildAndRun(def, input, deps, runId, needsLock);
+      return await this.buildAndRun(def, input, deps, runId, needsLock, acceptedAt);
     } finally {
       await held?.lock.release().catch((err: unknown) => {
         this.deps.log.warn({ run: runId, project: input.projectUuid, err: errorText(err) }, 'lock release failed');
@@ -461,6 +474,7 @@ export class SubmitPipeline {
     deps: FlowDeps,
     runId: string,
     locked: boolean,
+    acceptedAt: string | undefined,
   ): Promise<Execution> {
     let flow;
     try {
@@ -479,12 +493,14 @@ export class SubmitPipeline {
         // stops before the flow's closing tail (zone MOVED): a forced failure never does what cannot be undone
         forceFail: input.forceFail,
         label: input.projectUuid,
-        meta: runMetaOf(input, locked, this.deps.ownerId),
+        meta: runMetaOf(input, locked, this.deps.ownerId, acceptedAt),
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
         progress: followed.tracker,
         afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
       });
     } catch (err) {
+      // cancelled by another process while it waited: the journal refused its start, nothing was done
+      if (err instanceof RunCancelledError) return { status: 200, body: Text.ok, outcome: 'cancelled' };
       // the journal could not record the run's start or end; recovery reverts what it recorded
       const reason = `the run journal failed: ${errorText(err)}`;
       this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
@@ -519,7 +535,7 @@ export class SubmitPipeline {
       return;
     }
     const job = this.deps.asyncQueue
-      .run(() => this.execute(def, input, deps, runId, true))
+      .run(() => this.execute(def, input, deps, runId, run.acceptedAt))
       .then(
         (ex) => this.reportAsync(run, deps, ex, t0),
         async (err: unknown) => {
@@ -541,15 +557,19 @@ export class SubmitPipeline {
 
   private async reportAsync(run: AcceptedRun, deps: FlowDeps, ex: Execution, t0: number): Promise<void> {
     const { def, input, runId } = run;
-    if (ex.reason === undefined) {
+    if (ex.outcome === 'cancelled') {
+      // the canceller reported it; its record, kept for us to find, goes
+      this.deps.journal.dequeueRun(runId);
+    } else if (ex.reason === undefined) {
       await this.reporter.timeline(input, true, Text.asyncOk);
     } else {
       const text = asyncRunError(ex.reason);
       await this.reporter.failure(def, input, deps, ex.failure ?? { stage: 'run', reason: ex.reason });
       await this.reporter.timeline(input, false, text);
     }
-    // reported: a crash from here on finds the run ended in the journal and reports it again at most
-    this.deps.journal.dequeueRun(runId);
+    // A run that started left the line with its start record (no commit of its own here); one that
+    // ended before it could start (build, store, lock failure) leaves now that it is reported.
+    if (ex.result === undefined && ex.outcome !== 'cancelled') this.deps.journal.dequeueRun(runId);
     this.deps.log.info(
       { run: runId, flow: input.flowName, project: input.projectUuid, mode: 'async', outcome: ex.outcome, ms: Math.round((performance.now() - t0) * 100) / 100 },
       'async run',

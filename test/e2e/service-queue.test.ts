@@ -224,10 +224,10 @@ describe('async runs wait in line', () => {
       running: [expect.objectContaining({ runId: line.running[0].run_id, flowName: 'landing_zone_move' })],
       waiting: [expect.objectContaining({ runId: moveRun, position: 1 }), expect.objectContaining({ runId: cliRun, position: 2 })],
     });
-    const cliLine = JSON.parse(await cli(env, ['queue', '--project', p, '--json'])) as { projects: Array<{ waiting: Array<{ run_id: string; position: number }> }> };
-    // the CLI reads the journal: the run with its turn has not started (it waits for the lock), so it shows first in the line
-    expect(cliLine.projects[0].waiting.map((w) => w.run_id)).toEqual([line.running[0].run_id, moveRun, cliRun]);
-    expect(await cli(env, ['queue'])).toMatch(new RegExp(`${p}\\s+waiting\\s+2\\s+${moveRun}\\s+landing_zone_move`));
+    // the CLI reads the journal, with the same rule: the run with its turn (waiting for the lock) is running there too
+    expect(JSON.parse(await cli(env, ['queue', '--project', p, '--json']))).toEqual((await getWithSecret(`${service.url}/queue?project=${p}`)).json);
+    expect(await cli(env, ['queue'])).toMatch(new RegExp(`${p}\\s+running\\s+${line.running[0].run_id}\\s+landing_zone_move`));
+    expect(await cli(env, ['queue'])).toMatch(new RegExp(`${p}\\s+waiting\\s+2\\s+${cliRun}\\s+landing_zone_move`));
 
     const refused = await fetch(`${service.url}/runs/${moveRun}`, { method: 'DELETE' });
     expect(refused.status).toBe(403);
@@ -236,8 +236,10 @@ describe('async runs wait in line', () => {
     const cancelled = await fetch(`${service.url}/runs/${moveRun}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } });
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toEqual({ run_id: moveRun, cancelled: true });
-    expect(await cli(env, ['runs', 'cancel', cliRun, '--url', service.url])).toBe(`run ${cliRun}: cancelled\n`);
+    // the CLI cancels in the journal; asked again, through the service, the run is no longer in line
+    expect(await cli(env, ['runs', 'cancel', cliRun])).toBe(`run ${cliRun}: cancelled\n`);
     await expect(cli(env, ['runs', 'cancel', cliRun, '--url', service.url])).rejects.toThrow(/not cancelled \(404\)/);
+    await expect(cli(env, ['runs', 'cancel', line.running[0].run_id])).rejects.toThrow(/not cancelled: it runs or has its turn/);
     for (const [event, z] of [['event-cancel', zone], ['event-cancel-cli', third]] as const) {
       expect(site.state().timeline[event].status_history.map((h) => [h.status_type, h.status_desc])).toEqual([
         ['CANCEL', 'Cancelled while waiting in line; nothing was changed'],
@@ -253,6 +255,57 @@ describe('async runs wait in line', () => {
     expect((await getWithSecret(`${service.url}/runs/${moveRun}`)).status).toBe(404);
     expect(site.state().zones[zone.zoneUuid].status).toBe('ACTIVE');
     expect(site.state().zones[third.zoneUuid].status).toBe('ACTIVE');
+  });
+});
+
+describe('two services on one data folder', () => {
+  it('either one (and the CLI) shows the same line and cancels the other\'s waiting runs; the owner skips them, CANCEL is reported once', async () => {
+    const { env, service: owner } = await serviceIn('two', { TASKFLOW_LOG_LEVEL: 'info' });
+    const peer = await spawnService(env);
+    onTestFinished(async () => {
+      await peer.stop();
+    });
+    const p = project(35);
+    const [first, second, third] = await zonesIn(owner.url, p, 'two', 3);
+    const held = await holdLocks(env, [p]);
+    await submitOk(owner.url, zoneMoveBody(p, site.url, first, { mode: 'async' }));
+    for (const [z, event] of [[second, 'event-two-2'], [third, 'event-two-3']] as const) {
+      site.seedTimelineEvent({ event_uuid: event, project_uuid: p });
+      await submitOk(owner.url, zoneMoveBody(p, site.url, z, { mode: 'async', timelineUuid: event }));
+    }
+
+    // one line, whoever is asked: the owner, its peer, the CLI
+    const line = (await getWithSecret(`${owner.url}/queue`)).json;
+    expect(line.projects).toHaveLength(1);
+    expect((await getWithSecret(`${peer.url}/queue`)).json).toEqual(line);
+    expect(JSON.parse(await cli(env, ['queue', '--json']))).toEqual(line);
+    const [firstRun] = line.projects[0].running.map((r: { run_id: string }) => r.run_id);
+    const [secondRun, thirdRun] = line.projects[0].waiting.map((r: { run_id: string }) => r.run_id);
+    expect(line.projects[0].waiting.map((r: { position: number }) => r.position)).toEqual([1, 2]);
+
+    // the peer cancels one of the owner's waiting runs, the CLI the other; the run with its turn is not cancelled
+    expect((await fetch(`${peer.url}/runs/${firstRun}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } })).status).toBe(409);
+    const cancelled = await fetch(`${peer.url}/runs/${secondRun}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } });
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toEqual({ run_id: secondRun, cancelled: true });
+    expect(await cli(env, ['runs', 'cancel', thirdRun])).toBe(`run ${thirdRun}: cancelled\n`);
+    expect((await fetch(`${owner.url}/runs/${secondRun}`, { method: 'DELETE', headers: { 'x-taskflow-secret': TEST_SECRET } })).status).toBe(404);
+    const after = (await getWithSecret(`${peer.url}/queue?project=${p}`)).json;
+    expect(after.projects[0]).toEqual({ ...line.projects[0], waiting: [] });
+    expect((await getWithSecret(`${owner.url}/queue`)).json).toEqual(after);
+
+    // the owner's line reaches them once the first has run: it skips them without a word to the site
+    await held.release();
+    for (const run of [secondRun, thirdRun]) await owner.waitForLine(new RegExp(`"run":"${run}".*"outcome":"cancelled".*"msg":"async run"`));
+    expect(await runsOf(owner.url, p, 'landing_zone_move', zoneOf)).toEqual([[first.zoneUuid, 'completed']]);
+    expect((await getWithSecret(`${owner.url}/queue`)).json).toEqual({ projects: [] });
+    for (const [event, z] of [['event-two-2', second], ['event-two-3', third]] as const) {
+      expect(site.state().timeline[event].status_history.map((h) => [h.status_type, h.status_desc])).toEqual([
+        ['CANCEL', 'Cancelled while waiting in line; nothing was changed'],
+      ]);
+      expect(site.state().zones[z.zoneUuid].status).toBe('ACTIVE');
+    }
+    expect(site.state().zones[first.zoneUuid].status).toBe('MOVED');
   });
 });
 
