@@ -108,7 +108,8 @@ export class SiteClient {
     }
     const deadline = Date.now() + this.opts.timeoutMs;
     let attempt = await this.send(target, body, this.opts.timeoutMs);
-    // A kept-alive connection the site closed while idle fails at once, before the site saw the request: once more, on a new one.
+    // A kept-alive connection the site closed while idle fails at once, almost surely before the site saw the
+    // request (a status set again is harmless anyway): once more, on a new connection.
     if ('error' in attempt && attempt.reusedSocket && (attempt.error as NodeJS.ErrnoException).code === 'ECONNRESET' && Date.now() < deadline) {
       attempt = await this.send(target, body, deadline - Date.now());
     }
