@@ -153,6 +153,27 @@ describe('async runs wait in line', () => {
     await waitFor('the line to be empty', async () => (await getWithSecret(`${restarted.url}/queue`)).json.projects.length === 0);
   });
 
+  it('submits sent at once (group commits) are each answered only when durable: all survive a SIGKILL right after, and run once', async () => {
+    const { env, service } = await serviceIn('group', { TASKFLOW_LOCK_LEASE: '1' });
+    const p = project(45);
+    const zones = await zonesIn(service.url, p, 'group', 24);
+    const held = await holdLocks(env, [p]);
+    const answers = await Promise.all(zones.map((z) => postJson(`${service.url}/submit`, zoneMoveBody(p, site.url, z, { mode: 'async' }))));
+    expect(answers).toEqual(zones.map(() => ({ status: 200, body: 'True' })));
+    service.proc.kill('SIGKILL');
+    await service.exited;
+
+    await held.release();
+    const restarted = await spawnService(env);
+    onTestFinished(async () => {
+      await restarted.stop();
+    });
+    for (const z of zones) await waitFor(`${z.zoneUuid} MOVED`, () => site.state().zones[z.zoneUuid].status === 'MOVED', 60_000);
+    const runs = await runsOf(restarted.url, p, 'landing_zone_move', zoneOf);
+    expect(runs.map(([z]) => z).sort()).toEqual(zones.map((z) => z.zoneUuid).sort());
+    expect(runs.every(([, status]) => status === 'completed')).toBe(true);
+  });
+
   it('a graceful stop leaves runs waiting for a busy project in the journal; the next start runs them', async () => {
     const { env, service } = await serviceIn('stopped', { TASKFLOW_LOCK_LEASE: '1' });
     const p = project(40);
