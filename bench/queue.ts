@@ -4,10 +4,16 @@
  * Async submits through the line: N async `landing_zone_move` submits of
  * empty zones (targets `["irods"]`) spread over P projects, against a
  * `taskflow serve` process. Each answer `True` comes after the run was
- * written to the journal and synced (group fsync). (The issue asks for
- * `role_update`, which this service accepts in sync mode only, as the
- * original; a move of an empty zone is the cheapest async flow that takes
- * the project lock, so it exercises the same line.)
+ * written to the journal and synced (group commit and group fsync).
+ *
+ * Why not `role_update`, as issue 16 asks: it may not be submitted async.
+ * protocol.md section 5 lists it as `sync` only, and so did the original
+ * (SODAR Taskflow v0.6.x flows/base_flow.py: `supported_modes` is `['sync']`
+ * unless a flow adds `'async'`, which flows/role_update.py does not); an
+ * async `role_update` is refused 400 by validation. A move of an empty zone
+ * is the cheapest async flow that takes the project lock, so it exercises
+ * the same line. It costs more than a `role_update` would: four store tasks,
+ * each journaled, and the zone's listings.
  *
  * One client per project submits its project's runs one after another, so
  * the submit order per project is known; completion is the timeline callback
