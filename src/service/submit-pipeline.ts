@@ -368,6 +368,8 @@ export class SubmitPipeline {
       if (ex.outcome !== 'locked') return ex;
       // stopping: not started, so it stays in the journal for the next owner (as one waiting for a slot)
       if (this.closing) throw new QueueClosedError();
+      // cancelled (by any process) while it waited for the project: it leaves now instead of at its start
+      if (this.cancelledMeanwhile(runId)) return CANCELLED;
       // busy (a holder in another process, or an interrupted run being recovered): try again
       await delay(Math.max(50, this.deps.config.lockRetryInterval * 1000));
     }
@@ -500,7 +502,7 @@ export class SubmitPipeline {
       });
     } catch (err) {
       // cancelled by another process while it waited: the journal refused its start, nothing was done
-      if (err instanceof RunCancelledError) return { status: 200, body: Text.ok, outcome: 'cancelled' };
+      if (err instanceof RunCancelledError) return CANCELLED;
       // the journal could not record the run's start or end; recovery reverts what it recorded
       const reason = `the run journal failed: ${errorText(err)}`;
       this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
@@ -555,8 +557,20 @@ export class SubmitPipeline {
     }
   }
 
-  private async reportAsync(run: AcceptedRun, deps: FlowDeps, ex: Execution, t0: number): Promise<void> {
+  /** Whether an accepted run that has not started was cancelled (by any process). */
+  private cancelledMeanwhile(runId: string): boolean {
+    try {
+      return this.deps.journal.queuedRun(runId)?.cancelledAt !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  private async reportAsync(run: AcceptedRun, deps: FlowDeps, executed: Execution, t0: number): Promise<void> {
     const { def, input, runId } = run;
+    // a run that never started (build, store or lock failure) and was cancelled meanwhile says nothing either:
+    // the canceller told the site, and a cancelled run's zone must not turn FAILED
+    const ex = executed.result === undefined && executed.outcome !== 'cancelled' && this.cancelledMeanwhile(runId) ? CANCELLED : executed;
     if (ex.outcome === 'cancelled') {
       // the canceller reported it; its record, kept for us to find, goes
       this.deps.journal.dequeueRun(runId);
@@ -576,6 +590,9 @@ export class SubmitPipeline {
     );
   }
 }
+
+/** How an accepted run that was cancelled before it started ends: nothing done, nothing to report. */
+const CANCELLED: Execution = { status: 200, body: Text.ok, outcome: 'cancelled' };
 
 /** A readable reason for a failed run (protocol's "Improve": never a leaked exception). */
 export function failureReason(result: RunResult): string {

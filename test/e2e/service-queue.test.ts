@@ -314,17 +314,25 @@ describe('two services on one data folder', () => {
     const after = (await getWithSecret(`${peer.url}/queue?project=${p}`)).json;
     expect(after.projects[0]).toEqual({ ...line.projects[0], waiting: [] });
     expect((await getWithSecret(`${owner.url}/queue`)).json).toEqual(after);
+    // the user deletes the zone whose move was cancelled: when the owner comes to that move it cannot even
+    // build it, and still says nothing (a cancelled run never reports, so the deleted zone does not turn FAILED)
+    await submitOk(peer.url, {
+      ...zoneCreateBody(p, site.url, second),
+      flow_name: 'landing_zone_delete',
+      flow_data: { zone_title: second.zoneTitle, zone_uuid: second.zoneUuid, assay_path: second.assayPath, user_name: second.userName },
+    });
+    expect(site.state().zones[second.zoneUuid].status).toBe('DELETED');
 
     // the owner's line reaches them once the first has run: it skips them without a word to the site
     await held.release();
     for (const run of [secondRun, thirdRun]) await owner.waitForLine(new RegExp(`"run":"${run}".*"outcome":"cancelled".*"msg":"async run"`));
     expect(await runsOf(owner.url, p, 'landing_zone_move', zoneOf)).toEqual([[first.zoneUuid, 'completed']]);
     expect((await getWithSecret(`${owner.url}/queue`)).json).toEqual({ projects: [] });
-    for (const [event, z] of [['event-two-2', second], ['event-two-3', third]] as const) {
+    for (const [event, z, status] of [['event-two-2', second, 'DELETED'], ['event-two-3', third, 'ACTIVE']] as const) {
       expect(site.state().timeline[event].status_history.map((h) => [h.status_type, h.status_desc])).toEqual([
         ['CANCEL', 'Cancelled while waiting in line; nothing was changed'],
       ]);
-      expect(site.state().zones[z.zoneUuid].status).toBe('ACTIVE');
+      expect(site.state().zones[z.zoneUuid].status).toBe(status);
     }
     expect(site.state().zones[first.zoneUuid].status).toBe('MOVED');
   });
