@@ -536,8 +536,8 @@ export class SubmitPipeline {
       await this.reportAsync(run, deps, { status: 500, body: storeInitError(errorText(err)), outcome: 'store_error', reason: storeInitError(errorText(err)) }, t0);
       return;
     }
-    const job = this.deps.asyncQueue
-      .run(() => this.execute(def, input, deps, runId, run.acceptedAt))
+    const executed = this.deps.asyncQueue.run(() => this.execute(def, input, deps, runId, run.acceptedAt));
+    const job = executed
       .then(
         (ex) => this.reportAsync(run, deps, ex, t0),
         async (err: unknown) => {
@@ -547,14 +547,18 @@ export class SubmitPipeline {
           await this.reportAsync(run, deps, { status: 500, body: runError(reason), outcome: 'rolled_back', reason }, t0);
         },
       )
-      .catch((err: unknown) => this.deps.log.error({ run: runId, err: errorText(err) }, 'async report failed'));
+      .catch((err: unknown) => this.deps.log.error({ run: runId, err: errorText(err) }, 'async report failed'))
+      .finally(() => {
+        this.background.delete(job);
+        run.freeSlot?.();
+      });
     this.background.add(job);
-    try {
-      await job;
-    } finally {
-      this.background.delete(job);
-      run.freeSlot?.();
-    }
+    // The project's next run may start once this one has ended (its lock released, its end durable):
+    // its report to the site, a round trip, goes on beside the next run instead of before it.
+    await executed.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Whether an accepted run that has not started was cancelled (by any process). */
