@@ -160,14 +160,11 @@ function setUpJournal(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-  // immediate: two processes opening one older journal at once upgrade it one after the other
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
-    // an earlier queued_runs had two more indexes and no cancel mark
-    db.exec('DROP INDEX IF EXISTS queued_runs_by_owner; DROP INDEX IF EXISTS queued_runs_by_project;');
-    addColumnIfMissing(db, 'queued_runs', 'cancelled_at', 'INTEGER');
-  }).immediate();
+  db.exec(SCHEMA);
+  addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
+  addColumnIfMissing(db, 'queued_runs', 'cancelled_at', 'INTEGER');
+  // the queue of an earlier version had two more indexes, whose pages every accept and start rewrote
+  db.exec('DROP INDEX IF EXISTS queued_runs_by_owner; DROP INDEX IF EXISTS queued_runs_by_project;');
 }
 
 /** Brings a table of an older journal up to date (a new column; old rows have none). */
