@@ -81,7 +81,11 @@ function look(journal: Pick<Journal, 'getRunSummary'> & Pick<RunQueueStore, 'que
     // a run enters the run records before it leaves the line: read the records again, it may have started meanwhile
     const started = summaryOf();
     if (started !== undefined) return started;
-    const line = journal.queuedRuns({ projectUuid: queued.projectUuid }).filter((q) => journal.getRunSummary(q.runId) === undefined);
+    // marked cancelled: it will never run, though its owner has not yet taken it out of the line
+    if (queued.cancelledAt !== undefined) return { kind: 'gone' };
+    const line = journal
+      .queuedRuns({ projectUuid: queued.projectUuid })
+      .filter((q) => q.cancelledAt === undefined && journal.getRunSummary(q.runId) === undefined);
     const at = line.findIndex((q) => q.runId === runId);
     return { kind: 'waiting', position: at < 0 ? undefined : at + 1 };
   }
