@@ -1045,22 +1045,23 @@ describe('cost', () => {
       [C.COLL_NAME, `= '${Z}/home/alice'`],
       [C.DATA_NAME, "= 'a.txt'"],
     ]);
-    // SQLite carries the collection's path into the object's path: one lookup, then its collection by id
-    expect(detail).toMatch(/SEARCH data USING INDEX sqlite_autoindex_entries_1 \(path=\?\)/);
-    expect(detail).toMatch(/SEARCH coll USING (INTEGER PRIMARY KEY \(rowid=\?\)|INDEX sqlite_autoindex_entries_1 \(path=\?\))/);
+    // one lookup each: the collection by its path, the object by (collection, path)
+    expect(detail).toMatch(/SEARCH coll USING INDEX sqlite_autoindex_entries_1 \(path=\?\)/);
+    expect(detail).toMatch(/SEARCH data USING INDEX entries_parent_path \(parent_id=\? AND path=\?\)/);
     expect(detail).not.toMatch(/SCAN (data|coll)/);
   });
 
   it('subcollections by parent name use the parent index', () => {
     const detail = plan([C.COLL_NAME], [[C.COLL_PARENT_NAME, `= '${Z}/home'`]]);
-    expect(detail).toMatch(/SEARCH coll USING INDEX entries_parent \(parent_id=\?\)/);
+    expect(detail).toMatch(/SEARCH coll USING INDEX entries_parent_path \(parent_id=\?\)/);
   });
 
   it("a page of a collection's objects reads only that collection's children", () => {
     // python-irodsclient collection.data_objects, a continuation page
     for (const select of [DATA_OBJECT, [C.DATA_NAME, C.COLL_NAME]]) {
       const detail = plan(select, [[C.COLL_NAME, `= '${Z}/home/alice'`]], true);
-      expect(detail).toMatch(/SEARCH data USING INDEX entries_parent \(parent_id=\?\)/);
+      // the children in path order, from where the last page ended
+      expect(detail).toMatch(/SEARCH data USING INDEX entries_parent_path \(parent_id=\? AND path>\?\)/);
       expect(detail).not.toMatch(/SCAN (data|coll)/);
     }
   });

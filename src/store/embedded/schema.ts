@@ -38,7 +38,10 @@ CREATE TABLE IF NOT EXISTS entries (
   inherit   INTEGER NOT NULL DEFAULT 0,
   modified  TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entries_parent ON entries (parent_id);
+-- (parent, path): a collection's children come out in path order, so a
+-- paged listing or GenQuery reads one index range instead of sorting them
+CREATE INDEX IF NOT EXISTS entries_parent_path ON entries (parent_id, path);
+DROP INDEX IF EXISTS entries_parent;
 CREATE TABLE IF NOT EXISTS avus (
   entry_id  INTEGER NOT NULL,
   attribute TEXT NOT NULL,
