@@ -10,11 +10,16 @@
  * without hashing them or creating files, which on a virtual machine can
  * exceed the hashing (new page-cache pages are new host memory). Progress on
  * stderr; the last stdout line is one JSON object with every figure.
+ *
+ * Wall times mean little on a loaded machine, so the put's and `md5sum`'s CPU
+ * seconds (user + system, every thread of the put, every process of
+ * `md5sum`'s pipeline) and the load average come with them; their ratio,
+ * `put_cpu_vs_md5sum_cpu`, compares runs made under different loads.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fdatasyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedStore } from '../src/store/embedded/store.js';
 
@@ -53,6 +58,28 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** User + system CPU seconds this process has used so far, all its threads. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/**
+ * User + system CPU seconds of the child processes this process has waited
+ * for, theirs and their own waited-for children's (Linux: /proc/self/stat
+ * fields 16 and 17, in clock ticks of 1/100 s); undefined elsewhere.
+ */
+function childCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // fields after the command name, which is in parentheses and may hold spaces
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes N distinct files, then syncs, so the timed phases start with no dirty pages. */
@@ -97,15 +124,22 @@ export async function main(argv: string[]): Promise<void> {
     makeFiles(src, args.files, args.size);
 
     log('md5sum');
+    const md5sumCpu0 = childCpuSeconds();
     const md5sumS = await timed(() => {
       const r = spawnSync('sh', ['-c', 'find . -type f -print0 | xargs -0 md5sum > /dev/null'], { cwd: src });
       if (r.status !== 0) throw new Error(`md5sum failed: ${r.stderr}`);
     });
 
+    const md5sumCpu1 = childCpuSeconds();
+    const md5sumCpuS = md5sumCpu0 === undefined || md5sumCpu1 === undefined ? undefined : md5sumCpu1 - md5sumCpu0;
+
     log('put');
     const rssBefore = process.memoryUsage().rss;
     peakRss = rssBefore;
+    const load1 = loadavg()[0];
+    const putCpu0 = cpuSeconds();
     const putS = await timed(() => store.putTree(src, '/benchZone/bench/src', { concurrency: args.concurrency }));
+    const putCpuS = cpuSeconds() - putCpu0;
     const putPeakRss = Math.max(peakRss, process.memoryUsage().rss);
     const paths = await store.listObjectPaths('/benchZone/bench/src');
     if (paths.length !== args.files) throw new Error(`expected ${args.files} objects, found ${paths.length}`);
@@ -139,6 +173,10 @@ export async function main(argv: string[]): Promise<void> {
       verify_s: round(verifyS),
       md5sum_s: round(md5sumS),
       put_vs_md5sum: round(putS / md5sumS),
+      put_cpu_s: round(putCpuS),
+      md5sum_cpu_s: md5sumCpuS === undefined ? undefined : round(md5sumCpuS),
+      put_cpu_vs_md5sum_cpu: md5sumCpuS === undefined || md5sumCpuS === 0 ? undefined : round(putCpuS / md5sumCpuS),
+      load_avg_1m: round(load1),
       write_s: round(writeS),
       put_vs_write: round(putS / writeS),
       put_mb_s: round((args.files * args.size) / 1e6 / putS),
