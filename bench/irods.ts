@@ -10,8 +10,8 @@
  * collection. Per phase: wall seconds as the client measures them (login
  * excluded), the client's CPU seconds over the phase (its os.times), and the
  * server's CPU seconds (utime + stime of /proc/<pid>/stat, all its threads,
- * around the whole client process, so the login counts against the server).
- * Progress on stderr; the last stdout line is one JSON object.
+ * around the whole client process, so the login counts against the server),
+ * and the server's peak resident memory over the run. Progress on stderr; the last stdout line is one JSON object.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.
@@ -116,6 +116,12 @@ function threadDelta(before: Map<string, number>, after: Map<string, number>): R
     if (d > 0) out[k] = d;
   }
   return out;
+}
+
+/** The peak resident memory of process `pid` so far (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? round(Number(m[1]) / 1024) : NaN;
 }
 
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -276,6 +282,7 @@ export async function main(argv: string[]): Promise<void> {
       files_client_sys_s: round(many.clientSys),
       files_server_threads_cpu_s: many.serverThreads,
       files_server_vs_client_cpu: round(many.serverCpu / many.clientCpu),
+      server_peak_rss_mb: peakRssMb(pid),
       loadavg: loadavg().map(round),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
