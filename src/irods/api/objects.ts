@@ -47,7 +47,7 @@ export const objectRoutes: ApiRoute[] = [
   {
     api: 676,
     name: 'DATA_OBJ_WRITE_AN',
-    handle: async (req, ctx) => ({ status: await writeDataObject(ctx, openedDataObjInp(req), req.bs) }),
+    handle: async (req, ctx) => ({ status: await writeDataObject(ctx, openedDataObjInp(req), req.bsParts ?? req.bs) }),
   },
   {
     api: 674,

@@ -103,8 +103,8 @@ export function readDataObject(ctx: ApiContext, req: OpenedDataObjRequest): Prom
   return DescriptorTable.of(ctx.connection).get(req.l1descInx).read(req.len);
 }
 
-/** Writes `data` at the descriptor's offset; returns the byte count. */
-export function writeDataObject(ctx: ApiContext, req: OpenedDataObjRequest, data: Buffer): Promise<number> {
+/** Writes `data` (one buffer, or pieces in order) at the descriptor's offset; returns the byte count. */
+export function writeDataObject(ctx: ApiContext, req: OpenedDataObjRequest, data: Buffer | readonly Buffer[]): Promise<number> {
   const obj = DescriptorTable.of(ctx.connection).get(req.l1descInx);
   if (!obj.writable) return obj.write();
   return obj.write(data);

@@ -8,6 +8,15 @@
  * Until then no one sees a byte of it; a connection that ends first leaves
  * nothing behind.
  *
+ * Large writes (a put's 8 MiB pieces) are answered as soon as their bytes
+ * are copied into the transfer slots (transfer-slots.ts): the disk write
+ * (O_DIRECT where the vault allows it: no page-cache pages to fill) and the
+ * hashing (on the MD5 worker) go on while the client sends the next piece.
+ * A write that fails there fails the next write or the close, and the close
+ * then stores nothing, so the client never gets an object with bytes it was
+ * told were written and were not. Small writes are written before they are
+ * answered.
+ *
  * The MD5 is computed as the bytes arrive while the client writes the file
  * front to back from empty (a put); any other write (after a seek back, over
  * copied bytes, past a gap) drops that running hash, and the close hashes
@@ -16,10 +25,13 @@
  * @module
  */
 import { createHash, type Hash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import type { StoreCore } from '../../store/embedded/core.js';
 import type { StagedFile } from '../../store/embedded/vault.js';
 import { IrodsError } from '../wire/irods-error.js';
+import { Md5Streams, type Md5Stream } from './md5-streams.js';
+import { BLOCK_BYTES, roundUpToBlock, SLOT_BYTES, TransferSlots, type Slot } from './transfer-slots.js';
 
 /**
  * Most bytes one read answers: a read asking for more gets this many (a
@@ -129,16 +141,55 @@ export interface FinishedWrite {
   staged: StagedFile;
 }
 
+/** Writes of at least this many bytes go through the transfer slots, answered before they reach the disk. */
+export const PIPELINED_WRITE_BYTES = 1024 * 1024;
+
+/** The process's transfer slots and the MD5 worker that hashes them, made on first use. */
+let pipe: { slots: TransferSlots; md5: Md5Streams } | undefined;
+function transferPipe(): { slots: TransferSlots; md5: Md5Streams } {
+  if (!pipe) {
+    const slots = new TransferSlots();
+    pipe = { slots, md5: new Md5Streams(slots.memory) };
+  }
+  return pipe;
+}
+
+/**
+ * Set once the vault's file system refuses O_DIRECT (tmpfs before Linux
+ * 6.6): this process then writes through the page cache.
+ */
+let directRefused = false;
+
+async function writeAll(handle: fsp.FileHandle, data: Buffer, len: number, pos: number): Promise<void> {
+  for (let off = 0; off < len; ) off += (await handle.write(data, off, len - off, pos + off)).bytesWritten;
+}
+
+function concat(parts: readonly Buffer[]): Buffer {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts as Buffer[]);
+}
+
 /** A data object opened for writing: a vault temp file that becomes the object at the close. */
 export class WritableObject extends Positioned {
   readonly writable = true;
   private bytes: number;
-  /** MD5 of bytes [0, size) while they were written front to back; null once any write broke that. */
+  /** MD5 of bytes [0, size) on this thread while they were written front to back; null once any write broke that. */
   private hash: Hash | null;
+  /** The same on the MD5 worker, for writes through the slots (at most one of the two runs). */
+  private stream: Md5Stream | null = null;
   private changed: boolean;
   /** A failed write: the temp file's content is unknown, so the close must not commit it. */
   private failure: string | undefined;
   private done = false;
+  /** Writes go through the slots (from the first large one on, so they stay in order). */
+  private pipelined = false;
+  /** The slot writes queued, one after another; never rejects (a failure is kept in {@link failure}). */
+  private diskTail: Promise<void> = Promise.resolve();
+  /** The temp file opened with O_DIRECT; null when it is not used, undefined before the first try. */
+  private direct: fsp.FileHandle | null | undefined;
+  /** A direct write went through: an EINVAL after that is an error, not a refusal of O_DIRECT. */
+  private directWorked = false;
+  /** A direct write was padded to whole blocks past the end: the close cuts the file back to its size. */
+  private padded = false;
 
   private constructor(
     readonly path: string,
@@ -178,81 +229,216 @@ export class WritableObject extends Positioned {
 
   async read(len: number): Promise<Buffer> {
     if (!this.readable) throw new IrodsError('UNIX_FILE_READ_ERR', `${this.path} is open for writing only`);
+    await this.settled();
     const buf = await readAt(this.handle, this.position, len, this.bytes);
     this.position += buf.length;
     return buf;
   }
 
-  /** Writes `data` at the offset (at the end for `O_APPEND`); returns the byte count. */
-  async write(data: Buffer): Promise<number> {
-    if (this.failure !== undefined) throw new IrodsError('UNIX_FILE_WRITE_ERR', `an earlier write to ${this.path} failed: ${this.failure}`);
+  /**
+   * Writes `data` (one buffer, or pieces in order) at the offset (at the end
+   * for `O_APPEND`); returns the byte count. A large write returns once its
+   * bytes are queued; see the module's description.
+   */
+  async write(data: Buffer | readonly Buffer[]): Promise<number> {
+    const parts = Buffer.isBuffer(data) ? [data] : data;
+    let len = 0;
+    for (const p of parts) len += p.length;
+    this.throwIfFailed();
     const pos = this.append ? this.bytes : this.position;
+    if (pos !== this.bytes) this.dropHashes();
+    if (this.pipelined || len >= PIPELINED_WRITE_BYTES) await this.queueWrite(parts, len, pos);
+    else await this.writeNow(concat(parts), pos);
+    this.bytes = Math.max(this.bytes, pos + len);
+    this.position = pos + len;
+    if (len > 0) this.changed = true;
+    return len;
+  }
+
+  private async writeNow(data: Buffer, pos: number): Promise<void> {
     // the write runs in libuv's threads while this one hashes the same (unchanging) buffer
-    const written = this.writeAll(data, pos);
-    if (this.hash && pos === this.bytes) this.hash.update(data);
-    else this.hash = null;
+    const written = writeAll(this.handle, data, data.length, pos);
+    this.hash?.update(data);
     try {
       await written;
     } catch (err) {
-      this.failure = (err as Error).message;
-      this.hash = null;
+      this.failed(err);
       throw new IrodsError('UNIX_FILE_WRITE_ERR', `cannot write ${data.length} bytes to ${this.path}: ${this.failure}`);
     }
-    this.bytes = Math.max(this.bytes, pos + data.length);
-    this.position = pos + data.length;
-    if (data.length > 0) this.changed = true;
-    return data.length;
   }
 
-  private async writeAll(data: Buffer, pos: number): Promise<void> {
-    let off = 0;
-    while (off < data.length) {
-      const { bytesWritten } = await this.handle.write(data, off, data.length - off, pos + off);
-      off += bytesWritten;
+  /** Copies the write into slots and queues each slot's disk write and hashing; returns once all are queued. */
+  private async queueWrite(parts: readonly Buffer[], len: number, pos: number): Promise<void> {
+    const { slots, md5 } = transferPipe();
+    this.pipelined = true;
+    // the worker hashes from the first byte on, or this thread goes on with what it began
+    if (this.hash && this.bytes === 0) {
+      this.hash = null;
+      this.stream = md5.open();
     }
+    // past the end, a direct write may pad its last block: the bytes after it are no one's
+    const mayPad = pos + len >= this.bytes;
+    let part = 0;
+    let partOff = 0;
+    for (let off = 0; off < len; ) {
+      const n = Math.min(SLOT_BYTES, len - off);
+      const slot = await slots.acquire();
+      if (this.failure !== undefined) {
+        slots.release(slot);
+        this.throwIfFailed();
+      }
+      for (let filled = 0; filled < n; ) {
+        const p = parts[part]!;
+        const k = Math.min(p.length - partOff, n - filled);
+        // fill copies natively (memcpy); copy and set go through V8's slower copy into shared memory
+        slot.bytes.fill(k === p.length ? p : p.subarray(partOff, partOff + k), filled, filled + k);
+        filled += k;
+        partOff += k;
+        if (partOff === p.length) {
+          part++;
+          partOff = 0;
+        }
+      }
+      this.hash?.update(slot.bytes.subarray(0, n));
+      // a lost worker fails the digest, and the close hashes the file instead
+      const hashed = this.stream?.update(slot.offset, n).catch(() => undefined);
+      const at = pos + off;
+      const written = (this.diskTail = this.diskTail.then(() => this.writeSlot(slot, at, n, mayPad)));
+      void Promise.all([hashed, written]).then(() => slots.release(slot));
+      off += n;
+    }
+  }
+
+  /** Writes one slot's `n` bytes at `pos`: directly when aligned (padding the last block past the end), else buffered. */
+  private async writeSlot(slot: Slot, pos: number, n: number, mayPad: boolean): Promise<void> {
+    if (this.failure !== undefined) return;
+    try {
+      if (pos % BLOCK_BYTES === 0 && (n % BLOCK_BYTES === 0 || mayPad)) {
+        const direct = await this.directHandle();
+        if (direct) {
+          const len = roundUpToBlock(n);
+          slot.bytes.fill(0, n, len);
+          try {
+            await writeAll(direct, slot.bytes, len, pos);
+            this.directWorked = true;
+            if (len !== n) this.padded = true;
+            return;
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || this.directWorked) throw err;
+            // the file system opens with O_DIRECT but refuses the writes
+            directRefused = true;
+            this.direct = null;
+            await direct.close().catch(() => {});
+          }
+        }
+      }
+      await writeAll(this.handle, slot.bytes, n, pos);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private async directHandle(): Promise<fsp.FileHandle | null> {
+    if (this.direct !== undefined) return this.direct;
+    if (directRefused || !this.core.vault.directWrites) return (this.direct = null);
+    try {
+      this.direct = await fsp.open(this.temp.tempPath, fs.constants.O_WRONLY | fs.constants.O_DIRECT);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+      directRefused = true;
+      this.direct = null;
+    }
+    return this.direct;
+  }
+
+  /** Waits for the queued writes. */
+  private async settled(): Promise<void> {
+    await this.diskTail;
+    this.throwIfFailed();
+  }
+
+  private failed(err: unknown): void {
+    this.failure ??= (err as Error).message;
+    this.dropHashes();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw new IrodsError('UNIX_FILE_WRITE_ERR', `an earlier write to ${this.path} failed: ${this.failure}`);
+  }
+
+  private dropHashes(): void {
+    this.hash = null;
+    this.stream?.drop();
+    this.stream = null;
   }
 
   /** Cuts or extends (with zeros) the content to `size` bytes. */
   async truncate(size: number): Promise<void> {
+    await this.settled();
     await this.handle.truncate(size);
     if (size !== this.bytes) {
       this.changed = true;
-      this.hash = size === 0 ? createHash('md5') : null;
+      this.dropHashes();
+      if (size === 0) this.hash = createHash('md5');
     }
     this.bytes = size;
   }
 
   /**
-   * Ends the writing: syncs and closes the temp file and computes its MD5.
-   * Returns the staged file to commit, or null when nothing changed (the
-   * temp file is then gone). The caller owns the staged file afterwards:
-   * it commits or discards it.
+   * Ends the writing: waits for the queued writes, syncs and closes the
+   * temp file and computes its MD5. Returns the staged file to commit, or
+   * null when nothing changed (the temp file is then gone). The caller owns
+   * the staged file afterwards: it commits or discards it.
    */
   async finish(): Promise<FinishedWrite | null> {
     this.done = true;
     try {
+      await this.diskTail;
       if (this.failure !== undefined) throw new IrodsError('UNIX_FILE_WRITE_ERR', `a write to ${this.path} failed (${this.failure}); nothing was stored`);
       if (!this.changed) {
-        await this.handle.close();
+        await this.closeFiles();
         this.core.vault.discard(this.staged(''));
         return null;
       }
+      if (this.padded) await this.handle.truncate(this.bytes);
+      // one file, whichever descriptor wrote it: this syncs the direct writes too
       if (this.core.vault.syncs) await this.handle.datasync();
-      await this.handle.close();
-      const md5 = this.hash ? this.hash.digest('hex') : (await this.core.pool.hashFiles([this.temp.tempPath]))[0];
-      return { staged: this.staged(md5) };
+      await this.closeFiles();
+      return { staged: this.staged(await this.md5()) };
     } catch (err) {
-      await this.handle.close().catch(() => {});
+      this.dropHashes();
+      await this.closeFiles().catch(() => {});
       this.core.vault.discard(this.staged(''));
       throw err;
     }
+  }
+
+  private async md5(): Promise<string> {
+    if (this.hash) return this.hash.digest('hex');
+    if (this.stream) {
+      try {
+        return await this.stream.digest();
+      } catch {
+        // the worker ended with the running hash: hash the file instead
+      }
+    }
+    return (await this.core.pool.hashFiles([this.temp.tempPath], this.core.vault.directWrites))[0];
+  }
+
+  private async closeFiles(): Promise<void> {
+    const direct = this.direct;
+    this.direct = null;
+    await Promise.all([direct?.close(), this.handle.close()]);
   }
 
   /** Drops the temp file (the connection ended, or the close failed); nothing was stored. */
   async release(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    await this.handle.close().catch(() => {});
+    // no descriptor is closed under a write in flight
+    await this.diskTail;
+    this.dropHashes();
+    await this.closeFiles().catch(() => {});
     this.core.vault.discard(this.staged(''));
   }
 

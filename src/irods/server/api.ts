@@ -30,6 +30,12 @@ export interface ApiRequest {
   body: PiNode | null;
   /** The raw bytes that came after the body (a write's data); empty when none. */
   bs: Buffer;
+  /**
+   * The same bytes as they arrived, in pieces, uncopied (the connection
+   * joins them into {@link ApiRequest.bs} only when a handler reads that):
+   * for handlers that copy the bytes elsewhere anyway. Absent: `bs` is all.
+   */
+  bsParts?: readonly Buffer[];
 }
 
 /** One reply. */

@@ -416,7 +416,15 @@ export class IrodsSession {
     let req: ApiRequest;
     try {
       const decoded = msg.body.length === 0 ? null : decodePi(msg.body, { apos: this.apos });
-      req = { api, bodyName: decoded?.name ?? null, body: decoded?.node ?? null, bs: msg.bs };
+      req = {
+        api,
+        bodyName: decoded?.name ?? null,
+        body: decoded?.node ?? null,
+        get bs() {
+          return msg.bs;
+        },
+        bsParts: msg.bsParts,
+      };
     } catch (err) {
       const e = err as IrodsError;
       return this.sendError(MSG_TYPE.API_REPLY, e.code, e.message);

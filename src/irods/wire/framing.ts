@@ -9,8 +9,8 @@
  * header above {@link FrameLimits.maxHeaderBytes} or a message above
  * {@link FrameLimits.maxMessageBytes} is a {@link FramingError} at once, and
  * a peer that stops sending is timed out by the caller's idle bound. Data
- * bytes are copied at most once (from the socket's chunks into the one
- * buffer a handler gets), and not at all when one chunk holds them.
+ * bytes come out as the socket's chunks they arrived in, uncopied; they are
+ * joined into one buffer (one copy) only for a reader that asks for that.
  *
  * @module
  */
@@ -45,7 +45,28 @@ export interface RawMessage {
   header: MsgHeader;
   body: Buffer;
   error: Buffer;
-  bs: Buffer;
+  /** The raw data as one buffer: joined (copied) from {@link RawMessage.bsParts} on first use when they are several. */
+  readonly bs: Buffer;
+  /**
+   * The raw data as it arrived: views into the stream's chunks, uncopied. A
+   * handler that moves the bytes elsewhere (a write into the vault) copies
+   * them once from here instead of from a joined copy.
+   */
+  readonly bsParts: readonly Buffer[];
+}
+
+/** A message whose data is joined only when asked for. */
+function rawMessage(header: MsgHeader, body: Buffer, error: Buffer, bsParts: readonly Buffer[]): RawMessage {
+  let joined: Buffer | undefined;
+  return {
+    header,
+    body,
+    error,
+    bsParts,
+    get bs() {
+      return (joined ??= bsParts.length === 0 ? EMPTY : bsParts.length === 1 ? bsParts[0]! : Buffer.concat(bsParts as Buffer[]));
+    },
+  };
 }
 
 /** Bounds of what a peer may send. */
@@ -291,6 +312,26 @@ export class MessageReader {
     }
   }
 
+  /** Takes `n` buffered bytes as views into the chunks that hold them, uncopied. */
+  private takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const c = this.chunks[this.head]!;
+      if (c.length <= left) {
+        parts.push(c);
+        this.chunks[this.head++] = EMPTY;
+        left -= c.length;
+      } else {
+        parts.push(c.subarray(0, left));
+        this.chunks[this.head] = c.subarray(left);
+        left = 0;
+      }
+    }
+    this.consumed(n);
+    return parts;
+  }
+
   /** Takes `n` buffered bytes: a view when one chunk holds them, else one copy. */
   private take(n: number): Buffer {
     if (n === 0) return EMPTY;
@@ -312,12 +353,16 @@ export class MessageReader {
         else this.chunks[this.head] = c.subarray(k);
       }
     }
+    this.consumed(n);
+    return out;
+  }
+
+  private consumed(n: number): void {
     this.buffered -= n;
     if (this.head > 64 && this.head * 2 > this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
       this.head = 0;
     }
-    return out;
   }
 
   /** Reads exactly `n` raw bytes. */
@@ -357,8 +402,8 @@ export class MessageReader {
   async readBody(header: MsgHeader): Promise<RawMessage> {
     const body = await this.readBytes(header.msgLen);
     const error = await this.readBytes(header.errorLen);
-    const bs = await this.readBytes(header.bsLen);
-    return { header, body, error, bs };
+    await this.fill(header.bsLen);
+    return rawMessage(header, body, error, this.takeParts(header.bsLen));
   }
 
   /** Reads one whole message; null when the peer closed cleanly between messages. */
