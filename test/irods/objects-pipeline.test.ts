@@ -5,7 +5,9 @@
  * every shape (pieces across slot and part boundaries, an unaligned tail, a
  * seek back, a write bigger than all slots), reads after queued writes, a
  * queued write that fails (the close stores nothing), and a connection that
- * ends with writes in flight (nothing left behind).
+ * ends with writes in flight (nothing left behind). Large reads into read
+ * slots: every offset and length, and a slot's bytes kept until the reply
+ * is sent.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -220,5 +222,56 @@ describe('failures after a write was answered', () => {
     const data = pattern(SLOT_COUNT * SLOT_BYTES, 9);
     await alice.put(`${HOME}/next`, data);
     expect(await s.stat(`${HOME}/next`)).toMatchObject({ checksum: md5(data) });
+  });
+});
+
+describe('large reads', () => {
+  /** A read through the route itself: the reply as the connection gets it, `sent` not yet called. */
+  async function rawRead(c: ObjectsClient, fd: number, len: number) {
+    const route = (await import('../../src/irods/api/index.js')).apiTable().get(API.read)!;
+    return route.handle({ api: API.read, bodyName: 'OpenedDataObjInp_PI', body: openedInp(fd, { len }), bs: Buffer.alloc(0) }, c.ctx);
+  }
+
+  it('aligned and unaligned offsets, lengths and file ends give the bytes of the object, past the page cache', async () => {
+    const data = pattern(3 * SLOT_BYTES + 777, 11);
+    await alice.put(`${HOME}/r`, data);
+    expect(cachedBytes(await vaultFileOf(s, `${HOME}/r`))).toBeLessThan(MiB);
+    const fd = await alice.open(`${HOME}/r`, O.RDONLY);
+    const cases: Array<[number, number]> = [
+      [0, SLOT_BYTES],
+      [SLOT_BYTES, 2 * MiB + 1],
+      [4096, 3 * MiB],
+      [12_345, 5 * MiB],
+      [2 * SLOT_BYTES + 4096, SLOT_BYTES],
+      [3 * SLOT_BYTES - 4096, SLOT_BYTES],
+      [data.length - MiB, 2 * MiB],
+    ];
+    for (const [pos, len] of cases) {
+      await alice.seek(fd, pos, 0);
+      const got = await alice.read(fd, len);
+      expect({ pos, len, equal: got.equals(data.subarray(pos, pos + len)) }).toEqual({ pos, len, equal: true });
+    }
+    await alice.close(fd);
+    // aligned reads went around the page cache
+    expect(cachedBytes(await vaultFileOf(s, `${HOME}/r`))).toBeLessThan(SLOT_BYTES);
+  });
+
+  it("a reply's bytes stay as read until it is sent, however many reads come meanwhile", async () => {
+    const data = pattern(12 * SLOT_BYTES / 4, 13);
+    await alice.put(`${HOME}/k`, data);
+    const fd = await alice.open(`${HOME}/k`, O.RDONLY);
+    const replies = [];
+    // more reads than read slots, none sent yet
+    for (let i = 0; i < 6; i++) replies.push(await rawRead(alice, fd, 2 * MiB));
+    replies.forEach((r, i) => expect(r.bs!.equals(data.subarray(i * 2 * MiB, (i + 1) * 2 * MiB))).toBe(true));
+    for (const r of replies) r.sent?.();
+    expect(replies.filter((r) => r.sent).length).toBeGreaterThan(0);
+    // once sent, the slots serve the next reads
+    await alice.seek(fd, 0, 0);
+    const again = await rawRead(alice, fd, 2 * MiB);
+    expect(again.sent).toBeDefined();
+    expect(again.bs!.equals(data.subarray(0, 2 * MiB))).toBe(true);
+    again.sent!();
+    await alice.close(fd);
   });
 });

@@ -40,8 +40,8 @@ export const objectRoutes: ApiRoute[] = [
     api: 675,
     name: 'DATA_OBJ_READ_AN',
     handle: async (req, ctx) => {
-      const bs = await readDataObject(ctx, openedDataObjInp(req));
-      return { status: bs.length, bs };
+      const { bytes, sent } = await readDataObject(ctx, openedDataObjInp(req));
+      return { status: bytes.length, bs: bytes, sent };
     },
   },
   {

@@ -19,7 +19,7 @@ import { IrodsError } from '../wire/irods-error.js';
 import { DescriptorTable } from './descriptors.js';
 import { logicalPath } from './logical-path.js';
 import { openMode, type OpenMode } from './open-flags.js';
-import { ReadOnlyObject, WritableObject, type OpenObject } from './open-objects.js';
+import { ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
 import { asIrodsError } from './store-errors.js';
@@ -98,9 +98,9 @@ export async function openDataObject(ctx: ApiContext, req: DataObjRequest, creat
   }
 }
 
-/** Reads up to `len` bytes at the descriptor's offset. */
-export function readDataObject(ctx: ApiContext, req: OpenedDataObjRequest): Promise<Buffer> {
-  return DescriptorTable.of(ctx.connection).get(req.l1descInx).read(req.len);
+/** Reads up to `len` bytes at the descriptor's offset, for a reply (see {@link ReplyBytes}). */
+export function readDataObject(ctx: ApiContext, req: OpenedDataObjRequest): Promise<ReplyBytes> {
+  return DescriptorTable.of(ctx.connection).get(req.l1descInx).readForReply(req.len);
 }
 
 /** Writes `data` (one buffer, or pieces in order) at the descriptor's offset; returns the byte count. */

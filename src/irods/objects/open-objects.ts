@@ -60,10 +60,15 @@ abstract class Positioned {
   }
 }
 
+/** How many of `len` bytes a read at `pos` of a file `size` bytes long answers. */
+function readLength(pos: number, len: number, size: number): number {
+  if (len < 0) throw new IrodsError('USER_API_INPUT_ERR', `cannot read ${len} bytes`);
+  return Math.max(0, Math.min(len, MAX_READ_BYTES, size - pos));
+}
+
 /** Reads up to `len` bytes at `pos` of a file `size` bytes long (fewer at its end). */
 async function readAt(handle: fsp.FileHandle, pos: number, len: number, size: number): Promise<Buffer> {
-  if (len < 0) throw new IrodsError('USER_API_INPUT_ERR', `cannot read ${len} bytes`);
-  const want = Math.max(0, Math.min(len, MAX_READ_BYTES, size - pos));
+  const want = readLength(pos, len, size);
   const buf = Buffer.allocUnsafe(want);
   let got = 0;
   while (got < want) {
@@ -74,12 +79,53 @@ async function readAt(handle: fsp.FileHandle, pos: number, len: number, size: nu
   return got === want ? buf : buf.subarray(0, got);
 }
 
+/** A read's bytes for a reply, and what to call once the reply is sent (their memory is reused then). */
+export interface ReplyBytes {
+  bytes: Buffer;
+  sent?: () => void;
+}
+
+/** Reads and writes of at least this many bytes go through the transfer slots. */
+export const SLOT_TRANSFER_BYTES = 1024 * 1024;
+
+/**
+ * Set once the vault's file system refuses O_DIRECT (tmpfs before Linux
+ * 6.6): this process then reads and writes through the page cache.
+ */
+let directRefused = false;
+
+/** Opens `file` with O_DIRECT and `flags`; null where O_DIRECT is refused or not wanted. */
+async function openDirect(core: StoreCore, file: string, flags: number): Promise<fsp.FileHandle | null> {
+  if (directRefused || !core.vault.directWrites) return null;
+  try {
+    return await fsp.open(file, flags | fs.constants.O_DIRECT);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    directRefused = true;
+    return null;
+  }
+}
+
+/**
+ * Slots for reads: not shared (no worker reads them), and never waited for
+ * (a read finding none taken reads into new memory), since a slot stays
+ * taken until the client has taken the reply, as long as a client wants.
+ */
+let readPool: TransferSlots | undefined;
+const readSlots = (): TransferSlots => (readPool ??= new TransferSlots({ count: 4, shared: false }));
+
 /** A data object opened for reading only: its vault file, as it was at the open. */
 export class ReadOnlyObject extends Positioned {
   readonly writable = false;
+  /** The file opened with O_DIRECT; null when it is not used, undefined before the first try. */
+  private direct: fsp.FileHandle | null | undefined;
+  /** A direct read went through: an EINVAL after that is an error, not a refusal of O_DIRECT. */
+  private directWorked = false;
 
   private constructor(
     readonly path: string,
+    private readonly core: StoreCore,
+    private readonly file: string,
     private readonly handle: fsp.FileHandle,
     private readonly bytes: number,
   ) {
@@ -88,8 +134,9 @@ export class ReadOnlyObject extends Positioned {
 
   /** Opens the vault file of the object `path` whose catalog row gives `vaultId` and `size`. */
   static async open(core: StoreCore, path: string, vaultId: string, size: number): Promise<ReadOnlyObject> {
+    const file = core.vault.filePath(vaultId);
     try {
-      return new ReadOnlyObject(path, await fsp.open(core.vault.filePath(vaultId), 'r'), size);
+      return new ReadOnlyObject(path, core, file, await fsp.open(file, 'r'), size);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new IrodsError('UNIX_FILE_READ_ERR', `the bytes of ${path} are missing from the vault (run fsck)`);
@@ -108,13 +155,67 @@ export class ReadOnlyObject extends Positioned {
     return buf;
   }
 
+  /**
+   * Reads for a reply: a large read goes into a read slot, with O_DIRECT
+   * from an aligned offset (no page-cache pages to fill, no new memory to
+   * fault in), and the slot is free again once the reply is sent.
+   */
+  async readForReply(len: number): Promise<ReplyBytes> {
+    const want = readLength(this.position, len, this.bytes);
+    const pool = readSlots();
+    const slot = want >= SLOT_TRANSFER_BYTES && want <= SLOT_BYTES ? pool.tryAcquire() : undefined;
+    if (!slot) return { bytes: await this.read(len) };
+    try {
+      const got = await this.readIntoSlot(slot, want);
+      this.position += got;
+      return { bytes: slot.bytes.subarray(0, got), sent: () => pool.release(slot) };
+    } catch (err) {
+      pool.release(slot);
+      throw err;
+    }
+  }
+
+  private async readIntoSlot(slot: Slot, want: number): Promise<number> {
+    const pos = this.position;
+    let got = 0;
+    if (pos % BLOCK_BYTES === 0) {
+      if (this.direct === undefined) this.direct = await openDirect(this.core, this.file, fs.constants.O_RDONLY);
+      if (this.direct) {
+        const len = roundUpToBlock(want);
+        try {
+          // whole blocks only; a read ending off a block boundary ended at the end of the file
+          while (got < want && got % BLOCK_BYTES === 0) {
+            const { bytesRead } = await this.direct.read(slot.bytes, got, len - got, pos + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+          }
+          this.directWorked = true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || this.directWorked || got > 0) throw err;
+          // the file system opens with O_DIRECT but refuses the reads
+          directRefused = true;
+          await this.direct.close().catch(() => {});
+          this.direct = null;
+        }
+      }
+    }
+    while (got < want) {
+      const { bytesRead } = await this.handle.read(slot.bytes, got, want - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return Math.min(got, want);
+  }
+
   async write(): Promise<number> {
     throw new IrodsError('UNIX_FILE_WRITE_ERR', `${this.path} is open for reading only`);
   }
 
   /** Closes the file. */
   async release(): Promise<void> {
-    await this.handle.close().catch(() => {});
+    const direct = this.direct;
+    this.direct = null;
+    await Promise.all([direct?.close().catch(() => {}), this.handle.close().catch(() => {})]);
   }
 }
 
@@ -141,9 +242,6 @@ export interface FinishedWrite {
   staged: StagedFile;
 }
 
-/** Writes of at least this many bytes go through the transfer slots, answered before they reach the disk. */
-export const PIPELINED_WRITE_BYTES = 1024 * 1024;
-
 /** The process's transfer slots and the MD5 worker that hashes them, made on first use. */
 let pipe: { slots: TransferSlots; md5: Md5Streams } | undefined;
 function transferPipe(): { slots: TransferSlots; md5: Md5Streams } {
@@ -153,12 +251,6 @@ function transferPipe(): { slots: TransferSlots; md5: Md5Streams } {
   }
   return pipe;
 }
-
-/**
- * Set once the vault's file system refuses O_DIRECT (tmpfs before Linux
- * 6.6): this process then writes through the page cache.
- */
-let directRefused = false;
 
 async function writeAll(handle: fsp.FileHandle, data: Buffer, len: number, pos: number): Promise<void> {
   for (let off = 0; off < len; ) off += (await handle.write(data, off, len - off, pos + off)).bytesWritten;
@@ -235,6 +327,10 @@ export class WritableObject extends Positioned {
     return buf;
   }
 
+  async readForReply(len: number): Promise<ReplyBytes> {
+    return { bytes: await this.read(len) };
+  }
+
   /**
    * Writes `data` (one buffer, or pieces in order) at the offset (at the end
    * for `O_APPEND`); returns the byte count. A large write returns once its
@@ -247,7 +343,7 @@ export class WritableObject extends Positioned {
     this.throwIfFailed();
     const pos = this.append ? this.bytes : this.position;
     if (pos !== this.bytes) this.dropHashes();
-    if (this.pipelined || len >= PIPELINED_WRITE_BYTES) await this.queueWrite(parts, len, pos);
+    if (this.pipelined || len >= SLOT_TRANSFER_BYTES) await this.queueWrite(parts, len, pos);
     else await this.writeNow(concat(parts), pos);
     this.bytes = Math.max(this.bytes, pos + len);
     this.position = pos + len;
@@ -339,15 +435,7 @@ export class WritableObject extends Positioned {
   }
 
   private async directHandle(): Promise<fsp.FileHandle | null> {
-    if (this.direct !== undefined) return this.direct;
-    if (directRefused || !this.core.vault.directWrites) return (this.direct = null);
-    try {
-      this.direct = await fsp.open(this.temp.tempPath, fs.constants.O_WRONLY | fs.constants.O_DIRECT);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      directRefused = true;
-      this.direct = null;
-    }
+    if (this.direct === undefined) this.direct = await openDirect(this.core, this.temp.tempPath, fs.constants.O_WRONLY);
     return this.direct;
   }
 

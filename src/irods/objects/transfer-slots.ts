@@ -1,11 +1,11 @@
 /**
- * Memory for object bytes on their way from a connection to the vault: a
- * fixed number of slots in one shared WebAssembly memory. Such memory is
- * page-aligned (V8 maps it whole), so a slot can be written with O_DIRECT;
- * it is shared, so the MD5 worker thread hashes a slot where it lies; and it
- * is reused, so a write faults in no new pages. The slots are the process's
- * bound on bytes in flight: a write that finds all of them busy waits for
- * one, which frees itself once its disk write and its hashing are done.
+ * Memory for object bytes on their way between a connection and the vault:
+ * a fixed number of slots in one WebAssembly memory. Such memory is
+ * page-aligned (V8 maps it whole), so a slot can be written or read with
+ * O_DIRECT; shared, the MD5 worker thread hashes a slot where it lies; and
+ * it is reused, so a transfer faults in no new pages. The slots are a bound
+ * on bytes in flight: a write that finds all of them busy waits for one,
+ * which frees itself once its disk write and its hashing are done.
  *
  * @module
  */
@@ -21,12 +21,20 @@ const WASM_PAGE = 64 * 1024;
 // Node's type definitions (v20) do not declare the WebAssembly global; this
 // module-local declaration covers what this file uses.
 declare const WebAssembly: {
-  Memory: new (desc: { initial: number; maximum: number; shared: true }) => SharedWasmMemory;
+  Memory: new (desc: { initial: number; maximum: number; shared: boolean }) => SharedWasmMemory;
 };
 
 /** A shared `WebAssembly.Memory` (it can be posted to a worker thread, which then sees the same bytes). */
 export interface SharedWasmMemory {
   readonly buffer: SharedArrayBuffer;
+}
+
+/** Options of {@link TransferSlots}. */
+export interface TransferSlotsOptions {
+  /** Number of slots (default {@link SLOT_COUNT}). */
+  count?: number;
+  /** The memory is shared, for a worker thread to read (default true). */
+  shared?: boolean;
 }
 
 /** One slot: its place in the shared memory and a view of all of it. */
@@ -44,9 +52,10 @@ export class TransferSlots {
   private readonly free: Slot[] = [];
   private readonly waiting: Array<(slot: Slot) => void> = [];
 
-  constructor(count = SLOT_COUNT) {
+  constructor(opts: TransferSlotsOptions = {}) {
+    const count = opts.count ?? SLOT_COUNT;
     const pages = (count * SLOT_BYTES) / WASM_PAGE;
-    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: opts.shared ?? true });
     for (let i = 0; i < count; i++) {
       this.free.push({ offset: i * SLOT_BYTES, bytes: Buffer.from(this.memory.buffer, i * SLOT_BYTES, SLOT_BYTES) });
     }
@@ -57,6 +66,11 @@ export class TransferSlots {
     const slot = this.free.pop();
     if (slot) return Promise.resolve(slot);
     return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** A free slot now, or undefined when all are taken. */
+  tryAcquire(): Slot | undefined {
+    return this.free.pop();
   }
 
   /** Gives a slot back; its bytes may be overwritten from now on. */

@@ -46,6 +46,12 @@ export interface ApiReply {
   body?: PiMessage;
   /** Raw bytes after the body (a read's data). */
   bs?: Buffer;
+  /**
+   * Called once, when the reply's bytes are handed to the operating system
+   * or the connection ended before: a handler whose `bs` lies in memory it
+   * reuses takes it back here.
+   */
+  sent?: () => void;
 }
 
 /** What a connection offers its handlers beyond the request. */

@@ -222,11 +222,17 @@ export class IrodsSession {
 
   // ---- writing
 
-  private async write(buffers: Buffer[]): Promise<void> {
+  /** Writes a message; `sent` runs once its last buffer is handed to the OS, or the write failed. */
+  private async write(buffers: Buffer[], sent?: () => void): Promise<void> {
     const s = this.stream;
-    if (this.closed || s.destroyed || !s.writable) throw new PeerGoneError('before the reply was sent');
+    if (this.closed || s.destroyed || !s.writable) {
+      sent?.();
+      throw new PeerGoneError('before the reply was sent');
+    }
     let ok = true;
-    for (const b of buffers) ok = s.write(b);
+    const last = buffers.length - 1;
+    // the stream calls a write's callback once, written or failed (a destroyed stream fails what it held)
+    buffers.forEach((b, i) => (ok = s.write(b, i === last && sent ? () => sent() : undefined)));
     if (ok) return;
     // A client that does not read its reply is as idle as one that does not send.
     const ms = this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs;
@@ -249,15 +255,20 @@ export class IrodsSession {
     });
   }
 
-  private send(type: string, intInfo: number, body?: PiMessage, bs?: Buffer, error?: PiMessage): Promise<void> {
-    return this.write(
-      frameMessage(type, {
+  private send(type: string, intInfo: number, body?: PiMessage, bs?: Buffer, error?: PiMessage, sent?: () => void): Promise<void> {
+    let buffers: Buffer[];
+    try {
+      buffers = frameMessage(type, {
         intInfo,
         body: body ? encodePi(body, { apos: this.apos }) : undefined,
         error: error ? encodePi(error, { apos: this.apos }) : undefined,
         bs,
-      }),
-    );
+      });
+    } catch (err) {
+      sent?.();
+      throw err;
+    }
+    return this.write(buffers, sent);
   }
 
   private sendError(type: string, code: number, message: string): Promise<void> {
@@ -265,7 +276,7 @@ export class IrodsSession {
   }
 
   private sendReply(reply: ApiReply): Promise<void> {
-    return this.send(MSG_TYPE.API_REPLY, reply.status ?? 0, reply.body, reply.bs);
+    return this.send(MSG_TYPE.API_REPLY, reply.status ?? 0, reply.body, reply.bs, undefined, reply.sent);
   }
 
   /** A version reply; a refusal carries its status in `Version_PI` (as iRODS sends it) and the reason in `RError_PI`. */

@@ -103,11 +103,20 @@ export function copyInp(src: PiNode, dest: PiNode): PiNode {
 
 const routes = apiTable();
 
-/** Calls API `api` with `body` (root element `bodyName`) and bytes `bs`. */
-export function call(ctx: ApiContext, api: number, bodyName: string | null, body: PiNode | null, bs: Buffer = Buffer.alloc(0)): Promise<ApiReply> {
+/**
+ * Calls API `api` with `body` (root element `bodyName`) and bytes `bs`. A
+ * reply whose bytes lie in memory the server reuses after sending (`sent`)
+ * comes back with a copy of them, and `sent` called, as a connection does
+ * once it has written them.
+ */
+export async function call(ctx: ApiContext, api: number, bodyName: string | null, body: PiNode | null, bs: Buffer = Buffer.alloc(0)): Promise<ApiReply> {
   const route = routes.get(api);
   if (!route) throw new Error(`no route for API ${api}`);
-  return route.handle({ api, bodyName, body, bs }, ctx);
+  const reply = await route.handle({ api, bodyName, body, bs }, ctx);
+  if (!reply.sent) return reply;
+  const copy = { ...reply, bs: reply.bs && Buffer.from(reply.bs), sent: undefined };
+  reply.sent();
+  return copy;
 }
 
 /** The iRODS error name a call fails with; throws when it succeeds or fails otherwise. */
