@@ -7,7 +7,8 @@
  * queued write that fails (the close stores nothing), and a connection that
  * ends with writes in flight (nothing left behind). Large reads into read
  * slots: every offset and length, and a slot's bytes kept until the reply
- * is sent.
+ * is sent. Small new objects kept in memory until the close: seeks, gaps
+ * and reads there, growing out of memory, the process's budget.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,6 +16,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MEMORY_BUDGET_BYTES, MEMORY_OBJECT_BYTES } from '../../src/irods/objects/open-objects.js';
 import { SLOT_BYTES, SLOT_COUNT } from '../../src/irods/objects/transfer-slots.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { tempStore, type TempStore } from '../support/store-helpers.js';
@@ -273,5 +275,73 @@ describe('large reads', () => {
     expect(again.bs!.equals(data.subarray(0, 2 * MiB))).toBe(true);
     again.sent!();
     await alice.close(fd);
+  });
+});
+
+describe('small objects in memory', () => {
+  it('seeks, gaps and reads of an O_RDWR open never touch the disk before the close', async () => {
+    const fd = await alice.open(`${HOME}/m`, O.RDWR | O.CREAT | O.TRUNC);
+    await alice.write(fd, 'hello world');
+    await alice.seek(fd, 20, 0);
+    await alice.write(fd, 'after a gap');
+    await alice.seek(fd, 6, 0);
+    expect((await alice.read(fd, 100)).toString('latin1')).toBe(`world${'\0'.repeat(9)}after a gap`);
+    expect(tempFiles()).toEqual([]);
+    await alice.close(fd);
+    const want = Buffer.concat([Buffer.from('hello world'), Buffer.alloc(9), Buffer.from('after a gap')]);
+    expect(await s.stat(`${HOME}/m`)).toMatchObject({ size: want.length, checksum: md5(want) });
+    expect(await alice.get(`${HOME}/m`)).toEqual(want);
+  });
+
+  it('small writes that outgrow the memory bound move to a temp file and keep every byte', async () => {
+    const data = pattern(MEMORY_OBJECT_BYTES + 300_000, 21);
+    const fd = await alice.open(`${HOME}/grown`, O.WRONLY | O.CREAT | O.TRUNC);
+    const piece = 100_000;
+    for (let off = 0; off < data.length; off += piece) {
+      await alice.write(fd, data.subarray(off, off + piece));
+      // nothing on disk while it fits
+      if (off + piece <= MEMORY_OBJECT_BYTES) expect(tempFiles()).toEqual([]);
+    }
+    expect(tempFiles()).toHaveLength(1);
+    await alice.close(fd);
+    expect(await s.stat(`${HOME}/grown`)).toMatchObject({ size: data.length, checksum: md5(data) });
+  });
+
+  it('objects past the process budget go to temp files; every one is stored whole', async () => {
+    const size = MEMORY_OBJECT_BYTES - 10;
+    const count = MEMORY_BUDGET_BYTES / MEMORY_OBJECT_BYTES + 8;
+    const open: Array<{ c: ObjectsClient; fd: number; i: number }> = [];
+    for (let i = 0; i < count; i++) {
+      const c = i % 16 === 0 ? await client(s) : open[open.length - 1].c;
+      const fd = await c.open(`${HOME}/b${i}`, O.WRONLY | O.CREAT | O.TRUNC);
+      // in pieces below the slot-write size, so each stays a small write
+      for (let off = 0; off < size; off += 500_000) await c.write(fd, pattern(Math.min(500_000, size - off), i * 7 + off));
+      open.push({ c, fd, i });
+    }
+    // the budget holds the first ones; the rest went to files
+    expect(tempFiles().length).toBeGreaterThanOrEqual(count - MEMORY_BUDGET_BYTES / MEMORY_OBJECT_BYTES);
+    expect(tempFiles().length).toBeLessThan(count);
+    for (const { c, fd } of open) await c.close(fd);
+    for (const { i } of open) {
+      const want = Buffer.concat(Array.from({ length: Math.ceil(size / 500_000) }, (_, k) => pattern(Math.min(500_000, size - k * 500_000), i * 7 + k * 500_000)));
+      expect((await s.stat(`${HOME}/b${i}`))?.checksum).toBe(md5(want));
+    }
+    expect(tempFiles()).toEqual([]);
+    // the memory came back: a new small object stays in memory again
+    const fd = await alice.open(`${HOME}/again`, O.WRONLY | O.CREAT | O.TRUNC);
+    await alice.write(fd, 'x');
+    expect(tempFiles()).toEqual([]);
+    await alice.close(fd);
+  });
+
+  it('a connection that ends before the close leaves nothing, not even a temp file', async () => {
+    const ctx = await connectAs(s, 'alice');
+    const c = new ObjectsClient(ctx);
+    const fd = await c.open(`${HOME}/never`, O.WRONLY | O.CREAT | O.TRUNC);
+    await c.write(fd, 'small');
+    await ctx.end();
+    expect(await s.stat(`${HOME}/never`)).toBeNull();
+    expect(tempFiles()).toEqual([]);
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 });

@@ -192,9 +192,7 @@ export class Vault {
    * caller fills in size and MD5 of the {@link StagedFile} it places.
    */
   async createTemp(copyOf?: string): Promise<{ id: string; tempPath: string }> {
-    const id = this.newId();
-    const tempPath = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
-    this.liveTemps.add(tempPath);
+    const { id, tempPath } = this.reserveTemp();
     try {
       if (copyOf === undefined) {
         await (await fsp.open(tempPath, 'wx', PRIVATE_FILE_MODE)).close();
@@ -209,6 +207,20 @@ export class Vault {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && copyOf !== undefined) throw new NotFoundError(copyOf, 'file', 'vault file missing: run fsck');
       throw err;
     }
+    return { id, tempPath };
+  }
+
+  /**
+   * A new temp file's id and path, counted as live, without creating the
+   * file: for bytes kept in memory until they are complete (the iRODS
+   * protocol server's small writes), which the caller then writes there
+   * itself (exclusively: the path is new). {@link Vault.place} or
+   * {@link Vault.discard} ends it as for {@link Vault.createTemp}.
+   */
+  reserveTemp(): { id: string; tempPath: string } {
+    const id = this.newId();
+    const tempPath = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+    this.liveTemps.add(tempPath);
     return { id, tempPath };
   }
 
