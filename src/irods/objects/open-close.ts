@@ -19,7 +19,7 @@ import { IrodsError } from '../wire/irods-error.js';
 import { DescriptorTable } from './descriptors.js';
 import { logicalPath } from './logical-path.js';
 import { openMode, type OpenMode } from './open-flags.js';
-import { ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes } from './open-objects.js';
+import { ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes, type WriteStart } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
 import { asIrodsError } from './store-errors.js';
@@ -46,7 +46,11 @@ export function noDataObject(path: string, detail = 'no data object there'): Iro
  * there, or on the collection a new one goes into.
  */
 export function requireWritable(ctx: ApiContext, path: string): void {
-  const found = entryAt(ctx, path);
+  requireWritableAt(ctx, path, entryAt(ctx, path));
+}
+
+/** {@link requireWritable} with what {@link entryAt} gave for `path`. */
+function requireWritableAt(ctx: ApiContext, path: string, found: ReturnType<typeof entryAt>): void {
   if (found) {
     if (found.row.kind === 'c') throw new IrodsError('CAT_NAME_EXISTS_AS_COLLECTION', `${path} is a collection`);
     requireLevel(ctx, path, found.level, 'write', 'write it');
@@ -58,15 +62,12 @@ export function requireWritable(ctx: ApiContext, path: string): void {
   requireLevel(ctx, parent, coll.level, 'write', `create ${path} in it`);
 }
 
-/** Opens (or with `create`, creates) a data object; returns its descriptor. */
-export async function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boolean): Promise<number> {
-  const path = logicalPath(ctx.store, req.objPath);
-  const table = DescriptorTable.of(ctx.connection);
-  table.assertRoom();
-  const mode = create ? CREATE : openMode(req.openFlags);
-  const core = ctx.store.protocolCore();
+/** What an open opens, once its checks passed. */
+type OpenPlan = { read: true; vaultId: string; size: number } | { read: false; start: WriteStart };
+
+/** The checks of an open, against one snapshot of the catalog; what to open. */
+function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: ReadonlyMap<string, string>): OpenPlan {
   const found = entryAt(ctx, path);
-  let obj: OpenObject;
   if (found?.row.kind === 'c') {
     if (mode.write) throw new IrodsError('CAT_NAME_EXISTS_AS_COLLECTION', `${path} is a collection`);
     throw noDataObject(path, 'a collection, not a data object');
@@ -74,22 +75,29 @@ export async function openDataObject(ctx: ApiContext, req: DataObjRequest, creat
   if (!mode.write) {
     if (!found) throw noDataObject(path);
     requireLevel(ctx, path, found.level, 'read', 'read it');
-    obj = await ReadOnlyObject.open(core, path, found.row.vault_id!, found.row.size);
-  } else if (found) {
+    return { read: true, vaultId: found.row.vault_id!, size: found.row.size };
+  }
+  if (found) {
     if (mode.create && mode.exclusive) throw new IrodsError('CAT_NAME_EXISTS_AS_DATAOBJ', `${path} exists (O_EXCL)`);
     requireLevel(ctx, path, found.level, 'write', 'write it');
-    obj = await WritableObject.open(core, path, {
-      copyOf: mode.truncate ? undefined : core.vault.filePath(found.row.vault_id!),
-      readable: mode.read,
-      append: mode.append,
-      changed: mode.truncate,
-      keywords: req.keywords,
-    });
-  } else {
-    if (!mode.create) throw noDataObject(path);
-    requireWritable(ctx, path);
-    obj = await WritableObject.open(core, path, { readable: mode.read, append: mode.append, changed: true, keywords: req.keywords });
+    const copyOf = mode.truncate ? undefined : ctx.store.protocolCore().vault.filePath(found.row.vault_id!);
+    return { read: false, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords } };
   }
+  if (!mode.create) throw noDataObject(path);
+  requireWritableAt(ctx, path, found);
+  return { read: false, start: { readable: mode.read, append: mode.append, changed: true, keywords } };
+}
+
+/** Opens (or with `create`, creates) a data object; returns its descriptor. */
+export async function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boolean): Promise<number> {
+  const path = logicalPath(ctx.store, req.objPath);
+  const table = DescriptorTable.of(ctx.connection);
+  table.assertRoom();
+  const mode = create ? CREATE : openMode(req.openFlags);
+  const core = ctx.store.protocolCore();
+  // one read transaction for all the lookups (each statement alone would take its own locks)
+  const plan = core.read(() => planOpen(ctx, path, mode, req.keywords));
+  const obj: OpenObject = plan.read ? await ReadOnlyObject.open(core, path, plan.vaultId, plan.size) : await WritableObject.open(core, path, plan.start);
   try {
     return table.add(obj);
   } catch (err) {
@@ -142,14 +150,13 @@ export async function commitWrite(ctx: ApiContext, path: string, staged: StagedF
   const { vault } = ctx.store.protocolCore();
   try {
     await verifyClientChecksum(path, staged, keywords);
-    // no await between this check and the commit: nothing of this process runs in between
-    requireWritable(ctx, path);
   } catch (err) {
     vault.discard(staged);
     throw asIrodsError(err);
   }
   try {
-    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }]);
+    // the check runs in the commit's transaction: no one changes the access in between
+    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], () => requireWritable(ctx, path));
   } catch (err) {
     throw asIrodsError(err);
   }

@@ -61,13 +61,16 @@ export class Objects {
   /**
    * Places staged files into the vault and commits their catalog rows in one
    * transaction, after creating `collections` (with parents, owned by the
-   * admin); objects become visible together at the commit. On failure every
-   * staged or placed file of the batch is removed. Replaced objects' old
-   * files are removed after the commit.
+   * admin); objects become visible together at the commit. `check`, when
+   * given, runs first inside that transaction (a caller's permission check,
+   * atomic with the commit); what it throws fails the commit. On failure
+   * every staged or placed file of the batch is removed. Replaced objects'
+   * old files are removed after the commit.
    */
   commitObjects(
     items: readonly PendingObject[],
     collections: readonly string[] = [],
+    check?: () => void,
   ): { entries: StoreEntry[]; createdCollections: string[] } {
     const { core } = this;
     const placed = new Set<string>();
@@ -76,6 +79,7 @@ export class Objects {
     let entries: StoreEntry[];
     try {
       entries = core.write(() => {
+        check?.();
         replaced = [];
         createdCollections = [];
         for (const c of collections) createdCollections.push(...createCollectionIn(core, c, ADMIN_USER, true));

@@ -178,8 +178,12 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
     return putTree(this.objects, this.core, localDir, this.normalize(path), opts);
   }
   /** See {@link Objects.commitObjects}. */
-  commitObjects(items: readonly PendingObject[], collections: readonly string[] = []): { entries: StoreEntry[]; createdCollections: string[] } {
-    return this.objects.commitObjects(items, collections);
+  commitObjects(
+    items: readonly PendingObject[],
+    collections: readonly string[] = [],
+    check?: () => void,
+  ): { entries: StoreEntry[]; createdCollections: string[] } {
+    return this.objects.commitObjects(items, collections, check);
   }
   getObject(path: string): Promise<Readable> {
     return this.objects.getObject(path);
