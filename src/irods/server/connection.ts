@@ -427,15 +427,7 @@ export class IrodsSession {
     let req: ApiRequest;
     try {
       const decoded = msg.body.length === 0 ? null : decodePi(msg.body, { apos: this.apos });
-      req = {
-        api,
-        bodyName: decoded?.name ?? null,
-        body: decoded?.node ?? null,
-        get bs() {
-          return msg.bs;
-        },
-        bsParts: msg.bsParts,
-      };
+      req = new Request(api, decoded?.name ?? null, decoded?.node ?? null, msg);
     } catch (err) {
       const e = err as IrodsError;
       return this.sendError(MSG_TYPE.API_REPLY, e.code, e.message);
@@ -506,6 +498,24 @@ export class IrodsSession {
     await this.sendReply(reply);
     this.reader.setIdleTimeout(this.shared.limits.idleTimeoutMs);
     return this.reader.readInt32();
+  }
+}
+
+/** A request whose data is joined into one buffer only for a handler that reads `bs`. */
+class Request implements ApiRequest {
+  constructor(
+    readonly api: number,
+    readonly bodyName: string | null,
+    readonly body: PiNode | null,
+    private readonly msg: RawMessage,
+  ) {}
+
+  get bs(): Buffer {
+    return this.msg.bs;
+  }
+
+  get bsParts(): readonly Buffer[] {
+    return this.msg.bsParts;
   }
 }
 
