@@ -13,6 +13,7 @@ import type { IrodsErrorName } from '../../src/irods/wire/error-codes.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
 import type { PiNode } from '../../src/irods/wire/pi-values.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { PYTHON } from './support/wire-server.js';
 
 /** A context for `user` (its type read from the store) on a connection with `clientSignature`. */
 export async function contextFor(store: EmbeddedStore, user: string, clientSignature = '0123456789abcdef0123456789abcdef'): Promise<ApiContext> {
@@ -60,10 +61,8 @@ export async function irodsError(p: Promise<unknown>): Promise<IrodsErrorName> {
   throw new Error('expected an iRODS error');
 }
 
-/** Debian's interpreter, which owns python3-irodsclient (not the python3 first on the PATH). */
-export const DEBIAN_PYTHON = '/usr/bin/python3';
 
 /** Runs a Python snippet with JSON on standard input and parses the JSON it prints. */
 export function python<T>(script: string, input: unknown): T {
-  return JSON.parse(execFileSync(DEBIAN_PYTHON, ['-c', script], { input: JSON.stringify(input) }).toString()) as T;
+  return JSON.parse(execFileSync(PYTHON, ['-c', script], { input: JSON.stringify(input) }).toString()) as T;
 }

@@ -5,13 +5,12 @@
  * `taskflow serve` serves the protocol beside the service, and
  * `taskflow start` gives `rods` a generated password once, kept owner-only.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, spawnCli } from '../support/host-processes.js';
-import { lastJson, runPython } from './support/wire-server.js';
+import { lastJson, runPython, runWithInput, type ChildOutput } from './support/wire-server.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -22,17 +21,8 @@ function tempDir(): string {
 }
 
 /** Runs the CLI with `input` on standard input. */
-function runWithInput(args: string[], env: Record<string, string>, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TASKFLOW_LOG_LEVEL: 'warn', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
+function runCliWithInput(args: string[], env: Record<string, string>, input: string): Promise<ChildOutput> {
+  return runWithInput(process.execPath, [CLI, ...args], input, { TASKFLOW_LOG_LEVEL: 'warn', ...env });
 }
 
 const LOGIN = `
@@ -57,12 +47,12 @@ describe('taskflow store serve and store user passwd', () => {
   it('sets a password from standard input, serves it, prints exactly the ready line on stdout and stops on SIGTERM', async () => {
     const env = { TASKFLOW_DATA_DIR: join(tempDir(), 'data') };
     expect((await runCli(['store', 'user', 'add', 'alice'], env)).code).toBe(0);
-    const set = await runWithInput(['store', 'user', 'passwd', 'alice'], env, 'alice pw 1\nignored second line\n');
+    const set = await runCliWithInput(['store', 'user', 'passwd', 'alice'], env, 'alice pw 1\nignored second line\n');
     expect(set).toMatchObject({ code: 0, stdout: 'Password of "alice" set\n' });
-    const spaced = await runWithInput(['store', 'user', 'passwd', 'alice'], env, ' padded\n');
+    const spaced = await runCliWithInput(['store', 'user', 'passwd', 'alice'], env, ' padded\n');
     expect(spaced.code).toBe(1);
     expect(spaced.stderr).toMatch(/must not start or end with spaces/);
-    const unknown = await runWithInput(['store', 'user', 'passwd', 'nobody'], env, 'pw\n');
+    const unknown = await runCliWithInput(['store', 'user', 'passwd', 'nobody'], env, 'pw\n');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/user not found: nobody/);
 

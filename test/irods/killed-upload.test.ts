@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli, spawnCli, type CliProcess } from '../support/host-processes.js';
+import { PYTHON, runWithInput } from './support/wire-server.js';
 
-const PYTHON = '/usr/bin/python3';
 const DRIVER = resolve(import.meta.dirname, 'zone_client.py');
 const HOME = '/omicsZone/home/alice';
 /** The upload is killed once the server holds at least this much of it: more than one 8 MiB client write. */
@@ -26,25 +26,13 @@ let server: CliProcess;
 let port: number;
 let tempDir: string;
 
-function runWithInput(cmd: string, args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
 
 /** The driver's input: alice's session running `ops`. */
 const driverInput = (ops: Record<string, string>[]): string =>
   JSON.stringify({ host: '127.0.0.1', port, user: 'alice', password: 'alice-secret', zone: 'omicsZone', ops });
 
 async function client(ops: Record<string, string>[]): Promise<Array<Record<string, unknown>>> {
-  const r = await runWithInput(PYTHON, [DRIVER], driverInput(ops));
+  const r = await runWithInput(PYTHON, [DRIVER], driverInput(ops), env);
   if (r.code !== 0) throw new Error(`zone_client.py exited ${r.code}:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Array<Record<string, unknown>>;
 }
@@ -99,7 +87,7 @@ beforeAll(async () => {
   await cli('store', 'user', 'add', 'alice');
   await cli('store', 'mkdir', HOME);
   await cli('store', 'chmod', 'own', 'alice', HOME);
-  const set = await runWithInput(process.execPath, [CLI, 'store', 'user', 'passwd', 'alice'], 'alice-secret\n');
+  const set = await runWithInput(process.execPath, [CLI, 'store', 'user', 'passwd', 'alice'], 'alice-secret\n', env);
   expect(set.code, set.stderr).toBe(0);
   server = spawnCli(['store', 'serve', '--listen', '127.0.0.1:0'], env);
   port = Number((await server.waitFor(/irods listening on 127\.0\.0\.1:(\d+)/))[1]);

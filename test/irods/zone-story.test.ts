@@ -8,7 +8,6 @@
  * query, read, write, create, mkdir) on another user's zone and on another
  * project, and a refused operation changes nothing in the store.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,9 +17,9 @@ import { landingZoneRoot, sampleDataPath } from '../../src/flows/layout.js';
 import { SiteApi } from '../../src/host/client.js';
 import { ROLE_CONTRIBUTOR, ROLE_GUEST } from '../../src/host/constants.js';
 import { CLI, runCli, startHostSystem, type HostSystem } from '../support/host-processes.js';
+import { PYTHON, runWithInput } from './support/wire-server.js';
 
 /** Debian's interpreter, which has python3-irodsclient 0.8.1. */
-const PYTHON = '/usr/bin/python3';
 const DRIVER = resolve(import.meta.dirname, 'zone_client.py');
 const LAYOUT = { zone: 'omicsZone', rootPath: '' };
 const ZONE_TIMEOUT_MS = 120_000;
@@ -53,7 +52,7 @@ const passwords = new Map<string, string>();
 /** Runs the driver as `user` with `ops` in one session. */
 async function client(user: string, ops: Op[]): Promise<Outcome[]> {
   const input = JSON.stringify({ host: '127.0.0.1', port: irodsPort, user, password: passwords.get(user), zone: LAYOUT.zone, ops });
-  const { code, stdout, stderr } = await run(PYTHON, [DRIVER], {}, input);
+  const { code, stdout, stderr } = await runWithInput(PYTHON, [DRIVER], input);
   if (code !== 0) throw new Error(`zone_client.py as ${user} exited ${code}:\n${stderr}`);
   const lines = stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as Outcome[];
@@ -68,23 +67,11 @@ async function clientOk(user: string, ops: Op[]): Promise<any[]> {
   return out.map((o) => (o as { value: unknown }).value);
 }
 
-function run(cmd: string, args: string[], env: Record<string, string>, input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-    p.stdin.end(input);
-  });
-}
 
 /** Gives `user` a protocol password with `taskflow store user passwd`, as an operator does. */
 async function setPassword(user: string): Promise<void> {
   const password = `${user}-${randomBytes(6).toString('hex')}`;
-  const r = await run(process.execPath, [CLI, 'store', 'user', 'passwd', user], { ...sys.env, TASKFLOW_LOG_LEVEL: 'warn' }, `${password}\n`);
+  const r = await runWithInput(process.execPath, [CLI, 'store', 'user', 'passwd', user], `${password}\n`, { ...sys.env, TASKFLOW_LOG_LEVEL: 'warn' });
   expect(r, r.stderr).toMatchObject({ code: 0, stdout: `Password of "${user}" set\n` });
   passwords.set(user, password);
 }

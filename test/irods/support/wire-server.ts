@@ -45,25 +45,48 @@ export async function startWireServer(opts: Omit<IrodsServerOptions, 'store'> = 
   };
 }
 
+/** A finished child process: its exit code and what it printed. */
+export interface ChildOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * Runs a Python script with `args` as the JSON in `ARGS` (a global the
- * script reads); returns its exit code, stdout and stderr.
+ * Runs `cmd` with `input` on standard input (none when null) and `env` over
+ * this process's environment; resolves when it ends, killed after
+ * `timeoutMs` when given.
  */
-export function runPython(script: string, args: unknown, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const prelude = 'import json, os, sys\nARGS = json.loads(os.environ["ARGS"])\n';
+export function runWithInput(
+  cmd: string,
+  args: string[],
+  input: string | null,
+  env: Record<string, string> = {},
+  timeoutMs?: number,
+): Promise<ChildOutput> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, ['-c', prelude + script], { env: { ...process.env, ARGS: JSON.stringify(args) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => p.kill('SIGKILL'), timeoutMs);
     p.on('error', reject);
     p.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    if (input !== null) p.stdin!.end(input);
   });
+}
+
+/**
+ * Runs a Python script with `args` as the JSON in `ARGS` (a global the
+ * script reads); returns its exit code, stdout and stderr.
+ */
+export function runPython(script: string, args: unknown, timeoutMs = 60_000): Promise<ChildOutput> {
+  const prelude = 'import json, os, sys\nARGS = json.loads(os.environ["ARGS"])\n';
+  return runWithInput(PYTHON, ['-c', prelude + script], null, { ARGS: JSON.stringify(args) }, timeoutMs);
 }
 
 /** The last line of a script's stdout as JSON (scripts print their result last). */
