@@ -249,6 +249,10 @@ export interface Config extends BackendSettings {
   logLevel: string;
   /** SODAR_SITE_HOST: address the reference site binds. */
   siteHost: string;
+  /** SODAR_SITE_SIGNIN_FAILURES: failed sign-ins of one user name within the window after which the sign-in page refuses it. */
+  siteSignInFailures: number;
+  /** SODAR_SITE_SIGNIN_WINDOW: seconds the failed sign-ins of a name are counted over (and at most refused for). */
+  siteSignInWindow: number;
   /** SODAR_SITE_PORT: port the reference site binds. */
   sitePort: number;
   /** DATABASE_URL: the site's database; SQLite under the data dir when unset. */
@@ -322,6 +326,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: str(env, 'TASKFLOW_LOG_LEVEL', 'info'),
     siteHost: str(env, 'SODAR_SITE_HOST', '127.0.0.1'),
     sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),
+    siteSignInFailures: num(env, 'SODAR_SITE_SIGNIN_FAILURES', 10, { min: 1 }),
+    siteSignInWindow: num(env, 'SODAR_SITE_SIGNIN_WINDOW', 900, { min: 1 }),
     databaseUrl: optStr(env, 'DATABASE_URL'),
     irodsListen: parseListen('TASKFLOW_IRODS_LISTEN', str(env, 'TASKFLOW_IRODS_LISTEN', '127.0.0.1:1247')),
     ...irodsTlsSettings(env),

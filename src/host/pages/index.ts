@@ -18,6 +18,7 @@ import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkPassword } from '../auth/passwords.js';
+import { SignInThrottle } from '../auth/sign-in-throttle.js';
 import type { SiteContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { getUser, type User } from '../repo.js';
@@ -59,6 +60,13 @@ async function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User 
 /** Only a path on this site: `next` can never send a signed-in person elsewhere. */
 function localPath(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+}
+
+/** `seconds` as a person reads a wait: whole minutes from a minute on. */
+function waitText(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 /** The page text for an error the pages got. */
@@ -132,13 +140,24 @@ export async function sitePages(app: FastifyInstance, ctx: SiteContext): Promise
 
   app.get('/login', async (req, reply) => pages.show(req, reply, 'login.njk', { next: localPath((req.query as Record<string, unknown>).next) }));
 
+  const throttle = new SignInThrottle({ maxFailures: ctx.config.siteSignInFailures, windowMs: ctx.config.siteSignInWindow * 1000 });
   app.post('/login', { preHandler: app.csrfProtection }, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const username = typeof body.username === 'string' ? body.username.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
     const next = localPath(body.next);
+    const wait = throttle.retryAfterSeconds(username);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      const error = `Too many failed sign-ins for this user name: try again in ${waitText(wait)}.`;
+      return pages.show(req, reply, 'login.njk', { next, username, error }, 429);
+    }
     const user = username && password ? await checkPassword(ctx.db, username, password) : undefined;
-    if (!user) return pages.show(req, reply, 'login.njk', { next, username, error: 'Wrong user name or password.' }, 401);
+    if (!user) {
+      if (username) throttle.failed(username);
+      return pages.show(req, reply, 'login.njk', { next, username, error: 'Wrong user name or password.' }, 401);
+    }
+    throttle.succeeded(username);
     // A new session id at sign-in: an id planted before it (session fixation) is worth nothing.
     await req.session.regenerate();
     req.session.set('userUuid', user.uuid);
