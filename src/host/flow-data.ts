@@ -34,6 +34,20 @@ export async function inheritedOwnerItems(db: Db, project: Project, ownerUuid: s
     .map((u) => ({ project_uuid: project.uuid, username: u.username }));
 }
 
+/** Owners inherited from categories by the project, as role items (its current owner left out). */
+export async function inheritedItems(db: Db, project: Project): Promise<RoleItem[]> {
+  const owner = await getOwner(db, project.uuid);
+  return inheritedOwnerItems(db, project, owner?.user_uuid ?? '');
+}
+
+/** The role items to add and to delete to go from `before` to `after`. */
+export function roleItemChanges(before: RoleItem[], after: RoleItem[]): { add: RoleItem[]; delete: RoleItem[] } {
+  const key = (i: RoleItem): string => `${i.project_uuid}/${i.username}`;
+  const b = new Set(before.map(key));
+  const a = new Set(after.map(key));
+  return { add: after.filter((i) => !b.has(key(i))), delete: before.filter((i) => !a.has(key(i))) };
+}
+
 /** flow_data of project_create. */
 export async function projectCreateData(db: Db, project: Project): Promise<Record<string, unknown>> {
   const owner = await requireOwner(db, project);

@@ -21,6 +21,7 @@ import type { PluginRegistry } from './plugins/index.js';
 import { passwordRoutes } from './api/passwords.js';
 import { landingZoneRoutes } from './zones/routes.js';
 import { projectRoutes } from './projects/routes.js';
+import { roleRoutes } from './roles/routes.js';
 import { sampleSheetRoutes } from './sheets/routes.js';
 import { timelineRoutes } from './timeline/routes.js';
 
@@ -81,6 +82,7 @@ export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}):
   // The pages (and / for API clients) keep their sessions and CSRF checks to themselves.
   void app.register(async (pages) => sitePages(pages, ctx));
   projectRoutes(app, ctx);
+  roleRoutes(app, ctx);
   sampleSheetRoutes(app, ctx);
   landingZoneRoutes(app, ctx);
   timelineRoutes(app, ctx);

@@ -12,6 +12,7 @@ import { FlowSubmitException, LockQueryException } from '../backend/index.js';
 import { LOCK_UNKNOWN, type LockShown } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
 import { HttpError } from './errors.js';
+import { isProject, type Project } from './repo.js';
 
 /** Options of {@link submitFlow}. */
 export interface FlowRequest {
@@ -51,6 +52,11 @@ export async function lockState(ctx: SiteContext, projectUuid: string): Promise<
   } catch {
     return LOCK_UNKNOWN;
   }
+}
+
+/** What the API shows as a project's lock: its state for a project, false for a category (which has none). */
+export async function projectLockShown(ctx: SiteContext, project: Project): Promise<LockShown> {
+  return isProject(project) ? lockState(ctx, project.uuid) : false;
 }
 
 /** Submits a flow; throws {@link HttpError} carrying the backend's message on failure. */

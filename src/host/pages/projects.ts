@@ -7,7 +7,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NEED, effectiveRank, projectFor } from '../api/access.js';
-import { addRole, changeRole, createProject, removeRole, transferOwner } from '../projects/routes.js';
+import { createProject } from '../projects/routes.js';
+import { addRole, changeRole, removeRole, transferOwner } from '../roles/routes.js';
 import { createCollections, importSheet } from '../sheets/routes.js';
 import {
   LOCK_UNKNOWN,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ProjectType } from '../constants.js';
+import { PROJECT_TYPE_PROJECT, type ProjectType } from '../constants.js';
 import { first, fromBool, toBool, type Stored } from '../db/rows.js';
 import type { Db } from '../db/types.js';
 import { deleteSheetRows } from '../sheets/repository.js';
@@ -17,6 +17,11 @@ export interface Project {
   description: string;
   readme: string;
   public_guest_access: boolean;
+}
+
+/** Whether `p` is a project (not a category): only projects have flows, a lock and data in the store. */
+export function isProject(p: Project): boolean {
+  return p.type === PROJECT_TYPE_PROJECT;
 }
 
 function projectOf(row: Stored<Project, 'public_guest_access'>): Project {

@@ -1,0 +1,243 @@
+/**
+ * projectroles API for roles: add, change and remove a member's role and
+ * transfer a project's ownership. The site's rows change first and are
+ * undone when the flow fails, so a failed submit leaves them as they were.
+ * The pages act through the same functions.
+ *
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import { OWNER_ROLE_PK, PROJECT_TYPE_PROJECT, ROLE_CONTRIBUTOR, roleByName } from '../constants.js';
+import type { SiteContext } from '../context.js';
+import { HttpError, badRequest, notFound } from '../errors.js';
+import { inheritedItems, projectUpdateData, roleData, roleItemChanges, type RoleItem } from '../flow-data.js';
+import {
+  deleteRole,
+  descendants,
+  getAssignment,
+  getAssignmentFor,
+  getOwner,
+  getUser,
+  getUserByName,
+  inheritedOwners,
+  isProject,
+  restoreAssignment,
+  setRole,
+  type Assignment,
+  type Project,
+  type User,
+} from '../repo.js';
+import { projectLockShown, submitFlow, withCompensation } from '../submit.js';
+import { tracked } from '../timeline.js';
+import { NEED, assertMayChangeRole, assertMayTransferOwner, projectFor } from '../api/access.js';
+import { bodyOf, forceFailOf, optString, requireString, requireUser } from '../api/request.js';
+import { projectJson, roleJson } from '../api/serialize.js';
+
+type Params = Record<string, string>;
+
+/** Registers the role routes under `project/api/roles/`. */
+export function roleRoutes(app: FastifyInstance, ctx: SiteContext): void {
+  const { db } = ctx;
+  app.post<{ Params: Params }>('/project/api/roles/create/:project', async (req, reply) => {
+    const user = await requireUser(ctx, req);
+    const forceFail = forceFailOf(ctx, req);
+    const { assignment, target } = await addRole(ctx, user, req.params.project, () => bodyOf(req), forceFail);
+    reply.code(201);
+    return roleJson(assignment, target);
+  });
+
+  for (const method of ['PUT', 'PATCH'] as const) {
+    app.route<{ Params: Params }>({
+      method,
+      url: '/project/api/roles/update/:role',
+      handler: async (req) => {
+        const user = await requireUser(ctx, req);
+        const forceFail = forceFailOf(ctx, req);
+        const { assignment, target } = await changeRole(ctx, user, req.params.role, () => bodyOf(req), forceFail);
+        return roleJson(assignment, target);
+      },
+    });
+  }
+
+  app.delete<{ Params: Params }>('/project/api/roles/destroy/:role', async (req, reply) => {
+    const user = await requireUser(ctx, req);
+    await removeRole(ctx, user, req.params.role, forceFailOf(ctx, req));
+    reply.code(204);
+    return null;
+  });
+
+  app.post<{ Params: Params }>('/project/api/roles/owner-transfer/:project', async (req) => {
+    const user = await requireUser(ctx, req);
+    const forceFail = forceFailOf(ctx, req);
+    const { project, newOwner } = await transferOwner(ctx, user, req.params.project, () => bodyOf(req), forceFail);
+    return { detail: `Ownership transferred to "${newOwner.username}"`, ...(await projectJson(db, project, await projectLockShown(ctx, project))) };
+  });
+}
+
+/**
+ * A category's owner changed: inherited owners of every project below change
+ * too, in the store only (role_update_irods_batch, as SODAR Core does).
+ */
+async function submitCategoryOwnerChange(ctx: SiteContext, category: Project, oldOwner: User, newOwner: User, forceFail: boolean): Promise<void> {
+  const { db } = ctx;
+  const rolesAdd: RoleItem[] = [];
+  const rolesDelete: RoleItem[] = [];
+  for (const p of await descendants(db, category.uuid)) {
+    if (p.type !== PROJECT_TYPE_PROJECT) continue;
+    const inherited = (await inheritedOwners(db, p)).map((u) => u.uuid);
+    const direct = async (u: User): Promise<boolean> => (await getAssignmentFor(db, p.uuid, u.uuid)) !== undefined;
+    if (!(await direct(newOwner))) rolesAdd.push({ project_uuid: p.uuid, username: newOwner.username });
+    if (!inherited.includes(oldOwner.uuid) && !(await direct(oldOwner))) rolesDelete.push({ project_uuid: p.uuid, username: oldOwner.username });
+  }
+  if (rolesAdd.length === 0 && rolesDelete.length === 0) return;
+  await submitFlow(ctx, { projectUuid: null, flowName: 'role_update_irods_batch', flowData: { roles_add: rolesAdd, roles_delete: rolesDelete }, forceFail });
+}
+
+/**
+ * Gives user `body.user` (uuid) the role `body.role` (a name) in the project,
+ * as `user`. `body` is read after the project's visibility is checked, as the
+ * API always did.
+ */
+export async function addRole(
+  ctx: SiteContext,
+  user: User,
+  projectUuid: string,
+  body: () => Record<string, unknown>,
+  forceFail: boolean,
+): Promise<{ assignment: Assignment; target: User }> {
+  const { db } = ctx;
+  const project = await projectFor(db, user, projectUuid, NEED.view);
+  const fields = body();
+  const role = roleByName(requireString(fields, 'role'));
+  if (!role) throw badRequest(`Unknown role "${String(fields.role)}"`);
+  await assertMayChangeRole(db, user, project, undefined, role.pk);
+  if (role.pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to set the owner');
+  const target = await getUser(db, requireString(fields, 'user'));
+  if (!target) throw badRequest(`User ${String(fields.user)} not found`);
+  if (await getAssignmentFor(db, project.uuid, target.uuid)) throw badRequest(`User "${target.username}" already has a role in this project`);
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_create', description: `add role "${role.name}" for "${target.username}"` };
+  const assignment = await tracked(ctx, info, () =>
+    withCompensation(
+      () => setRole(db, project.uuid, target.uuid, role.pk),
+      async () => {
+        if (!isProject(project)) return;
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
+      },
+      async () => {
+        await deleteRole(db, project.uuid, target.uuid);
+      },
+    ),
+  );
+  return { assignment, target };
+}
+
+/** Changes role assignment `roleUuid` to the role named `body.role`, as `user`. */
+export async function changeRole(
+  ctx: SiteContext,
+  user: User,
+  roleUuid: string,
+  body: () => Record<string, unknown>,
+  forceFail: boolean,
+): Promise<{ assignment: Assignment; target: User }> {
+  const { db } = ctx;
+  const before = await getAssignment(db, roleUuid);
+  if (!before) throw notFound('Role assignment');
+  const project = await projectFor(db, user, before.project_uuid, NEED.view);
+  const role = roleByName(requireString(body(), 'role'));
+  if (!role) throw badRequest(`Unknown role "${String(body().role)}"`);
+  await assertMayChangeRole(db, user, project, before.role_pk, role.pk);
+  if (role.pk === OWNER_ROLE_PK || before.role_pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
+  const target = await getUser(db, before.user_uuid);
+  if (!target) throw notFound('User');
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_update', description: `update role of "${target.username}" to "${role.name}"` };
+  const a = await tracked(ctx, info, () =>
+    withCompensation(
+      () => setRole(db, project.uuid, target.uuid, role.pk),
+      async () => {
+        if (!isProject(project)) return;
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
+      },
+      () => restoreAssignment(db, before),
+    ),
+  );
+  return { assignment: a, target };
+}
+
+/** Removes role assignment `roleUuid`, as `user`. */
+export async function removeRole(ctx: SiteContext, user: User, roleUuid: string, forceFail: boolean): Promise<void> {
+  const { db } = ctx;
+  const before = await getAssignment(db, roleUuid);
+  if (!before) throw notFound('Role assignment');
+  const project = await projectFor(db, user, before.project_uuid, NEED.view);
+  await assertMayChangeRole(db, user, project, before.role_pk, undefined);
+  if (before.role_pk === OWNER_ROLE_PK) throw badRequest('The owner role cannot be removed: transfer ownership first');
+  const target = await getUser(db, before.user_uuid);
+  if (!target) throw notFound('User');
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_delete', description: `remove role of "${target.username}"` };
+  await tracked(ctx, info, () =>
+    withCompensation(
+      () => deleteRole(db, project.uuid, target.uuid),
+      async () => {
+        if (!isProject(project)) return;
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_delete', flowData: roleData(target, before.role_pk), forceFail, checkLock: true });
+      },
+      () => restoreAssignment(db, before),
+    ),
+  );
+}
+
+/**
+ * Makes `body.new_owner` (a user name) the project's owner; the old owner
+ * keeps `body.old_owner_role` (default: contributor). As `user`.
+ */
+export async function transferOwner(
+  ctx: SiteContext,
+  user: User,
+  projectUuid: string,
+  fields: () => Record<string, unknown>,
+  forceFail: boolean,
+): Promise<{ project: Project; newOwner: User }> {
+  const { db } = ctx;
+  const project = await projectFor(db, user, projectUuid, NEED.view);
+  await assertMayTransferOwner(db, user, project);
+  const body = fields();
+  const newOwner = await getUserByName(db, requireString(body, 'new_owner'));
+  if (!newOwner) throw badRequest(`User "${String(body.new_owner)}" not found`);
+  const oldRole = roleByName(optString(body, 'old_owner_role') ?? ROLE_CONTRIBUTOR);
+  if (!oldRole || oldRole.pk === OWNER_ROLE_PK) throw badRequest('Field "old_owner_role" must be a role other than the owner');
+  const oldOwnerRow = await getOwner(db, project.uuid);
+  if (!oldOwnerRow) throw new HttpError(500, `Project ${project.uuid} has no owner`);
+  if (oldOwnerRow.user_uuid === newOwner.uuid) throw badRequest(`User "${newOwner.username}" is already the owner`);
+  const newOwnerBefore = await getAssignmentFor(db, project.uuid, newOwner.uuid);
+  const inheritedBefore = isProject(project) ? await inheritedItems(db, project) : [];
+  const apply = async (): Promise<void> => {
+    await db.transaction(async (tx) => {
+      await setRole(tx, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+      await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
+    });
+  };
+  const undo = async (): Promise<void> => {
+    await db.transaction(async (tx) => {
+      await deleteRole(tx, project.uuid, newOwner.uuid);
+      if (newOwnerBefore) await restoreAssignment(tx, newOwnerBefore);
+      await restoreAssignment(tx, oldOwnerRow);
+    });
+  };
+  const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_owner_transfer', description: `transfer ownership from "${oldOwnerRow.user.username}" to "${newOwner.username}"` };
+  const submit = async (): Promise<void> => {
+    if (isProject(project)) {
+      const roles = roleItemChanges(inheritedBefore, await inheritedItems(db, project));
+      // project_update drops the old owner from the group and the site; as a
+      // member with old_owner_role they must stay in the group, so add them back.
+      roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
+      const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
+      await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
+      // ...and the flow's callback removed the old owner's role: set the new one.
+      await setRole(db, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+    } else {
+      await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
+    }
+  };
+  await tracked(ctx, info, () => withCompensation(apply, submit, undo));
+  return { project, newOwner };
+}
