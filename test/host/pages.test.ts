@@ -135,6 +135,28 @@ describe('site pages: the same rules as the API', () => {
     expect((await carol.post(`/landingzones/zone/${zoneUuid}/validate`, {})).status).toBe(303);
   });
 
+  it("marks a zone whose owner is no longer a contributor, for the project's owner to handle", async () => {
+    const { project, assay } = await story();
+    const carol = new PageClient(site.app);
+    await carol.signIn('carol', 'carol-password-1');
+    await carol.get(`/landingzones/${project}`);
+    const zoneUuid = (await carol.post(`/landingzones/${project}/create`, { assay, title: 'left', description: '' })).location!.split('/').pop()!;
+    await site.callback('landingzones/taskflow/status/set', { zone_uuid: zoneUuid, status: 'ACTIVE', status_info: 'Available' });
+    const admin = new PageClient(site.app);
+    await admin.signIn('admin', site.adminPassword);
+    const note = 'no longer a contributor';
+    expect((await admin.get(`/landingzones/${project}`)).text).not.toContain(note);
+    expect((await admin.get(`/landingzones/zone/${zoneUuid}`)).text).not.toContain(note);
+
+    const roles = (await site.call('GET', `project/api/retrieve/${project}`)).json.roles as Record<string, { user: { username: string } }>;
+    const carolRole = Object.entries(roles).find(([, r]) => r.user.username === 'carol')![0];
+    expect((await site.call('PATCH', `project/api/roles/update/${carolRole}`, { role: 'project guest' })).status).toBe(200);
+    const list = await admin.get(`/landingzones/${project}`);
+    expect(list.text).toContain(zoneUuid);
+    expect(list.text).toContain(`carol <span class="hint">(${note}: cannot reach this zone)</span>`);
+    expect((await admin.get(`/landingzones/zone/${zoneUuid}`)).text).toContain(`${note}: cannot reach this zone; the project's owner or a delegate may move or delete it`);
+  });
+
   it('renders the readme as Markdown without raw HTML or script links', async () => {
     const cat = await site.call('POST', 'project/api/create', { title: 'Cat', type: 'CATEGORY', readme: '# Hello\n\n<script>alert(1)</script>\n\n[bad](javascript:alert(1)) **bold**' });
     const b = new PageClient(site.app);

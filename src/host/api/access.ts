@@ -167,6 +167,16 @@ export async function assertZoneAccess(db: Db, user: User, project: Project, zon
   }
 }
 
+/**
+ * Whether the owner of a zone may still reach it: a contributor or above.
+ * When their role is removed or lowered to guest, the zone stays for the
+ * owner and delegates to move or delete (as SODAR leaves it; sodar-server
+ * issue #1581, closed January 2023, marks such zones in its list); the pages say so.
+ */
+export async function zoneOwnerMayReach(db: Db, owner: User | undefined, project: Project): Promise<boolean> {
+  return owner !== undefined && (await effectiveRank(db, owner, project)) <= NEED.contribute;
+}
+
 /** Operator views and actions (the service's runs and locks): superusers only. */
 export function assertSuperuser(user: User, what: string): void {
   if (!user.is_superuser) throw forbidden(`Only superusers may ${what}`);

@@ -7,7 +7,7 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
-import { NEED, projectFor, zoneScope } from '../api/access.js';
+import { NEED, projectFor, zoneOwnerMayReach, zoneScope } from '../api/access.js';
 import { landingZonePath } from '../../flows/layout.js';
 import { ZONE_OPS, createZone, operateZone, zoneFor, type ZoneOpName } from '../zones/routes.js';
 import { ZONE_BUSY, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
@@ -34,7 +34,10 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
     const user = await pages.user(req);
     const project = await projectFor(db, user, req.params.project, NEED.view);
     const scope = await zoneScope(db, user, project);
-    const zones = await zonePage(db, project.uuid, user, scope, pageNumber(req.query.page));
+    const page = await zonePage(db, project.uuid, user, scope, pageNumber(req.query.page));
+    const reach = new Map<string, boolean>();
+    for (const uuid of new Set(page.rows.map((z) => z.user_uuid))) reach.set(uuid, await zoneOwnerMayReach(db, await getUser(db, uuid), project));
+    const zones = { ...page, rows: page.rows.map((z) => ({ ...z, ownerMayReach: reach.get(z.user_uuid) })) };
     const inv = await getInvestigation(db, project.uuid);
     const assays = [];
     if (inv?.irods_status === true) {
@@ -64,7 +67,7 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
             zoneConfig: zone.configuration,
           })
         : '';
-    return { ...view, zone, project, owner, assay, path };
+    return { ...view, zone, project, owner, assay, path, ownerMayReach: await zoneOwnerMayReach(db, owner, project) };
   };
 
   app.get<{ Params: Params }>('/landingzones/zone/:zone', async (req, reply) => {
