@@ -333,6 +333,24 @@ describe('metadata (600-645)', () => {
     ]);
   });
 
+  it("never gives a deleted AVU's number again, across a reopen", async () => {
+    const ids = async () =>
+      new Map((await query(rods, [C.META_DATA_ATTR_NAME, C.META_DATA_ATTR_ID], [[C.DATA_NAME, "= 'a.txt'"]])).rows.map((r) => [r[C.META_DATA_ATTR_NAME], Number(r[C.META_DATA_ATTR_ID])]));
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'newest', value: 'n', unit: '' });
+    const taken = (await ids()).get('newest')!;
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'rm', { attribute: 'newest', value: 'n', unit: '' });
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'next', value: 'n', unit: '' });
+    expect((await ids()).get('next')).toBe(taken + 1);
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'rm', { attribute: 'next', value: 'n', unit: '' });
+    const dataDir = store.dataDir;
+    await store.close();
+    const { EmbeddedStore } = await import('../../src/store/embedded/store.js');
+    store = EmbeddedStore.open({ dataDir, zone: 'testZone', hashWorkers: 1 });
+    rods = await handlerContext(store, 'rods');
+    await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'after-reopen', value: 'n', unit: '' });
+    expect((await ids()).get('after-reopen')).toBe(taken + 2);
+  });
+
   it('numbers AVUs as they are added, as iRODS numbers them; a catalog from before the numbers gets them on open', async () => {
     await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'add', { attribute: 'a-last', value: 'z', unit: '' });
     await store.modifyMetadata(`${Z}/home/alice/a.txt`, 'rm', { attribute: 'depth', value: '30', unit: 'x' });
@@ -349,7 +367,7 @@ describe('metadata (600-645)', () => {
     ]);
     // a catalog made before avus.seq: the column and numbers come with the next open
     const core = store.protocolCore();
-    core.db.exec('DROP INDEX avus_seq; ALTER TABLE avus DROP COLUMN seq');
+    core.db.exec('DROP TRIGGER avus_seq_taken; DROP TABLE avu_seq; DROP INDEX avus_seq; ALTER TABLE avus DROP COLUMN seq');
     const dataDir = store.dataDir;
     await store.close();
     const { EmbeddedStore } = await import('../../src/store/embedded/store.js');

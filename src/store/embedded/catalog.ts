@@ -183,9 +183,9 @@ export class Catalog {
     this.avus = p<{ attribute: string; value: string; unit: string }>(
       'SELECT attribute, value, unit FROM avus WHERE entry_id = ? ORDER BY attribute, value, unit',
     );
-    // seq: one past the highest (see schema.ts addAvuSeq); writes are serialised, so two AVUs never share one
+    // seq: one past the last given (schema.ts addAvuSeq, whose trigger records it); writes are serialised, so two AVUs never share one
     this.insertAvu = p(
-      'INSERT OR IGNORE INTO avus (entry_id, attribute, value, unit, seq) VALUES (?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM avus))',
+      'INSERT OR IGNORE INTO avus (entry_id, attribute, value, unit, seq) VALUES (?, ?, ?, ?, (SELECT last + 1 FROM avu_seq))',
     );
     this.deleteAvu = p('DELETE FROM avus WHERE entry_id = ? AND attribute = ? AND value = ? AND unit = ?');
     this.deleteAvusOf = p('DELETE FROM avus WHERE entry_id = ?');

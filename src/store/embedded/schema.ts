@@ -139,4 +139,9 @@ function addAvuSeq(db: Database.Database): void {
       WHERE avus.entry_id = n.entry_id AND avus.attribute = n.attribute AND avus.value = n.value AND avus.unit = n.unit`);
   }
   db.exec('CREATE INDEX IF NOT EXISTS avus_seq ON avus (seq)');
+  // The last number given, kept apart from the AVUs: iRODS never gives a
+  // meta id twice, so a deleted AVU's number must not come back with the next.
+  db.exec('CREATE TABLE IF NOT EXISTS avu_seq (one INTEGER PRIMARY KEY CHECK (one = 1), last INTEGER NOT NULL)');
+  db.exec('INSERT OR IGNORE INTO avu_seq (one, last) SELECT 1, coalesce(max(seq), 0) FROM avus');
+  db.exec('CREATE TRIGGER IF NOT EXISTS avus_seq_taken AFTER INSERT ON avus BEGIN UPDATE avu_seq SET last = max(last, NEW.seq); END');
 }
