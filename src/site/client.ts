@@ -12,6 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { boundedRequest, type BoundedAnswer, IncompleteAnswer, type ProtocolAgents } from '../http-bounded-request.js';
 import { formBool } from './protocol.js';
 
 /** A field value; objects and arrays are sent as JSON strings, as SODAR expects. */
@@ -68,21 +69,9 @@ const IDLE_SOCKET_MS = 4000;
 /** Answers longer than this are cut: callbacks answer a word or a small JSON object. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
-/** A readable reason; connection errors with several addresses arrive as an AggregateError without message. */
-function describeError(err: Error): string {
-  if (err.message) return err.message;
-  if (err instanceof AggregateError && err.errors.length > 0) {
-    return err.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ');
-  }
-  return (err as NodeJS.ErrnoException).code ?? String(err);
-}
-
-/** How one attempt of a callback ended. */
-type Attempt = { status: number; text: string } | { error: Error; reusedSocket: boolean };
-
 /** Posts callbacks to host sites. One per service; its idle connections never keep a process alive. */
 export class SiteClient {
-  private readonly agents = {
+  private readonly agents: ProtocolAgents = {
     'http:': new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     'https:': new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
@@ -110,55 +99,25 @@ export class SiteClient {
     let attempt = await this.send(target, body, this.opts.timeoutMs);
     // A kept-alive connection the site closed while idle fails at once, almost surely before the site saw the
     // request (a status set again is harmless anyway): once more, on a new connection.
-    if ('error' in attempt && attempt.reusedSocket && (attempt.error as NodeJS.ErrnoException).code === 'ECONNRESET' && Date.now() < deadline) {
+    if (attempt instanceof IncompleteAnswer && attempt.reusedSocket && attempt.code === 'ECONNRESET' && Date.now() < deadline) {
       attempt = await this.send(target, body, deadline - Date.now());
     }
-    if ('error' in attempt) throw new SiteCallError(endpoint, 0, `could not reach ${url}: ${describeError(attempt.error)}`);
-    if (attempt.status !== 200) throw new SiteCallError(endpoint, attempt.status, attempt.text);
-    return attempt.text;
+    if (attempt instanceof IncompleteAnswer) throw new SiteCallError(endpoint, 0, `could not reach ${url}: ${attempt.reason}`);
+    if (attempt.status !== 200) throw new SiteCallError(endpoint, attempt.status, attempt.body);
+    return attempt.body;
   }
 
-  /** One POST; never rejects. */
-  private send(target: URL, body: Buffer, timeoutMs: number): Promise<Attempt> {
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = (a: Attempt): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(a);
-      };
-      const request = target.protocol === 'https:' ? https.request : http.request;
-      const req = request(
-        target,
-        {
-          method: 'POST',
-          agent: this.agents[target.protocol as 'http:' | 'https:'],
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            if (size >= MAX_ANSWER_BYTES) return;
-            chunks.push(c);
-            size += c.length;
-          });
-          res.on('end', () => finish({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', (error) => finish({ error, reusedSocket: false }));
-          res.on('close', () => {
-            if (!res.complete) finish({ error: new Error('connection closed before the answer was complete'), reusedSocket: false });
-          });
-        },
-      );
-      const timer = setTimeout(() => {
-        const error = new Error(`no complete answer within ${this.opts.timeoutMs} ms`);
-        finish({ error, reusedSocket: false });
-        req.destroy(error);
-      }, timeoutMs);
-      req.on('error', (error) => finish({ error, reusedSocket: req.reusedSocket }));
-      req.end(body);
-    });
+  /** One POST within `timeoutMs`; never rejects. */
+  private send(target: URL, body: Buffer, timeoutMs: number): Promise<BoundedAnswer | IncompleteAnswer> {
+    return boundedRequest(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },
+      body,
+      agents: this.agents,
+      timeoutMs,
+      budgetMs: this.opts.timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+    }).catch((err: IncompleteAnswer) => err);
   }
 
   /** Like {@link post}, parsing the answer as JSON. */

@@ -1,0 +1,130 @@
+/**
+ * One HTTP request over `node:http`/`node:https` through an agent the caller
+ * owns, with a deadline for the whole exchange (connect, send, complete
+ * answer) and a bound on how much of the answer is kept. Every way of not
+ * getting a complete answer becomes one {@link IncompleteAnswer}; nothing
+ * escapes as an unhandled rejection or an `error` event.
+ *
+ * Shared by the site callback client (kept-alive agents, many small calls) and
+ * the backend's client of the service (one connection per exchange).
+ *
+ * @module
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+/** The agent to use for each protocol; any other protocol is refused. */
+export interface ProtocolAgents {
+  'http:': http.Agent;
+  'https:': https.Agent;
+}
+
+/** A complete answer; `body` is the first {@link BoundedRequestOptions.maxBytes} or a little more. */
+export interface BoundedAnswer {
+  status: number;
+  body: string;
+}
+
+/** No complete answer: refused, DNS failure, timeout, connection lost mid-answer, or a request that could not be built. */
+export class IncompleteAnswer extends Error {
+  override readonly name = 'IncompleteAnswer';
+  constructor(
+    /** What went wrong, readable, e.g. `connect ECONNREFUSED 127.0.0.1:5005`. */
+    readonly reason: string,
+    /** Whether the request failed on a kept-alive connection used before (then the server likely closed it while idle). */
+    readonly reusedSocket: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
+  }
+
+  /** The system error code of the cause, e.g. `ECONNRESET`, if there is one. */
+  get code(): string | undefined {
+    return (this.cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+/** Options of {@link boundedRequest}. */
+export interface BoundedRequestOptions {
+  method: 'GET' | 'POST';
+  headers?: http.OutgoingHttpHeaders;
+  /** Bytes or text to send; none for a request without a body. */
+  body?: Buffer | string;
+  agents: ProtocolAgents;
+  /** Milliseconds until the complete answer must be in. */
+  timeoutMs: number;
+  /**
+   * The milliseconds named in the reason when time runs out, where this
+   * request is a second attempt within a larger budget; `timeoutMs` by default.
+   */
+  budgetMs?: number;
+  /** Bytes of the answer kept; the rest is read and dropped, as only the start of a long answer is ever used. */
+  maxBytes: number;
+}
+
+/** A readable reason; connection errors with several addresses arrive as an AggregateError without message. */
+function describeError(err: Error): string {
+  if (err.message) return err.message;
+  if (err instanceof AggregateError && err.errors.length > 0) {
+    return err.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ');
+  }
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/**
+ * Sends one request to `url` and resolves with the complete answer, whatever
+ * its status; rejects with {@link IncompleteAnswer} only.
+ */
+export function boundedRequest(url: URL, opts: BoundedRequestOptions): Promise<BoundedAnswer> {
+  return new Promise<BoundedAnswer>((resolve, reject) => {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      reject(new IncompleteAnswer(`unsupported protocol ${url.protocol}`, false));
+      return;
+    }
+    const mod = url.protocol === 'https:' ? https : http;
+    let settled = false;
+    let req: http.ClientRequest | undefined;
+
+    const fail = (reason: string, cause?: unknown, reusedSocket = false): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req?.destroy();
+      reject(new IncompleteAnswer(reason, reusedSocket, cause === undefined ? undefined : { cause }));
+    };
+    const timer = setTimeout(() => fail(`no complete answer within ${opts.budgetMs ?? opts.timeoutMs} ms`), opts.timeoutMs);
+
+    try {
+      req = mod.request(url, { method: opts.method, headers: opts.headers, agent: opts.agents[url.protocol] }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (size >= opts.maxBytes) return;
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        res.on('error', (err) => fail(`connection lost while reading the answer (${err.message})`, err));
+        res.on('close', () => {
+          if (!res.complete) fail('connection closed before the answer was complete');
+        });
+        res.on('end', () => {
+          if (settled) return;
+          if (!res.complete) {
+            fail('connection closed before the answer was complete');
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+    } catch (err) {
+      // Invalid header values or URLs throw synchronously.
+      fail(err instanceof Error ? err.message : String(err), err);
+      return;
+    }
+    const sent = req;
+    sent.on('error', (err) => fail(describeError(err), err, sent.reusedSocket));
+    sent.end(opts.body);
+  });
+}
