@@ -4,7 +4,7 @@ import { accessRoutes } from '../../src/irods/api/access.js';
 import type { ApiContext } from '../../src/irods/server/api.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest } from '../support/store-helpers.js';
-import { call, contextFor, irodsError } from './admin-support.js';
+import { call, handlerContext, irodsError } from './support/handler-context.js';
 
 const Z = '/testZone';
 const C = `${Z}/home/alice/c`;
@@ -25,9 +25,9 @@ storePerTest(async (t) => {
   await s.createCollection(`${C}/sub`, { owner: 'alice', parents: true });
   await put(OBJ, 'alice');
   await put(`${C}/sub/g.txt`, 'alice');
-  alice = await contextFor(s, 'alice');
-  bob = await contextFor(s, 'bob');
-  rods = await contextFor(s, 'rods');
+  alice = await handlerContext(s, 'alice');
+  bob = await handlerContext(s, 'bob');
+  rods = await handlerContext(s, 'rods');
 });
 
 // modAccessControlInp_PI as python-irodsclient 0.8.1's ModAclRequest packs it

@@ -5,7 +5,8 @@ import { adminRoutes } from '../../src/irods/api/admin.js';
 import type { ApiContext } from '../../src/irods/server/api.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest } from '../support/store-helpers.js';
-import { call, contextFor, irodsError, python } from './admin-support.js';
+import { python } from './admin-support.js';
+import { call, handlerContext, irodsError } from './support/handler-context.js';
 
 const Z = '/testZone';
 const [route] = adminRoutes;
@@ -19,8 +20,8 @@ storePerTest(async (t) => {
   s.setPassword('rods', 'rods-secret');
   await s.createPrincipal('alice', 'rodsuser');
   await s.createPrincipal('lab', 'rodsgroup');
-  rods = await contextFor(s, 'rods', SIGNATURE);
-  alice = await contextFor(s, 'alice', SIGNATURE);
+  rods = await handlerContext(s, 'rods', { clientSignature: SIGNATURE });
+  alice = await handlerContext(s, 'alice', { clientSignature: SIGNATURE });
 });
 
 // generalAdminInp_PI as python-irodsclient 0.8.1's GeneralAdminRequest packs it: all ten arguments, empty ones ''
@@ -121,7 +122,7 @@ describe('GENERAL_ADMIN_AN 701', () => {
     expect(await irodsError(admin(rods, 'rm', 'group', 'nogroup', ''))).toBe('CAT_INVALID_GROUP');
     expect(await irodsError(admin(rods, 'rm', 'user', 'rods', ''))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
     await s.createPrincipal('root2', 'rodsadmin');
-    const root2 = await contextFor(s, 'root2');
+    const root2 = await handlerContext(s, 'root2');
     expect(await irodsError(admin(root2, 'rm', 'user', 'rods', ''))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
     expect(await irodsError(admin(root2, 'rm', 'group', 'public', ''))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
     expect(await typeOf('rods')).toBe('rodsadmin');

@@ -1,40 +1,22 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiReply } from '../../src/irods/server/api.js';
+import { describe, expect, it } from 'vitest';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { tempStore, type TempStore } from '../support/store-helpers.js';
-import { connectAs, irodsError, ObjectsClient, type ObjectsTestContext } from './support/objects-context.js';
+import type { TempStore } from '../support/store-helpers.js';
+import { irodsError, type TestContext } from './support/handler-context.js';
+import { usersPerTest, type ObjectsClient, type UsersOfTest } from './support/objects-context.js';
 
 const Z = '/testZone';
 const HOME = `${Z}/home/alice`;
 
 let t: TempStore;
 let s: EmbeddedStore;
-const contexts: ObjectsTestContext[] = [];
-async function client(name: string, answer?: (reply: ApiReply) => number): Promise<ObjectsClient> {
-  const ctx = await connectAs(s, name, answer);
-  contexts.push(ctx);
-  return new ObjectsClient(ctx);
-}
+let contexts: TestContext[];
+let client: UsersOfTest['client'];
 let alice: ObjectsClient;
 let bob: ObjectsClient;
 let rods: ObjectsClient;
 const clean = { missingFiles: [], orphanFiles: [], repaired: 0 };
 
-beforeEach(async () => {
-  t = tempStore();
-  s = t.store;
-  await s.createPrincipal('alice', 'rodsuser');
-  await s.createPrincipal('bob', 'rodsuser');
-  await s.createCollection(HOME, { parents: true, owner: 'alice' });
-  await s.createCollection(`${Z}/home/bob`, { owner: 'bob' });
-  alice = await client('alice');
-  bob = await client('bob');
-  rods = await client('rods');
-});
-afterEach(async () => {
-  for (const ctx of contexts.splice(0)) await ctx.end();
-  await t.cleanup();
-});
+usersPerTest((u) => ({ t, store: s, contexts, client, alice, bob, rods } = u));
 
 /** A collection of `n` objects (names o000…) in `path`, created by alice over the protocol. */
 async function fill(path: string, n: number): Promise<void> {

@@ -5,7 +5,8 @@ import type { ApiContext } from '../../src/irods/server/api.js';
 import type { PiNode } from '../../src/irods/wire/pi-values.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest } from '../support/store-helpers.js';
-import { args, call, contextFor, irodsError } from './admin-support.js';
+import { args } from './admin-support.js';
+import { call, handlerContext, irodsError } from './support/handler-context.js';
 
 const Z = '/testZone';
 const HOME = `${Z}/home/alice`;
@@ -23,9 +24,9 @@ storePerTest(async (t) => {
   await s.createPrincipal('lab', 'rodsgroup');
   await s.createCollection(HOME, { owner: 'alice' });
   await put(OBJ, 'data', 'alice');
-  alice = await contextFor(s, 'alice');
-  bob = await contextFor(s, 'bob');
-  rods = await contextFor(s, 'rods');
+  alice = await handlerContext(s, 'alice');
+  bob = await handlerContext(s, 'bob');
+  rods = await handlerContext(s, 'rods');
 });
 
 const put = (path: string, text: string, owner: string) => s.putObject(path, Readable.from([Buffer.from(text)]), { owner });

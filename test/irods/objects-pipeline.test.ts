@@ -20,7 +20,8 @@ import { MEMORY_BUDGET_BYTES, MEMORY_OBJECT_BYTES } from '../../src/irods/object
 import { SLOT_BYTES, SLOT_COUNT } from '../../src/irods/objects/transfer-slots.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { tempStore, type TempStore } from '../support/store-helpers.js';
-import { API, call, connectAs, irodsError, O, ObjectsClient, openedInp, type ObjectsTestContext } from './support/objects-context.js';
+import { handlerContext, irodsError, type TestContext } from './support/handler-context.js';
+import { API, O, ObjectsClient, openedInp } from './support/objects-context.js';
 
 const Z = '/testZone';
 const HOME = `${Z}/home/alice`;
@@ -29,9 +30,9 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 let t: TempStore;
 let s: EmbeddedStore;
-const contexts: ObjectsTestContext[] = [];
+const contexts: TestContext[] = [];
 async function client(store: EmbeddedStore): Promise<ObjectsClient> {
-  const ctx = await connectAs(store, 'alice');
+  const ctx = await handlerContext(store, 'alice');
   contexts.push(ctx);
   return new ObjectsClient(ctx);
 }
@@ -212,7 +213,7 @@ describe('failures after a write was answered', () => {
   });
 
   it('a connection that ends with writes in flight leaves no object and no temp file', async () => {
-    const ctx = await connectAs(s, 'alice');
+    const ctx = await handlerContext(s, 'alice');
     const c = new ObjectsClient(ctx);
     const fd = await c.open(`${HOME}/gone`, O.WRONLY | O.CREAT | O.TRUNC);
     for (let i = 0; i < 3; i++) await c.write(fd, pattern(SLOT_BYTES, i));
@@ -335,7 +336,7 @@ describe('small objects in memory', () => {
   });
 
   it('a connection that ends before the close leaves nothing, not even a temp file', async () => {
-    const ctx = await connectAs(s, 'alice');
+    const ctx = await handlerContext(s, 'alice');
     const c = new ObjectsClient(ctx);
     const fd = await c.open(`${HOME}/never`, O.WRONLY | O.CREAT | O.TRUNC);
     await c.write(fd, 'small');

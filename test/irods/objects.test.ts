@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_OPEN_PER_CONNECTION } from '../../src/irods/objects/descriptors.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { readAll, tempStore, type TempStore } from '../support/store-helpers.js';
-import { API, call, connectAs, dataObjInp, irodsError, O, ObjectsClient, openedInp, type ObjectsTestContext } from './support/objects-context.js';
+import { readAll, type TempStore } from '../support/store-helpers.js';
+import { call, handlerContext, irodsError } from './support/handler-context.js';
+import { API, dataObjInp, O, ObjectsClient, openedInp, usersPerTest, type UsersOfTest } from './support/objects-context.js';
 
 const Z = '/testZone';
 const HOME = `${Z}/home/alice`;
@@ -14,31 +15,12 @@ const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 let t: TempStore;
 let s: EmbeddedStore;
-const contexts: ObjectsTestContext[] = [];
-async function client(name: string): Promise<ObjectsClient> {
-  const ctx = await connectAs(s, name);
-  contexts.push(ctx);
-  return new ObjectsClient(ctx);
-}
+let client: UsersOfTest['client'];
 let alice: ObjectsClient;
 let bob: ObjectsClient;
 let rods: ObjectsClient;
 
-beforeEach(async () => {
-  t = tempStore();
-  s = t.store;
-  await s.createPrincipal('alice', 'rodsuser');
-  await s.createPrincipal('bob', 'rodsuser');
-  await s.createCollection(HOME, { parents: true, owner: 'alice' });
-  await s.createCollection(`${Z}/home/bob`, { owner: 'bob' });
-  alice = await client('alice');
-  bob = await client('bob');
-  rods = await client('rods');
-});
-afterEach(async () => {
-  for (const ctx of contexts.splice(0)) await ctx.end();
-  await t.cleanup();
-});
+usersPerTest((u) => ({ t, store: s, client, alice, bob, rods } = u));
 
 /** The vault's temp files (staged writes in progress). */
 function tempFiles(): string[] {
@@ -218,7 +200,7 @@ describe('descriptors', () => {
 
 describe('a connection that ends before the close', () => {
   it('leaves no object and no vault file; fsck is clean, also while the write is open', async () => {
-    const ctx = await connectAs(s, 'alice');
+    const ctx = await handlerContext(s, 'alice');
     const c = new ObjectsClient(ctx);
     await alice.put(`${HOME}/kept`, 'kept');
     const fd = await c.open(`${HOME}/half`, O.WRONLY | O.CREAT | O.TRUNC);
@@ -380,9 +362,9 @@ describe('paths', () => {
   });
 
   it('refuses a body of the wrong structure', async () => {
-    expect(await irodsError(call(alice.ctx, API.open, 'CollInpNew_PI', { collName: HOME }))).toBe('USER_PACKSTRUCT_INPUT_ERR');
-    expect(await irodsError(call(alice.ctx, API.open, null, null))).toBe('USER__NULL_INPUT_ERR');
-    expect(await irodsError(call(alice.ctx, API.read, 'OpenedDataObjInp_PI', { ...openedInp(3), len: 'many' }))).toBe('USER_PACKSTRUCT_INPUT_ERR');
+    expect(await irodsError(call(API.open, alice.ctx, 'CollInpNew_PI', { collName: HOME }))).toBe('USER_PACKSTRUCT_INPUT_ERR');
+    expect(await irodsError(call(API.open, alice.ctx, null, null))).toBe('USER__NULL_INPUT_ERR');
+    expect(await irodsError(call(API.read, alice.ctx, 'OpenedDataObjInp_PI', { ...openedInp(3), len: 'many' }))).toBe('USER_PACKSTRUCT_INPUT_ERR');
   });
 });
 
@@ -427,7 +409,7 @@ describe('unlink (615)', () => {
   it('answers a missing object and refuses a user unregistering (test/irods/registration.test.ts has the rest)', async () => {
     expect(await irodsError(alice.unlink(`${HOME}/none`))).toBe('CAT_NO_ROWS_FOUND');
     await alice.put(`${HOME}/u`, 'u');
-    expect(await irodsError(call(alice.ctx, API.unlink, 'DataObjInp_PI', dataObjInp(`${HOME}/u`, { oprType: 26 })))).toBe('CANT_UNREG_IN_VAULT_FILE');
+    expect(await irodsError(call(API.unlink, alice.ctx, 'DataObjInp_PI', dataObjInp(`${HOME}/u`, { oprType: 26 })))).toBe('CANT_UNREG_IN_VAULT_FILE');
     expect(await s.stat(`${HOME}/u`)).not.toBeNull();
   });
 });

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { tempStore, type TempStore } from '../support/store-helpers.js';
-import { call, collInp, connectAs, dataObjInp, irodsError, ObjectsClient, type ObjectsTestContext } from './support/objects-context.js';
+import { call, handlerContext, irodsError, type TestContext } from './support/handler-context.js';
+import { collInp, dataObjInp, ObjectsClient } from './support/objects-context.js';
 
 const Z = '/testZone';
 const COLL = `${Z}/home/rods/reg`;
@@ -24,9 +25,9 @@ const PHY_PATH_REG_AN = 630;
 let t: TempStore;
 let s: EmbeddedStore;
 let files: string;
-let rods: ObjectsTestContext;
-let alice: ObjectsTestContext;
-const contexts: ObjectsTestContext[] = [];
+let rods: TestContext;
+let alice: TestContext;
+const contexts: TestContext[] = [];
 const clean = { missingFiles: [], orphanFiles: [], repaired: 0 };
 
 beforeEach(async () => {
@@ -36,7 +37,7 @@ beforeEach(async () => {
   await s.createPrincipal('alice', 'rodsuser');
   await s.createCollection(`${Z}/home/alice`, { parents: true, owner: 'alice' });
   await s.createCollection(COLL, { parents: true });
-  contexts.push((rods = await connectAs(s, 'rods')), (alice = await connectAs(s, 'alice')));
+  contexts.push((rods = await handlerContext(s, 'rods')), (alice = await handlerContext(s, 'alice')));
 });
 afterEach(async () => {
   for (const ctx of contexts.splice(0)) await ctx.end();
@@ -45,18 +46,18 @@ afterEach(async () => {
 });
 
 // python-irodsclient 0.8.1 data_object_manager.register / collection_manager.register
-function register(ctx: ObjectsTestContext, filePath: string, objPath: string, kv: Record<string, string> = {}) {
-  return call(ctx, PHY_PATH_REG_AN, 'DataObjInp_PI', dataObjInp(objPath, { dataSize: 0, kv: { ...kv, filePath } }));
+function register(ctx: TestContext, filePath: string, objPath: string, kv: Record<string, string> = {}) {
+  return call(PHY_PATH_REG_AN, ctx, 'DataObjInp_PI', dataObjInp(objPath, { dataSize: 0, kv: { ...kv, filePath } }));
 }
-function registerFolder(ctx: ObjectsTestContext, dirPath: string, collPath: string, kv: Record<string, string> = {}) {
+function registerFolder(ctx: TestContext, dirPath: string, collPath: string, kv: Record<string, string> = {}) {
   return register(ctx, dirPath, collPath, { ...kv, collection: '' });
 }
 // unregister: oprType 26 in the request and as a keyword; a collection recursively, as remove() defaults to
-function unregister(ctx: ObjectsTestContext, path: string) {
-  return call(ctx, 615, 'DataObjInp_PI', dataObjInp(path, { oprType: 26, kv: { oprType: '26' } }));
+function unregister(ctx: TestContext, path: string) {
+  return call(615, ctx, 'DataObjInp_PI', dataObjInp(path, { oprType: 26, kv: { oprType: '26' } }));
 }
-function unregisterCollection(ctx: ObjectsTestContext, path: string) {
-  return call(ctx, 679, 'CollInpNew_PI', { ...collInp(path, { oprType: '26', recursiveOpr: '' }), oprType: '26' });
+function unregisterCollection(ctx: TestContext, path: string) {
+  return call(679, ctx, 'CollInpNew_PI', { ...collInp(path, { oprType: '26', recursiveOpr: '' }), oprType: '26' });
 }
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
@@ -117,7 +118,7 @@ describe('registering a server file (PHY_PATH_REG_AN 630)', () => {
   it('answers as iRODS for bad physical paths, missing files, folders and what is in the way', async () => {
     const file = writeFile('f', 'x');
     mkdirSync(join(files, 'dir'));
-    expect(await irodsError(call(rods, PHY_PATH_REG_AN, 'DataObjInp_PI', dataObjInp(`${COLL}/f`)))).toBe('SYS_INVALID_FILE_PATH');
+    expect(await irodsError(call(PHY_PATH_REG_AN, rods, 'DataObjInp_PI', dataObjInp(`${COLL}/f`)))).toBe('SYS_INVALID_FILE_PATH');
     expect(await irodsError(register(rods, 'relative/f', `${COLL}/f`))).toBe('SYS_INVALID_FILE_PATH');
     expect(await irodsError(register(rods, `${files}/dir/../f`, `${COLL}/f`))).toBe('SYS_INVALID_FILE_PATH');
     expect(await irodsError(register(rods, `${files}/missing`, `${COLL}/f`))).toBe('UNIX_FILE_STAT_ERR');

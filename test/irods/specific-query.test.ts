@@ -11,8 +11,7 @@ import { BUILTIN_QUERIES } from '../../src/irods/specific-query/builtin-queries.
 import type { ApiContext, ApiReply } from '../../src/irods/server/api.js';
 import type { PiFields } from '../../src/irods/wire/pi-values.js';
 import { storePerTest } from '../support/store-helpers.js';
-import { irodsError } from './admin-support.js';
-import { handlerContext } from './support/handler-context.js';
+import { handlerContext, irodsError } from './support/handler-context.js';
 
 const [route] = specificQueryRoutes;
 let alice: ApiContext;

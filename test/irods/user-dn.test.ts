@@ -9,7 +9,7 @@ import { adminRoutes } from '../../src/irods/api/admin.js';
 import type { ApiContext } from '../../src/irods/server/api.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest } from '../support/store-helpers.js';
-import { call, contextFor, irodsError } from './admin-support.js';
+import { call, handlerContext, irodsError } from './support/handler-context.js';
 
 const [route] = adminRoutes;
 let s: EmbeddedStore;
@@ -19,8 +19,8 @@ storePerTest(async (t) => {
   s = t.store;
   await s.createPrincipal('alice', 'rodsuser');
   await s.createPrincipal('lab', 'rodsgroup');
-  rods = await contextFor(s, 'rods');
-  alice = await contextFor(s, 'alice');
+  rods = await handlerContext(s, 'rods');
+  alice = await handlerContext(s, 'alice');
 });
 
 // generalAdminInp_PI as python-irodsclient 0.8.1's GeneralAdminRequest packs it: ten arguments, empty ones ''

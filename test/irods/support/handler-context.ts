@@ -1,22 +1,26 @@
 /**
  * Calling iRODS API handlers directly, without the wire: an {@link ApiContext}
  * for a user over a real {@link EmbeddedStore}, as the connection builds one
- * after authentication. Handler tests of every area may use it.
+ * after authentication, a call of a route as the connection makes it, and the
+ * iRODS error a call answers. Handler tests of every area use these.
  *
- *   const ctx = handlerContext(store, 'alice');
- *   const reply = await route.handle({ api, bodyName, body, bs: Buffer.alloc(0) }, ctx);
- *   await endConnection(ctx); // runs the handlers' onClose cleanups
+ *   const ctx = await handlerContext(store, 'alice');
+ *   const reply = await call(route, ctx, bodyName, body);   // or call(API number, ...)
+ *   await ctx.end(); // runs the handlers' onClose cleanups
  */
 import pino from 'pino';
+import { apiTable } from '../../../src/irods/api/index.js';
 import { AccessRules } from '../../../src/irods/permissions.js';
-import type { ApiContext, ApiReply, ApiRequest, ApiRoute, SessionUser } from '../../../src/irods/server/api.js';
+import type { ApiContext, ApiReply, ApiRoute, SessionUser } from '../../../src/irods/server/api.js';
+import type { IrodsErrorName } from '../../../src/irods/wire/error-codes.js';
+import { IrodsError } from '../../../src/irods/wire/irods-error.js';
 import type { PiNode } from '../../../src/irods/wire/pi-values.js';
 import type { EmbeddedStore } from '../../../src/store/embedded/store.js';
 
 /** A handler context plus what a test needs to drive its connection. */
 export interface TestContext extends ApiContext {
-  /** Cleanups the handlers registered with `onClose`, in order. */
-  readonly closers: Array<() => void | Promise<void>>;
+  /** Runs the cleanups the handlers registered with `onClose`, once, in order, as a closing connection does. */
+  end(): Promise<void>;
   /** Replies sent through `exchange`, with the answers given. */
   readonly exchanges: Array<{ reply: ApiReply; answer: number }>;
 }
@@ -29,6 +33,7 @@ export interface HandlerContextOptions {
   clientSignature?: string;
 }
 
+// One set of access rules a store, as the server holds one.
 const accessRulesOf = new WeakMap<EmbeddedStore, AccessRules>();
 
 /**
@@ -58,7 +63,6 @@ export async function handlerContext(
     store,
     access,
     log: pino({ level: 'silent' }),
-    closers,
     exchanges,
     connection: {
       state: new Map(),
@@ -72,23 +76,44 @@ export async function handlerContext(
         return answer;
       },
     },
+    async end() {
+      for (const fn of closers.splice(0)) await fn();
+    },
   };
 }
 
-/** Ends the test connection: runs its cleanups once, in registration order. */
-export async function endConnection(ctx: TestContext): Promise<void> {
-  const fns = ctx.closers.splice(0);
-  for (const fn of fns) await fn();
-}
+const routes = apiTable();
 
-/** Calls `route` with a body (root element name and content) as the connection would pass it. */
-export function call(
-  route: ApiRoute,
+/**
+ * Calls `route` (or the route of an API number) with a body (root element
+ * name and content) and bytes, as the connection passes a decoded request.
+ * A reply whose bytes lie in memory the server reuses after sending (`sent`)
+ * comes back with a copy of them, and `sent` called, as a connection does
+ * once it has written them.
+ */
+export async function call(
+  route: ApiRoute | number,
   ctx: ApiContext,
   bodyName: string | null,
   body: PiNode | null,
   bs: Buffer = Buffer.alloc(0),
 ): Promise<ApiReply> {
-  const req: ApiRequest = { api: route.api, bodyName, body, bs };
-  return route.handle(req, ctx);
+  const handler = typeof route === 'number' ? routes.get(route) : route;
+  if (!handler) throw new Error(`no route for API ${String(route)}`);
+  const reply = await handler.handle({ api: handler.api, bodyName, body, bs }, ctx);
+  if (!reply.sent) return reply;
+  const copy = { ...reply, bs: reply.bs && Buffer.from(reply.bs), sent: undefined };
+  reply.sent();
+  return copy;
+}
+
+/** The iRODS error name a call fails with; throws when it succeeds or fails otherwise. */
+export async function irodsError(p: Promise<unknown>): Promise<IrodsErrorName> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof IrodsError) return err.codeName;
+    throw err;
+  }
+  throw new Error('expected an iRODS error, but the call succeeded');
 }
