@@ -5,46 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLockManager } from '../../src/locks/index.js';
 import { startService } from '../../src/service/server.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
-import {
-  TEST_SECRET,
-  getWithSecret,
-  makeTempDir,
-  postJson,
-  removeDir,
-  spawnService,
-  testConfig,
-  testEnv,
-} from '../support/service-harness.js';
+import { getWithSecret, postJson, spawnService, testConfig } from '../support/service-harness.js';
 import { projectCreateBody, roleUpdateBody } from '../support/service-flows.js';
 import { startSiteGate } from '../support/service-gate.js';
 import { waitFor } from '../support/service-wait.js';
-import { startTestSite, type TestSite } from '../support/test-site.js';
+import { serviceTestBed } from '../support/service-test-bed.js';
+import type { TestSite } from '../support/test-site.js';
 
 const PROJECT = 'e0e0e0e0-0000-4000-8000-000000000005';
 const OTHER = 'e1e1e1e1-0000-4000-8000-000000000006';
 let site: TestSite;
-const dirs: string[] = [];
-
-/** A fresh data dir, removed after all tests. */
-function dataDir(): string {
-  const d = makeTempDir('taskflow-locks-');
-  dirs.push(d);
-  return d;
-}
-
-beforeAll(async () => {
-  site = await startTestSite({ secret: TEST_SECRET });
+const bed = serviceTestBed('taskflow-locks-', (b) => {
+  site = b.site;
   for (const p of [PROJECT, OTHER]) site.seedProject({ project_uuid: p, title: p });
   for (const u of ['ann', 'ben', 'cat', 'dan', 'eve']) site.seedUser({ user_uuid: `uuid-${u}`, username: u });
-});
-afterAll(async () => {
-  await site?.close();
-  for (const d of dirs) removeDir(d);
 });
 
 /** A role_update that calls the site (and so can be held at the gate while holding the project lock). */
@@ -52,7 +31,7 @@ const heldRoleUpdate = (project: string, gateUrl: string, user: string) => roleU
 
 describe('two concurrent submits on one project (one service)', () => {
   it('without retries the second gets 503 while the first holds the lock', async () => {
-    const dir = dataDir();
+    const dir = bed.dataDir('data');
     const service = await startService(testConfig(dir, { TASKFLOW_LOCK_RETRY_COUNT: '0' }));
     const gate = await startSiteGate(site.url, ['project/taskflow/role/set']);
     try {
@@ -75,7 +54,7 @@ describe('two concurrent submits on one project (one service)', () => {
   });
 
   it('with retries the second waits for the lock and then runs', async () => {
-    const dir = dataDir();
+    const dir = bed.dataDir('data');
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _e, cb) {
@@ -122,9 +101,9 @@ const LOCK_BACKENDS: Array<[string, Record<string, string>, string, string]> = [
 
 describe.each(LOCK_BACKENDS)('two service processes sharing one data folder (%s)', (_name, lockEnv, PROJECT, OTHER) => {
   it('exclude each other per project, and a starting one leaves the other one\'s live run alone', async () => {
-    const dir = dataDir();
+    const dir = bed.dataDir('data');
     for (const p of [PROJECT, OTHER]) site.seedProject({ project_uuid: p, title: p });
-    const env = testEnv(dir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn', ...lockEnv });
+    const env = bed.env(dir, lockEnv);
     const gate = await startSiteGate(site.url, ['project/taskflow/role/set']);
     const a = await spawnService(env);
     let b: Awaited<ReturnType<typeof spawnService>> | undefined;
@@ -164,8 +143,8 @@ describe.each(LOCK_BACKENDS)('two service processes sharing one data folder (%s)
 
 describe('graceful shutdown', () => {
   it('SIGTERM: stops accepting, lets the running flow finish, releases the lock, exits 0', async () => {
-    const dir = dataDir();
-    const env = testEnv(dir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn' });
+    const dir = bed.dataDir('data');
+    const env = bed.env(dir);
     const gate = await startSiteGate(site.url, ['project/taskflow/role/set']);
     const service = await spawnService(env);
     try {

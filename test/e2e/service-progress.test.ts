@@ -9,28 +9,17 @@
  * every time, whatever the machine's speed.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { RunProgress } from '../../src/engine/types.js';
 import { ZoneInfo } from '../../src/flows/zone-status.js';
 import { PAUSE_ENV } from '../../src/service/test-hooks.js';
-import {
-  CLI_PATH,
-  TEST_SECRET,
-  getWithSecret,
-  makeTempDir,
-  postJson,
-  removeDir,
-  spawnService,
-  testEnv,
-  watchOutput,
-  type ServiceProcess,
-} from '../support/service-harness.js';
+import { CLI_PATH, getWithSecret, postJson, watchOutput, type ServiceProcess } from '../support/service-harness.js';
 import { zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
-import { startTestSite, type TestSite } from '../support/test-site.js';
+import { serviceTestBed } from '../support/service-test-bed.js';
+import type { TestSite } from '../support/test-site.js';
 
 const PROJECT = 'f0f0f0f0-0000-4000-8000-000000000016';
 /** Data files: with their companions three move chunks of 500 files. */
@@ -38,29 +27,20 @@ const FILES = 1500;
 const zone = defaultZone();
 
 let site: TestSite;
-let work: string;
 let env: Record<string, string>;
 let service: ServiceProcess;
 
+const bed = serviceTestBed('taskflow-progress-', (b) => ({ site } = b));
 beforeAll(async () => {
-  site = await startTestSite({ secret: TEST_SECRET });
-  work = makeTempDir('taskflow-progress-');
-  env = testEnv(join(work, 'data'), {
-    TASKFLOW_SODAR_URL: site.url,
-    TASKFLOW_LOG_LEVEL: 'warn',
+  env = bed.env(bed.dataDir('data'), {
     TASKFLOW_ZONE_PROGRESS_INTERVAL: '0.1',
     // held once its first chunk is moved: the first move task of the first move run
     [PAUSE_ENV]: 'landing_zone_move:store.moveObjects',
   });
-  service = await spawnService(env);
+  service = await bed.spawn(env);
   await createZone(service.url, site, PROJECT, zone);
-  expect(await uploadToZone(loadConfig(env), PROJECT, zone, writeZoneFiles(work, FILES, 16))).toBe(FILES * 2);
+  expect(await uploadToZone(loadConfig(env), PROJECT, zone, writeZoneFiles(bed.work, FILES, 16))).toBe(FILES * 2);
 }, 120_000);
-afterAll(async () => {
-  await service?.stop();
-  await site?.close();
-  if (work) removeDir(work);
-});
 
 /** The zone status callbacks the site got since `from`, as [status, info]. */
 function zoneCalls(from = 0): Array<[string, string]> {

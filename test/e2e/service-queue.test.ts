@@ -9,52 +9,29 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { TaskflowAPI } from '../../src/backend/index.js';
 import { loadBackendSettings, loadConfig } from '../../src/config.js';
 import { createLockManager } from '../../src/locks/index.js';
 import type { LockHandle } from '../../src/locks/types.js';
-import {
-  CLI_PATH,
-  TEST_SECRET,
-  getWithSecret,
-  makeTempDir,
-  postJson,
-  removeDir,
-  spawnService,
-  testEnv,
-  type ServiceProcess,
-} from '../support/service-harness.js';
+import { CLI_PATH, TEST_SECRET, getWithSecret, postJson, type ServiceProcess } from '../support/service-harness.js';
 import { zoneCreateBody, zoneMoveBody, type ZoneSpec } from '../support/service-flows.js';
 import { startSiteGate } from '../support/service-gate.js';
 import { createZone, uploadToZone, writeZoneFiles } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
-import { startTestSite, type TestSite } from '../support/test-site.js';
+import { serviceTestBed } from '../support/service-test-bed.js';
+import type { TestSite } from '../support/test-site.js';
 
 let site: TestSite;
 let work: string;
-
-beforeAll(async () => {
-  site = await startTestSite({ secret: TEST_SECRET });
-  work = makeTempDir('taskflow-queue-');
-});
-afterAll(async () => {
-  await site?.close();
-  if (work) removeDir(work);
-});
+const bed = serviceTestBed('taskflow-queue-', (b) => ({ site, work } = b));
 
 const project = (n: number): string => `9ee00000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 /** A service on a data folder of its own, with the env it was started with. */
 async function serviceIn(name: string, extra: Record<string, string> = {}): Promise<{ env: Record<string, string>; service: ServiceProcess }> {
-  const dataDir = join(work, name);
-  onTestFinished(() => removeDir(dataDir));
-  const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn', ...extra });
-  const service = await spawnService(env);
-  onTestFinished(async () => {
-    await service.stop();
-  });
-  return { env, service };
+  const env = bed.env(bed.dataDir(name), extra);
+  return { env, service: await bed.spawn(env) };
 }
 
 /** Holds the locks of `projects` from this process, as a peer service running on them would. */
@@ -137,10 +114,7 @@ describe('async runs wait in line', () => {
     await service.exited;
 
     await held.release();
-    const restarted = await spawnService({ ...env, TASKFLOW_TEST_FREEZE_AT: '' });
-    onTestFinished(async () => {
-      await restarted.stop();
-    });
+    const restarted = await bed.spawn({ ...env, TASKFLOW_TEST_FREEZE_AT: '' });
     for (const p of busy) {
       const expected = zonesOf.get(p)!.map((z): [string, string] => [z.zoneUuid, 'completed']);
       await waitFor(`the runs of ${p}`, async () => (await runsOf(restarted.url, p, 'landing_zone_move', zoneOf)).filter(([, st]) => st !== 'running').length === 4, 30_000);
@@ -164,10 +138,7 @@ describe('async runs wait in line', () => {
     await service.exited;
 
     await held.release();
-    const restarted = await spawnService(env);
-    onTestFinished(async () => {
-      await restarted.stop();
-    });
+    const restarted = await bed.spawn(env);
     for (const z of zones) await waitFor(`${z.zoneUuid} MOVED`, () => site.state().zones[z.zoneUuid].status === 'MOVED', 60_000);
     const runs = await runsOf(restarted.url, p, 'landing_zone_move', zoneOf);
     expect(runs.map(([z]) => z).sort()).toEqual(zones.map((z) => z.zoneUuid).sort());
@@ -184,10 +155,7 @@ describe('async runs wait in line', () => {
     expect(await service.stop()).toBe(0);
     for (const z of zones) expect(site.state().zones[z.zoneUuid].status).toBe('ACTIVE');
     await held.release();
-    const next = await spawnService(env);
-    onTestFinished(async () => {
-      await next.stop();
-    });
+    const next = await bed.spawn(env);
     for (const z of zones) await waitFor(`${z.zoneUuid} MOVED`, () => site.state().zones[z.zoneUuid].status === 'MOVED', 30_000);
     expect(await runsOf(next.url, p, 'landing_zone_move', zoneOf)).toEqual(zones.map((z) => [z.zoneUuid, 'completed']));
   });
@@ -282,10 +250,7 @@ describe('async runs wait in line', () => {
 describe('two services on one data folder', () => {
   it('either one (and the CLI) shows the same line and cancels the other\'s waiting runs; the owner skips them, CANCEL is reported once', async () => {
     const { env, service: owner } = await serviceIn('two', { TASKFLOW_LOG_LEVEL: 'info' });
-    const peer = await spawnService(env);
-    onTestFinished(async () => {
-      await peer.stop();
-    });
+    const peer = await bed.spawn(env);
     const p = project(35);
     const [first, second, third] = await zonesIn(owner.url, p, 'two', 3);
     const held = await holdLocks(env, [p]);

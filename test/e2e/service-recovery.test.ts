@@ -12,40 +12,25 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { SqliteLeaseStore, lockDatabasePath, lockKey, ownerKey } from '../../src/locks/index.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
-import {
-  CLI_PATH,
-  TEST_SECRET,
-  getWithSecret,
-  makeTempDir,
-  postJson,
-  removeDir,
-  spawnService,
-  testEnv,
-  watchOutput,
-} from '../support/service-harness.js';
+import { CLI_PATH, getWithSecret, postJson, spawnService, watchOutput } from '../support/service-harness.js';
 import { roleUpdateBody, zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles, zonePaths } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
-import { startTestSite, type TestSite } from '../support/test-site.js';
+import { serviceTestBed } from '../support/service-test-bed.js';
+import type { TestSite } from '../support/test-site.js';
 
 const FILES = 2500; // + 2500 .md5 companions: 5 move tasks of 1000 objects
 const PROJECT = 'dead0000-0000-4000-8000-000000000004';
 let site: TestSite;
 let work: string;
 let upload: string;
-
-beforeAll(async () => {
-  site = await startTestSite({ secret: TEST_SECRET });
-  work = makeTempDir('taskflow-recovery-');
+const bed = serviceTestBed('taskflow-recovery-', (b) => {
+  ({ site, work } = b);
   upload = writeZoneFiles(work, FILES, 64);
-});
-afterAll(async () => {
-  await site?.close();
-  if (work) removeDir(work);
 });
 
 /**
@@ -134,12 +119,8 @@ const POINTS: Array<{ at: string; expect: 'zone' | 'samples' }> = [
 describe('recovery after SIGKILL during landing_zone_move', () => {
   for (const point of POINTS) {
     it(`killed at ${point.at}: files all in the ${point.expect === 'zone' ? 'zone' : 'sample data'}`, async () => {
-      const dataDir = join(work, `data-${point.at.replace(/[:-]/g, '_')}`);
-      // Each test's vault of thousands of files goes when the test ends: removing them all in
-      // afterAll outlasted the hook's deadline on a loaded machine.
-      onTestFinished(() => removeDir(dataDir));
       const zone = { ...defaultZone(), zoneUuid: `zone-${point.at}` };
-      const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOCK_LEASE: '1', TASKFLOW_LOG_LEVEL: 'warn' });
+      const env = bed.env(bed.dataDir(`data-${point.at.replace(/[:-]/g, '_')}`), { TASKFLOW_LOCK_LEASE: '1' });
       const config = loadConfig(env);
       const paths = zonePaths(config, PROJECT, zone);
 
@@ -204,9 +185,7 @@ describe('SIGKILL of the whole process group and an immediate restart, round aft
      */
     const DEADLINE_MS = LEASE_MS + LEASE_MS / 4 + 1500;
     const ROUNDS = 3;
-    const dataDir = join(work, 'data-rounds');
-    onTestFinished(() => removeDir(dataDir));
-    const env = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOCK_LEASE: String(LEASE_MS / 1000), TASKFLOW_LOG_LEVEL: 'warn' });
+    const env = bed.env(bed.dataDir('data-rounds'), { TASKFLOW_LOCK_LEASE: String(LEASE_MS / 1000) });
     const config = loadConfig(env);
     // Frozen (held for good) in the middle of the move: files already in sample data, zone VALIDATING/MOVING.
     const serviceEnv = { ...env, TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' };
@@ -272,9 +251,8 @@ describe('a submit in the gap between a dead owner\'s lease running out and the 
     const project = 'dead0000-0000-4000-8000-000000000301';
     const timeline = 'dead0000-0000-4000-8000-000000000302';
     const zone = { ...defaultZone(), zoneUuid: 'zone-gap' };
-    const dataDir = join(work, 'data-gap');
-    onTestFinished(() => removeDir(dataDir));
-    const base = testEnv(dataDir, { TASKFLOW_SODAR_URL: site.url, TASKFLOW_LOG_LEVEL: 'warn' });
+    const dataDir = bed.dataDir('data-gap');
+    const base = bed.env(dataDir);
     const config = loadConfig(base);
     // The owner that dies: leases of 1 s, so its project lock and its owner lease run out soon after it freezes.
     const deadEnv = { ...base, TASKFLOW_LOCK_LEASE: '1', TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' };
