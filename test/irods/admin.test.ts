@@ -196,7 +196,6 @@ describe('GENERAL_ADMIN_AN 701', () => {
       ['modify', 'user', 'alice', 'comment', 'x'],
       ['add', 'resource', 'ufs1', 'unixfilesystem', 'host:/tmp/ufs1', ''],
       ['rm', 'resource', 'ufs1'],
-      ['add', 'specificQuery', 'select 1', 'q'],
       ['set-quota', 'user', 'alice', 'total', '10'],
     ]) {
       expect(await irodsError(admin(rods, ...req))).toBe('SYS_NOT_SUPPORTED');

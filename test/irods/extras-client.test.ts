@@ -123,17 +123,48 @@ print(json.dumps({'seen': seen}))
     expect(w.store.authNamesOf('testuser')).toEqual([]);
   });
 
-  it("lists the specific queries (ls) and names an unknown one's error; registering is refused", async () => {
+  it('registers, runs and removes a specific query as a rodsadmin; refuses others and SQL that reads passwords', async () => {
+    await w.store.putObject(`${HOME}/sq1.txt`, Readable.from([Buffer.from('one')]), { owner: 'rods' });
+    await w.store.putObject(`${HOME}/sq2.txt`, Readable.from([Buffer.from('two')]), { owner: 'rods' });
     const out = await run(`
+from irods.exception import CAT_INVALID_ARGUMENT
 s = session('alice', 'alice-pw')
-rows = [[r[0], r[1]] for r in SpecificQuery(s, alias='ls')]
-unknown = attempt(lambda: next(SpecificQuery(s, alias='foo').get_results()))
 r = session('rods', 'rods-pw')
-register = attempt(lambda: SpecificQuery(r, sql='select DATA_NAME from R_DATA_MAIN', alias='list_data_names').register())
+listed = [[x[0], x[1]] for x in SpecificQuery(s, alias='ls')]
+unknown = attempt(lambda: next(SpecificQuery(s, alias='foo').get_results()))
+sql = "select DATA_NAME, DATA_SIZE from R_DATA_MAIN join R_COLL_MAIN using (COLL_ID) where COLL_NAME = '%s' and DATA_NAME like 'sq%%' order by DATA_NAME" % a['home']
+q = SpecificQuery(r, sql, 'sq_names', [DataObject.name, DataObject.size])
+q.register()
+try:
+    q.register()
+    twice = 'ok'
+except CAT_INVALID_ARGUMENT as e:
+    twice = str(e)
+# any user runs it; its rows, read by the columns given
+rows = [[x[DataObject.name], x[DataObject.size]] for x in SpecificQuery(s, alias='sq_names', columns=[DataObject.name, DataObject.size])]
+by_alice = attempt(lambda: SpecificQuery(s, sql='select DATA_NAME from R_DATA_MAIN', alias='alices').register())
+passwords = attempt(lambda: SpecificQuery(r, sql='select name, secret from passwords', alias='pw').register())
+writes = attempt(lambda: SpecificQuery(r, sql="update principals set user_type = 'rodsadmin'", alias='up').register())
+q.remove()
+gone = attempt(lambda: next(SpecificQuery(s, alias='sq_names').get_results()))
 s.cleanup(); r.cleanup()
-print(json.dumps({'aliases': [x[0] for x in rows], 'allSelect': all('SELECT' in x[1].upper() for x in rows), 'unknown': unknown, 'register': register}))
-`);
-    expect(out).toEqual({ aliases: ['ls', 'lsl'], allSelect: true, unknown: 'CAT_UNKNOWN_SPECIFIC_QUERY', register: 'SYS_NOT_SUPPORTED' });
+print(json.dumps({'aliases': [x[0] for x in listed], 'allSelect': all('SELECT' in x[1].upper() for x in listed), 'unknown': unknown,
+  'twice': twice, 'rows': rows, 'by_alice': by_alice, 'passwords': passwords, 'writes': writes, 'gone': gone}))
+`, { home: HOME });
+    expect(out).toEqual({
+      aliases: ['ls', 'lsl', 'ShowCollAcls'],
+      allSelect: true,
+      unknown: 'CAT_UNKNOWN_SPECIFIC_QUERY',
+      twice: 'Alias is not unique',
+      rows: [
+        ['sq1.txt', 3],
+        ['sq2.txt', 3],
+      ],
+      by_alice: 'SYS_NO_API_PRIV',
+      passwords: 'CAT_INVALID_ARGUMENT',
+      writes: 'CAT_INVALID_ARGUMENT',
+      gone: 'CAT_UNKNOWN_SPECIFIC_QUERY',
+    });
   });
 
   it('gives AVUs ids in the order they were added (metadata.get sorted by avu_id)', async () => {

@@ -1,25 +1,36 @@
 /**
- * SPECIFIC_QUERY_AN 722 through its handler, with bodies as python-irodsclient
- * 0.8.1's `SpecificQuery.execute` packs them (`specificQueryInp_PI`): the
- * built-in `ls` and `lsl`, paging by `maxRows` / `continueInx` / `rowOffset`,
- * an unknown alias or SQL, and registration refused.
+ * Specific queries through their handlers, with bodies as python-irodsclient
+ * 0.8.1 packs them: SPECIFIC_QUERY_AN 722 (`SpecificQuery.execute`) and
+ * `generalAdmin add|rm specificQuery` 701 (`register`, `remove`). The
+ * queries every catalog starts with (`ls`, `lsl`, `ShowCollAcls`), paging,
+ * registered SQL over the iCAT views, and what is refused: a non-admin
+ * registering, SQL that is not one read-only SELECT, SQL that reads the
+ * passwords or anything else that is not an iCAT view, at registration and
+ * at run time.
  */
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/irods/api/admin.js';
 import { specificQueryRoutes } from '../../src/irods/api/specific-query.js';
-import { BUILTIN_QUERIES } from '../../src/irods/specific-query/builtin-queries.js';
 import type { ApiContext, ApiReply } from '../../src/irods/server/api.js';
+import { IrodsError } from '../../src/irods/wire/irods-error.js';
 import type { PiFields } from '../../src/irods/wire/pi-values.js';
+import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
+import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest } from '../support/store-helpers.js';
 import { handlerContext, irodsError } from './support/handler-context.js';
 
 const [route] = specificQueryRoutes;
+let store: EmbeddedStore;
 let alice: ApiContext;
 let rods: ApiContext;
+const SECRET = 'alice-password-never-shown';
 storePerTest(async (t) => {
-  await t.store.createPrincipal('alice', 'rodsuser');
-  alice = await handlerContext(t.store, 'alice');
-  rods = await handlerContext(t.store, 'rods');
+  store = t.store;
+  await store.createPrincipal('alice', 'rodsuser');
+  store.setPassword('alice', SECRET);
+  alice = await handlerContext(store, 'alice');
+  rods = await handlerContext(store, 'rods');
 });
 
 function specificQuery(ctx: ApiContext, sql: string, opts: { args?: string[]; maxRows?: number; continueInx?: number; rowOffset?: number; zone?: string } = {}) {
@@ -35,6 +46,13 @@ function specificQuery(ctx: ApiContext, sql: string, opts: { args?: string[]; ma
   return route!.handle({ api: 722, bodyName: 'specificQueryInp_PI', body: body as never, bs: Buffer.alloc(0) }, ctx);
 }
 
+/** generalAdmin with `values` as arg0… (python-irodsclient's GeneralAdminRequest). */
+function admin(ctx: ApiContext, ...values: string[]) {
+  const body: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) body[`arg${i}`] = values[i] ?? '';
+  return adminRoutes[0]!.handle({ api: 701, bodyName: 'generalAdminInp_PI', body, bs: Buffer.alloc(0) }, ctx);
+}
+
 /** The rows of a GenQueryOut_PI reply, and its continueInx. */
 function rowsOf(reply: ApiReply): { rows: string[][]; continueInx: number; attriInx: number[] } {
   const f = reply.body!.fields;
@@ -47,59 +65,187 @@ function rowsOf(reply: ApiReply): { rows: string[][]; continueInx: number; attri
   };
 }
 
-describe('SPECIFIC_QUERY_AN 722', () => {
-  it('ls lists the built-in queries with the SQL the store runs for each, to any user', async () => {
+const rows = async (ctx: ApiContext, sql: string, args?: string[]) => rowsOf(await specificQuery(ctx, sql, { args })).rows;
+
+/** The error code and message a call answers. */
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof IrodsError) return { code: err.codeName, message: err.message };
+    throw err;
+  }
+  throw new Error('expected an iRODS error');
+}
+
+describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
+  it('ls lists the registered queries with their SQL, to any user, named by alias or by SQL', async () => {
     expect(route!.api).toBe(722);
     const out = rowsOf(await specificQuery(alice, 'ls'));
-    expect(out.rows).toEqual([
-      ['ls', BUILTIN_QUERIES[0]!.sql],
-      ['lsl', BUILTIN_QUERIES[1]!.sql],
-    ]);
-    for (const [, sql] of out.rows) expect(sql!.toUpperCase()).toContain('SELECT');
+    expect(out.rows).toEqual(INITIAL_SPECIFIC_QUERIES.map((q) => [q.alias, q.sql]));
+    expect(out.rows.map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls']);
     expect(out.continueInx).toBe(0);
     expect(out.attriInx).toEqual([0, 0]);
-    // a query may be named by its SQL too
-    expect(rowsOf(await specificQuery(alice, BUILTIN_QUERIES[0]!.sql)).rows).toHaveLength(2);
+    expect(await rows(alice, 'select alias, sqlStr from R_SPECIFIC_QUERY')).toHaveLength(3);
   });
 
-  it('lsl lists those whose SQL matches a case-sensitive LIKE pattern', async () => {
-    expect(rowsOf(await specificQuery(alice, 'lsl', { args: ['%GLOB%'] })).rows.map((r) => r[0])).toEqual(['lsl']);
-    expect(rowsOf(await specificQuery(alice, 'lsl', { args: ['SELECT%'] })).rows.map((r) => r[0])).toEqual(['ls', 'lsl']);
-    expect(await irodsError(specificQuery(alice, 'lsl', { args: ['select%'] }))).toBe('CAT_NO_ROWS_FOUND');
+  it('lsl lists those whose SQL matches a case-sensitive LIKE pattern (as the iCAT PostgreSQL compares)', async () => {
+    expect((await rows(alice, 'lsl', ['%like ?'])).map((r) => r[0])).toEqual(['lsl']);
+    expect((await rows(alice, 'lsl', ['select alias%'])).map((r) => r[0])).toEqual(['ls', 'lsl']);
+    expect(await irodsError(specificQuery(alice, 'lsl', { args: ['SELECT alias%'] }))).toBe('CAT_NO_ROWS_FOUND');
+    // its ? has no argument
     expect(await irodsError(specificQuery(alice, 'lsl'))).toBe('CAT_INVALID_ARGUMENT');
   });
 
+  it('ShowCollAcls lists who has which access to a collection, as ils -A shows it', async () => {
+    await store.createCollection('/testZone/home/alice/shared', { parents: true, owner: 'alice' });
+    await store.setAccess('/testZone/home/alice/shared', 'rods', 'read');
+    const acl = await rows(alice, 'ShowCollAcls', ['/testZone/home/alice/shared']);
+    expect(acl.sort()).toEqual([
+      ['alice', 'testZone', 'own', 'rodsuser'],
+      ['rods', 'testZone', 'read object', 'rodsadmin'],
+    ]);
+  });
+
   it('pages by maxRows, continueInx and rowOffset; maxRows 0 on a continuation ends it', async () => {
-    const first = rowsOf(await specificQuery(alice, 'ls', { maxRows: 1 }));
-    expect(first.rows.map((r) => r[0])).toEqual(['ls']);
+    const first = rowsOf(await specificQuery(alice, 'ls', { maxRows: 2 }));
+    expect(first.rows.map((r) => r[0])).toEqual(['ls', 'lsl']);
     expect(first.continueInx).toBeGreaterThan(0);
-    const second = rowsOf(await specificQuery(alice, 'ls', { maxRows: 1, continueInx: first.continueInx }));
-    expect(second.rows.map((r) => r[0])).toEqual(['lsl']);
+    const second = rowsOf(await specificQuery(alice, 'ls', { maxRows: 2, continueInx: first.continueInx }));
+    expect(second.rows.map((r) => r[0])).toEqual(['ShowCollAcls']);
     expect(second.continueInx).toBe(0);
-    expect(rowsOf(await specificQuery(alice, 'ls', { rowOffset: 1 })).rows.map((r) => r[0])).toEqual(['lsl']);
-    expect(await irodsError(specificQuery(alice, 'ls', { rowOffset: 2 }))).toBe('CAT_NO_ROWS_FOUND');
+    expect((await rowsOf(await specificQuery(alice, 'ls', { rowOffset: 1 }))).rows.map((r) => r[0])).toEqual(['lsl', 'ShowCollAcls']);
+    expect(await irodsError(specificQuery(alice, 'ls', { rowOffset: 3 }))).toBe('CAT_NO_ROWS_FOUND');
     expect(rowsOf(await specificQuery(alice, 'ls', { maxRows: 0, continueInx: first.continueInx })).rows).toEqual([]);
   });
 
-  it('answers CAT_UNKNOWN_SPECIFIC_QUERY for any other alias or SQL, and another zone as iRODS does', async () => {
-    for (const sql of ['foo', 'ShowCollAcls', 'select * from passwords', 'select alias, sqlStr from R_SPECIFIC_QUERY', '']) {
+  it('answers CAT_UNKNOWN_SPECIFIC_QUERY for an alias or SQL not registered, and another zone as iRODS does', async () => {
+    for (const sql of ['foo', 'select alias from R_SPECIFIC_QUERY', 'select * from passwords', '']) {
       expect(await irodsError(specificQuery(alice, sql)), sql).toBe('CAT_UNKNOWN_SPECIFIC_QUERY');
     }
     expect(await irodsError(specificQuery(alice, 'ls', { zone: 'otherZone' }))).toBe('SYS_INVALID_ZONE_NAME');
-    expect(rowsOf(await specificQuery(alice, 'ls', { zone: 'testZone' })).rows).toHaveLength(2);
+    expect(await rows(alice, 'ls')).toHaveLength(3);
+    expect(rowsOf(await specificQuery(alice, 'ls', { zone: 'testZone' })).rows).toHaveLength(3);
     expect(await irodsError(route!.handle({ api: 722, bodyName: 'GenQueryInp_PI', body: {}, bs: Buffer.alloc(0) }, alice))).toBe(
       'USER_PACKSTRUCT_INPUT_ERR',
     );
   });
+});
 
-  it('refuses to register or remove a query, naming what is served', async () => {
-    const admin = (...values: string[]) => {
-      const body: Record<string, string> = {};
-      for (let i = 0; i < 10; i++) body[`arg${i}`] = values[i] ?? '';
-      return adminRoutes[0]!.handle({ api: 701, bodyName: 'generalAdminInp_PI', body, bs: Buffer.alloc(0) }, rods);
+describe('registered specific queries (generalAdmin add|rm specificQuery)', () => {
+  const LIST = "select DATA_NAME, DATA_ID, DATA_SIZE, DATA_CHECKSUM, DATA_OWNER_NAME from R_DATA_MAIN join R_COLL_MAIN using (COLL_ID) where COLL_NAME = ? order by DATA_NAME";
+
+  it('a rodsadmin registers SQL over the iCAT views; any user runs it with arguments; it answers what the catalog holds', async () => {
+    await store.createCollection('/testZone/home/alice/c', { parents: true, owner: 'alice' });
+    const a = await store.putObject('/testZone/home/alice/c/a.txt', Readable.from([Buffer.from('hello')]), { owner: 'alice' });
+    const b = await store.putObject('/testZone/home/alice/c/b.txt', Readable.from([Buffer.from('bye')]), { owner: 'alice' });
+    await admin(rods, 'add', 'specificQuery', LIST, 'objs');
+    const out = await rows(alice, 'objs', ['/testZone/home/alice/c']);
+    expect(out.map((r) => [r[0], r[2], r[3], r[4]])).toEqual([
+      ['a.txt', '5', a.checksum, 'alice'],
+      ['b.txt', '3', b.checksum, 'alice'],
+    ]);
+    expect(new Set(out.map((r) => r[1])).size).toBe(2);
+    // named by its SQL too; an empty collection has no rows
+    expect(await rows(alice, LIST, ['/testZone/home/alice/c'])).toEqual(out);
+    expect(await irodsError(specificQuery(alice, 'objs', { args: ['/testZone/home'] }))).toBe('CAT_NO_ROWS_FOUND');
+    // ls lists it after the initial ones
+    expect((await rows(alice, 'ls')).at(-1)).toEqual(['objs', LIST]);
+    // removed by alias, it is gone
+    await admin(rods, 'rm', 'specificQuery', 'objs');
+    expect(await irodsError(specificQuery(alice, 'objs', { args: ['/testZone/home/alice/c'] }))).toBe('CAT_UNKNOWN_SPECIFIC_QUERY');
+  });
+
+  it('the views join as the iCAT tables do: users, groups, ACLs, metadata, resource, zone', async () => {
+    await store.createPrincipal('lab', 'rodsgroup');
+    await store.addGroupMember('lab', 'alice');
+    await store.createCollection('/testZone/home/alice/m', { parents: true, owner: 'alice' });
+    await store.modifyMetadata('/testZone/home/alice/m', 'add', { attribute: 'k', value: 'v', unit: 'u' });
+    const q = async (sql: string, ...args: string[]) => {
+      await admin(rods, 'add', 'specificQuery', sql, 'q');
+      try {
+        return await rows(alice, 'q', args);
+      } finally {
+        await admin(rods, 'rm', 'specificQuery', 'q');
+      }
     };
-    expect(await irodsError(admin('add', 'specificQuery', 'select name, secret from passwords', 'pw'))).toBe('SYS_NOT_SUPPORTED');
-    expect(await irodsError(admin('rm', 'specificQuery', 'ls'))).toBe('SYS_NOT_SUPPORTED');
-    expect(await irodsError(specificQuery(alice, 'pw'))).toBe('CAT_UNKNOWN_SPECIFIC_QUERY');
+    expect(
+      await q('select g.user_name from R_USER_GROUP ug join R_USER_MAIN u on u.user_id = ug.user_id join R_USER_MAIN g on g.user_id = ug.group_user_id where u.user_name = ? order by 1', 'alice'),
+    ).toEqual([['alice'], ['lab'], ['public']]);
+    expect(
+      await q('select meta_attr_name, meta_attr_value, meta_attr_unit from R_META_MAIN join R_OBJT_METAMAP using (meta_id) join R_COLL_MAIN on coll_id = object_id where coll_name = ?', '/testZone/home/alice/m'),
+    ).toEqual([['k', 'v', 'u']]);
+    expect(await q('select resc_name, zone_name from R_RESC_MAIN')).toEqual([['demoResc', 'testZone']]);
+    expect(await q('select zone_name, zone_type_name from R_ZONE_MAIN')).toEqual([['testZone', 'local']]);
+    expect(await q('select parent_coll_name from R_COLL_MAIN where coll_name = ?', '/testZone/home/alice/m')).toEqual([['/testZone/home/alice']]);
+  });
+
+  it('answers a taken alias as a real server does (CAT_INVALID_ARGUMENT, "Alias is not unique"); SQL without an alias may repeat', async () => {
+    await admin(rods, 'add', 'specificQuery', 'select DATA_NAME from R_DATA_MAIN', 'names');
+    expect(await failure(admin(rods, 'add', 'specificQuery', 'select DATA_ID from R_DATA_MAIN', 'names'))).toEqual({
+      code: 'CAT_INVALID_ARGUMENT',
+      message: 'Alias is not unique',
+    });
+    expect(await failure(admin(rods, 'add', 'specificQuery', 'sel', 'short'))).toEqual({ code: 'CAT_INVALID_ARGUMENT', message: 'sql string is invalid' });
+    await admin(rods, 'add', 'specificQuery', 'select DATA_ID from R_DATA_MAIN');
+    await admin(rods, 'add', 'specificQuery', 'select DATA_ID from R_DATA_MAIN');
+    expect((await rows(alice, 'ls')).filter((r) => r[1] === 'select DATA_ID from R_DATA_MAIN')).toEqual([
+      ['', 'select DATA_ID from R_DATA_MAIN'],
+      ['', 'select DATA_ID from R_DATA_MAIN'],
+    ]);
+    // removing by SQL removes both; then nothing is left to remove
+    await admin(rods, 'rm', 'specificQuery', 'select DATA_ID from R_DATA_MAIN');
+    expect(await irodsError(admin(rods, 'rm', 'specificQuery', 'select DATA_ID from R_DATA_MAIN'))).toBe('CAT_SUCCESS_BUT_WITH_NO_INFO');
+    expect(await irodsError(admin(rods, 'rm', 'specificQuery', 'nosuch'))).toBe('CAT_SUCCESS_BUT_WITH_NO_INFO');
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls', 'names']);
+  });
+
+  it('only a rodsadmin registers or removes one', async () => {
+    expect(await irodsError(admin(alice, 'add', 'specificQuery', 'select DATA_NAME from R_DATA_MAIN', 'mine'))).toBe('SYS_NO_API_PRIV');
+    expect(await irodsError(admin(alice, 'rm', 'specificQuery', 'ls'))).toBe('SYS_NO_API_PRIV');
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls']);
+  });
+
+  it('refuses SQL that is not one read-only SELECT, or that reads passwords or anything but the iCAT views', async () => {
+    const refused = [
+      "delete from entries",
+      "insert into specific_queries (alias, sql, created) values ('x', 'y', 'z')",
+      "update principals set user_type = 'rodsadmin' where name = 'alice'",
+      'with x as (select 1) delete from entries',
+      'create table t (a)',
+      "attach 'file:/tmp/x.sqlite' as x",
+      'pragma table_info(passwords)',
+      'select 1; delete from entries',
+      'select secret from passwords',
+      'select * from main.passwords',
+      "select p.secret from R_USER_MAIN u join passwords p on p.name = u.user_name",
+      'with p as (select * from passwords) select secret from p',
+      'select (select secret from passwords limit 1) from R_ZONE_MAIN',
+      'select name, sql from sqlite_schema',
+      'select * from temp.sqlite_schema',
+      "select * from pragma_table_info('passwords')",
+      'select * from dbstat',
+      'select * from R_USER_PASSWORD',
+      'explain select secret from passwords',
+      '/* hi */ vacuum',
+    ];
+    for (const sql of refused) {
+      expect((await failure(admin(rods, 'add', 'specificQuery', sql, 'bad'))).code, sql).toBe('CAT_INVALID_ARGUMENT');
+    }
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls']);
+    // a SELECT that fails when run is answered as an iCAT's SQL error
+    await admin(rods, 'add', 'specificQuery', "select load_extension('/tmp/x.so') from R_ZONE_MAIN", 'ext');
+    expect(await irodsError(specificQuery(alice, 'ext'))).toBe('CAT_SQL_ERR');
+    // comments before the SELECT are fine
+    await admin(rods, 'add', 'specificQuery', '-- names\n/* all */ select DATA_NAME from R_DATA_MAIN', 'commented');
+  });
+
+  it('refuses at run time too: SQL put in the catalog by another way never reads the passwords', async () => {
+    const core = store.protocolCore();
+    core.write(() => core.db.prepare(`INSERT INTO specific_queries (alias, sql, created) VALUES ('leak', 'select name, secret from passwords', '0')`).run());
+    const f = await failure(specificQuery(alice, 'leak'));
+    expect(f.code).toBe('CAT_INVALID_ARGUMENT');
+    expect(f.message).not.toContain(SECRET);
+    expect(store.passwordOf('alice')).not.toBeNull();
   });
 });

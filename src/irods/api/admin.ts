@@ -13,17 +13,19 @@
  * - `modify user NAME addAuth DN` and `rmAuth DN`: a user's distinguished
  *   names (GenQuery `USER_DN`), kept and listed though the store logs no one
  *   in by them (`src/store/embedded/auth-names.ts`);
- * - `modify group GROUP add|remove USER ZONE`.
+ * - `modify group GROUP add|remove USER ZONE`;
+ * - `add specificQuery SQL [ALIAS]` and `rm specificQuery SQL|ALIAS`
+ *   (`../specific-query/icat-views.ts` says what SQL is admitted).
  *
  * Only a `rodsadmin` may call it: iRODS 4.3.5 `apiTable.hpp` serves
  * `GENERAL_ADMIN_AN` to `LOCAL_PRIV_USER_AUTH` only, so anyone else is
  * answered `SYS_NO_API_PRIV` before the arguments are read. What a store of
- * this kind cannot hold (resources, zones, quotas, tokens, specific queries,
- * user info and comments) is answered `SYS_NOT_SUPPORTED`, naming it.
+ * this kind cannot hold (resources, zones, quotas, tokens, user info and
+ * comments) is answered `SYS_NOT_SUPPORTED`, naming it.
  *
  * @module
  */
-import { NotFoundError, type StoreError } from '../../store/errors.js';
+import { AlreadyExistsError, NotFoundError, type StoreError } from '../../store/errors.js';
 import { setUserTypeIn } from '../../store/embedded/principals.js';
 import { isSystemPrincipal } from '../../store/principals.js';
 import type { PrincipalType, UserType } from '../../store/types.js';
@@ -31,6 +33,7 @@ import { deobfuscatePassword } from '../admin/password-obfuscation.js';
 import { createPrincipalWithHome, removePrincipalWithHome } from '../admin/principal-admin.js';
 import { notAllowed, storeCall } from '../admin/store-errors.js';
 import { localName } from '../admin/user-names.js';
+import { IcatQueries } from '../specific-query/icat-views.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
 import { text, type PiNode } from '../wire/pi-values.js';
 import { IrodsError } from '../wire/irods-error.js';
@@ -58,8 +61,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   'modify resourcedatapaths': 'this store has no resources',
   'add token': 'this store keeps no tokens',
   'rm token': 'this store keeps no tokens',
-  'add specificQuery': 'this store serves only its built-in specific queries (ls, lsl) and takes no SQL from clients',
-  'rm specificQuery': 'this store serves only its built-in specific queries (ls, lsl)',
   'rm unusedAVUs': 'this store keeps no unused AVUs',
   'calculate-usage': 'this store keeps no quotas',
   'set-quota': 'this store keeps no quotas',
@@ -179,6 +180,35 @@ async function modifyGroup(ctx: ApiContext, group: string, option: string, given
   ctx.log.info({ group, user, option }, 'group membership changed');
 }
 
+/**
+ * Registers `sql` under `alias` (none when empty) as iRODS 4.3.5
+ * `db_add_specific_query_op` does: SQL of fewer than 5 characters and a
+ * taken alias are `CAT_INVALID_ARGUMENT`, the latter with the message a
+ * real server puts on the error stack. SQL the query connection would not
+ * run is refused here too, naming why, instead of at its first run.
+ */
+async function addSpecificQuery(ctx: ApiContext, sql: string, alias: string): Promise<void> {
+  if (sql.length < 5) throw new IrodsError('CAT_INVALID_ARGUMENT', 'sql string is invalid');
+  IcatQueries.of(ctx.store.protocolCore()).check(sql);
+  await storeCall(() => {
+    try {
+      ctx.store.addSpecificQuery(sql, alias);
+    } catch (err) {
+      // the text python-irodsclient 0.8.1's query_test.py compares
+      if (err instanceof AlreadyExistsError) throw new IrodsError('CAT_INVALID_ARGUMENT', 'Alias is not unique');
+      throw err;
+    }
+  });
+  ctx.log.info({ alias }, 'specific query registered');
+}
+
+/** Removes the queries with SQL `sqlOrAlias`, or else the one with that alias; none is `CAT_SUCCESS_BUT_WITH_NO_INFO` (4.3.5 `db_del_specific_query_op`). */
+async function removeSpecificQuery(ctx: ApiContext, sqlOrAlias: string): Promise<void> {
+  const removed = await storeCall(() => ctx.store.removeSpecificQuery(sqlOrAlias));
+  if (removed === 0) throw new IrodsError('CAT_SUCCESS_BUT_WITH_NO_INFO', `no specific query has the SQL or alias ${JSON.stringify(sqlOrAlias.slice(0, 200))}`);
+  ctx.log.info({ removed }, 'specific query removed');
+}
+
 async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
   ctx.access.requireAdmin(ctx.user, 'GENERAL_ADMIN_AN (iadmin)');
   const b = req.body;
@@ -201,6 +231,12 @@ async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
       break;
     case 'modify group':
       await modifyGroup(ctx, arg(b, 2), arg(b, 3), arg(b, 4), arg(b, 5));
+      break;
+    case 'add specificQuery':
+      await addSpecificQuery(ctx, arg(b, 2), arg(b, 3));
+      break;
+    case 'rm specificQuery':
+      await removeSpecificQuery(ctx, arg(b, 2));
       break;
     default: {
       const reason = UNSUPPORTED[what] ?? UNSUPPORTED[arg(b, 0)];

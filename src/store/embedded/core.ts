@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { NotAllowedError, NotFoundError, StoreUnavailableError } from '../errors.js';
 import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
 import { ensurePrivateDir } from '../../private-files.js';
@@ -105,6 +105,8 @@ export class StoreCore {
   /** Collections that may not be moved, removed or trashed, nor may their ancestors. */
   private readonly protectedPaths: Set<string>;
   private closed = false;
+  /** See {@link StoreCore.readOnlyCatalog}. */
+  private readOnly: Database.Database | undefined;
   /** See {@link StoreCore.transactionOf}. */
   private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
 
@@ -257,11 +259,24 @@ export class StoreCore {
     return undefined;
   }
 
+  /**
+   * A second connection to the catalog, opened read-only (SQLite refuses
+   * every write on it), made on first use and closed with the store: for
+   * SQL the store did not write (the protocol server's specific queries).
+   * It sees every table; what such SQL may read is its user's to restrict.
+   */
+  readOnlyCatalog(): Database.Database {
+    this.assertOpen();
+    const timeout = this.db.pragma('busy_timeout', { simple: true }) as number;
+    return (this.readOnly ??= new Database(this.db.name, { readonly: true, fileMustExist: true, timeout }));
+  }
+
   /** Closes the catalog and the worker threads; later calls fail with StoreUnavailable. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.pool.close();
+    this.readOnly?.close();
     this.db.close();
   }
 }

@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
 import { openSqlite } from '../../sqlite-busy.js';
+import { addSpecificQueryTable } from './specific-queries.js';
 
 /** The admin user every store has; owner of new entries by default. */
 export const ADMIN_USER = 'rods';
@@ -102,6 +103,7 @@ function setUpCatalog(db: Database.Database, zone: string): void {
   db.transaction(() => {
     db.exec(DDL);
     addAvuSeq(db);
+    addSpecificQueryTable(db);
     const now = new Date().toISOString();
     const zoneRoot = `/${zone}`;
     const insertColl = db.prepare(

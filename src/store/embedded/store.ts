@@ -38,6 +38,7 @@ import { Metadata } from './metadata.js';
 import { Objects, type PendingObject } from './objects.js';
 import { Passwords } from './passwords.js';
 import { Principals } from './principals.js';
+import { SpecificQueries } from './specific-queries.js';
 import { putTree, type PutTreeOptions, type PutTreeResult } from './put-tree.js';
 import { Trash } from './trash.js';
 import type { Vault } from './vault.js';
@@ -57,6 +58,7 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   private readonly admin: Admin;
   private readonly passwords: Passwords;
   private readonly authNames: AuthNames;
+  private readonly specificQueries: SpecificQueries;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const core = (this.core = new StoreCore(opts));
@@ -64,6 +66,7 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
     this.objects = new Objects(core);
     this.passwords = new Passwords(core);
     this.authNames = new AuthNames(core);
+    this.specificQueries = new SpecificQueries(core);
     this.metadata = new Metadata(core);
     this.principals = new Principals(core);
     this.access = new Access(core);
@@ -111,6 +114,18 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   /** A user's distinguished names in the order they were added. */
   authNamesOf(name: string): string[] {
     return this.authNames.of(name);
+  }
+  /** Registers a specific query (`iadmin asq`; see `specific-queries.ts`); AlreadyExists for a taken alias. */
+  addSpecificQuery(sql: string, alias: string): void {
+    this.specificQueries.add(sql, alias);
+  }
+  /** Removes the specific queries with this SQL, or else the one with this alias (`iadmin rsq`); how many went. */
+  removeSpecificQuery(sqlOrAlias: string): number {
+    return this.specificQueries.remove(sqlOrAlias);
+  }
+  /** The SQL of the specific query a request names by SQL or alias; null for none. */
+  findSpecificQuery(sqlOrAlias: string): string | null {
+    return this.specificQueries.find(sqlOrAlias);
   }
   /** Folder holding the catalog and the vault. */
   get dataDir(): string {
