@@ -30,7 +30,7 @@ export class StoreError extends Error {
 }
 
 /** What was looked for, used in {@link NotFoundError} messages. */
-export type StoreThing = 'path' | 'collection' | 'object' | 'user' | 'group' | 'principal' | 'member' | 'metadata' | 'file' | 'specific query';
+export type StoreThing = 'path' | 'collection' | 'object' | 'user' | 'group' | 'principal' | 'member' | 'metadata' | 'file' | 'specific query' | 'resource';
 
 /** Nothing (of the expected kind) at the path, or no such user/group. */
 export class NotFoundError extends StoreError {

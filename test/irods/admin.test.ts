@@ -194,8 +194,9 @@ describe('GENERAL_ADMIN_AN 701', () => {
     for (const req of [
       ['modify', 'user', 'alice', 'info', 'x'],
       ['modify', 'user', 'alice', 'comment', 'x'],
-      ['add', 'resource', 'ufs1', 'unixfilesystem', 'host:/tmp/ufs1', ''],
-      ['rm', 'resource', 'ufs1'],
+      ['add', 'resource', 'c1', 'compound', '', ''],
+      ['modify', 'resource', 'demoResc', 'comment', 'x'],
+      ['add', 'childtoresc', 'c1', 'demoResc'],
       ['set-quota', 'user', 'alice', 'total', '10'],
     ]) {
       expect(await irodsError(admin(rods, ...req))).toBe('SYS_NOT_SUPPORTED');

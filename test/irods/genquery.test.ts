@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { genQueryRoutes } from '../../src/irods/api/genquery.js';
 import { MAX_OPEN_QUERIES, readPage } from '../../src/irods/genquery/cursors.js';
 import { COLUMNS } from '../../src/irods/genquery/columns.js';
-import { principalId } from '../../src/irods/genquery/ids.js';
+import { principalId, registerIdFunctions } from '../../src/irods/genquery/ids.js';
 import { buildPlan, pageSql } from '../../src/irods/genquery/sql-builder.js';
 import { decodeGenQueryInput } from '../../src/irods/genquery/query-input.js';
 import { IRODS_ERRORS, type IrodsErrorName } from '../../src/irods/wire/error-codes.js';
@@ -788,7 +788,7 @@ describe('paging', () => {
 
   it('ends a page early at its byte budget, holding one page at most, and goes on from there', async () => {
     const input = decodeGenQueryInput('GenQueryInp_PI', gqBody([C.DATA_NAME, C.COLL_NAME], [[C.COLL_NAME, `= '${many}'`]]));
-    const plan = buildPlan(input, { user: 'alice', admin: false, zone: 'testZone', vault: '/v', host: 'h' });
+    const plan = buildPlan(input, { user: 'alice', admin: false, zone: 'testZone', vault: '/v', host: 'h', resources: '/r' });
     const db = store.protocolCore().db;
     const position = { plan, lastKey: null, skip: 0 };
     const names: string[] = [];
@@ -1040,8 +1040,10 @@ describe('cost', () => {
   /** The query plan SQLite chooses for a first page, or for a continuation with `continued`. */
   const plan = (select: number[], conds: Array<[number, string]>, continued = false) => {
     const input = decodeGenQueryInput('GenQueryInp_PI', gqBody(select, conds));
-    const p = buildPlan(input, { user: 'alice', admin: false, zone: 'testZone', vault: '/v', host: 'h' });
+    const p = buildPlan(input, { user: 'alice', admin: false, zone: 'testZone', vault: '/v', host: 'h', resources: '/r' });
     const db = store.protocolCore().db;
+    // as the GenQuery handler does on each connection it queries
+    registerIdFunctions(db);
     const keys = Object.fromEntries(p.order.map((_, i) => [`gq_k${i}`, '']));
     const rows = db.prepare(`EXPLAIN QUERY PLAN ${pageSql(p, continued, false)}`).all({ ...p.params, ...keys, gq_limit: 10 }) as Array<{
       detail: string;

@@ -15,13 +15,16 @@
  *   in by them (`src/store/embedded/auth-names.ts`);
  * - `modify group GROUP add|remove USER ZONE`;
  * - `add specificQuery SQL [ALIAS]` and `rm specificQuery SQL|ALIAS`
- *   (`../specific-query/icat-views.ts` says what SQL is admitted).
+ *   (`../specific-query/icat-views.ts` says what SQL is admitted);
+ * - `add resource NAME unixfilesystem HOST:PATH CONTEXT ZONE` and
+ *   `rm resource NAME [--dryrun]` (`../admin/resource-admin.ts`).
  *
  * Only a `rodsadmin` may call it: iRODS 4.3.5 `apiTable.hpp` serves
  * `GENERAL_ADMIN_AN` to `LOCAL_PRIV_USER_AUTH` only, so anyone else is
  * answered `SYS_NO_API_PRIV` before the arguments are read. What a store of
- * this kind cannot hold (resources, zones, quotas, tokens, user info and
- * comments) is answered `SYS_NOT_SUPPORTED`, naming it.
+ * this kind cannot hold (zones, quotas, tokens, user info and comments,
+ * resource hierarchies, changes to a resource) is answered
+ * `SYS_NOT_SUPPORTED`, naming it.
  *
  * @module
  */
@@ -34,6 +37,7 @@ import { createPrincipalWithHome, removePrincipalWithHome } from '../admin/princ
 import { notAllowed, storeCall } from '../admin/store-errors.js';
 import { localName } from '../admin/user-names.js';
 import { IcatQueries } from '../specific-query/icat-views.js';
+import { addResource, removeResource } from '../admin/resource-admin.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
 import { text, type PiNode } from '../wire/pi-values.js';
 import { IrodsError } from '../wire/irods-error.js';
@@ -53,12 +57,10 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   'rm zone': 'this store holds one zone',
   'modify localzonename': 'the zone is named in the store settings',
   'modify zonecollacl': 'this store holds one zone',
-  'add resource': 'this store has no resources',
-  'modify resource': 'this store has no resources',
-  'rm resource': 'this store has no resources',
-  'add childtoresc': 'this store has no resources',
-  'rm childfromresc': 'this store has no resources',
-  'modify resourcedatapaths': 'this store has no resources',
+  'modify resource': 'a resource here keeps the name, host and vault folder it was made with',
+  'add childtoresc': 'this store has no resource hierarchies',
+  'rm childfromresc': 'this store has no resource hierarchies',
+  'modify resourcedatapaths': 'the store keeps its vault folders where they are',
   'add token': 'this store keeps no tokens',
   'rm token': 'this store keeps no tokens',
   'rm unusedAVUs': 'this store keeps no unused AVUs',
@@ -237,6 +239,12 @@ async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
       break;
     case 'rm specificQuery':
       await removeSpecificQuery(ctx, arg(b, 2));
+      break;
+    case 'add resource':
+      await addResource(ctx, arg(b, 2), arg(b, 3), arg(b, 4), arg(b, 5), arg(b, 6));
+      break;
+    case 'rm resource':
+      await removeResource(ctx, arg(b, 2), arg(b, 3));
       break;
     default: {
       const reason = UNSUPPORTED[what] ?? UNSUPPORTED[arg(b, 0)];

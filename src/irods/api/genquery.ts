@@ -74,6 +74,7 @@ function answer(req: ApiRequest, ctx: ApiContext): ApiReply {
     zone: core.zone,
     vault: core.vault.dir,
     host: hostname(),
+    resources: core.vault.resourcesDir,
   });
   const position: QueryPosition = { plan, lastKey: null, skip: input.rowOffset };
   return runPage(input, position, maxRows, ctx, 0);

@@ -9,8 +9,11 @@
  * iRODS 4.3.5 `icatSysInserts.sql`); checksums as the catalog keeps them
  * (MD5 hex, as iRODS stores an MD5). What the catalog does not keep is
  * answered with fixed values:
- * - one replica (number 0, status 1 "good") on one resource,
- *   {@link RESOURCE_NAME}, whose vault is the store's vault folder;
+ * - one replica (number 0, status 1 "good") per object, on the resource
+ *   its vault id names: {@link RESOURCE_NAME}, whose vault is the store's
+ *   vault folder, or one an administrator made
+ *   (`src/store/embedded/resources.ts`), each a `unixfilesystem` of class
+ *   `cache` on this host;
  * - data type `generic`, no expiry, no comments;
  * - a data object's and collection's create time is its modify time (the
  *   catalog keeps only `modified`);
@@ -19,13 +22,25 @@
  *
  * @module
  */
+import { DEFAULT_RESOURCE } from '../../store/embedded/resources.js';
 import { SQL_PRINCIPAL_ID } from './ids.js';
 import type { TableName } from './tables.js';
 
-/** The one resource every object is on (iRODS's default resource name). */
-export const RESOURCE_NAME = 'demoResc';
+/** The resource of the store's own vault (iRODS's default resource name). */
+export const RESOURCE_NAME = DEFAULT_RESOURCE;
 /** Its id (`R_RESC_ID`, `D_RESC_ID`): a fixed number below the derived ids. */
 export const RESOURCE_ID = 10014;
+
+/** SQL: the resource an object is on, from its vault id (`<resource>/<hex>`, or a bare id in the store vault). */
+export function resourceOfSql(dataAlias: string): string {
+  const v = `${dataAlias}.vault_id`;
+  return `CASE WHEN instr(${v}, '/') > 0 THEN substr(${v}, 1, instr(${v}, '/') - 1) ELSE '${RESOURCE_NAME}' END`;
+}
+
+/** SQL: the id of the resource named by `name` (SQL); made ones get a derived id, as users do. */
+export function resourceIdSql(name: string): string {
+  return `CASE ${name} WHEN '${RESOURCE_NAME}' THEN ${RESOURCE_ID} ELSE ${SQL_PRINCIPAL_ID}('resource:' || ${name}) END`;
+}
 /** The zone's id (`ZONE_ID`). */
 export const ZONE_ID = 9000;
 /** A time the catalog does not keep. */
@@ -77,6 +92,8 @@ export const CONST = {
   zone: '@gq_zone',
   vault: '@gq_vault',
   host: '@gq_host',
+  /** The folder holding the made resources' vault folders. */
+  resources: '@gq_resources',
 } as const;
 
 const str = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -126,27 +143,27 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
   [
     'resc',
     {
-      COL_R_RESC_ID: [301, fixedInt(RESOURCE_ID)],
-      COL_R_RESC_NAME: [302, fixed(RESOURCE_NAME)],
+      COL_R_RESC_ID: [301, int((r) => `${r.alias('resc')}.id`)],
+      COL_R_RESC_NAME: [302, text((r) => `${r.alias('resc')}.name`)],
       COL_R_ZONE_NAME: [303, constant(CONST.zone)],
       COL_R_TYPE_NAME: [304, fixed('unixfilesystem')],
       COL_R_CLASS_NAME: [305, fixed('cache')],
-      COL_R_LOC: [306, constant(CONST.host)],
-      COL_R_VAULT_PATH: [307, constant(CONST.vault)],
+      COL_R_LOC: [306, text((r) => `${r.alias('resc')}.host`)],
+      COL_R_VAULT_PATH: [307, text((r) => `${r.alias('resc')}.vault`)],
       COL_R_FREE_SPACE: [308, fixed('')],
       COL_R_RESC_INFO: [309, fixed('')],
       COL_R_RESC_COMMENT: [310, fixed('')],
-      COL_R_CREATE_TIME: [311, fixed(NO_TIME)],
-      COL_R_MODIFY_TIME: [312, fixed(NO_TIME)],
+      COL_R_CREATE_TIME: [311, text((r) => `${r.alias('resc')}.created`)],
+      COL_R_MODIFY_TIME: [312, text((r) => `${r.alias('resc')}.created`)],
       COL_R_RESC_STATUS: [313, fixed('')],
       COL_R_FREE_SPACE_TIME: [314, fixed('')],
       COL_R_RESC_CHILDREN: [315, fixed('')],
-      COL_R_RESC_CONTEXT: [316, fixed('')],
+      COL_R_RESC_CONTEXT: [316, text((r) => `${r.alias('resc')}.context`)],
       COL_R_RESC_PARENT: [317, fixed('')],
       COL_R_RESC_PARENT_CONTEXT: [318, fixed('')],
       COL_R_MODIFY_TIME_MILLIS: [319, fixed('')],
       // iRODS 4.3.5 takes DATA_RESC_NAME from R_RESC_MAIN, so it joins the resource
-      COL_D_RESC_NAME: [409, fixed(RESOURCE_NAME)],
+      COL_D_RESC_NAME: [409, text((r) => `${r.alias('resc')}.name`)],
     },
   ],
   [
@@ -167,9 +184,7 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
       COL_DATA_SIZE: [407, int((r) => `${r.alias('data')}.size`)],
       COL_D_DATA_PATH: [
         410,
-        text((r) => `${CONST.vault} || '/' || substr(${r.alias('data')}.vault_id, 1, 2) || '/' || ${r.alias('data')}.vault_id`, {
-          nullable: true,
-        }),
+        text((r) => dataPathSql(r.alias('data')), { nullable: true }),
       ],
       COL_D_OWNER_NAME: [411, text((r) => `${r.alias('data')}.owner`)],
       COL_D_OWNER_ZONE: [412, constant(CONST.zone)],
@@ -182,8 +197,8 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
       COL_D_CREATE_TIME: [419, text((r) => epoch11(`${r.alias('data')}.modified`))],
       COL_D_MODIFY_TIME: [420, text((r) => epoch11(`${r.alias('data')}.modified`))],
       COL_DATA_MODE: [421, fixed('')],
-      COL_D_RESC_HIER: [422, fixed(RESOURCE_NAME)],
-      COL_D_RESC_ID: [423, fixedInt(RESOURCE_ID)],
+      COL_D_RESC_HIER: [422, text((r) => resourceOfSql(r.alias('data')))],
+      COL_D_RESC_ID: [423, int((r) => resourceIdSql(resourceOfSql(r.alias('data'))))],
     },
   ],
   [
@@ -273,6 +288,16 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
     },
   ],
 ];
+
+/** SQL: an object's file, as `Vault.filePath` places it (in the store vault, or its resource's vault folder). */
+function dataPathSql(a: string): string {
+  const v = `${a}.vault_id`;
+  const at = `instr(${v}, '/')`;
+  return (
+    `CASE WHEN ${at} = 0 THEN ${CONST.vault} || '/' || substr(${v}, 1, 2) || '/' || ${v} ` +
+    `ELSE ${CONST.resources} || '/' || substr(${v}, 1, ${at} - 1) || '/' || substr(${v}, ${at} + 1, 2) || '/' || substr(${v}, ${at} + 1) END`
+  );
+}
 
 /** `META_<kind>_ATTR_NAME` … at `base` (name, value, units, id, create, modify), iRODS 4.3.5 `rodsGenQuery.h`. */
 function metaColumns(kind: string, base: number, t: TableName): Record<string, [number, Def]> {

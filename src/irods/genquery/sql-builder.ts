@@ -55,6 +55,8 @@ export interface QueryContext {
   vault: string;
   /** The resource's host name (`R_LOC`). */
   host: string;
+  /** The folder holding the made resources' vault folders. */
+  resources: string;
 }
 
 /**
@@ -215,6 +217,7 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
     [CONST.zone.slice(1)]: ctx.zone,
     [CONST.vault.slice(1)]: ctx.vault,
     [CONST.host.slice(1)]: ctx.host,
+    [CONST.resources.slice(1)]: ctx.resources,
   };
   if (!ctx.admin) {
     params.user = ctx.user;

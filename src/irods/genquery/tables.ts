@@ -16,6 +16,7 @@
  * @module
  */
 import { PUBLIC_GROUP } from '../../store/embedded/schema.js';
+import { CONST, NO_TIME, RESOURCE_ID, RESOURCE_NAME, resourceIdSql, resourceOfSql } from './columns.js';
 
 /** A GenQuery table, named by its alias in the SQL. */
 export type TableName =
@@ -61,6 +62,14 @@ export const PAIRS_CTE_SQL = `${PAIRS_CTE}(group_name, user_name) AS (
   UNION SELECT '${PUBLIC_GROUP}', name FROM principals WHERE kind = 'user')`;
 
 const ONE_ROW = '(SELECT 1 AS one)';
+
+/**
+ * The resources, as `R_RESC_MAIN` rows: the store vault's first, then the
+ * made ones (`src/store/embedded/resources.ts`), each with its id, vault
+ * folder, host, context and creation time.
+ */
+export const RESOURCES_SQL = `(SELECT '${RESOURCE_NAME}' AS name, ${RESOURCE_ID} AS id, ${CONST.vault} AS vault, ${CONST.host} AS host, '' AS context, '${NO_TIME}' AS created
+  UNION ALL SELECT name, ${resourceIdSql('name')}, ${CONST.resources} || '/' || name, host, context, created FROM resources)`;
 /** Tables this store keeps nothing in (user and resource metadata): joined, they yield no rows. */
 const NO_ROWS = "(SELECT '' AS attribute, '' AS value, '' AS unit, 0 AS seq WHERE 0)";
 
@@ -78,7 +87,7 @@ export const TABLES: Record<TableName, TableDef> = {
   usr: { irods: 'R_USER_MAIN', from: (a) => `principals AS ${a}` },
   ugroup: { irods: 'R_USER_GROUP', from: (a) => `${PAIRS_CTE} AS ${a}` },
   uauth: { irods: 'R_USER_AUTH', from: (a) => `auth_names AS ${a}` },
-  resc: { irods: 'R_RESC_MAIN', from: (a) => `${ONE_ROW} AS ${a}`, constantRow: true },
+  resc: { irods: 'R_RESC_MAIN', from: (a) => `${RESOURCES_SQL} AS ${a}` },
   zone: { irods: 'R_ZONE_MAIN', from: (a) => `${ONE_ROW} AS ${a}`, constantRow: true },
 };
 
@@ -102,7 +111,7 @@ const LINKS: readonly Link[] = [
   { parent: 'usr', child: 'ugroup', on: 'ugroup.user_name = usr.name' },
   { parent: 'usr', child: 'umeta', on: '1' },
   { parent: 'usr', child: 'uauth', on: 'uauth.user_name = usr.name' },
-  { parent: 'data', child: 'resc', on: '1' },
+  { parent: 'data', child: 'resc', on: `resc.name = ${resourceOfSql('data')}` },
   { parent: 'resc', child: 'rmeta', on: '1' },
 ];
 

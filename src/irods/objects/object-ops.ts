@@ -21,6 +21,7 @@ import { logicalPath } from './logical-path.js';
 import { commitWrite, noDataObject, requireWritable } from './open-close.js';
 import { WritableObject } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
+import { resourceForWrite } from './placement.js';
 import { refuseAdminModeOfUser, removesForGood } from './removal-rules.js';
 import { KW, type DataObjRequest } from './requests.js';
 import { answering } from './store-errors.js';
@@ -182,9 +183,10 @@ export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest:
     throw new IrodsError('OVERWRITE_WITHOUT_FORCE_FLAG', `${to} exists; overwriting it needs the ${KW.force} keyword`);
   }
   requireWritable(ctx, to);
+  const resource = resourceForWrite(ctx, there?.row.kind === 'o' ? there.row.vault_id : null, dest.keywords);
   const core = ctx.store.protocolCore();
   const copy = await answering(() =>
-    WritableObject.open(core, to, { copyOf: core.vault.filePath(source.row.vault_id!), readable: false, append: false, changed: true }),
+    WritableObject.open(core, to, { copyOf: core.vault.filePath(source.row.vault_id!), readable: false, append: false, changed: true, resource }),
   );
   const finished = (await copy.finish())!;
   const { staged } = finished;
@@ -205,7 +207,13 @@ export async function truncateDataObject(ctx: ApiContext, req: DataObjRequest): 
   if (req.dataSize === row.size) return;
   const core = ctx.store.protocolCore();
   const obj = await answering(() =>
-    WritableObject.open(core, path, { copyOf: core.vault.filePath(row.vault_id!), readable: false, append: false, changed: false }),
+    WritableObject.open(core, path, {
+      copyOf: core.vault.filePath(row.vault_id!),
+      readable: false,
+      append: false,
+      changed: false,
+      resource: resourceForWrite(ctx, row.vault_id, new Map()),
+    }),
   );
   try {
     await obj.truncate(req.dataSize);

@@ -21,6 +21,7 @@ import { logicalPath } from './logical-path.js';
 import { openMode, type OpenMode } from './open-flags.js';
 import { ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes, type WriteStart } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
+import { resourceForWrite } from './placement.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
 import { asIrodsError } from './store-errors.js';
 
@@ -81,11 +82,12 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
     if (mode.create && mode.exclusive) throw new IrodsError('CAT_NAME_EXISTS_AS_DATAOBJ', `${path} exists (O_EXCL)`);
     requireLevel(ctx, path, found.level, 'write', 'write it');
     const copyOf = mode.truncate ? undefined : ctx.store.protocolCore().vault.filePath(found.row.vault_id!);
-    return { read: false, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords } };
+    const resource = resourceForWrite(ctx, found.row.vault_id, keywords);
+    return { read: false, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource } };
   }
   if (!mode.create) throw noDataObject(path);
   requireWritableAt(ctx, path, found);
-  return { read: false, start: { readable: mode.read, append: mode.append, changed: true, keywords } };
+  return { read: false, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords) } };
 }
 
 /** Opens (or with `create`, creates) a data object; returns its descriptor. */

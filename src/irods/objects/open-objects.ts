@@ -244,6 +244,8 @@ export interface WriteStart {
   changed: boolean;
   /** The open's keywords (a close reads `verifyChksum` and `chksum` from them too). */
   keywords?: ReadonlyMap<string, string>;
+  /** The resource the bytes go to (`placement.ts`); none: the store vault. */
+  resource?: string;
 }
 
 /** The finished bytes of a write open, ready to be committed. */
@@ -366,9 +368,9 @@ export class WritableObject extends Positioned {
   static async open(core: StoreCore, path: string, start: WriteStart): Promise<WritableObject> {
     const keywords = start.keywords ?? new Map();
     if (start.copyOf === undefined) {
-      return new WritableObject(path, core, core.vault.reserveTemp(), null, 0, start.readable, start.append, start.changed, keywords);
+      return new WritableObject(path, core, core.vault.reserveTemp(start.resource), null, 0, start.readable, start.append, start.changed, keywords);
     }
-    const temp = await core.vault.createTemp(start.copyOf);
+    const temp = await core.vault.createTemp(start.copyOf, start.resource);
     let handle: fsp.FileHandle | undefined;
     try {
       handle = await fsp.open(temp.tempPath, 'r+');

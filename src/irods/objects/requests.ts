@@ -53,6 +53,7 @@ export const KW = {
   admin: 'irodsAdmin',
   rmTrash: 'irodsRmTrash',
   adminRmTrash: 'irodsAdminRmTrash',
+  destResc: 'destRescName',
 } as const;
 
 /** The body of `req`, which must be a `name` structure. */

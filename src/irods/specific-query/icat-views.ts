@@ -38,35 +38,36 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { StoreCore } from '../../store/embedded/core.js';
-import { COLUMNS, CONST, type ExprRefs } from '../genquery/columns.js';
+import { COLUMNS, CONST, resourceOfSql, type ExprRefs } from '../genquery/columns.js';
 import { registerIdFunctions, SQL_PRINCIPAL_ID } from '../genquery/ids.js';
-import { PAIRS_CTE, PAIRS_CTE_SQL, type TableName } from '../genquery/tables.js';
+import { PAIRS_CTE, PAIRS_CTE_SQL, RESOURCES_SQL, type TableName } from '../genquery/tables.js';
 import { IrodsError } from '../wire/irods-error.js';
 
 /** The catalog tables the views read: the only ones a specific query's program may open. */
-export const VIEW_SOURCES = ['entries', 'avus', 'principals', 'members', 'acl', 'auth_names', 'specific_queries'] as const;
+export const VIEW_SOURCES = ['entries', 'avus', 'principals', 'members', 'acl', 'auth_names', 'resources', 'specific_queries'] as const;
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/**
- * The SQL of GenQuery column `num`, every table it names read from `alias`,
- * with the store's constants (zone, vault, host) written in: a view binds
- * no parameters.
- */
-function column(num: number, alias: string, constants: Record<string, string>, parent = 'gq_parent'): string {
-  const def = COLUMNS.get(num);
-  if (!def) throw new Error(`no GenQuery column ${num}`);
-  const refs: ExprRefs = { alias: (_t: TableName) => alias, dataParent: () => parent, collParent: () => parent };
-  return def.sql(refs).replace(/@gq_[a-z]+/g, (p) => {
+/** `sql` with the store's constants (zone, vault, host, resources folder) written in: a view binds no parameters. */
+function inline(sql: string, constants: Record<string, string>, what: string): string {
+  return sql.replace(/@gq_[a-z]+/g, (p) => {
     const value = constants[p];
-    if (value === undefined) throw new Error(`GenQuery column ${num} binds ${p}, which a view cannot`);
+    if (value === undefined) throw new Error(`${what} binds ${p}, which a view cannot`);
     return quote(value);
   });
 }
 
+/** The SQL of GenQuery column `num`, every table it names read from `alias`, constants written in. */
+function column(num: number, alias: string, constants: Record<string, string>, parent = 'gq_parent'): string {
+  const def = COLUMNS.get(num);
+  if (!def) throw new Error(`no GenQuery column ${num}`);
+  const refs: ExprRefs = { alias: (_t: TableName) => alias, dataParent: () => parent, collParent: () => parent };
+  return inline(def.sql(refs), constants, `GenQuery column ${num}`);
+}
+
 /** `CREATE TEMP VIEW` statements for the iCAT tables, over a store of `zone` whose vault is `vault` on `host`. */
-export function icatViewsSql(zone: string, vault: string, host: string): string[] {
-  const constants = { [CONST.zone]: zone, [CONST.vault]: vault, [CONST.host]: host };
+export function icatViewsSql(zone: string, vault: string, host: string, resources: string): string[] {
+  const constants = { [CONST.zone]: zone, [CONST.vault]: vault, [CONST.host]: host, [CONST.resources]: resources };
   const c = (num: number, alias: string, parent?: string) => column(num, alias, constants, parent);
   const select = (cols: Record<string, string>) =>
     Object.entries(cols)
@@ -123,9 +124,9 @@ export function icatViewsSql(zone: string, vault: string, host: string): string[
         resc_children: c(315, 'r'),
         resc_context: c(316, 'r'),
         resc_parent: c(317, 'r'),
-        resc_objcount: `(SELECT count(*) FROM entries WHERE kind = 'o')`,
+        resc_objcount: `(SELECT count(*) FROM entries AS o WHERE o.kind = 'o' AND ${resourceOfSql('o')} = r.name)`,
       },
-      '',
+      `FROM ${inline(RESOURCES_SQL, constants, 'the resources')} AS r`,
     ),
     view(
       'R_COLL_MAIN',
@@ -158,7 +159,7 @@ export function icatViewsSql(zone: string, vault: string, host: string): string[
         data_type_name: c(406, 'e'),
         data_size: c(407, 'e'),
         resc_group_name: quote(''),
-        resc_name: c(409, 'e'),
+        resc_name: resourceOfSql('e'),
         data_path: c(410, 'e'),
         data_owner_name: c(411, 'e'),
         data_owner_zone: c(412, 'e'),
@@ -281,7 +282,7 @@ export class IcatQueries {
     let q = IcatQueries.byDb.get(db);
     if (!q) {
       registerIdFunctions(db);
-      for (const sql of icatViewsSql(core.zone, core.vault.dir, hostname())) db.exec(sql);
+      for (const sql of icatViewsSql(core.zone, core.vault.dir, hostname(), core.vault.resourcesDir)) db.exec(sql);
       db.pragma('case_sensitive_like = ON');
       // temp views made: from here on, no statement may change even the temp schema
       db.pragma('query_only = ON');

@@ -13,6 +13,7 @@ import type { EntryRow } from './catalog.js';
 import { createCollectionIn } from './collections.js';
 import { toEntry, type StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
+import { requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
 import type { StagedFile } from './vault.js';
 
@@ -90,6 +91,8 @@ export class Objects {
           const existing = this.checkPut(it.path, owner, it.overwrite ?? false);
           return { it, owner, existing };
         });
+        // bytes for a resource removed since they were staged have nowhere to go
+        for (const { it } of checked) requireResourceIn(core, resourceOfVaultId(it.staged.id));
         const dirs = new Set<string>();
         for (const { it } of checked) {
           if (placed.has(it.staged.tempPath)) continue;

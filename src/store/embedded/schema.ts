@@ -8,6 +8,7 @@
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
 import { openSqlite } from '../../sqlite-busy.js';
+import { addResourceTable } from './resources.js';
 import { addSpecificQueryTable } from './specific-queries.js';
 
 /** The admin user every store has; owner of new entries by default. */
@@ -104,6 +105,7 @@ function setUpCatalog(db: Database.Database, zone: string): void {
     db.exec(DDL);
     addAvuSeq(db);
     addSpecificQueryTable(db);
+    addResourceTable(db);
     const now = new Date().toISOString();
     const zoneRoot = `/${zone}`;
     const insertColl = db.prepare(

@@ -38,6 +38,7 @@ import { Metadata } from './metadata.js';
 import { Objects, type PendingObject } from './objects.js';
 import { Passwords } from './passwords.js';
 import { Principals } from './principals.js';
+import { Resources, type ResourceRow } from './resources.js';
 import { SpecificQueries } from './specific-queries.js';
 import { putTree, type PutTreeOptions, type PutTreeResult } from './put-tree.js';
 import { Trash } from './trash.js';
@@ -59,6 +60,7 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   private readonly passwords: Passwords;
   private readonly authNames: AuthNames;
   private readonly specificQueries: SpecificQueries;
+  private readonly resources: Resources;
 
   private constructor(opts: EmbeddedStoreOptions) {
     const core = (this.core = new StoreCore(opts));
@@ -67,6 +69,7 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
     this.passwords = new Passwords(core);
     this.authNames = new AuthNames(core);
     this.specificQueries = new SpecificQueries(core);
+    this.resources = new Resources(core);
     this.metadata = new Metadata(core);
     this.principals = new Principals(core);
     this.access = new Access(core);
@@ -122,6 +125,22 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   /** Removes the specific queries with this SQL, or else the one with this alias (`iadmin rsq`); how many went. */
   removeSpecificQuery(sqlOrAlias: string): number {
     return this.specificQueries.remove(sqlOrAlias);
+  }
+  /** Makes a storage resource: a vault folder of its own (`iadmin mkresc`; see `resources.ts`). */
+  addResource(name: string, host: string, context: string): void {
+    this.resources.add(name, host, context);
+  }
+  /** Removes an empty storage resource and its folder, or with `dryRun` checks that it could. */
+  removeResource(name: string, dryRun = false): void {
+    this.resources.remove(name, dryRun);
+  }
+  /** The storage resources made, by name (the store vault, `demoResc`, is not listed). */
+  listResources(): ResourceRow[] {
+    return this.resources.list();
+  }
+  /** Whether a storage resource of this name exists (`demoResc` always does). */
+  resourceExists(name: string): boolean {
+    return this.resources.exists(name);
   }
   /** The SQL of the specific query a request names by SQL or alias; null for none. */
   findSpecificQuery(sqlOrAlias: string): string | null {

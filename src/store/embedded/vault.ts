@@ -1,6 +1,10 @@
 /**
  * The vault: object bytes as files named by random ids, in 256 shard
- * folders (`vault/<first 2 hex>/<id>`). New bytes are written to
+ * folders (`vault/<first 2 hex>/<id>`). An object on a storage resource
+ * an administrator made (`resources.ts`) has the id `<resource>/<hex>`
+ * and its file in that resource's own vault folder,
+ * `resources/<resource>/<first 2 hex>/<hex>` beside `vault/`: an id alone
+ * says where the file is. New bytes are written to
  * `vault/tmp/<pid>-<id>.part`, hashed while they stream in, synced, and only
  * then renamed to their final name; a temp file whose writer process is gone
  * is a crash leftover.
@@ -10,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
@@ -67,9 +71,24 @@ export class Vault {
     readonly syncs: boolean,
     private readonly pool: HashPool,
     readonly directWrites: boolean,
+    /** The folder holding each resource's vault folder (same file system: files are renamed into it). */
+    readonly resourcesDir: string = join(dirname(dir), 'resources'),
   ) {
     this.tempDir = join(dir, 'tmp');
     fs.mkdirSync(this.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  }
+
+  /** The vault folder of resource `name`. */
+  resourceDir(name: string): string {
+    return join(this.resourcesDir, name);
+  }
+
+  /** Removes resource `name`'s vault folder with what it holds (a resource being removed, holding no object). */
+  removeResourceDir(name: string): void {
+    const dir = this.resourceDir(name);
+    fs.rmSync(dir, { recursive: true, force: true });
+    // its shard folders are gone: a resource made again under the name makes them again
+    for (const shard of this.knownShards) if (dirname(shard) === dir) this.knownShards.delete(shard);
   }
 
   private shard = '';
@@ -80,14 +99,23 @@ export class Vault {
    * same for a run of ids, so a batch of puts renames into one or two
    * folders and syncs only those; shards still fill evenly over time.
    */
-  newId(): string {
+  newId(resource?: string): string {
     if (this.shardUses++ % SHARD_RUN === 0) this.shard = randomBytes(1).toString('hex');
-    return this.shard + randomBytes(15).toString('hex');
+    const hex = this.shard + randomBytes(15).toString('hex');
+    return resource === undefined ? hex : `${resource}/${hex}`;
   }
 
   /** The final file of an object id. */
   filePath(id: string): string {
-    return join(this.dir, id.slice(0, 2), id);
+    const slash = id.indexOf('/');
+    if (slash === -1) return join(this.dir, id.slice(0, 2), id);
+    const hex = id.slice(slash + 1);
+    return join(this.resourcesDir, id.slice(0, slash), hex.slice(0, 2), hex);
+  }
+
+  /** The temp file for bytes of the new id `id`. */
+  private tempFor(id: string): string {
+    return join(this.tempDir, `${process.pid}-${id.replace('/', '+')}${TEMP_SUFFIX}`);
   }
 
   /**
@@ -97,7 +125,7 @@ export class Vault {
    */
   async stage(source: Readable | string, onProgress?: (bytes: number) => void): Promise<StagedFile> {
     const id = this.newId();
-    const tempPath = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+    const tempPath = this.tempFor(id);
     const hash = createHash('md5');
     let size = 0;
     this.liveTemps.add(tempPath);
@@ -160,7 +188,7 @@ export class Vault {
   async stageFiles(sources: readonly string[]): Promise<Array<StagedFile | Error>> {
     const items = sources.map((src) => {
       const id = this.newId();
-      const dest = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+      const dest = this.tempFor(id);
       this.liveTemps.add(dest);
       return { src, dest, id };
     });
@@ -191,8 +219,8 @@ export class Vault {
    * staged file does, until {@link Vault.place} or {@link Vault.discard}; the
    * caller fills in size and MD5 of the {@link StagedFile} it places.
    */
-  async createTemp(copyOf?: string): Promise<{ id: string; tempPath: string }> {
-    const { id, tempPath } = this.reserveTemp();
+  async createTemp(copyOf?: string, resource?: string): Promise<{ id: string; tempPath: string }> {
+    const { id, tempPath } = this.reserveTemp(resource);
     try {
       if (copyOf === undefined) {
         await (await fsp.open(tempPath, 'wx', PRIVATE_FILE_MODE)).close();
@@ -217,16 +245,16 @@ export class Vault {
    * itself (exclusively: the path is new). {@link Vault.place} or
    * {@link Vault.discard} ends it as for {@link Vault.createTemp}.
    */
-  reserveTemp(): { id: string; tempPath: string } {
-    const id = this.newId();
-    const tempPath = join(this.tempDir, `${process.pid}-${id}${TEMP_SUFFIX}`);
+  reserveTemp(resource?: string): { id: string; tempPath: string } {
+    const id = this.newId(resource);
+    const tempPath = this.tempFor(id);
     this.liveTemps.add(tempPath);
     return { id, tempPath };
   }
 
   /** Renames a staged file to its final name; returns the shard folder (to be synced). */
   place(staged: StagedFile): string {
-    const shard = join(this.dir, staged.id.slice(0, 2));
+    const shard = dirname(this.filePath(staged.id));
     if (!this.knownShards.has(shard)) {
       fs.mkdirSync(shard, { recursive: true, mode: PRIVATE_DIR_MODE });
       this.knownShards.add(shard);
@@ -286,6 +314,30 @@ export class Vault {
         continue;
       }
       for (const name of fs.readdirSync(shardDir)) yield { file: join(shardDir, name), id: name };
+    }
+    yield* this.scanResources();
+  }
+
+  /** Every file in the resources' vault folders, as {@link Vault.scan} reports them. */
+  private *scanResources(): Generator<VaultFile> {
+    let resources: fs.Dirent[];
+    try {
+      resources = fs.readdirSync(this.resourcesDir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const r of resources) {
+      const rDir = join(this.resourcesDir, r.name);
+      if (!r.isDirectory()) {
+        yield { file: rDir };
+        continue;
+      }
+      for (const shard of fs.readdirSync(rDir, { withFileTypes: true })) {
+        const shardDir = join(rDir, shard.name);
+        if (!shard.isDirectory()) yield { file: shardDir };
+        else for (const name of fs.readdirSync(shardDir)) yield { file: join(shardDir, name), id: `${r.name}/${name}` };
+      }
     }
   }
 }

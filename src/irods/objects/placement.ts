@@ -1,0 +1,32 @@
+/**
+ * Which resource a write's bytes go to (`src/store/embedded/resources.ts`),
+ * as an iRODS server places them with one replica per object: an existing
+ * object's new bytes stay on its resource; a new object goes to the
+ * resource the client names in `destRescName` (python-irodsclient 0.8.1
+ * sends its session's default resource there), else to the store vault.
+ *
+ * @module
+ */
+import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from '../../store/embedded/resources.js';
+import { NotFoundError } from '../../store/errors.js';
+import type { ApiContext } from '../server/api.js';
+import { IrodsError } from '../wire/irods-error.js';
+import { KW } from './requests.js';
+
+/**
+ * The resource for bytes written to an object whose vault id is
+ * `existingVaultId` (null: a new object), given the request's keywords;
+ * undefined for the store vault. `SYS_RESC_DOES_NOT_EXIST` for a named
+ * resource that is not there. Call inside the request's read transaction.
+ */
+export function resourceForWrite(ctx: ApiContext, existingVaultId: string | null, keywords: ReadonlyMap<string, string>): string | undefined {
+  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : keywords.get(KW.destResc) || DEFAULT_RESOURCE;
+  if (name === DEFAULT_RESOURCE) return undefined;
+  try {
+    requireResourceIn(ctx.store.protocolCore(), name);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new IrodsError('SYS_RESC_DOES_NOT_EXIST', `no resource ${JSON.stringify(name.slice(0, 100))} (iadmin lr lists them)`);
+    throw err;
+  }
+  return name;
+}
