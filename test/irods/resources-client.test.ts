@@ -65,12 +65,13 @@ s.default_resource = 'ufs1'
 with open(a['local'], 'wb') as f:
     f.write(b'put to the default resource')
 s.data_objects.put(a['local'], a['home'] + '/put.txt')
+s.data_objects.register(a['local'], a['home'] + '/registered.txt', destRescName='ufs1')
 v = session('rods', 'rods-pw')
 v.data_objects.put(a['local'], a['home'] + '/vault.txt')
 v.cleanup()
 print(json.dumps({'name': got.name, 'type': got.type, 'location': got.location, 'vault': got.vault_path, 'id': got.id,
   'other_zone': other_zone, 'created': replica(s, a['home'] + '/on-ufs1.txt'), 'put': replica(s, a['home'] + '/put.txt'),
-  'vault_obj': replica(s, a['home'] + '/vault.txt'),
+  'vault_obj': replica(s, a['home'] + '/vault.txt'), 'registered': replica(s, a['home'] + '/registered.txt'),
   'listed': sorted(r[Resource.name] for r in s.query(Resource.name))}))
 s.cleanup()
 `,
@@ -79,8 +80,10 @@ s.cleanup()
     const vault = join(dataDir, 'resources', 'ufs1');
     expect(out).toMatchObject({ name: 'ufs1', type: 'unixfilesystem', location: 'localhost', vault, other_zone: 'ResourceDoesNotExist' });
     expect(out.listed).toEqual(['demoResc', 'ufs1']);
-    const { created, put, vault_obj } = out as Record<string, { resource: string; path: string; number: number }>;
+    const { created, put, vault_obj, registered } = out as Record<string, { resource: string; path: string; number: number }>;
     expect(created!.resource).toBe('ufs1');
+    expect(registered!.resource).toBe('ufs1');
+    expect(readFileSync(registered!.path, 'utf8')).toBe('put to the default resource');
     expect(put!.resource).toBe('ufs1');
     expect(vault_obj!.resource).toBe('demoResc');
     // the replica paths are the files, in the resource's folder or the store vault

@@ -7,7 +7,8 @@
  *
  * An iRODS server registers in place: the catalog points at the file where
  * it lies. This store keeps bytes only in its own vault, so registering
- * copies the file's bytes into the vault as a new object, with its MD5, and
+ * copies the file's bytes into the vault (or the resource `destRescName`
+ * names, as for any new object) as a new object, with its MD5, and
  * the server file is never changed or removed, also not when the object is
  * unregistered (which removes the object and the vault copy). A folder is
  * registered all or nothing: every file is copied first, then one catalog
@@ -29,6 +30,7 @@ import type { PendingObject } from '../../store/embedded/objects.js';
 import { joinPath, parentPath } from '../../store/paths.js';
 import { logicalPath } from '../objects/logical-path.js';
 import { entryAt, requireLevel } from '../objects/permission-checks.js';
+import { resourceForWrite } from '../objects/placement.js';
 import { KW, type DataObjRequest } from '../objects/requests.js';
 import { asIrodsError } from '../objects/store-errors.js';
 import type { ApiContext } from '../server/api.js';
@@ -67,8 +69,10 @@ export async function registerPhysicalPath(ctx: ApiContext, req: DataObjRequest)
   const file = req.keywords.get(REG_KW.filePath) ?? '';
   checkPhysicalPath(file);
   const forbidden = await ForbiddenRoots.of(ctx.store.dataDir);
-  if (req.keywords.has(REG_KW.collection)) await registerFolder(ctx, file, target, req.keywords.has(KW.force), forbidden);
-  else await registerFile(ctx, file, target, forbidden);
+  // the copies go to the resource the client names, as new objects do (destRescName)
+  const resource = ctx.store.protocolCore().read(() => resourceForWrite(ctx, null, req.keywords));
+  if (req.keywords.has(REG_KW.collection)) await registerFolder(ctx, file, target, req.keywords.has(KW.force), forbidden, resource);
+  else await registerFile(ctx, file, target, forbidden, resource);
 }
 
 /** Throws unless a new data object may go to `path`: nothing there, its collection there and writable. */
@@ -87,11 +91,11 @@ function requireCollectionWritable(ctx: ApiContext, coll: string, what: string):
   requireLevel(ctx, coll, found.level, 'write', what);
 }
 
-async function registerFile(ctx: ApiContext, file: string, target: string, forbidden: ForbiddenRoots): Promise<void> {
+async function registerFile(ctx: ApiContext, file: string, target: string, forbidden: ForbiddenRoots, resource: string | undefined): Promise<void> {
   requireNewObject(ctx, target);
-  const staged = await copyIntoVault(ctx, file, forbidden);
+  const staged = await copyIntoVault(ctx, file, forbidden, resource);
   commit(ctx, [], [{ path: target, staged, owner: ctx.user.name }], { check: () => requireNewObject(ctx, target) });
-  ctx.log.info({ path: target, size: staged.size }, 'server file registered (copied into the vault)');
+  ctx.log.info({ path: target, size: staged.size }, 'server file registered (copied into the vault or the resource asked for)');
 }
 
 /**
@@ -100,7 +104,14 @@ async function registerFile(ctx: ApiContext, file: string, target: string, forbi
  * subfolders as collections and its regular files as objects. With
  * `forceFlag`, files whose object exists are left out, as iRODS leaves them.
  */
-async function registerFolder(ctx: ApiContext, dir: string, target: string, force: boolean, forbidden: ForbiddenRoots): Promise<void> {
+async function registerFolder(
+  ctx: ApiContext,
+  dir: string,
+  target: string,
+  force: boolean,
+  forbidden: ForbiddenRoots,
+  resource: string | undefined,
+): Promise<void> {
   const existing = entryAt(ctx, target);
   if (existing?.row.kind === 'o') throw new IrodsError('CAT_NAME_EXISTS_AS_DATAOBJ', `${target} is a data object`);
   if (existing) requireLevel(ctx, target, existing.level, 'write', `register ${dir} into it`);
@@ -123,21 +134,21 @@ async function registerFolder(ctx: ApiContext, dir: string, target: string, forc
         if (force) continue;
         throw new IrodsError('CATALOG_ALREADY_HAS_ITEM_BY_THAT_NAME', `data object ${path} exists (forceFlag leaves it and registers the rest)`);
       }
-      items.push({ path, staged: await copyIntoVault(ctx, item.path, forbidden), owner: ctx.user.name });
+      items.push({ path, staged: await copyIntoVault(ctx, item.path, forbidden, resource), owner: ctx.user.name });
     }
   } catch (err) {
     for (const it of items) ctx.store.vault.discard(it.staged);
     throw err;
   }
   commit(ctx, collections, items, force ? { keep: (it) => entryAt(ctx, it.path)?.row.kind !== 'o' } : {});
-  ctx.log.info({ path: target, objects: items.length, collections: collections.length }, 'server folder registered (copied into the vault)');
+  ctx.log.info({ path: target, objects: items.length, collections: collections.length }, 'server folder registered (copied into the vault or the resource asked for)');
 }
 
-/** Copies a server file's bytes into a vault temp file, hashing them; the caller commits or discards it. */
-async function copyIntoVault(ctx: ApiContext, file: string, forbidden: ForbiddenRoots): Promise<StagedFile> {
+/** Copies a server file's bytes into a vault temp file for `resource`, hashing them; the caller commits or discards it. */
+async function copyIntoVault(ctx: ApiContext, file: string, forbidden: ForbiddenRoots, resource: string | undefined): Promise<StagedFile> {
   const { handle } = await openServerFile(file, forbidden);
   try {
-    return await ctx.store.vault.stage(handle.createReadStream({ autoClose: false, start: 0 }));
+    return await ctx.store.vault.stage(handle.createReadStream({ autoClose: false, start: 0 }), undefined, resource);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).syscall === 'read') {
       throw new IrodsError('UNIX_FILE_READ_ERR', `cannot read ${file} on the server: ${(err as NodeJS.ErrnoException).code}; nothing was registered`);

@@ -13,7 +13,7 @@ import type { EntryRow } from './catalog.js';
 import { createCollectionIn } from './collections.js';
 import { toEntry, type StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
-import { requireResourceIn, resourceOfVaultId } from './resources.js';
+import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
 import type { StagedFile } from './vault.js';
 
@@ -37,13 +37,16 @@ export class Objects {
     const target = core.normalize(path);
     const owner = opts.owner ?? ADMIN_USER;
     // Fail before streaming when the call cannot succeed; checked again on commit.
+    let existing: EntryRow | undefined;
     try {
-      core.read(() => this.checkPut(target, owner, opts.overwrite ?? false));
+      existing = core.read(() => this.checkPut(target, owner, opts.overwrite ?? false));
     } catch (err) {
       if (typeof source !== 'string') source.destroy();
       throw err;
     }
-    const staged = await core.vault.stage(source, opts.onProgress);
+    // an object replaced keeps its resource (resources.ts)
+    const resource = existing?.vault_id ? resourceOfVaultId(existing.vault_id) : DEFAULT_RESOURCE;
+    const staged = await core.vault.stage(source, opts.onProgress, resource === DEFAULT_RESOURCE ? undefined : resource);
     return this.commitObjects([{ path: target, staged, owner, overwrite: opts.overwrite }]).entries[0];
   }
 

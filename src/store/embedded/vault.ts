@@ -120,11 +120,12 @@ export class Vault {
 
   /**
    * Writes `source` (a Readable or a local file path) to a temp file,
-   * computing its MD5 on the way, and syncs it. Never holds more than one
+   * computing its MD5 on the way, and syncs it, as bytes of an object on
+   * `resource` (default: the store vault). Never holds more than one
    * chunk in memory. The temp file is removed when anything fails.
    */
-  async stage(source: Readable | string, onProgress?: (bytes: number) => void): Promise<StagedFile> {
-    const id = this.newId();
+  async stage(source: Readable | string, onProgress?: (bytes: number) => void, resource?: string): Promise<StagedFile> {
+    const id = this.newId(resource);
     const tempPath = this.tempFor(id);
     const hash = createHash('md5');
     let size = 0;
