@@ -47,6 +47,9 @@ describe('storage resources', () => {
     await store.move(`${Z}/home/a.txt`, `${Z}/home/b.txt`);
     expect(resourceOfVaultId(vaultIdOf(`${Z}/home/b.txt`))).toBe('ufs');
     expect(await store.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+    const dump = await store.dump();
+    expect(dump).toContain('{"t":"resource","name":"ufs","host":"localhost","context":""}');
+    expect(dump.find((l) => l.startsWith('{"t":"object","path":"/testZone/home/b.txt"'))).toContain('"resource":"ufs"');
   });
 
   it('refuses bad and taken names, removing the store vault, an unknown resource and one holding objects', async () => {

@@ -1,3 +1,4 @@
+import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +29,10 @@ storePerTest((opened) => {
 });
 
 describe('a new store', () => {
-  it('has the zone, home and trash collections, rods and public', async () => {
+  it("has the zone, home and trash collections, rods and public, and iRODS's initial specific queries", async () => {
+    const queries = INITIAL_SPECIFIC_QUERIES.map((q) => JSON.stringify({ t: 'specific query', alias: q.alias, sql: q.sql }));
     expect(await s.dump()).toEqual([
+      ...queries,
       '{"t":"acl","path":"/testZone","name":"rods","level":"own"}',
       '{"t":"acl","path":"/testZone/home","name":"rods","level":"own"}',
       '{"t":"acl","path":"/testZone/trash","name":"rods","level":"own"}',
@@ -38,7 +41,8 @@ describe('a new store', () => {
       '{"t":"collection","path":"/testZone/trash","owner":"rods","inherit":false}',
       '{"t":"group","name":"public"}',
       '{"t":"user","name":"rods","type":"rodsadmin"}',
-    ]);
+    ].sort());
+    expect(queries).toHaveLength(3);
     expect(existsSync(join(t.dataDir, 'catalog.sqlite'))).toBe(true);
     expect(existsSync(join(t.dataDir, 'vault'))).toBe(true);
   });

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import type { Avu, FsckReport } from '../types.js';
 import type { EntryRow } from './catalog.js';
 import type { StoreCore } from './core.js';
+import { DEFAULT_RESOURCE, resourceOfVaultId } from './resources.js';
 import { LEVEL_NAMES } from './schema.js';
 
 /** Every catalog fact as sorted JSON lines, without timestamps or internal ids. */
@@ -16,7 +17,11 @@ function dumpCatalog(db: Database.Database): string[] {
   const out = (o: object) => lines.push(JSON.stringify(o));
   for (const e of db.prepare<[], EntryRow>('SELECT * FROM entries').iterate()) {
     if (e.kind === 'c') out({ t: 'collection', path: e.path, owner: e.owner, inherit: e.inherit === 1 });
-    else out({ t: 'object', path: e.path, owner: e.owner, size: e.size, checksum: e.checksum });
+    else {
+      const resource = e.vault_id ? resourceOfVaultId(e.vault_id) : DEFAULT_RESOURCE;
+      // the resource only where it is not the store vault, as dumps had no resource before there were others
+      out({ t: 'object', path: e.path, owner: e.owner, size: e.size, checksum: e.checksum, ...(resource === DEFAULT_RESOURCE ? {} : { resource }) });
+    }
   }
   for (const a of db
     .prepare<[], Avu & { path: string }>('SELECT e.path, a.attribute, a.value, a.unit FROM avus a JOIN entries e ON e.id = a.entry_id')
@@ -36,6 +41,12 @@ function dumpCatalog(db: Database.Database): string[] {
   }
   for (const a of db.prepare<[], { user_name: string; auth_name: string }>('SELECT user_name, auth_name FROM auth_names').iterate()) {
     out({ t: 'dn', user: a.user_name, name: a.auth_name });
+  }
+  for (const r of db.prepare<[], { name: string; host: string; context: string }>('SELECT name, host, context FROM resources').iterate()) {
+    out({ t: 'resource', name: r.name, host: r.host, context: r.context });
+  }
+  for (const q of db.prepare<[], { alias: string | null; sql: string }>('SELECT alias, sql FROM specific_queries').iterate()) {
+    out({ t: 'specific query', alias: q.alias, sql: q.sql });
   }
   return lines.sort();
 }
