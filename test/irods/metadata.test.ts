@@ -111,7 +111,8 @@ describe('MOD_AVU_METADATA_AN 706', () => {
     expect(await irodsError(meta(rods, args('add', '-u', 'nobody', 'a', '1', '')))).toBe('CAT_INVALID_USER');
     expect(await irodsError(meta(rods, args('add', '-u', 'bob', 'a', '1', '')))).toBe('SYS_NOT_SUPPORTED');
     expect(await irodsError(meta(alice, args('add', '-R', 'demoResc', 'a', '1', '')))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
-    expect(await irodsError(meta(rods, args('add', '-R', 'demoResc', 'a', '1', '')))).toBe('CAT_INVALID_RESOURCE');
+    expect(await irodsError(meta(rods, args('add', '-R', 'demoResc', 'a', '1', '')))).toBe('SYS_NOT_SUPPORTED');
+    expect(await irodsError(meta(rods, args('add', '-R', 'nosuch', 'a', '1', '')))).toBe('CAT_INVALID_RESOURCE');
   });
 
   it('copies all AVUs (cp) with read on the source and write on the target, all or none', async () => {

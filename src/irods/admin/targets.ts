@@ -51,8 +51,9 @@ export function zonePath(ctx: ApiContext, given: string): string {
  * `CAT_UNKNOWN_FILE` / `CAT_UNKNOWN_COLLECTION` when no item of that kind is
  * there, `CAT_NO_ACCESS_PERMISSION` when the level is too low. Users and
  * resources: a `rodsadmin` only (`CAT_INSUFFICIENT_PRIVILEGE_LEVEL`), and
- * this store keeps no metadata on either, so an existing user is answered
- * with `SYS_NOT_SUPPORTED` and any resource is unknown (`CAT_INVALID_RESOURCE`).
+ * this store keeps no metadata on either, so an existing user or resource
+ * is answered with `SYS_NOT_SUPPORTED`, an unknown one `CAT_INVALID_USER` or
+ * `CAT_INVALID_RESOURCE`.
  */
 export async function metadataTarget(ctx: ApiContext, flag: string, name: string, need: NeededLevel): Promise<string> {
   const kind = itemKind(flag);
@@ -60,7 +61,10 @@ export async function metadataTarget(ctx: ApiContext, flag: string, name: string
     if (!ctx.access.isAdmin(ctx.user)) {
       throw new IrodsError('CAT_INSUFFICIENT_PRIVILEGE_LEVEL', `metadata on a ${kind} needs a rodsadmin; ${ctx.user.name} is not one`);
     }
-    if (kind === 'resource') throw new IrodsError('CAT_INVALID_RESOURCE', `no resource ${name}: this store has no resources`);
+    if (kind === 'resource') {
+      if (!ctx.store.resourceExists(name)) throw new IrodsError('CAT_INVALID_RESOURCE', `no resource ${name}`);
+      throw new IrodsError('SYS_NOT_SUPPORTED', `this store keeps metadata on collections and data objects only, not on resources such as ${name}`);
+    }
     const user = localName(name, '', ctx.store.zone, 'CAT_INVALID_USER');
     if (!(await ctx.store.getPrincipal(user))) throw new IrodsError('CAT_INVALID_USER', `no user or group ${user}`);
     throw new IrodsError('SYS_NOT_SUPPORTED', `this store keeps metadata on collections and data objects only, not on users such as ${user}`);
