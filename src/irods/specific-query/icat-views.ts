@@ -17,7 +17,7 @@
  *   that reads the tables beside it (its authorizer callback is not exposed
  *   by better-sqlite3; views over a second database must name it, and so
  *   could the SQL). So a statement is admitted only after SQLite compiled
- *   it, by what its program does ({@link checkQuery}): one statement, a
+ *   it, by what its program does ({@link IcatQueries.check}): one statement, a
  *   `SELECT` (or `WITH … SELECT`) that writes nothing and returns rows, whose
  *   every b-tree cursor opens a table (or index) the views are made of
  *   ({@link VIEW_SOURCES}: no `passwords`, no `sqlite_schema`), and that
@@ -30,7 +30,7 @@
  *
  * The views' values are those GenQuery answers (each column's SQL is taken
  * from `../genquery/columns.ts`): the same ids, names, times, access names
- * and the one resource. LIKE on this connection compares case-sensitively,
+ * and resources. LIKE on this connection compares case-sensitively,
  * as the iCAT's PostgreSQL does (`lsl` relies on it).
  *
  * @module
