@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { boundedRequest, type BoundedAnswer, type IncompleteAnswer, type ProtocolAgents } from '../http-bounded-request.js';
+import { boundedRequest, type BoundedAnswer, type IncompleteAnswer, type ProtocolAgents } from './bounded-request.js';
 
 /** A complete answer of the service. */
 export type HttpAnswer = BoundedAnswer;

@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { boundedRequest, type BoundedAnswer, IncompleteAnswer, type ProtocolAgents } from '../http-bounded-request.js';
+import { boundedRequest, type BoundedAnswer, IncompleteAnswer, type ProtocolAgents } from '../backend/bounded-request.js';
 import { formBool } from './protocol.js';
 
 /** A field value; objects and arrays are sent as JSON strings, as SODAR expects. */
