@@ -232,7 +232,8 @@ export class IrodsSession {
     let ok = true;
     const last = buffers.length - 1;
     // the stream calls a write's callback once, written or failed (a destroyed stream fails what it held)
-    buffers.forEach((b, i) => (ok = s.write(b, i === last && sent ? () => sent() : undefined)));
+    for (let i = 0; i < last; i++) ok = s.write(buffers[i]);
+    ok = sent ? s.write(buffers[last], () => sent()) : s.write(buffers[last]);
     if (ok) return;
     // A client that does not read its reply is as idle as one that does not send.
     const ms = this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs;

@@ -252,6 +252,10 @@ export class MessageReader {
   private ended = false;
   private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The bound {@link MessageReader.timer} was made with. */
+  private timerMs = 0;
+  /** The header of the message being read, once its bytes are taken. */
+  private pending: MsgHeader | undefined;
   private readonly highWater: number;
   private attached = true;
   private discarding = false;
@@ -260,13 +264,12 @@ export class MessageReader {
     if (this.discarding) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    this.timer?.refresh();
     const w = this.waiter;
     if (w) {
       if (this.buffered >= w.bytes) {
         this.waiter = undefined;
         w.resolve();
-      }
+      } else this.timer?.refresh();
     } else if (this.buffered > this.highWater) {
       // the peer sends ahead of the session: stop reading until the next message is wanted
       this.stream.pause();
@@ -305,10 +308,11 @@ export class MessageReader {
   }
 
   private wake(): void {
+    // the stream is over: no wait needs the timer, and it would keep this reader alive until it ran out
+    this.clearTimer();
     const w = this.waiter;
     if (!w) return;
     this.waiter = undefined;
-    this.clearTimer();
     w.reject(this.failure ? new PeerGoneError(`(${this.failure.message})`) : new PeerGoneError('in the middle of a message'));
   }
 
@@ -317,30 +321,39 @@ export class MessageReader {
     this.timer = undefined;
   }
 
-  /** Waits until `bytes` are buffered. */
+  /**
+   * Waits until `bytes` are buffered. The idle bound is one timer per
+   * reader, pushed back on every wait and every chunk that arrives (a new
+   * timer per wait cost more than parsing a small request).
+   */
   private async fill(bytes: number): Promise<void> {
     if (this.buffered >= bytes) return;
     if (!this.attached) throw new Error('the reader was detached from its stream');
     if (this.failure || this.ended) throw new PeerGoneError(this.failure ? `(${this.failure.message})` : 'in the middle of a message');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.waiter = { bytes, resolve, reject };
-        if (this.idleMs > 0) {
-          const ms = this.idleMs;
-          this.timer = setTimeout(() => {
-            if (this.waiter) {
-              const w = this.waiter;
-              this.waiter = undefined;
-              w.reject(new IdleTimeoutError(ms));
-            }
-          }, ms);
-          this.timer.unref();
-        }
-        this.stream.resume();
-      });
-    } finally {
-      this.clearTimer();
+    await new Promise<void>((resolve, reject) => {
+      this.waiter = { bytes, resolve, reject };
+      this.armTimer();
+      this.stream.resume();
+    });
+  }
+
+  /** Starts (or pushes back) the idle bound of the wait now pending. */
+  private armTimer(): void {
+    if (this.idleMs <= 0) return;
+    if (this.timer && this.timerMs === this.idleMs) {
+      this.timer.refresh();
+      return;
     }
+    this.clearTimer();
+    const ms = (this.timerMs = this.idleMs);
+    this.timer = setTimeout(() => {
+      // a wait that ended before the bound leaves the timer to run out harmlessly
+      const w = this.waiter;
+      if (!w) return;
+      this.waiter = undefined;
+      w.reject(new IdleTimeoutError(ms));
+    }, ms);
+    this.timer.unref();
   }
 
   /** Takes `n` buffered bytes as views into the chunks that hold them, uncopied. */
@@ -437,15 +450,71 @@ export class MessageReader {
     return new ReadMessage(header, body, error, this.takeParts(header.bsLen));
   }
 
-  /** Reads one whole message; null when the peer closed cleanly between messages. */
+  /**
+   * Reads one whole message; null when the peer closed cleanly between
+   * messages. A message already buffered whole is taken without waiting;
+   * otherwise this waits once per missing part (length, header, the rest).
+   */
   async next(): Promise<RawMessage | null> {
-    const header = await this.readHeader();
-    return header ? this.readBody(header) : null;
+    for (;;) {
+      const msg = this.takeMessage();
+      if (msg) return msg;
+      if (this.buffered === 0 && this.pending === undefined) {
+        try {
+          await this.fill(1);
+        } catch (err) {
+          // a client that ends or resets between messages has simply gone
+          if (err instanceof PeerGoneError && this.buffered === 0) return null;
+          throw err;
+        }
+      } else await this.fill(this.bytesWanted());
+    }
+  }
+
+  /** The next message when all its bytes are buffered; takes its header as soon as that is, checked against the limits. */
+  private takeMessage(): RawMessage | undefined {
+    let h = this.pending;
+    if (h === undefined) {
+      if (this.buffered < 4) return undefined;
+      const len = this.peekInt32();
+      if (len <= 0 || len > this.limits.maxHeaderBytes) {
+        throw new FramingError('SYS_HEADER_READ_LEN_ERR', `a message header of ${len} bytes is outside 1..${this.limits.maxHeaderBytes}`, true);
+      }
+      if (this.buffered < 4 + len) return undefined;
+      this.take(4);
+      h = this.pending = parseHeader(this.take(len), this.limits);
+    }
+    if (this.buffered < h.msgLen + h.errorLen + h.bsLen) return undefined;
+    this.pending = undefined;
+    const body = this.take(h.msgLen);
+    const error = this.take(h.errorLen);
+    return new ReadMessage(h, body, error, this.takeParts(h.bsLen));
+  }
+
+  /** Bytes that must be buffered before {@link MessageReader.takeMessage} can go further. */
+  private bytesWanted(): number {
+    const h = this.pending;
+    if (h) return h.msgLen + h.errorLen + h.bsLen;
+    return this.buffered < 4 ? 4 : 4 + this.peekInt32();
+  }
+
+  /** The big-endian integer in the first 4 buffered bytes, not taken. */
+  private peekInt32(): number {
+    const first = this.chunks[this.head]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const four = Buffer.allocUnsafe(4);
+    let off = 0;
+    for (let i = this.head; off < 4; i++) {
+      const c = this.chunks[i]!;
+      off += c.copy(four, off, 0, Math.min(c.length, 4 - off));
+    }
+    return four.readInt32BE(0);
   }
 
   /** Drops what was received and whatever arrives from now on (a connection closing after a refusal). */
   discard(): void {
     this.discarding = true;
+    this.clearTimer();
     this.chunks = [];
     this.head = 0;
     this.buffered = 0;
@@ -460,6 +529,7 @@ export class MessageReader {
    */
   detach(): void {
     this.attached = false;
+    this.clearTimer();
     this.stream.off('data', this.onData);
     this.stream.off('end', this.onEnd);
     this.stream.off('close', this.onEnd);
