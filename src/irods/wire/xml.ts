@@ -188,6 +188,8 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
       }
     }
   }
+  const simple = decodeSimple(s, maxDepth);
+  if (simple) return simple;
   let i = 0;
   const n = s.length;
   const skipSpace = (): void => {
@@ -269,5 +271,60 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
     stack.push({ name, node: Object.create(null) as PiNode, text: '', hasChildren: false });
   }
   if (!root) throw bad(stack.length > 0 ? `element <${stack[stack.length - 1]!.name}> is not closed` : 'no root element');
+  return root;
+}
+
+/** An open tag or a closing one, then the text up to the next tag (no entity in it). */
+const TAG = /<(\/?)([A-Za-z_][A-Za-z0-9_.-]{0,255})>([^<&]*)/y;
+const ALL_SPACE = /^[ \t\n\r]*$/;
+
+/**
+ * {@link decodePi} for a body of the shape every client writes: tags and
+ * text only, from the first character, no entity, no self-closing tag. A
+ * few expressions instead of a scan character by character, and a small
+ * function (the decoder was the costliest of a small request to optimise).
+ * Undefined for anything else, which the full decoder then reads (or
+ * rejects with its errors): this never accepts what that one refuses.
+ */
+function decodeSimple(s: string, maxDepth: number): DecodedPi | undefined {
+  if (s.charCodeAt(0) !== 0x3c || s.charCodeAt(1) === 0x3f) return undefined;
+  const stack: Frame[] = [];
+  let root: DecodedPi | undefined;
+  TAG.lastIndex = 0;
+  while (TAG.lastIndex < s.length) {
+    if (root) return undefined;
+    const m = TAG.exec(s);
+    if (!m) return undefined;
+    const name = m[2]!;
+    const after = m[3]!;
+    if (m[1] === '') {
+      if (stack.length >= maxDepth) return undefined;
+      const parent = stack[stack.length - 1];
+      if (parent) {
+        if (!ALL_SPACE.test(parent.text)) return undefined;
+        parent.hasChildren = true;
+      }
+      stack.push({ name, node: Object.create(null) as PiNode, text: after, hasChildren: false });
+      continue;
+    }
+    const frame = stack.pop();
+    if (!frame || frame.name !== name) return undefined;
+    let value: PiValue;
+    if (frame.hasChildren) {
+      if (!ALL_SPACE.test(frame.text)) return undefined;
+      value = frame.node;
+    } else value = frame.text;
+    const parent = stack[stack.length - 1];
+    if (parent) {
+      // text after a child: only space may lie between the children of a structure
+      if (!ALL_SPACE.test(after)) return undefined;
+      addChild(parent.node, name, value);
+    } else {
+      if (!ALL_SPACE.test(after)) return undefined;
+      if (typeof value !== 'string') root = { name, node: value };
+      else if (ALL_SPACE.test(value)) root = { name, node: Object.create(null) as PiNode };
+      else return undefined;
+    }
+  }
   return root;
 }

@@ -42,6 +42,8 @@ const TEMP_SUFFIX = '.part';
 const READ_CHUNK = 256 * 1024;
 /** Ids drawn from one shard before moving to another. */
 const SHARD_RUN = 256;
+/** Random bytes drawn at once for ids (256 ids' worth). */
+const ID_RANDOM_BATCH = 16 * 256;
 /** True when a process with this id exists on this machine. */
 function processAlive(pid: number): boolean {
   try {
@@ -100,9 +102,24 @@ export class Vault {
    * folders and syncs only those; shards still fill evenly over time.
    */
   newId(resource?: string): string {
-    if (this.shardUses++ % SHARD_RUN === 0) this.shard = randomBytes(1).toString('hex');
-    const hex = this.shard + randomBytes(15).toString('hex');
+    if (this.shardUses++ % SHARD_RUN === 0) this.shard = this.randomHex(1);
+    const hex = this.shard + this.randomHex(15);
     return resource === undefined ? hex : `${resource}/${hex}`;
+  }
+
+  /** Random bytes drawn ahead, for ids: one call into the CSPRNG per {@link ID_RANDOM_BATCH} bytes instead of per id. */
+  private randomPool = Buffer.alloc(0);
+  private randomUsed = 0;
+
+  /** `n` random bytes as hex. */
+  private randomHex(n: number): string {
+    if (this.randomUsed + n > this.randomPool.length) {
+      this.randomPool = randomBytes(ID_RANDOM_BATCH);
+      this.randomUsed = 0;
+    }
+    const at = this.randomUsed;
+    this.randomUsed += n;
+    return this.randomPool.toString('hex', at, at + n);
   }
 
   /** The final file of an object id. */
