@@ -5,13 +5,16 @@
  * loopback: `taskflow store serve` on a free port over a fresh data folder
  * (the default settings, so synced writes unless `--no-sync`), and
  * python-irodsclient 0.8.1 (Debian's /usr/bin/python3) doing, one phase per
- * client process: a put of one big file (1 GiB), a get of it back into a
- * local file, and a put of N small files (1,000 × 10 KiB) into one
- * collection. Per phase: wall seconds as the client measures them (login
- * excluded), the client's CPU seconds over the phase (its os.times), and the
- * server's CPU seconds (utime + stime of /proc/<pid>/stat, all its threads,
- * around the whole client process, so the login counts against the server),
- * and the server's peak resident memory over the run. Progress on stderr; the last stdout line is one JSON object.
+ * client process: a put of one big file (1 GiB; `--big-size 0` makes both
+ * big phases trivial), a get of it back into a local file, and a put of N
+ * small files (1,000 × 10 KiB) into one collection. Per phase: wall seconds
+ * as the client measures them (login excluded), the client's CPU seconds
+ * over the phase (its os.times), the server's CPU seconds (utime + stime of
+ * /proc/<pid>/stat, all its threads) over the same span (`*_server_cpu_s`,
+ * the driver waits at the phase's start and end while the bench reads them)
+ * and over the whole client process (`*_server_session_cpu_s`: with the
+ * login, the listing that counts the objects, the logout), and the server's
+ * peak resident memory over the run. Progress on stderr; the last stdout line is one JSON object.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.
@@ -172,22 +175,60 @@ interface PhaseResult {
   clientCpu: number;
   /** The client's system (kernel) part: its socket sends and receives, file reads and writes. */
   clientSys: number;
+  /** The server's CPU seconds over the phase alone: the span the client's own figures cover. */
   serverCpu: number;
-  /** The server's CPU seconds by thread kind. */
+  /** The server's CPU seconds over the phase alone, by thread kind. */
   serverThreads: Record<string, number>;
+  /** The server's CPU seconds over the whole client process: its login, the phase, the listing after it, the logout. */
+  serverSessionCpu: number;
   stored: number | null;
 }
 
-/** Runs one phase of the driver, measuring the server's CPU around it. */
-async function phase(serverPid: number, port: number, clientEnv: Record<string, string>, fields: Record<string, unknown>): Promise<PhaseResult> {
-  const input = JSON.stringify({ host: '127.0.0.1', port, user: 'rods', password: PASSWORD, zone: ZONE, ...fields });
-  const cpu0 = cpuSeconds(serverPid);
-  const threads0 = cpuByThread(serverPid);
-  const out = await run(PYTHON, [DRIVER], input, clientEnv);
-  const serverCpu = cpuSeconds(serverPid) - cpu0;
-  const serverThreads = threadDelta(threads0, cpuByThread(serverPid));
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; user_seconds: number; system_seconds: number; stored: number | null };
-  return { seconds: r.seconds, clientCpu: r.user_seconds + r.system_seconds, clientSys: r.system_seconds, serverCpu, serverThreads, stored: r.stored };
+/**
+ * Runs one phase of the driver, measuring the server's CPU over the phase
+ * (the driver stops at its start and its end until the bench has read the
+ * server's figures, see irods_client.py) and over the whole client process.
+ */
+function phase(serverPid: number, port: number, clientEnv: Record<string, string>, fields: Record<string, unknown>): Promise<PhaseResult> {
+  const input = JSON.stringify({ host: '127.0.0.1', port, user: 'rods', password: PASSWORD, zone: ZONE, marks: true, ...fields });
+  return new Promise((res, rej) => {
+    const session0 = cpuSeconds(serverPid);
+    let cpu0 = NaN;
+    let threads0 = new Map<string, number>();
+    let serverCpu = NaN;
+    let serverThreads: Record<string, number> = {};
+    const p = spawn(PYTHON, [DRIVER], { env: { ...process.env, ...clientEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let seen = 0;
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const lines = stdout.split('\n');
+      for (; seen < lines.length - 1; seen++) {
+        if (lines[seen] === 'start') {
+          threads0 = cpuByThread(serverPid);
+          cpu0 = cpuSeconds(serverPid);
+          p.stdin.write('\n');
+        } else if (lines[seen] === 'end') {
+          serverCpu = cpuSeconds(serverPid) - cpu0;
+          serverThreads = threadDelta(threads0, cpuByThread(serverPid));
+          p.stdin.end('\n');
+        }
+      }
+    });
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', rej);
+    p.on('close', (code) => {
+      if (code !== 0 || Number.isNaN(serverCpu)) {
+        rej(new Error(`${PYTHON} ${DRIVER} exited ${code}${Number.isNaN(serverCpu) ? ' without marking its phase' : ''}:\n${stderr}`));
+        return;
+      }
+      const serverSessionCpu = cpuSeconds(serverPid) - session0;
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as { seconds: number; user_seconds: number; system_seconds: number; stored: number | null };
+      res({ seconds: r.seconds, clientCpu: r.user_seconds + r.system_seconds, clientSys: r.system_seconds, serverCpu, serverThreads, serverSessionCpu, stored: r.stored });
+    });
+    p.stdin.write(`${input}\n`);
+  });
 }
 
 /** Writes `size` random bytes to `file` in 8 MiB pieces; returns their MD5. */
@@ -267,12 +308,14 @@ export async function main(argv: string[]): Promise<void> {
       put_client_cpu_s: round(put.clientCpu),
       put_client_sys_s: round(put.clientSys),
       put_server_threads_cpu_s: put.serverThreads,
+      put_server_session_cpu_s: round(put.serverSessionCpu),
       get_s: round(get.seconds),
       get_mb_s: round(args.bigSize / 1e6 / get.seconds),
       get_server_cpu_s: round(get.serverCpu),
       get_client_cpu_s: round(get.clientCpu),
       get_client_sys_s: round(get.clientSys),
       get_server_threads_cpu_s: get.serverThreads,
+      get_server_session_cpu_s: round(get.serverSessionCpu),
       files: args.files,
       size: args.size,
       files_s: round(many.seconds),
@@ -281,6 +324,7 @@ export async function main(argv: string[]): Promise<void> {
       files_client_cpu_s: round(many.clientCpu),
       files_client_sys_s: round(many.clientSys),
       files_server_threads_cpu_s: many.serverThreads,
+      files_server_session_cpu_s: round(many.serverSessionCpu),
       files_server_vs_client_cpu: round(many.serverCpu / many.clientCpu),
       server_peak_rss_mb: peakRssMb(pid),
       loadavg: loadavg().map(round),

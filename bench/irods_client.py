@@ -8,6 +8,11 @@ password, zone) and a phase:
 Prints one JSON line: the phase's wall seconds and this process's CPU
 seconds (user and system, os.times) over the phase alone, without the
 interpreter's start, the imports and the login.
+
+With "marks": true the phase is bracketed for the bench, which measures the
+server over the same span: the driver writes "start" on stdout and waits for
+a line on stdin before the phase, and writes "end" and waits again after it
+(before the listing that counts the objects, and the logout).
 """
 import json
 import os
@@ -18,7 +23,15 @@ from irods.session import iRODSSession
 
 
 def main():
-    args = json.load(sys.stdin)
+    args = json.loads(sys.stdin.readline())
+    marks = args.get('marks', False)
+
+    def mark(name):
+        if marks:
+            sys.stdout.write(name + '\n')
+            sys.stdout.flush()
+            sys.stdin.readline()
+
     session = iRODSSession(host=args['host'], port=args['port'], user=args['user'], password=args['password'], zone=args['zone'])
     try:
         # log in before the clock starts
@@ -26,6 +39,7 @@ def main():
         phase = args['phase']
         if phase == 'put_many':
             session.collections.create(args['coll'])
+        mark('start')
         cpu0 = os.times()
         t0 = time.perf_counter()
         if phase == 'put':
@@ -40,6 +54,7 @@ def main():
             raise ValueError('unknown phase ' + phase)
         seconds = time.perf_counter() - t0
         cpu1 = os.times()
+        mark('end')
         stored = None
         if phase == 'put_many':
             stored = len(session.collections.get(args['coll']).data_objects)
