@@ -16,7 +16,7 @@ import { LoginThrottle } from '../../src/irods/server/native-auth.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { encodeHeader, frameMessage, MessageReader, DEFAULT_FRAME_LIMITS } from '../../src/irods/wire/framing.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
-import { keyValues, keyValuesField, many, text, type PiNode } from '../../src/irods/wire/pi-values.js';
+import { child, keyValues, keyValuesField, many, text, type PiNode } from '../../src/irods/wire/pi-values.js';
 import { decodePi, encodePi } from '../../src/irods/wire/xml.js';
 import { NotFoundError } from '../../src/store/errors.js';
 import { tempStore, type TempStore } from '../support/store-helpers.js';
@@ -66,6 +66,22 @@ describe('XML packing', () => {
     expect(text(node, 'objPath')).toBe('/z/a&bé☺');
     expect(text(node, 'empty')).toBe('');
     expect(text(node, 'selfClosed')).toBe('');
+  });
+
+  it('reads a body in the shape clients write as it reads the same body through the full scanner (which an XML declaration forces)', () => {
+    const bodies = [
+      '<OpenedDataObjInp_PI><l1descInx>3</l1descInx><len>0</len><whence>0</whence><oprType>0</oprType><offset>10</offset><bytesWritten>0</bytesWritten><KeyValPair_PI><ssLen>0</ssLen></KeyValPair_PI></OpenedDataObjInp_PI>',
+      '<DataObjInp_PI><objPath>/z/home/a b/x.bin</objPath><KeyValPair_PI><ssLen>2</ssLen><keyWord>k</keyWord><keyWord>l</keyWord><svalue>v</svalue><svalue></svalue></KeyValPair_PI></DataObjInp_PI>\n',
+      '<A>\n  <b> 1 </b>\n  <c><d>x>y</d></c>\n</A>',
+      '<A> </A>',
+    ];
+    for (const body of bodies) {
+      const fast = decodePi(body);
+      expect(fast).toEqual(decodePi(`<?xml version="1.0"?>${body}`));
+      expect(Object.getPrototypeOf(fast.node)).toBeNull();
+    }
+    expect(text(decodePi(bodies[2]!).node, 'b')).toBe(' 1 ');
+    expect(many(child(decodePi(bodies[1]!).node, 'KeyValPair_PI'), 'keyWord')).toEqual(['k', 'l']);
   });
 
   it('keeps element names like __proto__ as plain data', () => {
