@@ -113,6 +113,8 @@ export class IrodsSession {
   private stream: Duplex;
   private reader: MessageReader;
   private user: SessionUser | undefined;
+  /** What the handlers get: made once for {@link IrodsSession.user}. */
+  private ctx: ApiContext | undefined;
   private challenge: Buffer | undefined;
   private clientSignature = '';
   private apos: AposStyle = 'entity';
@@ -433,7 +435,9 @@ export class IrodsSession {
       const e = err as IrodsError;
       return this.sendError(MSG_TYPE.API_REPLY, e.code, e.message);
     }
-    const ctx: ApiContext = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log };
+    // one context per logged-in user (it holds nothing per request)
+    let ctx = this.ctx;
+    if (ctx?.user !== user) ctx = this.ctx = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log };
     let reply: ApiReply;
     try {
       reply = await route.handle(req, ctx);

@@ -134,11 +134,17 @@ export class IdleTimeoutError extends FramingError {
 
 const EMPTY = Buffer.alloc(0);
 
+/** A header's XML (ASCII: the type is a name, the rest numbers). */
+function headerXml(h: MsgHeader): string {
+  return (
+    `<MsgHeader_PI><type>${h.type}</type><msgLen>${h.msgLen}</msgLen><errorLen>${h.errorLen}</errorLen>` +
+    `<bsLen>${h.bsLen}</bsLen><intInfo>${h.intInfo}</intInfo></MsgHeader_PI>\n`
+  );
+}
+
 /** The 4-byte length and XML of a header. */
 export function encodeHeader(h: MsgHeader): Buffer {
-  const xml =
-    `<MsgHeader_PI><type>${h.type}</type><msgLen>${h.msgLen}</msgLen><errorLen>${h.errorLen}</errorLen>` +
-    `<bsLen>${h.bsLen}</bsLen><intInfo>${h.intInfo}</intInfo></MsgHeader_PI>\n`;
+  const xml = headerXml(h);
   const out = Buffer.allocUnsafe(4 + Buffer.byteLength(xml));
   out.writeUInt32BE(out.length - 4, 0);
   out.write(xml, 4, 'utf8');
@@ -161,8 +167,14 @@ export function frameMessage(type: string, parts: OutgoingParts = {}): Buffer[] 
   const body = parts.body ?? EMPTY;
   const error = parts.error ?? EMPTY;
   const bs = parts.bs ?? EMPTY;
-  const head = encodeHeader({ type, msgLen: body.length, errorLen: error.length, bsLen: bs.length, intInfo: parts.intInfo ?? 0 });
-  const first = body.length + error.length === 0 ? head : Buffer.concat([head, body, error]);
+  const xml = headerXml({ type, msgLen: body.length, errorLen: error.length, bsLen: bs.length, intInfo: parts.intInfo ?? 0 });
+  // header, body and error in one buffer, written in place (a reply's small part is one allocation)
+  const xmlLen = Buffer.byteLength(xml);
+  const first = Buffer.allocUnsafe(4 + xmlLen + body.length + error.length);
+  first.writeUInt32BE(xmlLen, 0);
+  first.write(xml, 4, 'utf8');
+  body.copy(first, 4 + xmlLen);
+  error.copy(first, 4 + xmlLen + body.length);
   return bs.length === 0 ? [first] : [first, bs];
 }
 
