@@ -351,7 +351,11 @@ export class MessageReader {
 
   /** Starts (or pushes back) the idle bound of the wait now pending. */
   private armTimer(): void {
-    if (this.idleMs <= 0) return;
+    if (this.idleMs <= 0) {
+      // no bound now: a timer left from an earlier bound must not end this wait
+      this.clearTimer();
+      return;
+    }
     if (this.timer && this.timerMs === this.idleMs) {
       this.timer.refresh();
       return;
