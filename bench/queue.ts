@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- queue --runs N --projects P [--clients-per-project C]`
+ * `npm run bench -- queue --runs N --projects P [--clients-per-project C] [--cpu-prof DIR]`
  *
  * Async submits through the line: N async `landing_zone_move` submits of
  * empty zones (targets `["irods"]`) spread over P projects, against a
@@ -34,19 +34,25 @@ interface Args {
   runs: number;
   projects: number;
   clientsPerProject: number;
+  /** Where the service writes a V8 CPU profile (`node --cpu-prof`), if asked. */
+  cpuProfDir?: string;
 }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { runs: 1000, projects: 10, clientsPerProject: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--cpu-prof') {
+      args.cpuProfDir = argv[++i];
+      continue;
+    }
     const v = Number(argv[++i]);
     if (a === '--runs') args.runs = v;
     else if (a === '--projects') args.projects = v;
     else if (a === '--clients-per-project') args.clientsPerProject = v;
     else throw new Error(`unknown option ${a} (use --runs N --projects P [--clients-per-project C])`);
   }
-  for (const [k, v] of Object.entries(args)) if (!(Number.isInteger(v) && v > 0)) throw new Error(`--${k} must be a positive integer`);
+  for (const k of ['runs', 'projects', 'clientsPerProject'] as const) if (!(Number.isInteger(args[k]) && args[k] > 0)) throw new Error(`--${k} must be a positive integer`);
   return args;
 }
 
@@ -82,6 +88,8 @@ export async function main(argv: string[]): Promise<void> {
   const dataDir = makeTempDir('taskflow-bench-queue-');
   const service = await spawnService(
     testEnv(dataDir, { TASKFLOW_LOG_LEVEL: 'warn', TASKFLOW_SODAR_URL: site.url, TASKFLOW_ASYNC_CONCURRENCY: String(Math.max(2, args.projects)) }),
+    30_000,
+    args.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.cpuProfDir}`],
   );
   const client = new KeepAliveClient(service.url, args.projects * args.clientsPerProject);
   try {

@@ -200,9 +200,12 @@ export function watchOutput(proc: ChildProcess, timeoutMs = 30_000): ProcessOutp
   return { lines, waitForLine, exited };
 }
 
-/** Spawns `node dist/src/cli/index.js serve` with `env` and waits until it listens. */
-export async function spawnService(env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
-  const proc = spawn(process.execPath, [CLI_PATH, 'serve'], {
+/**
+ * Spawns `node dist/src/cli/index.js serve` with `env` and waits until it
+ * listens. `nodeArgs`: options for node itself (benches pass `--cpu-prof`).
+ */
+export async function spawnService(env: Record<string, string>, timeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<ServiceProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'serve'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
