@@ -10,10 +10,14 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
 
 /**
  * Records runs. Write methods must be durable against a process crash when
- * they return (SQLite: committed, in the OS cache), except `reverted`, which
- * may be grouped for a few milliseconds: a lost `reverted` record only makes
- * recovery repeat an (idempotent) revert. `finish` includes every grouped
- * record; it becomes durable against power loss once a {@link whenDurable}
+ * they return (SQLite: committed, in the OS cache), except the records
+ * recovery can do without, which may wait for the next durable write: `done`,
+ * a `doneThenIntent` whose next task has nothing to undo, `progress` and
+ * `reverted`. A lost one only makes recovery revert a task whose apply had
+ * finished (as it does one left at `intent`), not call the revert of a task
+ * with nothing to undo (it never does), show older progress, or repeat an
+ * (idempotent) revert. Every intent with an undo value is durable before the
+ * task's apply starts. `finish` includes every grouped record; it becomes durable against power loss once a {@link whenDurable}
  * called after it resolves (the runner awaits that before a run's result is
  * returned), so concurrent runs share one fsync instead of one each.
  */

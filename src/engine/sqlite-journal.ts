@@ -2,10 +2,15 @@
  * A journal in a SQLite file (better-sqlite3, WAL): survives crashes, and is
  * the store of run records the service lists and shows.
  *
- * Durability: each task costs one commit (its `done` plus the next task's
- * `intent` with that task's undo value), with `synchronous = NORMAL`: in WAL mode a commit is then in the
+ * Durability: a commit stands before every apply that has something to undo
+ * (the task's `intent` with its undo value, with the previous task's
+ * `done`), with `synchronous = NORMAL`: in WAL mode a commit is then in the
  * OS page cache when it returns, which survives the process being killed,
- * without an fsync per task. The final state of a run is committed the same
+ * without an fsync per task. Records recovery can do without wait for the
+ * next commit of this handle instead of taking one of their own (see
+ * {@link GROUP_MS}): a `done`, an `intent` with nothing to undo, progress,
+ * `reverted`. Losing them in a crash only makes recovery revert a task whose
+ * apply had finished, which it does for one left at `intent` anyway. The final state of a run is committed the same
  * way; {@link SqliteJournal.whenDurable} then makes it survive power loss
  * with a group fsync of the `-wal` file on the libuv threadpool, so the
  * event loop never waits for the disk and concurrent runs share one fsync
@@ -113,6 +118,12 @@ export const CHECKPOINT_WORKER_AFTER_COMMITS = 512;
 export const REVERT_GROUP_MS = 2;
 /** Most `reverted` records committed together. */
 export const REVERT_GROUP_SIZE = 256;
+/**
+ * Longest a grouped record (see the module's doc) waits for the next commit
+ * before it is committed on its own: what other processes see of a run lags
+ * by at most this much. On a busy journal the next commit comes much sooner.
+ */
+export const GROUP_MS = 100;
 
 interface RunRow {
   seq: number;
@@ -151,6 +162,7 @@ export interface SqliteJournalOptions {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => {};
+const RETURN_NOTHING = (): undefined => undefined;
 
 /** The journal's pragmas and tables. */
 function setUpJournal(db: Database.Database): void {
@@ -186,13 +198,17 @@ export class SqliteJournal implements Journal, RunQueueStore {
   private readonly seqs = new Map<string, number>();
   private readonly stmts: ReturnType<SqliteJournal['prepare']>;
   private readonly listStmts = new Map<string, { count: Database.Statement; page: Database.Statement }>();
-  private readonly insertRun: Database.Transaction<(run: JournalRunStart) => number>;
-  private readonly enqueueTx: Database.Transaction<(runs: readonly NewQueuedRun[], at: number) => number[]>;
-  private readonly stepTx: Database.Transaction<(seq: number, index: number, durationMs: number, nextUndo: string | null) => void>;
-  private readonly revertTx: Database.Transaction<(records: number[]) => void>;
-  /** Grouped `reverted` records, flat: seq, index, durationMs, ... */
-  private pendingReverts: number[] = [];
-  private pendingSince = 0;
+  private readonly insertRun: (run: JournalRunStart) => number;
+  private readonly insertQueued: (runs: readonly NewQueuedRun[], at: number) => number[];
+  /** The one write transaction every commit goes through: the grouped records first, then the caller's. */
+  private readonly writeTx: Database.Transaction<(body: () => unknown) => unknown>;
+  /** Grouped records, in the order they were written, waiting for the next commit. */
+  private pending: Array<() => void> = [];
+  /** `reverted` records among them, and when the first of those was grouped (see {@link REVERT_GROUP_MS}). */
+  private pendingReverts = 0;
+  private revertsSince = 0;
+  /** Commits the grouped records once {@link GROUP_MS} passed without another commit. */
+  private groupTimer: NodeJS.Timeout | undefined;
   /** Something was committed since the last sync started. */
   private dirty = false;
   /** The sync in flight, and the one queued behind it for callers that arrived during it. */
@@ -215,7 +231,16 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.workerAfter = opts.backgroundCheckpoints === false ? -1 : CHECKPOINT_WORKER_AFTER_COMMITS;
     this.stmts = this.prepare();
     const s = this.stmts;
-    this.insertRun = this.db.transaction((run: JournalRunStart): number => {
+    this.writeTx = this.db.transaction((body: () => unknown) => {
+      const pending = this.pending;
+      if (pending.length > 0) {
+        this.pending = [];
+        this.pendingReverts = 0;
+        for (let i = 0; i < pending.length; i++) pending[i]();
+      }
+      return body();
+    });
+    this.insertRun = (run: JournalRunStart): number => {
       // an accepted run leaves the line with its start, in this commit; a cancelled one never starts
       const queued = s.queuedCancelled.get(run.runId) as { cancelled_at: number | null } | undefined;
       if (queued !== undefined) {
@@ -238,17 +263,9 @@ export class SqliteJournal implements Journal, RunQueueStore {
         s.insertTask.run(runSeq, i, t.kind, t.name, t.target, JSON.stringify(t.args), first ? 'intent' : 'pending', first ? encodeUndo(run.firstUndo) : null);
       }
       return runSeq;
-    });
-    this.stepTx = this.db.transaction((seq: number, index: number, durationMs: number, nextUndo: string | null) => {
-      s.done.run(durationMs, seq, index);
-      s.intent.run(nextUndo, seq, index + 1);
-    });
-    this.enqueueTx = this.db.transaction((runs: readonly NewQueuedRun[], at: number): number[] =>
-      runs.map((r) => Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at).lastInsertRowid)),
-    );
-    this.revertTx = this.db.transaction((records: number[]) => {
-      for (let i = 0; i < records.length; i += 3) s.reverted.run(records[i + 2], records[i], records[i + 1]);
-    });
+    };
+    this.insertQueued = (runs: readonly NewQueuedRun[], at: number): number[] =>
+      runs.map((r) => Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at).lastInsertRowid));
   }
 
   private prepare() {
@@ -297,73 +314,77 @@ export class SqliteJournal implements Journal, RunQueueStore {
   start(run: JournalRunStart): void {
     let seq: number;
     try {
-      // immediate: take the write lock up front, so a busy file waits (busy_timeout) instead of failing
-      seq = this.insertRun.immediate(run);
+      seq = this.commit(() => this.insertRun(run));
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateRunError(run.runId);
       throw err;
     }
-    this.wrote();
     this.seqs.set(run.runId, seq);
   }
 
   intent(runId: string, index: number, undo: Json | undefined): void {
     const text = encodeUndo(undo);
-    this.flushReverts();
-    this.wrote();
-    this.stmts.intent.run(text, this.seq(runId), index);
+    const seq = this.seq(runId);
+    this.commit(() => this.stmts.intent.run(text, seq, index));
   }
 
+  /** Grouped (see the module's doc): the intent of the next task, recorded when it has something to undo, commits it. */
   done(runId: string, index: number, durationMs: number): void {
-    this.flushReverts();
-    this.wrote();
-    this.stmts.done.run(durationMs, this.seq(runId), index);
+    const seq = this.seq(runId);
+    const done = this.stmts.done;
+    this.group(() => done.run(durationMs, seq, index));
   }
 
+  /** One commit when the next task has something to undo; otherwise both records are grouped (see the module's doc). */
   doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void {
     const text = encodeUndo(nextUndo);
-    if (this.pendingReverts.length > 0) this.flushReverts();
-    this.wrote();
-    this.stepTx.immediate(this.seq(runId), index, durationMs, text);
+    const seq = this.seq(runId);
+    const { done, intent } = this.stmts;
+    const step = (): void => {
+      done.run(durationMs, seq, index);
+      intent.run(text, seq, index + 1);
+    };
+    if (text === null) this.group(step);
+    else this.commit(step);
   }
 
   failed(runId: string, index: number, error: string, durationMs: number): void {
-    this.flushReverts();
-    this.wrote();
-    this.stmts.failed.run(error, durationMs, this.seq(runId), index);
+    const seq = this.seq(runId);
+    this.commit(() => this.stmts.failed.run(error, durationMs, seq, index));
   }
 
   /**
-   * Grouped: committed with the next records once {@link REVERT_GROUP_MS}
-   * passed or {@link REVERT_GROUP_SIZE} are waiting, and by any other write
-   * or read of this handle, so a long revert of many quick tasks costs a
-   * commit per group, not per task.
+   * Grouped: committed with the next commit, and by itself once
+   * {@link REVERT_GROUP_MS} passed or {@link REVERT_GROUP_SIZE} are waiting,
+   * so a long revert of many quick tasks costs a commit per group, not per task.
    */
   reverted(runId: string, index: number, durationMs: number): void {
-    const pending = this.pendingReverts;
+    const seq = this.seq(runId);
+    const reverted = this.stmts.reverted;
     const now = performance.now();
-    if (pending.length === 0) this.pendingSince = now;
-    pending.push(this.seq(runId), index, durationMs);
-    if (pending.length >= REVERT_GROUP_SIZE * 3 || now - this.pendingSince >= REVERT_GROUP_MS) this.flushReverts();
+    if (this.pendingReverts === 0) this.revertsSince = now;
+    this.pendingReverts++;
+    this.group(() => reverted.run(durationMs, seq, index));
+    if (this.pendingReverts >= REVERT_GROUP_SIZE || now - this.revertsSince >= REVERT_GROUP_MS) this.flushGrouped();
   }
 
   revertFailed(runId: string, index: number, error: string, durationMs: number): void {
-    this.flushReverts();
-    this.wrote();
-    this.stmts.revertFailed.run(error, durationMs, this.seq(runId), index);
+    const seq = this.seq(runId);
+    this.commit(() => this.stmts.revertFailed.run(error, durationMs, seq, index));
   }
 
+  /** Grouped (see the module's doc): a display, which recovery never reads. */
   progress(runId: string, progress: RunProgress): void {
-    this.flushReverts();
-    this.wrote();
-    this.stmts.progress.run(JSON.stringify(progress), this.seq(runId));
+    const seq = this.seq(runId);
+    const text = JSON.stringify(progress);
+    const write = this.stmts.progress;
+    this.group(() => write.run(text, seq));
   }
 
   finish(runId: string, result: RunResult): void {
     const seq = this.seq(runId);
-    this.flushReverts();
-    this.wrote();
-    this.stmts.finish.run(result.status, Date.now(), JSON.stringify(result), seq);
+    const text = JSON.stringify(result);
+    this.commit(() => this.stmts.finish.run(result.status, Date.now(), text, seq));
     this.seqs.delete(runId);
   }
 
@@ -375,7 +396,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
    */
   whenDurable(): Promise<void> {
     if (!this.db.open) return RESOLVED; // a clean close checkpointed and synced everything
-    this.flushReverts();
+    this.flushGrouped();
     if (this.queuedSync !== undefined) return this.queuedSync;
     if (this.syncing !== undefined) {
       if (!this.dirty) return this.syncing; // nothing committed since it started: it covers the caller
@@ -393,6 +414,48 @@ export class SqliteJournal implements Journal, RunQueueStore {
   /** How many fsyncs {@link whenDurable} performed (for tests: concurrent runs share them). */
   get syncCount(): number {
     return this.syncs;
+  }
+
+  /**
+   * Commits `body`'s statements with the grouped records, in one immediate
+   * transaction (the write lock up front, so a busy file waits
+   * `busy_timeout` instead of failing). When it fails, the grouped records
+   * are committed alone (or dropped, as recovery can do without them) and
+   * `body` is tried once more alone, so its own error is what the caller gets.
+   */
+  private commit<T>(body: () => T): T {
+    this.wrote();
+    const pending = this.pending;
+    if (pending.length === 0) return this.writeTx.immediate(body) as T;
+    try {
+      return this.writeTx.immediate(body) as T;
+    } catch {
+      // rolled back, grouped records included (the transaction took them out)
+      this.pending = pending;
+      this.flushGrouped();
+      return this.writeTx.immediate(body) as T;
+    }
+  }
+
+  /** Keeps a record for the next commit (see the module's doc). */
+  private group(record: () => void): void {
+    this.pending.push(record);
+    this.groupTimer ??= setTimeout(() => {
+      this.groupTimer = undefined;
+      if (this.db.open) this.flushGrouped();
+    }, GROUP_MS).unref();
+  }
+
+  /** Commits the grouped records now; if that fails they are dropped (recovery does without them). */
+  private flushGrouped(): void {
+    if (this.pending.length === 0) return;
+    this.wrote();
+    try {
+      this.writeTx.immediate(RETURN_NOTHING);
+    } catch {
+      this.pending = [];
+      this.pendingReverts = 0;
+    }
   }
 
   /** Notes a commit: there is something to sync, and a busy journal gets its checkpoint worker. */
@@ -432,7 +495,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   getRun(runId: string): JournalRun | undefined {
-    this.flushReverts();
+    this.flushGrouped();
     const row = this.stmts.getRun.get(runId) as RunRow | undefined;
     if (!row) return undefined;
     const rows = this.stmts.getTasks.all(row.seq) as TaskRow[];
@@ -446,13 +509,13 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   getRunSummary(runId: string): JournalRunSummary | undefined {
-    this.flushReverts();
+    this.flushGrouped();
     const row = this.stmts.getRun.get(runId) as RunRow | undefined;
     return row === undefined ? undefined : toSummary(row);
   }
 
   listRuns(query: ListRunsQuery): RunPage {
-    this.flushReverts();
+    this.flushGrouped();
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.status !== undefined) {
@@ -483,41 +546,34 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   unfinishedRuns(): string[] {
-    this.flushReverts();
+    this.flushGrouped();
     return this.stmts.unfinished.all() as string[];
   }
 
+  /** Reads no grouped record's change (they never change a run's status): asked per submit, it commits nothing. */
   unfinishedRunsLabelled(label: string): JournalRunSummary[] {
-    this.flushReverts();
     return (this.stmts.unfinishedLabelled.all(label) as RunRow[]).map(toSummary);
   }
 
   /** One transaction for all of `runs`: concurrent submits share its commit (and then one fsync). */
   enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[] {
     if (runs.length === 0) return [];
-    this.flushReverts();
-    this.wrote();
     const at = Date.now();
-    // immediate: take the write lock up front, so a busy file waits (busy_timeout) instead of failing
-    const seqs = this.enqueueTx.immediate(runs, at);
+    const seqs = this.commit(() => this.insertQueued(runs, at));
     const acceptedAt = new Date(at).toISOString();
     return runs.map((r, i) => ({ ...r, seq: seqs[i], acceptedAt }));
   }
 
   dequeueRun(runId: string): boolean {
-    this.flushReverts();
-    this.wrote();
-    return this.stmts.dequeue.run(runId).changes > 0;
+    return this.commit(() => this.stmts.dequeue.run(runId).changes > 0);
   }
 
   queuedRun(runId: string): QueuedRun | undefined {
-    this.flushReverts();
     const row = this.stmts.queuedOne.get(runId) as QueuedRow | undefined;
     return row === undefined ? undefined : toQueued(row);
   }
 
   queuedRuns(filter: { owner?: string; projectUuid?: string } = {}): QueuedRun[] {
-    this.flushReverts();
     const rows = (
       filter.owner !== undefined
         ? this.stmts.queuedByOwner.all(filter.owner)
@@ -529,42 +585,30 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   queuedOwners(): string[] {
-    this.flushReverts();
     return this.stmts.queuedOwners.all() as string[];
   }
 
   setQueuedOwner(runId: string, owner: string): void {
-    this.flushReverts();
-    this.wrote();
-    this.stmts.setQueuedOwner.run(owner, runId);
+    this.commit(() => this.stmts.setQueuedOwner.run(owner, runId));
   }
 
   cancelQueuedRun(runId: string): boolean {
-    this.flushReverts();
-    this.wrote();
     // one statement: a start (which takes the row out in its own commit) and this are serialised by SQLite
-    return this.stmts.cancelQueued.run(Date.now(), runId).changes > 0;
+    return this.commit(() => this.stmts.cancelQueued.run(Date.now(), runId).changes > 0);
   }
 
   /** Closes the file (a clean close also checkpoints and removes the WAL). */
   close(): void {
     if (!this.db.open) return;
-    this.flushReverts();
+    this.flushGrouped();
+    clearTimeout(this.groupTimer);
+    this.groupTimer = undefined;
     this.checkpointer?.stop();
     this.checkpointer = undefined;
     this.db.close();
     // a FileHandle closes after its pending datasync; the clean close above synced the database anyway
     this.wal?.then((h) => h.close()).catch(ignore);
     this.wal = undefined;
-  }
-
-  /** Commits the grouped `reverted` records. */
-  private flushReverts(): void {
-    if (this.pendingReverts.length === 0) return;
-    const records = this.pendingReverts;
-    this.pendingReverts = [];
-    this.wrote();
-    this.revertTx.immediate(records);
   }
 
   /** The seq of a run: cached for runs started here, looked up for others (recovery). */
