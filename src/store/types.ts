@@ -17,6 +17,14 @@ import type { Readable } from 'node:stream';
 /** Access levels, ordered: `null` < `read` < `write` < `own`. */
 export type AccessLevel = 'null' | 'read' | 'write' | 'own';
 
+/** What {@link FlowStore.accessCounts} answers. */
+export interface AccessCounts {
+  /** Entries counted: the path, and its subtree when recursive (0: the path does not exist). */
+  entries: number;
+  /** Per principal asked, in order: entries at each level. */
+  levels: Array<Record<AccessLevel, number>>;
+}
+
 /** User types known to the store. */
 export type UserType = 'rodsuser' | 'rodsadmin';
 
@@ -292,11 +300,27 @@ export interface FlowStore {
     opts?: { recursive?: boolean } & PageOptions,
   ): Promise<Array<{ path: string; level: Exclude<AccessLevel, 'null'> }>>;
   /**
+   * How many entries of `path` (and, when `recursive`, below it) each of
+   * `names` holds at each level (`null`: no access), in one snapshot:
+   * `entries` counts them all (0 when `path` does not exist), `levels[k]`
+   * is `names[k]`'s count by level. What a task reads first of a subtree's
+   * access: the common case (one level throughout) needs no listing.
+   * iRODS: `GEN_QUERY_AN` with `COUNT(DATA_ID)` grouped by `DATA_ACCESS_TYPE`, a `USER_NAME` and a
+   * `COLL_NAME like` condition (and the collections' alike).
+   */
+  accessCounts(path: string, names: readonly string[], opts?: { recursive?: boolean }): Promise<AccessCounts>;
+  /**
    * Sets `name`'s access on `path` (and everything below it when
    * `recursive`); `null` removes it.
    * iRODS: `MOD_ACCESS_CONTROL_AN` (rcModAccessControl; `ichmod [-r]`).
    */
   setAccess(path: string, name: string, level: AccessLevel, opts?: { recursive?: boolean }): Promise<void>;
+  /**
+   * {@link FlowStore.setAccess} for several principals on one path, all or
+   * none (one store transaction).
+   * iRODS: one `MOD_ACCESS_CONTROL_AN` per principal.
+   */
+  setAccesses(path: string, grants: ReadonlyArray<{ name: string; level: AccessLevel }>, opts?: { recursive?: boolean }): Promise<void>;
   /**
    * Sets `name`'s access to `level` on each of `paths` (not recursively);
    * NotFound for a missing path or principal. All or none in the embedded

@@ -151,11 +151,11 @@ async function walkAccess(
 /**
  * Reads, per principal of `names`, its access on `path` (and its subtree
  * when recursive) in compact form: the most common level, and the entries
- * at another level. One walk counts the levels; a zone where every entry has
- * the same ACL (the usual case) needs no second, and holds nothing per
- * entry in memory. The exceptions of a principal mostly without access are
- * its access entries, listed alone; only one mostly with access needs the
- * listing of all entries again.
+ * at another level. The store counts the levels (one call; a zone where
+ * every entry has the same ACL, the usual case, needs nothing more, and
+ * nothing per entry is held in memory). The exceptions of a principal mostly
+ * without access are its access entries, listed alone; only one mostly with
+ * access needs the listing of all entries beside its access entries.
  */
 async function scanAccess(
   store: FlowStore,
@@ -163,10 +163,8 @@ async function scanAccess(
   names: readonly string[],
   recursive: boolean,
 ): Promise<{ count: number; snapshots: AccessSnapshot[] }> {
-  const counts = names.map(() => [0, 0, 0, 0]);
-  const count = await walkAccess(store, path, names, recursive, (_p, levels) => {
-    for (const [k, l] of levels.entries()) counts[k][LEVEL_CODES.indexOf(l)]++;
-  });
+  const { entries: count, levels } = await store.accessCounts(path, names, { recursive });
+  const counts = levels.map((l) => LEVEL_CODES.map((code) => l[code]));
   const snapshots: AccessSnapshot[] = counts.map((c) => ({ level: LEVEL_CODES[commonCode(c)], except: {} }));
   const mixed = names.filter((_n, k) => counts[k].some((n, code) => n > 0 && LEVEL_CODES[code] !== snapshots[k].level));
   // mostly without access: the exceptions are the entries it has access on, listed alone
@@ -349,9 +347,8 @@ export const setAccesses = defineTask<SetAccessesArgs, { previous: Record<string
     return Object.keys(previous).length > 0 ? { previous } : undefined;
   },
   async apply({ store }, args, undo) {
-    for (const g of args.grants) {
-      if (undo?.previous[g.name] !== undefined) await store.setAccess(args.path, g.name, g.level, { recursive: args.recursive });
-    }
+    const changed = args.grants.filter((g) => undo?.previous[g.name] !== undefined);
+    if (changed.length > 0) await store.setAccesses(args.path, changed, { recursive: args.recursive });
   },
   async revert({ store }, args, undo) {
     for (const g of [...args.grants].reverse()) {

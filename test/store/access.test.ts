@@ -122,6 +122,43 @@ describe('access levels', () => {
     expect(await s.dump()).toEqual(dump);
   });
 
+  it('setAccesses sets several principals on a subtree at once, all or nothing', async () => {
+    await s.createCollection(`${Z}/p/a`, { parents: true });
+    await s.putObject(`${Z}/p/a/f`, Readable.from(['x']));
+    await s.setAccess(`${Z}/p`, 'bob', 'write', { recursive: true });
+    await s.setAccesses(`${Z}/p`, [{ name: 'alice', level: 'read' }, { name: 'bob', level: 'null' }], { recursive: true });
+    for (const p of [`${Z}/p`, `${Z}/p/a`, `${Z}/p/a/f`]) {
+      expect([(await s.getAccessMany([p], 'alice'))[0], (await s.getAccessMany([p], 'bob'))[0]]).toEqual(['read', 'null']);
+    }
+    const dump = await s.dump();
+    expect((await caught(() => s.setAccesses(`${Z}/p`, [{ name: 'bob', level: 'own' }, { name: 'carol', level: 'read' }]))).path).toBe('carol');
+    expect(await s.dump()).toEqual(dump);
+  });
+
+  it('accessCounts counts each principal\'s entries by level, as reading each entry does', async () => {
+    await s.createCollection(`${Z}/p/a`, { parents: true });
+    await s.createCollection(`${Z}/p2`);
+    for (const f of ['f1', 'f2', 'f3']) await s.putObject(`${Z}/p/a/${f}`, Readable.from(['x']));
+    await s.putObject(`${Z}/p2/g`, Readable.from(['y']));
+    await s.setAccess(`${Z}/p`, 'alice', 'read', { recursive: true });
+    await s.setAccess(`${Z}/p/a/f2`, 'alice', 'own');
+    await s.setAccess(`${Z}/p/a/f3`, 'alice', 'null');
+    await s.setAccess(`${Z}/p2`, 'bob', 'write', { recursive: true });
+    const zero = { null: 0, read: 0, write: 0, own: 0 };
+    // p, p/a, f1, f2, f3; p2 and its object beside are not counted
+    expect(await s.accessCounts(`${Z}/p`, ['alice', 'bob'], { recursive: true })).toEqual({
+      entries: 5,
+      levels: [{ ...zero, read: 3, own: 1, null: 1 }, { ...zero, null: 5 }],
+    });
+    expect(await s.accessCounts(`${Z}/p`, ['alice'])).toEqual({ entries: 1, levels: [{ ...zero, read: 1 }] });
+    expect(await s.accessCounts(`${Z}/p/a/f2`, ['alice'], { recursive: true })).toEqual({ entries: 1, levels: [{ ...zero, own: 1 }] });
+    expect(await s.accessCounts(`${Z}/p2`, ['bob', 'nobody'], { recursive: true })).toEqual({
+      entries: 2,
+      levels: [{ ...zero, write: 2 }, { ...zero, null: 2 }],
+    });
+    expect(await s.accessCounts(`${Z}/none`, ['alice'], { recursive: true })).toEqual({ entries: 0, levels: [zero] });
+  });
+
   it('moveMany then setAccessMany to null drops those names from the moved objects, and only there', async () => {
     await s.createCollection(`${Z}/p/a`, { parents: true });
     await s.createCollection(`${Z}/p/b`);

@@ -5,7 +5,7 @@
  * @module
  */
 import { NotFoundError } from '../errors.js';
-import type { AccessLevel, AclEntry, PageOptions } from '../types.js';
+import type { AccessCounts, AccessLevel, AclEntry, PageOptions } from '../types.js';
 import { subtreeRange, type EntryRow, type PageParams } from './catalog.js';
 import { checkLevel, pageParams, type StoreCore } from './core.js';
 import { LEVEL_NAMES } from './schema.js';
@@ -17,23 +17,49 @@ export class Access {
   constructor(private readonly core: StoreCore) {}
 
   async setAccess(path: string, name: string, level: AccessLevel, opts: { recursive?: boolean } = {}): Promise<void> {
+    return this.setAccesses(path, [{ name, level }], opts);
+  }
+
+  async setAccesses(path: string, grants: ReadonlyArray<{ name: string; level: AccessLevel }>, opts: { recursive?: boolean } = {}): Promise<void> {
     const { core } = this;
     const target = core.normalize(path);
-    const n = checkLevel(level);
+    const levels = grants.map((g) => checkLevel(g.level));
     core.write(() => {
       const row = core.mustEntry(target);
-      if (!core.q.principal.get(name)) throw new NotFoundError(name, 'principal');
-      const recursive = opts.recursive && row.kind === 'c';
-      if (n === 0) {
-        core.q.deleteAcl.run(row.id, name);
-        if (recursive) core.q.deleteAclSubtree.run(name, ...subtreeRange(target));
-      } else {
-        core.q.upsertAcl.run(row.id, name, n);
-        if (recursive) {
-          const [lo, hi] = subtreeRange(target);
-          core.q.upsertAclSubtree.run({ name, level: n, lo, hi });
+      const recursive = opts.recursive === true && row.kind === 'c';
+      const [lo, hi] = subtreeRange(target);
+      grants.forEach(({ name }, k) => {
+        if (!core.q.principal.get(name)) throw new NotFoundError(name, 'principal');
+        const n = levels[k];
+        if (n === 0) {
+          core.q.deleteAcl.run(row.id, name);
+          if (recursive) core.q.deleteAclSubtree.run(name, lo, hi);
+        } else {
+          core.q.upsertAcl.run(row.id, name, n);
+          if (recursive) core.q.upsertAclSubtree.run({ name, level: n, lo, hi });
         }
-      }
+      });
+    });
+  }
+
+  async accessCounts(path: string, names: readonly string[], opts: { recursive?: boolean } = {}): Promise<AccessCounts> {
+    const { core } = this;
+    const { q } = core;
+    const target = core.normalize(path);
+    return core.read(() => {
+      const row = core.row(target);
+      if (!row) return { entries: 0, levels: names.map(() => ({ null: 0, read: 0, write: 0, own: 0 })) };
+      const [lo, hi] = subtreeRange(target);
+      const below = opts.recursive === true && row.kind === 'c' ? q.subtreeCount.get(lo, hi)! : 0;
+      const levels = names.map((name) => {
+        const counts: Record<AccessLevel, number> = { null: 0, read: 0, write: 0, own: 0 };
+        counts[levelOf(q.aclLevel.get(row.id, name)?.level ?? 0)]++;
+        // an empty subtree (a landing zone before its upload, or after its move) needs no second look
+        if (below > 0) for (const r of q.subtreeLevelCounts.iterate({ name, lo, hi })) counts[levelOf(r.level)] += r.n;
+        counts.null = 1 + below - counts.read - counts.write - counts.own;
+        return counts;
+      });
+      return { entries: 1 + below, levels };
     });
   }
 

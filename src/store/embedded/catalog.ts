@@ -87,6 +87,10 @@ export class Catalog {
   readonly deleteAttribute: Stmt;
   readonly acl: Stmt<{ name: string; level: number; kind: 'user' | 'group' | null }>;
   readonly aclLevel: Stmt<{ level: number }>;
+  /** Entries of a path range. */
+  readonly subtreeCount: Database.Statement<[string, string], number>;
+  /** One principal's ACL entries of a path range, counted by level. */
+  readonly subtreeLevelCounts: Database.Statement<[{ name: string; lo: string; hi: string }], { level: number; n: number }>;
   readonly upsertAcl: Stmt;
   readonly upsertAclSubtree: Stmt;
   /** A page of the entries of a path range where one principal's level is not the given one. */
@@ -195,6 +199,12 @@ export class Catalog {
        WHERE a.entry_id = ? ORDER BY a.name`,
     );
     this.aclLevel = p<{ level: number }>('SELECT level FROM acl WHERE entry_id = ? AND name = ?');
+    this.subtreeCount = db.prepare<[string, string], number>('SELECT count(*) FROM entries WHERE path > ? AND path < ?').pluck();
+    // CROSS JOIN keeps the subtree's range the outer loop: a principal with access on millions of other entries costs nothing here
+    this.subtreeLevelCounts = db.prepare(
+      `SELECT a.level AS level, count(*) AS n FROM entries e CROSS JOIN acl a ON a.entry_id = e.id AND a.name = @name
+       WHERE e.path > @lo AND e.path < @hi GROUP BY a.level`,
+    );
     const levelOf = 'LEFT JOIN acl a ON a.entry_id = e.id AND a.name = @name';
     this.subtreeLevelExceptionsPage = db.prepare(
       `SELECT e.path, coalesce(a.level, 0) AS level FROM entries e ${levelOf}

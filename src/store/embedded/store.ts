@@ -15,6 +15,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  AccessCounts,
   AccessLevel,
   AclEntry,
   Avu,
@@ -284,6 +285,12 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   }
   setAccess(path: string, name: string, level: AccessLevel, opts?: { recursive?: boolean }): Promise<void> {
     return this.access.setAccess(path, name, level, opts);
+  }
+  setAccesses(path: string, grants: ReadonlyArray<{ name: string; level: AccessLevel }>, opts?: { recursive?: boolean }): Promise<void> {
+    return this.access.setAccesses(path, grants, opts);
+  }
+  accessCounts(path: string, names: readonly string[], opts?: { recursive?: boolean }): Promise<AccessCounts> {
+    return this.access.accessCounts(path, names, opts);
   }
   setAccessMany(paths: readonly string[], name: string, level: AccessLevel): Promise<void> {
     return this.access.setAccessMany(paths, name, level);

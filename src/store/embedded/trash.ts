@@ -93,11 +93,17 @@ export class Trash {
     const below = user !== undefined && isInside(target, userHome) ? userHome : core.zoneRoot;
     const segments = relativePath(target, below).split('/');
     let dir = `${core.trashRoot}/home/${user ?? ADMIN_USER}`;
-    for (const seg of segments.slice(0, -1)) {
-      // A trashed object may sit where this entry's parent collection goes: branch off beside it.
-      let next = `${dir}/${seg}`;
-      for (let n = 1; core.row(next)?.kind === 'o'; n++) next = `${dir}/${seg}.${n}`;
-      dir = next;
+    const straight = segments.length > 1 ? `${dir}/${segments.slice(0, -1).join('/')}` : dir;
+    // the parent there is a collection, so none of its ancestors is an object: nothing branches off (one lookup, not one per level)
+    if (core.row(straight)?.kind === 'c') {
+      dir = straight;
+    } else {
+      for (const seg of segments.slice(0, -1)) {
+        // A trashed object may sit where this entry's parent collection goes: branch off beside it.
+        let next = `${dir}/${seg}`;
+        for (let n = 1; core.row(next)?.kind === 'o'; n++) next = `${dir}/${seg}.${n}`;
+        dir = next;
+      }
     }
     const base = `${dir}/${segments[segments.length - 1]}`;
     let dest = base;
