@@ -10,7 +10,11 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
 
 /**
  * Records runs. Write methods must be durable against a process crash when
- * they return (SQLite: committed, in the OS cache), except the records
+ * they return (SQLite: committed, in the OS cache), or, for a journal with
+ * {@link Journal.committed}, once the promise it returns after them
+ * resolves (`start`, a `doneThenIntent` with an undo value, `finish` and the
+ * records the caller answers on once durable: the runs writing at the same
+ * moment share one commit), except the records
  * recovery can do without, which may wait for the next durable write: `done`,
  * a `doneThenIntent` whose next task has nothing to undo, `progress` and
  * `reverted`. A lost one only makes recovery revert a task whose apply had
@@ -49,6 +53,14 @@ export interface Journal {
   progress(runId: string, progress: RunProgress): void;
   /** The run's final state; afterwards it is no longer unfinished. Crash-durable; see {@link whenDurable}. */
   finish(runId: string, result: RunResult): void;
+  /**
+   * Resolves once every record written so far is crash-durable; undefined
+   * when they already are (absent: every write is durable when it returns).
+   * The runner waits for it after a run's start and after each intent with
+   * an undo value, before the task's apply. Rejects when the commit failed:
+   * the records written since the last commit are lost.
+   */
+  committed?(): Promise<void> | undefined;
   /**
    * Resolves once every record written before the call survives power loss
    * (SQLite: an fsync off the event loop, shared by all callers that arrive

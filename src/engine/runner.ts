@@ -124,6 +124,9 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
   } else {
     journal.start(base);
   }
+  // the start (and task 0's intent) is durable before anything is applied
+  const started = journal.committed?.();
+  if (started !== undefined) await started;
 
   for (let i = 0; ready; i++) {
     const task = tasks[i];
@@ -154,8 +157,14 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
       prepError = isThenable(r) ? await r : r;
     }
     try {
-      if (ready && prepError === undefined) journal.doneThenIntent(runId, i, durationMs, nextUndo);
-      else journal.done(runId, i, durationMs);
+      if (ready && prepError === undefined) {
+        journal.doneThenIntent(runId, i, durationMs, nextUndo);
+        // the next task's undo value is durable before its apply (a commit shared with the runs writing meanwhile)
+        const recorded = nextUndo === undefined ? undefined : journal.committed?.();
+        if (recorded !== undefined) await recorded;
+      } else {
+        journal.done(runId, i, durationMs);
+      }
     } catch (err) {
       let unrecorded: unknown = err;
       if (err instanceof UndoNotJsonError && ready && prepError === undefined) {

@@ -158,11 +158,22 @@ export interface SqliteJournalOptions {
   busyTimeoutMs?: number;
   /** Checkpoint in a worker thread once the journal is busy (default true; false: this connection checkpoints). */
   backgroundCheckpoints?: boolean;
+  /**
+   * The records whose writer waits for {@link SqliteJournal.whenDurable}
+   * anyway (a run's end, accepted runs) go into a transaction committed at
+   * the end of the event-loop turn, shared by every run ending or submit
+   * accepted in that turn (default false: each commits before it returns).
+   * The wait adds nothing: the fsync after it is longer. A run's start and
+   * its intents still commit at once, so a run goes on without waiting for
+   * the turn. For the one handle of a service process: another handle
+   * writing from the same thread in that turn would wait for the lock this
+   * one holds.
+   */
+  commitPerTurn?: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => {};
-const RETURN_NOTHING = (): undefined => undefined;
 
 /** The journal's pragmas and tables. */
 function setUpJournal(db: Database.Database): void {
@@ -200,9 +211,16 @@ export class SqliteJournal implements Journal, RunQueueStore {
   private readonly listStmts = new Map<string, { count: Database.Statement; page: Database.Statement }>();
   private readonly insertRun: (run: JournalRunStart) => number;
   private readonly insertQueued: (runs: readonly NewQueuedRun[], at: number) => number[];
-  /** The one write transaction every commit goes through: the grouped records first, then the caller's. */
-  private readonly writeTx: Database.Transaction<(body: () => unknown) => unknown>;
-  /** Grouped records, in the order they were written, waiting for the next commit. */
+  /** Statements of this turn's transaction (see {@link SqliteJournal.write}). */
+  private readonly beginTurn: Database.Statement;
+  private readonly commitTurn: Database.Statement;
+  private readonly rollbackTurn: Database.Statement;
+  /** Runs a function in a savepoint of the open transaction: a failing one leaves the others' records. */
+  private readonly savepoint: Database.Transaction<(body: () => unknown) => unknown>;
+  /** The write transaction open in this event-loop turn, and the promise its commit settles. */
+  private turn: { done: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  private readonly perTurn: boolean;
+  /** Grouped records, in the order they were written, waiting for the next transaction. */
   private pending: Array<() => void> = [];
   /** `reverted` records among them, and when the first of those was grouped (see {@link REVERT_GROUP_MS}). */
   private pendingReverts = 0;
@@ -229,17 +247,13 @@ export class SqliteJournal implements Journal, RunQueueStore {
     // two services starting on one data folder open the journal at the same moment
     this.db = openSqlite(filePath, opts.busyTimeoutMs ?? 5000, setUpJournal);
     this.workerAfter = opts.backgroundCheckpoints === false ? -1 : CHECKPOINT_WORKER_AFTER_COMMITS;
+    this.perTurn = opts.commitPerTurn === true;
     this.stmts = this.prepare();
     const s = this.stmts;
-    this.writeTx = this.db.transaction((body: () => unknown) => {
-      const pending = this.pending;
-      if (pending.length > 0) {
-        this.pending = [];
-        this.pendingReverts = 0;
-        for (let i = 0; i < pending.length; i++) pending[i]();
-      }
-      return body();
-    });
+    this.beginTurn = this.db.prepare('BEGIN IMMEDIATE');
+    this.commitTurn = this.db.prepare('COMMIT');
+    this.rollbackTurn = this.db.prepare('ROLLBACK');
+    this.savepoint = this.db.transaction((body: () => unknown) => body());
     this.insertRun = (run: JournalRunStart): number => {
       // an accepted run leaves the line with its start, in this commit; a cancelled one never starts
       const queued = s.queuedCancelled.get(run.runId) as { cancelled_at: number | null } | undefined;
@@ -314,7 +328,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   start(run: JournalRunStart): void {
     let seq: number;
     try {
-      seq = this.commit(() => this.insertRun(run));
+      seq = this.commitNow(() => this.insertRun(run));
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateRunError(run.runId);
       throw err;
@@ -325,7 +339,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   intent(runId: string, index: number, undo: Json | undefined): void {
     const text = encodeUndo(undo);
     const seq = this.seq(runId);
-    this.commit(() => this.stmts.intent.run(text, seq, index));
+    this.commitNow(() => this.stmts.intent.run(text, seq, index));
   }
 
   /** Grouped (see the module's doc): the intent of the next task, recorded when it has something to undo, commits it. */
@@ -335,7 +349,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.group(() => done.run(durationMs, seq, index));
   }
 
-  /** One commit when the next task has something to undo; otherwise both records are grouped (see the module's doc). */
+  /** Committed when the next task has something to undo; otherwise both records are grouped (see the module's doc). */
   doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void {
     const text = encodeUndo(nextUndo);
     const seq = this.seq(runId);
@@ -345,12 +359,12 @@ export class SqliteJournal implements Journal, RunQueueStore {
       intent.run(text, seq, index + 1);
     };
     if (text === null) this.group(step);
-    else this.commit(step);
+    else this.commitNow(step);
   }
 
   failed(runId: string, index: number, error: string, durationMs: number): void {
     const seq = this.seq(runId);
-    this.commit(() => this.stmts.failed.run(error, durationMs, seq, index));
+    this.commitNow(() => this.stmts.failed.run(error, durationMs, seq, index));
   }
 
   /**
@@ -370,7 +384,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
 
   revertFailed(runId: string, index: number, error: string, durationMs: number): void {
     const seq = this.seq(runId);
-    this.commit(() => this.stmts.revertFailed.run(error, durationMs, seq, index));
+    this.commitNow(() => this.stmts.revertFailed.run(error, durationMs, seq, index));
   }
 
   /** Grouped (see the module's doc): a display, which recovery never reads. */
@@ -381,10 +395,11 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.group(() => write.run(text, seq));
   }
 
+  /** In this turn's commit: {@link whenDurable} waits for it. */
   finish(runId: string, result: RunResult): void {
     const seq = this.seq(runId);
     const text = JSON.stringify(result);
-    this.commit(() => this.stmts.finish.run(result.status, Date.now(), text, seq));
+    this.write(() => this.stmts.finish.run(result.status, Date.now(), text, seq));
     this.seqs.delete(runId);
   }
 
@@ -397,6 +412,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
   whenDurable(): Promise<void> {
     if (!this.db.open) return RESOLVED; // a clean close checkpointed and synced everything
     this.flushGrouped();
+    // this turn's commit first (shared with every run writing in this turn), then the sync
+    if (this.turn !== undefined) return this.turn.done.then(() => this.whenDurable());
     if (this.queuedSync !== undefined) return this.queuedSync;
     if (this.syncing !== undefined) {
       if (!this.dirty) return this.syncing; // nothing committed since it started: it covers the caller
@@ -411,34 +428,139 @@ export class SqliteJournal implements Journal, RunQueueStore {
     return this.startSync();
   }
 
+  /** How many write transactions this handle committed or began (for tests: concurrent runs share them). */
+  get commitCount(): number {
+    return this.commits;
+  }
+
   /** How many fsyncs {@link whenDurable} performed (for tests: concurrent runs share them). */
   get syncCount(): number {
     return this.syncs;
   }
 
   /**
-   * Commits `body`'s statements with the grouped records, in one immediate
-   * transaction (the write lock up front, so a busy file waits
-   * `busy_timeout` instead of failing). When it fails, the grouped records
-   * are committed alone (or dropped, as recovery can do without them) and
-   * `body` is tried once more alone, so its own error is what the caller gets.
+   * Resolves once every record written so far is committed (crash-durable);
+   * undefined when they are, as after a start or an intent, which commit at
+   * once (with whatever the turn's transaction held).
    */
-  private commit<T>(body: () => T): T {
-    this.wrote();
-    const pending = this.pending;
-    if (pending.length === 0) return this.writeTx.immediate(body) as T;
+  committed(): Promise<void> | undefined {
+    return this.turn?.done;
+  }
+
+  /**
+   * With `commitPerTurn`, runs `body`'s statements in this event-loop turn's
+   * write transaction (opened by the first write of the turn, immediate: the
+   * write lock up front, so a busy file waits `busy_timeout` instead of
+   * failing), in a savepoint of their own: a body that throws leaves the
+   * others' records. The transaction commits at the end of the turn
+   * ({@link committed}), or with the next {@link commitNow}; another process
+   * waits at most that long. Without it, {@link commitNow}.
+   */
+  private write<T>(body: () => T): T {
+    if (!this.perTurn) return this.commitNow(body);
+    return this.inTurn(body);
+  }
+
+  /** `body` in this turn's transaction, in a savepoint (see {@link write}). */
+  private inTurn<T>(body: () => T): T {
+    this.openTurn();
     try {
-      return this.writeTx.immediate(body) as T;
-    } catch {
-      // rolled back, grouped records included (the transaction took them out)
-      this.pending = pending;
-      this.flushGrouped();
-      return this.writeTx.immediate(body) as T;
+      return this.savepoint(body) as T;
+    } catch (err) {
+      // an I/O error or a full disk rolls back the whole transaction: every record of the turn is lost
+      if (!this.db.inTransaction) this.turnLost(err);
+      throw err;
     }
   }
 
-  /** Keeps a record for the next commit (see the module's doc). */
+  /** {@link write}, then the commit, before it returns: for records other processes act on, and rare ones. */
+  private commitNow<T>(body: () => T): T {
+    let out: T;
+    try {
+      out = this.inTurn(body);
+    } catch (err) {
+      // its savepoint is rolled back; what else the transaction holds is committed as usual
+      this.endTurn();
+      throw err;
+    }
+    const failed = this.endTurn();
+    if (failed !== undefined) throw failed;
+    return out;
+  }
+
+  /** Opens this turn's transaction, with the grouped records first. */
+  private openTurn(): void {
+    if (this.turn !== undefined) return;
+    this.beginTurn.run();
+    this.wrote();
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // a turn nobody waits for must not fail the process with an unhandled rejection
+    done.catch(ignore);
+    const turn = { done, resolve, reject };
+    this.turn = turn;
+    // the end of this turn's transaction, unless a commitNow ended it before
+    setImmediate(() => {
+      if (this.turn === turn) this.endTurn();
+    });
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    this.pendingReverts = 0;
+    try {
+      this.savepoint(() => {
+        for (let i = 0; i < pending.length; i++) pending[i]();
+      });
+    } catch (err) {
+      // dropped: recovery does without them
+      if (!this.db.inTransaction) this.turnLost(err);
+    }
+  }
+
+  /** Commits this turn's transaction, if open; returns the error when the commit failed (its waiters get it too). */
+  private endTurn(): unknown {
+    const turn = this.turn;
+    if (turn === undefined) return undefined;
+    this.turn = undefined;
+    try {
+      this.commitTurn.run();
+    } catch (err) {
+      if (this.db.inTransaction) {
+        try {
+          this.rollbackTurn.run();
+        } catch {
+          // the connection rolls back on its own once closed
+        }
+      }
+      turn.reject(err);
+      return err;
+    }
+    turn.resolve();
+    return undefined;
+  }
+
+  /** The transaction is gone (SQLite rolled it back): its waiters learn it failed. */
+  private turnLost(err: unknown): void {
+    const turn = this.turn;
+    this.turn = undefined;
+    turn?.reject(err);
+  }
+
+  /** Keeps a record for the next transaction (see the module's doc); into the open one, if any. */
   private group(record: () => void): void {
+    if (this.turn !== undefined) {
+      try {
+        record();
+      } catch (err) {
+        // dropped, as recovery does without it
+        if (!this.db.inTransaction) this.turnLost(err);
+      }
+      return;
+    }
     this.pending.push(record);
     this.groupTimer ??= setTimeout(() => {
       this.groupTimer = undefined;
@@ -446,12 +568,17 @@ export class SqliteJournal implements Journal, RunQueueStore {
     }, GROUP_MS).unref();
   }
 
-  /** Commits the grouped records now; if that fails they are dropped (recovery does without them). */
+  /**
+   * Commits the grouped records now (for a read of this handle, a timer,
+   * a group grown large); if that fails they are dropped. Never leaves a
+   * transaction open: another handle of this process (a test's, a command's)
+   * may write next, and would wait for the lock on this thread.
+   */
   private flushGrouped(): void {
     if (this.pending.length === 0) return;
-    this.wrote();
     try {
-      this.writeTx.immediate(RETURN_NOTHING);
+      this.openTurn();
+      this.endTurn();
     } catch {
       this.pending = [];
       this.pendingReverts = 0;
@@ -559,13 +686,14 @@ export class SqliteJournal implements Journal, RunQueueStore {
   enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[] {
     if (runs.length === 0) return [];
     const at = Date.now();
-    const seqs = this.commit(() => this.insertQueued(runs, at));
+    // this turn's commit: the caller answers once whenDurable resolves
+    const seqs = this.write(() => this.insertQueued(runs, at));
     const acceptedAt = new Date(at).toISOString();
     return runs.map((r, i) => ({ ...r, seq: seqs[i], acceptedAt }));
   }
 
   dequeueRun(runId: string): boolean {
-    return this.commit(() => this.stmts.dequeue.run(runId).changes > 0);
+    return this.commitNow(() => this.stmts.dequeue.run(runId).changes > 0);
   }
 
   queuedRun(runId: string): QueuedRun | undefined {
@@ -589,18 +717,19 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   setQueuedOwner(runId: string, owner: string): void {
-    this.commit(() => this.stmts.setQueuedOwner.run(owner, runId));
+    this.commitNow(() => this.stmts.setQueuedOwner.run(owner, runId));
   }
 
   cancelQueuedRun(runId: string): boolean {
     // one statement: a start (which takes the row out in its own commit) and this are serialised by SQLite
-    return this.commit(() => this.stmts.cancelQueued.run(Date.now(), runId).changes > 0);
+    return this.commitNow(() => this.stmts.cancelQueued.run(Date.now(), runId).changes > 0);
   }
 
   /** Closes the file (a clean close also checkpoints and removes the WAL). */
   close(): void {
     if (!this.db.open) return;
     this.flushGrouped();
+    this.endTurn();
     clearTimeout(this.groupTimer);
     this.groupTimer = undefined;
     this.checkpointer?.stop();

@@ -84,7 +84,8 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   refuseDefaultSecret(config);
   const log = opts.logger ?? createLogger(config, opts.logDestination);
   ensurePrivateDir(config.dataDir, { tighten: true });
-  const journal = new SqliteJournal(journalPath(config.dataDir));
+  // the service's one handle: concurrent runs share the commits of each event-loop turn
+  const journal = new SqliteJournal(journalPath(config.dataDir), { commitPerTurn: true });
   const locks = createLockManager(config);
   const owners = createOwnerLeases(config, {
     onLost: (reason) => log.error({ reason }, 'owner lease lost: peers may take this process\'s runs for dead'),

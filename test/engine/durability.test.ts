@@ -28,11 +28,11 @@ const waitForGate = gatedRegistry.define<{ n: number }, number>({
 
 const dirs: string[] = [];
 const journals: SqliteJournal[] = [];
-function sqliteJournal(): { journal: SqliteJournal; path: string } {
+function sqliteJournal(opts: { commitPerTurn?: boolean } = {}): { journal: SqliteJournal; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'engine-durable-'));
   dirs.push(dir);
   const path = join(dir, 'journal.sqlite');
-  const journal = new SqliteJournal(path);
+  const journal = new SqliteJournal(path, opts);
   journals.push(journal);
   return { journal, path };
 }
@@ -86,6 +86,44 @@ describe('durable run ends', () => {
     const other = new SqliteJournal(path);
     journals.push(other);
     expect(other.listRuns({ status: 'completed', limit: 0, offset: 0 }).total).toBe(runs);
+  });
+
+  it('sqlite journal, a commit per turn: concurrent runs share the commits of their ends, and each undo value is committed before its apply', async () => {
+    const { journal, path } = sqliteJournal({ commitPerTurn: true });
+    // another connection sees only what is committed: what a process started after a crash would find
+    const reader = new SqliteJournal(path);
+    journals.push(reader);
+    const runs = 10;
+    const tasks = 4;
+    const seenBeforeApply: string[] = [];
+    const registry = new TaskRegistry<null>();
+    const step = registry.define<{ run: number; task: number }, string>({
+      kind: 'test.checkedStep',
+      prepare: (_ctx, args) => `undo ${args.run}.${args.task}`,
+      async apply(_ctx, args) {
+        const recorded = reader.getRun(`run-${args.run}`)?.tasks[args.task];
+        seenBeforeApply.push(`${recorded?.state} ${String(recorded?.undo)}`);
+        // an await per task, as the store and site calls have: the runs interleave
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      },
+      revert() {},
+    });
+    const commitsBefore = journal.commitCount;
+    const results = await Promise.all(
+      Array.from({ length: runs }, (_, r) => {
+        const flow = new LinearFlow<null>('stepped', ['irods']);
+        for (let t = 0; t < tasks; t++) flow.add(step(`step ${t}`, 'irods', { run: r, task: t }));
+        return runFlow(flow, null, { journal, runId: `run-${r}` });
+      }),
+    );
+    expect(results.every((res) => res.status === 'completed')).toBe(true);
+    expect(seenBeforeApply).toHaveLength(runs * tasks);
+    expect(seenBeforeApply.filter((s) => !/^intent undo \d+\.\d+$/.test(s))).toEqual([]);
+    // a commit each for the start (with the first intent) and every later intent; the ends share the turn's
+    const commits = journal.commitCount - commitsBefore;
+    expect(commits).toBeGreaterThanOrEqual(runs * tasks);
+    expect(commits).toBeLessThan(runs * (tasks + 1));
+    expect(reader.listRuns({ status: 'completed', limit: 0, offset: 0 }).total).toBe(runs);
   });
 
   it('sqlite journal: a busy journal checkpoints in a worker and reopens intact', async () => {

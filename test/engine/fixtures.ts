@@ -82,7 +82,7 @@ export function itemFlow(items: string[], name = 'test_flow'): LinearFlow<World>
 
 /** Journals to run every journal test against; `make` gives a fresh one, `cleanup` closes them and removes their files. */
 export interface JournalCase {
-  kind: 'memory' | 'sqlite';
+  kind: 'memory' | 'sqlite' | 'sqlite, a commit per turn';
   make(): Journal;
   cleanup(): void;
 }
@@ -92,12 +92,12 @@ export function journalCases(): JournalCase[] {
   const open: Journal[] = [];
   return [
     { kind: 'memory', make: () => new MemoryJournal(), cleanup() {} },
-    {
-      kind: 'sqlite',
+    ...([false, true] as const).map((commitPerTurn) => ({
+      kind: commitPerTurn ? ('sqlite, a commit per turn' as const) : ('sqlite' as const),
       make() {
         const dir = mkdtempSync(join(tmpdir(), 'engine-test-'));
         dirs.push(dir);
-        const journal = new SqliteJournal(join(dir, 'journal.sqlite'));
+        const journal = new SqliteJournal(join(dir, 'journal.sqlite'), { commitPerTurn });
         open.push(journal);
         return journal;
       },
@@ -105,6 +105,6 @@ export function journalCases(): JournalCase[] {
         for (const journal of open.splice(0)) journal.close();
         for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
       },
-    },
+    })),
   ];
 }
