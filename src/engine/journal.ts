@@ -15,12 +15,13 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
  * resolves (`start`, a `doneThenIntent` with an undo value, `finish` and the
  * records the caller answers on once durable: the runs writing at the same
  * moment share one commit), except the records
- * recovery can do without, which may wait for the next durable write: `done`,
- * a `doneThenIntent` whose next task has nothing to undo, `progress` and
+ * recovery can do without, which may wait for the next durable write: a
+ * `doneThenIntent` whose next task has nothing to undo, `progress` and
  * `reverted`. A lost one only makes recovery revert a task whose apply had
  * finished (as it does one left at `intent`), not call the revert of a task
  * with nothing to undo (it never does), show older progress, or repeat an
- * (idempotent) revert. Every intent with an undo value is durable before the
+ * (idempotent) revert. `done` (the runner's record of the last task it
+ * applied) is durable: a run with every task done is rolled forward. Every intent with an undo value is durable before the
  * task's apply starts. `finish` includes every grouped record; it becomes durable against power loss once a {@link whenDurable}
  * called after it resolves (the runner awaits that before a run's result is
  * returned), so concurrent runs share one fsync instead of one each.

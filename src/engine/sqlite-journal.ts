@@ -8,9 +8,11 @@
  * OS page cache when it returns, which survives the process being killed,
  * without an fsync per task. Records recovery can do without wait for the
  * next commit of this handle instead of taking one of their own (see
- * {@link GROUP_MS}): a `done`, an `intent` with nothing to undo, progress,
- * `reverted`. Losing them in a crash only makes recovery revert a task whose
- * apply had finished, which it does for one left at `intent` anyway. The final state of a run is committed the same
+ * {@link GROUP_MS}): a `done` followed by an `intent` with nothing to undo,
+ * progress, `reverted`. Losing them in a crash only makes recovery revert a
+ * task whose apply had finished, which it does for one left at `intent`
+ * anyway. The `done` of the last task applied is committed: all tasks done
+ * is what makes recovery roll a run forward instead of reverting it. The final state of a run is committed the same
  * way; {@link SqliteJournal.whenDurable} then makes it survive power loss
  * with a group fsync of the `-wal` file on the libuv threadpool, so the
  * event loop never waits for the disk and concurrent runs share one fsync
@@ -342,11 +344,14 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.commitNow(() => this.stmts.intent.run(text, seq, index));
   }
 
-  /** Grouped (see the module's doc): the intent of the next task, recorded when it has something to undo, commits it. */
+  /**
+   * Committed: the runner writes it after the last task it applies, and a
+   * run whose tasks are all done is rolled forward by recovery, not reverted
+   * (its last step, e.g. a zone MOVED, may be one the site saw).
+   */
   done(runId: string, index: number, durationMs: number): void {
     const seq = this.seq(runId);
-    const done = this.stmts.done;
-    this.group(() => done.run(durationMs, seq, index));
+    this.commitNow(() => this.stmts.done.run(durationMs, seq, index));
   }
 
   /** Committed when the next task has something to undo; otherwise both records are grouped (see the module's doc). */

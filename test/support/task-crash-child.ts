@@ -26,7 +26,7 @@ const [dataDir, secret, specJson, point] = process.argv.slice(2);
 
 /** Store methods that change something (what a task's apply calls). */
 const STORE_CHANGES = new Set([
-  'createCollection', 'removeCollection', 'setAccess', 'setAccessMany', 'setInheritance', 'createPrincipal', 'removePrincipal',
+  'createCollection', 'removeCollection', 'setAccess', 'setAccesses', 'setAccessMany', 'setInheritance', 'createPrincipal', 'removePrincipal',
   'addGroupMember', 'removeGroupMember', 'modifyMetadata', 'trash', 'restore', 'move', 'moveMany',
 ]);
 const SITE_READS = new Set<string>([Endpoint.projectGet, Endpoint.roleGet, Endpoint.settingsGet, Endpoint.dirsGet]);
