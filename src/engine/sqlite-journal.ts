@@ -12,7 +12,10 @@
  * progress, `reverted`. Losing them in a crash only makes recovery revert a
  * task whose apply had finished, which it does for one left at `intent`
  * anyway. The `done` of the last task applied is committed: all tasks done
- * is what makes recovery roll a run forward instead of reverting it. The final state of a run is committed the same
+ * is what makes recovery roll a run forward instead of reverting it. With
+ * `commitPerTurn` (the service's handle), runs writing at the same moment
+ * share one commit (see {@link SqliteJournalOptions.commitPerTurn}); the
+ * runner waits for it before each apply. The final state of a run is committed the same
  * way; {@link SqliteJournal.whenDurable} then makes it survive power loss
  * with a group fsync of the `-wal` file on the libuv threadpool, so the
  * event loop never waits for the disk and concurrent runs share one fsync
@@ -161,15 +164,17 @@ export interface SqliteJournalOptions {
   /** Checkpoint in a worker thread once the journal is busy (default true; false: this connection checkpoints). */
   backgroundCheckpoints?: boolean;
   /**
-   * The records whose writer waits for {@link SqliteJournal.whenDurable}
-   * anyway (a run's end, accepted runs) go into a transaction committed at
-   * the end of the event-loop turn, shared by every run ending or submit
-   * accepted in that turn (default false: each commits before it returns).
-   * The wait adds nothing: the fsync after it is longer. A run's start and
-   * its intents still commit at once, so a run goes on without waiting for
-   * the turn. For the one handle of a service process: another handle
-   * writing from the same thread in that turn would wait for the lock this
-   * one holds.
+   * Share commits between the runs writing at the same moment (default
+   * false: each record commits before it returns). A run's start and its
+   * intents go into an open transaction that commits as soon as the
+   * callbacks queued before the runner's wait ({@link SqliteJournal.committed})
+   * have run: the runs resumed by one event (one group fsync ends several
+   * runs, and their projects' next runs start together) write into it, and
+   * none waits for I/O. Run ends and accepted runs, whose writers wait for
+   * {@link SqliteJournal.whenDurable} anyway, commit at the end of the
+   * event-loop turn. For the one handle of a service process: another handle
+   * writing from the same thread before that commit would wait for the lock
+   * this one holds.
    */
   commitPerTurn?: boolean;
 }
@@ -220,7 +225,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   /** Runs a function in a savepoint of the open transaction: a failing one leaves the others' records. */
   private readonly savepoint: Database.Transaction<(body: () => unknown) => unknown>;
   /** The write transaction open in this event-loop turn, and the promise its commit settles. */
-  private turn: { done: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  private turn: { done: Promise<void>; resolve: () => void; reject: (err: unknown) => void; soon: boolean } | undefined;
   private readonly perTurn: boolean;
   /** Grouped records, in the order they were written, waiting for the next transaction. */
   private pending: Array<() => void> = [];
@@ -330,7 +335,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   start(run: JournalRunStart): void {
     let seq: number;
     try {
-      seq = this.commitNow(() => this.insertRun(run));
+      seq = this.write(() => this.insertRun(run));
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DuplicateRunError(run.runId);
       throw err;
@@ -364,7 +369,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
       intent.run(text, seq, index + 1);
     };
     if (text === null) this.group(step);
-    else this.commitNow(step);
+    else this.write(step);
   }
 
   failed(runId: string, index: number, error: string, durationMs: number): void {
@@ -445,11 +450,21 @@ export class SqliteJournal implements Journal, RunQueueStore {
 
   /**
    * Resolves once every record written so far is committed (crash-durable);
-   * undefined when they are, as after a start or an intent, which commit at
-   * once (with whatever the turn's transaction held).
+   * undefined when they are. With `commitPerTurn`, asking it ends the open
+   * transaction once the callbacks queued so far have run.
    */
   committed(): Promise<void> | undefined {
-    return this.turn?.done;
+    const turn = this.turn;
+    if (turn === undefined) return undefined;
+    if (!turn.soon) {
+      // someone waits: the commit comes once the callbacks queued before this one have run (other runs
+      // resumed by the same event write theirs into it), not at the end of the turn
+      turn.soon = true;
+      queueMicrotask(() => {
+        if (this.turn === turn) this.endTurn();
+      });
+    }
+    return turn.done;
   }
 
   /**
@@ -506,7 +521,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
     });
     // a turn nobody waits for must not fail the process with an unhandled rejection
     done.catch(ignore);
-    const turn = { done, resolve, reject };
+    const turn = { done, resolve, reject, soon: false };
     this.turn = turn;
     // the end of this turn's transaction, unless a commitNow ended it before
     setImmediate(() => {
