@@ -539,7 +539,12 @@ export class SubmitPipeline {
     const executed = this.deps.asyncQueue.run(() => this.execute(def, input, deps, runId, run.acceptedAt));
     const job = executed
       .then(
-        (ex) => this.reportAsync(run, deps, ex, t0),
+        (ex) => {
+          // a validate-only check holds its slot while it runs, as the line shows it (its end is durable now),
+          // not during its report: a check submitted once the line shows none running is not refused
+          run.freeSlot?.();
+          return this.reportAsync(run, deps, ex, t0);
+        },
         async (err: unknown) => {
           // shutting down before it started: it stays in the journal for the next owner
           if (err instanceof QueueClosedError) return;
