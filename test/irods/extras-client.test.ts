@@ -12,24 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
+import { CLIENT_PRELUDE, lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
 
 // each script prints one JSON line last; attempt() gives the iRODS exception's name, or 'ok'
-const PRELUDE = `
-from irods.session import iRODSSession
-from irods.exception import iRODSException
+const PRELUDE = `${CLIENT_PRELUDE}
 from irods.meta import iRODSMeta
 from irods.query import SpecificQuery
 from irods.models import DataObject, Collection
-a = ARGS
-def session(user, password):
-    return iRODSSession(host='127.0.0.1', port=a['port'], user=user, password=password, zone=a['zone'])
-def attempt(fn):
-    try:
-        fn()
-        return 'ok'
-    except iRODSException as e:
-        return type(e).__name__
 `;
 
 const Z = '/testZone';

@@ -11,21 +11,10 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
+import { CLIENT_PRELUDE, lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
 
-const PRELUDE = `
-from irods.session import iRODSSession
-from irods.exception import iRODSException, ResourceDoesNotExist
+const PRELUDE = `${CLIENT_PRELUDE}
 from irods.models import DataObject, Resource
-a = ARGS
-def session(user, password):
-    return iRODSSession(host='127.0.0.1', port=a['port'], user=user, password=password, zone=a['zone'])
-def attempt(fn):
-    try:
-        fn()
-        return 'ok'
-    except (iRODSException, ResourceDoesNotExist) as e:
-        return type(e).__name__
 def replica(s, path):
     r = s.data_objects.get(path).replicas[0]
     return {'resource': r.resource_name, 'path': r.path, 'number': r.number}

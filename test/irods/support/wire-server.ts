@@ -89,6 +89,28 @@ export function runPython(script: string, args: unknown, timeoutMs = 60_000): Pr
   return runWithInput(PYTHON, ['-c', prelude + script], null, { ARGS: JSON.stringify(args) }, timeoutMs);
 }
 
+/**
+ * What the client scripts share, to put before their own lines: the
+ * session and exception imports, `a` (the script's arguments),
+ * `session(user, password)` on `a['port']` and `a['zone']`, and
+ * `attempt(fn)`, which gives 'ok' or the name of the iRODS exception `fn`
+ * raised (python-irodsclient 0.8.1 raises `ResourceDoesNotExist` outside
+ * the `iRODSException` tree).
+ */
+export const CLIENT_PRELUDE = `
+from irods.session import iRODSSession
+from irods.exception import iRODSException, ResourceDoesNotExist
+a = ARGS
+def session(user, password):
+    return iRODSSession(host='127.0.0.1', port=a['port'], user=user, password=password, zone=a['zone'])
+def attempt(fn):
+    try:
+        fn()
+        return 'ok'
+    except (iRODSException, ResourceDoesNotExist) as e:
+        return type(e).__name__
+`;
+
 /** The last line of a script's stdout as JSON (scripts print their result last). */
 export function lastJson<T = Record<string, unknown>>(stdout: string): T {
   const lines = stdout.trim().split('\n');
