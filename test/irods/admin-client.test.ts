@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_PRELUDE, lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
+import { CLIENT_PRELUDE, clientScript, startWireServer, type WireServer } from './support/wire-server.js';
 
 
 // each script prints one JSON line last; attempt() gives the iRODS exception's name, or 'ok'
@@ -24,11 +24,7 @@ const HORRIBLE = 'abc123!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~Z';
 
 describe('metadata, access and admin with python-irodsclient 0.8.1', () => {
   let w: WireServer;
-  const run = async (script: string, args: Record<string, unknown> = {}) => {
-    const r = await runPython(PRELUDE + script, { port: w.port, zone: w.zone, ...args });
-    expect(r.stderr).not.toMatch(/Traceback/);
-    return lastJson(r.stdout);
-  };
+  const run = (script: string, args: Record<string, unknown> = {}) => clientScript(w, PRELUDE + script, args);
   const put = (path: string) => w.store.putObject(path, Readable.from([Buffer.from('x')]), { owner: 'rods' });
   beforeAll(async () => {
     w = await startWireServer();

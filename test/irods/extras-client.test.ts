@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_PRELUDE, lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
+import { CLIENT_PRELUDE, clientScript, startWireServer, type WireServer } from './support/wire-server.js';
 
 // each script prints one JSON line last; attempt() gives the iRODS exception's name, or 'ok'
 const PRELUDE = `${CLIENT_PRELUDE}
@@ -28,11 +28,7 @@ const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 describe('registration, DNs, specific queries and AVU order with python-irodsclient 0.8.1', () => {
   let w: WireServer;
   let files: string;
-  const run = async (script: string, args: Record<string, unknown> = {}) => {
-    const r = await runPython(PRELUDE + script, { port: w.port, zone: w.zone, ...args });
-    expect(r.stderr).not.toMatch(/Traceback/);
-    return lastJson(r.stdout);
-  };
+  const run = (script: string, args: Record<string, unknown> = {}) => clientScript(w, PRELUDE + script, args);
   beforeAll(async () => {
     w = await startWireServer();
     files = mkdtempSync(join(tmpdir(), 'taskflow-register-client-'));

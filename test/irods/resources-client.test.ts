@@ -9,9 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_PRELUDE, lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
+import { CLIENT_PRELUDE, clientScript, startWireServer, type WireServer } from './support/wire-server.js';
 
 const PRELUDE = `${CLIENT_PRELUDE}
 from irods.models import DataObject, Resource
@@ -26,11 +25,7 @@ const HOME = `${Z}/home/rods`;
 describe('storage resources with python-irodsclient 0.8.1', () => {
   let w: WireServer;
   let dataDir: string;
-  const run = async (script: string, args: Record<string, unknown> = {}) => {
-    const r = await runPython(PRELUDE + script, { port: w.port, zone: w.zone, ...args });
-    expect(r.stderr).not.toMatch(/Traceback/);
-    return lastJson(r.stdout);
-  };
+  const run = (script: string, args: Record<string, unknown> = {}) => clientScript(w, PRELUDE + script, args);
   beforeAll(async () => {
     w = await startWireServer();
     dataDir = w.store.protocolCore().dataDir;

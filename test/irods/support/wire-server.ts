@@ -111,6 +111,17 @@ def attempt(fn):
         return type(e).__name__
 `;
 
+/**
+ * Runs a client script against `w` (its port and zone in the arguments,
+ * beside `args`) and gives the JSON of its last line; a Python traceback
+ * fails the test with the script's error output.
+ */
+export async function clientScript(w: WireServer, script: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const r = await runPython(script, { port: w.port, zone: w.zone, ...args });
+  if (/Traceback/.test(r.stderr)) throw new Error(`the client script failed:\n${r.stderr}`);
+  return lastJson(r.stdout);
+}
+
 /** The last line of a script's stdout as JSON (scripts print their result last). */
 export function lastJson<T = Record<string, unknown>>(stdout: string): T {
   const lines = stdout.trim().split('\n');
