@@ -19,8 +19,8 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
  * `doneThenIntent` whose next task has nothing to undo, `progress` and
  * `reverted`. A lost one only makes recovery revert a task whose apply had
  * finished (as it does one left at `intent`), not call the revert of a task
- * with nothing to undo (it never does), show older progress, or repeat an
- * (idempotent) revert. `done` (the runner's record of the last task it
+ * with nothing to undo (it never does), show older progress, repeat an
+ * (idempotent) revert, or report a run's outcome once more (`reported`). `done` (the runner's record of the last task it
  * applied) is durable: a run with every task done is rolled forward. Every intent with an undo value is durable before the
  * task's apply starts. `finish` includes every grouped record; it becomes durable against power loss once a {@link whenDurable}
  * called after it resolves (the runner awaits that before a run's result is
@@ -77,6 +77,19 @@ export interface Journal {
   listRuns(query: ListRunsQuery): RunPage;
   /** Ids of runs still `running` (or never finished: crashed), oldest first. */
   unfinishedRuns(): string[];
+  /**
+   * The run's outcome reached whom it was owed to (started with `reportDue`),
+   * or reporting it was given up: it leaves {@link unreportedRuns}. May be
+   * grouped (see above): a mark lost in a crash only means the outcome is
+   * reported once more. Nothing for a run that owed no report or is unknown.
+   */
+  reported(runId: string): void;
+  /**
+   * The finished runs started with `reportDue` and not yet {@link reported},
+   * oldest first, without their tasks (with meta and result: what the report
+   * needs). Small: only runs whose report is in flight or was lost in a crash.
+   */
+  unreportedRuns(): JournalRunSummary[];
   /**
    * The runs with label `label` still `running` (or never finished), oldest
    * first, without their tasks. Cheap enough to ask on every submit: the

@@ -101,6 +101,8 @@ export class MemoryJournal implements Journal, RunQueueStore {
   private readonly runs = new Map<string, MemoryRun>();
   /** The runs not yet finished, in start order: what the unfinished-run queries scan. */
   private readonly running = new Map<string, MemoryRun>();
+  /** The runs whose report is owed (started with `reportDue`) and not yet marked, in start order. */
+  private readonly reportDue = new Map<string, MemoryRun>();
   private seq = 0;
 
   start(run: JournalRunStart): void {
@@ -127,6 +129,7 @@ export class MemoryJournal implements Journal, RunQueueStore {
     };
     this.runs.set(run.runId, record);
     this.running.set(run.runId, record);
+    if (run.reportDue === true) this.reportDue.set(run.runId, record);
     if (run.firstIntent === true && n > 0) this.intent(run.runId, 0, run.firstUndo);
   }
 
@@ -240,6 +243,16 @@ export class MemoryJournal implements Journal, RunQueueStore {
 
   unfinishedRuns(): string[] {
     return [...this.running.keys()];
+  }
+
+  reported(runId: string): void {
+    this.reportDue.delete(runId);
+  }
+
+  unreportedRuns(): JournalRunSummary[] {
+    const out: JournalRunSummary[] = [];
+    for (const r of this.reportDue.values()) if (r.status !== 'running') out.push(summarize(r));
+    return out;
   }
 
   unfinishedRunsLabelled(label: string): JournalRunSummary[] {

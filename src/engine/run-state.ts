@@ -30,6 +30,8 @@ export const nullJournal: Journal = {
   getRunSummary: () => undefined,
   listRuns: () => ({ total: 0, runs: [] }),
   unfinishedRuns: () => [],
+  reported() {},
+  unreportedRuns: () => [],
   unfinishedRunsLabelled: () => [],
   close() {},
 };

@@ -32,6 +32,8 @@ export interface RunOptions {
   label?: string;
   /** Plain JSON recorded with the run, e.g. mode and targets. */
   meta?: Json;
+  /** Its outcome is reported after it ends, by the caller (see `JournalRunStart.reportDue`). */
+  reportDue?: boolean;
   /**
    * Where the run's progress is kept: the runner reports each applied task
    * and ends it when the run ends; the run's tasks report their own counts
@@ -67,7 +69,7 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
   const journal = opts.journal ?? nullJournal;
   const state = new RunState(runId, flow.name, n, ctx, journal, opts.events);
   const end = opts.forceFail ? flow.closingFrom : n;
-  const base = { runId, flowName: flow.name, label: opts.label, meta: opts.meta, tasks };
+  const base = { runId, flowName: flow.name, label: opts.label, meta: opts.meta, reportDue: opts.reportDue, tasks };
 
   // undo values stay in memory for the revert: the journal holds them for recovery
   const undos: (Json | undefined)[] = new Array(n);

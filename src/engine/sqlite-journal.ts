@@ -78,7 +78,9 @@ CREATE TABLE IF NOT EXISTS runs (
   started_at INTEGER NOT NULL,
   ended_at INTEGER,
   result TEXT,
-  progress TEXT
+  progress TEXT,
+  -- 1: its outcome is owed to the site (an async run) and not reported yet; 0: reported; NULL: none owed
+  report_due INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, seq);
 CREATE INDEX IF NOT EXISTS runs_by_flow ON runs (flow_name, seq);
@@ -142,6 +144,7 @@ interface RunRow {
   ended_at: number | null;
   result: string | null;
   progress: string | null;
+  report_due: number | null;
 }
 
 interface TaskRow {
@@ -193,6 +196,11 @@ function setUpJournal(db: Database.Database): void {
   db.exec(SCHEMA);
   addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
   addColumnIfMissing(db, 'queued_runs', 'cancelled_at', 'INTEGER');
+  // runs of an older journal owe nothing: whether their outcome reached the site is not known, and
+  // reporting a history again would repeat every report
+  addColumnIfMissing(db, 'runs', 'report_due', 'INTEGER');
+  // partial: holds only the runs whose report is owed (running, or finished and in flight or lost in a crash)
+  db.exec('CREATE INDEX IF NOT EXISTS runs_report_due ON runs (seq) WHERE report_due = 1');
   // the queue of an earlier version had two more indexes, whose pages every accept and start rewrote
   db.exec('DROP INDEX IF EXISTS queued_runs_by_owner; DROP INDEX IF EXISTS queued_runs_by_project;');
 }
@@ -275,6 +283,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
         run.meta === undefined ? null : JSON.stringify(run.meta),
         run.tasks.length,
         Date.now(),
+        run.reportDue === true ? 1 : null,
       );
       const runSeq = Number(info.lastInsertRowid);
       const tasks = run.tasks;
@@ -293,8 +302,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
     const db = this.db;
     return {
       insertRun: db.prepare(
-        `INSERT INTO runs (run_id, flow_name, label, meta, status, task_count, started_at)
-         VALUES (?, ?, ?, ?, 'running', ?, ?)`,
+        `INSERT INTO runs (run_id, flow_name, label, meta, status, task_count, started_at, report_due)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
       ),
       insertTask: db.prepare(
         `INSERT INTO run_tasks (run_seq, idx, kind, name, target, args, state, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -317,6 +326,10 @@ export class SqliteJournal implements Journal, RunQueueStore {
         'SELECT idx, kind, name, target, args, state, undo, duration_ms, revert_ms, error FROM run_tasks WHERE run_seq = ? ORDER BY idx',
       ),
       unfinished: db.prepare(`SELECT run_id FROM runs WHERE status = 'running' ORDER BY seq`).pluck(),
+      // the literal report_due = 1 lets SQLite use the partial index runs_report_due
+      unreported: db.prepare(`SELECT * FROM runs WHERE report_due = 1 AND status != 'running' ORDER BY seq`),
+      // by run id, not the cached seq: the cache forgets a run once it is finished, and recovery marks others' runs
+      reported: db.prepare('UPDATE runs SET report_due = 0 WHERE run_id = ? AND report_due = 1'),
       // the literal status = 'running' lets SQLite use the partial index runs_running_by_label
       unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
       enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES (?, ?, ?, ?, ?)'),
@@ -695,6 +708,21 @@ export class SqliteJournal implements Journal, RunQueueStore {
   unfinishedRuns(): string[] {
     this.flushGrouped();
     return this.stmts.unfinished.all() as string[];
+  }
+
+  /**
+   * Grouped (see the module's doc): it rides on the next commit of this
+   * handle, at most {@link GROUP_MS} later. A mark lost in a crash only
+   * makes recovery report the outcome once more.
+   */
+  reported(runId: string): void {
+    const write = this.stmts.reported;
+    this.group(() => write.run(runId));
+  }
+
+  unreportedRuns(): JournalRunSummary[] {
+    this.flushGrouped();
+    return (this.stmts.unreported.all() as RunRow[]).map(toSummary);
   }
 
   /** Reads no grouped record's change (they never change a run's status): asked per submit, it commits nothing. */

@@ -134,6 +134,12 @@ export interface JournalRunStart {
   firstIntent?: boolean;
   /** Task 0's undo value, recorded with its intent (absent: nothing to undo). */
   firstUndo?: Json;
+  /**
+   * The run's outcome is owed to someone no answer reaches (an async run's
+   * timeline event): once finished it is listed by
+   * {@link Journal.unreportedRuns} until {@link Journal.reported} marks it.
+   */
+  reportDue?: boolean;
 }
 
 /** One task of a journaled run. */

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuplicateRunError, RunNotFoundError, SqliteJournal, runFlow } from '../../src/engine/index.js';
 import { itemFlow, journalCases, newWorld } from './fixtures.js';
+import { waitFor } from '../support/service-wait.js';
 
 describe.each(journalCases())('$kind journal', (jc) => {
   afterEach(() => jc.cleanup());
@@ -136,6 +138,33 @@ describe.each(journalCases())('$kind journal', (jc) => {
     expect(combined.runs.map((r) => r.runId)).toEqual(['run-2']);
     expect(journal.listRuns({ label: 'nobody', limit: 10, offset: 0 })).toEqual({ total: 0, runs: [] });
   });
+
+  it('lists a finished run that owes a report until it is marked reported; others never', async () => {
+    const journal = jc.make();
+    const tasks = [{ kind: 'k', name: 't', target: 'irods', args: {} }];
+    const result = (runId: string) => ({
+      runId, flowName: 'f', status: 'completed' as const, total: 1, completed: 1, reverted: 0,
+      revertFailures: [], durationMs: 1, executeMs: 1, revertMs: 0,
+    });
+    journal.start({ runId: 'owes', flowName: 'f', meta: { m: 1 }, tasks, reportDue: true });
+    journal.start({ runId: 'answered', flowName: 'f', tasks });
+    journal.start({ runId: 'owes-later', flowName: 'f', tasks, reportDue: true });
+    // running: its own process reports it when it ends
+    expect(journal.unreportedRuns()).toEqual([]);
+    for (const id of ['owes', 'answered', 'owes-later']) journal.finish(id, result(id));
+    await journal.whenDurable();
+    const unreported = journal.unreportedRuns();
+    expect(unreported.map((r) => r.runId)).toEqual(['owes', 'owes-later']);
+    // what a report needs
+    expect(unreported[0]).toMatchObject({ flowName: 'f', status: 'completed', meta: { m: 1 }, result: result('owes') });
+    journal.reported('owes');
+    journal.reported('answered'); // owed nothing: no change
+    journal.reported('nobody'); // unknown: no change, no throw
+    expect(journal.unreportedRuns().map((r) => r.runId)).toEqual(['owes-later']);
+    journal.reported('owes-later');
+    journal.reported('owes-later');
+    expect(journal.unreportedRuns()).toEqual([]);
+  });
 });
 
 describe('SqliteJournal file', () => {
@@ -172,6 +201,59 @@ describe('SqliteJournal file', () => {
       expect(reopened.listRuns({ label: 'p', limit: 5, offset: 0 }).total).toBe(1);
     } finally {
       reopened.close();
+    }
+  });
+
+  it('commits a report mark with the next commit of the handle, and by itself soon after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-journal-'));
+    dirs.push(dir);
+    const file = join(dir, 'journal.sqlite');
+    const writer = new SqliteJournal(file, { commitPerTurn: true });
+    const reader = new SqliteJournal(file);
+    try {
+      await runFlow(itemFlow(['a']), newWorld(), { journal: writer, runId: 'r1', reportDue: true });
+      await runFlow(itemFlow(['b']), newWorld(), { journal: writer, runId: 'r2', reportDue: true });
+      expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r1', 'r2']);
+      const commits = writer.commitCount;
+      writer.reported('r1');
+      // no commit of its own: another process still sees it owed
+      expect(writer.commitCount).toBe(commits);
+      expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r1', 'r2']);
+      // it rides on the next run's start
+      await runFlow(itemFlow(['c']), newWorld(), { journal: writer, runId: 'r3' });
+      expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r2']);
+      // alone, it is committed once the group's time is up
+      writer.reported('r2');
+      await waitFor('the lone mark to be committed', () => (reader.unreportedRuns().length === 0 ? true : undefined));
+    } finally {
+      writer.close();
+      reader.close();
+    }
+  });
+
+  it('opens a journal without the report column: its runs owe no report, new ones do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-journal-'));
+    dirs.push(dir);
+    const file = join(dir, 'journal.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, flow_name TEXT NOT NULL, label TEXT, meta TEXT,
+      status TEXT NOT NULL, task_count INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, result TEXT, progress TEXT)`);
+    old.prepare(`INSERT INTO runs (run_id, flow_name, status, task_count, started_at, ended_at) VALUES ('old', 'f', 'completed', 1, 1, 2)`).run();
+    old.close();
+    const journal = new SqliteJournal(file);
+    try {
+      expect(journal.unreportedRuns()).toEqual([]);
+      await runFlow(itemFlow(['a']), newWorld(), { journal, runId: 'new', reportDue: true });
+      expect(journal.unreportedRuns().map((r) => r.runId)).toEqual(['new']);
+    } finally {
+      journal.close();
+    }
+    // a second open finds the column and its index there
+    const again = new SqliteJournal(file);
+    try {
+      expect(again.unreportedRuns().map((r) => r.runId)).toEqual(['new']);
+    } finally {
+      again.close();
     }
   });
 });
