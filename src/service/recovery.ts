@@ -4,7 +4,10 @@
  * was released is taken over, reverted from the journal alone, its outcome
  * reported to the site (timeline event, zone status), and its project lock
  * freed. A run whose revert fails stays `revert_failed` and its project
- * quarantined. The service looks at start-up and then every quarter of a
+ * quarantined. An async run that finished but whose outcome its process
+ * never reported (it died between the run's final record and the journal's
+ * mark that the site has the report) is taken over the same way and
+ * reported, once (see {@link reportUnreportedRuns}). The service looks at start-up and then every quarter of a
  * lease (see {@link RecoveryWatch}), so a run of a peer that dies while this
  * process lives is recovered about one lease period after the death.
  *
@@ -20,7 +23,7 @@ import type { Config } from '../config.js';
 import { recoverRun } from '../engine/index.js';
 import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
-import type { JournalRun, RunResult } from '../engine/types.js';
+import type { JournalRun, JournalRunSummary, RunResult } from '../engine/types.js';
 import { getFlow } from '../flows/index.js';
 import type { OwnerLeases } from '../locks/owner-lease.js';
 import type { LockHandle, LockManager } from '../locks/types.js';
@@ -105,6 +108,11 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
     if (owner === owners.id) continue; // ours, and we live
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), runId]);
   }
+  // owners with finished runs they never reported are gone too once their lease is (ours: reports in flight)
+  for (const run of journal.unreportedRuns()) {
+    const owner = ownerOfRun(run);
+    if (owner !== owners.id && !byOwner.has(owner)) byOwner.set(owner, []);
+  }
   // owners with accepted runs only (none started) are gone too once their lease is
   for (const owner of journal.queuedOwners()) if (owner !== owners.id && !byOwner.has(owner)) byOwner.set(owner, []);
   const results: RunResult[] = [];
@@ -137,6 +145,13 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
         if (result) results.push(result);
       }
       if (claim.lost) throw new RecoveryError(owner, `owner lease of ${owner} lost while recovering: ${claim.lostReason}`);
+      await reportUnreportedRuns(deps, owner, claim, async () => {
+        try {
+          return (store ??= await deps.stores.get());
+        } catch (err) {
+          throw new RecoveryError(owner, `the data store cannot be opened: ${errorText(err)}`);
+        }
+      });
       // Still under the claim: the accepted runs become ours, so exactly one process runs them.
       await adoptAcceptedRuns(deps, owner);
     } finally {
@@ -144,6 +159,64 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
     }
   }
   return results;
+}
+
+/** The owner lease a journaled run is taken over under. */
+const ownerOfRun = (run: JournalRunSummary): string => ownerOf(parseRunMeta(run.meta)) ?? unownedRun(run.runId);
+
+/**
+ * Reports the finished runs of gone owner `owner` (the caller holds its
+ * lease) whose outcome it never reported, as it would have, and marks each
+ * reported. Read under the claim: a taker before us may have reported some,
+ * and no other process reports them while we hold it.
+ *
+ * Each report reaches the site once, except when this process (or the
+ * run's own, see `SubmitPipeline.reportAsync`) dies after the site answered
+ * and before the mark is committed: the next taker sends it again. What the
+ * site does with a second one: the timeline status set adds a status row
+ * (sodar-core v0.10.x: `TaskflowEventStatusSetAPIView` calls
+ * `ProjectEvent.set_status`, which saves a new `ProjectEventStatus`; the
+ * current status is the newest row; the reference site's `addEventStatus`
+ * likewise), so the event's status stays the same and its history shows it
+ * twice. The zone status set of the reference site leaves a finished zone
+ * (MOVED, FAILED) as it is; SODAR's (`TaskflowZoneStatusSetAPIView`) sets
+ * the same status again and, for FAILED, adds the owner's alert and email
+ * once more.
+ */
+async function reportUnreportedRuns(deps: RecoveryDeps, owner: string, claim: LockHandle, store: () => Promise<FlowStore>): Promise<void> {
+  const { journal, log } = deps;
+  for (const run of journal.unreportedRuns()) {
+    if (ownerOfRun(run) !== owner || run.result === undefined) continue;
+    if (claim.lost) throw new RecoveryError(run.runId, `owner lease of ${owner} lost while reporting: ${claim.lostReason}`);
+    log.warn({ run: run.runId, owner, flow: run.flowName, outcome: run.status }, 'finished run of a process that is gone was never reported; reporting it');
+    const meta = parseRunMeta(run.meta);
+    if (run.result.status === 'revert_failed' && meta) deps.quarantine.add(meta.project_uuid);
+    await reportOutcome(deps, await store(), run, run.result);
+  }
+}
+
+/**
+ * Tells the site how a run of a process that is gone ended, as that process
+ * would have (timeline event; for a failure also the flow's own report, the
+ * zone status), then marks it reported, durably before the caller releases
+ * the owner's claim: the next taker must not report it again.
+ */
+async function reportOutcome(deps: RecoveryDeps, store: FlowStore, run: JournalRunSummary, result: RunResult): Promise<void> {
+  const meta = parseRunMeta(run.meta);
+  if (meta) {
+    const input = inputOfRun(run.flowName, meta);
+    if (result.status === 'completed') {
+      await deps.reporter.timeline(input, true, Text.asyncOk);
+    } else {
+      const reason = failureReason(result);
+      const text = input.requestMode === 'async' ? asyncRunError(reason) : runError(reason);
+      const def = getFlow(run.flowName);
+      if (def) await deps.reporter.failure(def, input, { store, site: deps.site, config: deps.config }, { stage: 'run', reason });
+      await deps.reporter.timeline(input, false, text);
+    }
+  }
+  deps.journal.reported(run.runId);
+  await deps.journal.whenDurable();
 }
 
 /**
@@ -209,7 +282,7 @@ async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun,
       // flow whose last step the site already saw (a zone MOVED never changes again): roll forward.
       const result = await rollForward(journal, run.runId, run.flowName, run.tasks.length);
       log.warn({ run: runId, flow: run.flowName, project: meta?.project_uuid, outcome: 'completed' }, 'recovered finished run');
-      if (meta) await deps.reporter.timeline(inputOfRun(run.flowName, meta), true, Text.asyncOk);
+      await reportOutcome(deps, store, run, result);
       return result;
     }
     const result = await recoverRun(journal, taskRegistry, ctx, runId);
@@ -221,14 +294,7 @@ async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun,
       'recovered unfinished run',
     );
     if (result.status === 'revert_failed' && meta) deps.quarantine.add(meta.project_uuid);
-    if (meta) {
-      const input = inputOfRun(run.flowName, meta);
-      const reason = failureReason(result);
-      const text = input.requestMode === 'async' ? asyncRunError(reason) : runError(reason);
-      const def = getFlow(run.flowName);
-      if (def) await deps.reporter.failure(def, input, ctx, { stage: 'run', reason });
-      await deps.reporter.timeline(input, false, text);
-    }
+    await reportOutcome(deps, store, run, result);
     return result;
   } finally {
     await lock?.release().catch(() => undefined);

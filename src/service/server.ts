@@ -28,7 +28,7 @@ import { OutcomeReporter } from './reporter.js';
 import { registerRunsRoutes } from './runs-routes.js';
 import { StoreProvider } from './store-provider.js';
 import { SubmitPipeline } from './submit-pipeline.js';
-import { FreezeHook, PauseHook } from './test-hooks.js';
+import { FreezeHook, PauseHook, ReportHook } from './test-hooks.js';
 import { WorkQueue } from './work-queue.js';
 
 /** The journal file inside the data folder. */
@@ -133,6 +133,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     interruptedRuns: watch,
     freezeHook: FreezeHook.fromEnv(config.testMode, opts.env),
     pauseHook: PauseHook.fromEnv(config.testMode, opts.env),
+    reportHook: ReportHook.fromEnv(config.testMode, opts.env),
   });
   pipelineRef = pipeline;
 

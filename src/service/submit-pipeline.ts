@@ -45,7 +45,7 @@ import { OutcomeReporter } from './reporter.js';
 import { runMetaOf } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
 import { parseSubmitBody } from './submit-request.js';
-import type { FreezeHook, PauseHook } from './test-hooks.js';
+import type { FreezeHook, PauseHook, ReportHook } from './test-hooks.js';
 import { LiveRuns } from './run-progress.js';
 import { QueueClosedError, WorkQueue } from './work-queue.js';
 import { RunLine, type LineEntry } from './run-line.js';
@@ -112,6 +112,7 @@ export interface PipelineDeps {
   interruptedRuns?: InterruptedRuns;
   freezeHook?: FreezeHook;
   pauseHook?: PauseHook;
+  reportHook?: ReportHook;
 }
 
 /**
@@ -496,6 +497,9 @@ export class SubmitPipeline {
         forceFail: input.forceFail,
         label: input.projectUuid,
         meta: runMetaOf(input, locked, this.deps.ownerId, acceptedAt),
+        // an async run's outcome reaches the site only through the report after it (see reportAsync);
+        // a sync run's is the HTTP answer, which a crash breaks, and the client then knows it got none
+        reportDue: input.requestMode === 'async',
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
         progress: followed.tracker,
         afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
@@ -580,6 +584,8 @@ export class SubmitPipeline {
     // a run that never started (build, store or lock failure) and was cancelled meanwhile says nothing either:
     // the canceller told the site, and a cancelled run's zone must not turn FAILED
     const ex = executed.result === undefined && executed.outcome !== 'cancelled' && this.cancelledMeanwhile(runId) ? CANCELLED : executed;
+    // a run that started owes its report (see Journal.reported): the hook holds it here, between its durable end and the report
+    if (ex.result !== undefined) await this.deps.reportHook?.beforeReport(input.flowName, runId);
     if (ex.outcome === 'cancelled') {
       // the canceller reported it; its record, kept for us to find, goes
       this.deps.journal.dequeueRun(runId);
@@ -593,6 +599,11 @@ export class SubmitPipeline {
     // A run that started left the line with its start record (no commit of its own here); one that
     // ended before it could start (build, store, lock failure) leaves now that it is reported.
     if (ex.result === undefined && ex.outcome !== 'cancelled') this.deps.journal.dequeueRun(runId);
+    // Reported (or given up, as the reporter gives up): the mark rides on the journal's next commit.
+    // Should this process die before that commit, recovery reports the run again; that, or a death
+    // between the site's answer and the mark, is the one way a report reaches the site twice, which
+    // the site's callbacks bear (see recovery.ts, reportUnreportedRuns).
+    if (ex.result !== undefined) this.deps.journal.reported(runId);
     this.deps.log.info(
       { run: runId, flow: input.flowName, project: input.projectUuid, mode: 'async', outcome: ex.outcome, ms: Math.round((performance.now() - t0) * 100) / 100 },
       'async run',

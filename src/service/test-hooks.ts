@@ -114,3 +114,45 @@ export class PauseHook {
     };
   }
 }
+
+/** The environment variable of the report hook. */
+export const HOLD_REPORT_ENV = 'TASKFLOW_TEST_HOLD_REPORT';
+/** The line prefix written when a run's report is held; it goes out at the process's next SIGUSR2. */
+export const REPORT_HELD_MARKER = 'TASKFLOW_TEST_REPORT_HELD';
+/** The line prefix written when the held report goes out. */
+export const REPORT_RELEASED_MARKER = 'TASKFLOW_TEST_REPORT_RELEASED';
+
+/**
+ * Test-only hook for report tests: `TASKFLOW_TEST_HOLD_REPORT=<flow>` holds
+ * the first async run of that flow once its final record is durable, before
+ * its outcome is reported to the site: it writes `TASKFLOW_TEST_REPORT_HELD
+ * run=<id>` to stderr and reports at the process's next SIGUSR2
+ * (`TASKFLOW_TEST_REPORT_RELEASED run=<id>`). The process lives on (its
+ * owner lease renewed), so a test can SIGKILL it exactly between the final
+ * record and the report, or let a peer look at a live owner's unreported
+ * run. Honoured only in test mode.
+ */
+export class ReportHook {
+  private fired = false;
+
+  private constructor(private readonly flow: string) {}
+
+  /** The hook from the environment; undefined unless set and in test mode. */
+  static fromEnv(testMode: boolean, env: NodeJS.ProcessEnv = process.env): ReportHook | undefined {
+    const flow = env[HOLD_REPORT_ENV]?.trim();
+    if (!flow) return undefined;
+    if (!/^[\w-]+$/.test(flow)) throw new Error(`${HOLD_REPORT_ENV} must be a flow name, got "${flow}"`);
+    return testMode ? new ReportHook(flow) : undefined;
+  }
+
+  /** Resolves when run `runId` of `flowName` may be reported (at once unless the hook holds it). */
+  beforeReport(flowName: string, runId: string): Promise<void> | undefined {
+    if (this.fired || flowName !== this.flow) return undefined;
+    this.fired = true;
+    const released = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
+    writeSync(2, `${REPORT_HELD_MARKER} run=${runId}\n`);
+    return released.then(() => {
+      writeSync(2, `${REPORT_RELEASED_MARKER} run=${runId}\n`);
+    });
+  }
+}
