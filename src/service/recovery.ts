@@ -125,7 +125,7 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
       throw new RecoveryError(runIds[0], `owner lease: ${errorText(err)}`);
     }
     if (!claim) {
-      log.debug({ owner, runs: runIds }, 'unfinished runs belong to a live process; left to it');
+      log.debug({ owner, runs: runIds }, 'unfinished or unreported runs belong to a live process; left to it');
       continue;
     }
     try {
