@@ -115,7 +115,10 @@ describe('a live process\'s finished run whose report is on its way', () => {
     // The peer looks at start-up and then every quarter lease: several looks find the run and leave it.
     const peer = await bed.spawn({ ...env, TASKFLOW_LOG_LEVEL: 'debug' });
     const leftAlone = (): number => peer.lines.filter((l) => /belong to a live process; left to it/.test(l)).length;
-    await waitFor('the peer to look three times', () => leftAlone() >= 3);
+    await waitFor('the peer to look three times', () => {
+      if (statuses('event-live').length > 0) throw new Error('the peer reported a live owner\'s run');
+      return leftAlone() >= 3;
+    });
     expect(statuses('event-live')).toEqual([]);
     expect(unreported(dataDir)).toEqual([runId]);
 
