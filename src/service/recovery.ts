@@ -174,11 +174,12 @@ const ownerOfRun = (run: JournalRunSummary): string => ownerOf(parseRunMeta(run.
  * run's own, see `SubmitPipeline.reportAsync`) dies after the site answered
  * and before the mark is committed: the next taker sends it again. What the
  * site does with a second one: the timeline status set adds a status row
- * (sodar-core v0.10.x: `TaskflowEventStatusSetAPIView` calls
- * `ProjectEvent.set_status`, which saves a new `ProjectEventStatus`; the
- * current status is the newest row; the reference site's `addEventStatus`
- * likewise), so the event's status stays the same and its history shows it
- * twice. The zone status set of the reference site leaves a finished zone
+ * (sodar-core's timeline app, read in bihealth/sodar-core-legacy, the line
+ * v0.10 belongs to, at commits e272851 and 24a0625, no tag pinned:
+ * `TaskflowEventStatusSetAPIView` calls `ProjectEvent.set_status`, which
+ * saves a new `ProjectEventStatus`, and the current status is the newest
+ * row; the reference site's `addEventStatus` likewise), so the event's
+ * status stays the same and its history shows it twice. The zone status set of the reference site leaves a finished zone
  * (MOVED, FAILED) as it is; SODAR's (`TaskflowZoneStatusSetAPIView`) sets
  * the same status again and, for FAILED, adds the owner's alert and email
  * once more.
