@@ -276,6 +276,8 @@ export interface Config extends BackendSettings {
   irodsIdleTimeout: number;
   /** TASKFLOW_IRODS_MAX_CONNECTIONS: protocol connections served at once; more are refused (SYS_EXCEED_CONNECT_CNT). */
   irodsMaxConnections: number;
+  /** TASKFLOW_IRODS_QUERY_TIMEOUT: seconds a specific query may take before it is ended with CAT_SQL_ERR. */
+  irodsQueryTimeout: number;
 }
 
 /** The protocol server's TLS settings, checked together. */
@@ -333,5 +335,6 @@ export function loadConfig(env: Env = process.env): Config {
     ...irodsTlsSettings(env),
     irodsIdleTimeout: num(env, 'TASKFLOW_IRODS_IDLE_TIMEOUT', 900, { min: 1 }),
     irodsMaxConnections: num(env, 'TASKFLOW_IRODS_MAX_CONNECTIONS', 200, { min: 1 }),
+    irodsQueryTimeout: num(env, 'TASKFLOW_IRODS_QUERY_TIMEOUT', 30, { min: 1 }),
   };
 }

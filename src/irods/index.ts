@@ -10,6 +10,8 @@ import pino, { type Logger } from 'pino';
 import type { EmbeddedStore } from '../store/embedded/store.js';
 import { apiTable } from './api/index.js';
 import { AccessRules } from './permissions.js';
+import { icatSiteOf } from './specific-query/icat-views.js';
+import { SpecificQueryRunner } from './specific-query/runner.js';
 import type { SessionLimits } from './server/connection.js';
 import { listen } from './server/listener.js';
 import { LoginThrottle } from './server/native-auth.js';
@@ -22,6 +24,8 @@ export type { TlsPolicy } from './server/negotiation.js';
 export interface IrodsServerLimits extends SessionLimits {
   /** Connections served at once. */
   maxConnections: number;
+  /** Milliseconds a specific query may take, queued and running, before it is ended (`CAT_SQL_ERR`). */
+  queryTimeoutMs: number;
 }
 
 /** The defaults of {@link IrodsServerLimits}. */
@@ -30,6 +34,7 @@ export const DEFAULT_IRODS_LIMITS: IrodsServerLimits = {
   idleTimeoutMs: 15 * 60 * 1000,
   loginTimeoutMs: 30 * 1000,
   maxConnections: 200,
+  queryTimeoutMs: 30 * 1000,
 };
 
 /** TLS of the server: PEM certificate (chain) and key, and when to use it. */
@@ -66,6 +71,8 @@ export async function startIrodsServer(opts: IrodsServerOptions): Promise<Runnin
   const limits: IrodsServerLimits = { ...DEFAULT_IRODS_LIMITS, ...opts.limits };
   const log = (opts.log ?? pino({ level: 'warn' })).child({ component: 'irods' });
   const tls = opts.tls ? { context: createSecureContext({ cert: opts.tls.cert, key: opts.tls.key }), policy: opts.tls.policy ?? 'allow' } : undefined;
+  // starts no process before the first query, so a failed listen leaves nothing running
+  const specificQueries = new SpecificQueryRunner(icatSiteOf(opts.store.protocolCore()), limits.queryTimeoutMs);
   const listener = await listen({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 1247,
@@ -78,8 +85,15 @@ export async function startIrodsServer(opts: IrodsServerOptions): Promise<Runnin
       limits,
       log,
       loginThrottle: new LoginThrottle(),
+      specificQueries,
     },
   });
   log.info({ address: listener.address, tls: tls?.policy ?? 'refuse' }, 'iRODS protocol server listening');
-  return { address: listener.address, close: () => listener.close() };
+  return {
+    address: listener.address,
+    close: async () => {
+      await listener.close();
+      specificQueries.close();
+    },
+  };
 }

@@ -13,6 +13,8 @@ import { AccessRules } from '../../src/irods/permissions.js';
 import type { ApiRoute } from '../../src/irods/server/api.js';
 import { listen, type RunningListener } from '../../src/irods/server/listener.js';
 import { LoginThrottle } from '../../src/irods/server/native-auth.js';
+import { icatSiteOf } from '../../src/irods/specific-query/icat-views.js';
+import { SpecificQueryRunner } from '../../src/irods/specific-query/runner.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { encodeHeader, frameMessage, MessageReader, DEFAULT_FRAME_LIMITS } from '../../src/irods/wire/framing.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
@@ -224,6 +226,8 @@ async function testServer(t: TempStore, limits: Partial<IrodsServerLimits> = {})
       tls: undefined,
       limits: all,
       loginThrottle: new LoginThrottle(),
+      // none of these routes runs a query, so it never starts a process
+      specificQueries: new SpecificQueryRunner(icatSiteOf(t.store.protocolCore()), all.queryTimeoutMs),
       log: pino({ level: process.env.IRODS_TEST_LOG ?? 'silent' }),
     },
   });

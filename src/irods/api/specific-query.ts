@@ -19,14 +19,14 @@
  * `CAT_NO_ROWS_FOUND`), a page here says in `continueInx` where the next
  * starts (the index after its last row, plus one) and the last page answers
  * 0: nothing is held between requests, and the next page runs the query
- * again, skipping the rows sent.
+ * again, skipping the rows sent. Queries run in other processes, each
+ * answered within a time limit (`../specific-query/runner.ts`).
  *
  * @module
  */
 import { MAX_ROWS_PER_PAGE } from '../genquery/cursors.js';
 import { genQueryOut } from '../genquery/reply.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
-import { IcatQueries } from '../specific-query/icat-views.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { int, keyValues, text } from '../wire/pi-values.js';
 
@@ -62,7 +62,7 @@ async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
     throw new IrodsError('CAT_UNKNOWN_SPECIFIC_QUERY', `no specific query has the alias or SQL ${JSON.stringify(named.slice(0, 200))} (the alias ls lists them)`);
   }
   const start = continueInx > 0 ? continueInx - 1 : Math.max(0, int(b, 'rowOffset'));
-  const { rows, more } = IcatQueries.of(ctx.store.protocolCore()).run(sql, argsOf(b), start, Math.max(maxRows, 0));
+  const { rows, more } = await ctx.specificQueries.run(sql, argsOf(b), start, Math.max(maxRows, 0));
   if (rows.length === 0) throw new IrodsError('CAT_NO_ROWS_FOUND', `specific query ${JSON.stringify(named.slice(0, 200))}: no rows`);
   return { body: genQueryOut(rows[0]!.map(() => 0), rows, more ? start + rows.length + 1 : 0) };
 }

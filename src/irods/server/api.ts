@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { EmbeddedStore } from '../../store/embedded/store.js';
 import type { UserType } from '../../store/types.js';
 import type { AccessRules } from '../permissions.js';
+import type { SpecificQueries } from '../specific-query/runner.js';
 import type { PiMessage, PiNode } from '../wire/pi-values.js';
 
 /** The user a connection authenticated as. */
@@ -90,6 +91,8 @@ export interface ApiContext {
   readonly access: AccessRules;
   readonly connection: ConnectionContext;
   readonly log: Logger;
+  /** Where specific queries run: off the server's thread, within the time limit. */
+  readonly specificQueries: SpecificQueries;
 }
 
 /** One API a handler module serves. */

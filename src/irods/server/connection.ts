@@ -23,6 +23,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { EmbeddedStore } from '../../store/embedded/store.js';
 import type { AccessRules } from '../permissions.js';
+import type { SpecificQueries } from '../specific-query/runner.js';
 import type { IrodsErrorName } from '../wire/error-codes.js';
 import { FramingError, frameMessage, MessageReader, MSG_TYPE, PeerGoneError, type FrameLimits, type RawMessage } from '../wire/framing.js';
 import { IrodsError } from '../wire/irods-error.js';
@@ -70,6 +71,8 @@ export interface SessionShared {
   store: EmbeddedStore;
   routes: ReadonlyMap<number, ApiRoute>;
   access: AccessRules;
+  /** Where specific queries run. */
+  specificQueries: SpecificQueries;
   tls: SessionTls | undefined;
   limits: SessionLimits;
   log: Logger;
@@ -437,7 +440,7 @@ export class IrodsSession {
     }
     // one context per logged-in user (it holds nothing per request)
     let ctx = this.ctx;
-    if (ctx?.user !== user) ctx = this.ctx = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log };
+    if (ctx?.user !== user) ctx = this.ctx = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log, specificQueries: this.shared.specificQueries };
     let reply: ApiReply;
     try {
       reply = await route.handle(req, ctx);

@@ -263,6 +263,30 @@ function explain(db: Database.Database, sql: string): ExplainRow[] {
   }
 }
 
+/** What the views need to know of the store: its catalog file and the constants they write in. */
+export interface IcatSite {
+  /** The catalog's SQLite file. */
+  catalog: string;
+  /** Milliseconds a reader waits on a locked catalog. */
+  busyTimeoutMs: number;
+  zone: string;
+  vault: string;
+  host: string;
+  resources: string;
+}
+
+/** The {@link IcatSite} of the store whose core is `core`. */
+export function icatSiteOf(core: StoreCore): IcatSite {
+  return {
+    catalog: core.db.name,
+    busyTimeoutMs: core.db.pragma('busy_timeout', { simple: true }) as number,
+    zone: core.zone,
+    vault: core.vault.dir,
+    host: hostname(),
+    resources: core.vault.resourcesDir,
+  };
+}
+
 const refuse = (why: string) => new IrodsError('CAT_INVALID_ARGUMENT', `specific query refused: ${why}`);
 
 /**
@@ -276,19 +300,26 @@ export class IcatQueries {
 
   private static readonly byDb = new WeakMap<Database.Database, IcatQueries>();
 
-  /** The queries of the store whose core is `core`. */
+  /**
+   * The queries of the store whose core is `core`, on its read-only
+   * connection: what registration checks SQL with (compiling it is quick;
+   * running it is {@link SpecificQueryRunner}'s, in another process).
+   */
   static of(core: StoreCore): IcatQueries {
     const db = core.readOnlyCatalog();
     let q = IcatQueries.byDb.get(db);
-    if (!q) {
-      registerIdFunctions(db);
-      for (const sql of icatViewsSql(core.zone, core.vault.dir, hostname(), core.vault.resourcesDir)) db.exec(sql);
-      db.pragma('case_sensitive_like = ON');
-      // temp views made: from here on, no statement may change even the temp schema
-      db.pragma('query_only = ON');
-      IcatQueries.byDb.set(db, (q = new IcatQueries(db)));
-    }
+    if (!q) IcatQueries.byDb.set(db, (q = IcatQueries.over(db, icatSiteOf(core))));
     return q;
+  }
+
+  /** Makes the views on `db`, a read-only connection to the catalog, and the queries over them. */
+  static over(db: Database.Database, site: IcatSite): IcatQueries {
+    registerIdFunctions(db);
+    for (const sql of icatViewsSql(site.zone, site.vault, site.host, site.resources)) db.exec(sql);
+    db.pragma('case_sensitive_like = ON');
+    // temp views made: from here on, no statement may change even the temp schema
+    db.pragma('query_only = ON');
+    return new IcatQueries(db);
   }
 
   /**

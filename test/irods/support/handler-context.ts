@@ -11,6 +11,9 @@
 import pino from 'pino';
 import { apiTable } from '../../../src/irods/api/index.js';
 import { AccessRules } from '../../../src/irods/permissions.js';
+import { icatSiteOf } from '../../../src/irods/specific-query/icat-views.js';
+import { DEFAULT_IRODS_LIMITS } from '../../../src/irods/index.js';
+import { SpecificQueryRunner } from '../../../src/irods/specific-query/runner.js';
 import type { ApiContext, ApiReply, ApiRoute, SessionUser } from '../../../src/irods/server/api.js';
 import type { IrodsErrorName } from '../../../src/irods/wire/error-codes.js';
 import { IrodsError } from '../../../src/irods/wire/irods-error.js';
@@ -35,6 +38,16 @@ export interface HandlerContextOptions {
 
 // One set of access rules a store, as the server holds one.
 const accessRulesOf = new WeakMap<EmbeddedStore, AccessRules>();
+// One query runner a store, as the server holds one; a test file's stores come one after
+// another, so the runner of the store before is closed (its processes killed) when the next comes.
+let queriesOf: { store: EmbeddedStore; runner: SpecificQueryRunner } | undefined;
+function specificQueriesOf(store: EmbeddedStore): SpecificQueryRunner {
+  if (queriesOf?.store !== store) {
+    queriesOf?.runner.close();
+    queriesOf = { store, runner: new SpecificQueryRunner(icatSiteOf(store.protocolCore()), DEFAULT_IRODS_LIMITS.queryTimeoutMs) };
+  }
+  return queriesOf.runner;
+}
 
 /**
  * An API context for `user` on `store`. A name alone looks the user's type up
@@ -63,6 +76,7 @@ export async function handlerContext(
     store,
     access,
     log: pino({ level: 'silent' }),
+    specificQueries: specificQueriesOf(store),
     exchanges,
     connection: {
       state: new Map(),
