@@ -52,6 +52,9 @@ interface Job {
   resolve(page: QueryPage): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
+  /** When it came and when a process took it (ms since the epoch). */
+  queued: number;
+  started?: number;
   proc?: ChildProcess;
 }
 
@@ -77,6 +80,7 @@ export class SpecificQueryRunner implements SpecificQueries {
         resolve,
         reject,
         timer: setTimeout(() => this.expire(job), this.timeoutMs),
+        queued: Date.now(),
       };
       this.queue.push(job);
       this.pump();
@@ -100,6 +104,7 @@ export class SpecificQueryRunner implements SpecificQueries {
       if (!proc) return;
       const job = this.queue.shift()!;
       job.proc = proc;
+      job.started = Date.now();
       this.running.set(proc, job);
       hold(proc, true);
       proc.send(job.msg);
@@ -127,16 +132,19 @@ export class SpecificQueryRunner implements SpecificQueries {
 
   // The time limit passed: a queued job leaves the queue, a running one's process is killed.
   private expire(job: Job): void {
-    const seconds = this.timeoutMs / 1000;
+    const limit = `specific query ended at the ${this.timeoutMs / 1000} s limit (TASKFLOW_IRODS_QUERY_TIMEOUT)`;
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
     if (job.proc) {
       this.running.delete(job.proc);
       this.forget(job.proc);
       job.proc.kill('SIGKILL');
-      this.settle(job, new IrodsError('CAT_SQL_ERR', `specific query ended: it ran longer than the ${seconds} s limit (TASKFLOW_IRODS_QUERY_TIMEOUT)`));
+      const waited = job.started! - job.queued;
+      const why = `it ran ${s(Date.now() - job.started!)}${waited >= 100 ? ` after waiting ${s(waited)} for a query process` : ''}`;
+      this.settle(job, new IrodsError('CAT_SQL_ERR', `${limit}: ${why}`));
     } else {
       const i = this.queue.indexOf(job);
       if (i >= 0) this.queue.splice(i, 1);
-      this.settle(job, new IrodsError('CAT_SQL_ERR', `specific query not started within the ${seconds} s limit (TASKFLOW_IRODS_QUERY_TIMEOUT): other queries held every query process`));
+      this.settle(job, new IrodsError('CAT_SQL_ERR', `${limit}: it never started, other queries held every query process`));
     }
     this.pump();
   }
