@@ -100,11 +100,13 @@ export class SpecificQueryRunner implements SpecificQueries {
 
   private pump(): void {
     while (this.queue.length > 0) {
+      // a process's start counts as running: waiting is for a busy pool only
+      const now = Date.now();
       const proc = this.idle.pop() ?? (this.all.size < QUERY_PROCESSES ? this.spawn() : undefined);
       if (!proc) return;
       const job = this.queue.shift()!;
       job.proc = proc;
-      job.started = Date.now();
+      job.started = now;
       this.running.set(proc, job);
       hold(proc, true);
       proc.send(job.msg);
