@@ -30,4 +30,10 @@ describe('protocol server settings', () => {
     expect(() => loadConfig({ ...files, TASKFLOW_IRODS_TLS: 'maybe' })).toThrow(/refuse, allow or require/);
     expect(() => loadConfig({ TASKFLOW_IRODS_MAX_CONNECTIONS: '0' })).toThrow(/TASKFLOW_IRODS_MAX_CONNECTIONS/);
   });
+
+  it('gives specific queries 30 s unless TASKFLOW_IRODS_QUERY_TIMEOUT says otherwise (whole seconds, at least 1)', () => {
+    expect(loadConfig({}).irodsQueryTimeout).toBe(30);
+    expect(loadConfig({ TASKFLOW_IRODS_QUERY_TIMEOUT: '5' }).irodsQueryTimeout).toBe(5);
+    for (const bad of ['0', '1.5', 'soon']) expect(() => loadConfig({ TASKFLOW_IRODS_QUERY_TIMEOUT: bad }), bad).toThrow(/TASKFLOW_IRODS_QUERY_TIMEOUT/);
+  });
 });

@@ -8,10 +8,13 @@
  * registered query as it is, for anyone who names it, with no access check:
  * it can read every iCAT table, password hashes included. Here:
  *
- * - The SQL runs on the store's read-only connection to the catalog
- *   (`StoreCore.readOnlyCatalog`): SQLite refuses any write on it, whatever
- *   the SQL says. The views are TEMP views of that connection, so the
- *   catalog file itself holds no iCAT shapes and other tools never see them.
+ * - The SQL runs on a read-only connection to the catalog: SQLite refuses
+ *   any write on it, whatever the SQL says. Registration checks SQL on the
+ *   store's (`StoreCore.readOnlyCatalog`); queries run on one of their own in
+ *   a query process (`./runner.ts`, `./query-process.ts`), with the same views
+ *   and the same check ({@link IcatQueries.over}). The views are TEMP views
+ *   of each connection, so the catalog file itself holds no iCAT shapes and
+ *   other tools never see them.
  * - That connection still sees every table of the catalog, `passwords`
  *   too, and SQLite offers no way to hide a table from SQL on a connection
  *   that reads the tables beside it (its authorizer callback is not exposed

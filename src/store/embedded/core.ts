@@ -262,7 +262,8 @@ export class StoreCore {
   /**
    * A second connection to the catalog, opened read-only (SQLite refuses
    * every write on it), made on first use and closed with the store: for
-   * SQL the store did not write (the protocol server's specific queries).
+   * SQL the store did not write (checking a specific query at its
+   * registration; queries run on connections of their own, in other processes).
    * It sees every table; what such SQL may read is its user's to restrict.
    */
   readOnlyCatalog(): Database.Database {
