@@ -25,10 +25,13 @@ const queries = IcatQueries.over(db, site);
 
 /** How often the watchdog looks for the parent, in milliseconds. */
 const WATCH_MS = 1000;
+// The parent is read here, not by the watchdog: its thread may start only
+// after the parent is gone. The timer keeps the watchdog thread alive;
+// unref'd, the thread does not keep this process alive.
 new Worker(
-  `const parent = process.ppid;
-   setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL'); }, ${WATCH_MS}).unref();`,
-  { eval: true },
+  `const { workerData: parent } = require('node:worker_threads');
+   setInterval(() => { if (process.ppid !== parent) process.kill(process.pid, 'SIGKILL'); }, ${WATCH_MS});`,
+  { eval: true, workerData: process.ppid },
 ).unref();
 
 process.on('disconnect', () => process.exit(0));

@@ -114,7 +114,7 @@ export class SpecificQueryRunner implements SpecificQueries {
   }
 
   private spawn(): ChildProcess {
-    const proc = fork(fileURLToPath(PROCESS), [JSON.stringify(this.site)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(fileURLToPath(PROCESS), [JSON.stringify(this.site)], { execArgv: childExecArgv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.all.add(proc);
     proc.on('message', (reply: QueryReply) => {
       const job = this.running.get(proc);
@@ -172,6 +172,22 @@ export class SpecificQueryRunner implements SpecificQueries {
     if (err) job.reject(err);
     else job.resolve(page!);
   }
+}
+
+/**
+ * This process's Node options but those that would make a query process run
+ * something else or collide: an `--eval`ed or `--print`ed script (Node lists
+ * it among the options) and its input type, an inspector's port. The rest (a
+ * module loader, memory limits) hold for the query process too.
+ */
+export function childExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++; // and its script
+    else if (!/^(--eval=|--print=|--input-type|--inspect|--debug-port)/.test(a)) kept.push(a);
+  }
+  return kept;
 }
 
 /** An idle process must not keep the server's process alive; a busy one is waited for. */
