@@ -32,7 +32,7 @@ import type { SiteClient } from '../site/client.js';
 import type { FlowStore } from '../store/types.js';
 import type { TaskContext } from '../tasks/context.js';
 import { taskRegistry } from '../tasks/index.js';
-import { Text, asyncRunError, errorText, runError } from './messages.js';
+import { errorText } from './messages.js';
 import { quarantineReason, type ProjectQuarantine } from './quarantine.js';
 import type { OutcomeReporter } from './reporter.js';
 import { inputOfRun, ownerOf, parseRunMeta } from './run-meta.js';
@@ -190,8 +190,6 @@ async function reportUnreportedRuns(deps: RecoveryDeps, owner: string, claim: Lo
     if (ownerOfRun(run) !== owner || run.result === undefined) continue;
     if (claim.lost) throw new RecoveryError(run.runId, `owner lease of ${owner} lost while reporting: ${claim.lostReason}`);
     log.warn({ run: run.runId, owner, flow: run.flowName, outcome: run.status }, 'finished run of a process that is gone was never reported; reporting it');
-    const meta = parseRunMeta(run.meta);
-    if (run.result.status === 'revert_failed' && meta) deps.quarantine.add(meta.project_uuid);
     await reportOutcome(deps, await store(), run, run.result);
   }
 }
@@ -199,22 +197,15 @@ async function reportUnreportedRuns(deps: RecoveryDeps, owner: string, claim: Lo
 /**
  * Tells the site how a run of a process that is gone ended, as that process
  * would have (timeline event; for a failure also the flow's own report, the
- * zone status), then marks it reported, durably before the caller releases
+ * zone status; a failed revert quarantines its project), then marks it reported, durably before the caller releases
  * the owner's claim: the next taker must not report it again.
  */
 async function reportOutcome(deps: RecoveryDeps, store: FlowStore, run: JournalRunSummary, result: RunResult): Promise<void> {
   const meta = parseRunMeta(run.meta);
+  if (result.status === 'revert_failed' && meta) deps.quarantine.add(meta.project_uuid);
   if (meta) {
-    const input = inputOfRun(run.flowName, meta);
-    if (result.status === 'completed') {
-      await deps.reporter.timeline(input, true, Text.asyncOk);
-    } else {
-      const reason = failureReason(result);
-      const text = input.requestMode === 'async' ? asyncRunError(reason) : runError(reason);
-      const def = getFlow(run.flowName);
-      if (def) await deps.reporter.failure(def, input, { store, site: deps.site, config: deps.config }, { stage: 'run', reason });
-      await deps.reporter.timeline(input, false, text);
-    }
+    const reason = result.status === 'completed' ? undefined : failureReason(result);
+    await deps.reporter.ended(getFlow(run.flowName), inputOfRun(run.flowName, meta), { store, site: deps.site, config: deps.config }, reason);
   }
   deps.journal.reported(run.runId);
   await deps.journal.whenDurable();
@@ -294,7 +285,6 @@ async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun,
       { run: runId, flow: run.flowName, project: meta?.project_uuid, outcome: result.status, reverted: result.reverted },
       'recovered unfinished run',
     );
-    if (result.status === 'revert_failed' && meta) deps.quarantine.add(meta.project_uuid);
     await reportOutcome(deps, store, run, result);
     return result;
   } finally {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { FlowDefinition, FlowDeps, FlowFailure, FlowInput } from '../flows/types.js';
 import type { SiteClient } from '../site/client.js';
 import { Endpoint } from '../tasks/site-tasks.js';
-import { errorText } from './messages.js';
+import { Text, asyncRunError, errorText, runError } from './messages.js';
 
 /** Reports outcomes to the host site. */
 export class OutcomeReporter {
@@ -32,6 +32,18 @@ export class OutcomeReporter {
     } catch (err) {
       this.log.warn({ flow: input.flowName, project: input.projectUuid, err: errorText(err) }, 'timeline callback failed');
     }
+  }
+
+  /**
+   * Tells the site how a run ended: `OK` when there is no `reason`; else
+   * the flow's own failure report (when `def` is known; `failure` as the
+   * flow sees it, by default the reason at the run stage) and then `FAILED`
+   * with the reason, in the words of the run's request mode.
+   */
+  async ended(def: FlowDefinition | undefined, input: FlowInput, deps: FlowDeps, reason: string | undefined, failure?: FlowFailure): Promise<void> {
+    if (reason === undefined) return this.timeline(input, true, Text.asyncOk);
+    if (def) await this.failure(def, input, deps, failure ?? { stage: 'run', reason });
+    await this.timeline(input, false, input.requestMode === 'async' ? asyncRunError(reason) : runError(reason));
   }
 
   /** Lets the flow record a failure where the site shows it (zone flows: the zone status). */

@@ -589,12 +589,8 @@ export class SubmitPipeline {
     if (ex.outcome === 'cancelled') {
       // the canceller reported it; its record, kept for us to find, goes
       this.deps.journal.dequeueRun(runId);
-    } else if (ex.reason === undefined) {
-      await this.reporter.timeline(input, true, Text.asyncOk);
     } else {
-      const text = asyncRunError(ex.reason);
-      await this.reporter.failure(def, input, deps, ex.failure ?? { stage: 'run', reason: ex.reason });
-      await this.reporter.timeline(input, false, text);
+      await this.reporter.ended(def, input, deps, ex.reason, ex.failure);
     }
     // A run that started left the line with its start record (no commit of its own here); one that
     // ended before it could start (build, store, lock failure) leaves now that it is reported.
