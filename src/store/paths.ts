@@ -22,6 +22,44 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * and the broken rule.
  */
 export function normalizePath(path: string, zone: string): string {
+  // most paths come normalised already (built by the flows, or passed from call to call): one scan says so
+  if (typeof path === 'string' && isNormalPath(path, zone)) return path;
+  return checkPath(path, zone);
+}
+
+/**
+ * Whether {@link checkPath} would return `path` unchanged: inside the zone,
+ * no trailing slash, and every rule met. One pass over the characters,
+ * without the split and the regular expression; anything else (an error to
+ * report, a trailing slash to drop) takes the full check.
+ */
+function isNormalPath(path: string, zone: string): boolean {
+  const n = path.length;
+  const z = zone.length;
+  if (z === 0 || n > MAX_PATH_LENGTH || n <= z || path.charCodeAt(0) !== SLASH || !path.startsWith(zone, 1)) return false;
+  if (n > z + 1 && path.charCodeAt(z + 1) !== SLASH) return false;
+  // the zone segment is the zone name itself: the checks below start at the slash after it
+  let segStart = z + 2;
+  for (let i = z + 1; i <= n; i++) {
+    const c = i < n ? path.charCodeAt(i) : SLASH;
+    if (c === SLASH) {
+      if (i === z + 1) continue;
+      const len = i - segStart;
+      if (len === 0 || len > MAX_SEGMENT_LENGTH) return false;
+      if (path.charCodeAt(segStart) === DOT && (len === 1 || (len === 2 && path.charCodeAt(segStart + 1) === DOT))) return false;
+      segStart = i + 1;
+    } else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/** The full check of {@link normalizePath}, naming the rule a path breaks. */
+function checkPath(path: string, zone: string): string {
   if (typeof path !== 'string') throw new InvalidPathError(String(path), 'not a string');
   if (path === '') throw new InvalidPathError(path, 'empty path');
   if (path.includes('\0')) throw new InvalidPathError(path, 'contains a NUL character');
@@ -70,14 +108,19 @@ export function baseName(path: string): string {
  * when parts come from outside.
  */
 export function joinPath(...parts: string[]): string {
-  const out: string[] = [];
-  parts.forEach((p, i) => {
-    let s = p;
-    if (i > 0) s = s.replace(/^\/+/, '');
-    if (i < parts.length - 1) s = s.replace(/\/+$/, '');
-    if (s !== '' || i === 0) out.push(s);
-  });
-  return out.join('/');
+  let out = '';
+  const last = parts.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const p = parts[i];
+    // slashes trimmed by index, not by regular expression: the flows build every path with this
+    let a = 0;
+    let b = p.length;
+    if (i > 0) while (a < b && p.charCodeAt(a) === SLASH) a++;
+    if (i < last) while (b > a && p.charCodeAt(b - 1) === SLASH) b--;
+    if (i === 0) out = p.slice(a, b);
+    else if (b > a) out += `/${p.slice(a, b)}`;
+  }
+  return out;
 }
 
 /** True when `child` lies strictly below `parent` (a path is not inside itself). */

@@ -9,8 +9,18 @@ import {
   relativePath,
   validateName,
 } from '../../src/store/paths.js';
+import { mulberry32 } from '../support/prng.js';
 
 const Z = 'omicsZone';
+
+/** The rules of normalizePath written plainly (its first version): what its faster checks must agree with. */
+function referenceNormalize(path: string, zone: string): string | null {
+  if (path === '' || /[\u0000-\u001f\u007f-\u009f]/.test(path) || path.length > 2700 || !path.startsWith('/') || path === '/') return null;
+  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+  const segments = trimmed.slice(1).split('/');
+  if (segments.some((seg) => seg === '' || seg === '.' || seg === '..' || seg.length > 255)) return null;
+  return segments[0] === zone ? trimmed : null;
+}
 
 describe('normalizePath', () => {
   it('accepts paths inside the zone and drops one trailing slash', () => {
@@ -63,6 +73,30 @@ describe('normalizePath', () => {
     });
   }
 
+  it('agrees with the plain statement of its rules on random paths', () => {
+    const next = mulberry32(16);
+    const pieces = ['/', '/', '/', 'a', 'b.c', '.', '..', Z, `${Z}x`, 'om', '\u0000', '\u001f', '\u007f', '\u0085', '\u00a0', 'ü', '🧬', 'x'.repeat(250)];
+    let accepted = 0;
+    for (let k = 0; k < 5000; k++) {
+      let p = k % 2 === 0 ? `/${Z}` : '';
+      const n = next() % 9;
+      for (let i = 0; i < n; i++) p += pieces[next() % pieces.length];
+      const want = referenceNormalize(p, Z);
+      let got: string | null;
+      try {
+        got = normalizePath(p, Z);
+      } catch (err) {
+        expect(err).toBeInstanceOf(InvalidPathError);
+        got = null;
+      }
+      expect(got, JSON.stringify(p)).toBe(want);
+      if (got !== null) accepted++;
+    }
+    // both outcomes are exercised
+    expect(accepted).toBeGreaterThan(250);
+    expect(accepted).toBeLessThan(4750);
+  });
+
   it('accepts a segment of exactly 255 characters and a path at the limit', () => {
     expect(normalizePath(`/omicsZone/${'x'.repeat(255)}`, Z)).toHaveLength(11 + 255);
     const seg = 'y'.repeat(200);
@@ -83,6 +117,10 @@ describe('path helpers', () => {
     expect(joinPath('/z/a/', '/b/', 'c')).toBe('/z/a/b/c');
     expect(joinPath('/z', 'b/c')).toBe('/z/b/c');
     expect(joinPath('/z', '')).toBe('/z');
+    expect(joinPath('', 'a')).toBe('/a');
+    expect(joinPath('/z//', '//', '//a//', 'b//')).toBe('/z/a/b//');
+    expect(joinPath('/z/')).toBe('/z/');
+    expect(joinPath('///', 'a')).toBe('/a');
   });
 
   it('isInside is strict and segment-aware', () => {
