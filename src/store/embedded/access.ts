@@ -6,7 +6,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import type { AccessCounts, AccessLevel, AclEntry, PageOptions } from '../types.js';
-import { subtreeRange, type EntryRow, type PageParams } from './catalog.js';
+import { subtreeRange, type EntryKey, type PageParams } from './catalog.js';
 import { checkLevel, pageParams, type StoreCore } from './core.js';
 import { LEVEL_NAMES } from './schema.js';
 
@@ -25,7 +25,7 @@ export class Access {
     const target = core.normalize(path);
     const levels = grants.map((g) => checkLevel(g.level));
     core.write(() => {
-      const row = core.mustEntry(target);
+      const row = core.mustKey(target);
       const recursive = opts.recursive === true && row.kind === 'c';
       const [lo, hi] = subtreeRange(target);
       grants.forEach(({ name }, k) => {
@@ -47,7 +47,7 @@ export class Access {
     const { q } = core;
     const target = core.normalize(path);
     return core.read(() => {
-      const row = core.row(target);
+      const row = core.keyOf(target);
       if (!row) return { entries: 0, levels: names.map(() => ({ null: 0, read: 0, write: 0, own: 0 })) };
       const [lo, hi] = subtreeRange(target);
       const below = opts.recursive === true && row.kind === 'c' ? q.subtreeCount.get(lo, hi)! : 0;
@@ -70,7 +70,7 @@ export class Access {
     core.write(() => {
       if (!core.q.principal.get(name)) throw new NotFoundError(name, 'principal');
       const json = JSON.stringify(targets);
-      if (core.q.countAtPaths.get(json) !== targets.length) for (const t of targets) core.mustEntry(t);
+      if (core.q.countAtPaths.get(json) !== targets.length) for (const t of targets) core.mustKey(t);
       if (n === 0) core.q.deleteAclAtPaths.run({ name, paths: json });
       else core.q.upsertAclAtPaths.run({ name, level: n, paths: json });
     });
@@ -116,13 +116,13 @@ export class Access {
   private rootedPage<T>(
     target: string,
     opts: { recursive?: boolean } & PageOptions,
-    root: (row: EntryRow) => T | undefined,
+    root: (row: EntryKey) => T | undefined,
     below: (page: PageParams) => Iterable<T>,
   ): T[] {
     const { core } = this;
     const page = pageParams(target, opts);
     return core.read(() => {
-      const row = core.row(target);
+      const row = core.keyOf(target);
       if (!row) return [];
       const out: T[] = [];
       // the root is on a first page, or on one that starts before it
@@ -177,7 +177,7 @@ export class Access {
 
   private aclOf(target: string): AclEntry[] {
     const { core } = this;
-    return core.q.acl.all(core.mustEntry(target).id).map((a) => ({
+    return core.q.acl.all(core.mustKey(target).id).map((a) => ({
       name: a.name,
       kind: a.kind ?? 'user',
       level: LEVEL_NAMES[a.level] as AclEntry['level'],
@@ -204,7 +204,7 @@ export class Access {
     const { core } = this;
     const target = core.normalize(path);
     core.write(() => {
-      const row = core.mustCollection(target);
+      const row = core.mustKey(target, 'collection');
       core.q.setInherit.run(inherit ? 1 : 0, row.id);
       if (opts.recursive) core.q.setInheritSubtree.run(inherit ? 1 : 0, ...subtreeRange(target));
     });

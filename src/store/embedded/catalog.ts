@@ -24,6 +24,17 @@ export interface EntryRow {
   modified: string;
 }
 
+/**
+ * What most calls need of an entry: its row id, its kind and its
+ * inheritance flag. Read without the row's strings (the path the caller
+ * knows, owner, timestamp): turning those into JS strings cost more than
+ * the index lookup itself, and a zone move looks up a dozen entries.
+ */
+export type EntryKey = Pick<EntryRow, 'id' | 'kind' | 'inherit'>;
+
+/** What {@link toEntry} shows of an entry besides its path. */
+export type EntryFacts = Pick<EntryRow, 'kind' | 'owner' | 'size' | 'checksum' | 'inherit' | 'modified'>;
+
 /** One row of `principals`. */
 export interface PrincipalRow {
   name: string;
@@ -50,6 +61,8 @@ export interface PageParams {
 /** The catalog's statements, prepared once per store. */
 export class Catalog {
   readonly entry: Stmt<EntryRow>;
+  readonly entryKey: Stmt<EntryKey>;
+  readonly entryFacts: Stmt<EntryFacts>;
   readonly insertEntry: Stmt;
   readonly updateObject: Stmt;
   readonly firstChild: Stmt<{ id: number }>;
@@ -129,6 +142,8 @@ export class Catalog {
   constructor(readonly db: Database.Database) {
     const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
     this.entry = p<EntryRow>('SELECT * FROM entries WHERE path = ?');
+    this.entryKey = p<EntryKey>('SELECT id, kind, inherit FROM entries WHERE path = ?');
+    this.entryFacts = p<EntryFacts>('SELECT kind, owner, size, checksum, inherit, modified FROM entries WHERE path = ?');
     this.insertEntry = p(
       `INSERT INTO entries (path, parent_id, kind, owner, size, checksum, vault_id, inherit, modified)
        VALUES (@path, @parent_id, @kind, @owner, @size, @checksum, @vault_id, @inherit, @modified)`,

@@ -7,7 +7,7 @@
 import { AlreadyExistsError, NotAllowedError, NotEmptyError, NotFoundError } from '../errors.js';
 import { isInside, parentPath } from '../paths.js';
 import type { PageOptions, StoreEntry } from '../types.js';
-import { subtreeRange, type EntryRow } from './catalog.js';
+import { subtreeRange, type EntryKey } from './catalog.js';
 import { pageParams, toEntry, type StoreCore } from './core.js';
 import { ADMIN_USER } from './schema.js';
 
@@ -16,47 +16,56 @@ class PartialMove extends Error {}
 
 /**
  * Creates `target` (and missing parents when asked) inside the current
- * transaction; returns the collections created, parents first.
+ * transaction; returns the collections created, parents first. `known`:
+ * where to record the key of `target` (for a move into it right after,
+ * see {@link moveIn}).
  */
-export function createCollectionIn(core: StoreCore, target: string, owner: string, parents: boolean): string[] {
-  const existing = core.row(target);
+export function createCollectionIn(core: StoreCore, target: string, owner: string, parents: boolean, known?: Map<string, EntryKey>): string[] {
+  const existing = core.keyOf(target);
   if (existing) {
-    if (existing.kind === 'c') return [];
-    throw new AlreadyExistsError(target, 'object');
+    if (existing.kind !== 'c') throw new AlreadyExistsError(target, 'object');
+    known?.set(target, existing);
+    return [];
   }
   const missing: string[] = [target];
   let parent = parentPath(target);
-  let parentRow = core.row(parent);
+  let parentRow = core.keyOf(parent);
   while (!parentRow) {
     if (parent === '/') throw new NotAllowedError(target, 'the zone root cannot be created');
     if (!parents) throw new NotFoundError(parent, 'collection');
     missing.push(parent);
     parent = parentPath(parent);
-    parentRow = core.row(parent);
+    parentRow = core.keyOf(parent);
   }
   if (parentRow.kind !== 'c') throw new NotFoundError(parent, 'collection', 'it is a data object');
   missing.reverse();
-  for (const p of missing) {
-    core.insertChild(parentRow, { path: p, kind: 'c', owner });
-    parentRow = core.q.entry.get(p)!;
-  }
+  for (const p of missing) parentRow = core.insertChild(parentRow, { path: p, kind: 'c', owner });
+  known?.set(target, parentRow);
   return missing;
 }
 
-/**
- * Moves one entry (a collection with its subtree) inside the current
- * transaction. `parents`: target collections already looked up in this
- * transaction, by path (emptied when a collection moves, as paths change).
- */
-export function moveIn(core: StoreCore, from: string, to: string, now = new Date().toISOString(), parents?: Map<string, EntryRow>): void {
+/** Options of {@link moveIn}: what the caller knows already in this transaction. */
+export interface MoveInOptions {
+  /** The move's timestamp (one for a batch). */
+  now?: string;
+  /** Target collections already looked up, by path (emptied when a collection moves, as paths change). */
+  parents?: Map<string, EntryKey>;
+  /** The key of `from`, when the caller looked it up. */
+  source?: EntryKey;
+}
+
+/** Moves one entry (a collection with its subtree) inside the current transaction. */
+export function moveIn(core: StoreCore, from: string, to: string, opts: MoveInOptions = {}): void {
+  const { parents, now = new Date().toISOString() } = opts;
   core.refuseProtected(from, 'cannot move');
   if (from === to) throw new AlreadyExistsError(to, 'path', 'source and target are the same');
   if (isInside(to, from)) throw new NotAllowedError(from, `cannot move a collection into itself (${to})`);
-  const row = core.mustEntry(from);
-  let parent = parents?.get(parentPath(to));
+  const row = opts.source ?? core.mustKey(from);
+  const parentOf = parentPath(to);
+  let parent = parents?.get(parentOf);
   if (!parent) {
     parent = core.parentFor(to);
-    parents?.set(parent.path, parent);
+    parents?.set(parentOf, parent);
   }
   // the unique path index refuses an occupied target: no lookup of it first
   try {
@@ -77,8 +86,10 @@ export class Collections {
   constructor(private readonly core: StoreCore) {}
 
   async stat(path: string): Promise<StoreEntry | null> {
-    const row = this.core.row(this.core.normalize(path));
-    return row ? toEntry(row) : null;
+    const target = this.core.normalize(path);
+    this.core.assertOpen();
+    const row = this.core.q.entryFacts.get(target);
+    return row ? toEntry({ ...row, path: target }) : null;
   }
 
   async createCollection(path: string, opts: { parents?: boolean; owner?: string } = {}): Promise<string[]> {
@@ -96,7 +107,7 @@ export class Collections {
     const target = core.normalize(path);
     const page = pageParams(target, opts);
     return core.read(() => {
-      const coll = core.mustCollection(target);
+      const coll = core.mustKey(target, 'collection');
       const rows = opts.recursive ? core.q.subtreePage.all(page) : core.q.childrenPage.all({ ...page, parent: coll.id });
       return rows.map(toEntry);
     });
@@ -108,7 +119,7 @@ export class Collections {
     const relative = opts.relative ?? false;
     const page = pageParams(target, opts, relative);
     return core.read(() => {
-      core.mustCollection(target);
+      core.mustKey(target, 'collection');
       return relative ? core.q.objectNamesPage.all({ ...page, base: target }) : core.q.objectPathsPage.all(page);
     });
   }
@@ -122,7 +133,7 @@ export class Collections {
     const relative = opts.relative ?? false;
     const page = pageParams(target, opts, relative);
     return core.read(() => {
-      core.mustCollection(target);
+      core.mustKey(target, 'collection');
       return core.q.objectChecksumsPage.all({ ...page, base: relative ? target : null });
     });
   }
@@ -132,7 +143,7 @@ export class Collections {
     const target = core.normalize(path);
     core.refuseProtected(target, 'cannot remove');
     const ids = core.write(() => {
-      const coll = core.mustCollection(target);
+      const coll = core.mustKey(target, 'collection');
       const range = subtreeRange(target);
       if (core.q.firstChild.get(coll.id)) {
         if (!opts.recursive) throw new NotEmptyError(target);
@@ -160,8 +171,8 @@ export class Collections {
     core.write(() => {
       // one timestamp, and one lookup per target collection, for the whole batch (thousands of files into a few folders)
       const now = new Date().toISOString();
-      const parents = new Map<string, EntryRow>();
-      if (!this.moveObjectsAtOnce(norm, now, parents)) for (const m of norm) moveIn(core, m.src, m.dst, now, parents);
+      const parents = new Map<string, EntryKey>();
+      if (!this.moveObjectsAtOnce(norm, now, parents)) for (const m of norm) moveIn(core, m.src, m.dst, { now, parents });
     });
   }
 
@@ -173,7 +184,7 @@ export class Collections {
    * returns false so the caller moves one by one and reports exactly what
    * failed.
    */
-  private moveObjectsAtOnce(moves: ReadonlyArray<{ src: string; dst: string }>, now: string, parents: Map<string, EntryRow>): boolean {
+  private moveObjectsAtOnce(moves: ReadonlyArray<{ src: string; dst: string }>, now: string, parents: Map<string, EntryKey>): boolean {
     const { core } = this;
     const rows: Array<[string, string, number]> = [];
     // a target that is also a source: one by one, the order of the list decides, as it should
@@ -183,7 +194,7 @@ export class Collections {
       const parentOf = parentPath(dst);
       let parent = parents.get(parentOf);
       if (!parent) {
-        const row = parentOf === '/' ? undefined : core.row(parentOf);
+        const row = parentOf === '/' ? undefined : core.keyOf(parentOf);
         if (row?.kind !== 'c') return false;
         parents.set(parentOf, (parent = row));
       }

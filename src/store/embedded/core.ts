@@ -14,7 +14,7 @@ import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
-import { Catalog, subtreeRange, type EntryRow, type PageParams } from './catalog.js';
+import { Catalog, subtreeRange, type EntryFacts, type EntryKey, type EntryRow, type PageParams } from './catalog.js';
 import { HashPool } from './hash-pool.js';
 import { LEVELS, openCatalog } from './schema.js';
 import { Vault } from './vault.js';
@@ -56,8 +56,8 @@ export function checkLevel(level: AccessLevel): number {
   return LEVEL_OF[level];
 }
 
-/** A catalog row as the interface's {@link StoreEntry}. */
-export function toEntry(row: EntryRow): StoreEntry {
+/** A catalog row (or the facts of one, with its path) as the interface's {@link StoreEntry}. */
+export function toEntry(row: EntryFacts & { path: string }): StoreEntry {
   return {
     path: row.path,
     type: row.kind === 'c' ? 'collection' : 'object',
@@ -179,6 +179,19 @@ export class StoreCore {
     return this.q.entry.get(path);
   }
 
+  /** The id, kind and inheritance of the entry at `path` (see {@link EntryKey}), if any. */
+  keyOf(path: string): EntryKey | undefined {
+    this.assertOpen();
+    return this.q.entryKey.get(path);
+  }
+
+  /** {@link keyOf}, or NotFound naming what `kind` asks for (any entry when not given). */
+  mustKey(path: string, kind?: 'collection' | 'object'): EntryKey {
+    const key = this.keyOf(path);
+    if (!key || (kind !== undefined && key.kind !== kind[0])) throw new NotFoundError(path, kind);
+    return key;
+  }
+
   mustEntry(path: string): EntryRow {
     const row = this.row(path);
     if (!row) throw new NotFoundError(path);
@@ -208,18 +221,19 @@ export class StoreCore {
   }
 
   /** The parent collection a new entry at `path` goes into. */
-  parentFor(path: string): EntryRow {
+  parentFor(path: string): EntryKey {
     const parent = parentPath(path);
     if (parent === '/') throw new NotAllowedError(path, 'the zone root cannot be created or replaced');
-    return this.mustCollection(parent);
+    return this.mustKey(parent, 'collection');
   }
 
-  /** Inserts a collection or object row, with the parent's ACL when it inherits, and `own` for the owner. */
+  /** Inserts a collection or object row, with the parent's ACL when it inherits, and `own` for the owner; returns its key. */
   insertChild(
-    parent: EntryRow,
+    parent: EntryKey,
     fields: { path: string; kind: 'c' | 'o'; owner: string; size?: number; checksum?: string | null; vault_id?: string | null },
-  ): number {
+  ): EntryKey {
     const inherits = parent.inherit === 1;
+    const inherit = inherits && fields.kind === 'c' ? 1 : 0;
     const id = Number(
       this.q.insertEntry.run({
         path: fields.path,
@@ -229,17 +243,17 @@ export class StoreCore {
         size: fields.size ?? 0,
         checksum: fields.checksum ?? null,
         vault_id: fields.vault_id ?? null,
-        inherit: inherits && fields.kind === 'c' ? 1 : 0,
+        inherit,
         modified: new Date().toISOString(),
       }).lastInsertRowid,
     );
     if (inherits) this.q.copyAcl.run(id, parent.id);
     this.q.upsertAcl.run(id, fields.owner, LEVELS.own);
-    return id;
+    return { id, kind: fields.kind, inherit };
   }
 
   /** Deletes one entry row with its metadata and ACL (not its subtree). */
-  deleteRow(row: EntryRow): void {
+  deleteRow(row: EntryKey): void {
     this.q.deleteAvusOf.run(row.id);
     this.q.deleteAclOf.run(row.id);
     this.q.deleteEntry.run(row.id);

@@ -25,7 +25,7 @@ export class Metadata {
   async getMetadata(path: string): Promise<Avu[]> {
     const { core } = this;
     const target = core.normalize(path);
-    return core.read(() => core.q.avus.all(core.mustEntry(target).id));
+    return core.read(() => core.q.avus.all(core.mustKey(target).id));
   }
 
   async modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void> {
@@ -34,7 +34,7 @@ export class Metadata {
     const a = checkAvu(target, avu);
     if (op !== 'add' && op !== 'set' && op !== 'rm') throw new RangeError(`unknown metadata operation: ${String(op)}`);
     core.write(() => {
-      const row = core.mustEntry(target);
+      const row = core.mustKey(target);
       if (op === 'set') {
         core.q.deleteAttribute.run(row.id, a.attribute);
         core.q.insertAvu.run(row.id, a.attribute, a.value, a.unit);

@@ -8,6 +8,7 @@
  */
 import { InvalidPathError, NotAllowedError } from '../errors.js';
 import { isInside, parentPath, relativePath } from '../paths.js';
+import type { EntryKey } from './catalog.js';
 import { createCollectionIn, moveIn } from './collections.js';
 import type { StoreCore } from './core.js';
 import { ADMIN_USER } from './schema.js';
@@ -27,7 +28,7 @@ export class Trash {
     const target = core.normalize(path);
     this.refuse(target);
     return core.read(() => {
-      core.mustEntry(target);
+      core.mustKey(target);
       return this.destination(target, opts.user);
     });
   }
@@ -50,13 +51,15 @@ export class Trash {
     this.refuse(target);
     if (to !== undefined && !isInside(to, core.trashRoot)) throw new InvalidPathError(to, `not inside the trash ${core.trashRoot}`);
     return core.write(() => {
-      core.mustEntry(target);
+      const source = core.mustKey(target);
       if (opts.user !== undefined) core.mustUser(opts.user);
       const dest = to ?? this.destination(target, opts.user);
       // the trash home above a user's own belongs to the admin
       if (opts.user !== undefined) createCollectionIn(core, `${core.trashRoot}/home`, ADMIN_USER, false);
-      createCollectionIn(core, parentPath(dest), opts.user ?? ADMIN_USER, true);
-      moveIn(core, target, dest);
+      // the keys looked up on the way are the move's: no second lookup of either
+      const parents = new Map<string, EntryKey>();
+      createCollectionIn(core, parentPath(dest), opts.user ?? ADMIN_USER, true, parents);
+      moveIn(core, target, dest, { parents, source });
       return dest;
     });
   }
@@ -74,7 +77,7 @@ export class Trash {
     core.write(() => {
       moveIn(core, from, to);
       for (let p = parentPath(from); isInside(p, core.trashRoot); p = parentPath(p)) {
-        const row = core.row(p)!;
+        const row = core.keyOf(p)!;
         if (core.q.firstChild.get(row.id)) break;
         core.deleteRow(row);
       }
@@ -95,19 +98,19 @@ export class Trash {
     let dir = `${core.trashRoot}/home/${user ?? ADMIN_USER}`;
     const straight = segments.length > 1 ? `${dir}/${segments.slice(0, -1).join('/')}` : dir;
     // the parent there is a collection, so none of its ancestors is an object: nothing branches off (one lookup, not one per level)
-    if (core.row(straight)?.kind === 'c') {
+    if (core.keyOf(straight)?.kind === 'c') {
       dir = straight;
     } else {
       for (const seg of segments.slice(0, -1)) {
         // A trashed object may sit where this entry's parent collection goes: branch off beside it.
         let next = `${dir}/${seg}`;
-        for (let n = 1; core.row(next)?.kind === 'o'; n++) next = `${dir}/${seg}.${n}`;
+        for (let n = 1; core.keyOf(next)?.kind === 'o'; n++) next = `${dir}/${seg}.${n}`;
         dir = next;
       }
     }
     const base = `${dir}/${segments[segments.length - 1]}`;
     let dest = base;
-    for (let n = 1; core.row(dest); n++) dest = `${base}.${n}`;
+    for (let n = 1; core.keyOf(dest); n++) dest = `${base}.${n}`;
     return dest;
   }
 }
