@@ -26,7 +26,8 @@ export class Access {
     const levels = grants.map((g) => checkLevel(g.level));
     core.write(() => {
       const row = core.mustKey(target);
-      const recursive = opts.recursive === true && row.kind === 'c';
+      // a collection without children has no subtree to change: one probe instead of a statement per grant
+      const recursive = opts.recursive === true && row.kind === 'c' && core.q.firstChild.get(row.id) !== undefined;
       const [lo, hi] = subtreeRange(target);
       grants.forEach(({ name }, k) => {
         if (!core.q.principal.get(name)) throw new NotFoundError(name, 'principal');
