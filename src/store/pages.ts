@@ -19,13 +19,15 @@ export const LIST_PAGE = 512;
  * `fetch` returns the page after `after` (undefined: the first), of at
  * most `limit` entries; `keyOf` gives an entry's key to continue after.
  * A page shorter than `limit` ends the walk without a further call.
+ * `from`: the key to start after (the last of a page read before), if any.
  */
 export async function* pages<T>(
   fetch: (page: PageOptions & { limit: number }) => Promise<T[]>,
   keyOf: (entry: T) => string,
   limit = LIST_PAGE,
+  from?: string,
 ): AsyncGenerator<T[], void, undefined> {
-  let after: string | undefined;
+  let after = from;
   for (;;) {
     const page = await fetch(after === undefined ? { limit } : { after, limit });
     if (page.length > 0) yield page;

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { pages } from '../store/pages.js';
+import { LIST_PAGE, pages } from '../store/pages.js';
 import type { FlowStore } from '../store/types.js';
 
 /** Suffix of checksum companion files. */
@@ -26,6 +26,15 @@ const MD5_READ_LIMIT = 4096;
 const CHECK_BATCH = 256;
 /** Batches submitted ahead: enough that the workers always have queued work. */
 const BATCHES_IN_FLIGHT = 3;
+
+/** A listing with no (further) pages. */
+const NO_PAGES: AsyncIterable<never[]> = { [Symbol.asyncIterator]: async function* () {} };
+
+/** `page` (when not empty), then the pages of `rest`. */
+async function* prepend<T>(page: T[], rest: AsyncIterable<T[]>): AsyncGenerator<T[], void, undefined> {
+  if (page.length > 0) yield page;
+  yield* rest;
+}
 
 /** The zone failed validation; the message lists what is wrong, paths relative to the zone. */
 export class ZoneValidationError extends Error {
@@ -88,8 +97,12 @@ export async function checkLandingZone(
   // listing order, until their companion shows up; those left have none.
   const waiting = new Set<string>();
   const noFile: string[] = [];
-  const names = pages((page) => store.listObjectPaths(zonePath, { relative: true, ...page }), (n) => n);
-  for await (const page of names) {
+  // The first page comes with the checksums: a zone listed whole in it (most
+  // zones, an empty one too) needs no second listing for the checksum pass.
+  const first = await store.listObjectChecksums(zonePath, { relative: true, limit: LIST_PAGE });
+  const whole = first.length < LIST_PAGE;
+  const names = whole ? NO_PAGES : pages((page) => store.listObjectPaths(zonePath, { relative: true, ...page }), (n) => n, LIST_PAGE, first.at(-1)?.path);
+  for await (const page of prepend(first.map((o) => o.path), names)) {
     for (const name of page) {
       if (!isCompanion(name)) {
         files++;
@@ -151,7 +164,7 @@ export async function checkLandingZone(
     opts.onProgress?.(checked, Math.max(files, checked));
   };
   let batch: Batch = { names: [], checksums: [] };
-  const objects = pages((page) => store.listObjectChecksums(zonePath, { relative: true, ...page }), (o) => o.path);
+  const objects = whole ? prepend(first, NO_PAGES) : pages((page) => store.listObjectChecksums(zonePath, { relative: true, ...page }), (o) => o.path);
   for await (const page of objects) {
     for (const o of page) {
       if (isCompanion(o.path)) continue;

@@ -338,6 +338,40 @@ describe('landing zone check', () => {
     );
   });
 
+  it('lists a zone of one page once, and one of exactly a page to its end', async () => {
+    const { createHash } = await import('node:crypto');
+    const { LIST_PAGE } = await import('../../src/store/pages.js');
+    await w.store.createCollection(`${Z}/zone`);
+    const listings: string[] = [];
+    const counting = Object.assign(Object.create(w.store) as typeof w.store, {
+      listObjectPaths(...args: Parameters<typeof w.store.listObjectPaths>) {
+        listings.push(`paths after ${args[1]?.after ?? '-'}`);
+        return w.store.listObjectPaths(...args);
+      },
+      listObjectChecksums(...args: Parameters<typeof w.store.listObjectChecksums>) {
+        listings.push(`checksums after ${args[1]?.after ?? '-'}`);
+        return w.store.listObjectChecksums(...args);
+      },
+    });
+    expect(await checkLandingZone(counting, `${Z}/zone`, { verify: false })).toEqual({ files: 0 });
+    expect(listings).toEqual(['checksums after -']);
+    // files and companions fill one page exactly: the walk asks once more, after its last entry
+    const rels = Array.from({ length: LIST_PAGE / 2 }, (_, i) => `f${String(i).padStart(4, '0')}`);
+    for (const rel of rels) {
+      await put(`${Z}/zone/${rel}`, rel);
+      await put(`${Z}/zone/${rel}.md5`, `${createHash('md5').update(rel).digest('hex')}  ${rel}\n`);
+    }
+    listings.length = 0;
+    expect(await checkLandingZone(counting, `${Z}/zone`, { verify: true })).toEqual({ files: LIST_PAGE / 2 });
+    const last = `${rels.at(-1)}.md5`;
+    expect(listings).toEqual(['checksums after -', `paths after ${last}`, 'checksums after -', `checksums after ${last}`]);
+    await w.store.removeObject(`${Z}/zone/${rels[3]}.md5`);
+    listings.length = 0;
+    const err = await checkLandingZone(counting, `${Z}/zone`, { verify: false }).catch((e: unknown) => e);
+    expect((err as ZoneValidationError).paths).toEqual([rels[3]]);
+    expect(listings).toEqual(['checksums after -']);
+  });
+
   it('names at most 20 missing files and counts the rest', async () => {
     await w.store.createCollection(`${Z}/zone`);
     for (let i = 0; i < 25; i++) await put(`${Z}/zone/f${String(i).padStart(2, '0')}`, 'x');
