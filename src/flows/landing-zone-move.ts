@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { NotFoundError } from '../store/errors.js';
 import { pages } from '../store/pages.js';
 import type { FlowStore } from '../store/types.js';
 import { ProgressKey } from '../tasks/progress.js';
@@ -135,10 +136,22 @@ const NOTHING_LISTED: ZoneListing = { chunks: [], chunkFiles: [], relDirs: new S
 /**
  * Lists the zone once, a page at a time. Names are relative as the store
  * cuts them (the long base paths are kept once, not per file) and packed a
- * chunk at a time: the plan holds them all until the run ends.
+ * chunk at a time: the plan holds them all until the run ends. A zone that
+ * is not a collection fails the build.
  */
 async function listZone(s: FlowStore, zonePath: string): Promise<ZoneListing> {
-  if ((await s.stat(zonePath))?.type !== 'collection') throw new FlowBuildError(`Landing zone collection not found: ${zonePath}`);
+  try {
+    return await listZonePages(s, zonePath);
+  } catch (err) {
+    // the listing refuses what is not a collection: no look at the zone before it
+    if (err instanceof NotFoundError && err.path === zonePath) {
+      throw new FlowBuildError(`Landing zone collection not found: ${zonePath}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function listZonePages(s: FlowStore, zonePath: string): Promise<ZoneListing> {
   const found: ZoneListing = { chunks: [], chunkFiles: [], relDirs: new Set(), objects: 0, files: 0 };
   let chunk: string[] = [];
   let chunkFiles = 0;
