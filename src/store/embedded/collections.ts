@@ -76,6 +76,8 @@ export function moveIn(core: StoreCore, from: string, to: string, opts: MoveInOp
   }
   if (row.kind === 'c') {
     parents?.clear();
+    // a collection without children (a landing zone trashed after its move) has no paths below to rewrite
+    if (core.q.firstChild.get(row.id) === undefined) return;
     const [lo, hi] = subtreeRange(from);
     core.q.moveDescendants.run({ dst: to, src: from, lo, hi });
   }
