@@ -93,6 +93,27 @@ describe('a new store', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it('a busy handle checkpoints the catalog in a worker thread, its own connection only as a backstop', async () => {
+    const { CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } = await import('../../src/store/embedded/core.js');
+    const core = s.protocolCore();
+    const autocheckpoint = () => core.db.pragma('wal_autocheckpoint', { simple: true });
+    for (let i = 1; i < CHECKPOINT_WORKER_AFTER_COMMITS; i++) await s.createCollection(`${Z}/c${i}`);
+    expect(await core.checkpointInWorker()).toBeUndefined();
+    expect(autocheckpoint()).toBe(1000);
+    await s.createCollection(`${Z}/last`);
+    expect(autocheckpoint()).toBe(WAL_BACKSTOP_PAGES);
+    await s.createCollection(`${Z}/after`);
+    const reply = await core.checkpointInWorker();
+    expect(reply).toMatchObject({ busy: false });
+    const { walFrames, checkpointedFrames } = reply as { walFrames: number; checkpointedFrames: number };
+    expect(walFrames).toBeGreaterThan(0);
+    expect(checkpointedFrames).toBe(walFrames);
+    await s.close();
+    expect(await core.checkpointInWorker()).toBeUndefined();
+  });
+});
+
 describe('collections', () => {
   it('creates with parents and returns exactly what it created', async () => {
     expect(await s.createCollection(`${Z}/a/b/c`, { parents: true })).toEqual([`${Z}/a`, `${Z}/a/b`, `${Z}/a/b/c`]);

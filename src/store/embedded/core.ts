@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NotAllowedError, NotFoundError, StoreUnavailableError } from '../errors.js';
 import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
+import { BackgroundCheckpointer, type CheckpointReply } from '../../engine/checkpointer.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
@@ -46,6 +47,19 @@ export interface EmbeddedStoreOptions {
    */
   layoutRoots?: readonly string[];
 }
+
+/**
+ * Write commits after which a store handle counts as busy and checkpoints
+ * the catalog in a worker thread (a command's short-lived handle gets none).
+ */
+export const CHECKPOINT_WORKER_AFTER_COMMITS = 512;
+/**
+ * WAL size (pages) at which the catalog's own connection checkpoints once a
+ * worker does: a backstop that lets the WAL restart (PASSIVE checkpoints
+ * cannot while commits keep arriving), short as the worker copied nearly
+ * everything already.
+ */
+export const WAL_BACKSTOP_PAGES = 8000;
 
 /** Access levels as stored, `null` included (0). */
 export const LEVEL_OF: Record<AccessLevel, number> = { null: 0, ...LEVELS };
@@ -109,6 +123,10 @@ export class StoreCore {
   private readOnly: Database.Database | undefined;
   /** See {@link StoreCore.transactionOf}. */
   private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
+  /** Write commits so far, up to {@link CHECKPOINT_WORKER_AFTER_COMMITS}. */
+  private commits = 0;
+  /** See {@link StoreCore.wrote}. */
+  private checkpointer: BackgroundCheckpointer | undefined;
 
   constructor(opts: EmbeddedStoreOptions) {
     const { dataDir, zone } = opts;
@@ -149,7 +167,9 @@ export class StoreCore {
   write<T>(fn: () => T): T {
     this.assertOpen();
     try {
-      return this.transactionOf().immediate(fn) as T;
+      const result = this.transactionOf().immediate(fn) as T;
+      if (this.commits < CHECKPOINT_WORKER_AFTER_COMMITS) this.wrote();
+      return result;
     } catch (err) {
       if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
       throw err;
@@ -168,6 +188,29 @@ export class StoreCore {
       if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
       throw err;
     }
+  }
+
+  /**
+   * Counts a write commit; a busy handle (the service's) gets a checkpoint
+   * worker. A checkpoint copies the WAL into the catalog file and fsyncs
+   * both: run by this (synchronous) connection every 1000 pages, as SQLite
+   * does by default, it stalled the event loop for milliseconds every few
+   * dozen zone moves. The worker's own connection runs PASSIVE checkpoints
+   * (the journal's, see engine/checkpointer.ts), which never block this
+   * connection's writes, and syncs the WAL every interval on the way.
+   */
+  private wrote(): void {
+    if (++this.commits < CHECKPOINT_WORKER_AFTER_COMMITS) return;
+    this.checkpointer = new BackgroundCheckpointer(this.db.name);
+    this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
+  }
+
+  /**
+   * Runs one checkpoint in the worker now and says what it did; undefined
+   * while this handle has none (see {@link wrote}). For tests and tools.
+   */
+  async checkpointInWorker(): Promise<CheckpointReply | undefined> {
+    return this.checkpointer?.checkpoint();
   }
 
   assertOpen(): void {
@@ -290,6 +333,8 @@ export class StoreCore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.checkpointer?.stop();
+    this.checkpointer = undefined;
     await this.pool.close();
     this.readOnly?.close();
     this.db.close();
