@@ -344,6 +344,14 @@ export interface FlowStore {
    */
   trashPathFor(path: string): Promise<string>;
   /**
+   * For a trash that must leave data objects alone: the objects below the
+   * collection `path` (full paths, in path order) when there are any, else
+   * {@link FlowStore.trashPathFor}'s answer; one snapshot, where the two
+   * calls took two. NotFound when `path` is not a collection.
+   * iRODS: `GEN_QUERY_AN` for the objects, then as {@link FlowStore.trashPathFor}.
+   */
+  trashPathUnlessObjects(path: string): Promise<{ objects: string[] } | { trashPath: string }>;
+  /**
    * Moves an object or collection into `/<zone>/trash/...` (at `to` when
    * given: AlreadyExists when taken), creating the trash collections on
    * the way; returns its trash path.

@@ -543,11 +543,11 @@ export const trash = defineTask<TrashArgs, { trash_path: string }>({
   kind: 'store.trash',
   target: Target.store,
   async prepare({ store }, args) {
-    if (args.refuse_objects) {
-      const left = await store.listObjectPaths(args.path);
-      if (left.length > 0) throw new ObjectsRemainError(args.path, left);
-    }
-    return { trash_path: await store.trashPathFor(args.path) };
+    if (!args.refuse_objects) return { trash_path: await store.trashPathFor(args.path) };
+    // the objects left and the trash path in one read of the store
+    const found = await store.trashPathUnlessObjects(args.path);
+    if ('objects' in found) throw new ObjectsRemainError(args.path, found.objects);
+    return { trash_path: found.trashPath };
   },
   async apply({ store }, args, undo) {
     await store.trash(args.path, { to: undo!.trash_path });

@@ -75,6 +75,23 @@ describe('trash', () => {
     expect((await s.stat(first))?.type === 'object').toBe(true);
   });
 
+  it('trashPathUnlessObjects lists the objects below a collection, or says where an empty one goes', async () => {
+    const p1 = `${Z}/projects/ab/p1`;
+    expect(await s.trashPathUnlessObjects(p1)).toEqual({ objects: [`${p1}/sample_data/f.txt`] });
+    await s.trash(`${p1}/sample_data/f.txt`);
+    // the path trashPathFor gives: the trash holds a p1 already (the trashed object's folders)
+    expect(await s.trashPathUnlessObjects(p1)).toEqual({ trashPath: `${Z}/trash/home/rods/projects/ab/p1.1` });
+    expect(await s.trashPathFor(p1)).toBe(`${Z}/trash/home/rods/projects/ab/p1.1`);
+    const notFound = await caught(() => s.trashPathUnlessObjects(`${p1}/none`));
+    expect(notFound).toBeInstanceOf(NotFoundError);
+    expect((notFound as NotFoundError).what).toBe('collection');
+    await s.putObject(`${Z}/obj`, Readable.from(['x']));
+    expect(((await caught(() => s.trashPathUnlessObjects(`${Z}/obj`))) as NotFoundError).what).toBe('collection');
+    // objects are named first, as a listing before the trash path would; an empty protected collection is refused
+    expect(await s.trashPathUnlessObjects(Z)).toMatchObject({ objects: expect.arrayContaining([`${Z}/obj`]) });
+    expect(await caught(() => s.trashPathUnlessObjects(`${Z}/home`))).toBeInstanceOf(NotAllowedError);
+  });
+
   it('refuses the zone collections, trash contents and non-trash restores', async () => {
     expect(await caught(() => s.trash(`${Z}/trash`))).toBeInstanceOf(NotAllowedError);
     expect(await caught(() => s.trash(Z))).toBeInstanceOf(NotAllowedError);

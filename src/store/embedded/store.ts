@@ -304,6 +304,9 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   trashPathFor(path: string, opts?: { user?: string }): Promise<string> {
     return this.bin.trashPathFor(path, opts);
   }
+  trashPathUnlessObjects(path: string): Promise<{ objects: string[] } | { trashPath: string }> {
+    return this.bin.trashPathUnlessObjects(path);
+  }
   /** `user`: trash on behalf of that user, into their trash as an iRODS server does (see {@link Trash.trash}). */
   trash(path: string, opts?: { to?: string; user?: string }): Promise<string> {
     return this.bin.trash(path, opts);

@@ -10,7 +10,7 @@ import { InvalidPathError, NotAllowedError } from '../errors.js';
 import { isInside, parentPath, relativePath } from '../paths.js';
 import type { EntryKey } from './catalog.js';
 import { createCollectionIn, moveIn } from './collections.js';
-import type { StoreCore } from './core.js';
+import { pageParams, type StoreCore } from './core.js';
 import { ADMIN_USER } from './schema.js';
 
 /** The trash calls of the embedded store. */
@@ -30,6 +30,19 @@ export class Trash {
     return core.read(() => {
       core.mustKey(target);
       return this.destination(target, opts.user);
+    });
+  }
+
+  /** See `FlowStore.trashPathUnlessObjects`: the objects are listed first, as a caller listing them itself would. */
+  async trashPathUnlessObjects(path: string): Promise<{ objects: string[] } | { trashPath: string }> {
+    const { core } = this;
+    const target = core.normalize(path);
+    return core.read(() => {
+      core.mustKey(target, 'collection');
+      const objects = core.q.objectPathsPage.all(pageParams(target, {}));
+      if (objects.length > 0) return { objects };
+      this.refuse(target);
+      return { trashPath: this.destination(target) };
     });
   }
 
