@@ -196,13 +196,19 @@ export class StoreCore {
    * both: run by this (synchronous) connection every 1000 pages, as SQLite
    * does by default, it stalled the event loop for milliseconds every few
    * dozen zone moves. The worker's own connection runs PASSIVE checkpoints
-   * (the journal's, see engine/checkpointer.ts), which never block this
+   * (the journal's worker, engine/checkpointer.ts), which never block this
    * connection's writes, and syncs the WAL every interval on the way.
+   * Never throws: the commit is done, and without a worker this connection
+   * keeps checkpointing as before.
    */
   private wrote(): void {
     if (++this.commits < CHECKPOINT_WORKER_AFTER_COMMITS) return;
-    this.checkpointer = new BackgroundCheckpointer(this.db.name);
-    this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
+    try {
+      this.checkpointer = new BackgroundCheckpointer(this.db.name);
+      this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
+    } catch {
+      this.checkpointer = undefined;
+    }
   }
 
   /**
