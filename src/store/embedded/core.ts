@@ -207,6 +207,7 @@ export class StoreCore {
       this.checkpointer = new BackgroundCheckpointer(this.db.name);
       this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
     } catch {
+      this.checkpointer?.stop();
       this.checkpointer = undefined;
     }
   }
