@@ -15,7 +15,7 @@ export * from './principals.js';
 export { EmbeddedStore, type EmbeddedStoreOptions, type PutTreeOptions, type PutTreeResult } from './embedded/index.js';
 
 /** Settings the store reads (a subset of {@link Config}). */
-export type StoreConfig = Pick<Config, 'dataDir' | 'irodsZone' | 'hashWorkers'> & Partial<Pick<Config, 'storeSync' | 'storeDirectWrites'>>;
+export type StoreConfig = Pick<Config, 'dataDir' | 'irodsZone' | 'hashWorkers'> & Partial<Pick<Config, 'storeSync' | 'storeDirectWrites' | 'storeInlineMax'>>;
 
 /** Opens the embedded store of `config.dataDir` (zone `config.irodsZone`), creating it when new. */
 export async function openStore(config: StoreConfig): Promise<FlowStore & StoreAdmin> {
@@ -34,6 +34,7 @@ export async function openEmbeddedStore(config: StoreConfig, layoutRoots: readon
     hashWorkers: config.hashWorkers,
     sync: config.storeSync,
     directWrites: config.storeDirectWrites,
+    inlineMaxBytes: config.storeInlineMax,
     layoutRoots,
   });
 }

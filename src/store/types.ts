@@ -75,9 +75,13 @@ export interface Principal {
 
 /** Result of {@link StoreAdmin.fsck}. */
 export interface FsckReport {
-  /** Catalog objects whose vault file is missing (data loss: reported only). */
+  /** Catalog objects whose vault file is missing (data loss: reported only); a small object kept in the catalog has none to miss. */
   missingFiles: string[];
-  /** Vault files no catalog row refers to (left by a crash: repairable). */
+  /**
+   * Vault files no catalog row refers to (left by a crash: repairable); in
+   * the embedded store also small objects' bytes kept in the catalog that no
+   * object owns, as `<catalog file>#object_bytes/<entry id>`.
+   */
   orphanFiles: string[];
   /** Orphans removed when repair was asked for. */
   repaired: number;

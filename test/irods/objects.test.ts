@@ -446,12 +446,19 @@ describe('rename (627)', () => {
 });
 
 describe('checksum (629)', () => {
-  it('answers the catalog MD5, verifies the bytes, and forceChksum stores what the bytes hash to', async () => {
-    await alice.put(`${HOME}/c`, 'checked');
-    expect(await alice.checksum(`${HOME}/c`)).toBe(md5('checked'));
-    expect(await alice.checksum(`${HOME}/c`, { verifyChksum: '' })).toBe(md5('checked'));
+  // a small object's bytes are in the catalog, a large one's in its vault file: both rot where they are
+  it.each([
+    ['kept in the catalog', 'checked'],
+    ['in a vault file', 'checked'.repeat(10_000)],
+  ])('answers the catalog MD5, verifies the bytes, and forceChksum stores what the bytes hash to (%s)', async (_, content) => {
+    await alice.put(`${HOME}/c`, content);
+    expect(await alice.checksum(`${HOME}/c`)).toBe(md5(content));
+    expect(await alice.checksum(`${HOME}/c`, { verifyChksum: '' })).toBe(md5(content));
     const row = s.protocolCore().row(`${HOME}/c`)!;
-    writeFileSync(s.vault.filePath(row.vault_id!), 'rotted!');
+    const inCatalog = s.protocolCore().sourceOf(row).bytes !== undefined;
+    expect(inCatalog).toBe(content.length <= s.vault.inlineMax);
+    if (inCatalog) s.protocolCore().db.prepare('UPDATE object_bytes SET bytes = ? WHERE entry_id = ?').run(Buffer.from('rotted!'), row.id);
+    else writeFileSync(s.vault.filePath(row.vault_id!), 'rotted!');
     expect(await irodsError(alice.checksum(`${HOME}/c`, { verifyChksum: '' }))).toBe('USER_CHKSUM_MISMATCH');
     expect(await alice.checksum(`${HOME}/c`, { forceChksum: '' })).toBe(md5('rotted!'));
     expect((await s.stat(`${HOME}/c`))?.checksum).toBe(md5('rotted!'));

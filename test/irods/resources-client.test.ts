@@ -27,7 +27,8 @@ describe('storage resources with python-irodsclient 0.8.1', () => {
   let dataDir: string;
   const run = (script: string, args: Record<string, unknown> = {}) => clientScript(w, PRELUDE + script, args);
   beforeAll(async () => {
-    w = await startWireServer();
+    // every object a file, small or not: these tests look at where the files are
+    w = await startWireServer({}, { inlineMaxBytes: 0 });
     dataDir = w.store.protocolCore().dataDir;
     await w.store.createCollection(HOME, { owner: 'rods' });
     await w.store.createPrincipal('alice', 'rodsuser');

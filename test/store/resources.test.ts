@@ -23,7 +23,7 @@ storePerTest((s) => {
 
 /** Puts `text` at `path` as an object on `resource`, as the protocol server places a new object there. */
 async function putOn(path: string, text: string, resource: string) {
-  const staged = await store.vault.stage(Readable.from([Buffer.from(text)]), undefined, resource);
+  const staged = await store.vault.stage(Readable.from([Buffer.from(text)]), { resource, inline: false });
   return store.commitObjects([{ path, staged, owner: 'rods' }]);
 }
 const vaultIdOf = (path: string) => store.protocolCore().row(path)!.vault_id!;
@@ -76,7 +76,7 @@ describe('storage resources', () => {
 
   it('bytes staged for a resource removed before the commit are not committed, and leave nothing', async () => {
     store.addResource('ufs', 'localhost', '');
-    const staged = await store.vault.stage(Readable.from([Buffer.from('late')]), undefined, 'ufs');
+    const staged = await store.vault.stage(Readable.from([Buffer.from('late')]), { resource: 'ufs', inline: false });
     store.removeResource('ufs');
     expect(() => store.commitObjects([{ path: `${Z}/home/late.txt`, staged, owner: 'rods' }])).toThrow(NotFoundError);
     expect(await store.stat(`${Z}/home/late.txt`)).toBeNull();

@@ -12,10 +12,14 @@ const Z = '/testZone';
 const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 let t: TempStore;
 let s: EmbeddedStore;
-storePerTest((opened) => {
-  t = opened;
-  s = opened.store;
-});
+// every object a vault file, whatever its size: these tests are about those files
+storePerTest(
+  (opened) => {
+    t = opened;
+    s = opened.store;
+  },
+  { inlineMaxBytes: 0 },
+);
 
 function vaultFiles(): string[] {
   const vault = join(t.dataDir, 'vault');

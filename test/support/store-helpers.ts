@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach } from 'vitest';
-import { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { EmbeddedStore, type EmbeddedStoreOptions } from '../../src/store/embedded/store.js';
 import type { StoreError } from '../../src/store/index.js';
 
 /** A store in its own temp folder; `cleanup()` closes it and removes the folder. */
@@ -18,11 +18,11 @@ export interface TempStore {
   cleanup(): Promise<void>;
 }
 
-/** Opens a store with zone `zone` in a new temp folder. */
-export function tempStore(zone = 'testZone'): TempStore {
+/** Opens a store with zone `zone` (and `opts`) in a new temp folder. */
+export function tempStore(zone = 'testZone', opts: Partial<EmbeddedStoreOptions> = {}): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'taskflow-store-'));
   const dataDir = join(dir, 'data');
-  const store = EmbeddedStore.open({ dataDir, zone, hashWorkers: 2 });
+  const store = EmbeddedStore.open({ dataDir, zone, hashWorkers: 2, ...opts });
   return {
     store,
     dir,
@@ -39,10 +39,10 @@ export function tempStore(zone = 'testZone'): TempStore {
  * receives it before the test (and may fill it), and it is closed and
  * removed after the test.
  */
-export function storePerTest(opened: (t: TempStore) => void | Promise<void>): void {
+export function storePerTest(opened: (t: TempStore) => void | Promise<void>, opts: Partial<EmbeddedStoreOptions> = {}): void {
   let t: TempStore | undefined;
   beforeEach(async () => {
-    t = tempStore();
+    t = tempStore(undefined, opts);
     await opened(t);
   });
   afterEach(async () => {

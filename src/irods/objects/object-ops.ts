@@ -186,7 +186,7 @@ export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest:
   const resource = resourceForWrite(ctx, there?.row.kind === 'o' ? there.row.vault_id : null, dest.keywords);
   const core = ctx.store.protocolCore();
   const copy = await answering(() =>
-    WritableObject.open(core, to, { copyOf: core.vault.filePath(source.row.vault_id!), readable: false, append: false, changed: true, resource }),
+    WritableObject.open(core, to, { copyOf: core.read(() => core.sourceOf(source.row)), readable: false, append: false, changed: true, resource }),
   );
   const finished = (await copy.finish())!;
   const { staged } = finished;
@@ -208,7 +208,7 @@ export async function truncateDataObject(ctx: ApiContext, req: DataObjRequest): 
   const core = ctx.store.protocolCore();
   const obj = await answering(() =>
     WritableObject.open(core, path, {
-      copyOf: core.vault.filePath(row.vault_id!),
+      copyOf: core.read(() => core.sourceOf(row)),
       readable: false,
       append: false,
       changed: false,

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parentPath } from '../../store/paths.js';
-import type { StagedFile } from '../../store/embedded/vault.js';
+import { isStagedBytes, type ObjectSource, type Staged } from '../../store/embedded/vault.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { DescriptorTable } from './descriptors.js';
@@ -64,7 +64,7 @@ function requireWritableAt(ctx: ApiContext, path: string, found: ReturnType<type
 }
 
 /** What an open opens, once its checks passed. */
-type OpenPlan = { read: true; vaultId: string; size: number } | { read: false; start: WriteStart };
+type OpenPlan = { read: true; source: ObjectSource; size: number } | { read: false; start: WriteStart };
 
 /** The checks of an open, against one snapshot of the catalog; what to open. */
 function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: ReadonlyMap<string, string>): OpenPlan {
@@ -76,12 +76,12 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
   if (!mode.write) {
     if (!found) throw noDataObject(path);
     requireLevel(ctx, path, found.level, 'read', 'read it');
-    return { read: true, vaultId: found.row.vault_id!, size: found.row.size };
+    return { read: true, source: ctx.store.protocolCore().sourceOf(found.row), size: found.row.size };
   }
   if (found) {
     if (mode.create && mode.exclusive) throw new IrodsError('CAT_NAME_EXISTS_AS_DATAOBJ', `${path} exists (O_EXCL)`);
     requireLevel(ctx, path, found.level, 'write', 'write it');
-    const copyOf = mode.truncate ? undefined : ctx.store.protocolCore().vault.filePath(found.row.vault_id!);
+    const copyOf = mode.truncate ? undefined : ctx.store.protocolCore().sourceOf(found.row);
     const resource = resourceForWrite(ctx, found.row.vault_id, keywords);
     return { read: false, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource } };
   }
@@ -99,7 +99,7 @@ export async function openDataObject(ctx: ApiContext, req: DataObjRequest, creat
   const core = ctx.store.protocolCore();
   // one read transaction for all the lookups (each statement alone would take its own locks)
   const plan = core.read(() => planOpen(ctx, path, mode, req.keywords));
-  const obj: OpenObject = plan.read ? await ReadOnlyObject.open(core, path, plan.vaultId, plan.size) : await WritableObject.open(core, path, plan.start);
+  const obj: OpenObject = plan.read ? await ReadOnlyObject.open(core, path, plan.source, plan.size) : await WritableObject.open(core, path, plan.start);
   try {
     return table.add(obj);
   } catch (err) {
@@ -148,7 +148,7 @@ export async function closeDataObject(ctx: ApiContext, req: OpenedDataObjRequest
  * MD5 hex or `sha2:` base64) that the bytes are what the client sent. The
  * staged file is placed or discarded, never left behind.
  */
-export async function commitWrite(ctx: ApiContext, path: string, staged: StagedFile, keywords: ReadonlyMap<string, string>): Promise<void> {
+export async function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywords: ReadonlyMap<string, string>): Promise<void> {
   const { vault } = ctx.store.protocolCore();
   try {
     await verifyClientChecksum(path, staged, keywords);
@@ -164,19 +164,20 @@ export async function commitWrite(ctx: ApiContext, path: string, staged: StagedF
   }
 }
 
-async function verifyClientChecksum(path: string, staged: StagedFile, keywords: ReadonlyMap<string, string>): Promise<void> {
+async function verifyClientChecksum(path: string, staged: Staged, keywords: ReadonlyMap<string, string>): Promise<void> {
   const expected = keywords.get(KW.chksum) ?? '';
   if (!keywords.has(KW.verifyChksum) || expected === '') return;
   const sha2 = expected.startsWith('sha2:');
-  const actual = sha2 ? `sha2:${await sha256Base64(staged.tempPath)}` : staged.md5;
+  const actual = sha2 ? `sha2:${await sha256Base64(staged)}` : staged.md5;
   if (sha2 ? actual !== expected : actual !== expected.toLowerCase()) {
     throw new IrodsError('USER_CHKSUM_MISMATCH', `${path}: the client sent checksum ${expected}, the bytes received have ${actual}; nothing was stored`);
   }
 }
 
-/** SHA-256 of a file in base64, as iRODS writes `sha2:` checksums. */
-async function sha256Base64(file: string): Promise<string> {
+/** SHA-256 of staged bytes in base64, as iRODS writes `sha2:` checksums. */
+async function sha256Base64(staged: Staged): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  if (isStagedBytes(staged)) hash.update(staged.bytes);
+  else for await (const chunk of createReadStream(staged.tempPath)) hash.update(chunk as Buffer);
   return hash.digest('base64');
 }

@@ -1,19 +1,24 @@
 /**
  * Data objects opened over the protocol (iRODS 4.3.5 `rsDataObjOpen`,
  * `rsDataObjRead`/`Write`/`Lseek`/`Close`). A read-only open reads the
- * object's vault file. A write open never touches the object: its bytes go
- * to a vault temp file (empty, or a copy of the object's bytes when not
+ * object's bytes where the store keeps them (`StoreCore.sourceOf`): its
+ * vault file, or for a small object the bytes the catalog gave with its
+ * row. A write open never touches the object: its bytes go to memory or a
+ * vault temp file (empty, or a copy of the object's bytes when not
  * truncated), written at positions as the client seeks, and the close
- * commits that file as the object in one catalog transaction, with its MD5.
+ * commits them as the object in one catalog transaction, with their MD5.
  * Until then no one sees a byte of it; a connection that ends first leaves
  * nothing behind.
  *
- * A new (or truncated) object keeps its bytes in memory while it stays
- * small (up to {@link MEMORY_OBJECT_BYTES}, within a process-wide budget):
- * a small put then creates its temp file once, at the close, written and
- * synced in one go, instead of creating, reopening and stating it at the
- * open and writing it piece by piece (each a trip through libuv's thread
- * pool, which costs more than the file work on these virtual machines).
+ * A new (or truncated) object, or a small one opened without truncating,
+ * keeps its bytes in memory while it stays small (up to
+ * {@link MEMORY_OBJECT_BYTES}, within a process-wide budget). At the close,
+ * bytes no larger than the store's inline bound (`Vault.inlineMax`) go into
+ * the catalog with the commit: no file at all. Larger ones get their temp
+ * file then, written and synced in one go, instead of creating, reopening
+ * and stating it at the open and writing it piece by piece (each a trip
+ * through libuv's thread pool, which costs more than the file work on
+ * these virtual machines).
  *
  * Large writes (a put's 8 MiB pieces) are answered as soon as their bytes
  * are copied into the transfer slots (transfer-slots.ts): the disk write
@@ -37,7 +42,7 @@ import * as fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { PRIVATE_FILE_MODE } from '../../private-files.js';
 import type { StoreCore } from '../../store/embedded/core.js';
-import type { StagedFile } from '../../store/embedded/vault.js';
+import type { ObjectSource, Staged } from '../../store/embedded/vault.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { Md5Streams, type Md5Stream } from './md5-streams.js';
 import { BLOCK_BYTES, roundUpToBlock, SLOT_BYTES, TransferSlots, type Slot } from './transfer-slots.js';
@@ -141,9 +146,13 @@ export class ReadOnlyObject extends Positioned {
     super();
   }
 
-  /** Opens the vault file of the object `path` whose catalog row gives `vaultId` and `size`. */
-  static async open(core: StoreCore, path: string, vaultId: string, size: number): Promise<ReadOnlyObject> {
-    const file = core.vault.filePath(vaultId);
+  /**
+   * Opens the bytes of the object `path` (`size` long, as its catalog row
+   * says) from `source`: its vault file, or the bytes the catalog keeps.
+   */
+  static async open(core: StoreCore, path: string, source: ObjectSource, size: number): Promise<ReadOnlyObject | ReadOnlyBytes> {
+    if (source.bytes) return new ReadOnlyBytes(path, source.bytes);
+    const { file } = source;
     try {
       return new ReadOnlyObject(path, core, file, await fsp.open(file, 'r'), size);
     } catch (err) {
@@ -228,10 +237,43 @@ export class ReadOnlyObject extends Positioned {
   }
 }
 
+/** A small data object opened for reading only: the bytes the catalog gave with its row at the open. */
+export class ReadOnlyBytes extends Positioned {
+  readonly writable = false;
+
+  constructor(
+    readonly path: string,
+    private readonly bytes: Buffer,
+  ) {
+    super();
+  }
+
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  async read(len: number): Promise<Buffer> {
+    const want = readLength(this.position, len, this.bytes.length);
+    const buf = this.bytes.subarray(this.position, this.position + want);
+    this.position += want;
+    return buf;
+  }
+
+  async readForReply(len: number): Promise<ReplyBytes> {
+    return { bytes: await this.read(len) };
+  }
+
+  async write(): Promise<number> {
+    throw new IrodsError('UNIX_FILE_WRITE_ERR', `${this.path} is open for reading only`);
+  }
+
+  async release(): Promise<void> {}
+}
+
 /** How {@link WritableObject.open} starts. */
 export interface WriteStart {
-  /** The vault file whose bytes the new content starts from; none: it starts empty. */
-  copyOf?: string;
+  /** Where the bytes the new content starts from are; none: it starts empty. */
+  copyOf?: ObjectSource;
   /** Reads are allowed too (`O_RDWR`). */
   readable: boolean;
   /** Every write goes to the end (`O_APPEND`). */
@@ -250,7 +292,7 @@ export interface WriteStart {
 
 /** The finished bytes of a write open, ready to be committed. */
 export interface FinishedWrite {
-  staged: StagedFile;
+  staged: Staged;
 }
 
 /** The process's transfer slots and the MD5 worker that hashes them, made on first use. */
@@ -289,6 +331,9 @@ async function writeNewFile(file: string, data: Buffer, sync: boolean): Promise<
     fs.closeSync(fd);
   }
 }
+
+/** A temp file's name and the id of the object it will be. */
+type TempFile = { id: string; tempPath: string };
 
 async function writeAll(handle: fsp.FileHandle, data: Buffer, len: number, pos: number): Promise<void> {
   for (let off = 0; off < len; ) off += (await handle.write(data, off, len - off, pos + off)).bytesWritten;
@@ -340,11 +385,14 @@ export class WritableObject extends Positioned {
   /** A direct write was padded to whole blocks past the end: the close cuts the file back to its size. */
   private padded = false;
 
+  /** The temp file (reserved once the bytes go to a file; none for bytes that go to the catalog). */
+  private temp: TempFile | null;
+
   private constructor(
     readonly path: string,
     private readonly core: StoreCore,
-    private readonly temp: { id: string; tempPath: string },
-    handle: fsp.FileHandle | null,
+    private readonly resource: string | undefined,
+    file: { temp: TempFile; handle: fsp.FileHandle } | null,
     size: number,
     readonly readable: boolean,
     readonly append: boolean,
@@ -352,35 +400,66 @@ export class WritableObject extends Positioned {
     readonly keywords: ReadonlyMap<string, string>,
   ) {
     super();
-    this.handle = handle;
-    this.mem = handle ? null : Buffer.alloc(0);
+    this.temp = file?.temp ?? null;
+    this.handle = file?.handle ?? null;
+    this.mem = file ? null : Buffer.alloc(0);
     this.bytes = size;
     this.hash = size === 0 ? createHash('md5') : null;
     this.changed = changed;
   }
 
+  /** The temp file, reserved on first use. */
+  private tempFile(): TempFile {
+    return (this.temp ??= this.core.vault.reserveTemp(this.resource));
+  }
+
   /**
-   * Starts a write open: in memory when it starts empty (nothing touches
-   * the disk before the close, or before it grows past
-   * {@link MEMORY_OBJECT_BYTES}), else a temp file holding a copy of
-   * `start.copyOf`, opened for positional writes.
+   * Starts a write open: in memory when it starts empty or from bytes the
+   * catalog keeps (nothing touches the disk before the close, or before it
+   * grows past {@link MEMORY_OBJECT_BYTES}), else a temp file holding a
+   * copy of `start.copyOf`, opened for positional writes.
    */
   static async open(core: StoreCore, path: string, start: WriteStart): Promise<WritableObject> {
     const keywords = start.keywords ?? new Map();
-    if (start.copyOf === undefined) {
-      return new WritableObject(path, core, core.vault.reserveTemp(start.resource), null, 0, start.readable, start.append, start.changed, keywords);
+    const { copyOf, resource } = start;
+    const inMemory = (): WritableObject => new WritableObject(path, core, resource, null, 0, start.readable, start.append, start.changed, keywords);
+    if (copyOf === undefined) return inMemory();
+    if (copyOf.bytes) {
+      const obj = inMemory();
+      if (obj.startWith(copyOf.bytes)) return obj;
     }
-    const temp = await core.vault.createTemp(start.copyOf, start.resource);
+    let temp: TempFile | undefined;
     let handle: fsp.FileHandle | undefined;
     try {
+      if (copyOf.file !== undefined) {
+        temp = await core.vault.createTemp(copyOf.file, resource);
+      } else {
+        temp = core.vault.reserveTemp(resource);
+        await writeNewFile(temp.tempPath, copyOf.bytes, false);
+      }
       handle = await fsp.open(temp.tempPath, 'r+');
       const { size } = await handle.stat();
-      return new WritableObject(path, core, temp, handle, size, start.readable, start.append, start.changed, keywords);
+      return new WritableObject(path, core, resource, { temp, handle }, size, start.readable, start.append, start.changed, keywords);
     } catch (err) {
       await handle?.close().catch(() => {});
-      core.vault.discard({ ...temp, size: 0, md5: '' });
+      if (temp) core.vault.discard({ ...temp, size: 0, md5: '' });
       throw err;
     }
+  }
+
+  /**
+   * Starts the content (in memory, empty) as a copy of `bytes`, with their
+   * MD5 running so appends keep it; false when the memory may not hold them.
+   */
+  private startWith(bytes: Buffer): boolean {
+    if (!this.memoryFor(bytes.length)) {
+      this.freeMemory();
+      return false;
+    }
+    bytes.copy(this.mem!, 0);
+    this.bytes = bytes.length;
+    this.hash = createHash('md5').update(bytes);
+    return true;
   }
 
   get size(): number {
@@ -458,7 +537,7 @@ export class WritableObject extends Positioned {
   private async spill(): Promise<void> {
     const mem = this.mem!;
     try {
-      this.handle = await fsp.open(this.temp.tempPath, 'wx+', PRIVATE_FILE_MODE);
+      this.handle = await fsp.open(this.tempFile().tempPath, 'wx+', PRIVATE_FILE_MODE);
       this.freeMemory();
       if (this.bytes > 0) await writeAll(this.handle, mem, this.bytes, 0);
     } catch (err) {
@@ -552,7 +631,7 @@ export class WritableObject extends Positioned {
   }
 
   private async directHandle(): Promise<fsp.FileHandle | null> {
-    if (this.direct === undefined) this.direct = await openDirect(this.core, this.temp.tempPath, fs.constants.O_WRONLY);
+    if (this.direct === undefined) this.direct = await openDirect(this.core, this.temp!.tempPath, fs.constants.O_WRONLY);
     return this.direct;
   }
 
@@ -610,9 +689,10 @@ export class WritableObject extends Positioned {
       if (!this.changed) {
         this.freeMemory();
         await this.closeFiles();
-        this.core.vault.discard(this.staged(''));
+        this.dropTemp();
         return null;
       }
+      if (this.mem && this.bytes <= this.core.vault.inlineMax) return { staged: this.inCatalog(this.mem) };
       if (this.mem) return { staged: this.staged(await this.writeMemory(this.mem)) };
       if (this.padded) await this.handle!.truncate(this.bytes);
       // one file, whichever descriptor wrote it: this syncs the direct writes too
@@ -623,9 +703,20 @@ export class WritableObject extends Positioned {
       this.freeMemory();
       this.dropHashes();
       await this.closeFiles().catch(() => {});
-      this.core.vault.discard(this.staged(''));
+      this.dropTemp();
       throw err;
     }
+  }
+
+  /**
+   * The content kept in memory as bytes for the catalog: no file. The
+   * commit follows at once, so the memory is counted free already.
+   */
+  private inCatalog(mem: Buffer): Staged {
+    const content = mem.subarray(0, this.bytes);
+    const md5 = this.hash ? this.hash.digest('hex') : createHash('md5').update(content).digest('hex');
+    this.freeMemory();
+    return this.core.vault.stagedBytes(content, md5, this.resource);
   }
 
   /** Writes the content kept in memory as the temp file, synced when the vault syncs; returns its MD5. */
@@ -633,7 +724,7 @@ export class WritableObject extends Positioned {
     const content = mem.subarray(0, this.bytes);
     const md5 = this.hash ? this.hash.digest('hex') : createHash('md5').update(content).digest('hex');
     try {
-      await writeNewFile(this.temp.tempPath, content, this.core.vault.syncs);
+      await writeNewFile(this.tempFile().tempPath, content, this.core.vault.syncs);
     } catch (err) {
       throw new IrodsError('UNIX_FILE_WRITE_ERR', `cannot write ${this.path} to the vault (${(err as Error).message}); nothing was stored`);
     }
@@ -650,7 +741,7 @@ export class WritableObject extends Positioned {
         // the worker ended with the running hash: hash the file instead
       }
     }
-    return (await this.core.pool.hashFiles([this.temp.tempPath], this.core.vault.directWrites))[0];
+    return (await this.core.pool.hashFiles([this.temp!.tempPath], this.core.vault.directWrites))[0];
   }
 
   private async closeFiles(): Promise<void> {
@@ -670,13 +761,19 @@ export class WritableObject extends Positioned {
     this.freeMemory();
     this.dropHashes();
     await this.closeFiles().catch(() => {});
-    this.core.vault.discard(this.staged(''));
+    this.dropTemp();
   }
 
-  private staged(md5: string): StagedFile {
-    return { ...this.temp, size: this.bytes, md5 };
+  /** Removes the temp file, if there is one. */
+  private dropTemp(): void {
+    if (this.temp) this.core.vault.discard({ ...this.temp, size: 0, md5: '' });
+    this.temp = null;
+  }
+
+  private staged(md5: string): Staged {
+    return { ...this.temp!, size: this.bytes, md5 };
   }
 }
 
 /** An open data object, read-only or writable. */
-export type OpenObject = ReadOnlyObject | WritableObject;
+export type OpenObject = ReadOnlyObject | ReadOnlyBytes | WritableObject;

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { StagedFile } from '../../store/embedded/vault.js';
+import type { Staged } from '../../store/embedded/vault.js';
 import { createCollectionIn } from '../../store/embedded/collections.js';
 import type { PendingObject } from '../../store/embedded/objects.js';
 import { joinPath, parentPath } from '../../store/paths.js';
@@ -144,11 +144,17 @@ async function registerFolder(
   ctx.log.info({ path: target, objects: items.length, collections: collections.length }, 'server folder registered (copied into the vault or the resource asked for)');
 }
 
-/** Copies a server file's bytes into a vault temp file for `resource`, hashing them; the caller commits or discards it. */
-async function copyIntoVault(ctx: ApiContext, file: string, forbidden: ForbiddenRoots, resource: string | undefined): Promise<StagedFile> {
+/**
+ * Copies a server file's bytes into a vault temp file for `resource`,
+ * hashing them; the caller commits or discards it. A registered object
+ * always gets a vault file, small or not: a registration names a physical
+ * file, and clients may look at the replica's path; and a folder's files,
+ * all committed at its end, would otherwise be held in memory together.
+ */
+async function copyIntoVault(ctx: ApiContext, file: string, forbidden: ForbiddenRoots, resource: string | undefined): Promise<Staged> {
   const { handle } = await openServerFile(file, forbidden);
   try {
-    return await ctx.store.vault.stage(handle.createReadStream({ autoClose: false, start: 0 }), undefined, resource);
+    return await ctx.store.vault.stage(handle.createReadStream({ autoClose: false, start: 0 }), { resource, inline: false });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).syscall === 'read') {
       throw new IrodsError('UNIX_FILE_READ_ERR', `cannot read ${file} on the server: ${(err as NodeJS.ErrnoException).code}; nothing was registered`);

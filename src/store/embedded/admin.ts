@@ -1,6 +1,8 @@
 /**
  * Tools over the whole embedded store (`taskflow store`, tests, benches):
- * the catalog as comparable lines, and the catalog-vault consistency check.
+ * the catalog as comparable lines, and the catalog-vault consistency check
+ * (objects whose vault file is missing; vault files, and small objects'
+ * catalog-kept bytes, that no object owns).
  *
  * @module
  */
@@ -76,13 +78,18 @@ export class Admin {
       for (const [id, path] of byId) if (!seen.has(id)) missingFiles.push(path);
       missingFiles.sort();
       orphanFiles.sort();
+      // small objects' bytes are catalog rows (objects.ts): none can be missing, but a row no object owns is a leftover too
+      const strays = core.q.strayObjectBytes.all();
+      const catalogFile = core.db.name;
       let repaired = 0;
       if (opts.repair) {
         for (const f of orphanFiles) {
           core.vault.removeFile(f);
           repaired++;
         }
+        for (const id of strays) repaired += core.q.deleteObjectBytes.run(id).changes;
       }
+      for (const id of strays) orphanFiles.push(`${catalogFile}#object_bytes/${id}`);
       return { missingFiles, orphanFiles, repaired };
     });
   }

@@ -81,8 +81,19 @@ export class Catalog {
     [PageParams],
     { path: string; name: string | null; level: number | null; kind: 'user' | 'group' | null }
   >;
-  readonly subtreeVaultIds: Stmt<{ vault_id: string }>;
+  /** Vault ids of a path range's objects whose bytes are vault files (plucked). */
+  readonly subtreeVaultIds: Database.Statement<[string, string], string>;
+  /** Every object whose bytes are a vault file. */
   readonly allVaultIds: Stmt<{ vault_id: string; path: string }>;
+  /** A small object's bytes kept in the catalog (plucked), given its entry id and vault id; none for a vault file's object. */
+  readonly objectBytes: Database.Statement<[number, string], Buffer>;
+  /** 1 when the entry's bytes are kept in the catalog (plucked), else 0. */
+  readonly hasObjectBytes: Database.Statement<[number], number>;
+  /** Keeps an object's bytes in the catalog: entry id, vault id, bytes. */
+  readonly insertObjectBytes: Stmt;
+  /** Catalog-kept bytes whose entry is gone, is no object, or has other bytes now: leftovers fsck reports (the triggers leave none). */
+  readonly strayObjectBytes: Database.Statement<[], number>;
+  readonly deleteObjectBytes: Stmt;
   readonly deleteEntry: Stmt;
   readonly deleteSubtreeAvus: Stmt;
   readonly deleteSubtreeAcl: Stmt;
@@ -133,7 +144,7 @@ export class Catalog {
   /** 1 when a membership row exists (plucked), else 0. */
   readonly isMember: Database.Statement<[string, string], number>;
   /** The vault rows of the objects at a JSON list of paths, in one query. */
-  readonly vaultRows: Database.Statement<[string], Pick<EntryRow, 'path' | 'kind' | 'vault_id'>>;
+  readonly vaultRows: Database.Statement<[string], Pick<EntryRow, 'id' | 'path' | 'kind' | 'vault_id'>>;
   readonly insertMember: Stmt;
   readonly deleteMember: Stmt;
   readonly deleteMembersOf: Stmt;
@@ -180,12 +191,21 @@ export class Catalog {
        LEFT JOIN acl a ON a.entry_id = e.id LEFT JOIN principals p ON p.name = a.name
        ORDER BY e.path, a.name`,
     );
-    this.subtreeVaultIds = p<{ vault_id: string }>(
-      'SELECT vault_id FROM entries WHERE path > ? AND path < ? AND vault_id IS NOT NULL',
-    );
-    this.allVaultIds = p<{ vault_id: string; path: string }>(
-      'SELECT vault_id, path FROM entries WHERE vault_id IS NOT NULL',
-    );
+    const inFile = 'NOT EXISTS (SELECT 1 FROM object_bytes b WHERE b.entry_id = entries.id)';
+    this.subtreeVaultIds = db
+      .prepare<[string, string], string>(`SELECT vault_id FROM entries WHERE path > ? AND path < ? AND vault_id IS NOT NULL AND ${inFile}`)
+      .pluck();
+    this.allVaultIds = p<{ vault_id: string; path: string }>(`SELECT vault_id, path FROM entries WHERE vault_id IS NOT NULL AND ${inFile}`);
+    this.objectBytes = db.prepare<[number, string], Buffer>('SELECT bytes FROM object_bytes WHERE entry_id = ? AND vault_id = ?').pluck();
+    this.hasObjectBytes = db.prepare<[number], number>('SELECT EXISTS (SELECT 1 FROM object_bytes WHERE entry_id = ?)').pluck();
+    this.insertObjectBytes = p('INSERT OR REPLACE INTO object_bytes (entry_id, vault_id, bytes) VALUES (?, ?, ?)');
+    this.strayObjectBytes = db
+      .prepare<[], number>(
+        `SELECT b.entry_id FROM object_bytes b LEFT JOIN entries e ON e.id = b.entry_id
+         WHERE e.id IS NULL OR e.kind <> 'o' OR e.vault_id IS NOT b.vault_id ORDER BY b.entry_id`,
+      )
+      .pluck();
+    this.deleteObjectBytes = p('DELETE FROM object_bytes WHERE entry_id = ?');
     this.deleteEntry = p('DELETE FROM entries WHERE id = ?');
     const inSubtree = 'entry_id IN (SELECT id FROM entries WHERE path > ? AND path < ?)';
     this.deleteSubtreeAvus = p(`DELETE FROM avus WHERE ${inSubtree}`);
@@ -264,7 +284,7 @@ export class Catalog {
     this.isMember = db
       .prepare<[string, string], number>('SELECT EXISTS (SELECT 1 FROM members WHERE group_name = ? AND user_name = ?)')
       .pluck();
-    this.vaultRows = db.prepare(`SELECT path, kind, vault_id FROM entries WHERE path IN (SELECT value FROM json_each(?))`);
+    this.vaultRows = db.prepare(`SELECT id, path, kind, vault_id FROM entries WHERE path IN (SELECT value FROM json_each(?))`);
     this.insertMember = p('INSERT OR IGNORE INTO members (group_name, user_name) VALUES (?, ?)');
     this.deleteMember = p('DELETE FROM members WHERE group_name = ? AND user_name = ?');
     this.deleteMembersOf = p('DELETE FROM members WHERE group_name = ?');

@@ -150,7 +150,7 @@ export class Collections {
       if (core.q.firstChild.get(coll.id)) {
         if (!opts.recursive) throw new NotEmptyError(target);
       }
-      const vaultIds = core.q.subtreeVaultIds.all(...range).map((r) => r.vault_id);
+      const vaultIds = core.q.subtreeVaultIds.all(...range);
       core.q.deleteSubtreeAvus.run(...range);
       core.q.deleteSubtreeAcl.run(...range);
       core.q.deleteSubtreeEntries.run(...range);

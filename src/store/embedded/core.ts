@@ -18,7 +18,7 @@ import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
 import { Catalog, subtreeRange, type EntryFacts, type EntryKey, type EntryRow, type PageParams } from './catalog.js';
 import { HashPool } from './hash-pool.js';
 import { LEVELS, openCatalog } from './schema.js';
-import { Vault } from './vault.js';
+import { Vault, type ObjectSource } from './vault.js';
 import { STORE_DEFAULTS } from '../../config.js';
 
 /** Options of {@link EmbeddedStore.open}. */
@@ -37,6 +37,13 @@ export interface EmbeddedStoreOptions {
    * I/O (default: {@link STORE_DEFAULTS}).
    */
   directWrites?: boolean;
+  /**
+   * Objects of at most this many bytes keep them in the catalog instead of
+   * a vault file (default: {@link STORE_DEFAULTS}; 0: none). Bytes arriving
+   * as a stream or assembled in memory are kept there when they end up this
+   * small; a folder put's files always get vault files.
+   */
+  inlineMaxBytes?: number;
   /** Milliseconds a call waits for another process's write (default 15 s), then StoreUnavailable. */
   busyTimeoutMs?: number;
   /**
@@ -146,7 +153,9 @@ export class StoreCore {
     this.q = new Catalog(this.db);
     this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
     this.pool = new HashPool(this.hashWorkers);
-    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites);
+    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites, {
+      inlineMax: opts.inlineMaxBytes ?? STORE_DEFAULTS.inlineMaxBytes,
+    });
   }
 
   /** Checks and normalises a logical path of this zone. */
@@ -300,6 +309,19 @@ export class StoreCore {
     if (inherits) this.q.copyAcl.run(id, parent.id);
     this.q.upsertAcl.run(id, fields.owner, LEVELS.own);
     return { id, kind: fields.kind, inherit };
+  }
+
+  /**
+   * Where the bytes of the object `row` are: in the catalog (a small object,
+   * see {@link EmbeddedStoreOptions.inlineMaxBytes}) or in its vault file.
+   * The one place that tells the two apart: every reader of object bytes
+   * asks here. Call it in the transaction that read `row`; a row read
+   * earlier whose object was rewritten since gets the file of its old id,
+   * which is gone (as for a vault file).
+   */
+  sourceOf(row: Pick<EntryRow, 'id' | 'vault_id'>): ObjectSource {
+    const bytes = row.vault_id === null ? undefined : this.q.objectBytes.get(row.id, row.vault_id);
+    return bytes === undefined ? { file: this.vault.filePath(row.vault_id!) } : { bytes };
   }
 
   /** Deletes one entry row with its metadata and ACL (not its subtree). */

@@ -1,12 +1,14 @@
 /**
  * Data objects: bytes in (staged to a temp file, hashed on the way, placed
- * in the vault inside the write transaction), bytes out, removal, and
- * checksums recomputed by the worker threads.
+ * in the vault inside the write transaction; or, for a small object, kept
+ * in the catalog by that transaction), bytes out, removal, and checksums
+ * recomputed by the worker threads.
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AlreadyExistsError, ChecksumMismatchError, NotFoundError, StoreError } from '../errors.js';
 import type { PutOptions, StoreEntry } from '../types.js';
 import type { EntryRow } from './catalog.js';
@@ -15,18 +17,31 @@ import { toEntry, type StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
 import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
-import type { StagedFile } from './vault.js';
+import { isStagedBytes, type ObjectSource, type Staged } from './vault.js';
 
 /** A new object ready to be committed: its staged bytes and catalog facts. */
 export interface PendingObject {
   path: string;
-  staged: StagedFile;
+  staged: Staged;
   owner?: string;
   overwrite?: boolean;
 }
 
-/** What a worker-pool job needs of a catalog row. */
-type VaultRow = Pick<EntryRow, 'path' | 'kind' | 'vault_id'>;
+/** An object's path and where its bytes are. */
+type SourceRow = { path: string; source: ObjectSource };
+
+/** A readable stream of an object's bytes; NotFound naming `path` when its vault file is missing. */
+export async function openSource(source: ObjectSource, path: string): Promise<Readable> {
+  if (source.bytes) return Readable.from([source.bytes], { objectMode: false });
+  const stream = fs.createReadStream(source.file);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new NotFoundError(path, 'file', 'vault file missing: run fsck') : err),
+    );
+  });
+  return stream;
+}
 
 /** The data object calls of the embedded store. */
 export class Objects {
@@ -46,7 +61,7 @@ export class Objects {
     }
     // an object replaced keeps its resource (resources.ts)
     const resource = existing?.vault_id ? resourceOfVaultId(existing.vault_id) : DEFAULT_RESOURCE;
-    const staged = await core.vault.stage(source, opts.onProgress, resource === DEFAULT_RESOURCE ? undefined : resource);
+    const staged = await core.vault.stage(source, { onProgress: opts.onProgress, resource: resource === DEFAULT_RESOURCE ? undefined : resource });
     return this.commitObjects([{ path: target, staged, owner, overwrite: opts.overwrite }]).entries[0];
   }
 
@@ -98,34 +113,39 @@ export class Objects {
         for (const { it } of checked) requireResourceIn(core, resourceOfVaultId(it.staged.id));
         const dirs = new Set<string>();
         for (const { it } of checked) {
-          if (placed.has(it.staged.tempPath)) continue;
-          dirs.add(core.vault.place(it.staged));
-          placed.add(it.staged.tempPath);
+          const { staged } = it;
+          if (isStagedBytes(staged) || placed.has(staged.tempPath)) continue;
+          dirs.add(core.vault.place(staged));
+          placed.add(staged.tempPath);
         }
         core.vault.syncDirs(dirs);
         for (const { it, owner, existing } of checked) {
           const { staged } = it;
+          let id: number;
           if (existing) {
+            // the trigger drops catalog-kept old bytes; a vault file goes after the commit
+            if (existing.vault_id && core.q.hasObjectBytes.get(existing.id) === 0) replaced.push(existing.vault_id);
             core.q.updateObject.run(staged.size, staged.md5, staged.id, now, existing.id);
-            if (existing.vault_id) replaced.push(existing.vault_id);
+            id = existing.id;
           } else {
-            core.insertChild(core.parentFor(it.path), {
+            ({ id } = core.insertChild(core.parentFor(it.path), {
               path: it.path,
               kind: 'o',
               owner,
               size: staged.size,
               checksum: staged.md5,
               vault_id: staged.id,
-            });
+            }));
           }
+          if (isStagedBytes(staged)) core.q.insertObjectBytes.run(id, staged.id, staged.bytes);
           rows.push(core.row(it.path)!);
         }
         return rows.map(toEntry);
       });
     } catch (err) {
-      for (const it of items) {
-        if (placed.has(it.staged.tempPath)) core.vault.removeFile(core.vault.filePath(it.staged.id));
-        else core.vault.discard(it.staged);
+      for (const { staged } of items) {
+        if (!isStagedBytes(staged) && placed.has(staged.tempPath)) core.vault.removeFile(core.vault.filePath(staged.id));
+        else core.vault.discard(staged);
       }
       throw err;
     }
@@ -136,85 +156,101 @@ export class Objects {
   async getObject(path: string): Promise<Readable> {
     const { core } = this;
     const target = core.normalize(path);
-    const row = core.read(() => core.mustObject(target));
-    const file = core.vault.filePath(row.vault_id!);
-    const stream = fs.createReadStream(file);
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', (err: NodeJS.ErrnoException) =>
-        reject(err.code === 'ENOENT' ? new NotFoundError(target, 'file', 'vault file missing: run fsck') : err),
-      );
-    });
-    return stream;
+    const source = core.read(() => core.sourceOf(core.mustObject(target)));
+    return openSource(source, target);
   }
 
   async removeObject(path: string): Promise<void> {
     const { core } = this;
     const target = core.normalize(path);
-    const vaultId = core.write(() => {
+    const file = core.write(() => {
       const row = core.mustObject(target);
+      const { file } = core.sourceOf(row);
+      // catalog-kept bytes go with the row (schema.ts's trigger)
       core.deleteRow(row);
-      return row.vault_id;
+      return file;
     });
-    if (vaultId) core.vault.removeIds([vaultId]);
+    if (file) core.vault.removeFile(file);
   }
 
   async checksum(path: string, opts: { verify?: boolean } = {}): Promise<string> {
     const { core } = this;
     const target = core.normalize(path);
-    const row = core.read(() => core.mustObject(target));
+    const { row, source } = core.read(() => {
+      const row = core.mustObject(target);
+      return { row, source: core.sourceOf(row) };
+    });
     if (opts.verify) {
-      const [actual] = await this.hashRows([row]);
+      const [actual] = await this.hashSources([{ path: target, source }]);
       if (actual !== row.checksum) throw new ChecksumMismatchError(target, row.checksum ?? '', actual);
     }
     return row.checksum ?? '';
   }
 
   async computeChecksums(paths: readonly string[]): Promise<string[]> {
-    return this.hashRows(this.objectVaultRows(paths));
+    return this.hashSources(this.objectSources(paths));
   }
 
   async readObjectHeads(paths: readonly string[], maxBytes: number): Promise<string[]> {
-    return this.onVaultFiles(this.objectVaultRows(paths), (files) => this.core.pool.readHeads(files, maxBytes));
+    return this.onSources(
+      this.objectSources(paths),
+      (files) => this.core.pool.readHeads(files, maxBytes),
+      (bytes) => bytes.toString('utf8', 0, Math.min(bytes.length, maxBytes)),
+    );
   }
 
   /**
-   * The vault rows of many objects, in input order, from one catalog query:
-   * a statement per path costs more on this thread than the hash workers
-   * need per file, and this thread shares the cores with them.
+   * Where the bytes of many objects are, in input order, from one catalog
+   * read: a statement per path costs more on this thread than the hash
+   * workers need per file, and this thread shares the cores with them.
    */
-  private objectVaultRows(paths: readonly string[]): VaultRow[] {
+  private objectSources(paths: readonly string[]): SourceRow[] {
     const { core } = this;
     const targets = paths.map((p) => core.normalize(p));
-    const found = new Map<string, VaultRow>();
-    core.read(() => {
+    return core.read(() => {
       core.assertOpen();
-      for (const row of core.q.vaultRows.iterate(JSON.stringify(targets))) found.set(row.path, row);
-    });
-    return targets.map((t) => {
-      const row = found.get(t);
-      if (!row || row.kind !== 'o') throw new NotFoundError(t, 'object');
-      return row;
+      const rows = new Map<string, Pick<EntryRow, 'id' | 'path' | 'kind' | 'vault_id'>>();
+      for (const row of core.q.vaultRows.iterate(JSON.stringify(targets))) rows.set(row.path, row);
+      return targets.map((t) => {
+        const row = rows.get(t);
+        if (!row || row.kind !== 'o') throw new NotFoundError(t, 'object');
+        return { path: t, source: core.sourceOf(row) };
+      });
     });
   }
 
-  private hashRows(rows: readonly VaultRow[]): Promise<string[]> {
-    return this.onVaultFiles(rows, (files) => this.core.pool.hashFiles(files, this.core.vault.directWrites));
+  private hashSources(rows: readonly SourceRow[]): Promise<string[]> {
+    return this.onSources(
+      rows,
+      (files) => this.core.pool.hashFiles(files, this.core.vault.directWrites),
+      (bytes) => createHash('md5').update(bytes).digest('hex'),
+    );
   }
 
-  /** Runs a worker-pool job over the rows' vault files, naming the logical path on failure. */
-  private async onVaultFiles<T>(rows: readonly VaultRow[], job: (files: string[]) => Promise<T>): Promise<T> {
-    const { vault } = this.core;
+  /**
+   * Answers for each row, in order: the worker-pool `job` over the vault
+   * files (naming the logical path on failure), `inCatalog` on this thread
+   * for bytes kept in the catalog (at most {@link Vault.inlineMax} each).
+   */
+  private async onSources(
+    rows: readonly SourceRow[],
+    job: (files: string[]) => Promise<string[]>,
+    inCatalog: (bytes: Buffer) => string,
+  ): Promise<string[]> {
+    const fileRows = rows.filter((r) => r.source.file !== undefined);
+    let fromFiles: string[];
     try {
-      return await job(rows.map((r) => vault.filePath(r.vault_id!)));
+      fromFiles = fileRows.length === 0 ? [] : await job(fileRows.map((r) => r.source.file!));
     } catch (err) {
       if (err instanceof HashError) {
-        const row = rows.find((r) => vault.filePath(r.vault_id!) === err.file);
+        const row = fileRows.find((r) => r.source.file === err.file);
         const path = row?.path ?? err.file;
         if (err.code === 'ENOENT') throw new NotFoundError(path, 'file', 'vault file missing: run fsck');
         throw new StoreError('STORE_UNAVAILABLE', path, err.message);
       }
       throw err;
     }
+    let next = 0;
+    return rows.map((r) => (r.source.bytes ? inCatalog(r.source.bytes) : fromFiles[next++]!));
   }
 }

@@ -74,6 +74,22 @@ CREATE TABLE IF NOT EXISTS passwords (
   name   TEXT PRIMARY KEY,
   secret TEXT NOT NULL
 ) WITHOUT ROWID;
+-- Small objects' bytes (objects.ts, STORE_DEFAULTS.inlineMaxBytes), written in
+-- the transaction that commits their entry: no vault file. \`vault_id\` is the
+-- entry's at that commit, so a reader holding an older row finds nothing
+-- rather than newer bytes. The triggers drop the bytes with the entry and
+-- when the entry gets other bytes, whichever statement does it.
+CREATE TABLE IF NOT EXISTS object_bytes (
+  entry_id INTEGER PRIMARY KEY,
+  vault_id TEXT NOT NULL,
+  bytes    BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS object_bytes_removed AFTER DELETE ON entries WHEN OLD.kind = 'o' BEGIN
+  DELETE FROM object_bytes WHERE entry_id = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS object_bytes_replaced AFTER UPDATE OF vault_id ON entries WHEN NEW.vault_id IS NOT OLD.vault_id BEGIN
+  DELETE FROM object_bytes WHERE entry_id = OLD.id;
+END;
 CREATE TABLE IF NOT EXISTS auth_names (
   id        INTEGER PRIMARY KEY,
   user_name TEXT NOT NULL,

@@ -28,6 +28,50 @@ export interface StagedFile {
   md5: string;
 }
 
+/**
+ * Bytes of a new object small enough for the catalog
+ * ({@link Vault.inlineMax}), held in memory until the commit writes them
+ * there, in the transaction that commits the object: no file.
+ */
+export interface StagedBytes {
+  id: string;
+  size: number;
+  md5: string;
+  bytes: Buffer;
+}
+
+/** Bytes of a new object on their way in: a temp file, or (small ones) in memory. */
+export type Staged = StagedFile | StagedBytes;
+
+/** True for staged bytes that go to the catalog rather than a vault file. */
+export function isStagedBytes(staged: Staged): staged is StagedBytes {
+  return 'bytes' in staged;
+}
+
+/**
+ * Where an object's bytes are (`StoreCore.sourceOf` tells): in the catalog,
+ * read with its row, or in a vault file.
+ */
+export type ObjectSource = { readonly bytes: Buffer; readonly file?: undefined } | { readonly bytes?: undefined; readonly file: string };
+
+/** Options of {@link Vault.stage}. */
+export interface StageOptions {
+  /** Called with the byte count so far after each chunk. */
+  onProgress?: (bytes: number) => void;
+  /** The resource the bytes go to (default: the store vault). */
+  resource?: string;
+  /** False: a temp file whatever the size (default true: small bytes stay in memory for the catalog). */
+  inline?: boolean;
+}
+
+/** Options of {@link Vault}. */
+export interface VaultOptions {
+  /** Largest object {@link Vault.stage} keeps in memory for the catalog (default 0: none). */
+  inlineMax?: number;
+  /** The folder holding each resource's vault folder (same file system: files are renamed into it). */
+  resourcesDir?: string;
+}
+
 /** A file found in the vault that may be an orphan. */
 export interface VaultFile {
   /** Absolute file path. */
@@ -57,6 +101,10 @@ function processAlive(pid: number): boolean {
 /** The vault folder of one store. */
 export class Vault {
   readonly tempDir: string;
+  /** Objects of at most this many bytes keep them in the catalog, not in a file here (0: none). */
+  readonly inlineMax: number;
+  /** The folder holding each resource's vault folder. */
+  readonly resourcesDir: string;
   private readonly knownShards = new Set<string>();
   /** Temp files this process is writing or holding right now (not crash leftovers). */
   private readonly liveTemps = new Set<string>();
@@ -73,9 +121,10 @@ export class Vault {
     readonly syncs: boolean,
     private readonly pool: HashPool,
     readonly directWrites: boolean,
-    /** The folder holding each resource's vault folder (same file system: files are renamed into it). */
-    readonly resourcesDir: string = join(dirname(dir), 'resources'),
+    opts: VaultOptions = {},
   ) {
+    this.inlineMax = opts.inlineMax ?? 0;
+    this.resourcesDir = opts.resourcesDir ?? join(dirname(dir), 'resources');
     this.tempDir = join(dir, 'tmp');
     fs.mkdirSync(this.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
@@ -136,24 +185,36 @@ export class Vault {
   }
 
   /**
-   * Writes `source` (a Readable or a local file path) to a temp file,
-   * computing its MD5 on the way, and syncs it, as bytes of an object on
-   * `resource` (default: the store vault). Never holds more than one
-   * chunk in memory. The temp file is removed when anything fails.
+   * Takes in `source` (a Readable or a local file path) as bytes of an
+   * object on `opts.resource` (default: the store vault), computing its MD5 on
+   * the way: bytes that end up no larger than {@link Vault.inlineMax} stay
+   * in memory (unless `opts.inline` is false), for the commit to keep in the catalog; larger ones go to a
+   * temp file, synced when the vault syncs. Never holds more than one chunk
+   * beyond that bound in memory. The temp file is removed when anything fails.
    */
-  async stage(source: Readable | string, onProgress?: (bytes: number) => void, resource?: string): Promise<StagedFile> {
-    const id = this.newId(resource);
+  async stage(source: Readable | string, opts: StageOptions = {}): Promise<Staged> {
+    const { onProgress } = opts;
+    const id = this.newId(opts.resource);
     const tempPath = this.tempFor(id);
     const hash = createHash('md5');
     let size = 0;
-    this.liveTemps.add(tempPath);
-    let out: fsp.FileHandle;
-    try {
+    /** The bytes so far while they may stay in the catalog; null once they go to the temp file. */
+    let held: Buffer[] | null = this.inlineMax > 0 && opts.inline !== false ? [] : null;
+    let out: fsp.FileHandle | undefined;
+    const openOut = async (): Promise<fsp.FileHandle> => {
+      this.liveTemps.add(tempPath);
       out = await fsp.open(tempPath, 'wx', PRIVATE_FILE_MODE);
-    } catch (err) {
-      this.liveTemps.delete(tempPath);
-      throw err;
-    }
+      for (const h of held ?? []) await out.write(h);
+      held = null;
+      return out;
+    };
+    const take = async (chunk: Buffer, reused: boolean): Promise<void> => {
+      hash.update(chunk);
+      size += chunk.length;
+      if (held && size <= this.inlineMax) held.push(reused ? Buffer.from(chunk) : chunk);
+      else await (out ?? (await openOut())).write(chunk);
+      onProgress?.(size);
+    };
     try {
       if (typeof source === 'string') {
         let input: fsp.FileHandle;
@@ -168,33 +229,32 @@ export class Vault {
           for (;;) {
             const { bytesRead } = await input.read(buf, 0, buf.length, null);
             if (bytesRead === 0) break;
-            const chunk = buf.subarray(0, bytesRead);
-            hash.update(chunk);
-            await out.write(chunk);
-            size += bytesRead;
-            onProgress?.(size);
+            await take(buf.subarray(0, bytesRead), true);
           }
         } finally {
           await input.close();
         }
       } else {
-        for await (const data of source) {
-          const chunk: Buffer = typeof data === 'string' ? Buffer.from(data) : data;
-          hash.update(chunk);
-          await out.write(chunk);
-          size += chunk.length;
-          onProgress?.(size);
-        }
+        for await (const data of source) await take(typeof data === 'string' ? Buffer.from(data) : (data as Buffer), false);
       }
+      if (held) return { id, size, md5: hash.digest('hex'), bytes: held.length === 1 ? held[0]! : Buffer.concat(held) };
+      out ??= await openOut();
       if (this.syncs) await out.datasync();
     } catch (err) {
-      await out.close().catch(() => {});
-      await fsp.rm(tempPath, { force: true });
-      this.liveTemps.delete(tempPath);
+      if (out) {
+        await out.close().catch(() => {});
+        await fsp.rm(tempPath, { force: true });
+        this.liveTemps.delete(tempPath);
+      }
       throw err;
     }
-    await out.close();
+    await out!.close();
     return { id, tempPath, size, md5: hash.digest('hex') };
+  }
+
+  /** `bytes` (with their MD5) as bytes of a new object on `resource`, to be kept in the catalog: no file. */
+  stagedBytes(bytes: Buffer, md5: string, resource?: string): StagedBytes {
+    return { id: this.newId(resource), size: bytes.length, md5, bytes };
   }
 
   /**
@@ -282,8 +342,9 @@ export class Vault {
     return shard;
   }
 
-  /** Drops a staged file that will not be placed. */
-  discard(staged: StagedFile): void {
+  /** Drops staged bytes that will not be placed (a file is removed; bytes in memory need nothing). */
+  discard(staged: Staged): void {
+    if (isStagedBytes(staged)) return;
     this.removeFile(staged.tempPath);
     this.liveTemps.delete(staged.tempPath);
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { startIrodsServer, type IrodsServerOptions, type RunningIrodsServer } from '../../../src/irods/index.js';
-import { EmbeddedStore } from '../../../src/store/embedded/store.js';
+import { EmbeddedStore, type EmbeddedStoreOptions } from '../../../src/store/embedded/store.js';
 
 /** Debian's interpreter, which has python3-irodsclient (the `python3` on PATH may not). */
 export const PYTHON = '/usr/bin/python3';
@@ -25,10 +25,13 @@ export interface WireServer {
   stop(): Promise<void>;
 }
 
-/** Starts a server on a free loopback port over a new store of zone `testZone`, `rods` with password `rods-pw`. */
-export async function startWireServer(opts: Omit<IrodsServerOptions, 'store'> = {}): Promise<WireServer> {
+/** Starts a server on a free loopback port over a new store of zone `testZone` (opened with `storeOpts`), `rods` with password `rods-pw`. */
+export async function startWireServer(
+  opts: Omit<IrodsServerOptions, 'store'> = {},
+  storeOpts: Partial<EmbeddedStoreOptions> = {},
+): Promise<WireServer> {
   const dir = mkdtempSync(join(tmpdir(), 'taskflow-irods-'));
-  const store = EmbeddedStore.open({ dataDir: join(dir, 'data'), zone: 'testZone', hashWorkers: 2 });
+  const store = EmbeddedStore.open({ dataDir: join(dir, 'data'), zone: 'testZone', hashWorkers: 2, ...storeOpts });
   store.setPassword('rods', 'rods-pw');
   const server = await startIrodsServer({ host: '127.0.0.1', port: 0, log: pino({ level: process.env.IRODS_TEST_LOG ?? 'silent' }), ...opts, store });
   return {
