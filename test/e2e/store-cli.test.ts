@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireStoreBuild } from '../support/store-dist.js';
 
@@ -168,6 +169,50 @@ describe('taskflow store', { timeout: 240_000 }, () => {
     expect(r.lines).toEqual([`orphan ${join(dir, 'data', 'vault', 'zz', 'zzorphan')}`]);
     expect(r.stderr).toMatch(/^taskflow store: fsck found 1 orphan vault file\(s\) \(use --repair\)\n$/);
     expect(ok('fsck', '--repair').at(-1)).toBe('ok (removed 1 orphan file(s))');
+    expect(ok('fsck')).toEqual(['ok']);
+  });
+
+  it('keeps a small object in the catalog: get, mv, overwrite either way, verify, rm and fsck as for a file', () => {
+    ok('mkdir', `${Z}/small`);
+    const small = join(dir, 'small.txt');
+    const big = join(dir, 'big.bin');
+    writeFileSync(small, 'a small object');
+    writeFileSync(big, Buffer.alloc(100 * 1024, 9));
+    const catalog = () => new Database(join(dir, 'data', 'catalog.sqlite'));
+    const byteRows = () => {
+      const db = catalog();
+      try {
+        return db.prepare('SELECT count(*) FROM object_bytes').pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    const before = byteRows() as number;
+    ok('put', small, `${Z}/small/s.txt`);
+    expect(byteRows()).toBe(before + 1);
+    ok('mv', `${Z}/small/s.txt`, `${Z}/small/t.txt`);
+    ok('get', `${Z}/small/t.txt`, join(dir, 'small-got.txt'));
+    expect(readFileSync(join(dir, 'small-got.txt'), 'utf8')).toBe('a small object');
+    expect(ok('checksum', '--verify', `${Z}/small/t.txt`)).toEqual([`${md5('a small object')}  ${Z}/small/t.txt`]);
+
+    // to a vault file and back
+    ok('put', '-f', big, `${Z}/small/t.txt`);
+    expect(byteRows()).toBe(before);
+    ok('put', '-f', small, `${Z}/small/t.txt`);
+    expect(byteRows()).toBe(before + 1);
+    expect(ok('fsck')).toEqual(['ok']);
+
+    // bytes changed behind the catalog are found by verification, not by fsck (which finds nothing missing)
+    const db = catalog();
+    db.prepare('UPDATE object_bytes SET bytes = ? WHERE entry_id = (SELECT id FROM entries WHERE path = ?)').run(Buffer.from('rotten'), `${Z}/small/t.txt`);
+    db.close();
+    const r = run('checksum', '--verify', `${Z}/small`);
+    expect(r.code).toBe(1);
+    expect(r.lines).toEqual([`MISMATCH  ${Z}/small/t.txt  catalog ${md5('a small object')} bytes ${md5('rotten')}`]);
+    expect(ok('fsck')).toEqual(['ok']);
+
+    ok('rm', `${Z}/small/t.txt`);
+    expect(byteRows()).toBe(before);
     expect(ok('fsck')).toEqual(['ok']);
   });
 

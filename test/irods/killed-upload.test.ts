@@ -99,7 +99,47 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * python-irodsclient 0.8.1 opening `path` for writing (`w`: created,
+ * truncated), sending `size` bytes (flushed: the server has them), then
+ * killing itself (SIGKILL) before the close.
+ */
+const KILLED_SMALL_WRITE = `
+import json, os, signal, sys
+from irods.session import iRODSSession
+a = json.loads(sys.stdin.read())
+s = iRODSSession(host='127.0.0.1', port=a['port'], user='alice', password='alice-secret', zone='omicsZone')
+f = s.data_objects.open(a['path'], 'w')
+f.write(b'x' * a['size'])
+f.flush()
+print('sent', flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+`;
+
 describe('a client killed mid-upload', () => {
+  // first: the test below stops the server
+  it('of a small object (kept in memory until the close) leaves nothing, nor does one over an existing object', async () => {
+    writeFileSync(join(work, 'kept.txt'), 'kept bytes\n');
+    expect(await client([{ op: 'put', local: join(work, 'kept.txt'), path: `${HOME}/kept.txt` }])).toEqual([{ ok: true, value: true }]);
+    const before = await cli('store', 'dump');
+    for (const path of [`${HOME}/killed.txt`, `${HOME}/kept.txt`]) {
+      const r = await runWithInput(PYTHON, ['-c', KILLED_SMALL_WRITE], JSON.stringify({ port, path, size: 10 * 1024 }), env);
+      expect({ code: r.code, out: r.stdout.trim() }, r.stderr).toEqual({ code: null, out: 'sent' });
+    }
+    // the server notices the connection ending in its own time: a later session sees it gone
+    const after = await client([
+      { op: 'read', path: `${HOME}/killed.txt` },
+      { op: 'read', path: `${HOME}/kept.txt` },
+    ]);
+    expect(after[0]).toMatchObject({ ok: false, error: 'CAT_NO_ROWS_FOUND' });
+    expect(after[1]).toMatchObject({ ok: true, value: { size: 11 } });
+    expect(await cli('store', 'dump')).toBe(before);
+    expect(temps()).toEqual([]);
+    expect((await cli('store', 'fsck')).trim()).toBe('ok');
+    expect(await client([{ op: 'ls', path: HOME }])).toEqual([{ ok: true, value: { colls: [], objs: ['kept.txt'] } }]);
+    await cli('store', 'rm', `${HOME}/kept.txt`);
+  }, 120_000);
+
   it('leaves no object, no temp file and a clean fsck, and the server serves on', async () => {
     writeFileSync(join(work, 'small.txt'), 'kept\n');
     expect(await client([{ op: 'put', local: join(work, 'small.txt'), path: `${HOME}/small.txt` }])).toEqual([{ ok: true, value: true }]);
