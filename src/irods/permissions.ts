@@ -53,8 +53,13 @@ export class AccessRules {
   level(user: SessionUser, path: string): { entry: CheckedEntry; level: number } | null {
     const entry = this.entryAt.get(path);
     if (!entry) return null;
-    if (this.isAdmin(user)) return { entry, level: LEVELS.own };
-    return { entry, level: this.levelOn.get({ id: entry.id, user: user.name })?.level ?? 0 };
+    return { entry, level: this.levelOnEntry(user, entry.id) };
+  }
+
+  /** The user's level on the entry whose id is `id` (0 none … 3 own), for a caller that has read its row already. */
+  levelOnEntry(user: SessionUser, id: number): number {
+    if (this.isAdmin(user)) return LEVELS.own;
+    return this.levelOn.get({ id, user: user.name })?.level ?? 0;
   }
 
   /**

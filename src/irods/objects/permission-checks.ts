@@ -24,7 +24,7 @@ import { IrodsError } from '../wire/irods-error.js';
 export function entryAt(ctx: ApiContext, path: string): { row: EntryRow; level: number } | undefined {
   const row = ctx.store.protocolCore().row(path);
   if (!row) return undefined;
-  return { row, level: ctx.access.level(ctx.user, path)?.level ?? 0 };
+  return { row, level: ctx.access.levelOnEntry(ctx.user, row.id) };
 }
 
 /** Throws `CAT_NO_ACCESS_PERMISSION` unless `level` reaches `need`; `what` says what the user was doing. */

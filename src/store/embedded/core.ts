@@ -289,7 +289,7 @@ export class StoreCore {
   /** Inserts a collection or object row, with the parent's ACL when it inherits, and `own` for the owner; returns its key. */
   insertChild(
     parent: EntryKey,
-    fields: { path: string; kind: 'c' | 'o'; owner: string; size?: number; checksum?: string | null; vault_id?: string | null },
+    fields: { path: string; kind: 'c' | 'o'; owner: string; size?: number; checksum?: string | null; vault_id?: string | null; modified?: string },
   ): EntryKey {
     const inherits = parent.inherit === 1;
     const inherit = inherits && fields.kind === 'c' ? 1 : 0;
@@ -303,7 +303,7 @@ export class StoreCore {
         checksum: fields.checksum ?? null,
         vault_id: fields.vault_id ?? null,
         inherit,
-        modified: new Date().toISOString(),
+        modified: fields.modified ?? new Date().toISOString(),
       }).lastInsertRowid,
     );
     if (inherits) this.q.copyAcl.run(id, parent.id);

@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { AlreadyExistsError, ChecksumMismatchError, NotFoundError, StoreError } from '../errors.js';
 import type { PutOptions, StoreEntry } from '../types.js';
-import type { EntryRow } from './catalog.js';
+import type { EntryKey, EntryRow } from './catalog.js';
 import { createCollectionIn } from './collections.js';
-import { toEntry, type StoreCore } from './core.js';
+import type { StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
 import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
@@ -54,7 +54,7 @@ export class Objects {
     // Fail before streaming when the call cannot succeed; checked again on commit.
     let existing: EntryRow | undefined;
     try {
-      existing = core.read(() => this.checkPut(target, owner, opts.overwrite ?? false));
+      existing = core.read(() => this.checkPut(target, owner, opts.overwrite ?? false).existing);
     } catch (err) {
       if (typeof source !== 'string') source.destroy();
       throw err;
@@ -65,16 +65,17 @@ export class Objects {
     return this.commitObjects([{ path: target, staged, owner, overwrite: opts.overwrite }]).entries[0];
   }
 
-  private checkPut(target: string, owner: string, overwrite: boolean): EntryRow | undefined {
+  /** Throws unless a put may go to `target` now; the object there (if any) and the collection it goes into. */
+  private checkPut(target: string, owner: string, overwrite: boolean): { existing: EntryRow | undefined; parent: EntryKey } {
     const { core } = this;
     core.mustUser(owner);
-    core.parentFor(target);
+    const parent = core.parentFor(target);
     const existing = core.row(target);
     if (existing) {
       if (existing.kind === 'c') throw new AlreadyExistsError(target, 'collection');
       if (!overwrite) throw new AlreadyExistsError(target, 'object');
     }
-    return existing;
+    return { existing, parent };
   }
 
   /**
@@ -102,12 +103,11 @@ export class Objects {
         replaced = [];
         createdCollections = [];
         for (const c of collections) createdCollections.push(...createCollectionIn(core, c, ADMIN_USER, true));
-        const rows: EntryRow[] = [];
+        const entries: StoreEntry[] = [];
         const now = new Date().toISOString();
         const checked = items.map((it) => {
           const owner = it.owner ?? ADMIN_USER;
-          const existing = this.checkPut(it.path, owner, it.overwrite ?? false);
-          return { it, owner, existing };
+          return { it, owner, ...this.checkPut(it.path, owner, it.overwrite ?? false) };
         });
         // bytes for a resource removed since they were staged have nowhere to go
         for (const { it } of checked) requireResourceIn(core, resourceOfVaultId(it.staged.id));
@@ -119,7 +119,7 @@ export class Objects {
           placed.add(staged.tempPath);
         }
         core.vault.syncDirs(dirs);
-        for (const { it, owner, existing } of checked) {
+        for (const { it, owner, existing, parent } of checked) {
           const { staged } = it;
           let id: number;
           if (existing) {
@@ -128,19 +128,23 @@ export class Objects {
             core.q.updateObject.run(staged.size, staged.md5, staged.id, now, existing.id);
             id = existing.id;
           } else {
-            ({ id } = core.insertChild(core.parentFor(it.path), {
+            // the parent checked above: an earlier item of the batch never replaces a collection
+            ({ id } = core.insertChild(parent, {
               path: it.path,
               kind: 'o',
               owner,
               size: staged.size,
               checksum: staged.md5,
               vault_id: staged.id,
+              modified: now,
             }));
           }
           if (isStagedBytes(staged)) core.q.insertObjectBytes.run(id, staged.id, staged.bytes);
-          rows.push(core.row(it.path)!);
+          // the row as now written, without reading it back
+          const row = existing ?? { owner, inherit: 0 };
+          entries.push({ path: it.path, type: 'object', owner: row.owner, size: staged.size, checksum: staged.md5, inherit: row.inherit === 1, modified: now });
         }
-        return rows.map(toEntry);
+        return entries;
       });
     } catch (err) {
       for (const { staged } of items) {
