@@ -24,4 +24,11 @@ describe('config', () => {
     expect(c.testMode).toBe(true);
     expect(c.lockRetryInterval).toBe(0.05);
   });
+
+  it('bounds the bytes a small object keeps in the catalog: 64 KiB by default, 0 for none, at most 1 MiB', () => {
+    expect(loadConfig({}).storeInlineMax).toBe(64 * 1024);
+    expect(loadConfig({ TASKFLOW_STORE_INLINE_MAX: '0' }).storeInlineMax).toBe(0);
+    expect(() => loadConfig({ TASKFLOW_STORE_INLINE_MAX: String(1024 * 1024 + 1) })).toThrow(/TASKFLOW_STORE_INLINE_MAX/);
+    expect(() => loadConfig({ TASKFLOW_STORE_INLINE_MAX: '-1' })).toThrow(/TASKFLOW_STORE_INLINE_MAX/);
+  });
 });
