@@ -3,6 +3,7 @@
  * (missing companions, wrong checksums, corrupted bytes), the zone status set
  * by onFailure, build failures, and a zone of several move chunks.
  */
+import Database from 'better-sqlite3';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,9 +53,18 @@ async function submit(input: FlowInput) {
   return r;
 }
 
-async function corruptVaultFile(dir: string, content: string, replacement: string): Promise<number> {
+/** Replaces an object's bytes behind the catalog's back, in its vault file or, for a small object, in the catalog. */
+async function corruptObjectBytes(dir: string, content: string, replacement: string): Promise<number> {
   let n = 0;
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name === 'catalog.sqlite') {
+      const db = new Database(join(e.parentPath, e.name));
+      try {
+        n += db.prepare('UPDATE object_bytes SET bytes = ? WHERE bytes = ?').run(Buffer.from(replacement), Buffer.from(content)).changes;
+      } finally {
+        db.close();
+      }
+    }
     if (!e.isFile() || /sqlite|\.db|-wal|-shm/.test(e.name)) continue;
     const p = join(e.parentPath, e.name);
     if ((await readFile(p, 'utf8')) === content) {
@@ -140,7 +150,7 @@ describe('landing_zone_move checksum verification', () => {
   it('recomputes MD5 from the bytes by default and refuses a corrupted file', async () => {
     await prepare();
     await putZoneFiles(w, { 'c.txt': 'corruptible-content' });
-    expect(await corruptVaultFile(w.dir, 'corruptible-content', 'CORRUPTED-content!!')).toBe(1);
+    expect(await corruptObjectBytes(w.dir, 'corruptible-content', 'CORRUPTED-content!!')).toBe(1);
     const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData()));
     expect(r.status).toBe('rolled_back');
     expect(r.error).toMatch(/c\.txt \(expected [0-9a-f]{32}, file bytes [0-9a-f]{32}\)/);
@@ -149,7 +159,7 @@ describe('landing_zone_move checksum verification', () => {
   it('trusts the catalog when TASKFLOW_VERIFY_CHECKSUMS is off', async () => {
     await prepare({ TASKFLOW_VERIFY_CHECKSUMS: 'false' });
     await putZoneFiles(w, { 'c.txt': 'corruptible-content' });
-    await corruptVaultFile(w.dir, 'corruptible-content', 'CORRUPTED-content!!');
+    await corruptObjectBytes(w.dir, 'corruptible-content', 'CORRUPTED-content!!');
     const r = await submit(makeInput(w, 'landing_zone_move', P1, moveData({ validate_only: true })));
     expect(r.status).toBe('completed');
   });
