@@ -186,11 +186,12 @@ export class Vault {
 
   /**
    * Takes in `source` (a Readable or a local file path) as bytes of an
-   * object on `opts.resource` (default: the store vault), computing its MD5 on
-   * the way: bytes that end up no larger than {@link Vault.inlineMax} stay
-   * in memory (unless `opts.inline` is false), for the commit to keep in the catalog; larger ones go to a
-   * temp file, synced when the vault syncs. Never holds more than one chunk
-   * beyond that bound in memory. The temp file is removed when anything fails.
+   * object on `opts.resource` (default: the store vault), computing its MD5
+   * on the way: bytes that end up no larger than {@link Vault.inlineMax}
+   * stay in memory (unless `opts.inline` is false), for the commit to keep
+   * in the catalog; larger ones go to a temp file, synced when the vault
+   * syncs. Never holds more than one chunk beyond that bound in memory. The
+   * temp file is removed when anything fails.
    */
   async stage(source: Readable | string, opts: StageOptions = {}): Promise<Staged> {
     const { onProgress } = opts;
