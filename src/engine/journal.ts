@@ -21,7 +21,8 @@ import type { Json, JournalRun, JournalRunStart, JournalRunSummary, ListRunsQuer
  * finished (as it does one left at `intent`), not call the revert of a task
  * with nothing to undo (it never does), show older progress, repeat an
  * (idempotent) revert, or report a run's outcome once more (`reported`). `done` (the runner's record of the last task it
- * applied) is durable: a run with every task done is rolled forward. Every intent with an undo value is durable before the
+ * applied) is durable: a run with every task done is rolled forward; with {@link Journal.committed} it may share the
+ * commit of the run's `finish` (the runner waits for it first when a listener or hook sees the task done). Every intent with an undo value is durable before the
  * task's apply starts. `finish` includes every grouped record; it becomes durable against power loss once a {@link whenDurable}
  * called after it resolves (the runner awaits that before a run's result is
  * returned), so concurrent runs share one fsync instead of one each.

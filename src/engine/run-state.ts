@@ -64,6 +64,11 @@ export class RunState<C> {
     readonly events: RunEvents | undefined,
   ) {}
 
+  /** Whether someone listens to task event `name`. */
+  observed(name: TaskEventName): boolean {
+    return this.events !== undefined && this.events.listenerCount(name) > 0;
+  }
+
   /** Emits a task event when someone listens; a throwing listener cannot break the run. */
   emit(name: TaskEventName, index: number, spec: TaskSpec, durationMs?: number, error?: string, note?: string): void {
     const events = this.events;

@@ -166,6 +166,12 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
         if (recorded !== undefined) await recorded;
       } else {
         journal.done(runId, i, durationMs);
+        // durable before anything outside the runner sees the task done (an event listener, the afterTask
+        // hook); otherwise the run's end follows in this turn and shares the commit
+        if (state.observed('task:done') || opts.afterTask !== undefined) {
+          const recorded = journal.committed?.();
+          if (recorded !== undefined) await recorded;
+        }
       }
     } catch (err) {
       let unrecorded: unknown = err;

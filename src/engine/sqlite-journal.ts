@@ -132,6 +132,9 @@ export const REVERT_GROUP_SIZE = 256;
  */
 export const GROUP_MS = 100;
 
+/** Task rows written by one INSERT at a run's start: one statement for most flows, bounded for long ones. */
+const TASK_ROWS_PER_INSERT = 16;
+
 interface RunRow {
   seq: number;
   run_id: string;
@@ -224,6 +227,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
   private readonly seqs = new Map<string, number>();
   private readonly stmts: ReturnType<SqliteJournal['prepare']>;
   private readonly listStmts = new Map<string, { count: Database.Statement; page: Database.Statement }>();
+  /** INSERTs of n task rows (n up to {@link TASK_ROWS_PER_INSERT}), prepared when first needed. */
+  private readonly taskInserts: Database.Statement[] = [];
   private readonly insertRun: (run: JournalRunStart) => number;
   private readonly insertQueued: (runs: readonly NewQueuedRun[], at: number) => number[];
   /** Statements of this turn's transaction (see {@link SqliteJournal.write}). */
@@ -270,12 +275,6 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.rollbackTurn = this.db.prepare('ROLLBACK');
     this.savepoint = this.db.transaction((body: () => unknown) => body());
     this.insertRun = (run: JournalRunStart): number => {
-      // an accepted run leaves the line with its start, in this commit; a cancelled one never starts
-      const queued = s.queuedCancelled.get(run.runId) as { cancelled_at: number | null } | undefined;
-      if (queued !== undefined) {
-        if (queued.cancelled_at !== null) throw new RunCancelledError(run.runId);
-        s.dequeue.run(run.runId);
-      }
       const info = s.insertRun.run(
         run.runId,
         run.flowName,
@@ -285,17 +284,46 @@ export class SqliteJournal implements Journal, RunQueueStore {
         Date.now(),
         run.reportDue === true ? 1 : null,
       );
+      // an accepted run leaves the line with its start, in this commit; a cancelled one never starts
+      // (the throw rolls back this savepoint, its row and the run's included)
+      const queued = s.dequeueReturning.get(run.runId) as { cancelled_at: number | null } | undefined;
+      if (queued !== undefined && queued.cancelled_at !== null) throw new RunCancelledError(run.runId);
       const runSeq = Number(info.lastInsertRowid);
       const tasks = run.tasks;
-      for (let i = 0; i < tasks.length; i++) {
-        const t = tasks[i];
-        const first = i === 0 && run.firstIntent === true;
-        s.insertTask.run(runSeq, i, t.kind, t.name, t.target, JSON.stringify(t.args), first ? 'intent' : 'pending', first ? encodeUndo(run.firstUndo) : null);
+      // the rows go in groups of TASK_ROWS_PER_INSERT, one statement each (most runs: one statement)
+      for (let from = 0; from < tasks.length; from += TASK_ROWS_PER_INSERT) {
+        const to = Math.min(tasks.length, from + TASK_ROWS_PER_INSERT);
+        const params: unknown[] = new Array((to - from) * 8);
+        let k = 0;
+        for (let i = from; i < to; i++) {
+          const t = tasks[i];
+          const first = i === 0 && run.firstIntent === true;
+          params[k++] = runSeq;
+          params[k++] = i;
+          params[k++] = t.kind;
+          params[k++] = t.name;
+          params[k++] = t.target;
+          params[k++] = JSON.stringify(t.args);
+          params[k++] = first ? 'intent' : 'pending';
+          params[k++] = first ? encodeUndo(run.firstUndo) : null;
+        }
+        this.insertTasks(to - from).run(params);
       }
       return runSeq;
     };
     this.insertQueued = (runs: readonly NewQueuedRun[], at: number): number[] =>
       runs.map((r) => Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at).lastInsertRowid));
+  }
+
+  /** The INSERT of `n` task rows. */
+  private insertTasks(n: number): Database.Statement {
+    let stmt = this.taskInserts[n];
+    if (stmt === undefined) {
+      const rows = new Array<string>(n).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+      stmt = this.db.prepare(`INSERT INTO run_tasks (run_seq, idx, kind, name, target, args, state, undo) VALUES ${rows}`);
+      this.taskInserts[n] = stmt;
+    }
+    return stmt;
   }
 
   private prepare() {
@@ -305,12 +333,17 @@ export class SqliteJournal implements Journal, RunQueueStore {
         `INSERT INTO runs (run_id, flow_name, label, meta, status, task_count, started_at, report_due)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
       ),
-      insertTask: db.prepare(
-        `INSERT INTO run_tasks (run_seq, idx, kind, name, target, args, state, undo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       seqOf: db.prepare('SELECT seq FROM runs WHERE run_id = ?').pluck(),
       intent: db.prepare(`UPDATE run_tasks SET state = 'intent', undo = ? WHERE run_seq = ? AND idx = ?`),
       done: db.prepare(`UPDATE run_tasks SET state = 'done', duration_ms = ? WHERE run_seq = ? AND idx = ?`),
+      // done of task idx and intent of task idx + 1 in one statement: atomic without a savepoint
+      doneThenIntent: db.prepare(
+        `UPDATE run_tasks SET
+           state = CASE WHEN idx = ? THEN 'done' ELSE 'intent' END,
+           duration_ms = CASE WHEN idx = ? THEN ? ELSE duration_ms END,
+           undo = CASE WHEN idx = ? THEN undo ELSE ? END
+         WHERE run_seq = ? AND idx IN (?, ?)`,
+      ),
       failed: db.prepare(`UPDATE run_tasks SET state = 'failed', error = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
       // A task whose apply failed is reverted too and keeps its error; only a revert's own failure is forgotten once it succeeds.
       reverted: db.prepare(
@@ -334,7 +367,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
       unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
       enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES (?, ?, ?, ?, ?)'),
       dequeue: db.prepare('DELETE FROM queued_runs WHERE run_id = ?'),
-      queuedCancelled: db.prepare('SELECT cancelled_at FROM queued_runs WHERE run_id = ?'),
+      dequeueReturning: db.prepare('DELETE FROM queued_runs WHERE run_id = ? RETURNING cancelled_at'),
       queuedOne: db.prepare('SELECT * FROM queued_runs WHERE run_id = ?'),
       queuedAll: db.prepare('SELECT * FROM queued_runs ORDER BY seq'),
       queuedByOwner: db.prepare('SELECT * FROM queued_runs WHERE owner = ? ORDER BY seq'),
@@ -359,35 +392,39 @@ export class SqliteJournal implements Journal, RunQueueStore {
   intent(runId: string, index: number, undo: Json | undefined): void {
     const text = encodeUndo(undo);
     const seq = this.seq(runId);
-    this.commitNow(() => this.stmts.intent.run(text, seq, index));
+    this.commitNow(() => this.stmts.intent.run(text, seq, index), true);
   }
 
   /**
    * Committed: the runner writes it after the last task it applies, and a
    * run whose tasks are all done is rolled forward by recovery, not reverted
-   * (its last step, e.g. a zone MOVED, may be one the site saw).
+   * (its last step, e.g. a zone MOVED, may be one the site saw). With
+   * `commitPerTurn` it goes into this turn's transaction, like the run's
+   * `finish` that follows it: the two share one commit, and a crash before
+   * it leaves the run as a crash just before the record would
+   * ({@link committed} makes it durable at once for a caller that must wait).
    */
   done(runId: string, index: number, durationMs: number): void {
     const seq = this.seq(runId);
-    this.commitNow(() => this.stmts.done.run(durationMs, seq, index));
+    this.write(() => this.stmts.done.run(durationMs, seq, index), true);
   }
 
   /** Committed when the next task has something to undo; otherwise both records are grouped (see the module's doc). */
   doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void {
     const text = encodeUndo(nextUndo);
     const seq = this.seq(runId);
-    const { done, intent } = this.stmts;
+    const both = this.stmts.doneThenIntent;
+    // one statement: atomic by itself, so it needs no savepoint
     const step = (): void => {
-      done.run(durationMs, seq, index);
-      intent.run(text, seq, index + 1);
+      both.run(index, index, durationMs, index, text, seq, index, index + 1);
     };
     if (text === null) this.group(step);
-    else this.write(step);
+    else this.write(step, true);
   }
 
   failed(runId: string, index: number, error: string, durationMs: number): void {
     const seq = this.seq(runId);
-    this.commitNow(() => this.stmts.failed.run(error, durationMs, seq, index));
+    this.commitNow(() => this.stmts.failed.run(error, durationMs, seq, index), true);
   }
 
   /**
@@ -407,7 +444,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
 
   revertFailed(runId: string, index: number, error: string, durationMs: number): void {
     const seq = this.seq(runId);
-    this.commitNow(() => this.stmts.revertFailed.run(error, durationMs, seq, index));
+    this.commitNow(() => this.stmts.revertFailed.run(error, durationMs, seq, index), true);
   }
 
   /** Grouped (see the module's doc): a display, which recovery never reads. */
@@ -422,7 +459,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   finish(runId: string, result: RunResult): void {
     const seq = this.seq(runId);
     const text = JSON.stringify(result);
-    this.write(() => this.stmts.finish.run(result.status, Date.now(), text, seq));
+    this.write(() => this.stmts.finish.run(result.status, Date.now(), text, seq), true);
     this.seqs.delete(runId);
   }
 
@@ -487,18 +524,21 @@ export class SqliteJournal implements Journal, RunQueueStore {
    * failing), in a savepoint of their own: a body that throws leaves the
    * others' records. The transaction commits at the end of the turn
    * ({@link committed}), or with the next {@link commitNow}; another process
-   * waits at most that long. Without it, {@link commitNow}.
+   * waits at most that long. Without it, {@link commitNow}. `single`: the
+   * body is one statement, which SQLite makes atomic by itself (a failing
+   * statement changes nothing), so it needs no savepoint of its own (two
+   * statements less).
    */
-  private write<T>(body: () => T): T {
-    if (!this.perTurn) return this.commitNow(body);
-    return this.inTurn(body);
+  private write<T>(body: () => T, single = false): T {
+    if (!this.perTurn) return this.commitNow(body, single);
+    return this.inTurn(body, single);
   }
 
-  /** `body` in this turn's transaction, in a savepoint (see {@link write}). */
-  private inTurn<T>(body: () => T): T {
+  /** `body` in this turn's transaction, in a savepoint unless `single` (see {@link write}). */
+  private inTurn<T>(body: () => T, single: boolean): T {
     this.openTurn();
     try {
-      return this.savepoint(body) as T;
+      return single ? body() : (this.savepoint(body) as T);
     } catch (err) {
       // an I/O error or a full disk rolls back the whole transaction: every record of the turn is lost
       if (!this.db.inTransaction) this.turnLost(err);
@@ -507,10 +547,10 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   /** {@link write}, then the commit, before it returns: for records other processes act on, and rare ones. */
-  private commitNow<T>(body: () => T): T {
+  private commitNow<T>(body: () => T, single = false): T {
     let out: T;
     try {
-      out = this.inTurn(body);
+      out = this.inTurn(body, single);
     } catch (err) {
       // its savepoint is rolled back; what else the transaction holds is committed as usual
       this.endTurn();
@@ -735,13 +775,13 @@ export class SqliteJournal implements Journal, RunQueueStore {
     if (runs.length === 0) return [];
     const at = Date.now();
     // this turn's commit: the caller answers once whenDurable resolves
-    const seqs = this.write(() => this.insertQueued(runs, at));
+    const seqs = this.write(() => this.insertQueued(runs, at), runs.length === 1);
     const acceptedAt = new Date(at).toISOString();
     return runs.map((r, i) => ({ ...r, seq: seqs[i], acceptedAt }));
   }
 
   dequeueRun(runId: string): boolean {
-    return this.commitNow(() => this.stmts.dequeue.run(runId).changes > 0);
+    return this.commitNow(() => this.stmts.dequeue.run(runId).changes > 0, true);
   }
 
   queuedRun(runId: string): QueuedRun | undefined {
@@ -765,12 +805,12 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   setQueuedOwner(runId: string, owner: string): void {
-    this.commitNow(() => this.stmts.setQueuedOwner.run(owner, runId));
+    this.commitNow(() => this.stmts.setQueuedOwner.run(owner, runId), true);
   }
 
   cancelQueuedRun(runId: string): boolean {
     // one statement: a start (which takes the row out in its own commit) and this are serialised by SQLite
-    return this.commitNow(() => this.stmts.cancelQueued.run(Date.now(), runId).changes > 0);
+    return this.commitNow(() => this.stmts.cancelQueued.run(Date.now(), runId).changes > 0, true);
   }
 
   /** Closes the file (a clean close also checkpoints and removes the WAL). */
