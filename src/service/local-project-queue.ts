@@ -22,6 +22,11 @@ export class LocalProjectQueue {
     return this.projects.get(projectId)?.busy === true;
   }
 
+  /** Whether some submit of this process waits for the project's turn. */
+  hasWaiting(projectId: string): boolean {
+    return (this.projects.get(projectId)?.waiting.length ?? 0) > 0;
+  }
+
   /**
    * Waits for the project's turn, at most `maxWaitMs` (0: only if free now).
    * Resolves with the function that ends the turn; throws {@link LockBusyError} on timeout.

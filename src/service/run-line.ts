@@ -48,6 +48,11 @@ export class RunLine<E extends LineEntry> {
     if (line.running === undefined) this.next(entry.projectUuid, line);
   }
 
+  /** Whether a run of the project waits in the line for the one running (they all take the project lock). */
+  hasWaiting(projectUuid: string): boolean {
+    return !this.stopped && (this.projects.get(projectUuid)?.waiting.length ?? 0) > 0;
+  }
+
   /** Takes a waiting run out of the line; undefined when it is not waiting here (running, ended or unknown). */
   cancel(runId: string): E | undefined {
     for (const line of this.projects.values()) {
