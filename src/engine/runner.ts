@@ -126,9 +126,17 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
   } else {
     journal.start(base);
   }
-  // the start (and task 0's intent) is durable before anything is applied
-  const started = journal.committed?.();
-  if (started !== undefined) await started;
+  // The start, with task 0's intent, is durable before task 0 applies anything it would have to undo, and
+  // before anyone outside the runner sees the run at work (a task:start listener, the afterTask hook). A first
+  // task with nothing to undo applies at once: the start then rides on the run's next commit (the next intent
+  // with an undo value, a failure or the end; the end of this event-loop turn at the latest). Should the
+  // process die before it, the journal holds no trace of the run, as if it had died just before the start: an
+  // accepted run is still in the line and runs again, and nothing it applied had anything to undo.
+  const quietStart = ready && prepError === undefined && nextUndo === undefined && !state.observed('task:start') && opts.afterTask === undefined;
+  if (!quietStart) {
+    const started = journal.committed?.();
+    if (started !== undefined) await started;
+  }
 
   for (let i = 0; ready; i++) {
     const task = tasks[i];

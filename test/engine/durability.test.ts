@@ -162,6 +162,55 @@ describe('durable run ends', () => {
     expect(run?.tasks.map((t) => t.state)).toEqual(['done', 'done']);
   });
 
+  it('sqlite journal, a commit per turn: a first task with nothing to undo applies before the start is committed, one with an undo value after', async () => {
+    const { journal, path } = sqliteJournal({ commitPerTurn: true });
+    const reader = new SqliteJournal(path);
+    journals.push(reader);
+    const seen: Record<string, string | undefined> = {};
+    const registry = new TaskRegistry<null>();
+    // what another process would find at the apply: the run's committed record, if any
+    const look = (args: { run: string; task: number }): void => {
+      seen[`${args.run}.${args.task}`] = reader.getRun(args.run)?.tasks[args.task]?.state ?? 'no record';
+    };
+    const check = registry.define<{ run: string; task: number }, string>({
+      kind: 'test.check',
+      // nothing to undo
+      prepare: () => undefined as unknown as string,
+      apply: (_ctx, args) => look(args),
+      revert() {},
+    });
+    const change = registry.define<{ run: string; task: number }, string>({
+      kind: 'test.change',
+      prepare: () => 'undo',
+      apply: (_ctx, args) => look(args),
+      revert() {},
+    });
+    const flowOf = (run: string, first: typeof check): LinearFlow<null> => {
+      const flow = new LinearFlow<null>('quiet', ['irods']);
+      flow.add(first('first', 'irods', { run, task: 0 }));
+      flow.add(change('second', 'irods', { run, task: 1 }));
+      return flow;
+    };
+    const before = journal.commitCount;
+    expect((await runFlow(flowOf('checks-first', check), null, { journal, runId: 'checks-first' })).status).toBe('completed');
+    // the start rode on the commit before the second task's apply: two commits, not three
+    expect(journal.commitCount - before).toBe(2);
+    expect((await runFlow(flowOf('changes-first', change), null, { journal, runId: 'changes-first' })).status).toBe('completed');
+    // a listener of task:start sees the start committed (the crash tests freeze there)
+    const events = new RunEvents();
+    events.on('task:start', () => undefined);
+    expect((await runFlow(flowOf('listened', check), null, { journal, runId: 'listened', events })).status).toBe('completed');
+    expect(seen).toEqual({
+      'checks-first.0': 'no record',
+      'checks-first.1': 'intent',
+      'changes-first.0': 'intent',
+      'changes-first.1': 'intent',
+      'listened.0': 'intent',
+      'listened.1': 'intent',
+    });
+    expect(reader.getRun('checks-first')?.tasks.map((t) => t.state)).toEqual(['done', 'done']);
+  });
+
   it('sqlite journal: a busy journal checkpoints in a worker and reopens intact', async () => {
     const { journal, path } = sqliteJournal();
     // each run commits at least twice, so this passes the worker threshold
