@@ -21,5 +21,6 @@ export * from './journal.js';
 export * from './memory-journal.js';
 export * from './sqlite-journal.js';
 export * from './runner.js';
+export * from './run-id.js';
 export * from './progress.js';
 export * from './recover.js';

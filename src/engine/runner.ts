@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { UndoNotJsonError, errorMessage } from './errors.js';
 import type { RunEvents } from './events.js';
 import type { LinearFlow } from './flow.js';
 import type { Journal } from './journal.js';
 import type { RunProgressTracker } from './progress.js';
+import { newRunId } from './run-id.js';
 import { RunState, isThenable, nullJournal } from './run-state.js';
 import type { Json, RunResult } from './types.js';
 
@@ -19,7 +19,7 @@ import type { Json, RunResult } from './types.js';
 export interface RunOptions {
   /** Where the run is recorded (none: not recorded, cannot be recovered). */
   journal?: Journal;
-  /** Run id (default: a random UUID). Must be new to the journal. */
+  /** Run id (default: a new time-ordered UUID, see {@link newRunId}). Must be new to the journal. */
   runId?: string;
   /**
    * Apply every task up to the flow's closing tail, then fail on purpose so
@@ -65,7 +65,7 @@ export const FORCED_FAILURE_POINT = 'Forced failure';
 export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions = {}): Promise<RunResult> {
   const tasks = flow.tasks;
   const n = tasks.length;
-  const runId = opts.runId ?? randomUUID();
+  const runId = opts.runId ?? newRunId();
   const journal = opts.journal ?? nullJournal;
   const state = new RunState(runId, flow.name, n, ctx, journal, opts.events);
   const end = opts.forceFail ? flow.closingFrom : n;

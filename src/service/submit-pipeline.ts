@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -14,7 +13,7 @@ import type { Config } from '../config.js';
 import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { Json } from '../engine/types.js';
-import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, runFlow } from '../engine/index.js';
+import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, newRunId, runFlow } from '../engine/index.js';
 import type { RunProgress, RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
@@ -178,7 +177,7 @@ export class SubmitPipeline {
   /** Answers one `POST /submit` body. Never throws. */
   async submit(body: unknown): Promise<Answer> {
     const t0 = performance.now();
-    const runId = randomUUID();
+    const runId = newRunId();
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const line = { run: runId, flow: loggable(b.flow_name), project: loggable(b.project_uuid), mode: loggable(b.request_mode) };
     let outcome: SubmitOutcome = 'invalid_argument';
