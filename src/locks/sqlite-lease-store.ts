@@ -2,6 +2,14 @@
  * The embedded lease store: one SQLite file in the data dir (WAL), shared by
  * every process on the machine that uses the same data dir.
  *
+ * Lease writes asked for in one turn of the event loop (the runs that one
+ * group fsync ends release their projects together; the runs that one group
+ * of accepted submits starts take theirs together) run in one transaction
+ * at the end of that turn, in the order they were asked for: one commit,
+ * and one round of file locks, instead of one per lease. Each write's
+ * promise settles once that commit is done, so a lease is never reported
+ * taken or released before it is, for this process or another.
+ *
  * @module
  */
 import { dirname } from 'node:path';
@@ -42,6 +50,13 @@ CREATE TABLE IF NOT EXISTS leases (
 
 type Statements = ReturnType<typeof prepare>;
 
+/** A lease write waiting for the end of the turn: the statement to run, and whom to tell how many rows it changed. */
+interface PendingWrite {
+  write: (s: Statements) => number;
+  resolve: (changes: number) => void;
+  reject: (err: unknown) => void;
+}
+
 function prepare(db: Database.Database) {
   return {
     // One statement, so one write transaction: insert, or take over a lease
@@ -65,7 +80,11 @@ export class SqliteLeaseStore implements LeaseStore {
   private readonly holder: LeaseHolder = thisHolder();
   private closed = false;
   private commits = 0;
+  private transactions = 0;
   private checkpointer: BackgroundCheckpointer | undefined;
+  /** This turn's lease writes (see the module's doc), and the transaction that runs them. */
+  private pending: PendingWrite[] = [];
+  private inOne: Database.Transaction<(batch: PendingWrite[], s: Statements, out: number[]) => void> | undefined;
 
   constructor(
     /** Path of the SQLite file. */
@@ -77,18 +96,26 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   async tryAcquire(key: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.run((s) => {
-      const now = Date.now();
-      return this.committed(s.acquire.run(key, token, this.holder.pid, this.holder.host, now, now + leaseMs, now).changes);
-    });
+    const { pid, host } = this.holder;
+    return this.committed(
+      await this.inTurn((s) => {
+        const now = Date.now();
+        return s.acquire.run(key, token, pid, host, now, now + leaseMs, now).changes;
+      }),
+    );
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.run((s) => this.committed(s.renew.run(Date.now() + leaseMs, key, token).changes));
+    return this.committed(await this.inTurn((s) => s.renew.run(Date.now() + leaseMs, key, token).changes));
   }
 
   async release(key: string, token: string): Promise<boolean> {
-    return this.run((s) => this.committed(s.release.run(key, token).changes));
+    return this.committed(await this.inTurn((s) => s.release.run(key, token).changes));
+  }
+
+  /** How many write transactions this store committed (for tests: writes of one turn share one). */
+  get transactionCount(): number {
+    return this.transactions;
   }
 
   async isLocked(key: string): Promise<boolean> {
@@ -96,12 +123,15 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   async close(): Promise<void> {
+    // writes asked for before the close still happen (a release on the way out)
+    if (this.pending.length > 0) this.flush();
     this.closed = true;
     this.checkpointer?.stop();
     this.checkpointer = undefined;
     this.db?.close();
     this.db = undefined;
     this.stmts = undefined;
+    this.inOne = undefined;
   }
 
   /** Counts a write that changed `changes` rows (1: it took effect); starts the checkpoint worker once busy. */
@@ -117,6 +147,41 @@ export class SqliteLeaseStore implements LeaseStore {
     } catch {
       // no worker: this connection keeps checkpointing itself
     }
+  }
+
+  /**
+   * Runs `write` in this turn's transaction (see the module's doc) and
+   * resolves with the rows it changed once that transaction is committed;
+   * rejects with a LockBackendError when the store is closed or the
+   * transaction failed (then none of the turn's writes happened).
+   */
+  private inTurn(write: (s: Statements) => number): Promise<number> {
+    if (this.closed) return Promise.reject(new LockBackendError(`${this.description}: closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits this turn's lease writes in one immediate transaction, in the order they were asked for. */
+  private flush(): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const changes: number[] = new Array(batch.length);
+    try {
+      this.run((s) => {
+        this.inOne ??= this.db!.transaction((writes: PendingWrite[], st: Statements, out: number[]) => {
+          for (let i = 0; i < writes.length; i++) out[i] = writes[i].write(st);
+        });
+        this.inOne.immediate(batch, s, changes);
+      });
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    this.transactions++;
+    for (let i = 0; i < batch.length; i++) batch[i].resolve(changes[i]);
   }
 
   /** Runs `fn` on the open database; any SQLite failure becomes a LockBackendError. */

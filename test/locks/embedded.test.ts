@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createLockManager, LockBackendError, lockDatabasePath } from '../../src/locks/index.js';
+import { createLockManager, LockBackendError, lockDatabasePath, SqliteLeaseStore } from '../../src/locks/index.js';
 import { tempDir, uniqueProject } from './helpers.js';
 import { describeLeaseBackend } from './lease-suite.js';
 
@@ -41,6 +41,55 @@ describe('embedded lease store', () => {
     }
     await held.release();
     await locks.close();
+  });
+
+  it('runs the lease writes of one event-loop turn in one transaction, in order, each settling once committed', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const store = new SqliteLeaseStore(lockDatabasePath(dir));
+    const peer = new SqliteLeaseStore(lockDatabasePath(dir));
+    try {
+      const before = store.transactionCount;
+      // asked for together: five takes, then a release of the first and a take of it by another token
+      const taken = await Promise.all([
+        ...['a', 'b', 'c', 'd', 'e'].map((k) => store.tryAcquire(k, `t-${k}`, 30_000)),
+        store.release('a', 't-a'),
+        store.tryAcquire('a', 't-a2', 30_000),
+      ]);
+      expect(taken).toEqual([true, true, true, true, true, true, true]);
+      expect(store.transactionCount - before).toBe(1);
+      // committed when they settled: another connection sees them
+      expect(await peer.isLocked('e')).toBe(true);
+      expect(await peer.tryAcquire('a', 't-peer', 30_000)).toBe(false);
+      expect(await store.release('a', 't-a')).toBe(false);
+      expect(await store.release('a', 't-a2')).toBe(true);
+      expect(await peer.tryAcquire('a', 't-peer', 30_000)).toBe(true);
+      // writes of different turns commit apart
+      const between = store.transactionCount;
+      await store.release('b', 't-b');
+      await store.release('c', 't-c');
+      expect(store.transactionCount - between).toBe(2);
+    } finally {
+      await store.close();
+      await peer.close();
+    }
+  });
+
+  it('a release asked for just before close still happens', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const store = new SqliteLeaseStore(lockDatabasePath(dir));
+    expect(await store.tryAcquire('k', 't', 30_000)).toBe(true);
+    const released = store.release('k', 't');
+    await store.close();
+    expect(await released).toBe(true);
+    const peer = new SqliteLeaseStore(lockDatabasePath(dir));
+    try {
+      expect(await peer.isLocked('k')).toBe(false);
+      await expect(store.release('k', 't')).rejects.toBeInstanceOf(LockBackendError);
+    } finally {
+      await peer.close();
+    }
   });
 
   it('fails closed with the reason when the lock database cannot be opened', async () => {
