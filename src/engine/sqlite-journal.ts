@@ -196,6 +196,10 @@ function setUpJournal(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  // Statement journals in memory: a turn's transaction holds a savepoint per multi-statement record, and
+  // SQLite spills a savepoint's journal past 64 KiB to a temp file (opened, written page by page with three
+  // pwrites each, deleted), which the queue bench saw about once per ten runs. They are never durable anyway.
+  db.pragma('temp_store = MEMORY');
   db.exec(SCHEMA);
   addColumnIfMissing(db, 'runs', 'progress', 'TEXT');
   addColumnIfMissing(db, 'queued_runs', 'cancelled_at', 'INTEGER');
