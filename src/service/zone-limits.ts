@@ -7,6 +7,7 @@
 import { layoutOf } from '../flows/plan.js';
 import type { FlowDeps, FlowInput } from '../flows/types.js';
 import { parseZone } from '../flows/zone-params.js';
+import { NotFoundError } from '../store/errors.js';
 import { pages } from '../store/pages.js';
 import { isCompanion } from '../tasks/zone-check.js';
 
@@ -39,11 +40,16 @@ export class ValidationSlots {
 export async function zoneFilesUpTo(input: FlowInput, deps: FlowDeps, limit: number): Promise<number> {
   const layout = layoutOf(deps);
   const path = parseZone(input, layout, 'assay_path_zone').path;
-  if ((await deps.store.stat(path))?.type !== 'collection') return 0;
   let files = 0;
-  for await (const page of pages((o) => deps.store.listObjectPaths(path, { relative: true, ...o }), (n) => n)) {
-    for (const n of page) if (!isCompanion(n)) files++;
-    if (files > limit) break;
+  // no stat first: the listing refuses a path that is not a collection, and a zone that is not there
+  // counts none here (the flow's build says what is wrong with it)
+  try {
+    for await (const page of pages((o) => deps.store.listObjectPaths(path, { relative: true, ...o }), (n) => n)) {
+      for (const n of page) if (!isCompanion(n)) files++;
+      if (files > limit) break;
+    }
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
   }
   return files;
 }
