@@ -12,6 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 
 /** The agent to use for each protocol; any other protocol is refused. */
 export interface ProtocolAgents {
@@ -72,10 +73,27 @@ function describeError(err: Error): string {
 }
 
 /**
- * Sends one request to `url` and resolves with the complete answer, whatever
- * its status; rejects with {@link IncompleteAnswer} only.
+ * A URL with its request options worked out once, for a client that sends
+ * many requests to it: Node derives them from a `URL` on every request
+ * otherwise, reading each of its fields anew.
  */
-export function boundedRequest(url: URL, opts: BoundedRequestOptions): Promise<BoundedAnswer> {
+export interface RequestTarget {
+  readonly url: URL;
+  readonly options: Readonly<http.RequestOptions>;
+}
+
+/** The {@link RequestTarget} of `url`. */
+export function requestTarget(url: URL): RequestTarget {
+  return { url, options: urlToHttpOptions(url) };
+}
+
+/**
+ * Sends one request to `to` (a URL, or a {@link RequestTarget}) and resolves
+ * with the complete answer, whatever its status; rejects with
+ * {@link IncompleteAnswer} only.
+ */
+export function boundedRequest(to: URL | RequestTarget, opts: BoundedRequestOptions): Promise<BoundedAnswer> {
+  const url = to instanceof URL ? to : to.url;
   return new Promise<BoundedAnswer>((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       reject(new IncompleteAnswer(`unsupported protocol ${url.protocol}`, false));
@@ -95,7 +113,9 @@ export function boundedRequest(url: URL, opts: BoundedRequestOptions): Promise<B
     const timer = setTimeout(() => fail(`no complete answer within ${opts.budgetMs ?? opts.timeoutMs} ms`), opts.timeoutMs);
 
     try {
-      req = mod.request(url, { method: opts.method, headers: opts.headers, agent: opts.agents[url.protocol] }, (res) => {
+      const agent = opts.agents[url.protocol];
+      const options = to instanceof URL ? undefined : { ...to.options, method: opts.method, headers: opts.headers, agent };
+      const onAnswer = (res: http.IncomingMessage): void => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
@@ -117,7 +137,8 @@ export function boundedRequest(url: URL, opts: BoundedRequestOptions): Promise<B
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
         });
-      });
+      };
+      req = options === undefined ? mod.request(url, { method: opts.method, headers: opts.headers, agent }, onAnswer) : mod.request(options, onAnswer);
     } catch (err) {
       // Invalid header values or URLs throw synchronously.
       fail(err instanceof Error ? err.message : String(err), err);

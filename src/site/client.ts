@@ -12,7 +12,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { boundedRequest, type BoundedAnswer, IncompleteAnswer, type ProtocolAgents } from '../backend/bounded-request.js';
+import { boundedRequest, type BoundedAnswer, IncompleteAnswer, type ProtocolAgents, type RequestTarget, requestTarget } from '../backend/bounded-request.js';
 import { formBool } from './protocol.js';
 
 /** A field value; objects and arrays are sent as JSON strings, as SODAR expects. */
@@ -69,12 +69,18 @@ const IDLE_SOCKET_MS = 4000;
 /** Answers longer than this are cut: callbacks answer a word or a small JSON object. */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
+/** Callback URLs whose request options are kept (a service calls back one site, at a handful of endpoints). */
+const TARGETS_KEPT = 64;
+
 /** Posts callbacks to host sites. One per service; its idle connections never keep a process alive. */
 export class SiteClient {
   private readonly agents: ProtocolAgents = {
     'http:': new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     'https:': new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
+
+  /** Callback URL → its parsed target, so a callback parses no URL (see {@link TARGETS_KEPT}). */
+  private readonly targets = new Map<string, RequestTarget>();
 
   constructor(private readonly opts: SiteClientOptions) {}
 
@@ -86,15 +92,7 @@ export class SiteClient {
   async post(baseUrl: string, endpoint: string, fields: Record<string, FieldValue>): Promise<string> {
     const url = `${baseUrl.replace(/\/+$/, '')}/${endpoint}`;
     const body = Buffer.from(encodeForm({ ...fields, sodar_secret: this.opts.secret }));
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      throw new SiteCallError(endpoint, 0, `could not reach ${url}: not a URL`);
-    }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      throw new SiteCallError(endpoint, 0, `could not reach ${url}: not an http or https URL`);
-    }
+    const target = this.targetOf(url, endpoint);
     const deadline = Date.now() + this.opts.timeoutMs;
     let attempt = await this.send(target, body, this.opts.timeoutMs);
     // A kept-alive connection the site closed while idle fails at once, almost surely before the site saw the
@@ -107,8 +105,28 @@ export class SiteClient {
     return attempt.body;
   }
 
+  /** The parsed target of callback URL `url`; throws {@link SiteCallError} for one that is not http or https. */
+  private targetOf(url: string, endpoint: string): RequestTarget {
+    let target = this.targets.get(url);
+    if (target !== undefined) return target;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new SiteCallError(endpoint, 0, `could not reach ${url}: not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new SiteCallError(endpoint, 0, `could not reach ${url}: not an http or https URL`);
+    }
+    target = requestTarget(parsed);
+    // submits name their own site URL: a bounded cache, started afresh when full
+    if (this.targets.size >= TARGETS_KEPT) this.targets.clear();
+    this.targets.set(url, target);
+    return target;
+  }
+
   /** One POST within `timeoutMs`; never rejects. */
-  private send(target: URL, body: Buffer, timeoutMs: number): Promise<BoundedAnswer | IncompleteAnswer> {
+  private send(target: RequestTarget, body: Buffer, timeoutMs: number): Promise<BoundedAnswer | IncompleteAnswer> {
     return boundedRequest(target, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': body.length },

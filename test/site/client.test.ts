@@ -65,6 +65,20 @@ describe('SiteClient', () => {
     expect(new Set(s.received.map((r) => r.socket)).size).toBe(1);
   });
 
+  it('one client calls back several sites and endpoints, each at its own URL, query included', async () => {
+    const a = await site((_req, res) => res.end('a'));
+    const b = await site((_req, res) => res.end('b'));
+    const c = client();
+    for (let i = 0; i < 3; i++) {
+      expect(await c.post(a.url, 'one', { i })).toBe('a');
+      expect(await c.post(`${b.url}/base/`, 'two?x=1', { i })).toBe('b');
+      expect(await c.post(a.url, 'three', { i })).toBe('a');
+    }
+    expect(a.received.map((r) => r.url)).toEqual(['/one', '/three', '/one', '/three', '/one', '/three']);
+    expect(b.received.map((r) => r.url)).toEqual(['/base/two?x=1', '/base/two?x=1', '/base/two?x=1']);
+    expect(b.received.map((r) => r.form.get('i'))).toEqual(['0', '1', '2']);
+  });
+
   it('a status other than 200 is a SiteCallError with the status and the answer', async () => {
     const s = await site((_req, res) => res.writeHead(404).end('no such zone'));
     const err = await client().post(s.url, 'landingzones/taskflow/status/set', {}).catch((e: unknown) => e);
