@@ -155,6 +155,9 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     loggerInstance: log as FastifyBaseLogger,
     // one line per submit is logged by the pipeline; no per-request lines
     logController: new LogController({ disableRequestLogging: true }),
+    // no pino child per request (its bindings, a request id, are copied per request): nothing here logs
+    // through `request.log`, and Fastify's own lines about a request go to the service's logger as they are
+    childLoggerFactory: (logger) => logger,
     // only /submit takes large bodies
     bodyLimit: Math.min(config.bodyLimit, FORM_BODY_LIMIT),
     onProtoPoisoning: 'error',
