@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--profile DIR]`
+ * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--profile DIR]`
  *
  * The store's iRODS protocol server against its reference client on
  * loopback: `taskflow store serve` on a free port over a fresh data folder
@@ -15,6 +15,13 @@
  * and over the whole client process (`*_server_session_cpu_s`: with the
  * login, the listing that counts the objects, the logout), and the server's
  * peak resident memory over the run. Progress on stderr; the last stdout line is one JSON object.
+ *
+ * Before the measured small files, `--warmup N` (default 1000) puts the same
+ * files once more into another collection, uncounted, so the figures are
+ * those of a running server rather than of a process still compiling its
+ * hot code (V8's optimizing compiler runs on other threads while the code
+ * warms up, and the main thread runs slower code meanwhile); `warmup_files`
+ * in the JSON line says how many. `--warmup 0` measures a cold server.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.
@@ -42,12 +49,14 @@ interface Args {
   keep: boolean;
   /** Run the client with glibc's default allocator settings (see {@link TUNED_CLIENT_MALLOC}). */
   plainClient: boolean;
+  /** Small files put (uncounted, in another collection) before the measured ones. */
+  warmup: number;
   /** Folder for the server's V8 CPU profile (node --cpu-prof), written when it stops. */
   profile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false, plainClient: false };
+  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false, plainClient: false, warmup: 1000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--files') args.files = Number(argv[++i]);
@@ -56,10 +65,12 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-sync') args.sync = false;
     else if (a === '--keep') args.keep = true;
     else if (a === '--plain-client') args.plainClient = true;
+    else if (a === '--warmup') args.warmup = Number(argv[++i]);
     else if (a === '--profile') args.profile = resolve(argv[++i] ?? '.');
-    else throw new Error(`unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--plain-client] [--profile DIR])`);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--plain-client] [--warmup N] [--profile DIR])`);
   }
   if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
+  if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error('--warmup must be a non-negative integer');
   for (const [name, v] of [['--size', args.size], ['--big-size', args.bigSize]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer`);
   }
@@ -274,7 +285,8 @@ export async function main(argv: string[]): Promise<void> {
     mkdirSync(small);
     const piece = randomBytes(args.size);
     const locals: string[] = [];
-    for (let i = 0; i < args.files; i++) {
+    // the warm-up puts the first of them; a longer one gets files of its own
+    for (let i = 0; i < Math.max(args.files, args.warmup); i++) {
       if (args.size >= 4) piece.writeUInt32LE(i, 0);
       const f = join(small, `file_${String(i).padStart(6, '0')}.bin`);
       writeFileSync(f, piece);
@@ -292,8 +304,13 @@ export async function main(argv: string[]): Promise<void> {
     log(`  ${(args.bigSize / 1e6 / get.seconds).toFixed(1)} MB/s`);
     if ((await md5File(fetched)) !== bigMd5) throw new Error('the fetched file differs from the one put');
     rmSync(fetched);
+    if (args.warmup > 0) {
+      log(`warm-up: put of ${args.warmup} small files, not counted`);
+      const warm = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.warmup), coll: `${home}/warmup` });
+      log(`  ${(args.warmup / warm.seconds).toFixed(1)} files/s`);
+    }
     log(`put of ${args.files} small files`);
-    const many = await phase(pid, port, clientEnv, { phase: 'put_many', locals, coll: `${home}/small` });
+    const many = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.files), coll: `${home}/small` });
     log(`  ${(args.files / many.seconds).toFixed(1)} files/s`);
     if (many.stored !== args.files) throw new Error(`expected ${args.files} objects, the collection holds ${many.stored}`);
 
@@ -318,6 +335,7 @@ export async function main(argv: string[]): Promise<void> {
       get_server_session_cpu_s: round(get.serverSessionCpu),
       files: args.files,
       size: args.size,
+      warmup_files: args.warmup,
       files_s: round(many.seconds),
       files_per_s: round(args.files / many.seconds),
       files_server_cpu_s: round(many.serverCpu),

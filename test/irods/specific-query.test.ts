@@ -33,7 +33,7 @@ storePerTest(async (t) => {
   rods = await handlerContext(store, 'rods');
 });
 
-function specificQuery(ctx: ApiContext, sql: string, opts: { args?: string[]; maxRows?: number; continueInx?: number; rowOffset?: number; zone?: string } = {}) {
+async function specificQuery(ctx: ApiContext, sql: string, opts: { args?: string[]; maxRows?: number; continueInx?: number; rowOffset?: number; zone?: string } = {}) {
   const body: Record<string, unknown> = { sql };
   (opts.args ?? []).forEach((a, i) => (body[`arg${i + 1}`] = a));
   Object.assign(body, {
@@ -47,7 +47,7 @@ function specificQuery(ctx: ApiContext, sql: string, opts: { args?: string[]; ma
 }
 
 /** generalAdmin with `values` as arg0… (python-irodsclient's GeneralAdminRequest). */
-function admin(ctx: ApiContext, ...values: string[]) {
+async function admin(ctx: ApiContext, ...values: string[]) {
   const body: Record<string, string> = {};
   for (let i = 0; i < 10; i++) body[`arg${i}`] = values[i] ?? '';
   return adminRoutes[0]!.handle({ api: 701, bodyName: 'generalAdminInp_PI', body, bs: Buffer.alloc(0) }, ctx);
@@ -126,7 +126,7 @@ describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
     expect(await irodsError(specificQuery(alice, 'ls', { zone: 'otherZone' }))).toBe('SYS_INVALID_ZONE_NAME');
     expect(await rows(alice, 'ls')).toHaveLength(3);
     expect(rowsOf(await specificQuery(alice, 'ls', { zone: 'testZone' })).rows).toHaveLength(3);
-    expect(await irodsError(route!.handle({ api: 722, bodyName: 'GenQueryInp_PI', body: {}, bs: Buffer.alloc(0) }, alice))).toBe(
+    expect(await irodsError(Promise.resolve().then(() => route!.handle({ api: 722, bodyName: 'GenQueryInp_PI', body: {}, bs: Buffer.alloc(0) }, alice)))).toBe(
       'USER_PACKSTRUCT_INPUT_ERR',
     );
   });

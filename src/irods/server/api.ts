@@ -45,6 +45,12 @@ export interface ApiReply {
   status?: number;
   /** The reply body, packed by the connection. */
   body?: PiMessage;
+  /**
+   * The body already packed, instead of {@link ApiReply.body}: for a reply
+   * of fixed shape a handler packs once and reuses. Only for bodies without
+   * text (numbers alone), whose packing does not depend on the client.
+   */
+  packed?: Buffer;
   /** Raw bytes after the body (a read's data). */
   bs?: Buffer;
   /**
@@ -101,5 +107,10 @@ export interface ApiRoute {
   api: number;
   /** The iRODS constant name, e.g. `DATA_OBJ_OPEN_AN`, for logs and errors. */
   name: string;
-  handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply>;
+  /**
+   * Answers a request: at once, or with a promise when it must wait (the
+   * connection then waits for it; an answer at once saves it a promise hop
+   * per request). Throws, or rejects, with an `IrodsError` to refuse.
+   */
+  handle(req: ApiRequest, ctx: ApiContext): ApiReply | Promise<ApiReply>;
 }

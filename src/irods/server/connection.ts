@@ -110,6 +110,30 @@ const KNOWN_CODES = new Set<number>(Object.values(IRODS_ERRORS));
 
 let nextId = 1;
 
+const DONE: Promise<void> = Promise.resolve();
+
+/** Most framed replies {@link bareReply} keeps. */
+const BARE_REPLIES_MAX = 256;
+const bareReplies = new Map<string, Map<number, Buffer>>();
+
+/**
+ * A reply that is a header alone (an open's descriptor, a write's byte
+ * count, a close's 0), framed once per type and `intInfo` and reused: such
+ * replies are the commonest, and their bytes never change (the stream only
+ * reads a buffer it is given).
+ */
+function bareReply(type: string, intInfo: number): Buffer {
+  let byInt = bareReplies.get(type);
+  if (!byInt) bareReplies.set(type, (byInt = new Map()));
+  let framed = byInt.get(intInfo);
+  if (!framed) {
+    framed = frameMessage(type, { intInfo })[0]!;
+    if (byInt.size >= BARE_REPLIES_MAX) byInt.clear();
+    byInt.set(intInfo, framed);
+  }
+  return framed;
+}
+
 /** One connection's session. Start it with {@link IrodsSession.run}. */
 export class IrodsSession {
   /** The stream messages are read from and written to (the socket, or TLS over it). */
@@ -227,22 +251,31 @@ export class IrodsSession {
 
   // ---- writing
 
-  /** Writes a message; `sent` runs once its last buffer is handed to the OS, or the write failed. */
-  private async write(buffers: Buffer[], sent?: () => void): Promise<void> {
+  /**
+   * Writes a message; `sent` runs once its last buffer is handed to the OS,
+   * or the write failed. Undefined when the stream took it without asking
+   * to wait (the common case: no promise per reply), else a promise that
+   * settles once it drained.
+   */
+  private write(buffers: Buffer[], sent?: () => void): Promise<void> | undefined {
     const s = this.stream;
     if (this.closed || s.destroyed || !s.writable) {
       sent?.();
-      throw new PeerGoneError('before the reply was sent');
+      return Promise.reject(new PeerGoneError('before the reply was sent'));
     }
     let ok = true;
     const last = buffers.length - 1;
     // the stream calls a write's callback once, written or failed (a destroyed stream fails what it held)
     for (let i = 0; i < last; i++) ok = s.write(buffers[i]);
     ok = sent ? s.write(buffers[last], () => sent()) : s.write(buffers[last]);
-    if (ok) return;
-    // A client that does not read its reply is as idle as one that does not send.
+    if (ok) return undefined;
+    return this.drained(s);
+  }
+
+  /** Waits until `s` drained; a client that does not read its reply is as idle as one that does not send. */
+  private drained(s: Duplex): Promise<void> {
     const ms = this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
         s.off('drain', onDrain);
@@ -262,17 +295,25 @@ export class IrodsSession {
   }
 
   private send(type: string, intInfo: number, body?: PiMessage, bs?: Buffer, error?: PiMessage, sent?: () => void): Promise<void> {
+    return this.sendNow(type, intInfo, body, bs, error, sent) ?? DONE;
+  }
+
+  /** {@link send}, undefined when the stream took the message without asking to wait. */
+  private sendNow(type: string, intInfo: number, body?: PiMessage | Buffer, bs?: Buffer, error?: PiMessage, sent?: () => void): Promise<void> | undefined {
     let buffers: Buffer[];
     try {
-      buffers = frameMessage(type, {
-        intInfo,
-        body: body ? encodePi(body, { apos: this.apos }) : undefined,
-        error: error ? encodePi(error, { apos: this.apos }) : undefined,
-        bs,
-      });
+      buffers =
+        body === undefined && error === undefined && bs === undefined
+          ? [bareReply(type, intInfo)]
+          : frameMessage(type, {
+              intInfo,
+              body: body === undefined || Buffer.isBuffer(body) ? body : encodePi(body, { apos: this.apos }),
+              error: error ? encodePi(error, { apos: this.apos }) : undefined,
+              bs,
+            });
     } catch (err) {
       sent?.();
-      throw err;
+      return Promise.reject(err as Error);
     }
     return this.write(buffers, sent);
   }
@@ -281,8 +322,8 @@ export class IrodsSession {
     return this.send(type, code, undefined, undefined, errorStack(code, message));
   }
 
-  private sendReply(reply: ApiReply): Promise<void> {
-    return this.send(MSG_TYPE.API_REPLY, reply.status ?? 0, reply.body, reply.bs, undefined, reply.sent);
+  private sendReply(reply: ApiReply): Promise<void> | undefined {
+    return this.sendNow(MSG_TYPE.API_REPLY, reply.status ?? 0, reply.packed ?? reply.body, reply.bs, undefined, reply.sent);
   }
 
   /** A version reply; a refusal carries its status in `Version_PI` (as iRODS sends it) and the reason in `RError_PI`. */
@@ -406,12 +447,15 @@ export class IrodsSession {
   private async serve(): Promise<void> {
     for (;;) {
       this.reader.setIdleTimeout(this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs);
-      const msg = await this.reader.next();
+      // a message buffered whole is served without waiting for a promise
+      const msg = this.reader.takeNext() ?? (await this.reader.next());
       if (!msg) return;
       switch (msg.header.type) {
-        case MSG_TYPE.API_REQ:
-          await this.request(msg);
+        case MSG_TYPE.API_REQ: {
+          const pending = this.request(msg);
+          if (pending) await pending;
           break;
+        }
         case MSG_TYPE.DISCONNECT:
           this.log.debug('disconnect');
           return;
@@ -422,7 +466,12 @@ export class IrodsSession {
     }
   }
 
-  private async request(msg: RawMessage): Promise<void> {
+  /**
+   * Answers one request. A handler that answers at once (no promise) is
+   * answered at once too, and a reply the socket takes without asking to
+   * wait returns undefined: the loop then goes on without a promise hop.
+   */
+  private request(msg: RawMessage): Promise<void> | undefined {
     const api = msg.header.intInfo;
     if (api === AUTH_REQUEST_AN) return this.authRequest();
     if (api === AUTH_RESPONSE_AN) return this.authResponse(msg);
@@ -441,20 +490,31 @@ export class IrodsSession {
     // one context per logged-in user (it holds nothing per request)
     let ctx = this.ctx;
     if (ctx?.user !== user) ctx = this.ctx = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log, specificQueries: this.shared.specificQueries };
-    let reply: ApiReply;
+    let reply: ApiReply | Promise<ApiReply>;
     try {
-      reply = await route.handle(req, ctx);
+      reply = route.handle(req, ctx);
     } catch (err) {
-      if (this.closed) throw err;
-      const known = toIrodsError(err);
-      if (known) {
-        this.log.debug({ api: route.name, code: known.codeName, reason: known.message }, 'request refused');
-        return this.sendError(MSG_TYPE.API_REPLY, known.code, known.message);
-      }
-      this.log.error({ api: route.name, err: errText(err) }, 'request failed');
-      return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS[INTERNAL_ERROR], `internal error in ${route.name}; the server's log has the details`);
+      return this.refused(route, err);
+    }
+    if (reply instanceof Promise) {
+      return reply.then(
+        (r) => this.sendReply(r),
+        (err: unknown) => this.refused(route, err),
+      );
     }
     return this.sendReply(reply);
+  }
+
+  /** The error reply for a handler's failure; the connection goes on (unless it was closed meanwhile). */
+  private refused(route: ApiRoute, err: unknown): Promise<void> {
+    if (this.closed) return Promise.reject(err as Error);
+    const known = toIrodsError(err);
+    if (known) {
+      this.log.debug({ api: route.name, code: known.codeName, reason: known.message }, 'request refused');
+      return this.sendError(MSG_TYPE.API_REPLY, known.code, known.message);
+    }
+    this.log.error({ api: route.name, err: errText(err) }, 'request failed');
+    return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS[INTERNAL_ERROR], `internal error in ${route.name}; the server's log has the details`);
   }
 
   private async authRequest(): Promise<void> {

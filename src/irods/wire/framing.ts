@@ -467,24 +467,56 @@ export class MessageReader {
   }
 
   /**
+   * The next message when it is buffered whole, else undefined: a caller
+   * that finds one here goes on without waiting for a promise. Throws a
+   * {@link FramingError} for a malformed header, as {@link next} does.
+   */
+  takeNext(): RawMessage | undefined {
+    return this.takeMessage();
+  }
+
+  /**
    * Reads one whole message; null when the peer closed cleanly between
    * messages. A message already buffered whole is taken without waiting;
-   * otherwise this waits once per missing part (length, header, the rest).
+   * otherwise the wait ends with the message itself, taken as soon as the
+   * chunk that completes it arrives (one promise per message, however many
+   * chunks it came in).
    */
-  async next(): Promise<RawMessage | null> {
-    for (;;) {
-      const msg = this.takeMessage();
-      if (msg) return msg;
-      if (this.buffered === 0 && this.pending === undefined) {
+  next(): Promise<RawMessage | null> {
+    return new Promise<RawMessage | null>((resolve, reject) => {
+      const step = (): void => {
+        let msg: RawMessage | undefined;
         try {
-          await this.fill(1);
+          msg = this.takeMessage();
         } catch (err) {
-          // a client that ends or resets between messages has simply gone
-          if (err instanceof PeerGoneError && this.buffered === 0) return null;
-          throw err;
+          reject(err as Error);
+          return;
         }
-      } else await this.fill(this.bytesWanted());
-    }
+        if (msg) {
+          resolve(msg);
+          return;
+        }
+        // a client that ends or resets between messages has simply gone
+        const between = this.buffered === 0 && this.pending === undefined;
+        if (!this.attached) {
+          reject(new Error('the reader was detached from its stream'));
+          return;
+        }
+        if (this.failure || this.ended) {
+          if (between) resolve(null);
+          else reject(new PeerGoneError(this.failure ? `(${this.failure.message})` : 'in the middle of a message'));
+          return;
+        }
+        this.waiter = {
+          bytes: between ? 1 : this.bytesWanted(),
+          resolve: step,
+          reject: (err) => (between && err instanceof PeerGoneError && this.buffered === 0 ? resolve(null) : reject(err)),
+        };
+        this.armTimer();
+        this.stream.resume();
+      };
+      step();
+    });
   }
 
   /** The next message when all its bytes are buffered; takes its header as soon as that is, checked against the limits. */
