@@ -22,19 +22,42 @@ import {
   unlinkDataObject,
 } from '../objects/object-ops.js';
 import { dataObjCopyInp, dataObjInp, openedDataObjInp } from '../objects/requests.js';
-import type { ApiRoute } from '../server/api.js';
+import type { ApiReply, ApiRoute } from '../server/api.js';
+import { encodePi } from '../wire/xml.js';
+
+const OK: ApiReply = Object.freeze({ status: 0 });
+
+/** The reply whose status is `n`: at once when `n` is there, else when it is. */
+function statusReply(n: number | Promise<number>): ApiReply | Promise<ApiReply> {
+  return typeof n === 'number' ? { status: n } : n.then((status) => ({ status }));
+}
+
+/** Packed seek replies by offset: a put's seeks are all to 0. */
+const lseekReplies = new Map<number, Buffer>();
+const LSEEK_REPLIES_MAX = 64;
+
+/** A seek's `fileLseekOut_PI` (numbers only, so one packing fits every client), packed once per offset among the last few. */
+function lseekOut(offset: number): Buffer {
+  let packed = lseekReplies.get(offset);
+  if (!packed) {
+    packed = encodePi({ name: 'fileLseekOut_PI', fields: { offset } });
+    if (lseekReplies.size >= LSEEK_REPLIES_MAX) lseekReplies.clear();
+    lseekReplies.set(offset, packed);
+  }
+  return packed;
+}
 
 /** The routes of this module. */
 export const objectRoutes: ApiRoute[] = [
   {
     api: 601,
     name: 'DATA_OBJ_CREATE_AN',
-    handle: async (req, ctx) => ({ status: await openDataObject(ctx, dataObjInp(req), true) }),
+    handle: (req, ctx) => statusReply(openDataObject(ctx, dataObjInp(req), true)),
   },
   {
     api: 602,
     name: 'DATA_OBJ_OPEN_AN',
-    handle: async (req, ctx) => ({ status: await openDataObject(ctx, dataObjInp(req), false) }),
+    handle: (req, ctx) => statusReply(openDataObject(ctx, dataObjInp(req), false)),
   },
   {
     api: 675,
@@ -47,19 +70,19 @@ export const objectRoutes: ApiRoute[] = [
   {
     api: 676,
     name: 'DATA_OBJ_WRITE_AN',
-    handle: async (req, ctx) => ({ status: await writeDataObject(ctx, openedDataObjInp(req), req.bsParts ?? req.bs) }),
+    handle: (req, ctx) => statusReply(writeDataObject(ctx, openedDataObjInp(req), req.bsParts ?? req.bs)),
   },
   {
     api: 674,
     name: 'DATA_OBJ_LSEEK_AN',
-    handle: async (req, ctx) => ({ status: 0, body: { name: 'fileLseekOut_PI', fields: { offset: seekDataObject(ctx, openedDataObjInp(req)) } } }),
+    handle: (req, ctx) => ({ packed: lseekOut(seekDataObject(ctx, openedDataObjInp(req))) }),
   },
   {
     api: 673,
     name: 'DATA_OBJ_CLOSE_AN',
-    handle: async (req, ctx) => {
-      await closeDataObject(ctx, openedDataObjInp(req));
-      return { status: 0 };
+    handle: (req, ctx) => {
+      const closing = closeDataObject(ctx, openedDataObjInp(req));
+      return closing ? closing.then(() => OK) : OK;
     },
   },
   {

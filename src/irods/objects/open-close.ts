@@ -19,7 +19,7 @@ import { IrodsError } from '../wire/irods-error.js';
 import { DescriptorTable } from './descriptors.js';
 import { logicalPath } from './logical-path.js';
 import { openMode, type OpenMode } from './open-flags.js';
-import { ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes, type WriteStart } from './open-objects.js';
+import { ReadOnlyBytes, ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes, type WriteStart } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
@@ -90,8 +90,12 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
   return { read: false, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords) } };
 }
 
-/** Opens (or with `create`, creates) a data object; returns its descriptor. */
-export async function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boolean): Promise<number> {
+/**
+ * Opens (or with `create`, creates) a data object; returns its descriptor:
+ * at once when the open needs no file (a new object, or one whose bytes the
+ * catalog keeps), else once the file is open.
+ */
+export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boolean): number | Promise<number> {
   const path = logicalPath(ctx.store, req.objPath);
   const table = DescriptorTable.of(ctx.connection);
   table.assertRoom();
@@ -99,13 +103,20 @@ export async function openDataObject(ctx: ApiContext, req: DataObjRequest, creat
   const core = ctx.store.protocolCore();
   // one read transaction for all the lookups (each statement alone would take its own locks)
   const plan = core.read(() => planOpen(ctx, path, mode, req.keywords));
-  const obj: OpenObject = plan.read ? await ReadOnlyObject.open(core, path, plan.source, plan.size) : await WritableObject.open(core, path, plan.start);
-  try {
-    return table.add(obj);
-  } catch (err) {
-    await obj.release();
-    throw err;
+  const now = plan.read ? (plan.source.bytes ? new ReadOnlyBytes(path, plan.source.bytes) : undefined) : WritableObject.openInMemory(core, path, plan.start);
+  if (now) {
+    // nothing to release for an object without a file (room was checked above)
+    return table.add(now);
   }
+  return (async () => {
+    const obj: OpenObject = plan.read ? await ReadOnlyObject.open(core, path, plan.source, plan.size) : await WritableObject.open(core, path, plan.start);
+    try {
+      return table.add(obj);
+    } catch (err) {
+      await obj.release();
+      throw err;
+    }
+  })();
 }
 
 /** Reads up to `len` bytes at the descriptor's offset, for a reply (see {@link ReplyBytes}). */
@@ -113,8 +124,8 @@ export function readDataObject(ctx: ApiContext, req: OpenedDataObjRequest): Prom
   return DescriptorTable.of(ctx.connection).get(req.l1descInx).readForReply(req.len);
 }
 
-/** Writes `data` (one buffer, or pieces in order) at the descriptor's offset; returns the byte count. */
-export function writeDataObject(ctx: ApiContext, req: OpenedDataObjRequest, data: Buffer | readonly Buffer[]): Promise<number> {
+/** Writes `data` (one buffer, or pieces in order) at the descriptor's offset; returns the byte count (at once for bytes kept in memory). */
+export function writeDataObject(ctx: ApiContext, req: OpenedDataObjRequest, data: Buffer | readonly Buffer[]): number | Promise<number> {
   const obj = DescriptorTable.of(ctx.connection).get(req.l1descInx);
   if (!obj.writable) return obj.write();
   return obj.write(data);
@@ -128,18 +139,22 @@ export function seekDataObject(ctx: ApiContext, req: OpenedDataObjRequest): numb
 /**
  * Closes a descriptor. A write open's bytes become the object (new, or
  * replacing the one there) in one catalog transaction, with their MD5; a
- * write open that changed nothing leaves the object as it was.
+ * write open that changed nothing leaves the object as it was. At once
+ * (undefined) for bytes that go into the catalog, else a promise.
  */
-export async function closeDataObject(ctx: ApiContext, req: OpenedDataObjRequest): Promise<void> {
+export function closeDataObject(ctx: ApiContext, req: OpenedDataObjRequest): void | Promise<void> {
   const obj = DescriptorTable.of(ctx.connection).take(req.l1descInx);
-  if (!obj.writable) {
-    await obj.release();
-    return;
-  }
-  const finished = await obj.finish();
-  if (!finished) return;
-  const keywords = new Map([...obj.keywords, ...req.keywords]);
-  await commitWrite(ctx, obj.path, finished.staged, keywords);
+  if (obj instanceof ReadOnlyBytes) return;
+  if (!obj.writable) return obj.release();
+  const keywordsOf = (): ReadonlyMap<string, string> => (req.keywords.size === 0 ? obj.keywords : new Map([...obj.keywords, ...req.keywords]));
+  const now = obj.finishNow();
+  if (now === null) return;
+  if (now) return commitWrite(ctx, obj.path, now.staged, keywordsOf());
+  return (async () => {
+    const finished = await obj.finish();
+    if (!finished) return;
+    await commitWrite(ctx, obj.path, finished.staged, keywordsOf());
+  })();
 }
 
 /**
@@ -148,14 +163,24 @@ export async function closeDataObject(ctx: ApiContext, req: OpenedDataObjRequest
  * MD5 hex or `sha2:` base64) that the bytes are what the client sent. The
  * staged file is placed or discarded, never left behind.
  */
-export async function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywords: ReadonlyMap<string, string>): Promise<void> {
+export function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywords: ReadonlyMap<string, string>): void | Promise<void> {
   const { vault } = ctx.store.protocolCore();
-  try {
-    await verifyClientChecksum(path, staged, keywords);
-  } catch (err) {
+  const rejected = (err: unknown): never => {
     vault.discard(staged);
     throw asIrodsError(err);
+  };
+  let checked: void | Promise<void>;
+  try {
+    checked = verifyClientChecksum(path, staged, keywords);
+  } catch (err) {
+    return rejected(err);
   }
+  if (checked) return checked.then(() => commitChecked(ctx, path, staged), rejected);
+  commitChecked(ctx, path, staged);
+}
+
+/** The commit of {@link commitWrite} once the client's checksum matched. */
+function commitChecked(ctx: ApiContext, path: string, staged: Staged): void {
   try {
     // the check runs in the commit's transaction: no one changes the access in between
     ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], () => requireWritable(ctx, path));
@@ -164,20 +189,24 @@ export async function commitWrite(ctx: ApiContext, path: string, staged: Staged,
   }
 }
 
-async function verifyClientChecksum(path: string, staged: Staged, keywords: ReadonlyMap<string, string>): Promise<void> {
+/** Throws (or rejects, for a file it hashes) unless the staged bytes have the checksum the client sent, when it asked for the check. */
+function verifyClientChecksum(path: string, staged: Staged, keywords: ReadonlyMap<string, string>): void | Promise<void> {
   const expected = keywords.get(KW.chksum) ?? '';
   if (!keywords.has(KW.verifyChksum) || expected === '') return;
   const sha2 = expected.startsWith('sha2:');
-  const actual = sha2 ? `sha2:${await sha256Base64(staged)}` : staged.md5;
-  if (sha2 ? actual !== expected : actual !== expected.toLowerCase()) {
-    throw new IrodsError('USER_CHKSUM_MISMATCH', `${path}: the client sent checksum ${expected}, the bytes received have ${actual}; nothing was stored`);
-  }
+  const compare = (actual: string): void => {
+    if (sha2 ? actual !== expected : actual !== expected.toLowerCase()) {
+      throw new IrodsError('USER_CHKSUM_MISMATCH', `${path}: the client sent checksum ${expected}, the bytes received have ${actual}; nothing was stored`);
+    }
+  };
+  if (!sha2) return compare(staged.md5);
+  if (isStagedBytes(staged)) return compare(`sha2:${createHash('sha256').update(staged.bytes).digest('base64')}`);
+  return sha256OfFile(staged.tempPath).then((b64) => compare(`sha2:${b64}`));
 }
 
-/** SHA-256 of staged bytes in base64, as iRODS writes `sha2:` checksums. */
-async function sha256Base64(staged: Staged): Promise<string> {
+/** SHA-256 of a staged file in base64, as iRODS writes `sha2:` checksums. */
+async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');
-  if (isStagedBytes(staged)) hash.update(staged.bytes);
-  else for await (const chunk of createReadStream(staged.tempPath)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('base64');
 }

@@ -420,14 +420,12 @@ export class WritableObject extends Positioned {
    * copy of `start.copyOf`, opened for positional writes.
    */
   static async open(core: StoreCore, path: string, start: WriteStart): Promise<WritableObject> {
+    const now = WritableObject.openInMemory(core, path, start);
+    if (now) return now;
     const keywords = start.keywords ?? new Map();
-    const { copyOf, resource } = start;
-    const inMemory = (): WritableObject => new WritableObject(path, core, resource, null, 0, start.readable, start.append, start.changed, keywords);
-    if (copyOf === undefined) return inMemory();
-    if (copyOf.bytes) {
-      const obj = inMemory();
-      if (obj.startWith(copyOf.bytes)) return obj;
-    }
+    const { resource } = start;
+    // openInMemory took every open without bytes to copy
+    const copyOf = start.copyOf!;
     let temp: TempFile | undefined;
     let handle: fsp.FileHandle | undefined;
     try {
@@ -445,6 +443,19 @@ export class WritableObject extends Positioned {
       if (temp) core.vault.discard({ ...temp, size: 0, md5: '' });
       throw err;
     }
+  }
+
+  /**
+   * {@link WritableObject.open} when it needs no file (the content starts
+   * empty, or from bytes the catalog keeps that the memory may hold), at
+   * once; undefined otherwise.
+   */
+  static openInMemory(core: StoreCore, path: string, start: WriteStart): WritableObject | undefined {
+    const { copyOf } = start;
+    if (copyOf !== undefined && !copyOf.bytes) return undefined;
+    const obj = new WritableObject(path, core, start.resource, null, 0, start.readable, start.append, start.changed, start.keywords ?? new Map());
+    if (copyOf === undefined || obj.startWith(copyOf.bytes!)) return obj;
+    return undefined;
   }
 
   /**
@@ -489,24 +500,38 @@ export class WritableObject extends Positioned {
    * for `O_APPEND`); returns the byte count. A large write returns once its
    * bytes are queued; see the module's description.
    */
-  async write(data: Buffer | readonly Buffer[]): Promise<number> {
+  write(data: Buffer | readonly Buffer[]): number | Promise<number> {
     const parts = Buffer.isBuffer(data) ? [data] : data;
     let len = 0;
     for (const p of parts) len += p.length;
     this.throwIfFailed();
     const pos = this.append ? this.bytes : this.position;
     if (pos !== this.bytes) this.dropHashes();
-    if (this.mem && !(len < SLOT_TRANSFER_BYTES && this.memoryFor(pos + len))) await this.spill();
-    if (this.mem) {
+    if (this.mem && len < SLOT_TRANSFER_BYTES && this.memoryFor(pos + len)) {
+      // in memory: answered at once, without a promise
+      const mem = this.mem;
       // a gap after the end reads as zeros (the memory past the end may hold bytes cut off by a truncate)
-      if (pos > this.bytes) this.mem.fill(0, this.bytes, pos);
-      copyParts(parts, this.mem, pos);
+      if (pos > this.bytes) mem.fill(0, this.bytes, pos);
+      copyParts(parts, mem, pos);
       if (this.hash) for (const p of parts) this.hash.update(p);
-    } else if (this.pipelined || len >= SLOT_TRANSFER_BYTES) {
+      return this.wrote(pos, len);
+    }
+    return this.writeToFile(parts, len, pos);
+  }
+
+  /** {@link write} into the temp file (made now from the memory, when the content is still there). */
+  private async writeToFile(parts: readonly Buffer[], len: number, pos: number): Promise<number> {
+    if (this.mem) await this.spill();
+    if (this.pipelined || len >= SLOT_TRANSFER_BYTES) {
       await this.queueWrite(parts, len, pos);
     } else {
       await this.writeNow(concat(parts), pos);
     }
+    return this.wrote(pos, len);
+  }
+
+  /** Moves the size and offset past a write of `len` bytes at `pos`; returns `len`. */
+  private wrote(pos: number, len: number): number {
     this.bytes = Math.max(this.bytes, pos + len);
     this.position = pos + len;
     if (len > 0) this.changed = true;
@@ -706,6 +731,21 @@ export class WritableObject extends Positioned {
       this.dropTemp();
       throw err;
     }
+  }
+
+  /**
+   * {@link finish} at once when it needs no file: the content is still in
+   * memory (so no write is queued and none failed) and either unchanged or
+   * small enough for the catalog. Undefined otherwise (call {@link finish}).
+   */
+  finishNow(): FinishedWrite | null | undefined {
+    const mem = this.mem;
+    if (!mem || this.done || (this.changed && this.bytes > this.core.vault.inlineMax)) return undefined;
+    this.done = true;
+    if (this.changed) return { staged: this.inCatalog(mem) };
+    this.freeMemory();
+    this.dropTemp();
+    return null;
   }
 
   /**

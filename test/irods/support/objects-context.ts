@@ -7,7 +7,8 @@
  */
 import { afterEach, beforeEach } from 'vitest';
 import type { ApiReply } from '../../../src/irods/server/api.js';
-import type { PiNode } from '../../../src/irods/wire/pi-values.js';
+import { int, type PiNode } from '../../../src/irods/wire/pi-values.js';
+import { decodePi } from '../../../src/irods/wire/xml.js';
 import type { EmbeddedStore } from '../../../src/store/embedded/store.js';
 import { tempStore, type TempStore } from '../../support/store-helpers.js';
 import { call, handlerContext, type TestContext } from './handler-context.js';
@@ -99,7 +100,10 @@ export class ObjectsClient {
   }
   async seek(fd: number, offset: number, whence: number): Promise<number> {
     const reply = await call(API.seek, this.ctx, 'OpenedDataObjInp_PI', openedInp(fd, { offset, whence }));
-    return Number(reply.body!.fields.offset);
+    // a seek answers its fileLseekOut_PI packed
+    const { name, node } = decodePi(reply.packed!);
+    if (name !== 'fileLseekOut_PI') throw new Error(`a seek answered ${name}`);
+    return int(node, 'offset');
   }
   async close(fd: number, kv?: Record<string, string>): Promise<void> {
     await call(API.close, this.ctx, 'OpenedDataObjInp_PI', openedInp(fd, { kv }));
