@@ -29,7 +29,7 @@ import { FramingError, frameMessage, MessageReader, MSG_TYPE, PeerGoneError, typ
 import { IrodsError } from '../wire/irods-error.js';
 import { IRODS_ERRORS } from '../wire/error-codes.js';
 import { int, text, type PiMessage, type PiNode } from '../wire/pi-values.js';
-import { decodePi, encodePi, type AposStyle } from '../wire/xml.js';
+import { decodePi, encodePi, type AposStyle, type DecodedPi } from '../wire/xml.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute, ConnectionContext, SessionUser } from './api.js';
 import { AUTH_REQUEST_AN, AUTH_RESPONSE_AN, challengeReply, checkResponse, clientSignatureOf, LoginError, LoginThrottle, newChallenge } from './native-auth.js';
 import { decide, SERVER_NEGOTIATION_ERROR, serverPolicyMessage, TLS_REQUIRED_HINT, wantsNegotiation, type TlsPolicy } from './negotiation.js';
@@ -112,6 +112,18 @@ let nextId = 1;
 
 const DONE: Promise<void> = Promise.resolve();
 
+/** Largest request body whose decoding is kept for the next request of its API. */
+const MAX_REUSED_BODY = 2048;
+
+/** `v` and everything in it frozen. */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
 /** Most framed replies {@link bareReply} keeps. */
 const BARE_REPLIES_MAX = 256;
 const bareReplies = new Map<string, Map<number, Buffer>>();
@@ -149,6 +161,8 @@ export class IrodsSession {
   private closed = false;
   private readonly cleanups: Array<() => void | Promise<void>> = [];
   private readonly state = new Map<symbol, unknown>();
+  /** The last body of each API and its decoding (see {@link IrodsSession.decodeBody}). */
+  private readonly lastBodies = new Map<number, { bytes: Buffer; decoded: DecodedPi }>();
   private readonly log: Logger;
   private readonly connection: ConnectionContext;
   /** Resolves when the connection has ended and its cleanups ran. */
@@ -481,7 +495,7 @@ export class IrodsSession {
     if (!user) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, `${route.name} needs a logged-in user: authenticate first`);
     let req: ApiRequest;
     try {
-      const decoded = msg.body.length === 0 ? null : decodePi(msg.body, { apos: this.apos });
+      const decoded = msg.body.length === 0 ? null : this.decodeBody(api, msg.body);
       req = new Request(api, decoded?.name ?? null, decoded?.node ?? null, msg);
     } catch (err) {
       const e = err as IrodsError;
@@ -503,6 +517,24 @@ export class IrodsSession {
       );
     }
     return this.sendReply(reply);
+  }
+
+  /**
+   * A request body decoded, or the same decoding as the last body of this
+   * API when the bytes are the same: a put's seek, write and close bodies
+   * repeat byte for byte from file to file, and a comparison costs far less
+   * than decoding. Cached values are frozen, so no handler changes what the
+   * next request gets.
+   */
+  private decodeBody(api: number, body: Buffer): DecodedPi {
+    const last = this.lastBodies.get(api);
+    if (last && last.bytes.equals(body)) return last.decoded;
+    const decoded = decodePi(body, { apos: this.apos });
+    if (body.length <= MAX_REUSED_BODY) {
+      // the body is a view into the socket's chunk: the key is a copy
+      this.lastBodies.set(api, { bytes: Buffer.from(body), decoded: deepFreeze(decoded) });
+    }
+    return decoded;
   }
 
   /** The error reply for a handler's failure; the connection goes on (unless it was closed meanwhile). */
