@@ -90,9 +90,23 @@ export function dataObjCopyInp(req: ApiRequest): { src: DataObjRequest; dest: Da
   return { src: dataObjInpOf(parts[0] as PiNode), dest: dataObjInpOf(parts[1] as PiNode) };
 }
 
+/**
+ * The typed requests of decoded bodies the connection reuses (a body byte
+ * for byte the same as the last one of its API is decoded once, and frozen):
+ * a put's seeks, writes and closes are read once too.
+ */
+const openedOf = new WeakMap<PiNode, OpenedDataObjRequest>();
+
 /** An `OpenedDataObjInp_PI` request body. */
 export function openedDataObjInp(req: ApiRequest): OpenedDataObjRequest {
   const node = bodyOf(req, 'OpenedDataObjInp_PI');
+  if (!Object.isFrozen(node)) return openedDataObjInpOf(node);
+  let typed = openedOf.get(node);
+  if (!typed) openedOf.set(node, (typed = Object.freeze(openedDataObjInpOf(node))));
+  return typed;
+}
+
+function openedDataObjInpOf(node: PiNode): OpenedDataObjRequest {
   return {
     l1descInx: int(node, 'l1descInx'),
     len: int(node, 'len'),

@@ -246,6 +246,9 @@ function checkLengths(h: MsgHeader, limits: FrameLimits): MsgHeader {
   return h;
 }
 
+/** How many parsed headers a reader keeps for reuse: a put's five kinds of request, each with its own. */
+const RECENT_HEADERS = 6;
+
 interface Waiter {
   bytes: number;
   resolve(): void;
@@ -271,6 +274,9 @@ export class MessageReader {
   private readonly highWater: number;
   private attached = true;
   private discarding = false;
+  /** The last few headers parsed, with their bytes (see {@link MessageReader.header}). */
+  private readonly recentHeaders: Array<{ bytes: Buffer; header: MsgHeader }> = [];
+  private nextRecent = 0;
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.discarding) return;
@@ -530,13 +536,32 @@ export class MessageReader {
       }
       if (this.buffered < 4 + len) return undefined;
       this.take(4);
-      h = this.pending = parseHeader(this.take(len), this.limits);
+      h = this.pending = this.header(this.take(len));
     }
     if (this.buffered < h.msgLen + h.errorLen + h.bsLen) return undefined;
     this.pending = undefined;
     const body = this.take(h.msgLen);
     const error = this.take(h.errorLen);
     return new ReadMessage(h, body, error, this.takeParts(h.bsLen));
+  }
+
+  /**
+   * A header parsed, or the same parse as one of the last few headers when
+   * the bytes are the same: a client's requests of one kind repeat their
+   * header byte for byte (a put's seeks, writes and closes), and comparing
+   * costs less than parsing. Parsed headers are frozen.
+   */
+  private header(xml: Buffer): MsgHeader {
+    const recent = this.recentHeaders;
+    for (let i = 0; i < recent.length; i++) {
+      const r = recent[i]!;
+      if (r.bytes.equals(xml)) return r.header;
+    }
+    const header = Object.freeze(parseHeader(xml, this.limits));
+    // the header is a view into the stream's chunk: the key is a copy
+    recent[this.nextRecent] = { bytes: Buffer.from(xml), header };
+    this.nextRecent = (this.nextRecent + 1) % RECENT_HEADERS;
+    return header;
   }
 
   /** Bytes that must be buffered before {@link MessageReader.takeMessage} can go further. */
