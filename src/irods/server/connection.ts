@@ -523,16 +523,17 @@ export class IrodsSession {
    * A request body decoded, or the same decoding as the last body of this
    * API when the bytes are the same: a put's seek, write and close bodies
    * repeat byte for byte from file to file, and a comparison costs far less
-   * than decoding. Cached values are frozen, so no handler changes what the
-   * next request gets.
+   * than decoding. A reused decoding is frozen, so no handler changes what
+   * the next request gets (handlers only read bodies).
    */
   private decodeBody(api: number, body: Buffer): DecodedPi {
     const last = this.lastBodies.get(api);
-    if (last && last.bytes.equals(body)) return last.decoded;
+    // frozen when first reused, not when first decoded: most bodies of some APIs (an open's path) never repeat
+    if (last && last.bytes.equals(body)) return deepFreeze(last.decoded);
     const decoded = decodePi(body, { apos: this.apos });
     if (body.length <= MAX_REUSED_BODY) {
       // the body is a view into the socket's chunk: the key is a copy
-      this.lastBodies.set(api, { bytes: Buffer.from(body), decoded: deepFreeze(decoded) });
+      this.lastBodies.set(api, { bytes: Buffer.from(body), decoded });
     }
     return decoded;
   }
