@@ -16,7 +16,7 @@ import { LoginThrottle } from '../../src/irods/server/native-auth.js';
 import { icatSiteOf } from '../../src/irods/specific-query/icat-views.js';
 import { SpecificQueryRunner } from '../../src/irods/specific-query/runner.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
-import { encodeHeader, frameMessage, MessageReader, DEFAULT_FRAME_LIMITS } from '../../src/irods/wire/framing.js';
+import { encodeHeader, frameMessage, JOINED_DATA_BYTES, MessageReader, DEFAULT_FRAME_LIMITS } from '../../src/irods/wire/framing.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
 import { child, keyValues, keyValuesField, many, text, type PiNode } from '../../src/irods/wire/pi-values.js';
 import { decodePi, encodePi } from '../../src/irods/wire/xml.js';
@@ -135,6 +135,26 @@ describe('XML packing', () => {
 });
 
 describe('framing', () => {
+  it('frames a message with few data bytes as one buffer (one write), with many as the packed part and the data uncopied', async () => {
+    const body = encodePi({ name: 'X_PI', fields: { a: 1 } });
+    const few = Buffer.alloc(JOINED_DATA_BYTES, 3);
+    const many = Buffer.alloc(JOINED_DATA_BYTES + 1, 4);
+    const small = frameMessage('RODS_API_REPLY', { intInfo: few.length, body, bs: few });
+    const large = frameMessage('RODS_API_REPLY', { intInfo: many.length, body, bs: many });
+    expect(small).toHaveLength(1);
+    expect(large).toHaveLength(2);
+    expect(large[1]).toBe(many);
+    for (const [framed, bs] of [[small, few], [large, many]] as const) {
+      const s = new PassThrough();
+      const r = new MessageReader(s, DEFAULT_FRAME_LIMITS);
+      s.write(Buffer.concat(framed));
+      const m = (await r.next())!;
+      expect(m.header).toMatchObject({ type: 'RODS_API_REPLY', intInfo: bs.length, msgLen: body.length, bsLen: bs.length });
+      expect(m.body.equals(body)).toBe(true);
+      expect(m.bs.equals(bs)).toBe(true);
+    }
+  });
+
   it('reads messages split at every byte and joined in one chunk alike, the data uncopied when one chunk holds it', async () => {
     const bs = Buffer.alloc(300_000, 7);
     const one = Buffer.concat([

@@ -159,9 +159,13 @@ export interface OutgoingParts {
   bs?: Buffer;
 }
 
+/** Data bytes up to this many are copied into the message's one buffer: one write, one system call. */
+export const JOINED_DATA_BYTES = 64 * 1024;
+
 /**
  * A message as the buffers to write: header, body and error joined (small),
- * the data bytes as they are, uncopied.
+ * with the data bytes when they are few (a small read's reply is one write),
+ * else the data bytes as they are, uncopied.
  */
 export function frameMessage(type: string, parts: OutgoingParts = {}): Buffer[] {
   const body = parts.body ?? EMPTY;
@@ -170,12 +174,18 @@ export function frameMessage(type: string, parts: OutgoingParts = {}): Buffer[] 
   const xml = headerXml({ type, msgLen: body.length, errorLen: error.length, bsLen: bs.length, intInfo: parts.intInfo ?? 0 });
   // header, body and error in one buffer, written in place (a reply's small part is one allocation)
   const xmlLen = Buffer.byteLength(xml);
-  const first = Buffer.allocUnsafe(4 + xmlLen + body.length + error.length);
+  const joined = bs.length <= JOINED_DATA_BYTES;
+  const packedEnd = 4 + xmlLen + body.length + error.length;
+  const first = Buffer.allocUnsafe(joined ? packedEnd + bs.length : packedEnd);
   first.writeUInt32BE(xmlLen, 0);
   first.write(xml, 4, 'utf8');
   body.copy(first, 4 + xmlLen);
   error.copy(first, 4 + xmlLen + body.length);
-  return bs.length === 0 ? [first] : [first, bs];
+  if (joined) {
+    bs.copy(first, packedEnd);
+    return [first];
+  }
+  return [first, bs];
 }
 
 const HEADER_INT = /^-?\d{1,10}$/;
