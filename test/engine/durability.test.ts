@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import {
   CHECKPOINT_WORKER_AFTER_COMMITS,
   LinearFlow,
   MemoryJournal,
   RunEvents,
-  SqliteJournal,
   TaskRegistry,
   runFlow,
 } from '../../src/engine/index.js';
+import { journalsPerTest } from '../support/engine-journals.js';
 import { itemFlow, newWorld } from './fixtures.js';
 
 /** Tasks that wait for a shared gate, so many runs reach their end in the same tick. */
@@ -27,21 +24,7 @@ const waitForGate = gatedRegistry.define<{ n: number }, number>({
   revert() {},
 });
 
-const dirs: string[] = [];
-const journals: SqliteJournal[] = [];
-function sqliteJournal(opts: { commitPerTurn?: boolean } = {}): { journal: SqliteJournal; path: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'engine-durable-'));
-  dirs.push(dir);
-  const path = join(dir, 'journal.sqlite');
-  const journal = new SqliteJournal(path, opts);
-  journals.push(journal);
-  return { journal, path };
-}
-
-afterEach(() => {
-  for (const j of journals.splice(0)) j.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const journals = journalsPerTest();
 
 describe('durable run ends', () => {
   it('memory journal: whenDurable resolves at once', async () => {
@@ -52,7 +35,7 @@ describe('durable run ends', () => {
   });
 
   it('sqlite journal: a run syncs once before it returns, and an idle journal does not sync', async () => {
-    const { journal } = sqliteJournal();
+    const journal = journals.open();
     await journal.whenDurable();
     expect(journal.syncCount).toBe(0);
     const result = await runFlow(itemFlow(['a', 'b']), newWorld(), { journal, runId: 'one' });
@@ -68,7 +51,7 @@ describe('durable run ends', () => {
   });
 
   it('sqlite journal: the ends of many concurrent runs share their fsyncs', async () => {
-    const { journal, path } = sqliteJournal();
+    const journal = journals.open();
     const runs = 64;
     let open!: () => void;
     const ctx: Gated = { gate: new Promise<void>((resolve) => (open = resolve)) };
@@ -84,16 +67,14 @@ describe('durable run ends', () => {
     // the first run's end starts an fsync; the other 63 finish while it is in flight and share the next
     expect(journal.syncCount).toBeGreaterThanOrEqual(1);
     expect(journal.syncCount).toBeLessThanOrEqual(2);
-    const other = new SqliteJournal(path);
-    journals.push(other);
+    const other = journals.open({ file: journal.filePath });
     expect(other.listRuns({ status: 'completed', limit: 0, offset: 0 }).total).toBe(runs);
   });
 
   it('sqlite journal, a commit per turn: runs writing together share a commit, and each undo value is committed before its apply', async () => {
-    const { journal, path } = sqliteJournal({ commitPerTurn: true });
+    const journal = journals.open({ commitPerTurn: true });
     // another connection sees only what is committed: what a process started after a crash would find
-    const reader = new SqliteJournal(path);
-    journals.push(reader);
+    const reader = journals.open({ file: journal.filePath });
     const runs = 10;
     const tasks = 4;
     const seenBeforeApply: string[] = [];
@@ -130,9 +111,8 @@ describe('durable run ends', () => {
   });
 
   it('sqlite journal, a commit per turn: the last done is committed before a listener or the afterTask hook sees it, and with neither it shares the end\'s commit', async () => {
-    const { journal, path } = sqliteJournal({ commitPerTurn: true });
-    const reader = new SqliteJournal(path);
-    journals.push(reader);
+    const journal = journals.open({ commitPerTurn: true });
+    const reader = journals.open({ file: journal.filePath });
     const stateOfLast = (runId: string): string | undefined => reader.getRun(runId)?.tasks[1]?.state;
     // a listener of task:done (the freeze hook of the crash tests stops the process right there)
     const seenByListener: Array<string | undefined> = [];
@@ -163,9 +143,8 @@ describe('durable run ends', () => {
   });
 
   it('sqlite journal, a commit per turn: a first task with nothing to undo applies before the start is committed, one with an undo value after', async () => {
-    const { journal, path } = sqliteJournal({ commitPerTurn: true });
-    const reader = new SqliteJournal(path);
-    journals.push(reader);
+    const journal = journals.open({ commitPerTurn: true });
+    const reader = journals.open({ file: journal.filePath });
     const seen: Record<string, string | undefined> = {};
     const registry = new TaskRegistry<null>();
     // what another process would find at the apply: the run's committed record, if any
@@ -212,13 +191,12 @@ describe('durable run ends', () => {
   });
 
   it('sqlite journal: a busy journal checkpoints in a worker and reopens intact', async () => {
-    const { journal, path } = sqliteJournal();
+    const journal = journals.open();
     // each run commits at least twice, so this passes the worker threshold
     const runs = CHECKPOINT_WORKER_AFTER_COMMITS;
     for (let i = 0; i < runs; i++) await runFlow(itemFlow(['a']), newWorld(), { journal, runId: `r${i}` });
     journal.close();
-    const reopened = new SqliteJournal(path);
-    journals.push(reopened);
+    const reopened = journals.open({ file: journal.filePath });
     expect(reopened.listRuns({ status: 'completed', limit: 1, offset: 0 }).total).toBe(runs);
     expect(reopened.unfinishedRuns()).toEqual([]);
   });

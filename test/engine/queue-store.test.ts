@@ -4,32 +4,13 @@
  * atomic against each other (two handles on one file stand for two service
  * processes). A journal file of the previous version is brought up to date.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryJournal, RunCancelledError, SqliteJournal, type Journal } from '../../src/engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { MemoryJournal, RunCancelledError, type Journal } from '../../src/engine/index.js';
 import type { NewQueuedRun, RunQueueStore } from '../../src/engine/queue-store.js';
+import { journalsPerTest } from '../support/engine-journals.js';
 
-const dirs: string[] = [];
-const open: SqliteJournal[] = [];
-afterEach(() => {
-  for (const j of open.splice(0)) j.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function newFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'queue-store-test-'));
-  dirs.push(dir);
-  return join(dir, 'journal.sqlite');
-}
-
-function sqlite(file = newFile()): SqliteJournal {
-  const j = new SqliteJournal(file);
-  open.push(j);
-  return j;
-}
+const journals = journalsPerTest();
 
 const accepted = (runId: string, projectUuid = 'p1', owner = 'o1'): NewQueuedRun => ({
   runId,
@@ -42,7 +23,7 @@ const startOf = (runId: string) => ({ runId, flowName: 'landing_zone_move', labe
 
 describe.each([
   { kind: 'memory', make: (): Journal & RunQueueStore => new MemoryJournal() },
-  { kind: 'sqlite', make: (): Journal & RunQueueStore => sqlite() },
+  { kind: 'sqlite', make: (): Journal & RunQueueStore => journals.open() },
 ])('$kind queue', ({ make }) => {
   it('records a group of accepted runs in order, and each leaves the queue with its run\'s start', () => {
     const j = make();
@@ -88,9 +69,8 @@ describe.each([
 
 describe('sqlite queue shared by two processes', () => {
   it('a cancel through one handle stops the start through the other, and a start stops a later cancel', () => {
-    const file = newFile();
-    const owner = sqlite(file);
-    const canceller = sqlite(file);
+    const owner = journals.open();
+    const canceller = journals.open({ file: owner.filePath });
     owner.enqueueRuns([accepted('a'), accepted('b')]);
     expect(canceller.cancelQueuedRun('a')).toBe(true);
     expect(() => owner.start(startOf('a'))).toThrow(RunCancelledError);
@@ -101,7 +81,7 @@ describe('sqlite queue shared by two processes', () => {
   });
 
   it('upgrades the queue table of the previous version, keeping its rows', () => {
-    const file = newFile();
+    const file = journals.newFile();
     const db = new Database(file);
     db.exec(`CREATE TABLE queued_runs (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, project TEXT NOT NULL, owner TEXT NOT NULL,
                input TEXT NOT NULL, accepted_at INTEGER NOT NULL);
@@ -109,7 +89,7 @@ describe('sqlite queue shared by two processes', () => {
              CREATE INDEX queued_runs_by_project ON queued_runs (project, seq);
              INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES ('old', 'p1', 'o1', '{"flowName":"x"}', 0);`);
     db.close();
-    const j = sqlite(file);
+    const j = journals.open({ file });
     expect(j.queuedRuns()).toEqual([{ seq: 1, runId: 'old', projectUuid: 'p1', owner: 'o1', input: { flowName: 'x' }, acceptedAt: new Date(0).toISOString() }]);
     expect(j.cancelQueuedRun('old')).toBe(true);
     const check = new Database(file, { readonly: true });

@@ -3,34 +3,18 @@
  * one moment share one transaction and one fsync, and none is answered
  * before the fsync that covers its own record has completed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteJournal } from '../../src/engine/index.js';
+import { describe, expect, it } from 'vitest';
 import type { NewQueuedRun } from '../../src/engine/queue-store.js';
 import { AcceptGroup } from '../../src/service/accept-group.js';
+import { journalsPerTest } from '../support/engine-journals.js';
 
-const dirs: string[] = [];
-const journals: SqliteJournal[] = [];
-afterEach(() => {
-  for (const j of journals.splice(0)) j.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function journal(): SqliteJournal {
-  const dir = mkdtempSync(join(tmpdir(), 'accept-group-test-'));
-  dirs.push(dir);
-  const j = new SqliteJournal(join(dir, 'journal.sqlite'));
-  journals.push(j);
-  return j;
-}
+const journals = journalsPerTest();
 
 const run = (i: number): NewQueuedRun => ({ runId: `run-${i}`, projectUuid: `p${i % 3}`, owner: 'o', input: { flowName: 'f', i } });
 
 describe('AcceptGroup', () => {
   it('writes the accepts of one moment in one transaction, in order, and answers each only after its fsync', async () => {
-    const j = journal();
+    const j = journals.open();
     // hold the fsync, to see that nobody is answered before it completes
     let syncs = 0;
     let releaseSync: () => void = () => {};
@@ -67,7 +51,7 @@ describe('AcceptGroup', () => {
   });
 
   it('accepts of later moments get commits of their own, sharing fsyncs when they come while one is in flight', async () => {
-    const j = journal();
+    const j = journals.open();
     const group = new AcceptGroup(j);
     const syncsBefore = j.syncCount;
     const first = Array.from({ length: 5 }, (_, i) => group.accept(run(i)));
@@ -80,7 +64,7 @@ describe('AcceptGroup', () => {
   });
 
   it('a failed write rejects every accept of its group, and records none of them', async () => {
-    const j = journal();
+    const j = journals.open();
     const group = new AcceptGroup(j);
     await group.accept(run(1));
     // the same run id again: the unique run id fails the whole transaction
