@@ -16,7 +16,9 @@ let bob: ObjectsClient;
 let rods: ObjectsClient;
 const clean = { missingFiles: [], orphanFiles: [], repaired: 0 };
 
-usersPerTest((u) => ({ t, store: s, contexts, client, alice, bob, rods } = u));
+usersPerTest((u) => {
+  ({ t, store: s, contexts, client, alice, bob, rods } = u);
+});
 
 /** A collection of `n` objects (names o000…) in `path`, created by alice over the protocol. */
 async function fill(path: string, n: number): Promise<void> {

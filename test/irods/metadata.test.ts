@@ -4,9 +4,9 @@ import { metadataRoutes } from '../../src/irods/api/metadata.js';
 import type { ApiContext } from '../../src/irods/server/api.js';
 import type { PiNode } from '../../src/irods/wire/pi-values.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { storePerTest } from '../support/store-helpers.js';
 import { args } from './admin-support.js';
-import { call, handlerContext, irodsError } from './support/handler-context.js';
+import { call, irodsError } from './support/handler-context.js';
+import { usersPerTest } from './support/objects-context.js';
 
 const Z = '/testZone';
 const HOME = `${Z}/home/alice`;
@@ -17,16 +17,14 @@ let s: EmbeddedStore;
 let alice: ApiContext;
 let bob: ApiContext;
 let rods: ApiContext;
-storePerTest(async (t) => {
-  s = t.store;
-  await s.createPrincipal('alice', 'rodsuser');
-  await s.createPrincipal('bob', 'rodsuser');
+// HOME is alice's home, which usersPerTest makes hers
+usersPerTest(async (u) => {
+  s = u.store;
+  alice = u.alice.ctx;
+  bob = u.bob.ctx;
+  rods = u.rods.ctx;
   await s.createPrincipal('lab', 'rodsgroup');
-  await s.createCollection(HOME, { owner: 'alice' });
   await put(OBJ, 'data', 'alice');
-  alice = await handlerContext(s, 'alice');
-  bob = await handlerContext(s, 'bob');
-  rods = await handlerContext(s, 'rods');
 });
 
 const put = (path: string, text: string, owner: string) => s.putObject(path, Readable.from([Buffer.from(text)]), { owner });

@@ -20,7 +20,9 @@ let alice: ObjectsClient;
 let bob: ObjectsClient;
 let rods: ObjectsClient;
 
-usersPerTest((u) => ({ t, store: s, client, alice, bob, rods } = u));
+usersPerTest((u) => {
+  ({ t, store: s, client, alice, bob, rods } = u);
+});
 
 /** The vault's temp files (staged writes in progress). */
 function tempFiles(): string[] {

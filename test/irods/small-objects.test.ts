@@ -24,7 +24,9 @@ let alice: ObjectsClient;
 let bob: ObjectsClient;
 let client: (name: string) => Promise<ObjectsClient>;
 let contexts: TestContext[];
-usersPerTest((u) => ({ t, store: s, alice, bob, client, contexts } = u));
+usersPerTest((u) => {
+  ({ t, store: s, alice, bob, client, contexts } = u);
+});
 
 /** Files of the vault: object files and temp files. */
 function files(): { objects: string[]; temps: string[] } {

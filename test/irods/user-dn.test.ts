@@ -8,19 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/irods/api/admin.js';
 import type { ApiContext } from '../../src/irods/server/api.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { storePerTest } from '../support/store-helpers.js';
-import { call, handlerContext, irodsError } from './support/handler-context.js';
+import { call, irodsError } from './support/handler-context.js';
+import { usersPerTest } from './support/objects-context.js';
 
 const [route] = adminRoutes;
 let s: EmbeddedStore;
 let rods: ApiContext;
 let alice: ApiContext;
-storePerTest(async (t) => {
-  s = t.store;
-  await s.createPrincipal('alice', 'rodsuser');
+usersPerTest(async (u) => {
+  s = u.store;
+  rods = u.rods.ctx;
+  alice = u.alice.ctx;
   await s.createPrincipal('lab', 'rodsgroup');
-  rods = await handlerContext(s, 'rods');
-  alice = await handlerContext(s, 'alice');
 });
 
 // generalAdminInp_PI as python-irodsclient 0.8.1's GeneralAdminRequest packs it: ten arguments, empty ones ''

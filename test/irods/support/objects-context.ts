@@ -173,10 +173,10 @@ export interface UsersOfTest {
 /**
  * Gives each test of the calling file a fresh store with the rodsusers alice
  * and bob, each owning their home, and a client each for alice, bob and
- * rods: `opened` receives them before the test. After the test every
- * connection is ended and the store removed.
+ * rods: `opened` receives them before the test (and may add to the store).
+ * After the test every connection is ended and the store removed.
  */
-export function usersPerTest(opened: (u: UsersOfTest) => void): void {
+export function usersPerTest(opened: (u: UsersOfTest) => void | Promise<void>): void {
   let t: TempStore | undefined;
   const contexts: TestContext[] = [];
   beforeEach(async () => {
@@ -191,7 +191,7 @@ export function usersPerTest(opened: (u: UsersOfTest) => void): void {
       contexts.push(ctx);
       return new ObjectsClient(ctx);
     };
-    opened({ t: temp, store, alice: await client('alice'), bob: await client('bob'), rods: await client('rods'), contexts, client });
+    await opened({ t: temp, store, alice: await client('alice'), bob: await client('bob'), rods: await client('rods'), contexts, client });
   });
   afterEach(async () => {
     for (const ctx of contexts.splice(0)) await ctx.end();
