@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DuplicateRunError, RunNotFoundError, SqliteJournal, runFlow } from '../../src/engine/index.js';
+import { DuplicateRunError, RunNotFoundError, runFlow } from '../../src/engine/index.js';
 import { itemFlow, journalCases, newWorld } from './fixtures.js';
+import { journalsPerTest } from '../support/engine-journals.js';
 import { waitFor } from '../support/service-wait.js';
 
 describe.each(journalCases())('$kind journal', (jc) => {
@@ -168,92 +166,63 @@ describe.each(journalCases())('$kind journal', (jc) => {
 });
 
 describe('SqliteJournal file', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-  });
+  const journals = journalsPerTest();
 
   it('keeps runs across close and reopen, and lets a second handle see them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engine-journal-'));
-    dirs.push(dir);
-    const file = join(dir, 'journal.sqlite');
-    const first = new SqliteJournal(file);
-    const second = new SqliteJournal(file);
-    try {
-      await runFlow(itemFlow(['a', 'b']), newWorld(), { journal: first, runId: 'kept', label: 'p' });
-      first.start({ runId: 'open', flowName: 'f', tasks: [{ kind: 'k', name: 't', target: 'irods', args: {} }] });
-      first.intent('open', 0, 1);
-      // another handle (as another process would) writes to a run it did not start
-      second.done('open', 0, 3);
-      expect(second.getRun('kept')!.status).toBe('completed');
-      // grouped reverted records are committed by the end of the run
-      await runFlow(itemFlow(['x', 'y', 'z']), newWorld(), { journal: first, runId: 'undone', forceFail: true });
-      expect(second.getRun('undone')!.tasks.map((t) => t.state)).toEqual(['reverted', 'reverted', 'reverted']);
-    } finally {
-      first.close();
-      second.close();
-    }
-    const reopened = new SqliteJournal(file);
-    try {
-      expect(reopened.getRun('kept')!.tasks.map((t) => t.state)).toEqual(['done', 'done']);
-      expect(reopened.getRun('open')!.tasks[0]).toMatchObject({ state: 'done', undo: 1, durationMs: 3 });
-      expect(reopened.unfinishedRuns()).toEqual(['open']);
-      expect(reopened.listRuns({ label: 'p', limit: 5, offset: 0 }).total).toBe(1);
-    } finally {
-      reopened.close();
-    }
+    const first = journals.open();
+    const file = first.filePath;
+    const second = journals.open({ file });
+    await runFlow(itemFlow(['a', 'b']), newWorld(), { journal: first, runId: 'kept', label: 'p' });
+    first.start({ runId: 'open', flowName: 'f', tasks: [{ kind: 'k', name: 't', target: 'irods', args: {} }] });
+    first.intent('open', 0, 1);
+    // another handle (as another process would) writes to a run it did not start
+    second.done('open', 0, 3);
+    expect(second.getRun('kept')!.status).toBe('completed');
+    // grouped reverted records are committed by the end of the run
+    await runFlow(itemFlow(['x', 'y', 'z']), newWorld(), { journal: first, runId: 'undone', forceFail: true });
+    expect(second.getRun('undone')!.tasks.map((t) => t.state)).toEqual(['reverted', 'reverted', 'reverted']);
+    first.close();
+    second.close();
+    const reopened = journals.open({ file });
+    expect(reopened.getRun('kept')!.tasks.map((t) => t.state)).toEqual(['done', 'done']);
+    expect(reopened.getRun('open')!.tasks[0]).toMatchObject({ state: 'done', undo: 1, durationMs: 3 });
+    expect(reopened.unfinishedRuns()).toEqual(['open']);
+    expect(reopened.listRuns({ label: 'p', limit: 5, offset: 0 }).total).toBe(1);
   });
 
   it('commits a report mark with the next commit of the handle, and by itself soon after', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engine-journal-'));
-    dirs.push(dir);
-    const file = join(dir, 'journal.sqlite');
-    const writer = new SqliteJournal(file, { commitPerTurn: true });
-    const reader = new SqliteJournal(file);
-    try {
-      await runFlow(itemFlow(['a']), newWorld(), { journal: writer, runId: 'r1', reportDue: true });
-      await runFlow(itemFlow(['b']), newWorld(), { journal: writer, runId: 'r2', reportDue: true });
-      expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r1', 'r2']);
-      const commits = writer.commitCount;
-      writer.reported('r1');
-      // no commit of its own: another process still sees it owed
-      expect(writer.commitCount).toBe(commits);
-      expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r1', 'r2']);
-      // it rides on the next run's start
-      await runFlow(itemFlow(['c']), newWorld(), { journal: writer, runId: 'r3' });
-      expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r2']);
-      // alone, it is committed once the group's time is up
-      writer.reported('r2');
-      await waitFor('the lone mark to be committed', () => (reader.unreportedRuns().length === 0 ? true : undefined));
-    } finally {
-      writer.close();
-      reader.close();
-    }
+    const writer = journals.open({ commitPerTurn: true });
+    const reader = journals.open({ file: writer.filePath });
+    await runFlow(itemFlow(['a']), newWorld(), { journal: writer, runId: 'r1', reportDue: true });
+    await runFlow(itemFlow(['b']), newWorld(), { journal: writer, runId: 'r2', reportDue: true });
+    expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r1', 'r2']);
+    const commits = writer.commitCount;
+    writer.reported('r1');
+    // no commit of its own: another process still sees it owed
+    expect(writer.commitCount).toBe(commits);
+    expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r1', 'r2']);
+    // it rides on the next run's start
+    await runFlow(itemFlow(['c']), newWorld(), { journal: writer, runId: 'r3' });
+    expect(reader.unreportedRuns().map((r) => r.runId)).toEqual(['r2']);
+    // alone, it is committed once the group's time is up
+    writer.reported('r2');
+    await waitFor('the lone mark to be committed', () => (reader.unreportedRuns().length === 0 ? true : undefined));
   });
 
   it('opens a journal without the report column: its runs owe no report, new ones do', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engine-journal-'));
-    dirs.push(dir);
-    const file = join(dir, 'journal.sqlite');
+    const file = journals.newFile();
     const old = new Database(file);
     old.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, flow_name TEXT NOT NULL, label TEXT, meta TEXT,
       status TEXT NOT NULL, task_count INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, result TEXT, progress TEXT)`);
     old.prepare(`INSERT INTO runs (run_id, flow_name, status, task_count, started_at, ended_at) VALUES ('old', 'f', 'completed', 1, 1, 2)`).run();
     old.close();
-    const journal = new SqliteJournal(file);
-    try {
-      expect(journal.unreportedRuns()).toEqual([]);
-      await runFlow(itemFlow(['a']), newWorld(), { journal, runId: 'new', reportDue: true });
-      expect(journal.unreportedRuns().map((r) => r.runId)).toEqual(['new']);
-    } finally {
-      journal.close();
-    }
+    const journal = journals.open({ file });
+    expect(journal.unreportedRuns()).toEqual([]);
+    await runFlow(itemFlow(['a']), newWorld(), { journal, runId: 'new', reportDue: true });
+    expect(journal.unreportedRuns().map((r) => r.runId)).toEqual(['new']);
+    journal.close();
     // a second open finds the column and its index there
-    const again = new SqliteJournal(file);
-    try {
-      expect(again.unreportedRuns().map((r) => r.runId)).toEqual(['new']);
-    } finally {
-      again.close();
-    }
+    const again = journals.open({ file });
+    expect(again.unreportedRuns().map((r) => r.runId)).toEqual(['new']);
   });
 });

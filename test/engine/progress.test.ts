@@ -5,12 +5,10 @@
  * with the run record; the runner counts applied tasks and can be held
  * after a task.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryJournal, RunProgressTracker, SqliteJournal, runFlow, type Journal, type RunProgress } from '../../src/engine/index.js';
+import { MemoryJournal, RunProgressTracker, runFlow, type Journal, type RunProgress } from '../../src/engine/index.js';
+import { journalsPerTest } from '../support/engine-journals.js';
 import { itemFlow, journalCases, newWorld } from './fixtures.js';
 
 const TASKS = [
@@ -149,31 +147,25 @@ describe.each(journalCases())('$kind journal: progress with the run record', (jc
 });
 
 describe('an older journal file', () => {
+  const journals = journalsPerTest();
+
   it('gets the progress column when opened; its runs show progress from their results', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'engine-progress-'));
-    try {
-      const file = join(dir, 'journal.sqlite');
-      const old = new Database(file);
-      old.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, flow_name TEXT NOT NULL, label TEXT, meta TEXT,
-        status TEXT NOT NULL, task_count INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, result TEXT)`);
-      old.prepare(`INSERT INTO runs (run_id, flow_name, status, task_count, started_at, ended_at, result) VALUES ('old', 'f', 'completed', 2, 1, 2, ?)`).run(
-        JSON.stringify({ runId: 'old', flowName: 'f', status: 'completed', total: 2, completed: 2, reverted: 0, revertFailures: [], durationMs: 1, executeMs: 1, revertMs: 0 }),
-      );
-      old.close();
-      const journal = new SqliteJournal(file);
-      try {
-        expect(journal.getRunSummary('old')!.progress).toEqual({ tasks: { done: 2, total: 2 } });
-        journal.start({ runId: 'new', flowName: 'f', tasks: TASKS });
-        journal.progress('new', { tasks: { done: 1, total: 3 } });
-        expect(journal.getRunSummary('new')!.progress).toEqual({ tasks: { done: 1, total: 3 } });
-      } finally {
-        journal.close();
-      }
-      // a second open finds the column there
-      new SqliteJournal(file).close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const file = journals.newFile();
+    const old = new Database(file);
+    old.exec(`CREATE TABLE runs (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, flow_name TEXT NOT NULL, label TEXT, meta TEXT,
+      status TEXT NOT NULL, task_count INTEGER NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, result TEXT)`);
+    old.prepare(`INSERT INTO runs (run_id, flow_name, status, task_count, started_at, ended_at, result) VALUES ('old', 'f', 'completed', 2, 1, 2, ?)`).run(
+      JSON.stringify({ runId: 'old', flowName: 'f', status: 'completed', total: 2, completed: 2, reverted: 0, revertFailures: [], durationMs: 1, executeMs: 1, revertMs: 0 }),
+    );
+    old.close();
+    const journal = journals.open({ file });
+    expect(journal.getRunSummary('old')!.progress).toEqual({ tasks: { done: 2, total: 2 } });
+    journal.start({ runId: 'new', flowName: 'f', tasks: TASKS });
+    journal.progress('new', { tasks: { done: 1, total: 3 } });
+    expect(journal.getRunSummary('new')!.progress).toEqual({ tasks: { done: 1, total: 3 } });
+    journal.close();
+    // a second open finds the column there
+    journals.open({ file }).close();
   });
 });
 
