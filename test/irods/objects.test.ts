@@ -311,6 +311,32 @@ describe('permissions', () => {
     expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 
+  it('the close checks the object itself and its collection as they are then, not as the open found them', async () => {
+    // write on the object, taken away while the bytes arrive: the old bytes stay
+    await alice.put(`${HOME}/kept`, 'old');
+    await s.setAccess(`${HOME}/kept`, 'bob', 'write');
+    let fd = await bob.open(`${HOME}/kept`, O.WRONLY | O.TRUNC);
+    await bob.write(fd, 'new');
+    await s.setAccess(`${HOME}/kept`, 'bob', 'read');
+    expect(await irodsError(bob.close(fd))).toBe('CAT_NO_ACCESS_PERMISSION');
+    expect((await alice.get(`${HOME}/kept`)).toString()).toBe('old');
+    // a new object whose collection is gone by the close
+    await s.createCollection(`${HOME}/going`);
+    await s.setAccess(`${HOME}/going`, 'bob', 'write');
+    fd = await bob.open(`${HOME}/going/x`, O.WRONLY | O.CREAT | O.TRUNC);
+    await bob.write(fd, 'x');
+    await s.removeCollection(`${HOME}/going`, { recursive: true });
+    expect(await irodsError(bob.close(fd))).toBe('CAT_UNKNOWN_COLLECTION');
+    // a collection made at the new object's path by the close
+    await s.setAccess(HOME, 'bob', 'write');
+    fd = await bob.open(`${HOME}/taken`, O.WRONLY | O.CREAT | O.TRUNC);
+    await bob.write(fd, 'x');
+    await s.createCollection(`${HOME}/taken`);
+    expect(await irodsError(bob.close(fd))).toBe('CAT_NAME_EXISTS_AS_COLLECTION');
+    expect(tempFiles()).toEqual([]);
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
   it('unlink and rename need own (iRODS delete_object lies above write); write is not enough', async () => {
     await s.setAccess(`${HOME}/p`, 'bob', 'write');
     expect(await irodsError(bob.unlink(`${HOME}/p`))).toBe('CAT_NO_ACCESS_PERMISSION');

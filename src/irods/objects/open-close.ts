@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parentPath } from '../../store/paths.js';
 import { isStagedBytes, type ObjectSource, type Staged } from '../../store/embedded/vault.js';
+import type { PutTarget } from '../../store/embedded/objects.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { DescriptorTable } from './descriptors.js';
@@ -50,17 +51,24 @@ export function requireWritable(ctx: ApiContext, path: string): void {
   requireWritableAt(ctx, path, entryAt(ctx, path));
 }
 
-/** {@link requireWritable} with what {@link entryAt} gave for `path`. */
-function requireWritableAt(ctx: ApiContext, path: string, found: ReturnType<typeof entryAt>): void {
+/** {@link requireWritable} with what {@link entryAt} gave for `path`; the parent collection read here unless given (a commit read it). */
+function requireWritableAt(ctx: ApiContext, path: string, found: ReturnType<typeof entryAt>, parentKey?: PutTarget['parent']): void {
   if (found) {
     if (found.row.kind === 'c') throw new IrodsError('CAT_NAME_EXISTS_AS_COLLECTION', `${path} is a collection`);
     requireLevel(ctx, path, found.level, 'write', 'write it');
     return;
   }
   const parent = parentPath(path);
-  const coll = entryAt(ctx, parent);
-  if (!coll || coll.row.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${parent} does not exist`);
-  requireLevel(ctx, parent, coll.level, 'write', `create ${path} in it`);
+  // only the parent's id and kind count: its key, not its whole row
+  const coll = parentKey ?? ctx.store.protocolCore().keyOf(parent);
+  if (!coll || coll.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${parent} does not exist`);
+  requireLevel(ctx, parent, ctx.access.levelOnEntry(ctx.user, coll.id), 'write', `create ${path} in it`);
+}
+
+/** {@link requireWritable} over what a commit found at `path` (see {@link PutTarget}). */
+function requireWritableFound(ctx: ApiContext, path: string, target: PutTarget): void {
+  const row = target.existing;
+  requireWritableAt(ctx, path, row && { row, level: ctx.access.levelOnEntry(ctx.user, row.id) }, target.parent);
 }
 
 /** What an open opens, once its checks passed. */
@@ -183,7 +191,7 @@ export function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywo
 function commitChecked(ctx: ApiContext, path: string, staged: Staged): void {
   try {
     // the check runs in the commit's transaction: no one changes the access in between
-    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], () => requireWritable(ctx, path));
+    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], ([target]) => requireWritableFound(ctx, path, target!));
   } catch (err) {
     throw asIrodsError(err);
   }

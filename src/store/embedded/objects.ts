@@ -13,6 +13,7 @@ import { AlreadyExistsError, ChecksumMismatchError, NotFoundError, StoreError } 
 import type { PutOptions, StoreEntry } from '../types.js';
 import type { EntryKey, EntryRow } from './catalog.js';
 import { createCollectionIn } from './collections.js';
+import { parentPath } from '../paths.js';
 import type { StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
 import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
@@ -25,6 +26,16 @@ export interface PendingObject {
   staged: Staged;
   owner?: string;
   overwrite?: boolean;
+}
+
+/**
+ * What a commit finds at a new object's path before writing: the entry
+ * there, and the key of the collection it goes into (undefined when there
+ * is none, or for a path right below the root).
+ */
+export interface PutTarget {
+  existing: EntryRow | undefined;
+  parent: EntryKey | undefined;
 }
 
 /** An object's path and where its bytes are. */
@@ -67,15 +78,28 @@ export class Objects {
 
   /** Throws unless a put may go to `target` now; the object there (if any) and the collection it goes into. */
   private checkPut(target: string, owner: string, overwrite: boolean): { existing: EntryRow | undefined; parent: EntryKey } {
+    return this.putRules(target, owner, overwrite, this.putTarget(target));
+  }
+
+  /** What a put to `target` finds there: the entry at the path and the parent's key (undefined for none, or the zone root's parent). */
+  private putTarget(target: string): PutTarget {
+    const { core } = this;
+    const parent = parentPath(target);
+    return { existing: core.row(target), parent: parent === '/' ? undefined : core.keyOf(parent) };
+  }
+
+  /** {@link checkPut}'s rules over what {@link putTarget} found. */
+  private putRules(target: string, owner: string, overwrite: boolean, found: PutTarget): { existing: EntryRow | undefined; parent: EntryKey } {
     const { core } = this;
     core.mustUser(owner);
-    const parent = core.parentFor(target);
-    const existing = core.row(target);
+    // parentFor's errors, in its order, without reading the parent again
+    if (found.parent === undefined || found.parent.kind !== 'c') core.parentFor(target);
+    const { existing } = found;
     if (existing) {
       if (existing.kind === 'c') throw new AlreadyExistsError(target, 'collection');
       if (!overwrite) throw new AlreadyExistsError(target, 'object');
     }
-    return { existing, parent };
+    return { existing, parent: found.parent! };
   }
 
   /**
@@ -83,14 +107,15 @@ export class Objects {
    * transaction, after creating `collections` (with parents, owned by the
    * admin); objects become visible together at the commit. `check`, when
    * given, runs first inside that transaction (a caller's permission check,
-   * atomic with the commit); what it throws fails the commit. On failure
+   * atomic with the commit), given what the commit found at each item's
+   * path (read once, for both); what it throws fails the commit. On failure
    * every staged or placed file of the batch is removed. Replaced objects'
    * old files are removed after the commit.
    */
   commitObjects(
     items: readonly PendingObject[],
     collections: readonly string[] = [],
-    check?: () => void,
+    check?: (found: readonly PutTarget[]) => void,
   ): { entries: StoreEntry[]; createdCollections: string[] } {
     const { core } = this;
     const placed = new Set<string>();
@@ -99,15 +124,20 @@ export class Objects {
     let entries: StoreEntry[];
     try {
       entries = core.write(() => {
-        check?.();
+        const found = check && items.map((it) => this.putTarget(it.path));
+        check?.(found!);
+        // the rules below reuse the check's reading unless collections made since change what it found
+        const reuse = found && collections.length === 0 ? found : undefined;
         replaced = [];
         createdCollections = [];
         for (const c of collections) createdCollections.push(...createCollectionIn(core, c, ADMIN_USER, true));
         const entries: StoreEntry[] = [];
         const now = new Date().toISOString();
-        const checked = items.map((it) => {
+        const checked = items.map((it, i) => {
           const owner = it.owner ?? ADMIN_USER;
-          return { it, owner, ...this.checkPut(it.path, owner, it.overwrite ?? false) };
+          const overwrite = it.overwrite ?? false;
+          const facts = reuse ? this.putRules(it.path, owner, overwrite, reuse[i]!) : this.checkPut(it.path, owner, overwrite);
+          return { it, owner, ...facts };
         });
         // bytes for a resource removed since they were staged have nowhere to go
         for (const { it } of checked) requireResourceIn(core, resourceOfVaultId(it.staged.id));

@@ -36,7 +36,7 @@ import { AuthNames } from './auth-names.js';
 import { Collections } from './collections.js';
 import { StoreCore, type EmbeddedStoreOptions } from './core.js';
 import { Metadata } from './metadata.js';
-import { Objects, type PendingObject } from './objects.js';
+import { Objects, type PendingObject, type PutTarget } from './objects.js';
 import { Passwords } from './passwords.js';
 import { Principals } from './principals.js';
 import { Resources, type ResourceRow } from './resources.js';
@@ -46,7 +46,7 @@ import { Trash } from './trash.js';
 import type { Vault } from './vault.js';
 
 export type { EmbeddedStoreOptions } from './core.js';
-export type { PendingObject } from './objects.js';
+export type { PendingObject, PutTarget } from './objects.js';
 
 /** The embedded {@link FlowStore} with its {@link StoreAdmin} tools. Create with {@link EmbeddedStore.open}. */
 export class EmbeddedStore implements FlowStore, StoreAdmin {
@@ -216,7 +216,7 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   commitObjects(
     items: readonly PendingObject[],
     collections: readonly string[] = [],
-    check?: () => void,
+    check?: (found: readonly PutTarget[]) => void,
   ): { entries: StoreEntry[]; createdCollections: string[] } {
     return this.objects.commitObjects(items, collections, check);
   }
