@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlreadyExistsError, ChecksumMismatchError, InvalidPathError, NotFoundError } from '../../src/store/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { caught, readAll, storePerTest, type TempStore } from '../support/store-helpers.js';
@@ -171,5 +171,28 @@ describe('putTree', () => {
 
   it('needs a local folder', async () => {
     expect(await caught(() => s.putTree(join(t.dir, 'none'), `${Z}/x`))).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('object ids', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('ids of bytes kept in the catalog sort in the order they were made, 32 hex digits as a file id', () => {
+    const { vault } = s.protocolCore();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const ids: string[] = [];
+    for (const ms of [1_000, 1_001, 5_000_000, Date.UTC(2026, 0, 1), Date.UTC(2100, 0, 1)]) {
+      vi.setSystemTime(ms);
+      ids.push(vault.stagedBytes(Buffer.from('x'), md5('x')).id);
+    }
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    // within one millisecond they differ (the random part)
+    expect(vault.stagedBytes(Buffer.from('x'), md5('x')).id).not.toBe(vault.stagedBytes(Buffer.from('x'), md5('x')).id);
+    expect(vault.stagedBytes(Buffer.from('x'), md5('x'), 'fast').id).toMatch(/^fast\/[0-9a-f]{32}$/);
+    expect(vault.newId()).toMatch(/^[0-9a-f]{32}$/);
   });
 });
