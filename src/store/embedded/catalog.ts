@@ -155,9 +155,10 @@ export class Catalog {
     this.entry = p<EntryRow>('SELECT * FROM entries WHERE path = ?');
     this.entryKey = p<EntryKey>('SELECT id, kind, inherit FROM entries WHERE path = ?');
     this.entryFacts = p<EntryFacts>('SELECT kind, owner, size, checksum, inherit, modified FROM entries WHERE path = ?');
+    // positional: binding nine values by name looks each name up on every run
     this.insertEntry = p(
       `INSERT INTO entries (path, parent_id, kind, owner, size, checksum, vault_id, inherit, modified)
-       VALUES (@path, @parent_id, @kind, @owner, @size, @checksum, @vault_id, @inherit, @modified)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateObject = p('UPDATE entries SET size = ?, checksum = ?, vault_id = ?, modified = ? WHERE id = ?');
     this.firstChild = p<{ id: number }>('SELECT id FROM entries WHERE parent_id = ? LIMIT 1');

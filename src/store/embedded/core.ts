@@ -294,17 +294,17 @@ export class StoreCore {
     const inherits = parent.inherit === 1;
     const inherit = inherits && fields.kind === 'c' ? 1 : 0;
     const id = Number(
-      this.q.insertEntry.run({
-        path: fields.path,
-        parent_id: parent.id,
-        kind: fields.kind,
-        owner: fields.owner,
-        size: fields.size ?? 0,
-        checksum: fields.checksum ?? null,
-        vault_id: fields.vault_id ?? null,
+      this.q.insertEntry.run(
+        fields.path,
+        parent.id,
+        fields.kind,
+        fields.owner,
+        fields.size ?? 0,
+        fields.checksum ?? null,
+        fields.vault_id ?? null,
         inherit,
-        modified: fields.modified ?? new Date().toISOString(),
-      }).lastInsertRowid,
+        fields.modified ?? new Date().toISOString(),
+      ).lastInsertRowid,
     );
     if (inherits) this.q.copyAcl.run(id, parent.id);
     this.q.upsertAcl.run(id, fields.owner, LEVELS.own);
