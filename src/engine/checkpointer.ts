@@ -25,13 +25,20 @@ export type { CheckpointReply } from './checkpoint-worker.js';
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
   private exited = false;
+  /** Resolves when the worker thread has ended (its connection closed). */
+  private readonly ended: Promise<void>;
 
   constructor(filePath: string, intervalMs = CHECKPOINT_INTERVAL_MS) {
     const workerData: CheckpointWorkerData = { filePath, intervalMs };
     this.worker = new Worker(WORKER, { workerData });
     // a failed worker only means checkpoints fall back to the journal's own connection
     this.worker.on('error', () => {});
-    this.worker.on('exit', () => (this.exited = true));
+    this.ended = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        this.exited = true;
+        resolve();
+      }),
+    );
     this.worker.unref();
   }
 
@@ -56,9 +63,14 @@ export class BackgroundCheckpointer {
     }
   }
 
-  /** Asks the worker to close its connection and exit (it does not keep the process alive). */
-  stop(): void {
-    this.send({ op: 'stop' });
+  /**
+   * Asks the worker to close its connection and exit (it does not keep the
+   * process alive); resolves once it has, so that a caller may then remove
+   * the database's folder without the worker's files appearing in it.
+   */
+  stop(): Promise<void> {
+    if (!this.exited) this.send({ op: 'stop' });
+    return this.ended;
   }
 
   private send(msg: CheckpointRequest): void {

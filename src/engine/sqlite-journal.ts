@@ -262,6 +262,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
   private commits = 0;
   private readonly workerAfter: number;
   private checkpointer: BackgroundCheckpointer | undefined;
+  /** See {@link SqliteJournal.whenClosed}. */
+  private workerEnded: Promise<void> = Promise.resolve();
 
   /** Opens (creating if needed) the journal at `filePath`. */
   constructor(
@@ -817,6 +819,15 @@ export class SqliteJournal implements Journal, RunQueueStore {
     return this.commitNow(() => this.stmts.cancelQueued.run(Date.now(), runId).changes > 0, true);
   }
 
+  /**
+   * Resolves once the journal's checkpoint worker, if it ever started, has
+   * ended after {@link SqliteJournal.close}: until then it may still touch
+   * the journal's files (a caller removing their folder waits for this).
+   */
+  whenClosed(): Promise<void> {
+    return this.workerEnded;
+  }
+
   /** Closes the file (a clean close also checkpoints and removes the WAL). */
   close(): void {
     if (!this.db.open) return;
@@ -824,7 +835,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.endTurn();
     clearTimeout(this.groupTimer);
     this.groupTimer = undefined;
-    this.checkpointer?.stop();
+    this.workerEnded = this.checkpointer?.stop() ?? this.workerEnded;
     this.checkpointer = undefined;
     this.db.close();
     // a FileHandle closes after its pending datasync; the clean close above synced the database anyway

@@ -32,9 +32,12 @@ export function journalsPerTest(): JournalsOfTest {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'taskflow-journal-'));
   });
-  afterEach(() => {
+  afterEach(async () => {
     // closing twice is fine: a test may close a journal itself to reopen its file
-    for (const j of opened.splice(0)) j.close();
+    const closing = opened.splice(0);
+    for (const j of closing) j.close();
+    // a checkpoint worker may still be closing its connection, which touches the folder's files
+    await Promise.all(closing.map((j) => j.whenClosed()));
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
     files = 0;
