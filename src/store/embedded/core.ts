@@ -362,10 +362,12 @@ export class StoreCore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.checkpointer?.stop();
+    // a closed store's folder may be removed at once: wait for the worker's connection to close too
+    const workerEnded = this.checkpointer?.stop();
     this.checkpointer = undefined;
     await this.pool.close();
     this.readOnly?.close();
     this.db.close();
+    await workerEnded;
   }
 }
