@@ -15,6 +15,19 @@ import type { CheckpointReply, CheckpointRequest, CheckpointWorkerData } from '.
 
 /** How often the worker checkpoints (a PASSIVE checkpoint of an empty WAL costs next to nothing). */
 export const CHECKPOINT_INTERVAL_MS = 100;
+/**
+ * Write commits after which a handle (the journal's, the store catalog's)
+ * counts as busy and gets a checkpoint worker: a command's short-lived
+ * handle gets none.
+ */
+export const CHECKPOINT_WORKER_AFTER_COMMITS = 512;
+/**
+ * WAL size (pages) at which a writing connection checkpoints itself: a
+ * backstop that lets the WAL restart (the worker's PASSIVE checkpoints
+ * cannot while commits keep arriving), short as the worker copied nearly
+ * everything already.
+ */
+export const WAL_BACKSTOP_PAGES = 8000;
 
 /** The worker's code (see src/worker-module.ts for how tests run it). */
 const WORKER = workerModule(new URL('./checkpoint-worker.js', import.meta.url), import.meta.url);

@@ -20,6 +20,7 @@ export * from './events.js';
 export * from './journal.js';
 export * from './memory-journal.js';
 export * from './sqlite-journal.js';
+export { CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } from './checkpointer.js';
 export * from './runner.js';
 export * from './run-id.js';
 export * from './progress.js';

@@ -38,7 +38,7 @@
  * {@link CHECKPOINT_INTERVAL_MS} (see checkpointer.ts); they never block the
  * writer. A PASSIVE checkpoint cannot reset the WAL while commits keep
  * arriving, so this connection keeps an automatic checkpoint as a backstop
- * at {@link WAL_AUTOCHECKPOINT_PAGES}: by then the worker has copied and
+ * at {@link WAL_BACKSTOP_PAGES}: by then the worker has copied and
  * synced nearly everything, so it is short, and it resets the WAL, which
  * stays bounded.
  *
@@ -46,7 +46,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
-import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
+import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS, CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } from './checkpointer.js';
 import { DuplicateRunError, RunCancelledError, RunNotFoundError, UndoNotJsonError } from './errors.js';
 import type { Journal } from './journal.js';
 import type { NewQueuedRun, QueuedRun, RunQueueStore } from './queue-store.js';
@@ -116,10 +116,6 @@ CREATE TABLE IF NOT EXISTS queued_runs (
 
 /** Page size of new journal files. */
 export const PAGE_SIZE = 2048;
-/** WAL size (pages) at which this connection checkpoints itself, which lets the WAL restart. */
-export const WAL_AUTOCHECKPOINT_PAGES = 8000;
-/** Commits after which a journal counts as busy and gets a checkpoint worker (short-lived handles get none). */
-export const CHECKPOINT_WORKER_AFTER_COMMITS = 512;
 
 /** Longest a `reverted` record waits to be committed with others (a crash then repeats those reverts). */
 export const REVERT_GROUP_MS = 2;
@@ -195,7 +191,7 @@ function setUpJournal(db: Database.Database): void {
   db.pragma(`page_size = ${PAGE_SIZE}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
   // Statement journals in memory: a turn's transaction holds a savepoint per multi-statement record, and
   // SQLite spills a savepoint's journal past 64 KiB to a temp file (opened, written page by page with three
   // pwrites each, deleted), which the queue bench saw about once per ten runs. They are never durable anyway.

@@ -95,7 +95,7 @@ describe('a new store', () => {
 
 describe('checkpoints', () => {
   it('a busy handle checkpoints the catalog in a worker thread, its own connection only as a backstop', async () => {
-    const { CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } = await import('../../src/store/embedded/core.js');
+    const { CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } = await import('../../src/engine/checkpointer.js');
     const core = s.protocolCore();
     const autocheckpoint = () => core.db.pragma('wal_autocheckpoint', { simple: true });
     for (let i = 1; i < CHECKPOINT_WORKER_AFTER_COMMITS; i++) await s.createCollection(`${Z}/c${i}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NotAllowedError, NotFoundError, StoreUnavailableError } from '../errors.js';
 import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
-import { BackgroundCheckpointer, type CheckpointReply } from '../../engine/checkpointer.js';
+import { BackgroundCheckpointer, CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES, type CheckpointReply } from '../../engine/checkpointer.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
@@ -54,19 +54,6 @@ export interface EmbeddedStoreOptions {
    */
   layoutRoots?: readonly string[];
 }
-
-/**
- * Write commits after which a store handle counts as busy and checkpoints
- * the catalog in a worker thread (a command's short-lived handle gets none).
- */
-export const CHECKPOINT_WORKER_AFTER_COMMITS = 512;
-/**
- * WAL size (pages) at which the catalog's own connection checkpoints once a
- * worker does: a backstop that lets the WAL restart (PASSIVE checkpoints
- * cannot while commits keep arriving), short as the worker copied nearly
- * everything already.
- */
-export const WAL_BACKSTOP_PAGES = 8000;
 
 /** Access levels as stored, `null` included (0). */
 export const LEVEL_OF: Record<AccessLevel, number> = { null: 0, ...LEVELS };
