@@ -753,16 +753,20 @@ export class WritableObject extends Positioned {
    * commit follows at once, so the memory is counted free already.
    */
   private inCatalog(mem: Buffer): Staged {
-    const content = mem.subarray(0, this.bytes);
-    const md5 = this.hash ? this.hash.digest('hex') : createHash('md5').update(content).digest('hex');
+    const { content, md5 } = this.memoryContent(mem);
     this.freeMemory();
     return this.core.vault.stagedBytes(content, md5, this.resource);
   }
 
+  /** The content kept in memory and its MD5 (the running hash when there is one). */
+  private memoryContent(mem: Buffer): { content: Buffer; md5: string } {
+    const content = mem.subarray(0, this.bytes);
+    return { content, md5: this.hash ? this.hash.digest('hex') : createHash('md5').update(content).digest('hex') };
+  }
+
   /** Writes the content kept in memory as the temp file, synced when the vault syncs; returns its MD5. */
   private async writeMemory(mem: Buffer): Promise<string> {
-    const content = mem.subarray(0, this.bytes);
-    const md5 = this.hash ? this.hash.digest('hex') : createHash('md5').update(content).digest('hex');
+    const { content, md5 } = this.memoryContent(mem);
     try {
       await writeNewFile(this.tempFile().tempPath, content, this.core.vault.syncs);
     } catch (err) {
