@@ -98,6 +98,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** An object id: its hex, prefixed with its resource unless it is in the store's own vault. */
+function idOn(hex: string, resource: string | undefined): string {
+  return resource === undefined ? hex : `${resource}/${hex}`;
+}
+
 /** The vault folder of one store. */
 export class Vault {
   readonly tempDir: string;
@@ -152,8 +157,7 @@ export class Vault {
    */
   newId(resource?: string): string {
     if (this.shardUses++ % SHARD_RUN === 0) this.shard = this.randomHex(1);
-    const hex = this.shard + this.randomHex(15);
-    return resource === undefined ? hex : `${resource}/${hex}`;
+    return idOn(this.shard + this.randomHex(15), resource);
   }
 
   /** Random bytes drawn ahead, for ids: one call into the CSPRNG per {@link ID_RANDOM_BATCH} bytes instead of per id. */
@@ -268,8 +272,7 @@ export class Vault {
    * fewer index pages (random inserts split leaves half empty).
    */
   orderedId(resource?: string): string {
-    const hex = Date.now().toString(16).padStart(12, '0') + this.randomHex(10);
-    return resource === undefined ? hex : `${resource}/${hex}`;
+    return idOn(Date.now().toString(16).padStart(12, '0') + this.randomHex(10), resource);
   }
 
   /**
