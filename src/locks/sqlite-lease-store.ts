@@ -126,12 +126,14 @@ export class SqliteLeaseStore implements LeaseStore {
     // writes asked for before the close still happen (a release on the way out)
     if (this.pending.length > 0) this.flush();
     this.closed = true;
-    this.checkpointer?.stop();
+    // as for the journal and the store: once closed, nothing of this store touches its folder
+    const workerEnded = this.checkpointer?.stop();
     this.checkpointer = undefined;
     this.db?.close();
     this.db = undefined;
     this.stmts = undefined;
     this.inOne = undefined;
+    await workerEnded;
   }
 
   /** Counts a write that changed `changes` rows (1: it took effect); starts the checkpoint worker once busy. */
