@@ -91,16 +91,16 @@ export function dataObjCopyInp(req: ApiRequest): { src: DataObjRequest; dest: Da
 }
 
 /**
- * The typed requests of decoded bodies the connection reuses (a body byte
- * for byte the same as the last one of its API is decoded once, and frozen):
- * a put's seeks, writes and closes are read once too.
+ * The typed requests of decoded bodies, which the connection reuses (a body
+ * byte for byte the same as the last one of its API is decoded once): a
+ * put's seeks, writes and closes are read once too. Frozen, as the bodies
+ * are, so that every one has the same hidden class.
  */
 const openedOf = new WeakMap<PiNode, OpenedDataObjRequest>();
 
 /** An `OpenedDataObjInp_PI` request body. */
 export function openedDataObjInp(req: ApiRequest): OpenedDataObjRequest {
   const node = bodyOf(req, 'OpenedDataObjInp_PI');
-  if (!Object.isFrozen(node)) return openedDataObjInpOf(node);
   let typed = openedOf.get(node);
   if (!typed) openedOf.set(node, (typed = Object.freeze(openedDataObjInpOf(node))));
   return typed;

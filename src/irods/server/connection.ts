@@ -523,14 +523,16 @@ export class IrodsSession {
    * A request body decoded, or the same decoding as the last body of this
    * API when the bytes are the same: a put's seek, write and close bodies
    * repeat byte for byte from file to file, and a comparison costs far less
-   * than decoding. A reused decoding is frozen, so no handler changes what
-   * the next request gets (handlers only read bodies).
+   * than decoding. Decodings are frozen, so no handler changes what the next
+   * request gets (handlers only read bodies).
    */
   private decodeBody(api: number, body: Buffer): DecodedPi {
     const last = this.lastBodies.get(api);
-    // frozen when first reused, not when first decoded: most bodies of some APIs (an open's path) never repeat
-    if (last && last.bytes.equals(body)) return deepFreeze(last.decoded);
-    const decoded = decodePi(body, { apos: this.apos });
+    if (last && last.bytes.equals(body)) return last.decoded;
+    // frozen from the start, not when first reused: a fresh and a reused
+    // decoding then have the same hidden classes, so the handlers' optimised
+    // code does not fall back each time a new connection sends its first one
+    const decoded = deepFreeze(decodePi(body, { apos: this.apos }));
     if (body.length <= MAX_REUSED_BODY) {
       // the body is a view into the socket's chunk: the key is a copy
       this.lastBodies.set(api, { bytes: Buffer.from(body), decoded });
