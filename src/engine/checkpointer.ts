@@ -90,3 +90,70 @@ export class BackgroundCheckpointer {
     this.worker.postMessage(msg);
   }
 }
+
+/** When {@link BusyCheckpoints} starts its worker, and the WAL size at which the connection still checkpoints itself. */
+export interface BusyCheckpointSettings {
+  /** Write commits after which the connection counts as busy (default {@link CHECKPOINT_WORKER_AFTER_COMMITS}; -1: never). */
+  afterCommits?: number;
+  /** `wal_autocheckpoint` once the worker runs (default {@link WAL_BACKSTOP_PAGES}). */
+  backstopPages?: number;
+}
+
+/**
+ * A writing connection's checkpoints (the journal's, the store catalog's,
+ * the embedded lease store's): it counts the connection's write commits and,
+ * once it is busy, gives it a {@link BackgroundCheckpointer} and raises the
+ * connection's own automatic checkpoint to a backstop. A short-lived handle
+ * (a command's) never gets a worker and checkpoints as SQLite does by
+ * default.
+ */
+export class BusyCheckpoints {
+  private commits = 0;
+  private worker: BackgroundCheckpointer | undefined;
+  private readonly afterCommits: number;
+  private readonly backstopPages: number;
+
+  constructor(
+    private readonly db: { readonly name: string; pragma(source: string): unknown },
+    settings: BusyCheckpointSettings = {},
+  ) {
+    this.afterCommits = settings.afterCommits ?? CHECKPOINT_WORKER_AFTER_COMMITS;
+    this.backstopPages = settings.backstopPages ?? WAL_BACKSTOP_PAGES;
+  }
+
+  /** Write commits counted so far. */
+  get count(): number {
+    return this.commits;
+  }
+
+  /**
+   * Counts one write commit; the one that makes the connection busy starts
+   * the worker. Never throws: the commit is done, and without a worker the
+   * connection keeps checkpointing itself.
+   */
+  committed(): void {
+    if (++this.commits !== this.afterCommits) return;
+    try {
+      this.worker = new BackgroundCheckpointer(this.db.name);
+      this.db.pragma(`wal_autocheckpoint = ${this.backstopPages}`);
+    } catch {
+      void this.worker?.stop();
+      this.worker = undefined;
+    }
+  }
+
+  /** Runs one checkpoint in the worker now and says what it did; undefined while there is no worker. */
+  async checkpointNow(): Promise<CheckpointReply | undefined> {
+    return this.worker?.checkpoint();
+  }
+
+  /**
+   * Stops the worker, if any; resolves once its connection is closed, so
+   * that the caller may then remove the database's folder.
+   */
+  stop(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    return worker ? worker.stop() : Promise.resolve();
+  }
+}

@@ -46,7 +46,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
-import { BackgroundCheckpointer, CHECKPOINT_INTERVAL_MS, CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } from './checkpointer.js';
+import { BusyCheckpoints, CHECKPOINT_INTERVAL_MS, CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } from './checkpointer.js';
 import { DuplicateRunError, RunCancelledError, RunNotFoundError, UndoNotJsonError } from './errors.js';
 import type { Journal } from './journal.js';
 import type { NewQueuedRun, QueuedRun, RunQueueStore } from './queue-store.js';
@@ -255,9 +255,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   /** The `-wal` file, opened at the first sync. */
   private wal: Promise<FileHandle> | undefined;
   private syncs = 0;
-  private commits = 0;
-  private readonly workerAfter: number;
-  private checkpointer: BackgroundCheckpointer | undefined;
+  private readonly checkpoints: BusyCheckpoints;
   /** See {@link SqliteJournal.whenClosed}. */
   private workerEnded: Promise<void> = Promise.resolve();
 
@@ -268,7 +266,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   ) {
     // two services starting on one data folder open the journal at the same moment
     this.db = openSqlite(filePath, opts.busyTimeoutMs ?? 5000, setUpJournal);
-    this.workerAfter = opts.backgroundCheckpoints === false ? -1 : CHECKPOINT_WORKER_AFTER_COMMITS;
+    this.checkpoints = new BusyCheckpoints(this.db, { afterCommits: opts.backgroundCheckpoints === false ? -1 : CHECKPOINT_WORKER_AFTER_COMMITS });
     this.perTurn = opts.commitPerTurn === true;
     this.stmts = this.prepare();
     const s = this.stmts;
@@ -492,7 +490,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
 
   /** How many write transactions this handle committed or began (for tests: concurrent runs share them). */
   get commitCount(): number {
-    return this.commits;
+    return this.checkpoints.count;
   }
 
   /** How many fsyncs {@link whenDurable} performed (for tests: concurrent runs share them). */
@@ -663,7 +661,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   /** Notes a commit: there is something to sync, and a busy journal gets its checkpoint worker. */
   private wrote(): void {
     this.dirty = true;
-    if (++this.commits === this.workerAfter) this.checkpointer = new BackgroundCheckpointer(this.filePath);
+    this.checkpoints.committed();
   }
 
   private startSync(): Promise<void> {
@@ -831,8 +829,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.endTurn();
     clearTimeout(this.groupTimer);
     this.groupTimer = undefined;
-    this.workerEnded = this.checkpointer?.stop() ?? this.workerEnded;
-    this.checkpointer = undefined;
+    this.workerEnded = this.checkpoints.stop();
     this.db.close();
     // a FileHandle closes after its pending datasync; the clean close above synced the database anyway
     this.wal?.then((h) => h.close()).catch(ignore);

@@ -14,7 +14,7 @@
  */
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { BackgroundCheckpointer } from '../engine/checkpointer.js';
+import { BusyCheckpoints } from '../engine/checkpointer.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { openSqlite } from '../sqlite-busy.js';
 import { type LeaseHolder, thisHolder } from './keys.js';
@@ -79,9 +79,8 @@ export class SqliteLeaseStore implements LeaseStore {
   private stmts: Statements | undefined;
   private readonly holder: LeaseHolder = thisHolder();
   private closed = false;
-  private commits = 0;
   private transactions = 0;
-  private checkpointer: BackgroundCheckpointer | undefined;
+  private checkpoints: BusyCheckpoints | undefined;
   /** This turn's lease writes (see the module's doc), and the transaction that runs them. */
   private pending: PendingWrite[] = [];
   private inOne: Database.Transaction<(batch: PendingWrite[], s: Statements, out: number[]) => void> | undefined;
@@ -127,8 +126,7 @@ export class SqliteLeaseStore implements LeaseStore {
     if (this.pending.length > 0) this.flush();
     this.closed = true;
     // as for the journal and the store: once closed, nothing of this store touches its folder
-    const workerEnded = this.checkpointer?.stop();
-    this.checkpointer = undefined;
+    const workerEnded = this.checkpoints?.stop();
     this.db?.close();
     this.db = undefined;
     this.stmts = undefined;
@@ -136,19 +134,10 @@ export class SqliteLeaseStore implements LeaseStore {
     await workerEnded;
   }
 
-  /** Counts a write that changed `changes` rows (1: it took effect); starts the checkpoint worker once busy. */
+  /** Counts a write that changed `changes` rows (1: it took effect). */
   private committed(changes: number): boolean {
-    if (changes > 0 && ++this.commits === CHECKPOINT_WORKER_AFTER_COMMITS) this.startCheckpointer();
+    if (changes > 0) this.checkpoints?.committed();
     return changes === 1;
-  }
-
-  private startCheckpointer(): void {
-    try {
-      this.checkpointer = new BackgroundCheckpointer(this.filePath);
-      this.db?.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    } catch {
-      // no worker: this connection keeps checkpointing itself
-    }
   }
 
   /**
@@ -208,6 +197,7 @@ export class SqliteLeaseStore implements LeaseStore {
       db.exec(SCHEMA);
       stmts = prepare(db);
     });
+    this.checkpoints = new BusyCheckpoints(this.db, { afterCommits: CHECKPOINT_WORKER_AFTER_COMMITS, backstopPages: WAL_AUTOCHECKPOINT_PAGES });
     this.stmts = stmts!;
     return this.stmts;
   }

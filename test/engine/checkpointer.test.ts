@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BackgroundCheckpointer } from '../../src/engine/checkpointer.js';
+import { BackgroundCheckpointer, BusyCheckpoints, WAL_BACKSTOP_PAGES } from '../../src/engine/checkpointer.js';
 
 let dir: string;
 let db: Database.Database;
@@ -47,5 +47,42 @@ describe('background checkpointer', () => {
     checkpointer.stop();
     await expect(checkpointer.checkpoint()).rejects.toThrow('checkpoint worker exited');
     await expect(checkpointer.checkpoint()).rejects.toThrow('checkpoint worker exited');
+  });
+});
+
+describe('busy checkpoints', () => {
+  it('start a worker at the commit that makes the connection busy, and raise its own checkpoint to the backstop', async () => {
+    const busy = new BusyCheckpoints(db, { afterCommits: 3 });
+    try {
+      busy.committed();
+      busy.committed();
+      expect(await busy.checkpointNow()).toBeUndefined();
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      busy.committed();
+      expect(busy.count).toBe(3);
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WAL_BACKSTOP_PAGES);
+      expect(await busy.checkpointNow()).toMatchObject({ busy: false });
+      // later commits are counted, and start no second worker
+      busy.committed();
+      expect(busy.count).toBe(4);
+    } finally {
+      await busy.stop();
+    }
+    expect(await busy.checkpointNow()).toBeUndefined();
+  });
+
+  it('never start a worker when told so', async () => {
+    const busy = new BusyCheckpoints(db, { afterCommits: -1, backstopPages: 77 });
+    for (let i = 0; i < 10; i++) busy.committed();
+    expect(await busy.checkpointNow()).toBeUndefined();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    await busy.stop();
+  });
+
+  it('use the backstop they are given', async () => {
+    const busy = new BusyCheckpoints(db, { afterCommits: 1, backstopPages: 77 });
+    busy.committed();
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(77);
+    await busy.stop();
   });
 });

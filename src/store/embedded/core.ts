@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NotAllowedError, NotFoundError, StoreUnavailableError } from '../errors.js';
 import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
-import { BackgroundCheckpointer, CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES, type CheckpointReply } from '../../engine/checkpointer.js';
+import { BusyCheckpoints, type CheckpointReply } from '../../engine/checkpointer.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
@@ -117,10 +117,15 @@ export class StoreCore {
   private readOnly: Database.Database | undefined;
   /** See {@link StoreCore.transactionOf}. */
   private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
-  /** Write commits so far, up to {@link CHECKPOINT_WORKER_AFTER_COMMITS}. */
-  private commits = 0;
-  /** See {@link StoreCore.wrote}. */
-  private checkpointer: BackgroundCheckpointer | undefined;
+  /**
+   * A busy handle (the service's) checkpoints in a worker thread. A
+   * checkpoint copies the WAL into the catalog file and fsyncs both: run by
+   * this (synchronous) connection every 1000 pages, as SQLite does by
+   * default, it stalled the event loop for milliseconds every few dozen zone
+   * moves; the worker's PASSIVE checkpoints never block this connection's
+   * writes (engine/checkpointer.ts).
+   */
+  private readonly checkpoints: BusyCheckpoints;
 
   constructor(opts: EmbeddedStoreOptions) {
     const { dataDir, zone } = opts;
@@ -138,6 +143,7 @@ export class StoreCore {
     }
     this.db = openCatalog(join(dataDir, 'catalog.sqlite'), zone, opts.busyTimeoutMs);
     this.q = new Catalog(this.db);
+    this.checkpoints = new BusyCheckpoints(this.db);
     this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
     this.pool = new HashPool(this.hashWorkers);
     this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites, {
@@ -164,7 +170,7 @@ export class StoreCore {
     this.assertOpen();
     try {
       const result = this.transactionOf().immediate(fn) as T;
-      if (this.commits < CHECKPOINT_WORKER_AFTER_COMMITS) this.wrote();
+      this.checkpoints.committed();
       return result;
     } catch (err) {
       if (sqliteBusy(err)) throw new StoreUnavailableError(this.dataDir, 'catalog locked by another process for too long');
@@ -187,33 +193,11 @@ export class StoreCore {
   }
 
   /**
-   * Counts a write commit; a busy handle (the service's) gets a checkpoint
-   * worker. A checkpoint copies the WAL into the catalog file and fsyncs
-   * both: run by this (synchronous) connection every 1000 pages, as SQLite
-   * does by default, it stalled the event loop for milliseconds every few
-   * dozen zone moves. The worker's own connection runs PASSIVE checkpoints
-   * (the journal's worker, engine/checkpointer.ts), which never block this
-   * connection's writes, and syncs the WAL every interval on the way.
-   * Never throws: the commit is done, and without a worker this connection
-   * keeps checkpointing as before.
-   */
-  private wrote(): void {
-    if (++this.commits < CHECKPOINT_WORKER_AFTER_COMMITS) return;
-    try {
-      this.checkpointer = new BackgroundCheckpointer(this.db.name);
-      this.db.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
-    } catch {
-      this.checkpointer?.stop();
-      this.checkpointer = undefined;
-    }
-  }
-
-  /**
    * Runs one checkpoint in the worker now and says what it did; undefined
-   * while this handle has none (see {@link wrote}). For tests and tools.
+   * while this handle has none (see {@link StoreCore.checkpoints}). For tests and tools.
    */
   async checkpointInWorker(): Promise<CheckpointReply | undefined> {
-    return this.checkpointer?.checkpoint();
+    return this.checkpoints.checkpointNow();
   }
 
   assertOpen(): void {
@@ -350,8 +334,7 @@ export class StoreCore {
     if (this.closed) return;
     this.closed = true;
     // a closed store's folder may be removed at once: wait for the worker's connection to close too
-    const workerEnded = this.checkpointer?.stop();
-    this.checkpointer = undefined;
+    const workerEnded = this.checkpoints.stop();
     await this.pool.close();
     this.readOnly?.close();
     this.db.close();
