@@ -3,10 +3,8 @@
  * effect) and log every execute and revert, with switches to make any of
  * them throw.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LinearFlow, MemoryJournal, SqliteJournal, TaskRegistry, type Journal } from '../../src/engine/index.js';
+import { LinearFlow, MemoryJournal, TaskRegistry, type Journal } from '../../src/engine/index.js';
+import { journalsPerTest } from '../support/engine-journals.js';
 
 export interface World {
   /** Side effects currently in place. */
@@ -80,31 +78,21 @@ export function itemFlow(items: string[], name = 'test_flow'): LinearFlow<World>
   return flow;
 }
 
-/** Journals to run every journal test against; `make` gives a fresh one, `cleanup` closes them and removes their files. */
+/** Journals to run every journal test against; `make` gives a fresh one, closed and removed after the test. */
 export interface JournalCase {
   kind: 'memory' | 'sqlite' | 'sqlite, a commit per turn';
   make(): Journal;
-  cleanup(): void;
 }
 
+/**
+ * The journal kinds, for `describe.each`; call it at a test file's top
+ * level: the SQLite ones live in each test's temp folder (journalsPerTest).
+ */
 export function journalCases(): JournalCase[] {
-  const dirs: string[] = [];
-  const open: Journal[] = [];
+  const journals = journalsPerTest();
   return [
-    { kind: 'memory', make: () => new MemoryJournal(), cleanup() {} },
-    ...([false, true] as const).map((commitPerTurn) => ({
-      kind: commitPerTurn ? ('sqlite, a commit per turn' as const) : ('sqlite' as const),
-      make() {
-        const dir = mkdtempSync(join(tmpdir(), 'engine-test-'));
-        dirs.push(dir);
-        const journal = new SqliteJournal(join(dir, 'journal.sqlite'), { commitPerTurn });
-        open.push(journal);
-        return journal;
-      },
-      cleanup() {
-        for (const journal of open.splice(0)) journal.close();
-        for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-      },
-    })),
+    { kind: 'memory', make: () => new MemoryJournal() },
+    { kind: 'sqlite', make: () => journals.open() },
+    { kind: 'sqlite, a commit per turn', make: () => journals.open({ commitPerTurn: true }) },
   ];
 }

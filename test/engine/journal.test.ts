@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { DuplicateRunError, RunNotFoundError, runFlow } from '../../src/engine/index.js';
 import { itemFlow, journalCases, newWorld } from './fixtures.js';
@@ -6,7 +6,6 @@ import { journalsPerTest } from '../support/engine-journals.js';
 import { waitFor } from '../support/service-wait.js';
 
 describe.each(journalCases())('$kind journal', (jc) => {
-  afterEach(() => jc.cleanup());
 
   it('records started, intent, done, failed, reverted and the final state', () => {
     const journal = jc.make();

@@ -102,7 +102,6 @@ describe('RunProgressTracker', () => {
 });
 
 describe.each(journalCases())('$kind journal: progress with the run record', (jc) => {
-  afterEach(() => jc.cleanup());
 
   it('a running run shows what was written, with tasks done counted from its task records; an ended one the result and the last counts', () => {
     const journal = jc.make();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   INTERRUPTED_MESSAGE,
   RunEvents,
@@ -29,7 +29,6 @@ function crashedRun(journal: Journal, world: World, runId: string, items: string
 }
 
 describe.each(journalCases())('recovery with the $kind journal', (jc) => {
-  afterEach(() => jc.cleanup());
 
   it('reverts done tasks and the task caught mid-apply (with its journaled undo), in reverse order', async () => {
     const journal = jc.make();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DuplicateRunError,
   LinearFlow,
@@ -10,8 +10,9 @@ import {
 } from '../../src/engine/index.js';
 import { addItem, addItemAsync, itemFlow, journalCases, newWorld, type World } from './fixtures.js';
 
-describe.each(journalCases())('runFlow with the $kind journal', (jc) => {
-  afterEach(() => jc.cleanup());
+const cases = journalCases();
+
+describe.each(cases)('runFlow with the $kind journal', (jc) => {
 
   it('runs every task in order and ends completed', async () => {
     const journal = jc.make();
@@ -312,25 +313,20 @@ describe('runFlow without a journal and with a failing journal', () => {
   });
 
   it('treats an undo value that is not JSON as a failure (SQLite journal)', async () => {
-    const [, sqlite] = journalCases();
-    const journal = sqlite.make();
-    try {
-      const { registry } = await import('./fixtures.js');
-      const bad = registry.define({
-        kind: 'test.badUndo',
-        prepare: () => (() => 1) as unknown as number,
-        apply: () => {},
-        revert: () => {},
-      });
-      const world = newWorld();
-      const flow = itemFlow(['a']).add(bad('bad', 'irods', {})).add(addItem('add z', 'irods', { item: 'z' }));
-      const result = await runFlow(flow, world, { journal });
-      // its undo cannot be journaled with its intent, so it is never applied: only task 0 is undone
-      expect(result).toMatchObject({ status: 'rolled_back', completed: 1, reverted: 1, failedTask: { index: 1 } });
-      expect(result.error).toMatch(/Journal write failed before task "bad": Undo value is not JSON/);
-      expect(world.effects.size).toBe(0);
-    } finally {
-      sqlite.cleanup();
-    }
+    const journal = cases.find((c) => c.kind === 'sqlite')!.make();
+    const { registry } = await import('./fixtures.js');
+    const bad = registry.define({
+      kind: 'test.badUndo',
+      prepare: () => (() => 1) as unknown as number,
+      apply: () => {},
+      revert: () => {},
+    });
+    const world = newWorld();
+    const flow = itemFlow(['a']).add(bad('bad', 'irods', {})).add(addItem('add z', 'irods', { item: 'z' }));
+    const result = await runFlow(flow, world, { journal });
+    // its undo cannot be journaled with its intent, so it is never applied: only task 0 is undone
+    expect(result).toMatchObject({ status: 'rolled_back', completed: 1, reverted: 1, failedTask: { index: 1 } });
+    expect(result.error).toMatch(/Journal write failed before task "bad": Undo value is not JSON/);
+    expect(world.effects.size).toBe(0);
   });
 });
