@@ -146,25 +146,59 @@ function bareReply(type: string, intInfo: number): Buffer {
   return framed;
 }
 
+/**
+ * What the handlers see of one connection. A class rather than an object
+ * literal per connection: a literal with a getter gets a hidden class of
+ * its own each time, and its arrow functions are new call targets each
+ * time, so the handlers' optimised code that reads it on every request
+ * (the descriptor table, `onClose`) would be thrown away at every new
+ * connection.
+ */
+class SessionConnection implements ConnectionContext {
+  readonly state = new Map<symbol, unknown>();
+  /** Set at each authentication challenge. */
+  clientSignature = '';
+  readonly cleanups: Array<() => void | Promise<void>> = [];
+
+  constructor(private readonly exchangeWith: (reply: ApiReply) => Promise<number>) {}
+
+  onClose(fn: () => void | Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
+  exchange(reply: ApiReply): Promise<number> {
+    return this.exchangeWith(reply);
+  }
+}
+
+/** What the handlers get, made at login. A class for the reason {@link SessionConnection} is one. */
+class HandlerContext implements ApiContext {
+  constructor(
+    readonly user: SessionUser,
+    readonly store: EmbeddedStore,
+    readonly access: AccessRules,
+    readonly connection: ConnectionContext,
+    readonly log: Logger,
+    readonly specificQueries: SpecificQueries,
+  ) {}
+}
+
 /** One connection's session. Start it with {@link IrodsSession.run}. */
 export class IrodsSession {
   /** The stream messages are read from and written to (the socket, or TLS over it). */
   private stream: Duplex;
   private reader: MessageReader;
   private user: SessionUser | undefined;
-  /** What the handlers get: made once for {@link IrodsSession.user}. */
-  private ctx: ApiContext | undefined;
+  /** What the handlers get: made at each login, for {@link IrodsSession.user}. */
+  private ctx: HandlerContext | undefined;
   private challenge: Buffer | undefined;
-  private clientSignature = '';
   private apos: AposStyle = 'entity';
   private startupPack: Startup | undefined;
   private closed = false;
-  private readonly cleanups: Array<() => void | Promise<void>> = [];
-  private readonly state = new Map<symbol, unknown>();
   /** The last body of each API and its decoding (see {@link IrodsSession.decodeBody}). */
   private readonly lastBodies = new Map<number, { bytes: Buffer; decoded: DecodedPi }>();
   private readonly log: Logger;
-  private readonly connection: ConnectionContext;
+  private readonly connection: SessionConnection;
   /** Resolves when the connection has ended and its cleanups ran. */
   readonly done: Promise<void>;
   private finish!: () => void;
@@ -187,17 +221,7 @@ export class IrodsSession {
       this.close();
     }, shared.limits.loginTimeoutMs);
     this.loginDeadline.unref();
-    const self = this;
-    this.connection = {
-      state: this.state,
-      get clientSignature() {
-        return self.clientSignature;
-      },
-      onClose: (fn) => {
-        this.cleanups.push(fn);
-      },
-      exchange: (reply) => this.exchange(reply),
-    };
+    this.connection = new SessionConnection((reply) => this.exchange(reply));
   }
 
   /** Runs the session to its end; never throws. */
@@ -254,7 +278,7 @@ export class IrodsSession {
   }
 
   private async runCleanups(): Promise<void> {
-    for (const fn of this.cleanups.splice(0)) {
+    for (const fn of this.connection.cleanups.splice(0)) {
       try {
         await fn();
       } catch (err) {
@@ -491,8 +515,8 @@ export class IrodsSession {
     if (api === AUTH_RESPONSE_AN) return this.authResponse(msg);
     const route = this.shared.routes.get(api);
     if (!route) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_UNMATCHED_API_NUM, `API ${api} is not served by this server`);
-    const user = this.user;
-    if (!user) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, `${route.name} needs a logged-in user: authenticate first`);
+    const ctx = this.ctx;
+    if (!ctx) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, `${route.name} needs a logged-in user: authenticate first`);
     let req: ApiRequest;
     try {
       const decoded = msg.body.length === 0 ? null : this.decodeBody(api, msg.body);
@@ -501,9 +525,6 @@ export class IrodsSession {
       const e = err as IrodsError;
       return this.sendError(MSG_TYPE.API_REPLY, e.code, e.message);
     }
-    // one context per logged-in user (it holds nothing per request)
-    let ctx = this.ctx;
-    if (ctx?.user !== user) ctx = this.ctx = { user, store: this.shared.store, access: this.shared.access, connection: this.connection, log: this.log, specificQueries: this.shared.specificQueries };
     let reply: ApiReply | Promise<ApiReply>;
     try {
       reply = route.handle(req, ctx);
@@ -554,7 +575,7 @@ export class IrodsSession {
 
   private async authRequest(): Promise<void> {
     this.challenge = newChallenge();
-    this.clientSignature = clientSignatureOf(this.challenge);
+    this.connection.clientSignature = clientSignatureOf(this.challenge);
     await this.send(MSG_TYPE.API_REPLY, 0, challengeReply(this.challenge));
   }
 
@@ -578,6 +599,8 @@ export class IrodsSession {
     }
     clearTimeout(this.loginDeadline);
     this.user = user;
+    const { store, access, specificQueries } = this.shared;
+    this.ctx = new HandlerContext(user, store, access, this.connection, this.log, specificQueries);
     this.log.info({ user: user.name }, 'logged in');
     await this.send(MSG_TYPE.API_REPLY, 0);
   }
