@@ -483,24 +483,30 @@ export class IrodsSession {
   }
 
   private async serve(): Promise<void> {
+    const msg = await this.serveRequests();
+    if (!msg) return;
+    if (msg.header.type === MSG_TYPE.DISCONNECT) {
+      this.log.debug('disconnect');
+      return;
+    }
+    await this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.USER_MSG_TYPE_NO_SUPPORT, `message type ${msg.header.type} is not served`);
+    throw new EndSession();
+  }
+
+  /**
+   * Serves API requests; returns the first other message, or null when the
+   * client is gone. The rest is up to the caller: code in this loop first
+   * run at a session's end (a disconnect) would throw away its optimised
+   * code, with all it inlined, for the next session to compile again.
+   */
+  private async serveRequests(): Promise<RawMessage | null> {
     for (;;) {
       this.reader.setIdleTimeout(this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs);
       // a message buffered whole is served without waiting for a promise
       const msg = this.reader.takeNext() ?? (await this.reader.next());
-      if (!msg) return;
-      switch (msg.header.type) {
-        case MSG_TYPE.API_REQ: {
-          const pending = this.request(msg);
-          if (pending) await pending;
-          break;
-        }
-        case MSG_TYPE.DISCONNECT:
-          this.log.debug('disconnect');
-          return;
-        default:
-          await this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.USER_MSG_TYPE_NO_SUPPORT, `message type ${msg.header.type} is not served`);
-          throw new EndSession();
-      }
+      if (!msg || msg.header.type !== MSG_TYPE.API_REQ) return msg;
+      const pending = this.request(msg);
+      if (pending) await pending;
     }
   }
 
