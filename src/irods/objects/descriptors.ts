@@ -24,16 +24,22 @@ const KEY = Symbol('irods.objects.descriptors');
 export class DescriptorTable {
   private readonly open = new Map<number, OpenObject>();
 
-  /** The table of `conn`, created (with its cleanup registered) on first use. */
+  /** The table of `conn`, made (see {@link DescriptorTable.attach}) on first use if it has none. */
   static of(conn: ConnectionContext): DescriptorTable {
-    let table = conn.state.get(KEY) as DescriptorTable | undefined;
-    if (!table) {
-      const created = new DescriptorTable();
-      conn.state.set(KEY, created);
-      conn.onClose(() => created.releaseAll());
-      table = created;
-    }
-    return table;
+    return (conn.state.get(KEY) as DescriptorTable | undefined) ?? DescriptorTable.attach(conn);
+  }
+
+  /**
+   * Makes the table of a new connection, with its cleanup. The server calls
+   * this as a connection starts: made at its first open instead, a branch of
+   * the open path would run once per connection, and a branch first taken
+   * after the open path was optimised throws that code away.
+   */
+  static attach(conn: ConnectionContext): DescriptorTable {
+    const created = new DescriptorTable();
+    conn.state.set(KEY, created);
+    conn.onClose(() => created.releaseAll());
+    return created;
   }
 
   /** How many objects are open. */

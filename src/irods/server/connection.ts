@@ -22,6 +22,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { EmbeddedStore } from '../../store/embedded/store.js';
+import { DescriptorTable } from '../objects/descriptors.js';
 import type { AccessRules } from '../permissions.js';
 import type { SpecificQueries } from '../specific-query/runner.js';
 import type { IrodsErrorName } from '../wire/error-codes.js';
@@ -222,6 +223,7 @@ export class IrodsSession {
     }, shared.limits.loginTimeoutMs);
     this.loginDeadline.unref();
     this.connection = new SessionConnection((reply) => this.exchange(reply));
+    DescriptorTable.attach(this.connection);
   }
 
   /** Runs the session to its end; never throws. */
