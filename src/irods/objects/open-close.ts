@@ -191,7 +191,7 @@ export function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywo
 function commitChecked(ctx: ApiContext, path: string, staged: Staged): void {
   try {
     // the check runs in the commit's transaction: no one changes the access in between
-    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], ([target]) => requireWritableFound(ctx, path, target!));
+    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], (found) => requireWritableFound(ctx, path, found[0]!));
   } catch (err) {
     throw asIrodsError(err);
   }

@@ -124,8 +124,16 @@ export class Objects {
     let entries: StoreEntry[];
     try {
       entries = core.write(() => {
-        const found = check && items.map((it) => this.putTarget(it.path));
-        check?.(found!);
+        // arrays here are built by push, not map(): map() makes a packed array
+        // when the builtin runs it and a holey one when optimised code inlines
+        // it, so code reading them met a new hidden class, and was thrown
+        // away, each time this function changed tier (as at a new connection)
+        let found: PutTarget[] | undefined;
+        if (check) {
+          found = [];
+          for (const it of items) found.push(this.putTarget(it.path));
+          check(found);
+        }
         // the rules below reuse the check's reading unless collections made since change what it found
         const reuse = found && collections.length === 0 ? found : undefined;
         replaced = [];
@@ -133,12 +141,14 @@ export class Objects {
         for (const c of collections) createdCollections.push(...createCollectionIn(core, c, ADMIN_USER, true));
         const entries: StoreEntry[] = [];
         const now = new Date().toISOString();
-        const checked = items.map((it, i) => {
+        const checked: Array<{ it: PendingObject; owner: string; existing: EntryRow | undefined; parent: EntryKey }> = [];
+        for (let i = 0; i < items.length; i++) {
+          const it = items[i]!;
           const owner = it.owner ?? ADMIN_USER;
           const overwrite = it.overwrite ?? false;
-          const facts = reuse ? this.putRules(it.path, owner, overwrite, reuse[i]!) : this.checkPut(it.path, owner, overwrite);
-          return { it, owner, ...facts };
-        });
+          const { existing, parent } = reuse ? this.putRules(it.path, owner, overwrite, reuse[i]!) : this.checkPut(it.path, owner, overwrite);
+          checked.push({ it, owner, existing, parent });
+        }
         // bytes for a resource removed since they were staged have nowhere to go
         for (const { it } of checked) requireResourceIn(core, resourceOfVaultId(it.staged.id));
         const dirs = new Set<string>();
