@@ -270,8 +270,15 @@ interface Waiter {
  * read may be pending at a time (the session is strictly request, reply).
  */
 export class MessageReader {
-  private chunks: Buffer[] = [];
-  private head = 0;
+  /**
+   * The chunks received, taken ones replaced by {@link EMPTY} up to `head`.
+   * It starts with one taken chunk, not empty: an empty array starts out
+   * holding small integers and changes its hidden class at the first push
+   * of a chunk, so the optimised `onData` met a new hidden class, and was
+   * thrown away, at each new connection.
+   */
+  private chunks: Buffer[] = [EMPTY];
+  private head = 1;
   private buffered = 0;
   private waiter: Waiter | undefined;
   private ended = false;
@@ -598,8 +605,8 @@ export class MessageReader {
   discard(): void {
     this.discarding = true;
     this.clearTimer();
-    this.chunks = [];
-    this.head = 0;
+    this.chunks = [EMPTY];
+    this.head = 1;
     this.buffered = 0;
     if (this.attached) this.stream.resume();
   }
