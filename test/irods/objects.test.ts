@@ -337,6 +337,18 @@ describe('permissions', () => {
     expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 
+  it('a create below an object is refused at the open; a close after its user was removed (with their access) stores nothing', async () => {
+    await alice.put(`${HOME}/obj`, 'x');
+    expect(await irodsError(alice.open(`${HOME}/obj/below`, O.WRONLY | O.CREAT | O.TRUNC))).toBe('CAT_UNKNOWN_COLLECTION');
+    await s.setAccess(HOME, 'bob', 'write');
+    const fd = await bob.open(`${HOME}/orphan`, O.WRONLY | O.CREAT | O.TRUNC);
+    await bob.write(fd, 'x');
+    await s.removePrincipal('bob', 'user');
+    expect(await irodsError(bob.close(fd))).toBe('CAT_NO_ACCESS_PERMISSION');
+    expect(await s.stat(`${HOME}/orphan`)).toBeNull();
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
   it('unlink and rename need own (iRODS delete_object lies above write); write is not enough', async () => {
     await s.setAccess(`${HOME}/p`, 'bob', 'write');
     expect(await irodsError(bob.unlink(`${HOME}/p`))).toBe('CAT_NO_ACCESS_PERMISSION');

@@ -144,6 +144,39 @@ describe('small objects in the catalog', () => {
     expect(await s.fsck()).toEqual(clean);
   });
 
+  it("a commit's check gets what is at each path and the parent's key; the owner must be a user", async () => {
+    await s.createCollection(`${Z}/c`);
+    await put(`${Z}/c/old`, 'old');
+    const core = s.protocolCore();
+    const stage = (text: string) => s.vault.stage(Readable.from([Buffer.from(text)]));
+    const oldRow = core.row(`${Z}/c/old`);
+    const seen: unknown[] = [];
+    s.commitObjects(
+      [
+        { path: `${Z}/c/new`, staged: await stage('new') },
+        { path: `${Z}/c/old`, staged: await stage('newer'), overwrite: true },
+      ],
+      [],
+      (found) => seen.push(...found),
+    );
+    const parent = { id: core.keyOf(`${Z}/c`)!.id, kind: 'c', inherit: 0 };
+    expect(seen).toMatchObject([
+      { existing: undefined, parent },
+      { existing: oldRow, parent },
+    ]);
+    expect([await get(`${Z}/c/new`), await get(`${Z}/c/old`)]).toEqual(['new', 'newer']);
+    // an owner that is no user (none, or a group) fails the commit, with or without a check
+    for (const owner of ['nobody', 'public']) {
+      const staged = await stage('x');
+      const err = await caught(async () => s.commitObjects([{ path: `${Z}/c/by-${owner}`, staged, owner }], [], () => {}));
+      expect(err).toMatchObject({ code: 'NOT_FOUND', path: owner, what: 'user' });
+      const err2 = await caught(() => s.putObject(`${Z}/c/by-${owner}`, Readable.from(['x']), { owner }));
+      expect(err2).toMatchObject({ code: 'NOT_FOUND', path: owner, what: 'user' });
+    }
+    expect(await s.stat(`${Z}/c/by-nobody`)).toBeNull();
+    expect(await s.fsck()).toEqual(clean);
+  });
+
   it('verification finds bytes changed behind the catalog', async () => {
     await put(`${Z}/f`, 'original');
     const core = s.protocolCore();

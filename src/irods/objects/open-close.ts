@@ -76,7 +76,14 @@ type OpenPlan = { read: true; source: ObjectSource; size: number } | { read: fal
 
 /** The checks of an open, against one snapshot of the catalog; what to open. */
 function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: ReadonlyMap<string, string>): OpenPlan {
-  const found = entryAt(ctx, path);
+  // a create reads the parent's key with the path's entry, as a new object's checks need it (one statement for two)
+  let parentKey: PutTarget['parent'];
+  let found: ReturnType<typeof entryAt>;
+  if (mode.create && mode.write) {
+    const at = ctx.store.protocolCore().idAndParentKey(path);
+    parentKey = at.parent;
+    found = at.id === null ? undefined : entryAt(ctx, path);
+  } else found = entryAt(ctx, path);
   if (found?.row.kind === 'c') {
     if (mode.write) throw new IrodsError('CAT_NAME_EXISTS_AS_COLLECTION', `${path} is a collection`);
     throw noDataObject(path, 'a collection, not a data object');
@@ -94,7 +101,7 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
     return { read: false, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource } };
   }
   if (!mode.create) throw noDataObject(path);
-  requireWritableAt(ctx, path, found);
+  requireWritableAt(ctx, path, found, parentKey);
   return { read: false, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords) } };
 }
 

@@ -95,6 +95,23 @@ export function pageParams(target: string, opts: PageOptions, relative = false):
   };
 }
 
+/**
+ * The key of the parent entry at `parent` from the columns of a raw row
+ * (see {@link Catalog.idAndParentKey}); undefined when there is none, and
+ * for the root, which is no entry. Built as better-sqlite3 builds a row (an
+ * empty object, then each column in order), not as a literal: it then has
+ * the hidden class of the keys {@link StoreCore.keyOf} reads, and code that
+ * gets keys of both kinds (insertChild) sees one class, not two.
+ */
+export function parentKeyOf(parent: string, id: number | null, kind: EntryKey['kind'] | null, inherit: number | null): EntryKey | undefined {
+  if (id === null || parent === '/') return undefined;
+  const key = {} as EntryKey;
+  key.id = id;
+  key.kind = kind!;
+  key.inherit = inherit!;
+  return key;
+}
+
 /** The open catalog and vault of one data directory, and the rules every concept module shares. */
 export class StoreCore {
   readonly zone: string;
@@ -213,6 +230,18 @@ export class StoreCore {
   keyOf(path: string): EntryKey | undefined {
     this.assertOpen();
     return this.q.entryKey.get(path);
+  }
+
+  /**
+   * The id of the entry at `path` (null: none) and the key of the entry at
+   * its parent path (undefined: none, or `path` is right below the root),
+   * from one statement.
+   */
+  idAndParentKey(path: string): { id: number | null; parent: EntryKey | undefined } {
+    this.assertOpen();
+    const parent = parentPath(path);
+    const [id, parentId, kind, inherit] = this.q.idAndParentKey.get(path, parent)!;
+    return { id, parent: parentKeyOf(parent, parentId, kind, inherit) };
   }
 
   /** {@link keyOf}, or NotFound naming what `kind` asks for (any entry when not given). */

@@ -14,7 +14,7 @@ import type { PutOptions, StoreEntry } from '../types.js';
 import type { EntryKey, EntryRow } from './catalog.js';
 import { createCollectionIn } from './collections.js';
 import { parentPath } from '../paths.js';
-import type { StoreCore } from './core.js';
+import { parentKeyOf, type StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
 import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
@@ -36,6 +36,11 @@ export interface PendingObject {
 export interface PutTarget {
   existing: EntryRow | undefined;
   parent: EntryKey | undefined;
+}
+
+/** {@link PutTarget} and whether the owner of the new object is a user. */
+interface PutFacts extends PutTarget {
+  ownerIsUser: boolean;
 }
 
 /** An object's path and where its bytes are. */
@@ -78,20 +83,32 @@ export class Objects {
 
   /** Throws unless a put may go to `target` now; the object there (if any) and the collection it goes into. */
   private checkPut(target: string, owner: string, overwrite: boolean): { existing: EntryRow | undefined; parent: EntryKey } {
-    return this.putRules(target, owner, overwrite, this.putTarget(target));
+    return this.putRules(target, owner, overwrite, this.putFacts(target, owner));
   }
 
-  /** What a put to `target` finds there: the entry at the path and the parent's key (undefined for none, or the zone root's parent). */
-  private putTarget(target: string): PutTarget {
+  /**
+   * What a put to `target` owned by `owner` finds: the entry at the path,
+   * the parent's key (undefined for none, or the zone root's parent) and
+   * whether the owner is a user. One statement reads all three; the whole
+   * row of the entry only when there is one (a put replacing an object).
+   */
+  private putFacts(target: string, owner: string): PutFacts {
     const { core } = this;
+    core.assertOpen();
     const parent = parentPath(target);
-    return { existing: core.row(target), parent: parent === '/' ? undefined : core.keyOf(parent) };
+    const [id, parentId, parentKind, parentInherit, ownerKind] = core.q.putFacts.get(target, parent, owner)!;
+    return {
+      existing: id === null ? undefined : core.row(target),
+      parent: parentKeyOf(parent, parentId, parentKind, parentInherit),
+      ownerIsUser: ownerKind === 'user',
+    };
   }
 
-  /** {@link checkPut}'s rules over what {@link putTarget} found. */
-  private putRules(target: string, owner: string, overwrite: boolean, found: PutTarget): { existing: EntryRow | undefined; parent: EntryKey } {
+  /** {@link checkPut}'s rules over what {@link putFacts} found. */
+  private putRules(target: string, owner: string, overwrite: boolean, found: PutFacts): { existing: EntryRow | undefined; parent: EntryKey } {
     const { core } = this;
-    core.mustUser(owner);
+    // core.mustUser's error, from what was read already
+    if (!found.ownerIsUser) throw new NotFoundError(owner, 'user');
     // parentFor's errors, in its order, without reading the parent again
     if (found.parent === undefined || found.parent.kind !== 'c') core.parentFor(target);
     const { existing } = found;
@@ -128,10 +145,10 @@ export class Objects {
         // when the builtin runs it and a holey one when optimised code inlines
         // it, so code reading them met a new hidden class, and was thrown
         // away, each time this function changed tier (as at a new connection)
-        let found: PutTarget[] | undefined;
+        let found: PutFacts[] | undefined;
         if (check) {
           found = [];
-          for (const it of items) found.push(this.putTarget(it.path));
+          for (const it of items) found.push(this.putFacts(it.path, it.owner ?? ADMIN_USER));
           check(found);
         }
         // the rules below reuse the check's reading unless collections made since change what it found
