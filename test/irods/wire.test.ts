@@ -194,6 +194,9 @@ describe('framing', () => {
 // ---- a server with test routes
 
 const seen: string[] = [];
+const str = (s: string) => ({ name: 'STR_PI', fields: { myStr: s } });
+const PACKED = encodePi({ name: 'fileLseekOut_PI', fields: { offset: 10240 } });
+
 const ROUTES: ApiRoute[] = [
   {
     api: 9001,
@@ -220,6 +223,8 @@ const ROUTES: ApiRoute[] = [
       return {};
     },
   },
+  // one packed body, sent again and again (as a put's seeks are answered), with the status asked for
+  { api: 9009, name: 'PACKED', handle: async (req) => ({ status: Number(text(req.body, 'myStr')), packed: PACKED }) },
   { api: 9007, name: 'WHOAMI', handle: async (_req, ctx) => ({ body: { name: 'STR_PI', fields: { myStr: `${ctx.user.name} ${ctx.connection.clientSignature}` } } }) },
   {
     api: 9008,
@@ -253,7 +258,7 @@ async function testServer(t: TempStore, limits: Partial<IrodsServerLimits> = {})
   });
 }
 
-const str = (s: string) => ({ name: 'STR_PI', fields: { myStr: s } });
+
 
 describe('a server facing broken and hostile clients', () => {
   let t: TempStore;
@@ -329,6 +334,17 @@ describe('a server facing broken and hostile clients', () => {
     expect(await c.reply()).toMatchObject({ intInfo: IRODS_ERRORS.USER_PACKSTRUCT_INPUT_ERR });
     c.send('RODS_API_REQ', { intInfo: 9001, body: str('fine') });
     expect((await c.reply()).body).toEqual({ myStr: 'fine' });
+    c.close();
+  });
+
+  it('answers a reused packed body the same each time, with the status of each reply', async () => {
+    const c = await loggedIn(port, 'rods', 'rods-pw');
+    for (const status of [0, 0, 7, 0]) {
+      c.send('RODS_API_REQ', { intInfo: 9009, body: str(String(status)) });
+      const m = (await c.next())!;
+      expect(m.header).toMatchObject({ type: 'RODS_API_REPLY', intInfo: status, msgLen: PACKED.length, errorLen: 0, bsLen: 0 });
+      expect(m.body.equals(PACKED)).toBe(true);
+    }
     c.close();
   });
 

@@ -48,7 +48,9 @@ export interface ApiReply {
   /**
    * The body already packed, instead of {@link ApiReply.body}: for a reply
    * of fixed shape a handler packs once and reuses. Only for bodies without
-   * text (numbers alone), whose packing does not depend on the client.
+   * text (numbers alone), whose packing does not depend on the client. Its
+   * bytes never change once sent: the connection keeps the framed reply
+   * made from them for the next time the same buffer is sent.
    */
   packed?: Buffer;
   /** Raw bytes after the body (a read's data). */

@@ -148,6 +148,22 @@ function bareReply(type: string, intInfo: number): Buffer {
 }
 
 /**
+ * Framed replies of packed bodies ({@link ApiReply.packed}), by body: a
+ * handler packs such a body once and reuses it (a put's seeks answer the
+ * same `fileLseekOut_PI`), so its framing is made once too, for the type
+ * and `intInfo` it was sent with last.
+ */
+const packedReplies = new WeakMap<Buffer, { type: string; intInfo: number; framed: Buffer }>();
+
+function packedReply(type: string, intInfo: number, packed: Buffer): Buffer {
+  const known = packedReplies.get(packed);
+  if (known && known.type === type && known.intInfo === intInfo) return known.framed;
+  const framed = frameMessage(type, { intInfo, body: packed })[0]!;
+  packedReplies.set(packed, { type, intInfo, framed });
+  return framed;
+}
+
+/**
  * What the handlers see of one connection. A class rather than an object
  * literal per connection: a literal with a getter gets a hidden class of
  * its own each time, and its arrow functions are new call targets each
@@ -343,8 +359,8 @@ export class IrodsSession {
     let buffers: Buffer[];
     try {
       buffers =
-        body === undefined && error === undefined && bs === undefined
-          ? [bareReply(type, intInfo)]
+        error === undefined && bs === undefined && (body === undefined || Buffer.isBuffer(body))
+          ? [body === undefined ? bareReply(type, intInfo) : packedReply(type, intInfo, body)]
           : frameMessage(type, {
               intInfo,
               body: body === undefined || Buffer.isBuffer(body) ? body : encodePi(body, { apos: this.apos }),
