@@ -86,6 +86,23 @@ describe('XML packing', () => {
     expect(many(child(decodePi(bodies[1]!).node, 'KeyValPair_PI'), 'keyWord')).toEqual(['k', 'l']);
   });
 
+  it('freezes a decoding when asked: every node and list and the result, in both scanners, with the same content', () => {
+    const bodies = [
+      '<DataObjInp_PI><objPath>/z/x</objPath><KeyValPair_PI><ssLen>2</ssLen><keyWord>k</keyWord><keyWord>l</keyWord><svalue>v</svalue><svalue></svalue></KeyValPair_PI></DataObjInp_PI>\n',
+      '<A><b><c>1</c><c><d>2</d></c><c><d>3</d><d>4</d></c></b><e/></A>',
+      '<A> </A>',
+      '<A/>',
+    ];
+    for (const body of bodies) {
+      for (const input of [body, `<?xml version="1.0"?>${body}`]) {
+        const frozen = decodePi(input, { freeze: true });
+        expect(allFrozen(frozen)).toBe(true);
+        expect(frozen).toEqual(decodePi(input));
+        expect(Object.isFrozen(decodePi(input).node)).toBe(false);
+      }
+    }
+  });
+
   it('keeps element names like __proto__ as plain data', () => {
     const { node } = decodePi('<X_PI><__proto__>p</__proto__><constructor>c</constructor></X_PI>');
     expect(text(node, '__proto__')).toBe('p');
@@ -195,6 +212,8 @@ describe('framing', () => {
 
 const seen: string[] = [];
 const str = (s: string) => ({ name: 'STR_PI', fields: { myStr: s } });
+/** Whether `v` and everything in it is frozen. */
+const allFrozen = (v: unknown): boolean => typeof v !== 'object' || v === null || (Object.isFrozen(v) && Object.values(v).every(allFrozen));
 const PACKED = encodePi({ name: 'fileLseekOut_PI', fields: { offset: 10240 } });
 
 const ROUTES: ApiRoute[] = [
@@ -225,6 +244,8 @@ const ROUTES: ApiRoute[] = [
   },
   // one packed body, sent again and again (as a put's seeks are answered), with the status asked for
   { api: 9009, name: 'PACKED', handle: async (req) => ({ status: Number(text(req.body, 'myStr')), packed: PACKED }) },
+  // 1 when the body a handler gets is frozen through and through
+  { api: 9010, name: 'FROZEN', handle: async (req) => ({ status: allFrozen(req.body) ? 1 : 0 }) },
   { api: 9007, name: 'WHOAMI', handle: async (_req, ctx) => ({ body: { name: 'STR_PI', fields: { myStr: `${ctx.user.name} ${ctx.connection.clientSignature}` } } }) },
   {
     api: 9008,
@@ -334,6 +355,15 @@ describe('a server facing broken and hostile clients', () => {
     expect(await c.reply()).toMatchObject({ intInfo: IRODS_ERRORS.USER_PACKSTRUCT_INPUT_ERR });
     c.send('RODS_API_REQ', { intInfo: 9001, body: str('fine') });
     expect((await c.reply()).body).toEqual({ myStr: 'fine' });
+    c.close();
+  });
+
+  it('hands handlers frozen bodies, decoded afresh or the decoding of the same bytes reused', async () => {
+    const c = await loggedIn(port, 'rods', 'rods-pw');
+    for (const body of ['<A><k>1</k><k>2</k><n><x>y</x></n></A>', '<A><k>1</k><k>2</k><n><x>y</x></n></A>', '<B><m><k>1</k><k>2</k></m></B>', '<?xml version="1.0"?><B><m/></B>']) {
+      c.send('RODS_API_REQ', { intInfo: 9010, body });
+      expect((await c.reply()).intInfo).toBe(1);
+    }
     c.close();
   });
 

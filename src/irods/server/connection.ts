@@ -116,15 +116,6 @@ const DONE: Promise<void> = Promise.resolve();
 /** Largest request body whose decoding is kept for the next request of its API. */
 const MAX_REUSED_BODY = 2048;
 
-/** `v` and everything in it frozen. */
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-  }
-  return v;
-}
-
 /** Most framed replies {@link bareReply} keeps. */
 const BARE_REPLIES_MAX = 256;
 const bareReplies = new Map<string, Map<number, Buffer>>();
@@ -577,7 +568,7 @@ export class IrodsSession {
     // frozen from the start, not when first reused: a fresh and a reused
     // decoding then have the same hidden classes, so the handlers' optimised
     // code does not fall back each time a new connection sends its first one
-    const decoded = deepFreeze(decodePi(body, { apos: this.apos }));
+    const decoded = decodePi(body, { apos: this.apos, freeze: true });
     if (body.length <= MAX_REUSED_BODY) {
       // the body is a view into the socket's chunk: the key is a copy
       this.lastBodies.set(api, { bytes: Buffer.from(body), decoded });

@@ -83,6 +83,12 @@ export interface DecodeLimits {
   maxDepth?: number;
   /** What `&apos;` means (see {@link AposStyle}). */
   apos?: AposStyle;
+  /**
+   * Freeze the decoding: every node and list as its element closes, and
+   * the result (a walk over the finished decoding cost as much again as
+   * the freezing itself).
+   */
+  freeze?: boolean;
 }
 
 /** A decoded body: the root element's name and content. */
@@ -114,6 +120,30 @@ interface Frame {
   node: PiNode;
   text: string;
   hasChildren: boolean;
+  /** The lists its repeated children made, to freeze with the node. */
+  lists: PiValue[][] | undefined;
+}
+
+/** A new {@link Frame} (one shape for all). */
+function openFrame(name: string, text: string): Frame {
+  return { name, node: Object.create(null) as PiNode, text, hasChildren: false, lists: undefined };
+}
+
+/** Freezes a closed element's node and the lists in it. */
+function freezeFrame(f: Frame): void {
+  if (f.lists) for (const list of f.lists) Object.freeze(list);
+  Object.freeze(f.node);
+}
+
+/** The decoding of a root element whose node is finished (and frozen, when asked), frozen too when asked. */
+function rootOf(name: string, node: PiNode, freeze: boolean): DecodedPi {
+  return freeze ? Object.freeze({ name, node }) : { name, node };
+}
+
+/** The node of an empty root element. */
+function emptyNode(freeze: boolean): PiNode {
+  const node = Object.create(null) as PiNode;
+  return freeze ? Object.freeze(node) : node;
 }
 
 function isSpace(c: number): boolean {
@@ -160,12 +190,17 @@ function unescapeText(raw: string, apos: AposStyle): string {
   return out;
 }
 
-function addChild(parent: PiNode, name: string, value: PiValue): void {
-  const prev = parent[name];
+function addChild(parent: Frame, name: string, value: PiValue): void {
+  const node = parent.node;
+  const prev = node[name];
   // a decoded value is a list only when its element repeats, so a list here is that element's
-  if (prev === undefined) parent[name] = value;
+  if (prev === undefined) node[name] = value;
   else if (Array.isArray(prev)) prev.push(value);
-  else parent[name] = [prev, value];
+  else {
+    const list = [prev, value];
+    node[name] = list;
+    (parent.lists ??= []).push(list);
+  }
 }
 
 /**
@@ -175,6 +210,7 @@ function addChild(parent: PiNode, name: string, value: PiValue): void {
 export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): DecodedPi {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const apos = limits.apos ?? 'entity';
+  const freeze = limits.freeze ?? false;
   let s: string;
   if (typeof input === 'string') s = input;
   else {
@@ -188,7 +224,7 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
       }
     }
   }
-  const simple = decodeSimple(s, maxDepth);
+  const simple = decodeSimple(s, maxDepth, freeze);
   if (simple) return simple;
   let i = 0;
   const n = s.length;
@@ -241,12 +277,13 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
       let value: PiValue;
       if (frame.hasChildren) {
         if (frame.text.trim() !== '') throw bad(`<${name}> mixes text and elements`);
+        if (freeze) freezeFrame(frame);
         value = frame.node;
       } else value = unescapeText(frame.text, apos);
       const parent = stack[stack.length - 1];
-      if (parent) addChild(parent.node, name, value);
-      else if (typeof value !== 'string') root = { name, node: value };
-      else if (value.trim() === '') root = { name, node: Object.create(null) as PiNode };
+      if (parent) addChild(parent, name, value);
+      else if (typeof value !== 'string') root = rootOf(name, value, freeze);
+      else if (value.trim() === '') root = rootOf(name, emptyNode(freeze), freeze);
       else throw bad(`the root element <${name}> holds text, not a structure`);
       continue;
     }
@@ -259,8 +296,8 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
       const parent = stack[stack.length - 1];
       if (parent) {
         parent.hasChildren = true;
-        addChild(parent.node, name, '');
-      } else root = { name, node: Object.create(null) as PiNode };
+        addChild(parent, name, '');
+      } else root = rootOf(name, emptyNode(freeze), freeze);
       continue;
     }
     if (s[i] !== '>') throw bad(`attributes are not allowed (element <${name}>)`);
@@ -268,7 +305,7 @@ export function decodePi(input: Buffer | string, limits: DecodeLimits = {}): Dec
     if (stack.length >= maxDepth) throw bad(`elements nested deeper than ${maxDepth}`);
     const parent = stack[stack.length - 1];
     if (parent) parent.hasChildren = true;
-    stack.push({ name, node: Object.create(null) as PiNode, text: '', hasChildren: false });
+    stack.push(openFrame(name, ''));
   }
   if (!root) throw bad(stack.length > 0 ? `element <${stack[stack.length - 1]!.name}> is not closed` : 'no root element');
   return root;
@@ -290,7 +327,7 @@ function allSpace(s: string, from: number, to: number): boolean {
  * errors): this never accepts what that one refuses, and reads what it
  * accepts the same way.
  */
-function decodeSimple(s: string, maxDepth: number): DecodedPi | undefined {
+function decodeSimple(s: string, maxDepth: number, freeze: boolean): DecodedPi | undefined {
   const n = s.length;
   if (s.charCodeAt(0) !== 0x3c || s.indexOf('&') >= 0) return undefined;
   const stack: Frame[] = [];
@@ -312,7 +349,7 @@ function decodeSimple(s: string, maxDepth: number): DecodedPi | undefined {
         if (!allSpace(parent.text, 0, parent.text.length)) return undefined;
         parent.hasChildren = true;
       }
-      stack.push({ name, node: Object.create(null) as PiNode, text: s.slice(gt + 1, textEnd), hasChildren: false });
+      stack.push(openFrame(name, s.slice(gt + 1, textEnd)));
     } else {
       const frame = stack.pop();
       if (!frame || frame.name !== name) return undefined;
@@ -321,14 +358,15 @@ function decodeSimple(s: string, maxDepth: number): DecodedPi | undefined {
       let value: PiValue;
       if (frame.hasChildren) {
         if (!allSpace(frame.text, 0, frame.text.length)) return undefined;
+        if (freeze) freezeFrame(frame);
         value = frame.node;
       } else value = frame.text;
       const parent = stack[stack.length - 1];
-      if (parent) addChild(parent.node, name, value);
+      if (parent) addChild(parent, name, value);
       else {
         if (lt >= 0) return undefined;
-        if (typeof value !== 'string') return { name, node: value };
-        return allSpace(value, 0, value.length) ? { name, node: Object.create(null) as PiNode } : undefined;
+        if (typeof value !== 'string') return rootOf(name, value, freeze);
+        return allSpace(value, 0, value.length) ? rootOf(name, emptyNode(freeze), freeze) : undefined;
       }
     }
     if (lt < 0) return undefined;
