@@ -15,7 +15,7 @@ import { BusyCheckpoints, type CheckpointReply } from '../../engine/checkpointer
 import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
-import { Catalog, subtreeRange, type EntryFacts, type EntryKey, type EntryRow, type PageParams } from './catalog.js';
+import { Catalog, subtreeRange, type EntryFacts, type EntryKey, type EntryRow, type PageParams, type PrincipalRow } from './catalog.js';
 import { HashPool } from './hash-pool.js';
 import { LEVELS, openCatalog } from './schema.js';
 import { Vault, type ObjectSource } from './vault.js';
@@ -110,6 +110,11 @@ export function parentKeyOf(parent: string, id: number | null, kind: EntryKey['k
   key.kind = kind!;
   key.inherit = inherit!;
   return key;
+}
+
+/** Throws unless the principal `name`, of kind `kind` (undefined or null: none), is a user. */
+export function requireUserKind(name: string, kind: PrincipalRow['kind'] | null | undefined): void {
+  if (kind !== 'user') throw new NotFoundError(name, 'user');
 }
 
 /** The open catalog and vault of one data directory, and the rules every concept module shares. */
@@ -270,8 +275,7 @@ export class StoreCore {
   }
 
   mustUser(name: string): void {
-    const p = this.q.principal.get(name);
-    if (!p || p.kind !== 'user') throw new NotFoundError(name, 'user');
+    requireUserKind(name, this.q.principal.get(name)?.kind);
   }
 
   mustGroup(name: string): void {

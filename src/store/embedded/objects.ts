@@ -11,10 +11,10 @@ import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { AlreadyExistsError, ChecksumMismatchError, NotFoundError, StoreError } from '../errors.js';
 import type { PutOptions, StoreEntry } from '../types.js';
-import type { EntryKey, EntryRow } from './catalog.js';
+import type { EntryKey, EntryRow, PrincipalRow } from './catalog.js';
 import { createCollectionIn } from './collections.js';
 import { parentPath } from '../paths.js';
-import { parentKeyOf, type StoreCore } from './core.js';
+import { parentKeyOf, requireUserKind, type StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
 import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
@@ -38,9 +38,9 @@ export interface PutTarget {
   parent: EntryKey | undefined;
 }
 
-/** {@link PutTarget} and whether the owner of the new object is a user. */
+/** {@link PutTarget} and the kind of the new object's owner (null: no such principal). */
 interface PutFacts extends PutTarget {
-  ownerIsUser: boolean;
+  ownerKind: PrincipalRow['kind'] | null;
 }
 
 /** An object's path and where its bytes are. */
@@ -100,15 +100,15 @@ export class Objects {
     return {
       existing: id === null ? undefined : core.row(target),
       parent: parentKeyOf(parent, parentId, parentKind, parentInherit),
-      ownerIsUser: ownerKind === 'user',
+      ownerKind,
     };
   }
 
   /** {@link checkPut}'s rules over what {@link putFacts} found. */
   private putRules(target: string, owner: string, overwrite: boolean, found: PutFacts): { existing: EntryRow | undefined; parent: EntryKey } {
     const { core } = this;
-    // core.mustUser's error, from what was read already
-    if (!found.ownerIsUser) throw new NotFoundError(owner, 'user');
+    // core.mustUser's rule, over what was read already
+    requireUserKind(owner, found.ownerKind);
     // parentFor's errors, in its order, without reading the parent again
     if (found.parent === undefined || found.parent.kind !== 'c') core.parentFor(target);
     const { existing } = found;
