@@ -707,6 +707,9 @@ export class WritableObject extends Positioned {
    * file afterwards: it commits or discards it.
    */
   async finish(): Promise<FinishedWrite | null> {
+    // content still in memory that stays there or goes into the catalog: nothing to wait for
+    const now = this.finishNow();
+    if (now !== undefined) return now;
     this.done = true;
     try {
       await this.diskTail;
@@ -717,7 +720,6 @@ export class WritableObject extends Positioned {
         this.dropTemp();
         return null;
       }
-      if (this.mem && this.bytes <= this.core.vault.inlineMax) return { staged: this.inCatalog(this.mem) };
       if (this.mem) return { staged: this.staged(await this.writeMemory(this.mem)) };
       if (this.padded) await this.handle!.truncate(this.bytes);
       // one file, whichever descriptor wrote it: this syncs the direct writes too
