@@ -13,6 +13,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { boundedRequest, type BoundedAnswer, IncompleteAnswer, type ProtocolAgents, type RequestTarget, requestTarget } from '../backend/bounded-request.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { formBool } from './protocol.js';
 
 /** A field value; objects and arrays are sent as JSON strings, as SODAR expects. */
@@ -80,7 +81,7 @@ export class SiteClient {
   };
 
   /** Callback URL → its parsed target, so a callback parses no URL (see {@link TARGETS_KEPT}). */
-  private readonly targets = new Map<string, RequestTarget>();
+  private readonly targets = new BoundedCache<string, RequestTarget>(TARGETS_KEPT);
 
   constructor(private readonly opts: SiteClientOptions) {}
 
@@ -118,11 +119,8 @@ export class SiteClient {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new SiteCallError(endpoint, 0, `could not reach ${url}: not an http or https URL`);
     }
-    target = requestTarget(parsed);
-    // submits name their own site URL: a bounded cache, started afresh when full
-    if (this.targets.size >= TARGETS_KEPT) this.targets.clear();
-    this.targets.set(url, target);
-    return target;
+    // submits name their own site URL: a bounded cache
+    return this.targets.set(url, requestTarget(parsed));
   }
 
   /** One POST within `timeoutMs`; never rejects. */

@@ -24,6 +24,7 @@ import {
 import { dataObjCopyInp, dataObjInp, openedDataObjInp } from '../objects/requests.js';
 import type { ApiReply, ApiRoute } from '../server/api.js';
 import { encodePi } from '../wire/xml.js';
+import { BoundedCache } from '../../bounded-cache.js';
 
 const OK: ApiReply = Object.freeze({ status: 0 });
 
@@ -33,18 +34,11 @@ function statusReply(n: number | Promise<number>): ApiReply | Promise<ApiReply> 
 }
 
 /** Packed seek replies by offset: a put's seeks are all to 0. */
-const lseekReplies = new Map<number, Buffer>();
-const LSEEK_REPLIES_MAX = 64;
+const lseekReplies = new BoundedCache<number, Buffer>(64);
 
 /** A seek's `fileLseekOut_PI` (numbers only, so one packing fits every client), packed once per offset among the last few. */
 function lseekOut(offset: number): Buffer {
-  let packed = lseekReplies.get(offset);
-  if (!packed) {
-    packed = encodePi({ name: 'fileLseekOut_PI', fields: { offset } });
-    if (lseekReplies.size >= LSEEK_REPLIES_MAX) lseekReplies.clear();
-    lseekReplies.set(offset, packed);
-  }
-  return packed;
+  return lseekReplies.get(offset) ?? lseekReplies.set(offset, encodePi({ name: 'fileLseekOut_PI', fields: { offset } }));
 }
 
 /** The routes of this module. */

@@ -21,6 +21,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import { BoundedCache } from '../../bounded-cache.js';
 import type { EmbeddedStore } from '../../store/embedded/store.js';
 import { DescriptorTable } from '../objects/descriptors.js';
 import type { AccessRules } from '../permissions.js';
@@ -118,7 +119,7 @@ const MAX_REUSED_BODY = 2048;
 
 /** Most framed replies {@link bareReply} keeps. */
 const BARE_REPLIES_MAX = 256;
-const bareReplies = new Map<string, Map<number, Buffer>>();
+const bareReplies = new Map<string, BoundedCache<number, Buffer>>();
 
 /**
  * A reply that is a header alone (an open's descriptor, a write's byte
@@ -128,14 +129,8 @@ const bareReplies = new Map<string, Map<number, Buffer>>();
  */
 function bareReply(type: string, intInfo: number): Buffer {
   let byInt = bareReplies.get(type);
-  if (!byInt) bareReplies.set(type, (byInt = new Map()));
-  let framed = byInt.get(intInfo);
-  if (!framed) {
-    framed = frameMessage(type, { intInfo })[0]!;
-    if (byInt.size >= BARE_REPLIES_MAX) byInt.clear();
-    byInt.set(intInfo, framed);
-  }
-  return framed;
+  if (!byInt) bareReplies.set(type, (byInt = new BoundedCache(BARE_REPLIES_MAX)));
+  return byInt.get(intInfo) ?? byInt.set(intInfo, frameMessage(type, { intInfo })[0]!);
 }
 
 /**
@@ -196,8 +191,7 @@ export class IrodsSession {
   /** The stream messages are read from and written to (the socket, or TLS over it). */
   private stream: Duplex;
   private reader: MessageReader;
-  private user: SessionUser | undefined;
-  /** What the handlers get: made at each login, for {@link IrodsSession.user}. */
+  /** What the handlers get, with the logged-in user: made at each login, none before. */
   private ctx: HandlerContext | undefined;
   private challenge: Buffer | undefined;
   private apos: AposStyle = 'entity';
@@ -319,9 +313,14 @@ export class IrodsSession {
     return this.drained(s);
   }
 
+  /** How long the client may stay silent: until it logs in, the login's limit. */
+  private idleLimitMs(): number {
+    return this.ctx ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs;
+  }
+
   /** Waits until `s` drained; a client that does not read its reply is as idle as one that does not send. */
   private drained(s: Duplex): Promise<void> {
-    const ms = this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs;
+    const ms = this.idleLimitMs();
     return new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
@@ -510,7 +509,7 @@ export class IrodsSession {
    */
   private async serveRequests(): Promise<RawMessage | null> {
     for (;;) {
-      this.reader.setIdleTimeout(this.user ? this.shared.limits.idleTimeoutMs : this.shared.limits.loginTimeoutMs);
+      this.reader.setIdleTimeout(this.idleLimitMs());
       // a message buffered whole is served without waiting for a promise
       const msg = this.reader.takeNext() ?? (await this.reader.next());
       if (!msg || msg.header.type !== MSG_TYPE.API_REQ) return msg;
@@ -613,7 +612,6 @@ export class IrodsSession {
       return fail(e.codeName, e.message);
     }
     clearTimeout(this.loginDeadline);
-    this.user = user;
     const { store, access, specificQueries } = this.shared;
     this.ctx = new HandlerContext(user, store, access, this.connection, this.log, specificQueries);
     this.log.info({ user: user.name }, 'logged in');

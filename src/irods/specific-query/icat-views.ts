@@ -40,6 +40,7 @@
  */
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
+import { BoundedCache } from '../../bounded-cache.js';
 import type { StoreCore } from '../../store/embedded/core.js';
 import { COLUMNS, CONST, resourceOfSql, type ExprRefs } from '../genquery/columns.js';
 import { registerIdFunctions, SQL_PRINCIPAL_ID } from '../genquery/ids.js';
@@ -297,7 +298,8 @@ const refuse = (why: string) => new IrodsError('CAT_INVALID_ARGUMENT', `specific
  * closed with the store.
  */
 export class IcatQueries {
-  private readonly statements = new Map<string, Database.Statement>();
+  /** Registered queries are few; a store that sees many distinct ones keeps the latest. */
+  private readonly statements = new BoundedCache<string, Database.Statement>(256);
 
   private constructor(private readonly db: Database.Database) {}
 
@@ -355,8 +357,6 @@ export class IcatQueries {
         throw refuse('it reads a table that is not one of the iCAT tables served (passwords and the schema are not)');
       }
     }
-    // registered queries are few; a store that sees many distinct ones keeps the latest
-    if (this.statements.size >= 256) this.statements.clear();
     this.statements.set(sql, stmt.raw(true).safeIntegers(true));
     return stmt;
   }
