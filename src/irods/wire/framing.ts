@@ -363,13 +363,21 @@ export class MessageReader {
    */
   private async fill(bytes: number): Promise<void> {
     if (this.buffered >= bytes) return;
+    await new Promise<void>((resolve, reject) => this.waitFor(bytes, resolve, reject));
+  }
+
+  /**
+   * Registers the one pending wait: `resolve` once `bytes` are buffered,
+   * `reject` on an error, the end of the stream or the idle bound. Throws
+   * when no more bytes can come (the reader detached, the stream ended or
+   * failed).
+   */
+  private waitFor(bytes: number, resolve: () => void, reject: (err: Error) => void): void {
     if (!this.attached) throw new Error('the reader was detached from its stream');
     if (this.failure || this.ended) throw new PeerGoneError(this.failure ? `(${this.failure.message})` : 'in the middle of a message');
-    await new Promise<void>((resolve, reject) => {
-      this.waiter = { bytes, resolve, reject };
-      this.armTimer();
-      this.stream.resume();
-    });
+    this.waiter = { bytes, resolve, reject };
+    this.armTimer();
+    this.stream.resume();
   }
 
   /** Starts (or pushes back) the idle bound of the wait now pending. */
@@ -521,22 +529,12 @@ export class MessageReader {
         }
         // a client that ends or resets between messages has simply gone
         const between = this.buffered === 0 && this.pending === undefined;
-        if (!this.attached) {
-          reject(new Error('the reader was detached from its stream'));
-          return;
+        const failed = (err: Error): void => (between && err instanceof PeerGoneError && this.buffered === 0 ? resolve(null) : reject(err));
+        try {
+          this.waitFor(between ? 1 : this.bytesWanted(), step, failed);
+        } catch (err) {
+          failed(err as Error);
         }
-        if (this.failure || this.ended) {
-          if (between) resolve(null);
-          else reject(new PeerGoneError(this.failure ? `(${this.failure.message})` : 'in the middle of a message'));
-          return;
-        }
-        this.waiter = {
-          bytes: between ? 1 : this.bytesWanted(),
-          resolve: step,
-          reject: (err) => (between && err instanceof PeerGoneError && this.buffered === 0 ? resolve(null) : reject(err)),
-        };
-        this.armTimer();
-        this.stream.resume();
       };
       step();
     });
