@@ -18,7 +18,7 @@ import { parentKeyOf, requireUserKind, type StoreCore } from './core.js';
 import { HashError } from './hash-pool.js';
 import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from './resources.js';
 import { ADMIN_USER } from './schema.js';
-import { isStagedBytes, type ObjectSource, type Staged } from './vault.js';
+import { isStagedBytes, vaultFileMissing, type ObjectSource, type Staged } from './vault.js';
 
 /** A new object ready to be committed: its staged bytes and catalog facts. */
 export interface PendingObject {
@@ -53,7 +53,7 @@ export async function openSource(source: ObjectSource, path: string): Promise<Re
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new NotFoundError(path, 'file', 'vault file missing: run fsck') : err),
+      reject(err.code === 'ENOENT' ? vaultFileMissing(path) : err),
     );
   });
   return stream;
@@ -306,7 +306,7 @@ export class Objects {
       if (err instanceof HashError) {
         const row = fileRows.find((r) => r.source.file === err.file);
         const path = row?.path ?? err.file;
-        if (err.code === 'ENOENT') throw new NotFoundError(path, 'file', 'vault file missing: run fsck');
+        if (err.code === 'ENOENT') throw vaultFileMissing(path);
         throw new StoreError('STORE_UNAVAILABLE', path, err.message);
       }
       throw err;

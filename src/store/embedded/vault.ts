@@ -20,6 +20,11 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
 
+/** The error for an object (`path`: its logical path, or the file's) whose vault file is gone. */
+export function vaultFileMissing(path: string): NotFoundError {
+  return new NotFoundError(path, 'file', 'vault file missing: run fsck');
+}
+
 /** Bytes written to the vault but not yet renamed into place. */
 export interface StagedFile {
   id: string;
@@ -328,7 +333,7 @@ export class Vault {
     } catch (err) {
       await fsp.rm(tempPath, { force: true });
       this.liveTemps.delete(tempPath);
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && copyOf !== undefined) throw new NotFoundError(copyOf, 'file', 'vault file missing: run fsck');
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && copyOf !== undefined) throw vaultFileMissing(copyOf);
       throw err;
     }
     return { id, tempPath };
