@@ -247,7 +247,8 @@ export class Vault {
       } else {
         for await (const data of source) await take(typeof data === 'string' ? Buffer.from(data) : (data as Buffer), false);
       }
-      if (held) return { id, size, md5: hash.digest('hex'), bytes: held.length === 1 ? held[0]! : Buffer.concat(held) };
+      // the id drawn for a temp file goes unused: catalog-kept bytes get a time-ordered one (see orderedId)
+      if (held) return this.stagedBytes(held.length === 1 ? held[0]! : Buffer.concat(held), hash.digest('hex'), opts.resource);
       out ??= await openOut();
       if (this.syncs) await out.datasync();
     } catch (err) {
