@@ -23,10 +23,15 @@ describeLeaseBackend({
 describe('embedded lease store', () => {
   const cleanups: (() => void)[] = [];
   afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-  it('keeps the holder with the lease in <dataDir>/locks.sqlite, in WAL mode', async () => {
+  /** A temp folder of this test, removed after it. */
+  const testDir = (): string => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
+    return dir;
+  };
+
+  it('keeps the holder with the lease in <dataDir>/locks.sqlite, in WAL mode', async () => {
+    const dir = testDir();
     const locks = createLockManager(loadConfig({ TASKFLOW_DATA_DIR: join(dir, 'nested') }));
     const project = uniqueProject();
     const held = await locks.acquire(project, { retryCount: 0, retryIntervalMs: 0 });
@@ -44,8 +49,7 @@ describe('embedded lease store', () => {
   });
 
   it('runs the lease writes of one event-loop turn in one transaction, in order, each settling once committed', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = testDir();
     const store = new SqliteLeaseStore(lockDatabasePath(dir));
     const peer = new SqliteLeaseStore(lockDatabasePath(dir));
     try {
@@ -76,8 +80,7 @@ describe('embedded lease store', () => {
   });
 
   it('a release asked for just before close still happens', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = testDir();
     const store = new SqliteLeaseStore(lockDatabasePath(dir));
     expect(await store.tryAcquire('k', 't', 30_000)).toBe(true);
     const released = store.release('k', 't');
@@ -93,8 +96,7 @@ describe('embedded lease store', () => {
   });
 
   it('fails closed with the reason when the lock database cannot be opened', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = testDir();
     const notADir = join(dir, 'file');
     writeFileSync(notADir, 'x');
     const locks = createLockManager(loadConfig({ TASKFLOW_DATA_DIR: notADir }));
