@@ -2,7 +2,9 @@
  * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--profile DIR]`
  *
  * The store's iRODS protocol server against its reference client on
- * loopback: `taskflow store serve` on a free port over a fresh data folder
+ * loopback: `taskflow store serve` (started by bin/taskflow, as `npm start`
+ * and an installed `taskflow` are, with its allocator settings) on a free
+ * port over a fresh data folder
  * (the default settings, so synced writes unless `--no-sync`), and
  * python-irodsclient 0.8.1 (Debian's /usr/bin/python3) doing, one phase per
  * client process: a put of one big file (1 GiB; `--big-size 0` makes both
@@ -38,6 +40,8 @@ const PYTHON = '/usr/bin/python3';
 /** The driver stays in the source tree (the build copies no Python); this file runs from dist/bench. */
 const DRIVER = resolve(import.meta.dirname, '../../bench/irods_client.py');
 const CLI = resolve(import.meta.dirname, '../src/cli/index.js');
+/** The command as installed: the server runs with the allocator settings this script gives node. */
+const BIN = resolve(import.meta.dirname, '../../bin/taskflow');
 const ZONE = 'omicsZone';
 const PASSWORD = 'bench-password';
 
@@ -156,9 +160,10 @@ function run(cmd: string, args: string[], input: string, env: Record<string, str
 
 /** `taskflow store serve` on a free port, under `node --cpu-prof` when `profileDir` is given. */
 function startServer(env: Record<string, string>, profileDir?: string): { proc: ChildProcess; port: Promise<number>; stop(): Promise<void> } {
-  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const proc = spawn(process.execPath, [...flags, CLI, 'store', 'serve', '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, ...env },
+  const profile = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
+  // the bin execs node: the process measured is the server itself
+  const proc = spawn(BIN, ['store', 'serve', '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, ...env, ...profile },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));

@@ -1,7 +1,9 @@
 /**
- * The built command runs by itself, as `npx taskflow` and a shell run it in
- * a fresh clone after `npm test` or `npm run build`: the bin file package.json
- * names is executable and starts node through its shebang.
+ * The built command runs by itself, as `npx taskflow`, `npm start` and a
+ * shell run it in a fresh clone after `npm test` or `npm run build`: the bin
+ * file package.json names is an executable shell script that starts node on
+ * the built CLI, with glibc's allocator settings unless the caller has its
+ * own.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
@@ -11,15 +13,29 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..').replace(/\/dist$/, '');
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+const bin = resolve(ROOT, pkg.bin.taskflow);
+const run = promisify(execFile);
+
+/** What node sees as GLIBC_TUNABLES when the bin starts it with `env` (printed before the CLI runs). */
+async function tunablesSeen(env: NodeJS.ProcessEnv): Promise<string> {
+  const show = 'data:text/javascript,process.stdout.write(String(process.env.GLIBC_TUNABLES));process.exit(0)';
+  const { stdout } = await run(bin, ['--help'], { cwd: ROOT, env: { ...env, NODE_OPTIONS: `--import=${show}` } });
+  return stdout;
+}
 
 describe('the taskflow bin', () => {
   it('is executable after the build and prints the usage when run directly', async () => {
-    const bin = resolve(ROOT, pkg.bin.taskflow);
-    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/bin/sh');
     // every execute bit a `chmod +x` would set (0o111 less the umask): owner, group and others may run it
     expect((statSync(bin).mode & 0o111).toString(8)).toBe('111');
-    const { stdout } = await promisify(execFile)(bin, ['--help'], { cwd: ROOT });
+    const { stdout } = await run(bin, ['--help'], { cwd: ROOT });
     expect(stdout).toMatch(/^Usage: taskflow \[options\] \[command\]/);
     for (const command of ['start', 'serve', 'site', 'store']) expect(stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it("starts node with glibc's allocator keeping freed memory, and leaves a caller's own setting alone", async () => {
+    const { GLIBC_TUNABLES: _ignored, ...withoutTunables } = process.env;
+    expect(await tunablesSeen(withoutTunables)).toMatch(/^glibc\.malloc\.trim_threshold=\d+:glibc\.malloc\.mmap_threshold=\d+$/);
+    expect(await tunablesSeen({ ...withoutTunables, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe('glibc.malloc.arena_max=2');
   });
 });
