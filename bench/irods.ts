@@ -2,8 +2,8 @@
  * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--profile DIR]`
  *
  * The store's iRODS protocol server against its reference client on
- * loopback: `taskflow store serve` (started by bin/taskflow, as `npm start`
- * and an installed `taskflow` are, with its allocator settings) on a free
+ * loopback: `taskflow store serve` (with the allocator setting bin/taskflow
+ * gives node, as `npm start` and an installed `taskflow` run it) on a free
  * port over a fresh data folder
  * (the default settings, so synced writes unless `--no-sync`), and
  * python-irodsclient 0.8.1 (Debian's /usr/bin/python3) doing, one phase per
@@ -40,8 +40,22 @@ const PYTHON = '/usr/bin/python3';
 /** The driver stays in the source tree (the build copies no Python); this file runs from dist/bench. */
 const DRIVER = resolve(import.meta.dirname, '../../bench/irods_client.py');
 const CLI = resolve(import.meta.dirname, '../src/cli/index.js');
-/** The command as installed: the server runs with the allocator settings this script gives node. */
+/** The command as installed: a script that starts node on {@link CLI} with glibc's allocator settings. */
 const BIN = resolve(import.meta.dirname, '../../bin/taskflow');
+
+/**
+ * The GLIBC_TUNABLES that bin/taskflow hands node (the caller's own, if
+ * set), read from a run of the script so that the setting is written in one
+ * place. The server is started as node itself, not through the script,
+ * because `--cpu-prof` (`--profile`) is a flag NODE_OPTIONS refuses.
+ */
+function binTunables(): string {
+  // no quotes: NODE_OPTIONS takes them as its own
+  const show = 'data:text/javascript,process.stdout.write(process.env.GLIBC_TUNABLES||String());process.exit(0)';
+  const r = spawnSync(BIN, [], { env: { ...process.env, NODE_OPTIONS: `--import=${show}` }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${BIN} did not start node: ${r.stderr}`);
+  return r.stdout;
+}
 const ZONE = 'omicsZone';
 const PASSWORD = 'bench-password';
 
@@ -159,11 +173,10 @@ function run(cmd: string, args: string[], input: string, env: Record<string, str
 }
 
 /** `taskflow store serve` on a free port, under `node --cpu-prof` when `profileDir` is given. */
-function startServer(env: Record<string, string>, profileDir?: string): { proc: ChildProcess; port: Promise<number>; stop(): Promise<void> } {
-  const profile = profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {};
-  // the bin execs node: the process measured is the server itself
-  const proc = spawn(BIN, ['store', 'serve', '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, ...env, ...profile },
+function startServer(env: Record<string, string>, tunables: string, profileDir?: string): { proc: ChildProcess; port: Promise<number>; stop(): Promise<void> } {
+  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const proc = spawn(process.execPath, [...flags, CLI, 'store', 'serve', '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, ...env, GLIBC_TUNABLES: tunables },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
@@ -277,7 +290,8 @@ export async function main(argv: string[]): Promise<void> {
   const home = `/${ZONE}/home/rods`;
   await run(process.execPath, [CLI, 'store', 'user', 'passwd', 'rods'], `${PASSWORD}\n`, env);
   await run(process.execPath, [CLI, 'store', 'mkdir', home], '', env);
-  const server = startServer(env, args.profile);
+  const serverTunables = binTunables();
+  const server = startServer(env, serverTunables, args.profile);
   try {
     const port = await server.port;
     const pid = server.proc.pid!;
@@ -323,6 +337,7 @@ export async function main(argv: string[]): Promise<void> {
       bench: 'irods',
       sync: args.sync,
       client_malloc: args.plainClient ? 'plain' : 'tuned',
+      server_glibc_tunables: serverTunables,
       big_bytes: args.bigSize,
       put_s: round(put.seconds),
       put_mb_s: round(args.bigSize / 1e6 / put.seconds),
