@@ -75,9 +75,26 @@ async function signIn(page: Page, username: string, password: string): Promise<v
   await page.getByText(`Signed in as ${username}`).first().waitFor();
 }
 
-/** Waits until the zone page shows `status` (htmx swaps it in while the zone is busy). */
+/**
+ * Waits until the zone page shows `status` (htmx swaps it in while the zone
+ * is busy). Gives up before the test's own time limit, saying what the page
+ * shows, whether it still polls, and what the site answers for the zone now,
+ * so that a wait that fails tells a page that stopped updating from a zone
+ * that stopped moving.
+ */
 async function waitStatus(page: Page, status: string): Promise<string> {
-  await page.locator(`.zone-status [data-status="${status}"]`).waitFor({ timeout: 60_000 });
+  const started = Date.now();
+  try {
+    await page.locator(`.zone-status [data-status="${status}"]`).waitFor({ timeout: 40_000 });
+  } catch (err) {
+    const shown = await page.locator('.zone-status').first().evaluate((e) => ({ html: e.outerHTML })).catch(() => ({ html: '(no .zone-status)' }));
+    const zoneUrl = page.url().split('?')[0]!;
+    const now = await page.request.get(`${zoneUrl}/status`).then((r) => r.text()).catch((e: Error) => `(status fragment: ${e.message})`);
+    const oneLine = (html: string): string => html.replace(/\s+/g, ' ').slice(0, 600);
+    throw new Error(
+      `zone page ${zoneUrl} did not show ${status} within ${Date.now() - started} ms (${(err as Error).message.split('\n')[0]});\npage shows: ${oneLine(shown.html)}\nthe site answers now: ${oneLine(now)}`,
+    );
+  }
   return page.locator('.zone-status .status-info').innerText();
 }
 
