@@ -21,6 +21,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SiteApi } from '../../src/host/client.js';
+import { SECRET_HEADER } from '../../src/secret-match.js';
 import { openStore } from '../../src/store/index.js';
 import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import { launchBrowser, screenshot, seriousA11yViolations, type TestBrowser } from '../support/browser.js';
@@ -75,12 +76,21 @@ async function signIn(page: Page, username: string, password: string): Promise<v
   await page.getByText(`Signed in as ${username}`).first().waitFor();
 }
 
+/** The end of a process's output, without the lines that show a token or password (printed at the first start). */
+const logTail = (out: string): string =>
+  out
+    .split('\n')
+    .filter((line) => !/token|password/i.test(line))
+    .join('\n')
+    .slice(-2000);
+
 /**
  * Waits until the zone page shows `status` (htmx swaps it in while the zone
  * is busy). Gives up before the test's own time limit, saying what the page
- * shows, whether it still polls, and what the site answers for the zone now,
- * so that a wait that fails tells a page that stopped updating from a zone
- * that stopped moving.
+ * shows, whether it still polls, what the site answers for the zone now,
+ * the service's line of async runs and latest runs, and the end of both
+ * processes' logs, so that a wait that fails tells a page that stopped
+ * updating from a zone that stopped moving, and why.
  */
 async function waitStatus(page: Page, status: string): Promise<string> {
   const started = Date.now();
@@ -91,8 +101,20 @@ async function waitStatus(page: Page, status: string): Promise<string> {
     const zoneUrl = page.url().split('?')[0]!;
     const now = await page.request.get(`${zoneUrl}/status`).then((r) => r.text()).catch((e: Error) => `(status fragment: ${e.message})`);
     const oneLine = (html: string): string => html.replace(/\s+/g, ' ').slice(0, 600);
+    const service = (path: string): Promise<string> =>
+      fetch(`${sys.serviceUrl}${path}`, { headers: { [SECRET_HEADER]: sys.env.TASKFLOW_SODAR_SECRET! } })
+        .then((r) => r.text())
+        .catch((e: Error) => `(${e.message})`);
     throw new Error(
-      `zone page ${zoneUrl} did not show ${status} within ${Date.now() - started} ms (${(err as Error).message.split('\n')[0]});\npage shows: ${oneLine(shown.html)}\nthe site answers now: ${oneLine(now)}`,
+      [
+        `zone page ${zoneUrl} did not show ${status} within ${Date.now() - started} ms (${(err as Error).message.split('\n')[0]})`,
+        `page shows: ${oneLine(shown.html)}`,
+        `the site answers now: ${oneLine(now)}`,
+        `service queue: ${(await service('/queue')).slice(0, 1500)}`,
+        `service runs: ${(await service('/runs?limit=5')).slice(0, 3000)}`,
+        `service log: ${logTail(sys.service.output())}`,
+        `site log: ${logTail(sys.site.output())}`,
+      ].join('\n'),
     );
   }
   return page.locator('.zone-status .status-info').innerText();
