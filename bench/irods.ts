@@ -35,6 +35,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tunablesFromBin } from '../test/support/taskflow-bin.js';
 
 const PYTHON = '/usr/bin/python3';
 /** The driver stays in the source tree (the build copies no Python); this file runs from dist/bench. */
@@ -43,19 +44,6 @@ const CLI = resolve(import.meta.dirname, '../src/cli/index.js');
 /** The command as installed: a script that starts node on {@link CLI} with glibc's allocator settings. */
 const BIN = resolve(import.meta.dirname, '../../bin/taskflow');
 
-/**
- * The GLIBC_TUNABLES that bin/taskflow hands node (the caller's own, if
- * set), read from a run of the script so that the setting is written in one
- * place. The server is started as node itself, not through the script,
- * because `--cpu-prof` (`--profile`) is a flag NODE_OPTIONS refuses.
- */
-function binTunables(): string {
-  // no quotes: NODE_OPTIONS takes them as its own
-  const show = 'data:text/javascript,process.stdout.write(process.env.GLIBC_TUNABLES||String());process.exit(0)';
-  const r = spawnSync(BIN, [], { env: { ...process.env, NODE_OPTIONS: `--import=${show}` }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${BIN} did not start node: ${r.stderr}`);
-  return r.stdout;
-}
 const ZONE = 'omicsZone';
 const PASSWORD = 'bench-password';
 
@@ -290,7 +278,9 @@ export async function main(argv: string[]): Promise<void> {
   const home = `/${ZONE}/home/rods`;
   await run(process.execPath, [CLI, 'store', 'user', 'passwd', 'rods'], `${PASSWORD}\n`, env);
   await run(process.execPath, [CLI, 'store', 'mkdir', home], '', env);
-  const serverTunables = binTunables();
+  // read from a run of the script, so the setting is written in one place; the server is node itself,
+  // not started through the script, as NODE_OPTIONS refuses `--cpu-prof` (`--profile`)
+  const serverTunables = tunablesFromBin(BIN, process.env);
   const server = startServer(env, serverTunables, args.profile);
   try {
     const port = await server.port;

@@ -10,18 +10,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { tunablesFromBin } from '../support/taskflow-bin.js';
 
 const ROOT = resolve(import.meta.dirname, '../..').replace(/\/dist$/, '');
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const bin = resolve(ROOT, pkg.bin.taskflow);
 const run = promisify(execFile);
-
-/** What node sees as GLIBC_TUNABLES when the bin starts it with `env` (printed before the CLI runs). */
-async function tunablesSeen(env: NodeJS.ProcessEnv): Promise<string> {
-  const show = 'data:text/javascript,process.stdout.write(String(process.env.GLIBC_TUNABLES));process.exit(0)';
-  const { stdout } = await run(bin, ['--help'], { cwd: ROOT, env: { ...env, NODE_OPTIONS: `--import=${show}` } });
-  return stdout;
-}
 
 describe('the taskflow bin', () => {
   it('is executable after the build and prints the usage when run directly', async () => {
@@ -35,7 +29,7 @@ describe('the taskflow bin', () => {
 
   it("starts node with glibc's allocator keeping freed memory, and leaves a caller's own setting alone", async () => {
     const { GLIBC_TUNABLES: _ignored, ...withoutTunables } = process.env;
-    expect(await tunablesSeen(withoutTunables)).toMatch(/^glibc\.malloc\.trim_threshold=\d+:glibc\.malloc\.mmap_threshold=\d+$/);
-    expect(await tunablesSeen({ ...withoutTunables, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe('glibc.malloc.arena_max=2');
+    expect(tunablesFromBin(bin, withoutTunables)).toMatch(/^glibc\.malloc\.trim_threshold=\d+:glibc\.malloc\.mmap_threshold=\d+$/);
+    expect(tunablesFromBin(bin, { ...withoutTunables, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe('glibc.malloc.arena_max=2');
   });
 });
