@@ -8,8 +8,10 @@
  * (the default settings, so synced writes unless `--no-sync`), and
  * python-irodsclient 0.8.1 (Debian's /usr/bin/python3) doing, one phase per
  * client process: a put of one big file (1 GiB; `--big-size 0` makes both
- * big phases trivial), a get of it back into a local file, and a put of N
- * small files (1,000 × 10 KiB) into one collection. Per phase: wall seconds
+ * big phases trivial), a get of it into /dev/null (`get_discard_*`: the
+ * transfer without the client's file writes, which bound a get where fresh
+ * page-cache pages are dear), a get of it back into a local file, and a put
+ * of N small files (1,000 × 10 KiB) into one collection. Per phase: wall seconds
  * as the client measures them (login excluded), the client's CPU seconds
  * over the phase (its os.times), the server's CPU seconds (utime + stime of
  * /proc/<pid>/stat, all its threads) over the same span (`*_server_cpu_s`,
@@ -307,6 +309,11 @@ export async function main(argv: string[]): Promise<void> {
     log('put of the big file');
     const put = await phase(pid, port, clientEnv, { phase: 'put', local: big, path: `${home}/big.bin` });
     log(`  ${(args.bigSize / 1e6 / put.seconds).toFixed(1)} MB/s`);
+    // the get without the client's file writes, which bound the get below on a slow disk or where fresh
+    // page-cache pages are dear; first, so that no writeback of the fetched file runs beside it
+    log('get of the big file into /dev/null');
+    const discarded = await phase(pid, port, clientEnv, { phase: 'get', path: `${home}/big.bin`, local: '/dev/null' });
+    log(`  ${(args.bigSize / 1e6 / discarded.seconds).toFixed(1)} MB/s`);
     log('get of the big file');
     const fetched = join(root, 'big.fetched');
     const get = await phase(pid, port, clientEnv, { phase: 'get', path: `${home}/big.bin`, local: fetched });
@@ -343,6 +350,11 @@ export async function main(argv: string[]): Promise<void> {
       get_client_sys_s: round(get.clientSys),
       get_server_threads_cpu_s: get.serverThreads,
       get_server_session_cpu_s: round(get.serverSessionCpu),
+      get_discard_s: round(discarded.seconds),
+      get_discard_mb_s: round(args.bigSize / 1e6 / discarded.seconds),
+      get_discard_server_cpu_s: round(discarded.serverCpu),
+      get_discard_client_cpu_s: round(discarded.clientCpu),
+      get_discard_client_sys_s: round(discarded.clientSys),
       files: args.files,
       size: args.size,
       warmup_files: args.warmup,

@@ -4,6 +4,9 @@ Reads one JSON object from standard input: the connection (host, port, user,
 password, zone) and a phase:
   put {local, path}               data_objects.put of one file
   get {path, local}               data_objects.get of one object into a local file
+  get {path, local: "/dev/null"}  the same, the bytes discarded (the client's force flag
+                                  lets it open a path that exists): the transfer without
+                                  the client's own file writes
   put_many {locals, coll}         collections.create(coll), then a data_objects.put of each file into it
 Prints one JSON line: the phase's wall seconds and this process's CPU
 seconds (user and system, os.times) over the phase alone, without the
@@ -19,6 +22,7 @@ import os
 import sys
 import time
 
+from irods import keywords as kw
 from irods.session import iRODSSession
 
 
@@ -45,7 +49,8 @@ def main():
         if phase == 'put':
             session.data_objects.put(args['local'], args['path'])
         elif phase == 'get':
-            session.data_objects.get(args['path'], args['local'])
+            options = {kw.FORCE_FLAG_KW: ''} if args['local'] == os.devnull else {}
+            session.data_objects.get(args['path'], args['local'], **options)
         elif phase == 'put_many':
             coll = args['coll']
             for local in args['locals']:
