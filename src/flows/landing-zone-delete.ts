@@ -19,7 +19,8 @@ export const landingZoneDelete = defineFlow({
     return parseZone(input, layoutOf(deps), 'assay_path');
   },
   async build(plan, z) {
-    plan.zoneFoundAt(ZoneStatus.ACTIVE, ZoneInfo.active);
+    // reverts stop at DELETING, so the zone stays busy until the failure report makes it FAILED (see landing-zone-move.ts)
+    plan.zoneFoundAt(ZoneStatus.DELETING, ZoneInfo.deleting);
     plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETING, ZoneInfo.deleting));
     // a zone whose creation failed may have no collection: deleting it is still fine
     if (plan.irods && (await plan.deps.store.stat(z.path))?.type === 'collection') {

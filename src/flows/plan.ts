@@ -93,8 +93,10 @@ export class FlowPlan {
 
   /**
    * A zone status task. Its revert sets the status the flow set before (or
-   * found, see {@link zoneFoundAt}); `final`: a status the zone never leaves
-   * (MOVED, DELETED), never reverted. `extra`: fields sent along (ZoneExtra).
+   * found, see {@link zoneFoundAt}); one that sets the status the zone
+   * already has has nothing to revert; `final`: a status the zone never
+   * leaves (MOVED, DELETED), never reverted. `extra`: fields sent along
+   * (ZoneExtra).
    */
   zoneStatus(
     zoneUuid: string,
@@ -102,8 +104,9 @@ export class FlowPlan {
     statusInfo: string,
     opts: { final?: boolean; extra?: Record<string, number> } = {},
   ): Task<TaskContext> {
-    const revertTo = opts.final ? null : this.zoneLast;
-    if (revertTo === null && !opts.final) throw new Error(`zone status ${status}: call zoneFoundAt first`);
+    const last = opts.final ? null : this.zoneLast;
+    if (last === null && !opts.final) throw new Error(`zone status ${status}: call zoneFoundAt first`);
+    const revertTo = last !== null && last.status === status && last.status_info === statusInfo ? null : last;
     this.zoneLast = { status, status_info: statusInfo };
     return site.setZoneStatus(`Set landing zone status to ${status}`, {
       sodar_url: this.sodarUrl,

@@ -257,8 +257,8 @@ export type SetZoneStatusArgs = {
   status_info: string;
   /**
    * Status to set back on revert (the site cannot be asked for the current
-   * one: the flow knows the status it found); null: a closing status, never
-   * reverted.
+   * one: the flow knows the status it found); null: nothing to set back (a
+   * closing status, or the status the zone already had).
    */
   revert_to: ZoneStatusValue | null;
   /** Fields sent along with the status (e.g. `file_count`), as the original did. */

@@ -93,6 +93,16 @@ export async function createZone(w: World, project = P1): Promise<void> {
   await ok(w, makeInput(w, 'landing_zone_create', project, zoneData()));
 }
 
+/**
+ * The zone as a site leaves it when it submits a move (`PREPARING`) or a
+ * delete (`DELETING`): the status the flow finds it at, and the one a failed
+ * run's reverts come back to.
+ */
+export function zoneSubmitted(w: World, flow: 'landing_zone_move' | 'landing_zone_delete', validateOnly = false): void {
+  const [status, info] = flow === 'landing_zone_move' ? [ZoneStatus.PREPARING, ZoneInfo.preparing(validateOnly)] : [ZoneStatus.DELETING, ZoneInfo.deleting];
+  w.site.seedZone({ zone_uuid: ZONE_UUID, project_uuid: P1, status, status_info: info });
+}
+
 /** Uploads files into the zone, each with its `.md5` unless listed in `noMd5`. */
 export async function putZoneFiles(w: World, files: Record<string, string>, opts: { noMd5?: string[] } = {}): Promise<void> {
   const zone = zonePath(w);
@@ -362,6 +372,7 @@ export const scenarios: Scenario[] = [
       await createSheet(w);
       await createZone(w);
       await putZoneFiles(w, ZONE_FILES);
+      zoneSubmitted(w, 'landing_zone_delete');
       return makeInput(w, 'landing_zone_delete', P1, {
         zone_title: '20261126_zone',
         zone_uuid: ZONE_UUID,
@@ -390,6 +401,7 @@ export const scenarios: Scenario[] = [
       await put(w, `${sample}/old/legacy.txt`, 'legacy');
       await w.store.setAccess(`${sample}/old/legacy.txt`, ALICE.username, 'read');
       await w.store.setAccess(`${sample}/old`, SCRIPT_USER, 'write');
+      zoneSubmitted(w, 'landing_zone_move');
       return makeInput(w, 'landing_zone_move', P1, moveData({ script_user: SCRIPT_USER }));
     },
     async check(w) {
@@ -413,6 +425,7 @@ export const scenarios: Scenario[] = [
       await createSheet(w);
       await createZone(w);
       await putZoneFiles(w, ZONE_FILES);
+      zoneSubmitted(w, 'landing_zone_move', true);
       return makeInput(w, 'landing_zone_move', P1, moveData({ validate_only: true }));
     },
     async check(w, before) {
