@@ -354,6 +354,8 @@ describe('zone status texts, as the original service sent them', () => {
     from = w.site.calls.length;
     await submit(makeInput(w, 'landing_zone_delete', P1, { zone_title: '20261126_zone', zone_uuid: ZONE_UUID, assay_path: ASSAY, user_name: 'alice' }, { forceFail: true }));
     expect(zoneCalls(from).at(-1)).toEqual({ status: 'FAILED', info: expect.stringMatching(/^Failed to delete landing zone: Forced failure/), extra: {} });
+    // busy until FAILED, as a move (DELETING is what the site set before submitting: nothing to revert)
+    expect(zoneCalls(from).map((c) => c.status)).toEqual(['DELETING', 'FAILED']);
     const input = makeInput(w, 'landing_zone_move', P1, moveData({ zone_title: 'no_such_zone' }));
     from = w.site.calls.length;
     await getFlow('landing_zone_move')!.onFailure!(input, w.deps, { stage: 'build', reason: 'Landing zone collection not found' });
