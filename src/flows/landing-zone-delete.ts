@@ -8,7 +8,7 @@ import * as store from '../tasks/store-tasks.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
 import { layoutOf } from './plan.js';
 import { parseZone } from './zone-params.js';
-import { ZoneInfo, ZoneStatus } from './zone-status.js';
+import { ZoneAtStart, ZoneInfo, ZoneStatus } from './zone-status.js';
 
 export const landingZoneDelete = defineFlow({
   name: 'landing_zone_delete',
@@ -19,9 +19,9 @@ export const landingZoneDelete = defineFlow({
     return parseZone(input, layoutOf(deps), 'assay_path');
   },
   async build(plan, z) {
-    // reverts stop at DELETING, so the zone stays busy until the failure report makes it FAILED (see landing-zone-move.ts)
-    plan.zoneFoundAt(ZoneStatus.DELETING, ZoneInfo.deleting);
-    plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.DELETING, ZoneInfo.deleting));
+    const start = ZoneAtStart.delete;
+    plan.zoneFoundAt(start.status, start.info);
+    plan.add(plan.zoneStatus(z.zoneUuid, start.status, start.info));
     // a zone whose creation failed may have no collection: deleting it is still fine
     if (plan.irods && (await plan.deps.store.stat(z.path))?.type === 'collection') {
       plan.add(store.trash('Remove landing zone collection', { path: z.path, refuse_objects: false }));

@@ -28,7 +28,7 @@ import { sampleDataPath } from './layout.js';
 import { layoutOf } from './plan.js';
 import { bool, relPath, str, userName } from './validate.js';
 import { parseZone } from './zone-params.js';
-import { ZoneExtra, ZoneInfo, ZoneStatus } from './zone-status.js';
+import { ZoneAtStart, ZoneExtra, ZoneInfo, ZoneStatus } from './zone-status.js';
 
 /** Objects moved by one task: bounds the size of one journaled task and one store transaction. */
 export const MOVE_CHUNK = 1000;
@@ -59,12 +59,9 @@ export const landingZoneMove = defineFlow({
     const leaving = [...new Set([z.userName, p.scriptUser].filter((n) => n !== ''))];
     const { chunks, chunkFiles, relDirs, objects, files } = plan.irods ? await listZone(s, z.path) : NOTHING_LISTED;
 
-    // A failed run's reverts stop at PREPARING, never ACTIVE: the zone stays busy until the failure
-    // report makes it FAILED, as in the original (whose status tasks were never reverted). A zone
-    // passing through ACTIVE on its way to FAILED read as a finished validation to whoever looked
-    // then, and a page that showed it stopped polling (the site set PREPARING before submitting).
-    plan.zoneFoundAt(ZoneStatus.PREPARING, ZoneInfo.preparing(p.validateOnly));
-    plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.PREPARING, ZoneInfo.preparing(p.validateOnly)));
+    const start = ZoneAtStart.move(p.validateOnly);
+    plan.zoneFoundAt(start.status, start.info);
+    plan.add(plan.zoneStatus(z.zoneUuid, start.status, start.info));
     plan.add(plan.zoneStatus(z.zoneUuid, ZoneStatus.VALIDATING, ZoneInfo.validating(files)));
     plan.add(store.checkZone('Validate landing zone files and checksums', { zone_path: z.path, verify: p.verify }));
     if (p.validateOnly) {

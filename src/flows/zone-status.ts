@@ -41,6 +41,19 @@ export const ZoneInfo = {
 } as const;
 
 /**
+ * The status a zone has when its move or delete starts (the site sets it
+ * before it submits): where a failed run's reverts stop, so that the zone
+ * stays busy until the failure report makes it FAILED. The original never
+ * showed anything between: its status tasks were never reverted. ACTIVE on
+ * the way to FAILED read as a finished validation to whoever looked then,
+ * and a page that showed it stopped polling.
+ */
+export const ZoneAtStart = {
+  move: (validateOnly: boolean) => ({ status: ZoneStatus.PREPARING, info: ZoneInfo.preparing(validateOnly) }),
+  delete: { status: ZoneStatus.DELETING, info: ZoneInfo.deleting },
+} as const;
+
+/**
  * The zone statuses whose text shows a step's progress, and the count
  * ({@link ProgressKey}) each shows: checked files while VALIDATING, moved
  * files while MOVING.

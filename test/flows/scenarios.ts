@@ -15,7 +15,7 @@ import {
   sampleDataPath,
   userZonesPath,
 } from '../../src/flows/layout.js';
-import { ZoneInfo, ZoneStatus } from '../../src/flows/zone-status.js';
+import { ZoneAtStart, ZoneInfo, ZoneStatus } from '../../src/flows/zone-status.js';
 import type { FlowInput } from '../../src/flows/types.js';
 import { makeInput, runInput, uuid, type Snapshot, type World } from './harness.js';
 
@@ -93,13 +93,9 @@ export async function createZone(w: World, project = P1): Promise<void> {
   await ok(w, makeInput(w, 'landing_zone_create', project, zoneData()));
 }
 
-/**
- * The zone as a site leaves it when it submits a move (`PREPARING`) or a
- * delete (`DELETING`): the status the flow finds it at, and the one a failed
- * run's reverts come back to.
- */
+/** The zone as a site leaves it when it submits a move or a delete ({@link ZoneAtStart}). */
 export function zoneSubmitted(w: World, flow: 'landing_zone_move' | 'landing_zone_delete', validateOnly = false): void {
-  const [status, info] = flow === 'landing_zone_move' ? [ZoneStatus.PREPARING, ZoneInfo.preparing(validateOnly)] : [ZoneStatus.DELETING, ZoneInfo.deleting];
+  const { status, info } = flow === 'landing_zone_move' ? ZoneAtStart.move(validateOnly) : ZoneAtStart.delete;
   w.site.seedZone({ zone_uuid: ZONE_UUID, project_uuid: P1, status, status_info: info });
 }
 
