@@ -18,8 +18,11 @@ export const CANCELLED_TEXT = 'Cancelled while waiting in line; nothing was chan
 
 /**
  * The zone status a zone flow's waiting run leaves behind when cancelled:
- * the status before the submit. A move or delete is only asked of an ACTIVE
- * zone; a zone whose creation never ran is NOT CREATED.
+ * the status before the submit, as far as the service can tell. A move or
+ * delete starts from ACTIVE or FAILED (the site allows both) and the
+ * service never sees which; ACTIVE is true of both once the run is gone
+ * (the zone's files are there and writable), though a FAILED zone's reason
+ * is lost. A zone whose creation never ran is NOT CREATED.
  */
 const ZONE_BEFORE: Record<string, { status: string; info: string }> = {
   landing_zone_move: { status: ZoneStatus.ACTIVE, info: ZoneInfo.active },

@@ -27,6 +27,7 @@ import {
   type User,
   type Zone,
 } from '../repo.js';
+import { ZoneAtStart } from '../../flows/zone-status.js';
 import { submitFlow, withCompensation } from '../submit.js';
 import { asyncEvent, failEvent } from '../timeline.js';
 import { NEED, assertZoneAccess, projectFor, zoneScope, type ZoneScope } from '../api/access.js';
@@ -107,26 +108,30 @@ export interface ZoneOp {
   detail: string;
 }
 
-/** The zone operations, by the name in their URL. */
+/**
+ * The zone operations, by the name in their URL. The status and text a
+ * zone enters are the flows' own ({@link ZoneAtStart}): the flow's reverts
+ * stop at them, and the page shows what the flow will send.
+ */
 export const ZONE_OPS = {
   validate: {
-    next: 'PREPARING',
-    info: 'Preparing validation',
+    next: ZoneAtStart.move(true).status,
+    info: ZoneAtStart.move(true).info,
     eventName: 'zone_validate',
     flowName: 'landing_zone_move',
     validateOnly: true,
     detail: 'Landing zone validation initiated',
   },
   move: {
-    next: 'PREPARING',
-    info: 'Preparing transaction for moving files',
+    next: ZoneAtStart.move(false).status,
+    info: ZoneAtStart.move(false).info,
     eventName: 'zone_move',
     flowName: 'landing_zone_move',
     detail: 'Landing zone moving initiated',
   },
   delete: {
-    next: 'DELETING',
-    info: 'Deleting landing zone',
+    next: ZoneAtStart.delete.status,
+    info: ZoneAtStart.delete.info,
     eventName: 'zone_delete',
     flowName: 'landing_zone_delete',
     detail: 'Landing zone deletion initiated',
