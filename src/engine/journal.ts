@@ -98,6 +98,13 @@ export interface Journal {
    * left by a process that is gone.
    */
   unfinishedRunsLabelled(label: string): JournalRunSummary[];
+  /**
+   * The latest run with label `label` that ended `revert_failed` and was not
+   * rolled back since, if any. Cheap enough to ask on every submit and
+   * again under the project's lock; reads the status as committed, whoever
+   * committed it (another process on the same journal too).
+   */
+  revertFailedRunLabelled(label: string): string | undefined;
   /** Releases resources (the SQLite handle). */
   close(): void;
 }

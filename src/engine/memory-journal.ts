@@ -261,6 +261,12 @@ export class MemoryJournal implements Journal, RunQueueStore {
     return out;
   }
 
+  revertFailedRunLabelled(label: string): string | undefined {
+    let latest: MemoryRun | undefined;
+    for (const r of this.runs.values()) if (r.label === label && r.status === 'revert_failed' && (latest === undefined || r.seq > latest.seq)) latest = r;
+    return latest?.runId;
+  }
+
   close(): void {}
 
   private run(runId: string): MemoryRun {

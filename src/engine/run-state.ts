@@ -33,6 +33,7 @@ export const nullJournal: Journal = {
   reported() {},
   unreportedRuns: () => [],
   unfinishedRunsLabelled: () => [],
+  revertFailedRunLabelled: () => undefined,
   close() {},
 };
 

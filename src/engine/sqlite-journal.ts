@@ -87,6 +87,8 @@ CREATE INDEX IF NOT EXISTS runs_by_flow ON runs (flow_name, seq);
 CREATE INDEX IF NOT EXISTS runs_by_label ON runs (label, seq);
 -- partial: holds only the runs in flight, so the per-submit look for a project's is a probe of a tiny index
 CREATE INDEX IF NOT EXISTS runs_running_by_label ON runs (label, seq) WHERE status = 'running';
+-- partial: the quarantined projects' runs, which every submit asks about
+CREATE INDEX IF NOT EXISTS runs_revert_failed_by_label ON runs (label, seq) WHERE status = 'revert_failed';
 CREATE TABLE IF NOT EXISTS run_tasks (
   run_seq INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -365,6 +367,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
       reported: db.prepare('UPDATE runs SET report_due = 0 WHERE run_id = ? AND report_due = 1'),
       // the literal status = 'running' lets SQLite use the partial index runs_running_by_label
       unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
+      // the literal status lets SQLite use the partial index runs_revert_failed_by_label
+      revertFailedLabelled: db.prepare(`SELECT run_id FROM runs WHERE status = 'revert_failed' AND label = ? ORDER BY seq DESC LIMIT 1`).pluck(),
       enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES (?, ?, ?, ?, ?)'),
       dequeue: db.prepare('DELETE FROM queued_runs WHERE run_id = ?'),
       dequeueReturning: db.prepare('DELETE FROM queued_runs WHERE run_id = ? RETURNING cancelled_at'),
@@ -768,6 +772,11 @@ export class SqliteJournal implements Journal, RunQueueStore {
   /** Reads no grouped record's change (they never change a run's status): asked per submit, it commits nothing. */
   unfinishedRunsLabelled(label: string): JournalRunSummary[] {
     return (this.stmts.unfinishedLabelled.all(label) as RunRow[]).map(toSummary);
+  }
+
+  /** Like {@link unfinishedRunsLabelled}, reads no grouped record's change: none changes a run's status. */
+  revertFailedRunLabelled(label: string): string | undefined {
+    return this.stmts.revertFailedLabelled.get(label) as string | undefined;
   }
 
   /** One transaction for all of `runs`: concurrent submits share its commit (and then one fsync). */

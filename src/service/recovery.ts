@@ -33,7 +33,7 @@ import type { FlowStore } from '../store/types.js';
 import type { TaskContext } from '../tasks/context.js';
 import { taskRegistry } from '../tasks/index.js';
 import { errorText } from './messages.js';
-import { quarantineReason, type ProjectQuarantine } from './quarantine.js';
+import { quarantineReason } from './quarantine.js';
 import type { OutcomeReporter } from './reporter.js';
 import { inputOfRun, ownerOf, parseRunMeta } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
@@ -60,7 +60,6 @@ export interface RecoveryDeps {
   owners: OwnerLeases;
   stores: Pick<StoreProvider, 'get'>;
   site: SiteClient;
-  quarantine: ProjectQuarantine;
   reporter: OutcomeReporter;
   /** Takes a gone owner's accepted runs that never started into this process's line, in submit order. */
   adopt?: (runs: QueuedRun[]) => Promise<void>;
@@ -197,12 +196,11 @@ async function reportUnreportedRuns(deps: RecoveryDeps, owner: string, claim: Lo
 /**
  * Tells the site how a run of a process that is gone ended, as that process
  * would have (timeline event; for a failure also the flow's own report, the
- * zone status; a failed revert quarantines its project), then marks it reported, durably before the caller releases
+ * zone status; a failed revert leaves its project quarantined, as the journal says), then marks it reported, durably before the caller releases
  * the owner's claim: the next taker must not report it again.
  */
 async function reportOutcome(deps: RecoveryDeps, store: FlowStore, run: JournalRunSummary, result: RunResult): Promise<void> {
   const meta = parseRunMeta(run.meta);
-  if (result.status === 'revert_failed' && meta) deps.quarantine.add(meta.project_uuid);
   if (meta) {
     const reason = result.status === 'completed' ? undefined : failureReason(result);
     await deps.reporter.ended(getFlow(run.flowName), inputOfRun(run.flowName, meta), { store, site: deps.site, config: deps.config }, reason);

@@ -109,7 +109,7 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     const { projectUuid } = req.params as { projectUuid: string };
     try {
       const locked =
-        deps.quarantine.blockingRunFresh(projectUuid) !== undefined || (await deps.locks.isLocked(projectUuid));
+        deps.quarantine.blockingRun(projectUuid) !== undefined || (await deps.locks.isLocked(projectUuid));
       return reply.send({ project_uuid: projectUuid, locked });
     } catch (err) {
       return plain(reply, 503, lockBackendError(errorText(err)));

@@ -105,7 +105,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     owners,
     stores,
     site,
-    quarantine,
     reporter,
     adopt: async (runs) => pipelineRef?.resume(runs),
   };
@@ -141,7 +140,6 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     // Before any run starts: runs record this lease as their owner. An unreachable lease
     // store is not fatal (as for project locks); the watch keeps trying.
     await owners.hold().catch((err: unknown) => log.error({ err: errorText(err) }, 'owner lease cannot be taken'));
-    quarantine.load();
     await recoverUnfinishedRuns(recovery);
     // Open the store now so the first submit does not pay for it; a failure is answered per submit (step 4).
     await stores.get().catch((err: unknown) => log.error({ err: errorText(err) }, 'data store cannot be opened'));

@@ -419,6 +419,14 @@ export class SubmitPipeline {
           return { status: 503, body: text, outcome: 'locked', reason: text, failure: { stage: 'lock', reason: text } };
         }
       }
+      // Asked again now, not only at the submit: a run this one waited behind (here or in a
+      // peer process) may have failed its rollback meanwhile, and whatever starts after that
+      // would run on a half-restored project.
+      const blocking = this.deps.quarantine.blockingRun(input.projectUuid);
+      if (blocking !== undefined) {
+        const text = lockBackendError(quarantineReason(blocking));
+        return { status: 503, body: text, outcome: 'quarantined', reason: text, failure: { stage: 'lock', reason: text } };
+      }
       return await this.buildAndRun(def, input, deps, runId, needsLock, acceptedAt);
     } finally {
       if (held !== undefined) {
@@ -578,7 +586,6 @@ export class SubmitPipeline {
       );
     }
     const reason = failureReason(result);
-    if (result.status === 'revert_failed') this.deps.quarantine.add(input.projectUuid);
     return { status: 500, body: runError(reason), outcome: result.status, reason, failure: { stage: 'run', reason }, result };
   }
 

@@ -100,6 +100,26 @@ describe.each(journalCases())('$kind journal', (jc) => {
     expect(journal.unfinishedRuns()).toEqual(['a1', 'b1', 'a3']);
   });
 
+  it("names a label's latest revert_failed run until it is rolled back", () => {
+    const journal = jc.make();
+    const ended = (runId: string, status: 'revert_failed' | 'rolled_back' | 'completed') =>
+      journal.finish(runId, { runId, flowName: 'f', status, total: 0, completed: 0, reverted: 0, revertFailures: [], durationMs: 0, executeMs: 0, revertMs: 0 });
+    for (const [runId, label] of [['a1', 'A'], ['b1', 'B'], ['a2', 'A'], ['a3', 'A']]) journal.start({ runId, flowName: 'f', label, tasks: [] });
+    expect(journal.revertFailedRunLabelled('A')).toBeUndefined();
+    ended('a1', 'revert_failed');
+    ended('b1', 'revert_failed');
+    ended('a2', 'revert_failed');
+    ended('a3', 'completed');
+    expect(journal.revertFailedRunLabelled('A')).toBe('a2');
+    expect(journal.revertFailedRunLabelled('B')).toBe('b1');
+    expect(journal.revertFailedRunLabelled('C')).toBeUndefined();
+    // a retried revert that succeeds ends the run again
+    ended('a2', 'rolled_back');
+    expect(journal.revertFailedRunLabelled('A')).toBe('a1');
+    ended('a1', 'rolled_back');
+    expect(journal.revertFailedRunLabelled('A')).toBeUndefined();
+  });
+
   it('lists runs newest first, filtered by status, flow and label, with paging', async () => {
     const journal = jc.make();
     const ids: string[] = [];

@@ -90,3 +90,13 @@ export function zoneMoveBody(
     },
   };
 }
+
+/** `data_delete` of `paths` (inside the project), async with the timeline event `timelineUuid`. */
+export function dataDeleteAsyncBody(projectUuid: string, siteUrl: string, paths: string[], timelineUuid: string): Record<string, unknown> {
+  return {
+    ...base(projectUuid, 'data_delete', siteUrl, ['irods']),
+    request_mode: 'async',
+    timeline_uuid: timelineUuid,
+    flow_data: { paths },
+  };
+}

@@ -21,7 +21,6 @@ import { SqliteJournal } from '../../src/engine/sqlite-journal.js';
 import type { TaskContext } from '../../src/tasks/context.js';
 import type { FlowInput } from '../../src/flows/types.js';
 import { NoopLockManager, OwnerLeases, SqliteLeaseStore, lockDatabasePath, newOwnerId, ownerKey } from '../../src/locks/index.js';
-import { ProjectQuarantine } from '../../src/service/quarantine.js';
 import { recoverProjectRuns, recoverUnfinishedRuns, type RecoveryDeps } from '../../src/service/recovery.js';
 import { OutcomeReporter } from '../../src/service/reporter.js';
 import { runMetaOf } from '../../src/service/run-meta.js';
@@ -123,7 +122,6 @@ describe('recovery decides from owner leases whose runs to take over', () => {
       owners,
       stores: { get: async () => w.store },
       site: w.client,
-      quarantine: new ProjectQuarantine(journal),
       reporter: new OutcomeReporter(w.client, log),
     };
   }
