@@ -14,7 +14,7 @@ import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_
 import type { SiteContext } from './context.js';
 import { HttpError } from './errors.js';
 import { bodyOf } from './api/request.js';
-import { parseDjangoBool } from '../site/protocol.js';
+import { parseDjangoBool, SETTINGS_PREFIX } from '../site/protocol.js';
 import {
   addEventStatus,
   deleteRole,
@@ -161,8 +161,10 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
   route('project/taskflow/settings/get', async (f) => {
     const p = await project(f);
     const settings = await getSettings(db, p.uuid);
-    // As SODAR: dict values are sent JSON-encoded.
-    const out = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v !== null && typeof v === 'object' ? JSON.stringify(v) : v]));
+    // As SODAR Core 0.10.12 (TaskflowProjectSettingsGetAPIView): keyed `settings.<app>.<name>`, a dict JSON-encoded.
+    const out = Object.fromEntries(
+      Object.entries(settings).map(([k, v]) => [`${SETTINGS_PREFIX}${k}`, v !== null && typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : v]),
+    );
     return { project_uuid: p.uuid, settings: out };
   });
 
@@ -170,11 +172,12 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const p = await project(f);
     const raw = jsonField(f, 'settings') ?? {};
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Answer(400, 'Field "settings" must be a JSON object');
+    const current = await getSettings(db, p.uuid);
     const settings: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(raw)) {
-      const key = k.startsWith('settings.') ? k.slice('settings.'.length) : k;
+      const key = k.startsWith(SETTINGS_PREFIX) ? k.slice(SETTINGS_PREFIX.length) : k;
       if (!/^[^.]+\..+$/.test(key)) throw new Answer(400, `Setting "${k}" is not "settings.<app>.<name>"`);
-      settings[key] = v;
+      settings[key] = jsonSettingValue(current[key], v);
     }
     await setSettings(db, p.uuid, settings);
     return 'ok';
@@ -226,4 +229,19 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     if (removed === 0) throw new Answer(404, 'Sample sheet not found');
     return 'ok';
   });
+}
+
+/**
+ * A setting's value as stored: a JSON setting (one holding a dict or list)
+ * may arrive as the JSON string settings/get handed out, which SODAR Core
+ * parses again (`AppSettingAPI._get_json_value`); anything else as sent.
+ */
+function jsonSettingValue(current: unknown, value: unknown): unknown {
+  if (current === null || typeof current !== 'object' || typeof value !== 'string') return value;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? parsed : value;
+  } catch {
+    return value;
+  }
 }

@@ -40,6 +40,9 @@ export const BUSY_ZONE_STATUSES: readonly ZoneStatus[] = [
 /** Longest zone status info a site keeps; longer texts are cut. */
 export const STATUS_INFO_MAX = 1024;
 
+/** Prefix of setting names in settings/set and, from SODAR Core 0.10.12, in settings/get's answer: `settings.<app>.<name>`. */
+export const SETTINGS_PREFIX = 'settings.';
+
 /** Timeline event status types. */
 export const TIMELINE_STATUSES = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'] as const;
 /** A timeline event status type. */

@@ -8,6 +8,7 @@
  */
 import type { Json, RevertOutcome } from '../engine/types.js';
 import { SiteCallError, type SiteClient } from '../site/client.js';
+import { SETTINGS_PREFIX } from '../site/protocol.js';
 import { Target, type TaskContext } from './context.js';
 import { defineTask } from './define.js';
 
@@ -27,8 +28,6 @@ export const Endpoint = {
   sheetDelete: 'samplesheets/taskflow/delete',
 } as const;
 
-/** Prefix of setting names in settings/set (settings/get answers without it). */
-export const SETTINGS_PREFIX = 'settings.';
 
 /** Project fields the site keeps for taskflow. */
 export type ProjectFields = {
@@ -94,7 +93,14 @@ export function unreportedFields(reported: ReportedProject): (keyof ProjectField
   return PROJECT_FIELDS.filter((k) => reported[k] === undefined);
 }
 
-/** Current values of the given settings (names with the `settings.` prefix), as settings/get hands them out. */
+/**
+ * Current values of the given settings (names with the `settings.` prefix),
+ * as settings/get hands them out. SODAR Core 0.10.12
+ * (`TaskflowProjectSettingsGetAPIView` over `AppSettingAPI.get_all_settings`)
+ * keys them `settings.<app>.<name>`, reports every project setting its apps
+ * define (the default where none is set) and sends a dict JSON-encoded; an
+ * answer keyed `<app>.<name>` is read as well.
+ */
 export async function getSettings(
   site: SiteClient,
   url: string,
@@ -105,7 +111,8 @@ export async function getSettings(
   const out: Record<string, Json> = {};
   for (const n of names) {
     const key = n.startsWith(SETTINGS_PREFIX) ? n.slice(SETTINGS_PREFIX.length) : n;
-    if (key in r.settings) out[n] = r.settings[key];
+    if (Object.hasOwn(r.settings, n)) out[n] = r.settings[n];
+    else if (Object.hasOwn(r.settings, key)) out[n] = r.settings[key];
   }
   return out;
 }
@@ -224,22 +231,48 @@ export type SetSettingsArgs = {
   settings: Record<string, Json>;
 };
 
-/** Sets project app settings; revert sets the previous values back. */
+/**
+ * A reported setting's value as the revert sends it back: a JSON setting
+ * (one the update gives a dict or list) comes from settings/get as a JSON
+ * string, which a SODAR site parses again when it is set, but a site that
+ * stores what it is sent would keep as a string. Sent decoded, it is the
+ * value itself to either.
+ */
+function previousValue(reported: Json, next: Json | undefined): Json {
+  if (typeof reported !== 'string' || next === null || typeof next !== 'object') return reported;
+  try {
+    const parsed = JSON.parse(reported) as Json;
+    return parsed !== null && typeof parsed === 'object' ? parsed : reported;
+  } catch {
+    return reported;
+  }
+}
+
+/**
+ * Sets project app settings; revert sets the previous values back. A
+ * setting the site did not report before (a SODAR site reports all it
+ * defines) cannot be taken back: it keeps the value set, and the revert's
+ * note names it.
+ */
 export const setSettings = defineTask<SetSettingsArgs, { previous: Record<string, Json> }>({
   kind: 'site.setSettings',
   target: Target.site,
   async prepare({ site }, a) {
     const names = Object.keys(a.settings);
     if (names.length === 0) return undefined;
-    return { previous: await getSettings(site, a.sodar_url, a.project_uuid, names) };
+    const previous: Record<string, Json> = {};
+    for (const [n, v] of Object.entries(await getSettings(site, a.sodar_url, a.project_uuid, names))) previous[n] = previousValue(v, a.settings[n]);
+    return { previous };
   },
   async apply({ site }, a, undo) {
     if (undo === undefined) return;
     await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: a.settings });
   },
   async revert({ site }, a, { previous }) {
-    if (Object.keys(previous).length === 0) return;
-    await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: previous });
+    if (Object.keys(previous).length > 0) await site.post(a.sodar_url, Endpoint.settingsSet, { project_uuid: a.project_uuid, settings: previous });
+    const unreported = Object.keys(a.settings).filter((n) => !Object.hasOwn(previous, n));
+    if (unreported.length === 0) return undefined;
+    return { note: `settings not restored, the site did not report their previous values: ${unreported.join(', ')} (left as the update set them)` };
   },
 });
 

@@ -54,12 +54,13 @@ describe('test site', () => {
       settings: { 'settings.samplesheets.sheet_config': { a: 1 }, 'settings.projectroles.ip_restrict': true },
     });
     const got = await client.postJson<{ settings: Record<string, unknown> }>(site.url, 'project/taskflow/settings/get', { project_uuid: 'p1' });
-    expect(got.settings['samplesheets.sheet_config']).toBe('{"a":1}');
-    expect(got.settings['projectroles.ip_restrict']).toBe(true);
+    // SODAR Core 0.10.12: keyed with the prefix, a dict JSON-encoded
+    expect(got.settings['settings.samplesheets.sheet_config']).toBe('{"a":1}');
+    expect(got.settings['settings.projectroles.ip_restrict']).toBe(true);
     // the JSON string handed out by get is accepted back by set
     await client.post(site.url, 'project/taskflow/settings/set', {
       project_uuid: 'p1',
-      settings: { 'settings.samplesheets.sheet_config': got.settings['samplesheets.sheet_config'] },
+      settings: { 'settings.samplesheets.sheet_config': got.settings['settings.samplesheets.sheet_config'] },
     });
     expect(site.state().settings.p1['samplesheets.sheet_config']).toEqual({ a: 1 });
   });

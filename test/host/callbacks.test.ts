@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { insertProject, insertZone, setRole, createUser, addEvent, eventStatuses, getZone, getProject, getSettings } from '../../src/host/repo.js';
+import { insertProject, insertZone, setRole, createUser, addEvent, eventStatuses, getZone, getProject, getSettings, setSettings } from '../../src/host/repo.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
 
 let site: InjectSite;
@@ -89,9 +89,20 @@ describe('site callbacks (protocol section 3)', () => {
     expect(await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: JSON.stringify(settings) })).toEqual({ status: 200, text: 'ok' });
     expect(await getSettings(site.db, P)).toEqual({ 'landingzones.member_access': true, 'samplesheets.display': { a: 1 } });
     const got = JSON.parse((await site.callback('project/taskflow/settings/get', { project_uuid: P })).text);
-    expect(got).toEqual({ project_uuid: P, settings: { 'landingzones.member_access': true, 'samplesheets.display': '{"a":1}' } });
+    expect(got).toEqual({ project_uuid: P, settings: { 'settings.landingzones.member_access': true, 'settings.samplesheets.display': '{"a":1}' } });
     expect((await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: 'not json' })).status).toBe(400);
     expect((await site.callback('project/taskflow/settings/get', { project_uuid: 'nope' })).status).toBe(404);
+  });
+
+  it('takes back what settings/get handed out: a dict sent as its JSON string is stored as the dict, a list stays a list', async () => {
+    await seed();
+    await setSettings(site.db, P, { 'samplesheets.display': { a: 1 }, 'projectroles.ip_allowlist': ['10.0.0.1'], 'app.note': '{"not":"json setting"}' });
+    const got = JSON.parse((await site.callback('project/taskflow/settings/get', { project_uuid: P })).text).settings;
+    expect(got).toEqual({ 'settings.samplesheets.display': '{"a":1}', 'settings.projectroles.ip_allowlist': ['10.0.0.1'], 'settings.app.note': '{"not":"json setting"}' });
+    await setSettings(site.db, P, { 'samplesheets.display': { b: 2 }, 'projectroles.ip_allowlist': [], 'app.note': 'changed' });
+    expect(await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: JSON.stringify(got) })).toEqual({ status: 200, text: 'ok' });
+    // a string setting keeps a string that happens to be JSON
+    expect(await getSettings(site.db, P)).toEqual({ 'samplesheets.display': { a: 1 }, 'projectroles.ip_allowlist': ['10.0.0.1'], 'app.note': '{"not":"json setting"}' });
   });
 
   it('sets timeline statuses; 404 unknown event, 400 bad status', async () => {

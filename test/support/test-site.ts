@@ -276,8 +276,10 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
     'project/taskflow/settings/get': (f) => {
       const p = project(f);
       const out: Record<string, Json> = {};
+      // As SODAR Core 0.10.12 (views_taskflow.py TaskflowProjectSettingsGetAPIView, app_settings.py
+      // get_all_settings): every setting keyed `settings.<app>.<name>`, a dict JSON-encoded, a list not.
       for (const [k, v] of Object.entries(state.settings[p.project_uuid] ?? {})) {
-        out[k] = v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+        out[`settings.${k}`] = v !== null && typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : v;
       }
       return { project_uuid: p.project_uuid, settings: out };
     },
