@@ -363,10 +363,12 @@ export interface FlowStore {
    */
   trash(path: string, opts?: { to?: string }): Promise<string>;
   /**
-   * Moves a trashed entry back to `path` and removes trash collections left empty.
+   * Moves a trashed entry back to `path` and removes the trash collections
+   * above it left empty: with `created`, only those of them (the ones its
+   * trash created, as the caller found before it), else any.
    * iRODS: `DATA_OBJ_RENAME_AN`, then `RM_COLL_AN` on each emptied trash collection.
    */
-  restore(trashPath: string, path: string): Promise<void>;
+  restore(trashPath: string, path: string, opts?: { created?: readonly string[] }): Promise<void>;
 
   /** Releases connections, files and threads. iRODS: `rcDisconnect`. */
   close(): Promise<void>;

@@ -535,26 +535,38 @@ export class ObjectsRemainError extends Error {
 }
 
 /**
+ * Undo of {@link trash}: where the entry goes, and the trash collections the
+ * move will create on the way (parents first; absent in runs journaled
+ * before it was kept: their revert removes any trash collection it empties).
+ */
+export type TrashUndo = { trash_path: string; created?: string[] };
+
+/**
  * Moves an object or collection to the trash, to the trash path its prepare
  * chose (so the revert knows where to look whether or not the move happened);
- * revert restores it from there.
+ * revert restores it from there and removes the trash collections the move
+ * created, not the ones that were there, empty, before.
  */
-export const trash = defineTask<TrashArgs, { trash_path: string }>({
+export const trash = defineTask<TrashArgs, TrashUndo>({
   kind: 'store.trash',
   target: Target.store,
   async prepare({ store }, args) {
-    if (!args.refuse_objects) return { trash_path: await store.trashPathFor(args.path) };
-    // the objects left and the trash path in one read of the store
-    const found = await store.trashPathUnlessObjects(args.path);
-    if ('objects' in found) throw new ObjectsRemainError(args.path, found.objects);
-    return { trash_path: found.trashPath };
+    let trashPath: string;
+    if (!args.refuse_objects) trashPath = await store.trashPathFor(args.path);
+    else {
+      // the objects left and the trash path in one read of the store
+      const found = await store.trashPathUnlessObjects(args.path);
+      if ('objects' in found) throw new ObjectsRemainError(args.path, found.objects);
+      trashPath = found.trashPath;
+    }
+    return { trash_path: trashPath, created: await missingCollections(store, [parentPath(trashPath)]) };
   },
   async apply({ store }, args, undo) {
     await store.trash(args.path, { to: undo!.trash_path });
   },
   async revert({ store }, args, undo) {
     if (await store.stat(args.path)) return;
-    if (await store.stat(undo.trash_path)) await store.restore(undo.trash_path, args.path);
+    if (await store.stat(undo.trash_path)) await store.restore(undo.trash_path, args.path, { created: undo.created });
   },
 });
 

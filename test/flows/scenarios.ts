@@ -448,6 +448,24 @@ export const scenarios: Scenario[] = [
       expect((await w.store.stat(`${sample}/keep.txt`))?.type === 'object').toBe(true);
     },
   },
+  {
+    // an earlier trash emptied for good (as `irmtrash` leaves it) keeps its collections: a rollback leaves them too
+    name: 'data_delete into a trash holding empty collections',
+    flow: 'data_delete',
+    async setup(w) {
+      await createProject(w);
+      await createSheet(w);
+      const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
+      await put(w, `${sample}/x.txt`, 'x');
+      await w.store.createCollection(`/${w.store.zone}/trash/home/rods/projects`, { parents: true });
+      return makeInput(w, 'data_delete', P1, { paths: [`${sample}/x.txt`] });
+    },
+    async check(w) {
+      const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
+      expect(await w.store.stat(`${sample}/x.txt`)).toBeNull();
+      expect((await w.store.stat(`/${w.store.zone}/trash/home/rods/projects`))?.type).toBe('collection');
+    },
+  },
 ];
 
 /** The script user of the scenarios' zone. */

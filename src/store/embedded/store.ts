@@ -311,8 +311,8 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   trash(path: string, opts?: { to?: string; user?: string }): Promise<string> {
     return this.bin.trash(path, opts);
   }
-  restore(trashPath: string, path: string): Promise<void> {
-    return this.bin.restore(trashPath, path);
+  restore(trashPath: string, path: string, opts?: { created?: readonly string[] }): Promise<void> {
+    return this.bin.restore(trashPath, path, opts);
   }
 
   // tools

@@ -79,17 +79,21 @@ export class Trash {
 
   /**
    * Moves a trashed entry back to `path` (whose parent must exist), ACLs,
-   * metadata and checksums intact, then removes trash collections left
-   * empty, so a trash + restore leaves the catalog as it was.
+   * metadata and checksums intact, then removes the trash collections above
+   * it left empty, so a trash + restore leaves the catalog as it was:
+   * `created` names the ones the trash made (an empty trash collection that
+   * was there before stays); without it, any.
    */
-  async restore(trashPath: string, path: string): Promise<void> {
+  async restore(trashPath: string, path: string, opts: { created?: readonly string[] } = {}): Promise<void> {
     const { core } = this;
     const from = core.normalize(trashPath);
     const to = core.normalize(path);
     if (!isInside(from, core.trashRoot)) throw new InvalidPathError(from, `not inside the trash ${core.trashRoot}`);
+    const removable = opts.created === undefined ? undefined : new Set(opts.created.map((p) => core.normalize(p)));
     core.write(() => {
       moveIn(core, from, to);
       for (let p = parentPath(from); isInside(p, core.trashRoot); p = parentPath(p)) {
+        if (removable !== undefined && !removable.has(p)) break;
         const row = core.keyOf(p)!;
         if (core.q.firstChild.get(row.id)) break;
         core.deleteRow(row);
