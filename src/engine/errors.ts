@@ -78,3 +78,18 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
 }
+
+/**
+ * Thrown by a task's apply that refused before changing anything: it found
+ * the state its prepare had seen changed by someone else meanwhile (a user
+ * another run created, a membership another run added). Its undo value was
+ * about a change it never made, so the task is not reverted: reverting it
+ * would take back the other run's change. The run fails and rolls back the
+ * tasks before it as for any failure.
+ */
+export class NothingAppliedError extends EngineError {
+  override name = 'NothingAppliedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

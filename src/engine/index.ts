@@ -13,6 +13,7 @@ export {
   DuplicateRunError,
   RunCancelledError,
   UndoNotJsonError,
+  NothingAppliedError,
 } from './errors.js';
 export * from './registry.js';
 export * from './flow.js';

@@ -42,8 +42,12 @@ export interface Journal {
   done(runId: string, index: number, durationMs: number): void;
   /** `done` for task `index` and `intent` for task `index + 1` with `nextUndo`, atomically: one commit per task. */
   doneThenIntent(runId: string, index: number, durationMs: number, nextUndo: Json | undefined): void;
-  /** Task `index`'s prepare or apply threw (an undo recorded with its intent is kept). */
-  failed(runId: string, index: number, error: string, durationMs: number): void;
+  /**
+   * Task `index`'s prepare or apply threw. An undo recorded with its intent is
+   * kept (the apply may have done part), unless `nothingApplied`: the apply
+   * refused before any change, so the undo goes and nothing reverts the task.
+   */
+  failed(runId: string, index: number, error: string, durationMs: number, nothingApplied?: boolean): void;
   /** Task `index` was reverted (or needed no revert). `durationMs`: time its revert took. May be grouped (see above). */
   reverted(runId: string, index: number, durationMs: number): void;
   /** Task `index`'s revert threw. */

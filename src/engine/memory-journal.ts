@@ -153,9 +153,10 @@ export class MemoryJournal implements Journal, RunQueueStore {
     if (nextUndo !== undefined) run.undos[index + 1] = nextUndo;
   }
 
-  failed(runId: string, index: number, error: string, durationMs: number): void {
+  failed(runId: string, index: number, error: string, durationMs: number, nothingApplied = false): void {
     const run = this.run(runId);
     run.states[index] = FAILED;
+    if (nothingApplied) run.undos[index] = undefined;
     run.durations[index] = durationMs;
     run.errors.set(index, error);
   }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UndoNotJsonError, errorMessage } from './errors.js';
+import { NothingAppliedError, UndoNotJsonError, errorMessage } from './errors.js';
 import type { RunEvents } from './events.js';
 import type { LinearFlow } from './flow.js';
 import type { Journal } from './journal.js';
@@ -77,13 +77,13 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
   // tasks [0, revertFrom) are reverted on failure: those whose undo value was journaled
   let revertFrom = 0;
   const execStart = performance.now();
-  const fail = (index: number, error: string, durationMs: number): void => {
+  const fail = (index: number, error: string, durationMs: number, nothingApplied = false): void => {
     failed = true;
     const task = tasks[index];
     state.failedTask = { index, name: task.name, kind: task.kind };
     state.error = error;
     try {
-      journal.failed(runId, index, error, durationMs);
+      journal.failed(runId, index, error, durationMs, nothingApplied);
     } catch {
       // the task failed anyway; its journaled intent makes recovery cautious enough
     }
@@ -153,6 +153,13 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
       const out = task.apply(ctx, undo);
       if (isThenable(out)) await out;
     } catch (err) {
+      if (err instanceof NothingAppliedError) {
+        // it changed nothing: its undo is about a change someone else made, which is not ours to take back
+        undos[i] = undefined;
+        revertFrom = i;
+        fail(i, errorMessage(err), performance.now() - t0, true);
+        break;
+      }
       // reverted with the others: it may have done part of its work
       fail(i, errorMessage(err), performance.now() - t0);
       break;

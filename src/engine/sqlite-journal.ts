@@ -346,7 +346,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
            undo = CASE WHEN idx = ? THEN undo ELSE ? END
          WHERE run_seq = ? AND idx IN (?, ?)`,
       ),
-      failed: db.prepare(`UPDATE run_tasks SET state = 'failed', error = ?, duration_ms = ? WHERE run_seq = ? AND idx = ?`),
+      failed: db.prepare(`UPDATE run_tasks SET state = 'failed', error = ?, duration_ms = ?, undo = CASE WHEN ? THEN NULL ELSE undo END WHERE run_seq = ? AND idx = ?`),
       // A task whose apply failed is reverted too and keeps its error; only a revert's own failure is forgotten once it succeeds.
       reverted: db.prepare(
         `UPDATE run_tasks SET state = 'reverted', error = CASE WHEN state = 'revert_failed' THEN NULL ELSE error END, revert_ms = ? WHERE run_seq = ? AND idx = ?`,
@@ -426,9 +426,9 @@ export class SqliteJournal implements Journal, RunQueueStore {
     else this.write(step, true);
   }
 
-  failed(runId: string, index: number, error: string, durationMs: number): void {
+  failed(runId: string, index: number, error: string, durationMs: number, nothingApplied = false): void {
     const seq = this.seq(runId);
-    this.commitNow(() => this.stmts.failed.run(error, durationMs, seq, index), true);
+    this.commitNow(() => this.stmts.failed.run(error, durationMs, nothingApplied ? 1 : 0, seq, index), true);
   }
 
   /**

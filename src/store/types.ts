@@ -267,10 +267,12 @@ export interface FlowStore {
    */
   isGroupMember(group: string, user: string): Promise<boolean>;
   /**
-   * Adds `user` to `group`; a no-op when already a member.
-   * iRODS: `GENERAL_ADMIN_AN` `modify group <group> add <user>` (`iadmin atg`).
+   * Adds `user` to `group`; a no-op when already a member, unless `onlyNew`:
+   * then AlreadyExists (member), and nothing changes.
+   * iRODS: `GENERAL_ADMIN_AN` `modify group <group> add <user>` (`iadmin atg`;
+   * iRODS itself answers an existing membership with an error).
    */
-  addGroupMember(group: string, user: string): Promise<void>;
+  addGroupMember(group: string, user: string, opts?: { onlyNew?: boolean }): Promise<void>;
   /**
    * Removes `user` from `group`; a no-op when not a member.
    * iRODS: `GENERAL_ADMIN_AN` `modify group <group> remove <user>` (`iadmin rfg`).

@@ -6,8 +6,9 @@
  *
  * @module
  */
+import { NothingAppliedError } from '../engine/errors.js';
 import type { Json } from '../engine/types.js';
-import { NotFoundError } from '../store/errors.js';
+import { AlreadyExistsError, NotFoundError } from '../store/errors.js';
 import { parentPath, relativePath } from '../store/paths.js';
 import { pages } from '../store/pages.js';
 import type { AccessLevel, Avu, FlowStore } from '../store/types.js';
@@ -384,6 +385,23 @@ export const setInheritance = defineTask<SetInheritanceArgs, { previous: boolean
 /** Args of {@link createUser}. */
 export type CreateUserArgs = { name: string; user_type: 'rodsuser' | 'rodsadmin' };
 
+/**
+ * `change`, an apply of a task whose prepare found a user, group or
+ * membership missing and so recorded that this run creates it: when another
+ * run (one without the project lock, or another project's) created it
+ * meanwhile, the store refuses with AlreadyExists before changing anything,
+ * and the task has nothing of its own to revert: reverting it would remove
+ * what the other run made. The run fails instead, as a conflict.
+ */
+async function refusedIfTaken(change: Promise<void>): Promise<void> {
+  try {
+    await change;
+  } catch (err) {
+    if (err instanceof AlreadyExistsError) throw new NothingAppliedError(`${err.message}: another run made it meanwhile`, { cause: err });
+    throw err;
+  }
+}
+
 /** Creates a user unless it exists; revert removes it only if this task created it. */
 export const createUser = defineTask<CreateUserArgs, { created: true }>({
   kind: 'store.createUser',
@@ -392,7 +410,7 @@ export const createUser = defineTask<CreateUserArgs, { created: true }>({
     return (await isPrincipal(store, args.name, 'user')) ? undefined : { created: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.createPrincipal(args.name, args.user_type);
+    if (undo !== undefined) await refusedIfTaken(store.createPrincipal(args.name, args.user_type));
   },
   async revert({ store }, args) {
     if (await isPrincipal(store, args.name, 'user')) await store.removePrincipal(args.name, 'user');
@@ -410,7 +428,7 @@ export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
     return (await isPrincipal(store, args.name, 'group')) ? undefined : { created: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.createPrincipal(args.name, 'rodsgroup');
+    if (undo !== undefined) await refusedIfTaken(store.createPrincipal(args.name, 'rodsgroup'));
   },
   async revert({ store }, args) {
     if (await isPrincipal(store, args.name, 'group')) await store.removePrincipal(args.name, 'group');
@@ -433,7 +451,7 @@ export const addGroupMember = defineTask<GroupMemberArgs, { added: true }>({
     return (await store.isGroupMember(args.group, args.user)) ? undefined : { added: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.addGroupMember(args.group, args.user);
+    if (undo !== undefined) await refusedIfTaken(store.addGroupMember(args.group, args.user, { onlyNew: true }));
   },
   async revert({ store }, args) {
     if (await store.isGroupMember(args.group, args.user)) await store.removeGroupMember(args.group, args.user);

@@ -3,6 +3,7 @@ import {
   DuplicateRunError,
   LinearFlow,
   MemoryJournal,
+  NothingAppliedError,
   RunEvents,
   runFlow,
   type Journal,
@@ -153,6 +154,36 @@ describe.each(cases)('runFlow with the $kind journal', (jc) => {
     expect(journal.getRun('half')!.tasks.map((t) => [t.state, t.undo])).toEqual([
       ['reverted', 'a'],
       ['reverted', ['x', 'y']],
+    ]);
+  });
+
+  it('does not revert a task whose apply refused before changing anything (NothingAppliedError), and drops its undo from the journal', async () => {
+    const journal = jc.make();
+    const world = newWorld();
+    const { registry } = await import('./fixtures.js');
+    // another run adds the item between this task's prepare and its apply
+    const raced = registry.define<{ item: string }, string>({
+      kind: `test.raced.${jc.kind}`,
+      prepare: (w, args) => (w.effects.has(args.item) ? undefined : args.item),
+      apply(w, args) {
+        w.effects.add(args.item);
+        throw new NothingAppliedError(`${args.item} exists: another run made it meanwhile`);
+      },
+      revert(w, args) {
+        w.log.push(`revert:raced:${args.item}`);
+        w.effects.delete(args.item);
+      },
+    });
+    const flow = itemFlow(['a']).add(raced('raced', 'irods', { item: 'theirs' })).add(addItem('add b', 'irods', { item: 'b' }));
+    const result = await runFlow(flow, world, { journal, runId: 'raced' });
+    expect(result).toMatchObject({ status: 'rolled_back', completed: 1, reverted: 1, failedTask: { index: 1 }, error: 'theirs exists: another run made it meanwhile' });
+    expect(world.log).toEqual(['exec:a', 'revert:a:a']);
+    expect([...world.effects]).toEqual(['theirs']);
+    const tasks = journal.getRun('raced')!.tasks;
+    expect(tasks.map((t) => [t.state, t.undo])).toEqual([
+      ['reverted', 'a'],
+      ['failed', undefined],
+      ['pending', undefined],
     ]);
   });
 

@@ -110,13 +110,14 @@ export class Principals {
     return this.core.q.isMember.get(group, user) === 1;
   }
 
-  /** Adds `user` to `group`; a no-op when already a member. */
-  async addGroupMember(group: string, user: string): Promise<void> {
+  /** Adds `user` to `group`; a no-op when already a member, AlreadyExists with `onlyNew`. */
+  async addGroupMember(group: string, user: string, opts: { onlyNew?: boolean } = {}): Promise<void> {
     const { core } = this;
     core.write(() => {
       core.mustGroup(group);
       core.mustUser(user);
-      core.q.insertMember.run(group, user);
+      const added = core.q.insertMember.run(group, user).changes > 0;
+      if (!added && opts.onlyNew === true) throw new AlreadyExistsError(`${user} in ${group}`, 'member');
     });
   }
 

@@ -263,8 +263,8 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   isGroupMember(group: string, user: string): Promise<boolean> {
     return this.principals.isGroupMember(group, user);
   }
-  addGroupMember(group: string, user: string): Promise<void> {
-    return this.principals.addGroupMember(group, user);
+  addGroupMember(group: string, user: string, opts?: { onlyNew?: boolean }): Promise<void> {
+    return this.principals.addGroupMember(group, user, opts);
   }
   removeGroupMember(group: string, user: string): Promise<void> {
     return this.principals.removeGroupMember(group, user);
