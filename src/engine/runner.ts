@@ -45,6 +45,13 @@ export interface RunOptions {
    * holds the run there until it settles (test hooks pause runs this way).
    */
   afterTask?: (index: number) => PromiseLike<unknown> | void;
+  /**
+   * Asked before each task applies: a reason fails the run there, before
+   * that task changes anything, and the tasks before it roll back (the
+   * service stops a run whose project lock was lost, which another process
+   * may hold by now).
+   */
+  stopIf?: () => string | undefined;
 }
 
 /** The error of a run failed by `forceFail` (SODAR shows it in zone statuses and timeline events). */
@@ -144,6 +151,12 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
     if (prepError !== undefined) {
       // nothing applied: this task has nothing to revert
       fail(i, prepError, performance.now() - t0);
+      break;
+    }
+    const stop = opts.stopIf?.();
+    if (stop !== undefined) {
+      // not applied: its undo goes with the failure, as for a refused apply
+      fail(i, stop, performance.now() - t0, true);
       break;
     }
     const undo = nextUndo;

@@ -427,7 +427,7 @@ export class SubmitPipeline {
         const text = lockBackendError(quarantineReason(blocking));
         return { status: 503, body: text, outcome: 'quarantined', reason: text, failure: { stage: 'lock', reason: text } };
       }
-      return await this.buildAndRun(def, input, deps, runId, needsLock, acceptedAt);
+      return await this.buildAndRun(def, input, deps, runId, held?.lock, acceptedAt);
     } finally {
       if (held !== undefined) {
         await this.passOnOrRelease(input.projectUuid, held.lock, runId);
@@ -539,9 +539,10 @@ export class SubmitPipeline {
     input: FlowInput,
     deps: FlowDeps,
     runId: string,
-    locked: boolean,
+    lock: LockHandle | undefined,
     acceptedAt: string | undefined,
   ): Promise<Execution> {
+    const locked = lock !== undefined;
     let flow;
     try {
       flow = await def.build(input, deps);
@@ -566,6 +567,8 @@ export class SubmitPipeline {
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
         progress: followed.tracker,
         afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
+        // a lost lease may be another process's by now: no task of this run applies after that
+        stopIf: lock === undefined ? undefined : () => (lock.lost ? lockLostReason(lock.lostReason) : undefined),
       });
     } catch (err) {
       // cancelled by another process while it waited: the journal refused its start, nothing was done
@@ -688,4 +691,9 @@ export function failureReason(result: RunResult): string {
   }
   for (const n of notes) reason += `; task "${n.name}": ${n.note}`;
   return reason;
+}
+
+/** Why a run stopped when its project lock was lost (e.g. the lock store unreachable for longer than a lease). */
+function lockLostReason(why: string | undefined): string {
+  return `the project lock was lost during the run${why ? ` (${why})` : ''}; stopped before the next task, as another process may hold the project now`;
 }

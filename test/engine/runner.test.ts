@@ -187,6 +187,26 @@ describe.each(cases)('runFlow with the $kind journal', (jc) => {
     ]);
   });
 
+  it('stops before the next task once stopIf gives a reason, and rolls back what was applied', async () => {
+    const journal = jc.make();
+    const world = newWorld();
+    let lost = false;
+    const events = new RunEvents();
+    events.on('task:done', (e: { index: number }) => {
+      if (e.index === 1) lost = true;
+    });
+    const result = await runFlow(itemFlow(['a', 'b', 'c', 'd']), world, { journal, runId: 'stopped', events, stopIf: () => (lost ? 'the lock was lost' : undefined) });
+    expect(result).toMatchObject({ status: 'rolled_back', completed: 2, reverted: 2, failedTask: { index: 2 }, error: 'the lock was lost' });
+    expect(world.log).toEqual(['exec:a', 'exec:b', 'revert:b:b', 'revert:a:a']);
+    expect(world.effects.size).toBe(0);
+    expect(journal.getRun('stopped')!.tasks.map((t) => [t.state, t.undo])).toEqual([
+      ['reverted', 'a'],
+      ['reverted', 'b'],
+      ['failed', undefined],
+      ['pending', undefined],
+    ]);
+  });
+
   it('force_fail stops before the closing tail, which it never applies', async () => {
     const journal = jc.make();
     const world = newWorld();
