@@ -24,6 +24,8 @@ export interface FlowSpec<P> {
   needsLock?: (input: FlowInput) => boolean;
   /** Default `run`: see {@link FlowQueue}. */
   queue?: (input: FlowInput) => FlowQueue;
+  /** Default none: see {@link FlowDefinition.lane}. */
+  lane?: (input: FlowInput) => string | undefined;
   /** Checks and types the flow data (throws FlowValidationError); may read the store, changes nothing. */
   parse(input: FlowInput, deps: FlowDeps): P | Promise<P>;
   /** Adds the flow's tasks in order (reads of the store only to decide which tasks there are). */
@@ -43,6 +45,7 @@ export function defineFlow<P>(spec: FlowSpec<P>): FlowDefinition {
     modes: spec.modes,
     needsLock: spec.needsLock ?? (() => true),
     queue: spec.queue ?? (() => 'run'),
+    lane: spec.lane ?? (() => undefined),
     async validate(input, deps) {
       await parse(input, deps);
     },

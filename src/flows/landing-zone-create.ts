@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { zoneCreationLane } from '../locks/keys.js';
 import * as store from '../tasks/store-tasks.js';
 import { defineFlow, setZoneStatusOnFailure } from './define.js';
 import { ZONE_DESCRIPTION_META, landingZoneRoot, userZonesPath } from './layout.js';
@@ -19,6 +20,9 @@ export const landingZoneCreate = defineFlow({
   modes: ['sync', 'async'],
   required: ['zone_title', 'zone_uuid', 'user_name', 'user_uuid', 'assay_path', 'colls'],
   needsLock: () => false,
+  // the first zones of a project create its landing zone root and give the group read: one at a time,
+  // so that a failing one never takes them back from another
+  lane: (input) => zoneCreationLane(input.projectUuid),
   parse(input, deps) {
     const layout = layoutOf(deps);
     const zone = parseZone(input, layout, 'assay_path');

@@ -50,6 +50,13 @@ export interface FlowDefinition {
   modes: readonly RequestMode[];
   /** Whether the run takes the project lock. */
   needsLock(input: FlowInput): boolean;
+  /**
+   * For a run without the project lock: the lane it runs in, if any. Runs of
+   * one lane never overlap (a lease of the lane's own, never the project's):
+   * they share what none of them may take back from another, such as the
+   * landing zone root the first zones of a project create.
+   */
+  lane(input: FlowInput): string | undefined;
   /** The queue a run of this input waits in (called on validated input). */
   queue(input: FlowInput): FlowQueue;
   /** Required fields, mode and path rules. Throws FlowValidationError; changes nothing. */

@@ -44,7 +44,7 @@ export function createLockManager(config: Config): LockManager {
   return new LeaseLockManager(createLeaseStore(config), { leaseMs: config.lockLeaseSeconds * 1000 });
 }
 
-export { lockDatabasePath, lockKey, newOwnerId, ownerKey } from './keys.js';
+export { lockDatabasePath, lockKey, newOwnerId, ownerKey, zoneCreationLane } from './keys.js';
 export { LeaseHandle, LeaseLockManager, type LeaseOptions } from './lease-manager.js';
 export type { LeaseStore } from './lease-store.js';
 export { NoopLockManager } from './noop.js';

@@ -13,6 +13,15 @@ export function lockKey(projectId: string): string {
 }
 
 /**
+ * The lane (see `FlowDefinition.lane`) of a project's landing zone
+ * creations: locked as a project is (its lease is `lockKey` of it), a
+ * project's own lock left alone.
+ */
+export function zoneCreationLane(projectId: string): string {
+  return `${projectId}/zone-creation`;
+}
+
+/**
  * The lease key of a service process's owner lease: held while the process
  * lives, so a peer can tell whether the runs it recorded still have an owner.
  */

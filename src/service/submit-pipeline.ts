@@ -366,9 +366,12 @@ export class SubmitPipeline {
     if (def.queue(input) === 'validation' && !def.needsLock(input)) {
       return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false, acceptedAt));
     }
-    if (acceptedAt === undefined || !def.needsLock(input)) return this.lockedRun(def, input, deps, runId, def.needsLock(input), acceptedAt);
+    const needsLock = def.needsLock(input);
+    // an accepted run that waits for the project, or for its lane, waits as long as it takes
+    const waits = needsLock || def.lane(input) !== undefined;
+    if (acceptedAt === undefined || !waits) return this.lockedRun(def, input, deps, runId, needsLock, acceptedAt);
     for (;;) {
-      const ex = await this.lockedRun(def, input, deps, runId, true, acceptedAt);
+      const ex = await this.lockedRun(def, input, deps, runId, needsLock, acceptedAt);
       if (ex.outcome !== 'locked') return ex;
       // stopping: not started, so it stays in the journal for the next owner (as one waiting for a slot)
       if (this.closing) throw new QueueClosedError();
@@ -388,9 +391,12 @@ export class SubmitPipeline {
     acceptedAt: string | undefined,
   ): Promise<Execution> {
     let held: HeldLock | undefined;
-    if (needsLock) {
+    // a run without the project lock may still have a lane: its lease is taken as a project's is, by the lane's name
+    const lane = needsLock ? undefined : def.lane(input);
+    const lockOf = lane === undefined ? input : { ...input, projectUuid: lane };
+    if (needsLock || lane !== undefined) {
       try {
-        held = await this.acquireLock(input, runId);
+        held = await this.acquireLock(lockOf, runId);
         let holder = this.holders.get(held.lock);
         if (holder === undefined) {
           // one listener per lease, however many runs it serves
@@ -411,7 +417,7 @@ export class SubmitPipeline {
       }
     }
     try {
-      if (held !== undefined) {
+      if (needsLock) {
         const interrupted = await this.interruptedRunOf(input.projectUuid);
         if (interrupted !== undefined) {
           // As a busy lock: the project is not free for this submit yet.
@@ -427,10 +433,10 @@ export class SubmitPipeline {
         const text = lockBackendError(quarantineReason(blocking));
         return { status: 503, body: text, outcome: 'quarantined', reason: text, failure: { stage: 'lock', reason: text } };
       }
-      return await this.buildAndRun(def, input, deps, runId, held?.lock, acceptedAt);
+      return await this.buildAndRun(def, input, deps, runId, needsLock, held?.lock, acceptedAt);
     } finally {
       if (held !== undefined) {
-        await this.passOnOrRelease(input.projectUuid, held.lock, runId);
+        await this.passOnOrRelease(lockOf.projectUuid, held.lock, runId);
         held.endTurn();
       }
     }
@@ -539,10 +545,10 @@ export class SubmitPipeline {
     input: FlowInput,
     deps: FlowDeps,
     runId: string,
+    locked: boolean,
     lock: LockHandle | undefined,
     acceptedAt: string | undefined,
   ): Promise<Execution> {
-    const locked = lock !== undefined;
     let flow;
     try {
       flow = await def.build(input, deps);
