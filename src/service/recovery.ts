@@ -296,8 +296,9 @@ const interruptedReason = (runId: string, why: string): string =>
 
 /**
  * For a submit that holds the lock of `projectUuid`, before it builds its
- * flow: recovers the project's locked runs left unfinished by owners that
- * are gone, so the submit never runs on top of a half-finished run. A dead
+ * flow: recovers the project's runs left unfinished by owners that are gone
+ * (with or without the project lock), so the submit never runs on top of a
+ * half-finished run. A dead
  * owner's project lease runs out up to a quarter lease before the watch's
  * next look (and at start-up the service listens before that owner's lease
  * may have run out), and a submit in that gap wins the lock.
@@ -314,22 +315,29 @@ const interruptedReason = (runId: string, why: string): string =>
 export async function recoverProjectRuns(deps: RecoveryDeps, projectUuid: string): Promise<string | undefined> {
   const { journal, log, owners } = deps;
   // The one cost every locked submit pays: a probe of the journal's index of runs in flight.
-  const byOwner = new Map<string, string[]>();
+  const byOwner = new Map<string, { runIds: string[]; locked: boolean }>();
   for (const summary of journal.unfinishedRunsLabelled(projectUuid)) {
     const meta = parseRunMeta(summary.meta);
-    // Lock-free runs (validate-only moves) run beside locked ones by design.
-    if (!meta?.locked || meta.project_uuid !== projectUuid) continue;
+    if (!meta || meta.project_uuid !== projectUuid) continue;
     const owner = ownerOf(meta) ?? unownedRun(summary.runId);
     if (owner === owners.id) continue; // ours, and we live
-    byOwner.set(owner, [...(byOwner.get(owner) ?? []), summary.runId]);
+    const found = byOwner.get(owner) ?? { runIds: [], locked: false };
+    found.runIds.push(summary.runId);
+    found.locked ||= meta.locked === true;
+    byOwner.set(owner, found);
   }
-  for (const [owner, runIds] of byOwner) {
+  for (const [owner, { runIds, locked }] of byOwner) {
     let claim: LockHandle | undefined;
     try {
       claim = await owners.takeOver(owner);
     } catch (err) {
+      if (!locked) continue;
       return interruptedReason(runIds[0], `owner lease: ${errorText(err)}`);
     }
+    // Runs without the project lock (zone creations and deletions, validate-only moves) of an owner
+    // that lives run beside this one by design; a gone owner's are recovered here as its locked ones
+    // are, so that nothing locked runs on top of a half-done zone creation.
+    if (!claim && !locked) continue;
     if (!claim) return interruptedReason(runIds[0], 'its process may still live, or another process is recovering it');
     try {
       for (const runId of runIds) {

@@ -213,4 +213,23 @@ describe('recovery decides from owner leases whose runs to take over', () => {
     expect(await recoverProjectRuns(submitter, project)).toBeUndefined();
     expect(await recoverUnfinishedRuns(watcher)).toEqual([]);
   });
+
+  it("a submit holding the project lock lets a live owner's run without the lock go on beside it, and recovers a gone owner's first", async () => {
+    const owner = new OwnerLeases(new SqliteLeaseStore(lockDatabasePath(w.dir)), { leaseMs: LEASE_MS });
+    opened.push(owner);
+    expect(await owner.hold()).toBe(true);
+    const { journalPath, before, project } = await hangingMove(owner.id, false);
+    const submitter = await recoverer(journalPath);
+    // its owner lives: it runs beside the submit, which goes on at once
+    expect(await recoverProjectRuns(submitter, project)).toBeUndefined();
+    expect(submitter.journal.unfinishedRuns()).toEqual(['run-1']);
+    expect(reported()).toEqual([]);
+
+    await owner.close();
+    // gone: the submit takes it over and rolls it back before running on the project
+    expect(await recoverProjectRuns(submitter, project)).toBeUndefined();
+    expect(submitter.journal.getRun('run-1')?.status).toBe('rolled_back');
+    expect(await w.store.dump()).toEqual(before);
+    expect(reported()).toEqual(['FAILED']);
+  });
 });
