@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { RunResult } from './types.js';
+
 /** Base class of every engine error. */
 export class EngineError extends Error {
   override name = 'EngineError';
@@ -91,5 +93,23 @@ export class NothingAppliedError extends EngineError {
   override name = 'NothingAppliedError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * The journal could not record (or make durable) a run's final state. The
+ * run itself ended as `result` says: its tasks are applied, or rolled back,
+ * and the caller answers by that. The journal shows the run unfinished until
+ * a recovery finishes it the same way (a run whose every task is done is
+ * rolled forward; one whose tasks were reverted is reverted again, which
+ * changes nothing).
+ */
+export class RunEndNotRecordedError extends EngineError {
+  override name = 'RunEndNotRecordedError';
+  constructor(
+    readonly result: RunResult,
+    cause: unknown,
+  ) {
+    super(`the run journal could not record how run ${result.runId} ended (${result.status}): ${errorMessage(cause)}`, { cause });
   }
 }

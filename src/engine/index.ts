@@ -14,6 +14,7 @@ export {
   RunCancelledError,
   UndoNotJsonError,
   NothingAppliedError,
+  RunEndNotRecordedError,
 } from './errors.js';
 export * from './registry.js';
 export * from './flow.js';

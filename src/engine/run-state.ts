@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { errorMessage } from './errors.js';
+import { RunEndNotRecordedError, errorMessage } from './errors.js';
 import type { RunEvents, RunEventMap, TaskEvent } from './events.js';
 import type { Journal } from './journal.js';
 import type { Json, RevertFailure, RevertOutcome, RevertShortfall, RunResult, RunStatus, TaskSpec } from './types.js';
@@ -170,9 +170,14 @@ export class RunState<C> {
    * with concurrent runs), then tells listeners. Rejects only if the journal
    * cannot record or sync it.
    */
+  /** Records the run's end durably, then tells observers; {@link RunEndNotRecordedError} (with the result) when the journal fails. */
   async finish(result: RunResult): Promise<RunResult> {
-    this.journal.finish(this.runId, result);
-    await this.journal.whenDurable();
+    try {
+      this.journal.finish(this.runId, result);
+      await this.journal.whenDurable();
+    } catch (err) {
+      throw new RunEndNotRecordedError(result, err);
+    }
     const events = this.events;
     if (events !== undefined && events.listenerCount('run:end') > 0) {
       try {

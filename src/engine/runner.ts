@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { NothingAppliedError, UndoNotJsonError, errorMessage } from './errors.js';
+import { NothingAppliedError, UndoNotJsonError, errorMessage, type RunEndNotRecordedError } from './errors.js';
 import type { RunEvents } from './events.js';
 import type { LinearFlow } from './flow.js';
 import type { Journal } from './journal.js';
@@ -65,9 +65,10 @@ export const FORCED_FAILURE_POINT = 'Forced failure';
  * failures: the result's `status` says what happened (`completed`,
  * `rolled_back`, or `revert_failed` listing every revert that threw).
  * A journal write failing before or after a task counts as that task's
- * failure. Throws only when the journal cannot record the run's start or
- * its final state (a run whose final state is not recorded is reverted by
- * the next `recoverRuns`).
+ * failure. Throws only when the journal cannot record the run's start
+ * (nothing was applied) or its final state: then {@link RunEndNotRecordedError}
+ * with the run's result, as it ended (the next `recoverRuns` ends the record
+ * the same way: forward when every task is done, else reverted again).
  */
 export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions = {}): Promise<RunResult> {
   const tasks = flow.tasks;

@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { Json } from '../engine/types.js';
-import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, newRunId, runFlow } from '../engine/index.js';
+import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, RunEndNotRecordedError, newRunId, runFlow } from '../engine/index.js';
 import type { RunProgress, RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
@@ -579,10 +579,17 @@ export class SubmitPipeline {
     } catch (err) {
       // cancelled by another process while it waited: the journal refused its start, nothing was done
       if (err instanceof RunCancelledError) return CANCELLED;
-      // the journal could not record the run's start or end; recovery reverts what it recorded
-      const reason = `the run journal failed: ${errorText(err)}`;
-      this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
-      return { status: 500, body: runError(reason), outcome: 'rolled_back', reason, failure: { stage: 'run', reason } };
+      if (err instanceof RunEndNotRecordedError) {
+        // the run ended as its result says (applied, or rolled back): answered so, never as a failure that
+        // did not happen; recovery later ends its record the same way
+        this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed at the run\'s end');
+        result = err.result;
+      } else {
+        // the journal could not record the run's start: nothing was applied
+        const reason = `the run journal failed: ${errorText(err)}`;
+        this.deps.log.error({ run: runId, flow: input.flowName, err: errorText(err) }, 'run journal failed');
+        return { status: 500, body: runError(reason), outcome: 'rolled_back', reason, failure: { stage: 'run', reason } };
+      }
     } finally {
       // before anything reports the outcome: no progress callback may land after a failure status
       await followed.end();

@@ -4,6 +4,7 @@ import {
   LinearFlow,
   MemoryJournal,
   NothingAppliedError,
+  RunEndNotRecordedError,
   RunEvents,
   runFlow,
   type Journal,
@@ -361,6 +362,25 @@ describe('runFlow without a journal and with a failing journal', () => {
     expect(world.log).toEqual(['exec:a', 'exec:b', 'revert:b:b', 'revert:a:a']);
     expect(world.effects.size).toBe(0);
     expect(inner.getRun('jf')!.status).toBe('rolled_back');
+  });
+
+  it("throws RunEndNotRecordedError with the run's result, as it ended, when the journal cannot record the end", async () => {
+    const inner = new MemoryJournal();
+    const journal: Journal = Object.create(inner) as Journal;
+    journal.finish = () => {
+      throw new Error('disk full');
+    };
+    const world = newWorld();
+    const err = await runFlow(itemFlow(['a', 'b']), world, { journal, runId: 'end' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RunEndNotRecordedError);
+    expect((err as RunEndNotRecordedError).message).toBe('the run journal could not record how run end ended (completed): disk full');
+    expect((err as RunEndNotRecordedError).result).toMatchObject({ runId: 'end', status: 'completed', completed: 2 });
+    // applied, and left so: recovery rolls such a run forward
+    expect([...world.effects]).toEqual(['a', 'b']);
+    expect(inner.getRun('end')!.status).toBe('running');
   });
 
   it('treats an undo value that is not JSON as a failure (SQLite journal)', async () => {
