@@ -274,10 +274,11 @@ export interface FlowStore {
    */
   addGroupMember(group: string, user: string, opts?: { onlyNew?: boolean }): Promise<void>;
   /**
-   * Removes `user` from `group`; a no-op when not a member.
+   * Removes `user` from `group`; a no-op when not a member, unless
+   * `onlyMember`: then NotFound (member), and nothing changes.
    * iRODS: `GENERAL_ADMIN_AN` `modify group <group> remove <user>` (`iadmin rfg`).
    */
-  removeGroupMember(group: string, user: string): Promise<void>;
+  removeGroupMember(group: string, user: string, opts?: { onlyMember?: boolean }): Promise<void>;
 
   // --------------------------------------------------------------- access
 

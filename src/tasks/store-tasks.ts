@@ -387,17 +387,19 @@ export type CreateUserArgs = { name: string; user_type: 'rodsuser' | 'rodsadmin'
 
 /**
  * `change`, an apply of a task whose prepare found a user, group or
- * membership missing and so recorded that this run creates it: when another
- * run (one without the project lock, or another project's) created it
- * meanwhile, the store refuses with AlreadyExists before changing anything,
- * and the task has nothing of its own to revert: reverting it would remove
- * what the other run made. The run fails instead, as a conflict.
+ * membership missing (or, to remove, there) and so recorded that this run
+ * makes (removes) it: when another run (one without the project lock, or
+ * another project's) did so meanwhile, the store refuses with AlreadyExists
+ * (NotFound) before changing anything, and the task has nothing of its own
+ * to revert: reverting it would take back what the other run did. The run
+ * fails instead, as a conflict.
  */
-async function refusedIfTaken(change: Promise<void>): Promise<void> {
+async function refusedIfRaced(change: Promise<void>): Promise<void> {
   try {
     await change;
   } catch (err) {
     if (err instanceof AlreadyExistsError) throw new NothingAppliedError(`${err.message}: another run made it meanwhile`, { cause: err });
+    if (err instanceof NotFoundError && err.what === 'member') throw new NothingAppliedError(`${err.message}: another run removed it meanwhile`, { cause: err });
     throw err;
   }
 }
@@ -410,7 +412,7 @@ export const createUser = defineTask<CreateUserArgs, { created: true }>({
     return (await isPrincipal(store, args.name, 'user')) ? undefined : { created: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await refusedIfTaken(store.createPrincipal(args.name, args.user_type));
+    if (undo !== undefined) await refusedIfRaced(store.createPrincipal(args.name, args.user_type));
   },
   async revert({ store }, args) {
     if (await isPrincipal(store, args.name, 'user')) await store.removePrincipal(args.name, 'user');
@@ -428,7 +430,7 @@ export const createGroup = defineTask<CreateGroupArgs, { created: true }>({
     return (await isPrincipal(store, args.name, 'group')) ? undefined : { created: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await refusedIfTaken(store.createPrincipal(args.name, 'rodsgroup'));
+    if (undo !== undefined) await refusedIfRaced(store.createPrincipal(args.name, 'rodsgroup'));
   },
   async revert({ store }, args) {
     if (await isPrincipal(store, args.name, 'group')) await store.removePrincipal(args.name, 'group');
@@ -451,7 +453,7 @@ export const addGroupMember = defineTask<GroupMemberArgs, { added: true }>({
     return (await store.isGroupMember(args.group, args.user)) ? undefined : { added: true };
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await refusedIfTaken(store.addGroupMember(args.group, args.user, { onlyNew: true }));
+    if (undo !== undefined) await refusedIfRaced(store.addGroupMember(args.group, args.user, { onlyNew: true }));
   },
   async revert({ store }, args) {
     if (await store.isGroupMember(args.group, args.user)) await store.removeGroupMember(args.group, args.user);
@@ -466,7 +468,7 @@ export const removeGroupMember = defineTask<GroupMemberArgs, { removed: true }>(
     return (await store.isGroupMember(args.group, args.user)) ? { removed: true } : undefined;
   },
   async apply({ store }, args, undo) {
-    if (undo !== undefined) await store.removeGroupMember(args.group, args.user);
+    if (undo !== undefined) await refusedIfRaced(store.removeGroupMember(args.group, args.user, { onlyMember: true }));
   },
   async revert({ store }, args) {
     if (!(await store.isGroupMember(args.group, args.user)) && (await canBeMember(store, args.group, args.user))) {

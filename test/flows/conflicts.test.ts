@@ -25,7 +25,7 @@ beforeEach(async () => {
 afterEach(async () => w.close());
 
 /** `input` run against a store that first calls `before` when `method` is called: another run's change, just in time. */
-async function runBeside(input: FlowInput, method: 'createPrincipal' | 'addGroupMember', before: () => Promise<void>) {
+async function runBeside(input: FlowInput, method: 'createPrincipal' | 'addGroupMember' | 'removeGroupMember', before: () => Promise<void>) {
   let once = false;
   const store = new Proxy(w.store, {
     get(target, prop, receiver) {
@@ -73,4 +73,17 @@ it('a role update whose membership another run added meanwhile fails without tak
   expect(await w.store.isGroupMember(group, BOB.username)).toBe(true);
   await w.store.removeGroupMember(group, BOB.username);
   expect(await w.store.dump()).toEqual(before);
+});
+
+it('a batch whose membership removal another run made meanwhile fails without putting the membership back', async () => {
+  const group = projectGroup(P1);
+  await w.store.createPrincipal(BOB.username, 'rodsuser');
+  await w.store.addGroupMember(group, BOB.username);
+  const input = makeInput(w, 'role_update_irods_batch', P1, { roles_add: [], roles_delete: [{ project_uuid: P1, username: BOB.username }] }, { targets: ['irods'] });
+  const result = await runBeside(input, 'removeGroupMember', async () => {
+    await w.store.removeGroupMember(group, BOB.username);
+  });
+  expect(result.status).toBe('rolled_back');
+  expect(result.error).toMatch(/member not found: bob in .*another run removed it meanwhile/);
+  expect(await w.store.isGroupMember(group, BOB.username)).toBe(false);
 });

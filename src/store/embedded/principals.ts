@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AlreadyExistsError, NotAllowedError } from '../errors.js';
+import { AlreadyExistsError, NotAllowedError, NotFoundError } from '../errors.js';
 import { validateName } from '../paths.js';
 import type { Principal, PrincipalType, UserType } from '../types.js';
 import type { PrincipalRow } from './catalog.js';
@@ -121,13 +121,14 @@ export class Principals {
     });
   }
 
-  /** Removes `user` from `group`; a no-op when not a member. */
-  async removeGroupMember(group: string, user: string): Promise<void> {
+  /** Removes `user` from `group`; a no-op when not a member, NotFound with `onlyMember`. */
+  async removeGroupMember(group: string, user: string, opts: { onlyMember?: boolean } = {}): Promise<void> {
     const { core } = this;
     core.write(() => {
       core.mustGroup(group);
       core.mustUser(user);
-      core.q.deleteMember.run(group, user);
+      const removed = core.q.deleteMember.run(group, user).changes > 0;
+      if (!removed && opts.onlyMember === true) throw new NotFoundError(`${user} in ${group}`, 'member');
     });
   }
 }

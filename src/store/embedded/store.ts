@@ -266,8 +266,8 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   addGroupMember(group: string, user: string, opts?: { onlyNew?: boolean }): Promise<void> {
     return this.principals.addGroupMember(group, user, opts);
   }
-  removeGroupMember(group: string, user: string): Promise<void> {
-    return this.principals.removeGroupMember(group, user);
+  removeGroupMember(group: string, user: string, opts?: { onlyMember?: boolean }): Promise<void> {
+    return this.principals.removeGroupMember(group, user, opts);
   }
 
   // access
