@@ -433,12 +433,7 @@ export const scenarios: Scenario[] = [
     name: 'data_delete',
     flow: 'data_delete',
     async setup(w) {
-      await createProject(w);
-      await createSheet(w);
-      const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
-      await put(w, `${sample}/x.txt`, 'x');
-      await put(w, `${sample}/sub/y.txt`, 'y');
-      await put(w, `${sample}/keep.txt`, 'k');
+      const sample = await sampleDataWith(w, { 'x.txt': 'x', 'sub/y.txt': 'y', 'keep.txt': 'k' });
       return makeInput(w, 'data_delete', P1, { paths: [`${sample}/x.txt`, `${sample}/sub`, `${sample}/sub/y.txt`] });
     },
     async check(w) {
@@ -453,10 +448,7 @@ export const scenarios: Scenario[] = [
     name: 'data_delete into a trash holding empty collections',
     flow: 'data_delete',
     async setup(w) {
-      await createProject(w);
-      await createSheet(w);
-      const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
-      await put(w, `${sample}/x.txt`, 'x');
+      const sample = await sampleDataWith(w, { 'x.txt': 'x' });
       await w.store.createCollection(`/${w.store.zone}/trash/home/rods/projects`, { parents: true });
       return makeInput(w, 'data_delete', P1, { paths: [`${sample}/x.txt`] });
     },
@@ -467,6 +459,15 @@ export const scenarios: Scenario[] = [
     },
   },
 ];
+
+/** Project P1 with its sheet's collections and `files` (name: content) in the assay's sample data; returns that path. */
+async function sampleDataWith(w: World, files: Record<string, string>): Promise<string> {
+  await createProject(w);
+  await createSheet(w);
+  const sample = sampleDataPath(layoutBase(w), P1, ASSAY);
+  for (const [name, content] of Object.entries(files)) await put(w, `${sample}/${name}`, content);
+  return sample;
+}
 
 /** The script user of the scenarios' zone. */
 export const SCRIPT_USER = 'script_runner';
