@@ -58,6 +58,19 @@ describe('site pages: sign-in', () => {
     expect(again).toBeDefined();
   });
 
+  it('sends a signed-in person to `next` only when it is a path on this site', async () => {
+    const landing = async (next: string): Promise<string | undefined> => {
+      const b = new PageClient(site.app);
+      await b.get(`/login?next=${encodeURIComponent(next)}`);
+      return (await b.post('/login', { username: 'admin', password: site.adminPassword, next })).location;
+    };
+    expect(await landing('/projects?x=1#top')).toBe('/projects?x=1#top');
+    // a browser drops tabs and newlines and reads a backslash as a slash: each of these would leave the site
+    for (const away of ['//evil.example/', '/\\evil.example', '/\t/evil.example/', '/\n/evil.example/', '/\\/evil.example', 'https://evil.example/', '/x\\y']) {
+      expect(await landing(away)).toBe('/');
+    }
+  });
+
   it('answers API clients at / with JSON as before, and the REST API never takes a session cookie', async () => {
     const b = new PageClient(site.app);
     await b.signIn('admin', site.adminPassword);

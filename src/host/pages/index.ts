@@ -57,9 +57,17 @@ async function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User 
   return uuid ? getUser(ctx.db, uuid) : undefined;
 }
 
-/** Only a path on this site: `next` can never send a signed-in person elsewhere. */
+/**
+ * Only a path on this site: `next` can never send a signed-in person
+ * elsewhere. A browser drops tabs and newlines from a URL and reads `\` as
+ * `/`, so `/<tab>/host` means `//host`: a path with a control character or a
+ * backslash anywhere is refused, and what is left must parse to this site.
+ */
 function localPath(next: unknown): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+  if (typeof next !== 'string' || !/^\/(?![/\\])/.test(next) || /[\x00-\x1f\x7f\\]/.test(next)) return '/';
+  const here = 'http://site.invalid';
+  const url = new URL(next, here);
+  return url.origin === here ? `${url.pathname}${url.search}${url.hash}` : '/';
 }
 
 /** `seconds` as a person reads a wait: whole minutes from a minute on. */
