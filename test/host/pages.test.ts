@@ -106,6 +106,20 @@ describe('site pages: sign-in', () => {
     expect(row.hash).toMatch(/^\$argon2id\$/);
     expect((await new PageClient(site.app).signIn('bob', 'long-enough-1')).status).toBe(303);
   });
+
+  it('signs a user out everywhere when their password is set again', async () => {
+    const bob = await site.call('POST', 'project/api/users/create', { username: 'bob' });
+    await site.call('POST', `project/api/users/password/${bob.json.sodar_uuid}`, { password: 'long-enough-1' });
+    const before = new PageClient(site.app);
+    expect((await before.signIn('bob', 'long-enough-1')).status).toBe(303);
+    expect((await before.get('/')).status).toBe(200);
+    expect((await site.call('POST', `project/api/users/password/${bob.json.sodar_uuid}`, { password: 'long-enough-2' })).status).toBe(200);
+    // the session from before the reset is worth nothing; one with the new password works
+    expect((await before.get('/')).location).toBe('/login?next=%2F');
+    const after = new PageClient(site.app);
+    expect((await after.signIn('bob', 'long-enough-2')).status).toBe(303);
+    expect((await after.get('/')).status).toBe(200);
+  });
 });
 
 describe('site pages: the same rules as the API', () => {

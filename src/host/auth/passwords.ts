@@ -45,6 +45,15 @@ export async function setPassword(db: Db, userUuid: string, password: string): P
   );
 }
 
+/**
+ * When the user's password was last set (undefined: none). A session
+ * remembers it at sign-in: a password set since (a reset by a superuser)
+ * signs out every session of the user, as Django's session hash does.
+ */
+export async function passwordSetAt(db: Db, userUuid: string): Promise<string | undefined> {
+  return (await db.query<{ changed: string }>('SELECT changed FROM user_passwords WHERE user_uuid = ?', [userUuid]))[0]?.changed;
+}
+
 /** Whether the user has a password at all. */
 export async function hasPassword(db: Db, userUuid: string): Promise<boolean> {
   return (await db.query('SELECT 1 AS one FROM user_passwords WHERE user_uuid = ?', [userUuid])).length > 0;

@@ -17,7 +17,7 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { checkPassword } from '../auth/passwords.js';
+import { checkPassword, passwordSetAt } from '../auth/passwords.js';
 import { SignInThrottle } from '../auth/sign-in-throttle.js';
 import type { SiteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -51,10 +51,12 @@ export interface Pages {
   done(req: FastifyRequest, reply: FastifyReply, to: string, message: string): FastifyReply;
 }
 
-/** The signed-in user of a request, or undefined. */
+/** The signed-in user of a request, or undefined (none, or their password was set since the sign-in). */
 async function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User | undefined> {
   const uuid = req.session.get('userUuid');
-  return uuid ? getUser(ctx.db, uuid) : undefined;
+  if (!uuid) return undefined;
+  if ((await passwordSetAt(ctx.db, uuid)) !== req.session.get('passwordSet')) return undefined;
+  return getUser(ctx.db, uuid);
 }
 
 /**
@@ -169,6 +171,7 @@ export async function sitePages(app: FastifyInstance, ctx: SiteContext): Promise
     // A new session id at sign-in: an id planted before it (session fixation) is worth nothing.
     await req.session.regenerate();
     req.session.set('userUuid', user.uuid);
+    req.session.set('passwordSet', await passwordSetAt(ctx.db, user.uuid));
     return pages.done(req, reply, next, `Signed in as ${user.username}.`);
   });
 

@@ -19,6 +19,8 @@ declare module 'fastify' {
   interface Session {
     /** The signed-in user. */
     userUuid?: string;
+    /** When the user's password was set, as at the sign-in: a password set since ends the session. */
+    passwordSet?: string;
     /** A message for the next page shown (what the last action did). */
     flash?: string;
     /** The CSRF secret of @fastify/csrf-protection. */
