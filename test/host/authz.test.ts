@@ -237,3 +237,38 @@ describe('landing zones are seen by those who may see them', () => {
     }
   });
 });
+
+describe('what a role in a category gives in the projects below it', () => {
+  it("makes a category's owner owner below it, and its delegates, contributors and guests nothing there", async () => {
+    const cat = await create({ title: 'Cat', type: 'CATEGORY' });
+    const olga = await user('olga');
+    const proj = await create({ title: 'Proj', type: 'PROJECT', parent: cat, owner: olga.sodar_uuid });
+    const [catOwner, gus, carl, dan, erin] = [await user('cato'), await user('gus'), await user('carl'), await user('dan'), await user('erin')];
+    await grant(cat, catOwner, 'project delegate');
+    await grant(cat, gus, 'project guest');
+    await grant(cat, carl, 'project contributor');
+    await grant(cat, dan, 'project delegate');
+    const refusals = {
+      guestRetrieves: (await site.call('GET', `project/api/retrieve/${proj}`, undefined, gus.token)).status,
+      contributorListsZones: (await site.call('GET', `landingzones/api/list/${proj}`, undefined, carl.token)).status,
+      delegateAddsMember: (await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project contributor', user: erin.sodar_uuid }, dan.token)).status,
+      delegateUpdates: (await site.call('PATCH', `project/api/update/${proj}`, { title: 'Taken' }, dan.token)).status,
+    };
+    expect(refusals).toEqual({ guestRetrieves: 403, contributorListsZones: 403, delegateAddsMember: 403, delegateUpdates: 403 });
+    // in the category itself their roles count
+    expect((await site.call('GET', `project/api/retrieve/${cat}`, undefined, gus.token)).status).toBe(200);
+    // the category's owner (the admin, who made it) is owner below it; so is a new owner after a transfer
+    const transfer = await site.call('POST', `project/api/roles/owner-transfer/${cat}`, { new_owner: 'cato', old_owner_role: 'project delegate' });
+    expect(transfer.status, transfer.text).toBe(200);
+    expect((await site.call('PATCH', `project/api/update/${proj}`, { title: 'Renamed by the category owner' }, catOwner.token)).status).toBe(200);
+  });
+
+  it('makes every signed-in user a guest of a project with public guest access, and no more', async () => {
+    const cat = await create({ title: 'Cat', type: 'CATEGORY' });
+    const proj = await create({ title: 'Proj', type: 'PROJECT', parent: cat, public_guest_access: true });
+    const gus = await user('gus');
+    expect((await site.call('GET', `project/api/retrieve/${proj}`, undefined, gus.token)).status).toBe(200);
+    expect((await site.call('GET', `landingzones/api/list/${proj}`, undefined, gus.token)).status).toBe(403);
+    expect((await site.call('PATCH', `project/api/update/${proj}`, { title: 'Mine' }, gus.token)).status).toBe(403);
+  });
+});

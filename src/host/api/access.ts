@@ -1,7 +1,11 @@
 /**
  * Who may do what: the one place for the site's permission rules. A user's
- * effective role in a project is the best of their own role and the roles
- * they hold in the categories above it; superusers may do everything.
+ * effective role in a project is the best of their own role there, the owner
+ * role of a category above it (only ownership is inherited: SODAR Core
+ * v0.10.12 `Project.is_owner`; a category's delegates, contributors and
+ * guests have no role in its projects, and the store gives them no access
+ * there either) and guest where the project allows public guest access
+ * (`is_project_guest`); superusers may do everything.
  *
  * The rules follow SODAR Core v0.10.12 (`projectroles/rules.py`,
  * `serializers.py`, `views_api.py`) and sodar-server v0.13.4
@@ -37,19 +41,20 @@ import type { Db } from '../db/types.js';
 import { forbidden, notFound } from '../errors.js';
 import { ancestors, getAssignmentFor, getProject, type Project, type User, type Zone } from '../repo.js';
 
-/** The lowest (best) role rank the user holds in or above the project; Infinity for none. */
+const rankOf = (name: string): number => roleByName(name)?.rank ?? 0;
+
+/** The lowest (best) role rank the user holds in the project (see the module's rules); Infinity for none. */
 export async function effectiveRank(db: Db, user: User, project: Project): Promise<number> {
   if (user.is_superuser) return 0;
-  let best = Infinity;
-  for (const p of [project, ...(await ancestors(db, project))]) {
-    const a = await getAssignmentFor(db, p.uuid, user.uuid);
-    const rank = a ? (roleByPk(a.role_pk)?.rank ?? Infinity) : Infinity;
-    best = Math.min(best, rank);
+  const own = await getAssignmentFor(db, project.uuid, user.uuid);
+  let best = own ? (roleByPk(own.role_pk)?.rank ?? Infinity) : Infinity;
+  if (project.public_guest_access) best = Math.min(best, rankOf(ROLE_GUEST));
+  if (best <= rankOf(ROLE_OWNER)) return best;
+  for (const p of await ancestors(db, project)) {
+    if ((await getAssignmentFor(db, p.uuid, user.uuid))?.role_pk === OWNER_ROLE_PK) return rankOf(ROLE_OWNER);
   }
   return best;
 }
-
-const rankOf = (name: string): number => roleByName(name)?.rank ?? 0;
 
 /** Minimum role for each kind of action. */
 export const NEED = {
