@@ -10,6 +10,7 @@ import {
   CleanupException,
   FlowSubmitException,
   ImproperlyConfigured,
+  InvalidProjectError,
   LockQueryException,
   QueueQueryException,
   SubmitDataError,
@@ -108,9 +109,30 @@ function uuidField(flowName: string, field: string, value: UuidLike | null | und
  */
 const SECRET_HEADER = 'x-taskflow-secret';
 
-/** A project UUID for a query path: a string as it is, a UUID-like object by its string form. */
-function projectUuidString(value: UuidLike): string {
-  return typeof value === 'string' ? value : (uuidString(value) ?? String(value));
+/**
+ * What the queries take for a project: its UUID (a string or a UUID-like
+ * object), or the project itself, by its `sodar_uuid` (SODAR's name) or
+ * `uuid` (SODAR Core's `is_locked(project)` takes the project).
+ */
+export type ProjectRef = UuidLike | { sodar_uuid: UuidLike } | { uuid: UuidLike };
+
+/** The project UUID of `value` for a query path; InvalidProjectError for anything that names no project. */
+function projectUuidString(value: ProjectRef): string {
+  if (typeof value === 'string') {
+    if (value === '' || value === NONE) throw new InvalidProjectError(`an empty project UUID ("${value}")`);
+    return value;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const own = uuidString(value);
+    if (own !== undefined) return own;
+    const held = 'sodar_uuid' in value ? value.sodar_uuid : 'uuid' in value ? value.uuid : undefined;
+    if (typeof held === 'string' && held !== '') return held;
+    if (typeof held === 'object' && held !== null) {
+      const s = uuidString(held);
+      if (s !== undefined) return s;
+    }
+  }
+  throw new InvalidProjectError('expected a project UUID (string or UUID-like object) or a project with sodar_uuid or uuid');
 }
 
 function baseUrl(settings: BackendSettings): URL {
@@ -332,12 +354,14 @@ export class TaskflowAPI {
    * project lock` when it cannot. That answer is `null`, "cannot tell": submit
    * anyway and let the service's own lock decide.
    *
-   * @param projectUuid - UUID of the project (UUID-like object or string).
+   * @param project - the project, or its UUID (UUID-like object or string); see {@link ProjectRef}.
    * @returns `true` locked, `false` not locked, `null` the service cannot tell (404).
+   * @throws InvalidProjectError, before sending, for what names no project.
    * @throws LockQueryException if the service refuses the query otherwise, answers
    *   something else than a lock state, or cannot be reached.
    */
-  async isLocked(projectUuid: UuidLike): Promise<boolean | null> {
+  async isLocked(project: ProjectRef): Promise<boolean | null> {
+    const projectUuid = project;
     const uuid = projectUuidString(projectUuid);
     const { answer, failure } = await this.#query(`/locks/${encodeURIComponent(uuid)}`, (msg, f, err) => new LockQueryException(msg, f, { cause: err }));
     if (answer.status === 404) return null;
@@ -359,12 +383,13 @@ export class TaskflowAPI {
    * turn and the ones waiting, with positions. Ours (not in SODAR Core): lets
    * a host app tell a user that a zone move waits behind another.
    *
-   * @param projectUuid - UUID of the project (UUID-like object or string).
+   * @param projectUuid - the project, or its UUID (UUID-like object or string); see {@link ProjectRef}.
    * @returns the project's line; both lists are empty when nothing is accepted.
+   * @throws InvalidProjectError, before sending, for what names no project.
    * @throws QueueQueryException if the service refuses the query, answers
    *   something else than a line, or cannot be reached.
    */
-  async projectQueue(projectUuid: UuidLike): Promise<ProjectQueue> {
+  async projectQueue(projectUuid: ProjectRef): Promise<ProjectQueue> {
     const uuid = projectUuidString(projectUuid);
     const { answer, failure } = await this.#query(`/queue?project=${encodeURIComponent(uuid)}`, (msg, f, err) => new QueueQueryException(msg, f, { cause: err }));
     if (answer.status !== 200) {

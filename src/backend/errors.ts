@@ -105,3 +105,11 @@ export class LockQueryException extends TaskflowBackendError {
 export class ImproperlyConfigured extends TaskflowBackendError {
   override readonly name: string = 'ImproperlyConfigured';
 }
+
+/** A lock or queue query was given something that names no project (checked before anything is sent). */
+export class InvalidProjectError extends TaskflowBackendError {
+  override readonly name: string = 'InvalidProjectError';
+  constructor(readonly reason: string) {
+    super(`Not a project: ${reason}`);
+  }
+}

@@ -144,7 +144,16 @@ function convert(
     try {
       const out: { [key: string]: JsonValue } = {};
       for (const k of Object.keys(obj)) {
-        const v = convert((obj as Record<string, unknown>)[k], keyPath(path, k), k, ancestors, false);
+        const at = keyPath(path, k);
+        // an object's own `__proto__` key (from JSON.parse) would set the copy's prototype and vanish from what is sent
+        if (k === '__proto__') throw new UnserialisableValue(at, 'is a key named __proto__, which the service refuses');
+        let raw: unknown;
+        try {
+          raw = (obj as Record<string, unknown>)[k];
+        } catch (err) {
+          throw new UnserialisableValue(at, `could not be read: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        const v = convert(raw, at, k, ancestors, false);
         if (v !== undefined) out[k] = v;
       }
       return out;

@@ -25,6 +25,7 @@ export {
   type UuidLike,
   type FlowData,
   type ProjectLike,
+  type ProjectRef,
   type SubmitOptions,
   type SubmitBody,
   type TaskflowAPIOptions,
@@ -38,6 +39,7 @@ export {
   CleanupException,
   LockQueryException,
   QueueQueryException,
+  InvalidProjectError,
   ImproperlyConfigured,
   type ServiceFailure,
 } from './errors.js';

@@ -5,6 +5,7 @@ import {
   ConfigError,
   FlowSubmitException,
   ImproperlyConfigured,
+  InvalidProjectError,
   LockQueryException,
   SubmitDataError,
   TaskflowAPI,
@@ -312,6 +313,21 @@ describe('isLocked', () => {
     await expect(api.isLocked(new Uuid(PROJECT))).resolves.toBe(expected);
     expect(rec.requests[0]).toMatchObject({ method: 'GET', url: `/locks/${PROJECT}` });
     expect(rec.requests[0].headers['x-taskflow-secret']).toBe('s3cret');
+  });
+
+  it('takes the project itself, by sodar_uuid or uuid, and refuses what names no project before sending', async () => {
+    rec.answer = () => ({ status: 200, body: '{"locked": true}' });
+    const api = new TaskflowAPI(settings(rec.port));
+    const sodarProject = { sodar_uuid: new Uuid(PROJECT), title: 'P', type: 'PROJECT' };
+    const siteProject = { uuid: PROJECT, title: 'P' };
+    await expect(api.isLocked(sodarProject)).resolves.toBe(true);
+    await expect(api.isLocked(siteProject)).resolves.toBe(true);
+    expect(rec.requests.map((r) => r.url)).toEqual([`/locks/${PROJECT}`, `/locks/${PROJECT}`]);
+    for (const bad of [{ title: 'no uuid' }, { sodar_uuid: {} }, '', 'None'] as unknown[]) {
+      await expect(api.isLocked(bad as string)).rejects.toBeInstanceOf(InvalidProjectError);
+      await expect(api.projectQueue(bad as string)).rejects.toBeInstanceOf(InvalidProjectError);
+    }
+    expect(rec.requests).toHaveLength(2);
   });
 
   it('answers null, "cannot tell", when the service has no lock query (404)', async () => {

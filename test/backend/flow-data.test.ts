@@ -55,6 +55,13 @@ describe('toFlowDataJson', () => {
     expect(refusal({ bad }).reason).toMatch(/toJSON\(\) that failed: boom/);
   });
 
+  it('refuses a value whose reading throws, and an own __proto__ key, instead of sending something else', () => {
+    const getter = { paths: [], get broken(): unknown { throw new Error('boom'); } };
+    expect(refusal(getter)).toMatchObject({ path: 'flow_data.broken', reason: 'could not be read: boom' });
+    const parsed: unknown = JSON.parse('{"settings": {"__proto__": {"x": 1}, "y": 2}}');
+    expect(refusal(parsed)).toMatchObject({ path: 'flow_data.settings.__proto__', reason: 'is a key named __proto__, which the service refuses' });
+  });
+
   it('refuses nesting too deep to convert instead of crashing', () => {
     let deep: Record<string, unknown> = {};
     const root = deep;
