@@ -164,9 +164,13 @@ export function inside(path: string, parent: string, field: string, zone: string
 
 /** The submit's project uuid, checked as a path segment of at least 2 characters. */
 export function projectUuid(input: FlowInput): string {
-  const uuid = input.projectUuid;
+  return projectId(input.projectUuid, `Flow "${input.flowName}"`);
+}
+
+/** {@link projectUuid}'s rule for any project id `asker` (a flow, a query) was given. */
+export function projectId(uuid: unknown, asker: string): string {
   if (typeof uuid !== 'string' || uuid === '' || uuid === 'None') {
-    throw new FlowValidationError(`Flow "${input.flowName}" needs a project_uuid`, 'project_uuid');
+    throw new FlowValidationError(`${asker} needs a project_uuid`, 'project_uuid');
   }
   if (uuid.length < 2) throw new FlowValidationError(`Invalid project_uuid "${uuid}"`, 'project_uuid');
   return name(uuid, 'project_uuid');

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Journal } from '../engine/journal.js';
 import type { RunQueueStore } from '../engine/queue-store.js';
 import type { JournalRunStatus, JournalRunSummary } from '../engine/types.js';
+import { projectId } from '../flows/validate.js';
 import type { LockManager } from '../locks/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { Text, errorText, lockBackendError } from './messages.js';
@@ -107,6 +108,12 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
   app.get('/locks/:projectUuid', async (req, reply) => {
     if (!authorized(req, reply, deps.secret)) return reply;
     const { projectUuid } = req.params as { projectUuid: string };
+    try {
+      projectId(projectUuid, 'A lock query');
+    } catch (err) {
+      // an id no flow could run with is no project's: "not locked" would be a guess
+      return plain(reply, 400, errorText(err));
+    }
     try {
       const locked =
         deps.quarantine.blockingRun(projectUuid) !== undefined || (await deps.locks.isLocked(projectUuid));

@@ -256,14 +256,14 @@ export class SubmitPipeline {
 
   private async steps(body: unknown, runId: string): Promise<{ answer: Answer; outcome: SubmitOutcome }> {
     const { config } = this.deps;
-    // 1. fields
+    // 1. the required fields, 2. the secret, then the optional fields' types
     const parsed = parseSubmitBody(body);
-    if (!parsed.ok) return { answer: { status: 400, body: missingArgument(parsed.field) }, outcome: 'invalid_argument' };
-    const req = parsed.request;
-    // 2. secret
-    if (!secretMatches(req.secret, config.sodarSecret)) {
+    const secret = parsed.ok ? parsed.request.secret : parsed.secret;
+    if (secret !== undefined && !secretMatches(secret, config.sodarSecret)) {
       return { answer: { status: 403, body: Text.notAuthorized }, outcome: 'unauthorized' };
     }
+    if (!parsed.ok) return { answer: { status: 400, body: missingArgument(parsed.field) }, outcome: 'invalid_argument' };
+    const req = parsed.request;
     // 3. flow
     const def = getFlow(req.flowName);
     if (!def) return { answer: { status: 501, body: flowNotSupported(req.flowName) }, outcome: 'unknown_flow' };

@@ -26,7 +26,13 @@ export interface SubmitRequest {
 }
 
 /** Outcome of {@link parseSubmitBody}: the request, or the first bad field. */
-export type ParsedSubmit = { ok: true; request: SubmitRequest } | { ok: false; field: string };
+/**
+ * A parsed body, or the first bad field. `secret`: the secret sent, when the
+ * required fields were good and an optional one is bad: the secret is
+ * checked before that field's answer (protocol section 2's order), so a
+ * caller without it learns nothing about the other fields.
+ */
+export type ParsedSubmit = { ok: true; request: SubmitRequest } | { ok: false; field: string; secret?: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -57,17 +63,18 @@ export function parseSubmitBody(body: unknown): ParsedSubmit {
         : nonEmptyString(v);
     if (!good) return { ok: false, field };
   }
+  const secret = b.sodar_secret as string;
   const flowData = b.flow_data ?? {};
-  if (!isObject(flowData)) return { ok: false, field: 'flow_data' };
+  if (!isObject(flowData)) return { ok: false, field: 'flow_data', secret };
   const forceFail = b.force_fail ?? false;
-  if (typeof forceFail !== 'boolean') return { ok: false, field: 'force_fail' };
+  if (typeof forceFail !== 'boolean') return { ok: false, field: 'force_fail', secret };
   const timeline = b.timeline_uuid ?? 'None';
-  if (typeof timeline !== 'string') return { ok: false, field: 'timeline_uuid' };
+  if (typeof timeline !== 'string') return { ok: false, field: 'timeline_uuid', secret };
   const testMode = b.test_mode ?? false;
-  if (typeof testMode !== 'boolean') return { ok: false, field: 'test_mode' };
+  if (typeof testMode !== 'boolean') return { ok: false, field: 'test_mode', secret };
   const sodarUrl = b.sodar_url ?? '';
   if (typeof sodarUrl !== 'string' || (sodarUrl !== '' && !isHttpUrl(sodarUrl))) {
-    return { ok: false, field: 'sodar_url' };
+    return { ok: false, field: 'sodar_url', secret };
   }
   return {
     ok: true,
@@ -76,7 +83,7 @@ export function parseSubmitBody(body: unknown): ParsedSubmit {
       requestMode: b.request_mode as string,
       flowName: b.flow_name as string,
       targets: [...(b.targets as string[])],
-      secret: b.sodar_secret as string,
+      secret,
       flowData: flowData as Record<string, Json>,
       forceFail,
       timelineUuid: timeline === 'None' || timeline === '' ? undefined : timeline,

@@ -84,6 +84,11 @@ describe('POST /submit: steps 2 to 5', () => {
   it('bad secret → 403, and it beats an unknown flow', async () => {
     expect(await fx.submit({ ...valid(), sodar_secret: 'wrong' })).toEqual({ status: 403, body: 'Not authorized' });
     expect(await fx.submit({ ...valid(), sodar_secret: 'wrong', flow_name: 'nope' })).toEqual({ status: 403, body: 'Not authorized' });
+    // and a bad optional field: a caller without the secret learns nothing about the other fields
+    for (const bad of [{ flow_data: 'x' }, { force_fail: 'yes' }, { timeline_uuid: 1 }, { test_mode: 'no' }, { sodar_url: 'ftp://x' }]) {
+      expect(await fx.submit({ ...valid(), sodar_secret: 'wrong', ...bad })).toEqual({ status: 403, body: 'Not authorized' });
+      expect((await fx.submit({ ...valid(), ...bad })).status).toBe(400);
+    }
   });
 
   it('unknown flow → 501, and it beats an invalid request mode and missing flow data', async () => {
@@ -212,6 +217,18 @@ describe('GET /locks/:projectUuid', () => {
       expect((await getWithSecret(`${fx.service.url}/locks/${PROJECT}`)).json).toEqual({ project_uuid: PROJECT, locked: true });
     } finally {
       await held.release();
+    }
+  });
+
+  it('answers 400 for an id no project could have, never a guess', async () => {
+    for (const [id, text] of [
+      ['None', 'A lock query needs a project_uuid'],
+      ['x', 'Invalid project_uuid "x"'],
+      ['a%2F..%2Fb', 'Invalid project_uuid "a/../b"'],
+    ]) {
+      const res = await getWithSecret(`${fx.service.url}/locks/${id}`);
+      expect(res.status).toBe(400);
+      expect(res.text).toMatch(new RegExp(`^${text.replace(/[[\]"]/g, '\\$&')}`));
     }
   });
 });

@@ -43,14 +43,14 @@ describe('parseSubmitBody', () => {
     expect(parseSubmitBody({ ...good, sodar_secret: ['s'] })).toEqual({ ok: false, field: 'sodar_secret' });
   });
 
-  it('checks the optional fields types', () => {
-    expect(parseSubmitBody({ ...good, flow_data: [] })).toEqual({ ok: false, field: 'flow_data' });
-    expect(parseSubmitBody({ ...good, flow_data: 'x' })).toEqual({ ok: false, field: 'flow_data' });
-    expect(parseSubmitBody({ ...good, force_fail: 'true' })).toEqual({ ok: false, field: 'force_fail' });
-    expect(parseSubmitBody({ ...good, timeline_uuid: 5 })).toEqual({ ok: false, field: 'timeline_uuid' });
-    expect(parseSubmitBody({ ...good, test_mode: 'yes' })).toEqual({ ok: false, field: 'test_mode' });
-    expect(parseSubmitBody({ ...good, sodar_url: 'file:///etc/passwd' })).toEqual({ ok: false, field: 'sodar_url' });
-    expect(parseSubmitBody({ ...good, sodar_url: 'not a url' })).toEqual({ ok: false, field: 'sodar_url' });
+  it('checks the optional fields types, handing on the secret sent so that it is checked first', () => {
+    expect(parseSubmitBody({ ...good, flow_data: [] })).toEqual({ ok: false, field: 'flow_data', secret: 's' });
+    expect(parseSubmitBody({ ...good, flow_data: 'x' })).toEqual({ ok: false, field: 'flow_data', secret: 's' });
+    expect(parseSubmitBody({ ...good, force_fail: 'true' })).toEqual({ ok: false, field: 'force_fail', secret: 's' });
+    expect(parseSubmitBody({ ...good, timeline_uuid: 5 })).toEqual({ ok: false, field: 'timeline_uuid', secret: 's' });
+    expect(parseSubmitBody({ ...good, test_mode: 'yes' })).toEqual({ ok: false, field: 'test_mode', secret: 's' });
+    expect(parseSubmitBody({ ...good, sodar_url: 'file:///etc/passwd' })).toEqual({ ok: false, field: 'sodar_url', secret: 's' });
+    expect(parseSubmitBody({ ...good, sodar_url: 'not a url' })).toEqual({ ok: false, field: 'sodar_url', secret: 's' });
   });
 
   it('maps timeline_uuid None to undefined and keeps a real one', () => {
