@@ -3,6 +3,7 @@ import { setPassword } from '../../src/host/auth/passwords.js';
 import { getUserByName } from '../../src/host/repo.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
 import { PageClient } from '../support/page-client.js';
+import { ANONYMOUS_SESSION_MS } from '../../src/host/pages/session.js';
 
 let site: InjectSite;
 beforeEach(async () => {
@@ -69,6 +70,17 @@ describe('site pages: sign-in', () => {
     for (const away of ['//evil.example/', '/\\evil.example', '/\t/evil.example/', '/\n/evil.example/', '/\\/evil.example', 'https://evil.example/', '/x\\y']) {
       expect(await landing(away)).toBe('/');
     }
+  });
+
+  it('keeps a session nobody signed in with for half an hour, a signed-in one for its cookie\'s life', async () => {
+    const expiries = async (): Promise<number[]> =>
+      (await site.db.query<{ expires: string }>('SELECT expires FROM site_sessions ORDER BY expires')).map((r) => Date.parse(r.expires) - Date.now());
+    for (let i = 0; i < 5; i++) await site.app.inject({ method: 'GET', url: '/login', headers: { accept: 'text/html' } });
+    const anonymous = await expiries();
+    expect(anonymous).toHaveLength(5);
+    for (const ms of anonymous) expect(ms).toBeLessThanOrEqual(ANONYMOUS_SESSION_MS);
+    await new PageClient(site.app).signIn('admin', site.adminPassword);
+    expect(Math.max(...(await expiries()))).toBeGreaterThan(60 * 60_000);
   });
 
   it('answers API clients at / with JSON as before, and the REST API never takes a session cookie', async () => {

@@ -49,12 +49,21 @@ export function ensureSessionSecret(dataDir: string): string {
 
 type Callback = (err?: unknown) => void;
 
+/**
+ * How long the store keeps a session nobody signed in with (one made by a
+ * visit to the sign-in page, for its CSRF token): every anonymous visit
+ * makes one, so they must not pile up for the cookie's whole life.
+ */
+export const ANONYMOUS_SESSION_MS = 30 * 60_000;
+
 /** @fastify/session's store over the `site_sessions` table. */
 export class DbSessionStore {
   constructor(private readonly db: Db) {}
 
   set(sid: string, session: Session, cb: Callback): void {
-    const expires = session.cookie.expires ? new Date(session.cookie.expires).toISOString() : new Date(Date.now() + 86_400_000).toISOString();
+    let until = session.cookie.expires ? new Date(session.cookie.expires).getTime() : Date.now() + 86_400_000;
+    if (session.userUuid === undefined) until = Math.min(until, Date.now() + ANONYMOUS_SESSION_MS);
+    const expires = new Date(until).toISOString();
     const data = JSON.stringify(session);
     this.db
       .exec('INSERT INTO site_sessions (sid, data, expires) VALUES (?, ?, ?) ON CONFLICT (sid) DO UPDATE SET data = excluded.data, expires = excluded.expires', [sid, data, expires])
