@@ -35,6 +35,8 @@ export class IncompleteAnswer extends Error {
     /** Whether the request failed on a kept-alive connection used before (then the server likely closed it while idle). */
     readonly reusedSocket: boolean,
     options?: ErrorOptions,
+    /** Whether the whole request had been sent: the server may have it (and be acting on it), only its answer is missing. */
+    readonly sent = false,
   ) {
     super(reason, options);
   }
@@ -102,13 +104,14 @@ export function boundedRequest(to: URL | RequestTarget, opts: BoundedRequestOpti
     const mod = url.protocol === 'https:' ? https : http;
     let settled = false;
     let req: http.ClientRequest | undefined;
+    let whole = false;
 
     const fail = (reason: string, cause?: unknown, reusedSocket = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req?.destroy();
-      reject(new IncompleteAnswer(reason, reusedSocket, cause === undefined ? undefined : { cause }));
+      reject(new IncompleteAnswer(reason, reusedSocket, cause === undefined ? undefined : { cause }, whole));
     };
     const timer = setTimeout(() => fail(`no complete answer within ${opts.budgetMs ?? opts.timeoutMs} ms`), opts.timeoutMs);
 
@@ -146,6 +149,9 @@ export function boundedRequest(to: URL | RequestTarget, opts: BoundedRequestOpti
     }
     const sent = req;
     sent.on('error', (err) => fail(describeError(err), err, sent.reusedSocket));
+    sent.on('finish', () => {
+      whole = true;
+    });
     sent.end(opts.body);
   });
 }

@@ -22,8 +22,19 @@ export class ServiceUnreachable extends Error {
     /** What went wrong, e.g. `connect ECONNREFUSED 127.0.0.1:5005`. */
     readonly reason: string,
     options?: ErrorOptions,
+    /**
+     * Whether the whole request had been sent (a timeout or a connection
+     * lost while waiting for the answer): the service may have it, and a
+     * submitted flow may still run or have run.
+     */
+    readonly mayHaveArrived = false,
   ) {
-    super(`SODAR Taskflow could not be reached at ${url}: ${reason}`, options);
+    super(
+      mayHaveArrived
+        ? `SODAR Taskflow at ${url}: ${reason}; it may have received the request, so a submitted flow may still run or have run (look at its runs before submitting it again)`
+        : `SODAR Taskflow could not be reached at ${url}: ${reason}`,
+      options,
+    );
   }
 }
 
@@ -58,6 +69,6 @@ export async function exchange(url: URL, opts: ExchangeOptions): Promise<HttpAns
     return await boundedRequest(url, { method: opts.method, headers, body: opts.json, agents, timeoutMs: opts.timeoutMs, maxBytes: MAX_BODY_BYTES });
   } catch (err) {
     const failure = err as IncompleteAnswer;
-    throw new ServiceUnreachable(url.href, failure.reason, failure.cause === undefined ? undefined : { cause: failure.cause });
+    throw new ServiceUnreachable(url.href, failure.reason, failure.cause === undefined ? undefined : { cause: failure.cause }, failure.sent);
   }
 }
