@@ -1,13 +1,13 @@
 /**
  * `taskflow manage ...`: the site's management commands (SODAR's manage.py):
- * `syncplugins`, `synctaskflow` and `setpassword`.
+ * `syncplugins`, `synctaskflow`, `setpassword` and `revoke`.
  *
  * @module
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { openDb } from '../host/db/index.js';
-import { generatePassword, setPassword } from '../host/auth/passwords.js';
+import { generatePassword, revokeAccess, setPassword } from '../host/auth/passwords.js';
 import { HttpError } from '../host/errors.js';
 import { getUserByName } from '../host/repo.js';
 import { DbPluginStore } from '../host/plugin-store.js';
@@ -29,7 +29,7 @@ async function readLine(): Promise<string> {
   return text.split(/\r?\n/)[0];
 }
 
-/** Registers `taskflow manage syncplugins|synctaskflow|setpassword`. */
+/** Registers `taskflow manage syncplugins|synctaskflow|setpassword|revoke`. */
 export function registerManageCommands(program: Command): void {
   const manage = program.command('manage').description('Site management commands (as SODAR manage.py)');
 
@@ -85,6 +85,26 @@ export function registerManageCommands(program: Command): void {
         if (!(err instanceof HttpError)) throw err;
         process.stderr.write(`${err.detail}\n`);
         process.exitCode = 1;
+      } finally {
+        await db.close();
+      }
+    });
+
+  manage
+    .command('revoke <user>')
+    .description("Take every way in away from a user: their password (their page sessions end with it) and their API tokens; their roles stay")
+    .action(async (username: string) => {
+      const config = loadConfig();
+      const db = await openDb(config);
+      try {
+        const user = await getUserByName(db, username);
+        if (!user) {
+          process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const removed = await revokeAccess(db, user.uuid);
+        print(`Access of "${username}" revoked: ${removed.passwords === 0 ? 'no password' : 'password removed'}, ${removed.tokens} API token(s) removed; set a password to let them in again`);
       } finally {
         await db.close();
       }

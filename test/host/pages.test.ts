@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { setPassword } from '../../src/host/auth/passwords.js';
+import { revokeAccess, setPassword } from '../../src/host/auth/passwords.js';
 import { getUserByName } from '../../src/host/repo.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
 import { PageClient } from '../support/page-client.js';
@@ -81,6 +81,20 @@ describe('site pages: sign-in', () => {
     for (const ms of anonymous) expect(ms).toBeLessThanOrEqual(ANONYMOUS_SESSION_MS);
     await new PageClient(site.app).signIn('admin', site.adminPassword);
     expect(Math.max(...(await expiries()))).toBeGreaterThan(60 * 60_000);
+  });
+
+  it('revokes every way in of a user: no sign-in, no page session, no API token; a new password lets them in again', async () => {
+    const bob = await site.call('POST', 'project/api/users/create', { username: 'bob' });
+    await site.call('POST', `project/api/users/password/${bob.json.sodar_uuid}`, { password: 'long-enough-1' });
+    const browser = new PageClient(site.app);
+    expect((await browser.signIn('bob', 'long-enough-1')).status).toBe(303);
+    expect((await site.call('GET', 'project/api/list', undefined, bob.json.token)).status).toBe(200);
+    expect(await revokeAccess(site.db, bob.json.sodar_uuid)).toEqual({ passwords: 1, tokens: 1 });
+    expect((await browser.get('/')).location).toBe('/login?next=%2F');
+    expect((await site.call('GET', 'project/api/list', undefined, bob.json.token)).status).toBe(401);
+    expect((await new PageClient(site.app).signIn('bob', 'long-enough-1')).status).toBe(401);
+    await setPassword(site.db, bob.json.sodar_uuid, 'long-enough-2');
+    expect((await new PageClient(site.app).signIn('bob', 'long-enough-2')).status).toBe(303);
   });
 
   it('answers API clients at / with JSON as before, and the REST API never takes a session cookie', async () => {

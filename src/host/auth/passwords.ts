@@ -54,6 +54,19 @@ export async function passwordSetAt(db: Db, userUuid: string): Promise<string | 
   return (await db.query<{ changed: string }>('SELECT changed FROM user_passwords WHERE user_uuid = ?', [userUuid]))[0]?.changed;
 }
 
+/**
+ * Takes every way in away from a user (SODAR: a Django user made inactive):
+ * their password (so no sign-in, and every page session of theirs ends, see
+ * {@link passwordSetAt}) and their API tokens. Their roles stay; a new
+ * password (`setPassword`) and token let them in again. Returns what was removed.
+ */
+export async function revokeAccess(db: Db, userUuid: string): Promise<{ passwords: number; tokens: number }> {
+  return db.transaction(async (tx) => ({
+    passwords: await tx.exec('DELETE FROM user_passwords WHERE user_uuid = ?', [userUuid]),
+    tokens: await tx.exec('DELETE FROM api_tokens WHERE user_uuid = ?', [userUuid]),
+  }));
+}
+
 /** Whether the user has a password at all. */
 export async function hasPassword(db: Db, userUuid: string): Promise<boolean> {
   return (await db.query('SELECT 1 AS one FROM user_passwords WHERE user_uuid = ?', [userUuid])).length > 0;
