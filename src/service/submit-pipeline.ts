@@ -291,7 +291,9 @@ export class SubmitPipeline {
       await this.reporter.failure(def, input, flowDeps, { stage: 'validate', reason: invalid });
       return { answer: { status: 400, body: text }, outcome: 'invalid' };
     }
-    const blocking = this.deps.quarantine.blockingRun(input.projectUuid);
+    // an async run on a quarantined project is refused before it is accepted; every run, sync ones
+    // included, is asked again once it holds the project (lockedRun), which is the check that counts
+    const blocking = input.requestMode === 'async' ? this.deps.quarantine.blockingRun(input.projectUuid) : undefined;
     if (blocking !== undefined) {
       const text = lockBackendError(quarantineReason(blocking));
       await this.reporter.failure(def, input, flowDeps, { stage: 'lock', reason: text });
