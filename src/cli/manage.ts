@@ -9,7 +9,8 @@ import { loadConfig } from '../config.js';
 import { openDb } from '../host/db/index.js';
 import { generatePassword, revokeAccess, setPassword } from '../host/auth/passwords.js';
 import { HttpError } from '../host/errors.js';
-import { getUserByName } from '../host/repo.js';
+import { getUserByName, type User } from '../host/repo.js';
+import type { Db } from '../host/db/types.js';
 import { DbPluginStore } from '../host/plugin-store.js';
 import { withStoredSecret } from '../host/secret.js';
 import { siteContext } from '../host/server.js';
@@ -27,6 +28,31 @@ async function readLine(): Promise<string> {
     if (text.includes('\n')) break;
   }
   return text.split(/\r?\n/)[0];
+}
+
+/**
+ * Runs `fn` on the site database with the user named `username`; an unknown
+ * user, or a refusal `fn` throws as an HttpError, is told on stderr and
+ * sets a failing exit code.
+ */
+async function withSiteUser(username: string, fn: (db: Db, user: User) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const db = await openDb(config);
+  try {
+    const user = await getUserByName(db, username);
+    if (!user) {
+      process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
+      process.exitCode = 1;
+      return;
+    }
+    await fn(db, user);
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    process.stderr.write(`${err.detail}\n`);
+    process.exitCode = 1;
+  } finally {
+    await db.close();
+  }
 }
 
 /** Registers `taskflow manage syncplugins|synctaskflow|setpassword|revoke`. */
@@ -67,46 +93,22 @@ export function registerManageCommands(program: Command): void {
     .command('setpassword <user>')
     .description("Set a user's sign-in password for the site's pages, read as the first line of standard input (--generate: a new random one, printed)")
     .option('--generate', 'generate a password and print it once')
-    .action(async (username: string, opts: { generate?: boolean }) => {
-      const config = loadConfig();
-      const db = await openDb(config);
-      try {
-        const user = await getUserByName(db, username);
-        if (!user) {
-          process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
-          process.exitCode = 1;
-          return;
-        }
+    .action((username: string, opts: { generate?: boolean }) =>
+      withSiteUser(username, async (db, user) => {
         if (!opts.generate && process.stdin.isTTY) process.stderr.write(`New password for "${username}" (the line is shown as you type): `);
         const password = opts.generate ? generatePassword() : await readLine();
         await setPassword(db, user.uuid, password);
         print(opts.generate ? `Password of "${username}" set to (shown only now): ${password}` : `Password of "${username}" set`);
-      } catch (err) {
-        if (!(err instanceof HttpError)) throw err;
-        process.stderr.write(`${err.detail}\n`);
-        process.exitCode = 1;
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 
   manage
     .command('revoke <user>')
     .description("Take every way in away from a user: their password (their page sessions end with it) and their API tokens; their roles stay")
-    .action(async (username: string) => {
-      const config = loadConfig();
-      const db = await openDb(config);
-      try {
-        const user = await getUserByName(db, username);
-        if (!user) {
-          process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
-          process.exitCode = 1;
-          return;
-        }
+    .action((username: string) =>
+      withSiteUser(username, async (db, user) => {
         const removed = await revokeAccess(db, user.uuid);
         print(`Access of "${username}" revoked: ${removed.passwords === 0 ? 'no password' : 'password removed'}, ${removed.tokens} API token(s) removed; set a password to let them in again`);
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 }
