@@ -361,8 +361,7 @@ export class TaskflowAPI {
    *   something else than a lock state, or cannot be reached.
    */
   async isLocked(project: ProjectRef): Promise<boolean | null> {
-    const projectUuid = project;
-    const uuid = projectUuidString(projectUuid);
+    const uuid = projectUuidString(project);
     const { answer, failure } = await this.#query(`/locks/${encodeURIComponent(uuid)}`, (msg, f, err) => new LockQueryException(msg, f, { cause: err }));
     if (answer.status === 404) return null;
     if (answer.status !== 200) {

@@ -168,9 +168,9 @@ export class RunState<C> {
   /**
    * Records the final state, waits until it is durable (a group fsync shared
    * with concurrent runs), then tells listeners. Rejects only if the journal
-   * cannot record or sync it.
+   * cannot record or sync it: with {@link RunEndNotRecordedError}, which
+   * carries the result.
    */
-  /** Records the run's end durably, then tells observers; {@link RunEndNotRecordedError} (with the result) when the journal fails. */
   async finish(result: RunResult): Promise<RunResult> {
     try {
       this.journal.finish(this.runId, result);

@@ -169,7 +169,6 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
     } catch (err) {
       if (err instanceof NothingAppliedError) {
         // it changed nothing: its undo is about a change someone else made, which is not ours to take back
-        undos[i] = undefined;
         revertFrom = i;
         fail(i, errorMessage(err), performance.now() - t0, true);
         break;

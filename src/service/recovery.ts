@@ -298,10 +298,10 @@ const interruptedReason = (runId: string, why: string): string =>
  * For a submit that holds the lock of `projectUuid`, before it builds its
  * flow: recovers the project's runs left unfinished by owners that are gone
  * (with or without the project lock), so the submit never runs on top of a
- * half-finished run. A dead
- * owner's project lease runs out up to a quarter lease before the watch's
- * next look (and at start-up the service listens before that owner's lease
- * may have run out), and a submit in that gap wins the lock.
+ * half-finished run. A dead owner's project lease runs out up to a quarter
+ * lease before the watch's next look (and at start-up the service listens
+ * before that owner's lease may have run out), and a submit in that gap
+ * wins the lock.
  *
  * Recovered here, not left to the watch with a 503: the submit already holds
  * the project lock, which is what recovery would wait for, and taking over

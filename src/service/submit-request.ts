@@ -25,12 +25,12 @@ export interface SubmitRequest {
   sodarUrl: string | undefined;
 }
 
-/** Outcome of {@link parseSubmitBody}: the request, or the first bad field. */
 /**
- * A parsed body, or the first bad field. `secret`: the secret sent, when the
- * required fields were good and an optional one is bad: the secret is
- * checked before that field's answer (protocol section 2's order), so a
- * caller without it learns nothing about the other fields.
+ * Outcome of {@link parseSubmitBody}: the request, or the first bad field.
+ * `secret`: the secret sent, when the required fields were good and an
+ * optional one is bad: the secret is checked before that field's answer
+ * (protocol section 2's order), so a caller without it learns nothing about
+ * the other fields.
  */
 export type ParsedSubmit = { ok: true; request: SubmitRequest } | { ok: false; field: string; secret?: string };
 

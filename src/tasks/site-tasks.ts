@@ -28,7 +28,6 @@ export const Endpoint = {
   sheetDelete: 'samplesheets/taskflow/delete',
 } as const;
 
-
 /** Project fields the site keeps for taskflow. */
 export type ProjectFields = {
   title: string;
