@@ -14,7 +14,7 @@ import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_
 import type { SiteContext } from './context.js';
 import { HttpError } from './errors.js';
 import { bodyOf } from './api/request.js';
-import { parseDjangoBool, SETTINGS_PREFIX } from '../site/protocol.js';
+import { jsonSettingValue, parseDjangoBool, SETTINGS_PREFIX } from '../site/protocol.js';
 import {
   addEventStatus,
   deleteRole,
@@ -177,7 +177,8 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     for (const [k, v] of Object.entries(raw)) {
       const key = k.startsWith(SETTINGS_PREFIX) ? k.slice(SETTINGS_PREFIX.length) : k;
       if (!/^[^.]+\..+$/.test(key)) throw new Answer(400, `Setting "${k}" is not "settings.<app>.<name>"`);
-      settings[key] = jsonSettingValue(current[key], v);
+      // a JSON setting (one holding a dict or list) may come back as the JSON string settings/get handed out
+      settings[key] = jsonSettingValue(v, current[key]);
     }
     await setSettings(db, p.uuid, settings);
     return 'ok';
@@ -229,19 +230,4 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     if (removed === 0) throw new Answer(404, 'Sample sheet not found');
     return 'ok';
   });
-}
-
-/**
- * A setting's value as stored: a JSON setting (one holding a dict or list)
- * may arrive as the JSON string settings/get handed out, which SODAR Core
- * parses again (`AppSettingAPI._get_json_value`); anything else as sent.
- */
-function jsonSettingValue(current: unknown, value: unknown): unknown {
-  if (current === null || typeof current !== 'object' || typeof value !== 'string') return value;
-  try {
-    const parsed = JSON.parse(value) as unknown;
-    return parsed !== null && typeof parsed === 'object' ? parsed : value;
-  } catch {
-    return value;
-  }
 }

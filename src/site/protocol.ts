@@ -43,6 +43,23 @@ export const STATUS_INFO_MAX = 1024;
 /** Prefix of setting names in settings/set and, from SODAR Core 0.10.12, in settings/get's answer: `settings.<app>.<name>`. */
 export const SETTINGS_PREFIX = 'settings.';
 
+/**
+ * A JSON setting's value from the JSON string settings/get hands it out as,
+ * as SODAR Core parses it again when it is set (`AppSettingAPI._get_json_value`).
+ * `like`: a value the setting holds (now, or as an update sets it); only
+ * when that is a dict or list is `value` decoded, and only into a dict or
+ * list, so a string setting that happens to hold JSON stays a string.
+ */
+export function jsonSettingValue(value: unknown, like: unknown): unknown {
+  if (typeof value !== 'string' || like === null || typeof like !== 'object') return value;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? parsed : value;
+  } catch {
+    return value;
+  }
+}
+
 /** Timeline event status types. */
 export const TIMELINE_STATUSES = ['INIT', 'SUBMIT', 'OK', 'FAILED', 'INFO', 'CANCEL'] as const;
 /** A timeline event status type. */

@@ -8,7 +8,7 @@
  */
 import type { Json, RevertOutcome } from '../engine/types.js';
 import { SiteCallError, type SiteClient } from '../site/client.js';
-import { SETTINGS_PREFIX } from '../site/protocol.js';
+import { jsonSettingValue, SETTINGS_PREFIX } from '../site/protocol.js';
 import { Target, type TaskContext } from './context.js';
 import { defineTask } from './define.js';
 
@@ -231,23 +231,6 @@ export type SetSettingsArgs = {
 };
 
 /**
- * A reported setting's value as the revert sends it back: a JSON setting
- * (one the update gives a dict or list) comes from settings/get as a JSON
- * string, which a SODAR site parses again when it is set, but a site that
- * stores what it is sent would keep as a string. Sent decoded, it is the
- * value itself to either.
- */
-function previousValue(reported: Json, next: Json | undefined): Json {
-  if (typeof reported !== 'string' || next === null || typeof next !== 'object') return reported;
-  try {
-    const parsed = JSON.parse(reported) as Json;
-    return parsed !== null && typeof parsed === 'object' ? parsed : reported;
-  } catch {
-    return reported;
-  }
-}
-
-/**
  * Sets project app settings; revert sets the previous values back. A
  * setting the site did not report before (a SODAR site reports all it
  * defines) cannot be taken back: it keeps the value set, and the revert's
@@ -259,8 +242,10 @@ export const setSettings = defineTask<SetSettingsArgs, { previous: Record<string
   async prepare({ site }, a) {
     const names = Object.keys(a.settings);
     if (names.length === 0) return undefined;
+    // a JSON setting (one the update gives a dict or list) is kept decoded: a SODAR site would parse its
+    // JSON string again when it is set back, a site that stores what it is sent would keep the string
     const previous: Record<string, Json> = {};
-    for (const [n, v] of Object.entries(await getSettings(site, a.sodar_url, a.project_uuid, names))) previous[n] = previousValue(v, a.settings[n]);
+    for (const [n, v] of Object.entries(await getSettings(site, a.sodar_url, a.project_uuid, names))) previous[n] = jsonSettingValue(v, a.settings[n]) as Json;
     return { previous };
   },
   async apply({ site }, a, undo) {
