@@ -5,10 +5,10 @@
  * and rolls back what it did. A `taskflow serve` process with a one-second
  * lease; the run is held by the pause hook while the lease is taken away.
  */
-import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { lockDatabasePath, lockKey } from '../../src/locks/index.js';
+import { lockKey } from '../../src/locks/index.js';
+import { evictEmbeddedLease } from '../locks/helpers.js';
 import { PAUSE_ENV } from '../../src/service/test-hooks.js';
 import { openStore } from '../../src/store/index.js';
 import { postJson } from '../support/service-harness.js';
@@ -38,12 +38,7 @@ it('stops a run whose project lock was lost before its next task and rolls it ba
     await service.waitForLine(/TASKFLOW_TEST_PAUSED run=/);
 
     // the lease disappears from the lock store; the service notices at its next renewal
-    const leases = new Database(lockDatabasePath(dataDir), { timeout: 5_000 });
-    try {
-      expect(leases.prepare('DELETE FROM leases WHERE key = ?').run(lockKey(PROJECT)).changes).toBe(1);
-    } finally {
-      leases.close();
-    }
+    expect(evictEmbeddedLease(lockKey(PROJECT), dataDir)).toBe(1);
     await service.waitForLine(/project lock lost during the run/);
     service.proc.kill('SIGUSR2');
 

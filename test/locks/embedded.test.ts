@@ -4,19 +4,14 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLockManager, LockBackendError, lockDatabasePath, SqliteLeaseStore } from '../../src/locks/index.js';
-import { tempDir, uniqueProject } from './helpers.js';
+import { evictEmbeddedLease, tempDir, uniqueProject } from './helpers.js';
 import { describeLeaseBackend } from './lease-suite.js';
 
 describeLeaseBackend({
   name: 'embedded',
   env: (dataDir) => ({ TASKFLOW_DATA_DIR: dataDir }),
   async evict(key, dataDir) {
-    const db = new Database(lockDatabasePath(dataDir), { timeout: 5_000 });
-    try {
-      db.prepare('DELETE FROM leases WHERE key = ?').run(key);
-    } finally {
-      db.close();
-    }
+    evictEmbeddedLease(key, dataDir);
   },
 });
 

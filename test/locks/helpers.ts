@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { lockDatabasePath } from '../../src/locks/index.js';
 
 /** The Redis every Redis test uses; it is always there, so tests fail when it is not. */
 export const REDIS_URL = process.env.TASKFLOW_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -17,6 +19,19 @@ const root = resolve(import.meta.dirname, '../..');
 /** A project id no other test (or parallel run) uses. */
 export function uniqueProject(): string {
   return `locks-test-${randomUUID()}`;
+}
+
+/**
+ * Removes lease `key` from the embedded lease store of `dataDir`, as if it had
+ * run out and been taken by another holder; returns how many rows went.
+ */
+export function evictEmbeddedLease(key: string, dataDir: string): number {
+  const db = new Database(lockDatabasePath(dataDir), { timeout: 5_000 });
+  try {
+    return db.prepare('DELETE FROM leases WHERE key = ?').run(key).changes;
+  } finally {
+    db.close();
+  }
 }
 
 /** A fresh temp dir, removed by the returned cleanup. */
