@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,132 @@ print(json.dumps({
     expect(tempFiles()).toEqual([]);
   });
 
+  describe('an object open for writing (iRODS 4.2.9 and later lock it: INTERMEDIATE_REPLICA_ACCESS)', () => {
+    // python-irodsclient 0.8.1 does not know -405000 and raises KeyError(-405000) for it
+    const LOCKED = `
+def locked(fn):
+    try:
+        fn()
+        return 'ok'
+    except iRODSException as e:
+        return type(e).__name__
+    except KeyError as e:
+        return 'KeyError %s' % e.args[0]
+s2 = iRODSSession(host='127.0.0.1', port=a['port'], user=a['user'], password=a['password'], zone='testZone')
+`;
+    const REFUSED = 'KeyError -405000';
+
+    it("refuses a second write open of it, on any connection, so neither writer's close undoes the other's", async () => {
+      await w.store.putObject(`${HOME}/two`, join(local, 'up.bin'), { owner: 'alice' });
+      const out = await py(
+        'alice',
+        `${LOCKED}
+with s.data_objects.open(a['two'], 'w') as f:
+    f.write(b'0123456789')
+f1 = s.data_objects.open(a['two'], 'r+')
+same = locked(lambda: s.data_objects.open(a['two'], 'r+'))
+other = locked(lambda: s2.data_objects.open(a['two'], 'w'))
+new1 = s.data_objects.open(a['new'], 'w')
+new2 = locked(lambda: s2.data_objects.open(a['new'], 'w'))
+f1.seek(0); f1.write(b'AA'); f1.close()
+new1.write(b'first'); new1.close()
+f2 = s2.data_objects.open(a['two'], 'r+'); f2.seek(5); f2.write(b'BB'); f2.close()
+with s.data_objects.open(a['two'], 'r') as f:
+    got = f.read().decode()
+s2.cleanup()
+print(json.dumps({'same': same, 'other': other, 'new': new2, 'got': got}))
+`,
+        { two: `${HOME}/two`, new: `${HOME}/new-once` },
+      );
+      expect(out).toEqual({ same: REFUSED, other: REFUSED, new: REFUSED, got: 'AA234BB789' });
+      expect((await w.store.stat(`${HOME}/new-once`))?.checksum).toBe(md5('first'));
+    });
+
+    it('refuses to unlink it, to the trash or for good, until it is closed', async () => {
+      const out = await py(
+        'alice',
+        `${LOCKED}
+with s.data_objects.open(a['u'], 'w') as f:
+    f.write(b'orig')
+f = s.data_objects.open(a['u'], 'r+'); f.write(b'EDIT'); f.flush()
+trash = locked(lambda: s2.data_objects.unlink(a['u']))
+forced = locked(lambda: s2.data_objects.unlink(a['u'], force=True))
+f.close()
+after = locked(lambda: s2.data_objects.unlink(a['u'], force=True))
+s2.cleanup()
+print(json.dumps({'trash': trash, 'forced': forced, 'after': after}))
+`,
+        { u: `${HOME}/unlinked` },
+      );
+      expect(out).toEqual({ trash: REFUSED, forced: REFUSED, after: 'ok' });
+      expect(await w.store.stat(`${HOME}/unlinked`)).toBeNull();
+      expect(await w.store.stat(`/${w.zone}/trash/home/alice/unlinked`)).toBeNull();
+    });
+
+    it('follows it through a rename: the close writes the renamed object and nothing comes back at the old path', async () => {
+      const out = await py(
+        'alice',
+        `${LOCKED}
+with s.data_objects.open(a['m'], 'w') as f:
+    f.write(b'orig')
+f = s.data_objects.open(a['m'], 'r+'); f.write(b'EDIT'); f.flush()
+s2.data_objects.move(a['m'], a['m2'])
+f.close()
+with s2.data_objects.open(a['m2'], 'r') as g:
+    got = g.read().decode()
+old = locked(lambda: s2.data_objects.open(a['m'], 'r'))
+s2.cleanup()
+print(json.dumps({'got': got, 'old': old}))
+`,
+        { m: `${HOME}/moving`, m2: `${HOME}/moved` },
+      );
+      expect(out).toEqual({ got: 'EDIT', old: 'CAT_NO_ROWS_FOUND' });
+      expect((await w.store.stat(`${HOME}/moved`))?.checksum).toBe(md5('EDIT'));
+    });
+
+    it('fails the close of an object removed, or of a new one made, behind the protocol meanwhile', async () => {
+      await w.store.putObject(`${HOME}/gone`, join(local, 'up.bin'), { owner: 'alice' });
+      const script = `import json, os, sys
+ARGS = json.loads(os.environ['ARGS'])
+${PRELUDE}${LOCKED}
+f = s.data_objects.open(a['gone'], 'r+'); f.write(b'EDIT'); f.flush()
+n = s2.data_objects.open(a['fresh'], 'w'); n.write(b'MINE'); n.flush()
+print('opened', flush=True)
+sys.stdin.readline()
+closed = locked(f.close)
+made = locked(n.close)
+s2.cleanup()
+s.cleanup()
+print(json.dumps({'close': closed, 'new': made}))
+`;
+      const child = spawn(PYTHON, ['-c', script], {
+        env: { ...process.env, ARGS: JSON.stringify({ port: w.port, user: 'alice', password: 'alice-pw', gone: `${HOME}/gone`, fresh: `${HOME}/fresh` }) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('opened')) resolve();
+        });
+        void exited.then(() => reject(new Error(`client ended before its open: ${stderr}`)));
+      });
+      // what a flow does to a landing zone's file, through the store itself
+      await w.store.removeObject(`${HOME}/gone`);
+      await w.store.putObject(`${HOME}/fresh`, join(local, 'up.bin'), { owner: 'alice' });
+      child.stdin.end('\n');
+      expect(await exited).toBe(0);
+      expect(lastJson(stdout)).toEqual({ close: 'CAT_NO_ROWS_FOUND', new: 'CAT_NAME_EXISTS_AS_DATAOBJ' });
+      expect(await w.store.stat(`${HOME}/gone`)).toBeNull();
+      expect((await w.store.stat(`${HOME}/fresh`))?.checksum).toBe(md5(readFileSync(join(local, 'up.bin'))));
+      expect(tempFiles()).toEqual([]);
+      expect(await w.store.fsck()).toEqual(clean);
+    });
+  });
+
   it('a client killed in the middle of an upload leaves no object and fsck clean', async () => {
     const script = `import json, os, sys, time
 from irods.session import iRODSSession
@@ -200,5 +326,8 @@ time.sleep(600)
     expect(tempFiles()).toEqual([]);
     expect(await w.store.stat(`${HOME}/half`)).toBeNull();
     expect(await w.store.fsck()).toEqual(clean);
+    // the dropped connection's write open no longer holds the path
+    await py('alice', `with s.data_objects.open(a['path'], 'w') as f:\n    f.write(b'again')\nprint('{}')`, { path: `${HOME}/half` });
+    expect((await w.store.stat(`${HOME}/half`))?.checksum).toBe(md5('again'));
   });
 });

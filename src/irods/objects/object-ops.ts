@@ -19,6 +19,7 @@ import { IrodsError } from '../wire/irods-error.js';
 import { irodsTime } from './irods-time.js';
 import { logicalPath } from './logical-path.js';
 import { commitWrite, noDataObject, requireWritable } from './open-close.js';
+import { claimForWrite, refuseWhileOpenForWrite } from './write-claims.js';
 import { WritableObject } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
@@ -86,8 +87,9 @@ export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Pr
   const path = logicalPath(ctx.store, req.objPath);
   refuseAdminModeOfUser(ctx, req.keywords);
   if (req.oprType === UNREG_OPR) return unregisterDataObject(ctx, path);
-  const { level } = dataObjectAt(ctx, path);
+  const { row, level } = dataObjectAt(ctx, path);
   requireLevel(ctx, path, level, 'own', 'remove it');
+  refuseWhileOpenForWrite(ctx.store.protocolCore(), path, row.id, 'remove');
   if (removesForGood(ctx, path, req.keywords)) await answering(() => ctx.store.removeObject(path), 'CAT_NO_ROWS_FOUND');
   else await answering(() => ctx.store.trash(path, { user: ctx.user.name }), 'CAT_NO_ROWS_FOUND');
 }
@@ -100,8 +102,9 @@ export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Pr
  * replica here does.
  */
 async function unregisterDataObject(ctx: ApiContext, path: string): Promise<void> {
-  const { level } = dataObjectAt(ctx, path);
+  const { row, level } = dataObjectAt(ctx, path);
   requireLevel(ctx, path, level, 'own', 'unregister it');
+  refuseWhileOpenForWrite(ctx.store.protocolCore(), path, row.id, 'unregister');
   if (!ctx.access.isAdmin(ctx.user)) {
     throw new IrodsError('CANT_UNREG_IN_VAULT_FILE', `${path} lies in the store's vault: only a rodsadmin may unregister it`);
   }
@@ -185,17 +188,22 @@ export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest:
   requireWritable(ctx, to);
   const resource = resourceForWrite(ctx, there?.row.kind === 'o' ? there.row.vault_id : null, dest.keywords);
   const core = ctx.store.protocolCore();
-  const copy = await answering(() =>
-    WritableObject.open(core, to, { copyOf: core.read(() => core.sourceOf(source.row)), readable: false, append: false, changed: true, resource }),
-  );
-  const finished = (await copy.finish())!;
-  const { staged } = finished;
-  if (dest.keywords.has(KW.verifyChksum) && source.row.checksum && staged.md5 !== source.row.checksum) {
-    core.vault.discard(staged);
-    throw new IrodsError('USER_CHKSUM_MISMATCH', `the copy of ${from} at ${to} has checksum ${staged.md5}, the source ${source.row.checksum}; nothing was stored`);
+  const claim = claimForWrite(core, to, there?.row.kind === 'o' ? { id: there.row.id, vaultId: there.row.vault_id } : null);
+  try {
+    const copy = await answering(() =>
+      WritableObject.open(core, to, { copyOf: core.read(() => core.sourceOf(source.row)), readable: false, append: false, changed: true, resource, claim }),
+    );
+    const finished = (await copy.finish())!;
+    const { staged } = finished;
+    if (dest.keywords.has(KW.verifyChksum) && source.row.checksum && staged.md5 !== source.row.checksum) {
+      core.vault.discard(staged);
+      throw new IrodsError('USER_CHKSUM_MISMATCH', `the copy of ${from} at ${to} has checksum ${staged.md5}, the source ${source.row.checksum}; nothing was stored`);
+    }
+    await commitWrite(ctx, to, staged, new Map(), claim.opened);
+    return { name: 'TransferStat_PI', fields: { numThreads: 0, flags: 0, bytesWritten: staged.size } };
+  } finally {
+    claim.release();
   }
-  await commitWrite(ctx, to, staged, new Map());
-  return { name: 'TransferStat_PI', fields: { numThreads: 0, flags: 0, bytesWritten: staged.size } };
 }
 
 /** Cuts a data object to `dataSize` bytes, or extends it with zeros (iRODS 4.3.5 `rsDataObjTruncate`). */
@@ -206,21 +214,27 @@ export async function truncateDataObject(ctx: ApiContext, req: DataObjRequest): 
   if (req.dataSize < 0) throw new IrodsError('USER_API_INPUT_ERR', `cannot truncate ${path} to ${req.dataSize} bytes`);
   if (req.dataSize === row.size) return;
   const core = ctx.store.protocolCore();
-  const obj = await answering(() =>
-    WritableObject.open(core, path, {
-      copyOf: core.read(() => core.sourceOf(row)),
-      readable: false,
-      append: false,
-      changed: false,
-      resource: resourceForWrite(ctx, row.vault_id, new Map()),
-    }),
-  );
+  const claim = claimForWrite(core, path, { id: row.id, vaultId: row.vault_id });
   try {
-    await obj.truncate(req.dataSize);
-  } catch (err) {
-    await obj.release();
-    throw err;
+    const obj = await answering(() =>
+      WritableObject.open(core, path, {
+        copyOf: core.read(() => core.sourceOf(row)),
+        readable: false,
+        append: false,
+        changed: false,
+        resource: resourceForWrite(ctx, row.vault_id, new Map()),
+        claim,
+      }),
+    );
+    try {
+      await obj.truncate(req.dataSize);
+    } catch (err) {
+      await obj.release();
+      throw err;
+    }
+    const finished = await obj.finish();
+    if (finished) await commitWrite(ctx, path, finished.staged, new Map(), claim.opened);
+  } finally {
+    claim.release();
   }
-  const finished = await obj.finish();
-  if (finished) await commitWrite(ctx, path, finished.staged, new Map());
 }

@@ -13,6 +13,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { parentPath } from '../../store/paths.js';
+import type { StoreCore } from '../../store/embedded/core.js';
+import type { EntryRow } from '../../store/embedded/catalog.js';
 import { isStagedBytes, type ObjectSource, type Staged } from '../../store/embedded/vault.js';
 import type { PutTarget } from '../../store/embedded/objects.js';
 import type { ApiContext } from '../server/api.js';
@@ -25,6 +27,7 @@ import { entryAt, requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
 import { asIrodsError } from './store-errors.js';
+import { claimForWrite, type OpenedObject } from './write-claims.js';
 
 /**
  * What a create opens: iRODS 4.3.5 `rsDataObjCreate` is an open with
@@ -71,8 +74,8 @@ function requireWritableFound(ctx: ApiContext, path: string, target: PutTarget):
   requireWritableAt(ctx, path, row && { row, level: ctx.access.levelOnEntry(ctx.user, row.id) }, target.parent);
 }
 
-/** What an open opens, once its checks passed. */
-type OpenPlan = { read: true; source: ObjectSource; size: number } | { read: false; start: WriteStart };
+/** What an open opens, once its checks passed; a write open names the object it found (null: the open creates it). */
+type OpenPlan = { read: true; source: ObjectSource; size: number } | { read: false; start: Omit<WriteStart, 'claim'>; opened: OpenedObject | null };
 
 /** The checks of an open, against one snapshot of the catalog; what to open. */
 function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: ReadonlyMap<string, string>): OpenPlan {
@@ -98,11 +101,11 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
     requireLevel(ctx, path, found.level, 'write', 'write it');
     const copyOf = mode.truncate ? undefined : ctx.store.protocolCore().sourceOf(found.row);
     const resource = resourceForWrite(ctx, found.row.vault_id, keywords);
-    return { read: false, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource } };
+    return { read: false, opened: { id: found.row.id, vaultId: found.row.vault_id }, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource } };
   }
   if (!mode.create) throw noDataObject(path);
   requireWritableAt(ctx, path, found, parentKey);
-  return { read: false, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords) } };
+  return { read: false, opened: null, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords) } };
 }
 
 /**
@@ -118,20 +121,44 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
   const core = ctx.store.protocolCore();
   // one read transaction for all the lookups (each statement alone would take its own locks)
   const plan = core.read(() => planOpen(ctx, path, mode, req.keywords));
-  const now = plan.read ? (plan.source.bytes ? new ReadOnlyBytes(path, plan.source.bytes) : undefined) : WritableObject.openInMemory(core, path, plan.start);
-  if (now) {
-    // nothing to release for an object without a file (room was checked above)
-    return table.add(now);
+  if (plan.read) return openForRead(table, core, path, plan.source, plan.size);
+  const claim = claimForWrite(core, path, plan.opened);
+  const start = { ...plan.start, claim };
+  let now: WritableObject | undefined;
+  try {
+    now = WritableObject.openInMemory(core, path, start);
+  } catch (err) {
+    claim.release();
+    throw err;
   }
+  // nothing to release for an object without a file but its claim (room was checked above)
+  if (now) return table.add(now);
   return (async () => {
-    const obj: OpenObject = plan.read ? await ReadOnlyObject.open(core, path, plan.source, plan.size) : await WritableObject.open(core, path, plan.start);
+    let obj: WritableObject;
     try {
-      return table.add(obj);
+      obj = await WritableObject.open(core, path, start);
     } catch (err) {
-      await obj.release();
+      claim.release();
       throw err;
     }
+    return addOrRelease(table, obj);
   })();
+}
+
+/** {@link openDataObject} for reading: at once for bytes the catalog keeps, else once the file is open. */
+function openForRead(table: DescriptorTable, core: StoreCore, path: string, source: ObjectSource, size: number): number | Promise<number> {
+  if (source.bytes) return table.add(new ReadOnlyBytes(path, source.bytes));
+  return ReadOnlyObject.open(core, path, source, size).then((obj) => addOrRelease(table, obj));
+}
+
+/** Registers `obj` under a descriptor, releasing it when none is free. */
+async function addOrRelease(table: DescriptorTable, obj: OpenObject): Promise<number> {
+  try {
+    return table.add(obj);
+  } catch (err) {
+    await obj.release();
+    throw err;
+  }
 }
 
 /** Reads up to `len` bytes at the descriptor's offset, for a reply (see {@link ReplyBytes}). */
@@ -161,24 +188,41 @@ export function closeDataObject(ctx: ApiContext, req: OpenedDataObjRequest): voi
   const obj = DescriptorTable.of(ctx.connection).take(req.l1descInx);
   if (obj instanceof ReadOnlyBytes) return;
   if (!obj.writable) return obj.release();
-  const keywordsOf = (): ReadonlyMap<string, string> => (req.keywords.size === 0 ? obj.keywords : new Map([...obj.keywords, ...req.keywords]));
+  const { claim } = obj;
+  let done: void | Promise<void>;
+  try {
+    done = finishWrite(ctx, obj, req.keywords);
+  } catch (err) {
+    claim.release();
+    throw err;
+  }
+  if (!done) return claim.release();
+  return done.finally(() => claim.release());
+}
+
+/** The close of a write open: its bytes committed as the object it opened (at once for bytes that go into the catalog). */
+function finishWrite(ctx: ApiContext, obj: WritableObject, closeKeywords: ReadonlyMap<string, string>): void | Promise<void> {
+  const keywordsOf = (): ReadonlyMap<string, string> => (closeKeywords.size === 0 ? obj.keywords : new Map([...obj.keywords, ...closeKeywords]));
   const now = obj.finishNow();
   if (now === null) return;
-  if (now) return commitWrite(ctx, obj.path, now.staged, keywordsOf());
+  if (now) return commitWrite(ctx, obj.path, now.staged, keywordsOf(), obj.claim.opened);
   return (async () => {
     const finished = await obj.finish();
-    if (!finished) return;
-    await commitWrite(ctx, obj.path, finished.staged, keywordsOf());
+    if (finished) await commitWrite(ctx, obj.path, finished.staged, keywordsOf(), obj.claim.opened);
   })();
 }
 
 /**
- * Commits staged bytes as the object `path` after checking, again, that the
- * user may write there, and (with `verifyChksum` and a client's `chksum`,
- * MD5 hex or `sha2:` base64) that the bytes are what the client sent. The
- * staged file is placed or discarded, never left behind.
+ * Commits staged bytes as the object that a write open opened: `opened`
+ * wherever it is now (a rename keeps it), or for `opened` null a new
+ * object at `path`. Checks again that the user may write
+ * there, and (with `verifyChksum` and a client's `chksum`, MD5 hex or
+ * `sha2:` base64) that the bytes are what the client sent. An object
+ * removed since the open is not made again, and a new one another writer
+ * made since is not replaced: the close fails then. The staged file is
+ * placed or discarded, never left behind.
  */
-export function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywords: ReadonlyMap<string, string>): void | Promise<void> {
+export function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywords: ReadonlyMap<string, string>, opened: OpenedObject | null): void | Promise<void> {
   const { vault } = ctx.store.protocolCore();
   const rejected = (err: unknown): never => {
     vault.discard(staged);
@@ -190,18 +234,36 @@ export function commitWrite(ctx: ApiContext, path: string, staged: Staged, keywo
   } catch (err) {
     return rejected(err);
   }
-  if (checked) return checked.then(() => commitChecked(ctx, path, staged), rejected);
-  commitChecked(ctx, path, staged);
+  if (checked) return checked.then(() => commitChecked(ctx, path, staged, opened), rejected);
+  commitChecked(ctx, path, staged, opened);
 }
 
 /** The commit of {@link commitWrite} once the client's checksum matched. */
-function commitChecked(ctx: ApiContext, path: string, staged: Staged): void {
+function commitChecked(ctx: ApiContext, openedAt: string, staged: Staged, opened: OpenedObject | null): void {
+  const core = ctx.store.protocolCore();
+  const path = opened === null ? openedAt : core.read(() => core.objectPathOf(opened.id, opened.vaultId));
+  if (path === undefined) {
+    core.vault.discard(staged);
+    throw noDataObject(openedAt, 'removed while it was open for writing; nothing was stored');
+  }
   try {
-    // the check runs in the commit's transaction: no one changes the access in between
-    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], (found) => requireWritableFound(ctx, path, found[0]!));
+    // the checks run in the commit's transaction: no one changes the access, or the object, in between
+    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, overwrite: true }], [], (found) => {
+      const target = found[0]!;
+      const { existing } = target;
+      if (opened === null ? existing !== undefined : existing?.id !== opened.id || existing.vault_id !== opened.vaultId) throw changedWhileOpen(path, opened, existing);
+      requireWritableFound(ctx, path, target);
+    });
   } catch (err) {
     throw asIrodsError(err);
   }
+}
+
+/** The answer when the object a write open opened is no longer the one at its path at the close (`existing`: what is there now). */
+function changedWhileOpen(path: string, opened: OpenedObject | null, existing: EntryRow | undefined): IrodsError {
+  if (opened !== null) return noDataObject(path, 'moved, removed or replaced while it was open for writing; nothing was stored');
+  const [code, what] = existing?.kind === 'c' ? (['CAT_NAME_EXISTS_AS_COLLECTION', 'A collection'] as const) : (['CAT_NAME_EXISTS_AS_DATAOBJ', 'Another writer'] as const);
+  return new IrodsError(code, `${path}: ${what} took this path while the new object was open for writing; nothing was stored`);
 }
 
 /** Throws (or rejects, for a file it hashes) unless the staged bytes have the checksum the client sent, when it asked for the check. */

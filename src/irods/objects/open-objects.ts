@@ -45,6 +45,7 @@ import type { StoreCore } from '../../store/embedded/core.js';
 import type { ObjectSource, Staged } from '../../store/embedded/vault.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { Md5Streams, type Md5Stream } from './md5-streams.js';
+import type { WriteClaim } from './write-claims.js';
 import { BLOCK_BYTES, roundUpToBlock, SLOT_BYTES, TransferSlots, type Slot } from './transfer-slots.js';
 
 /**
@@ -288,6 +289,8 @@ export interface WriteStart {
   keywords?: ReadonlyMap<string, string>;
   /** The resource the bytes go to (`placement.ts`); none: the store vault. */
   resource?: string;
+  /** The open's hold on the object (write-claims.ts); the object releases it when dropped, the close once committed. */
+  claim: WriteClaim;
 }
 
 /** The finished bytes of a write open, ready to be committed. */
@@ -398,6 +401,7 @@ export class WritableObject extends Positioned {
     readonly append: boolean,
     changed: boolean,
     readonly keywords: ReadonlyMap<string, string>,
+    readonly claim: WriteClaim,
   ) {
     super();
     this.temp = file?.temp ?? null;
@@ -437,7 +441,7 @@ export class WritableObject extends Positioned {
       }
       handle = await fsp.open(temp.tempPath, 'r+');
       const { size } = await handle.stat();
-      return new WritableObject(path, core, resource, { temp, handle }, size, start.readable, start.append, start.changed, keywords);
+      return new WritableObject(path, core, resource, { temp, handle }, size, start.readable, start.append, start.changed, keywords, start.claim);
     } catch (err) {
       await handle?.close().catch(() => {});
       if (temp) core.vault.discard({ ...temp, size: 0, md5: '' });
@@ -453,7 +457,7 @@ export class WritableObject extends Positioned {
   static openInMemory(core: StoreCore, path: string, start: WriteStart): WritableObject | undefined {
     const { copyOf } = start;
     if (copyOf !== undefined && !copyOf.bytes) return undefined;
-    const obj = new WritableObject(path, core, start.resource, null, 0, start.readable, start.append, start.changed, start.keywords ?? new Map());
+    const obj = new WritableObject(path, core, start.resource, null, 0, start.readable, start.append, start.changed, start.keywords ?? new Map(), start.claim);
     if (copyOf === undefined || obj.startWith(copyOf.bytes!)) return obj;
     return undefined;
   }
@@ -800,6 +804,7 @@ export class WritableObject extends Positioned {
 
   /** Drops the temp file or the memory (the connection ended, or the close failed); nothing was stored. */
   async release(): Promise<void> {
+    this.claim.release();
     if (this.done) return;
     this.done = true;
     // no descriptor is closed under a write in flight

@@ -2,8 +2,10 @@
  * The iRODS error codes this server answers, by their iRODS names. Numbers
  * from iRODS 4.3.5 `rodsErrorTable.h`, each checked against python-irodsclient
  * 0.8.1 `irods/exception.py`: that client raises a KeyError for a code its
- * table lacks, so only codes it knows are listed here. Add a code here, with
- * its number from both sources, before answering it anywhere.
+ * table lacks, so only codes it knows are listed here, but for one that the
+ * iRODS version this server reports answers where it has no other (marked
+ * below). Add a code here, with its number from both sources, before
+ * answering it anywhere.
  *
  * @module
  */
@@ -47,6 +49,13 @@ export const IRODS_ERRORS = {
   CANT_UNREG_IN_VAULT_FILE: -355000,
   UNIX_FILE_OPEN_ERR: -510000,
   UNIX_FILE_READ_ERR: -512000,
+  /**
+   * A replica open for writing (iRODS 4.2.9 and later, `logical_locking.cpp`;
+   * number from 4.2.12 `rodsErrorTable.h`). Not in python-irodsclient
+   * 0.8.1's table: that client raises `KeyError: -405000`, which still
+   * fails the call, and newer clients know the code.
+   */
+  INTERMEDIATE_REPLICA_ACCESS: -405000,
   UNIX_FILE_WRITE_ERR: -513000,
   UNIX_FILE_STAT_ERR: -516000,
   UNIX_FILE_LSEEK_ERR: -518000,

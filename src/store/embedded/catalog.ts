@@ -161,6 +161,8 @@ export class Catalog {
   readonly isMember: Database.Statement<[string, string], number>;
   /** The vault rows of the objects at a JSON list of paths, in one query. */
   readonly vaultRows: Database.Statement<[string], Pick<EntryRow, 'id' | 'path' | 'kind' | 'vault_id'>>;
+  /** The path of the data object with an id and vault id (plucked). */
+  readonly objectPathOf: Database.Statement<[number, string | null], string>;
   readonly insertMember: Stmt;
   readonly deleteMember: Stmt;
   readonly deleteMembersOf: Stmt;
@@ -185,6 +187,7 @@ export class Catalog {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateObject = p('UPDATE entries SET size = ?, checksum = ?, vault_id = ?, modified = ? WHERE id = ?');
+    this.objectPathOf = db.prepare<[number, string | null], string>(`SELECT path FROM entries WHERE id = ? AND vault_id IS ? AND kind = 'o'`).pluck();
     this.firstChild = p<{ id: number }>('SELECT id FROM entries WHERE parent_id = ? LIMIT 1');
     // max(): the page's lower bound stays one index range bound, so each page starts where the last ended
     const range = 'path > max(@lo, @after) AND path < @hi';

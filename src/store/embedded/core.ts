@@ -249,6 +249,16 @@ export class StoreCore {
     return { id, parent: parentKeyOf(parent, parentId, kind, inherit) };
   }
 
+  /**
+   * The path now of the data object with catalog id `id` and its bytes at
+   * `vaultId` (a rename keeps both); undefined when there is none: removed,
+   * or its bytes replaced.
+   */
+  objectPathOf(id: number, vaultId: string | null): string | undefined {
+    this.assertOpen();
+    return this.q.objectPathOf.get(id, vaultId);
+  }
+
   /** {@link keyOf}, or NotFound naming what `kind` asks for (any entry when not given). */
   mustKey(path: string, kind?: 'collection' | 'object'): EntryKey {
     const key = this.keyOf(path);

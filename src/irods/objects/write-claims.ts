@@ -1,0 +1,73 @@
+/**
+ * Which data objects are open for writing over the protocol, across all
+ * connections of one store: iRODS 4.2.9 and later lock a replica that is
+ * open for writing (`logical_locking.cpp`, `try_lock`), so a second write
+ * open of it, or an unlink, answers `INTERMEDIATE_REPLICA_ACCESS` until the
+ * writer closes. Here each write open stages its own copy of the bytes and
+ * its close replaces the whole object, so without this a second writer's
+ * close would silently undo the first's.
+ *
+ * An existing object is claimed by its catalog id, which a rename keeps (so
+ * the claim, and the close, follow it); a new object, which has no id until
+ * its close, by its path.
+ *
+ * @module
+ */
+import type { StoreCore } from '../../store/embedded/core.js';
+import { IrodsError } from '../wire/irods-error.js';
+
+/**
+ * An existing object as a write open found it: its catalog id and where its
+ * bytes were. SQLite gives a removed row's id to the next new row, so the
+ * id alone could name another object by the close; the bytes' id never
+ * comes back.
+ */
+export interface OpenedObject {
+  readonly id: number;
+  readonly vaultId: string | null;
+}
+
+/** One write open's hold on its object; released once, at its close or when its connection ends. */
+export interface WriteClaim {
+  /** The object the open found; null for an object the open creates. */
+  readonly opened: OpenedObject | null;
+  release(): void;
+}
+
+const byStore = new WeakMap<StoreCore, Set<number | string>>();
+
+function claimsOf(core: StoreCore): Set<number | string> {
+  let set = byStore.get(core);
+  if (!set) byStore.set(core, (set = new Set()));
+  return set;
+}
+
+/**
+ * Claims the object at `path` (`opened`, null when the open creates it) for
+ * one write open; `INTERMEDIATE_REPLICA_ACCESS` when another write open
+ * holds it.
+ */
+export function claimForWrite(core: StoreCore, path: string, opened: OpenedObject | null): WriteClaim {
+  const claims = claimsOf(core);
+  const key = opened?.id ?? path;
+  if (claims.has(key)) {
+    throw new IrodsError('INTERMEDIATE_REPLICA_ACCESS', `${path} is open for writing on another descriptor; try again once that one is closed`);
+  }
+  claims.add(key);
+  let held = true;
+  return {
+    opened,
+    release() {
+      if (!held) return;
+      held = false;
+      claims.delete(key);
+    },
+  };
+}
+
+/** Throws `INTERMEDIATE_REPLICA_ACCESS` while a write open holds the object with catalog id `id` (what may not remove it). */
+export function refuseWhileOpenForWrite(core: StoreCore, path: string, id: number, doing: string): void {
+  if (byStore.get(core)?.has(id)) {
+    throw new IrodsError('INTERMEDIATE_REPLICA_ACCESS', `cannot ${doing} ${path}: it is open for writing; try again once it is closed`);
+  }
+}
