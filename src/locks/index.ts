@@ -50,5 +50,5 @@ export type { LeaseStore } from './lease-store.js';
 export { NoopLockManager } from './noop.js';
 export { OwnerLeases, type OwnerLeaseOptions } from './owner-lease.js';
 export { RedisLeaseStore, type RedisLeaseStoreOptions } from './redis-lease-store.js';
-export { SqliteLeaseStore } from './sqlite-lease-store.js';
+export { machineLeaseClock, SqliteLeaseStore, type LeaseClock } from './sqlite-lease-store.js';
 export * from './types.js';

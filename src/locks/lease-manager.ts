@@ -25,7 +25,7 @@ export interface LeaseOptions {
 }
 
 interface LeaseHandleEvents {
-  /** A renewal succeeded; the lease now lasts until `expiresAt` (ms since epoch, local estimate). */
+  /** A renewal succeeded; the lease now lasts until `expiresAt` (local estimate, in `performance.now()` ms). */
   renewed: [expiresAt: number];
   /** The lease is no longer ours. */
   lost: [reason: string];
@@ -40,7 +40,11 @@ export class LeaseHandle extends EventEmitter<LeaseHandleEvents> implements Lock
   private released = false;
   private releasing: Promise<void> | undefined;
   private lostWhy: string | undefined;
-  /** Local estimate of when the lease runs out if not renewed again. */
+  /**
+   * Local estimate of when the lease runs out if not renewed again, on this
+   * process's monotonic clock (`performance.now()`): a step of the wall
+   * clock changes no lease's time.
+   */
   expiresAt: number;
 
   constructor(
@@ -52,6 +56,7 @@ export class LeaseHandle extends EventEmitter<LeaseHandleEvents> implements Lock
     private readonly store: LeaseStore,
     private readonly leaseMs: number,
     private readonly renewIntervalMs: number,
+    /** When the taking of the lease was sent, in `performance.now()` ms. */
     acquiredAt: number,
     private readonly onDone: (h: LeaseHandle) => void,
   ) {
@@ -93,7 +98,7 @@ export class LeaseHandle extends EventEmitter<LeaseHandleEvents> implements Lock
 
   private async renew(): Promise<void> {
     if (this.released) return;
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     let held: boolean;
     try {
       held = await this.store.renew(this.key, this.token, this.leaseMs);
@@ -101,7 +106,7 @@ export class LeaseHandle extends EventEmitter<LeaseHandleEvents> implements Lock
       if (this.released) return;
       // A backend hiccup does not lose the lease while it is still running;
       // past its end, someone else may hold it, so we must say so.
-      if (Date.now() >= this.expiresAt) {
+      if (performance.now() >= this.expiresAt) {
         this.markLost(`lease renewal failed until the lease ran out: ${(err as Error).message}`);
       } else {
         this.schedule();
@@ -147,7 +152,7 @@ export class LeaseLockManager implements LockManager {
     const token = newLeaseToken();
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new LockBackendError('lock manager is closed');
-      const sentAt = Date.now();
+      const sentAt = performance.now();
       if (await tryTake(this.store, key, token, this.leaseMs)) {
         if (this.closed) {
           await this.store.release(key, token);

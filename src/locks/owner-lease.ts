@@ -56,7 +56,7 @@ export class OwnerLeases {
     if (this.held) return true;
     if (this.closed) return false;
     const key = ownerKey(this.id);
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     if (!(await this.store.tryAcquire(key, this.token, this.leaseMs))) return false;
     const handle = new LeaseHandle(this.id, key, this.token, this.store, this.leaseMs, this.renewIntervalMs, sentAt, () => undefined);
     this.own = handle;
@@ -75,7 +75,7 @@ export class OwnerLeases {
     if (ownerId === this.id || this.closed) return undefined;
     const key = ownerKey(ownerId);
     const token = newLeaseToken();
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     if (!(await tryTake(this.store, key, token, this.leaseMs))) return undefined;
     const claim = new LeaseHandle(ownerId, key, token, this.store, this.leaseMs, this.renewIntervalMs, sentAt, (h) =>
       this.claims.delete(h),

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { BusyCheckpoints } from '../engine/checkpointer.js';
@@ -38,6 +39,39 @@ const CHECKPOINT_WORKER_AFTER_COMMITS = 256;
 /** WAL pages at which a store with a worker still checkpoints itself, should the worker fall behind. */
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+/**
+ * The clock the embedded leases are timed on: the machine's monotonic
+ * clock, which every process on the machine shares and no clock step
+ * (NTP, an operator, a resumed virtual machine) moves. A forward step of
+ * the wall clock made every live lease look run out to a peer, which then
+ * took a living service's run over under its feet. The clock starts again
+ * at each boot, so a lease also names the boot it was taken in, and one of
+ * another boot counts as run out.
+ */
+export interface LeaseClock {
+  /** This boot of the machine. */
+  readonly boot: string;
+  /** Milliseconds on the clock now. */
+  now(): number;
+}
+
+/** Where Linux gives this boot's id. */
+const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
+
+/** {@link LeaseClock} of this machine: CLOCK_MONOTONIC (`process.hrtime`), or the wall clock where no boot id can be read. */
+export function machineLeaseClock(bootIdFile = BOOT_ID_FILE): LeaseClock {
+  let boot: string;
+  try {
+    boot = readFileSync(bootIdFile, 'utf8').trim();
+  } catch {
+    return { boot: 'wall-clock', now: () => Date.now() };
+  }
+  return { boot, now: () => Number(process.hrtime.bigint() / 1_000_000n) };
+}
+
+// `boot` came after the first files: rows without it ('') were timed on the
+// wall clock, by a version that must not run beside this one, and count as
+// run out
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS leases (
   key TEXT PRIMARY KEY,
@@ -45,7 +79,8 @@ CREATE TABLE IF NOT EXISTS leases (
   pid INTEGER NOT NULL,
   host TEXT NOT NULL,
   acquired_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  boot TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID`;
 
 type Statements = ReturnType<typeof prepare>;
@@ -60,16 +95,17 @@ interface PendingWrite {
 function prepare(db: Database.Database) {
   return {
     // One statement, so one write transaction: insert, or take over a lease
-    // whose time is up. `changes` is 0 exactly when a live lease is in the way.
-    acquire: db.prepare<[string, string, number, string, number, number, number]>(`
-      INSERT INTO leases (key, token, pid, host, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
+    // whose time is up (or of another boot). `changes` is 0 exactly when a
+    // live lease is in the way.
+    acquire: db.prepare<[string, string, number, string, number, number, string, number, string]>(`
+      INSERT INTO leases (key, token, pid, host, acquired_at, expires_at, boot) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (key) DO UPDATE SET
         token = excluded.token, pid = excluded.pid, host = excluded.host,
-        acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-      WHERE leases.expires_at <= ?`),
+        acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, boot = excluded.boot
+      WHERE leases.expires_at <= ? OR leases.boot <> ?`),
     renew: db.prepare<[number, string, string]>('UPDATE leases SET expires_at = ? WHERE key = ? AND token = ?'),
     release: db.prepare<[string, string]>('DELETE FROM leases WHERE key = ? AND token = ?'),
-    isLocked: db.prepare<[string, number]>('SELECT 1 FROM leases WHERE key = ? AND expires_at > ?').pluck(),
+    isLocked: db.prepare<[string, number, string]>('SELECT 1 FROM leases WHERE key = ? AND expires_at > ? AND boot = ?').pluck(),
   };
 }
 
@@ -88,6 +124,8 @@ export class SqliteLeaseStore implements LeaseStore {
   constructor(
     /** Path of the SQLite file. */
     readonly filePath: string,
+    /** What the leases are timed on (tests give their own). */
+    private readonly clock: LeaseClock = machineLeaseClock(),
   ) {}
 
   get description(): string {
@@ -98,14 +136,15 @@ export class SqliteLeaseStore implements LeaseStore {
     const { pid, host } = this.holder;
     return this.committed(
       await this.inTurn((s) => {
-        const now = Date.now();
-        return s.acquire.run(key, token, pid, host, now, now + leaseMs, now).changes;
+        const { boot } = this.clock;
+        const now = this.clock.now();
+        return s.acquire.run(key, token, pid, host, now, now + leaseMs, boot, now, boot).changes;
       }),
     );
   }
 
   async renew(key: string, token: string, leaseMs: number): Promise<boolean> {
-    return this.committed(await this.inTurn((s) => s.renew.run(Date.now() + leaseMs, key, token).changes));
+    return this.committed(await this.inTurn((s) => s.renew.run(this.clock.now() + leaseMs, key, token).changes));
   }
 
   async release(key: string, token: string): Promise<boolean> {
@@ -118,7 +157,7 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   async isLocked(key: string): Promise<boolean> {
-    return this.run((s) => s.isLocked.get(key, Date.now()) !== undefined);
+    return this.run((s) => s.isLocked.get(key, this.clock.now(), this.clock.boot) !== undefined);
   }
 
   async close(): Promise<void> {
@@ -195,10 +234,21 @@ export class SqliteLeaseStore implements LeaseStore {
       // A lease lost to a power cut is harmless: its holder died with it.
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
+      addBootColumn(db);
       stmts = prepare(db);
     });
     this.checkpoints = new BusyCheckpoints(this.db, { afterCommits: CHECKPOINT_WORKER_AFTER_COMMITS, backstopPages: WAL_AUTOCHECKPOINT_PAGES });
     this.stmts = stmts!;
     return this.stmts;
   }
+}
+
+/** Gives a lease file made before leases named their boot the `boot` column (see {@link SCHEMA}). */
+function addBootColumn(db: Database.Database): void {
+  const has = db.prepare(`SELECT count(*) FROM pragma_table_info('leases') WHERE name = 'boot'`).pluck();
+  if (has.get() !== 0) return;
+  // asked again in a write transaction: two processes opening the old file at once add it once
+  db.transaction(() => {
+    if (has.get() === 0) db.exec(`ALTER TABLE leases ADD COLUMN boot TEXT NOT NULL DEFAULT ''`);
+  }).immediate();
 }
