@@ -90,10 +90,13 @@ export const projectUpdate = defineFlow({
       };
       plan.add(site.updateProject('Update project', { sodar_url: url, project_uuid: p.uuid, fields }));
     }
-    plan.add(site.setRole('Set owner role', { sodar_url: url, project_uuid: p.uuid, user_uuid: p.ownerUuid, role_pk: p.ownerRolePk }));
+    // SODAR Core (v0.7.2 to v0.10.12) refuses a second owner of a project (RoleAssignment._validate_owner:
+    // role/set answers 500), so the old owner's role goes first, as in SODAR Taskflow v0.6.2. Reverted in
+    // reverse order, the new owner's role is put back before the old owner's: no step holds two owners.
     if (ownerChanged && p.oldOwnerUuid !== p.ownerUuid) {
       plan.add(site.deleteRole('Remove old owner role', { sodar_url: url, project_uuid: p.uuid, user_uuid: p.oldOwnerUuid }));
     }
+    plan.add(site.setRole('Set owner role', { sodar_url: url, project_uuid: p.uuid, user_uuid: p.ownerUuid, role_pk: p.ownerRolePk }));
     if (Object.keys(p.settings).length > 0) {
       plan.add(site.setSettings('Set project settings', { sodar_url: url, project_uuid: p.uuid, settings: p.settings }));
     }

@@ -15,6 +15,7 @@ import { startTestSite, type TestSite } from '../support/test-site.js';
 const P = 'b2c3d4e5-0000-4000-8000-000000000013';
 const CATEGORY = 'c0000000-0000-4000-8000-00000000cafe';
 const OWNER = { user_uuid: 'uuid-owner_user', username: 'owner_user' };
+const NEW_OWNER = { user_uuid: 'uuid-new_owner', username: 'new_owner' };
 
 let dir: string;
 let site: TestSite;
@@ -125,6 +126,30 @@ describe('service against a site as strict as SODAR', () => {
       .map((l) => JSON.parse(l));
     expect(warning).toHaveLength(1);
     expect(warning[0].not_restored[0].note).toContain('parent_uuid, readme, public_guest_access');
+  });
+
+  it('changes the owner as SODAR Core 0.7.2 submits it: the old owner role goes before the new one is set', async () => {
+    await start({ richProjectGet: true });
+    site.seedUser(NEW_OWNER);
+    const transfer = {
+      ...update,
+      owner_username: NEW_OWNER.username,
+      owner_uuid: NEW_OWNER.user_uuid,
+      roles_delete: [{ project_uuid: P, username: OWNER.username }],
+    };
+    const roleCalls = () =>
+      site.calls
+        .filter((c) => c.endpoint === 'project/taskflow/role/set' || c.endpoint === 'project/taskflow/role/delete')
+        .map((c) => `${c.endpoint.split('/').pop()} ${c.fields.user_uuid}`);
+    const before = site.state();
+    expect((await submit('project_update', transfer, { force_fail: true })).status).toBe(500);
+    expect(site.state()).toEqual(before);
+    // undone in reverse: the new owner's role goes before the old owner's comes back
+    expect(roleCalls()).toEqual([`delete ${OWNER.user_uuid}`, `set ${NEW_OWNER.user_uuid}`, `delete ${NEW_OWNER.user_uuid}`, `set ${OWNER.user_uuid}`]);
+    site.calls.length = 0;
+    expect(await submit('project_update', transfer)).toEqual({ status: 200, body: 'True' });
+    expect(roleCalls()).toEqual([`delete ${OWNER.user_uuid}`, `set ${NEW_OWNER.user_uuid}`]);
+    expect(Object.values(site.state().roles).map((r) => [r.user_uuid, r.role_pk])).toEqual([[NEW_OWNER.user_uuid, 1]]);
   });
 
   it('a failed project_update against a site reporting every field restores all of it', async () => {
