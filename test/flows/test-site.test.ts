@@ -65,6 +65,34 @@ describe('test site', () => {
     expect(site.state().settings.p1['samplesheets.sheet_config']).toEqual({ a: 1 });
   });
 
+  it('refuses a second owner and a delegate over the limit as SODAR Core 0.10.12 does (500), not a change of role', async () => {
+    site.seedUser({ user_uuid: 'u2', username: 'bob' });
+    site.seedUser({ user_uuid: 'u3', username: 'carol' });
+    site.seedProject({ project_uuid: 'cat', title: 'Cat' });
+    site.seedProject({ project_uuid: 'p2', title: 'Two', parent_uuid: 'cat' });
+    const set = (project_uuid: string, user_uuid: string, role_pk: number) =>
+      status(client.post(site.url, 'project/taskflow/role/set', { project_uuid, user_uuid, role_pk }));
+    site.seedRole('p1', 'u1', 1);
+    const before = site.state();
+    expect(await set('p1', 'u2', 1)).toBe(500);
+    expect(await set('p1', 'u1', 1)).toBe(200);
+    await set('p1', 'u2', 2);
+    expect(await set('p1', 'u3', 2)).toBe(500);
+    // an existing assignment turned delegate is not counted (the view's `filter(...) is None` is never true)
+    await set('p1', 'u3', 3);
+    expect(await set('p1', 'u3', 2)).toBe(200);
+    expect(site.state().roles).toEqual({
+      ...before.roles,
+      'p1/u2': expect.objectContaining({ role_pk: 2 }),
+      'p1/u3': expect.objectContaining({ role_pk: 2 }),
+    });
+    // a delegate who owns the category above is no local delegate
+    site.seedRole('cat', 'u1', 1);
+    site.seedRole('p2', 'u1', 2);
+    expect(await set('p2', 'u2', 2)).toBe(200);
+    expect(await set('p2', 'u3', 2)).toBe(500);
+  });
+
   it('keeps finished zones final, cuts status info and checks timeline statuses', async () => {
     site.seedZone({ zone_uuid: 'z1', project_uuid: 'p1' });
     site.seedTimelineEvent({ event_uuid: 'e1' });

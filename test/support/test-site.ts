@@ -18,6 +18,14 @@
  * - Both booleans are model `BooleanField`s: Django 3.2's `to_python` (run by
  *   `save()`) accepts only `t`, `True`, `1`, `f`, `False`, `0`, anything else
  *   is a ValidationError (500).
+ * - SODAR Core 0.10.12 `projectroles/models.py` `RoleAssignment.save()`, run
+ *   by `role/set` (and so by every seed here): `_validate_owner` refuses a
+ *   second owner of a project; `_validate_delegate` refuses a new delegate
+ *   assignment once the project has `PROJECTROLES_DELEGATE_LIMIT` (default 1)
+ *   delegates, not counting delegates who own a category above it. Its test
+ *   for an existing assignment (`filter(...) is None`) is never true, so
+ *   turning a member's existing role into delegate is not limited. Both
+ *   refusals are ValidationErrors: a 500.
  * - SODAR 0.11.3 `landingzones/views_taskflow.py`: `status/set` reads
  *   `request.data['status_info']` (missing: 500), `int(file_count)` and
  *   `bool(int(validate_only))` when present (not an integer: 500).
@@ -48,6 +56,11 @@ export const SITE_ROLES: Readonly<Record<number, string>> = {
   5: 'project finder',
 };
 
+
+/** SODAR Core 0.10.12 `PROJECTROLES_DELEGATE_LIMIT` default (0 would mean no limit). */
+const DELEGATE_LIMIT = 1;
+const OWNER_PK = 1;
+const DELEGATE_PK = 2;
 
 /** Settings every project has, with their defaults (the site refuses unknown ones). */
 export const DEFAULT_SETTINGS: Readonly<Record<string, Json>> = {
@@ -208,11 +221,31 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
     if (!s) throw new HttpError(404, 'Investigation matching query does not exist.');
     return s;
   };
+  /** Categories above a project, nearest first (a cycle, which a real site refuses, ends the walk). */
+  const ancestors = (projectUuid: string): string[] => {
+    const out: string[] = [];
+    for (let p = state.projects[projectUuid]?.parent_uuid; p && state.projects[p] && !out.includes(p); p = state.projects[p].parent_uuid) out.push(p);
+    return out;
+  };
   const makeRole = (projectUuid: string, userUuid: string, rolePk: number): SiteRole => {
     const roleName = SITE_ROLES[rolePk];
     if (roleName === undefined) throw new HttpError(404, 'Role matching query does not exist.');
     const key = roleKey(projectUuid, userUuid);
     const existing = state.roles[key];
+    const others = Object.values(state.roles).filter((r) => r.project_uuid === projectUuid && r.user_uuid !== userUuid);
+    const owner = others.find((r) => r.role_pk === OWNER_PK);
+    if (rolePk === OWNER_PK && owner) {
+      throw new HttpError(500, `ValidationError: User ${state.users[owner.user_uuid]?.username ?? owner.user_uuid} already set as owner of ${projectUuid}`);
+    }
+    if (rolePk === DELEGATE_PK && !existing) {
+      const categoryOwners = new Set(
+        ancestors(projectUuid).flatMap((a) => Object.values(state.roles).filter((r) => r.project_uuid === a && r.role_pk === OWNER_PK).map((r) => r.user_uuid)),
+      );
+      const delegates = others.filter((r) => r.role_pk === DELEGATE_PK && !categoryOwners.has(r.user_uuid));
+      if (delegates.length >= DELEGATE_LIMIT) {
+        throw new HttpError(500, `ValidationError: The limit (${DELEGATE_LIMIT}) of delegates for this project has already been reached.`);
+      }
+    }
     const role: SiteRole = {
       // derived from project and user, so a role deleted and set again by a rollback compares equal
       // (a real site gives the new assignment a new uuid: the protocol cannot restore it)
