@@ -17,6 +17,7 @@ import { bodyOf } from './api/request.js';
 import { jsonSettingValue, parseDjangoBool, SETTINGS_PREFIX } from '../site/protocol.js';
 import {
   addEventStatus,
+  assertRoleFits,
   deleteRole,
   deleteSheetRows,
   getAssignmentFor,
@@ -147,6 +148,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const u = await user(f);
     const pk = Number(field(f, 'role_pk'));
     if (!roleByPk(pk)) throw new Answer(404, `Role ${field(f, 'role_pk')} not found`);
+    await assertRoleFits(db, p, u.uuid, pk);
     await setRole(db, p.uuid, u.uuid, pk);
     return 'ok';
   });

@@ -47,6 +47,15 @@ export function roleByPk(pk: number): RoleDef | undefined {
 /** The owner role's primary key. */
 export const OWNER_ROLE_PK = 1;
 
+/** The delegate role's primary key. */
+export const DELEGATE_ROLE_PK = roleByName(ROLE_DELEGATE)!.pk;
+
+/**
+ * Most delegates a project may have, not counting owners of a category above
+ * it: SODAR Core v0.10.12 `PROJECTROLES_DELEGATE_LIMIT`, default 1.
+ */
+export const DELEGATE_LIMIT = 1;
+
 /** Landing zone and timeline statuses: spelled once, in the callback protocol module. */
 export {
   TIMELINE_STATUSES,

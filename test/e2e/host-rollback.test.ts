@@ -89,6 +89,18 @@ describe('forced failures through the site API (real service, site and store)', 
     expect(events.filter((e) => e.status_type === 'FAILED').length).toBeGreaterThanOrEqual(6);
   });
 
+  it('an owner transfer leaves one owner, and the old owner their own assignment with the role they keep', async () => {
+    const assignments = async () =>
+      (await siteDb.query<{ uuid: string; user_uuid: string; role_pk: number }>('SELECT uuid, user_uuid, role_pk FROM role_assignments WHERE project_uuid = ? ORDER BY role_pk', [ids.proj]));
+    const [owner, bob] = await assignments();
+    expect([owner.role_pk, bob]).toEqual([1, { uuid: ids.bobRole, user_uuid: ids.bob, role_pk: 3 }]);
+    await api.post(`project/api/roles/owner-transfer/${ids.proj}`, { new_owner: 'bob', old_owner_role: 'project delegate' });
+    expect(await assignments()).toEqual([
+      { uuid: ids.bobRole, user_uuid: ids.bob, role_pk: 1 },
+      { ...owner, role_pk: 2 },
+    ]);
+  });
+
   it('answers 503 while another holder has the project lock, shows it, and changes nothing', async () => {
     const locks = createLockManager(loadConfig({ TASKFLOW_DATA_DIR: dir }));
     const handle = await locks.acquire(ids.proj, { retryCount: 0, retryIntervalMs: 0 });

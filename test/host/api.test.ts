@@ -143,6 +143,26 @@ describe('site API with token auth', () => {
     ]);
   });
 
+  it('refuses a delegate over the limit when adding, changing or transferring, before anything changes', async () => {
+    const { proj, bob } = await setup();
+    const carol = (await site.call('POST', 'project/api/users/create', { username: 'carol' })).json;
+    expect((await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project delegate', user: bob.sodar_uuid })).status).toBe(201);
+    const guest = await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project guest', user: carol.sodar_uuid });
+    const dave = (await site.call('POST', 'project/api/users/create', { username: 'dave' })).json;
+    const before = await snapshot();
+    const submits = site.backend.submits.length;
+    const limit = '"Proj" already has 1 delegate(s) ("bob"), the most it may have: change their role first';
+    expect(await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project delegate', user: dave.sodar_uuid })).toMatchObject({ status: 400, json: { detail: limit } });
+    expect(await site.call('PATCH', `project/api/roles/update/${guest.json.sodar_uuid}`, { role: 'project delegate' })).toMatchObject({ status: 400, json: { detail: limit } });
+    const transfer = await site.call('POST', `project/api/roles/owner-transfer/${proj}`, { new_owner: 'carol', old_owner_role: 'project delegate' });
+    expect(transfer).toMatchObject({ status: 400, json: { detail: limit } });
+    expect(await snapshot()).toEqual(before);
+    expect(site.backend.submits.length).toBe(submits);
+    // the delegate who becomes owner leaves room for the old owner
+    const moved = await site.call('POST', `project/api/roles/owner-transfer/${proj}`, { new_owner: 'bob', old_owner_role: 'project delegate' });
+    expect(moved.status, moved.text).toBe(200);
+  });
+
   it('creates sheet collections once with sheet_colls_create', async () => {
     const { proj } = await setup();
     await sheetWithColls(proj);

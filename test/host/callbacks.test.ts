@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { insertProject, insertZone, setRole, createUser, addEvent, eventStatuses, getZone, getProject, getSettings, setSettings } from '../../src/host/repo.js';
+import { dumpDb } from '../../src/host/db/index.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
 
 let site: InjectSite;
@@ -81,6 +82,29 @@ describe('site callbacks (protocol section 3)', () => {
     expect(await site.callback('project/taskflow/role/delete', { project_uuid: P, user_uuid: bob.uuid })).toEqual({ status: 200, text: 'ok' });
     expect((await site.callback('project/taskflow/role/delete', { project_uuid: P, user_uuid: bob.uuid })).status).toBe(404);
     expect((await site.callback('project/taskflow/role/get', { project_uuid: P, user_uuid: userUuid })).status).toBe(200);
+  });
+
+  it('refuses to set a second owner or a delegate over the limit (400 naming the holder, where SODAR Core answers 500)', async () => {
+    const { userUuid } = await seed();
+    const bob = await createUser(site.db, { username: 'bob' });
+    const carol = await createUser(site.db, { username: 'carol' });
+    const before = await dumpDb(site.db);
+    const owner = await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: bob.uuid, role_pk: 1 });
+    expect(owner).toEqual({ status: 400, text: '"Proj" already has an owner ("alice"): transfer the ownership instead' });
+    expect(await dumpDb(site.db)).toEqual(before);
+    expect((await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: userUuid, role_pk: 1 })).status).toBe(200);
+    expect((await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: bob.uuid, role_pk: 2 })).status).toBe(200);
+    const delegates = await dumpDb(site.db);
+    for (const [user, rolePk] of [[carol.uuid, 2], [userUuid, 2]] as const) {
+      const refused = await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: user, role_pk: rolePk });
+      expect(refused).toEqual({ status: 400, text: '"Proj" already has 1 delegate(s) ("bob"), the most it may have: change their role first' });
+    }
+    expect(await dumpDb(site.db)).toEqual(delegates);
+    // the category's owner holding the delegate role is no local delegate (SODAR Core get_delegates(exclude_inherited=True))
+    await setRole(site.db, C, carol.uuid, 1);
+    await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: bob.uuid, role_pk: 3 });
+    expect((await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: carol.uuid, role_pk: 2 })).status).toBe(200);
+    expect((await site.callback('project/taskflow/role/set', { project_uuid: P, user_uuid: bob.uuid, role_pk: 2 })).status).toBe(200);
   });
 
   it('sets settings from a JSON string of settings.<app>.<name> and gets them with dict values JSON-encoded', async () => {

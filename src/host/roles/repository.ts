@@ -4,9 +4,10 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
-import { OWNER_ROLE_PK, PROJECT_TYPE_CATEGORY, roleByPk } from '../constants.js';
+import { DELEGATE_LIMIT, DELEGATE_ROLE_PK, OWNER_ROLE_PK, PROJECT_TYPE_CATEGORY, roleByPk } from '../constants.js';
 import { first } from '../db/rows.js';
 import type { Db } from '../db/types.js';
+import { HttpError } from '../errors.js';
 import { ancestors, type Project } from '../projects/repository.js';
 import { getUser, type User } from '../users/repository.js';
 
@@ -82,6 +83,42 @@ export async function getOwner(db: Db, projectUuid: string): Promise<(Assignment
   if (!a) return undefined;
   const user = await getUser(db, a.user_uuid);
   return user ? { ...a, user } : undefined;
+}
+
+/**
+ * A role the project cannot take: a second owner, or a delegate over
+ * {@link DELEGATE_LIMIT}. A 400 naming who holds the role already, where
+ * SODAR Core fails with a 500.
+ */
+export class RoleLimitError extends HttpError {
+  constructor(detail: string) {
+    super(400, detail);
+  }
+}
+
+/**
+ * Throws {@link RoleLimitError} when giving user `userUuid` role `rolePk` in
+ * `project` would leave it with two owners or more delegates than
+ * {@link DELEGATE_LIMIT} (owners of a category above do not count as
+ * delegates), the rules of SODAR Core v0.10.12 `RoleAssignment.save()`.
+ * `changing` names users whose own roles change in the same step, so their
+ * current roles do not count.
+ */
+export async function assertRoleFits(db: Db, project: Project, userUuid: string, rolePk: number, changing: readonly string[] = []): Promise<void> {
+  if (rolePk !== OWNER_ROLE_PK && rolePk !== DELEGATE_ROLE_PK) return;
+  const skip = new Set([userUuid, ...changing]);
+  const holders = (await listAssignments(db, project.uuid)).filter((a) => a.role_pk === rolePk && !skip.has(a.user_uuid));
+  const names = async (as: Assignment[]): Promise<string> =>
+    (await Promise.all(as.map(async (a) => `"${(await getUser(db, a.user_uuid))?.username ?? a.user_uuid}"`))).join(', ');
+  if (rolePk === OWNER_ROLE_PK) {
+    if (holders.length > 0) throw new RoleLimitError(`"${project.title}" already has an owner (${await names(holders)}): transfer the ownership instead`);
+    return;
+  }
+  const categoryOwners = new Set((await inheritedOwners(db, project)).map((u) => u.uuid));
+  const delegates = holders.filter((a) => !categoryOwners.has(a.user_uuid));
+  if (delegates.length >= DELEGATE_LIMIT) {
+    throw new RoleLimitError(`"${project.title}" already has ${delegates.length} delegate(s) (${await names(delegates)}), the most it may have: change their role first`);
+  }
 }
 
 /** Owners of the categories above a project (nearest first, distinct users). */

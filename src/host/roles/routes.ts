@@ -12,6 +12,7 @@ import type { SiteContext } from '../context.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import { inheritedItems, projectUpdateData, roleData, roleItemChanges, type RoleItem } from '../flow-data.js';
 import {
+  assertRoleFits,
   deleteRole,
   descendants,
   getAssignment,
@@ -115,6 +116,7 @@ export async function addRole(
   const target = await getUser(db, requireString(fields, 'user'));
   if (!target) throw badRequest(`User ${String(fields.user)} not found`);
   if (await getAssignmentFor(db, project.uuid, target.uuid)) throw badRequest(`User "${target.username}" already has a role in this project`);
+  await assertRoleFits(db, project, target.uuid, role.pk);
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_create', description: `add role "${role.name}" for "${target.username}"` };
   const assignment = await tracked(ctx, info, () =>
     withCompensation(
@@ -149,6 +151,7 @@ export async function changeRole(
   if (role.pk === OWNER_ROLE_PK || before.role_pk === OWNER_ROLE_PK) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
   const target = await getUser(db, before.user_uuid);
   if (!target) throw notFound('User');
+  await assertRoleFits(db, project, target.uuid, role.pk);
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_update', description: `update role of "${target.username}" to "${role.name}"` };
   const a = await tracked(ctx, info, () =>
     withCompensation(
@@ -208,11 +211,19 @@ export async function transferOwner(
   const oldOwnerRow = await getOwner(db, project.uuid);
   if (!oldOwnerRow) throw new HttpError(500, `Project ${project.uuid} has no owner`);
   if (oldOwnerRow.user_uuid === newOwner.uuid) throw badRequest(`User "${newOwner.username}" is already the owner`);
+  // the new owner leaves whatever role they held, so it does not count against the old owner's new one
+  await assertRoleFits(db, project, oldOwnerRow.user_uuid, oldRole.pk, [newOwner.uuid]);
   const newOwnerBefore = await getAssignmentFor(db, project.uuid, newOwner.uuid);
   const inheritedBefore = isProject(project) ? await inheritedItems(db, project) : [];
+  // the old owner's assignment itself stays (same uuid), as when SODAR Core changes a role
+  const kept: Assignment = { uuid: oldOwnerRow.uuid, project_uuid: project.uuid, user_uuid: oldOwnerRow.user_uuid, role_pk: oldRole.pk };
   const apply = async (): Promise<void> => {
     await db.transaction(async (tx) => {
-      await setRole(tx, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+      // project_update removes the old owner's site role and sets the new owner's: with the rows already
+      // as the flow leaves them, its role callbacks change nothing here, and no callback can take away
+      // the role the old owner keeps (it comes back once the flow is done)
+      if (isProject(project)) await deleteRole(tx, project.uuid, oldOwnerRow.user_uuid);
+      else await restoreAssignment(tx, kept);
       await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
     });
   };
@@ -232,8 +243,7 @@ export async function transferOwner(
       roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
       const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
       await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
-      // ...and the flow's callback removed the old owner's role: set the new one.
-      await setRole(db, project.uuid, oldOwnerRow.user_uuid, oldRole.pk);
+      await restoreAssignment(db, kept);
     } else {
       await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
     }
