@@ -17,6 +17,7 @@ import { bodyOf } from './api/request.js';
 import { jsonSettingValue, parseDjangoBool, SETTINGS_PREFIX } from '../site/protocol.js';
 import {
   addEventStatus,
+  assertParentFits,
   assertRoleFits,
   deleteRole,
   deleteSheetRows,
@@ -117,14 +118,22 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const p = await project(f);
     const parent = field(f, 'parent_uuid');
     const has = (k: string): boolean => f[k] !== undefined;
+    const parentUuid = !has('parent_uuid') ? p.parent_uuid : ['', 'None', '0', 'null'].includes(parent) ? null : parent;
+    const title = has('title') && field(f, 'title') !== '' ? field(f, 'title') : p.title;
+    if (parentUuid !== null) {
+      // as SODAR Core v0.10.12 TaskflowProjectUpdateAPIView: an unknown parent is a 404
+      const parentRow = await getProject(db, parentUuid);
+      if (!parentRow) throw new Answer(404, `Parent project ${parentUuid} not found`);
+      await assertParentFits(db, p, parentRow);
+    }
     await updateProject(db, {
       ...p,
-      title: has('title') && field(f, 'title') !== '' ? field(f, 'title') : p.title,
+      title,
       description: has('description') ? field(f, 'description') : p.description,
       readme: has('readme') ? field(f, 'readme') : p.readme,
       // empty is false, as in SODAR's `request.data.get('public_guest_access') or False`
       public_guest_access: !has('public_guest_access') ? p.public_guest_access : field(f, 'public_guest_access') !== '' && boolField(f, 'public_guest_access'),
-      parent_uuid: !has('parent_uuid') ? p.parent_uuid : ['', 'None', '0', 'null'].includes(parent) ? null : parent,
+      parent_uuid: parentUuid,
     });
     return 'ok';
   });

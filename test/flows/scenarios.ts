@@ -46,7 +46,7 @@ export async function ok(w: World, input: FlowInput): Promise<void> {
 
 /** A project as project_create makes it, with its site side. */
 export async function createProject(w: World, project = P1): Promise<void> {
-  w.site.seedProject({ project_uuid: uuid(99, 'd'), title: 'Category' });
+  w.site.seedProject({ project_uuid: uuid(99, 'd'), type: 'CATEGORY', title: 'Category' });
   w.site.seedProject({ project_uuid: project, title: 'Project One', parent_uuid: uuid(99, 'd') });
   for (const u of [OWNER, ALICE, BOB]) w.site.seedUser(u);
   await ok(w, makeInput(w, 'project_create', project, projectCreateData()));
@@ -155,7 +155,7 @@ export const scenarios: Scenario[] = [
       await createProject(w);
       w.site.seedRole(P1, ALICE.user_uuid, 2);
       // a real site refuses an unknown parent (404)
-      w.site.seedProject({ project_uuid: uuid(98, 'd'), title: 'New category' });
+      w.site.seedProject({ project_uuid: uuid(98, 'd'), type: 'CATEGORY', title: 'New category' });
       return makeInput(w, 'project_update', P1, {
         project_title: 'Renamed',
         project_description: '',

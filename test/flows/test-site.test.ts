@@ -164,22 +164,35 @@ describe('test site', () => {
   });
 
   it('updates a project as SODAR Core 0.10 does: title and readme required, absent fields reset', async () => {
-    site.seedProject({ project_uuid: 'p2', title: 'Two', description: 'd', readme: 'r', parent_uuid: 'p1', public_guest_access: true });
+    site.seedProject({ project_uuid: 'cat', type: 'CATEGORY', title: 'Cat' });
+    site.seedProject({ project_uuid: 'p2', title: 'Two', description: 'd', readme: 'r', parent_uuid: 'cat', public_guest_access: true });
     const before = site.state();
     expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', readme: 'r' }))).toBe(500);
     expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'Two' }))).toBe(500);
     expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'x', readme: '', parent_uuid: 'nope' }))).toBe(404);
-    expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'One', readme: '', parent_uuid: 'p1' }))).toBe(500);
+    expect(await status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'Cat', readme: '', parent_uuid: 'cat' }))).toBe(500);
     expect(site.state()).toEqual(before);
     await client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'New', readme: 'nr' });
     expect(site.state().projects.p2).toEqual({
       project_uuid: 'p2',
+      type: 'PROJECT',
       title: 'New',
       description: '',
       parent_uuid: '',
       readme: 'nr',
       public_guest_access: false,
     });
+  });
+
+  it('refuses a project as parent and a project as its own parent as SODAR Core 0.10.12 Project.save() does (500)', async () => {
+    site.seedProject({ project_uuid: 'cat', type: 'CATEGORY', title: 'Cat' });
+    site.seedProject({ project_uuid: 'p2', title: 'Two', parent_uuid: 'cat' });
+    const before = site.state();
+    const move = (parent_uuid: string) => status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p2', title: 'Two', readme: '', parent_uuid }));
+    expect(await move('p1')).toBe(500);
+    expect(await move('p2')).toBe(500);
+    expect(site.state()).toEqual(before);
+    expect(await move('cat')).toBe(200);
   });
 
   it('sets zone statuses as SODAR 0.11 does: status_info required, file_count and validate_only integers', async () => {

@@ -68,6 +68,24 @@ describe('site callbacks (protocol section 3)', () => {
     expect((await site.callback('project/taskflow/update', { project_uuid: 'nope', title: 'x' }, { json: true })).status).toBe(404);
   });
 
+  it('moves a project only into a category: 404 for an unknown parent, 400 for a project, itself or a category below it', async () => {
+    await seed();
+    const Q = '44444444-4444-4444-4444-444444444444';
+    const SUB = '55555555-5555-5555-5555-555555555555';
+    await insertProject(site.db, { uuid: Q, type: 'PROJECT', parent_uuid: C, title: 'Other', description: '', readme: '', public_guest_access: false });
+    await insertProject(site.db, { uuid: SUB, type: 'CATEGORY', parent_uuid: C, title: 'Sub', description: '', readme: '', public_guest_access: false });
+    const before = await dumpDb(site.db);
+    const move = (project_uuid: string, title: string, parent_uuid: string) => site.callback('project/taskflow/update', { project_uuid, title, parent_uuid, description: '', readme: '' });
+    const unknown = '99999999-9999-9999-9999-999999999999';
+    expect(await move(P, 'Proj', unknown)).toEqual({ status: 404, text: `Parent project ${unknown} not found` });
+    expect(await move(P, 'Proj', Q)).toEqual({ status: 400, text: 'The parent must be a category' });
+    expect(await move(P, 'Proj', P)).toEqual({ status: 400, text: '"Proj" cannot be moved inside itself' });
+    expect(await move(C, 'Cat', SUB)).toEqual({ status: 400, text: '"Cat" cannot be moved inside itself' });
+    expect(await dumpDb(site.db)).toEqual(before);
+    expect(await move(P, 'Proj', SUB)).toEqual({ status: 200, text: 'ok' });
+    expect((await getProject(site.db, P))?.parent_uuid).toBe(SUB);
+  });
+
   it('gets, sets and deletes roles with the specified 404s', async () => {
     const { userUuid } = await seed();
     const bob = await createUser(site.db, { username: 'bob' });

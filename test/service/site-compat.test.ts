@@ -24,7 +24,7 @@ let log: string[];
 
 async function start(opts: { richProjectGet?: boolean } = {}): Promise<void> {
   site = await startTestSite({ secret: TEST_SECRET, ...opts });
-  site.seedProject({ project_uuid: CATEGORY, title: 'Category' });
+  site.seedProject({ project_uuid: CATEGORY, type: 'CATEGORY', title: 'Category' });
   site.seedProject({ project_uuid: P, title: 'Old title', description: 'old description', readme: 'old readme' });
   site.seedUser(OWNER);
   site.seedRole(P, OWNER.user_uuid, 1);
@@ -93,6 +93,7 @@ describe('service against a site as strict as SODAR', () => {
     expect(await submit('project_update', update)).toEqual({ status: 200, body: 'True' });
     expect(site.state().projects[P]).toEqual({
       project_uuid: P,
+      type: 'PROJECT',
       title: 'New title',
       description: 'new description',
       parent_uuid: CATEGORY,

@@ -18,6 +18,11 @@
  * - Both booleans are model `BooleanField`s: Django 3.2's `to_python` (run by
  *   `save()`) accepts only `t`, `True`, `1`, `f`, `False`, `0`, anything else
  *   is a ValidationError (500).
+ * - SODAR Core 0.10.12 `projectroles/models.py` `Project.save()`, run by
+ *   `project/taskflow/update`: a project is not its own parent
+ *   (`_validate_parent`), its parent is a category (`_validate_parent_type`)
+ *   and not titled as the project (`_validate_title`); each a
+ *   ValidationError, a 500. Seeds are not checked: they make the world.
  * - SODAR Core 0.10.12 `projectroles/models.py` `RoleAssignment.save()`, run
  *   by `role/set` (and so by every seed here): `_validate_owner` refuses a
  *   second owner of a project; `_validate_delegate` refuses a new delegate
@@ -73,6 +78,8 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, Json>> = {
 
 export interface SiteProject {
   project_uuid: string;
+  /** `CATEGORY` or `PROJECT` (the seed's default). */
+  type: 'CATEGORY' | 'PROJECT';
   title: string;
   description: string;
   parent_uuid: string;
@@ -262,7 +269,8 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
   const handlers: Record<string, (f: Record<string, string>) => string | object> = {
     'project/taskflow/get': (f) => {
       const p = project(f);
-      return opts.richProjectGet ? { ...p } : { project_uuid: p.project_uuid, title: p.title, description: p.description };
+      const { type: _type, ...fields } = p;
+      return opts.richProjectGet ? fields : { project_uuid: p.project_uuid, title: p.title, description: p.description };
     },
     'project/taskflow/update': (f) => {
       const p = project(f);
@@ -276,8 +284,10 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
         readme: key(f, 'readme'),
         public_guest_access: f.public_guest_access ? djangoBool('public_guest_access', f.public_guest_access) : false,
       };
-      // SODAR Core 0.10.12 Project.save(): no project is its own parent nor titled as its parent
       if (next.parent_uuid === p.project_uuid) throw new HttpError(500, 'ValidationError: Project can not be set as its own parent');
+      if (parent !== '' && state.projects[parent].type !== 'CATEGORY') {
+        throw new HttpError(500, 'ValidationError: Subprojects are only allowed within categories');
+      }
       if (parent !== '' && state.projects[parent].title === next.title) {
         throw new HttpError(500, 'ValidationError: Project and parent titles can not be equal');
       }
@@ -447,6 +457,7 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
     state: () => structuredClone(state),
     seedProject(p) {
       const full: SiteProject = {
+        type: 'PROJECT',
         title: 'Project',
         description: '',
         parent_uuid: '',

@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { PROJECT_TYPE_PROJECT, type ProjectType } from '../constants.js';
+import { PROJECT_TYPE_CATEGORY, PROJECT_TYPE_PROJECT, type ProjectType } from '../constants.js';
 import { first, fromBool, toBool, type Stored } from '../db/rows.js';
 import type { Db } from '../db/types.js';
+import { HttpError } from '../errors.js';
 import { deleteSheetRows } from '../sheets/repository.js';
 
 /** A project or category. */
@@ -57,6 +58,44 @@ export async function updateProject(db: Db, p: Project): Promise<number> {
     'UPDATE projects SET type = ?, parent_uuid = ?, title = ?, description = ?, readme = ?, public_guest_access = ? WHERE uuid = ?',
     [p.type, p.parent_uuid, p.title, p.description, p.readme, fromBool(p.public_guest_access), p.uuid],
   );
+}
+
+/**
+ * A parent or title the project cannot have: a 400 saying what to change,
+ * where SODAR Core's `Project.save()` fails with a 500.
+ */
+export class ProjectRuleError extends HttpError {
+  constructor(detail: string) {
+    super(400, detail);
+  }
+}
+
+/**
+ * Throws {@link ProjectRuleError} when another project or category below
+ * `parentUuid` (null: the top level) is titled `title`: SODAR Core v0.10.12
+ * `Project.Meta.unique_together = ('title', 'parent')`. `except` is the
+ * project being changed.
+ */
+export async function assertTitleFree(db: Db, title: string, parentUuid: string | null, except?: string): Promise<void> {
+  const clash = (await listProjects(db)).find((p) => p.parent_uuid === parentUuid && p.title === title && p.uuid !== except);
+  if (clash) throw new ProjectRuleError(`A project or category titled "${title}" already exists in this category`);
+}
+
+/**
+ * Throws {@link ProjectRuleError} unless `parent` can hold `project`: it is a
+ * category (SODAR Core v0.10.12 `Project._validate_parent_type`), neither the
+ * project itself (`_validate_parent`) nor below it, which would make a loop.
+ */
+export async function assertParentFits(db: Db, project: Project, parent: Project): Promise<void> {
+  if (parent.uuid === project.uuid || (await descendants(db, project.uuid)).some((d) => d.uuid === parent.uuid)) {
+    throw new ProjectRuleError(`"${project.title}" cannot be moved inside itself`);
+  }
+  assertCategory(parent);
+}
+
+/** Throws {@link ProjectRuleError} unless `parent` is a category: only categories hold projects. */
+export function assertCategory(parent: Project): void {
+  if (parent.type !== PROJECT_TYPE_CATEGORY) throw new ProjectRuleError('The parent must be a category');
 }
 
 /** Removes a project and every row that belongs to it (a compensation for a failed create). */

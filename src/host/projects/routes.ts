@@ -38,6 +38,9 @@ import {
   setRole,
   setSettings,
   updateProject,
+  assertCategory,
+  assertParentFits,
+  assertTitleFree,
   type Project,
   type User,
 } from '../repo.js';
@@ -64,11 +67,6 @@ function settingsOf(body: Record<string, unknown>): Record<string, unknown> | un
   return s as Record<string, unknown>;
 }
 
-async function checkTitle(db: Db, title: string, parent: string | null, except?: string): Promise<void> {
-  const clash = (await listProjects(db)).find((p) => p.parent_uuid === parent && p.title === title && p.uuid !== except);
-  if (clash) throw badRequest(`A project or category titled "${title}" already exists in this category`);
-}
-
 /** The parent category named by `parentUuid` (null: top level), checked for shape only; permissions are access.ts's. */
 async function checkParent(db: Db, type: ProjectType, parentUuid: string | null): Promise<Project | null> {
   if (parentUuid === null) {
@@ -77,7 +75,7 @@ async function checkParent(db: Db, type: ProjectType, parentUuid: string | null)
   }
   const parent = await getProject(db, parentUuid);
   if (!parent) throw badRequest(`Parent category ${parentUuid} not found`);
-  if (parent.type !== PROJECT_TYPE_CATEGORY) throw badRequest('The parent must be a category');
+  assertCategory(parent);
   return parent;
 }
 
@@ -116,10 +114,8 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     if (body.owner !== undefined) throw badRequest('Use project/api/roles/owner-transfer to change the owner');
     const parentUuid = body.parent === undefined ? before.parent_uuid : optString(body, 'parent') || null;
     if (parentUuid !== before.parent_uuid) {
-      await assertMayMoveTo(db, user, before, parentUuid, () => checkParent(db, before.type, parentUuid));
-      if (parentUuid !== null && (parentUuid === before.uuid || (await descendants(db, before.uuid)).some((d) => d.uuid === parentUuid))) {
-        throw badRequest('A category cannot be moved inside itself');
-      }
+      const parent = await assertMayMoveTo(db, user, before, parentUuid, () => checkParent(db, before.type, parentUuid));
+      if (parent) await assertParentFits(db, before, parent);
     }
     const after: Project = {
       ...before,
@@ -129,7 +125,7 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
       readme: optString(body, 'readme') ?? before.readme,
       public_guest_access: optBool(body, 'public_guest_access') ?? before.public_guest_access,
     };
-    await checkTitle(db, after.title, after.parent_uuid, after.uuid);
+    await assertTitleFree(db, after.title, after.parent_uuid, after.uuid);
     const settingsBefore = await getSettings(db, before.uuid);
     const newSettings = settingsOf(body);
     const inheritedBefore = await inheritedItems(db, before);
@@ -207,7 +203,7 @@ export async function createProject(ctx: SiteContext, user: User, body: Record<s
   if (!owner) throw badRequest(`Owner user ${ownerUuid} not found`);
   const settings = settingsOf(body) ?? {};
   await assertMayCreateIn(db, user, await checkParent(db, type, parentUuid), true);
-  await checkTitle(db, title, parentUuid);
+  await assertTitleFree(db, title, parentUuid);
   const project: Project = {
     uuid: randomUUID(),
     type,
