@@ -13,6 +13,8 @@
  *   when `parent_uuid` is empty or absent (an unknown one: 404), an absent
  *   `description` to `''` and `public_guest_access` to
  *   `request.data.get('public_guest_access') or False`.
+ * - SODAR Core 0.10.12 `timeline/views_taskflow.py`: `status/set` reads
+ *   `request.data['status_desc']` once the event is found (missing: 500).
  * - SODAR 0.11.3 `samplesheets/views_taskflow.py`: `dirs/set` assigns
  *   `request.data['dir_status']` to the investigation's `irods_status`.
  * - Both booleans are model `BooleanField`s: Django 3.2's `to_python` (run by
@@ -359,6 +361,7 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
     'timeline/taskflow/status/set': (f) => {
       const e = state.timeline[need(f, 'event_uuid')];
       if (!e) throw new HttpError(404, 'Timeline event not found');
+      const desc = key(f, 'status_desc');
       const status = need(f, 'status_type');
       if (!(TIMELINE_STATUSES as readonly string[]).includes(status)) throw new HttpError(400, `Invalid status type: "${status}"`);
       let extra: Json = {};
@@ -369,7 +372,7 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
           throw new HttpError(400, 'extra_data is not valid JSON');
         }
       }
-      e.status_history.push({ status_type: status, status_desc: f.status_desc ?? '', extra_data: extra });
+      e.status_history.push({ status_type: status, status_desc: desc, extra_data: extra });
       return 'ok';
     },
     'landingzones/taskflow/status/set': (f) => {
