@@ -19,6 +19,7 @@ import {
   addEventStatus,
   assertParentFits,
   assertRoleFits,
+  assertTitleFree,
   deleteRole,
   deleteSheetRows,
   getAssignmentFor,
@@ -126,6 +127,7 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
       if (!parentRow) throw new Answer(404, `Parent project ${parentUuid} not found`);
       await assertParentFits(db, p, parentRow);
     }
+    await assertTitleFree(db, title, parentUuid, p.uuid);
     await updateProject(db, {
       ...p,
       title,

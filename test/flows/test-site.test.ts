@@ -198,6 +198,18 @@ describe('test site', () => {
     expect(await move('cat')).toBe(200);
   });
 
+  it("refuses a title a sibling has (SODAR Core 0.10.12 unique_together ('title', 'parent'): 500), not one at the top level", async () => {
+    site.seedProject({ project_uuid: 'cat', type: 'CATEGORY', title: 'Cat' });
+    site.seedProject({ project_uuid: 'p2', title: 'Two', parent_uuid: 'cat' });
+    site.seedProject({ project_uuid: 'p3', title: 'Three', parent_uuid: 'cat' });
+    const before = site.state();
+    const update = (title: string, parent_uuid: string) => status(client.post(site.url, 'project/taskflow/update', { project_uuid: 'p3', title, readme: '', parent_uuid }));
+    expect(await update('Two', 'cat')).toBe(500);
+    expect(site.state()).toEqual(before);
+    expect(await update('Three', 'cat')).toBe(200);
+    expect(await update('One', '')).toBe(200);
+  });
+
   it('sets zone statuses as SODAR 0.11 does: status_info required, file_count and validate_only integers', async () => {
     site.seedZone({ zone_uuid: 'z1', project_uuid: 'p1' });
     const set = (fields: Record<string, string>) => client.post(site.url, 'landingzones/taskflow/status/set', { zone_uuid: 'z1', ...fields });

@@ -82,6 +82,9 @@ describe('site callbacks (protocol section 3)', () => {
     expect(await move(P, 'Proj', P)).toEqual({ status: 400, text: '"Proj" cannot be moved inside itself' });
     expect(await move(C, 'Cat', SUB)).toEqual({ status: 400, text: '"Cat" cannot be moved inside itself' });
     expect(await dumpDb(site.db)).toEqual(before);
+    expect(await move(P, 'Other', C)).toEqual({ status: 400, text: 'A project or category titled "Other" already exists in this category' });
+    expect(await move(P, 'Sub', C)).toMatchObject({ status: 400 });
+    expect(await dumpDb(site.db)).toEqual(before);
     expect(await move(P, 'Proj', SUB)).toEqual({ status: 200, text: 'ok' });
     expect((await getProject(site.db, P))?.parent_uuid).toBe(SUB);
   });

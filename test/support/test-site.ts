@@ -24,7 +24,9 @@
  *   `project/taskflow/update`: a project is not its own parent
  *   (`_validate_parent`), its parent is a category (`_validate_parent_type`)
  *   and not titled as the project (`_validate_title`); each a
- *   ValidationError, a 500. Seeds are not checked: they make the world.
+ *   ValidationError, a 500. `Project.Meta.unique_together = ('title',
+ *   'parent')`: a title a sibling has is an IntegrityError, a 500.
+ *   Seeds are not checked: they make the world.
  * - SODAR Core 0.10.12 `projectroles/models.py` `RoleAssignment.save()`, run
  *   by `role/set` (and so by every seed here): `_validate_owner` refuses a
  *   second owner of a project; `_validate_delegate` refuses a new delegate
@@ -292,6 +294,11 @@ export async function startTestSite(opts: TestSiteOptions): Promise<TestSite> {
       }
       if (parent !== '' && state.projects[parent].title === next.title) {
         throw new HttpError(500, 'ValidationError: Project and parent titles can not be equal');
+      }
+      // NULL parents never clash in PostgreSQL's unique index, so top-level titles may repeat
+      const sibling = Object.values(state.projects).find((o) => o.project_uuid !== p.project_uuid && parent !== '' && o.parent_uuid === parent && o.title === next.title);
+      if (sibling) {
+        throw new HttpError(500, 'IntegrityError: duplicate key value violates unique constraint "projectroles_project_title_parent_id_key"');
       }
       Object.assign(p, next);
       return 'ok';
