@@ -65,6 +65,9 @@ async function world(): Promise<{ top: string; cat: string; proj: string; danCat
   return { top, cat, proj, danCat, olga, dan };
 }
 
+/** The 403 of a project the user may not see, the same whatever it is. */
+const BARE_403 = /^You do not have permission to perform this action\.$/;
+
 /** Runs `attempt`, expects a 403 whose detail matches `detail`, and nothing submitted or changed. */
 async function refused(attempt: () => Promise<{ status: number; json: any }>, detail: RegExp): Promise<void> {
   const before = await rows();
@@ -115,17 +118,39 @@ describe('a delegate cannot take over a project', () => {
 
   it('lets the owner move the project only into a category where they may create projects', async () => {
     const { cat, proj, danCat, olga, dan } = await world();
+    await refused(() => site.call('PATCH', `project/api/update/${proj}`, { parent: danCat }, olga.token), BARE_403);
+    // a guest of the category sees it, so is told what it is and what is missing
+    await grant(danCat, olga, 'project guest');
     await refused(
       () => site.call('PATCH', `project/api/update/${proj}`, { parent: danCat }, olga.token),
       /^You may not create projects in category "DanCat": that needs the role of project contributor or above in it$/,
     );
-    const inDanCat = await site.call('POST', `project/api/roles/create/${danCat}`, { role: 'project contributor', user: olga.sodar_uuid }, dan.token);
-    expect(inDanCat.status).toBe(201);
+    const inDanCat = await site.call('PATCH', `project/api/roles/update/${await roleUuid(danCat, 'olga')}`, { role: 'project contributor' }, dan.token);
+    expect(inDanCat.status).toBe(200);
     const moved = await site.call('PATCH', `project/api/update/${proj}`, { parent: danCat }, olga.token);
     expect(moved.status, moved.text).toBe(200);
     expect(moved.json.parent).toBe(danCat);
     // a superuser moves anything anywhere
     expect((await site.call('PATCH', `project/api/update/${proj}`, { parent: cat })).status).toBe(200);
+  });
+});
+
+describe('a parent is named only to those who may view it', () => {
+  it("refuses an outsider's create or move into a category they cannot see as retrieve does, without its title", async () => {
+    const { proj, danCat, olga } = await world();
+    const retrieve = await site.call('GET', `project/api/retrieve/${danCat}`, undefined, olga.token);
+    expect([retrieve.status, retrieve.json.detail]).toEqual([403, 'You do not have permission to perform this action.']);
+    await refused(() => site.call('POST', 'project/api/create', { title: 'Mine', type: 'PROJECT', parent: danCat }, olga.token), BARE_403);
+    await refused(() => site.call('POST', 'project/api/create', { title: 'Mine', type: 'CATEGORY', parent: danCat }, olga.token), BARE_403);
+    await refused(() => site.call('PATCH', `project/api/update/${proj}`, { parent: danCat }, olga.token), BARE_403);
+  });
+
+  it('tells an outsider nothing about the type of a project given as parent, and a member that it is no category', async () => {
+    const { proj, dan } = await world();
+    const erin = await user('erin');
+    await refused(() => site.call('POST', 'project/api/create', { title: 'Mine', type: 'PROJECT', parent: proj }, erin.token), BARE_403);
+    const member = await site.call('POST', 'project/api/create', { title: 'Mine', type: 'PROJECT', parent: proj }, dan.token);
+    expect([member.status, member.json.detail]).toEqual([400, 'The parent must be a category']);
   });
 });
 

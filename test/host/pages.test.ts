@@ -160,6 +160,18 @@ describe('site pages: the same rules as the API', () => {
     expect(home.text).toContain('project guest');
   });
 
+  it('refuses a project in a category the user cannot see without naming it, as the API does', async () => {
+    await story();
+    const hidden = await site.call('POST', 'project/api/create', { title: 'Undisclosed cohort', type: 'CATEGORY' });
+    const b = new PageClient(site.app);
+    await b.signIn('carol', 'carol-password-1');
+    await b.get('/');
+    const res = await b.post('/project/create', { type: 'PROJECT', title: 'Mine', parent: hidden.json.sodar_uuid });
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('You do not have permission to perform this action.');
+    expect(res.text).not.toContain('Undisclosed cohort');
+  });
+
   it("keeps a contributor off another user's zone page and its actions, by URL too", async () => {
     const { project, assay } = await story();
     const carol = new PageClient(site.app);

@@ -24,12 +24,15 @@
  * changing a parent needs the owner, so a delegate cannot carry a project into
  * a category they own and so become its inherited owner.
  *
- * Every refusal is a 403 whose message says who may do it.
+ * Every refusal is a 403 whose message says who may do it, except where the
+ * user may not view the project or category at all: that one is the bare 403
+ * that retrieving it answers, which names nothing.
  *
  * @module
  */
 import {
   OWNER_ROLE_PK,
+  PROJECT_TYPE_CATEGORY,
   ROLE_CONTRIBUTOR,
   ROLE_DELEGATE,
   ROLE_GUEST,
@@ -38,7 +41,8 @@ import {
   roleByPk,
 } from '../constants.js';
 import type { Db } from '../db/types.js';
-import { forbidden, notFound } from '../errors.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
+import { assertCategory } from '../projects/repository.js';
 import { ancestors, getAssignmentFor, getProject, type Project, type User, type Zone } from '../repo.js';
 
 const rankOf = (name: string): number => roleByName(name)?.rank ?? 0;
@@ -92,14 +96,19 @@ export async function projectFor(db: Db, user: User, uuid: string, need: number)
 /**
  * Whether the user may create a project or category under `parent` (null:
  * at the top level, superusers only). The same rule decides where a project
- * may be moved to.
+ * may be moved to. A parent the user may not view is refused with the bare
+ * 403 that retrieving it gets, before its type is checked: naming it, or
+ * saying it is no category, would tell an outsider what retrieve keeps from them.
  */
 export async function assertMayCreateIn(db: Db, user: User, parent: Project | null, creating: boolean): Promise<void> {
   if (parent === null) {
     if (!user.is_superuser) throw forbidden(creating ? 'Only superusers may create top level categories' : 'Only superusers may place a category at the top level');
     return;
   }
-  if ((await effectiveRank(db, user, parent)) > NEED.contribute) {
+  const rank = await effectiveRank(db, user, parent);
+  if (rank > NEED.view) throw forbidden();
+  assertCategory(parent);
+  if (rank > NEED.contribute) {
     throw forbidden(`You may not create projects in ${named(parent)}: that needs the role of project contributor or above in it`);
   }
 }

@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   OWNER_ROLE_PK,
-  PROJECT_TYPE_CATEGORY,
   PROJECT_TYPE_PROJECT,
   PROJECT_TYPES,
   LOCK_UNKNOWN,
@@ -38,7 +37,6 @@ import {
   setRole,
   setSettings,
   updateProject,
-  assertCategory,
   assertParentFits,
   assertTitleFree,
   type Project,
@@ -67,7 +65,11 @@ function settingsOf(body: Record<string, unknown>): Record<string, unknown> | un
   return s as Record<string, unknown>;
 }
 
-/** The parent category named by `parentUuid` (null: top level), checked for shape only; permissions are access.ts's. */
+/**
+ * The parent named by `parentUuid` (null: top level), checked for existence
+ * only: whether it is a category is told by `assertMayCreateIn`, and only to
+ * users who may view it.
+ */
 async function checkParent(db: Db, type: ProjectType, parentUuid: string | null): Promise<Project | null> {
   if (parentUuid === null) {
     if (type === PROJECT_TYPE_PROJECT) throw badRequest('A project must have a parent category');
@@ -75,7 +77,6 @@ async function checkParent(db: Db, type: ProjectType, parentUuid: string | null)
   }
   const parent = await getProject(db, parentUuid);
   if (!parent) throw badRequest(`Parent category ${parentUuid} not found`);
-  assertCategory(parent);
   return parent;
 }
 
