@@ -5,12 +5,12 @@
  *
  * @module
  */
-import pino from 'pino';
 import type { Config, ListenAddress } from '../config.js';
 import type { RunningIrodsServer } from '../irods/index.js';
 import { EmbeddedStore } from '../store/embedded/store.js';
 import { ensureRodsPassword, protocolAddress, startProtocolServer, type RodsPassword } from './irods.js';
 import { startService, type RunningService } from '../service/index.js';
+import { createLogger } from '../service/logger.js';
 import { DbPluginStore } from '../host/plugin-store.js';
 import { ensureSecret, secretFromEnv } from '../host/secret.js';
 import { startSite, type RunningSite } from '../host/server.js';
@@ -60,7 +60,9 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
   const stored = secretFromEnv() ? undefined : ensureSecret(config.dataDir);
   const secret = stored?.secret ?? config.sodarSecret;
   const serviceConfig: Config = { ...config, sodarSecret: secret, port: opts.servicePort ?? config.port };
-  const service = await startService(serviceConfig, { logger: pino({ level: 'warn' }) }).catch((err: unknown) => {
+  // As `taskflow serve` logs: at TASKFLOW_LOG_LEVEL, with the secret-bearing keys redacted.
+  const log = createLogger(config);
+  const service = await startService(serviceConfig, { logger: log }).catch((err: unknown) => {
     throw explainListenError(err, 'the taskflow service', 'TASKFLOW_PORT or --port');
   });
   let site: RunningSite;
@@ -72,7 +74,7 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
       const store = await service.store();
       if (!(store instanceof EmbeddedStore)) throw new Error('the iRODS protocol server needs the embedded store');
       const rodsPassword = ensureRodsPassword(store, config.dataDir);
-      irods = { server: await startProtocolServer(config, store, irodsAddress, pino({ level: 'warn' })), rodsPassword };
+      irods = { server: await startProtocolServer(config, store, irodsAddress, log), rodsPassword };
     }
     const siteConfig: Config = {
       ...config,
@@ -81,7 +83,8 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
       backendPort: service.port,
       sitePort: opts.sitePort ?? config.sitePort,
     };
-    site = await startSite(siteConfig, { print: opts.print }).catch((err: unknown) => {
+    // As `taskflow site --log`: without a logger, the site's 500s would be recorded nowhere.
+    site = await startSite(siteConfig, { print: opts.print, logger: true }).catch((err: unknown) => {
       throw explainListenError(err, 'the site', 'SODAR_SITE_PORT or --site-port');
     });
     await site.registry.syncPlugins(new DbPluginStore(site.db), opts.print);

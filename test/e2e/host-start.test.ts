@@ -18,8 +18,8 @@ function tempDir(): string {
   return d;
 }
 
-async function start(dataDir: string): Promise<{ p: CliProcess; siteUrl: string; serviceUrl: string; token: string }> {
-  const p = spawnCli(['start', '--port', '0', '--site-port', '0'], { TASKFLOW_DATA_DIR: dataDir });
+async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ p: CliProcess; siteUrl: string; serviceUrl: string; token: string }> {
+  const p = spawnCli(['start', '--port', '0', '--site-port', '0'], { TASKFLOW_DATA_DIR: dataDir, ...env });
   procs.push(p);
   const siteUrl = (await p.waitFor(/^Site: (http\S+)$/m))[1];
   const serviceUrl = (await p.waitFor(/^Taskflow service: (http\S+)$/m))[1];
@@ -78,6 +78,24 @@ describe('taskflow start (npm start)', () => {
     const wrong = await runCli(['manage', 'synctaskflow'], { ...env, TASKFLOW_SODAR_SECRET: 'not-the-secret' });
     expect(wrong.code).toBe(1);
     expect(wrong.output).toMatch(/Not authorized/);
+  });
+
+  it('logs the service, the protocol server and the site at TASKFLOW_LOG_LEVEL, as serve and site --log do, without the secret', async () => {
+    const dir = tempDir();
+    const sys = await start(dir, { TASKFLOW_LOG_LEVEL: 'trace' });
+    const api = new SiteApi(sys.siteUrl, sys.token);
+    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    // a project's create runs a flow: the site submits to the service, which calls the site back, both with the secret
+    await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid });
+    await sys.p.waitFor(/"msg":"request completed"/, 10_000);
+    expect(await sys.p.stop()).toBe(0);
+    const out = sys.p.output();
+    expect(out).toMatch(/"level":30,.*"name":"taskflow".*"msg":"service started"/);
+    expect(out).toMatch(/"component":"irods".*"msg":"iRODS protocol server listening"/);
+    expect(out).toMatch(/"req":\{"method":"POST","url":"\/project\/api\/create"/);
+    expect(out).not.toContain(readFileSync(join(dir, 'secret'), 'utf8').trim());
+    // the token only in the line that hands it out on the first start
+    expect(out.split(sys.token).length - 1).toBe(1);
   });
 
   it('says which port is taken and how to choose another when a start finds its port in use', async () => {
