@@ -8,6 +8,10 @@
  * handful of levels, so a body nested deeper than {@link MAX_JSON_DEPTH} is
  * refused by a single cheap pass over its text before anything parses it.
  *
+ * Bodies are decoded as strict UTF-8: bytes that are not UTF-8 are refused
+ * ({@link InvalidUtf8BodyError}), where a lenient decoder would store U+FFFD in
+ * their place and the sender would never learn that what they sent was lost.
+ *
  * @module
  */
 import type { FastifyInstance } from 'fastify';
@@ -27,6 +31,32 @@ export class JsonTooDeepError extends Error {
   readonly code = 'TASKFLOW_JSON_TOO_DEEP';
   constructor(readonly maxDepth: number) {
     super(`JSON nested too deeply: more than ${maxDepth} levels of arrays and objects`);
+  }
+}
+
+/** A request body whose bytes are not UTF-8. Carries status 400 for Fastify. */
+export class InvalidUtf8BodyError extends Error {
+  override readonly name = 'InvalidUtf8BodyError';
+  /** Fastify's error handlers read the answer's status from here. */
+  readonly statusCode = 400;
+  readonly code = 'TASKFLOW_BODY_NOT_UTF8';
+  constructor() {
+    super('Request body is not valid UTF-8: send text encoded as UTF-8');
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * `body` as text, refusing bytes that are not UTF-8 with an
+ * {@link InvalidUtf8BodyError}. A leading byte order mark is dropped.
+ * The one decoder of request bodies for the service and the site.
+ */
+export function decodeUtf8Body(body: Buffer): string {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    throw new InvalidUtf8BodyError();
   }
 }
 
@@ -69,13 +99,20 @@ export function parseBoundedJson(text: string, maxDepth: number = MAX_JSON_DEPTH
 
 /**
  * Replaces `app`'s `application/json` body parser by Fastify's own (with
- * prototype and constructor poisoning refused) behind the nesting check.
+ * prototype and constructor poisoning refused) behind the strict UTF-8
+ * decoding ({@link decodeUtf8Body}) and the nesting check.
  * Call before any route is added.
  */
 export function useBoundedJsonBodies(app: FastifyInstance, maxDepth: number = MAX_JSON_DEPTH): void {
   const parse = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8Body(body as Buffer);
+    } catch (err) {
+      done(err as InvalidUtf8BodyError, undefined);
+      return;
+    }
     if (jsonNestingExceeds(text, maxDepth)) {
       done(new JsonTooDeepError(maxDepth), undefined);
       return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonTooDeepError, jsonNestingExceeds, parseBoundedJson } from '../src/json-body.js';
+import { InvalidUtf8BodyError, JsonTooDeepError, decodeUtf8Body, jsonNestingExceeds, parseBoundedJson } from '../src/json-body.js';
 
 describe('jsonNestingExceeds', () => {
   it('counts arrays and objects inside each other, up to the bound and one past it', () => {
@@ -19,5 +19,23 @@ describe('jsonNestingExceeds', () => {
     expect(parseBoundedJson('['.repeat(64) + ']'.repeat(64))).toBeInstanceOf(Array);
     const err = new JsonTooDeepError(64);
     expect([err.statusCode, err.message]).toEqual([400, 'JSON nested too deeply: more than 64 levels of arrays and objects']);
+  });
+});
+
+describe('decodeUtf8Body', () => {
+  it('decodes UTF-8, several bytes per character included, and drops a leading byte order mark', () => {
+    expect(decodeUtf8Body(Buffer.from('{"title":"Café 🧬"}'))).toBe('{"title":"Café 🧬"}');
+    expect(decodeUtf8Body(Buffer.from('\uFEFF{}'))).toBe('{}');
+    expect(decodeUtf8Body(Buffer.alloc(0))).toBe('');
+  });
+
+  it('refuses bytes that are not UTF-8 with a typed 400 error instead of replacing them by U+FFFD', () => {
+    const latin1 = Buffer.concat([Buffer.from('{"title":"Caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const cut = Buffer.from('é').subarray(0, 1);
+    const surrogate = Buffer.from([0xed, 0xa0, 0x80]);
+    const overlong = Buffer.from([0xc0, 0xaf]);
+    for (const bytes of [latin1, cut, surrogate, overlong]) expect(() => decodeUtf8Body(bytes)).toThrow(InvalidUtf8BodyError);
+    const err = new InvalidUtf8BodyError();
+    expect([err.statusCode, err.message]).toEqual([400, 'Request body is not valid UTF-8: send text encoded as UTF-8']);
   });
 });

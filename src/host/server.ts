@@ -6,7 +6,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { refuseDefaultSecret, type Config } from '../config.js';
-import { useBoundedJsonBodies } from '../json-body.js';
+import { decodeUtf8Body, useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { ensureAdmin, type AdminInfo } from './admin.js';
 import { callbackRoutes } from './callbacks.js';
@@ -67,8 +67,15 @@ export function siteContext(config: Config, db: Db, siteUrl: () => string): { ct
 export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}): FastifyInstance {
   const app = Fastify({ logger: opts.logger ? { level: ctx.config.logLevel } : false, bodyLimit: ctx.config.siteBodyLimit });
   useBoundedJsonBodies(app);
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
+    let text: string;
+    try {
+      text = decodeUtf8Body(body as Buffer);
+    } catch (err) {
+      done(err as Error, undefined);
+      return;
+    }
+    done(null, Object.fromEntries(new URLSearchParams(text)));
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ detail: err.detail });

@@ -1,12 +1,13 @@
 /**
  * Plain-text answers for requests that never reach a route handler: bodies
- * that are not JSON, too large, nested too deeply, of the wrong type. Fastify's own errors are
- * turned into short messages saying what to send instead.
+ * that are not JSON, not UTF-8, too large, nested too deeply, of the wrong
+ * type. Fastify's own errors are turned into short messages saying what to
+ * send instead.
  *
  * @module
  */
 import type { FastifyError } from 'fastify';
-import { JsonTooDeepError } from '../json-body.js';
+import { InvalidUtf8BodyError, JsonTooDeepError } from '../json-body.js';
 import { errorText } from './messages.js';
 
 /** Status and plain-text body for an error raised while reading a request. */
@@ -24,6 +25,7 @@ export function requestErrorAnswer(err: FastifyError, bodyLimit: number): { stat
       return { status: 400, body: 'Request body length does not match its Content-Length' };
   }
   if (err instanceof JsonTooDeepError) return { status: 400, body: `Request body refused: ${err.message}` };
+  if (err instanceof InvalidUtf8BodyError) return { status: 400, body: err.message };
   if (err instanceof SyntaxError) return { status: 400, body: `Malformed JSON body: ${err.message}` };
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, body: `Bad request: ${errorText(err)}` };

@@ -19,7 +19,7 @@ const snapshot = (): Promise<string[]> => dumpDb(site.db);
 const rows = (): Promise<string[]> => dumpDb(site.db, ['timeline_events', 'timeline_statuses']);
 
 /** A raw request, for bodies `site.call` cannot send. */
-async function raw(method: string, path: string, payload: string, contentType: string, auth = `token ${site.adminToken}`): Promise<{ status: number; json: any; text: string }> {
+async function raw(method: string, path: string, payload: string | Buffer, contentType: string, auth = `token ${site.adminToken}`): Promise<{ status: number; json: any; text: string }> {
   return injectAnswer(
     await site.app.inject({ method: method as 'POST', url: `/${path}`, headers: { authorization: auth, 'content-type': contentType }, payload }),
   );
@@ -65,6 +65,18 @@ describe('site API against hostile input: every refusal says why and changes not
     expect(await snapshot()).toEqual(before);
     // A form-encoded body is as good as JSON.
     expect((await raw('POST', 'project/api/create', 'title=Form&type=CATEGORY', 'application/x-www-form-urlencoded')).status).toBe(201);
+  });
+
+  it('refuses a JSON or form body that is not UTF-8 rather than storing U+FFFD for what was sent', async () => {
+    const before = await snapshot();
+    // "é" as Latin-1: the single byte 0xe9
+    const latin1 = (text: string): Buffer => Buffer.from(text, 'latin1');
+    const NOT_UTF8 = { status: 400, json: { detail: 'Request body is not valid UTF-8: send text encoded as UTF-8' } };
+    expect(await raw('POST', 'project/api/create', latin1('{"title":"Caf\u00e9","type":"CATEGORY"}'), 'application/json')).toMatchObject(NOT_UTF8);
+    expect(await raw('POST', 'project/api/create', latin1('title=Caf\u00e9&type=CATEGORY'), 'application/x-www-form-urlencoded')).toMatchObject(NOT_UTF8);
+    expect(await snapshot()).toEqual(before);
+    const utf8 = await raw('POST', 'project/api/create', Buffer.from('title=Caf\u00e9&type=CATEGORY'), 'application/x-www-form-urlencoded');
+    expect([utf8.status, utf8.json.title]).toEqual([201, 'Caf\u00e9']);
   });
 
   it('answers 413 for a body above SODAR_SITE_BODY_LIMIT and 400 for titles longer than SODAR allows', async () => {

@@ -159,6 +159,15 @@ describe('POST /submit: what the client sends cannot crash it', () => {
     expect(res.body).toMatch(/^Malformed JSON body: /);
   });
 
+  it('a body that is not UTF-8 → 400 saying so, and no run', async () => {
+    const runs = fx.service.journal.listRuns({ label: PROJECT, limit: 1000, offset: 0 }).total;
+    // a user name with "é" as Latin-1 sends it as the single byte 0xe9
+    const latin1 = Buffer.from(JSON.stringify(roleUpdateBody(PROJECT, fx.site.url, 'andr\u00e9')), 'latin1');
+    const res = await fetch(`${fx.service.url}/submit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: latin1 });
+    expect([res.status, await res.text()]).toEqual([400, 'Request body is not valid UTF-8: send text encoded as UTF-8']);
+    expect(fx.service.journal.listRuns({ label: PROJECT, limit: 1000, offset: 0 }).total).toBe(runs);
+  });
+
   it('an empty body → 400', async () => {
     const res = await postJson(`${fx.service.url}/submit`, '');
     expect(res.status).toBe(400);
