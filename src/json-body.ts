@@ -8,13 +8,19 @@
  * handful of levels, so a body nested deeper than {@link MAX_JSON_DEPTH} is
  * refused by a single cheap pass over its text before anything parses it.
  *
+ * A body holding a `__proto__` key, or a `constructor` key with a `prototype`
+ * key inside, is refused ({@link RefusedJsonKeyError}, naming the key): code
+ * that copies such an object into another could change the prototype of
+ * every object. It is valid JSON, so it is not called malformed.
+ *
  * Bodies are decoded as strict UTF-8: bytes that are not UTF-8 are refused
  * ({@link InvalidUtf8BodyError}), where a lenient decoder would store U+FFFD in
  * their place and the sender would never learn that what they sent was lost.
  *
  * @module
  */
-import type { FastifyInstance } from 'fastify';
+import { errorCodes, type FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
 
 /**
  * Deepest nesting of arrays and objects a JSON body or JSON field may have.
@@ -42,6 +48,27 @@ export class InvalidUtf8BodyError extends Error {
   readonly code = 'TASKFLOW_BODY_NOT_UTF8';
   constructor() {
     super('Request body is not valid UTF-8: send text encoded as UTF-8');
+  }
+}
+
+/** A key that a JSON body may not hold: see {@link RefusedJsonKeyError}. */
+export type RefusedJsonKey = '__proto__' | 'constructor.prototype';
+
+/**
+ * A JSON body refused for a key that could change objects' prototypes when
+ * copied: `__proto__`, or `constructor` holding `prototype`. Carries status 400 for Fastify.
+ */
+export class RefusedJsonKeyError extends Error {
+  override readonly name = 'RefusedJsonKeyError';
+  /** Fastify's error handlers read the answer's status from here. */
+  readonly statusCode = 400;
+  readonly code = 'TASKFLOW_JSON_KEY_REFUSED';
+  constructor(readonly key: RefusedJsonKey) {
+    super(
+      key === '__proto__'
+        ? 'Request body refused: key "__proto__" is not allowed'
+        : 'Request body refused: key "constructor" holding a "prototype" key is not allowed',
+    );
   }
 }
 
@@ -97,26 +124,56 @@ export function parseBoundedJson(text: string, maxDepth: number = MAX_JSON_DEPTH
   return JSON.parse(text) as unknown;
 }
 
+const REFUSE_PROTOTYPE_KEYS = { protoAction: 'error', constructorAction: 'error' } as const;
+
 /**
- * Replaces `app`'s `application/json` body parser by Fastify's own (with
- * prototype and constructor poisoning refused) behind the strict UTF-8
- * decoding ({@link decodeUtf8Body}) and the nesting check.
+ * The value of a JSON request body's text. Throws Fastify's own errors for
+ * an empty body and for malformed JSON (so both servers answer them as
+ * before), {@link JsonTooDeepError} and {@link RefusedJsonKeyError}.
+ */
+export function parseJsonBody(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
+  if (text.length === 0) throw new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY();
+  if (jsonNestingExceeds(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+  try {
+    return secureJson.parse(text, null, REFUSE_PROTOTYPE_KEYS);
+  } catch {
+    // secure-json-parse throws the same SyntaxError for malformed text and for either key:
+    // only a refused body pays for telling them apart
+    const key = refusedKeyOf(text);
+    throw key ? new RefusedJsonKeyError(key) : new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
+  }
+}
+
+/** Which key secure-json-parse refused in `text`; undefined when the text is not JSON at all. */
+function refusedKeyOf(text: string): RefusedJsonKey | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  try {
+    secureJson.scan(value as object, { protoAction: 'error', constructorAction: 'ignore' });
+  } catch {
+    return '__proto__';
+  }
+  return 'constructor.prototype';
+}
+
+/**
+ * Replaces `app`'s `application/json` body parser by {@link parseJsonBody}
+ * over the strict UTF-8 decoding of {@link decodeUtf8Body}.
  * Call before any route is added.
  */
 export function useBoundedJsonBodies(app: FastifyInstance, maxDepth: number = MAX_JSON_DEPTH): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    let text: string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    let value: unknown;
     try {
-      text = decodeUtf8Body(body as Buffer);
+      value = parseJsonBody(decodeUtf8Body(body as Buffer), maxDepth);
     } catch (err) {
-      done(err as InvalidUtf8BodyError, undefined);
+      done(err as Error, undefined);
       return;
     }
-    if (jsonNestingExceeds(text, maxDepth)) {
-      done(new JsonTooDeepError(maxDepth), undefined);
-      return;
-    }
-    parse(req, text, done);
+    done(null, value);
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidUtf8BodyError, JsonTooDeepError, decodeUtf8Body, jsonNestingExceeds, parseBoundedJson } from '../src/json-body.js';
+import { InvalidUtf8BodyError, JsonTooDeepError, RefusedJsonKeyError, decodeUtf8Body, jsonNestingExceeds, parseBoundedJson, parseJsonBody } from '../src/json-body.js';
 
 describe('jsonNestingExceeds', () => {
   it('counts arrays and objects inside each other, up to the bound and one past it', () => {
@@ -37,5 +37,36 @@ describe('decodeUtf8Body', () => {
     for (const bytes of [latin1, cut, surrogate, overlong]) expect(() => decodeUtf8Body(bytes)).toThrow(InvalidUtf8BodyError);
     const err = new InvalidUtf8BodyError();
     expect([err.statusCode, err.message]).toEqual([400, 'Request body is not valid UTF-8: send text encoded as UTF-8']);
+  });
+});
+
+describe('parseJsonBody', () => {
+  const refusal = (text: string): unknown => {
+    try {
+      parseJsonBody(text);
+    } catch (err) {
+      return err instanceof RefusedJsonKeyError ? [err.statusCode, err.key, err.message] : (err as { code?: string }).code;
+    }
+    return 'parsed';
+  };
+
+  it('refuses a valid JSON body holding "__proto__" anywhere, escaped too, naming the key', () => {
+    const proto = [400, '__proto__', 'Request body refused: key "__proto__" is not allowed'];
+    expect(refusal('{"__proto__":{"x":1}}')).toEqual(proto);
+    expect(refusal('{"flow_data":[{"a":{"__proto__":{}}}]}')).toEqual(proto);
+    expect(refusal('{"\\u005f_proto__":{}}')).toEqual(proto);
+  });
+
+  it('refuses "constructor" holding "prototype", and only that, naming it', () => {
+    const ctor = [400, 'constructor.prototype', 'Request body refused: key "constructor" holding a "prototype" key is not allowed'];
+    expect(refusal('{"constructor":{"prototype":{"x":1}}}')).toEqual(ctor);
+    expect(refusal('{"a":{"constructor":{"prototype":null}}}')).toEqual(ctor);
+    expect(parseJsonBody('{"constructor":"a name","prototype":{}}')).toEqual({ constructor: 'a name', prototype: {} });
+  });
+
+  it("answers malformed and empty text with Fastify's own errors, and too deep text before parsing", () => {
+    expect(refusal('{"__proto__":')).toBe('FST_ERR_CTP_INVALID_JSON_BODY');
+    expect(refusal('')).toBe('FST_ERR_CTP_EMPTY_JSON_BODY');
+    expect(() => parseJsonBody(`{"__proto__":${'['.repeat(65)}${']'.repeat(65)}}`)).toThrow(JsonTooDeepError);
   });
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import type { FastifyError } from 'fastify';
-import { InvalidUtf8BodyError, JsonTooDeepError } from '../json-body.js';
+import { InvalidUtf8BodyError, JsonTooDeepError, RefusedJsonKeyError } from '../json-body.js';
 import { errorText } from './messages.js';
 
 /** Status and plain-text body for an error raised while reading a request. */
@@ -25,7 +25,7 @@ export function requestErrorAnswer(err: FastifyError, bodyLimit: number): { stat
       return { status: 400, body: 'Request body length does not match its Content-Length' };
   }
   if (err instanceof JsonTooDeepError) return { status: 400, body: `Request body refused: ${err.message}` };
-  if (err instanceof InvalidUtf8BodyError) return { status: 400, body: err.message };
+  if (err instanceof InvalidUtf8BodyError || err instanceof RefusedJsonKeyError) return { status: 400, body: err.message };
   if (err instanceof SyntaxError) return { status: 400, body: `Malformed JSON body: ${err.message}` };
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, body: `Bad request: ${errorText(err)}` };

@@ -67,6 +67,15 @@ describe('site API against hostile input: every refusal says why and changes not
     expect((await raw('POST', 'project/api/create', 'title=Form&type=CATEGORY', 'application/x-www-form-urlencoded')).status).toBe(201);
   });
 
+  it('refuses a JSON body with a "__proto__" key, or "constructor" holding "prototype", naming the key', async () => {
+    const before = await snapshot();
+    const proto = await raw('POST', 'project/api/create', '{"title":"C","type":"CATEGORY","__proto__":{"is_superuser":true}}', 'application/json');
+    expect(proto).toMatchObject({ status: 400, json: { detail: 'Request body refused: key "__proto__" is not allowed' } });
+    const ctor = await raw('POST', 'project/api/create', '{"title":"C","type":"CATEGORY","settings":{"constructor":{"prototype":{}}}}', 'application/json');
+    expect(ctor).toMatchObject({ status: 400, json: { detail: 'Request body refused: key "constructor" holding a "prototype" key is not allowed' } });
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('refuses a JSON or form body that is not UTF-8 rather than storing U+FFFD for what was sent', async () => {
     const before = await snapshot();
     // "é" as Latin-1: the single byte 0xe9

@@ -168,6 +168,17 @@ describe('POST /submit: what the client sends cannot crash it', () => {
     expect(fx.service.journal.listRuns({ label: PROJECT, limit: 1000, offset: 0 }).total).toBe(runs);
   });
 
+  it('a valid JSON body with a "__proto__" key, or "constructor" holding "prototype" → 400 naming the key, not "malformed"', async () => {
+    const withSecret = (inner: string): string => `{"sodar_secret":"${TEST_SECRET}","flow_data":${inner}}`;
+    for (const body of ['{"__proto__":{"x":1}}', withSecret('{"__proto__":{}}')]) {
+      expect(await postJson(`${fx.service.url}/submit`, body)).toEqual({ status: 400, body: 'Request body refused: key "__proto__" is not allowed' });
+    }
+    expect(await postJson(`${fx.service.url}/submit`, withSecret('{"constructor":{"prototype":{"x":1}}}'))).toEqual({
+      status: 400,
+      body: 'Request body refused: key "constructor" holding a "prototype" key is not allowed',
+    });
+  });
+
   it('an empty body → 400', async () => {
     const res = await postJson(`${fx.service.url}/submit`, '');
     expect(res.status).toBe(400);
