@@ -4,8 +4,9 @@
  *
  * @module
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { refuseDefaultSecret, type Config } from '../config.js';
+import { frameworkErrorAnswer } from '../framework-errors.js';
 import { decodeUtf8Body, useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { ensureAdmin, type AdminInfo } from './admin.js';
@@ -65,7 +66,15 @@ export function siteContext(config: Config, db: Db, siteUrl: () => string): { ct
 
 /** Builds the Fastify app (not listening). */
 export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ? { level: ctx.config.logLevel } : false, bodyLimit: ctx.config.siteBodyLimit });
+  const app = Fastify({
+    logger: opts.logger ? { level: ctx.config.logLevel } : false,
+    bodyLimit: ctx.config.siteBodyLimit,
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const { status, message } = frameworkErrorAnswer(err);
+      if (status >= 500) req.log.error(err);
+      return reply.code(status).send({ detail: message });
+    },
+  });
   useBoundedJsonBodies(app);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
     let text: string;

@@ -123,3 +123,13 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     }
   });
 }
+
+/**
+ * Whether `url` addresses one of the routes registered here, which all ask
+ * for the secret before anything else. The service asks it first too of such
+ * a URL that Fastify refuses before routing (an escape that does not decode),
+ * so that a caller without the secret learns nothing of these endpoints.
+ */
+export function isSecretOnlyUrl(url: string): boolean {
+  return /^\/(?:runs|queue|locks)(?:[/?]|$)/.test(url);
+}

@@ -6,11 +6,12 @@
  * @module
  */
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { FORM_BODY_LIMIT, refuseDefaultSecret, type Config } from '../config.js';
 import { SqliteJournal } from '../engine/index.js';
 import { projectRoot } from '../flows/layout.js';
+import { frameworkErrorAnswer } from '../framework-errors.js';
 import { useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { createLockManager, createOwnerLeases } from '../locks/index.js';
@@ -25,7 +26,7 @@ import { Text, cleanupError, errorText } from './messages.js';
 import { ProjectQuarantine } from './quarantine.js';
 import { RecoveryWatch, recoverUnfinishedRuns, type RecoveryDeps } from './recovery.js';
 import { OutcomeReporter } from './reporter.js';
-import { registerRunsRoutes } from './runs-routes.js';
+import { isSecretOnlyUrl, registerRunsRoutes } from './runs-routes.js';
 import { StoreProvider } from './store-provider.js';
 import { SubmitPipeline } from './submit-pipeline.js';
 import { FreezeHook, PauseHook, ReportHook } from './test-hooks.js';
@@ -161,6 +162,15 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      // these requests pass by the routes, and so by the secret check that comes first on some of them
+      if (isSecretOnlyUrl(req.url) && !secretMatches(req.headers[SECRET_HEADER], config.sodarSecret)) {
+        return reply.code(403).type('text/plain; charset=utf-8').send(Text.notAuthorized);
+      }
+      const { status, message } = frameworkErrorAnswer(err);
+      if (status >= 500) log.error({ err: errorText(err) }, 'request failed');
+      return reply.code(status).type('text/plain; charset=utf-8').send(message);
+    },
   });
   useBoundedJsonBodies(app);
   app.setErrorHandler((err: FastifyError, req, reply) => {

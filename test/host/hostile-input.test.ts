@@ -67,6 +67,17 @@ describe('site API against hostile input: every refusal says why and changes not
     expect((await raw('POST', 'project/api/create', 'title=Form&type=CATEGORY', 'application/x-www-form-urlencoded')).status).toBe(201);
   });
 
+  it("answers a URL that does not decode with the site's 400 saying so, not Fastify's own JSON", async () => {
+    for (const url of ['/project/api/retrieve/%ff', '/%']) {
+      const res = await site.app.inject({ method: 'GET', url, headers: { authorization: `token ${site.adminToken}` } });
+      expect([url, res.statusCode, res.json()]).toEqual([
+        url,
+        400,
+        { detail: `Invalid URL: '${url}' is not a valid url component (a "%" must begin an escape of two hex digits, and the escaped bytes must be UTF-8)` },
+      ]);
+    }
+  });
+
   it('refuses a JSON body with a "__proto__" key, or "constructor" holding "prototype", naming the key', async () => {
     const before = await snapshot();
     const proto = await raw('POST', 'project/api/create', '{"title":"C","type":"CATEGORY","__proto__":{"is_superuser":true}}', 'application/json');

@@ -152,6 +152,33 @@ describe('POST /submit: step 6, sync runs', () => {
   });
 });
 
+describe('URLs that do not decode', () => {
+  it("get the service's plain-text 400 saying so, not Fastify's JSON, after the secret where a route needs it, and the service goes on", async () => {
+    for (const path of ['/locks/%ff', '/runs/%E0%A4%A']) {
+      const res = await fetch(`${fx.service.url}${path}`);
+      expect([path, res.status, res.headers.get('content-type'), await res.text()]).toEqual([path, 403, 'text/plain; charset=utf-8', 'Not authorized']);
+    }
+    const secret = { 'x-taskflow-secret': TEST_SECRET };
+    for (const [path, headers] of [['/locks/%ff', secret], ['/runs/%E0%A4%A', secret], ['/%', {}], ['/hello%', {}]] as const) {
+      const res = await fetch(`${fx.service.url}${path}`, { headers });
+      expect([path, res.status, res.headers.get('content-type'), await res.text()]).toEqual([
+        path,
+        400,
+        'text/plain; charset=utf-8',
+        `Invalid URL: '${path}' is not a valid url component (a "%" must begin an escape of two hex digits, and the escaped bytes must be UTF-8)`,
+      ]);
+    }
+    // a route parameter longer than Fastify's limit likewise
+    const long = await fetch(`${fx.service.url}/runs/${'r'.repeat(101)}`, { headers: secret });
+    expect([long.status, long.headers.get('content-type'), await long.text()]).toEqual([
+      414,
+      'text/plain; charset=utf-8',
+      `URL too long: '/runs/${'r'.repeat(101)}' is exceeding the max param length`,
+    ]);
+    expect((await getWithSecret(`${fx.service.url}/locks/${PROJECT}`)).status).toBe(200);
+  });
+});
+
 describe('POST /submit: what the client sends cannot crash it', () => {
   it('malformed JSON → 400 with a message', async () => {
     const res = await postJson(`${fx.service.url}/submit`, '{"project_uuid": ');
