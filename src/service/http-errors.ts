@@ -1,7 +1,8 @@
 /**
  * Plain-text answers for requests that never reach a route handler: bodies
  * that are not JSON, not UTF-8, too large, nested too deeply, of the wrong
- * type. Fastify's own errors are turned into short messages saying what to
+ * type; and for the typed refusals routes throw (a query parameter given
+ * twice). Fastify's own errors are turned into short messages saying what to
  * send instead.
  *
  * @module
@@ -9,6 +10,7 @@
 import type { FastifyError } from 'fastify';
 import { InvalidUtf8BodyError, JsonTooDeepError, RefusedJsonKeyError } from '../json-body.js';
 import { errorText } from './messages.js';
+import { RepeatedQueryParamError } from './runs-routes.js';
 
 /** Status and plain-text body for an error raised while reading a request. */
 export function requestErrorAnswer(err: FastifyError, bodyLimit: number): { status: number; body: string } {
@@ -25,7 +27,9 @@ export function requestErrorAnswer(err: FastifyError, bodyLimit: number): { stat
       return { status: 400, body: 'Request body length does not match its Content-Length' };
   }
   if (err instanceof JsonTooDeepError) return { status: 400, body: `Request body refused: ${err.message}` };
-  if (err instanceof InvalidUtf8BodyError || err instanceof RefusedJsonKeyError) return { status: 400, body: err.message };
+  if (err instanceof InvalidUtf8BodyError || err instanceof RefusedJsonKeyError || err instanceof RepeatedQueryParamError) {
+    return { status: 400, body: err.message };
+  }
   if (err instanceof SyntaxError) return { status: 400, body: `Malformed JSON body: ${err.message}` };
   const status = err.statusCode ?? 500;
   if (status >= 400 && status < 500) return { status, body: `Bad request: ${errorText(err)}` };

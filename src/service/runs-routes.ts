@@ -41,6 +41,37 @@ function authorized(req: FastifyRequest, reply: FastifyReply, secret: string): b
   return false;
 }
 
+/** A query parameter given more than once. Carries status 400 for the service's error handler. */
+export class RepeatedQueryParamError extends Error {
+  override readonly name = 'RepeatedQueryParamError';
+  /** Fastify's error handlers read the answer's status from here. */
+  readonly statusCode = 400;
+  readonly code = 'TASKFLOW_QUERY_PARAM_REPEATED';
+  constructor(
+    /** The parameter's name. */
+    readonly param: string,
+  ) {
+    super(`Invalid "${param}": give it once`);
+  }
+}
+
+/**
+ * The query parameters `names` of `req`, each a string or undefined. One
+ * given twice is refused ({@link RepeatedQueryParamError}): Fastify hands it
+ * over as an array, which a filter taking strings would drop, answering as if
+ * it had never been given; and which of two filters was meant is not ours to guess.
+ */
+function singleParams<N extends string>(req: FastifyRequest, names: readonly N[]): Record<N, string | undefined> {
+  const q = req.query as Record<string, unknown>;
+  const out = {} as Record<N, string | undefined>;
+  for (const name of names) {
+    const v = q[name];
+    if (Array.isArray(v)) throw new RepeatedQueryParamError(name);
+    out[name] = typeof v === 'string' ? v : undefined;
+  }
+  return out;
+}
+
 function intParam(v: unknown, dflt: number, min: number, max: number): number | undefined {
   if (v === undefined || v === '') return dflt;
   if (typeof v !== 'string' || !/^\d+$/.test(v)) return undefined;
@@ -60,7 +91,7 @@ function withLive<R extends JournalRunSummary>(run: R, pipeline: Pick<SubmitPipe
 export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void {
   app.get('/runs', async (req, reply) => {
     if (!authorized(req, reply, deps.secret)) return reply;
-    const q = req.query as Record<string, unknown>;
+    const q = singleParams(req, ['limit', 'offset', 'status', 'flow', 'project']);
     const limit = intParam(q.limit, 50, 1, MAX_RUNS_PAGE);
     const offset = intParam(q.offset, 0, 0, Number.MAX_SAFE_INTEGER);
     if (limit === undefined) return plain(reply, 400, `Invalid "limit": an integer from 1 to ${MAX_RUNS_PAGE}`);
@@ -91,8 +122,8 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
 
   app.get('/queue', async (req, reply) => {
     if (!authorized(req, reply, deps.secret)) return reply;
-    const project = (req.query as Record<string, unknown>).project;
-    if (project !== undefined && (typeof project !== 'string' || project === '')) return plain(reply, 400, 'Invalid "project": a project UUID');
+    const { project } = singleParams(req, ['project']);
+    if (project === '') return plain(reply, 400, 'Invalid "project": a project UUID');
     return reply.send({ projects: lineView(deps.journal, project) });
   });
 

@@ -77,6 +77,21 @@ describe('runs API', () => {
     expect((await getWithSecret(`${fx.service.url}/runs?limit=0`)).status).toBe(400);
     expect((await getWithSecret(`${fx.service.url}/runs?offset=-1`)).status).toBe(400);
   });
+
+  it('refuses a filter given twice, on /runs as on /queue, instead of listing everything unfiltered', async () => {
+    for (const [path, param] of [
+      ['runs?status=completed&status=rolled_back', 'status'],
+      [`runs?flow=role_update&flow=project_create`, 'flow'],
+      [`runs?project=${PROJECT}&project=${PROJECT}`, 'project'],
+      ['runs?limit=1&limit=2', 'limit'],
+      [`queue?project=${PROJECT}&project=${PROJECT}`, 'project'],
+    ]) {
+      const res = await getWithSecret(`${fx.service.url}/${path}`);
+      expect([path, res.status, res.text]).toEqual([path, 400, `Invalid "${param}": give it once`]);
+    }
+    // the secret is still asked first
+    expect((await getWithSecret(`${fx.service.url}/runs?flow=a&flow=b`, 'nope')).status).toBe(403);
+  });
 });
 
 describe('a run whose revert failed', () => {
