@@ -16,10 +16,16 @@ export const Text = {
   asyncOk: 'Async submit OK',
 } as const;
 
+/** Most characters of a caller's own text an answer or a log line repeats back: a name of megabytes is cut, not echoed. */
+export const ECHO_MAX_CHARS = 200;
+
+/** `text` as an answer or log line may repeat it: at most {@link ECHO_MAX_CHARS} characters, then `…`. */
+export const echoed = (text: string): string => (text.length > ECHO_MAX_CHARS ? `${text.slice(0, ECHO_MAX_CHARS)}…` : text);
+
 /** `Missing or invalid argument: "<field>"` (step 1). */
 export const missingArgument = (field: string): string => `Missing or invalid argument: "${field}"`;
 /** `Flow "<name>" not supported` (step 3). */
-export const flowNotSupported = (name: string): string => `Flow "${name}" not supported`;
+export const flowNotSupported = (name: string): string => `Flow "${echoed(name)}" not supported`;
 /** `Error initializing iRODS: ...` (step 4). */
 export const storeInitError = (reason: string): string => `Error initializing iRODS: ${reason}`;
 /** `Error validating flow: ...` (step 5). */

@@ -27,6 +27,7 @@ import {
   Text,
   asyncRunError,
   buildError,
+  echoed,
   errorText,
   flowNotSupported,
   lockBackendError,
@@ -133,7 +134,7 @@ const MODES: readonly string[] = ['sync', 'async'] satisfies RequestMode[];
 const LOCK_WAIT_LOG_MS = 250;
 
 /** A short printable form of an untrusted value, for logs. */
-const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, 200) : undefined);
+const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? echoed(v) : undefined);
 
 /** An accepted async run in this process's line. */
 interface AcceptedRun extends LineEntry {

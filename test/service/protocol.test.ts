@@ -93,6 +93,9 @@ describe('POST /submit: steps 2 to 5', () => {
 
   it('unknown flow → 501, and it beats an invalid request mode and missing flow data', async () => {
     expect(await fx.submit({ ...valid(), flow_name: 'nope' })).toEqual({ status: 501, body: 'Flow "nope" not supported' });
+    // a caller's long name is cut, not echoed back
+    const long = await fx.submit({ ...valid(), flow_name: 'x'.repeat(3_000) });
+    expect(long).toEqual({ status: 501, body: `Flow "${'x'.repeat(200)}…" not supported` });
     expect(await fx.submit({ ...valid(), flow_name: 'nope', request_mode: 'foo', flow_data: {} })).toEqual({
       status: 501,
       body: 'Flow "nope" not supported',
