@@ -118,12 +118,6 @@ export function jsonNestingExceeds(text: string, maxDepth: number = MAX_JSON_DEP
   return false;
 }
 
-/** `JSON.parse(text)`, refusing text nested deeper than `maxDepth` first ({@link JsonTooDeepError}). */
-export function parseBoundedJson(text: string, maxDepth: number = MAX_JSON_DEPTH): unknown {
-  if (jsonNestingExceeds(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
-  return JSON.parse(text) as unknown;
-}
-
 const REFUSE_PROTOTYPE_KEYS = { protoAction: 'error', constructorAction: 'error' } as const;
 
 /**

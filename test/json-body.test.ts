@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidUtf8BodyError, JsonTooDeepError, RefusedJsonKeyError, decodeUtf8Body, jsonNestingExceeds, parseBoundedJson, parseJsonBody } from '../src/json-body.js';
+import { InvalidUtf8BodyError, JsonTooDeepError, RefusedJsonKeyError, decodeUtf8Body, jsonNestingExceeds, parseJsonBody } from '../src/json-body.js';
 
 describe('jsonNestingExceeds', () => {
   it('counts arrays and objects inside each other, up to the bound and one past it', () => {
@@ -14,9 +14,9 @@ describe('jsonNestingExceeds', () => {
     expect(jsonNestingExceeds(JSON.stringify(['\\', ['x']]), 1)).toBe(true);
   });
 
-  it('parseBoundedJson refuses too deep text with a typed 400 error and parses the rest', () => {
-    expect(() => parseBoundedJson('['.repeat(65) + ']'.repeat(65))).toThrow(JsonTooDeepError);
-    expect(parseBoundedJson('['.repeat(64) + ']'.repeat(64))).toBeInstanceOf(Array);
+  it('parseJsonBody refuses too deep text with a typed 400 error and parses the rest', () => {
+    expect(() => parseJsonBody('['.repeat(65) + ']'.repeat(65))).toThrow(JsonTooDeepError);
+    expect(parseJsonBody('['.repeat(64) + ']'.repeat(64))).toBeInstanceOf(Array);
     const err = new JsonTooDeepError(64);
     expect([err.statusCode, err.message]).toEqual([400, 'JSON nested too deeply: more than 64 levels of arrays and objects']);
   });

@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FORM_BODY_LIMIT } from '../config.js';
-import { JsonTooDeepError, parseBoundedJson } from '../json-body.js';
+import { JsonTooDeepError, parseJsonBody, RefusedJsonKeyError } from '../json-body.js';
 import { secretMatches } from '../secret-match.js';
 import { roleByPk, TIMELINE_STATUSES, ZONE_FINISHED, ZONE_STATUS_INFO_MAX, ZONE_STATUSES, type TimelineStatus, type ZoneStatus } from './constants.js';
 import type { SiteContext } from './context.js';
@@ -54,9 +54,10 @@ function jsonField(f: Fields, key: string): unknown {
   if (typeof v !== 'string') return v;
   if (v === '') return undefined;
   try {
-    return parseBoundedJson(v);
+    return parseJsonBody(v);
   } catch (err) {
     if (err instanceof JsonTooDeepError) throw new Answer(400, `Field "${key}": ${err.message}`);
+    if (err instanceof RefusedJsonKeyError) throw new Answer(400, `Field "${key}": key "${err.key}" is not allowed`);
     throw new Answer(400, `Field "${key}" is not valid JSON`);
   }
 }

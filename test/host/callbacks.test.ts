@@ -136,6 +136,11 @@ describe('site callbacks (protocol section 3)', () => {
     const got = JSON.parse((await site.callback('project/taskflow/settings/get', { project_uuid: P })).text);
     expect(got).toEqual({ project_uuid: P, settings: { 'settings.landingzones.member_access': true, 'settings.samplesheets.display': '{"a":1}' } });
     expect((await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: 'not json' })).status).toBe(400);
+    // a JSON field is parsed as request bodies are: no key that could reach a prototype
+    expect(await site.callback('project/taskflow/settings/set', { project_uuid: P, settings: '{"__proto__":{"projectroles.x":1}}' })).toEqual({
+      status: 400,
+      text: 'Field "settings": key "__proto__" is not allowed',
+    });
     expect((await site.callback('project/taskflow/settings/get', { project_uuid: 'nope' })).status).toBe(404);
   });
 
