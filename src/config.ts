@@ -42,6 +42,14 @@ export const STORE_DEFAULTS = {
 /** Most bytes {@link STORE_DEFAULTS.inlineMaxBytes} may be set to (TASKFLOW_STORE_INLINE_MAX). */
 export const STORE_INLINE_MAX_LIMIT = 1024 * 1024;
 
+/**
+ * Most seconds a setting that becomes one timer may hold: Node.js runs a
+ * timer of more than 2^31-1 ms after 1 ms instead (a TimeoutOverflowWarning),
+ * so a longer idle bound would drop every client at its first pause. About
+ * 24.8 days.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** The default shared secret; the service and the site refuse it outside test mode. */
 export const DEFAULT_SECRET = 'CHANGE ME!';
 
@@ -354,8 +362,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: optStr(env, 'DATABASE_URL'),
     irodsListen: parseListen('TASKFLOW_IRODS_LISTEN', str(env, 'TASKFLOW_IRODS_LISTEN', '127.0.0.1:1247')),
     ...irodsTlsSettings(env),
-    irodsIdleTimeout: num(env, 'TASKFLOW_IRODS_IDLE_TIMEOUT', 900, { min: 1 }),
+    irodsIdleTimeout: num(env, 'TASKFLOW_IRODS_IDLE_TIMEOUT', 900, { min: 1, max: MAX_TIMER_SECONDS }),
     irodsMaxConnections: num(env, 'TASKFLOW_IRODS_MAX_CONNECTIONS', 200, { min: 1 }),
-    irodsQueryTimeout: num(env, 'TASKFLOW_IRODS_QUERY_TIMEOUT', 30, { min: 1 }),
+    irodsQueryTimeout: num(env, 'TASKFLOW_IRODS_QUERY_TIMEOUT', 30, { min: 1, max: MAX_TIMER_SECONDS }),
   };
 }

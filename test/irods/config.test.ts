@@ -36,4 +36,13 @@ describe('protocol server settings', () => {
     expect(loadConfig({ TASKFLOW_IRODS_QUERY_TIMEOUT: '5' }).irodsQueryTimeout).toBe(5);
     for (const bad of ['0', '1.5', 'soon']) expect(() => loadConfig({ TASKFLOW_IRODS_QUERY_TIMEOUT: bad }), bad).toThrow(/TASKFLOW_IRODS_QUERY_TIMEOUT/);
   });
+
+  it('refuses idle and query timeouts longer than a timer can wait (2147483 s), naming the setting and the bound', () => {
+    for (const name of ['TASKFLOW_IRODS_IDLE_TIMEOUT', 'TASKFLOW_IRODS_QUERY_TIMEOUT']) {
+      // 30 days: as a timer of that many milliseconds, Node.js would fire it after 1 ms
+      expect(() => loadConfig({ [name]: String(30 * 24 * 3600) }), name).toThrow(new RegExp(`${name}: must be at most 2147483\\b`));
+      expect(() => loadConfig({ [name]: '2147483' }), name).not.toThrow();
+    }
+    expect(2147483 * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
 });
