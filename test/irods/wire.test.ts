@@ -225,6 +225,8 @@ const ROUTES: ApiRoute[] = [
   { api: 9002, name: 'THROW_IRODS', handle: async () => Promise.reject(new IrodsError('CAT_NO_ACCESS_PERMISSION', 'alice needs write on /testZone/x')) },
   { api: 9003, name: 'THROW_STORE', handle: async () => Promise.reject(new NotFoundError('/testZone/x', 'collection')) },
   { api: 9004, name: 'THROW_BUG', handle: async () => Promise.reject(new TypeError('a bug')) },
+  // refuses with the body's text as the message (a path a client named, say)
+  { api: 9011, name: 'THROW_TEXT', handle: async (req) => Promise.reject(new IrodsError('CAT_UNKNOWN_FILE', text(req.body, 'myStr'))) },
   {
     api: 9005,
     name: 'EXCHANGE',
@@ -355,6 +357,21 @@ describe('a server facing broken and hostile clients', () => {
     expect(await c.reply()).toMatchObject({ intInfo: IRODS_ERRORS.USER_PACKSTRUCT_INPUT_ERR });
     c.send('RODS_API_REQ', { intInfo: 9001, body: str('fine') });
     expect((await c.reply()).body).toEqual({ myStr: 'fine' });
+    c.close();
+  });
+
+  it('cuts an error message to ERR_MSG_LEN - 1 bytes of UTF-8, where a C client can unpack it, before a character that would not fit', async () => {
+    const c = await loggedIn(port, 'rods', 'rods-pw');
+    // two-byte characters (a non-ASCII path), four-byte ones (two UTF-16 units each), one split by the bound
+    for (const message of ['é'.repeat(900), '𝄞'.repeat(300), `${'a'.repeat(1022)}é`, 'a'.repeat(1023)]) {
+      c.send('RODS_API_REQ', { intInfo: 9011, body: str(message) });
+      const r = await c.reply();
+      expect(r.intInfo).toBe(IRODS_ERRORS.CAT_UNKNOWN_FILE);
+      const bytes = Buffer.byteLength(r.error!);
+      expect(bytes, `${message.length} characters of ${message.slice(-1)}`).toBeLessThanOrEqual(1023);
+      expect(bytes).toBeGreaterThan(1019);
+      expect(message.startsWith(r.error!)).toBe(true);
+    }
     c.close();
   });
 

@@ -47,7 +47,13 @@ export const SERVER_REL_VERSION = 'rods4.2.12';
 export const SERVER_API_VERSION = 'd';
 /** iRODS `sendVersion` sends this cookie when it offers no reconnection. */
 const NO_RECONNECT_COOKIE = 400;
-/** iRODS `ERR_MSG_LEN`: longer messages are cut. */
+/**
+ * iRODS `ERR_MSG_LEN` (iRODS 4.3.5 `rodsError.h`): the bytes of `RErrMsg_PI`'s
+ * `msg`, its NUL included. A C client meets a longer message with
+ * USER_PACKSTRUCT_INPUT_ERR instead of the error it reports (iRODS 4.3.5
+ * `lib/core/src/packStruct.cpp` `unpackXmlString`, which counts the bytes
+ * after unescaping), so messages are cut to fit.
+ */
 const ERR_MSG_LEN = 1024;
 /** Longest `SHARED_SECRET` key accepted (python-irodsclient sends its key size, 32 by default). */
 const MAX_SHARED_SECRET = 1024;
@@ -97,7 +103,19 @@ class EndSession extends Error {}
 
 /** The `RError_PI` of an error reply. */
 export function errorStack(code: number, message: string): PiMessage {
-  return { name: 'RError_PI', fields: { count: 1, RErrMsg_PI: { status: code, msg: message.slice(0, ERR_MSG_LEN - 1) } } };
+  return { name: 'RError_PI', fields: { count: 1, RErrMsg_PI: { status: code, msg: fitErrMsg(message) } } };
+}
+
+/** `message` cut to ERR_MSG_LEN - 1 bytes of UTF-8, before the character that would not fit whole. */
+function fitErrMsg(message: string): string {
+  const max = ERR_MSG_LEN - 1;
+  // a UTF-16 unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, 4): short ones are not encoded to check
+  if (message.length * 3 <= max) return message;
+  const bytes = Buffer.from(message, 'utf8');
+  if (bytes.length <= max) return message;
+  let end = max;
+  while ((bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.toString('utf8', 0, end);
 }
 
 /** How apostrophes travel with a client of this version (see {@link AposStyle}). */
