@@ -6,7 +6,7 @@
  * answer or close quickly, never crash, and keep serving the others.
  */
 import { connect } from 'node:net';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IRODS_LIMITS, type IrodsServerLimits } from '../../src/irods/index.js';
 import { AccessRules } from '../../src/irods/permissions.js';
@@ -23,7 +23,7 @@ import { decodePi, encodePi } from '../../src/irods/wire/xml.js';
 import { NotFoundError } from '../../src/store/errors.js';
 import { tempStore, type TempStore } from '../support/store-helpers.js';
 import { connected, loggedIn, rawClient, STARTUP } from './support/raw-client.js';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 
 describe('XML packing', () => {
   it('round-trips nested, repeated, binary and escaped fields in order', () => {
@@ -261,7 +261,7 @@ const ROUTES: ApiRoute[] = [
   },
 ];
 
-async function testServer(t: TempStore, limits: Partial<IrodsServerLimits> = {}): Promise<RunningListener> {
+async function testServer(t: TempStore, limits: Partial<IrodsServerLimits> = {}, log: Logger = pino({ level: process.env.IRODS_TEST_LOG ?? 'silent' })): Promise<RunningListener> {
   const all: IrodsServerLimits = { ...DEFAULT_IRODS_LIMITS, ...limits };
   return listen({
     host: '127.0.0.1',
@@ -276,7 +276,7 @@ async function testServer(t: TempStore, limits: Partial<IrodsServerLimits> = {})
       loginThrottle: new LoginThrottle(),
       // none of these routes runs a query, so it never starts a process
       specificQueries: new SpecificQueryRunner(icatSiteOf(t.store.protocolCore()), all.queryTimeoutMs),
-      log: pino({ level: process.env.IRODS_TEST_LOG ?? 'silent' }),
+      log,
     },
   });
 }
@@ -560,5 +560,36 @@ describe('limits', () => {
     expect(seen).toEqual(['closed on shutdown']);
     await c.closed;
     await t.cleanup();
+  });
+});
+
+describe('the log', () => {
+  it('takes a malformed negotiation answer, refused with USER_PACKSTRUCT_INPUT_ERR, as a client error (info), not as a fault of the server', async () => {
+    const t = tempStore();
+    const lines: Array<{ level: number; msg: string }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    });
+    const srv = await testServer(t, {}, pino({ level: 'info' }, sink));
+    try {
+      const c = await rawClient(srv.address.port);
+      c.send('RODS_CONNECT', { body: STARTUP('rods', 'testZone', { option: ';request_server_negotiation' }) });
+      expect((await c.reply()).type).toBe('RODS_CS_NEG_T');
+      c.send('RODS_CS_NEG_T', { body: '<CS_NEG_PI><status>1</status' });
+      const r = await c.reply();
+      expect(r.type).toBe('RODS_VERSION');
+      expect(r.intInfo).toBe(IRODS_ERRORS.USER_PACKSTRUCT_INPUT_ERR);
+      expect(r.error).toMatch(/malformed negotiation answer/);
+      await c.closed;
+      // pino level 50 is error
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+      expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'negotiation refused' }));
+    } finally {
+      await srv.close();
+      await t.cleanup();
+    }
   });
 });

@@ -34,7 +34,7 @@ import { int, text, type PiMessage, type PiNode } from '../wire/pi-values.js';
 import { decodePi, encodePi, type AposStyle, type DecodedPi } from '../wire/xml.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute, ConnectionContext, SessionUser } from './api.js';
 import { AUTH_REQUEST_AN, AUTH_RESPONSE_AN, challengeReply, checkResponse, clientSignatureOf, LoginError, LoginThrottle, newChallenge } from './native-auth.js';
-import { decide, SERVER_NEGOTIATION_ERROR, serverPolicyMessage, TLS_REQUIRED_HINT, wantsNegotiation, type TlsPolicy } from './negotiation.js';
+import { decide, SERVER_NEGOTIATION_ERROR, serverPolicyMessage, TLS_REQUIRED_HINT, wantsNegotiation, type NegotiationOutcome, type TlsPolicy } from './negotiation.js';
 import { INTERNAL_ERROR, toIrodsError } from './store-errors.js';
 
 /**
@@ -448,7 +448,16 @@ export class IrodsSession {
       await this.send(MSG_TYPE.CS_NEG, 0, serverPolicyMessage(policy));
       const answer = await this.reader.next();
       if (!answer) return false;
-      const outcome = answer.header.type === MSG_TYPE.CS_NEG ? decide(policy, this.body(answer)) : { refuse: `expected ${MSG_TYPE.CS_NEG}, got ${answer.header.type}` };
+      let outcome: NegotiationOutcome;
+      try {
+        outcome = answer.header.type === MSG_TYPE.CS_NEG ? decide(policy, this.body(answer)) : { refuse: `expected ${MSG_TYPE.CS_NEG}, got ${answer.header.type}` };
+      } catch (err) {
+        // not a fault of this server: at error level, anyone who can connect could flood the log with it
+        const e = toIrodsError(err) ?? new IrodsError('USER_PACKSTRUCT_INPUT_ERR', 'malformed negotiation answer');
+        this.log.info({ reason: e.message }, 'negotiation refused');
+        await this.sendVersion(e.code, `malformed negotiation answer: ${e.message}`);
+        return false;
+      }
       if ('refuse' in outcome) {
         this.log.info({ reason: outcome.refuse }, 'negotiation refused');
         await this.sendVersion(SERVER_NEGOTIATION_ERROR, outcome.refuse);
