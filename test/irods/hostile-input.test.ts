@@ -1,8 +1,9 @@
 /**
  * Hostile input on the store's iRODS port, from raw Node sockets: truncated
- * and oversized headers, oversized and lying bodies, malformed XML, unknown
- * and unsupported API numbers, APIs before authentication, thousands of
- * connections opened and dropped. Each is refused (an iRODS error, a close,
+ * and oversized headers, oversized and lying bodies, bodies before login
+ * larger than a login needs, malformed XML, unknown and unsupported API
+ * numbers, APIs before authentication, thousands of connections opened and
+ * dropped. Each is refused (an iRODS error, a close,
  * or both) quickly, never a hang; the server keeps running, its memory stays
  * bounded, and python-irodsclient keeps being served after each.
  *
@@ -31,6 +32,7 @@ const MESSAGE_LIMIT = 64 * 1024 * 1024;
 const REFUSAL_MS = 10_000;
 /** iRODS error codes (iRODS 4.3 rodsErrorTable.h; python-irodsclient 0.8.1 exception.py). */
 const SYS_UNMATCHED_API_NUM = -12000;
+const SYS_HEADER_READ_LEN_ERR = -4000;
 const CAT_INVALID_AUTHENTICATION = -826000;
 
 let server: IrodsStoreServer | undefined;
@@ -145,6 +147,66 @@ describe("hostile input on the store's iRODS port", { timeout: 120_000 }, () => 
     c.send(body);
     c.send(Buffer.alloc(64 * 1024));
     await expectRefusedAndClosed(c);
+    await expectStillServing();
+  });
+
+  it('before login, a message larger than a login needs is refused as soon as its header is in (SYS_HEADER_READ_LEN_ERR, as iRODS refuses a long startup pack), and a logged-in client is served meanwhile', async () => {
+    const { zone } = server!;
+    const victim = await authed();
+    const stat = async () => expect((await victim.api(633, dataObjInp(`/${zone}/home/rods`), undefined, REFUSAL_MS))?.intInfo).toBeGreaterThanOrEqual(0);
+    // 14 MiB of nesting: within the bound of a logged-in client's body, and costly to decode
+    const nested = Buffer.from(`<StartupPack_PI>${'<b><a>x</a></b>'.repeat(1_000_000)}</StartupPack_PI>`);
+    const claims: Array<{ msgLen?: number; errorLen?: number; bsLen?: number }> = [
+      { msgLen: nested.length },
+      { msgLen: 600, bsLen: 60 * 1024 * 1024 },
+      { msgLen: 600, errorLen: 1024 * 1024 },
+    ];
+    for (const claim of claims) {
+      const c = await conn();
+      // the header alone: a refusal that waited for the body would never come
+      c.send(lengthPrefixed(headerXml('RODS_CONNECT', claim)));
+      const m = await c.next(REFUSAL_MS);
+      expect(m?.intInfo, JSON.stringify(claim)).toBe(SYS_HEADER_READ_LEN_ERR);
+      c.send(nested);
+      await stat();
+    }
+    // after the startup: a negotiation answer, and an authentication response
+    const negotiating = await conn();
+    negotiating.send(frame('RODS_CONNECT', { msg: startupPack('rods', zone, { option: ';request_server_negotiation' }) }));
+    expect((await negotiating.next(REFUSAL_MS))?.type).toBe('RODS_CS_NEG_T');
+    negotiating.send(lengthPrefixed(headerXml('RODS_CS_NEG_T', { msgLen: nested.length })));
+    expect((await negotiating.next(REFUSAL_MS))?.intInfo).toBe(SYS_HEADER_READ_LEN_ERR);
+    const authenticating = await conn();
+    await authenticating.startup('rods', zone);
+    expect((await authenticating.api(703, '', undefined, REFUSAL_MS))?.intInfo).toBe(0);
+    authenticating.send(lengthPrefixed(headerXml('RODS_API_REQ', { msgLen: nested.length, intInfo: 704 })));
+    expect((await authenticating.next(REFUSAL_MS))?.intInfo).toBe(SYS_HEADER_READ_LEN_ERR);
+    await stat();
+    // a logged-in client may send as much: refused for what it is, not for its size
+    victim.send(frame('RODS_API_REQ', { msg: nested, intInfo: 633 }));
+    expect((await victim.next(REFUSAL_MS))?.intInfo).not.toBe(SYS_HEADER_READ_LEN_ERR);
+    await expectStillServing();
+  });
+
+  it('connections that never log in cannot make the server hold the bodies they announce', async () => {
+    const before = server!.rssBytes();
+    const body = 60 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 0x41);
+    const senders = await Promise.all(Array.from({ length: 12 }, () => conn()));
+    await Promise.all(
+      senders.map((c) => {
+        // a startup message announcing 60 MiB of data and one byte more that never comes
+        c.send(lengthPrefixed(headerXml('RODS_CONNECT', { msgLen: 0, bsLen: body + 1 })));
+        for (let i = 0; i < body / chunk.length; i++) c.send(chunk);
+        // all of it taken by the server (no more than the sockets' buffers short of it), or the connection closed
+        const drained = new Promise<void>((resolve) => (c.socket.writableLength === 0 ? resolve() : c.socket.once('drain', () => resolve())));
+        return Promise.race([drained, c.closed]);
+      }),
+    );
+    const grown = server!.rssBytes() - before;
+    senders.forEach((c) => c.destroy());
+    // 60 MiB each before the fix: nothing justifies more than a few KiB a connection before login
+    expect(grown, `resident memory grew by ${(grown / 2 ** 20).toFixed(0)} MiB for 12 connections that never logged in`).toBeLessThan(128 * 2 ** 20);
     await expectStillServing();
   });
 

@@ -444,6 +444,24 @@ describe('a server facing broken and hostile clients', () => {
     await d.closed;
   });
 
+  it('before login, refuses a message larger than a login needs as soon as its header is in, with SYS_HEADER_READ_LEN_ERR; after login the bounds are a logged-in client\'s', async () => {
+    for (const lens of [{ msgLen: 14 * 1024 * 1024 }, { msgLen: 5000 }, { bsLen: 1024 * 1024 }, { errorLen: 1024 * 1024 }]) {
+      const c = await rawClient(port);
+      c.write(encodeHeader({ type: 'RODS_CONNECT', msgLen: 0, errorLen: 0, bsLen: 0, intInfo: 0, ...lens }));
+      expect(await c.reply(), JSON.stringify(lens)).toMatchObject({ intInfo: IRODS_ERRORS.SYS_HEADER_READ_LEN_ERR });
+      await c.closed;
+    }
+    const authenticating = await connected(port, 'alice');
+    authenticating.write(encodeHeader({ type: 'RODS_API_REQ', msgLen: 14 * 1024 * 1024, errorLen: 0, bsLen: 0, intInfo: 704 }));
+    expect(await authenticating.reply()).toMatchObject({ intInfo: IRODS_ERRORS.SYS_HEADER_READ_LEN_ERR });
+    await authenticating.closed;
+    const c = await loggedIn(port, 'alice', 'alice-pw');
+    const long = 'x'.repeat(1024 * 1024);
+    c.send('RODS_API_REQ', { intInfo: 9001, body: str(long), bs: Buffer.alloc(1024 * 1024) });
+    expect((await c.reply()).body).toEqual({ myStr: long });
+    c.close();
+  });
+
   it('refuses malformed headers', async () => {
     for (const xml of ['<MsgHeader_PI><type>RODS_API_REQ</type></MsgHeader_PI>', 'not xml', '<MsgHeader_PI><type>X</type><msgLen>-1</msgLen><errorLen>0</errorLen><bsLen>0</bsLen><intInfo>0</intInfo></MsgHeader_PI>', '<MsgHeader_PI><type>X</type><msgLen>1e9</msgLen><errorLen>0</errorLen><bsLen>0</bsLen><intInfo>0</intInfo></MsgHeader_PI>']) {
       const c = await rawClient(port);

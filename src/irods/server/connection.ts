@@ -27,7 +27,7 @@ import { DescriptorTable } from '../objects/descriptors.js';
 import type { AccessRules } from '../permissions.js';
 import type { SpecificQueries } from '../specific-query/runner.js';
 import type { IrodsErrorName } from '../wire/error-codes.js';
-import { FramingError, frameMessage, MessageReader, MSG_TYPE, PeerGoneError, type FrameLimits, type RawMessage } from '../wire/framing.js';
+import { FramingError, frameMessage, LOGIN_FRAME_LIMITS, MessageReader, MSG_TYPE, PeerGoneError, type FrameLimits, type RawMessage } from '../wire/framing.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { IRODS_ERRORS } from '../wire/error-codes.js';
 import { int, text, type PiMessage, type PiNode } from '../wire/pi-values.js';
@@ -60,7 +60,7 @@ const MAX_SHARED_SECRET = 1024;
 /** How long a refused or finished connection waits for the client to close before it is cut. */
 const LINGER_MS = 2000;
 
-/** Bounds of one connection. */
+/** Bounds of one connection: its frame bounds are those of a logged-in client (before, {@link LOGIN_FRAME_LIMITS}). */
 export interface SessionLimits extends FrameLimits {
   /** Milliseconds an authenticated client may stay silent between requests. */
   idleTimeoutMs: number;
@@ -233,7 +233,7 @@ export class IrodsSession {
     // Errors surface through the reader and writes; this keeps a reset from being an uncaught 'error'.
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.setNoDelay(true);
-    this.reader = new MessageReader(socket, shared.limits, shared.limits.loginTimeoutMs);
+    this.reader = new MessageReader(socket, LOGIN_FRAME_LIMITS, shared.limits.loginTimeoutMs);
     this.done = new Promise((resolve) => (this.finish = resolve));
     // a client may not hold a connection without logging in, however busy it keeps it
     this.loginDeadline = setTimeout(() => {
@@ -500,11 +500,11 @@ export class IrodsSession {
       secure.on('error', done);
       secure.on('close', onClose);
     });
-    this.reader = new MessageReader(secure, this.shared.limits, this.shared.limits.loginTimeoutMs);
+    this.reader = new MessageReader(secure, LOGIN_FRAME_LIMITS, this.shared.limits.loginTimeoutMs);
     const settings = await this.reader.readHeader();
     const secret = settings && (await this.reader.readHeader());
     if (!secret) throw new PeerGoneError('after the TLS handshake');
-    if (secret.type !== 'SHARED_SECRET' || secret.msgLen > MAX_SHARED_SECRET) {
+    if (secret.type !== 'SHARED_SECRET' || secret.msgLen < 0 || secret.msgLen > MAX_SHARED_SECRET) {
       throw new FramingError('SYS_HEADER_TPYE_LEN_ERR', 'expected the SHARED_SECRET message after the TLS handshake', true);
     }
     await this.reader.readBytes(secret.msgLen);
@@ -639,6 +639,7 @@ export class IrodsSession {
       return fail(e.codeName, e.message);
     }
     clearTimeout(this.loginDeadline);
+    this.reader.setLimits(this.shared.limits);
     const { store, access, specificQueries } = this.shared;
     this.ctx = new HandlerContext(user, store, access, this.connection, this.log, specificQueries);
     this.log.info({ user: user.name }, 'logged in');

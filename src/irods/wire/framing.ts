@@ -89,6 +89,8 @@ export interface FrameLimits {
   maxBodyBytes?: number;
   /** Buffered bytes beyond the message being read after which the socket is paused. */
   highWaterBytes?: number;
+  /** The code of a refusal for lengths above these bounds. Default SYS_READ_MSG_BODY_LEN_ERR. */
+  oversizeCode?: IrodsErrorName;
 }
 
 /** The bounds iRODS clients need: 8 KiB headers, 64 MiB messages (python-irodsclient 0.8.1 writes 8 MiB at a time). */
@@ -97,6 +99,29 @@ export const DEFAULT_FRAME_LIMITS: FrameLimits = {
   maxMessageBytes: 64 * 1024 * 1024,
   maxBodyBytes: 16 * 1024 * 1024,
   highWaterBytes: 1024 * 1024,
+};
+
+/**
+ * The bounds until a client has logged in: every message it may send by
+ * then (the startup pack, the negotiation answer, the authentication
+ * request and response, the disconnect) is a small structure, and whoever
+ * can reach the port can send them. A startup pack holds seven names of at
+ * most 64 bytes and an option of at most 256 (`startupPack_t`, 652 bytes);
+ * iRODS refuses one whose msgLen is above twice that, or not positive, with
+ * SYS_HEADER_READ_LEN_ERR (iRODS 4.3.5 `server/core/src/miscServerFunct.cpp`
+ * `readStartupPack`, the same in 4.2). 4 KiB leaves room for XML escapes in
+ * the names. The same bound covers the error and data parts, which no login
+ * message has: the whole of a message is then never more than 4 KiB to
+ * buffer or decode, where the bounds after login (16 MiB to decode, 64 MiB
+ * to buffer) would let each unauthenticated connection hold that much
+ * memory, and stall the one thread decoding it.
+ */
+export const LOGIN_FRAME_LIMITS: FrameLimits = {
+  maxHeaderBytes: 1024,
+  maxMessageBytes: 4 * 1024,
+  maxBodyBytes: 4 * 1024,
+  highWaterBytes: 16 * 1024,
+  oversizeCode: 'SYS_HEADER_READ_LEN_ERR',
 };
 
 /**
@@ -192,7 +217,12 @@ const HEADER_INT = /^-?\d{1,10}$/;
 
 /** Decodes and checks a header's XML against the limits. */
 export function parseHeader(xml: Buffer, limits: FrameLimits): MsgHeader {
-  return checkLengths(parseCanonicalHeader(xml) ?? parseAnyHeader(xml), limits);
+  return checkLengths(parseHeaderFields(xml), limits);
+}
+
+/** Decodes a header's XML; its lengths are not checked. */
+function parseHeaderFields(xml: Buffer): MsgHeader {
+  return parseCanonicalHeader(xml) ?? parseAnyHeader(xml);
 }
 
 /**
@@ -243,12 +273,12 @@ function checkLengths(h: MsgHeader, limits: FrameLimits): MsgHeader {
   const packed = h.msgLen + h.errorLen;
   const maxBody = limits.maxBodyBytes ?? DEFAULT_FRAME_LIMITS.maxBodyBytes!;
   if (packed > maxBody) {
-    throw new FramingError('SYS_READ_MSG_BODY_LEN_ERR', `a message body of ${packed} bytes is larger than this server accepts (${maxBody})`, true);
+    throw new FramingError(limits.oversizeCode ?? 'SYS_READ_MSG_BODY_LEN_ERR', `a message body of ${packed} bytes is larger than this server accepts (${maxBody})`, true);
   }
   const total = packed + h.bsLen;
   if (total > limits.maxMessageBytes) {
     throw new FramingError(
-      'SYS_READ_MSG_BODY_LEN_ERR',
+      limits.oversizeCode ?? 'SYS_READ_MSG_BODY_LEN_ERR',
       `a message of ${total} bytes is larger than this server accepts (${limits.maxMessageBytes}); send data in smaller pieces`,
       true,
     );
@@ -288,7 +318,7 @@ export class MessageReader {
   private timerMs = 0;
   /** The header of the message being read, once its bytes are taken. */
   private pending: MsgHeader | undefined;
-  private readonly highWater: number;
+  private highWater: number;
   private attached = true;
   private discarding = false;
   /** The last few headers parsed, with their bytes (see {@link MessageReader.header}). */
@@ -321,7 +351,7 @@ export class MessageReader {
 
   constructor(
     private readonly stream: Duplex,
-    private readonly limits: FrameLimits,
+    private limits: FrameLimits,
     /** Milliseconds the peer may stay silent while a read waits (0: no bound). */
     private idleMs = 0,
   ) {
@@ -330,6 +360,15 @@ export class MessageReader {
     stream.on('end', this.onEnd);
     stream.on('close', this.onEnd);
     stream.on('error', this.onError);
+  }
+
+  /** Changes the bounds for the messages that follow (a session's, once its client logged in). */
+  setLimits(limits: FrameLimits): void {
+    this.limits = limits;
+    this.highWater = limits.highWaterBytes ?? DEFAULT_FRAME_LIMITS.highWaterBytes!;
+    // a header kept from before was checked against the old bounds
+    this.recentHeaders.length = 0;
+    this.nextRecent = 0;
   }
 
   /** Changes the idle bound for the reads that follow. */
@@ -470,7 +509,9 @@ export class MessageReader {
   /**
    * Reads one header; null when the peer closed cleanly between messages.
    * Some messages are a header alone (the TLS key settings), so this is
-   * separate from {@link readBody}.
+   * separate from {@link readBody}. Its lengths are not checked against the
+   * bounds: in such a message they are values (a key size, hash rounds),
+   * not bytes that follow, so the caller checks what it reads.
    */
   async readHeader(): Promise<MsgHeader | null> {
     if (this.buffered === 0) {
@@ -486,11 +527,12 @@ export class MessageReader {
     if (len <= 0 || len > this.limits.maxHeaderBytes) {
       throw new FramingError('SYS_HEADER_READ_LEN_ERR', `a message header of ${len} bytes is outside 1..${this.limits.maxHeaderBytes}`, true);
     }
-    return parseHeader(await this.readBytes(len), this.limits);
+    return parseHeaderFields(await this.readBytes(len));
   }
 
-  /** Reads the body, error and data a header announced. */
+  /** Reads the body, error and data a header from {@link readHeader} announced, once they are within the bounds. */
   async readBody(header: MsgHeader): Promise<RawMessage> {
+    checkLengths(header, this.limits);
     const body = await this.readBytes(header.msgLen);
     const error = await this.readBytes(header.errorLen);
     await this.fill(header.bsLen);
