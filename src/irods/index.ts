@@ -22,7 +22,11 @@ export type { TlsPolicy } from './server/negotiation.js';
 
 /** Bounds of the server; each has a default. */
 export interface IrodsServerLimits extends SessionLimits {
-  /** Connections served at once. */
+  /**
+   * Logged-in clients served at once. As many connections again may be
+   * logging in, counted apart: when they are that many, the one that
+   * connected first is closed for a new one.
+   */
   maxConnections: number;
   /** Milliseconds a specific query may take, queued and running, before it is ended (`CAT_SQL_ERR`). */
   queryTimeoutMs: number;
@@ -33,6 +37,7 @@ export const DEFAULT_IRODS_LIMITS: IrodsServerLimits = {
   ...DEFAULT_FRAME_LIMITS,
   idleTimeoutMs: 15 * 60 * 1000,
   loginTimeoutMs: 30 * 1000,
+  startupTimeoutMs: 5 * 1000,
   maxConnections: 200,
   queryTimeoutMs: 30 * 1000,
 };

@@ -28,6 +28,8 @@ import {
 /** The bounds the issue sets: a header over 8 KiB, a message over 64 MiB are refused. */
 const HEADER_LIMIT = 8 * 1024;
 const MESSAGE_LIMIT = 64 * 1024 * 1024;
+/** TASKFLOW_IRODS_MAX_CONNECTIONS's default, which the server here runs with. */
+const CONNECTION_LIMIT = 200;
 /** How long a refusal may take: far less than any idle timeout, so waiting it out is not what passes. */
 const REFUSAL_MS = 10_000;
 /** iRODS error codes (iRODS 4.3 rodsErrorTable.h; python-irodsclient 0.8.1 exception.py). */
@@ -376,6 +378,12 @@ describe("hostile input on the store's iRODS port", { timeout: 120_000 }, () => 
     await expectStillServing();
     const grown = server!.rssBytes() - before;
     expect(grown, `resident memory grew by ${(grown / 2 ** 20).toFixed(1)} MiB`).toBeLessThan(150 * 2 ** 20);
+  });
+
+  it('more silent connections than the connection limit do not lock a real client out', async () => {
+    const silent = await Promise.all(Array.from({ length: CONNECTION_LIMIT + 10 }, () => conn()));
+    await expectStillServing();
+    silent.forEach((c) => c.destroy());
   });
 
   it('lengths that promise large bodies do not make the server reserve the memory', async () => {

@@ -12,7 +12,7 @@ import { DEFAULT_IRODS_LIMITS, type IrodsServerLimits } from '../../src/irods/in
 import { AccessRules } from '../../src/irods/permissions.js';
 import type { ApiRoute } from '../../src/irods/server/api.js';
 import { listen, type RunningListener } from '../../src/irods/server/listener.js';
-import { LoginThrottle } from '../../src/irods/server/native-auth.js';
+import { expectedResponse, LoginThrottle } from '../../src/irods/server/native-auth.js';
 import { icatSiteOf } from '../../src/irods/specific-query/icat-views.js';
 import { SpecificQueryRunner } from '../../src/irods/specific-query/runner.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
@@ -542,13 +542,13 @@ describe('a server facing broken and hostile clients', () => {
 });
 
 describe('limits', () => {
-  it('answers connections beyond the limit with SYS_EXCEED_CONNECT_CNT, and serves again when one ends', async () => {
+  it('answers connections beyond the limit of logged-in clients with SYS_EXCEED_CONNECT_CNT, and serves again when one ends', async () => {
     const t = tempStore();
     t.store.setPassword('rods', 'rods-pw');
     const srv = await testServer(t, { maxConnections: 2 });
     try {
       const a = await loggedIn(srv.address.port, 'rods', 'rods-pw');
-      const b = await connected(srv.address.port);
+      const b = await loggedIn(srv.address.port, 'rods', 'rods-pw');
       const c = await rawClient(srv.address.port);
       c.send('RODS_CONNECT', { body: STARTUP() });
       const refused = await c.reply();
@@ -560,6 +560,48 @@ describe('limits', () => {
       const d = await loggedIn(srv.address.port, 'rods', 'rods-pw');
       d.close();
       b.close();
+    } finally {
+      await srv.close();
+      await t.cleanup();
+    }
+  });
+
+  it('counts connections that have not logged in apart: silent ones neither keep a client from logging in nor outlast the startup bound', async () => {
+    const t = tempStore();
+    t.store.setPassword('rods', 'rods-pw');
+    const srv = await testServer(t, { maxConnections: 2, startupTimeoutMs: 300 });
+    try {
+      // more silent sockets than the limit: the oldest makes room for each new one
+      const silent = await Promise.all(Array.from({ length: 3 }, () => rawClient(srv.address.port)));
+      const a = await loggedIn(srv.address.port, 'rods', 'rods-pw');
+      const b = await loggedIn(srv.address.port, 'rods', 'rods-pw');
+      // closed to make room, or at the startup bound, long before the login bound (30 s)
+      await Promise.all(silent.map((s) => s.closed));
+      a.close();
+      b.close();
+    } finally {
+      await srv.close();
+      await t.cleanup();
+    }
+  });
+
+  it('refuses a login with SYS_EXCEED_CONNECT_CNT when others logged in up to the limit meanwhile', async () => {
+    const t = tempStore();
+    t.store.setPassword('rods', 'rods-pw');
+    const srv = await testServer(t, { maxConnections: 2 });
+    try {
+      const late = await connected(srv.address.port);
+      const first = await loggedIn(srv.address.port, 'rods', 'rods-pw');
+      const second = await loggedIn(srv.address.port, 'rods', 'rods-pw');
+      late.send('RODS_API_REQ', { intInfo: 703 });
+      const challenge = Buffer.from((await late.reply()).body!.challenge as string, 'base64');
+      late.send('RODS_API_REQ', { intInfo: 704, body: { name: 'authResponseInp_PI', fields: { response: expectedResponse(challenge, 'rods-pw'), username: 'rods' } } });
+      const refused = await late.reply();
+      expect(refused.intInfo).toBe(IRODS_ERRORS.SYS_EXCEED_CONNECT_CNT);
+      expect(refused.error).toMatch(/limit of 2 connections/);
+      await late.closed;
+      first.close();
+      second.close();
     } finally {
       await srv.close();
       await t.cleanup();

@@ -66,6 +66,13 @@ export interface SessionLimits extends FrameLimits {
   idleTimeoutMs: number;
   /** Milliseconds a client has from connecting to the end of its login (startup, negotiation, TLS, authentication). */
   loginTimeoutMs: number;
+  /**
+   * Milliseconds a client has from connecting to the end of its startup
+   * pack. Clients send it at once; a connection that does not is closed
+   * long before the login bound, so that it holds its place among those
+   * logging in only briefly.
+   */
+  startupTimeoutMs: number;
 }
 
 /** TLS as the server offers it. */
@@ -223,10 +230,17 @@ export class IrodsSession {
   readonly done: Promise<void>;
   private finish!: () => void;
   private loginDeadline: NodeJS.Timeout | undefined;
+  private startupDeadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
     private readonly shared: SessionShared,
+    /**
+     * Called once the client proved who it is, before it is told so: throws
+     * an {@link IrodsError} (SYS_EXCEED_CONNECT_CNT) when the server serves
+     * as many logged-in clients as it may.
+     */
+    private readonly admit: () => void,
   ) {
     this.log = shared.log.child({ conn: nextId++, peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
     this.stream = socket;
@@ -241,6 +255,11 @@ export class IrodsSession {
       this.close();
     }, shared.limits.loginTimeoutMs);
     this.loginDeadline.unref();
+    this.startupDeadline = setTimeout(() => {
+      this.log.info('no startup pack in time: connection closed');
+      this.close();
+    }, shared.limits.startupTimeoutMs);
+    this.startupDeadline.unref();
     this.connection = new SessionConnection((reply) => this.exchange(reply));
     DescriptorTable.attach(this.connection);
   }
@@ -253,6 +272,7 @@ export class IrodsSession {
       await this.failed(err);
     } finally {
       clearTimeout(this.loginDeadline);
+      clearTimeout(this.startupDeadline);
       this.end();
       await this.runCleanups();
       this.finish();
@@ -407,6 +427,7 @@ export class IrodsSession {
   /** Reads the startup pack, negotiates, sends the version; false when the connection was refused. */
   private async startup(): Promise<boolean> {
     const msg = await this.reader.next();
+    clearTimeout(this.startupDeadline);
     if (!msg) return false;
     if (msg.header.type !== MSG_TYPE.CONNECT) {
       await this.sendError(MSG_TYPE.VERSION, IRODS_ERRORS.SYS_HEADER_TPYE_LEN_ERR, `expected ${MSG_TYPE.CONNECT} first, got ${msg.header.type}`);
@@ -637,6 +658,14 @@ export class IrodsSession {
       this.shared.loginThrottle.failed();
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       return fail(e.codeName, e.message);
+    }
+    try {
+      this.admit();
+    } catch (err) {
+      const e = err as IrodsError;
+      this.log.info({ user: user.name, reason: e.message }, 'login refused');
+      await this.sendError(MSG_TYPE.API_REPLY, e.code, e.message);
+      throw new EndSession();
     }
     clearTimeout(this.loginDeadline);
     this.reader.setLimits(this.shared.limits);

@@ -3,10 +3,17 @@
  * {@link IrodsSession} each, bounds how many run at once, and ends them all
  * on close.
  *
- * A connection beyond the limit is answered as iRODS answers it (iRODS 4.3.5
- * `rodsServer.cpp`: a version reply with status `SYS_EXCEED_CONNECT_CNT`)
- * and closed; beyond twice the limit sockets are dropped unanswered, so a
- * flood costs no more than a socket each.
+ * The limit counts logged-in clients. A connection that arrives when they
+ * are as many is answered as iRODS answers it (iRODS 4.3.5 `rodsServer.cpp`:
+ * a version reply with status `SYS_EXCEED_CONNECT_CNT`) and closed; beyond
+ * the limit in such refusals, sockets are dropped unanswered, so a flood
+ * costs no more than a socket each. Connections that have not logged in
+ * have a share of their own, as large as the limit: they cannot take the
+ * place of a logged-in client, and when the share is full a new connection
+ * takes the place of the one that has been logging in longest (a real
+ * client logs in within a few round trips; one that sends nothing is also
+ * closed at the startup bound). A client that logs in while the limit is
+ * reached is refused at its login with `SYS_EXCEED_CONNECT_CNT`.
  *
  * @module
  */
@@ -14,6 +21,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { IrodsSession, SERVER_API_VERSION, SERVER_REL_VERSION, errorStack, type SessionShared } from './connection.js';
 import { IRODS_ERRORS } from '../wire/error-codes.js';
 import { frameMessage, MSG_TYPE } from '../wire/framing.js';
+import { IrodsError } from '../wire/irods-error.js';
 import { encodePi } from '../wire/xml.js';
 
 /** Options of {@link listen}. */
@@ -21,7 +29,7 @@ export interface ListenOptions {
   host: string;
   /** 0: any free port. */
   port: number;
-  /** Sessions served at once. */
+  /** Logged-in sessions served at once; as many again may be logging in. */
   maxConnections: number;
   shared: SessionShared;
 }
@@ -30,10 +38,15 @@ export interface ListenOptions {
 export interface RunningListener {
   /** The bound address (the real port when 0 was asked for). */
   readonly address: { host: string; port: number };
-  /** Sessions running now. */
+  /** Sessions running now, logged in or not. */
   readonly connections: number;
   /** Stops accepting, ends every connection, waits for their cleanups. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Why a client is refused when the limit is reached. */
+function busyMessage(max: number): string {
+  return `the server is serving its limit of ${max} connections; try again later`;
 }
 
 /** The version reply refusing a connection beyond the limit. */
@@ -43,8 +56,7 @@ function busyReply(max: number): Buffer[] {
     name: 'Version_PI',
     fields: { status: code, relVersion: SERVER_REL_VERSION, apiVersion: SERVER_API_VERSION, reconnPort: 0, reconnAddr: '', cookie: 400 },
   };
-  const message = `the server is serving its limit of ${max} connections; try again later`;
-  return frameMessage(MSG_TYPE.VERSION, { intInfo: code, body: encodePi(version), error: encodePi(errorStack(code, message)) });
+  return frameMessage(MSG_TYPE.VERSION, { intInfo: code, body: encodePi(version), error: encodePi(errorStack(code, busyMessage(max))) });
 }
 
 /** Starts listening; rejects when the address cannot be bound. */
@@ -52,6 +64,9 @@ export async function listen(opts: ListenOptions): Promise<RunningListener> {
   const { shared, maxConnections } = opts;
   const log = shared.log;
   const sessions = new Set<IrodsSession>();
+  /** Sessions not logged in yet, the longest-waiting first (a Set keeps insertion order). */
+  const loggingIn = new Set<IrodsSession>();
+  let loggedIn = 0;
   const refusing = new Set<Socket>();
   let closing = false;
 
@@ -75,14 +90,33 @@ export async function listen(opts: ListenOptions): Promise<RunningListener> {
       socket.destroy();
       return;
     }
-    if (sessions.size >= maxConnections) {
+    if (loggedIn >= maxConnections) {
       log.warn({ max: maxConnections }, 'connection refused: limit reached');
       refuse(socket);
       return;
     }
-    const session = new IrodsSession(socket, shared);
+    if (loggingIn.size >= maxConnections) {
+      const oldest = loggingIn.values().next().value!;
+      loggingIn.delete(oldest);
+      log.info({ max: maxConnections }, 'connection closed before its login: as many others were logging in, and a new one came');
+      oldest.close();
+    }
+    let counted = false;
+    const session: IrodsSession = new IrodsSession(socket, shared, () => {
+      if (counted) return;
+      // a session closed to make room is no longer among those logging in: it may not log in either
+      if (!loggingIn.has(session) || loggedIn >= maxConnections) throw new IrodsError('SYS_EXCEED_CONNECT_CNT', busyMessage(maxConnections));
+      loggingIn.delete(session);
+      loggedIn++;
+      counted = true;
+    });
     sessions.add(session);
-    void session.run().finally(() => sessions.delete(session));
+    loggingIn.add(session);
+    void session.run().finally(() => {
+      sessions.delete(session);
+      loggingIn.delete(session);
+      if (counted) loggedIn--;
+    });
   });
   // accept failures (EMFILE and the like) must not end the process; the server keeps listening
   const onError = (err: Error): void => log.error({ err: err.message }, 'protocol listener error');
