@@ -43,12 +43,15 @@ export const STORE_DEFAULTS = {
 export const STORE_INLINE_MAX_LIMIT = 1024 * 1024;
 
 /**
- * Most seconds a setting that becomes one timer may hold: Node.js runs a
- * timer of more than 2^31-1 ms after 1 ms instead (a TimeoutOverflowWarning),
- * so a longer idle bound would drop every client at its first pause. About
- * 24.8 days.
+ * Most milliseconds a setting that becomes one timer may hold: Node.js runs
+ * a timer of more than 2^31-1 ms after 1 ms instead (a
+ * TimeoutOverflowWarning), so a longer idle bound would drop every client at
+ * its first pause, and a longer lease would be renewed in a busy loop.
+ * About 24.8 days.
  */
-export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** {@link MAX_TIMER_MS} for a setting in seconds. */
+export const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 /** The default shared secret; the service and the site refuse it outside test mode. */
 export const DEFAULT_SECRET = 'CHANGE ME!';
@@ -190,7 +193,7 @@ export function loadBackendSettings(env: Env = process.env): BackendSettings {
     sodarSecret: str(env, 'TASKFLOW_SODAR_SECRET', DEFAULT_SECRET),
     targets: list(env, 'TASKFLOW_TARGETS', ['sodar', 'irods']),
     testMode: bool(env, 'TASKFLOW_TEST_MODE', false),
-    backendTimeoutMs: num(env, 'TASKFLOW_BACKEND_TIMEOUT', 600_000, { min: 1 }),
+    backendTimeoutMs: num(env, 'TASKFLOW_BACKEND_TIMEOUT', 600_000, { min: 1, max: MAX_TIMER_MS }),
     enabledBackendPlugins: list(env, 'ENABLED_BACKEND_PLUGINS', ['taskflow']),
   };
 }
@@ -335,20 +338,20 @@ export function loadConfig(env: Env = process.env): Config {
     listenHost: str(env, 'TASKFLOW_LISTEN_HOST', '127.0.0.1'),
     port: num(env, 'TASKFLOW_PORT', 5005, { min: 0, max: 65535 }),
     sodarUrl: str(env, 'TASKFLOW_SODAR_URL', 'http://127.0.0.1:8000'),
-    siteTimeoutMs: num(env, 'TASKFLOW_SITE_TIMEOUT', 30_000, { min: 1 }),
+    siteTimeoutMs: num(env, 'TASKFLOW_SITE_TIMEOUT', 30_000, { min: 1, max: MAX_TIMER_MS }),
     bodyLimit: num(env, 'TASKFLOW_BODY_LIMIT', 16 * 1024 * 1024, { min: 1024 }),
     siteBodyLimit: num(env, 'SODAR_SITE_BODY_LIMIT', 1024 * 1024, { min: 1024 }),
     allowIrodsCleanup: bool(env, 'TASKFLOW_ALLOW_IRODS_CLEANUP', false),
     lockEnabled: bool(env, 'TASKFLOW_LOCK_ENABLED', true),
     lockRetryCount: num(env, 'TASKFLOW_LOCK_RETRY_COUNT', 2, { min: 0 }),
-    lockRetryInterval: num(env, 'TASKFLOW_LOCK_RETRY_INTERVAL', 3, { min: 0, float: true }),
-    lockLeaseSeconds: num(env, 'TASKFLOW_LOCK_LEASE', 30, { min: 0.1, float: true }),
+    lockRetryInterval: num(env, 'TASKFLOW_LOCK_RETRY_INTERVAL', 3, { min: 0, max: MAX_TIMER_SECONDS, float: true }),
+    lockLeaseSeconds: num(env, 'TASKFLOW_LOCK_LEASE', 30, { min: 0.1, max: MAX_TIMER_SECONDS, float: true }),
     redisUrl: optStr(env, 'TASKFLOW_REDIS_URL'),
     asyncConcurrency: num(env, 'TASKFLOW_ASYNC_CONCURRENCY', 2, { min: 1 }),
     validateConcurrency: num(env, 'TASKFLOW_VALIDATE_CONCURRENCY', 4, { min: 1 }),
     zoneValidateLimit: num(env, 'TASKFLOW_ZONE_VALIDATE_LIMIT', 1, { min: 1 }),
     zoneFileLimit: env.TASKFLOW_ZONE_FILE_LIMIT === undefined || env.TASKFLOW_ZONE_FILE_LIMIT === '' ? undefined : num(env, 'TASKFLOW_ZONE_FILE_LIMIT', 0, { min: 1 }),
-    zoneProgressInterval: num(env, 'TASKFLOW_ZONE_PROGRESS_INTERVAL', 5, { min: 0.1, float: true }),
+    zoneProgressInterval: num(env, 'TASKFLOW_ZONE_PROGRESS_INTERVAL', 5, { min: 0.1, max: MAX_TIMER_SECONDS, float: true }),
     verifyChecksums: bool(env, 'TASKFLOW_VERIFY_CHECKSUMS', true),
     hashWorkers: num(env, 'TASKFLOW_HASH_WORKERS', STORE_DEFAULTS.hashWorkers, { min: 1, max: 64 }),
     storeSync: bool(env, 'TASKFLOW_STORE_SYNC', STORE_DEFAULTS.sync),

@@ -18,6 +18,18 @@ describe('config', () => {
     expect(() => loadConfig({ TASKFLOW_LOCK_RETRY_INTERVAL: '-1' })).toThrow(/TASKFLOW_LOCK_RETRY_INTERVAL/);
   });
 
+  it('refuses a time that would become a timer longer than Node.js can wait, naming the setting and the bound', () => {
+    // 30 days: as a timer of that many milliseconds, Node.js would fire it after 1 ms
+    for (const name of ['TASKFLOW_LOCK_LEASE', 'TASKFLOW_LOCK_RETRY_INTERVAL', 'TASKFLOW_ZONE_PROGRESS_INTERVAL']) {
+      expect(() => loadConfig({ [name]: String(30 * 24 * 3600) }), name).toThrow(new RegExp(`${name}: must be at most 2147483\\b`));
+      expect(() => loadConfig({ [name]: '2147483' }), name).not.toThrow();
+    }
+    for (const name of ['TASKFLOW_SITE_TIMEOUT', 'TASKFLOW_BACKEND_TIMEOUT']) {
+      expect(() => loadConfig({ [name]: String(30 * 24 * 3600 * 1000) }), name).toThrow(new RegExp(`${name}: must be at most 2147483647\\b`));
+      expect(() => loadConfig({ [name]: '2147483647' }), name).not.toThrow();
+    }
+  });
+
   it('reads lists, booleans and floats', () => {
     const c = loadConfig({ TASKFLOW_TARGETS: 'irods, ,sodar', TASKFLOW_TEST_MODE: 'TRUE', TASKFLOW_LOCK_RETRY_INTERVAL: '0.05' });
     expect(c.targets).toEqual(['irods', 'sodar']);
