@@ -37,6 +37,14 @@ export class IncompleteAnswer extends Error {
     options?: ErrorOptions,
     /** Whether the whole request had been sent: the server may have it (and be acting on it), only its answer is missing. */
     readonly sent = false,
+    /**
+     * Whether the same request may get an answer later: the server could not
+     * be reached or did not answer (completely) in time, as when it restarts
+     * or the network drops out; false for a request that cannot be made at
+     * all (a bad URL or header, a name that does not resolve, a certificate
+     * refused), which only a change of configuration mends.
+     */
+    readonly passing = false,
   ) {
     super(reason, options);
   }
@@ -63,6 +71,31 @@ export interface BoundedRequestOptions {
   budgetMs?: number;
   /** Bytes of the answer kept; the rest is read and dropped, as only the start of a long answer is ever used. */
   maxBytes: number;
+}
+
+/**
+ * Connection errors of a server that is down, restarting or cut off for a
+ * while. A name that does not resolve (ENOTFOUND) is not one: the same name
+ * has to be mended, and trying it again forever would hide that.
+ */
+const PASSING_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
+
+/** Whether a connection error is one of {@link PASSING_CODES}; several addresses tried arrive as an AggregateError of them. */
+function passingError(err: unknown): boolean {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.every(passingError);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code !== undefined && PASSING_CODES.has(code);
 }
 
 /** A readable reason; connection errors with several addresses arrive as an AggregateError without message. */
@@ -106,14 +139,14 @@ export function boundedRequest(to: URL | RequestTarget, opts: BoundedRequestOpti
     let req: http.ClientRequest | undefined;
     let whole = false;
 
-    const fail = (reason: string, cause?: unknown, reusedSocket = false): void => {
+    const fail = (reason: string, passing: boolean, cause?: unknown, reusedSocket = false): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req?.destroy();
-      reject(new IncompleteAnswer(reason, reusedSocket, cause === undefined ? undefined : { cause }, whole));
+      reject(new IncompleteAnswer(reason, reusedSocket, cause === undefined ? undefined : { cause }, whole, passing));
     };
-    const timer = setTimeout(() => fail(`no complete answer within ${opts.budgetMs ?? opts.timeoutMs} ms`), opts.timeoutMs);
+    const timer = setTimeout(() => fail(`no complete answer within ${opts.budgetMs ?? opts.timeoutMs} ms`, true), opts.timeoutMs);
 
     try {
       const agent = opts.agents[url.protocol];
@@ -126,14 +159,14 @@ export function boundedRequest(to: URL | RequestTarget, opts: BoundedRequestOpti
           chunks.push(chunk);
           size += chunk.length;
         });
-        res.on('error', (err) => fail(`connection lost while reading the answer (${err.message})`, err));
+        res.on('error', (err) => fail(`connection lost while reading the answer (${err.message})`, true, err));
         res.on('close', () => {
-          if (!res.complete) fail('connection closed before the answer was complete');
+          if (!res.complete) fail('connection closed before the answer was complete', true);
         });
         res.on('end', () => {
           if (settled) return;
           if (!res.complete) {
-            fail('connection closed before the answer was complete');
+            fail('connection closed before the answer was complete', true);
             return;
           }
           settled = true;
@@ -144,11 +177,11 @@ export function boundedRequest(to: URL | RequestTarget, opts: BoundedRequestOpti
       req = options === undefined ? mod.request(url, { method: opts.method, headers: opts.headers, agent }, onAnswer) : mod.request(options, onAnswer);
     } catch (err) {
       // Invalid header values or URLs throw synchronously.
-      fail(err instanceof Error ? err.message : String(err), err);
+      fail(err instanceof Error ? err.message : String(err), false, err);
       return;
     }
     const sent = req;
-    sent.on('error', (err) => fail(describeError(err), err, sent.reusedSocket));
+    sent.on('error', (err) => fail(describeError(err), passingError(err), err, sent.reusedSocket));
     sent.on('finish', () => {
       whole = true;
     });

@@ -54,7 +54,24 @@ const metaField = (run: JournalRunSummary, key: string): string => {
 const duration = (run: JournalRunSummary): string =>
   run.result ? `${(run.result.durationMs / 1000).toFixed(3)}s` : '';
 
-function runsTable(runs: JournalRunSummary[]): string {
+/**
+ * A run still `running` whose revert has begun: rolling back, or, with
+ * tasks whose revert threw, waiting for the next recovery (the site was out
+ * of reach: see `RevertDeferredError`). Undefined for any other run.
+ */
+function rollbackOf(run: JournalRun): { waiting: JournalRun['tasks'] } | undefined {
+  if (run.status !== 'running' || !run.tasks.some((t) => t.state === 'reverted' || t.state === 'revert_failed')) return undefined;
+  return { waiting: run.tasks.filter((t) => t.state === 'revert_failed') };
+}
+
+/** A run's status as shown: `running` says whether it is rolling back, or its rollback waits. */
+function statusText(run: JournalRun | undefined, status: string): string {
+  const rollback = run === undefined ? undefined : rollbackOf(run);
+  if (rollback === undefined) return status;
+  return rollback.waiting.length > 0 ? `${status} (rollback waits, recovery tries again)` : `${status} (rolling back)`;
+}
+
+function runsTable(runs: JournalRunSummary[], journal: SqliteJournal): string {
   return formatTable(
     ['RUN', 'FLOW', 'PROJECT', 'MODE', 'STATUS', 'TASKS', 'STARTED', 'DURATION'],
     runs.map((r) => [
@@ -62,7 +79,8 @@ function runsTable(runs: JournalRunSummary[]): string {
       r.flowName,
       r.label ?? '',
       metaField(r, 'mode'),
-      r.status,
+      // only an unfinished run needs its tasks read, and few are
+      statusText(r.status === 'running' ? journal.getRun(r.runId) : undefined, r.status),
       String(r.taskCount),
       r.startedAt,
       duration(r),
@@ -77,13 +95,14 @@ export function runDetail(run: JournalRun): string {
     `flow:     ${run.flowName}`,
     `project:  ${run.label ?? ''}`,
     `mode:     ${metaField(run, 'mode')}`,
-    `status:   ${run.status}`,
+    `status:   ${statusText(run, run.status)}`,
     `started:  ${run.startedAt}`,
     `ended:    ${run.endedAt ?? ''}`,
     `duration: ${duration(run)}`,
   ];
   if (run.progress) head.push(`progress: ${progressText(run.progress)}`);
   if (run.result?.error) head.push(`error:    ${run.result.error}`);
+  for (const t of rollbackOf(run)?.waiting ?? []) head.push(`waits:    task ${t.index} "${t.name}": ${t.error ?? ''}`);
   for (const n of run.result?.revertNotes ?? []) head.push(`not restored: task ${n.index} "${n.name}": ${n.note}`);
   const tasks = formatTable(
     ['#', 'NAME', 'KIND', 'TARGET', 'STATE', 'MS', 'ERROR'],
@@ -161,7 +180,7 @@ export function registerRunsCommands(program: Command): void {
           offset: nonNegativeInt(opts.offset, 'offset'),
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
-        else process.stdout.write(`${runsTable(page.runs)}\n${page.runs.length} of ${page.total} run(s)\n`);
+        else process.stdout.write(`${runsTable(page.runs, journal)}\n${page.runs.length} of ${page.total} run(s)\n`);
       } finally {
         journal.close();
       }

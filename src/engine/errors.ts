@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RunResult } from './types.js';
+import type { RevertFailure, RunResult } from './types.js';
 
 /** Base class of every engine error. */
 export class EngineError extends Error {
@@ -111,5 +111,22 @@ export class RunEndNotRecordedError extends EngineError {
     cause: unknown,
   ) {
     super(`the run journal could not record how run ${result.runId} ended (${result.status}): ${errorMessage(cause)}`, { cause });
+  }
+}
+
+/**
+ * A recovery could not finish a run's revert now, only for reasons that
+ * pass (its `retryLater` said so of every revert that threw, e.g. the site
+ * was out of reach): the run is left unfinished, the tasks whose revert
+ * threw recorded `revert_failed`, so the next recovery reverts exactly
+ * those. Not a failed rollback: nothing is known to be wrong with the run.
+ */
+export class RevertDeferredError extends EngineError {
+  override name = 'RevertDeferredError';
+  constructor(
+    readonly runId: string,
+    readonly failures: readonly RevertFailure[],
+  ) {
+    super(`the revert of run ${runId} waits: ${failures.map((f) => `task "${f.name}": ${f.error}`).join('; ')}`);
   }
 }

@@ -15,6 +15,7 @@ export {
   UndoNotJsonError,
   NothingAppliedError,
   RunEndNotRecordedError,
+  RevertDeferredError,
 } from './errors.js';
 export * from './registry.js';
 export * from './flow.js';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RunNotFoundError, RunStateError, errorMessage } from './errors.js';
+import { RevertDeferredError, RunNotFoundError, RunStateError, errorMessage } from './errors.js';
 import type { RunEvents } from './events.js';
 import type { Journal } from './journal.js';
 import type { TaskRegistry } from './registry.js';
@@ -15,6 +15,17 @@ import type { JournalRun, JournalTask, RunResult } from './types.js';
 export interface RecoverOptions {
   /** Progress events (`task:reverted`, `task:revert_failed`, `run:end`). */
   events?: RunEvents;
+}
+
+/** Options of {@link recoverRun}. */
+export interface RecoverRunOptions extends RecoverOptions {
+  /**
+   * Whether a revert's error passes, so that trying the revert again later
+   * may succeed (the service: the site was out of reach). When every revert
+   * that threw says so, the run is not finished: {@link recoverRun} throws
+   * {@link RevertDeferredError}. None: every failure ends the run `revert_failed`.
+   */
+  retryLater?: (err: unknown) => boolean;
 }
 
 /** The error recorded on a run that recovery rolled back. */
@@ -35,7 +46,7 @@ export async function recoverRuns<C>(
   journal: Journal,
   registry: TaskRegistry<C>,
   ctx: C,
-  opts: RecoverOptions = {},
+  opts: RecoverRunOptions = {},
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const runId of journal.unfinishedRuns()) {
@@ -48,13 +59,15 @@ export async function recoverRuns<C>(
 /**
  * Reverts one unfinished run as {@link recoverRuns} does. Undefined when the
  * journal no longer holds it. The caller makes sure no live process is in it.
+ * Throws {@link RevertDeferredError} when `opts.retryLater` says every revert
+ * that threw may succeed later; the run stays unfinished for the next try.
  */
 export async function recoverRun<C>(
   journal: Journal,
   registry: TaskRegistry<C>,
   ctx: C,
   runId: string,
-  opts: RecoverOptions = {},
+  opts: RecoverRunOptions = {},
 ): Promise<RunResult | undefined> {
   const run = journal.getRun(runId);
   if (!run) return undefined; // removed meanwhile: nothing to do
@@ -66,6 +79,7 @@ export async function recoverRun<C>(
   } else {
     state.error = INTERRUPTED_MESSAGE;
   }
+  state.retryLater = opts.retryLater;
   return revertRecorded(run, registry, state);
 }
 
@@ -129,6 +143,10 @@ async function revertRecorded<C>(run: JournalRun, registry: TaskRegistry<C>, sta
     if (pending !== undefined) await pending;
   }
   state.revertMs = performance.now() - start;
+  const failures = state.revertFailures;
+  // Finished revert_failed, the run would quarantine its project for an operator over a
+  // failure nobody has to mend; unfinished, the next recovery reverts what is left.
+  if (failures.length > 0 && state.passingRevertFailures === failures.length) throw new RevertDeferredError(run.runId, failures);
   return state.finish(state.result(true));
 }
 

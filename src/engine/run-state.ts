@@ -54,6 +54,10 @@ export class RunState<C> {
   error?: string;
   executeMs = 0;
   revertMs = 0;
+  /** Says of a revert's error whether it passes (see `recoverRun`); none: no error does. */
+  retryLater?: (err: unknown) => boolean;
+  /** How many of {@link revertFailures} {@link retryLater} said pass. */
+  passingRevertFailures = 0;
   readonly startedAt = performance.now();
 
   constructor(
@@ -136,6 +140,7 @@ export class RunState<C> {
     const durationMs = performance.now() - t0;
     const error = errorMessage(err);
     this.revertFailures.push({ index, name: spec.name, error });
+    if (this.retryLater?.(err) === true) this.passingRevertFailures++;
     try {
       this.journal.revertFailed(this.runId, index, error, durationMs);
     } catch {

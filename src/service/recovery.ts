@@ -11,6 +11,11 @@
  * lease (see {@link RecoveryWatch}), so a run of a peer that dies while this
  * process lives is recovered about one lease period after the death.
  *
+ * A site out of reach (see `SiteCallError.retryLater`) fails nothing: a
+ * revert that cannot reach it leaves the run unfinished, its project lease
+ * kept (see {@link keptLeases}), and a report that cannot reach it leaves the
+ * run unreported; the next look (or a submit that finds the run) tries again.
+ *
  * Taking over is exclusive: the taker holds the dead owner's lease while it
  * recovers, and reads the journal again once it holds it, so a run is never
  * reverted by two processes. A locked run's project lease is also won only
@@ -20,7 +25,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { recoverRun } from '../engine/index.js';
+import { RevertDeferredError, recoverRun } from '../engine/index.js';
 import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { JournalRun, JournalRunSummary, RunResult } from '../engine/types.js';
@@ -28,7 +33,7 @@ import { getFlow } from '../flows/index.js';
 import type { OwnerLeases } from '../locks/owner-lease.js';
 import type { LockHandle, LockManager } from '../locks/types.js';
 import { LockBusyError } from '../locks/types.js';
-import type { SiteClient } from '../site/client.js';
+import { siteOutOfReach, type SiteClient } from '../site/client.js';
 import type { FlowStore } from '../store/types.js';
 import type { TaskContext } from '../tasks/context.js';
 import { taskRegistry } from '../tasks/index.js';
@@ -63,6 +68,32 @@ export interface RecoveryDeps {
   reporter: OutcomeReporter;
   /** Takes a gone owner's accepted runs that never started into this process's line, in submit order. */
   adopt?: (runs: QueuedRun[]) => Promise<void>;
+}
+
+/**
+ * The project leases of runs whose revert waits for the site, by run id,
+ * per service (its recovery deps are made once and passed to every look).
+ * Kept from one look to the next so that the project stays locked, to
+ * `GET /locks` and to every submit here or in a peer, as long as the run
+ * owes its revert; released once the run has ended (see {@link recoverOne}),
+ * or when the service stops, when the next owner takes the run on.
+ */
+const keptLeases = new WeakMap<RecoveryDeps, Map<string, LockHandle>>();
+
+function keptLeasesOf(deps: RecoveryDeps): Map<string, LockHandle> {
+  let kept = keptLeases.get(deps);
+  if (kept === undefined) keptLeases.set(deps, (kept = new Map()));
+  return kept;
+}
+
+/** Releases the kept leases of runs that are no longer unfinished (`unfinished` undefined: all of them). */
+async function releaseKeptLeases(deps: RecoveryDeps, unfinished?: ReadonlySet<string>): Promise<void> {
+  const kept = keptLeasesOf(deps);
+  for (const [runId, lease] of kept) {
+    if (unfinished?.has(runId)) continue;
+    kept.delete(runId);
+    await lease.release().catch(() => undefined);
+  }
 }
 
 /** How long recovery polls for a crashed holder's project lease to expire. */
@@ -102,7 +133,10 @@ const unownedRun = (runId: string): string => `unowned/${runId}`;
 export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResult[]> {
   const { journal, log, owners } = deps;
   const byOwner = new Map<string, string[]>();
-  for (const runId of journal.unfinishedRuns()) {
+  const unfinishedNow = journal.unfinishedRuns();
+  // a run whose lease was lost meanwhile may have been finished by a peer
+  await releaseKeptLeases(deps, new Set(unfinishedNow));
+  for (const runId of unfinishedNow) {
     const owner = ownerOf(parseRunMeta(journal.getRun(runId)?.meta)) ?? unownedRun(runId);
     if (owner === owners.id) continue; // ours, and we live
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), runId]);
@@ -140,8 +174,13 @@ export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResu
           throw new RecoveryError(runId, `the data store cannot be opened: ${errorText(err)}`);
         }
         log.warn({ run: runId, owner, flow: run.flowName }, 'unfinished run of a process that is gone; taking it over');
-        const result = await recoverOne(deps, store, run);
-        if (result) results.push(result);
+        try {
+          const result = await recoverOne(deps, store, run);
+          if (result) results.push(result);
+        } catch (err) {
+          if (!(err instanceof RevertDeferredError)) throw err;
+          log.warn({ run: runId, owner, flow: run.flowName, err: errorText(err) }, 'revert of an interrupted run waits for the site; tried again at the next look');
+        }
       }
       if (claim.lost) throw new RecoveryError(owner, `owner lease of ${owner} lost while recovering: ${claim.lostReason}`);
       await reportUnreportedRuns(deps, owner, claim, async () => {
@@ -196,14 +235,20 @@ async function reportUnreportedRuns(deps: RecoveryDeps, owner: string, claim: Lo
 /**
  * Tells the site how a run of a process that is gone ended, as that process
  * would have (timeline event; for a failure also the flow's own report, the
- * zone status; a failed revert leaves its project quarantined, as the journal says), then marks it reported, durably before the caller releases
- * the owner's claim: the next taker must not report it again.
+ * zone status; a failed revert leaves its project quarantined, as the
+ * journal says), then marks it reported, durably before the caller releases
+ * the owner's claim: the next taker must not report it again. A site out of
+ * reach gets no mark: the run stays among the unreported, for the next look.
  */
 async function reportOutcome(deps: RecoveryDeps, store: FlowStore, run: JournalRunSummary, result: RunResult): Promise<void> {
   const meta = parseRunMeta(run.meta);
   if (meta) {
     const reason = result.status === 'completed' ? undefined : failureReason(result);
-    await deps.reporter.ended(getFlow(run.flowName), inputOfRun(run.flowName, meta), { store, site: deps.site, config: deps.config }, reason);
+    const delivery = await deps.reporter.ended(getFlow(run.flowName), inputOfRun(run.flowName, meta), { store, site: deps.site, config: deps.config }, reason);
+    if (delivery === 'owed') {
+      deps.log.warn({ run: run.runId, flow: run.flowName, outcome: result.status }, 'the site cannot be reached for the report of a recovered run; reported at a later look');
+      return;
+    }
   }
   deps.journal.reported(run.runId);
   await deps.journal.whenDurable();
@@ -244,14 +289,23 @@ async function adoptAcceptedRuns(deps: RecoveryDeps, owner: string): Promise<voi
  * Reverts (or rolls forward) one run whose owner is gone and reports it.
  * Undefined when left to a live lock holder. `projectLockHeld`: the caller
  * holds the run's project lock already (a submit that found the run).
+ * Throws {@link RevertDeferredError} when the revert waits for the site;
+ * the run's project lease is then kept for the next try.
  */
 async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun, projectLockHeld = false): Promise<RunResult | undefined> {
   const { journal, log, config } = deps;
   const runId = run.runId;
   const meta = parseRunMeta(run.meta);
   const ctx: TaskContext = { store, site: deps.site, config };
-  let lock: LockHandle | undefined;
-  if (meta?.locked && !projectLockHeld) {
+  const kept = keptLeasesOf(deps);
+  let lock = kept.get(runId);
+  kept.delete(runId);
+  if (lock !== undefined && (lock.lost || projectLockHeld)) {
+    // lost: no longer ours to keep; a submit holding the project's lock: that lease is the one that counts
+    await lock.release().catch(() => undefined);
+    lock = undefined;
+  }
+  if (meta?.locked && !projectLockHeld && lock === undefined) {
     try {
       // A crashed holder's lease runs out within one lease period.
       lock = await deps.locks.acquire(meta.project_uuid, {
@@ -275,7 +329,16 @@ async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun,
       await reportOutcome(deps, store, run, result);
       return result;
     }
-    const result = await recoverRun(journal, taskRegistry, ctx, runId);
+    let result: RunResult | undefined;
+    try {
+      result = await recoverRun(journal, taskRegistry, ctx, runId, { retryLater: siteOutOfReach });
+    } catch (err) {
+      if (err instanceof RevertDeferredError && lock !== undefined) {
+        kept.set(runId, lock);
+        lock = undefined;
+      }
+      throw err;
+    }
     if (!result) return undefined;
     // Durable before the claim is released: the next taker must read it as finished.
     await journal.whenDurable();
@@ -390,6 +453,8 @@ export class RecoveryWatch {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.looking;
+    // the runs stay unfinished in the journal: whoever takes their owner next locks their projects again
+    await releaseKeptLeases(this.deps);
   }
 
   /** Looks now instead of at the end of the period (after the look in progress, if any). */

@@ -19,21 +19,45 @@ import { formBool } from './protocol.js';
 /** A field value; objects and arrays are sent as JSON strings, as SODAR expects. */
 export type FieldValue = string | number | boolean | null | undefined | object;
 
+/**
+ * Answers of a proxy or server in front of a site that is down or
+ * restarting (bad gateway, unavailable, gateway timeout). A 500 is not one:
+ * SODAR's views answer it for a request they cannot take (a missing field, a
+ * value Django refuses), which asking again does not change.
+ */
+const PASSING_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+
 /** A callback answered with a status other than 200, or could not be sent. */
 export class SiteCallError extends Error {
   override readonly name = 'SiteCallError';
+  /**
+   * Whether the site was only out of reach for now (down, restarting, cut
+   * off: see {@link PASSING_STATUSES} and `IncompleteAnswer.passing`), so the
+   * same call may succeed later; false when it refused the call or the call
+   * cannot be made.
+   */
+  readonly retryLater: boolean;
+
   constructor(
     readonly endpoint: string,
     /** HTTP status, or 0 when the site could not be reached. */
     readonly status: number,
     readonly body: string,
+    /** With status 0: whether what kept the call from the site may pass. */
+    unreachableForNow = false,
   ) {
     super(
       status === 0
         ? `Site callback ${endpoint} failed: ${body}`
         : `Site callback ${endpoint} answered ${status}: ${body.slice(0, 512)}`,
     );
+    this.retryLater = status === 0 ? unreachableForNow : PASSING_STATUSES.has(status);
   }
+}
+
+/** Whether `err` is a site callback that failed only because the site was out of reach for now. */
+export function siteOutOfReach(err: unknown): boolean {
+  return err instanceof SiteCallError && err.retryLater;
 }
 
 /** Options of {@link SiteClient}. */
@@ -101,7 +125,7 @@ export class SiteClient {
     if (attempt instanceof IncompleteAnswer && attempt.reusedSocket && attempt.code === 'ECONNRESET' && Date.now() < deadline) {
       attempt = await this.send(target, body, deadline - Date.now());
     }
-    if (attempt instanceof IncompleteAnswer) throw new SiteCallError(endpoint, 0, `could not reach ${url}: ${attempt.reason}`);
+    if (attempt instanceof IncompleteAnswer) throw new SiteCallError(endpoint, 0, `could not reach ${url}: ${attempt.reason}`, attempt.passing);
     if (attempt.status !== 200) throw new SiteCallError(endpoint, attempt.status, attempt.body);
     return attempt.body;
   }

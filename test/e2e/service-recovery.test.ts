@@ -8,19 +8,24 @@
  * once its owner lease runs out, also when it is restarted at once, again
  * and again: each run reverted and reported once. A submit that wins a dead
  * run's project lock before any look has taken the run over recovers it
- * first, and only then runs.
+ * first, and only then runs. A site that cannot be reached while a killed
+ * run is recovered only delays the run's rollback and report: the run stays
+ * unfinished, its project locked, until the site is back.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
+import { SqliteJournal } from '../../src/engine/index.js';
 import { SqliteLeaseStore, lockDatabasePath, lockKey, ownerKey } from '../../src/locks/index.js';
+import { journalPath } from '../../src/service/server.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
 import { CLI_PATH, getWithSecret, postJson, spawnService, watchOutput } from '../support/service-harness.js';
 import { roleUpdateBody, zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles, zonePaths } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
 import { serviceTestBed } from '../support/service-test-bed.js';
+import { startSiteOutage } from '../support/site-outage.js';
 import type { TestSite } from '../support/test-site.js';
 
 const FILES = 2500; // + 2500 .md5 companions: 5 move tasks of 1000 objects
@@ -308,5 +313,117 @@ describe('a submit in the gap between a dead owner\'s lease running out and the 
       await dead.stop();
       expect(await live.stop()).toBe(0);
     }
+  });
+});
+
+/** The ids of the runs the journal at `dataDir` lists as finished and not reported, read by a handle of the test's own. */
+function unreported(dataDir: string): string[] {
+  const journal = new SqliteJournal(journalPath(dataDir));
+  try {
+    return journal.unreportedRuns().map((r) => r.runId);
+  } finally {
+    journal.close();
+  }
+}
+
+/** Runs the built CLI on `env` without blocking this process (the test site answers its callbacks). */
+function cli(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' }, (err, stdout, stderr) =>
+      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+interface RunRecord {
+  runId: string;
+  status: string;
+  tasks: Array<{ state: string; error?: string }>;
+}
+
+/** A killed async zone move of `project`, its site reached at `siteUrl`; the store as it was before the move. */
+async function killedMove(env: Record<string, string>, project: string, timeline: string, zoneUuid: string, siteUrl: string): Promise<string[]> {
+  const config = loadConfig(env);
+  const zone = { ...defaultZone(), zoneUuid };
+  const service = await spawnService({ ...env, TASKFLOW_TEST_FREEZE_AT: 'landing_zone_move:done:-4' });
+  try {
+    await createZone(service.url, site, project, zone);
+    expect(await uploadToZone(config, project, zone, writeZoneFiles(join(work, zoneUuid), 10, 64))).toBe(20);
+    site.seedTimelineEvent({ event_uuid: timeline, project_uuid: project });
+    const before = await dumpStore(config);
+    const accepted = await postJson(`${service.url}/submit`, zoneMoveBody(project, siteUrl, zone, { mode: 'async', timelineUuid: timeline }));
+    expect(accepted).toEqual({ status: 200, body: 'True' });
+    await service.waitForLine(/TASKFLOW_TEST_FROZEN/);
+    expect(site.state().zones[zoneUuid].status).toBe('MOVING');
+    service.proc.kill('SIGKILL');
+    expect(await service.exited).toBe('SIGKILL');
+    return before;
+  } finally {
+    await service.stop();
+  }
+}
+
+describe('a killed run recovered while the site cannot be reached', () => {
+  it('stays unfinished with its project locked, then is rolled back and reported once the site is back', async () => {
+    const project = 'dead0000-0000-4000-8000-000000000401';
+    const timeline = 'dead0000-0000-4000-8000-000000000402';
+    const zoneUuid = 'zone-site-down';
+    const outage = await startSiteOutage(site.url);
+    const dataDir = bed.dataDir('data-site-down');
+    const env = bed.env(dataDir, { TASKFLOW_LOCK_LEASE: '1' });
+    const before = await killedMove(env, project, timeline, zoneUuid, outage.url);
+
+    // The site goes away (as under `taskflow start`, whose service recovers before its site listens).
+    await outage.down();
+    const service = await bed.spawn(env);
+    const runOf = async (): Promise<RunRecord> => {
+      const [listed] = (await getWithSecret(`${service.url}/runs?project=${project}&flow=landing_zone_move`)).json.runs;
+      return (await getWithSecret(`${service.url}/runs/${listed.runId}`)).json;
+    };
+    const tried = await waitFor('recovery to try the revert', async () => {
+      const run = await runOf();
+      return run.status !== 'running' || run.tasks.some((t) => t.state === 'revert_failed') ? run : undefined;
+    });
+    // Not a failed rollback: unfinished, the reverts that could not reach the site tried again later.
+    expect(tried.status).toBe('running');
+    expect(tried.tasks.filter((t) => t.state === 'revert_failed').every((t) => /ECONNREFUSED/.test(t.error ?? ''))).toBe(true);
+    // Meanwhile the project is locked and nothing else runs on it.
+    expect((await getWithSecret(`${service.url}/locks/${project}`)).json).toEqual({ project_uuid: project, locked: true });
+    expect((await postJson(`${service.url}/submit`, roleUpdateBody(project, site.url, 'waiting_user'))).status).toBe(503);
+    expect(site.state().timeline[timeline].status_history).toEqual([]);
+    const shown = await cli(['runs', tried.runId], env);
+    expect(shown.stdout).toMatch(/^status: {3}running \(rollback waits, recovery tries again\)$/m);
+    expect(shown.stdout).toMatch(/^waits: {4}task \d+ ".*": .*ECONNREFUSED/m);
+
+    await outage.up();
+    expect(await waitFor('the move to be rolled back', () => finalStatus(service.url, project))).toBe('rolled_back');
+    await waitFor('the timeline event to be reported', () => site.state().timeline[timeline].status_history.length > 0);
+    await waitFor('the report to be marked', () => unreported(dataDir).length === 0);
+    expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
+    expect(site.state().zones[zoneUuid].status).toBe('FAILED');
+    expect(site.state().zones[zoneUuid].status_info).toMatch(/interrupted/i);
+    expect(await dumpStore(loadConfig(env))).toEqual(before);
+    expect((await lockFreed(service.url, project)).locked).toBe(false);
+    expect(await postJson(`${service.url}/submit`, roleUpdateBody(project, site.url, 'waiting_user'))).toEqual({ status: 200, body: 'True' });
+  });
+
+  it('a report the site could not take is sent again, and the run marked reported only then', async () => {
+    const project = 'dead0000-0000-4000-8000-000000000411';
+    const timeline = 'dead0000-0000-4000-8000-000000000412';
+    const zoneUuid = 'zone-report-down';
+    const dataDir = bed.dataDir('data-report-down');
+    const env = bed.env(dataDir, { TASKFLOW_LOCK_LEASE: '1' });
+    const before = await killedMove(env, project, timeline, zoneUuid, site.url);
+
+    // the rollback reaches the site; the first timeline report meets a proxy whose site is restarting
+    site.failNext('timeline/taskflow/status/set', 503, 1);
+    const service = await bed.spawn(env);
+    expect(await waitFor('the move to be rolled back', () => finalStatus(service.url, project))).toBe('rolled_back');
+    await waitFor('the timeline event to be reported', () => site.state().timeline[timeline].status_history.length > 0);
+    await waitFor('the report to be marked', () => unreported(dataDir).length === 0);
+    expect(site.calls.filter((c) => c.endpoint === 'timeline/taskflow/status/set' && c.fields.event_uuid === timeline).map((c) => c.status)).toEqual([503, 200]);
+    expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
+    expect(site.state().zones[zoneUuid].status).toBe('FAILED');
+    expect(await dumpStore(loadConfig(env))).toEqual(before);
   });
 });

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   INTERRUPTED_MESSAGE,
   RunEvents,
+  RevertDeferredError,
   RunNotFoundError,
   RunStateError,
+  recoverRun,
   recoverRuns,
   retryRevert,
   runFlow,
@@ -135,6 +137,30 @@ describe.each(journalCases())('recovery with the $kind journal', (jc) => {
     expect(world.effects.size).toBe(0);
     expect(journal.getRun('rf')!.status).toBe('rolled_back');
     expect(journal.getRun('rf')!.tasks.every((t) => t.state === 'reverted')).toBe(true);
+  });
+
+  it('leaves the run unfinished when every revert that threw may succeed later, and finishes it on the next try', async () => {
+    const journal = jc.make();
+    const world = newWorld();
+    crashedRun(journal, world, 'later', ['a', 'b', 'c'], ['done', 'done', 'done']);
+    world.failRevert.add('b');
+    const retryLater = (err: unknown): boolean => err instanceof Error && err.message === 'cannot remove b';
+    const deferred = await recoverRun(journal, registry, world, 'later', { retryLater }).catch((e: unknown) => e);
+    expect(deferred).toBeInstanceOf(RevertDeferredError);
+    expect(deferred).toMatchObject({ runId: 'later', failures: [{ index: 1, name: 'add b', error: 'cannot remove b' }] });
+    expect(journal.unfinishedRuns()).toEqual(['later']);
+    expect(journal.getRun('later')!.tasks.map((t) => t.state)).toEqual(['reverted', 'revert_failed', 'reverted']);
+
+    // a failure that does not pass, beside one that does, ends the run revert_failed as before
+    world.failRevert.add('a');
+    crashedRun(journal, world, 'mixed', ['a', 'b'], ['done', 'done']);
+    expect(await recoverRun(journal, registry, world, 'mixed', { retryLater })).toMatchObject({ status: 'revert_failed' });
+
+    world.failRevert.clear();
+    world.log.length = 0;
+    expect(await recoverRun(journal, registry, world, 'later', { retryLater })).toMatchObject({ status: 'rolled_back', reverted: 1, revertFailures: [] });
+    expect(world.log).toEqual(['revert:b:b']);
+    expect(journal.getRun('later')!.tasks.every((t) => t.state === 'reverted')).toBe(true);
   });
 
   it('retryRevert works on a run that failed its revert while running, and refuses other runs', async () => {

@@ -106,6 +106,19 @@ describe('SiteClient', () => {
     expect(s.received).toHaveLength(2);
   });
 
+  it('tells a site out of reach for now (try later) from one that refused the call or cannot be called', async () => {
+    const later = async (url: string): Promise<boolean> => ((await client(200).post(url, 'x', {}).catch((e: unknown) => e)) as SiteCallError).retryLater;
+    for (const status of [502, 503, 504]) expect(await later((await site((_req, res) => res.writeHead(status).end('down'))).url), `status ${status}`).toBe(true);
+    // SODAR answers 500 for a request its view cannot take (a missing field, a value Django refuses), and 4xx for a refusal
+    for (const status of [400, 403, 404, 500]) expect(await later((await site((_req, res) => res.writeHead(status).end('no'))).url), `status ${status}`).toBe(false);
+    expect(await later((await site((_req, res) => res.writeHead(200).write('part'))).url)).toBe(true); // no complete answer in time
+    const gone = await site((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => gone.server.close(() => r()));
+    expect(await later(gone.url)).toBe(true); // connection refused
+    expect(await later('ftp://example.org')).toBe(false);
+    expect(await later('not a url')).toBe(false);
+  });
+
   it('gives up at the deadline when no complete answer comes', async () => {
     const s = await site((_req, res) => {
       res.writeHead(200);
