@@ -2,7 +2,8 @@
  * `taskflow runs [ID]`: the run records of the journal in the data folder,
  * as a table or `--json`, a run's progress with `--follow` until it ends
  * (see run-follow.ts); `taskflow runs retry-revert ID` retries the revert
- * of a `revert_failed` run, which frees its project once it succeeds;
+ * of a `revert_failed` run, which frees its project once it succeeds, and
+ * tells the site how the run ended, as recovery does;
  * `taskflow runs cancel ID` cancels a waiting async run, whichever service
  * process owns it; `taskflow queue` shows the line of accepted async runs.
  *
@@ -20,6 +21,9 @@ import type { JournalRun, JournalRunStatus, JournalRunSummary } from '../engine/
 import { SECRET_HEADER } from '../service/auth.js';
 import { cancelWaitingRun, type CancelOutcome } from '../service/cancel-run.js';
 import { lineView, type ProjectLineView } from '../service/queue-view.js';
+import { reportRunEnd } from '../service/recovery.js';
+import { OutcomeReporter } from '../service/reporter.js';
+import { parseRunMeta } from '../service/run-meta.js';
 import { journalPath } from '../service/server.js';
 import { SiteClient } from '../site/client.js';
 import { openStore } from '../store/index.js';
@@ -204,7 +208,19 @@ export function registerRunsCommands(program: Command): void {
           const failures = result.revertFailures.map((f) => `\n  task ${f.index} "${f.name}": ${f.error}`).join('');
           process.stdout.write(`run ${id}: ${result.status}, ${result.reverted} task(s) reverted${failures}\n`);
         }
-        if (result.status !== 'rolled_back') process.exitCode = 1;
+        if (result.status !== 'rolled_back') {
+          process.exitCode = 1;
+          return;
+        }
+        // The reverts set a zone back to the busy status the run found; no service reports this run again.
+        const meta = parseRunMeta(journal.getRunSummary(id)?.meta);
+        if (meta === undefined) return;
+        // warnings (a callback the site refused) to stderr; stdout holds the answer
+        const reporter = new OutcomeReporter(site, pino({ level: 'warn' }, pino.destination(2)));
+        if ((await reportRunEnd(reporter, result.flowName, meta, result, { store, site, config })) === 'owed') {
+          process.stderr.write(`run ${id}: rolled back, but the site could not be reached to be told (zone status, timeline event)\n`);
+          process.exitCode = 1;
+        }
       } finally {
         await store.close();
         journal.close();

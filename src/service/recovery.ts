@@ -30,6 +30,7 @@ import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { JournalRun, JournalRunSummary, RunResult } from '../engine/types.js';
 import { getFlow } from '../flows/index.js';
+import type { FlowDeps } from '../flows/types.js';
 import type { OwnerLeases } from '../locks/owner-lease.js';
 import type { LockHandle, LockManager } from '../locks/types.js';
 import { LockBusyError } from '../locks/types.js';
@@ -39,8 +40,8 @@ import type { TaskContext } from '../tasks/context.js';
 import { taskRegistry } from '../tasks/index.js';
 import { errorText } from './messages.js';
 import { quarantineReason } from './quarantine.js';
-import type { OutcomeReporter } from './reporter.js';
-import { inputOfRun, ownerOf, parseRunMeta } from './run-meta.js';
+import type { OutcomeReporter, ReportDelivery } from './reporter.js';
+import { inputOfRun, ownerOf, parseRunMeta, type RunMeta } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
 import { failureReason } from './submit-pipeline.js';
 
@@ -242,16 +243,25 @@ async function reportUnreportedRuns(deps: RecoveryDeps, owner: string, claim: Lo
  */
 async function reportOutcome(deps: RecoveryDeps, store: FlowStore, run: JournalRunSummary, result: RunResult): Promise<void> {
   const meta = parseRunMeta(run.meta);
-  if (meta) {
-    const reason = result.status === 'completed' ? undefined : failureReason(result);
-    const delivery = await deps.reporter.ended(getFlow(run.flowName), inputOfRun(run.flowName, meta), { store, site: deps.site, config: deps.config }, reason);
-    if (delivery === 'owed') {
-      deps.log.warn({ run: run.runId, flow: run.flowName, outcome: result.status }, 'the site cannot be reached for the report of a recovered run; reported at a later look');
-      return;
-    }
+  if (meta && (await reportRunEnd(deps.reporter, run.flowName, meta, result, { store, site: deps.site, config: deps.config })) === 'owed') {
+    deps.log.warn({ run: run.runId, flow: run.flowName, outcome: result.status }, 'the site cannot be reached for the report of a recovered run; reported at a later look');
+    return;
   }
   deps.journal.reported(run.runId);
   await deps.journal.whenDurable();
+}
+
+/**
+ * Tells the site how a run ended when no process that ran it is there to
+ * tell it, from the run's journaled meta and its result: the timeline event
+ * and, for a failure, the flow's own report (a zone: FAILED with the reason).
+ * Recovery reports a run so, and so does `taskflow runs retry-revert` once
+ * it has rolled one back (its reverts set the zone back to the status the
+ * run found, a busy one).
+ */
+export function reportRunEnd(reporter: OutcomeReporter, flowName: string, meta: RunMeta, result: RunResult, deps: FlowDeps): Promise<ReportDelivery> {
+  const reason = result.status === 'completed' ? undefined : failureReason(result);
+  return reporter.ended(getFlow(flowName), inputOfRun(flowName, meta), deps, reason);
 }
 
 /**

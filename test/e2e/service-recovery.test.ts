@@ -10,7 +10,9 @@
  * run's project lock before any look has taken the run over recovers it
  * first, and only then runs. A site that cannot be reached while a killed
  * run is recovered only delays the run's rollback and report: the run stays
- * unfinished, its project locked, until the site is back.
+ * unfinished, its project locked, until the site is back. A run whose
+ * recovery the site refused is reported again once the operator's
+ * `taskflow runs retry-revert` has rolled it back.
  */
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -425,5 +427,39 @@ describe('a killed run recovered while the site cannot be reached', () => {
     expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
     expect(site.state().zones[zoneUuid].status).toBe('FAILED');
     expect(await dumpStore(loadConfig(env))).toEqual(before);
+  });
+});
+
+describe('`taskflow runs retry-revert` of a recovered run whose revert the site refused', () => {
+  it('rolls it back and tells the site: zone FAILED, timeline FAILED, never left busy', async () => {
+    const project = 'dead0000-0000-4000-8000-000000000421';
+    const timeline = 'dead0000-0000-4000-8000-000000000422';
+    const zoneUuid = 'zone-retry-revert';
+    const dataDir = bed.dataDir('data-retry-revert');
+    const env = bed.env(dataDir, { TASKFLOW_LOCK_LEASE: '1' });
+    const before = await killedMove(env, project, timeline, zoneUuid, site.url);
+
+    // the site refuses recovery's first zone status revert: a failed rollback, the project quarantined
+    site.failNext('landingzones/taskflow/status/set', 500, 1);
+    const service = await bed.spawn(env);
+    expect(await waitFor('the move to be recovered', () => finalStatus(service.url, project))).toBe('revert_failed');
+    await waitFor('the failure to be reported', () => unreported(dataDir).length === 0);
+    expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
+    expect(site.state().zones[zoneUuid].status).toBe('FAILED');
+    const runId: string = (await getWithSecret(`${service.url}/runs?project=${project}&flow=landing_zone_move`)).json.runs[0].runId;
+
+    const retry = await cli(['runs', 'retry-revert', runId], env);
+    expect(retry.stderr).toBe('');
+    expect(retry.status).toBe(0);
+    expect(retry.stdout).toContain(`run ${runId}: rolled_back`);
+    // the retried revert set the zone back to a busy status; the report after it ends that
+    const zone = site.state().zones[zoneUuid];
+    expect(zone.status).toBe('FAILED');
+    expect(zone.status_info).toMatch(/^Failed to move landing zone files: .*interrupted.*; all changes were rolled back$/);
+    const history = site.state().timeline[timeline].status_history;
+    expect(history.map((h) => h.status_type)).toEqual(['FAILED', 'FAILED']);
+    expect(history[1].status_desc).toMatch(/; all changes were rolled back$/);
+    expect(await dumpStore(loadConfig(env))).toEqual(before);
+    expect((await lockFreed(service.url, project)).locked).toBe(false);
   });
 });
