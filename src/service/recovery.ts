@@ -13,7 +13,7 @@
  *
  * A site out of reach (see `SiteCallError.retryLater`) fails nothing: a
  * revert that cannot reach it leaves the run unfinished, its project lease
- * kept (see {@link keptLeases}), and a report that cannot reach it leaves the
+ * kept (see {@link RecoveryDeps.keptLeases}), and a report that cannot reach it leaves the
  * run unreported; the next look (or a submit that finds the run) tries again.
  *
  * Taking over is exclusive: the taker holds the dead owner's lease while it
@@ -69,27 +69,21 @@ export interface RecoveryDeps {
   reporter: OutcomeReporter;
   /** Takes a gone owner's accepted runs that never started into this process's line, in submit order. */
   adopt?: (runs: QueuedRun[]) => Promise<void>;
-}
-
-/**
- * The project leases of runs whose revert waits for the site, by run id,
- * per service (its recovery deps are made once and passed to every look).
- * Kept from one look to the next so that the project stays locked, to
- * `GET /locks` and to every submit here or in a peer, as long as the run
- * owes its revert; released once the run has ended (see {@link recoverOne}),
- * or when the service stops, when the next owner takes the run on.
- */
-const keptLeases = new WeakMap<RecoveryDeps, Map<string, LockHandle>>();
-
-function keptLeasesOf(deps: RecoveryDeps): Map<string, LockHandle> {
-  let kept = keptLeases.get(deps);
-  if (kept === undefined) keptLeases.set(deps, (kept = new Map()));
-  return kept;
+  /**
+   * The project leases of runs whose revert waits for the site, by run id:
+   * one map per service, made with its recovery deps and passed to every
+   * look. Kept from one look to the next so that the project stays locked,
+   * to `GET /locks` and to every submit here or in a peer, as long as the
+   * run owes its revert; released once the run has ended (see
+   * {@link recoverOne}), or when the service stops, when the next owner
+   * takes the run on.
+   */
+  keptLeases: Map<string, LockHandle>;
 }
 
 /** Releases the kept leases of runs that are no longer unfinished (`unfinished` undefined: all of them). */
 async function releaseKeptLeases(deps: RecoveryDeps, unfinished?: ReadonlySet<string>): Promise<void> {
-  const kept = keptLeasesOf(deps);
+  const kept = deps.keptLeases;
   for (const [runId, lease] of kept) {
     if (unfinished?.has(runId)) continue;
     kept.delete(runId);
@@ -307,7 +301,7 @@ async function recoverOne(deps: RecoveryDeps, store: FlowStore, run: JournalRun,
   const runId = run.runId;
   const meta = parseRunMeta(run.meta);
   const ctx: TaskContext = { store, site: deps.site, config };
-  const kept = keptLeasesOf(deps);
+  const kept = deps.keptLeases;
   let lock = kept.get(runId);
   kept.delete(runId);
   if (lock !== undefined && (lock.lost || projectLockHeld)) {

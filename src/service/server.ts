@@ -108,6 +108,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     site,
     reporter,
     adopt: async (runs) => pipelineRef?.resume(runs),
+    keptLeases: new Map(),
   };
   const watch = new RecoveryWatch(recovery, recoveryPeriodMs(config));
   const release = async (): Promise<void> => {

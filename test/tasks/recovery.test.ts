@@ -123,6 +123,7 @@ describe('recovery decides from owner leases whose runs to take over', () => {
       stores: { get: async () => w.store },
       site: w.client,
       reporter: new OutcomeReporter(w.client, log),
+      keptLeases: new Map(),
     };
   }
 
