@@ -11,7 +11,6 @@
  * is refused. axe-core checks every page; each page is photographed into
  * test-output/.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,25 +24,14 @@ import { SECRET_HEADER } from '../../src/secret-match.js';
 import { openStore } from '../../src/store/index.js';
 import type { FlowStore, StoreAdmin } from '../../src/store/types.js';
 import { launchBrowser, screenshot, seriousA11yViolations, type TestBrowser } from '../support/browser.js';
-import { CLI, startHostSystem, type HostSystem } from '../support/host-processes.js';
+import { startHostSystem, type HostSystem } from '../support/host-processes.js';
+import { setPassword, signIn } from '../support/site-pages.js';
 
 let dir: string;
 let sys: HostSystem;
 let browser: TestBrowser;
 let store: FlowStore & StoreAdmin;
 let adminPassword: string;
-
-/** `taskflow manage setpassword USER` with the password on standard input, as a person types it. */
-async function setPassword(username: string, password: string): Promise<void> {
-  const proc = spawn(process.execPath, [CLI, 'manage', 'setpassword', username], { env: { ...process.env, ...sys.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stdin.end(`${password}\n`);
-  const code = await new Promise<number | null>((r) => proc.on('exit', r));
-  expect(code, out).toBe(0);
-  expect(out).toContain(`Password of "${username}" set`);
-}
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
@@ -65,15 +53,6 @@ async function look(page: Page, name: string): Promise<void> {
   expect(await seriousA11yViolations(page), `accessibility of ${name}`).toEqual([]);
   await screenshot(page, name);
   seen.push(name);
-}
-
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${sys.siteUrl}/`);
-  expect(page.url()).toContain('/login');
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByText(`Signed in as ${username}`).first().waitFor();
 }
 
 /** The end of a process's output, without the lines that show a token or password (printed at the first start). */
@@ -128,7 +107,7 @@ beforeAll(async () => {
   const admin = new SiteApi(sys.siteUrl, sys.adminToken);
   // Users come from LDAP in SODAR; here the admin creates them through the API, and sets passwords with the command.
   for (const name of ['carol', 'dave', 'gus']) await admin.post('project/api/users/create', { username: name });
-  for (const name of ['carol', 'dave', 'gus']) await setPassword(name, `${name}-secret-pw`);
+  for (const name of ['carol', 'dave', 'gus']) await setPassword(sys, name, `${name}-secret-pw`);
   browser = await launchBrowser();
 }, 120_000);
 
@@ -206,7 +185,7 @@ describe('the site in a browser', () => {
 
   it('lets the contributor create a zone, put files, validate and move it and watch it reach MOVED; a wrong checksum shows FAILED naming the file', async () => {
     const page = await (await browser.context()).newPage();
-    await signIn(page, 'carol', 'carol-secret-pw');
+    await signIn(page, sys, 'carol', 'carol-secret-pw');
     await page.goto(projectUrl);
     expect(await page.locator('.facts .role').innerText()).toBe('project contributor');
     await page.getByRole('link', { name: 'Landing zones' }).click();
@@ -252,7 +231,7 @@ describe('the site in a browser', () => {
 
   it('shows a guest no zones, keeps another contributor off the zone (by URL too), and refuses a form without its CSRF token', async () => {
     const guest = await (await browser.context()).newPage();
-    await signIn(guest, 'gus', 'gus-secret-pw');
+    await signIn(guest, sys, 'gus', 'gus-secret-pw');
     const zonesPage = projectUrl.replace('/project/', '/landingzones/');
     const refused = await guest.goto(zonesPage);
     expect(refused?.status()).toBe(403);
@@ -260,7 +239,7 @@ describe('the site in a browser', () => {
     await look(guest, 'guest-refused');
 
     const dave = await (await browser.context()).newPage();
-    await signIn(dave, 'dave', 'dave-secret-pw');
+    await signIn(dave, sys, 'dave', 'dave-secret-pw');
     await dave.goto(zonesPage);
     expect(await dave.locator('table.zones').innerText()).not.toContain('upload');
     // carol's failed zone still takes operations: dave must not reach it
@@ -284,7 +263,7 @@ describe('the site in a browser', () => {
 
   it("shows superusers the service's runs, filtered and with a run's tasks, and nobody else", async () => {
     const admin = await (await browser.context()).newPage();
-    await signIn(admin, 'admin', adminPassword);
+    await signIn(admin, sys, 'admin', adminPassword);
     await admin.getByRole('link', { name: 'Operator dashboard' }).click();
     const all = await admin.locator('table.runs').innerText();
     expect(all).toContain('landing_zone_move');
@@ -306,7 +285,7 @@ describe('the site in a browser', () => {
     await look(admin, 'run');
 
     const carol = await (await browser.context()).newPage();
-    await signIn(carol, 'carol', 'carol-secret-pw');
+    await signIn(carol, sys, 'carol', 'carol-secret-pw');
     expect(await carol.getByRole('link', { name: 'Operator dashboard' }).count()).toBe(0);
     const res = await carol.goto(`${sys.siteUrl}/ops`);
     expect(res?.status()).toBe(403);
@@ -315,7 +294,7 @@ describe('the site in a browser', () => {
 
   it('is readable without JavaScript: the project, zone list and a zone page', async () => {
     const page = await (await browser.context({ javaScript: false })).newPage();
-    await signIn(page, 'carol', 'carol-secret-pw');
+    await signIn(page, sys, 'carol', 'carol-secret-pw');
     await page.goto(projectUrl);
     expect(await page.locator('table.timeline').innerText()).toContain('create iRODS collections');
     await page.goto(projectUrl.replace('/project/', '/landingzones/'));
