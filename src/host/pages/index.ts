@@ -51,6 +51,12 @@ export interface Pages {
   done(req: FastifyRequest, reply: FastifyReply, to: string, message: string): FastifyReply;
 }
 
+/** A page as its template and data, so a form's action can show it again. */
+export interface PageView {
+  name: string;
+  data: Record<string, unknown>;
+}
+
 /** The signed-in user of a request, or undefined (none, or their password was set since the sign-in). */
 async function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User | undefined> {
   const uuid = req.session.get('userUuid');

@@ -26,7 +26,7 @@ import type { SiteContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { getAssignment, getInvestigation, listAssays, listAssignments, listProjects, listStudies, listUsers, type Project, type User } from '../repo.js';
 import { lockState } from '../submit.js';
-import type { Pages } from './index.js';
+import type { PageView, Pages } from './index.js';
 import { pageNumber, timelinePage } from './queries.js';
 
 type Params = Record<string, string>;
@@ -82,8 +82,7 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
   const { db } = ctx;
   const projectUrl = (uuid: string): string => `/project/${uuid}`;
 
-  const home = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const user = await pages.user(req);
+  const homeView = async (user: User): Promise<PageView> => {
     const all = await listProjects(db);
     const nodes = new Map<string, TreeNode>();
     const creatable: Project[] = [];
@@ -104,7 +103,12 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
       for (const n of list) sort(n.children);
     };
     sort(roots);
-    return pages.show(req, reply, 'home.njk', { title: 'Projects', roots, creatable: creatable.sort((a, b) => a.title.localeCompare(b.title)) });
+    return { name: 'home.njk', data: { title: 'Projects', roots, creatable: creatable.sort((a, b) => a.title.localeCompare(b.title)) } };
+  };
+
+  const home = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const { name, data } = await homeView(await pages.user(req));
+    return pages.show(req, reply, name, data);
   };
 
   app.post('/project/create', { preHandler: app.csrfProtection }, async (req, reply) => {
@@ -114,9 +118,9 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
     return pages.done(req, reply, projectUrl(project.uuid), `Created ${project.type.toLowerCase()} "${project.title}".`);
   });
 
-  app.get<{ Params: Params; Querystring: Record<string, string> }>('/project/:project', async (req, reply) => {
-    const user = await pages.user(req);
-    const project = await projectFor(db, user, req.params.project, NEED.view);
+  /** A project's page; `timelineAt` is the timeline page asked for. */
+  const projectView = async (user: User, uuid: string, timelineAt = 1): Promise<PageView> => {
+    const project = await projectFor(db, user, uuid, NEED.view);
     const can = await abilities(ctx, user, project);
     const users = await listUsers(db);
     const byUuid = new Map(users.map((u) => [u.uuid, u]));
@@ -126,23 +130,31 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
     const memberUuids = new Set(members.map((m) => m.user?.uuid));
     const grantable = [ROLE_CONTRIBUTOR, ROLE_GUEST, ...(can.own ? [ROLE_DELEGATE] : [])];
     const locked: LockShown = project.type === PROJECT_TYPE_PROJECT ? await lockState(ctx, project.uuid) : false;
-    const timeline = await timelinePage(db, project.uuid, pageNumber(req.query.page));
+    const timeline = await timelinePage(db, project.uuid, timelineAt);
     const parent = project.parent_uuid ? (await listProjects(db)).find((p) => p.uuid === project.parent_uuid) : undefined;
-    return pages.show(req, reply, 'project.njk', {
-      title: project.title,
-      project,
-      parent,
-      can,
-      members,
-      outsiders: users.filter((u) => !memberUuids.has(u.uuid)),
-      users,
-      grantable,
-      oldOwnerRoles: [ROLE_DELEGATE, ROLE_CONTRIBUTOR, ROLE_GUEST],
-      locked,
-      lockUnknown: locked === LOCK_UNKNOWN,
-      timeline,
-      isProject: project.type === PROJECT_TYPE_PROJECT,
-    });
+    return {
+      name: 'project.njk',
+      data: {
+        title: project.title,
+        project,
+        parent,
+        can,
+        members,
+        outsiders: users.filter((u) => !memberUuids.has(u.uuid)),
+        users,
+        grantable,
+        oldOwnerRoles: [ROLE_DELEGATE, ROLE_CONTRIBUTOR, ROLE_GUEST],
+        locked,
+        lockUnknown: locked === LOCK_UNKNOWN,
+        timeline,
+        isProject: project.type === PROJECT_TYPE_PROJECT,
+      },
+    };
+  };
+
+  app.get<{ Params: Params; Querystring: Record<string, string> }>('/project/:project', async (req, reply) => {
+    const { name, data } = await projectView(await pages.user(req), req.params.project, pageNumber(req.query.page));
+    return pages.show(req, reply, name, data);
   });
 
   app.post<{ Params: Params }>('/project/:project/roles/add', { preHandler: app.csrfProtection }, async (req, reply) => {
@@ -179,14 +191,18 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
     return pages.show(req, reply, 'timeline.njk', { title: `Timeline of ${project.title}`, project, timeline });
   });
 
-  app.get<{ Params: Params }>('/samplesheets/:project', async (req, reply) => {
-    const user = await pages.user(req);
-    const project = await projectFor(db, user, req.params.project, NEED.view);
+  const sheetView = async (user: User, uuid: string): Promise<PageView> => {
+    const project = await projectFor(db, user, uuid, NEED.view);
     const can = await abilities(ctx, user, project);
     const inv = await getInvestigation(db, project.uuid);
     const studies = [];
     if (inv) for (const s of await listStudies(db, inv.uuid)) studies.push({ ...s, assays: await listAssays(db, s.uuid) });
-    return pages.show(req, reply, 'sheet.njk', { title: `Sample sheet of ${project.title}`, project, can, inv, studies });
+    return { name: 'sheet.njk', data: { title: `Sample sheet of ${project.title}`, project, can, inv, studies } };
+  };
+
+  app.get<{ Params: Params }>('/samplesheets/:project', async (req, reply) => {
+    const { name, data } = await sheetView(await pages.user(req), req.params.project);
+    return pages.show(req, reply, name, data);
   });
 
   app.post<{ Params: Params }>('/samplesheets/:project/import', { preHandler: app.csrfProtection }, async (req, reply) => {

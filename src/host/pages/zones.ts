@@ -13,8 +13,8 @@ import { ZONE_OPS, createZone, operateZone, zoneFor, type ZoneOpName } from '../
 import { ZONE_BUSY, ZONE_OPERABLE, type ZoneStatus } from '../constants.js';
 import type { SiteContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { getAssay, getInvestigation, getUser, listAssays, listStudies } from '../repo.js';
-import type { Pages } from './index.js';
+import { getAssay, getInvestigation, getUser, listAssays, listStudies, type User } from '../repo.js';
+import type { PageView, Pages } from './index.js';
 import { pageNumber, zonePage } from './queries.js';
 
 type Params = Record<string, string>;
@@ -30,11 +30,11 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
   const { db } = ctx;
   const view = { busy, operable, pollSeconds: ZONE_POLL_MS / 1000 };
 
-  app.get<{ Params: Params; Querystring: Record<string, string> }>('/landingzones/:project', async (req, reply) => {
-    const user = await pages.user(req);
-    const project = await projectFor(db, user, req.params.project, NEED.view);
+  /** A project's zone list; `at` is its page asked for. */
+  const zonesView = async (user: User, uuid: string, at = 1): Promise<PageView> => {
+    const project = await projectFor(db, user, uuid, NEED.view);
     const scope = await zoneScope(db, user, project);
-    const page = await zonePage(db, project.uuid, user, scope, pageNumber(req.query.page));
+    const page = await zonePage(db, project.uuid, user, scope, at);
     const reach = new Map<string, boolean>();
     for (const uuid of new Set(page.rows.map((z) => z.user_uuid))) reach.set(uuid, await zoneOwnerMayReach(db, await getUser(db, uuid), project));
     const zones = { ...page, rows: page.rows.map((z) => ({ ...z, ownerMayReach: reach.get(z.user_uuid) })) };
@@ -44,7 +44,12 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
       for (const s of await listStudies(db, inv.uuid)) for (const a of await listAssays(db, s.uuid)) assays.push({ ...a, studyTitle: s.title });
     }
     const anyBusy = zones.rows.some((z) => busy(z.status));
-    return pages.show(req, reply, 'zones.njk', { ...view, title: `Landing zones of ${project.title}`, project, scope, zones, assays, inv, refresh: anyBusy });
+    return { name: 'zones.njk', data: { ...view, title: `Landing zones of ${project.title}`, project, scope, zones, assays, inv, refresh: anyBusy } };
+  };
+
+  app.get<{ Params: Params; Querystring: Record<string, string> }>('/landingzones/:project', async (req, reply) => {
+    const { name, data } = await zonesView(await pages.user(req), req.params.project, pageNumber(req.query.page));
+    return pages.show(req, reply, name, data);
   });
 
   app.post<{ Params: Params }>('/landingzones/:project/create', { preHandler: app.csrfProtection }, async (req, reply) => {
