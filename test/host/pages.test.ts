@@ -234,3 +234,52 @@ describe('site pages: the same rules as the API', () => {
     expect(String(page.headers['content-security-policy'])).toContain("script-src 'self'");
   });
 });
+
+describe('site pages: a refused form is shown again', () => {
+  it('shows the zone form again with the values posted when the assay is not the project\'s, and sends what is not about the input to the error page', async () => {
+    const { project, assay } = await story();
+    const carol = new PageClient(site.app);
+    await carol.signIn('carol', 'carol-password-1');
+    await carol.get(`/landingzones/${project}`);
+    // a zone being created makes the list refresh itself (without scripts)
+    expect((await carol.post(`/landingzones/${project}/create`, { assay, title: 'busy' })).status).toBe(303);
+    expect((await carol.get(`/landingzones/${project}`)).text).toContain('http-equiv="refresh"');
+    const oldToken = carol.csrf;
+    const refused = await carol.post(`/landingzones/${project}/create`, { assay: 'not-an-assay', title: 'kept <suffix>', description: 'kept "description"' });
+    expect(refused.status).toBe(400);
+    expect(refused.text).toContain('<p class="error" role="alert" id="zone-create-error" data-status="400">Not done: Assay not-an-assay not found in this project</p>');
+    expect(refused.text).toContain('value="kept &lt;suffix&gt;"');
+    expect(refused.text).toContain('value="kept &quot;description&quot;"');
+    // a page shown again under a refusal never refreshes itself: that would load the post's URL
+    expect(refused.text).not.toContain('http-equiv="refresh"');
+    const token = /name="_csrf" value="([^"]+)"/.exec(refused.text)![1];
+    expect(token).not.toBe(oldToken);
+    const ok = await carol.post(`/landingzones/${project}/create`, { _csrf: token, assay, title: 'fixed', description: '' }, { csrf: false });
+    expect(ok.status).toBe(303);
+
+    // not the input: no right to act (403) or nothing there (404) keep the error page
+    const gus = new PageClient(site.app);
+    await gus.signIn('gus', 'gus-password-1');
+    await gus.get('/');
+    const forbidden = await gus.post(`/landingzones/${project}/create`, { assay, title: 'x' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.text).not.toContain('zone-create-error');
+    expect(forbidden.text).toContain('<h1>Not allowed</h1>');
+    const gone = await carol.post('/project/role/no-such-assignment/change', { role: 'project guest' });
+    expect(gone.status).toBe(404);
+    expect(gone.text).toContain('<h1>Not found</h1>');
+  });
+
+  it('never sends a posted password back, and says a refusal at the top when the page no longer has the form', async () => {
+    const { project } = await story();
+    const b = new PageClient(site.app);
+    await b.signIn('admin', site.adminPassword);
+    await b.get(`/samplesheets/${project}`);
+    // the story imported the sheet already: the page now shows it, without the import form
+    const refused = await b.post(`/samplesheets/${project}/import`, { title: 'Second', studies: 'S2: A2', password: 'do-not-echo-1', new_password: 'do-not-echo-2' });
+    expect(refused.status).toBe(400);
+    expect(refused.text).not.toContain('do-not-echo');
+    expect(refused.text).not.toContain('id="sheet-import"');
+    expect(refused.text).toMatch(/<main id="main">\s*<p class="error" role="alert" data-status="400">Not done: This project already has a sample sheet<\/p>/);
+  });
+});

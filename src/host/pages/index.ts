@@ -3,8 +3,10 @@
  * members and timeline, the sample sheet, landing zones (live while busy)
  * and the operator dashboard. Server-rendered; htmx only refreshes a busy
  * zone's status. Every action calls the same functions as the REST API
- * (src/host/api/*.ts), so the rules of access.ts decide for both, and a
- * refusal is shown as its message.
+ * (src/host/api/*.ts), so the rules of access.ts decide for both. A
+ * refusal of what a form was given shows the form's page again with the
+ * message and the values typed (`Pages.form`); any other refusal is shown
+ * as its message.
  *
  * Sessions, cookies and CSRF checks are registered inside this plugin only:
  * the REST API and the callbacks never read a cookie, so a browser session
@@ -22,6 +24,7 @@ import { SignInThrottle } from '../auth/sign-in-throttle.js';
 import type { SiteContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { getUser, type User } from '../repo.js';
+import { formErrorId, formRefusal } from './forms.js';
 import { opsRoutes } from './ops.js';
 import { projectPages } from './projects.js';
 import { HTMX_DIR, STATIC_DIR, render } from './render.js';
@@ -49,6 +52,14 @@ export interface Pages {
   show(req: FastifyRequest, reply: FastifyReply, name: string, data: Record<string, unknown>, status?: number): Promise<FastifyReply>;
   /** After an action: remembers `message` for the next page and sends the browser to `to`. */
   done(req: FastifyRequest, reply: FastifyReply, to: string, message: string): FastifyReply;
+  /**
+   * Runs `action` for form `form` of the page `view` builds. When the action
+   * refuses what was posted (see {@link formRefusal}), answers with that page
+   * again, the refusal's status kept: the form shows the message and the
+   * values posted, with a fresh CSRF token. Any other error goes on to the
+   * error page.
+   */
+  form(req: FastifyRequest, reply: FastifyReply, form: string, view: () => Promise<PageView>, action: () => Promise<FastifyReply>): Promise<FastifyReply>;
 }
 
 /** A page as its template and data, so a form's action can show it again. */
@@ -120,6 +131,14 @@ export async function sitePages(app: FastifyInstance, ctx: SiteContext): Promise
     return payload;
   });
 
+  const pageBase = async (req: FastifyRequest, reply: FastifyReply): Promise<PageBase> => {
+    const user = (await sessionUser(ctx, req)) ?? null;
+    const flash = req.session.get('flash');
+    if (flash !== undefined) req.session.set('flash', undefined);
+    return { user, csrf: reply.generateCsrf(), flash, path: req.url };
+  };
+  const html = (reply: FastifyReply, status: number, text: string): FastifyReply => reply.code(status).type('text/html; charset=utf-8').send(text);
+
   const pages: Pages = {
     async user(req) {
       const user = await sessionUser(ctx, req);
@@ -127,15 +146,32 @@ export async function sitePages(app: FastifyInstance, ctx: SiteContext): Promise
       return user;
     },
     async show(req, reply, name, data, status = 200) {
-      const user = (await sessionUser(ctx, req)) ?? null;
-      const flash = req.session.get('flash');
-      if (flash !== undefined) req.session.set('flash', undefined);
-      const base: PageBase = { user, csrf: reply.generateCsrf(), flash, path: req.url };
-      return reply.code(status).type('text/html; charset=utf-8').send(render(name, { ...base, ...data }));
+      return html(reply, status, render(name, { ...(await pageBase(req, reply)), ...data }));
     },
     done(req, reply, to, message) {
       req.session.set('flash', message);
       return reply.code(303).redirect(to);
+    },
+    async form(req, reply, form, view, action) {
+      try {
+        return await action();
+      } catch (err) {
+        const refused = formRefusal(err, form, req.body);
+        if (!refused) throw err;
+        let page: PageView;
+        try {
+          page = await view();
+        } catch {
+          // The page itself is gone or closed to the user now: the refusal is still what they asked about.
+          throw err;
+        }
+        // No self-refresh (a busy zone list has one): it would load the post's URL and drop the values.
+        const data = { ...(await pageBase(req, reply)), ...page.data, refresh: false };
+        const text = render(page.name, { ...data, refused });
+        // A form shown only in some states (another tab changed it meanwhile) may be missing: say it at the top then.
+        const placed = text.includes(`id="${formErrorId(form)}"`) ? text : render(page.name, { ...data, refused: { ...refused, unplaced: true } });
+        return html(reply, refused.status, placed);
+      }
     },
   };
 

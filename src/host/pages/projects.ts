@@ -114,11 +114,13 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
   app.post('/project/create', { preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await pages.user(req);
     const body = (req.body ?? {}) as Body;
-    const project = await createProject(ctx, user, { ...body, parent: str(body, 'parent') || undefined }, false);
-    return pages.done(req, reply, projectUrl(project.uuid), `Created ${project.type.toLowerCase()} "${project.title}".`);
+    return pages.form(req, reply, 'project-create', () => homeView(user), async () => {
+      const project = await createProject(ctx, user, { ...body, parent: str(body, 'parent') || undefined }, false);
+      return pages.done(req, reply, projectUrl(project.uuid), `Created ${project.type.toLowerCase()} "${project.title}".`);
+    });
   });
 
-  /** A project's page; `timelineAt` is the timeline page asked for. */
+  /** A project's page; `timelineAt` is the timeline page asked for (1 when shown again under a refused form). */
   const projectView = async (user: User, uuid: string, timelineAt = 1): Promise<PageView> => {
     const project = await projectFor(db, user, uuid, NEED.view);
     const can = await abilities(ctx, user, project);
@@ -160,15 +162,21 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
   app.post<{ Params: Params }>('/project/:project/roles/add', { preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await pages.user(req);
     const body = (req.body ?? {}) as Body;
-    const { target, assignment } = await addRole(ctx, user, req.params.project, () => body, false);
-    return pages.done(req, reply, projectUrl(req.params.project), `Added ${target.username} as ${roleByPk(assignment.role_pk)?.name ?? ''}.`);
+    return pages.form(req, reply, 'role-add', () => projectView(user, req.params.project), async () => {
+      const { target, assignment } = await addRole(ctx, user, req.params.project, () => body, false);
+      return pages.done(req, reply, projectUrl(req.params.project), `Added ${target.username} as ${roleByPk(assignment.role_pk)?.name ?? ''}.`);
+    });
   });
 
   app.post<{ Params: Params }>('/project/role/:role/change', { preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await pages.user(req);
     const before = await getAssignment(db, req.params.role);
-    const { target, assignment } = await changeRole(ctx, user, req.params.role, () => (req.body ?? {}) as Body, false);
-    return pages.done(req, reply, projectUrl(before?.project_uuid ?? assignment.project_uuid), `${target.username} is now ${roleByPk(assignment.role_pk)?.name ?? ''}.`);
+    // Without the assignment the action answers 404, which never shows a page again.
+    const view = (): Promise<PageView> => projectView(user, before?.project_uuid ?? '');
+    return pages.form(req, reply, `role-change-${req.params.role}`, view, async () => {
+      const { target, assignment } = await changeRole(ctx, user, req.params.role, () => (req.body ?? {}) as Body, false);
+      return pages.done(req, reply, projectUrl(before?.project_uuid ?? assignment.project_uuid), `${target.username} is now ${roleByPk(assignment.role_pk)?.name ?? ''}.`);
+    });
   });
 
   app.post<{ Params: Params }>('/project/role/:role/remove', { preHandler: app.csrfProtection }, async (req, reply) => {
@@ -180,8 +188,10 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
 
   app.post<{ Params: Params }>('/project/:project/owner', { preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await pages.user(req);
-    const { newOwner } = await transferOwner(ctx, user, req.params.project, () => (req.body ?? {}) as Body, false);
-    return pages.done(req, reply, projectUrl(req.params.project), `Ownership transferred to ${newOwner.username}.`);
+    return pages.form(req, reply, 'owner-transfer', () => projectView(user, req.params.project), async () => {
+      const { newOwner } = await transferOwner(ctx, user, req.params.project, () => (req.body ?? {}) as Body, false);
+      return pages.done(req, reply, projectUrl(req.params.project), `Ownership transferred to ${newOwner.username}.`);
+    });
   });
 
   app.get<{ Params: Params; Querystring: Record<string, string> }>('/timeline/:project', async (req, reply) => {
@@ -208,8 +218,10 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
   app.post<{ Params: Params }>('/samplesheets/:project/import', { preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await pages.user(req);
     const body = (req.body ?? {}) as Body;
-    await importSheet(ctx, user, req.params.project, () => ({ title: str(body, 'title') || undefined, studies: parseSheetText(str(body, 'studies')) }));
-    return pages.done(req, reply, `/samplesheets/${req.params.project}`, 'Imported the sample sheet.');
+    return pages.form(req, reply, 'sheet-import', () => sheetView(user, req.params.project), async () => {
+      await importSheet(ctx, user, req.params.project, () => ({ title: str(body, 'title') || undefined, studies: parseSheetText(str(body, 'studies')) }));
+      return pages.done(req, reply, `/samplesheets/${req.params.project}`, 'Imported the sample sheet.');
+    });
   });
 
   app.post<{ Params: Params }>('/samplesheets/:project/collections', { preHandler: app.csrfProtection }, async (req, reply) => {

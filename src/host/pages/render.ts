@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import nunjucks from 'nunjucks';
+import { posted } from './forms.js';
 
 /** The package root (where package.json is), found from this module in src/ or dist/src/. */
 function packageRoot(): string {
@@ -34,6 +35,7 @@ const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(VIEWS_DIR, { 
 const markdown = new MarkdownIt({ html: false, linkify: true });
 
 env.addFilter('markdown', (text: string) => new nunjucks.runtime.SafeString(markdown.render(text ?? '')));
+env.addFilter('posted', posted);
 env.addFilter('when', (iso: string) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : ''));
 
 /** Renders template `name` with `data`. */

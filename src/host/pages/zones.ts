@@ -30,7 +30,7 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
   const { db } = ctx;
   const view = { busy, operable, pollSeconds: ZONE_POLL_MS / 1000 };
 
-  /** A project's zone list; `at` is its page asked for. */
+  /** A project's zone list; `at` is its page asked for (1 when shown again under a refused form). */
   const zonesView = async (user: User, uuid: string, at = 1): Promise<PageView> => {
     const project = await projectFor(db, user, uuid, NEED.view);
     const scope = await zoneScope(db, user, project);
@@ -55,8 +55,10 @@ export function zonePages(app: FastifyInstance, ctx: SiteContext, pages: Pages):
   app.post<{ Params: Params }>('/landingzones/:project/create', { preHandler: app.csrfProtection }, async (req, reply) => {
     const user = await pages.user(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const zone = await createZone(ctx, user, req.params.project, () => body, false);
-    return pages.done(req, reply, `/landingzones/zone/${zone.uuid}`, `Creating landing zone "${zone.title}".`);
+    return pages.form(req, reply, 'zone-create', () => zonesView(user, req.params.project), async () => {
+      const zone = await createZone(ctx, user, req.params.project, () => body, false);
+      return pages.done(req, reply, `/landingzones/zone/${zone.uuid}`, `Creating landing zone "${zone.title}".`);
+    });
   });
 
   const zoneView = async (user: Parameters<typeof zoneFor>[1], uuid: string): Promise<Record<string, unknown>> => {
