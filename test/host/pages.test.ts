@@ -4,6 +4,8 @@ import { getUserByName } from '../../src/host/repo.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
 import { PageClient } from '../support/page-client.js';
 import { ANONYMOUS_SESSION_MS } from '../../src/host/pages/session.js';
+import { formRefusal } from '../../src/host/pages/forms.js';
+import { HttpError } from '../../src/host/errors.js';
 
 let site: InjectSite;
 beforeEach(async () => {
@@ -268,6 +270,18 @@ describe('site pages: a refused form is shown again', () => {
     const gone = await carol.post('/project/role/no-such-assignment/change', { role: 'project guest' });
     expect(gone.status).toBe(404);
     expect(gone.text).toContain('<h1>Not found</h1>');
+  });
+
+  it('shows the form again for a post refused while the project is locked or the service is away (503), to be sent again; not for other server errors', () => {
+    const body = { _csrf: 't', title: 'kept', password: 'secret-1' };
+    expect(formRefusal(new HttpError(503, 'Unable to acquire project lock'), 'zone-create', body)).toEqual({
+      form: 'zone-create',
+      status: 503,
+      message: 'Unable to acquire project lock',
+      values: { title: 'kept' },
+    });
+    expect(formRefusal(new HttpError(500, 'Server error'), 'zone-create', body)).toBeUndefined();
+    expect(formRefusal(new HttpError(403, 'Not allowed'), 'zone-create', body)).toBeUndefined();
   });
 
   it('never sends a posted password back, and says a refusal at the top when the page no longer has the form', async () => {

@@ -28,12 +28,21 @@ export interface FormRefusal {
 const NOT_THE_INPUT = new Set([401, 403, 404]);
 
 /**
+ * 503: the project is locked by a running flow, or the service cannot be
+ * reached. Nothing was changed and the same post may work in a moment, so
+ * the form comes back with what was typed, to be sent again.
+ */
+const TRY_AGAIN = 503;
+
+/**
  * The refusal of form `form` that `err` stands for, or undefined when `err`
- * is not one a person can fix by changing the form (see {@link NOT_THE_INPUT};
- * 5xx are the site's or the service's trouble).
+ * is not one a person can fix by changing the form or sending it again (see
+ * {@link NOT_THE_INPUT}; other 5xx are the site's or the service's trouble).
  */
 export function formRefusal(err: unknown, form: string, body: unknown): FormRefusal | undefined {
-  if (!(err instanceof HttpError) || err.status < 400 || err.status > 499 || NOT_THE_INPUT.has(err.status)) return undefined;
+  if (!(err instanceof HttpError)) return undefined;
+  const input = err.status >= 400 && err.status <= 499 && !NOT_THE_INPUT.has(err.status);
+  if (!input && err.status !== TRY_AGAIN) return undefined;
   return { form, status: err.status, message: err.detail, values: postedValues(body) };
 }
 
