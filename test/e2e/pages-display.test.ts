@@ -4,51 +4,28 @@
  * title with markup characters and accents shows as text, and a busy
  * zone's page follows the zone's status without being loaded again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SiteApi } from '../../src/host/client.js';
-import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { startHostSystem, type HostSystem } from '../support/host-processes.js';
-import { setPassword, signIn } from '../support/site-pages.js';
+import { setPassword, startPagesBed, type PagesBed } from '../support/site-pages.js';
 
-let dir: string;
-let sys: HostSystem;
-let browser: TestBrowser;
-let api: SiteApi;
-let adminPassword: string;
+let bed: PagesBed;
 let category: string;
 let carolUuid: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pages-display-'));
-  sys = await startHostSystem(dir);
-  adminPassword = (await sys.site.waitFor(/Sign-in password of admin user "admin" \(shown only now\): (\S+)/))[1];
-  api = new SiteApi(sys.siteUrl, sys.adminToken);
-  carolUuid = (await api.post<{ sodar_uuid: string }>('project/api/users/create', { username: 'carol' })).sodar_uuid;
-  await setPassword(sys, 'carol', 'carol-secret-pw');
-  category = (await api.post<{ sodar_uuid: string }>('project/api/create', { title: 'Shown', type: 'CATEGORY' })).sodar_uuid;
-  browser = await launchBrowser();
+  bed = await startPagesBed('pages-display-');
+  carolUuid = (await bed.api.post<{ sodar_uuid: string }>('project/api/users/create', { username: 'carol' })).sodar_uuid;
+  await setPassword(bed.sys, 'carol', 'carol-secret-pw');
+  category = (await bed.api.post<{ sodar_uuid: string }>('project/api/create', { title: 'Shown', type: 'CATEGORY' })).sodar_uuid;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await sys?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await bed?.stop();
 });
-
-async function adminPage(): Promise<Page> {
-  const page = await (await browser.context()).newPage();
-  await signIn(page, sys, 'admin', adminPassword);
-  return page;
-}
 
 describe('the pages in a browser', () => {
   it('shows a title with markup characters and accents as text in the project tree and the heading', async () => {
     const title = '<b>x</b> & "é" <script>document.title="pwned"</script>';
-    const page = await adminPage();
+    const page = await bed.signedIn();
     await page.getByLabel('Type').selectOption('CATEGORY');
     await page.getByLabel('Title').fill(title);
     await page.getByLabel('In category').selectOption({ label: 'Shown' });
@@ -59,7 +36,7 @@ describe('the pages in a browser', () => {
     expect(await heading.locator('b, script').count()).toBe(0);
     expect(await page.title()).not.toBe('pwned');
 
-    await page.goto(`${sys.siteUrl}/`);
+    await page.goto(`${bed.sys.siteUrl}/`);
     const link = page.locator('.tree a', { hasText: '<b>x</b>' });
     expect(await link.innerText()).toBe(title);
     expect(await page.locator('.tree b, .tree script').count()).toBe(0);
@@ -68,13 +45,12 @@ describe('the pages in a browser', () => {
 
   it("follows a busy zone's status on its page without a reload, and stops asking once the zone is done", async () => {
     // A project of its own, with a sheet whose collections are in the store: zones need both.
-    const zoned = (await api.post<{ sodar_uuid: string }>('project/api/create', { title: 'Zoned', type: 'PROJECT', parent: category })).sodar_uuid;
-    await api.post(`project/api/roles/create/${zoned}`, { role: 'project contributor', user: carolUuid });
-    await api.post(`samplesheets/api/create/${zoned}`, { studies: [{ title: 'Zone study', assays: [{ title: 'Zone assay' }] }] });
-    await api.post(`samplesheets/api/irods/collections/create/${zoned}`);
-    const carol = await (await browser.context()).newPage();
-    await signIn(carol, sys, 'carol', 'carol-secret-pw');
-    await carol.goto(`${sys.siteUrl}/landingzones/${zoned}`);
+    const zoned = (await bed.api.post<{ sodar_uuid: string }>('project/api/create', { title: 'Zoned', type: 'PROJECT', parent: category })).sodar_uuid;
+    await bed.api.post(`project/api/roles/create/${zoned}`, { role: 'project contributor', user: carolUuid });
+    await bed.api.post(`samplesheets/api/create/${zoned}`, { studies: [{ title: 'Zone study', assays: [{ title: 'Zone assay' }] }] });
+    await bed.api.post(`samplesheets/api/irods/collections/create/${zoned}`);
+    const carol = await bed.signedIn('carol', 'carol-secret-pw');
+    await carol.goto(`${bed.sys.siteUrl}/landingzones/${zoned}`);
     await carol.getByLabel('Title suffix').fill('live');
     await carol.getByRole('button', { name: 'Create landing zone' }).click();
     await carol.getByText(/Creating landing zone ".*_live"\./).waitFor();
@@ -84,10 +60,10 @@ describe('the pages in a browser', () => {
 
     // The service reports a validation under way, as its flow does at the start.
     const report = async (status: string, info: string): Promise<void> => {
-      const res = await fetch(`${sys.siteUrl}/landingzones/taskflow/status/set`, {
+      const res = await fetch(`${bed.sys.siteUrl}/landingzones/taskflow/status/set`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ sodar_secret: sys.env.TASKFLOW_SODAR_SECRET!, zone_uuid: zone, status, status_info: info }),
+        body: new URLSearchParams({ sodar_secret: bed.sys.env.TASKFLOW_SODAR_SECRET!, zone_uuid: zone, status, status_info: info }),
       });
       expect(res.status, await res.text()).toBe(200);
     };

@@ -5,43 +5,29 @@
  * above it and the values typed, and the corrected form goes through (with
  * the fresh CSRF token of the page shown again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SiteApi } from '../../src/host/client.js';
-import { launchBrowser, seriousA11yViolations, type TestBrowser } from '../support/browser.js';
-import { startHostSystem, type HostSystem } from '../support/host-processes.js';
-import { signIn } from '../support/site-pages.js';
+import { seriousA11yViolations } from '../support/browser.js';
+import { startPagesBed, type PagesBed } from '../support/site-pages.js';
 
-let dir: string;
-let sys: HostSystem;
-let browser: TestBrowser;
-let api: SiteApi;
-let adminPassword: string;
+let bed: PagesBed;
 let category: string;
 let project: string;
 const users: Record<string, string> = {};
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pages-forms-'));
-  sys = await startHostSystem(dir);
-  adminPassword = (await sys.site.waitFor(/Sign-in password of admin user "admin" \(shown only now\): (\S+)/))[1];
-  api = new SiteApi(sys.siteUrl, sys.adminToken);
+  bed = await startPagesBed('pages-forms-');
+  const { api } = bed;
   for (const name of ['carol', 'dave', 'erin']) users[name] = (await api.post<{ sodar_uuid: string }>('project/api/users/create', { username: name })).sodar_uuid;
   category = (await api.post<{ sodar_uuid: string }>('project/api/create', { title: 'Forms', type: 'CATEGORY' })).sodar_uuid;
   project = (await api.post<{ sodar_uuid: string }>('project/api/create', { title: 'Taken', type: 'PROJECT', parent: category })).sodar_uuid;
   // The one delegate the project may have: a second one is refused.
   await api.post(`project/api/roles/create/${project}`, { role: 'project delegate', user: users.carol });
   await api.post(`project/api/roles/create/${project}`, { role: 'project contributor', user: users.erin });
-  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await sys?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await bed?.stop();
 });
 
 /** Clicks `button` and returns the answer to the form's post (the page it leads to may be a redirect's). */
@@ -63,15 +49,10 @@ async function refusal(page: Page, form: string): Promise<string> {
   return error.innerText();
 }
 
-async function adminPage(): Promise<Page> {
-  const page = await (await browser.context()).newPage();
-  await signIn(page, sys, 'admin', adminPassword);
-  return page;
-}
 
 describe('a refused form in a browser', () => {
   it('shows the project form again with the error and what was typed when the category has the title already; the corrected title creates the project', async () => {
-    const page = await adminPage();
+    const page = await bed.signedIn();
     await page.getByLabel('Type').selectOption('PROJECT');
     await page.getByLabel('Title').fill('Taken');
     await page.getByLabel('In category').selectOption({ label: 'Forms' });
@@ -95,8 +76,8 @@ describe('a refused form in a browser', () => {
   });
 
   it('shows the add-member form again with the user and role chosen when the project has its delegate already; another role adds the member', async () => {
-    const page = await adminPage();
-    await page.goto(`${sys.siteUrl}/project/${project}`);
+    const page = await bed.signedIn();
+    await page.goto(`${bed.sys.siteUrl}/project/${project}`);
     await page.getByLabel('User', { exact: true }).selectOption({ label: 'dave' });
     await page.getByLabel('Role', { exact: true }).selectOption('project delegate');
     const res = await post(page, 'Add member', /\/roles\/add$/);
@@ -112,8 +93,8 @@ describe('a refused form in a browser', () => {
   });
 
   it("shows a member's role form again with the role chosen when it would make a second delegate; another role changes it", async () => {
-    const page = await adminPage();
-    await page.goto(`${sys.siteUrl}/project/${project}`);
+    const page = await bed.signedIn();
+    await page.goto(`${bed.sys.siteUrl}/project/${project}`);
     await page.getByLabel('New role of erin').selectOption('project delegate');
     const res = await post(page, 'Change role of erin', /\/change$/);
     expect(res.status()).toBe(400);
@@ -130,8 +111,8 @@ describe('a refused form in a browser', () => {
   });
 
   it('shows the sample sheet form again with the text typed when it names no study; a study imports the sheet', async () => {
-    const page = await adminPage();
-    await page.goto(`${sys.siteUrl}/samplesheets/${project}`);
+    const page = await bed.signedIn();
+    await page.goto(`${bed.sys.siteUrl}/samplesheets/${project}`);
     await page.getByLabel('Investigation title').fill('Investigation of forms');
     await page.getByLabel(/Studies, one a line/).fill('   \n   ');
     const res = await post(page, 'Import sample sheet', /\/import$/);
@@ -148,8 +129,8 @@ describe('a refused form in a browser', () => {
   });
 
   it('shows the ownership form again with the choices made when the old owner would be a second delegate; another role transfers it', async () => {
-    const page = await adminPage();
-    await page.goto(`${sys.siteUrl}/project/${project}`);
+    const page = await bed.signedIn();
+    await page.goto(`${bed.sys.siteUrl}/project/${project}`);
     await page.getByLabel('New owner').selectOption('erin');
     await page.getByLabel('Your role after').selectOption('project delegate');
     const res = await post(page, 'Transfer ownership', /\/owner$/);
