@@ -18,11 +18,9 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import { SqliteJournal } from '../../src/engine/index.js';
 import { SqliteLeaseStore, lockDatabasePath, lockKey, ownerKey } from '../../src/locks/index.js';
-import { journalPath } from '../../src/service/server.js';
 import { openEmbeddedStore } from '../../src/store/index.js';
-import { CLI_PATH, getWithSecret, postJson, spawnService, watchOutput } from '../support/service-harness.js';
+import { CLI_PATH, getWithSecret, postJson, spawnService, unreportedRuns, watchOutput } from '../support/service-harness.js';
 import { roleUpdateBody, zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles, zonePaths } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
@@ -318,15 +316,6 @@ describe('a submit in the gap between a dead owner\'s lease running out and the 
   });
 });
 
-/** The ids of the runs the journal at `dataDir` lists as finished and not reported, read by a handle of the test's own. */
-function unreported(dataDir: string): string[] {
-  const journal = new SqliteJournal(journalPath(dataDir));
-  try {
-    return journal.unreportedRuns().map((r) => r.runId);
-  } finally {
-    journal.close();
-  }
-}
 
 /** Runs the built CLI on `env` without blocking this process (the test site answers its callbacks). */
 function cli(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -400,7 +389,7 @@ describe('a killed run recovered while the site cannot be reached', () => {
     await outage.up();
     expect(await waitFor('the move to be rolled back', () => finalStatus(service.url, project))).toBe('rolled_back');
     await waitFor('the timeline event to be reported', () => site.state().timeline[timeline].status_history.length > 0);
-    await waitFor('the report to be marked', () => unreported(dataDir).length === 0);
+    await waitFor('the report to be marked', () => unreportedRuns(dataDir).length === 0);
     expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
     expect(site.state().zones[zoneUuid].status).toBe('FAILED');
     expect(site.state().zones[zoneUuid].status_info).toMatch(/interrupted/i);
@@ -422,7 +411,7 @@ describe('a killed run recovered while the site cannot be reached', () => {
     const service = await bed.spawn(env);
     expect(await waitFor('the move to be rolled back', () => finalStatus(service.url, project))).toBe('rolled_back');
     await waitFor('the timeline event to be reported', () => site.state().timeline[timeline].status_history.length > 0);
-    await waitFor('the report to be marked', () => unreported(dataDir).length === 0);
+    await waitFor('the report to be marked', () => unreportedRuns(dataDir).length === 0);
     expect(site.calls.filter((c) => c.endpoint === 'timeline/taskflow/status/set' && c.fields.event_uuid === timeline).map((c) => c.status)).toEqual([503, 200]);
     expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
     expect(site.state().zones[zoneUuid].status).toBe('FAILED');
@@ -443,7 +432,7 @@ describe('`taskflow runs retry-revert` of a recovered run whose revert the site 
     site.failNext('landingzones/taskflow/status/set', 500, 1);
     const service = await bed.spawn(env);
     expect(await waitFor('the move to be recovered', () => finalStatus(service.url, project))).toBe('revert_failed');
-    await waitFor('the failure to be reported', () => unreported(dataDir).length === 0);
+    await waitFor('the failure to be reported', () => unreportedRuns(dataDir).length === 0);
     expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
     expect(site.state().zones[zoneUuid].status).toBe('FAILED');
     const runId: string = (await getWithSecret(`${service.url}/runs?project=${project}&flow=landing_zone_move`)).json.runs[0].runId;

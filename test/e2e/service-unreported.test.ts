@@ -9,9 +9,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { SqliteJournal } from '../../src/engine/index.js';
-import { journalPath } from '../../src/service/server.js';
-import { postJson } from '../support/service-harness.js';
+import { postJson, unreportedRuns } from '../support/service-harness.js';
 import { zoneCreateBody, zoneMoveBody } from '../support/service-flows.js';
 import { createZone, defaultZone, uploadToZone, writeZoneFiles } from '../support/service-zone.js';
 import { waitFor } from '../support/service-wait.js';
@@ -28,15 +26,6 @@ const TAKEN_OVER = /was never reported; reporting it/;
 /** The timeline statuses the site holds for `event`, oldest first. */
 const statuses = (event: string): string[] => site.state().timeline[event].status_history.map((h) => h.status_type);
 
-/** The run ids the journal at `dataDir` lists as finished and not reported, read by a handle of the test's own. */
-function unreported(dataDir: string): string[] {
-  const journal = new SqliteJournal(journalPath(dataDir));
-  try {
-    return journal.unreportedRuns().map((r) => r.runId);
-  } finally {
-    journal.close();
-  }
-}
 
 /** A project with a zone holding a few files, through `serviceUrl`. */
 async function zoneWithFiles(serviceUrl: string, dataDir: string, project: string, zoneUuid: string, env: Record<string, string>) {
@@ -61,7 +50,7 @@ describe('an async run whose process dies after its final record and before its 
     const createBody = { ...zoneCreateBody(project, site.url, created), request_mode: 'async', timeline_uuid: 'event-reported' };
     expect(await postJson(`${first.url}/submit`, createBody)).toEqual({ status: 200, body: 'True' });
     await waitFor('the zone creation to be reported', () => statuses('event-reported').length > 0);
-    await waitFor('its report to be marked in the journal', () => unreported(dataDir).length === 0 && site.state().zones[created.zoneUuid].status === 'ACTIVE');
+    await waitFor('its report to be marked in the journal', () => unreportedRuns(dataDir).length === 0 && site.state().zones[created.zoneUuid].status === 'ACTIVE');
 
     // The move ends (durably) and is held before its report: the kill lands exactly there.
     site.seedTimelineEvent({ event_uuid: 'event-lost', project_uuid: project });
@@ -69,7 +58,7 @@ describe('an async run whose process dies after its final record and before its 
     expect(await postJson(`${first.url}/submit`, moveBody)).toEqual({ status: 200, body: 'True' });
     const held = await first.waitForLine(/TASKFLOW_TEST_REPORT_HELD/);
     const runId = /run=(\S+)/.exec(held)![1];
-    expect(unreported(dataDir)).toEqual([runId]);
+    expect(unreportedRuns(dataDir)).toEqual([runId]);
     expect(site.state().zones[moved.zoneUuid].status).toBe('MOVED'); // the flow's own last step
     expect(statuses('event-lost')).toEqual([]);
     first.proc.kill('SIGKILL');
@@ -77,7 +66,7 @@ describe('an async run whose process dies after its final record and before its 
 
     const second = await bed.spawn(env);
     await waitFor('the lost report to be sent', () => statuses('event-lost').length > 0);
-    await waitFor('the taker to mark it reported', () => unreported(dataDir).length === 0);
+    await waitFor('the taker to mark it reported', () => unreportedRuns(dataDir).length === 0);
     expect(await second.stop()).toBe(0);
 
     expect(statuses('event-lost')).toEqual(['OK']);
@@ -110,7 +99,7 @@ describe('a live process\'s finished run whose report is on its way', () => {
     const body = zoneMoveBody(project, site.url, zone, { mode: 'async', timelineUuid: 'event-live' });
     expect(await postJson(`${owner.url}/submit`, body)).toEqual({ status: 200, body: 'True' });
     const runId = /run=(\S+)/.exec(await owner.waitForLine(/TASKFLOW_TEST_REPORT_HELD/))![1];
-    expect(unreported(dataDir)).toEqual([runId]);
+    expect(unreportedRuns(dataDir)).toEqual([runId]);
 
     // The peer looks at start-up and then every quarter lease: several looks find the run and leave it.
     const peer = await bed.spawn({ ...env, TASKFLOW_LOG_LEVEL: 'debug' });
@@ -120,12 +109,12 @@ describe('a live process\'s finished run whose report is on its way', () => {
       return leftAlone() >= 3;
     });
     expect(statuses('event-live')).toEqual([]);
-    expect(unreported(dataDir)).toEqual([runId]);
+    expect(unreportedRuns(dataDir)).toEqual([runId]);
 
     owner.proc.kill('SIGUSR2');
     await owner.waitForLine(/TASKFLOW_TEST_REPORT_RELEASED/);
     await waitFor('the owner to report its run', () => statuses('event-live').length > 0);
-    await waitFor('the owner to mark it reported', () => unreported(dataDir).length === 0);
+    await waitFor('the owner to mark it reported', () => unreportedRuns(dataDir).length === 0);
     expect(await peer.stop()).toBe(0);
     expect(await owner.stop()).toBe(0);
     expect(statuses('event-live')).toEqual(['OK']);

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
-import { startService, type RunningService } from '../../src/service/server.js';
+import { SqliteJournal } from '../../src/engine/index.js';
+import { journalPath, startService, type RunningService } from '../../src/service/server.js';
 import { startTestSite, type TestSite } from './test-site.js';
 
 /** The shared secret of test services and sites. */
@@ -229,4 +230,14 @@ export async function spawnService(env: Record<string, string>, timeoutMs = 30_0
       }
     },
   };
+}
+
+/** The ids of the runs the journal at `dataDir` lists as finished and not reported, read by a handle of the test's own. */
+export function unreportedRuns(dataDir: string): string[] {
+  const journal = new SqliteJournal(journalPath(dataDir));
+  try {
+    return journal.unreportedRuns().map((r) => r.runId);
+  } finally {
+    journal.close();
+  }
 }
