@@ -79,6 +79,8 @@ export interface RecoveryDeps {
    * takes the run on.
    */
   keptLeases: Map<string, LockHandle>;
+  /** Sends again the reports of this process's own runs that the site could not take (each look does, first). */
+  retryOwedReports?: () => Promise<void>;
 }
 
 /** Releases the kept leases of runs that are no longer unfinished (`unfinished` undefined: all of them). */
@@ -127,6 +129,7 @@ const unownedRun = (runId: string): string => `unowned/${runId}`;
  */
 export async function recoverUnfinishedRuns(deps: RecoveryDeps): Promise<RunResult[]> {
   const { journal, log, owners } = deps;
+  await deps.retryOwedReports?.();
   const byOwner = new Map<string, string[]>();
   const unfinishedNow = journal.unfinishedRuns();
   // a run whose lease was lost meanwhile may have been finished by a peer

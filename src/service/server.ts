@@ -109,6 +109,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     reporter,
     adopt: async (runs) => pipelineRef?.resume(runs),
     keptLeases: new Map(),
+    retryOwedReports: async () => pipelineRef?.retryOwedReports(),
   };
   const watch = new RecoveryWatch(recovery, recoveryPeriodMs(config));
   const release = async (): Promise<void> => {

@@ -41,7 +41,7 @@ import {
 import { ValidationSlots, isZoneMove, zoneFilesUpTo } from './zone-limits.js';
 import { LocalProjectQueue } from './local-project-queue.js';
 import { ProjectQuarantine, quarantineReason } from './quarantine.js';
-import { OutcomeReporter } from './reporter.js';
+import { OutcomeReporter, type ReportDelivery } from './reporter.js';
 import { runMetaOf } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
 import { parseSubmitBody } from './submit-request.js';
@@ -162,6 +162,13 @@ export class SubmitPipeline {
   private readonly kept = new Map<string, LockHandle>();
   /** The run each lease held here serves now, for the log should the lease be lost. */
   private readonly holders = new WeakMap<LockHandle, { run: string }>();
+  /**
+   * Reports of this process's async runs that the site could not take for
+   * now (out of reach), by run id: each sends its report again. Their runs
+   * stay unreported in the journal meanwhile, so should this process die,
+   * the one that takes its lease over reports them.
+   */
+  private readonly owedReports = new Map<string, () => Promise<ReportDelivery>>();
 
   constructor(private readonly deps: PipelineDeps) {
     this.reporter = new OutcomeReporter(deps.site, deps.log);
@@ -195,6 +202,20 @@ export class SubmitPipeline {
       'submit',
     );
     return answer;
+  }
+
+  /**
+   * Sends again the reports of this process's runs that the site could not
+   * take (recovery's looks call this, every quarter lease); a run is marked
+   * reported once the site has answered it.
+   */
+  async retryOwedReports(): Promise<void> {
+    for (const [runId, send] of [...this.owedReports]) {
+      if ((await send()) === 'owed') continue;
+      this.owedReports.delete(runId);
+      this.deps.journal.reported(runId);
+      this.deps.log.info({ run: runId }, 'owed report of an async run delivered');
+    }
   }
 
   /**
@@ -671,7 +692,12 @@ export class SubmitPipeline {
       // the canceller reported it; its record, kept for us to find, goes
       this.deps.journal.dequeueRun(runId);
     } else {
-      await this.reporter.ended(def, input, deps, ex.reason, ex.failure);
+      const send = (): Promise<ReportDelivery> => this.reporter.ended(def, input, deps, ex.reason, ex.failure);
+      // a run that started owes its report until the site takes it (a run that never started has no record to keep it)
+      if ((await send()) === 'owed' && ex.result !== undefined) {
+        this.owedReports.set(runId, send);
+        this.deps.log.warn({ run: runId, flow: input.flowName, project: input.projectUuid }, 'the site cannot be reached for the report of an async run; sent again at the next look');
+      }
     }
     // A run that started left the line with its start record (no commit of its own here); one that
     // ended before it could start (build, store, lock failure) leaves now that it is reported.
@@ -680,7 +706,7 @@ export class SubmitPipeline {
     // Should this process die before that commit, recovery reports the run again; that, or a death
     // between the site's answer and the mark, is the one way a report reaches the site twice, which
     // the site's callbacks bear (see recovery.ts, reportUnreportedRuns).
-    if (ex.result !== undefined) this.deps.journal.reported(runId);
+    if (ex.result !== undefined && !this.owedReports.has(runId)) this.deps.journal.reported(runId);
     this.deps.log.info(
       { run: runId, flow: input.flowName, project: input.projectUuid, mode: 'async', outcome: ex.outcome, ms: Math.round((performance.now() - t0) * 100) / 100 },
       'async run',

@@ -121,3 +121,27 @@ describe('a live process\'s finished run whose report is on its way', () => {
     expect(peer.lines.filter((l) => TAKEN_OVER.test(l))).toEqual([]);
   });
 });
+
+describe('a live async run whose report the site cannot take for now', () => {
+  it('is reported again by its own process at its next look, and marked reported only then', async () => {
+    const project = 'aaaa0000-0000-4000-8000-000000000003';
+    const dataDir = bed.dataDir('owed');
+    // leases of 1 s: the process looks every quarter second
+    const env = bed.env(dataDir, { TASKFLOW_LOCK_LEASE: '1' });
+    const service = await bed.spawn(env);
+    const zone = await zoneWithFiles(service.url, dataDir, project, 'zone-owed-move', env);
+    site.seedTimelineEvent({ event_uuid: 'event-owed', project_uuid: project });
+    // a proxy in front of a restarting site answers the run's timeline report
+    site.failNext('timeline/taskflow/status/set', 503, 1);
+    const body = zoneMoveBody(project, site.url, zone, { mode: 'async', timelineUuid: 'event-owed' });
+    expect(await postJson(`${service.url}/submit`, body)).toEqual({ status: 200, body: 'True' });
+    await service.waitForLine(/the site cannot be reached for the report of an async run/);
+    await waitFor('the report to be delivered', () => statuses('event-owed').length > 0);
+    await waitFor('the run to be marked reported', () => unreportedRuns(dataDir).length === 0);
+    const sent = site.calls.filter((c) => c.endpoint === 'timeline/taskflow/status/set' && c.fields.event_uuid === 'event-owed');
+    expect(sent.map((c) => c.status)).toEqual([503, 200]);
+    expect(statuses('event-owed')).toEqual(['OK']);
+    expect(site.state().zones[zone.zoneUuid].status).toBe('MOVED');
+    expect(await service.stop()).toBe(0);
+  });
+});
