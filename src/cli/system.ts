@@ -62,10 +62,11 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
   const serviceConfig: Config = { ...config, sodarSecret: secret, port: opts.servicePort ?? config.port };
   // As `taskflow serve` logs: at TASKFLOW_LOG_LEVEL, with the secret-bearing keys redacted.
   const log = createLogger(config);
-  const service = await startService(serviceConfig, { logger: log }).catch((err: unknown) => {
+  // the start-up recovery reports to the site, so it waits until the site listens (below)
+  const service = await startService(serviceConfig, { logger: log, deferRecovery: true }).catch((err: unknown) => {
     throw explainListenError(err, 'the taskflow service', 'TASKFLOW_PORT or --port');
   });
-  let site: RunningSite;
+  let site: RunningSite | undefined;
   let irods: RunningSystem['irods'];
   try {
     const servicePort = opts.servicePort ?? config.port;
@@ -88,18 +89,21 @@ export async function startSystem(config: Config, opts: SystemOptions): Promise<
       throw explainListenError(err, 'the site', 'SODAR_SITE_PORT or --site-port');
     });
     await site.registry.syncPlugins(new DbPluginStore(site.db), opts.print);
+    await service.startRecovery();
   } catch (err) {
+    await site?.close().catch(() => undefined);
     await irods?.server.close().catch(() => undefined);
     await service.close().catch(() => undefined);
     throw err;
   }
+  const started = site;
   return {
     service,
-    site,
+    site: started,
     irods,
     secret: { created: stored?.created ?? false, file: stored?.file },
     close: async () => {
-      await site.close().catch(() => undefined);
+      await started.close().catch(() => undefined);
       await irods?.server.close().catch(() => undefined);
       await service.close();
     },

@@ -56,6 +56,13 @@ export interface ServiceOptions {
   logDestination?: DestinationStream;
   /** Environment for test hooks (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Leave the start-up recovery (and the later looks) to
+   * {@link RunningService.startRecovery}: for a caller that starts the
+   * site the recovery reports to only once the service listens, as
+   * `taskflow start` does.
+   */
+  deferRecovery?: boolean;
 }
 
 /** A started service. */
@@ -68,6 +75,12 @@ export interface RunningService {
   readonly locks: LockManager;
   /** The data store, opened on first use (with its admin tools, for tests and tools in the same process). */
   store(): Promise<FlowStore & StoreAdmin>;
+  /**
+   * With `deferRecovery`: reverts the runs a crash left unfinished, as a
+   * start does, then looks for them every quarter lease. Resolves once
+   * that first recovery is done; nothing to do without `deferRecovery`.
+   */
+  startRecovery(): Promise<void>;
   /**
    * Graceful stop: stops accepting requests, lets running flows finish or
    * roll back (queued async runs that have not started are reported failed),
@@ -143,14 +156,17 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     // Before any run starts: runs record this lease as their owner. An unreachable lease
     // store is not fatal (as for project locks); the watch keeps trying.
     await owners.hold().catch((err: unknown) => log.error({ err: errorText(err) }, 'owner lease cannot be taken'));
-    await recoverUnfinishedRuns(recovery);
+    if (!opts.deferRecovery) await recoverUnfinishedRuns(recovery);
     // Open the store now so the first submit does not pay for it; a failure is answered per submit (step 4).
     await stores.get().catch((err: unknown) => log.error({ err: errorText(err) }, 'data store cannot be opened'));
   } catch (err) {
     await release();
     throw err;
   }
-  watch.start();
+  let recovering: Promise<void> | undefined;
+  const startRecovery = (): Promise<void> =>
+    (recovering ??= opts.deferRecovery ? recoverUnfinishedRuns(recovery).then(() => watch.start()) : Promise.resolve());
+  if (!opts.deferRecovery) watch.start();
 
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
@@ -242,5 +258,5 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
       log.info('service stopped');
     })());
 
-  return { url, port, journal, locks, store: () => stores.get(), close };
+  return { url, port, journal, locks, store: () => stores.get(), startRecovery, close };
 }

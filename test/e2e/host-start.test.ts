@@ -2,8 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { SiteApi } from '../../src/host/client.js';
+import { lockDatabasePath, machineLeaseClock } from '../../src/locks/index.js';
 import { runCli, spawnCli, type CliProcess } from '../support/host-processes.js';
+import { waitFor } from '../support/service-wait.js';
+import { closedPort } from '../locks/helpers.js';
 
 const dirs: string[] = [];
 const procs: CliProcess[] = [];
@@ -18,8 +22,12 @@ function tempDir(): string {
   return d;
 }
 
-async function start(dataDir: string, env: Record<string, string> = {}): Promise<{ p: CliProcess; siteUrl: string; serviceUrl: string; token: string }> {
-  const p = spawnCli(['start', '--port', '0', '--site-port', '0'], { TASKFLOW_DATA_DIR: dataDir, ...env });
+async function start(
+  dataDir: string,
+  env: Record<string, string> = {},
+  ports = { service: 0, site: 0 },
+): Promise<{ p: CliProcess; siteUrl: string; serviceUrl: string; token: string }> {
+  const p = spawnCli(['start', '--port', String(ports.service), '--site-port', String(ports.site)], { TASKFLOW_DATA_DIR: dataDir, ...env });
   procs.push(p);
   const siteUrl = (await p.waitFor(/^Site: (http\S+)$/m))[1];
   const serviceUrl = (await p.waitFor(/^Taskflow service: (http\S+)$/m))[1];
@@ -110,6 +118,44 @@ describe('taskflow start (npm start)', () => {
     expect(serviceBusy.output).toContain(`Cannot start the taskflow service: 127.0.0.1:${servicePort} is already in use`);
     // The running system is unharmed.
     expect(await (await fetch(`${running.serviceUrl}/hello`)).text()).toBe('Hello world from sodar_taskflow!');
+  });
+
+  it('recovers a run a crash left unfinished once its site listens: the first look reverts and reports it', async () => {
+    const dir = tempDir();
+    const env = { TASKFLOW_TEST_MODE: 'true', TASKFLOW_LOCK_LEASE: '1', TASKFLOW_IRODS_LISTEN: 'off' };
+    // the same addresses at every start, as `npm start` has: a run's callbacks go to the site it was submitted from
+    const ports = { service: await closedPort(), site: await closedPort() };
+    const first = await start(dir, env, ports);
+    const api = new SiteApi(first.siteUrl, first.token);
+    const category = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    const project = String((await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: category.sodar_uuid })).sodar_uuid);
+    const sheet = await api.post(`samplesheets/api/create/${project}`, { studies: [{ assays: [{}] }] });
+    const study = Object.values(sheet.studies as Record<string, Record<string, unknown>>)[0];
+    const assay = Object.values(study.assays as Record<string, Record<string, unknown>>)[0];
+    await api.post(`samplesheets/api/irods/collections/create/${project}`);
+    await first.p.stop();
+    // an async zone creation killed with one task to go: recovery reverts it and reports it (zone, timeline)
+    const second = await start(dir, { ...env, TASKFLOW_TEST_FREEZE_AT: 'landing_zone_create:done:-2' }, ports);
+    // the frozen process never answers: the site and the service are one process
+    const created = api.post(`landingzones/api/create/${project}`, { assay: assay.sodar_uuid, title: 'killed' }).catch(() => undefined);
+    await second.p.waitFor(/TASKFLOW_TEST_FROZEN/);
+    await second.p.stop('SIGKILL');
+    await created;
+    // every lease of the dead process run out: the next start's first look takes its run over
+    const leases = new Database(lockDatabasePath(dir), { readonly: true });
+    try {
+      const clock = machineLeaseClock();
+      await waitFor("the dead process's leases to run out", () => leases.prepare('SELECT count(*) FROM leases WHERE expires_at > ?').pluck().get(clock.now()) === 0);
+    } finally {
+      leases.close();
+    }
+    const third = await start(dir, env, ports);
+    // done before the start says it is up: the site was listening for the revert and the report
+    expect(third.p.output().match(/.*(cannot be reached|waits for the site).*/g)).toBeNull();
+    const runs = await runCli(['runs', '--json', '--flow', 'landing_zone_create'], { TASKFLOW_DATA_DIR: dir });
+    expect(JSON.parse(runs.output).runs.map((r: { status: string }) => r.status)).toEqual(['rolled_back']);
+    const zones = await api.get<Record<string, unknown>[]>(`landingzones/api/list/${project}`);
+    expect(zones.map((z) => z.status)).toEqual(['NOT CREATED']);
   });
 });
 
