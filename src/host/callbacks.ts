@@ -32,6 +32,7 @@ import {
   setDirStatus,
   setRole,
   setSettings,
+  settleUndoByStatus,
   updateProject,
   type Project,
 } from './repo.js';
@@ -203,7 +204,13 @@ export function callbackRoutes(app: FastifyInstance, ctx: SiteContext): void {
     if (!event) throw new Answer(404, 'Timeline event not found');
     const status = field(f, 'status_type');
     if (!TIMELINE_STATUSES.includes(status as TimelineStatus)) throw new Answer(400, `Invalid status type "${status}"`);
-    await addEventStatus(db, event.uuid, status as TimelineStatus, field(f, 'status_desc'), jsonField(f, 'extra_data') ?? {});
+    const extra = jsonField(f, 'extra_data') ?? {};
+    // The service reports here how a flow ended that no answer told the site of (its recovery of an
+    // interrupted run): the site's change made before the flow stays or goes with the status, at once.
+    await db.transaction(async (tx) => {
+      await addEventStatus(tx, event.uuid, status as TimelineStatus, field(f, 'status_desc'), extra);
+      await settleUndoByStatus(tx, event.uuid, status as TimelineStatus);
+    });
     return 'ok';
   });
 

@@ -14,3 +14,4 @@ export * from './timeline/repository.js';
 export * from './sheets/repository.js';
 export * from './zones/repository.js';
 export * from './plugins/repository.js';
+export * from './undo/repository.js';

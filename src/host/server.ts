@@ -14,6 +14,7 @@ import { callbackRoutes } from './callbacks.js';
 import { TASKFLOW_PLUGIN } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
 import { openDb } from './db/index.js';
+import { settleEndedUndos } from './undo/repository.js';
 import type { Db } from './db/types.js';
 import { HttpError } from './errors.js';
 import { sitePages } from './pages/index.js';
@@ -133,6 +134,8 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
       print(`Sign-in password of admin user "${admin.username}" (shown only now): ${admin.password}`);
       print(`(only its hash is stored; "taskflow manage setpassword ${admin.username}" sets a new one)`);
     }
+    // changes whose flow ended while no process of the site was there to take them back or keep them
+    await settleEndedUndos(db);
     const { ctx, registry } = siteContext(config, db, () => url);
     const app = buildSiteApp(ctx, { logger: opts.logger });
     const host = opts.host ?? config.siteHost;

@@ -12,7 +12,8 @@ import { FlowSubmitException, LockQueryException } from '../backend/index.js';
 import { LOCK_UNKNOWN, type LockShown } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
 import { HttpError } from './errors.js';
-import { isProject, type Project } from './repo.js';
+import type { Db } from './db/types.js';
+import { isProject, recordUndo, settleUndo, type Project, type Undo } from './repo.js';
 
 /** Options of {@link submitFlow}. */
 export interface FlowRequest {
@@ -89,23 +90,42 @@ export async function submitFlow(ctx: SiteContext, req: FlowRequest): Promise<vo
   }
 }
 
+/** What {@link withCompensation}'s `apply` changed: its result, and how to take it back under which event. */
+export interface Applied<T> {
+  value: T;
+  /** The timeline event of the change, which the flow's submit carries (its outcome is reported there). */
+  eventUuid: string;
+  projectUuid: string | null;
+  undo: Undo;
+}
+
 /**
  * The one way the site pairs its own change with a flow: runs `apply` (the
- * site's rows), then `submit` (the flow and whatever must follow it); when
- * `submit` throws, runs `undo` so the site's rows are as before, and rethrows.
- * `undo` gets what `apply` returned and the error, for the timeline.
+ * site's rows) in a transaction that also records how to take the change
+ * back (see undo/repository.ts), then `submit` (the flow and whatever must
+ * follow it). When `submit` throws, the recorded undo is applied, then
+ * `failed` runs (for the timeline), and the error is rethrown; when it
+ * succeeds, the record goes. Should the process die in between, the record
+ * stays until the service reports the flow's outcome or the site restarts.
  */
 export async function withCompensation<T>(
-  apply: () => Promise<T>,
-  submit: (applied: T) => Promise<void>,
-  undo: (applied: T, err: unknown) => Promise<void>,
+  db: Db,
+  apply: (tx: Db) => Promise<Applied<T>>,
+  submit: (value: T) => Promise<void>,
+  failed?: (value: T, err: unknown) => Promise<void>,
 ): Promise<T> {
-  const applied = await apply();
+  const applied = await db.transaction(async (tx) => {
+    const a = await apply(tx);
+    await recordUndo(tx, a.eventUuid, a.projectUuid, a.undo);
+    return a;
+  });
   try {
-    await submit(applied);
+    await submit(applied.value);
   } catch (err) {
-    await undo(applied, err);
+    await db.transaction((tx) => settleUndo(tx, applied.eventUuid, 'failed'));
+    await failed?.(applied.value, err);
     throw err;
   }
-  return applied;
+  await db.transaction((tx) => settleUndo(tx, applied.eventUuid, 'ok'));
+  return applied.value;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { SiteContext } from './context.js';
+import type { Db } from './db/types.js';
 import { HttpError } from './errors.js';
 import { addEvent, addEventStatus, type TimelineEvent } from './repo.js';
 
@@ -33,9 +34,9 @@ export async function tracked<T>(ctx: SiteContext, info: EventInfo, fn: (event: 
   }
 }
 
-/** Records an event for an async flow: SUBMIT now, the service sets the outcome. */
-export async function asyncEvent(ctx: SiteContext, info: EventInfo): Promise<TimelineEvent> {
-  return addEvent(ctx.db, { ...info, status: 'SUBMIT', statusDesc: 'Async submit' });
+/** Records an event for an async flow: SUBMIT now, the service sets the outcome. `db`: a transaction to record it in. */
+export async function asyncEvent(ctx: SiteContext, info: EventInfo, db: Db = ctx.db): Promise<TimelineEvent> {
+  return addEvent(db, { ...info, status: 'SUBMIT', statusDesc: 'Async submit' });
 }
 
 /** Ends an async event whose submit failed before the service took it. */

@@ -24,6 +24,7 @@ export const TABLES = [
   'landing_zones',
   'user_passwords',
   'site_sessions',
+  'pending_undos',
 ] as const;
 
 const DDL: readonly string[] = [
@@ -122,6 +123,14 @@ const DDL: readonly string[] = [
      sid TEXT PRIMARY KEY,
      data TEXT NOT NULL,
      expires TEXT NOT NULL)`,
+  // How to take back a site change whose flow has not ended yet (see undo/repository.ts): kept
+  // across crashes until the flow's outcome is known. No foreign keys: an undo may delete what it names.
+  `CREATE TABLE IF NOT EXISTS pending_undos (
+     event_uuid TEXT PRIMARY KEY,
+     project_uuid TEXT,
+     kind TEXT NOT NULL,
+     data TEXT NOT NULL,
+     created TEXT NOT NULL)`,
   // The pages read a project's newest events and its zones a page at a time.
   'CREATE INDEX IF NOT EXISTS timeline_events_by_project ON timeline_events (project_uuid, created)',
   'CREATE INDEX IF NOT EXISTS landing_zones_by_project ON landing_zones (project_uuid, modified)',

@@ -22,7 +22,6 @@ import { inheritedItems, projectCreateData, projectUpdateData, roleItemChanges }
 import {
   createToken,
   createUser,
-  deleteProjectCascade,
   descendants,
   getOwner,
   getProject,
@@ -33,7 +32,6 @@ import {
   isProject,
   listProjects,
   listUsers,
-  replaceSettings,
   setRole,
   setSettings,
   updateProject,
@@ -131,26 +129,22 @@ export function projectRoutes(app: FastifyInstance, ctx: SiteContext): void {
     const newSettings = settingsOf(body);
     const inheritedBefore = await inheritedItems(db, before);
     const info = { projectUuid: after.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${after.type.toLowerCase()}_update`, description: `update ${after.type.toLowerCase()} "${after.title}"` };
-    await tracked(ctx, info, () =>
+    await tracked(ctx, info, (event) =>
       withCompensation(
-        () =>
-          db.transaction(async (tx) => {
-            await updateProject(tx, after);
-            if (newSettings) await setSettings(tx, after.uuid, newSettings);
-          }),
+        db,
+        async (tx) => {
+          await updateProject(tx, after);
+          if (newSettings) await setSettings(tx, after.uuid, newSettings);
+          return { value: undefined, eventUuid: event.uuid, projectUuid: after.uuid, undo: { kind: 'project_restore', project: before, settings: settingsBefore } };
+        },
         async () => {
           if (!isProject(after)) return;
           const owner = await getOwner(db, after.uuid);
           if (!owner) throw new HttpError(500, `Project ${after.uuid} has no owner`);
           const roles = roleItemChanges(inheritedBefore, await inheritedItems(db, after));
           const flowData = await projectUpdateData(db, after, owner.user, roles);
-          await submitFlow(ctx, { projectUuid: after.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
+          await submitFlow(ctx, { projectUuid: after.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true, timelineUuid: event.uuid });
         },
-        () =>
-          db.transaction(async (tx) => {
-            await updateProject(tx, before);
-            await replaceSettings(tx, before.uuid, settingsBefore);
-          }),
       ),
     );
     return projectJson(db, after, await projectLockShown(ctx, after));
@@ -215,19 +209,20 @@ export async function createProject(ctx: SiteContext, user: User, body: Record<s
     public_guest_access: optBool(body, 'public_guest_access') ?? false,
   };
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: `${type.toLowerCase()}_create`, description: `create ${type.toLowerCase()} "${title}"` };
-  await tracked(ctx, info, () =>
+  await tracked(ctx, info, (event) =>
     withCompensation(
-      () =>
-        db.transaction(async (tx) => {
-          await insertProject(tx, project);
-          await setRole(tx, project.uuid, owner.uuid, OWNER_ROLE_PK);
-          await setSettings(tx, project.uuid, settings);
-        }),
+      db,
+      async (tx) => {
+        await insertProject(tx, project);
+        await setRole(tx, project.uuid, owner.uuid, OWNER_ROLE_PK);
+        await setSettings(tx, project.uuid, settings);
+        return { value: undefined, eventUuid: event.uuid, projectUuid: project.uuid, undo: { kind: 'project_delete', project_uuid: project.uuid } };
+      },
       async () => {
         if (!isProject(project)) return;
-        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_create', flowData: await projectCreateData(db, project), forceFail });
+        const flowData = await projectCreateData(db, project);
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_create', flowData, forceFail, timelineUuid: event.uuid });
       },
-      () => deleteProjectCascade(db, project.uuid),
     ),
   );
   return project;

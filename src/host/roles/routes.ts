@@ -28,13 +28,22 @@ import {
   type Project,
   type User,
 } from '../repo.js';
-import { projectLockShown, submitFlow, withCompensation } from '../submit.js';
+import type { Db } from '../db/types.js';
+import { projectLockShown, submitFlow, withCompensation, type Applied } from '../submit.js';
 import { tracked } from '../timeline.js';
 import { NEED, assertMayChangeRole, assertMayTransferOwner, projectFor } from '../api/access.js';
 import { bodyOf, forceFailOf, optString, requireString, requireUser } from '../api/request.js';
 import { projectJson, roleJson } from '../api/serialize.js';
 
 type Params = Record<string, string>;
+
+/** The row of an assignment, without what a query joined to it. */
+const plainAssignment = (a: Assignment): Assignment => ({ uuid: a.uuid, project_uuid: a.project_uuid, user_uuid: a.user_uuid, role_pk: a.role_pk });
+
+/** The pending undo giving `users` exactly `assignments` back in the project (see undo/repository.ts). */
+function rolesUndo(eventUuid: string, projectUuid: string, users: string[], assignments: Assignment[]): Omit<Applied<unknown>, 'value'> {
+  return { eventUuid, projectUuid, undo: { kind: 'roles_restore', project_uuid: projectUuid, users, assignments: assignments.map(plainAssignment) } };
+}
 
 /** Registers the role routes under `project/api/roles/`. */
 export function roleRoutes(app: FastifyInstance, ctx: SiteContext): void {
@@ -79,7 +88,14 @@ export function roleRoutes(app: FastifyInstance, ctx: SiteContext): void {
  * A category's owner changed: inherited owners of every project below change
  * too, in the store only (role_update_irods_batch, as SODAR Core does).
  */
-async function submitCategoryOwnerChange(ctx: SiteContext, category: Project, oldOwner: User, newOwner: User, forceFail: boolean): Promise<void> {
+async function submitCategoryOwnerChange(
+  ctx: SiteContext,
+  category: Project,
+  oldOwner: User,
+  newOwner: User,
+  forceFail: boolean,
+  timelineUuid: string,
+): Promise<void> {
   const { db } = ctx;
   const rolesAdd: RoleItem[] = [];
   const rolesDelete: RoleItem[] = [];
@@ -91,7 +107,7 @@ async function submitCategoryOwnerChange(ctx: SiteContext, category: Project, ol
     if (!inherited.includes(oldOwner.uuid) && !(await direct(oldOwner))) rolesDelete.push({ project_uuid: p.uuid, username: oldOwner.username });
   }
   if (rolesAdd.length === 0 && rolesDelete.length === 0) return;
-  await submitFlow(ctx, { projectUuid: null, flowName: 'role_update_irods_batch', flowData: { roles_add: rolesAdd, roles_delete: rolesDelete }, forceFail });
+  await submitFlow(ctx, { projectUuid: null, flowName: 'role_update_irods_batch', flowData: { roles_add: rolesAdd, roles_delete: rolesDelete }, forceFail, timelineUuid });
 }
 
 /**
@@ -118,15 +134,16 @@ export async function addRole(
   if (await getAssignmentFor(db, project.uuid, target.uuid)) throw badRequest(`User "${target.username}" already has a role in this project`);
   await assertRoleFits(db, project, target.uuid, role.pk);
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_create', description: `add role "${role.name}" for "${target.username}"` };
-  const assignment = await tracked(ctx, info, () =>
+  const assignment = await tracked(ctx, info, (event) =>
     withCompensation(
-      () => setRole(db, project.uuid, target.uuid, role.pk),
+      db,
+      async (tx) => ({
+        value: await setRole(tx, project.uuid, target.uuid, role.pk),
+        ...rolesUndo(event.uuid, project.uuid, [target.uuid], []),
+      }),
       async () => {
         if (!isProject(project)) return;
-        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
-      },
-      async () => {
-        await deleteRole(db, project.uuid, target.uuid);
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true, timelineUuid: event.uuid });
       },
     ),
   );
@@ -153,14 +170,17 @@ export async function changeRole(
   if (!target) throw notFound('User');
   await assertRoleFits(db, project, target.uuid, role.pk);
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_update', description: `update role of "${target.username}" to "${role.name}"` };
-  const a = await tracked(ctx, info, () =>
+  const a = await tracked(ctx, info, (event) =>
     withCompensation(
-      () => setRole(db, project.uuid, target.uuid, role.pk),
+      db,
+      async (tx) => ({
+        value: await setRole(tx, project.uuid, target.uuid, role.pk),
+        ...rolesUndo(event.uuid, project.uuid, [target.uuid], [before]),
+      }),
       async () => {
         if (!isProject(project)) return;
-        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true });
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_update', flowData: roleData(target, role.pk), forceFail, checkLock: true, timelineUuid: event.uuid });
       },
-      () => restoreAssignment(db, before),
     ),
   );
   return { assignment: a, target };
@@ -177,14 +197,17 @@ export async function removeRole(ctx: SiteContext, user: User, roleUuid: string,
   const target = await getUser(db, before.user_uuid);
   if (!target) throw notFound('User');
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_delete', description: `remove role of "${target.username}"` };
-  await tracked(ctx, info, () =>
+  await tracked(ctx, info, (event) =>
     withCompensation(
-      () => deleteRole(db, project.uuid, target.uuid),
+      db,
+      async (tx) => {
+        await deleteRole(tx, project.uuid, target.uuid);
+        return { value: undefined, ...rolesUndo(event.uuid, project.uuid, [target.uuid], [before]) };
+      },
       async () => {
         if (!isProject(project)) return;
-        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_delete', flowData: roleData(target, before.role_pk), forceFail, checkLock: true });
+        await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'role_delete', flowData: roleData(target, before.role_pk), forceFail, checkLock: true, timelineUuid: event.uuid });
       },
-      () => restoreAssignment(db, before),
     ),
   );
 }
@@ -217,37 +240,36 @@ export async function transferOwner(
   const inheritedBefore = isProject(project) ? await inheritedItems(db, project) : [];
   // the old owner's assignment itself stays (same uuid), as when SODAR Core changes a role
   const kept: Assignment = { uuid: oldOwnerRow.uuid, project_uuid: project.uuid, user_uuid: oldOwnerRow.user_uuid, role_pk: oldRole.pk };
-  const apply = async (): Promise<void> => {
-    await db.transaction(async (tx) => {
-      // project_update removes the old owner's site role and sets the new owner's: with the rows already
-      // as the flow leaves them, its role callbacks change nothing here, and no callback can take away
-      // the role the old owner keeps (it comes back once the flow is done)
-      if (isProject(project)) await deleteRole(tx, project.uuid, oldOwnerRow.user_uuid);
-      else await restoreAssignment(tx, kept);
-      await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
-    });
-  };
-  const undo = async (): Promise<void> => {
-    await db.transaction(async (tx) => {
-      await deleteRole(tx, project.uuid, newOwner.uuid);
-      if (newOwnerBefore) await restoreAssignment(tx, newOwnerBefore);
-      await restoreAssignment(tx, oldOwnerRow);
-    });
+  const apply = async (tx: Db, eventUuid: string): Promise<Applied<undefined>> => {
+    // project_update removes the old owner's site role and sets the new owner's: with the rows already
+    // as the flow leaves them, its role callbacks change nothing here, and no callback can take away
+    // the role the old owner keeps (it comes back once the flow is done)
+    if (isProject(project)) await deleteRole(tx, project.uuid, oldOwnerRow.user_uuid);
+    else await restoreAssignment(tx, kept);
+    await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
+    const assignmentsBefore = [...(newOwnerBefore ? [newOwnerBefore] : []), plainAssignment(oldOwnerRow)];
+    return { value: undefined, ...rolesUndo(eventUuid, project.uuid, [newOwner.uuid, oldOwnerRow.user_uuid], assignmentsBefore) };
   };
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_owner_transfer', description: `transfer ownership from "${oldOwnerRow.user.username}" to "${newOwner.username}"` };
-  const submit = async (): Promise<void> => {
+  const submit = async (eventUuid: string): Promise<void> => {
     if (isProject(project)) {
       const roles = roleItemChanges(inheritedBefore, await inheritedItems(db, project));
       // project_update drops the old owner from the group and the site; as a
       // member with old_owner_role they must stay in the group, so add them back.
       roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
       const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
-      await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true });
+      await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true, timelineUuid: eventUuid });
       await restoreAssignment(db, kept);
     } else {
-      await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail);
+      await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail, eventUuid);
     }
   };
-  await tracked(ctx, info, () => withCompensation(apply, submit, undo));
+  await tracked(ctx, info, (event) =>
+    withCompensation(
+      db,
+      (tx) => apply(tx, event.uuid),
+      () => submit(event.uuid),
+    ),
+  );
   return { project, newOwner };
 }

@@ -110,10 +110,17 @@ export async function createCollections(ctx: SiteContext, user: User, projectUui
   if (inv.irods_status) throw badRequest('iRODS collections already created for this project');
   const colls = await sheetCollectionPaths(db, inv.uuid);
   const info = { projectUuid: project.uuid, app: 'samplesheets', userUuid: user.uuid, eventName: 'sheet_colls_create', description: 'create iRODS collections' };
-  // The site's change (the sheet's iRODS status) follows the flow, so there is nothing to apply first.
-  await tracked(ctx, info, () =>
+  // The site's change (the sheet's iRODS status) follows the flow: nothing to apply first, but the
+  // status the flow's own callback may have set goes back should the flow fail.
+  await tracked(ctx, info, (event) =>
     withCompensation(
-      async () => undefined,
+      db,
+      async () => ({
+        value: undefined,
+        eventUuid: event.uuid,
+        projectUuid: project.uuid,
+        undo: { kind: 'sheet_dirs_restore', project_uuid: project.uuid, irods_status: false },
+      }),
       async () => {
         await submitFlow(ctx, {
           projectUuid: project.uuid,
@@ -121,11 +128,9 @@ export async function createCollections(ctx: SiteContext, user: User, projectUui
           flowData: { colls, public_guest_access: project.public_guest_access },
           forceFail,
           checkLock: true,
+          timelineUuid: event.uuid,
         });
         await setDirStatus(db, project.uuid, true);
-      },
-      async () => {
-        await setDirStatus(db, project.uuid, false);
       },
     ),
   );

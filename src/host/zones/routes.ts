@@ -13,7 +13,6 @@ import { PROJECT_TYPE_PROJECT, TITLE_MAX, ZONE_BUSY, ZONE_FINISHED, ZONE_OPERABL
 import type { SiteContext } from '../context.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
 import {
-  deleteZone,
   getAssay,
   getInvestigation,
   getUser,
@@ -21,7 +20,6 @@ import {
   insertZone,
   listZones,
   projectOfAssay,
-  restoreZoneStatus,
   setZoneStatusIf,
   type Project,
   type User,
@@ -196,16 +194,22 @@ export async function createZone(
     modified: new Date().toISOString(),
   };
   await withCompensation(
-    async () => {
-      await insertZone(db, zone);
-      return asyncEvent(ctx, {
-        projectUuid: project.uuid,
-        app: 'landingzones',
-        userUuid: user.uuid,
-        eventName: 'zone_create',
-        description: `create landing zone "${title}"`,
-        extraData: { zone_uuid: zone.uuid },
-      });
+    db,
+    async (tx) => {
+      await insertZone(tx, zone);
+      const event = await asyncEvent(
+        ctx,
+        {
+          projectUuid: project.uuid,
+          app: 'landingzones',
+          userUuid: user.uuid,
+          eventName: 'zone_create',
+          description: `create landing zone "${title}"`,
+          extraData: { zone_uuid: zone.uuid },
+        },
+        tx,
+      );
+      return { value: event, eventUuid: event.uuid, projectUuid: project.uuid, undo: { kind: 'zone_delete', zone_uuid: zone.uuid } };
     },
     (event) =>
       submitFlow(ctx, {
@@ -225,10 +229,7 @@ export async function createZone(
         timelineUuid: event.uuid,
         forceFail,
       }),
-    async (event, err) => {
-      await deleteZone(db, zone.uuid);
-      await failEvent(ctx, event, err);
-    },
+    (event, err) => failEvent(ctx, event, err),
   );
   return zone;
 }
@@ -258,20 +259,26 @@ export async function operateZone(ctx: SiteContext, user: User, zoneUuid: string
           validate_only: op.validateOnly === true,
         };
   await withCompensation(
-    async () => {
+    db,
+    async (tx) => {
       // Compare-and-set: of two simultaneous requests, only one finds the zone operable.
-      if (!(await setZoneStatusIf(db, zone.uuid, ZONE_OPERABLE, op.next, op.info))) {
-        const now = await getZone(db, zone.uuid);
+      if (!(await setZoneStatusIf(tx, zone.uuid, ZONE_OPERABLE, op.next, op.info))) {
+        const now = await getZone(tx, zone.uuid);
         throw badRequest(zoneRefusal(now?.status ?? zone.status) ?? 'Landing zone changed meanwhile: try again');
       }
-      return asyncEvent(ctx, {
-        projectUuid: zone.project_uuid,
-        app: 'landingzones',
-        userUuid: user.uuid,
-        eventName: op.eventName,
-        description: `${op.eventName.replace('zone_', '')} landing zone "${zone.title}"`,
-        extraData: { zone_uuid: zone.uuid },
-      });
+      const event = await asyncEvent(
+        ctx,
+        {
+          projectUuid: zone.project_uuid,
+          app: 'landingzones',
+          userUuid: user.uuid,
+          eventName: op.eventName,
+          description: `${op.eventName.replace('zone_', '')} landing zone "${zone.title}"`,
+          extraData: { zone_uuid: zone.uuid },
+        },
+        tx,
+      );
+      return { value: event, eventUuid: event.uuid, projectUuid: zone.project_uuid, undo: { kind: 'zone_restore', zone } };
     },
     (event) =>
       submitFlow(ctx, {
@@ -283,10 +290,7 @@ export async function operateZone(ctx: SiteContext, user: User, zoneUuid: string
         forceFail,
         checkLock: op.flowName === 'landing_zone_move' && !op.validateOnly,
       }),
-    async (event, err) => {
-      await restoreZoneStatus(db, zone);
-      await failEvent(ctx, event, err);
-    },
+    (event, err) => failEvent(ctx, event, err),
   );
   return { detail: op.detail, sodar_uuid: zone.uuid };
 }
