@@ -212,11 +212,11 @@ describe.each([
       const failedEv = await event(db);
       // the process dies while the flow runs: submit never returns
       const crashed = (ev: string): Promise<void> =>
-        new Promise<void>((resolve) => {
-          void withCompensation(db, change(db, ids, ev), () => {
+        new Promise<void>((resolve, reject) => {
+          withCompensation(db, change(db, ids, ev), () => {
             resolve();
             return new Promise<void>(() => undefined);
-          });
+          }).catch(reject);
         });
       await crashed(failedEv);
       expect(await rows(db)).not.toEqual(before);

@@ -1,0 +1,120 @@
+/**
+ * A site change whose flow is interrupted by a crash: the site changes its
+ * rows, submits the flow, and both processes are SIGKILLed while the run is
+ * held at a task boundary. After the restart the service's recovery rolls
+ * the store back, reports the run FAILED to the site, and the site must take
+ * its change back too: site rows and store as before the request.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { SiteApi } from '../../src/host/client.js';
+import { dumpDb, openDb } from '../../src/host/db/index.js';
+import { PAUSE_ENV } from '../../src/service/test-hooks.js';
+import { openStore } from '../../src/store/index.js';
+import { spawnCli, startHostSystem, type CliProcess } from '../support/host-processes.js';
+
+const running: CliProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const p of running.splice(0)) await p.stop('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** The site's rows (not the timeline, which records what happened) and the whole store, read with nothing running. */
+async function state(dataDir: string): Promise<{ site: string[]; store: string[] }> {
+  const config = loadConfig({ TASKFLOW_DATA_DIR: dataDir });
+  const db = await openDb(config);
+  const store = await openStore(config);
+  try {
+    return { site: await dumpDb(db, ['timeline_events', 'timeline_statuses']), store: await store.dump() };
+  } finally {
+    await store.close();
+    await db.close();
+  }
+}
+
+interface Ids {
+  proj: string;
+  bob: string;
+  bobRole: string;
+  carol: string;
+}
+
+const cases: [string, string, (ids: Ids) => [string, string, unknown]][] = [
+  ['project update', 'project_update:-2', (ids) => ['PATCH', `project/api/update/${ids.proj}`, { title: 'Renamed', description: 'after', settings: { 'app.x': 2 } }]],
+  ['role change', 'role_update:0', (ids) => ['PATCH', `project/api/roles/update/${ids.bobRole}`, { role: 'project guest' }]],
+  ['role add', 'role_update:-2', (ids) => ['POST', `project/api/roles/create/${ids.proj}`, { role: 'project guest', user: ids.carol }]],
+];
+
+describe('a site change whose flow a crash interrupted (service and site SIGKILLed, restarted after the lease ran out)', () => {
+  it.each(cases)('%s: the site takes its change back as the store is rolled back', async (_name, pauseAt, request) => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-crash-undo-'));
+    dirs.push(dir);
+    const lease = { TASKFLOW_LOCK_LEASE: '1' };
+    const first = await startHostSystem(dir, lease);
+    const api = new SiteApi(first.siteUrl, first.adminToken);
+    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    const proj = await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid, description: 'before', settings: { 'app.x': 1 } });
+    const bob = await api.post('project/api/users/create', { username: 'bob' });
+    const carol = await api.post('project/api/users/create', { username: 'carol' });
+    const role = await api.post(`project/api/roles/create/${String(proj.sodar_uuid)}`, { role: 'project contributor', user: bob.sodar_uuid });
+    const ids: Ids = { proj: String(proj.sodar_uuid), bob: String(bob.sodar_uuid), bobRole: String(role.sodar_uuid), carol: String(carol.sodar_uuid) };
+    await first.stop();
+    const before = await state(dir);
+
+    // Same ports again: the journaled run calls back the site's address, the site calls the service's.
+    const servicePort = new URL(first.serviceUrl).port;
+    const sitePort = new URL(first.siteUrl).port;
+    const serve = (env: Record<string, string>): CliProcess => {
+      const p = spawnCli(['serve', '--port', servicePort], { ...first.env, ...lease, ...env });
+      running.push(p);
+      return p;
+    };
+    const site = (): CliProcess => {
+      const p = spawnCli(['site', '--port', sitePort], { ...first.env, ...lease });
+      running.push(p);
+      return p;
+    };
+
+    const pausing = serve({ [PAUSE_ENV]: pauseAt });
+    await pausing.waitFor(/taskflow service listening/);
+    const site1 = site();
+    await site1.waitFor(/taskflow site listening/);
+    const [method, path, body] = request(ids);
+    const answer = api.request(method, path, body).catch((e: unknown) => e);
+    await pausing.waitFor(/TASKFLOW_TEST_PAUSED run=/);
+    // the site's change is in its rows (and its undo pending) while the flow is held
+    expect((await state(dir)).site).not.toEqual(before.site);
+    await site1.stop('SIGKILL');
+    await pausing.stop('SIGKILL');
+    await answer;
+
+    // The site first, so the service's recovery (once the dead owner's lease has run out) can report to it.
+    const site2 = site();
+    await site2.waitFor(/taskflow site listening/);
+    const service2 = serve({});
+    await service2.waitFor(/recovered unfinished run/);
+    // the recovery's report (FAILED) reaches the site's timeline; the site settles its change with it
+    const reported = async (): Promise<boolean> => {
+      const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));
+      try {
+        return (await db.query("SELECT event_uuid FROM timeline_statuses WHERE status_type = 'FAILED'")).length > 0;
+      } finally {
+        await db.close();
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (!(await reported())) {
+      expect(Date.now(), 'no FAILED report reached the site').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await site2.stop();
+    await service2.stop();
+    const after = await state(dir);
+    expect(after.site).toEqual(before.site);
+    expect(after.store).toEqual(before.store);
+  }, 90_000);
+});
