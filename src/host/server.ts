@@ -15,6 +15,7 @@ import { TASKFLOW_PLUGIN } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
 import { openDb } from './db/index.js';
 import { settleEndedUndos } from './undo/repository.js';
+import { settleFromServiceRuns } from './undo/service-outcomes.js';
 import type { Db } from './db/types.js';
 import { HttpError } from './errors.js';
 import { sitePages } from './pages/index.js';
@@ -137,6 +138,7 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
     // changes whose flow ended while no process of the site was there to take them back or keep them
     await settleEndedUndos(db);
     const { ctx, registry } = siteContext(config, db, () => url);
+    await settleFromServiceRuns(ctx);
     const app = buildSiteApp(ctx, { logger: opts.logger });
     const host = opts.host ?? config.siteHost;
     await app.listen({ host, port: opts.port ?? config.sitePort });

@@ -5,7 +5,7 @@
  * the store back, reports the run FAILED to the site, and the site must take
  * its change back too: site rows and store as before the request.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,27 @@ async function state(dataDir: string): Promise<{ site: string[]; store: string[]
   } finally {
     await store.close();
     await db.close();
+  }
+}
+
+/**
+ * Waits until a FAILED status is in the site's timeline: the recovery's
+ * report, or what the site read from the service at its start; the site
+ * settles its change in the same transaction.
+ */
+async function failureReported(dir: string): Promise<void> {
+  const reported = async (): Promise<boolean> => {
+    const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));
+    try {
+      return (await db.query("SELECT event_uuid FROM timeline_statuses WHERE status_type = 'FAILED'")).length > 0;
+    } finally {
+      await db.close();
+    }
+  };
+  const deadline = Date.now() + 20_000;
+  while (!(await reported())) {
+    expect(Date.now(), 'no FAILED report reached the site').toBeLessThan(deadline);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -97,22 +118,55 @@ describe('a site change whose flow a crash interrupted (service and site SIGKILL
     await site2.waitFor(/taskflow site listening/);
     const service2 = serve({});
     await service2.waitFor(/recovered unfinished run/);
-    // the recovery's report (FAILED) reaches the site's timeline; the site settles its change with it
-    const reported = async (): Promise<boolean> => {
-      const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));
-      try {
-        return (await db.query("SELECT event_uuid FROM timeline_statuses WHERE status_type = 'FAILED'")).length > 0;
-      } finally {
-        await db.close();
-      }
-    };
-    const deadline = Date.now() + 20_000;
-    while (!(await reported())) {
-      expect(Date.now(), 'no FAILED report reached the site').toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await failureReported(dir);
     await site2.stop();
     await service2.stop();
+    const after = await state(dir);
+    expect(after.site).toEqual(before.site);
+    expect(after.store).toEqual(before.store);
+  }, 90_000);
+});
+
+describe('the same under taskflow start (service and site in one process)', () => {
+  it('project update: a recovery whose report no site received still takes the change back at the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-crash-undo-start-'));
+    dirs.push(dir);
+    const env = { TASKFLOW_DATA_DIR: dir, TASKFLOW_SODAR_SECRET: 'e2e-secret', TASKFLOW_TEST_MODE: 'true', TASKFLOW_LOCK_LEASE: '1', TASKFLOW_IRODS_LISTEN: 'off' };
+    const start = async (ports: [string, string], extra: Record<string, string> = {}): Promise<{ p: CliProcess; service: string; site: string }> => {
+      const p = spawnCli(['start', '--port', ports[0], '--site-port', ports[1]], { ...env, ...extra });
+      running.push(p);
+      const service = (await p.waitFor(/Taskflow service: (http\S+)/))[1];
+      const site = (await p.waitFor(/Site: (http\S+)/))[1];
+      return { p, service, site };
+    };
+    const first = await start(['0', '0']);
+    // the same ports on every start: the journaled run calls back the site's address
+    const ports: [string, string] = [new URL(first.service).port, new URL(first.site).port];
+    const api = new SiteApi(first.site, readFileSync(join(dir, 'admin-token'), 'utf8').trim());
+    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    // no settings: their task's revert calls the site, which is down while the service alone recovers
+    const proj = await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid, description: 'before' });
+    await first.p.stop();
+    const before = await state(dir);
+
+    const second = await start(ports, { [PAUSE_ENV]: 'project_update:-2' });
+    const answer = api.request('PATCH', `project/api/update/${String(proj.sodar_uuid)}`, { title: 'Renamed', description: 'after' }).catch((e: unknown) => e);
+    await second.p.waitFor(/TASKFLOW_TEST_PAUSED run=/);
+    await second.p.stop('SIGKILL');
+    await answer;
+    expect((await state(dir)).site).not.toEqual(before.site);
+
+    // The service alone recovers the run (at its start or once the lease ran out) while no site listens:
+    // its report is lost, as when `taskflow start` recovers before its site is up.
+    const alone = spawnCli(['serve', '--port', ports[0]], env);
+    running.push(alone);
+    await alone.waitFor(/recovered unfinished run/);
+    await alone.stop();
+    expect((await state(dir)).site).not.toEqual(before.site);
+
+    const third = await start(ports);
+    await failureReported(dir);
+    await third.p.stop();
     const after = await state(dir);
     expect(after.site).toEqual(before.site);
     expect(after.store).toEqual(before.store);

@@ -1,0 +1,69 @@
+/**
+ * At the site's start: the outcome of flows whose pending undo no report
+ * settled, read from the taskflow service's run records. The service's
+ * recovery reports an interrupted run to the site, but a site that is not
+ * up then (`taskflow start` recovers before its site listens) misses that
+ * report for good; the run's record still says how it ended.
+ *
+ * @module
+ */
+import { SECRET_HEADER } from '../../secret-match.js';
+import type { SiteContext } from '../context.js';
+import { addEventStatus } from '../timeline/repository.js';
+import { settleUndoByStatus } from './repository.js';
+
+/** The part of a run record of the service's `GET /runs` read here. */
+interface RunRecord {
+  runId: string;
+  status: string;
+  meta?: { timeline_uuid?: unknown };
+}
+
+/** Most runs of a project asked for at once (the service's page limit). */
+const RUNS_PAGE = 500;
+
+/**
+ * Settles each pending undo whose flow the service shows ended: completed
+ * keeps the change, rolled back takes it back, each with the timeline
+ * status the report would have set, in one transaction. A run still going
+ * is left to the service's report; a service that cannot be asked (down,
+ * or one without `/runs`, as the original SODAR Taskflow) leaves all
+ * pending. Returns how many it settled.
+ */
+export async function settleFromServiceRuns(ctx: SiteContext): Promise<number> {
+  const pending = await ctx.db.query<{ event_uuid: string; project_uuid: string | null }>('SELECT event_uuid, project_uuid FROM pending_undos');
+  if (pending.length === 0 || !(await ctx.taskflow())) return 0;
+  const base = `${ctx.config.backendHost.replace(/\/+$/, '')}:${ctx.config.backendPort}`;
+  const runsOf = new Map<string, RunRecord[]>();
+  let settled = 0;
+  for (const { event_uuid: eventUuid, project_uuid: projectUuid } of pending) {
+    const key = projectUuid ?? '';
+    if (!runsOf.has(key)) runsOf.set(key, await askRuns(ctx, base, projectUuid));
+    const run = runsOf.get(key)!.find((r) => r.meta?.timeline_uuid === eventUuid);
+    if (run?.status !== 'completed' && run?.status !== 'rolled_back') continue;
+    const ok = run.status === 'completed';
+    await ctx.db.transaction(async (tx) => {
+      await addEventStatus(tx, eventUuid, ok ? 'OK' : 'FAILED', `Run ${run.runId} ${ok ? 'completed' : 'was rolled back'} (read from the taskflow service at the site's start)`);
+      await settleUndoByStatus(tx, eventUuid, ok ? 'OK' : 'FAILED');
+    });
+    settled++;
+  }
+  return settled;
+}
+
+/** The service's runs of a project (all when null); none when it cannot be asked. */
+async function askRuns(ctx: SiteContext, base: string, projectUuid: string | null): Promise<RunRecord[]> {
+  const params = new URLSearchParams({ limit: String(RUNS_PAGE) });
+  if (projectUuid) params.set('project', projectUuid);
+  try {
+    const res = await fetch(`${base}/runs?${params}`, {
+      headers: { [SECRET_HEADER]: ctx.config.sodarSecret },
+      signal: AbortSignal.timeout(ctx.config.backendTimeoutMs),
+    });
+    if (!res.ok) return [];
+    const body = (await res.json()) as { runs?: unknown };
+    return Array.isArray(body.runs) ? (body.runs as RunRecord[]) : [];
+  } catch {
+    return [];
+  }
+}
