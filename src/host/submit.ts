@@ -97,6 +97,8 @@ export interface Applied<T> {
   eventUuid: string;
   projectUuid: string | null;
   undo: Undo;
+  /** What the site does once the flow succeeded, in the transaction that settles the undo. */
+  onOk?: Undo;
 }
 
 /**
@@ -105,7 +107,7 @@ export interface Applied<T> {
  * back (see undo/repository.ts), then `submit` (the flow and whatever must
  * follow it). When `submit` throws, the recorded undo is applied, then
  * `failed` runs (for the timeline), and the error is rethrown; when it
- * succeeds, the record goes. Should the process die in between, the record
+ * succeeds, the recorded `onOk` is done and the record goes. Should the process die in between, the record
  * stays until the service reports the flow's outcome or the site restarts.
  */
 export async function withCompensation<T>(
@@ -116,7 +118,7 @@ export async function withCompensation<T>(
 ): Promise<T> {
   const applied = await db.transaction(async (tx) => {
     const a = await apply(tx);
-    await recordUndo(tx, a.eventUuid, a.projectUuid, a.undo);
+    await recordUndo(tx, a.eventUuid, a.projectUuid, a.undo, a.onOk);
     return a;
   });
   try {

@@ -234,6 +234,31 @@ describe.each([
     },
   );
 
+  it('an owner transfer whose flow succeeded while the process was gone still gives the old owner the role they keep', async () => {
+    const db = await open();
+    const ids = await seed(db);
+    const owner = (await db.query<{ uuid: string; project_uuid: string; user_uuid: string; role_pk: number }>('SELECT uuid, project_uuid, user_uuid, role_pk FROM role_assignments WHERE role_pk = 1'))[0];
+    const bobBefore = (await db.query<{ uuid: string; project_uuid: string; user_uuid: string; role_pk: number }>('SELECT uuid, project_uuid, user_uuid, role_pk FROM role_assignments WHERE user_uuid = ?', [ids.bob]))[0];
+    const ev = await event(db);
+    await db.transaction(async (tx) => {
+      await deleteRole(tx, 'proj', ids.alice);
+      await setRole(tx, 'proj', ids.bob, 1);
+      await recordUndo(
+        tx,
+        ev,
+        'proj',
+        { kind: 'roles_restore', project_uuid: 'proj', users: [ids.bob, ids.alice], assignments: [bobBefore, owner] },
+        { kind: 'roles_restore', project_uuid: 'proj', users: [ids.alice], assignments: [{ ...owner, role_pk: 2 }] },
+      );
+    });
+    await db.transaction((tx) => settleUndoByStatus(tx, ev, 'OK'));
+    expect(await db.query('SELECT uuid, user_uuid, role_pk FROM role_assignments ORDER BY role_pk')).toEqual([
+      { uuid: bobBefore.uuid, user_uuid: ids.bob, role_pk: 1 },
+      { uuid: owner.uuid, user_uuid: ids.alice, role_pk: 2 },
+    ]);
+    expect(await db.query('SELECT * FROM pending_undos')).toEqual([]);
+  });
+
   it('a zone whose flow reports a failure keeps the status the flow set: the report only ends the pending undo', async () => {
     const db = await open();
     const ids = await seed(db);

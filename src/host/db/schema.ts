@@ -130,6 +130,7 @@ const DDL: readonly string[] = [
      project_uuid TEXT,
      kind TEXT NOT NULL,
      data TEXT NOT NULL,
+     on_ok TEXT,
      created TEXT NOT NULL)`,
   // The pages read a project's newest events and its zones a page at a time.
   'CREATE INDEX IF NOT EXISTS timeline_events_by_project ON timeline_events (project_uuid, created)',

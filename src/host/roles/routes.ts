@@ -40,7 +40,7 @@ type Params = Record<string, string>;
 /** The row of an assignment, without what a query joined to it. */
 const plainAssignment = (a: Assignment): Assignment => ({ uuid: a.uuid, project_uuid: a.project_uuid, user_uuid: a.user_uuid, role_pk: a.role_pk });
 
-/** The pending undo giving `users` exactly `assignments` back in the project (see undo/repository.ts). */
+/** The pending step giving `users` exactly `assignments` in the project (see undo/repository.ts). */
 function rolesUndo(eventUuid: string, projectUuid: string, users: string[], assignments: Assignment[]): Omit<Applied<unknown>, 'value'> {
   return { eventUuid, projectUuid, undo: { kind: 'roles_restore', project_uuid: projectUuid, users, assignments: assignments.map(plainAssignment) } };
 }
@@ -248,7 +248,12 @@ export async function transferOwner(
     else await restoreAssignment(tx, kept);
     await setRole(tx, project.uuid, newOwner.uuid, OWNER_ROLE_PK);
     const assignmentsBefore = [...(newOwnerBefore ? [newOwnerBefore] : []), plainAssignment(oldOwnerRow)];
-    return { value: undefined, ...rolesUndo(eventUuid, project.uuid, [newOwner.uuid, oldOwnerRow.user_uuid], assignmentsBefore) };
+    return {
+      value: undefined,
+      ...rolesUndo(eventUuid, project.uuid, [newOwner.uuid, oldOwnerRow.user_uuid], assignmentsBefore),
+      // recorded with the change, so a crash after the flow cannot cost the old owner the role they keep
+      ...(isProject(project) ? { onOk: rolesUndo(eventUuid, project.uuid, [oldOwnerRow.user_uuid], [kept]).undo } : {}),
+    };
   };
   const info = { projectUuid: project.uuid, app: 'projectroles', userUuid: user.uuid, eventName: 'role_owner_transfer', description: `transfer ownership from "${oldOwnerRow.user.username}" to "${newOwner.username}"` };
   const submit = async (eventUuid: string): Promise<void> => {
@@ -259,7 +264,6 @@ export async function transferOwner(
       roles.add.push({ project_uuid: project.uuid, username: oldOwnerRow.user.username });
       const flowData = await projectUpdateData(db, project, oldOwnerRow.user, roles);
       await submitFlow(ctx, { projectUuid: project.uuid, flowName: 'project_update', flowData, forceFail, checkLock: true, timelineUuid: eventUuid });
-      await restoreAssignment(db, kept);
     } else {
       await submitCategoryOwnerChange(ctx, project, oldOwnerRow.user, newOwner, forceFail, eventUuid);
     }

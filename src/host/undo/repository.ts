@@ -68,21 +68,28 @@ export async function applyUndo(db: Db, undo: Undo): Promise<void> {
   }
 }
 
-/** Records how to take back the change made in the same transaction `tx`, under timeline event `eventUuid`. */
-export async function recordUndo(tx: Db, eventUuid: string, projectUuid: string | null, undo: Undo): Promise<void> {
-  await tx.exec('INSERT INTO pending_undos (event_uuid, project_uuid, kind, data, created) VALUES (?, ?, ?, ?, ?)', [
+/**
+ * Records how to take back the change made in the same transaction `tx`,
+ * under timeline event `eventUuid`; `onOk`: what the site does once the flow
+ * succeeded (an owner transfer gives the old owner the role they keep only
+ * then), done when the record is settled OK, also after a crash.
+ */
+export async function recordUndo(tx: Db, eventUuid: string, projectUuid: string | null, undo: Undo, onOk?: Undo): Promise<void> {
+  await tx.exec('INSERT INTO pending_undos (event_uuid, project_uuid, kind, data, on_ok, created) VALUES (?, ?, ?, ?, ?, ?)', [
     eventUuid,
     projectUuid,
     undo.kind,
     JSON.stringify(undo),
+    onOk ? JSON.stringify(onOk) : null,
     now(),
   ]);
 }
 
-/** The undo pending under event `eventUuid`, if any. */
-export async function pendingUndo(db: Db, eventUuid: string): Promise<Undo | undefined> {
-  const row = first(await db.query<{ data: string }>('SELECT data FROM pending_undos WHERE event_uuid = ?', [eventUuid]));
-  return row ? (JSON.parse(row.data) as Undo) : undefined;
+/** The undo pending under event `eventUuid` (and what to do on success), if any. */
+export async function pendingUndo(db: Db, eventUuid: string): Promise<{ undo: Undo; onOk?: Undo } | undefined> {
+  const row = first(await db.query<{ data: string; on_ok: string | null }>('SELECT data, on_ok FROM pending_undos WHERE event_uuid = ?', [eventUuid]));
+  if (!row) return undefined;
+  return { undo: JSON.parse(row.data) as Undo, ...(row.on_ok ? { onOk: JSON.parse(row.on_ok) as Undo } : {}) };
 }
 
 /** Event uuids with a pending undo, oldest first. */
@@ -92,13 +99,14 @@ export async function pendingUndoEvents(db: Db): Promise<string[]> {
 
 /**
  * Ends the undo pending under `eventUuid` as the flow ended: `failed` puts
- * the rows back first. Nothing when none is pending (settled already). Give
+ * the rows back first, `ok` does what was recorded for success. Nothing when none is pending (settled already). Give
  * it a transaction, so the rows and the pending row change together.
  */
 export async function settleUndo(tx: Db, eventUuid: string, outcome: 'ok' | 'failed'): Promise<void> {
-  const undo = await pendingUndo(tx, eventUuid);
-  if (!undo) return;
-  if (outcome === 'failed') await applyUndo(tx, undo);
+  const pending = await pendingUndo(tx, eventUuid);
+  if (!pending) return;
+  const step = outcome === 'failed' ? pending.undo : pending.onOk;
+  if (step) await applyUndo(tx, step);
   await tx.exec('DELETE FROM pending_undos WHERE event_uuid = ?', [eventUuid]);
 }
 
@@ -110,9 +118,9 @@ export async function settleUndo(tx: Db, eventUuid: string, outcome: 'ok' | 'fai
  */
 export async function settleUndoByStatus(tx: Db, eventUuid: string, status: TimelineStatus): Promise<void> {
   if (status !== 'OK' && status !== 'FAILED' && status !== 'CANCEL') return;
-  const undo = await pendingUndo(tx, eventUuid);
-  if (!undo) return;
-  await settleUndo(tx, eventUuid, status === 'OK' || FLOW_REPORTS_OWN_FAILURE.has(undo.kind) ? 'ok' : 'failed');
+  const pending = await pendingUndo(tx, eventUuid);
+  if (!pending) return;
+  await settleUndo(tx, eventUuid, status === 'OK' || FLOW_REPORTS_OWN_FAILURE.has(pending.undo.kind) ? 'ok' : 'failed');
 }
 
 /**
