@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { serviceBaseUrl } from '../service-url.js';
 import type { FastifyInstance } from 'fastify';
 import { SECRET_HEADER } from '../../secret-match.js';
 import { assertSuperuser } from '../api/access.js';
@@ -42,7 +43,7 @@ interface ProjectLine {
 
 /** Registers `/ops` and `/ops/run/<id>`. */
 export function opsRoutes(app: FastifyInstance, ctx: SiteContext, pages: Pages): void {
-  const base = (): string => `${ctx.config.backendHost.replace(/\/+$/, '')}:${ctx.config.backendPort}`;
+  const base = (): string => serviceBaseUrl(ctx.config);
 
   const ask = async <T>(path: string): Promise<T> => {
     let res: Response;

@@ -1,12 +1,14 @@
 /**
  * At the site's start: the outcome of flows whose pending undo no report
  * settled, read from the taskflow service's run records. The service's
- * recovery reports an interrupted run to the site, but a site that is not
- * up then (`taskflow start` recovers before its site listens) misses that
- * report for good; the run's record still says how it ended.
+ * recovery reports an interrupted run to the site, and sends the report
+ * again while the site is out of reach; but a report the service gave up
+ * (the site refused it) never settles the row, while the run's record
+ * still says how it ended.
  *
  * @module
  */
+import { serviceBaseUrl } from '../service-url.js';
 import { SECRET_HEADER } from '../../secret-match.js';
 import type { SiteContext } from '../context.js';
 import { addEventStatus } from '../timeline/repository.js';
@@ -33,7 +35,7 @@ const RUNS_PAGE = 500;
 export async function settleFromServiceRuns(ctx: SiteContext): Promise<number> {
   const pending = await ctx.db.query<{ event_uuid: string; project_uuid: string | null }>('SELECT event_uuid, project_uuid FROM pending_undos');
   if (pending.length === 0 || !(await ctx.taskflow())) return 0;
-  const base = `${ctx.config.backendHost.replace(/\/+$/, '')}:${ctx.config.backendPort}`;
+  const base = serviceBaseUrl(ctx.config);
   const runsOf = new Map<string, RunRecord[]>();
   let settled = 0;
   for (const { event_uuid: eventUuid, project_uuid: projectUuid } of pending) {
