@@ -286,6 +286,11 @@ export interface Config extends BackendSettings {
   siteSignInWindow: number;
   /** SODAR_SITE_PORT: port the reference site binds. */
   sitePort: number;
+  /**
+   * SODAR_SITE_UNDO_LOOK: seconds between the site's looks at the service's
+   * runs for its changes whose flow's outcome it has not heard yet.
+   */
+  siteUndoLookSeconds: number;
   /** DATABASE_URL: the site's database; SQLite under the data dir when unset. */
   databaseUrl: string | undefined;
   /**
@@ -362,6 +367,7 @@ export function loadConfig(env: Env = process.env): Config {
     sitePort: num(env, 'SODAR_SITE_PORT', 8000, { min: 0, max: 65535 }),
     siteSignInFailures: num(env, 'SODAR_SITE_SIGNIN_FAILURES', 10, { min: 1 }),
     siteSignInWindow: num(env, 'SODAR_SITE_SIGNIN_WINDOW', 900, { min: 1 }),
+    siteUndoLookSeconds: num(env, 'SODAR_SITE_UNDO_LOOK', 30, { min: 0.1, max: MAX_TIMER_SECONDS, float: true }),
     databaseUrl: optStr(env, 'DATABASE_URL'),
     irodsListen: parseListen('TASKFLOW_IRODS_LISTEN', str(env, 'TASKFLOW_IRODS_LISTEN', '127.0.0.1:1247')),
     ...irodsTlsSettings(env),

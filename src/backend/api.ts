@@ -421,7 +421,7 @@ export class TaskflowAPI {
   /** The typed error for a failed exchange; anything but a network failure is passed on as it is. */
   #unreachable(err: unknown, url: URL, make: (message: string, failure: ServiceFailure) => Error): unknown {
     if (!(err instanceof ServiceUnreachable)) return err;
-    return make(err.message, { url: url.href, status: 0, body: '' });
+    return make(err.message, { url: url.href, status: 0, body: '', ...(err.mayHaveArrived ? { mayHaveArrived: true } : {}) });
   }
 }
 

@@ -19,6 +19,12 @@ export interface ServiceFailure {
   status: number;
   /** Body of the answer (empty when the service could not be reached). */
   body: string;
+  /**
+   * Status 0 only: the whole request was sent before the exchange broke
+   * (a timeout, a connection lost while waiting), so the service may have
+   * received it and a submitted flow may still run or have run.
+   */
+  mayHaveArrived?: boolean;
 }
 
 /**

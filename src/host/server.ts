@@ -15,7 +15,7 @@ import { TASKFLOW_PLUGIN } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
 import { openDb } from './db/index.js';
 import { settleEndedUndos } from './undo/repository.js';
-import { settleFromServiceRuns } from './undo/service-outcomes.js';
+import { lookForOutcomes, settleFromServiceRuns } from './undo/service-outcomes.js';
 import type { Db } from './db/types.js';
 import { HttpError } from './errors.js';
 import { sitePages } from './pages/index.js';
@@ -147,6 +147,9 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
     // The service calls back here: a wildcard bind is reached on loopback.
     const callbackHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     url = `http://${callbackHost}:${port}`;
+    const looks = lookForOutcomes(ctx, config.siteUndoLookSeconds * 1000, (err) =>
+      app.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'looking at the service runs for unsettled changes failed; tried again later'),
+    );
     return {
       url,
       db,
@@ -154,6 +157,7 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
       registry,
       admin,
       close: async () => {
+        await looks.stop();
         await app.close();
         await db.close();
       },

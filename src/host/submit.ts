@@ -11,7 +11,7 @@
 import { FlowSubmitException, LockQueryException } from '../backend/index.js';
 import { LOCK_UNKNOWN, type LockShown } from './constants.js';
 import type { SiteContext, TaskflowBackend } from './context.js';
-import { HttpError } from './errors.js';
+import { HttpError, OutcomeUnknownError } from './errors.js';
 import type { Db } from './db/types.js';
 import { isProject, recordUndo, settleUndo, type Project, type Undo } from './repo.js';
 
@@ -83,6 +83,7 @@ export async function submitFlow(ctx: SiteContext, req: FlowRequest): Promise<vo
     });
   } catch (err) {
     if (err instanceof FlowSubmitException) {
+      if (err.failure?.mayHaveArrived) throw new OutcomeUnknownError(err.message);
       const status = err.failure?.status;
       throw new HttpError(status === 503 || status === 0 ? 503 : 400, err.message);
     }
@@ -107,9 +108,19 @@ export interface Applied<T> {
  * back (see undo/repository.ts), then `submit` (the flow and whatever must
  * follow it). When `submit` throws, the recorded undo is applied, then
  * `failed` runs (for the timeline), and the error is rethrown; when it
- * succeeds, the recorded `onOk` is done and the record goes. Should the process die in between, the record
- * stays until the service reports the flow's outcome or the site restarts.
+ * succeeds, the recorded `onOk` is done and the record goes. A submit left
+ * without an answer ({@link OutcomeUnknownError}: the flow may still run)
+ * keeps the change and its record, as does a process that dies in between:
+ * the service's report of the run, or the site's next look at the service's
+ * runs, settles it.
  */
+/**
+ * The events of the changes whose submit is waiting for its answer in this
+ * process: that answer settles them, so the looks at the service's runs
+ * (undo/service-outcomes.ts) leave them alone.
+ */
+export const submitsInFlight = new Set<string>();
+
 export async function withCompensation<T>(
   db: Db,
   apply: (tx: Db) => Promise<Applied<T>>,
@@ -121,12 +132,17 @@ export async function withCompensation<T>(
     await recordUndo(tx, a.eventUuid, a.projectUuid, a.undo, a.onOk);
     return a;
   });
+  submitsInFlight.add(applied.eventUuid);
   try {
     await submit(applied.value);
   } catch (err) {
+    // the run may go on: its report, or the site's next look at the service's runs, settles the change
+    if (err instanceof OutcomeUnknownError) throw err;
     await db.transaction((tx) => settleUndo(tx, applied.eventUuid, 'failed'));
     await failed?.(applied.value, err);
     throw err;
+  } finally {
+    submitsInFlight.delete(applied.eventUuid);
   }
   await db.transaction((tx) => settleUndo(tx, applied.eventUuid, 'ok'));
   return applied.value;

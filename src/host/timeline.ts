@@ -7,7 +7,7 @@
  */
 import type { SiteContext } from './context.js';
 import type { Db } from './db/types.js';
-import { HttpError } from './errors.js';
+import { HttpError, OutcomeUnknownError } from './errors.js';
 import { addEvent, addEventStatus, type TimelineEvent } from './repo.js';
 
 /** What an event is about. */
@@ -28,8 +28,7 @@ export async function tracked<T>(ctx: SiteContext, info: EventInfo, fn: (event: 
     await addEventStatus(ctx.db, event.uuid, 'OK', 'Sync submit OK');
     return result;
   } catch (err) {
-    const reason = err instanceof HttpError ? err.detail : err instanceof Error ? err.message : String(err);
-    await addEventStatus(ctx.db, event.uuid, 'FAILED', reason);
+    await failEvent(ctx, event, err);
     throw err;
   }
 }
@@ -39,8 +38,13 @@ export async function asyncEvent(ctx: SiteContext, info: EventInfo, db: Db = ctx
   return addEvent(db, { ...info, status: 'SUBMIT', statusDesc: 'Async submit' });
 }
 
-/** Ends an async event whose submit failed before the service took it. */
+/**
+ * Ends an event whose submit failed before the service took it. A submit
+ * the service may have taken ({@link OutcomeUnknownError}) stays open: the
+ * service's report, or the site's look at its runs, gives its status.
+ */
 export async function failEvent(ctx: SiteContext, event: TimelineEvent, err: unknown): Promise<void> {
+  if (err instanceof OutcomeUnknownError) return;
   const reason = err instanceof HttpError ? err.detail : err instanceof Error ? err.message : String(err);
   await addEventStatus(ctx.db, event.uuid, 'FAILED', reason);
 }

@@ -172,3 +172,60 @@ describe('the same under taskflow start (service and site in one process)', () =
     expect(after.store).toEqual(before.store);
   }, 90_000);
 });
+
+describe('a service that dies with the flow done while the site lives', () => {
+  it('leaves the site its change, which the run\'s completion settles: both halves changed, none taken back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-crash-undo-kept-'));
+    dirs.push(dir);
+    // leases of 1 s; the site looks at the service's runs every 0.2 s
+    const lease = { TASKFLOW_LOCK_LEASE: '1', SODAR_SITE_UNDO_LOOK: '0.2' };
+    const first = await startHostSystem(dir, lease);
+    const api = new SiteApi(first.siteUrl, first.adminToken);
+    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+    const proj = String((await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid })).sodar_uuid);
+    await first.stop();
+    const before = await state(dir);
+
+    const servicePort = new URL(first.serviceUrl).port;
+    const serve = (env: Record<string, string>): CliProcess => {
+      const p = spawnCli(['serve', '--port', servicePort], { ...first.env, ...lease, ...env });
+      running.push(p);
+      return p;
+    };
+    // held after the flow's last task: everything applied and journaled, the answer not yet sent
+    const pausing = serve({ [PAUSE_ENV]: 'project_update:-1' });
+    await pausing.waitFor(/taskflow service listening/);
+    const site = spawnCli(['site', '--port', new URL(first.siteUrl).port], { ...first.env, ...lease });
+    running.push(site);
+    await site.waitFor(/taskflow site listening/);
+    const answer = api.request('PATCH', `project/api/update/${proj}`, { title: 'Renamed' }).catch((e: unknown) => e);
+    await pausing.waitFor(/TASKFLOW_TEST_PAUSED run=/);
+    await pausing.stop('SIGKILL');
+    // the submit was sent whole: the site cannot know whether the flow ran, and keeps its change
+    expect(String(await answer)).toMatch(/may have received the request/);
+    expect((await api.get(`project/api/retrieve/${proj}`)).title).toBe('Renamed');
+
+    // the service comes back and completes the run (all its tasks were done); the site hears of it
+    const service = serve({});
+    await service.waitFor(/recovered finished run.*"outcome":"completed"|"outcome":"completed".*recovered finished run/);
+    const settled = async (): Promise<boolean> => {
+      const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));
+      try {
+        return (await db.query('SELECT event_uuid FROM pending_undos')).length === 0;
+      } finally {
+        await db.close();
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (!(await settled())) {
+      expect(Date.now(), 'the change was never settled').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await api.get(`project/api/retrieve/${proj}`)).title).toBe('Renamed');
+    await site.stop();
+    await service.stop();
+    const after = await state(dir);
+    expect(after.site).not.toEqual(before.site);
+    expect(after.store.filter((l) => l.includes('Renamed')).length).toBeGreaterThan(0);
+  }, 90_000);
+});

@@ -9,6 +9,7 @@
  * @module
  */
 import { serviceBaseUrl } from '../service-url.js';
+import { submitsInFlight } from '../submit.js';
 import { SECRET_HEADER } from '../../secret-match.js';
 import type { SiteContext } from '../context.js';
 import { addEventStatus } from '../timeline/repository.js';
@@ -39,6 +40,7 @@ export async function settleFromServiceRuns(ctx: SiteContext): Promise<number> {
   const runsOf = new Map<string, RunRecord[]>();
   let settled = 0;
   for (const { event_uuid: eventUuid, project_uuid: projectUuid } of pending) {
+    if (submitsInFlight.has(eventUuid)) continue;
     const key = projectUuid ?? '';
     if (!runsOf.has(key)) runsOf.set(key, await askRuns(ctx, base, projectUuid));
     const run = runsOf.get(key)!.find((r) => r.meta?.timeline_uuid === eventUuid);
@@ -68,4 +70,42 @@ async function askRuns(ctx: SiteContext, base: string, projectUuid: string | nul
   } catch {
     return [];
   }
+}
+
+/** A running {@link lookForOutcomes}. */
+export interface OutcomeLooks {
+  /** Stops looking; resolves once a look in progress has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Looks at the service's runs every `everyMs` for the changes whose flow's
+ * outcome the site has not heard (a submit whose answer never came, see
+ * `OutcomeUnknownError`), settling those whose run has ended. A look that
+ * fails goes to `onError`; the next one tries again. Never keeps the process
+ * alive.
+ */
+export function lookForOutcomes(ctx: SiteContext, everyMs: number, onError: (err: unknown) => void): OutcomeLooks {
+  let timer: NodeJS.Timeout | undefined;
+  let looking: Promise<void> | undefined;
+  let stopped = false;
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      looking = settleFromServiceRuns(ctx).then(
+        () => undefined,
+        (err: unknown) => onError(err),
+      );
+      void looking.then(schedule);
+    }, everyMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await looking;
+    },
+  };
 }
