@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDb, dumpDb, type Db } from '../../src/host/db/index.js';
+import { dumpDb, type Db } from '../../src/host/db/index.js';
 import {
   addEvent,
   addEventStatus,
@@ -22,32 +19,12 @@ import {
   type Zone,
 } from '../../src/host/repo.js';
 import { withCompensation, type Applied } from '../../src/host/submit.js';
-import { pgSchema } from '../support/host-postgres.js';
+import { closeTestDbs, postgresTestDb, sqliteTestDb } from '../support/host-dbs.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+afterEach(closeTestDbs);
 
-async function sqlite(): Promise<Db> {
-  const dir = mkdtempSync(join(tmpdir(), 'host-undo-'));
-  const db = await openDb({ dataDir: dir, databaseUrl: undefined });
-  cleanups.push(async () => {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
-
-async function postgres(): Promise<Db> {
-  const s = await pgSchema();
-  const db = await openDb({ dataDir: '/nonexistent', databaseUrl: s.url });
-  cleanups.push(async () => {
-    await db.close();
-    await s.drop();
-  });
-  return db;
-}
+const sqlite = (): Promise<Db> => sqliteTestDb('host-undo-');
+const postgres = postgresTestDb;
 
 const project = (uuid: string, parent: string | null, title: string): Project => ({
   uuid,

@@ -1,35 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, dumpDb, DatabaseUnavailableError, type Db } from '../../src/host/db/index.js';
 import { createUser, getInvestigation, getProject, getUserByName, insertProject, setDirStatus, updateProject } from '../../src/host/repo.js';
-import { pgSchema } from '../support/host-postgres.js';
+import { closeTestDbs, postgresTestDb, sqliteTestDb } from '../support/host-dbs.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+afterEach(closeTestDbs);
 
-async function sqlite(): Promise<Db> {
-  const dir = mkdtempSync(join(tmpdir(), 'host-db-'));
-  const db = await openDb({ dataDir: dir, databaseUrl: undefined });
-  cleanups.push(async () => {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
-
-async function postgres(): Promise<Db> {
-  const s = await pgSchema();
-  const db = await openDb({ dataDir: '/nonexistent', databaseUrl: s.url });
-  cleanups.push(async () => {
-    await db.close();
-    await s.drop();
-  });
-  return db;
-}
+const sqlite = (): Promise<Db> => sqliteTestDb('host-db-');
+const postgres = postgresTestDb;
 
 describe.each([
   ['sqlite', sqlite],
