@@ -51,6 +51,46 @@ export class InvalidUtf8BodyError extends Error {
   }
 }
 
+/**
+ * A form body (`application/x-www-form-urlencoded`) with a percent-escape
+ * that is malformed or spells bytes that are not UTF-8: answered 400, as a
+ * raw body that is not UTF-8 is, instead of storing U+FFFD for what was sent.
+ */
+export class InvalidFormBodyError extends Error {
+  override readonly name = 'InvalidFormBodyError';
+  /** Fastify's error handlers read the answer's status from here. */
+  readonly statusCode = 400;
+  readonly code = 'TASKFLOW_FORM_NOT_UTF8';
+  constructor() {
+    super('Form body is not valid: a "%" must begin an escape of two hex digits, and the escaped bytes must be UTF-8');
+  }
+}
+
+/** One name or value of a form body, decoded (`+` is a space); {@link InvalidFormBodyError} for a bad escape. */
+function decodeFormComponent(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    throw new InvalidFormBodyError();
+  }
+}
+
+/**
+ * The fields of a form body's text, the last value of a name given twice
+ * winning (as `URLSearchParams` reads them, which decodes a bad escape to
+ * U+FFFD instead of refusing it: {@link InvalidFormBodyError}).
+ */
+export function parseFormBody(text: string): Record<string, string> {
+  const pairs: Array<[string, string]> = [];
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    pairs.push(eq < 0 ? [decodeFormComponent(part), ''] : [decodeFormComponent(part.slice(0, eq)), decodeFormComponent(part.slice(eq + 1))]);
+  }
+  // fromEntries defines each name as an own field: a "__proto__" name is data, never the prototype
+  return Object.fromEntries(pairs);
+}
+
 /** A key that a JSON body may not hold: see {@link RefusedJsonKeyError}. */
 export type RefusedJsonKey = '__proto__' | 'constructor.prototype';
 

@@ -7,7 +7,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { refuseDefaultSecret, type Config } from '../config.js';
 import { frameworkErrorAnswer } from '../framework-errors.js';
-import { decodeUtf8Body, useBoundedJsonBodies } from '../json-body.js';
+import { decodeUtf8Body, parseFormBody, useBoundedJsonBodies } from '../json-body.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { ensureAdmin, type AdminInfo } from './admin.js';
 import { callbackRoutes } from './callbacks.js';
@@ -79,14 +79,14 @@ export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}):
   });
   useBoundedJsonBodies(app);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_req, body, done) => {
-    let text: string;
+    let fields: Record<string, string>;
     try {
-      text = decodeUtf8Body(body as Buffer);
+      fields = parseFormBody(decodeUtf8Body(body as Buffer));
     } catch (err) {
       done(err as Error, undefined);
       return;
     }
-    done(null, Object.fromEntries(new URLSearchParams(text)));
+    done(null, fields);
   });
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof HttpError) return reply.code(err.status).send({ detail: err.detail });

@@ -95,8 +95,16 @@ describe('site API against hostile input: every refusal says why and changes not
     expect(await raw('POST', 'project/api/create', latin1('{"title":"Caf\u00e9","type":"CATEGORY"}'), 'application/json')).toMatchObject(NOT_UTF8);
     expect(await raw('POST', 'project/api/create', latin1('title=Caf\u00e9&type=CATEGORY'), 'application/x-www-form-urlencoded')).toMatchObject(NOT_UTF8);
     expect(await snapshot()).toEqual(before);
+    // the same byte as a percent-escape, and an escape that is no escape
+    const BAD_FORM = { status: 400, json: { detail: 'Form body is not valid: a "%" must begin an escape of two hex digits, and the escaped bytes must be UTF-8' } };
+    for (const form of ['title=Caf%E9&type=CATEGORY', 'title=100%&type=CATEGORY', 'title%zz=x&type=CATEGORY']) {
+      expect(await raw('POST', 'project/api/create', form, 'application/x-www-form-urlencoded'), form).toMatchObject(BAD_FORM);
+    }
+    expect(await snapshot()).toEqual(before);
     const utf8 = await raw('POST', 'project/api/create', Buffer.from('title=Caf\u00e9&type=CATEGORY'), 'application/x-www-form-urlencoded');
     expect([utf8.status, utf8.json.title]).toEqual([201, 'Caf\u00e9']);
+    const escaped = await raw('POST', 'project/api/create', 'title=Caf%C3%A9+au+lait&type=CATEGORY&title=Caf%C3%A9+noir', 'application/x-www-form-urlencoded');
+    expect([escaped.status, escaped.json.title]).toEqual([201, 'Caf\u00e9 noir']);
   });
 
   it('answers 413 for a body above SODAR_SITE_BODY_LIMIT and 400 for titles longer than SODAR allows', async () => {
