@@ -11,7 +11,10 @@ import { closedPort } from '../locks/helpers.js';
 
 const dirs: string[] = [];
 const procs: CliProcess[] = [];
+/** Processes a test froze (TASKFLOW_TEST_FREEZE_AT): their event loop is blocked, so only SIGKILL ends them. */
+const frozen: CliProcess[] = [];
 afterEach(async () => {
+  for (const p of frozen.splice(0)) await p.stop('SIGKILL');
   for (const p of procs.splice(0)) await p.stop();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
@@ -136,6 +139,7 @@ describe('taskflow start (npm start)', () => {
     await first.p.stop();
     // an async zone creation killed with one task to go: recovery reverts it and reports it (zone, timeline)
     const second = await start(dir, { ...env, TASKFLOW_TEST_FREEZE_AT: 'landing_zone_create:done:-2' }, ports);
+    frozen.push(second.p);
     // the frozen process never answers: the site and the service are one process
     const created = api.post(`landingzones/api/create/${project}`, { assay: assay.sodar_uuid, title: 'killed' }).catch(() => undefined);
     await second.p.waitFor(/TASKFLOW_TEST_FROZEN/);
