@@ -1,6 +1,6 @@
 /**
  * `taskflow manage ...`: the site's management commands (SODAR's manage.py):
- * `syncplugins`, `synctaskflow`, `setpassword` and `revoke`.
+ * `syncplugins`, `synctaskflow`, `setpassword`, `revoke` and `revoketoken`.
  *
  * @module
  */
@@ -9,7 +9,7 @@ import { loadConfig } from '../config.js';
 import { openDb } from '../host/db/index.js';
 import { generatePassword, revokeAccess, setPassword } from '../host/auth/passwords.js';
 import { HttpError } from '../host/errors.js';
-import { getUserByName, type User } from '../host/repo.js';
+import { getUserByName, revokeToken, type User } from '../host/repo.js';
 import type { Db } from '../host/db/types.js';
 import { DbPluginStore } from '../host/plugin-store.js';
 import { withStoredSecret } from '../host/secret.js';
@@ -55,7 +55,7 @@ async function withSiteUser(username: string, fn: (db: Db, user: User) => Promis
   }
 }
 
-/** Registers `taskflow manage syncplugins|synctaskflow|setpassword|revoke`. */
+/** Registers `taskflow manage syncplugins|synctaskflow|setpassword|revoke|revoketoken`. */
 export function registerManageCommands(program: Command): void {
   const manage = program.command('manage').description('Site management commands (as SODAR manage.py)');
 
@@ -101,6 +101,26 @@ export function registerManageCommands(program: Command): void {
         print(opts.generate ? `Password of "${username}" set to (shown only now): ${password}` : `Password of "${username}" set`);
       }),
     );
+
+  manage
+    .command('revoketoken')
+    .description('Take one API token away (read from standard input, one line, never from the command line); its user keeps the rest')
+    .action(async () => {
+      const config = loadConfig();
+      const db = await openDb(config);
+      try {
+        if (process.stdin.isTTY) process.stderr.write('API token to revoke (the line is shown as you type): ');
+        const owner = await revokeToken(db, (await readLine()).trim());
+        if (!owner) {
+          process.stderr.write(`No such API token in the site database (${config.dataDir})\n`);
+          process.exitCode = 1;
+          return;
+        }
+        print(`API token of "${owner.username}" revoked; their other tokens and their password stay`);
+      } finally {
+        await db.close();
+      }
+    });
 
   manage
     .command('revoke <user>')

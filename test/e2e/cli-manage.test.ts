@@ -1,7 +1,8 @@
 /**
- * `taskflow manage revoke USER` against a site database on disk: the user's
- * password and API tokens go, their roles and the other users' stay; an
- * unknown user is named in the error.
+ * `taskflow manage revoke USER` and `taskflow manage revoketoken` against a
+ * site database on disk: revoke takes a user's password and API tokens,
+ * their roles and the other users' stay, and an unknown user is named in
+ * the error; revoketoken takes the one token read from standard input.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -39,6 +40,37 @@ it('revokes one user\'s password and tokens and names an unknown user', async ()
     expect(await userForToken(db, bobToken)).toBeUndefined();
     expect(await hasPassword(db, eve.uuid)).toBe(true);
     expect((await userForToken(db, eveToken))?.username).toBe('eve');
+  } finally {
+    await db.close();
+  }
+});
+
+it('revokes one API token read from standard input, leaving the user\'s other tokens and password, and refuses an unknown token', async () => {
+  dir = makeTempDir('taskflow-manage-');
+  const env = { ...process.env, TASKFLOW_DATA_DIR: dir };
+  const config = loadConfig({ TASKFLOW_DATA_DIR: dir });
+  let db = await openDb(config);
+  const bob = await createUser(db, { username: 'bob' });
+  await setPassword(db, bob.uuid, 'bob-password-1');
+  const [leaked, kept] = [await createToken(db, bob.uuid, 'laptop'), await createToken(db, bob.uuid, 'pipeline')];
+  await db.close();
+
+  const revoke = (token: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [CLI_PATH, 'manage', 'revoketoken'], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(`${token}\n`);
+    });
+  expect(await revoke(leaked)).toEqual({ code: 0, stdout: 'API token of "bob" revoked; their other tokens and their password stay\n', stderr: '' });
+  // the token is gone: a second revoke finds nothing, and names no user
+  expect(await revoke(leaked)).toEqual({ code: 1, stdout: '', stderr: `No such API token in the site database (${dir})\n` });
+
+  db = await openDb(config);
+  try {
+    expect(await userForToken(db, leaked)).toBeUndefined();
+    expect((await userForToken(db, kept))?.username).toBe('bob');
+    expect(await hasPassword(db, bob.uuid)).toBe(true);
   } finally {
     await db.close();
   }

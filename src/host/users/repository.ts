@@ -64,6 +64,19 @@ export async function createToken(db: Db, userUuid: string, label = ''): Promise
   return token;
 }
 
+/**
+ * Removes the API token `token` (that one alone: the user's other tokens
+ * and password stay); returns the user it belonged to, undefined when no
+ * user has it.
+ */
+export async function revokeToken(db: Db, token: string): Promise<User | undefined> {
+  return db.transaction(async (tx) => {
+    const owner = await userForToken(tx, token);
+    if (owner) await tx.exec('DELETE FROM api_tokens WHERE token_hash = ?', [hashToken(token)]);
+    return owner;
+  });
+}
+
 /** The user owning `token`, or undefined. */
 export async function userForToken(db: Db, token: string): Promise<User | undefined> {
   return first(
