@@ -29,22 +29,27 @@ import secureJson from 'secure-json-parse';
  */
 export const MAX_JSON_DEPTH = 64;
 
-/** A JSON text nested deeper than allowed. Carries status 400 for Fastify. */
-export class JsonTooDeepError extends Error {
-  override readonly name = 'JsonTooDeepError';
-  /** Fastify's error handlers read the answer's status from here. */
+/**
+ * A request body refused before any route sees it, answered 400 with its
+ * message. Fastify's error handlers read the status from `statusCode`.
+ */
+export abstract class RefusedBodyError extends Error {
   readonly statusCode = 400;
+  abstract readonly code: string;
+}
+
+/** A JSON text nested deeper than allowed. */
+export class JsonTooDeepError extends RefusedBodyError {
+  override readonly name = 'JsonTooDeepError';
   readonly code = 'TASKFLOW_JSON_TOO_DEEP';
   constructor(readonly maxDepth: number) {
     super(`JSON nested too deeply: more than ${maxDepth} levels of arrays and objects`);
   }
 }
 
-/** A request body whose bytes are not UTF-8. Carries status 400 for Fastify. */
-export class InvalidUtf8BodyError extends Error {
+/** A request body whose bytes are not UTF-8. */
+export class InvalidUtf8BodyError extends RefusedBodyError {
   override readonly name = 'InvalidUtf8BodyError';
-  /** Fastify's error handlers read the answer's status from here. */
-  readonly statusCode = 400;
   readonly code = 'TASKFLOW_BODY_NOT_UTF8';
   constructor() {
     super('Request body is not valid UTF-8: send text encoded as UTF-8');
@@ -56,10 +61,8 @@ export class InvalidUtf8BodyError extends Error {
  * that is malformed or spells bytes that are not UTF-8: answered 400, as a
  * raw body that is not UTF-8 is, instead of storing U+FFFD for what was sent.
  */
-export class InvalidFormBodyError extends Error {
+export class InvalidFormBodyError extends RefusedBodyError {
   override readonly name = 'InvalidFormBodyError';
-  /** Fastify's error handlers read the answer's status from here. */
-  readonly statusCode = 400;
   readonly code = 'TASKFLOW_FORM_NOT_UTF8';
   constructor() {
     super('Form body is not valid: a "%" must begin an escape of two hex digits, and the escaped bytes must be UTF-8');
@@ -96,12 +99,10 @@ export type RefusedJsonKey = '__proto__' | 'constructor.prototype';
 
 /**
  * A JSON body refused for a key that could change objects' prototypes when
- * copied: `__proto__`, or `constructor` holding `prototype`. Carries status 400 for Fastify.
+ * copied: `__proto__`, or `constructor` holding `prototype`.
  */
-export class RefusedJsonKeyError extends Error {
+export class RefusedJsonKeyError extends RefusedBodyError {
   override readonly name = 'RefusedJsonKeyError';
-  /** Fastify's error handlers read the answer's status from here. */
-  readonly statusCode = 400;
   readonly code = 'TASKFLOW_JSON_KEY_REFUSED';
   constructor(readonly key: RefusedJsonKey) {
     super(
