@@ -68,12 +68,24 @@ export interface PageView {
   data: Record<string, unknown>;
 }
 
+/**
+ * The user a request's session found, with the session values it was found
+ * for: a page asks for its user in its handler and again for the page
+ * frame, and each time costs two queries.
+ */
+const sessionUsers = new WeakMap<FastifyRequest, { uuid: string; passwordSet: unknown; user: Promise<User | undefined> }>();
+
 /** The signed-in user of a request, or undefined (none, or their password was set since the sign-in). */
-async function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User | undefined> {
+function sessionUser(ctx: SiteContext, req: FastifyRequest): Promise<User | undefined> {
   const uuid = req.session.get('userUuid');
-  if (!uuid) return undefined;
-  if ((await passwordSetAt(ctx.db, uuid)) !== req.session.get('passwordSet')) return undefined;
-  return getUser(ctx.db, uuid);
+  if (!uuid) return Promise.resolve(undefined);
+  const passwordSet = req.session.get('passwordSet');
+  const found = sessionUsers.get(req);
+  // a sign-in or sign-out within the request changes the session: asked again then
+  if (found && found.uuid === uuid && found.passwordSet === passwordSet) return found.user;
+  const user = (async () => ((await passwordSetAt(ctx.db, uuid)) === passwordSet ? getUser(ctx.db, uuid) : undefined))();
+  sessionUsers.set(req, { uuid, passwordSet, user });
+  return user;
 }
 
 /**
