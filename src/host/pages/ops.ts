@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { serviceBaseUrl } from '../service-url.js';
+import { askService, serviceBaseUrl, type ServiceAnswer } from '../service-url.js';
 import type { FastifyInstance } from 'fastify';
-import { SECRET_HEADER } from '../../secret-match.js';
 import { assertSuperuser } from '../api/access.js';
 import type { SiteContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -43,18 +42,15 @@ interface ProjectLine {
 
 /** Registers `/ops` and `/ops/run/<id>`. */
 export function opsRoutes(app: FastifyInstance, ctx: SiteContext, pages: Pages): void {
-  const base = (): string => serviceBaseUrl(ctx.config);
-
   const ask = async <T>(path: string): Promise<T> => {
-    let res: Response;
+    let res: ServiceAnswer;
     try {
-      res = await fetch(`${base()}${path}`, { headers: { [SECRET_HEADER]: ctx.config.sodarSecret }, signal: AbortSignal.timeout(ctx.config.backendTimeoutMs) });
+      res = await askService(ctx.config, path);
     } catch (err) {
-      throw new HttpError(503, `The taskflow service at ${base()} cannot be reached: ${(err as Error).message}`);
+      throw new HttpError(503, `The taskflow service at ${serviceBaseUrl(ctx.config)} cannot be reached: ${(err as Error).message}`);
     }
-    const text = await res.text();
-    if (!res.ok) throw new HttpError(res.status === 404 ? 404 : 502, `The taskflow service answered ${res.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text) as T;
+    if (!res.ok) throw new HttpError(res.status === 404 ? 404 : 502, `The taskflow service answered ${res.status}: ${res.text.slice(0, 300)}`);
+    return JSON.parse(res.text) as T;
   };
 
   app.get<{ Querystring: Record<string, string> }>('/ops', async (req, reply) => {

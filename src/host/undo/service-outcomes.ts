@@ -8,9 +8,8 @@
  *
  * @module
  */
-import { serviceBaseUrl } from '../service-url.js';
+import { askService } from '../service-url.js';
 import { submitsInFlight } from '../submit.js';
-import { SECRET_HEADER } from '../../secret-match.js';
 import type { SiteContext } from '../context.js';
 import { addEventStatus } from '../timeline/repository.js';
 import { settleUndoByStatus } from './repository.js';
@@ -36,18 +35,17 @@ const RUNS_PAGE = 500;
 export async function settleFromServiceRuns(ctx: SiteContext): Promise<number> {
   const pending = await ctx.db.query<{ event_uuid: string; project_uuid: string | null }>('SELECT event_uuid, project_uuid FROM pending_undos');
   if (pending.length === 0 || !(await ctx.taskflow())) return 0;
-  const base = serviceBaseUrl(ctx.config);
   const runsOf = new Map<string, RunRecord[]>();
   let settled = 0;
   for (const { event_uuid: eventUuid, project_uuid: projectUuid } of pending) {
     if (submitsInFlight.has(eventUuid)) continue;
     const key = projectUuid ?? '';
-    if (!runsOf.has(key)) runsOf.set(key, await askRuns(ctx, base, projectUuid));
+    if (!runsOf.has(key)) runsOf.set(key, await askRuns(ctx, projectUuid));
     const run = runsOf.get(key)!.find((r) => r.meta?.timeline_uuid === eventUuid);
     if (run?.status !== 'completed' && run?.status !== 'rolled_back') continue;
     const ok = run.status === 'completed';
     await ctx.db.transaction(async (tx) => {
-      await addEventStatus(tx, eventUuid, ok ? 'OK' : 'FAILED', `Run ${run.runId} ${ok ? 'completed' : 'was rolled back'} (read from the taskflow service at the site's start)`);
+      await addEventStatus(tx, eventUuid, ok ? 'OK' : 'FAILED', `Run ${run.runId} ${ok ? 'completed' : 'was rolled back'} (read from the taskflow service's runs)`);
       await settleUndoByStatus(tx, eventUuid, ok ? 'OK' : 'FAILED');
     });
     settled++;
@@ -56,16 +54,13 @@ export async function settleFromServiceRuns(ctx: SiteContext): Promise<number> {
 }
 
 /** The service's runs of a project (all when null); none when it cannot be asked. */
-async function askRuns(ctx: SiteContext, base: string, projectUuid: string | null): Promise<RunRecord[]> {
+async function askRuns(ctx: SiteContext, projectUuid: string | null): Promise<RunRecord[]> {
   const params = new URLSearchParams({ limit: String(RUNS_PAGE) });
   if (projectUuid) params.set('project', projectUuid);
   try {
-    const res = await fetch(`${base}/runs?${params}`, {
-      headers: { [SECRET_HEADER]: ctx.config.sodarSecret },
-      signal: AbortSignal.timeout(ctx.config.backendTimeoutMs),
-    });
+    const res = await askService(ctx.config, `/runs?${params}`);
     if (!res.ok) return [];
-    const body = (await res.json()) as { runs?: unknown };
+    const body = JSON.parse(res.text) as { runs?: unknown };
     return Array.isArray(body.runs) ? (body.runs as RunRecord[]) : [];
   } catch {
     return [];
