@@ -432,7 +432,9 @@ describe('`taskflow runs retry-revert` of a recovered run whose revert the site 
     site.failNext('landingzones/taskflow/status/set', 500, 1);
     const service = await bed.spawn(env);
     expect(await waitFor('the move to be recovered', () => finalStatus(service.url, project))).toBe('revert_failed');
-    await waitFor('the failure to be reported', () => unreportedRuns(dataDir).length === 0);
+    // the run has no journal mark to wait for before it ends: wait for the report itself, then for its mark
+    await waitFor('the failure to be reported', () => site.state().timeline[timeline].status_history.length > 0);
+    await waitFor('the report to be marked', () => unreportedRuns(dataDir).length === 0);
     expect(site.state().timeline[timeline].status_history.map((h) => h.status_type)).toEqual(['FAILED']);
     expect(site.state().zones[zoneUuid].status).toBe('FAILED');
     const runId: string = (await getWithSecret(`${service.url}/runs?project=${project}&flow=landing_zone_move`)).json.runs[0].runId;
