@@ -7,7 +7,7 @@
 import { AlreadyExistsError, NotAllowedError, NotEmptyError, NotFoundError } from '../errors.js';
 import { isInside, parentPath } from '../paths.js';
 import type { PageOptions, StoreEntry } from '../types.js';
-import { subtreeRange, type EntryKey } from './catalog.js';
+import { subtreeRange, type EntryKey, type EntryRow } from './catalog.js';
 import { pageParams, toEntry, type StoreCore } from './core.js';
 import { ADMIN_USER } from './schema.js';
 
@@ -81,6 +81,30 @@ export function moveIn(core: StoreCore, from: string, to: string, opts: MoveInOp
     const [lo, hi] = subtreeRange(from);
     core.q.moveDescendants.run({ dst: to, src: from, lo, hi });
   }
+}
+
+/** What a checked move ({@link Collections.moveChecked}) finds at its two paths, read inside its transaction. */
+export interface MoveFound {
+  /** The entry to move; undefined when nothing is there. */
+  source: EntryRow | undefined;
+  /** What is at the target path; undefined when it is free. */
+  target: EntryRow | undefined;
+}
+
+/** Options of {@link Collections.moveChecked}. */
+export interface MoveCheckedOptions {
+  /**
+   * Replace a data object at the target with the data object moved there:
+   * the one there is removed for good (its row, ACL and metadata; its vault
+   * file after the commit). A collection is never replaced, nor replaces.
+   */
+  overwrite?: boolean;
+  /**
+   * Runs first inside the move's transaction, given what is at both paths
+   * (read once, for both): a caller's permission check, atomic with the
+   * move. What it throws fails the move, which then changes nothing.
+   */
+  check?: (found: MoveFound) => void;
 }
 
 /** The collection and namespace calls of the embedded store. */
@@ -165,6 +189,32 @@ export class Collections {
     const from = core.normalize(src);
     const to = core.normalize(dst);
     core.write(() => moveIn(core, from, to));
+  }
+
+  /**
+   * {@link move}, with a check and optionally over a data object (see
+   * {@link MoveCheckedOptions}), in one transaction: the removal of the
+   * replaced object and the move happen both or neither.
+   */
+  async moveChecked(src: string, dst: string, opts: MoveCheckedOptions): Promise<void> {
+    const { core } = this;
+    const from = core.normalize(src);
+    const to = core.normalize(dst);
+    const replacedFile = core.write(() => {
+      const found: MoveFound = { source: core.row(from), target: core.row(to) };
+      opts.check?.(found);
+      const { source, target } = found;
+      let file: string | undefined;
+      if (opts.overwrite && target && source && from !== to) {
+        if (target.kind !== 'o') throw new AlreadyExistsError(to, 'collection');
+        if (source.kind !== 'o') throw new AlreadyExistsError(to, 'object', 'only a data object replaces a data object');
+        file = core.deleteObjectRow(target);
+      }
+      moveIn(core, from, to, { source });
+      return file;
+    });
+    // after the commit: a move that failed still has the replaced object's bytes
+    if (replacedFile) core.vault.removeFile(replacedFile);
   }
 
   async moveMany(moves: ReadonlyArray<{ src: string; dst: string }>): Promise<void> {

@@ -345,6 +345,18 @@ export class StoreCore {
     this.q.deleteEntry.run(row.id);
   }
 
+  /**
+   * Deletes a data object's row with its metadata and ACL, and with its
+   * bytes when the catalog keeps them (schema.ts's trigger); returns its
+   * vault file, if it has one, which the caller removes only after the
+   * commit (a rolled-back removal must still find its bytes).
+   */
+  deleteObjectRow(row: EntryRow): string | undefined {
+    const { file } = this.sourceOf(row);
+    this.deleteRow(row);
+    return file;
+  }
+
   /** Refuses a layout root or a collection holding one (moving `/z/a` would move the root `/z/a/projects`). */
   refuseProtected(path: string, what: string): void {
     const root = this.protectedRootAt(path);

@@ -224,13 +224,7 @@ export class Objects {
   async removeObject(path: string): Promise<void> {
     const { core } = this;
     const target = core.normalize(path);
-    const file = core.write(() => {
-      const row = core.mustObject(target);
-      const { file } = core.sourceOf(row);
-      // catalog-kept bytes go with the row (schema.ts's trigger)
-      core.deleteRow(row);
-      return file;
-    });
+    const file = core.write(() => core.deleteObjectRow(core.mustObject(target)));
     if (file) core.vault.removeFile(file);
   }
 

@@ -33,7 +33,7 @@ import type {
 import { Access } from './access.js';
 import { Admin } from './admin.js';
 import { AuthNames } from './auth-names.js';
-import { Collections } from './collections.js';
+import { Collections, type MoveCheckedOptions } from './collections.js';
 import { StoreCore, type EmbeddedStoreOptions } from './core.js';
 import { Metadata } from './metadata.js';
 import { Objects, type PendingObject, type PutTarget } from './objects.js';
@@ -47,6 +47,7 @@ import type { Vault } from './vault.js';
 
 export type { EmbeddedStoreOptions } from './core.js';
 export type { PendingObject, PutTarget } from './objects.js';
+export type { MoveCheckedOptions, MoveFound } from './collections.js';
 
 /** The embedded {@link FlowStore} with its {@link StoreAdmin} tools. Create with {@link EmbeddedStore.open}. */
 export class EmbeddedStore implements FlowStore, StoreAdmin {
@@ -193,6 +194,10 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   }
   move(src: string, dst: string): Promise<void> {
     return this.collections.move(src, dst);
+  }
+  /** See {@link Collections.moveChecked}: a move with a caller's check, optionally over a data object, in one transaction. */
+  moveChecked(src: string, dst: string, opts: MoveCheckedOptions): Promise<void> {
+    return this.collections.moveChecked(src, dst, opts);
   }
   /** In one transaction: all or none. */
   moveMany(moves: readonly Move[]): Promise<void> {
