@@ -13,14 +13,8 @@
  * @module
  */
 import { closeDataObject, openDataObject, readDataObject, seekDataObject, writeDataObject } from '../objects/open-close.js';
-import {
-  checksumDataObject,
-  copyDataObject,
-  renameEntry,
-  statPath,
-  truncateDataObject,
-  unlinkDataObject,
-} from '../objects/object-ops.js';
+import { checksumDataObject, copyDataObject, statPath, truncateDataObject, unlinkDataObject } from '../objects/object-ops.js';
+import { renameEntry } from '../objects/rename.js';
 import { dataObjCopyInp, dataObjInp, openedDataObjInp } from '../objects/requests.js';
 import type { ApiReply, ApiRoute } from '../server/api.js';
 import { encodePi } from '../wire/xml.js';

@@ -1,17 +1,14 @@
 /**
  * The data object calls that take a path rather than a descriptor: stat,
- * unlink, rename (objects and collections), checksum, copy and truncate.
+ * unlink, checksum, copy and truncate (rename is `rename.ts`).
  *
  * Who may do what, as an iRODS 4.3.5 server decides it (`db_plugin.cpp`,
- * `rsDataObjUnlink.cpp`, `rsDataObjRename.cpp`): unlinking and renaming
- * need `delete_object` or `own` on the object, which here is `own` (see
- * `permission-checks.ts`); a rename or move of a collection needs `own` on
- * it; moving into another collection also needs write there; a checksum
- * needs read; a copy read on the source and write where it lands.
+ * `rsDataObjUnlink.cpp`): unlinking needs `delete_object` or `own` on the
+ * object, which here is `own` (see `removal-rules.ts`); a checksum needs
+ * read; a copy read on the source and write where it lands.
  *
  * @module
  */
-import { isInside, parentPath } from '../../store/paths.js';
 import type { EntryRow } from '../../store/embedded/catalog.js';
 import type { ApiContext } from '../server/api.js';
 import type { PiMessage } from '../wire/pi-values.js';
@@ -19,19 +16,16 @@ import { IrodsError } from '../wire/irods-error.js';
 import { irodsTime } from './irods-time.js';
 import { logicalPath } from './logical-path.js';
 import { commitWrite, noDataObject, requireWritable } from './open-close.js';
-import { claimForWrite, refuseWhileOpenForWrite } from './write-claims.js';
+import { claimForWrite } from './write-claims.js';
 import { WritableObject } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
-import { refuseAdminModeOfUser, removesForGood } from './removal-rules.js';
+import { refuseAdminModeOfUser, removesForGood, requireRemovable } from './removal-rules.js';
 import { KW, type DataObjRequest } from './requests.js';
 import { answering } from './store-errors.js';
 
 /** `objType` of `RodsObjStat_PI` (iRODS 4.3.5 `rodsType.h`: DATA_OBJ_T 1, COLL_OBJ_T 2). */
 export const OBJ_TYPE = { object: 1, collection: 2 } as const;
-/** `oprType` of a rename (iRODS 4.3.5 `dataObjInpOut.h`). */
-export const RENAME_DATA_OBJ = 11;
-export const RENAME_COLL = 12;
 /**
  * `oprType` of an unregister (iRODS 4.3.5 `dataObjInpOut.h`): the catalog
  * entry goes, the file stays. Here the vault copy goes too: bytes of a
@@ -88,8 +82,7 @@ export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Pr
   refuseAdminModeOfUser(ctx, req.keywords);
   if (req.oprType === UNREG_OPR) return unregisterDataObject(ctx, path);
   const { row, level } = dataObjectAt(ctx, path);
-  requireLevel(ctx, path, level, 'own', 'remove it');
-  refuseWhileOpenForWrite(ctx.store.protocolCore(), path, row.id, 'remove');
+  requireRemovable(ctx, path, row, level, 'remove');
   if (removesForGood(ctx, path, req.keywords)) await answering(() => ctx.store.removeObject(path), 'CAT_NO_ROWS_FOUND');
   else await answering(() => ctx.store.trash(path, { user: ctx.user.name }), 'CAT_NO_ROWS_FOUND');
 }
@@ -103,38 +96,11 @@ export async function unlinkDataObject(ctx: ApiContext, req: DataObjRequest): Pr
  */
 async function unregisterDataObject(ctx: ApiContext, path: string): Promise<void> {
   const { row, level } = dataObjectAt(ctx, path);
-  requireLevel(ctx, path, level, 'own', 'unregister it');
-  refuseWhileOpenForWrite(ctx.store.protocolCore(), path, row.id, 'unregister');
+  requireRemovable(ctx, path, row, level, 'unregister');
   if (!ctx.access.isAdmin(ctx.user)) {
     throw new IrodsError('CANT_UNREG_IN_VAULT_FILE', `${path} lies in the store's vault: only a rodsadmin may unregister it`);
   }
   await answering(() => ctx.store.removeObject(path), 'CAT_NO_ROWS_FOUND');
-}
-
-/**
- * Renames or moves a data object (`oprType` 11) or a collection (12; any
- * other: whichever is at the source), keeping its id, ACL and metadata.
- */
-export async function renameEntry(ctx: ApiContext, src: DataObjRequest, dest: DataObjRequest): Promise<void> {
-  const from = logicalPath(ctx.store, src.objPath);
-  const to = logicalPath(ctx.store, dest.objPath);
-  if (from === to) throw new IrodsError('SAME_SRC_DEST_PATHS_ERR', `${from} is both source and destination`);
-  const found = entryAt(ctx, from);
-  if (src.oprType === RENAME_DATA_OBJ && found?.row.kind !== 'o') throw noDataObject(from);
-  if (src.oprType === RENAME_COLL && found?.row.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${from} does not exist`);
-  if (!found) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${from} does not exist`);
-  requireLevel(ctx, from, found.level, 'own', 'rename it');
-  if (found.row.kind === 'c' && isInside(to, from)) throw new IrodsError('CAT_RECURSIVE_MOVE', `cannot move ${from} into itself (${to})`);
-  const there = entryAt(ctx, to);
-  if (there) {
-    const code = there.row.kind === 'c' ? 'CAT_NAME_EXISTS_AS_COLLECTION' : 'CAT_NAME_EXISTS_AS_DATAOBJ';
-    throw new IrodsError(code, `${to} exists`);
-  }
-  const targetColl = parentPath(to);
-  const coll = entryAt(ctx, targetColl);
-  if (!coll || coll.row.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${targetColl} does not exist`);
-  if (targetColl !== parentPath(from)) requireLevel(ctx, targetColl, coll.level, 'write', `move ${from} into it`);
-  await answering(() => ctx.store.move(from, to));
 }
 
 /**
