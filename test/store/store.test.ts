@@ -375,6 +375,58 @@ describe('moves', () => {
     expect(err).toBeInstanceOf(NotFoundError);
   });
 
+  it('moveChecked with overwrite replaces a data object for good, its vault file removed after the commit; never a collection, nor by one', async () => {
+    const big = Buffer.alloc(s.vault.inlineMax + 1, 'b');
+    await s.putObject(`${Z}/ab/big`, Readable.from([big]));
+    await s.modifyMetadata(`${Z}/ab/big`, 'add', { attribute: 'gone', value: 'with it', unit: '' });
+    const bigFile = s.vault.filePath(s.protocolCore().row(`${Z}/ab/big`)!.vault_id!);
+    expect(existsSync(bigFile)).toBe(true);
+    const before = await s.dump();
+    const refusals: Array<[string, string, boolean, string]> = [
+      [`${Z}/a/sub/f`, `${Z}/ab/big`, false, 'path'],
+      [`${Z}/a/sub/f`, `${Z}/a-b`, true, 'collection'],
+      [`${Z}/a/sub`, `${Z}/ab/big`, true, 'object'],
+    ];
+    for (const [src, dst, overwrite, what] of refusals) {
+      const err = await caught(() => s.moveChecked(src, dst, { overwrite }));
+      expect(err, `${src} onto ${dst}`).toBeInstanceOf(AlreadyExistsError);
+      expect((err as AlreadyExistsError).what).toBe(what);
+      expect(await s.dump()).toEqual(before);
+      expect(existsSync(bigFile)).toBe(true);
+    }
+
+    const id = s.protocolCore().row(`${Z}/a/sub/f`)!.id;
+    await s.moveChecked(`${Z}/a/sub/f`, `${Z}/ab/big`, { overwrite: true });
+    expect(s.protocolCore().row(`${Z}/ab/big`)!.id).toBe(id);
+    expect((await readAll(await s.getObject(`${Z}/ab/big`))).toString()).toBe('f');
+    expect(await s.getMetadata(`${Z}/ab/big`)).toEqual([{ attribute: 'k', value: 'v', unit: '' }]);
+    expect((await s.getAccessMany([`${Z}/ab/big`], 'public'))[0]).toBe('read');
+    expect(await s.stat(`${Z}/a/sub/f`)).toBeNull();
+    expect(existsSync(bigFile)).toBe(false);
+    expect((await s.list(`${Z}/trash`, { recursive: true })).map((e) => e.path)).toEqual([]);
+    expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
+  it("moveChecked runs its check in the move's transaction on both rows; what it throws changes nothing", async () => {
+    const before = await s.dump();
+    const seen: Array<[string | undefined, string | undefined]> = [];
+    const err = await caught(() =>
+      s.moveChecked(`${Z}/a/g`, `${Z}/ab/h`, {
+        overwrite: true,
+        check: ({ source, target }) => {
+          seen.push([source?.path, target?.path]);
+          throw new NotAllowedError(`${Z}/ab/h`, 'refused by the check');
+        },
+      }),
+    );
+    expect(err).toBeInstanceOf(NotAllowedError);
+    expect(seen).toEqual([[`${Z}/a/g`, `${Z}/ab/h`]]);
+    expect(await s.dump()).toEqual(before);
+    expect((await readAll(await s.getObject(`${Z}/ab/h`))).toString()).toBe('h');
+    await s.moveChecked(`${Z}/a/g`, `${Z}/ab/g`, { check: ({ target }) => expect(target).toBeUndefined() });
+    expect((await readAll(await s.getObject(`${Z}/ab/g`))).toString()).toBe('g');
+  });
+
   it('moveMany is all or nothing', async () => {
     const before = await s.dump();
     const err = await caught(() =>
