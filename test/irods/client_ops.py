@@ -20,7 +20,13 @@ Ops (paths are absolute iRODS paths):
   mkdir path                 create a collection
   unlink path                remove an object, skipping the trash
   rmdir path                 remove a collection recursively, skipping the trash
-  rename path dest           rename an object
+  rename path dest           rename an object (data_objects.move: oprType 11, no keywords)
+  rename_raw path dest opr_type [src_keywords] [dest_keywords]
+                             a rename request built as data_objects.move builds it, with
+                             this oprType and these keywords ({name: value}) on each side
+  open_write path content    open an object for writing, write content and keep it open
+  close path                 close what open_write opened
+  id path                    an object's catalog id
   meta_add path kind a v     add an AVU (kind: d object, c collection)
   meta_get path kind         the AVUs as [name, value]
   chmod path level user [recursive]   set access (null, read, write, own, inherit, noinherit)
@@ -31,8 +37,10 @@ import json
 import sys
 
 from irods.access import iRODSAccess
+from irods.api_number import api_number
 from irods.column import Like
 from irods.exception import iRODSException
+from irods.message import FileOpenRequest, ObjCopyRequest, StringStringMap, iRODSMessage
 from irods.meta import iRODSMeta
 from irods.models import Collection, DataObject
 from irods.session import iRODSSession
@@ -40,6 +48,31 @@ from irods.session import iRODSSession
 
 def model(kind):
     return {'d': DataObject, 'c': Collection}[kind]
+
+
+# objects open_write left open, by path, until close
+open_for_writing = {}
+
+
+def rename_request(sess, src, dest, opr_type, src_keywords, dest_keywords):
+    """DATA_OBJ_RENAME_AN as 0.8.1's DataObjectManager.move builds and sends
+    it, with the caller's oprType and keywords instead of 11 and none."""
+    def inp(path, keywords):
+        return FileOpenRequest(
+            objPath=path,
+            createMode=0,
+            openFlags=0,
+            offset=0,
+            dataSize=0,
+            numThreads=sess.numThreads,
+            oprType=opr_type,
+            KeyValPair_PI=StringStringMap(keywords),
+        )
+    body = ObjCopyRequest(srcDataObjInp_PI=inp(src, src_keywords), destDataObjInp_PI=inp(dest, dest_keywords))
+    message = iRODSMessage('RODS_API_REQ', msg=body, int_info=api_number['DATA_OBJ_RENAME_AN'])
+    with sess.pool.get_connection() as conn:
+        conn.send(message)
+        conn.recv()
 
 
 def run_op(sess, op):
@@ -75,6 +108,20 @@ def run_op(sess, op):
     if name == 'rename':
         sess.data_objects.move(path, op['dest'])
         return None
+    if name == 'rename_raw':
+        rename_request(sess, path, op['dest'], op['opr_type'], op.get('src_keywords', {}), op.get('dest_keywords', {}))
+        return None
+    if name == 'open_write':
+        f = sess.data_objects.open(path, 'w')
+        f.write(op['content'].encode('utf-8'))
+        f.flush()
+        open_for_writing[path] = f
+        return None
+    if name == 'close':
+        open_for_writing.pop(path).close()
+        return None
+    if name == 'id':
+        return int(sess.data_objects.get(path).id)
     if name == 'meta_add':
         sess.metadata.add(model(op['kind']), path, iRODSMeta(op['attribute'], op['value']))
         return None
