@@ -12,6 +12,13 @@ import { InvalidPathError } from './errors.js';
 export const MAX_PATH_LENGTH = 2700;
 /** Longest accepted segment (one collection or object name), in characters. */
 export const MAX_SEGMENT_LENGTH = 255;
+/**
+ * `/`, the root collection: the zone collection's parent. The catalog keeps
+ * it as an iRODS catalog does (`embedded/schema.ts`), but it is no path of
+ * the store's calls, which all lie inside the zone: it is only read, over
+ * the iRODS protocol.
+ */
+export const ROOT_PATH = '/';
 
 // C0 controls, DEL and C1 controls: invisible in listings and unsafe in shells.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -66,7 +73,7 @@ function checkPath(path: string, zone: string): string {
   if (CONTROL.test(path)) throw new InvalidPathError(path, 'contains a control character');
   if (path.length > MAX_PATH_LENGTH) throw new InvalidPathError(path, `longer than ${MAX_PATH_LENGTH} characters`);
   if (!path.startsWith('/')) throw new InvalidPathError(path, 'not absolute (must start with /)');
-  if (path === '/') throw new InvalidPathError(path, `outside the zone /${zone}`);
+  if (path === ROOT_PATH) throw new InvalidPathError(path, `outside the zone /${zone}`);
   const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
   const segments = trimmed.slice(1).split('/');
   for (const seg of segments) {
@@ -91,10 +98,10 @@ export function validateName(name: string, what = 'name'): string {
   return name;
 }
 
-/** The parent of a normalised path; `/` for the zone root itself. */
+/** The parent of a normalised path; {@link ROOT_PATH} for the zone root itself. */
 export function parentPath(path: string): string {
   const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
+  return i <= 0 ? ROOT_PATH : path.slice(0, i);
 }
 
 /** The last segment of a normalised path. */

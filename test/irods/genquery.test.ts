@@ -225,11 +225,14 @@ describe('collections (500-509)', () => {
     expect(row[C.COLL_CREATE_TIME]).toBe(row[C.COLL_MODIFY_TIME]);
   });
 
-  it('lists subcollections by parent name; the zone root has the parent /', async () => {
+  it('lists subcollections by parent name; the zone collection and / itself have the parent /, as in the iCAT', async () => {
     let out = await query(rods, [C.COLL_NAME], [[C.COLL_PARENT_NAME, `= '${Z}/home'`]]);
     expect(out.rows.map((r) => r[C.COLL_NAME])).toEqual([`${Z}/home/alice`, `${Z}/home/bob`]);
     out = await query(rods, [C.COLL_NAME, C.COLL_PARENT_NAME], [[C.COLL_PARENT_NAME, `= '/'`]]);
-    expect(out.rows).toEqual([{ [C.COLL_NAME]: Z, [C.COLL_PARENT_NAME]: '/' }]);
+    expect(out.rows).toEqual([
+      { [C.COLL_NAME]: '/', [C.COLL_PARENT_NAME]: '/' },
+      { [C.COLL_NAME]: Z, [C.COLL_PARENT_NAME]: '/' },
+    ]);
     out = await query(rods, [C.COLL_PARENT_NAME], [[C.COLL_NAME, `like '${Z}/home/%'`]]);
     expect(out.rows.map((r) => r[C.COLL_PARENT_NAME])).toEqual([`${Z}/home`, `${Z}/home/alice`]);
   });
@@ -556,7 +559,8 @@ describe('conditions', () => {
     expect(await names(rods, "between 'b' 'e'")).toEqual(['b.txt', 'c.txt', 'data.csv']);
     expect(await names(rods, `begin_of '${Z}/home/alice/sub/deeper'`, C.COLL_NAME)).toEqual(['a.txt', 'b.txt', 'c.txt']);
     const colls = await query(rods, [C.COLL_NAME], [[C.COLL_NAME, `parent_of '${Z}/home/alice/sub'`]]);
-    expect(colls.rows.map((r) => r[C.COLL_NAME])).toEqual([Z, `${Z}/home`, `${Z}/home/alice`, `${Z}/home/alice/sub`]);
+    // iRODS 4.2.12 addInClauseToWhereForParentOf starts the list with / itself
+    expect(colls.rows.map((r) => r[C.COLL_NAME])).toEqual(['/', Z, `${Z}/home`, `${Z}/home/alice`, `${Z}/home/alice/sub`]);
     expect(await names(rods, 'IS NOT NULL', C.D_DATA_CHECKSUM)).toHaveLength(5);
     expect(await names(rods, 'IS NULL', C.D_DATA_CHECKSUM)).toEqual([]);
   });
@@ -912,7 +916,25 @@ describe('who sees what', () => {
 
   it('an admin sees everything', async () => {
     const out = await query(rods, [C.COLL_NAME]);
-    expect(out.rowCnt).toBe((await store.list(Z, { recursive: true })).filter((e) => e.type === 'collection').length + 1);
+    // the zone collection and the root / besides what lies in the zone
+    expect(out.rowCnt).toBe((await store.list(Z, { recursive: true })).filter((e) => e.type === 'collection').length + 2);
+  });
+
+  it('/ is a collection owned by rods, with its own only, as a fresh iCAT has it: an admin sees it, no one else', async () => {
+    const cols = [C.COLL_ID, C.COLL_NAME, C.COLL_PARENT_NAME, C.COLL_OWNER_NAME, C.COLL_OWNER_ZONE, C.COLL_INHERITANCE];
+    const out = await query(rods, cols, [[C.COLL_NAME, "= '/'"]]);
+    const id = String(store.protocolCore().row('/')!.id);
+    expect(out.rows).toEqual([{ 500: id, 501: '/', 502: '/', 503: 'rods', 504: 'testZone', 506: '0' }]);
+    const acl = await query(rods, [C.COLL_USER_NAME, C.COLL_ACCESS_NAME], [[C.COLL_NAME, "= '/'"]]);
+    expect(acl.rows).toEqual([{ [C.COLL_USER_NAME]: 'rods', [C.COLL_ACCESS_NAME]: 'own' }]);
+    // public on the zone collection shows it under / to a user, and / stays hidden
+    await store.setAccess(Z, 'public', 'read');
+    for (const ctx of [alice, bob]) {
+      await noRows(query(ctx, [C.COLL_NAME], [[C.COLL_NAME, "= '/'"]]));
+      await noRows(query(ctx, [C.COLL_ACCESS_NAME], [[C.COLL_NAME, "= '/'"]]));
+      expect((await query(ctx, [C.COLL_NAME], [[C.COLL_PARENT_NAME, "= '/'"]])).rows).toEqual([{ [C.COLL_NAME]: Z }]);
+      expect((await query(ctx, [C.COLL_NAME], [[C.COLL_NAME, "like '/%'"]])).rows.map((r) => r[C.COLL_NAME])).not.toContain('/');
+    }
   });
 });
 

@@ -15,7 +15,7 @@ import {
   openStore,
   StoreError,
 } from '../../src/store/index.js';
-import type { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { byteStream, caught, readAll, storePerTest, type TempStore } from '../support/store-helpers.js';
 
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
@@ -29,10 +29,12 @@ storePerTest((opened) => {
 });
 
 describe('a new store', () => {
-  it("has the zone, home and trash collections, rods and public, and iRODS's initial specific queries", async () => {
+  it("has the root /, the zone, home and trash collections, rods and public, and iRODS's initial specific queries", async () => {
     const queries = INITIAL_SPECIFIC_QUERIES.map((q) => JSON.stringify({ t: 'specific query', alias: q.alias, sql: q.sql }));
     expect(await s.dump()).toEqual([
       ...queries,
+      '{"t":"acl","path":"/","name":"rods","level":"own"}',
+      '{"t":"collection","path":"/","owner":"rods","inherit":false}',
       '{"t":"acl","path":"/testZone","name":"rods","level":"own"}',
       '{"t":"acl","path":"/testZone/home","name":"rods","level":"own"}',
       '{"t":"acl","path":"/testZone/trash","name":"rods","level":"own"}',
@@ -45,6 +47,54 @@ describe('a new store', () => {
     expect(queries).toHaveLength(3);
     expect(existsSync(join(t.dataDir, 'catalog.sqlite'))).toBe(true);
     expect(existsSync(join(t.dataDir, 'vault'))).toBe(true);
+  });
+
+  it("/ is its own parent and the zone collection's; the store's calls take no path outside the zone, so none reaches /", async () => {
+    const core = s.protocolCore();
+    const root = core.row('/')!;
+    expect(root).toMatchObject({ kind: 'c', owner: 'rods', parent_id: root.id, inherit: 0 });
+    expect(core.row(Z)!.parent_id).toBe(root.id);
+    for (const call of [
+      () => s.stat('/'),
+      () => s.list('/'),
+      () => s.createCollection('/', { parents: true }),
+      () => s.removeCollection('/', { recursive: true }),
+      () => s.move('/', `${Z}/x`),
+      () => s.setAccess('/', 'public', 'read'),
+      () => s.setInheritance('/', true),
+      () => s.modifyMetadata('/', 'add', { attribute: 'a', value: 'v', unit: '' }),
+    ]) {
+      expect(await caught(call)).toBeInstanceOf(InvalidPathError);
+    }
+    expect(await caught(() => s.removeCollection(Z, { recursive: true }))).toBeInstanceOf(NotAllowedError);
+    expect(core.row('/')).toEqual(root);
+  });
+
+  it('a catalog made before / was kept gets it at its next open, its own ids unchanged', async () => {
+    const ids = (store: EmbeddedStore) => Object.fromEntries([Z, `${Z}/home`, `${Z}/trash`].map((p) => [p, store.protocolCore().row(p)!.id]));
+    const before = ids(s);
+    s.protocolCore().write(() => {
+      const db = s.protocolCore().db;
+      const id = s.protocolCore().row('/')!.id;
+      db.prepare('DELETE FROM acl WHERE entry_id = ?').run(id);
+      db.prepare('DELETE FROM entries WHERE id = ?').run(id);
+      db.prepare('UPDATE entries SET parent_id = NULL WHERE path = ?').run(Z);
+    });
+    const dump = (await s.dump()).filter((l) => !l.includes('"path":"/"'));
+    expect(dump).toHaveLength(11);
+    await s.close();
+    const again = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
+    try {
+      expect(ids(again)).toEqual(before);
+      const root = again.protocolCore().row('/')!;
+      expect(root.parent_id).toBe(root.id);
+      expect(again.protocolCore().row(Z)!.parent_id).toBe(root.id);
+      expect(await again.dump()).toEqual(
+        [...dump, '{"t":"acl","path":"/","name":"rods","level":"own"}', '{"t":"collection","path":"/","owner":"rods","inherit":false}'].sort(),
+      );
+    } finally {
+      await again.close();
+    }
   });
 
   it('openStore uses TASKFLOW_DATA_DIR and TASKFLOW_IRODS_ZONE, default omicsZone', async () => {

@@ -55,7 +55,7 @@ export interface ExprRefs {
   alias(t: TableName): string;
   /** Alias of the collection holding the data object (joins a helper table when the query has no collection table). */
   dataParent(): string;
-  /** Alias of the parent of the collection (left-joins a helper table; null at the zone root). */
+  /** Alias of the parent of the collection (joins a helper table). */
   collParent(): string;
 }
 
@@ -77,8 +77,8 @@ export interface ColumnDef {
   indexedPath?: boolean;
   /** The same value on every row (sorting by it changes nothing). */
   fixed?: boolean;
-  /** A faster form of `= param`, equal in meaning (e.g. through an index); `value` is the compared text. */
-  equals?(r: ExprRefs, param: string, value: string): string;
+  /** A faster form of `= param`, equal in meaning (e.g. through an index). */
+  equals?(r: ExprRefs, param: string): string;
   /**
    * What the column's values sort by, as SQL over a value (the output or a
    * bound one), when not by the value itself: one key per distinct value,
@@ -211,12 +211,11 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
       ],
       COL_COLL_PARENT_NAME: [
         502,
-        text((r) => `coalesce(${r.collParent()}.path, '/')`, {
+        // every collection has a parent row: the zone's is `/`, and `/` is its own, as in the iCAT (store/embedded/schema.ts)
+        text((r) => `${r.collParent()}.path`, {
           // the parent's id from the unique path index, then the children from the parent index
-          equals: (r, p, value) =>
-            value === '/'
-              ? `${r.alias('coll')}.parent_id IS NULL`
-              : `${r.alias('coll')}.parent_id = (SELECT gq_p.id FROM entries AS gq_p WHERE gq_p.path = ${p} AND gq_p.kind = 'c')`,
+          equals: (r, p) =>
+            `${r.alias('coll')}.parent_id = (SELECT gq_p.id FROM entries AS gq_p WHERE gq_p.path = ${p} AND gq_p.kind = 'c')`,
         }),
       ],
       COL_COLL_OWNER_NAME: [503, text((r) => `${r.alias('coll')}.owner`)],

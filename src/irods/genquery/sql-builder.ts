@@ -376,7 +376,7 @@ function simpleSql(col: ColumnDef, p: SimpleCondition, refs: Refs, binder: Binde
     case 'is not null':
       return `${base} IS NOT NULL`;
     case '=':
-      if (col.equals && !upper && !asNumber) return col.equals(refs, binder.bind(value), value);
+      if (col.equals && !upper && !asNumber) return col.equals(refs, binder.bind(value));
       return `${left} = ${typed(value)}`;
     case '<>':
     case '<':

@@ -5,7 +5,7 @@
  * @module
  */
 import { AlreadyExistsError, NotAllowedError, NotEmptyError, NotFoundError } from '../errors.js';
-import { isInside, parentPath } from '../paths.js';
+import { isInside, parentPath, ROOT_PATH } from '../paths.js';
 import type { PageOptions, StoreEntry } from '../types.js';
 import { subtreeRange, type EntryKey, type EntryRow } from './catalog.js';
 import { pageParams, toEntry, type StoreCore } from './core.js';
@@ -28,14 +28,16 @@ export function createCollectionIn(core: StoreCore, target: string, owner: strin
     return [];
   }
   const missing: string[] = [target];
+  // nothing goes into the root `/`: it is read only (paths.ts ROOT_PATH)
+  const collectionAt = (p: string) => (p === ROOT_PATH ? undefined : core.keyOf(p));
   let parent = parentPath(target);
-  let parentRow = core.keyOf(parent);
+  let parentRow = collectionAt(parent);
   while (!parentRow) {
-    if (parent === '/') throw new NotAllowedError(target, 'the zone root cannot be created');
+    if (parent === ROOT_PATH) throw new NotAllowedError(target, 'the zone root cannot be created');
     if (!parents) throw new NotFoundError(parent, 'collection');
     missing.push(parent);
     parent = parentPath(parent);
-    parentRow = core.keyOf(parent);
+    parentRow = collectionAt(parent);
   }
   if (parentRow.kind !== 'c') throw new NotFoundError(parent, 'collection', 'it is a data object');
   missing.reverse();
@@ -246,7 +248,7 @@ export class Collections {
       const parentOf = parentPath(dst);
       let parent = parents.get(parentOf);
       if (!parent) {
-        const row = parentOf === '/' ? undefined : core.keyOf(parentOf);
+        const row = parentOf === ROOT_PATH ? undefined : core.keyOf(parentOf);
         if (row?.kind !== 'c') return false;
         parents.set(parentOf, (parent = row));
       }

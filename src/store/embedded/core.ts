@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { NotAllowedError, NotFoundError, StoreUnavailableError } from '../errors.js';
-import { isInside, normalizePath, parentPath, validateName } from '../paths.js';
+import { isInside, normalizePath, parentPath, ROOT_PATH, validateName } from '../paths.js';
 import { BusyCheckpoints, type CheckpointReply } from '../../engine/checkpointer.js';
 import { ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
@@ -98,13 +98,13 @@ export function pageParams(target: string, opts: PageOptions, relative = false):
 /**
  * The key of the parent entry at `parent` from the columns of a raw row
  * (see {@link Catalog.idAndParentKey}); undefined when there is none, and
- * for the root, which is no entry. Built as better-sqlite3 builds a row (an
+ * for the root `/`, into which nothing is put. Built as better-sqlite3 builds a row (an
  * empty object, then each column in order), not as a literal: it then has
  * the hidden class of the keys {@link StoreCore.keyOf} reads, and code that
  * gets keys of both kinds (insertChild) sees one class, not two.
  */
 export function parentKeyOf(parent: string, id: number | null, kind: EntryKey['kind'] | null, inherit: number | null): EntryKey | undefined {
-  if (id === null || parent === '/') return undefined;
+  if (id === null || parent === ROOT_PATH) return undefined;
   const key = {} as EntryKey;
   key.id = id;
   key.kind = kind!;
@@ -296,7 +296,7 @@ export class StoreCore {
   /** The parent collection a new entry at `path` goes into. */
   parentFor(path: string): EntryKey {
     const parent = parentPath(path);
-    if (parent === '/') throw new NotAllowedError(path, 'the zone root cannot be created or replaced');
+    if (parent === ROOT_PATH) throw new NotAllowedError(path, 'the zone root cannot be created or replaced');
     return this.mustKey(parent, 'collection');
   }
 

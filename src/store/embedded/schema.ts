@@ -1,12 +1,13 @@
 /**
  * The catalog's SQLite schema and how a catalog file is opened: WAL, a busy
- * timeout so several processes can share one store, and the zone's initial
- * collections, admin user and public group.
+ * timeout so several processes can share one store, and the initial
+ * collections (the root `/`, the zone's), admin user and public group.
  *
  * @module
  */
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
+import { ROOT_PATH } from '../paths.js';
 import { openSqlite } from '../../sqlite-busy.js';
 import { addResourceTable } from './resources.js';
 import { addSpecificQueryTable } from './specific-queries.js';
@@ -138,9 +139,36 @@ function setUpCatalog(db: Database.Database, zone: string): void {
     ] as const) {
       if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ADMIN_USER, path);
     }
+    addRootCollection(db, zoneRoot, now);
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'group', NULL)`).run(PUBLIC_GROUP);
   }).immediate();
+}
+
+/**
+ * `/`, the root collection, as iRODS's catalog setup makes it (iRODS 4.2.12
+ * and 4.3.5 `scripts/irods/database_connect.py` `setup_catalog`): a
+ * collection row whose parent is itself (`parent_coll_name` `/`: GenQuery
+ * then lists `/` among the children of `/`, as a real server does in
+ * python-irodsclient issue #571, 2024, which does not name the server's
+ * version), owned by the zone's admin, with one ACL entry: the
+ * admin's own (1200). Public gets nothing on it: with the strict ACL policy
+ * of iRODS's default `core.re` (4.2.12 and 4.3.5
+ * `packaging/core.re.template`: `acAclPolicy {msiAclPolicy("STRICT"); }`),
+ * only rodsadmins see it in GenQuery and stat it. It is the zone
+ * collection's parent. A catalog made before the store kept `/` gets it at
+ * its next open, after its own collections (their ids stay).
+ */
+function addRootCollection(db: Database.Database, zoneRoot: string, now: string): void {
+  const made = db
+    .prepare(`INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified) VALUES (?, NULL, 'c', ?, ?)`)
+    .run(ROOT_PATH, ADMIN_USER, now);
+  if (made.changes > 0) {
+    const id = Number(made.lastInsertRowid);
+    db.prepare('UPDATE entries SET parent_id = id WHERE id = ?').run(id);
+    db.prepare('INSERT INTO acl (entry_id, name, level) VALUES (?, ?, ?)').run(id, ADMIN_USER, LEVELS.own);
+  }
+  db.prepare(`UPDATE entries SET parent_id = (SELECT id FROM entries WHERE path = ?) WHERE path = ? AND parent_id IS NULL`).run(ROOT_PATH, zoneRoot);
 }
 
 /**
