@@ -13,7 +13,9 @@ iRODSSession(host=, port=, user=, password=, zone=) and connects on first use.
 Ops (paths are absolute iRODS paths):
   login                      open a connection (startup and native authentication)
   list path                  names in a collection (objects, then subcollections)
+  collection path            a collection's path, its subcollections' paths and its objects' names (sorted)
   stat path                  an object's size
+  obj_stat path              OBJ_STAT_AN 633 (no call of the client makes it): objType, ownerName, ownerZone
   read path                  an object's content (UTF-8)
   write path content         write an object with open 'w' (create or truncate)
   create path                create an empty object (DATA_OBJ_CREATE)
@@ -35,6 +37,7 @@ Ops (paths are absolute iRODS paths):
 """
 import json
 import sys
+from xml.etree import ElementTree
 
 from irods.access import iRODSAccess
 from irods.api_number import api_number
@@ -84,8 +87,14 @@ def run_op(sess, op):
     if name == 'list':
         coll = sess.collections.get(path)
         return [o.name for o in coll.data_objects] + [c.name for c in coll.subcollections]
+    if name == 'collection':
+        coll = sess.collections.get(path)
+        return {'path': coll.path, 'subcollections': sorted(c.path for c in coll.subcollections),
+                'data_objects': sorted(o.name for o in coll.data_objects)}
     if name == 'stat':
         return sess.data_objects.get(path).size
+    if name == 'obj_stat':
+        return obj_stat(sess, path)
     if name == 'read':
         with sess.data_objects.open(path, 'r') as f:
             return f.read().decode('utf-8')
@@ -138,6 +147,17 @@ def run_op(sess, op):
         rows = sess.query(DataObject.name, Collection.name).filter(Like(Collection.name, path + '%')).all()
         return sorted('{}/{}'.format(r[Collection.name], r[DataObject.name]) for r in rows)
     raise ValueError('unknown op ' + name)
+
+
+def obj_stat(sess, path):
+    # the DataObjInp_PI the client sends for an open (FileOpenRequest), as OBJ_STAT_AN takes it
+    request = FileOpenRequest(objPath=path, createMode=0, openFlags=0, offset=0, dataSize=-1, numThreads=0, oprType=0,
+                              KeyValPair_PI=StringStringMap({}))
+    with sess.pool.get_connection() as conn:
+        conn.send(iRODSMessage('RODS_API_REQ', msg=request, int_info=api_number['OBJ_STAT_AN']))
+        reply = conn.recv()  # raises the iRODS error of a negative status
+    fields = ElementTree.fromstring(reply.msg)
+    return {f: fields.findtext(f) for f in ('objType', 'ownerName', 'ownerZone')}
 
 
 def outcome(sess, op):

@@ -261,6 +261,40 @@ describe('stat (633)', () => {
   });
 });
 
+describe('the root collection /', () => {
+  it('a rodsadmin stats / as a collection owned by rods; to anyone else it is absent, whatever they may read', async () => {
+    const reply = await rods.stat('/');
+    expect(reply.status).toBe(2);
+    expect(reply.body!.fields).toMatchObject({ objSize: 0, objType: 2, dataId: String(s.protocolCore().row('/')!.id), chksum: '', ownerName: 'rods', ownerZone: 'testZone' });
+    await s.setAccess(Z, 'public', 'read');
+    expect((await alice.stat(Z)).status).toBe(2);
+    expect(await irodsError(alice.stat('/'))).toBe('USER_FILE_DOES_NOT_EXIST');
+  });
+
+  it('only a stat takes /: opening, creating, renaming, copying onto and removing it are refused, to a rodsadmin too', async () => {
+    expect((await rods.stat('/')).status).toBe(2);
+    await rods.put(`${Z}/home/rods-file`, 'r');
+    const dump = await s.dump();
+    for (const who of [rods, alice]) {
+      expect(await irodsError(who.open('/', O.RDONLY))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.create('/'))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.unlink('/'))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.checksum('/'))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.truncate('/', 0))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.copy(`${Z}/home/rods-file`, '/'))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.rename('/', `${Z}/moved`, 12))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.rename(`${Z}/home`, '/', 12))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.mkdir('/'))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.mkdir('/', { recursiveOpr: '' }))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.rmdir('/'))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.rmdir('/', { recursiveOpr: '' }))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.rmdir('/', { recursiveOpr: '', forceFlag: '' }))).toBe('USER_INPUT_PATH_ERR');
+      expect(await irodsError(who.rmdir(Z, { recursiveOpr: '', forceFlag: '' }))).toBe('CAT_NO_ACCESS_PERMISSION');
+    }
+    expect(await s.dump()).toEqual(dump);
+  });
+});
+
 describe('permissions', () => {
   beforeEach(async () => {
     await alice.put(`${HOME}/p`, 'private');

@@ -14,7 +14,7 @@ import type { ApiContext } from '../server/api.js';
 import type { PiMessage } from '../wire/pi-values.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { irodsTime } from './irods-time.js';
-import { logicalPath } from './logical-path.js';
+import { logicalPath, statPathOf } from './logical-path.js';
 import { commitWrite, noDataObject, requireWritable } from './open-close.js';
 import { claimForWrite } from './write-claims.js';
 import { WritableObject } from './open-objects.js';
@@ -41,9 +41,11 @@ export const UNREG_OPR = 26;
  * it. What the user may not read is answered as absent
  * (`USER_FILE_DOES_NOT_EXIST`): an iRODS server stats through GenQuery, which
  * under strict access control (this server's rule) shows only readable entries.
+ * So `/`, whose ACL holds only the admin's own, is a collection to a
+ * rodsadmin and absent to anyone else (iRODS 4.2.12 `collStat`).
  */
 export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number; body: PiMessage } {
-  const path = logicalPath(ctx.store, req.objPath);
+  const path = statPathOf(ctx.store, req.objPath);
   const found = entryAt(ctx, path);
   if (!found || found.level < 1) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${path} does not exist or is not readable by ${ctx.user.name}`);
   const { row } = found;
