@@ -72,6 +72,9 @@ describe('site API with token auth', () => {
 
   it('leaves the site rows unchanged and answers the backend message when a flow fails', async () => {
     const { cat, proj, bob } = await setup();
+    // only a member can become the owner: carol is one, so her transfer reaches the flow
+    const carol = (await site.call('POST', 'project/api/users/create', { username: 'carol' })).json;
+    expect((await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project guest', user: carol.sodar_uuid })).status).toBe(201);
     const before = await snapshot();
     site.backend.failWith.set('project_create', [500, 'Error running flow: disk full']);
     const res = await site.call('POST', 'project/api/create', { title: 'Second', type: 'PROJECT', parent: cat });
@@ -87,7 +90,8 @@ describe('site API with token auth', () => {
     expect((await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project contributor', user: bob.sodar_uuid })).status).toBe(400);
     expect(await snapshot()).toEqual(before);
 
-    expect((await site.call('POST', `project/api/roles/owner-transfer/${proj}`, { new_owner: 'bob', old_owner_role: 'project guest' })).status).toBe(400);
+    const transfer = await site.call('POST', `project/api/roles/owner-transfer/${proj}`, { new_owner: 'carol', old_owner_role: 'project guest' });
+    expect([transfer.status, transfer.json.detail]).toEqual([400, 'Taskflow "project_update" failed! Reason: "Error running flow: nope"']);
     expect(await snapshot()).toEqual(before);
 
     // force_fail (test mode) reaches the backend as forceFail and rolls back the same way
@@ -130,6 +134,7 @@ describe('site API with token auth', () => {
 
   it('transfers ownership with project_update', async () => {
     const { proj, bob } = await setup();
+    expect((await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project guest', user: bob.sodar_uuid })).status).toBe(201);
     const res = await site.call('POST', `project/api/roles/owner-transfer/${proj}`, { new_owner: 'bob', old_owner_role: 'project delegate' });
     expect(res.status).toBe(200);
     expect(site.backend.submits.at(-1)).toMatchObject({

@@ -41,9 +41,10 @@ describe('owner transfer flow_data', () => {
   });
 
   it('adds the outgoing owner once when they also own the category', async () => {
-    await site.call('POST', 'project/api/users/create', { username: 'bob' });
+    const bob = (await site.call('POST', 'project/api/users/create', { username: 'bob' })).json;
     const cat = await create({ title: 'Cat', type: 'CATEGORY' });
     const proj = await create({ title: 'Proj', type: 'PROJECT', parent: cat });
+    expect((await site.call('POST', `project/api/roles/create/${proj}`, { role: 'project guest', user: bob.sodar_uuid })).status).toBe(201);
     const data = await transfer(proj, 'bob');
     expect(data.roles_add).toEqual([{ project_uuid: proj, username: 'admin' }]);
     expect(data.roles_delete).toEqual([]);

@@ -14,7 +14,9 @@
  * - managing contributors and guests: owner or delegate (`update_project_members`);
  * - granting, changing to or from, or removing the delegate role: owner only
  *   (`update_project_delegate`); the owner role changes only by owner transfer;
- * - transferring ownership: owner only (`update_project_owner`);
+ * - transferring ownership: owner only (`update_project_owner`), and only to
+ *   a member: a user with a role of their own in it, or the owner of a
+ *   category above it (`RoleAssignmentOwnerTransferForm.clean_new_owner`);
  * - creating in a category: owner, delegate or contributor of it
  *   (`create_project`); a top-level category: superusers only, on create and
  *   on update;
@@ -41,9 +43,9 @@ import {
   roleByPk,
 } from '../constants.js';
 import type { Db } from '../db/types.js';
-import { badRequest, forbidden, notFound } from '../errors.js';
+import { HttpError, badRequest, forbidden, notFound } from '../errors.js';
 import { assertCategory } from '../projects/repository.js';
-import { ancestors, getAssignmentFor, getProject, type Project, type User, type Zone } from '../repo.js';
+import { ancestors, getAssignmentFor, getOwner, getProject, getUser, inheritedOwners, listAssignments, type Project, type User, type Zone } from '../repo.js';
 
 const rankOf = (name: string): number => roleByName(name)?.rank ?? 0;
 
@@ -140,6 +142,45 @@ export async function assertMayMoveTo(
 /** Transferring ownership: owner only. */
 export async function assertMayTransferOwner(db: Db, user: User, project: Project): Promise<void> {
   await requireRank(db, user, project, NEED.own, 'transfer its ownership');
+}
+
+/**
+ * An owner transfer to a user who is not a member of the project: a 400, as
+ * in SODAR Core, whose form refuses them and whose API says they are not a
+ * member. Without this rule the transfer made an outsider owner outright.
+ */
+export class NotAMemberError extends HttpError {
+  constructor(
+    /** The user name asked for as the new owner. */
+    readonly username: string,
+    project: Project,
+  ) {
+    super(400, `User "${username}" is not a member of ${named(project)}: only its members can become its owner`);
+  }
+}
+
+/**
+ * Who may become the owner of `project`, by user name: its members with a
+ * role of their own in it and the owners of the categories above it, the
+ * current owner left out (SODAR Core v0.10.12: the ownership form offers the
+ * project's users, those inherited owners included, without the current
+ * owner). A guest only by public guest access is no member. The ownership
+ * form offers exactly these and {@link assertMayBecomeOwner} takes no one else.
+ */
+export async function ownerCandidates(db: Db, project: Project): Promise<User[]> {
+  const owner = await getOwner(db, project.uuid);
+  const found = new Map<string, User>();
+  for (const a of await listAssignments(db, project.uuid)) {
+    const u = a.user_uuid === owner?.user_uuid ? undefined : await getUser(db, a.user_uuid);
+    if (u) found.set(u.uuid, u);
+  }
+  for (const u of await inheritedOwners(db, project)) if (u.uuid !== owner?.user_uuid) found.set(u.uuid, u);
+  return [...found.values()].sort((a, b) => a.username.localeCompare(b.username));
+}
+
+/** Throws {@link NotAMemberError} unless `newOwner` is one of the {@link ownerCandidates} of `project`. */
+export async function assertMayBecomeOwner(db: Db, project: Project, newOwner: User): Promise<void> {
+  if (!(await ownerCandidates(db, project)).some((u) => u.uuid === newOwner.uuid)) throw new NotAMemberError(newOwner.username, project);
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NEED, effectiveRank, projectFor } from '../api/access.js';
+import { NEED, effectiveRank, ownerCandidates, projectFor } from '../api/access.js';
 import { createProject } from '../projects/routes.js';
 import { addRole, changeRole, removeRole, transferOwner } from '../roles/routes.js';
 import { createCollections, importSheet } from '../sheets/routes.js';
@@ -143,6 +143,8 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
         can,
         members,
         outsiders: users.filter((u) => !memberUuids.has(u.uuid)),
+        // the transfer takes only these: offering anyone else would only lead to its refusal
+        newOwners: can.own ? await ownerCandidates(db, project) : [],
         users,
         grantable,
         oldOwnerRoles: [ROLE_DELEGATE, ROLE_CONTRIBUTOR, ROLE_GUEST],

@@ -31,7 +31,7 @@ import {
 import type { Db } from '../db/types.js';
 import { projectLockShown, submitFlow, withCompensation, type Applied } from '../submit.js';
 import { tracked } from '../timeline.js';
-import { NEED, assertMayChangeRole, assertMayTransferOwner, projectFor } from '../api/access.js';
+import { NEED, assertMayBecomeOwner, assertMayChangeRole, assertMayTransferOwner, projectFor } from '../api/access.js';
 import { bodyOf, forceFailOf, optString, requireString, requireUser } from '../api/request.js';
 import { projectJson, roleJson } from '../api/serialize.js';
 
@@ -213,8 +213,9 @@ export async function removeRole(ctx: SiteContext, user: User, roleUuid: string,
 }
 
 /**
- * Makes `body.new_owner` (a user name) the project's owner; the old owner
- * keeps `body.old_owner_role` (default: contributor). As `user`.
+ * Makes `body.new_owner` (a user name, a member of the project: see
+ * {@link assertMayBecomeOwner}) the project's owner; the old owner keeps
+ * `body.old_owner_role` (default: contributor). As `user`.
  */
 export async function transferOwner(
   ctx: SiteContext,
@@ -234,6 +235,7 @@ export async function transferOwner(
   const oldOwnerRow = await getOwner(db, project.uuid);
   if (!oldOwnerRow) throw new HttpError(500, `Project ${project.uuid} has no owner`);
   if (oldOwnerRow.user_uuid === newOwner.uuid) throw badRequest(`User "${newOwner.username}" is already the owner`);
+  await assertMayBecomeOwner(db, project, newOwner);
   // the new owner leaves whatever role they held, so it does not count against the old owner's new one
   await assertRoleFits(db, project, oldOwnerRow.user_uuid, oldRole.pk, [newOwner.uuid]);
   const newOwnerBefore = await getAssignmentFor(db, project.uuid, newOwner.uuid);
