@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import type { RunningIrodsServer } from '../irods/index.js';
-import { createLogger } from '../service/logger.js';
+import { createLogger } from '../logger.js';
 import { startService } from '../service/server.js';
 import { EmbeddedStore } from '../store/embedded/store.js';
 import { formatAddress, protocolAddress, startProtocolServer } from './irods.js';

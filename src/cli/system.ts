@@ -10,7 +10,7 @@ import type { RunningIrodsServer } from '../irods/index.js';
 import { EmbeddedStore } from '../store/embedded/store.js';
 import { ensureRodsPassword, protocolAddress, startProtocolServer, type RodsPassword } from './irods.js';
 import { startService, type RunningService } from '../service/index.js';
-import { createLogger } from '../service/logger.js';
+import { createLogger } from '../logger.js';
 import { DbPluginStore } from '../host/plugin-store.js';
 import { ensureSecret, secretFromEnv } from '../host/secret.js';
 import { startSite, type RunningSite } from '../host/server.js';

@@ -21,7 +21,7 @@ import type { FlowStore, StoreAdmin } from '../store/types.js';
 import { SECRET_HEADER, secretMatches } from './auth.js';
 import { cleanupStore } from './cleanup.js';
 import { requestErrorAnswer } from './http-errors.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../logger.js';
 import { Text, cleanupError, errorText } from './messages.js';
 import { ProjectQuarantine } from './quarantine.js';
 import { RecoveryWatch, recoverUnfinishedRuns, type RecoveryDeps } from './recovery.js';
