@@ -4,10 +4,12 @@
  *
  * @module
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { refuseDefaultSecret, type Config } from '../config.js';
 import { frameworkErrorAnswer } from '../framework-errors.js';
 import { decodeUtf8Body, parseFormBody, useBoundedJsonBodies } from '../json-body.js';
+import { createLogger } from '../logger.js';
 import { ensurePrivateDir } from '../private-files.js';
 import { ensureAdmin, type AdminInfo } from './admin.js';
 import { callbackRoutes } from './callbacks.js';
@@ -36,6 +38,8 @@ export interface SiteOptions {
   port?: number;
   /** Log requests with pino at `config.logLevel`; default false. */
   logger?: boolean;
+  /** Where the log goes when `logger` is set; default stdout. */
+  logDestination?: DestinationStream;
   /** Where start-up lines (the new admin token) go; default stdout. */
   print?: (line: string) => void;
 }
@@ -66,10 +70,15 @@ export function siteContext(config: Config, db: Db, siteUrl: () => string): { ct
   return { ctx, registry };
 }
 
-/** Builds the Fastify app (not listening). */
-export function buildSiteApp(ctx: SiteContext, opts: { logger?: boolean } = {}): FastifyInstance {
+/**
+ * Builds the Fastify app (not listening). With `opts.logger` it logs a line
+ * per request through {@link createLogger}, so the site's lines keep the
+ * service's redaction rules: requests carry session cookies, API tokens,
+ * passwords and the shared secret.
+ */
+export function buildSiteApp(ctx: SiteContext, opts: Pick<SiteOptions, 'logger' | 'logDestination'> = {}): FastifyInstance {
   const app = Fastify({
-    logger: opts.logger ? { level: ctx.config.logLevel } : false,
+    loggerInstance: opts.logger ? (createLogger(ctx.config, opts.logDestination, 'site') as FastifyBaseLogger) : undefined,
     bodyLimit: ctx.config.siteBodyLimit,
     frameworkErrors: (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
       const { status, message } = frameworkErrorAnswer(err);
@@ -139,7 +148,7 @@ export async function startSite(config: Config, opts: SiteOptions = {}): Promise
     await settleEndedUndos(db);
     const { ctx, registry } = siteContext(config, db, () => url);
     await settleFromServiceRuns(ctx);
-    const app = buildSiteApp(ctx, { logger: opts.logger });
+    const app = buildSiteApp(ctx, { logger: opts.logger, logDestination: opts.logDestination });
     const host = opts.host ?? config.siteHost;
     await app.listen({ host, port: opts.port ?? config.sitePort });
     const addr = app.server.address();
