@@ -21,15 +21,20 @@ const SECRET_FIELDS = ['sodar_secret', 'secret', 'password', 'token'] as const;
 /** Headers holding a credential: API tokens, session cookies, the secret of the service's own queries. */
 const SECRET_HEADERS: readonly string[] = ['authorization', 'cookie', 'set-cookie', SECRET_HEADER];
 
+/** The objects of a line that may hold a `headers` object: a request, a response, an error from an HTTP client. */
+const HEADER_HOLDERS = ['req', 'res', 'err'] as const;
+
 /**
- * The pino paths of {@link SECRET_FIELDS} (at the top of a line and two
- * levels down, as in `{ body: { user: { password } } }`) and of
- * {@link SECRET_HEADERS} (in a `headers` object at the top or one level
- * down, as in `req.headers`).
+ * The pino paths of {@link SECRET_FIELDS} (at the top of a line and one
+ * level down, as in `{ body: { password } }`) and of {@link SECRET_HEADERS}
+ * (in a `headers` object at the top or in one of {@link HEADER_HOLDERS}).
+ * No deeper wildcards: with them pino's redaction took about 16 µs a line
+ * here, against 7 µs with these (what the service's one-level wildcards
+ * always cost), and the programs log chosen, flat fields.
  */
 export const REDACTED_PATHS: readonly string[] = [
-  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),
-  ...SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, `*.headers["${h}"]`]),
+  ...SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]),
+  ...SECRET_HEADERS.flatMap((h) => [`headers["${h}"]`, ...HEADER_HOLDERS.map((o) => `${o}.headers["${h}"]`)]),
 ];
 
 /**
