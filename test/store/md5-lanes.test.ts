@@ -121,6 +121,37 @@ describe.each([
     expect(() => h.digest(2)).toThrow(/not finished/);
   });
 
+  it('sets a message aside while its lane hashes others, and finishes it later in any lane', () => {
+    const next = rng(9);
+    const { h, mem } = create({ lanes: 4, regionBytes: 4096 });
+    const [a, b, c] = [10_000, 5000, 300].map((n) => randomBytes(n, next));
+    mem.set(a.subarray(0, 4096), h.regionOffset(0));
+    mem.set(c, h.regionOffset(2));
+    h.update([4096, 0, 300], [false, false, true]);
+    const aside = h.save(0);
+    // lane 0 hashes b meanwhile; lane 2 is done with c
+    h.reset(0);
+    mem.set(b.subarray(0, 4096), h.regionOffset(0));
+    h.update([4096]);
+    mem.set(b.subarray(4096), h.regionOffset(0));
+    h.update([b.length - 4096], [true]);
+    expect(h.digest(0)).toBe(md5(b));
+    const done = h.save(2);
+    // a goes on in lane 3
+    h.restore(3, aside);
+    for (let at = 4096; at < a.length; at += 4096) {
+      const n = Math.min(4096, a.length - at);
+      mem.set(a.subarray(at, at + n), h.regionOffset(3));
+      h.update([0, 0, 0, n], [false, false, false, at + n === a.length]);
+    }
+    expect(h.digest(3)).toBe(md5(a));
+    // a finished message comes back finished
+    h.reset(1);
+    h.restore(1, done);
+    expect(h.digest(1)).toBe(md5(c));
+    expect(() => h.update([0, 1], [false, true])).toThrow(/already finished/);
+  });
+
   it('resets and reuses lanes while others continue', () => {
     const next = rng(5);
     const { h, mem } = create({ lanes: 8, regionBytes: 8192 });

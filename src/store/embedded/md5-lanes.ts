@@ -24,6 +24,14 @@ export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 
+/** One lane's message in progress, as `Md5Lanes.save` takes it; opaque to callers. */
+export interface LaneSnapshot {
+  readonly state: readonly number[];
+  readonly total: number;
+  readonly done: boolean;
+  readonly scalar: { md5: ScalarMd5; hex?: string } | undefined;
+}
+
 /** Options for {@link Md5Lanes}. */
 export interface Md5LanesOptions {
   /** Number of independent messages, 1 to 16. Multiples of 4 waste nothing; 8 or more run fastest. */
@@ -228,6 +236,28 @@ export function md5LanesRuntime(spec: Md5KernelSpec, kernelFor: (lanes: number) 
         lane.hex = lane.md5.digest('hex');
         this.#done[l] = true;
       }
+    }
+
+    /**
+     * Lane `lane`'s message so far, for {@link Md5Lanes.restore} on this
+     * instance: lets the lane hash other messages meanwhile (a worker thread
+     * sets a long message aside to serve others, and picks it up again). The
+     * value belongs to this thread (without the kernel it holds the lane's
+     * scalar MD5 object) and is spent by its restore.
+     */
+    save(lane: number): LaneSnapshot {
+      this.#check(lane);
+      const state = [0, 1, 2, 3].map((w) => this.#view.getUint32(this.#stateAt(lane, w), true));
+      return { state, total: this.#totals[lane], done: this.#done[lane], scalar: this.#scalar && { ...this.#scalar[lane] } };
+    }
+
+    /** Puts a message {@link Md5Lanes.save} took from this instance back into lane `lane`, as it was. */
+    restore(lane: number, saved: LaneSnapshot): void {
+      this.#check(lane);
+      saved.state.forEach((word, w) => this.#view.setUint32(this.#stateAt(lane, w), word, true));
+      this.#totals[lane] = saved.total;
+      this.#done[lane] = saved.done;
+      if (this.#scalar) this.#scalar[lane] = { ...saved.scalar! };
     }
 
     /** Whether lane `lane`'s message has ended (its digest is available). */
