@@ -5,14 +5,25 @@
  * their scalar fallback (machines without WebAssembly SIMD).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HashError, HashPool } from '../../src/store/embedded/hash-pool.js';
+import { mulberry32 } from '../support/prng.js';
 
 let dir: string;
 let pool: HashPool;
+
+const md5 = (bytes: Buffer | string) => createHash('md5').update(bytes).digest('hex');
+
+/** Bytes that differ from any block's neighbours, so a block hashed twice or out of order shows. */
+function noise(n: number, seed: number): Buffer {
+  const next = mulberry32(seed);
+  const out = Buffer.alloc(n);
+  for (let i = 0; i + 4 <= n; i += 4) out.writeUInt32LE(next(), i);
+  return out;
+}
 
 describe.each([
   ['the SIMD kernel', true],
@@ -86,6 +97,59 @@ describe.each([
       expect(readFileSync(items[5].dest, 'utf8')).toBe('already here');
       items.forEach((it, i) => i !== 5 && rmSync(it.dest, { force: true }));
     }
+  });
+
+  it('answers a small call while a huge file hashes: the huge one pauses for it', async () => {
+    await pool.close();
+    pool = new HashPool(1, { simd });
+    // sparse: no disk, but every byte hashed (seconds, with the only worker)
+    const huge = join(dir, 'huge');
+    const fd = openSync(huge, 'w');
+    ftruncateSync(fd, 4 * 1024 ** 3);
+    closeSync(fd);
+    const small = join(dir, 'small');
+    const bytes = noise(3 * 1024 * 1024, 1);
+    writeFileSync(small, bytes);
+    const done: string[] = [];
+    const hugeEnd = pool.hashFiles([huge], true).then(
+      () => done.push('huge'),
+      (err: Error) => err.message,
+    );
+    expect(await pool.hashFiles([small], true)).toEqual([md5(bytes)]);
+    expect(done).toEqual([]);
+    expect(pool.pauses).toBeGreaterThan(0);
+    await pool.close();
+    expect(await hugeEnd).toBe('hash pool closed');
+  });
+
+  it('hashes, copies and reads heads right when every job pauses at every chance', async () => {
+    await pool.close();
+    pool = new HashPool(1, { simd, sliceMs: 0 });
+    const KiB = 1024;
+    const sizes = [0, 1, 300 * KiB, 2 * 1024 * KiB + 5, 64, 700 * KiB, 256 * KiB, 1500 * KiB, 3, 900 * KiB, 4096, 1024 * KiB];
+    const contents = sizes.map((n, i) => noise(n, 10 + i));
+    const files = contents.map((c, i) => {
+      const f = join(dir, `p${i}`);
+      writeFileSync(f, c);
+      return f;
+    });
+    const lone = join(dir, 'lone');
+    const loneBytes = noise(5 * 1024 * KiB + 17, 3);
+    writeFileSync(lone, loneBytes);
+    const items = [0, 1, 2].map((i) => ({ src: files[i * 3 + 2], dest: join(dir, `copy${i}`) }));
+    const [batch, alone, alone2, copies, heads] = await Promise.all([
+      pool.hashFiles(files, true),
+      pool.hashFiles([lone]),
+      pool.hashFiles([files[3]]),
+      pool.copyFiles(items, { sync: false, direct: true }),
+      pool.readHeads(files, 5),
+    ]);
+    expect(batch).toEqual(contents.map(md5));
+    expect([alone, alone2]).toEqual([[md5(loneBytes)], [md5(contents[3])]]);
+    expect(copies).toEqual([2, 5, 8].map((i) => ({ size: sizes[i], md5: md5(contents[i]) })));
+    for (const it of items) expect(readFileSync(it.dest).equals(readFileSync(it.src))).toBe(true);
+    expect(heads).toEqual(contents.map((c) => c.subarray(0, 5).toString('utf8')));
+    expect(pool.pauses).toBeGreaterThan(10);
   });
 
   // Kernels before 6.6 refuse O_DIRECT on tmpfs (the workers then fall back to

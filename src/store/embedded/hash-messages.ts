@@ -37,10 +37,18 @@ export type HashJob =
   | { op: 'head'; files: readonly string[]; maxBytes: number }
   | ({ op: 'copy'; items: readonly CopyItem[] } & CopyMode);
 
-/** A worker's answer to a job: one result per file, in the job's order. */
-export interface HashReply {
-  results: Array<HashResult | HeadResult | CopyResult>;
-}
+/**
+ * What the pool posts to a worker: a job to start, or one it paused to
+ * resume. `id` names the job in both, and in the reply.
+ */
+export type WorkerRequest = { op: 'start'; id: number; job: HashJob } | { op: 'resume'; id: number };
+
+/**
+ * A worker's answer to a start or resume: the job's results, one per file in
+ * its order; or `paused`: the worker set it aside, keeping its open files and
+ * half-hashed lanes, until the pool asks this worker to resume it.
+ */
+export type HashReply = { id: number; results: Array<HashResult | HeadResult | CopyResult> } | { id: number; paused: true };
 
 /** A worker's `workerData`. */
 export interface HashWorkerData {
@@ -54,6 +62,16 @@ export interface HashWorkerData {
   lanes: number;
   /** Bytes of a file a lane reads per round. */
   regionBytes: number;
+  /**
+   * One flag per worker of the pool, set while other work waits for this
+   * worker (`Atomics`): the worker then pauses its job at the next point it
+   * can, once the job has run `sliceMs` since it was started or resumed.
+   */
+  waiting: Int32Array;
+  /** This worker's flag in {@link waiting}. */
+  slot: number;
+  /** Milliseconds a job runs at least before it pauses for others. */
+  sliceMs: number;
 }
 
 /** Whether a worker's result is a failure. */

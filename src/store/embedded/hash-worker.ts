@@ -9,6 +9,11 @@
  * file's next chunk into its region, all lanes hash at once, then a copy
  * writes each chunk out; a lane whose file ends takes the next file.
  *
+ * A job pauses between two rounds when the pool flags that other work waits
+ * for this thread and the job has had its slice (hash-pool.ts): the job is
+ * a generator, kept here with its open files and its lanes' states until
+ * the pool resumes it.
+ *
  * Every descriptor is closed by the thread that opened it: a descriptor
  * handed to another thread is counted by Node's per-thread fd tracking as
  * opened in one place and closed in another, which prints a warning per file
@@ -19,7 +24,7 @@
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PRIVATE_FILE_MODE } from '../../private-files.js';
-import type { CopyItem, CopyResult, HashJob, HashReply, HashResult, HashWorkerData, HeadResult, WorkerFailure } from './hash-messages.js';
+import type { CopyItem, CopyResult, HashJob, HashReply, HashResult, HashWorkerData, HeadResult, WorkerFailure, WorkerRequest } from './hash-messages.js';
 import { MD5_KERNEL } from './md5-kernel.js';
 import { md5LanesRuntime, scalarMd5 } from './md5-lanes.js';
 
@@ -35,6 +40,17 @@ const md5 = new Md5Lanes(Md5Lanes.memoryFor({ lanes: LANES, regionBytes: REGION 
 // can write a region with O_DIRECT.
 const mem = Buffer.from(md5.memory.buffer);
 const buf = Buffer.allocUnsafe(1 << 20);
+
+/** When the running job started or was resumed (performance.now()). */
+let sliceStart = 0;
+
+/** Whether the running job should pause now: others wait for this thread, and it had its slice. */
+function othersWait(): boolean {
+  return Atomics.load(data.waiting, data.slot) !== 0 && performance.now() - sliceStart >= data.sliceMs;
+}
+
+/** A job as this thread runs it: each `next()` runs until it pauses (yields) or ends with its results. */
+type Run = Generator<void, Extract<HashReply, { results: unknown }>['results']>;
 
 /** An error as Node's fs throws it. */
 type FsError = Error & { code?: string };
@@ -71,7 +87,9 @@ interface LaneJob<S extends Input, R> {
 }
 
 // Runs count items through the lanes; a failed item's result is its error.
-function throughLanes<S extends Input, R>(count: number, job: LaneJob<S, R>): Array<R | WorkerFailure> {
+// Pauses between rounds while others wait, setting its lanes' messages aside
+// (another job uses the lanes meanwhile).
+function* throughLanes<S extends Input, R>(count: number, job: LaneJob<S, R>): Generator<void, Array<R | WorkerFailure>> {
   const results = new Array<R | WorkerFailure>(count);
   const busy = new Array<{ index: number; state: S } | null>(LANES).fill(null);
   const bytes = new Array<number>(LANES).fill(0);
@@ -127,6 +145,11 @@ function throughLanes<S extends Input, R>(count: number, job: LaneJob<S, R>): Ar
       } catch (err) {
         failed(l, err);
       }
+    }
+    if (othersWait()) {
+      const aside = busy.map((lane, l) => lane && md5.save(l));
+      yield;
+      aside.forEach((saved, l) => saved && md5.restore(l, saved));
     }
   }
   return results;
@@ -199,7 +222,7 @@ function readVaultFile(s: HashState, offset: number): number {
   }
 }
 
-function hashFiles(files: readonly string[], direct: boolean): HashResult[] {
+function hashFiles(files: readonly string[], direct: boolean): Generator<void, HashResult[]> {
   return throughLanes<HashState, HashResult>(files.length, {
     open: (i) => openInput(files[i], direct),
     read: readVaultFile,
@@ -252,7 +275,7 @@ function writeChunk(s: CopyState, offset: number, n: number): void {
   s.size += n;
 }
 
-function copyFiles(items: readonly CopyItem[], sync: boolean, direct: boolean): CopyResult[] {
+function copyFiles(items: readonly CopyItem[], sync: boolean, direct: boolean): Generator<void, CopyResult[]> {
   return throughLanes<CopyState, CopyResult>(items.length, {
     open: (i) => {
       const { src, dest } = items[i];
@@ -295,18 +318,35 @@ function readHead(file: string, maxBytes: number): HeadResult {
   }
 }
 
-function run(job: HashJob): HashReply['results'] {
+function* readHeads(files: readonly string[], maxBytes: number): Generator<void, HeadResult[]> {
+  const out: HeadResult[] = [];
+  for (const f of files) {
+    out.push(readHead(f, maxBytes));
+    if (othersWait()) yield;
+  }
+  return out;
+}
+
+function start(job: HashJob): Run {
   switch (job.op) {
     case 'hash':
       return hashFiles(job.files, job.direct);
     case 'head':
-      return job.files.map((f) => readHead(f, job.maxBytes));
+      return readHeads(job.files, job.maxBytes);
     case 'copy':
       return copyFiles(job.items, job.sync, job.direct);
   }
 }
 
-port.on('message', (job: HashJob) => {
-  const reply: HashReply = { results: run(job) };
-  port.postMessage(reply);
+/** Jobs paused for others, by id, until the pool resumes them here. */
+const paused = new Map<number, Run>();
+
+port.on('message', (req: WorkerRequest) => {
+  const run = req.op === 'start' ? start(req.job) : paused.get(req.id)!;
+  paused.delete(req.id);
+  sliceStart = performance.now();
+  const step = run.next();
+  if (step.done) return port.postMessage({ id: req.id, results: step.value } satisfies HashReply);
+  paused.set(req.id, run);
+  port.postMessage({ id: req.id, paused: true } satisfies HashReply);
 });
