@@ -39,6 +39,21 @@ export const STORE_DEFAULTS = {
   inlineMaxBytes: 64 * 1024,
 } as const;
 
+/**
+ * Largest data object the protocol server lets a client make
+ * (TASKFLOW_IRODS_MAX_OBJECT_BYTES's default): 1 TiB. A close hashes every
+ * byte of what it stores, the zeros of a sparse object too, and a truncate
+ * or one byte written far past the end makes terabytes of those without
+ * using any disk. MD5 is sequential, about 0.6 GB/s on one core here: a
+ * TiB holds a hash worker and a core for half an hour, a PiB for three
+ * weeks. The hash pool's turns keep others' closes prompt meanwhile
+ * (hash-pool.ts), but not the cores free, nor the object cheap to read,
+ * copy or verify later. iRODS has no bound of its own; its vault's file
+ * system has one (ext4: 16 TiB), which it answers the way this bound is
+ * answered (src/irods/objects/size-limit.ts).
+ */
+export const IRODS_MAX_OBJECT_BYTES = 2 ** 40;
+
 /** Most bytes {@link STORE_DEFAULTS.inlineMaxBytes} may be set to (TASKFLOW_STORE_INLINE_MAX). */
 export const STORE_INLINE_MAX_LIMIT = 1024 * 1024;
 
@@ -314,6 +329,8 @@ export interface Config extends BackendSettings {
   irodsMaxConnections: number;
   /** TASKFLOW_IRODS_QUERY_TIMEOUT: seconds a specific query may take before it is ended with CAT_SQL_ERR. */
   irodsQueryTimeout: number;
+  /** TASKFLOW_IRODS_MAX_OBJECT_BYTES: largest size a protocol client may give a data object (see {@link IRODS_MAX_OBJECT_BYTES}). */
+  irodsMaxObjectBytes: number;
 }
 
 /** The protocol server's TLS settings, checked together. */
@@ -374,5 +391,6 @@ export function loadConfig(env: Env = process.env): Config {
     irodsIdleTimeout: num(env, 'TASKFLOW_IRODS_IDLE_TIMEOUT', 900, { min: 1, max: MAX_TIMER_SECONDS }),
     irodsMaxConnections: num(env, 'TASKFLOW_IRODS_MAX_CONNECTIONS', 200, { min: 1 }),
     irodsQueryTimeout: num(env, 'TASKFLOW_IRODS_QUERY_TIMEOUT', 30, { min: 1, max: MAX_TIMER_SECONDS }),
+    irodsMaxObjectBytes: num(env, 'TASKFLOW_IRODS_MAX_OBJECT_BYTES', IRODS_MAX_OBJECT_BYTES, { min: 1, max: Number.MAX_SAFE_INTEGER }),
   };
 }

@@ -57,7 +57,12 @@ export async function startProtocolServer(config: Config, store: EmbeddedStore, 
       host: address.host,
       port: address.port,
       tls,
-      limits: { idleTimeoutMs: config.irodsIdleTimeout * 1000, maxConnections: config.irodsMaxConnections, queryTimeoutMs: config.irodsQueryTimeout * 1000 },
+      limits: {
+        idleTimeoutMs: config.irodsIdleTimeout * 1000,
+        maxConnections: config.irodsMaxConnections,
+        queryTimeoutMs: config.irodsQueryTimeout * 1000,
+        maxObjectBytes: config.irodsMaxObjectBytes,
+      },
       log,
     });
   } catch (err) {

@@ -7,6 +7,7 @@
  */
 import { createSecureContext } from 'node:tls';
 import pino, { type Logger } from 'pino';
+import { IRODS_MAX_OBJECT_BYTES } from '../config.js';
 import type { EmbeddedStore } from '../store/embedded/store.js';
 import { apiTable } from './api/index.js';
 import { AccessRules } from './permissions.js';
@@ -40,6 +41,7 @@ export const DEFAULT_IRODS_LIMITS: IrodsServerLimits = {
   startupTimeoutMs: 5 * 1000,
   maxConnections: 200,
   queryTimeoutMs: 30 * 1000,
+  maxObjectBytes: IRODS_MAX_OBJECT_BYTES,
 };
 
 /** TLS of the server: PEM certificate (chain) and key, and when to use it. */

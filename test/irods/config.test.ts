@@ -31,6 +31,14 @@ describe('protocol server settings', () => {
     expect(() => loadConfig({ TASKFLOW_IRODS_MAX_CONNECTIONS: '0' })).toThrow(/TASKFLOW_IRODS_MAX_CONNECTIONS/);
   });
 
+  it('bounds data objects at 1 TiB unless TASKFLOW_IRODS_MAX_OBJECT_BYTES says otherwise (whole bytes, at least 1)', () => {
+    expect(loadConfig({}).irodsMaxObjectBytes).toBe(2 ** 40);
+    expect(loadConfig({ TASKFLOW_IRODS_MAX_OBJECT_BYTES: String(16 * 2 ** 40) }).irodsMaxObjectBytes).toBe(16 * 2 ** 40);
+    for (const bad of ['0', '1.5', 'big', String(2 ** 53)]) {
+      expect(() => loadConfig({ TASKFLOW_IRODS_MAX_OBJECT_BYTES: bad }), bad).toThrow(/TASKFLOW_IRODS_MAX_OBJECT_BYTES/);
+    }
+  });
+
   it('gives specific queries 30 s unless TASKFLOW_IRODS_QUERY_TIMEOUT says otherwise (whole seconds, at least 1)', () => {
     expect(loadConfig({}).irodsQueryTimeout).toBe(30);
     expect(loadConfig({ TASKFLOW_IRODS_QUERY_TIMEOUT: '5' }).irodsQueryTimeout).toBe(5);

@@ -21,6 +21,7 @@ import { WritableObject } from './open-objects.js';
 import { entryAt, requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { refuseAdminModeOfUser, removesForGood, requireRemovable } from './removal-rules.js';
+import { requireWithinMax } from './size-limit.js';
 import { KW, type DataObjRequest } from './requests.js';
 import { answering } from './store-errors.js';
 
@@ -159,7 +160,7 @@ export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest:
   const claim = claimForWrite(core, to, there?.row.kind === 'o' ? { id: there.row.id, vaultId: there.row.vault_id } : null);
   try {
     const copy = await answering(() =>
-      WritableObject.open(core, to, { copyOf: core.read(() => core.sourceOf(source.row)), readable: false, append: false, changed: true, resource, claim }),
+      WritableObject.open(core, to, { copyOf: core.read(() => core.sourceOf(source.row)), readable: false, append: false, changed: true, resource, claim, maxBytes: ctx.maxObjectBytes }),
     );
     const finished = (await copy.finish())!;
     const { staged } = finished;
@@ -181,6 +182,8 @@ export async function truncateDataObject(ctx: ApiContext, req: DataObjRequest): 
   requireLevel(ctx, path, level, 'write', 'truncate it');
   if (req.dataSize < 0) throw new IrodsError('USER_API_INPUT_ERR', `cannot truncate ${path} to ${req.dataSize} bytes`);
   if (req.dataSize === row.size) return;
+  // before the open copies the object's bytes for nothing
+  requireWithinMax(path, req.dataSize, ctx.maxObjectBytes, 'truncate');
   const core = ctx.store.protocolCore();
   const claim = claimForWrite(core, path, { id: row.id, vaultId: row.vault_id });
   try {
@@ -192,6 +195,7 @@ export async function truncateDataObject(ctx: ApiContext, req: DataObjRequest): 
         changed: false,
         resource: resourceForWrite(ctx, row.vault_id, new Map()),
         claim,
+        maxBytes: ctx.maxObjectBytes,
       }),
     );
     try {

@@ -101,11 +101,11 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
     requireLevel(ctx, path, found.level, 'write', 'write it');
     const copyOf = mode.truncate ? undefined : ctx.store.protocolCore().sourceOf(found.row);
     const resource = resourceForWrite(ctx, found.row.vault_id, keywords);
-    return { read: false, opened: { id: found.row.id, vaultId: found.row.vault_id }, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource } };
+    return { read: false, opened: { id: found.row.id, vaultId: found.row.vault_id }, start: { copyOf, readable: mode.read, append: mode.append, changed: mode.truncate, keywords, resource, maxBytes: ctx.maxObjectBytes } };
   }
   if (!mode.create) throw noDataObject(path);
   requireWritableAt(ctx, path, found, parentKey);
-  return { read: false, opened: null, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords) } };
+  return { read: false, opened: null, start: { readable: mode.read, append: mode.append, changed: true, keywords, resource: resourceForWrite(ctx, null, keywords), maxBytes: ctx.maxObjectBytes } };
 }
 
 /**

@@ -45,6 +45,7 @@ import type { StoreCore } from '../../store/embedded/core.js';
 import type { ObjectSource, Staged } from '../../store/embedded/vault.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { Md5Streams, type Md5Stream } from './md5-streams.js';
+import { requireWithinMax, type Growth } from './size-limit.js';
 import type { WriteClaim } from './write-claims.js';
 import { BLOCK_BYTES, roundUpToBlock, SLOT_BYTES, TransferSlots, type Slot } from './transfer-slots.js';
 
@@ -291,6 +292,8 @@ export interface WriteStart {
   resource?: string;
   /** The open's hold on the object (write-claims.ts); the object releases it when dropped, the close once committed. */
   claim: WriteClaim;
+  /** Largest size writes and truncates may give the content (size-limit.ts). */
+  maxBytes: number;
 }
 
 /** The finished bytes of a write open, ready to be committed. */
@@ -402,6 +405,7 @@ export class WritableObject extends Positioned {
     changed: boolean,
     readonly keywords: ReadonlyMap<string, string>,
     readonly claim: WriteClaim,
+    private readonly maxBytes: number,
   ) {
     super();
     this.temp = file?.temp ?? null;
@@ -441,7 +445,7 @@ export class WritableObject extends Positioned {
       }
       handle = await fsp.open(temp.tempPath, 'r+');
       const { size } = await handle.stat();
-      return new WritableObject(path, core, resource, { temp, handle }, size, start.readable, start.append, start.changed, keywords, start.claim);
+      return new WritableObject(path, core, resource, { temp, handle }, size, start.readable, start.append, start.changed, keywords, start.claim, start.maxBytes);
     } catch (err) {
       await handle?.close().catch(() => {});
       if (temp) core.vault.discard({ ...temp, size: 0, md5: '' });
@@ -457,7 +461,7 @@ export class WritableObject extends Positioned {
   static openInMemory(core: StoreCore, path: string, start: WriteStart): WritableObject | undefined {
     const { copyOf } = start;
     if (copyOf !== undefined && !copyOf.bytes) return undefined;
-    const obj = new WritableObject(path, core, start.resource, null, 0, start.readable, start.append, start.changed, start.keywords ?? new Map(), start.claim);
+    const obj = new WritableObject(path, core, start.resource, null, 0, start.readable, start.append, start.changed, start.keywords ?? new Map(), start.claim, start.maxBytes);
     if (copyOf === undefined || obj.startWith(copyOf.bytes!)) return obj;
     return undefined;
   }
@@ -510,6 +514,7 @@ export class WritableObject extends Positioned {
     for (const p of parts) len += p.length;
     this.throwIfFailed();
     const pos = this.append ? this.bytes : this.position;
+    this.refuseGrowth(pos + len, 'write');
     if (pos !== this.bytes) this.dropHashes();
     if (this.mem && len < SLOT_TRANSFER_BYTES && this.memoryFor(pos + len)) {
       // in memory: answered at once, without a promise
@@ -685,9 +690,24 @@ export class WritableObject extends Positioned {
     this.stream = null;
   }
 
+  /**
+   * Throws unless the content may grow to `size` bytes. A write refused so
+   * fails the close too: a put past the bound must not leave its first part
+   * stored as the object (python-irodsclient closes after a failed write).
+   */
+  private refuseGrowth(size: number, by: Growth): void {
+    try {
+      requireWithinMax(this.path, size, this.maxBytes, by);
+    } catch (err) {
+      if (by === 'write') this.failed(err);
+      throw err;
+    }
+  }
+
   /** Cuts or extends (with zeros) the content to `size` bytes. */
   async truncate(size: number): Promise<void> {
     this.throwIfFailed();
+    this.refuseGrowth(size, 'truncate');
     if (this.mem && !this.memoryFor(size)) await this.spill();
     if (this.mem) {
       if (size > this.bytes) this.mem.fill(0, this.bytes, size);
@@ -746,7 +766,8 @@ export class WritableObject extends Positioned {
    */
   finishNow(): FinishedWrite | null | undefined {
     const mem = this.mem;
-    if (!mem || this.done || (this.changed && this.bytes > this.core.vault.inlineMax)) return undefined;
+    // a failed write fails the close: finish() says so
+    if (!mem || this.done || this.failure !== undefined || (this.changed && this.bytes > this.core.vault.inlineMax)) return undefined;
     this.done = true;
     if (this.changed) return { staged: this.inCatalog(mem) };
     this.freeMemory();

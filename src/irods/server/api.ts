@@ -101,6 +101,8 @@ export interface ApiContext {
   readonly log: Logger;
   /** Where specific queries run: off the server's thread, within the time limit. */
   readonly specificQueries: SpecificQueries;
+  /** Largest size a data object may reach through writes and truncates (TASKFLOW_IRODS_MAX_OBJECT_BYTES). */
+  readonly maxObjectBytes: number;
 }
 
 /** One API a handler module serves. */

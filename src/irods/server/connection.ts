@@ -73,6 +73,8 @@ export interface SessionLimits extends FrameLimits {
    * logging in only briefly.
    */
   startupTimeoutMs: number;
+  /** Largest size a data object may reach through the session's writes and truncates (see `IRODS_MAX_OBJECT_BYTES` in config.ts). */
+  maxObjectBytes: number;
 }
 
 /** TLS as the server offers it. */
@@ -208,6 +210,7 @@ class HandlerContext implements ApiContext {
     readonly connection: ConnectionContext,
     readonly log: Logger,
     readonly specificQueries: SpecificQueries,
+    readonly maxObjectBytes: number,
   ) {}
 }
 
@@ -670,7 +673,7 @@ export class IrodsSession {
     clearTimeout(this.loginDeadline);
     this.reader.setLimits(this.shared.limits);
     const { store, access, specificQueries } = this.shared;
-    this.ctx = new HandlerContext(user, store, access, this.connection, this.log, specificQueries);
+    this.ctx = new HandlerContext(user, store, access, this.connection, this.log, specificQueries, this.shared.limits.maxObjectBytes);
     this.log.info({ user: user.name }, 'logged in');
     await this.send(MSG_TYPE.API_REPLY, 0);
   }

@@ -34,6 +34,8 @@ export interface HandlerContextOptions {
   exchangeAnswer?: (reply: ApiReply) => number;
   /** The connection's client signature (default 32 hex zeros). */
   clientSignature?: string;
+  /** Largest data object (default the server's, {@link DEFAULT_IRODS_LIMITS}). */
+  maxObjectBytes?: number;
 }
 
 // One set of access rules a store, as the server holds one.
@@ -77,6 +79,7 @@ export async function handlerContext(
     access,
     log: pino({ level: 'silent' }),
     specificQueries: specificQueriesOf(store),
+    maxObjectBytes: opts.maxObjectBytes ?? DEFAULT_IRODS_LIMITS.maxObjectBytes,
     exchanges,
     connection: {
       state: new Map(),
