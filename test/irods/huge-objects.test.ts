@@ -1,11 +1,17 @@
 /**
- * One client's huge object does not hold up another client's close. Alice
+ * Huge objects over the protocol, with python-irodsclient 0.8.1 against
+ * `taskflow store serve`.
+ *
+ * Past TASKFLOW_IRODS_MAX_OBJECT_BYTES (default 1 TiB) a truncate or write
+ * is refused with the exceptions a file system's EFBIG gives on iRODS.
+ *
+ * Below it, one client's huge object does not hold up another client's close. Alice
  * truncates an empty object to 16 GiB (sparse: no disk, but its close hashes
  * every byte, tens of seconds); while the store's only hash worker hashes
  * it, Bob closes a small object whose MD5 that worker must compute too (a
  * rewrite of part of it: its bytes were copied at the open, so the close
  * hashes the file). Bob's close must come back while Alice's hash still
- * runs. Real processes: `taskflow store serve` and python-irodsclient 0.8.1.
+ * runs.
  *
  * The order is read from the server itself, not from timings: the hash
  * worker holds the file it hashes open read-only (the connection's own
@@ -19,6 +25,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IRODS_CLIENT_PYTHON } from '../../scripts/debian-packages.js';
+import { IRODS_MAX_OBJECT_BYTES } from '../../src/config.js';
 import { requireIrodsClient, type IrodsAccount } from '../support/irods-client.js';
 import { startIrodsStore, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { watchOutput, type ProcessOutput } from '../support/service-harness.js';
@@ -84,6 +91,37 @@ afterAll(async () => {
   // the server is stopped with Alice's hash still running: nothing waits for it
   await server?.stop(2000);
   await server?.dispose();
+});
+
+describe('an object past the largest size', () => {
+  it('is refused as iRODS refuses a file its file system cannot hold: truncate, or a write after a seek', async () => {
+    const alice = client(
+      server.accounts.get('alice')!,
+      `
+import irods.exception as ex
+s.data_objects.create(a['empty'])
+try:
+    s.data_objects.truncate(a['empty'], a['over'])
+except ex.UNIX_FILE_TRUNCATE_ERR:
+    print('truncate refused', flush=True)
+print('size', s.data_objects.get(a['empty']).size, flush=True)
+f = s.data_objects.open(a['path'], 'w')
+f.seek(a['over'] - 1)
+f.write(b'x')
+try:
+    f.close()
+except ex.UNIX_FILE_WRITE_ERR:
+    print('write refused', flush=True)
+try:
+    s.data_objects.get(a['path'])
+except ex.DataObjectDoesNotExist:
+    print('nothing stored', flush=True)
+`,
+      { empty: `/${server.zone}/home/alice/empty.bin`, path: `/${server.zone}/home/alice/past.bin`, over: IRODS_MAX_OBJECT_BYTES + 1 },
+    );
+    expect(await alice.out.exited).toBe(0);
+    expect(alice.out.lines).toEqual(['truncate refused', 'size 0', 'write refused', 'nothing stored']);
+  }, 60_000);
 });
 
 describe('a huge sparse object hashing at its close', () => {
