@@ -37,7 +37,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SERVING_INTERRUPT_BUDGET } from '../src/cli/process.js';
 import { tunablesFromBin } from '../test/support/taskflow-bin.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -336,7 +335,6 @@ export async function main(argv: string[]): Promise<void> {
       sync: args.sync,
       client_malloc: args.plainClient ? 'plain' : 'tuned',
       server_glibc_tunables: serverTunables,
-      server_v8_interrupt_budget: SERVING_INTERRUPT_BUDGET,
       big_bytes: args.bigSize,
       put_s: round(put.seconds),
       put_mb_s: round(args.bigSize / 1e6 / put.seconds),

@@ -1,32 +1,10 @@
 /**
  * Process concerns the commands share: the long-running ones' (`serve`,
- * `site`, `start`, `store serve`) port options, V8 settings and graceful
- * stop, and every command's output into a pipe that closes early.
+ * `site`, `start`) port options and graceful stop, and every command's
+ * output into a pipe that closes early.
  *
  * @module
  */
-import { setFlagsFromString } from 'node:v8';
-
-/**
- * V8's tier-up budget for the long-running commands, in bytecode bytes a
- * function runs before V8 considers optimising it (V8 11.3's default is
- * 67584, tuned for pages that run briefly).
- */
-export const SERVING_INTERRUPT_BUDGET = 4096;
-
-/**
- * Lets V8 optimise a server's hot code within its first requests. With the
- * default budget, code that runs once per request (most of an iRODS put's
- * path) was still being compiled after two thousand puts: in
- * `npm run bench -- irods` the compiler threads took about a tenth of the
- * server's CPU over the measured small files, and the main thread ran
- * unoptimised code meanwhile (server CPU 1.32 times the client's, against
- * 1.12 with this budget, averaged over alternating runs). Call it before the
- * server's modules run: a budget applies to code compiled after it is set.
- */
-export function tuneForServing(): void {
-  setFlagsFromString(`--interrupt-budget=${SERVING_INTERRUPT_BUDGET}`);
-}
 
 /** Parses a `--port` style option. */
 export function parsePort(name: string, value: string): number {

@@ -13,7 +13,7 @@ import { createLogger } from '../logger.js';
 import { startService } from '../service/server.js';
 import { EmbeddedStore } from '../store/embedded/store.js';
 import { formatAddress, protocolAddress, startProtocolServer } from './irods.js';
-import { exitOnSignals, parsePort, tuneForServing } from './process.js';
+import { exitOnSignals, parsePort } from './process.js';
 
 /** Registers `taskflow serve`. */
 export function registerServeCommand(program: Command): void {
@@ -24,7 +24,6 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to bind (overrides TASKFLOW_LISTEN_HOST)')
     .option('--irods-listen <host:port>', 'address of the iRODS protocol server, or off (overrides TASKFLOW_IRODS_LISTEN)')
     .action(async (opts: { port?: string; host?: string; irodsListen?: string }) => {
-      tuneForServing();
       const config = loadConfig();
       if (opts.port !== undefined) config.port = parsePort('--port', opts.port);
       if (opts.host !== undefined) config.listenHost = opts.host;

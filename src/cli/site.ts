@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { exitOnSignals, parsePort, tuneForServing } from './process.js';
+import { exitOnSignals, parsePort } from './process.js';
 import { DEFAULT_SECRET, loadConfig } from '../config.js';
 import { describeDb } from '../host/db/index.js';
 import { readSecret, secretFromEnv, secretPath, withStoredSecret } from '../host/secret.js';
@@ -19,7 +19,6 @@ export function registerSiteCommand(program: Command): void {
     .option('--host <host>', 'address to bind (overrides SODAR_SITE_HOST)')
     .option('--log', 'log requests')
     .action(async (opts: { port?: string; host?: string; log?: boolean }) => {
-      tuneForServing();
       // The secret of an earlier `npm start` on this data dir, unless TASKFLOW_SODAR_SECRET says otherwise.
       const config = withStoredSecret(loadConfig());
       const site = await startSite(config, {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadConfig, parseListen } from '../config.js';
 import { formatAddress, rodsPasswordLine } from './irods.js';
 import { startSystem } from './system.js';
-import { exitOnSignals, parsePort, tuneForServing } from './process.js';
+import { exitOnSignals, parsePort } from './process.js';
 
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -23,7 +23,6 @@ export function registerStartCommand(program: Command): void {
     .option('--site-port <port>', 'site port (overrides SODAR_SITE_PORT; 0 = any free port)')
     .option('--irods-listen <host:port>', 'address of the store\'s iRODS protocol server, or off (overrides TASKFLOW_IRODS_LISTEN; with --port 0 it takes any free port)')
     .action(async (opts: { port?: string; sitePort?: string; irodsListen?: string }) => {
-      tuneForServing();
       const config = loadConfig();
       const system = await startSystem(config, {
         servicePort: opts.port === undefined ? undefined : parsePort('--port', opts.port),

@@ -447,14 +447,13 @@ export function registerStoreCommands(program: Command): void {
     .option('--listen <host:port>', 'address to listen on (overrides TASKFLOW_IRODS_LISTEN; port 0 = any free port)')
     .action(
       action(async (opts: { listen?: string }) => {
-        const [{ loadConfig, parseListen }, { openEmbeddedStore }, irods, { exitOnSignals, tuneForServing }, { pino }] = await Promise.all([
+        const [{ loadConfig, parseListen }, { openEmbeddedStore }, irods, { exitOnSignals }, { pino }] = await Promise.all([
           import('../config.js'),
           import('../store/index.js'),
           import('./irods.js'),
           import('./process.js'),
           import('pino'),
         ]);
-        tuneForServing();
         const config = loadConfig();
         const address = opts.listen !== undefined ? parseListen('--listen', opts.listen) : config.irodsListen;
         if (!address) throw new StoreCommandError('the iRODS protocol server is off (TASKFLOW_IRODS_LISTEN=off); give --listen HOST:PORT');
