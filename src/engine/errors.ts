@@ -67,6 +67,21 @@ export class RunCancelledError extends EngineError {
   }
 }
 
+/**
+ * A run carrying fence key `fenceKey` was refused: that key was fenced (see
+ * fences.ts) at `fencedAt` (ISO 8601), so whoever asked for the fence took
+ * its change back; the journal recorded nothing of the run.
+ */
+export class RunFencedError extends EngineError {
+  override name = 'RunFencedError';
+  constructor(
+    readonly fenceKey: string,
+    readonly fencedAt: string,
+  ) {
+    super(`runs carrying "${fenceKey}" were fenced at ${fencedAt}: this one is refused and recorded nowhere`);
+  }
+}
+
 /** A task's undo value cannot be recorded: it is not plain JSON (a function, a symbol). */
 export class UndoNotJsonError extends EngineError {
   override name = 'UndoNotJsonError';

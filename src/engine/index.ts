@@ -12,6 +12,7 @@ export {
   RunStateError,
   DuplicateRunError,
   RunCancelledError,
+  RunFencedError,
   UndoNotJsonError,
   NothingAppliedError,
   RunEndNotRecordedError,
@@ -21,6 +22,7 @@ export * from './registry.js';
 export * from './flow.js';
 export * from './events.js';
 export * from './journal.js';
+export * from './fences.js';
 export * from './memory-journal.js';
 export * from './sqlite-journal.js';
 export { CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } from './checkpointer.js';

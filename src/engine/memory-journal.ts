@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { DuplicateRunError, RunCancelledError, RunNotFoundError } from './errors.js';
+import { DuplicateRunError, RunCancelledError, RunFencedError, RunNotFoundError } from './errors.js';
+import type { FenceOutcome, KeyedRun, RunFences } from './fences.js';
 import type { Journal } from './journal.js';
 import { recordedProgress } from './progress.js';
 import type { NewQueuedRun, QueuedRun, RunQueueStore } from './queue-store.js';
@@ -38,6 +39,7 @@ interface MemoryRun {
   runId: string;
   flowName: string;
   label?: string;
+  fenceKey?: string;
   meta?: Json;
   status: JournalRunStatus;
   startedAt: number;
@@ -53,13 +55,17 @@ interface MemoryRun {
 }
 
 /** {@link Journal} kept in this process's memory. */
-export class MemoryJournal implements Journal, RunQueueStore {
+export class MemoryJournal implements Journal, RunQueueStore, RunFences {
   private readonly queued = new Map<string, QueuedRun>();
   private queueSeq = 0;
+  /** Fenced keys and when (ISO 8601). */
+  private readonly fences = new Map<string, string>();
 
-  enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[] {
+  enqueueRuns(runs: readonly NewQueuedRun[]): Array<QueuedRun | RunFencedError> {
     const acceptedAt = new Date().toISOString();
     return runs.map((run) => {
+      const fencedAt = run.fenceKey === undefined ? undefined : this.fences.get(run.fenceKey);
+      if (fencedAt !== undefined) return new RunFencedError(run.fenceKey!, fencedAt);
       const q: QueuedRun = { ...run, seq: ++this.queueSeq, acceptedAt };
       this.queued.set(run.runId, q);
       return { ...q };
@@ -105,8 +111,27 @@ export class MemoryJournal implements Journal, RunQueueStore {
   private readonly reportDue = new Map<string, MemoryRun>();
   private seq = 0;
 
+  fence(key: string): FenceOutcome {
+    const fencedAt = this.fences.get(key);
+    if (fencedAt !== undefined) return { fenced: true, fencedAt };
+    const runs: KeyedRun[] = [...this.runs.values()].filter((r) => r.fenceKey === key).map((r) => ({ runId: r.runId, status: r.status }));
+    for (const q of this.queued.values()) {
+      if (q.fenceKey === key) runs.push({ runId: q.runId, status: q.cancelledAt === undefined ? 'waiting' : 'cancelled' });
+    }
+    if (runs.length > 0) return { fenced: false, runs };
+    const at = new Date().toISOString();
+    this.fences.set(key, at);
+    return { fenced: true, fencedAt: at };
+  }
+
+  fencedAt(key: string): string | undefined {
+    return this.fences.get(key);
+  }
+
   start(run: JournalRunStart): void {
     if (this.runs.has(run.runId)) throw new DuplicateRunError(run.runId);
+    const fencedAt = run.fenceKey === undefined ? undefined : this.fences.get(run.fenceKey);
+    if (fencedAt !== undefined) throw new RunFencedError(run.fenceKey!, fencedAt);
     // as the SQLite journal: an accepted run leaves the line with its start, a cancelled one never starts
     const queued = this.queued.get(run.runId);
     if (queued?.cancelledAt !== undefined) throw new RunCancelledError(run.runId);
@@ -117,6 +142,7 @@ export class MemoryJournal implements Journal, RunQueueStore {
       runId: run.runId,
       flowName: run.flowName,
       label: run.label,
+      fenceKey: run.fenceKey,
       meta: run.meta === undefined ? undefined : structuredClone(run.meta),
       status: 'running',
       startedAt: Date.now(),

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { RunFencedError } from './errors.js';
 import type { Json } from './types.js';
 
 /** One accepted run. */
@@ -26,6 +27,8 @@ export interface QueuedRun {
   acceptedAt: string;
   /** When it was cancelled (ISO 8601); such a run never starts and waits only for its owner to skip it. */
   cancelledAt?: string;
+  /** The key a fence refuses it by and finds it by (see `JournalRunStart.fenceKey`). */
+  fenceKey?: string;
 }
 
 /** What the service records when it accepts a run. */
@@ -33,8 +36,13 @@ export type NewQueuedRun = Omit<QueuedRun, 'seq' | 'acceptedAt' | 'cancelledAt'>
 
 /** Storage of {@link QueuedRun}s; writes are crash-durable when they return, power-loss durable after `whenDurable`. */
 export interface RunQueueStore {
-  /** Records accepted runs in one transaction (a group commit), in order; returns them as recorded. */
-  enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[];
+  /**
+   * Records accepted runs in one transaction (a group commit), in order;
+   * returns them as recorded. A run whose fence key is fenced (see
+   * fences.ts) is not recorded: its place holds the RunFencedError, the
+   * others are recorded as usual.
+   */
+  enqueueRuns(runs: readonly NewQueuedRun[]): Array<QueuedRun | RunFencedError>;
   /** Forgets a run that will not start (ended before its start, cancelled, or unknown). True when it was there. */
   dequeueRun(runId: string): boolean;
   /** One accepted run, cancelled or not. */

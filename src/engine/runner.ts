@@ -34,6 +34,8 @@ export interface RunOptions {
   meta?: Json;
   /** Its outcome is reported after it ends, by the caller (see `JournalRunStart.reportDue`). */
   reportDue?: boolean;
+  /** The key a fence refuses it by (see `JournalRunStart.fenceKey`): a fenced one throws RunFencedError, nothing applied. */
+  fenceKey?: string;
   /**
    * Where the run's progress is kept: the runner reports each applied task
    * and ends it when the run ends; the run's tasks report their own counts
@@ -77,7 +79,7 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
   const journal = opts.journal ?? nullJournal;
   const state = new RunState(runId, flow.name, n, ctx, journal, opts.events);
   const end = opts.forceFail ? flow.closingFrom : n;
-  const base = { runId, flowName: flow.name, label: opts.label, meta: opts.meta, reportDue: opts.reportDue, tasks };
+  const base = { runId, flowName: flow.name, label: opts.label, meta: opts.meta, reportDue: opts.reportDue, fenceKey: opts.fenceKey, tasks };
 
   // undo values stay in memory for the revert: the journal holds them for recovery
   const undos: (Json | undefined)[] = new Array(n);

@@ -47,7 +47,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { BusyCheckpoints, CHECKPOINT_INTERVAL_MS, CHECKPOINT_WORKER_AFTER_COMMITS, WAL_BACKSTOP_PAGES } from './checkpointer.js';
-import { DuplicateRunError, RunCancelledError, RunNotFoundError, UndoNotJsonError } from './errors.js';
+import { DuplicateRunError, RunCancelledError, RunFencedError, RunNotFoundError, UndoNotJsonError } from './errors.js';
+import type { FenceOutcome, KeyedRun, RunFences } from './fences.js';
 import type { Journal } from './journal.js';
 import type { NewQueuedRun, QueuedRun, RunQueueStore } from './queue-store.js';
 import { openSqlite } from '../sqlite-busy.js';
@@ -114,6 +115,11 @@ CREATE TABLE IF NOT EXISTS queued_runs (
   accepted_at INTEGER NOT NULL,
   cancelled_at INTEGER
 );
+-- fenced run keys (see fences.ts): kept for good, one per change whose submit was lost
+CREATE TABLE IF NOT EXISTS fences (
+  fence_key TEXT PRIMARY KEY,
+  fenced_at INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Page size of new journal files. */
@@ -181,13 +187,31 @@ export interface SqliteJournalOptions {
    * this one holds.
    */
   commitPerTurn?: boolean;
+  /**
+   * Where runs recorded before fence keys existed hold theirs (see
+   * {@link LegacyFenceKeys}): read once, when this handle is the one that
+   * brings an older journal up to date. Every handle of a program whose
+   * runs carry fence keys should give it.
+   */
+  legacyFenceKeys?: LegacyFenceKeys;
+}
+
+/**
+ * Where a journal written before fence keys existed holds them, so that a
+ * fence finds those runs too: JSON paths into a run's meta and an accepted
+ * run's input (SQLite's `json_extract` syntax), and the value meaning "no key".
+ */
+export interface LegacyFenceKeys {
+  runMeta: string;
+  queuedInput: string;
+  none?: string;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ignore = (): void => {};
 
-/** The journal's pragmas and tables. */
-function setUpJournal(db: Database.Database): void {
+/** The journal's pragmas and tables; `legacy`: see {@link SqliteJournalOptions.legacyFenceKeys}. */
+function setUpJournal(db: Database.Database, legacy: LegacyFenceKeys | undefined): void {
   // new files only (a WAL database keeps its page size): a run's commits rewrite ~10 pages, and
   // 2 KiB pages halve the bytes written to the WAL (and checkpointed) compared with 4 KiB
   db.pragma(`page_size = ${PAGE_SIZE}`);
@@ -208,22 +232,38 @@ function setUpJournal(db: Database.Database): void {
   db.exec('CREATE INDEX IF NOT EXISTS runs_report_due ON runs (seq) WHERE report_due = 1');
   // the queue of an earlier version had two more indexes, whose pages every accept and start rewrote
   db.exec('DROP INDEX IF EXISTS queued_runs_by_owner; DROP INDEX IF EXISTS queued_runs_by_project;');
+  // a fence (fences.ts) looks runs up by key; older runs get theirs from where their writer kept it
+  const runsKeyed = addColumnIfMissing(db, 'runs', 'fence_key', 'TEXT');
+  const queuedKeyed = addColumnIfMissing(db, 'queued_runs', 'fence_key', 'TEXT');
+  // partial: only runs carrying a key pay for the index
+  db.exec('CREATE INDEX IF NOT EXISTS runs_by_fence_key ON runs (fence_key) WHERE fence_key IS NOT NULL');
+  if (legacy !== undefined) {
+    const none = legacy.none ?? null;
+    if (runsKeyed) {
+      db.prepare('UPDATE runs SET fence_key = NULLIF(json_extract(meta, ?), ?) WHERE fence_key IS NULL AND json_valid(meta)').run(legacy.runMeta, none);
+    }
+    if (queuedKeyed) {
+      db.prepare('UPDATE queued_runs SET fence_key = NULLIF(json_extract(input, ?), ?) WHERE fence_key IS NULL AND json_valid(input)').run(legacy.queuedInput, none);
+    }
+  }
 }
 
-/** Brings a table of an older journal up to date (a new column; old rows have none). */
-function addColumnIfMissing(db: Database.Database, table: string, column: string, type: string): void {
+/** Brings a table of an older journal up to date (a new column; old rows have none). True when this call added it. */
+function addColumnIfMissing(db: Database.Database, table: string, column: string, type: string): boolean {
   const columns = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
-  if (columns.includes(column)) return;
+  if (columns.includes(column)) return false;
   try {
     db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    return true;
   } catch (err) {
     // another process opening the same journal added it first
     if (!/duplicate column name/i.test(String((err as Error).message))) throw err;
+    return false;
   }
 }
 
 /** {@link Journal} in a SQLite file; several processes may open the same file. */
-export class SqliteJournal implements Journal, RunQueueStore {
+export class SqliteJournal implements Journal, RunQueueStore, RunFences {
   private readonly db: Database.Database;
   /** run id → runs.seq, for the runs this handle writes (task rows are keyed by seq). */
   private readonly seqs = new Map<string, number>();
@@ -232,7 +272,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
   /** INSERTs of n task rows (n up to {@link TASK_ROWS_PER_INSERT}), prepared when first needed. */
   private readonly taskInserts: Database.Statement[] = [];
   private readonly insertRun: (run: JournalRunStart) => number;
-  private readonly insertQueued: (runs: readonly NewQueuedRun[], at: number) => number[];
+  private readonly insertQueued: (runs: readonly NewQueuedRun[], at: number) => Array<number | RunFencedError>;
   /** Statements of this turn's transaction (see {@link SqliteJournal.write}). */
   private readonly beginTurn: Database.Statement;
   private readonly commitTurn: Database.Statement;
@@ -267,7 +307,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
     opts: SqliteJournalOptions = {},
   ) {
     // two services starting on one data folder open the journal at the same moment
-    this.db = openSqlite(filePath, opts.busyTimeoutMs ?? 5000, setUpJournal);
+    this.db = openSqlite(filePath, opts.busyTimeoutMs ?? 5000, (db) => setUpJournal(db, opts.legacyFenceKeys));
     this.checkpoints = new BusyCheckpoints(this.db, { afterCommits: opts.backgroundCheckpoints === false ? -1 : CHECKPOINT_WORKER_AFTER_COMMITS });
     this.perTurn = opts.commitPerTurn === true;
     this.stmts = this.prepare();
@@ -277,6 +317,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
     this.rollbackTurn = this.db.prepare('ROLLBACK');
     this.savepoint = this.db.transaction((body: () => unknown) => body());
     this.insertRun = (run: JournalRunStart): number => {
+      // in the start's own transaction: a fence committed before it refuses it, one after it finds it
+      if (run.fenceKey !== undefined) this.refuseFenced(run.fenceKey);
       const info = s.insertRun.run(
         run.runId,
         run.flowName,
@@ -285,6 +327,7 @@ export class SqliteJournal implements Journal, RunQueueStore {
         run.tasks.length,
         Date.now(),
         run.reportDue === true ? 1 : null,
+        run.fenceKey ?? null,
       );
       // an accepted run leaves the line with its start, in this commit; a cancelled one never starts
       // (the throw rolls back this savepoint, its row and the run's included)
@@ -313,8 +356,15 @@ export class SqliteJournal implements Journal, RunQueueStore {
       }
       return runSeq;
     };
-    this.insertQueued = (runs: readonly NewQueuedRun[], at: number): number[] =>
-      runs.map((r) => Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at).lastInsertRowid));
+    this.insertQueued = (runs: readonly NewQueuedRun[], at: number): Array<number | RunFencedError> =>
+      runs.map((r) => {
+        // in the accept's transaction, as for a start (see insertRun); the others of the group are recorded
+        if (r.fenceKey !== undefined) {
+          const fencedAt = s.fencedAt.get(r.fenceKey) as number | undefined;
+          if (fencedAt !== undefined) return new RunFencedError(r.fenceKey, new Date(fencedAt).toISOString());
+        }
+        return Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at, r.fenceKey ?? null).lastInsertRowid);
+      });
   }
 
   /** The INSERT of `n` task rows. */
@@ -332,8 +382,8 @@ export class SqliteJournal implements Journal, RunQueueStore {
     const db = this.db;
     return {
       insertRun: db.prepare(
-        `INSERT INTO runs (run_id, flow_name, label, meta, status, task_count, started_at, report_due)
-         VALUES (?, ?, ?, ?, 'running', ?, ?, ?)`,
+        `INSERT INTO runs (run_id, flow_name, label, meta, status, task_count, started_at, report_due, fence_key)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
       ),
       seqOf: db.prepare('SELECT seq FROM runs WHERE run_id = ?').pluck(),
       intent: db.prepare(`UPDATE run_tasks SET state = 'intent', undo = ? WHERE run_seq = ? AND idx = ?`),
@@ -369,7 +419,12 @@ export class SqliteJournal implements Journal, RunQueueStore {
       unfinishedLabelled: db.prepare(`SELECT * FROM runs WHERE status = 'running' AND label = ? ORDER BY seq`),
       // the literal status lets SQLite use the partial index runs_revert_failed_by_label
       revertFailedLabelled: db.prepare(`SELECT run_id FROM runs WHERE status = 'revert_failed' AND label = ? ORDER BY seq DESC LIMIT 1`).pluck(),
-      enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at) VALUES (?, ?, ?, ?, ?)'),
+      enqueue: db.prepare('INSERT INTO queued_runs (run_id, project, owner, input, accepted_at, fence_key) VALUES (?, ?, ?, ?, ?, ?)'),
+      fencedAt: db.prepare('SELECT fenced_at FROM fences WHERE fence_key = ?').pluck(),
+      addFence: db.prepare('INSERT INTO fences (fence_key, fenced_at) VALUES (?, ?)'),
+      // the literal IS NOT NULL lets SQLite use the partial index runs_by_fence_key
+      runsKeyed: db.prepare('SELECT run_id, status FROM runs WHERE fence_key = ? AND fence_key IS NOT NULL ORDER BY seq'),
+      queuedKeyed: db.prepare('SELECT run_id, cancelled_at FROM queued_runs WHERE fence_key = ? ORDER BY seq'),
       dequeue: db.prepare('DELETE FROM queued_runs WHERE run_id = ?'),
       dequeueReturning: db.prepare('DELETE FROM queued_runs WHERE run_id = ? RETURNING cancelled_at'),
       queuedOne: db.prepare('SELECT * FROM queued_runs WHERE run_id = ?'),
@@ -780,13 +835,50 @@ export class SqliteJournal implements Journal, RunQueueStore {
   }
 
   /** One transaction for all of `runs`: concurrent submits share its commit (and then one fsync). */
-  enqueueRuns(runs: readonly NewQueuedRun[]): QueuedRun[] {
+  enqueueRuns(runs: readonly NewQueuedRun[]): Array<QueuedRun | RunFencedError> {
     if (runs.length === 0) return [];
     const at = Date.now();
-    // this turn's commit: the caller answers once whenDurable resolves
-    const seqs = this.write(() => this.insertQueued(runs, at), runs.length === 1);
+    // this turn's commit: the caller answers once whenDurable resolves. One run with a key reads the
+    // fences first: two statements, so a savepoint of their own
+    const single = runs.length === 1 && runs[0].fenceKey === undefined;
+    const seqs = this.write(() => this.insertQueued(runs, at), single);
     const acceptedAt = new Date(at).toISOString();
-    return runs.map((r, i) => ({ ...r, seq: seqs[i], acceptedAt }));
+    return runs.map((r, i) => {
+      const seq = seqs[i];
+      return seq instanceof RunFencedError ? seq : { ...r, seq, acceptedAt };
+    });
+  }
+
+  /**
+   * Committed before it returns (other processes' submits act on it), in
+   * the same serial order of write transactions as every start and accept
+   * of every handle on the file.
+   */
+  fence(key: string): FenceOutcome {
+    const s = this.stmts;
+    return this.commitNow((): FenceOutcome => {
+      const fencedAt = s.fencedAt.get(key) as number | undefined;
+      if (fencedAt !== undefined) return { fenced: true, fencedAt: new Date(fencedAt).toISOString() };
+      const runs: KeyedRun[] = (s.runsKeyed.all(key) as { run_id: string; status: JournalRunStatus }[]).map((r) => ({ runId: r.run_id, status: r.status }));
+      for (const q of s.queuedKeyed.all(key) as { run_id: string; cancelled_at: number | null }[]) {
+        runs.push({ runId: q.run_id, status: q.cancelled_at === null ? 'waiting' : 'cancelled' });
+      }
+      if (runs.length > 0) return { fenced: false, runs };
+      const at = Date.now();
+      s.addFence.run(key, at);
+      return { fenced: true, fencedAt: new Date(at).toISOString() };
+    });
+  }
+
+  fencedAt(key: string): string | undefined {
+    const at = this.stmts.fencedAt.get(key) as number | undefined;
+    return at === undefined ? undefined : new Date(at).toISOString();
+  }
+
+  /** Throws RunFencedError when `key` is fenced. */
+  private refuseFenced(key: string): void {
+    const fencedAt = this.stmts.fencedAt.get(key) as number | undefined;
+    if (fencedAt !== undefined) throw new RunFencedError(key, new Date(fencedAt).toISOString());
   }
 
   dequeueRun(runId: string): boolean {
@@ -865,6 +957,7 @@ interface QueuedRow {
   input: string;
   accepted_at: number;
   cancelled_at: number | null;
+  fence_key: string | null;
 }
 
 function toQueued(row: QueuedRow): QueuedRun {
@@ -877,6 +970,7 @@ function toQueued(row: QueuedRow): QueuedRun {
     acceptedAt: new Date(row.accepted_at).toISOString(),
   };
   if (row.cancelled_at !== null) q.cancelledAt = new Date(row.cancelled_at).toISOString();
+  if (row.fence_key !== null) q.fenceKey = row.fence_key;
   return q;
 }
 

@@ -140,6 +140,12 @@ export interface JournalRunStart {
    * {@link Journal.unreportedRuns} until {@link Journal.reported} marks it.
    */
   reportDue?: boolean;
+  /**
+   * A key a fence refuses the run by (see fences.ts; the service: the
+   * submit's timeline event): a journal with fences refuses to start a run
+   * whose key is fenced (RunFencedError), and finds the run by it.
+   */
+  fenceKey?: string;
 }
 
 /** One task of a journaled run. */

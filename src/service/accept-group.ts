@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { RunFencedError } from '../engine/errors.js';
 import type { Journal } from '../engine/journal.js';
 import type { NewQueuedRun, QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 
@@ -28,7 +29,8 @@ export class AcceptGroup {
   /**
    * Records `run` and resolves with its record once that record survives a
    * crash and power loss. Rejects when the write or the sync fails; then the
-   * record may or may not be there (the caller forgets it).
+   * record may or may not be there (the caller forgets it); rejects with
+   * RunFencedError, nothing recorded, when its fence key is fenced.
    */
   accept(run: NewQueuedRun): Promise<QueuedRun> {
     return new Promise((resolve, reject) => {
@@ -49,7 +51,7 @@ export class AcceptGroup {
     this.scheduled = false;
     const group = this.pending;
     this.pending = [];
-    let recorded: QueuedRun[];
+    let recorded: Array<QueuedRun | RunFencedError>;
     try {
       recorded = this.journal.enqueueRuns(group.map((p) => p.run));
       this.commits++;
@@ -59,7 +61,13 @@ export class AcceptGroup {
     }
     // the journal's group fsync: one in flight at a time, covering every commit before it started
     this.journal.whenDurable().then(
-      () => group.forEach((p, i) => p.resolve(recorded[i])),
+      // a fenced run was not recorded (its fence was, durably, before this commit): refused all the same
+      () =>
+        group.forEach((p, i) => {
+          const r = recorded[i];
+          if (r instanceof RunFencedError) p.reject(r);
+          else p.resolve(r);
+        }),
       (err: unknown) => group.forEach((p) => p.reject(err)),
     );
   }

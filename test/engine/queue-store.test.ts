@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MemoryJournal, RunCancelledError, type Journal } from '../../src/engine/index.js';
-import type { NewQueuedRun, RunQueueStore } from '../../src/engine/queue-store.js';
+import type { NewQueuedRun, QueuedRun, RunQueueStore } from '../../src/engine/queue-store.js';
 import { journalsPerTest } from '../support/engine-journals.js';
 
 const journals = journalsPerTest();
@@ -27,8 +27,8 @@ describe.each([
 ])('$kind queue', ({ make }) => {
   it('records a group of accepted runs in order, and each leaves the queue with its run\'s start', () => {
     const j = make();
-    const first = j.enqueueRuns([accepted('a'), accepted('b', 'p2', 'o2')]);
-    const [c] = j.enqueueRuns([accepted('c')]);
+    const first = j.enqueueRuns([accepted('a'), accepted('b', 'p2', 'o2')]) as QueuedRun[];
+    const [c] = j.enqueueRuns([accepted('c')]) as QueuedRun[];
     expect(first.map((q) => q.runId)).toEqual(['a', 'b']);
     expect(first[0].seq).toBeLessThan(first[1].seq);
     expect(first[1].seq).toBeLessThan(c.seq);
