@@ -23,7 +23,7 @@ import { cancelWaitingRun, type CancelOutcome } from '../service/cancel-run.js';
 import { lineView, type ProjectLineView } from '../service/queue-view.js';
 import { reportRunEnd } from '../service/recovery.js';
 import { OutcomeReporter } from '../service/reporter.js';
-import { parseRunMeta } from '../service/run-meta.js';
+import { LEGACY_FENCE_KEYS, parseRunMeta } from '../service/run-meta.js';
 import { journalPath } from '../service/server.js';
 import { SiteClient } from '../site/client.js';
 import { openStore } from '../store/index.js';
@@ -39,7 +39,7 @@ function openJournal(): SqliteJournal {
   const config = loadConfig();
   const path = journalPath(config.dataDir);
   if (!existsSync(path)) throw new RunsCommandError(`No run journal at ${path} (set TASKFLOW_DATA_DIR)`);
-  return new SqliteJournal(path);
+  return new SqliteJournal(path, { legacyFenceKeys: LEGACY_FENCE_KEYS });
 }
 
 /** Pads columns to their widest cell. */

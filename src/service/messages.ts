@@ -38,6 +38,11 @@ export const buildError = (reason: string): string => `Error building flow: ${re
 export const runError = (reason: string): string => `Error running flow: ${reason}`;
 /** Timeline text of a failed async run (step 7). */
 export const asyncRunError = (reason: string): string => `Error running async flow: ${reason}`;
+/** The status of a submit refused because its timeline event was fenced (see `PUT /runs/fences/<uuid>`). */
+export const FENCED_STATUS = 409;
+/** Why a submit whose timeline event was fenced is refused: the site took its change back, so the flow must never run. */
+export const fencedSubmit = (timelineUuid: string, fencedAt: string): string =>
+  `Submit refused: timeline event "${echoed(timelineUuid)}" was fenced at ${fencedAt} (the site took back its change, as no run carried the event then); this flow runs nowhere`;
 /** `Error during cleanup: ...`. */
 export const cleanupError = (reason: string): string => `Error during cleanup: ${reason}`;
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { hostname } from 'node:os';
+import type { LegacyFenceKeys } from '../engine/sqlite-journal.js';
 import type { Json } from '../engine/types.js';
 import type { FlowInput, RequestMode } from '../flows/types.js';
 
@@ -30,6 +31,13 @@ export interface RunMeta {
   owner: { id: string; pid: number; host: string };
   // An async run also holds `accepted_at` (ISO 8601): its line shows it after it started as before.
 }
+
+/**
+ * Where runs and accepted runs of a journal from before fence keys hold
+ * their timeline event (the key fences go by): the meta's `timeline_uuid`
+ * (`None` when absent), the accepted input's `timelineUuid`.
+ */
+export const LEGACY_FENCE_KEYS: LegacyFenceKeys = { runMeta: '$.timeline_uuid', queuedInput: '$.timelineUuid', none: 'None' };
 
 /** This machine's name, read once (os.hostname() is a system call, and runMetaOf runs per submit). */
 const HOST = hostname();

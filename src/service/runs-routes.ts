@@ -1,11 +1,13 @@
 /**
- * The service's own JSON endpoints: run records (`GET /runs`, `GET /runs/:id`)
- * and project lock state (`GET /locks/:projectUuid`). All need the secret in
- * the `x-taskflow-secret` header.
+ * The service's own JSON endpoints: run records (`GET /runs`, `GET /runs/:id`),
+ * fences of timeline events (`PUT /runs/fences/:timelineUuid`) and project
+ * lock state (`GET /locks/:projectUuid`). All need the secret in the
+ * `x-taskflow-secret` header.
  *
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { RunFences } from '../engine/fences.js';
 import type { Journal } from '../engine/journal.js';
 import type { RunQueueStore } from '../engine/queue-store.js';
 import type { JournalRunStatus, JournalRunSummary } from '../engine/types.js';
@@ -24,7 +26,7 @@ export const MAX_RUNS_PAGE = 500;
 
 interface RoutesDeps {
   secret: string;
-  journal: Journal & RunQueueStore;
+  journal: Journal & RunQueueStore & RunFences;
   locks: LockManager;
   quarantine: ProjectQuarantine;
   /** Cancels waiting async runs (`DELETE /runs/:id`); the live progress of runs this process runs. */
@@ -118,6 +120,25 @@ export function registerRunsRoutes(app: FastifyInstance, deps: RoutesDeps): void
     const run = deps.journal.getRun(id);
     if (!run) return plain(reply, 404, `Run "${id}" not found`);
     return reply.send(withLive(run, deps.pipeline));
+  });
+
+  // The site's exact settlement of a change whose submit it never saw answered (see fences.ts): the runs
+  // carrying the event, or a fence that refuses every later submit carrying it. A fence is answered only
+  // once it survives power loss: the site takes its change back on the strength of it.
+  app.put('/runs/fences/:timelineUuid', async (req, reply) => {
+    if (!authorized(req, reply, deps.secret)) return reply;
+    const { timelineUuid } = req.params as { timelineUuid: string };
+    // what a submit sends when it has no event, which no fence may stand for
+    if (timelineUuid === '' || timelineUuid === 'None') return plain(reply, 400, 'Invalid timeline event: a timeline event uuid');
+    let outcome;
+    try {
+      outcome = deps.journal.fence(timelineUuid);
+      if (outcome.fenced) await deps.journal.whenDurable();
+    } catch (err) {
+      return plain(reply, 503, `The run journal cannot fence the event now: ${errorText(err)}; try again`);
+    }
+    if (outcome.fenced) return reply.send({ timeline_uuid: timelineUuid, fenced: true, fenced_at: outcome.fencedAt });
+    return reply.send({ timeline_uuid: timelineUuid, fenced: false, runs: outcome.runs.map((r) => ({ run_id: r.runId, status: r.status })) });
   });
 
   app.get('/queue', async (req, reply) => {

@@ -27,9 +27,10 @@ import { ProjectQuarantine } from './quarantine.js';
 import { RecoveryWatch, recoverUnfinishedRuns, type RecoveryDeps } from './recovery.js';
 import { OutcomeReporter } from './reporter.js';
 import { isSecretOnlyUrl, registerRunsRoutes } from './runs-routes.js';
+import { LEGACY_FENCE_KEYS } from './run-meta.js';
 import { StoreProvider } from './store-provider.js';
 import { SubmitPipeline } from './submit-pipeline.js';
-import { FreezeHook, PauseHook, ReportHook } from './test-hooks.js';
+import { FreezeHook, PauseHook, ReportHook, UnjournaledFreezeHook } from './test-hooks.js';
 import { WorkQueue } from './work-queue.js';
 
 /** The journal file inside the data folder. */
@@ -99,7 +100,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
   const log = opts.logger ?? createLogger(config, opts.logDestination);
   ensurePrivateDir(config.dataDir, { tighten: true });
   // the service's one handle: concurrent runs share the commits of each event-loop turn
-  const journal = new SqliteJournal(journalPath(config.dataDir), { commitPerTurn: true });
+  const journal = new SqliteJournal(journalPath(config.dataDir), { commitPerTurn: true, legacyFenceKeys: LEGACY_FENCE_KEYS });
   const locks = createLockManager(config);
   const owners = createOwnerLeases(config, {
     onLost: (reason) => log.error({ reason }, 'owner lease lost: peers may take this process\'s runs for dead'),
@@ -147,6 +148,7 @@ export async function startService(config: Config, opts: ServiceOptions = {}): P
     ownerId: owners.id,
     interruptedRuns: watch,
     freezeHook: FreezeHook.fromEnv(config.testMode, opts.env),
+    unjournaledFreezeHook: UnjournaledFreezeHook.fromEnv(config.testMode, opts.env),
     pauseHook: PauseHook.fromEnv(config.testMode, opts.env),
     reportHook: ReportHook.fromEnv(config.testMode, opts.env),
   });

@@ -13,7 +13,8 @@ import type { Config } from '../config.js';
 import type { Journal } from '../engine/journal.js';
 import type { QueuedRun, RunQueueStore } from '../engine/queue-store.js';
 import type { Json } from '../engine/types.js';
-import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, RunEndNotRecordedError, newRunId, runFlow } from '../engine/index.js';
+import { FORCED_FAILURE_MESSAGE, FORCED_FAILURE_POINT, RunCancelledError, RunEndNotRecordedError, RunFencedError, newRunId, runFlow } from '../engine/index.js';
+import type { RunFences } from '../engine/fences.js';
 import type { RunProgress, RunResult } from '../engine/types.js';
 import { FlowValidationError } from '../flows/errors.js';
 import { getFlow } from '../flows/index.js';
@@ -29,6 +30,8 @@ import {
   buildError,
   echoed,
   errorText,
+  FENCED_STATUS,
+  fencedSubmit,
   flowNotSupported,
   lockBackendError,
   missingArgument,
@@ -45,7 +48,7 @@ import { OutcomeReporter, type ReportDelivery } from './reporter.js';
 import { runMetaOf } from './run-meta.js';
 import type { StoreProvider } from './store-provider.js';
 import { parseSubmitBody } from './submit-request.js';
-import type { FreezeHook, PauseHook, ReportHook } from './test-hooks.js';
+import type { FreezeHook, PauseHook, ReportHook, UnjournaledFreezeHook } from './test-hooks.js';
 import { LiveRuns } from './run-progress.js';
 import { QueueClosedError, WorkQueue } from './work-queue.js';
 import { RunLine, type LineEntry } from './run-line.js';
@@ -75,7 +78,8 @@ export type SubmitOutcome =
   | 'accepted'
   | 'limited'
   | 'not_started'
-  | 'cancelled';
+  | 'cancelled'
+  | 'fenced';
 
 /** The result of running a validated submit (sync answer, or async report). */
 interface Execution extends Answer {
@@ -100,7 +104,7 @@ export interface PipelineDeps {
   site: SiteClient;
   stores: StoreProvider;
   locks: LockManager;
-  journal: Journal & RunQueueStore;
+  journal: Journal & RunQueueStore & RunFences;
   quarantine: ProjectQuarantine;
   /** Async runs. */
   asyncQueue: WorkQueue;
@@ -111,6 +115,7 @@ export interface PipelineDeps {
   /** Clears a project of runs interrupted by processes that are gone; none: nothing to clear (tests). */
   interruptedRuns?: InterruptedRuns;
   freezeHook?: FreezeHook;
+  unjournaledFreezeHook?: UnjournaledFreezeHook;
   pauseHook?: PauseHook;
   reportHook?: ReportHook;
 }
@@ -289,6 +294,10 @@ export class SubmitPipeline {
     // 3. flow
     const def = getFlow(req.flowName);
     if (!def) return { answer: { status: 501, body: flowNotSupported(req.flowName) }, outcome: 'unknown_flow' };
+    // refused before anything that may call the site (a zone flow's validation failure sets the zone's
+    // status): the site took its change back. The check that counts is the journal's, with the run's record.
+    const fencedAt = req.timelineUuid === undefined ? undefined : this.deps.journal.fencedAt(req.timelineUuid);
+    if (fencedAt !== undefined) return { answer: fencedAnswer(new RunFencedError(req.timelineUuid!, fencedAt)), outcome: 'fenced' };
     // 4. store
     let flowDeps: FlowDeps;
     try {
@@ -334,13 +343,18 @@ export class SubmitPipeline {
         return { answer: { status: 503, body: zoneValidateLimitReached(config.zoneValidateLimit) }, outcome: 'limited' };
       }
     }
+    this.deps.unjournaledFreezeHook?.before(input.flowName);
     // 7. async: durable in the journal (a group commit with the submits of the same moment), then answer; runs in its project's line
     if (input.requestMode === 'async') {
       const { journal, ownerId } = this.deps;
       let accepted: QueuedRun;
       try {
-        accepted = await this.accepts.accept({ runId, projectUuid: input.projectUuid, owner: ownerId, input: input as unknown as Json });
+        accepted = await this.accepts.accept({ runId, projectUuid: input.projectUuid, owner: ownerId, input: input as unknown as Json, fenceKey: input.timelineUuid });
       } catch (err) {
+        if (err instanceof RunFencedError) {
+          freeSlot?.();
+          return { answer: fencedAnswer(err), outcome: 'fenced' };
+        }
         try {
           journal.dequeueRun(runId);
         } catch {
@@ -594,6 +608,8 @@ export class SubmitPipeline {
         // an async run's outcome reaches the site only through the report after it (see reportAsync);
         // a sync run's is the HTTP answer, which a crash breaks, and the client then knows it got none
         reportDue: input.requestMode === 'async',
+        // the journal refuses the start of a run whose event the site has fenced, atomically with its record
+        fenceKey: input.timelineUuid,
         events: this.deps.freezeHook?.eventsFor(flow.name, runId, flow.tasks.length),
         progress: followed.tracker,
         afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
@@ -603,6 +619,8 @@ export class SubmitPipeline {
     } catch (err) {
       // cancelled by another process while it waited: the journal refused its start, nothing was done
       if (err instanceof RunCancelledError) return CANCELLED;
+      // fenced meanwhile: nothing was recorded or applied, and the site, which took its change back, hears nothing
+      if (err instanceof RunFencedError) return { ...fencedAnswer(err), outcome: 'fenced' };
       if (err instanceof RunEndNotRecordedError) {
         // the run ended as its result says (applied, or rolled back): answered so, never as a failure that
         // did not happen; recovery later ends its record the same way
@@ -688,8 +706,8 @@ export class SubmitPipeline {
     const ex = executed.result === undefined && executed.outcome !== 'cancelled' && this.cancelledMeanwhile(runId) ? CANCELLED : executed;
     // a run that started owes its report (see Journal.reported): the hook holds it here, between its durable end and the report
     if (ex.result !== undefined) await this.deps.reportHook?.beforeReport(input.flowName, runId);
-    if (ex.outcome === 'cancelled') {
-      // the canceller reported it; its record, kept for us to find, goes
+    if (ex.outcome === 'cancelled' || ex.outcome === 'fenced') {
+      // the canceller reported it, or the site fenced it and knows; its record, if kept for us to find, goes
       this.deps.journal.dequeueRun(runId);
     } else {
       const send = (): Promise<ReportDelivery> => this.reporter.ended(def, input, deps, ex.reason, ex.failure);
@@ -712,6 +730,11 @@ export class SubmitPipeline {
       'async run',
     );
   }
+}
+
+/** The answer to a submit refused by a fence: nothing recorded, nothing run. */
+function fencedAnswer(err: RunFencedError): Answer {
+  return { status: FENCED_STATUS, body: fencedSubmit(err.fenceKey, err.fencedAt) };
 }
 
 /** How an accepted run that was cancelled before it started ends: nothing done, nothing to report. */

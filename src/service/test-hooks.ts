@@ -48,12 +48,51 @@ export class FreezeHook {
     events.on(`task:${this.point.event}`, (e: { index: number }) => {
       if (this.fired || e.index !== index) return;
       this.fired = true;
-      writeSync(2, `${FROZEN_MARKER} run=${runId} task=${index} of=${taskCount}\n`);
-      const cell = new Int32Array(new SharedArrayBuffer(4));
-      for (;;) Atomics.wait(cell, 0, 0);
+      freezeForGood(`${FROZEN_MARKER} run=${runId} task=${index} of=${taskCount}`);
     });
     return events;
   }
+}
+
+/** The environment variable of the pre-journal freeze hook. */
+export const FREEZE_UNJOURNALED_ENV = 'TASKFLOW_TEST_FREEZE_UNJOURNALED';
+/** The line prefix written when a submit is frozen before the journal saw it. */
+export const FROZEN_UNJOURNALED_MARKER = 'TASKFLOW_TEST_FROZEN_UNJOURNALED';
+
+/**
+ * Test-only hook for lost-submit tests: `TASKFLOW_TEST_FREEZE_UNJOURNALED=<flow>`
+ * makes the first valid submit of that flow write
+ * `TASKFLOW_TEST_FROZEN_UNJOURNALED flow=<flow>` to stderr and block the
+ * process for good once the submit was read whole and validated, before
+ * the journal records anything of it, so a test can SIGKILL the service
+ * there. Honoured only in test mode.
+ */
+export class UnjournaledFreezeHook {
+  private fired = false;
+
+  private constructor(private readonly flow: string) {}
+
+  /** The hook from the environment; undefined unless set and in test mode. */
+  static fromEnv(testMode: boolean, env: NodeJS.ProcessEnv = process.env): UnjournaledFreezeHook | undefined {
+    const flow = env[FREEZE_UNJOURNALED_ENV]?.trim();
+    if (!flow) return undefined;
+    if (!/^[\w-]+$/.test(flow)) throw new Error(`${FREEZE_UNJOURNALED_ENV} must be a flow name, got "${flow}"`);
+    return testMode ? new UnjournaledFreezeHook(flow) : undefined;
+  }
+
+  /** Blocks the process for good when `flowName` is the hook's flow (the first time). */
+  before(flowName: string): void {
+    if (this.fired || flowName !== this.flow) return;
+    this.fired = true;
+    freezeForGood(`${FROZEN_UNJOURNALED_MARKER} flow=${flowName}`);
+  }
+}
+
+/** Writes `line` to stderr, then blocks the process until it is killed. */
+function freezeForGood(line: string): never {
+  writeSync(2, `${line}\n`);
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) Atomics.wait(cell, 0, 0);
 }
 
 /** The environment variable of the pause hook. */
