@@ -22,11 +22,16 @@ export interface ServiceAnswer {
 }
 
 /**
- * GETs `path` (with its query) from the service with the shared secret,
- * within the backend's timeout. Throws when the service cannot be reached
- * or does not answer in time; any status is the caller's to judge.
+ * Asks `path` (with its query) of the service with the shared secret
+ * (`method`: GET unless given), within the backend's timeout. Throws when
+ * the service cannot be reached or does not answer in time; any status is
+ * the caller's to judge.
  */
-export async function askService(config: Pick<Config, 'backendHost' | 'backendPort' | 'sodarSecret' | 'backendTimeoutMs'>, path: string): Promise<ServiceAnswer> {
-  const res = await fetch(`${serviceBaseUrl(config)}${path}`, { headers: { [SECRET_HEADER]: config.sodarSecret }, signal: AbortSignal.timeout(config.backendTimeoutMs) });
+export async function askService(
+  config: Pick<Config, 'backendHost' | 'backendPort' | 'sodarSecret' | 'backendTimeoutMs'>,
+  path: string,
+  method: 'GET' | 'PUT' = 'GET',
+): Promise<ServiceAnswer> {
+  const res = await fetch(`${serviceBaseUrl(config)}${path}`, { method, headers: { [SECRET_HEADER]: config.sodarSecret }, signal: AbortSignal.timeout(config.backendTimeoutMs) });
   return { ok: res.ok, status: res.status, text: await res.text() };
 }

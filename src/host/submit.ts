@@ -14,6 +14,7 @@ import type { SiteContext, TaskflowBackend } from './context.js';
 import { HttpError, OutcomeUnknownError } from './errors.js';
 import type { Db } from './db/types.js';
 import { isProject, recordUndo, settleUndo, type Project, type Undo } from './repo.js';
+import { freezeBeforeSubmit } from './test-hooks.js';
 
 /** Options of {@link submitFlow}. */
 export interface FlowRequest {
@@ -73,6 +74,7 @@ export async function submitFlow(ctx: SiteContext, req: FlowRequest): Promise<vo
     }
     if (locked === true) throw new HttpError(503, LOCKED_DETAIL);
   }
+  freezeBeforeSubmit(ctx.config.testMode, req.flowName);
   try {
     await api.submit(req.projectUuid, req.flowName, req.flowData, {
       requestMode: req.requestMode ?? 'sync',

@@ -4,8 +4,9 @@
  * while the flow runs. So the way back is stored as data, in the same
  * transaction as the change, under the timeline event of that change, and
  * stays until the flow's outcome is known: from the flow's answer, from the
- * service's timeline report (its recovery reports interrupted runs), or at
- * the next start when the event already ended.
+ * service's timeline report (its recovery reports interrupted runs), at
+ * the next start when the event already ended, or from the service's runs
+ * and fences (service-outcomes.ts) when no report came.
  *
  * @module
  */
