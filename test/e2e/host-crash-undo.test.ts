@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SiteApi } from '../../src/host/client.js';
-import { dumpDb, openDb } from '../../src/host/db/index.js';
+import { openDb } from '../../src/host/db/index.js';
 import { PAUSE_ENV } from '../../src/service/test-hooks.js';
-import { openStore } from '../../src/store/index.js';
+import { hostState } from '../support/host-state.js';
 import { spawnCli, startHostSystem, type CliProcess } from '../support/host-processes.js';
 
 const running: CliProcess[] = [];
@@ -22,19 +22,6 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** The site's rows (not the timeline, which records what happened) and the whole store, read with nothing running. */
-async function state(dataDir: string): Promise<{ site: string[]; store: string[] }> {
-  const config = loadConfig({ TASKFLOW_DATA_DIR: dataDir });
-  const db = await openDb(config);
-  const store = await openStore(config);
-  try {
-    return { site: await dumpDb(db, ['timeline_events', 'timeline_statuses']), store: await store.dump() };
-  } finally {
-    await store.close();
-    await db.close();
-  }
-}
 
 /**
  * Waits until a FAILED status is in the site's timeline: the recovery's
@@ -84,7 +71,7 @@ describe('a site change whose flow a crash interrupted (service and site SIGKILL
     const role = await api.post(`project/api/roles/create/${String(proj.sodar_uuid)}`, { role: 'project contributor', user: bob.sodar_uuid });
     const ids: Ids = { proj: String(proj.sodar_uuid), bob: String(bob.sodar_uuid), bobRole: String(role.sodar_uuid), carol: String(carol.sodar_uuid) };
     await first.stop();
-    const before = await state(dir);
+    const before = await hostState(dir);
 
     // Same ports again: the journaled run calls back the site's address, the site calls the service's.
     const servicePort = new URL(first.serviceUrl).port;
@@ -108,7 +95,7 @@ describe('a site change whose flow a crash interrupted (service and site SIGKILL
     const answer = api.request(method, path, body).catch((e: unknown) => e);
     await pausing.waitFor(/TASKFLOW_TEST_PAUSED run=/);
     // the site's change is in its rows (and its undo pending) while the flow is held
-    expect((await state(dir)).site).not.toEqual(before.site);
+    expect((await hostState(dir)).site).not.toEqual(before.site);
     await site1.stop('SIGKILL');
     await pausing.stop('SIGKILL');
     await answer;
@@ -121,7 +108,7 @@ describe('a site change whose flow a crash interrupted (service and site SIGKILL
     await failureReported(dir);
     await site2.stop();
     await service2.stop();
-    const after = await state(dir);
+    const after = await hostState(dir);
     expect(after.site).toEqual(before.site);
     expect(after.store).toEqual(before.store);
   }, 90_000);
@@ -147,14 +134,14 @@ describe('the same under taskflow start (service and site in one process)', () =
     // no settings: their task's revert calls the site, which is down while the service alone recovers
     const proj = await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid, description: 'before' });
     await first.p.stop();
-    const before = await state(dir);
+    const before = await hostState(dir);
 
     const second = await start(ports, { [PAUSE_ENV]: 'project_update:-2' });
     const answer = api.request('PATCH', `project/api/update/${String(proj.sodar_uuid)}`, { title: 'Renamed', description: 'after' }).catch((e: unknown) => e);
     await second.p.waitFor(/TASKFLOW_TEST_PAUSED run=/);
     await second.p.stop('SIGKILL');
     await answer;
-    expect((await state(dir)).site).not.toEqual(before.site);
+    expect((await hostState(dir)).site).not.toEqual(before.site);
 
     // The service alone recovers the run (at its start or once the lease ran out) while no site listens:
     // its report is lost, as when `taskflow start` recovers before its site is up.
@@ -162,12 +149,12 @@ describe('the same under taskflow start (service and site in one process)', () =
     running.push(alone);
     await alone.waitFor(/recovered unfinished run/);
     await alone.stop();
-    expect((await state(dir)).site).not.toEqual(before.site);
+    expect((await hostState(dir)).site).not.toEqual(before.site);
 
     const third = await start(ports);
     await failureReported(dir);
     await third.p.stop();
-    const after = await state(dir);
+    const after = await hostState(dir);
     expect(after.site).toEqual(before.site);
     expect(after.store).toEqual(before.store);
   }, 90_000);
@@ -184,7 +171,7 @@ describe('a service that dies with the flow done while the site lives', () => {
     const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
     const proj = String((await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid })).sodar_uuid);
     await first.stop();
-    const before = await state(dir);
+    const before = await hostState(dir);
 
     const servicePort = new URL(first.serviceUrl).port;
     const serve = (env: Record<string, string>): CliProcess => {
@@ -224,7 +211,7 @@ describe('a service that dies with the flow done while the site lives', () => {
     expect((await api.get(`project/api/retrieve/${proj}`)).title).toBe('Renamed');
     await site.stop();
     await service.stop();
-    const after = await state(dir);
+    const after = await hostState(dir);
     expect(after.site).not.toEqual(before.site);
     expect(after.store.filter((l) => l.includes('Renamed')).length).toBeGreaterThan(0);
   }, 90_000);

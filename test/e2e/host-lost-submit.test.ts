@@ -14,11 +14,11 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { SiteApi } from '../../src/host/client.js';
-import { dumpDb, openDb } from '../../src/host/db/index.js';
+import { openDb } from '../../src/host/db/index.js';
 import { FREEZE_BEFORE_SUBMIT_ENV } from '../../src/host/test-hooks.js';
 import { journalPath } from '../../src/service/server.js';
 import { FREEZE_UNJOURNALED_ENV, PAUSE_ENV } from '../../src/service/test-hooks.js';
-import { openStore } from '../../src/store/index.js';
+import { hostState } from '../support/host-state.js';
 import { spawnCli, startHostSystem, type CliProcess, type HostSystem } from '../support/host-processes.js';
 
 const running: CliProcess[] = [];
@@ -27,19 +27,6 @@ afterEach(async () => {
   for (const p of running.splice(0)) await p.stop('SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** The site's rows (not the timeline, which records what happened) and the whole store, read with nothing running. */
-async function state(dataDir: string): Promise<{ site: string[]; store: string[] }> {
-  const config = loadConfig({ TASKFLOW_DATA_DIR: dataDir });
-  const db = await openDb(config);
-  const store = await openStore(config);
-  try {
-    return { site: await dumpDb(db, ['timeline_events', 'timeline_statuses']), store: await store.dump() };
-  } finally {
-    await store.close();
-    await db.close();
-  }
-}
 
 /** What the site database answers to `sql`. */
 async function siteQuery(dir: string, sql: string): Promise<Record<string, unknown>[]> {
@@ -111,7 +98,7 @@ const projectSeed = async (api: SiteApi): Promise<string> => {
 describe('a change whose submit never reached the service journal', () => {
   it('site SIGKILLed after its commit, before its submit: at its restart it fences the event and takes the change back', async () => {
     const b = await bed('host-lost-submit-site-', { SODAR_SITE_UNDO_LOOK: '0.2' }, projectSeed);
-    const before = await state(b.dir);
+    const before = await hostState(b.dir);
     const service = b.serve();
     await service.waitFor(/taskflow service listening/);
     const freezing = b.site({ [FREEZE_BEFORE_SUBMIT_ENV]: 'project_update' });
@@ -121,7 +108,7 @@ describe('a change whose submit never reached the service journal', () => {
     await freezing.stop('SIGKILL');
     await answer;
     // the change and its undo are committed; no submit left
-    expect((await state(b.dir)).site).not.toEqual(before.site);
+    expect((await hostState(b.dir)).site).not.toEqual(before.site);
     const [pending] = await siteQuery(b.dir, 'SELECT event_uuid FROM pending_undos');
 
     const site = b.site();
@@ -131,7 +118,7 @@ describe('a change whose submit never reached the service journal', () => {
     expect(status).toMatchObject({ status_type: 'FAILED', status_desc: expect.stringMatching(/^The flow never ran/) });
     await site.stop();
     await service.stop();
-    const after = await state(b.dir);
+    const after = await hostState(b.dir);
     expect(after.site).toEqual(before.site);
     expect(after.store).toEqual(before.store);
     expect(journalOf(b.dir, 'project_update')).toEqual({ fences: [pending.event_uuid], runs: 0 });
@@ -139,7 +126,7 @@ describe('a change whose submit never reached the service journal', () => {
 
   it('service SIGKILLed with the submit read, not journaled: once it is back, the site fences the event and takes the change back', async () => {
     const b = await bed('host-lost-submit-service-', { SODAR_SITE_UNDO_LOOK: '0.2' }, projectSeed);
-    const before = await state(b.dir);
+    const before = await hostState(b.dir);
     const freezing = b.serve({ [FREEZE_UNJOURNALED_ENV]: 'project_update' });
     await freezing.waitFor(/taskflow service listening/);
     const site = b.site();
@@ -157,7 +144,7 @@ describe('a change whose submit never reached the service journal', () => {
     expect((await b.api.get(`project/api/retrieve/${b.ids}`)).title).toBe('Proj');
     await site.stop();
     await service.stop();
-    const after = await state(b.dir);
+    const after = await hostState(b.dir);
     expect(after.site).toEqual(before.site);
     expect(after.store).toEqual(before.store);
     const journal = journalOf(b.dir, 'project_update');
@@ -175,7 +162,7 @@ describe('a fence that finds the run', () => {
       await api.post(`project/api/roles/create/${cat}`, { role: 'project contributor', user: bob });
       return cat;
     });
-    const before = await state(b.dir);
+    const before = await hostState(b.dir);
     // held after the flow's last task: everything applied and journaled, the answer not yet sent
     const pausing = b.serve({ [PAUSE_ENV]: 'role_update_irods_batch:-1' });
     await pausing.waitFor(/taskflow service listening/);
@@ -203,7 +190,7 @@ describe('a fence that finds the run', () => {
     expect(status).toMatchObject({ status_type: 'OK', status_desc: expect.stringMatching(/^Run \S+ completed/) });
     await site2.stop();
     await service.stop();
-    const after = await state(b.dir);
+    const after = await hostState(b.dir);
     expect(after.site).not.toEqual(before.site);
     expect(after.site.some((row) => row.includes('bob'))).toBe(true);
     expect(journalOf(b.dir, 'role_update_irods_batch')).toEqual({ fences: [], runs: 1 });
