@@ -172,11 +172,17 @@ export class RunState<C> {
 
   /**
    * Records the final state, waits until it is durable (a group fsync shared
-   * with concurrent runs), then tells listeners. Rejects only if the journal
-   * cannot record or sync it: with {@link RunEndNotRecordedError}, which
-   * carries the result.
+   * with concurrent runs), then tells listeners. `beforeRecord` is called
+   * first (see `RunOptions.beforeEnd`). Rejects only if the journal cannot
+   * record or sync it: with {@link RunEndNotRecordedError}, which carries the
+   * result.
    */
-  async finish(result: RunResult): Promise<RunResult> {
+  async finish(result: RunResult, beforeRecord?: () => void): Promise<RunResult> {
+    try {
+      beforeRecord?.();
+    } catch {
+      // the caller's bookkeeping cannot change the outcome or keep it from being recorded
+    }
     try {
       this.journal.finish(this.runId, result);
       await this.journal.whenDurable();

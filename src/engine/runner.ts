@@ -54,6 +54,14 @@ export interface RunOptions {
    * may hold by now).
    */
   stopIf?: () => string | undefined;
+  /**
+   * Called once the run's outcome is known, right before its end is
+   * recorded: what the caller holds only while the run runs is let go before
+   * anyone can read the run as ended (the service frees a validate-only
+   * check's slot). Not called for a run whose start the journal refused;
+   * a throw is ignored.
+   */
+  beforeEnd?: () => void;
 }
 
 /** The error of a run failed by `forceFail` (SODAR shows it in zone statuses and timeline events). */
@@ -251,5 +259,5 @@ export async function runFlow<C>(flow: LinearFlow<C>, ctx: C, opts: RunOptions =
     state.revertMs = performance.now() - revertStart;
   }
   opts.progress?.end();
-  return state.finish(state.result(failed));
+  return state.finish(state.result(failed), opts.beforeEnd);
 }

@@ -208,6 +208,27 @@ describe.each(cases)('runFlow with the $kind journal', (jc) => {
     ]);
   });
 
+  it('calls beforeEnd once, after the last task (or revert) and before the end is recorded; a throw changes nothing', async () => {
+    for (const forceFail of [false, true]) {
+      const journal = jc.make();
+      const world = newWorld();
+      const runId = `before-end-${forceFail}`;
+      const seen: Array<[string[], string | undefined]> = [];
+      const result = await runFlow(itemFlow(['a', 'b']), world, {
+        journal,
+        runId,
+        forceFail,
+        beforeEnd: () => {
+          seen.push([[...world.log], journal.getRun(runId)?.status]);
+          throw new Error('a caller bug');
+        },
+      });
+      expect(result.status).toBe(forceFail ? 'rolled_back' : 'completed');
+      expect(seen).toEqual([[world.log, 'running']]);
+      expect(journal.getRun(runId)!.status).toBe(result.status);
+    }
+  });
+
   it('force_fail stops before the closing tail, which it never applies', async () => {
     const journal = jc.make();
     const world = newWorld();
