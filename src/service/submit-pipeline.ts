@@ -370,8 +370,9 @@ export class SubmitPipeline {
     // 6. sync
     let ex: Execution;
     try {
-      ex = await this.execute(def, input, flowDeps, runId);
+      ex = await this.execute(def, input, flowDeps, runId, undefined, freeSlot);
     } finally {
+      // a check that never ran (lock or build failure) frees it here; one that ran, at its end
       freeSlot?.();
     }
     if (ex.failure !== undefined) await this.reporter.failure(def, input, flowDeps, ex.failure);
@@ -397,19 +398,20 @@ export class SubmitPipeline {
   /**
    * Lock → build → run → unlock, for both modes. Never throws. `acceptedAt`:
    * an accepted async run, which waits for the project as long as it takes
-   * instead of failing busy.
+   * instead of failing busy. `freeSlot`: a validate-only check's slot, freed
+   * right before its run's end is recorded (see {@link ValidationSlots}).
    */
-  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, acceptedAt?: string): Promise<Execution> {
+  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, acceptedAt?: string, freeSlot?: () => void): Promise<Execution> {
     // a lock-free check waits in the bounded validation queue, never behind a project's runs
     if (def.queue(input) === 'validation' && !def.needsLock(input)) {
-      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false, acceptedAt));
+      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false, acceptedAt, freeSlot));
     }
     const needsLock = def.needsLock(input);
     // an accepted run that waits for the project, or for its lane, waits as long as it takes
     const waits = needsLock || def.lane(input) !== undefined;
-    if (acceptedAt === undefined || !waits) return this.lockedRun(def, input, deps, runId, needsLock, acceptedAt);
+    if (acceptedAt === undefined || !waits) return this.lockedRun(def, input, deps, runId, needsLock, acceptedAt, freeSlot);
     for (;;) {
-      const ex = await this.lockedRun(def, input, deps, runId, needsLock, acceptedAt);
+      const ex = await this.lockedRun(def, input, deps, runId, needsLock, acceptedAt, freeSlot);
       if (ex.outcome !== 'locked') return ex;
       // stopping: not started, so it stays in the journal for the next owner (as one waiting for a slot)
       if (this.closing) throw new QueueClosedError();
@@ -427,6 +429,7 @@ export class SubmitPipeline {
     runId: string,
     needsLock: boolean,
     acceptedAt: string | undefined,
+    freeSlot: (() => void) | undefined,
   ): Promise<Execution> {
     let held: HeldLock | undefined;
     // a run without the project lock may still have a lane: its lease is taken as a project's is, by the lane's name
@@ -471,7 +474,7 @@ export class SubmitPipeline {
         const text = lockBackendError(quarantineReason(blocking));
         return { status: 503, body: text, outcome: 'quarantined', reason: text, failure: { stage: 'lock', reason: text } };
       }
-      return await this.buildAndRun(def, input, deps, runId, needsLock, held?.lock, acceptedAt);
+      return await this.buildAndRun(def, input, deps, runId, needsLock, held?.lock, acceptedAt, freeSlot);
     } finally {
       if (held !== undefined) {
         await this.passOnOrRelease(lockOf.projectUuid, held.lock, runId);
@@ -586,6 +589,7 @@ export class SubmitPipeline {
     locked: boolean,
     lock: LockHandle | undefined,
     acceptedAt: string | undefined,
+    freeSlot: (() => void) | undefined,
   ): Promise<Execution> {
     let flow;
     try {
@@ -615,6 +619,7 @@ export class SubmitPipeline {
         afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
         // a lost lease may be another process's by now: no task of this run applies after that
         stopIf: lock === undefined ? undefined : () => (lock.lost ? lockLostReason(lock.lostReason) : undefined),
+        beforeEnd: freeSlot,
       });
     } catch (err) {
       // cancelled by another process while it waited: the journal refused its start, nothing was done
@@ -660,12 +665,12 @@ export class SubmitPipeline {
       await this.reportAsync(run, deps, { status: 500, body: storeInitError(errorText(err)), outcome: 'store_error', reason: storeInitError(errorText(err)) }, t0);
       return;
     }
-    const executed = this.deps.asyncQueue.run(() => this.execute(def, input, deps, runId, run.acceptedAt));
+    const executed = this.deps.asyncQueue.run(() => this.execute(def, input, deps, runId, run.acceptedAt, run.freeSlot));
     const job = executed
       .then(
         (ex) => {
-          // a validate-only check holds its slot while it runs, as the line shows it (its end is durable now),
-          // not during its report: a check submitted once the line shows none running is not refused
+          // a check that ran freed its slot at its end; one that never ran (lock or build failure) frees it
+          // here, before its report: the slot is for a check at work, not for telling the site about it
           run.freeSlot?.();
           return this.reportAsync(run, deps, ex, t0);
         },

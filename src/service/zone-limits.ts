@@ -11,13 +11,21 @@ import { NotFoundError } from '../store/errors.js';
 import { pages } from '../store/pages.js';
 import { isCompanion } from '../tasks/zone-check.js';
 
-/** Validate-only checks per project in this process, running or waiting. */
+/**
+ * Validate-only checks per project in this process, running or waiting.
+ * A check holds its slot from its submit until its run ends: the slot is
+ * freed right before the run's end is recorded (`RunOptions.beforeEnd`), not
+ * once its lock, queue and report are done, so a check submitted once
+ * `GET /runs` shows the last one ended, or `GET /queue` none running, is
+ * not refused. A check that never runs (cancelled, refused, failed before
+ * its start) frees it where it stops; freeing twice is harmless.
+ */
 export class ValidationSlots {
   private readonly counts = new Map<string, number>();
 
   constructor(private readonly limit: number) {}
 
-  /** Takes a slot: the function that frees it, or undefined at the limit (unless `force`: a run accepted earlier). */
+  /** Takes a slot: the function that frees it (idempotent), or undefined at the limit (unless `force`: a run accepted earlier). */
   take(projectUuid: string, force = false): (() => void) | undefined {
     const n = this.counts.get(projectUuid) ?? 0;
     if (n >= this.limit && !force) return undefined;
