@@ -54,6 +54,18 @@ export class FreezeHook {
   }
 }
 
+/**
+ * The flow a hook set to a flow name names (`name` in `env`); undefined when
+ * unset. A value that is no flow name stops the process, so a mistyped hook
+ * never leaves a test waiting for a freeze that cannot come.
+ */
+function hookFlow(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const flow = env[name]?.trim();
+  if (!flow) return undefined;
+  if (!/^[\w-]+$/.test(flow)) throw new Error(`${name} must be a flow name, got "${flow}"`);
+  return flow;
+}
+
 /** The environment variable of the pre-journal freeze hook. */
 export const FREEZE_UNJOURNALED_ENV = 'TASKFLOW_TEST_FREEZE_UNJOURNALED';
 /** The line prefix written when a submit is frozen before the journal saw it. */
@@ -74,10 +86,8 @@ export class UnjournaledFreezeHook {
 
   /** The hook from the environment; undefined unless set and in test mode. */
   static fromEnv(testMode: boolean, env: NodeJS.ProcessEnv = process.env): UnjournaledFreezeHook | undefined {
-    const flow = env[FREEZE_UNJOURNALED_ENV]?.trim();
-    if (!flow) return undefined;
-    if (!/^[\w-]+$/.test(flow)) throw new Error(`${FREEZE_UNJOURNALED_ENV} must be a flow name, got "${flow}"`);
-    return testMode ? new UnjournaledFreezeHook(flow) : undefined;
+    const flow = hookFlow(env, FREEZE_UNJOURNALED_ENV);
+    return testMode && flow !== undefined ? new UnjournaledFreezeHook(flow) : undefined;
   }
 
   /** Blocks the process for good when `flowName` is the hook's flow (the first time). */
@@ -178,10 +188,8 @@ export class ReportHook {
 
   /** The hook from the environment; undefined unless set and in test mode. */
   static fromEnv(testMode: boolean, env: NodeJS.ProcessEnv = process.env): ReportHook | undefined {
-    const flow = env[HOLD_REPORT_ENV]?.trim();
-    if (!flow) return undefined;
-    if (!/^[\w-]+$/.test(flow)) throw new Error(`${HOLD_REPORT_ENV} must be a flow name, got "${flow}"`);
-    return testMode ? new ReportHook(flow) : undefined;
+    const flow = hookFlow(env, HOLD_REPORT_ENV);
+    return testMode && flow !== undefined ? new ReportHook(flow) : undefined;
   }
 
   /** Resolves when run `runId` of `flowName` may be reported (at once unless the hook holds it). */
