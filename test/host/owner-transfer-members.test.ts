@@ -6,6 +6,7 @@
  * with the same 400, before anything changes or is submitted.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setPassword } from '../../src/host/auth/passwords.js';
 import { dumpDb } from '../../src/host/db/index.js';
 import { injectSite, type InjectSite } from '../support/host-inject-site.js';
 import { PageClient } from '../support/page-client.js';
@@ -112,5 +113,20 @@ describe('owner transfer: only to a member', () => {
     expect(page.text).toContain('<h3>Transfer ownership</h3>');
     expect(page.text).not.toContain('id="owner-transfer"');
     expect(page.text).toContain('Only a member can become the owner: add one first.');
+  });
+});
+
+describe('owner transfer: whose role the form asks for', () => {
+  /** The label of the ownership form's role select. */
+  const roleLabelOf = (html: string): string | undefined => /<label for="old-role">([^<]*)<\/label>/.exec(html)?.[1];
+
+  it('asks the project owner for their own role after, and anyone else who may transfer for the owner’s', async () => {
+    const proj = await world();
+    expect(roleLabelOf((await (await signedIn()).get(`/project/${proj}`)).text)).toBe('Your role after');
+    // the category's owner owns the project too (inherited) but is not its owner: the role chosen is the admin's
+    await setPassword(site.db, (await site.call('GET', 'project/api/users/list')).json.find((u: { username: string }) => u.username === 'cato').sodar_uuid, 'cato-password-1');
+    const cato = new PageClient(site.app);
+    expect((await cato.signIn('cato', 'cato-password-1')).status).toBe(303);
+    expect(roleLabelOf((await cato.get(`/project/${proj}`)).text)).toBe('Role of admin after');
   });
 });

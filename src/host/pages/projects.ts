@@ -75,6 +75,15 @@ export function parseSheetText(text: string): { title: string; assays: { title: 
   return studies;
 }
 
+/**
+ * The label of the ownership form's role select: the role the current
+ * owner keeps after the transfer, which is the viewer's own only when the
+ * viewer owns the project (`owner`: its owner, if any).
+ */
+export function oldOwnerLabel(owner: Pick<User, 'uuid' | 'username'> | undefined, viewer: Pick<User, 'uuid'>): string {
+  return owner === undefined || owner.uuid === viewer.uuid ? 'Your role after' : `Role of ${owner.username} after`;
+}
+
 const str = (body: Body, key: string): string => (typeof body[key] === 'string' ? (body[key] as string) : '');
 
 /** Registers the project pages; returns the home page handler (served at `/`). */
@@ -145,7 +154,8 @@ export function projectPages(app: FastifyInstance, ctx: SiteContext, pages: Page
         outsiders: users.filter((u) => !memberUuids.has(u.uuid)),
         // the transfer takes only these: offering anyone else would only lead to its refusal
         newOwners: can.own ? await ownerCandidates(db, project) : [],
-        users,
+        // a superuser or a category's owner may transfer too: the role chosen is the current owner's, not theirs
+        oldOwnerLabel: oldOwnerLabel(members.find((m) => m.isOwner)?.user, user),
         grantable,
         oldOwnerRoles: [ROLE_DELEGATE, ROLE_CONTRIBUTOR, ROLE_GUEST],
         locked,
