@@ -5,7 +5,7 @@
  * @module
  */
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { openDb } from '../host/db/index.js';
 import { generatePassword, revokeAccess, setPassword } from '../host/auth/passwords.js';
 import { HttpError } from '../host/errors.js';
@@ -36,20 +36,28 @@ async function readLine(): Promise<string> {
  * sets a failing exit code.
  */
 async function withSiteUser(username: string, fn: (db: Db, user: User) => Promise<void>): Promise<void> {
-  const config = loadConfig();
+  await withSiteDb(loadConfig(), async (db, config) => {
+    try {
+      const user = await getUserByName(db, username);
+      if (!user) {
+        process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
+        process.exitCode = 1;
+        return;
+      }
+      await fn(db, user);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      process.stderr.write(`${err.detail}\n`);
+      process.exitCode = 1;
+    }
+  });
+}
+
+/** Runs `fn` on the site database of `config`, closed afterwards whatever `fn` does. */
+async function withSiteDb(config: Config, fn: (db: Db, config: Config) => Promise<void>): Promise<void> {
   const db = await openDb(config);
   try {
-    const user = await getUserByName(db, username);
-    if (!user) {
-      process.stderr.write(`No user "${username}" in the site database (${config.dataDir})\n`);
-      process.exitCode = 1;
-      return;
-    }
-    await fn(db, user);
-  } catch (err) {
-    if (!(err instanceof HttpError)) throw err;
-    process.stderr.write(`${err.detail}\n`);
-    process.exitCode = 1;
+    await fn(db, config);
   } finally {
     await db.close();
   }
@@ -62,32 +70,24 @@ export function registerManageCommands(program: Command): void {
   manage
     .command('syncplugins')
     .description('Register every plugin found in the site database')
-    .action(async () => {
-      const config = loadConfig();
-      const db = await openDb(config);
-      try {
+    .action(() =>
+      withSiteDb(loadConfig(), async (db, config) => {
         const { registry } = siteContext(config, db, () => config.sodarUrl);
         await registry.syncPlugins(new DbPluginStore(db), print);
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 
   manage
     .command('synctaskflow')
     .description('Sync every project, membership and app data to the taskflow service (targets: TASKFLOW_TARGETS without sodar)')
-    .action(async () => {
-      // The secret of an earlier `npm start` on this data dir, unless TASKFLOW_SODAR_SECRET says otherwise.
-      const config = withStoredSecret(loadConfig());
-      const db = await openDb(config);
-      try {
+    // The secret of an earlier `npm start` on this data dir, unless TASKFLOW_SODAR_SECRET says otherwise.
+    .action(() =>
+      withSiteDb(withStoredSecret(loadConfig()), async (db, config) => {
         const { ctx, registry } = siteContext(config, db, () => config.sodarUrl);
         const summary = await syncTaskflow(ctx, registry, print);
         if (summary.failures.length > 0) process.exitCode = 1;
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 
   manage
     .command('setpassword <user>')
@@ -105,10 +105,8 @@ export function registerManageCommands(program: Command): void {
   manage
     .command('revoketoken')
     .description('Take one API token away (read from standard input, one line, never from the command line); its user keeps the rest')
-    .action(async () => {
-      const config = loadConfig();
-      const db = await openDb(config);
-      try {
+    .action(() =>
+      withSiteDb(loadConfig(), async (db, config) => {
         if (process.stdin.isTTY) process.stderr.write('API token to revoke (the line is shown as you type): ');
         const owner = await revokeToken(db, (await readLine()).trim());
         if (!owner) {
@@ -117,10 +115,8 @@ export function registerManageCommands(program: Command): void {
           return;
         }
         print(`API token of "${owner.username}" revoked; their other tokens and their password stay`);
-      } finally {
-        await db.close();
-      }
-    });
+      }),
+    );
 
   manage
     .command('revoke <user>')
