@@ -14,7 +14,7 @@ import { SiteApi } from '../../src/host/client.js';
 import { openDb } from '../../src/host/db/index.js';
 import { PAUSE_ENV } from '../../src/service/test-hooks.js';
 import { hostState } from '../support/host-state.js';
-import { spawnCli, startHostSystem, type CliProcess } from '../support/host-processes.js';
+import { restartBed, spawnCli, type CliProcess } from '../support/host-processes.js';
 
 const running: CliProcess[] = [];
 const dirs: string[] = [];
@@ -59,33 +59,20 @@ const cases: [string, string, (ids: Ids) => [string, string, unknown]][] = [
 
 describe('a site change whose flow a crash interrupted (service and site SIGKILLed, restarted after the lease ran out)', () => {
   it.each(cases)('%s: the site takes its change back as the store is rolled back', async (_name, pauseAt, request) => {
-    const dir = mkdtempSync(join(tmpdir(), 'host-crash-undo-'));
-    dirs.push(dir);
-    const lease = { TASKFLOW_LOCK_LEASE: '1' };
-    const first = await startHostSystem(dir, lease);
-    const api = new SiteApi(first.siteUrl, first.adminToken);
-    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
-    const proj = await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid, description: 'before', settings: { 'app.x': 1 } });
-    const bob = await api.post('project/api/users/create', { username: 'bob' });
-    const carol = await api.post('project/api/users/create', { username: 'carol' });
-    const role = await api.post(`project/api/roles/create/${String(proj.sodar_uuid)}`, { role: 'project contributor', user: bob.sodar_uuid });
-    const ids: Ids = { proj: String(proj.sodar_uuid), bob: String(bob.sodar_uuid), bobRole: String(role.sodar_uuid), carol: String(carol.sodar_uuid) };
-    await first.stop();
+    const { dir, api, ids, serve, site } = await restartBed(
+      'host-crash-undo-',
+      { TASKFLOW_LOCK_LEASE: '1' },
+      async (api): Promise<Ids> => {
+        const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+        const proj = await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid, description: 'before', settings: { 'app.x': 1 } });
+        const bob = await api.post('project/api/users/create', { username: 'bob' });
+        const carol = await api.post('project/api/users/create', { username: 'carol' });
+        const role = await api.post(`project/api/roles/create/${String(proj.sodar_uuid)}`, { role: 'project contributor', user: bob.sodar_uuid });
+        return { proj: String(proj.sodar_uuid), bob: String(bob.sodar_uuid), bobRole: String(role.sodar_uuid), carol: String(carol.sodar_uuid) };
+      },
+      { running, dirs },
+    );
     const before = await hostState(dir);
-
-    // Same ports again: the journaled run calls back the site's address, the site calls the service's.
-    const servicePort = new URL(first.serviceUrl).port;
-    const sitePort = new URL(first.siteUrl).port;
-    const serve = (env: Record<string, string>): CliProcess => {
-      const p = spawnCli(['serve', '--port', servicePort], { ...first.env, ...lease, ...env });
-      running.push(p);
-      return p;
-    };
-    const site = (): CliProcess => {
-      const p = spawnCli(['site', '--port', sitePort], { ...first.env, ...lease });
-      running.push(p);
-      return p;
-    };
 
     const pausing = serve({ [PAUSE_ENV]: pauseAt });
     await pausing.waitFor(/taskflow service listening/);
@@ -103,7 +90,7 @@ describe('a site change whose flow a crash interrupted (service and site SIGKILL
     // The site first, so the service's recovery (once the dead owner's lease has run out) can report to it.
     const site2 = site();
     await site2.waitFor(/taskflow site listening/);
-    const service2 = serve({});
+    const service2 = serve();
     await service2.waitFor(/recovered unfinished run/);
     await failureReported(dir);
     await site2.stop();
@@ -162,28 +149,23 @@ describe('the same under taskflow start (service and site in one process)', () =
 
 describe('a service that dies with the flow done while the site lives', () => {
   it('leaves the site its change, which the run\'s completion settles: both halves changed, none taken back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'host-crash-undo-kept-'));
-    dirs.push(dir);
     // leases of 1 s; the site looks at the service's runs every 0.2 s
-    const lease = { TASKFLOW_LOCK_LEASE: '1', SODAR_SITE_UNDO_LOOK: '0.2' };
-    const first = await startHostSystem(dir, lease);
-    const api = new SiteApi(first.siteUrl, first.adminToken);
-    const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
-    const proj = String((await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid })).sodar_uuid);
-    await first.stop();
+    const b = await restartBed(
+      'host-crash-undo-kept-',
+      { TASKFLOW_LOCK_LEASE: '1', SODAR_SITE_UNDO_LOOK: '0.2' },
+      async (api) => {
+        const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });
+        return String((await api.post('project/api/create', { title: 'Proj', type: 'PROJECT', parent: cat.sodar_uuid })).sodar_uuid);
+      },
+      { running, dirs },
+    );
+    const { dir, api, ids: proj } = b;
     const before = await hostState(dir);
 
-    const servicePort = new URL(first.serviceUrl).port;
-    const serve = (env: Record<string, string>): CliProcess => {
-      const p = spawnCli(['serve', '--port', servicePort], { ...first.env, ...lease, ...env });
-      running.push(p);
-      return p;
-    };
     // held after the flow's last task: everything applied and journaled, the answer not yet sent
-    const pausing = serve({ [PAUSE_ENV]: 'project_update:-1' });
+    const pausing = b.serve({ [PAUSE_ENV]: 'project_update:-1' });
     await pausing.waitFor(/taskflow service listening/);
-    const site = spawnCli(['site', '--port', new URL(first.siteUrl).port], { ...first.env, ...lease });
-    running.push(site);
+    const site = b.site();
     await site.waitFor(/taskflow site listening/);
     const answer = api.request('PATCH', `project/api/update/${proj}`, { title: 'Renamed' }).catch((e: unknown) => e);
     await pausing.waitFor(/TASKFLOW_TEST_PAUSED run=/);
@@ -193,7 +175,7 @@ describe('a service that dies with the flow done while the site lives', () => {
     expect((await api.get(`project/api/retrieve/${proj}`)).title).toBe('Renamed');
 
     // the service comes back and completes the run (all its tasks were done); the site hears of it
-    const service = serve({});
+    const service = b.serve();
     await service.waitFor(/recovered finished run.*"outcome":"completed"|"outcome":"completed".*recovered finished run/);
     const settled = async (): Promise<boolean> => {
       const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));

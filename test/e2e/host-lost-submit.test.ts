@@ -7,19 +7,17 @@
  * a fence that finds a completed run the site could not find in `GET /runs`
  * (a category's owner change runs under no project) keeps the change.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { SiteApi } from '../../src/host/client.js';
+import type { SiteApi } from '../../src/host/client.js';
 import { openDb } from '../../src/host/db/index.js';
 import { FREEZE_BEFORE_SUBMIT_ENV } from '../../src/host/test-hooks.js';
 import { journalPath } from '../../src/service/server.js';
 import { FREEZE_UNJOURNALED_ENV, PAUSE_ENV } from '../../src/service/test-hooks.js';
 import { hostState } from '../support/host-state.js';
-import { spawnCli, startHostSystem, type CliProcess, type HostSystem } from '../support/host-processes.js';
+import { restartBed, type CliProcess, type RestartBed } from '../support/host-processes.js';
 
 const running: CliProcess[] = [];
 const dirs: string[] = [];
@@ -59,36 +57,9 @@ function journalOf(dir: string, flow: string): { fences: string[]; runs: number 
   }
 }
 
-interface Bed {
-  dir: string;
-  first: HostSystem;
-  api: SiteApi;
-  serve(env?: Record<string, string>): CliProcess;
-  site(env?: Record<string, string>): CliProcess;
-}
-
-/** A data folder with the system started once (to seed it through `seed`) and stopped; processes on the same ports again. */
-async function bed<T>(prefix: string, extra: Record<string, string>, seed: (api: SiteApi) => Promise<T>): Promise<Bed & { ids: T }> {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  const first = await startHostSystem(dir, extra);
-  const api = new SiteApi(first.siteUrl, first.adminToken);
-  const ids = await seed(api);
-  await first.stop();
-  const spawn = (args: string[], env: Record<string, string>): CliProcess => {
-    const p = spawnCli(args, { ...first.env, ...extra, ...env });
-    running.push(p);
-    return p;
-  };
-  return {
-    dir,
-    first,
-    api,
-    ids,
-    serve: (env = {}) => spawn(['serve', '--port', new URL(first.serviceUrl).port], env),
-    site: (env = {}) => spawn(['site', '--port', new URL(first.siteUrl).port], env),
-  };
-}
+/** {@link restartBed} with this file's cleanup. */
+const bed = <T>(prefix: string, env: Record<string, string>, seed: (api: SiteApi) => Promise<T>): Promise<RestartBed<T>> =>
+  restartBed(prefix, env, seed, { running, dirs });
 
 const projectSeed = async (api: SiteApi): Promise<string> => {
   const cat = await api.post('project/api/create', { title: 'Cat', type: 'CATEGORY' });

@@ -4,8 +4,10 @@
  * commands, each in a test's own data folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SiteApi } from '../../src/host/client.js';
 
 /** The built CLI. */
 export const CLI = resolve(import.meta.dirname, '../../dist/src/cli/index.js').replace('/dist/dist/', '/dist/');
@@ -126,4 +128,50 @@ export async function startHostSystem(dataDir: string, extraEnv: Record<string, 
     await service.stop();
     throw err;
   }
+}
+
+/** A data folder seeded by a first run of the system, for crash tests that start its processes again one by one. */
+export interface RestartBed<T> {
+  dir: string;
+  /** The site's API as the admin, at the site's address (the same on every start). */
+  api: SiteApi;
+  /** What the seed returned. */
+  ids: T;
+  /** `taskflow serve` on the first run's port, with the bed's settings and `env`. */
+  serve(env?: Record<string, string>): CliProcess;
+  /** `taskflow site` on the first run's port, with the bed's settings and `env`. */
+  site(env?: Record<string, string>): CliProcess;
+}
+
+/**
+ * A new data folder (named from `prefix`, put on `track.dirs`) where the
+ * system ran once with `env` to be seeded through `seed`, then stopped.
+ * Its processes start again on the same ports (a journaled run calls back
+ * the site's address, the site calls the service's); each goes on
+ * `track.running` for the test's cleanup.
+ */
+export async function restartBed<T>(
+  prefix: string,
+  env: Record<string, string>,
+  seed: (api: SiteApi) => Promise<T>,
+  track: { running: CliProcess[]; dirs: string[] },
+): Promise<RestartBed<T>> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  track.dirs.push(dir);
+  const first = await startHostSystem(dir, env);
+  const api = new SiteApi(first.siteUrl, first.adminToken);
+  const ids = await seed(api);
+  await first.stop();
+  const again = (args: string[], extra: Record<string, string>): CliProcess => {
+    const p = spawnCli(args, { ...first.env, ...env, ...extra });
+    track.running.push(p);
+    return p;
+  };
+  return {
+    dir,
+    api,
+    ids,
+    serve: (extra = {}) => again(['serve', '--port', new URL(first.serviceUrl).port], extra),
+    site: (extra = {}) => again(['site', '--port', new URL(first.siteUrl).port], extra),
+  };
 }
