@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { writeSync } from 'node:fs';
+import { freezeForGood } from '../test-holds.js';
 
 /** The environment variable of the hook. */
 export const FREEZE_BEFORE_SUBMIT_ENV = 'SODAR_SITE_TEST_FREEZE_BEFORE_SUBMIT';
@@ -21,7 +21,5 @@ let fired = false;
 export function freezeBeforeSubmit(testMode: boolean, flowName: string, env: NodeJS.ProcessEnv = process.env): void {
   if (!testMode || fired || env[FREEZE_BEFORE_SUBMIT_ENV]?.trim() !== flowName) return;
   fired = true;
-  writeSync(2, `${FROZEN_BEFORE_SUBMIT_MARKER} flow=${flowName}\n`);
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) Atomics.wait(cell, 0, 0);
+  freezeForGood(`${FROZEN_BEFORE_SUBMIT_MARKER} flow=${flowName}`);
 }

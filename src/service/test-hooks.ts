@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { writeSync } from 'node:fs';
 import { RunEvents } from '../engine/index.js';
+import { freezeForGood, holdUntilSigusr2 } from '../test-holds.js';
 
 /** The environment variable of the hook. */
 export const FREEZE_ENV = 'TASKFLOW_TEST_FREEZE_AT';
@@ -98,13 +98,6 @@ export class UnjournaledFreezeHook {
   }
 }
 
-/** Writes `line` to stderr, then blocks the process until it is killed. */
-function freezeForGood(line: string): never {
-  writeSync(2, `${line}\n`);
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) Atomics.wait(cell, 0, 0);
-}
-
 /** The environment variable of the pause hook. */
 export const PAUSE_ENV = 'TASKFLOW_TEST_PAUSE_AT';
 /** The line prefix written when a run pauses; the run goes on at the process's next SIGUSR2. */
@@ -155,11 +148,7 @@ export class PauseHook {
     return (i) => {
       if (this.fired || i !== index) return;
       this.fired = true;
-      const resumed = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
-      writeSync(2, `${PAUSED_MARKER} run=${runId} task=${index} of=${kinds.length}\n`);
-      return resumed.then(() => {
-        writeSync(2, `${RESUMED_MARKER} run=${runId}\n`);
-      });
+      return holdUntilSigusr2(`${PAUSED_MARKER} run=${runId} task=${index} of=${kinds.length}`, `${RESUMED_MARKER} run=${runId}`);
     };
   }
 }
@@ -196,10 +185,6 @@ export class ReportHook {
   beforeReport(flowName: string, runId: string): Promise<void> | undefined {
     if (this.fired || flowName !== this.flow) return undefined;
     this.fired = true;
-    const released = new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
-    writeSync(2, `${REPORT_HELD_MARKER} run=${runId}\n`);
-    return released.then(() => {
-      writeSync(2, `${REPORT_RELEASED_MARKER} run=${runId}\n`);
-    });
+    return holdUntilSigusr2(`${REPORT_HELD_MARKER} run=${runId}`, `${REPORT_RELEASED_MARKER} run=${runId}`);
   }
 }
