@@ -141,14 +141,23 @@ const LOCK_WAIT_LOG_MS = 250;
 /** A short printable form of an untrusted value, for logs. */
 const loggable = (v: unknown): string | undefined => (typeof v === 'string' ? echoed(v) : undefined);
 
+/** What a run brings to its execution besides its flow and input. */
+interface RunTerms {
+  /**
+   * When it was accepted (ISO 8601), for an accepted async run: recorded with
+   * its start, so its line can still show it, and it waits for its project as
+   * long as it takes instead of failing busy. None for a sync submit.
+   */
+  acceptedAt?: string;
+  /** Frees its validate-only slot (see {@link ValidationSlots}), right before its run's end is recorded; none for other runs. */
+  freeSlot?: () => void;
+}
+
 /** An accepted async run in this process's line. */
-interface AcceptedRun extends LineEntry {
+interface AcceptedRun extends LineEntry, RunTerms {
   def: FlowDefinition;
   input: FlowInput;
-  /** When it was accepted (ISO 8601): recorded with its start, so its line can still show it. */
   acceptedAt: string;
-  /** Frees its validate-only slot (see {@link ValidationSlots}); none for other runs. */
-  freeSlot?: () => void;
 }
 
 export type { CancelOutcome } from './cancel-run.js';
@@ -370,7 +379,7 @@ export class SubmitPipeline {
     // 6. sync
     let ex: Execution;
     try {
-      ex = await this.execute(def, input, flowDeps, runId, undefined, freeSlot);
+      ex = await this.execute(def, input, flowDeps, runId, { freeSlot });
     } finally {
       // a check that never ran (lock or build failure) frees it here; one that ran, at its end
       freeSlot?.();
@@ -396,22 +405,19 @@ export class SubmitPipeline {
   }
 
   /**
-   * Lock → build → run → unlock, for both modes. Never throws. `acceptedAt`:
-   * an accepted async run, which waits for the project as long as it takes
-   * instead of failing busy. `freeSlot`: a validate-only check's slot, freed
-   * right before its run's end is recorded (see {@link ValidationSlots}).
+   * Lock → build → run → unlock, for both modes, on the run's `terms`. Never throws.
    */
-  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, acceptedAt?: string, freeSlot?: () => void): Promise<Execution> {
+  private async execute(def: FlowDefinition, input: FlowInput, deps: FlowDeps, runId: string, terms: RunTerms): Promise<Execution> {
     // a lock-free check waits in the bounded validation queue, never behind a project's runs
     if (def.queue(input) === 'validation' && !def.needsLock(input)) {
-      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false, acceptedAt, freeSlot));
+      return this.deps.validationQueue.run(() => this.lockedRun(def, input, deps, runId, false, terms));
     }
     const needsLock = def.needsLock(input);
     // an accepted run that waits for the project, or for its lane, waits as long as it takes
     const waits = needsLock || def.lane(input) !== undefined;
-    if (acceptedAt === undefined || !waits) return this.lockedRun(def, input, deps, runId, needsLock, acceptedAt, freeSlot);
+    if (terms.acceptedAt === undefined || !waits) return this.lockedRun(def, input, deps, runId, needsLock, terms);
     for (;;) {
-      const ex = await this.lockedRun(def, input, deps, runId, needsLock, acceptedAt, freeSlot);
+      const ex = await this.lockedRun(def, input, deps, runId, needsLock, terms);
       if (ex.outcome !== 'locked') return ex;
       // stopping: not started, so it stays in the journal for the next owner (as one waiting for a slot)
       if (this.closing) throw new QueueClosedError();
@@ -428,8 +434,7 @@ export class SubmitPipeline {
     deps: FlowDeps,
     runId: string,
     needsLock: boolean,
-    acceptedAt: string | undefined,
-    freeSlot: (() => void) | undefined,
+    terms: RunTerms,
   ): Promise<Execution> {
     let held: HeldLock | undefined;
     // a run without the project lock may still have a lane: its lease is taken as a project's is, by the lane's name
@@ -474,7 +479,7 @@ export class SubmitPipeline {
         const text = lockBackendError(quarantineReason(blocking));
         return { status: 503, body: text, outcome: 'quarantined', reason: text, failure: { stage: 'lock', reason: text } };
       }
-      return await this.buildAndRun(def, input, deps, runId, needsLock, held?.lock, acceptedAt, freeSlot);
+      return await this.buildAndRun(def, input, deps, runId, needsLock, held?.lock, terms);
     } finally {
       if (held !== undefined) {
         await this.passOnOrRelease(lockOf.projectUuid, held.lock, runId);
@@ -588,8 +593,7 @@ export class SubmitPipeline {
     runId: string,
     locked: boolean,
     lock: LockHandle | undefined,
-    acceptedAt: string | undefined,
-    freeSlot: (() => void) | undefined,
+    terms: RunTerms,
   ): Promise<Execution> {
     let flow;
     try {
@@ -608,7 +612,7 @@ export class SubmitPipeline {
         // stops before the flow's closing tail (zone MOVED): a forced failure never does what cannot be undone
         forceFail: input.forceFail,
         label: input.projectUuid,
-        meta: runMetaOf(input, locked, this.deps.ownerId, acceptedAt),
+        meta: runMetaOf(input, locked, this.deps.ownerId, terms.acceptedAt),
         // an async run's outcome reaches the site only through the report after it (see reportAsync);
         // a sync run's is the HTTP answer, which a crash breaks, and the client then knows it got none
         reportDue: input.requestMode === 'async',
@@ -619,7 +623,7 @@ export class SubmitPipeline {
         afterTask: this.deps.pauseHook?.afterTaskFor(flow.name, runId, flow.tasks.map((t) => t.kind)),
         // a lost lease may be another process's by now: no task of this run applies after that
         stopIf: lock === undefined ? undefined : () => (lock.lost ? lockLostReason(lock.lostReason) : undefined),
-        beforeEnd: freeSlot,
+        beforeEnd: terms.freeSlot,
       });
     } catch (err) {
       // cancelled by another process while it waited: the journal refused its start, nothing was done
@@ -665,7 +669,7 @@ export class SubmitPipeline {
       await this.reportAsync(run, deps, { status: 500, body: storeInitError(errorText(err)), outcome: 'store_error', reason: storeInitError(errorText(err)) }, t0);
       return;
     }
-    const executed = this.deps.asyncQueue.run(() => this.execute(def, input, deps, runId, run.acceptedAt, run.freeSlot));
+    const executed = this.deps.asyncQueue.run(() => this.execute(def, input, deps, runId, run));
     const job = executed
       .then(
         (ex) => {
