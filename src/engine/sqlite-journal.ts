@@ -359,10 +359,8 @@ export class SqliteJournal implements Journal, RunQueueStore, RunFences {
     this.insertQueued = (runs: readonly NewQueuedRun[], at: number): Array<number | RunFencedError> =>
       runs.map((r) => {
         // in the accept's transaction, as for a start (see insertRun); the others of the group are recorded
-        if (r.fenceKey !== undefined) {
-          const fencedAt = s.fencedAt.get(r.fenceKey) as number | undefined;
-          if (fencedAt !== undefined) return new RunFencedError(r.fenceKey, new Date(fencedAt).toISOString());
-        }
+        const fencedAt = r.fenceKey === undefined ? undefined : this.fencedAt(r.fenceKey);
+        if (fencedAt !== undefined) return new RunFencedError(r.fenceKey!, fencedAt);
         return Number(s.enqueue.run(r.runId, r.projectUuid, r.owner, JSON.stringify(r.input), at, r.fenceKey ?? null).lastInsertRowid);
       });
   }
@@ -857,8 +855,8 @@ export class SqliteJournal implements Journal, RunQueueStore, RunFences {
   fence(key: string): FenceOutcome {
     const s = this.stmts;
     return this.commitNow((): FenceOutcome => {
-      const fencedAt = s.fencedAt.get(key) as number | undefined;
-      if (fencedAt !== undefined) return { fenced: true, fencedAt: new Date(fencedAt).toISOString() };
+      const fencedAt = this.fencedAt(key);
+      if (fencedAt !== undefined) return { fenced: true, fencedAt };
       const runs: KeyedRun[] = (s.runsKeyed.all(key) as { run_id: string; status: JournalRunStatus }[]).map((r) => ({ runId: r.run_id, status: r.status }));
       for (const q of s.queuedKeyed.all(key) as { run_id: string; cancelled_at: number | null }[]) {
         runs.push({ runId: q.run_id, status: q.cancelled_at === null ? 'waiting' : 'cancelled' });
@@ -877,8 +875,8 @@ export class SqliteJournal implements Journal, RunQueueStore, RunFences {
 
   /** Throws RunFencedError when `key` is fenced. */
   private refuseFenced(key: string): void {
-    const fencedAt = this.stmts.fencedAt.get(key) as number | undefined;
-    if (fencedAt !== undefined) throw new RunFencedError(key, new Date(fencedAt).toISOString());
+    const fencedAt = this.fencedAt(key);
+    if (fencedAt !== undefined) throw new RunFencedError(key, fencedAt);
   }
 
   dequeueRun(runId: string): boolean {
