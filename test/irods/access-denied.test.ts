@@ -9,7 +9,7 @@
  * Passes only with the server (src/irods, `taskflow store serve`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
+import { labelledOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 
 const Z = TEST_ZONE;
@@ -28,12 +28,6 @@ let alice: IrodsAccount;
 let bob: IrodsAccount;
 let carol: IrodsAccount;
 
-/** Runs `ops` as `who`; returns results by the label given to each op. */
-async function run(who: IrodsAccount, ops: Record<string, ClientOp>): Promise<Record<string, ClientOpResult>> {
-  const labels = Object.keys(ops);
-  const results = await clientOps(who, Object.values(ops));
-  return Object.fromEntries(labels.map((l, i) => [l, results[i]]));
-}
 
 /** Every result refused: not done, and refused with a permission or not-found error (never a crash or an unknown code). */
 function expectAllRefused(results: Record<string, ClientOpResult>): void {
@@ -62,7 +56,7 @@ function changes(who: string): Record<string, ClientOp> {
 
 /** Alice's view of her collection: unchanged by anyone else. */
 async function expectUntouched(extraNames: string[] = []): Promise<void> {
-  const r = await run(alice, {
+  const r = await labelledOps(alice, {
     list: { op: 'list', path: P },
     read: { op: 'read', path: F },
     meta: { op: 'meta_get', path: F, kind: 'd' },
@@ -74,7 +68,7 @@ async function expectUntouched(extraNames: string[] = []): Promise<void> {
   expect(r.meta, JSON.stringify(r.meta)).toMatchObject({ ok: true, value: [['kind', 'secret']] });
   expect(r.collMeta, JSON.stringify(r.collMeta)).toMatchObject({ ok: true, value: [] });
   expect(r.acl.ok && (r.acl.value as string[][]).filter(([u, level]) => u !== 'alice' && level === 'own'), JSON.stringify(r.acl)).toEqual([]);
-  const stolen = await run(bob, { stat: { op: 'stat', path: `/${Z}/home/bob/stolen.txt` } });
+  const stolen = await labelledOps(bob, { stat: { op: 'stat', path: `/${Z}/home/bob/stolen.txt` } });
   expect(stolen.stat, 'no renamed copy in his home').toMatchObject({ ok: false, error: 'DataObjectDoesNotExist' });
 }
 
@@ -84,7 +78,7 @@ beforeAll(async () => {
   alice = server.accounts.get('alice')!;
   bob = server.accounts.get('bob')!;
   carol = server.accounts.get('carol')!;
-  const setup = await run(alice, {
+  const setup = await labelledOps(alice, {
     mkdir: { op: 'mkdir', path: P },
     sub: { op: 'mkdir', path: `${P}/sub` },
     write: { op: 'write', path: F, content: CONTENT },
@@ -100,7 +94,7 @@ afterAll(async () => {
 
 describe("another user's collection over iRODS", { timeout: 180_000 }, () => {
   it('without access: bob can neither list, see, read, nor change anything in it', async () => {
-    const reads = await run(bob, {
+    const reads = await labelledOps(bob, {
       'list her collection': { op: 'list', path: P },
       'stat her object': { op: 'stat', path: F },
       'read her object': { op: 'read', path: F },
@@ -109,7 +103,7 @@ describe("another user's collection over iRODS", { timeout: 180_000 }, () => {
     expectAllRefused(reads);
 
     // GenQuery answers, but with nothing of hers
-    const queries = await run(bob, {
+    const queries = await labelledOps(bob, {
       'query her names': { op: 'query_names', path: HOME_A },
       'query her metadata': { op: 'meta_get', path: F, kind: 'd' },
       'list her home': { op: 'list', path: HOME_A },
@@ -119,15 +113,15 @@ describe("another user's collection over iRODS", { timeout: 180_000 }, () => {
       else expect([...DENIED, ...HIDDEN], `${label}: ${JSON.stringify(r)}`).toContain(r.error);
     }
 
-    expectAllRefused(await run(bob, changes('bob')));
+    expectAllRefused(await labelledOps(bob, changes('bob')));
     await expectUntouched();
   });
 
   it('with read: bob lists and reads, and still changes nothing', async () => {
-    const grant = await run(alice, { read: { op: 'chmod', path: P, level: 'read', user: 'bob', recursive: true } });
+    const grant = await labelledOps(alice, { read: { op: 'chmod', path: P, level: 'read', user: 'bob', recursive: true } });
     expect(grant.read, JSON.stringify(grant.read)).toMatchObject({ ok: true });
 
-    const reads = await run(bob, {
+    const reads = await labelledOps(bob, {
       list: { op: 'list', path: P },
       read: { op: 'read', path: F },
       query: { op: 'query_names', path: HOME_A },
@@ -136,48 +130,48 @@ describe("another user's collection over iRODS", { timeout: 180_000 }, () => {
     expect(reads.read, JSON.stringify(reads.read)).toMatchObject({ ok: true, value: CONTENT });
     expect(reads.query, JSON.stringify(reads.query)).toMatchObject({ ok: true, value: [F] });
 
-    expectAllRefused(await run(bob, changes('bob')));
+    expectAllRefused(await labelledOps(bob, changes('bob')));
     await expectUntouched();
   });
 
   it("read through a group: carol, in team, reads what team may; bob's grant is not hers", async () => {
-    const before = await run(carol, { read: { op: 'read', path: F } });
+    const before = await labelledOps(carol, { read: { op: 'read', path: F } });
     expectAllRefused(before);
-    const grant = await run(alice, { team: { op: 'chmod', path: P, level: 'read', user: 'team', recursive: true } });
+    const grant = await labelledOps(alice, { team: { op: 'chmod', path: P, level: 'read', user: 'team', recursive: true } });
     expect(grant.team, JSON.stringify(grant.team)).toMatchObject({ ok: true });
-    const after = await run(carol, { read: { op: 'read', path: F } });
+    const after = await labelledOps(carol, { read: { op: 'read', path: F } });
     expect(after.read, JSON.stringify(after.read)).toMatchObject({ ok: true, value: CONTENT });
-    expectAllRefused(await run(carol, { overwrite: { op: 'write', path: F, content: 'carol' } }));
+    expectAllRefused(await labelledOps(carol, { overwrite: { op: 'write', path: F, content: 'carol' } }));
   });
 
   it('with write: bob writes into it, but cannot take ownership or change access', async () => {
-    const grant = await run(alice, { write: { op: 'chmod', path: P, level: 'write', user: 'bob', recursive: true } });
+    const grant = await labelledOps(alice, { write: { op: 'chmod', path: P, level: 'write', user: 'bob', recursive: true } });
     expect(grant.write, JSON.stringify(grant.write)).toMatchObject({ ok: true });
 
-    const writes = await run(bob, {
+    const writes = await labelledOps(bob, {
       new: { op: 'write', path: `${P}/bob.txt`, content: 'from bob' },
       overwrite: { op: 'write', path: F, content: 'edited by bob' },
     });
     expect(writes.new, JSON.stringify(writes.new)).toMatchObject({ ok: true });
     expect(writes.overwrite, JSON.stringify(writes.overwrite)).toMatchObject({ ok: true });
-    const seen = await run(alice, { read: { op: 'read', path: F }, bobs: { op: 'read', path: `${P}/bob.txt` } });
+    const seen = await labelledOps(alice, { read: { op: 'read', path: F }, bobs: { op: 'read', path: `${P}/bob.txt` } });
     expect(seen.read).toMatchObject({ ok: true, value: 'edited by bob' });
     // bob owns what he created; without inheritance on the collection alice
     // gets no entry on it, so, as on an iRODS server, she cannot read it
     expect(seen.bobs.ok, JSON.stringify(seen.bobs)).toBe(false);
     expect([...DENIED, ...HIDDEN]).toContain(seen.bobs.ok ? '' : seen.bobs.error);
-    const bobsOwn = await run(bob, { bobs: { op: 'read', path: `${P}/bob.txt` } });
+    const bobsOwn = await labelledOps(bob, { bobs: { op: 'read', path: `${P}/bob.txt` } });
     expect(bobsOwn.bobs).toMatchObject({ ok: true, value: 'from bob' });
 
     expectAllRefused(
-      await run(bob, {
+      await labelledOps(bob, {
         'own the object': { op: 'chmod', path: F, level: 'own', user: 'bob' },
         'own the collection': { op: 'chmod', path: P, level: 'own', user: 'bob', recursive: true },
         'let carol write': { op: 'chmod', path: F, level: 'write', user: 'carol' },
         'take alice off': { op: 'chmod', path: F, level: 'null', user: 'alice' },
       }),
     );
-    const acl = await run(alice, { acl: { op: 'acl', path: F, kind: 'd' } });
+    const acl = await labelledOps(alice, { acl: { op: 'acl', path: F, kind: 'd' } });
     expect(acl.acl.ok && (acl.acl.value as string[][]).filter(([u]) => u === 'alice' || u === 'carol'), JSON.stringify(acl.acl)).toEqual([['alice', 'own']]);
   });
 });

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { clientOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
+import { labelledOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { readAll } from '../support/store-helpers.js';
 
@@ -32,16 +32,10 @@ let bob: IrodsAccount;
 /** A second handle on the server's data folder, to look at (and, once, break) the catalog. */
 let inspect: EmbeddedStore;
 
-/** Runs `ops` as `who`; results by the label given to each op. */
-async function run(who: IrodsAccount, ops: Record<string, ClientOp>): Promise<Record<string, ClientOpResult>> {
-  const labels = Object.keys(ops);
-  const results = await clientOps(who, Object.values(ops));
-  return Object.fromEntries(labels.map((l, i) => [l, results[i]]));
-}
 
 /** Runs `ops` as `who` and requires every one to succeed. */
 async function setUp(who: IrodsAccount, ops: Record<string, ClientOp>): Promise<Record<string, ClientOpResult>> {
-  const results = await run(who, ops);
+  const results = await labelledOps(who, ops);
   const failed = Object.entries(results).filter(([, r]) => !r.ok);
   expect(failed, 'setup').toEqual([]);
   return results;
@@ -100,7 +94,7 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
     const ids = await setUp(alice, { src: { op: 'id', path: `${HOME}/src` }, src2: { op: 'id', path: `${HOME}/sub/src2` } });
 
     const before = await fullState();
-    const refused = await run(alice, {
+    const refused = await labelledOps(alice, {
       move: { op: 'rename', path: `${HOME}/src`, dest: `${HOME}/tgt` },
       'oprType 11 with forceFlag': { op: 'rename_raw', path: `${HOME}/src`, dest: `${HOME}/tgt`, opr_type: 11, src_keywords: FORCE, dest_keywords: FORCE },
       'oprType 0 without forceFlag': { op: 'rename_raw', path: `${HOME}/src`, dest: `${HOME}/tgt`, opr_type: 0 },
@@ -108,12 +102,12 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
     expect(Object.values(refused).map(refusal)).toEqual(['CAT_NAME_EXISTS_AS_DATAOBJ', 'CAT_NAME_EXISTS_AS_DATAOBJ', 'CAT_NAME_EXISTS_AS_DATAOBJ']);
     expect(await fullState()).toEqual(before);
 
-    const done = await run(alice, {
+    const done = await labelledOps(alice, {
       'forceFlag on the destination': forced(`${HOME}/src`, `${HOME}/tgt`),
       'forceFlag on the source, into another collection': forced(`${HOME}/sub/src2`, `${HOME}/tgt2`, { src_keywords: FORCE, dest_keywords: {} }),
     });
     expect(Object.values(done).map(refusal)).toEqual(['succeeded', 'succeeded']);
-    const after = await run(alice, {
+    const after = await labelledOps(alice, {
       read: { op: 'read', path: `${HOME}/tgt` },
       id: { op: 'id', path: `${HOME}/tgt` },
       meta: { op: 'meta_get', path: `${HOME}/tgt`, kind: 'd' },
@@ -153,7 +147,7 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
     });
     const refusedNow = async (op: ClientOp): Promise<string> => {
       const before = await fullState();
-      const r = refusal((await run(bob, { op })).op);
+      const r = refusal((await labelledOps(bob, { op })).op);
       expect(await fullState(), `${JSON.stringify(op)} changed nothing`).toEqual(before);
       return r;
     };
@@ -174,7 +168,7 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
     expect(await refusedNow(forced(`${BOB_HOME}/mine`, `${SHARED}/coll`))).toBe('CAT_NAME_EXISTS_AS_COLLECTION');
     expect(await refusedNow(forced(`${BOB_HOME}/dir`, T))).toBe('CAT_NAME_EXISTS_AS_DATAOBJ');
 
-    const done = await run(bob, { rename: forced(`${BOB_HOME}/mine`, T), read: { op: 'read', path: T }, meta: { op: 'meta_get', path: T, kind: 'd' } });
+    const done = await labelledOps(bob, { rename: forced(`${BOB_HOME}/mine`, T), read: { op: 'read', path: T }, meta: { op: 'meta_get', path: T, kind: 'd' } });
     expect(done.rename).toMatchObject({ ok: true });
     expect(done.read).toMatchObject({ ok: true, value: "bob's source" });
     expect(done.meta).toMatchObject({ ok: true, value: [] });
@@ -188,7 +182,7 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
       tgt: { op: 'write', path: `${HOME}/tgt3`, content: 'old bytes' },
     });
     // one session: the object stays open on one connection while the rename comes on another
-    const r = await run(alice, {
+    const r = await labelledOps(alice, {
       open: { op: 'open_write', path: `${HOME}/tgt3`, content: 'being written' },
       whileOpen: forced(`${HOME}/src3`, `${HOME}/tgt3`),
       close: { op: 'close', path: `${HOME}/tgt3` },
@@ -228,7 +222,7 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
     db.exec(`CREATE TRIGGER test_forced_rename_fails BEFORE UPDATE OF path ON entries WHEN NEW.path = '${TGT}' BEGIN SELECT RAISE(ABORT, 'forced failure'); END`);
     const before = await fullState();
     try {
-      const r = await run(alice, { rename: forced(SRC, TGT) });
+      const r = await labelledOps(alice, { rename: forced(SRC, TGT) });
       // the server's answer for a failure of its own (src/irods/server/store-errors.ts)
       expect(r.rename, JSON.stringify(r.rename)).toMatchObject({ ok: false, error: 'SYS_INTERNAL_NULL_INPUT_ERR' });
       expect(await fullState()).toEqual(before);
@@ -236,7 +230,7 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
       db.exec('DROP TRIGGER test_forced_rename_fails');
     }
 
-    const r = await run(alice, { rename: forced(SRC, TGT), read: { op: 'read', path: TGT } });
+    const r = await labelledOps(alice, { rename: forced(SRC, TGT), read: { op: 'read', path: TGT } });
     expect(r.rename).toMatchObject({ ok: true });
     expect(r.read).toMatchObject({ ok: true, value: 'small source, bytes in the catalog' });
     expect(await trashed()).toEqual([`/${Z}/trash/home/alice/old`]);

@@ -10,7 +10,7 @@
  * Passes only with the server (src/irods, `taskflow store serve`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
+import { labelledOps, requireIrodsClient, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 
 const Z = `/${TEST_ZONE}`;
@@ -21,16 +21,10 @@ let server: IrodsStoreServer | undefined;
 let rods: IrodsAccount;
 let alice: IrodsAccount;
 
-/** Runs `ops` as `who`; returns results by the label given to each op. */
-async function run(who: IrodsAccount, ops: Record<string, ClientOp>): Promise<Record<string, ClientOpResult>> {
-  const labels = Object.keys(ops);
-  const results = await clientOps(who, Object.values(ops));
-  return Object.fromEntries(labels.map((l, i) => [l, results[i]]));
-}
 
 /** rods's view of `/`: what must stay as the catalog made it. */
 async function rootAsRods(): Promise<Record<string, ClientOpResult>> {
-  return run(rods, {
+  return labelledOps(rods, {
     collection: { op: 'collection', path: '/' },
     stat: { op: 'obj_stat', path: '/' },
     acl: { op: 'acl', path: '/', kind: 'c' },
@@ -44,8 +38,8 @@ beforeAll(async () => {
   rods = server.admin;
   alice = server.accounts.get('alice')!;
   const setup = {
-    ...(await run(alice, { write: { op: 'write', path: ALICE_FILE, content: 'alice' } })),
-    ...(await run(rods, { write: { op: 'write', path: RODS_FILE, content: 'rods' } })),
+    ...(await labelledOps(alice, { write: { op: 'write', path: ALICE_FILE, content: 'alice' } })),
+    ...(await labelledOps(rods, { write: { op: 'write', path: RODS_FILE, content: 'rods' } })),
   };
   const failed = Object.entries(setup).filter(([, r]) => !r.ok);
   if (failed.length) throw new Error(`setting up failed: ${JSON.stringify(failed)}`);
@@ -69,9 +63,9 @@ describe('the root collection / over iRODS', { timeout: 180_000 }, () => {
   });
 
   it('alice, who holds nothing on /, neither gets nor stats it, even with read on the zone; / shows her only what she may read', async () => {
-    const grant = await run(rods, { zone: { op: 'chmod', path: Z, level: 'read', user: 'public' } });
+    const grant = await labelledOps(rods, { zone: { op: 'chmod', path: Z, level: 'read', user: 'public' } });
     expect(grant.zone, JSON.stringify(grant.zone)).toMatchObject({ ok: true });
-    const r = await run(alice, {
+    const r = await labelledOps(alice, {
       collection: { op: 'collection', path: '/' },
       stat: { op: 'obj_stat', path: '/' },
       zone: { op: 'obj_stat', path: Z },
@@ -81,7 +75,7 @@ describe('the root collection / over iRODS', { timeout: 180_000 }, () => {
     expect(r.stat, JSON.stringify(r.stat)).toMatchObject({ ok: false, error: 'USER_FILE_DOES_NOT_EXIST' });
     expect(r.zone, JSON.stringify(r.zone)).toEqual({ op: 'obj_stat', ok: true, value: { objType: '2', ownerName: 'rods', ownerZone: TEST_ZONE } });
     expect(r.names, JSON.stringify(r.names)).toEqual({ op: 'query_names', ok: true, value: [ALICE_FILE] });
-    const all = await run(rods, { names: { op: 'query_names', path: '/' } });
+    const all = await labelledOps(rods, { names: { op: 'query_names', path: '/' } });
     expect(all.names, JSON.stringify(all.names)).toEqual({ op: 'query_names', ok: true, value: [ALICE_FILE, RODS_FILE] });
   });
 
@@ -90,7 +84,7 @@ describe('the root collection / over iRODS', { timeout: 180_000 }, () => {
     expect(before.collection.ok, JSON.stringify(before.collection)).toBe(true);
     for (const who of [alice, rods]) {
       const own = who === rods ? RODS_FILE : ALICE_FILE;
-      const r = await run(who, {
+      const r = await labelledOps(who, {
         'make /': { op: 'mkdir', path: '/' },
         'make a collection in /': { op: 'mkdir', path: '/elsewhere' },
         'write an object in /': { op: 'write', path: '/x.txt', content: 'x' },
@@ -107,9 +101,9 @@ describe('the root collection / over iRODS', { timeout: 180_000 }, () => {
       expect(wrong, `as ${who.user}`).toEqual([]);
     }
     expect(await rootAsRods()).toEqual(before);
-    const still = await run(rods, { alice: { op: 'read', path: ALICE_FILE }, rods: { op: 'read', path: RODS_FILE } });
+    const still = await labelledOps(rods, { alice: { op: 'read', path: ALICE_FILE }, rods: { op: 'read', path: RODS_FILE } });
     expect(still).toMatchObject({ alice: { ok: true, value: 'alice' }, rods: { ok: true, value: 'rods' } });
-    const zone = await run(rods, { acl: { op: 'acl', path: Z, kind: 'c' } });
+    const zone = await labelledOps(rods, { acl: { op: 'acl', path: Z, kind: 'c' } });
     // (python-irodsclient 0.8.1 lists a group's entry once per member: public's read shows as alice's too)
     expect(zone.acl.ok && (zone.acl.value as string[][]).filter(([u, level]) => u === 'alice' && level === 'own'), JSON.stringify(zone.acl)).toEqual([]);
   });

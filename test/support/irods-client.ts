@@ -126,6 +126,13 @@ export async function clientOps(account: IrodsAccount, ops: readonly ClientOp[],
   return (JSON.parse(res.stdout) as { results: ClientOpResult[] }).results;
 }
 
+/** Runs `ops` in their order as `account` (one client process); results by the label given to each op. */
+export async function labelledOps(account: IrodsAccount, ops: Record<string, ClientOp>): Promise<Record<string, ClientOpResult>> {
+  const labels = Object.keys(ops);
+  const results = await clientOps(account, Object.values(ops));
+  return Object.fromEntries(labels.map((l, i) => [l, results[i]]));
+}
+
 /** Runs one op as `account`. */
 export async function clientOp(account: IrodsAccount, op: ClientOp): Promise<ClientOpResult> {
   return (await clientOps(account, [op]))[0];
