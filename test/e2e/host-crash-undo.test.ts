@@ -29,17 +29,22 @@ afterEach(async () => {
  * settles its change in the same transaction.
  */
 async function failureReported(dir: string): Promise<void> {
-  const reported = async (): Promise<boolean> => {
+  await untilSiteRows(dir, "SELECT event_uuid FROM timeline_statuses WHERE status_type = 'FAILED'", (n) => n > 0, 'no FAILED report reached the site');
+}
+
+/** Polls the site database of `dir` (opened afresh each time, as another process writes it) until `sql`'s row count passes `ok`. */
+async function untilSiteRows(dir: string, sql: string, ok: (rows: number) => boolean, never: string): Promise<void> {
+  const rows = async (): Promise<number> => {
     const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));
     try {
-      return (await db.query("SELECT event_uuid FROM timeline_statuses WHERE status_type = 'FAILED'")).length > 0;
+      return (await db.query(sql)).length;
     } finally {
       await db.close();
     }
   };
   const deadline = Date.now() + 20_000;
-  while (!(await reported())) {
-    expect(Date.now(), 'no FAILED report reached the site').toBeLessThan(deadline);
+  while (!ok(await rows())) {
+    expect(Date.now(), never).toBeLessThan(deadline);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -177,19 +182,7 @@ describe('a service that dies with the flow done while the site lives', () => {
     // the service comes back and completes the run (all its tasks were done); the site hears of it
     const service = b.serve();
     await service.waitFor(/recovered finished run.*"outcome":"completed"|"outcome":"completed".*recovered finished run/);
-    const settled = async (): Promise<boolean> => {
-      const db = await openDb(loadConfig({ TASKFLOW_DATA_DIR: dir }));
-      try {
-        return (await db.query('SELECT event_uuid FROM pending_undos')).length === 0;
-      } finally {
-        await db.close();
-      }
-    };
-    const deadline = Date.now() + 20_000;
-    while (!(await settled())) {
-      expect(Date.now(), 'the change was never settled').toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilSiteRows(dir, 'SELECT event_uuid FROM pending_undos', (n) => n === 0, 'the change was never settled');
     expect((await api.get(`project/api/retrieve/${proj}`)).title).toBe('Renamed');
     await site.stop();
     await service.stop();
