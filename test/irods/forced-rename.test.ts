@@ -201,6 +201,35 @@ describe('rename onto a data object with forceFlag (627), python-irodsclient 0.8
     expect(await inspect.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 
+  it('does not move a source open for writing with oprType 0, forced or not (LOCKED_DATA_OBJECT_ACCESS, a KeyError in 0.8.1); once it is closed, does', async () => {
+    await setUp(alice, {
+      src: { op: 'write', path: `${HOME}/src4`, content: 'the fourth source' },
+      tgt: { op: 'write', path: `${HOME}/tgt4`, content: 'kept bytes' },
+    });
+    const trashBefore = await trashed();
+    // python-irodsclient's move (11) of an open object is allowed, as in the released servers: objects-client.test.ts
+    const r = await labelledOps(alice, {
+      open: { op: 'open_write', path: `${HOME}/src4`, content: 'being written' },
+      forcedWhileOpen: forced(`${HOME}/src4`, `${HOME}/tgt4`),
+      plainWhileOpen: { op: 'rename_raw', path: `${HOME}/src4`, dest: `${HOME}/free4`, opr_type: 0 },
+      close: { op: 'close', path: `${HOME}/src4` },
+      target: { op: 'read', path: `${HOME}/tgt4` },
+      notMoved: { op: 'read', path: `${HOME}/free4` },
+      afterClose: { op: 'rename_raw', path: `${HOME}/src4`, dest: `${HOME}/free4`, opr_type: 0 },
+      moved: { op: 'read', path: `${HOME}/free4` },
+    });
+    expect(r.open).toMatchObject({ ok: true });
+    expect(refusal(r.forcedWhileOpen)).toBe('KeyError -406000');
+    expect(refusal(r.plainWhileOpen)).toBe('KeyError -406000');
+    expect(r.close).toMatchObject({ ok: true });
+    expect(r.target).toMatchObject({ ok: true, value: 'kept bytes' });
+    expect(r.notMoved).toMatchObject({ ok: false });
+    expect(r.afterClose).toMatchObject({ ok: true });
+    expect(r.moved).toMatchObject({ ok: true, value: 'being written' });
+    expect(await trashed()).toEqual(trashBefore);
+    expect(await inspect.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
   it('is all or nothing: a catalog failure after the target was removed leaves source, target and trash exactly as they were', async () => {
     const SRC = `${HOME}/src4`;
     const TGT = `${HOME}/tgt4`;

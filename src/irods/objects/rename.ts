@@ -38,14 +38,21 @@
  *   `db_move_object_op`, `cmlCheckDir`); nothing on the source's
  *   collection.
  *
+ * - A source data object open for writing is refused with
+ *   `LOCKED_DATA_OBJECT_ACCESS` in that same branch (any `oprType` but 11
+ *   and 12), after the source's `own` check and before the unlink, with or
+ *   without `forceFlag` (`ill::try_lock(..., lock_type::write)`, which
+ *   without a replica looks at the whole object). With 11 the released
+ *   servers (4.2.9 to 4.3.5) take no lock: the open object moves, and its
+ *   close writes the renamed object (see `write-claims.ts`). irods/irods'
+ *   main after 4.3.5 locks there too; python-irodsclient's `move` then
+ *   fails as well.
+ *
  * Where this server differs: iRODS's unlink commits on its own before the
  * rename runs (4.2.9 `db_unreg_replica_op` commits), so a rename refused
  * after it, for example for want of write on the destination collection,
  * leaves the target gone. Here every check runs first and the removal and
- * the move are one catalog transaction: both happen or neither. And iRODS
- * (4.2.9 and later) refuses, in the same branch, a source that is open for
- * writing; here a rename moves an open object whatever its `oprType`, and
- * its close writes the renamed object (see `write-claims.ts`).
+ * the move are one catalog transaction: both happen or neither.
  *
  * @module
  */
@@ -60,6 +67,7 @@ import { entryAt, requireLevel } from './permission-checks.js';
 import { refuseAdminModeOfUser, requireRemovable } from './removal-rules.js';
 import { KW, type DataObjRequest } from './requests.js';
 import { answering } from './store-errors.js';
+import { refuseWhileOpenForWrite } from './write-claims.js';
 
 /** `oprType` of a rename (iRODS 4.2.9 and 4.3.5 `dataObjInpOut.h`); any other value lets the server find out. */
 export const RENAME_DATA_OBJ = 11;
@@ -102,6 +110,7 @@ function checkRename(ctx: ApiContext, from: string, to: string, oprType: number,
   if (oprType === RENAME_COLL && source?.kind !== 'c') throw new IrodsError('CAT_UNKNOWN_COLLECTION', `collection ${from} does not exist`);
   if (!source) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${from} does not exist`);
   requireLevel(ctx, from, ctx.access.levelOnEntry(ctx.user, source.id), 'own', 'rename it');
+  if (source.kind === 'o' && oprType !== RENAME_DATA_OBJ) refuseWhileOpenForWrite(ctx.store.protocolCore(), from, source.id, 'rename', 'LOCKED_DATA_OBJECT_ACCESS');
   if (source.kind === 'c' && isInside(to, from)) throw new IrodsError('CAT_RECURSIVE_MOVE', `cannot move ${from} into itself (${to})`);
   if (target) {
     const level = ctx.access.levelOnEntry(ctx.user, target.id);

@@ -65,9 +65,20 @@ export function claimForWrite(core: StoreCore, path: string, opened: OpenedObjec
   };
 }
 
-/** Throws `INTERMEDIATE_REPLICA_ACCESS` while a write open holds the object with catalog id `id` (what may not remove it). */
-export function refuseWhileOpenForWrite(core: StoreCore, path: string, id: number, doing: string): void {
+/**
+ * Throws while a write open holds the object with catalog id `id`: by
+ * default `INTERMEDIATE_REPLICA_ACCESS`, what iRODS answers an unlink;
+ * `code` for a call whose lock check looks at the whole object instead
+ * (a rename's: `LOCKED_DATA_OBJECT_ACCESS`).
+ */
+export function refuseWhileOpenForWrite(
+  core: StoreCore,
+  path: string,
+  id: number,
+  doing: string,
+  code: 'INTERMEDIATE_REPLICA_ACCESS' | 'LOCKED_DATA_OBJECT_ACCESS' = 'INTERMEDIATE_REPLICA_ACCESS',
+): void {
   if (byStore.get(core)?.has(id)) {
-    throw new IrodsError('INTERMEDIATE_REPLICA_ACCESS', `cannot ${doing} ${path}: it is open for writing; try again once it is closed`);
+    throw new IrodsError(code, `cannot ${doing} ${path}: it is open for writing; try again once it is closed`);
   }
 }

@@ -56,6 +56,13 @@ export const IRODS_ERRORS = {
    * fails the call, and newer clients know the code.
    */
   INTERMEDIATE_REPLICA_ACCESS: -405000,
+  /**
+   * A data object with a replica open for writing, where the whole object
+   * is locked rather than one replica (4.2.9 and later `logical_locking.cpp`
+   * `try_lock_for_locked_data_object`; number from 4.2.12 and 4.3.5
+   * `rodsErrorTable.h`). Not in python-irodsclient 0.8.1's table either.
+   */
+  LOCKED_DATA_OBJECT_ACCESS: -406000,
   UNIX_FILE_WRITE_ERR: -513000,
   UNIX_FILE_STAT_ERR: -516000,
   UNIX_FILE_LSEEK_ERR: -518000,
