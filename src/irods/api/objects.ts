@@ -3,7 +3,9 @@
  * close 673, unlink 615, rename 627 (objects and collections), checksum 629,
  * stat 633, copy 696 and truncate 652 (API numbers of iRODS 4.3.5
  * `apiNumberData.h`; python-irodsclient 0.8.1 copies with 696 and truncates
- * with 652). The work is in `../objects/`.
+ * with 652), and the plugin APIs of parallel transfers: a descriptor's info
+ * 20000 and replica close 20004 (`api_plugin_number_data.h`, 4.2.9 to
+ * 4.3.5; `replica-access.ts`). The work is in `../objects/`.
  *
  * An open answers its descriptor and nothing else: there is no parallel
  * transfer portal here (numThreads is not looked at), so every byte goes
@@ -15,6 +17,8 @@
 import { closeDataObject, openDataObject, readDataObject, seekDataObject, writeDataObject } from '../objects/open-close.js';
 import { checksumDataObject, copyDataObject, statPath, truncateDataObject, unlinkDataObject } from '../objects/object-ops.js';
 import { renameEntry } from '../objects/rename.js';
+import { descriptorInfo, replicaClose } from '../objects/replica-access.js';
+import { jsonOfBytesBuf } from '../wire/json-bytes-buf.js';
 import { dataObjCopyInp, dataObjInp, openedDataObjInp } from '../objects/requests.js';
 import type { ApiReply, ApiRoute } from '../server/api.js';
 import { encodePi } from '../wire/xml.js';
@@ -37,6 +41,19 @@ function lseekOut(offset: number): Buffer {
 
 /** The routes of this module. */
 export const objectRoutes: ApiRoute[] = [
+  {
+    api: 20000,
+    name: 'GET_FILE_DESCRIPTOR_INFO_APN',
+    handle: (req, ctx) => ({ status: 0, body: descriptorInfo(ctx, jsonOfBytesBuf(req, 'SYS_INVALID_INPUT_PARAM')) }),
+  },
+  {
+    api: 20004,
+    name: 'REPLICA_CLOSE_APN',
+    handle: (req, ctx) => {
+      const closing = replicaClose(ctx, jsonOfBytesBuf(req, 'SYS_INTERNAL_ERR'));
+      return closing ? closing.then(() => OK) : OK;
+    },
+  },
   {
     api: 601,
     name: 'DATA_OBJ_CREATE_AN',

@@ -10,6 +10,16 @@
 import type { ConnectionContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 import type { OpenObject } from './open-objects.js';
+import type { DataObjRequest } from './requests.js';
+
+/** How a descriptor was opened (iRODS 4.3.5 `dataObjInpOut.h`: `CREATE_TYPE`, `OPEN_FOR_READ_TYPE`, `OPEN_FOR_WRITE_TYPE`). */
+export const OPEN_TYPE = { create: 1, read: 2, write: 3 } as const;
+
+/** What an open asked for and how it went: what a descriptor's info (API 20000) reports beside the object. */
+export interface OpenFacts {
+  readonly request: DataObjRequest;
+  readonly openType: (typeof OPEN_TYPE)[keyof typeof OPEN_TYPE];
+}
 
 /** The first descriptor (0 to 2 are never handed out, as in iRODS). */
 export const FIRST_DESCRIPTOR = 3;
@@ -23,6 +33,7 @@ const KEY = Symbol('irods.objects.descriptors');
 /** The open objects of one connection. */
 export class DescriptorTable {
   private readonly open = new Map<number, OpenObject>();
+  private readonly facts = new Map<number, OpenFacts>();
 
   /** The table of `conn`, made (see {@link DescriptorTable.attach}) on first use if it has none. */
   static of(conn: ConnectionContext): DescriptorTable {
@@ -54,13 +65,20 @@ export class DescriptorTable {
     }
   }
 
-  /** Registers `obj` under the lowest free descriptor; returns it. */
-  add(obj: OpenObject): number {
+  /** Registers `obj`, opened as `facts` say, under the lowest free descriptor; returns it. */
+  add(obj: OpenObject, facts: OpenFacts): number {
     this.assertRoom();
     let inx = FIRST_DESCRIPTOR;
     while (this.open.has(inx)) inx++;
     this.open.set(inx, obj);
+    this.facts.set(inx, facts);
     return inx;
+  }
+
+  /** How the object under `inx` was opened (the descriptor must be open: see {@link DescriptorTable.get}). */
+  factsOf(inx: number): OpenFacts {
+    this.get(inx);
+    return this.facts.get(inx)!;
   }
 
   /**
@@ -81,6 +99,7 @@ export class DescriptorTable {
   take(inx: number): OpenObject {
     const obj = this.get(inx);
     this.open.delete(inx);
+    this.facts.delete(inx);
     return obj;
   }
 
@@ -88,6 +107,7 @@ export class DescriptorTable {
   async releaseAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
+    this.facts.clear();
     await Promise.all(all.map((obj) => obj.release()));
   }
 }

@@ -19,7 +19,7 @@ import { isStagedBytes, type ObjectSource, type Staged } from '../../store/embed
 import type { PutTarget } from '../../store/embedded/objects.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
-import { DescriptorTable } from './descriptors.js';
+import { DescriptorTable, OPEN_TYPE, type OpenFacts } from './descriptors.js';
 import { logicalPath } from './logical-path.js';
 import { openMode, type OpenMode } from './open-flags.js';
 import { ReadOnlyBytes, ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes, type WriteStart } from './open-objects.js';
@@ -121,7 +121,8 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
   const core = ctx.store.protocolCore();
   // one read transaction for all the lookups (each statement alone would take its own locks)
   const plan = core.read(() => planOpen(ctx, path, mode, req.keywords));
-  if (plan.read) return openForRead(table, core, path, plan.source, plan.size);
+  if (plan.read) return openForRead(table, core, path, plan.source, plan.size, { request: req, openType: OPEN_TYPE.read });
+  const facts: OpenFacts = { request: req, openType: plan.opened ? OPEN_TYPE.write : OPEN_TYPE.create };
   const claim = claimForWrite(core, path, plan.opened);
   const start = { ...plan.start, claim };
   let now: WritableObject | undefined;
@@ -132,7 +133,7 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
     throw err;
   }
   // nothing to release for an object without a file but its claim (room was checked above)
-  if (now) return table.add(now);
+  if (now) return table.add(now, facts);
   return (async () => {
     let obj: WritableObject;
     try {
@@ -141,20 +142,20 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
       claim.release();
       throw err;
     }
-    return addOrRelease(table, obj);
+    return addOrRelease(table, obj, facts);
   })();
 }
 
 /** {@link openDataObject} for reading: at once for bytes the catalog keeps, else once the file is open. */
-function openForRead(table: DescriptorTable, core: StoreCore, path: string, source: ObjectSource, size: number): number | Promise<number> {
-  if (source.bytes) return table.add(new ReadOnlyBytes(path, source.bytes));
-  return ReadOnlyObject.open(core, path, source, size).then((obj) => addOrRelease(table, obj));
+function openForRead(table: DescriptorTable, core: StoreCore, path: string, source: ObjectSource, size: number, facts: OpenFacts): number | Promise<number> {
+  if (source.bytes) return table.add(new ReadOnlyBytes(path, source.bytes), facts);
+  return ReadOnlyObject.open(core, path, source, size).then((obj) => addOrRelease(table, obj, facts));
 }
 
 /** Registers `obj` under a descriptor, releasing it when none is free. */
-async function addOrRelease(table: DescriptorTable, obj: OpenObject): Promise<number> {
+async function addOrRelease(table: DescriptorTable, obj: OpenObject, facts: OpenFacts): Promise<number> {
   try {
-    return table.add(obj);
+    return table.add(obj, facts);
   } catch (err) {
     await obj.release();
     throw err;

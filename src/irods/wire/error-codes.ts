@@ -31,6 +31,14 @@ export const IRODS_ERRORS = {
   SYS_INVALID_PROTOCOL_TYPE: -85000,
   SYS_READ_MSG_BODY_LEN_ERR: -91000,
   SYS_CROSS_ZONE_MV_NOT_SUPPORTED: -109000,
+  /**
+   * Bad input to an API plugin, such as a JSON buffer without `fd` (4.2.9 to
+   * 4.3.5 `get_file_descriptor_info.cpp`). Not in python-irodsclient 0.8.1's
+   * table (the clients that call those APIs, 0.9 and later, know it).
+   */
+  SYS_INVALID_INPUT_PARAM: -130000,
+  /** A JSON buffer `replica_close.cpp` cannot read (4.2.9 to 4.3.5); not in 0.8.1's table either. */
+  SYS_INTERNAL_ERR: -154000,
   USER_STRLEN_TOOLONG: -306000,
   USER_API_INPUT_ERR: -307000,
   USER_PACKSTRUCT_INPUT_ERR: -308000,
@@ -63,6 +71,8 @@ export const IRODS_ERRORS = {
    * `rodsErrorTable.h`). Not in python-irodsclient 0.8.1's table either.
    */
   LOCKED_DATA_OBJECT_ACCESS: -406000,
+  /** A replica close that computes a checksum without updating the status (4.3.5 `replica_close.cpp`); not in 0.8.1's table. */
+  USER_INCOMPATIBLE_PARAMS: -402000,
   UNIX_FILE_WRITE_ERR: -513000,
   UNIX_FILE_STAT_ERR: -516000,
   UNIX_FILE_LSEEK_ERR: -518000,

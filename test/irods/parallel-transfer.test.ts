@@ -1,0 +1,144 @@
+/**
+ * Parallel transfers as python-irodsclient 0.9 and later make them for
+ * objects over 32 MiB against a server of 4.2.9 or later (this one reports
+ * 4.2.12): several connections on one object, joined by the replica token
+ * of the descriptor info (API 20000), closed with replica close (20004).
+ * Debian's 0.8.1 has no parallel transfer, so `parallel_transfer.py` makes
+ * its requests from 0.8.1's message classes, with the facts of 1.1.9 and
+ * 3.3.0 written in it; src/irods/objects/replica-access.ts has the server's.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedStore } from '../../src/store/embedded/store.js';
+import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
+import { IRODS_TEST_DIR, requireIrodsClient, runPython, type IrodsAccount } from '../support/irods-client.js';
+import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
+
+const Z = TEST_ZONE;
+const HOME = `/${Z}/home/alice`;
+const O = { RDONLY: 0, WRONLY: 1, CREAT: 64, TRUNC: 512 } as const;
+/** Over python-irodsclient's 32 MiB threshold, and not a multiple of the part size. */
+const BIG = 33 * 1024 * 1024 + 12345;
+
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+let server: IrodsStoreServer | undefined;
+let alice: IrodsAccount;
+let bob: IrodsAccount;
+let inspect: EmbeddedStore;
+let dir: string;
+let bigFile: string;
+let bigBytes: Buffer;
+
+/** One call's outcome in `parallel_transfer.py calls`: its value, or the iRODS error code. */
+type CallResult = { ok: true; value: unknown } | { ok: false; code: number };
+
+async function transferScript(account: IrodsAccount, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await runPython([join(IRODS_TEST_DIR, 'parallel_transfer.py')], { input: JSON.stringify({ account, ...request }), timeoutMs: 150_000 });
+  if (res.code !== 0 || res.timedOut) throw new Error(`parallel_transfer.py failed (${res.code ?? res.signal}): ${res.stderr.slice(-2000)}`);
+  return JSON.parse(res.stdout) as Record<string, unknown>;
+}
+
+async function calls(account: IrodsAccount, list: Array<Record<string, unknown>>): Promise<CallResult[]> {
+  return (await transferScript(account, { action: 'calls', calls: list })).results as CallResult[];
+}
+
+beforeAll(async () => {
+  requireIrodsClient();
+  server = await startIrodsStore({ users: [{ name: 'alice' }, { name: 'bob' }] });
+  alice = server.accounts.get('alice')!;
+  bob = server.accounts.get('bob')!;
+  inspect = EmbeddedStore.open({ dataDir: server.dataDir, zone: Z, hashWorkers: 1 });
+  dir = mkdtempSync(join(tmpdir(), 'parallel-transfer-'));
+  bigFile = join(dir, 'big.bin');
+  bigBytes = randomBytes(BIG);
+  writeFileSync(bigFile, bigBytes);
+  await inspect.putObject(`${HOME}/big.bin`, bigFile, { owner: 'alice' });
+}, 120_000);
+
+afterAll(async () => {
+  await inspect?.close();
+  await server?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('parallel get (descriptor info 20000, replica close 20004)', { timeout: 180_000 }, () => {
+  it('moves an object over 32 MiB in four ranges on four connections, byte for byte', async () => {
+    const local = join(dir, 'got.bin');
+    const out = await transferScript(alice, { action: 'get', path: `${HOME}/big.bin`, local, threads: 4 });
+    expect(out).toMatchObject({ ok: true, token: '', hier: 'demoResc', bytes: BIG });
+    expect(md5(readFileSync(local))).toBe(md5(bigBytes));
+    const row = inspect.protocolCore().row(`${HOME}/big.bin`)!;
+    expect((out.info as Record<string, unknown>).data_object_info).toMatchObject({
+      object_path: `${HOME}/big.bin`,
+      data_id: row.id,
+      collection_id: row.parent_id,
+      data_size: BIG,
+      checksum: md5(bigBytes),
+      data_owner_name: 'alice',
+      resource_hierarchy: 'demoResc',
+      replica_status: 1,
+    });
+    expect(out.info).toMatchObject({ in_use: true, open_type: 2, replica_token: '', data_object_input: { object_path: `${HOME}/big.bin`, open_flags: O.RDONLY } });
+  });
+
+  it('answers a write open its own replica token, an intermediate replica, and commits it at a replica close', async () => {
+    const path = `${HOME}/closed-by-20004`;
+    const r = await calls(alice, [
+      { call: 'open', path, flags: O.WRONLY | O.CREAT | O.TRUNC },
+      { call: 'write', fd: 3, data: 'written, then closed by 20004' },
+      { call: 'info', json: { fd: 3 } },
+      { call: 'replica_close', json: { fd: 3 } },
+      { call: 'info', json: { fd: 3 } },
+    ]);
+    expect(r[0]).toEqual({ ok: true, value: 3 });
+    const info = (r[2] as { value: Record<string, unknown> }).value;
+    expect(info.replica_token).toMatch(/^[0-9a-f-]{36}$/);
+    expect(info).toMatchObject({ open_type: 1, data_object_info: { replica_status: 2, object_path: path } });
+    expect(r[3]).toEqual({ ok: true, value: null });
+    // closed: the descriptor is gone
+    expect(r[4]).toEqual({ ok: false, code: IRODS_ERRORS.SYS_INVALID_INPUT_PARAM });
+    expect((await inspect.stat(path))?.checksum).toBe(md5(Buffer.from('written, then closed by 20004')));
+  });
+
+  it('refuses bad input with the codes of the real plugins, and every connection sees only its own descriptors', async () => {
+    const r = await calls(alice, [
+      { call: 'info', json: {} },
+      { call: 'info', raw: 'not json' },
+      { call: 'info', json: { fd: 3 } },
+      { call: 'info', json: { fd: 'three' } },
+      { call: 'replica_close', raw: '{"fd": ' },
+      { call: 'replica_close', json: { fd: 2 } },
+      { call: 'replica_close', json: { fd: 5 } },
+      { call: 'open', path: `${HOME}/big.bin`, flags: O.RDONLY },
+      { call: 'replica_close', json: { fd: 3, compute_checksum: true, update_status: false } },
+      { call: 'replica_close', json: { fd: 3, update_size: 'no' } },
+      { call: 'replica_close', json: { fd: 3 } },
+    ]);
+    expect(r.map((x) => (x.ok ? 'ok' : x.code))).toEqual([
+      IRODS_ERRORS.SYS_INVALID_INPUT_PARAM,
+      IRODS_ERRORS.SYS_INVALID_INPUT_PARAM,
+      IRODS_ERRORS.SYS_INVALID_INPUT_PARAM,
+      IRODS_ERRORS.SYS_INVALID_INPUT_PARAM,
+      IRODS_ERRORS.SYS_INTERNAL_ERR,
+      IRODS_ERRORS.BAD_INPUT_DESC_INDEX,
+      IRODS_ERRORS.BAD_INPUT_DESC_INDEX,
+      'ok',
+      IRODS_ERRORS.USER_INCOMPATIBLE_PARAMS,
+      IRODS_ERRORS.SYS_INTERNAL_ERR,
+      'ok',
+    ]);
+    // bob cannot open alice's object, and descriptor 3 of alice's connections is not his
+    const b = await calls(bob, [
+      { call: 'open', path: `${HOME}/big.bin`, flags: O.RDONLY },
+      { call: 'info', json: { fd: 3 } },
+    ]);
+    expect(b).toEqual([
+      { ok: false, code: IRODS_ERRORS.CAT_NO_ACCESS_PERMISSION },
+      { ok: false, code: IRODS_ERRORS.SYS_INVALID_INPUT_PARAM },
+    ]);
+  });
+});
