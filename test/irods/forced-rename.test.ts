@@ -10,12 +10,11 @@
  * whole state: the catalog dump (trash, ACLs, metadata included), every
  * entry's row (ids, bytes' ids, times), every object's bytes and fsck.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { labelledOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
-import { readAll } from '../support/store-helpers.js';
+import { storeState } from '../support/store-helpers.js';
 
 const Z = TEST_ZONE;
 const HOME = `/${Z}/home/alice`;
@@ -24,7 +23,6 @@ const FORCE = { forceFlag: '' };
 /** Bytes beyond the store's inline limit (64 KiB): kept in a vault file, not in the catalog. */
 const LARGE = 'vault file bytes\n'.repeat(6000);
 
-const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 let server: IrodsStoreServer | undefined;
 let alice: IrodsAccount;
@@ -52,13 +50,8 @@ function refusal(r: ClientOpResult): string {
   return r.error === 'KeyError' ? `KeyError ${r.message}` : r.error;
 }
 
-/** Everything the store holds: the catalog dump, every entry's row, every object's bytes, fsck. */
-async function fullState(): Promise<unknown> {
-  const rows = inspect.protocolCore().db.prepare('SELECT * FROM entries ORDER BY path').all() as Array<{ path: string; kind: string }>;
-  const bytes: Record<string, string> = {};
-  for (const r of rows) if (r.kind === 'o') bytes[r.path] = md5(await readAll(await inspect.getObject(r.path)));
-  return { dump: await inspect.dump(), rows, bytes, fsck: await inspect.fsck() };
-}
+/** Everything the store holds (see storeState). */
+const fullState = (): Promise<unknown> => storeState(inspect);
 
 /** Paths of the data objects in the trash. */
 async function trashed(): Promise<string[]> {

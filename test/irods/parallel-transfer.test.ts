@@ -16,6 +16,9 @@ import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { IRODS_TEST_DIR, requireIrodsClient, runPython, type IrodsAccount } from '../support/irods-client.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
+import { readAll, storeState } from '../support/store-helpers.js';
+
+const readObject = async (path: string): Promise<Buffer> => readAll(await inspect.getObject(path));
 
 const Z = TEST_ZONE;
 const HOME = `/${Z}/home/alice`;
@@ -42,8 +45,18 @@ async function transferScript(account: IrodsAccount, request: Record<string, unk
   return JSON.parse(res.stdout) as Record<string, unknown>;
 }
 
-async function calls(account: IrodsAccount, list: Array<Record<string, unknown>>): Promise<CallResult[]> {
-  return (await transferScript(account, { action: 'calls', calls: list })).results as CallResult[];
+/** Raw calls as `account`, each on the connection it names ("main", or one of `conns`). */
+async function calls(account: IrodsAccount, list: Array<Record<string, unknown>>, conns: Record<string, IrodsAccount> = {}): Promise<CallResult[]> {
+  return (await transferScript(account, { action: 'calls', calls: list, conns })).results as CallResult[];
+}
+
+/** Resolves once `ok()` holds: the server ends a dropped connection's opens after the client is gone, which nothing announces. */
+async function until(ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 beforeAll(async () => {
@@ -140,5 +153,91 @@ describe('parallel get (descriptor info 20000, replica close 20004)', { timeout:
       { ok: false, code: IRODS_ERRORS.CAT_NO_ACCESS_PERMISSION },
       { ok: false, code: IRODS_ERRORS.SYS_INVALID_INPUT_PARAM },
     ]);
+  });
+});
+
+describe('parallel put (a write shared through its replica token)', { timeout: 180_000 }, () => {
+  it('puts a new object in four ranges on four connections: in the catalog from the open, empty and without checksum, whole at the close', async () => {
+    const path = `${HOME}/put.bin`;
+    const out = await transferScript(alice, { action: 'put', local: bigFile, path, threads: 4 });
+    expect(out).toMatchObject({ ok: true, hier: 'demoResc', bytes: BIG, registered: { size: 0 } });
+    expect(out.token).toMatch(/^[0-9a-f-]{36}$/);
+    expect((out.registered as { checksum: string | null }).checksum ?? '').toBe('');
+    expect(out.info).toMatchObject({ open_type: 1, data_object_info: { object_path: path, replica_status: 2 } });
+    const stat = await inspect.stat(path);
+    expect(stat).toMatchObject({ size: BIG, checksum: md5(bigBytes), owner: 'alice' });
+    expect(md5(await readObject(path))).toBe(md5(bigBytes));
+    expect(await inspect.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+  });
+
+  it('overwrites an object the same way, keeping its id', async () => {
+    const path = `${HOME}/overwritten.bin`;
+    writeFileSync(join(dir, 'old.txt'), 'old bytes');
+    await inspect.putObject(path, join(dir, 'old.txt'), { owner: 'alice' });
+    const id = inspect.protocolCore().row(path)!.id;
+    const out = await transferScript(alice, { action: 'put', local: bigFile, path, threads: 3 });
+    expect(out).toMatchObject({ ok: true, registered: { size: 9 } });
+    expect(inspect.protocolCore().row(path)).toMatchObject({ id, size: BIG, checksum: md5(bigBytes) });
+  });
+
+  it('stores nothing when the first descriptor is dropped unclosed: the object registered at the open goes again, whatever the parts wrote', async () => {
+    const path = `${HOME}/dropped.bin`;
+    const before = await storeState(inspect);
+    const r = await calls(
+      alice,
+      [
+        { call: 'open', path, flags: O.WRONLY | O.CREAT | O.TRUNC, keywords: { numThreads: '2', dataSize: '10' } },
+        { call: 'stat', path },
+        { call: 'info', json: { fd: 3 } },
+        { call: 'open', conn: 'part', path, flags: O.WRONLY, keywords: { numThreads: '2', replicaToken: '$token', resc_hier: 'demoResc' } },
+        { call: 'write', conn: 'part', fd: 3, offset: 5, data: 'world' },
+        { call: 'drop' },
+      ],
+      { part: alice },
+    );
+    expect(r.map((x) => x.ok)).toEqual([true, true, true, true, true, true]);
+    expect(r[1]).toEqual({ ok: true, value: { size: 0, checksum: null } });
+    await until(async () => (await inspect.stat(path)) === null);
+    expect(await storeState(inspect)).toEqual(before);
+  });
+
+  it('lets only the token in while the object is open, only for users who may write it; the first close commits every part written before it', async () => {
+    const path = `${HOME}/joined.bin`;
+    const r = await calls(
+      alice,
+      [
+        { call: 'open', path, flags: O.WRONLY | O.CREAT | O.TRUNC, keywords: { numThreads: '2' } },
+        { call: 'info', json: { fd: 3 } },
+        // no token, and a wrong one: the object is locked
+        { call: 'open', conn: 'other', path, flags: O.WRONLY, keywords: {} },
+        { call: 'open', conn: 'other', path, flags: O.WRONLY, keywords: { replicaToken: 'not-the-token' } },
+        // bob has the token but no write on alice's object
+        { call: 'open', conn: 'bob', path, flags: O.WRONLY, keywords: { replicaToken: '$token' } },
+        { call: 'open', conn: 'part', path, flags: O.WRONLY, keywords: { replicaToken: '$token' } },
+        { call: 'write', conn: 'part', fd: 3, offset: 6, data: 'world' },
+        { call: 'info', conn: 'part', json: { fd: 3 } },
+        { call: 'write', fd: 3, data: 'hello ' },
+        { call: 'replica_close', conn: 'part', json: { fd: 3, update_size: false, update_status: false } },
+        { call: 'close', fd: 3 },
+      ],
+      { other: alice, bob, part: alice },
+    );
+    expect(r.map((x) => (x.ok ? 'ok' : x.code))).toEqual([
+      'ok',
+      'ok',
+      IRODS_ERRORS.INTERMEDIATE_REPLICA_ACCESS,
+      IRODS_ERRORS.INTERMEDIATE_REPLICA_ACCESS,
+      IRODS_ERRORS.CAT_NO_ACCESS_PERMISSION,
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    const token = ((r[1] as { value: Record<string, unknown> }).value).replica_token;
+    expect(((r[7] as { value: Record<string, unknown> }).value).replica_token).toBe(token);
+    expect((await readObject(path)).toString()).toBe('hello world');
+    expect((await inspect.stat(path))?.checksum).toBe(md5(Buffer.from('hello world')));
   });
 });

@@ -21,7 +21,7 @@ closes last, with DATA_OBJ_CLOSE_AN (673), once every other thread closed.
 Reads one JSON object on stdin: the account and an action:
   get  {path, local, threads}          the whole object into `local`
   put  {local, path, threads}          `local` into the object
-  calls {calls: [...]}                 raw calls on one connection, each
+  calls {calls: [...], conns: {...}}   raw calls, on the connections they name, each
                                        reporting its result or iRODS error code
 Prints one JSON object.
 """
@@ -101,7 +101,8 @@ def transfer(a, path, local, threads, put):
         else:
             conn0, fd0 = open_raw(sess, path, O_RDONLY, {})
         # the object is in the catalog from here on, as the client expects
-        sess.data_objects.get(path)
+        registered = sess.data_objects.get(path)
+        registered = {'size': registered.size, 'checksum': registered.checksum}
         if not put:
             total = conn0.seek_file(fd0, 0, 2)
             conn0.seek_file(fd0, 0, 0)
@@ -133,32 +134,58 @@ def transfer(a, path, local, threads, put):
             return {'ok': False, 'errors': errors, 'token': token}
         conn0.close_file(fd0)
         conn0.release()
-        return {'ok': True, 'token': token, 'hier': hier, 'info': info, 'bytes': total}
+        return {'ok': True, 'token': token, 'hier': hier, 'info': info, 'bytes': total, 'registered': registered}
     finally:
         sess.cleanup()
 
 
-def run_calls(a, calls):
-    sess = session(a)
+def run_calls(a, calls, conns):
+    """Raw calls, each on the connection it names (`conn`, default "main": `a`'s; others are
+    made for the accounts in `conns` on first use). "$token" in an open's keywords is the
+    replica token the last info call answered."""
+    sessions = {}
+    connections = {}
+    token = ''
+
+    def connection(name):
+        if name not in connections:
+            account = a if name == 'main' else conns[name]
+            sess = sessions.setdefault(name, session(account))
+            connections[name] = sess.pool.get_connection()
+        return connections[name]
+
     results = []
     try:
-        conn = sess.pool.get_connection()
         for c in calls:
+            conn = connection(c.get('conn', 'main'))
             try:
                 if c['call'] == 'open':
+                    keywords = {k: (token if v == '$token' else v) for k, v in c.get('keywords', {}).items()}
                     body = FileOpenRequest(objPath=c['path'], createMode=0, openFlags=c['flags'], offset=0, dataSize=-1,
-                                           numThreads=0, oprType=0, KeyValPair_PI=StringStringMap(c.get('keywords', {})))
+                                           numThreads=0, oprType=0, KeyValPair_PI=StringStringMap(keywords))
                     conn.send(iRODSMessage('RODS_API_REQ', msg=body, int_info=api_number['DATA_OBJ_OPEN_AN']))
                     value = conn.recv().int_info
                 elif c['call'] == 'write':
+                    if 'offset' in c:
+                        conn.seek_file(c['fd'], c['offset'], 0)
                     value = conn.write_file(c['fd'], c['data'].encode())
                 elif c['call'] == 'close':
                     conn.close_file(c['fd'])
                     value = None
                 elif c['call'] == 'info':
                     value = json_call(conn, GET_FILE_DESCRIPTOR_INFO_APN, c.get('json'), c.get('raw'))
+                    token = (value or {}).get('replica_token', token)
                 elif c['call'] == 'replica_close':
                     value = json_call(conn, REPLICA_CLOSE_APN, c.get('json'), c.get('raw'))
+                elif c['call'] == 'stat':
+                    o = sessions[c.get('conn', 'main')].data_objects.get(c['path'])
+                    value = {'size': o.size, 'checksum': o.checksum}
+                elif c['call'] == 'drop':
+                    # the connection ends without closing what it opened, as a client that dies
+                    conn.disconnect()
+                    conn.release(True)
+                    del connections[c.get('conn', 'main')]
+                    value = None
                 else:
                     raise ValueError('unknown call ' + c['call'])
                 results.append({'ok': True, 'value': value})
@@ -166,9 +193,11 @@ def run_calls(a, calls):
                 results.append({'ok': False, 'code': getattr(e, 'code', None)})
             except KeyError as e:  # a code python-irodsclient 0.8.1 does not know
                 results.append({'ok': False, 'code': e.args[0] if e.args else None})
-        conn.release()
+        for conn in connections.values():
+            conn.release()
     finally:
-        sess.cleanup()
+        for sess in sessions.values():
+            sess.cleanup()
     return {'results': results}
 
 
@@ -177,7 +206,7 @@ def main():
     a = request['account']
     action = request['action']
     if action == 'calls':
-        out = run_calls(a, request['calls'])
+        out = run_calls(a, request['calls'], request.get('conns', {}))
     else:
         out = transfer(a, request['path'], request['local'], request['threads'], action == 'put')
     json.dump(out, sys.stdout)

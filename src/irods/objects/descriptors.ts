@@ -75,6 +75,12 @@ export class DescriptorTable {
     return inx;
   }
 
+  /** Puts `obj` under the open descriptor `inx` instead of what it held (which is not released). */
+  replace(inx: number, obj: OpenObject): void {
+    this.get(inx);
+    this.open.set(inx, obj);
+  }
+
   /** How the object under `inx` was opened (the descriptor must be open: see {@link DescriptorTable.get}). */
   factsOf(inx: number): OpenFacts {
     this.get(inx);

@@ -27,6 +27,7 @@ import { entryAt, requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
 import { asIrodsError } from './store-errors.js';
+import { SharedWriteView, sharedWriteOf, type SharedWrite } from './shared-writes.js';
 import { claimForWrite, type OpenedObject } from './write-claims.js';
 
 /**
@@ -119,11 +120,17 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
   table.assertRoom();
   const mode = create ? CREATE : openMode(req.openFlags);
   const core = ctx.store.protocolCore();
+  const token = mode.write ? req.keywords.get(KW.replicaToken) : undefined;
+  const shared = token ? sharedWriteOf(core, token, path) : undefined;
+  if (shared) return joinSharedWrite(ctx, table, path, shared, req);
   // one read transaction for all the lookups (each statement alone would take its own locks)
   const plan = core.read(() => planOpen(ctx, path, mode, req.keywords));
   if (plan.read) return openForRead(table, core, path, plan.source, plan.size, { request: req, openType: OPEN_TYPE.read });
   const facts: OpenFacts = { request: req, openType: plan.opened ? OPEN_TYPE.write : OPEN_TYPE.create };
-  const claim = claimForWrite(core, path, plan.opened);
+  // a parallel transfer looks the new object up before its bytes arrive: it is in the catalog from the open on
+  const registered = plan.opened === null && req.keywords.has(KW.numThreads) ? registerNewObject(ctx, path, plan.start.resource) : null;
+  const claim = claimForWrite(core, path, registered ?? plan.opened);
+  if (registered) claim.abandon = () => dropRegistered(core, registered);
   const start = { ...plan.start, claim };
   let now: WritableObject | undefined;
   try {
@@ -144,6 +151,41 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
     }
     return addOrRelease(table, obj, facts);
   })();
+}
+
+/**
+ * Registers a new object at `path` for a write open, owned by the user, as
+ * iRODS registers every new object at its open (an intermediate replica):
+ * empty and without a checksum until the open's close commits its bytes.
+ * Only for opens that announce a parallel transfer: other opens commit the
+ * object whole at their close, in one transaction.
+ */
+function registerNewObject(ctx: ApiContext, path: string, resource: string | undefined): OpenedObject {
+  const core = ctx.store.protocolCore();
+  const staged = core.vault.stagedBytes(Buffer.alloc(0), '', resource);
+  try {
+    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name }], [], (found) => requireWritableFound(ctx, path, found[0]!));
+  } catch (err) {
+    throw asIrodsError(err);
+  }
+  return { id: core.read(() => core.keyOf(path))!.id, vaultId: staged.id };
+}
+
+/** Removes what {@link registerNewObject} registered, if it is still that empty row (wherever a rename took it). */
+function dropRegistered(core: StoreCore, registered: OpenedObject): void {
+  core.write(() => {
+    const path = core.objectPathOf(registered.id, registered.vaultId);
+    const row = path === undefined ? undefined : core.row(path);
+    if (row) core.deleteObjectRow(row);
+  });
+}
+
+/** An open with the replica token of a shared write: a new descriptor on it, for a user who may write the object. */
+function joinSharedWrite(ctx: ApiContext, table: DescriptorTable, path: string, shared: SharedWrite, req: DataObjRequest): number {
+  table.assertRoom();
+  const core = ctx.store.protocolCore();
+  core.read(() => requireWritable(ctx, path));
+  return table.add(new SharedWriteView(shared, false, 0), { request: req, openType: OPEN_TYPE.write });
 }
 
 /** {@link openDataObject} for reading: at once for bytes the catalog keeps, else once the file is open. */
@@ -188,17 +230,35 @@ export function seekDataObject(ctx: ApiContext, req: OpenedDataObjRequest): numb
 export function closeDataObject(ctx: ApiContext, req: OpenedDataObjRequest): void | Promise<void> {
   const obj = DescriptorTable.of(ctx.connection).take(req.l1descInx);
   if (obj instanceof ReadOnlyBytes) return;
+  if (obj instanceof SharedWriteView) return closeSharedView(ctx, obj, req.keywords);
   if (!obj.writable) return obj.release();
+  return closeWrite(ctx, obj, req.keywords);
+}
+
+/** The close of a write open: its bytes committed, its claim released, what its open registered dropped if they were not. */
+function closeWrite(ctx: ApiContext, obj: WritableObject, keywords: ReadonlyMap<string, string>): void | Promise<void> {
   const { claim } = obj;
-  let done: void | Promise<void>;
-  try {
-    done = finishWrite(ctx, obj, req.keywords);
-  } catch (err) {
+  const failed = (err: unknown): never => {
+    claim.abandon?.();
     claim.release();
     throw err;
+  };
+  let done: void | Promise<void>;
+  try {
+    done = finishWrite(ctx, obj, keywords);
+  } catch (err) {
+    return failed(err);
   }
   if (!done) return claim.release();
-  return done.finally(() => claim.release());
+  return done.then(() => claim.release(), failed);
+}
+
+/** The close of a shared write's descriptor: the first commits every part's bytes once they are written; another ends its part. */
+async function closeSharedView(ctx: ApiContext, view: SharedWriteView, keywords: ReadonlyMap<string, string>): Promise<void> {
+  const { shared } = view;
+  if (view.first) shared.end('the first descriptor of the parallel transfer was closed');
+  await shared.drain();
+  if (view.first) await closeWrite(ctx, shared.obj, keywords);
 }
 
 /** The close of a write open: its bytes committed as the object it opened (at once for bytes that go into the catalog). */

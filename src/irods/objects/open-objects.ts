@@ -46,6 +46,7 @@ import type { ObjectSource, Staged } from '../../store/embedded/vault.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { Md5Streams, type Md5Stream } from './md5-streams.js';
 import { requireWithinMax, type Growth } from './size-limit.js';
+import type { SharedWriteView } from './shared-writes.js';
 import type { WriteClaim } from './write-claims.js';
 import { BLOCK_BYTES, roundUpToBlock, SLOT_BYTES, TransferSlots, type Slot } from './transfer-slots.js';
 
@@ -57,7 +58,7 @@ import { BLOCK_BYTES, roundUpToBlock, SLOT_BYTES, TransferSlots, type Slot } fro
 export const MAX_READ_BYTES = 32 * 1024 * 1024;
 
 /** Where the next read or write of a descriptor starts, and how the client moves it. */
-abstract class Positioned {
+export abstract class Positioned {
   /** The current offset. */
   position = 0;
 
@@ -509,11 +510,21 @@ export class WritableObject extends Positioned {
    * bytes are queued; see the module's description.
    */
   write(data: Buffer | readonly Buffer[]): number | Promise<number> {
+    return this.writeFor(this, data);
+  }
+
+  /**
+   * {@link write} at the offset of `at` (this object's, or a descriptor
+   * sharing it: `shared-writes.ts`), which moves past the bytes written.
+   * Calls for one object must not overlap: a shared write runs them one
+   * after another.
+   */
+  writeFor(at: Positioned, data: Buffer | readonly Buffer[]): number | Promise<number> {
     const parts = Buffer.isBuffer(data) ? [data] : data;
     let len = 0;
     for (const p of parts) len += p.length;
     this.throwIfFailed();
-    const pos = this.append ? this.bytes : this.position;
+    const pos = this.append ? this.bytes : at.position;
     this.refuseGrowth(pos + len, 'write');
     if (pos !== this.bytes) this.dropHashes();
     if (this.mem && len < SLOT_TRANSFER_BYTES && this.memoryFor(pos + len)) {
@@ -523,26 +534,26 @@ export class WritableObject extends Positioned {
       if (pos > this.bytes) mem.fill(0, this.bytes, pos);
       copyParts(parts, mem, pos);
       if (this.hash) for (const p of parts) this.hash.update(p);
-      return this.wrote(pos, len);
+      return this.wrote(pos, len, at);
     }
-    return this.writeToFile(parts, len, pos);
+    return this.writeToFile(parts, len, pos, at);
   }
 
-  /** {@link write} into the temp file (made now from the memory, when the content is still there). */
-  private async writeToFile(parts: readonly Buffer[], len: number, pos: number): Promise<number> {
+  /** {@link writeFor} into the temp file (made now from the memory, when the content is still there). */
+  private async writeToFile(parts: readonly Buffer[], len: number, pos: number, at: Positioned): Promise<number> {
     if (this.mem) await this.spill();
     if (this.pipelined || len >= SLOT_TRANSFER_BYTES) {
       await this.queueWrite(parts, len, pos);
     } else {
       await this.writeNow(concat(parts), pos);
     }
-    return this.wrote(pos, len);
+    return this.wrote(pos, len, at);
   }
 
-  /** Moves the size and offset past a write of `len` bytes at `pos`; returns `len`. */
-  private wrote(pos: number, len: number): number {
+  /** Moves the size, and the offset of `at`, past a write of `len` bytes at `pos`; returns `len`. */
+  private wrote(pos: number, len: number, at: Positioned): number {
     this.bytes = Math.max(this.bytes, pos + len);
-    this.position = pos + len;
+    at.position = pos + len;
     if (len > 0) this.changed = true;
     return len;
   }
@@ -828,6 +839,7 @@ export class WritableObject extends Positioned {
     this.claim.release();
     if (this.done) return;
     this.done = true;
+    this.claim.abandon?.();
     // no descriptor is closed under a write in flight
     await this.diskTail;
     this.freeMemory();
@@ -847,5 +859,5 @@ export class WritableObject extends Positioned {
   }
 }
 
-/** An open data object, read-only or writable. */
-export type OpenObject = ReadOnlyObject | ReadOnlyBytes | WritableObject;
+/** An open data object, read-only or writable, or a descriptor of a shared write. */
+export type OpenObject = ReadOnlyObject | ReadOnlyBytes | WritableObject | SharedWriteView;

@@ -40,21 +40,11 @@ import { bytesBufReply } from '../wire/json-bytes-buf.js';
 import { DescriptorTable, DESCRIPTOR_LIMIT, FIRST_DESCRIPTOR, OPEN_TYPE, type OpenFacts } from './descriptors.js';
 import { irodsTime } from './irods-time.js';
 import { closeDataObject } from './open-close.js';
-import type { OpenObject } from './open-objects.js';
+import { WritableObject, type OpenObject } from './open-objects.js';
+import { shareWrite, SharedWriteView } from './shared-writes.js';
 
 /** Replica statuses (iRODS 4.3.5 `objInfo.h`): a write open's replica is intermediate until its close. */
 const REPLICA_STATUS = { good: 1, intermediate: 2 } as const;
-
-/** Replica tokens of write descriptors, made when a client first asks for one. */
-const tokens = new WeakMap<OpenFacts, string>();
-
-/** The replica token of the write open `facts` describes: made once, on first ask; reads have none. */
-export function replicaTokenOf(facts: OpenFacts): string {
-  if (facts.openType === OPEN_TYPE.read) return '';
-  let token = tokens.get(facts);
-  if (token === undefined) tokens.set(facts, (token = randomUUID()));
-  return token;
-}
 
 /** The descriptor a JSON request names, or `invalid` when it names none that is open. */
 function descriptorOf(json: Record<string, unknown>, invalid: 'SYS_INVALID_INPUT_PARAM' | 'SYS_INTERNAL_ERR'): number {
@@ -75,6 +65,11 @@ export function descriptorInfo(ctx: ApiContext, json: Record<string, unknown>): 
   } catch (err) {
     // get_l1desc's own error is caught there and answered as bad input
     throw new IrodsError('SYS_INVALID_INPUT_PARAM', (err as Error).message);
+  }
+  if (obj instanceof WritableObject) {
+    // the token a client asks for is to share the write: from now on the descriptor writes through the share
+    obj = shareWrite(ctx.store.protocolCore(), obj, randomUUID());
+    table.replace(fd, obj);
   }
   return bytesBufReply(l1Entry(ctx, obj, facts));
 }
@@ -118,7 +113,8 @@ function l1Entry(ctx: ApiContext, obj: OpenObject, facts: OpenFacts): Record<str
     replication_data_object_info: null,
     remote_zone_host: null,
     in_pdmo: '',
-    replica_token: replicaTokenOf(facts),
+    // a read has none; a write's is its share's (shared-writes.ts)
+    replica_token: obj instanceof SharedWriteView ? obj.shared.token : '',
   };
 }
 

@@ -54,6 +54,10 @@ export const KW = {
   rmTrash: 'irodsRmTrash',
   adminRmTrash: 'irodsAdminRmTrash',
   destResc: 'destRescName',
+  /** A parallel transfer's thread count (python-irodsclient 0.9 and later send it on each open of one). */
+  numThreads: 'numThreads',
+  /** The token that joins an open to another's write (`shared-writes.ts`). */
+  replicaToken: 'replicaToken',
 } as const;
 
 /** The body of `req`, which must be a `name` structure. */

@@ -32,6 +32,12 @@ export interface WriteClaim {
   /** The object the open found; null for an object the open creates. */
   readonly opened: OpenedObject | null;
   release(): void;
+  /**
+   * Undoes what the open registered in the catalog (a new object's row, see
+   * `open-close.ts`) when its bytes are dropped instead of committed; set by
+   * the open that registered it.
+   */
+  abandon?: () => void;
 }
 
 const byStore = new WeakMap<StoreCore, Set<number | string>>();
