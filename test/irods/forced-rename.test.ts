@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { labelledOps, requireIrodsClient, type ClientOp, type ClientOpResult, type IrodsAccount } from '../support/irods-client.js';
-import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
+import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { storeState } from '../support/store-helpers.js';
 
 const Z = TEST_ZONE;
@@ -61,10 +61,7 @@ async function trashed(): Promise<string[]> {
 
 beforeAll(async () => {
   requireIrodsClient();
-  server = await startIrodsStore({ users: [{ name: 'alice' }, { name: 'bob' }] });
-  alice = server.accounts.get('alice')!;
-  bob = server.accounts.get('bob')!;
-  inspect = EmbeddedStore.open({ dataDir: server.dataDir, zone: Z, hashWorkers: 1 });
+  ({ server, alice, bob, inspect } = await startAliceAndBob());
 }, 120_000);
 
 afterAll(async () => {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { IRODS_TEST_DIR, requireIrodsClient, runPython, type IrodsAccount } from '../support/irods-client.js';
-import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
+import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { readAll, storeState } from '../support/store-helpers.js';
 
 const readObject = async (path: string): Promise<Buffer> => readAll(await inspect.getObject(path));
@@ -61,10 +61,7 @@ async function until(ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
 
 beforeAll(async () => {
   requireIrodsClient();
-  server = await startIrodsStore({ users: [{ name: 'alice' }, { name: 'bob' }] });
-  alice = server.accounts.get('alice')!;
-  bob = server.accounts.get('bob')!;
-  inspect = EmbeddedStore.open({ dataDir: server.dataDir, zone: Z, hashWorkers: 1 });
+  ({ server, alice, bob, inspect } = await startAliceAndBob());
   dir = mkdtempSync(join(tmpdir(), 'parallel-transfer-'));
   bigFile = join(dir, 'big.bin');
   bigBytes = randomBytes(BIG);

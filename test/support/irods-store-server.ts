@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { makeTempDir, removeDir, watchOutput } from './service-harness.js';
 import type { IrodsAccount } from './irods-client.js';
 import { CLI, requireStoreBuild } from './store-dist.js';
@@ -203,4 +204,23 @@ export async function startIrodsStore(
     removeDir(root);
     throw err;
   }
+}
+
+/** A server with two users, and a second handle on its data folder to look at (or break) the catalog. */
+export interface TwoUserStore {
+  readonly server: IrodsStoreServer;
+  readonly alice: IrodsAccount;
+  readonly bob: IrodsAccount;
+  readonly inspect: EmbeddedStore;
+}
+
+/** {@link startIrodsStore} with users alice and bob, and an {@link EmbeddedStore} on the same data folder. */
+export async function startAliceAndBob(): Promise<TwoUserStore> {
+  const server = await startIrodsStore({ users: [{ name: 'alice' }, { name: 'bob' }] });
+  return {
+    server,
+    alice: server.accounts.get('alice')!,
+    bob: server.accounts.get('bob')!,
+    inspect: EmbeddedStore.open({ dataDir: server.dataDir, zone: server.zone, hashWorkers: 1 }),
+  };
 }
