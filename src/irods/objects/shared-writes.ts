@@ -83,10 +83,9 @@ export class SharedWriteView extends Positioned {
     return this.shared.obj.claim;
   }
 
+  /** Queues the write behind the other descriptors' (a request's bytes are its own: the connection never reuses them). */
   write(data: Buffer | readonly Buffer[]): Promise<number> {
-    // the bytes of a request may be reused once the handler answers: a queued write keeps a copy
-    const own = Buffer.isBuffer(data) ? Buffer.from(data) : data.map((b) => Buffer.from(b));
-    return this.shared.run(() => this.shared.obj.writeFor(this, own));
+    return this.shared.run(() => this.shared.obj.writeFor(this, data));
   }
 
   async read(): Promise<Buffer> {
