@@ -136,6 +136,7 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
   try {
     now = WritableObject.openInMemory(core, path, start);
   } catch (err) {
+    claim.abandon?.();
     claim.release();
     throw err;
   }
@@ -146,6 +147,7 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
     try {
       obj = await WritableObject.open(core, path, start);
     } catch (err) {
+      claim.abandon?.();
       claim.release();
       throw err;
     }
