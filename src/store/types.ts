@@ -34,6 +34,12 @@ export type PrincipalType = UserType | 'rodsgroup';
 /** The operations of iRODS's metadata API (`imeta add`, `set`, `rm`), see {@link FlowStore.modifyMetadata}. */
 export type MetadataOp = 'add' | 'set' | 'rm';
 
+/** One change of a batch that adds and removes AVUs all or none (see `EmbeddedStore.applyMetadata`). */
+export interface AvuChange {
+  op: 'add' | 'remove';
+  avu: Avu;
+}
+
 /** A metadata attribute-value-unit triple. `unit` is '' when absent. */
 export interface Avu {
   attribute: string;

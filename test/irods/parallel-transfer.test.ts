@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
-import { IRODS_TEST_DIR, requireIrodsClient, runPython, type IrodsAccount } from '../support/irods-client.js';
+import { parallelTransferScript, rawCalls, requireIrodsClient, type IrodsAccount } from '../support/irods-client.js';
 import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { readAll, storeState } from '../support/store-helpers.js';
 
@@ -35,20 +35,6 @@ let inspect: EmbeddedStore;
 let dir: string;
 let bigFile: string;
 let bigBytes: Buffer;
-
-/** One call's outcome in `parallel_transfer.py calls`: its value, or the iRODS error code. */
-type CallResult = { ok: true; value: unknown } | { ok: false; code: number };
-
-async function transferScript(account: IrodsAccount, request: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await runPython([join(IRODS_TEST_DIR, 'parallel_transfer.py')], { input: JSON.stringify({ account, ...request }), timeoutMs: 150_000 });
-  if (res.code !== 0 || res.timedOut) throw new Error(`parallel_transfer.py failed (${res.code ?? res.signal}): ${res.stderr.slice(-2000)}`);
-  return JSON.parse(res.stdout) as Record<string, unknown>;
-}
-
-/** Raw calls as `account`, each on the connection it names ("main", or one of `conns`). */
-async function calls(account: IrodsAccount, list: Array<Record<string, unknown>>, conns: Record<string, IrodsAccount> = {}): Promise<CallResult[]> {
-  return (await transferScript(account, { action: 'calls', calls: list, conns })).results as CallResult[];
-}
 
 /** Resolves once `ok()` holds: the server ends a dropped connection's opens after the client is gone, which nothing announces. */
 async function until(ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -78,7 +64,7 @@ afterAll(async () => {
 describe('parallel get (descriptor info 20000, replica close 20004)', { timeout: 180_000 }, () => {
   it('moves an object over 32 MiB in four ranges on four connections, byte for byte', async () => {
     const local = join(dir, 'got.bin');
-    const out = await transferScript(alice, { action: 'get', path: `${HOME}/big.bin`, local, threads: 4 });
+    const out = await parallelTransferScript(alice, { action: 'get', path: `${HOME}/big.bin`, local, threads: 4 });
     expect(out).toMatchObject({ ok: true, token: '', hier: 'demoResc', bytes: BIG });
     expect(md5(readFileSync(local))).toBe(md5(bigBytes));
     const row = inspect.protocolCore().row(`${HOME}/big.bin`)!;
@@ -97,7 +83,7 @@ describe('parallel get (descriptor info 20000, replica close 20004)', { timeout:
 
   it('answers a write open its own replica token, an intermediate replica, and commits it at a replica close', async () => {
     const path = `${HOME}/closed-by-20004`;
-    const r = await calls(alice, [
+    const r = await rawCalls(alice, [
       { call: 'open', path, flags: O.WRONLY | O.CREAT | O.TRUNC },
       { call: 'write', fd: 3, data: 'written, then closed by 20004' },
       { call: 'info', json: { fd: 3 } },
@@ -115,7 +101,7 @@ describe('parallel get (descriptor info 20000, replica close 20004)', { timeout:
   });
 
   it('refuses bad input with the codes of the real plugins, and every connection sees only its own descriptors', async () => {
-    const r = await calls(alice, [
+    const r = await rawCalls(alice, [
       { call: 'info', json: {} },
       { call: 'info', raw: 'not json' },
       { call: 'info', json: { fd: 3 } },
@@ -142,7 +128,7 @@ describe('parallel get (descriptor info 20000, replica close 20004)', { timeout:
       'ok',
     ]);
     // bob cannot open alice's object, and descriptor 3 of alice's connections is not his
-    const b = await calls(bob, [
+    const b = await rawCalls(bob, [
       { call: 'open', path: `${HOME}/big.bin`, flags: O.RDONLY },
       { call: 'info', json: { fd: 3 } },
     ]);
@@ -156,7 +142,7 @@ describe('parallel get (descriptor info 20000, replica close 20004)', { timeout:
 describe('parallel put (a write shared through its replica token)', { timeout: 180_000 }, () => {
   it('puts a new object in four ranges on four connections: in the catalog from the open, empty and without checksum, whole at the close', async () => {
     const path = `${HOME}/put.bin`;
-    const out = await transferScript(alice, { action: 'put', local: bigFile, path, threads: 4 });
+    const out = await parallelTransferScript(alice, { action: 'put', local: bigFile, path, threads: 4 });
     expect(out).toMatchObject({ ok: true, hier: 'demoResc', bytes: BIG, registered: { size: 0 } });
     expect(out.token).toMatch(/^[0-9a-f-]{36}$/);
     expect((out.registered as { checksum: string | null }).checksum ?? '').toBe('');
@@ -172,7 +158,7 @@ describe('parallel put (a write shared through its replica token)', { timeout: 1
     writeFileSync(join(dir, 'old.txt'), 'old bytes');
     await inspect.putObject(path, join(dir, 'old.txt'), { owner: 'alice' });
     const id = inspect.protocolCore().row(path)!.id;
-    const out = await transferScript(alice, { action: 'put', local: bigFile, path, threads: 3 });
+    const out = await parallelTransferScript(alice, { action: 'put', local: bigFile, path, threads: 3 });
     expect(out).toMatchObject({ ok: true, registered: { size: 9 } });
     expect(inspect.protocolCore().row(path)).toMatchObject({ id, size: BIG, checksum: md5(bigBytes) });
   });
@@ -180,7 +166,7 @@ describe('parallel put (a write shared through its replica token)', { timeout: 1
   it('stores nothing when the first descriptor is dropped unclosed: the object registered at the open goes again, whatever the parts wrote', async () => {
     const path = `${HOME}/dropped.bin`;
     const before = await storeState(inspect);
-    const r = await calls(
+    const r = await rawCalls(
       alice,
       [
         { call: 'open', path, flags: O.WRONLY | O.CREAT | O.TRUNC, keywords: { numThreads: '2', dataSize: '10' } },
@@ -200,7 +186,7 @@ describe('parallel put (a write shared through its replica token)', { timeout: 1
 
   it('lets only the token in while the object is open, only for users who may write it; the first close commits every part written before it', async () => {
     const path = `${HOME}/joined.bin`;
-    const r = await calls(
+    const r = await rawCalls(
       alice,
       [
         { call: 'open', path, flags: O.WRONLY | O.CREAT | O.TRUNC, keywords: { numThreads: '2' } },

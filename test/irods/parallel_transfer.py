@@ -21,8 +21,9 @@ closes last, with DATA_OBJ_CLOSE_AN (673), once every other thread closed.
 Reads one JSON object on stdin: the account and an action:
   get  {path, local, threads}          the whole object into `local`
   put  {local, path, threads}          `local` into the object
-  calls {calls: [...], conns: {...}}   raw calls, on the connections they name, each
-                                       reporting its result or iRODS error code
+  calls {calls: [...], conns: {...}}   raw calls (opens, writes, closes, the JSON plugin APIs
+                                       such as 20000, 20004 and 20002), on the connections
+                                       they name, each reporting its result or iRODS error code
 Prints one JSON object.
 """
 import base64
@@ -177,6 +178,8 @@ def run_calls(a, calls, conns):
                     token = (value or {}).get('replica_token', token)
                 elif c['call'] == 'replica_close':
                     value = json_call(conn, REPLICA_CLOSE_APN, c.get('json'), c.get('raw'))
+                elif c['call'] == 'json_api':
+                    value = json_call(conn, c['api'], c.get('json'), c.get('raw'))
                 elif c['call'] == 'stat':
                     o = sessions[c.get('conn', 'main')].data_objects.get(c['path'])
                     value = {'size': o.size, 'checksum': o.checksum}

@@ -137,3 +137,18 @@ export async function labelledOps(account: IrodsAccount, ops: Record<string, Cli
 export async function clientOp(account: IrodsAccount, op: ClientOp): Promise<ClientOpResult> {
   return (await clientOps(account, [op]))[0];
 }
+
+/** One call's outcome in `parallel_transfer.py calls`: its value, or the iRODS error code. */
+export type RawCallResult = { ok: true; value: unknown } | { ok: false; code: number };
+
+/** Runs test/irods/parallel_transfer.py as `account` with `request` (its action and fields); its JSON answer. */
+export async function parallelTransferScript(account: IrodsAccount, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const res = await runPython([join(IRODS_TEST_DIR, 'parallel_transfer.py')], { input: JSON.stringify({ account, ...request }), timeoutMs: 150_000 });
+  if (res.code !== 0 || res.timedOut) throw new Error(`parallel_transfer.py failed (${res.code ?? res.signal}): ${res.stderr.slice(-2000)}`);
+  return JSON.parse(res.stdout) as Record<string, unknown>;
+}
+
+/** Raw calls as `account` (see parallel_transfer.py), each on the connection it names ("main", or one of `conns`). */
+export async function rawCalls(account: IrodsAccount, list: Array<Record<string, unknown>>, conns: Record<string, IrodsAccount> = {}): Promise<RawCallResult[]> {
+  return (await parallelTransferScript(account, { action: 'calls', calls: list, conns })).results as RawCallResult[];
+}

@@ -8,6 +8,7 @@
 import type { ApiRoute } from '../server/api.js';
 import { accessRoutes } from './access.js';
 import { adminRoutes } from './admin.js';
+import { atomicMetadataRoutes } from './atomic-metadata.js';
 import { collectionRoutes } from './collections.js';
 import { genQueryRoutes } from './genquery.js';
 import { metadataRoutes } from './metadata.js';
@@ -23,6 +24,7 @@ export function apiTable(): Map<number, ApiRoute> {
     ...objectRoutes,
     ...collectionRoutes,
     ...metadataRoutes,
+    ...atomicMetadataRoutes,
     ...accessRoutes,
     ...adminRoutes,
     ...registrationRoutes,

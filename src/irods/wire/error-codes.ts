@@ -39,6 +39,8 @@ export const IRODS_ERRORS = {
   SYS_INVALID_INPUT_PARAM: -130000,
   /** A JSON buffer `replica_close.cpp` cannot read (4.2.9 to 4.3.5); not in 0.8.1's table either. */
   SYS_INTERNAL_ERR: -154000,
+  /** A JSON input missing a field or with one of the wrong type (4.3.5 `atomic_apply_metadata_operations.cpp`); not in 0.8.1's table. */
+  JSON_VALIDATION_ERROR: -172000,
   USER_STRLEN_TOOLONG: -306000,
   USER_API_INPUT_ERR: -307000,
   USER_PACKSTRUCT_INPUT_ERR: -308000,
@@ -105,6 +107,10 @@ export const IRODS_ERRORS = {
   CAT_PASSWORD_ENCODING_ERROR: -850000,
   CAT_UNKNOWN_SPECIFIC_QUERY: -853000,
   PASSWORD_EXCEEDS_MAX_SIZE: -903000,
+  /** A plugin API's input that is not JSON (4.3.5 `atomic_apply_metadata_operations.cpp`); not in 0.8.1's table. */
+  INPUT_ARG_NOT_WELL_FORMED_ERR: -1084000,
+  /** A metadata operation other than add and remove (same source); not in 0.8.1's table. */
+  INVALID_OPERATION: -1811000,
 } as const;
 
 /** The name of one of {@link IRODS_ERRORS}. */

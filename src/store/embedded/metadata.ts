@@ -5,7 +5,7 @@
  * @module
  */
 import { AlreadyExistsError, InvalidPathError, NotFoundError } from '../errors.js';
-import type { Avu, MetadataOp } from '../types.js';
+import type { Avu, AvuChange, MetadataOp } from '../types.js';
 import type { StoreCore } from './core.js';
 
 function checkAvu(path: string, avu: Avu): Avu {
@@ -26,6 +26,24 @@ export class Metadata {
     const { core } = this;
     const target = core.normalize(path);
     return core.read(() => core.q.avus.all(core.mustKey(target).id));
+  }
+
+  /**
+   * Adds and removes AVUs of the entry at `path` in one transaction, in
+   * order: all or none. Adding one that is there, or removing one that is
+   * not, changes nothing (as iRODS's atomic metadata operations do).
+   */
+  async applyMetadata(path: string, ops: readonly AvuChange[]): Promise<void> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const checked = ops.map((o) => ({ op: o.op, avu: checkAvu(target, o.avu) }));
+    core.write(() => {
+      const row = core.mustKey(target);
+      for (const { op, avu } of checked) {
+        if (op === 'add') core.q.insertAvu.run(row.id, avu.attribute, avu.value, avu.unit);
+        else core.q.deleteAvu.run(row.id, avu.attribute, avu.value, avu.unit);
+      }
+    });
   }
 
   async modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void> {

@@ -22,6 +22,7 @@ import type {
   FlowStore,
   FsckReport,
   MetadataOp,
+  AvuChange,
   Move,
   PageOptions,
   Principal,
@@ -245,6 +246,11 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   getMetadata(path: string): Promise<Avu[]> {
     return this.metadata.getMetadata(path);
   }
+  /** See {@link Metadata.applyMetadata}. */
+  applyMetadata(path: string, ops: readonly AvuChange[]): Promise<void> {
+    return this.metadata.applyMetadata(path, ops);
+  }
+
   modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void> {
     return this.metadata.modifyMetadata(path, op, avu);
   }
