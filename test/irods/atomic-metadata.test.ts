@@ -82,19 +82,32 @@ describe('atomic metadata operations (20002)', { timeout: 120_000 }, () => {
       [{ ...item, admin_mode: true, operations: ops(['add', 'a', 'b']) }, IRODS_ERRORS.CAT_INSUFFICIENT_PRIVILEGE_LEVEL],
     ];
     for (const [input, code, raw] of cases) {
-      expect(await batch(alice, input, raw), JSON.stringify(input ?? raw)).toEqual({ ok: false, code });
+      const r = await batch(alice, input, raw);
+      expect(r, JSON.stringify(input ?? raw)).toMatchObject({ ok: false, code });
+      // beside the code, the error object the real plugin answers, which newer clients read
+      expect((r as { body?: unknown }).body, JSON.stringify(input ?? raw)).toMatchObject({ operation_index: expect.any(Number), error_message: expect.any(String) });
     }
     expect(await storeState(inspect)).toEqual(before);
+  });
+
+  it('names the failing operation and its index in the error object, and a missing item as the real plugin does', async () => {
+    const bad = { operation: 'add', attribute: '', value: 'v' };
+    const r = await batch(alice, { entity_name: `${HOME}/a.txt`, entity_type: 'data_object', operations: [...ops(['add', 'ok', '1']), bad] });
+    expect(r).toMatchObject({ ok: false, code: IRODS_ERRORS.SYS_INVALID_INPUT_PARAM, body: { operation: bad, operation_index: 1 } });
+    // python-irodsclient 3.3.0 meta_test.py test_atomic_metadata_json_error__issue_606 looks for this text
+    const missing = await batch(alice, { entity_name: `${HOME}/gone`, entity_type: 'data_object', operations: ops(['add', 'a', 'b', 'c']) });
+    expect(missing).toMatchObject({ ok: false, body: { operation: {}, operation_index: 0 } });
+    expect((missing as { body: { error_message: string } }).body.error_message).toContain(`Entity does not exist [entity_name=${HOME}/gone]`);
   });
 
   it('needs write on the item: bob cannot see alice\'s object, and read is not enough; a rodsadmin may use admin_mode', async () => {
     const before = await storeState(inspect);
     const input = { entity_name: `${HOME}/a.txt`, entity_type: 'data_object', operations: ops(['add', 'by', 'bob']) };
-    expect(await batch(bob, input)).toEqual({ ok: false, code: IRODS_ERRORS.SYS_INVALID_INPUT_PARAM });
+    expect(await batch(bob, input)).toMatchObject({ ok: false, code: IRODS_ERRORS.SYS_INVALID_INPUT_PARAM });
     const granted = await labelledOps(alice, { read: { op: 'chmod', path: `${HOME}/a.txt`, level: 'read', user: 'bob' } });
     expect(granted.read).toMatchObject({ ok: true });
     const afterGrant = await storeState(inspect);
-    expect(await batch(bob, input)).toEqual({ ok: false, code: IRODS_ERRORS.CAT_NO_ACCESS_PERMISSION });
+    expect(await batch(bob, input)).toMatchObject({ ok: false, code: IRODS_ERRORS.CAT_NO_ACCESS_PERMISSION });
     expect(await storeState(inspect)).toEqual(afterGrant);
     expect(afterGrant).not.toEqual(before);
     expect(await batch(server!.admin, { ...input, admin_mode: true, operations: ops(['add', 'by', 'rods']) })).toEqual({ ok: true, value: {} });

@@ -57,15 +57,32 @@ def open_raw(sess, path, flags, keywords):
     return conn, conn.recv().int_info
 
 
-def json_call(conn, api, value, raw=None):
-    """A plugin API call with JSON in BinBytesBuf_PI, as JSON_Binary_Request packs it; the reply's JSON, or None."""
-    text = raw if raw is not None else json.dumps(value)
-    conn.send(iRODSMessage('RODS_API_REQ', msg=BinBytesBuf(buflen=len(text), buf=text), int_info=api))
-    reply = conn.recv()
+class PluginError(Exception):
+    """A plugin API's refusal: its code and the JSON the reply carried beside it (None when none)."""
+
+    def __init__(self, code, body):
+        super().__init__(code)
+        self.code = code
+        self.body = body
+
+
+def reply_json(reply):
+    """The JSON of a reply's BinBytesBuf_PI, as 3.3.0's get_json_encoded_struct reads it; None without a body."""
     if not reply.msg:
         return None
     xml = ElementTree.fromstring(reply.msg.replace(b'\0', b''))
     return json.loads(base64.b64decode(xml.find('buf').text).replace(b'\0', b'').decode())
+
+
+def json_call(conn, api, value, raw=None):
+    """A plugin API call with JSON in BinBytesBuf_PI, as JSON_Binary_Request packs it; the reply's JSON, or None.
+    A refusal raises PluginError with the reply's JSON, which newer clients read (3.3.0: e.server_msg)."""
+    text = raw if raw is not None else json.dumps(value)
+    conn.send(iRODSMessage('RODS_API_REQ', msg=BinBytesBuf(buflen=len(text), buf=text), int_info=api))
+    reply = iRODSMessage.recv(conn.socket)
+    if reply.int_info < 0:
+        raise PluginError(reply.int_info, reply_json(reply))
+    return reply_json(reply)
 
 
 def byte_ranges(total, threads):
@@ -192,6 +209,8 @@ def run_calls(a, calls, conns):
                 else:
                     raise ValueError('unknown call ' + c['call'])
                 results.append({'ok': True, 'value': value})
+            except PluginError as e:
+                results.append(dict({'ok': False, 'code': e.code}, **({'body': e.body} if e.body is not None else {})))
             except iRODSException as e:
                 results.append({'ok': False, 'code': getattr(e, 'code', None)})
             except KeyError as e:  # a code python-irodsclient 0.8.1 does not know

@@ -138,8 +138,8 @@ export async function clientOp(account: IrodsAccount, op: ClientOp): Promise<Cli
   return (await clientOps(account, [op]))[0];
 }
 
-/** One call's outcome in `parallel_transfer.py calls`: its value, or the iRODS error code. */
-export type RawCallResult = { ok: true; value: unknown } | { ok: false; code: number };
+/** One call's outcome in `parallel_transfer.py calls`: its value, or the iRODS error code (with the JSON a plugin API answered beside it). */
+export type RawCallResult = { ok: true; value: unknown } | { ok: false; code: number; body?: unknown };
 
 /** Runs test/irods/parallel_transfer.py as `account` with `request` (its action and fields); its JSON answer. */
 export async function parallelTransferScript(account: IrodsAccount, request: Record<string, unknown>): Promise<Record<string, unknown>> {

@@ -22,10 +22,13 @@
  *   `INVALID_OPERATION`. Adding an AVU the item has, or removing one it has
  *   not, changes nothing. Success answers `{}`.
  *
- * Where this server differs: a refusal is answered with its code and a
- * message naming the operation's index, in the error stack; the iRODS
- * server also sends the error as a JSON object in the reply's buffer, which
- * python-irodsclient does not read (it raises on the code). A rodsadmin is
+ * - A refusal answers, beside its code, a JSON error object in the reply's
+ *   buffer: `{"operation", "operation_index", "error_message"}` (the
+ *   operation `{}` and index 0 for a refusal of the whole input), which
+ *   python-irodsclient 3.3.0's tests read (`meta_test.py`: "Entity does
+ *   not exist [entity_name=...]").
+ *
+ * Where this server differs: a rodsadmin is
  * let in without `admin_mode` too, as for every other call here. This store
  * keeps no metadata on users and resources: for those a permitted batch is
  * `SYS_NOT_SUPPORTED`, as for `imeta` (706).
@@ -38,7 +41,9 @@ import { storeCall } from '../admin/store-errors.js';
 import { zonePath } from '../admin/targets.js';
 import { localName } from '../admin/user-names.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
+import type { IrodsErrorName } from '../wire/error-codes.js';
 import { IrodsError } from '../wire/irods-error.js';
+import type { PiMessage } from '../wire/pi-values.js';
 import { bytesBufReply, jsonOfBytesBuf } from '../wire/json-bytes-buf.js';
 
 /** iRODS 4.3.5 `api_plugin_number_data.h`. */
@@ -48,15 +53,24 @@ const ENTITY_TYPES = ['data_object', 'collection', 'user', 'resource'] as const;
 type EntityType = (typeof ENTITY_TYPES)[number];
 const isEntityType = (t: string): t is EntityType => (ENTITY_TYPES as readonly string[]).includes(t);
 
+/** A refusal with iRODS's error object in the reply (`make_error_object`): `op` and `index` name the failing operation. */
+function refusal(code: IrodsErrorName, message: string, op: unknown = {}, index = 0): IrodsError {
+  return new IrodsError(code, message, errorObject(message, op, index));
+}
+
+function errorObject(message: string, op: unknown = {}, index = 0): PiMessage {
+  return bytesBufReply({ operation: op, operation_index: index, error_message: message });
+}
+
 /** An item the input names: a data object's or collection's path, and the client's level on it; a user or resource by name. */
 type Entity = { type: EntityType; name: string } & ({ path: string; level: number } | { path?: undefined });
 
 /** The item the input names, checked to exist as the client sees it. */
 async function entityOf(ctx: ApiContext, input: Record<string, unknown>): Promise<Entity> {
   const { entity_name: name, entity_type: type } = input;
-  if (typeof name !== 'string' || typeof type !== 'string') throw new IrodsError('SYS_INVALID_INPUT_PARAM', 'the input needs "entity_name" and "entity_type", strings');
-  if (!isEntityType(type)) throw new IrodsError('SYS_INVALID_INPUT_PARAM', `entity type ${JSON.stringify(type)} is not supported (${ENTITY_TYPES.join(', ')})`);
-  const missing = (): IrodsError => new IrodsError('SYS_INVALID_INPUT_PARAM', `entity does not exist: ${type} ${name}`);
+  if (typeof name !== 'string' || typeof type !== 'string') throw refusal('SYS_INVALID_INPUT_PARAM', 'the input needs "entity_name" and "entity_type", strings');
+  if (!isEntityType(type)) throw refusal('SYS_INVALID_INPUT_PARAM', `Invalid entity type specified [entity_type=${type}] (this server takes ${ENTITY_TYPES.join(', ')})`);
+  const missing = (): IrodsError => refusal('SYS_INVALID_INPUT_PARAM', `Entity does not exist [entity_name=${name}]`);
   if (type === 'resource') {
     if (!ctx.store.resourceExists(name)) throw missing();
     return { type, name };
@@ -80,33 +94,33 @@ async function entityOf(ctx: ApiContext, input: Record<string, unknown>): Promis
 /** The operations of the input, checked in order as the server checks each before running it. */
 function changesOf(input: Record<string, unknown>): AvuChange[] {
   const ops = input.operations;
-  if (!Array.isArray(ops)) throw new IrodsError('JSON_VALIDATION_ERROR', 'the input needs "operations", a list');
+  if (!Array.isArray(ops)) throw refusal('JSON_VALIDATION_ERROR', 'the input needs "operations", a list');
   return ops.map((op: unknown, i): AvuChange => {
     const bad = (code: 'JSON_VALIDATION_ERROR' | 'SYS_INVALID_INPUT_PARAM' | 'INVALID_OPERATION', what: string) =>
-      new IrodsError(code, `operation ${i}: ${what}; no operation was applied`);
+      refusal(code, `${what} (operation ${i}; no operation was applied)`, op, i);
     if (typeof op !== 'object' || op === null) throw bad('JSON_VALIDATION_ERROR', 'not a JSON object');
     const { attribute, value, units, operation } = op as Record<string, unknown>;
     if (typeof attribute !== 'string' || typeof value !== 'string') throw bad('JSON_VALIDATION_ERROR', '"attribute" and "value" must be strings');
-    if (attribute === '' || value === '') throw bad('SYS_INVALID_INPUT_PARAM', 'empty metadata attribute name or value');
+    if (attribute === '' || value === '') throw bad('SYS_INVALID_INPUT_PARAM', `Empty metadata attribute name or value [attribute=${attribute}, value=${value}]`);
     if (units !== undefined && typeof units !== 'string') throw bad('JSON_VALIDATION_ERROR', '"units" must be a string');
     if (typeof operation !== 'string') throw bad('JSON_VALIDATION_ERROR', '"operation" must be a string');
-    if (operation !== 'add' && operation !== 'remove') throw bad('INVALID_OPERATION', `invalid metadata operation ${JSON.stringify(operation.slice(0, 40))} (add, remove)`);
+    if (operation !== 'add' && operation !== 'remove') throw bad('INVALID_OPERATION', `Invalid metadata operation. (${JSON.stringify(operation.slice(0, 40))}; add or remove)`);
     return { op: operation, avu: { attribute, value, unit: units ?? '' } };
   });
 }
 
 async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
-  const input = jsonOfBytesBuf(req, 'INPUT_ARG_NOT_WELL_FORMED_ERR');
+  const input = jsonOfBytesBuf(req, 'INPUT_ARG_NOT_WELL_FORMED_ERR', (message) => errorObject(message));
   const entity = await entityOf(ctx, input);
   const admin = ctx.access.isAdmin(ctx.user);
   if (input.admin_mode === true) {
-    if (!admin) throw new IrodsError('CAT_INSUFFICIENT_PRIVILEGE_LEVEL', `admin_mode needs a rodsadmin; ${ctx.user.name} is not one`);
+    if (!admin) throw refusal('CAT_INSUFFICIENT_PRIVILEGE_LEVEL', `User is not an administrator (admin_mode needs a rodsadmin; ${ctx.user.name} is not one)`);
   } else if (entity.path === undefined ? !admin : entity.level < LEVELS.write) {
-    throw new IrodsError('CAT_NO_ACCESS_PERMISSION', `${ctx.user.name} may not modify the metadata of ${entity.type} ${entity.name}`);
+    throw refusal('CAT_NO_ACCESS_PERMISSION', `User not allowed to modify metadata (${ctx.user.name}, ${entity.type} ${entity.name})`);
   }
   const changes = changesOf(input);
   if (entity.path === undefined) {
-    throw new IrodsError('SYS_NOT_SUPPORTED', `this store keeps metadata on collections and data objects only, not on ${entity.type}s such as ${entity.name}`);
+    throw refusal('SYS_NOT_SUPPORTED', `this store keeps metadata on collections and data objects only, not on ${entity.type}s such as ${entity.name}`);
   }
   const path = entity.path;
   await storeCall(() => ctx.store.applyMetadata(path, changes));

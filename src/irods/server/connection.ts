@@ -405,8 +405,8 @@ export class IrodsSession {
     return this.write(buffers, sent);
   }
 
-  private sendError(type: string, code: number, message: string): Promise<void> {
-    return this.send(type, code, undefined, undefined, errorStack(code, message));
+  private sendError(type: string, code: number, message: string, body?: PiMessage): Promise<void> {
+    return this.send(type, code, body, undefined, errorStack(code, message));
   }
 
   private sendReply(reply: ApiReply): Promise<void> | undefined {
@@ -632,7 +632,7 @@ export class IrodsSession {
     const known = toIrodsError(err);
     if (known) {
       this.log.debug({ api: route.name, code: known.codeName, reason: known.message }, 'request refused');
-      return this.sendError(MSG_TYPE.API_REPLY, known.code, known.message);
+      return this.sendError(MSG_TYPE.API_REPLY, known.code, known.message, known.body);
     }
     this.log.error({ api: route.name, err: errText(err) }, 'request failed');
     return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS[INTERNAL_ERROR], `internal error in ${route.name}; the server's log has the details`);
