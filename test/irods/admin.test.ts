@@ -201,6 +201,9 @@ describe('GENERAL_ADMIN_AN 701', () => {
     ]) {
       expect(await irodsError(admin(rods, ...req))).toBe('SYS_NOT_SUPPORTED');
     }
+    // no AVU here is ever left unused: the request succeeds with nothing to do, and only for rodsadmins
+    expect(await admin(rods, 'rm', 'unusedAVUs')).toEqual({});
+    expect(await irodsError(admin(alice, 'rm', 'unusedAVUs'))).toBe('SYS_NO_API_PRIV');
     expect(await irodsError(admin(rods, 'modify', 'user', 'alice', 'colour', 'blue'))).toBe('CAT_INVALID_ARGUMENT');
     expect(await irodsError(admin(rods, 'frobnicate', 'user'))).toBe('CAT_INVALID_ARGUMENT');
     expect(await irodsError(admin(rods))).toBe('CAT_INVALID_ARGUMENT');

@@ -63,7 +63,6 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   'modify resourcedatapaths': 'the store keeps its vault folders where they are',
   'add token': 'this store keeps no tokens',
   'rm token': 'this store keeps no tokens',
-  'rm unusedAVUs': 'this store keeps no unused AVUs',
   'calculate-usage': 'this store keeps no quotas',
   'set-quota': 'this store keeps no quotas',
   set_delay_server: 'this store runs no rules',
@@ -245,6 +244,10 @@ async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
       break;
     case 'rm resource':
       await removeResource(ctx, arg(b, 2), arg(b, 3));
+      break;
+    case 'rm unusedAVUs':
+      // an AVU here is a row of the item it is on (schema.ts), never shared: none is ever left unused, so
+      // the request's end state holds already (python-irodsclient 3.3.0's tests ask for it in their teardown)
       break;
     default: {
       const reason = UNSUPPORTED[what] ?? UNSUPPORTED[arg(b, 0)];
