@@ -9,7 +9,7 @@ import { python } from './admin-support.js';
 import { call, handlerContext, irodsError } from './support/handler-context.js';
 
 const Z = '/testZone';
-const [route] = adminRoutes;
+const [route, userAdminRoute] = adminRoutes;
 const SIGNATURE = '5f2e0c9a7b1d4e3f8a6b2c1d0e9f8a7b';
 
 let s: EmbeddedStore;
@@ -160,6 +160,32 @@ describe('GENERAL_ADMIN_AN 701', () => {
     const forGroup = obfuscatePassword('x', 'rods-secret', SIGNATURE);
     expect(await irodsError(admin(rods, 'modify', 'user', 'lab', 'password', forGroup))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
     expect(await irodsError(admin(rods, 'modify', 'user', 'nobody', 'password', forGroup))).toBe('CAT_INVALID_USER');
+  });
+
+  it('lets a user change its own password through USER_ADMIN_AN 714 (ipasswd), and nothing else; a rodsadmin anything modify user takes', async () => {
+    // userAdminInp_PI as python-irodsclient 3.3.0's UserAdminRequest packs it
+    const userAdmin = (ctx: ApiContext, ...values: string[]) => {
+      const body: Record<string, string> = {};
+      for (let i = 0; i < 10; i++) body[`arg${i}`] = values[i] ?? '';
+      return call(userAdminRoute!, ctx, 'userAdminInp_PI', body);
+    };
+    await s.createPrincipal('bob', 'rodsuser');
+    await s.setPassword('alice', 'alice-old');
+    await s.setPassword('bob', 'bob-secret');
+    const own = obfuscatePassword('alice-new', 'alice-old', SIGNATURE);
+    expect(await irodsError(userAdmin(alice, 'userpw', 'bob', 'password', own))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
+    expect(await irodsError(userAdmin(alice, 'userpw', 'alice', 'type', 'rodsadmin'))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
+    expect(await irodsError(userAdmin(alice, 'mkuser', 'mallory', '', ''))).toBe('CAT_INSUFFICIENT_PRIVILEGE_LEVEL');
+    expect(await irodsError(userAdmin(alice, 'frobnicate'))).toBe('CAT_INVALID_ARGUMENT');
+    expect([s.passwordOf('bob'), await typeOf('alice'), await s.getPrincipal('mallory')]).toEqual(['bob-secret', 'rodsuser', null]);
+    await userAdmin(alice, 'userpw', 'alice', 'password', own);
+    expect(s.passwordOf('alice')).toBe('alice-new');
+    await userAdmin(rods, 'userpw', 'bob', 'password', obfuscatePassword('bob-new', 'rods-secret', SIGNATURE));
+    expect(s.passwordOf('bob')).toBe('bob-new');
+    await userAdmin(rods, 'mkgroup', 'crew');
+    await userAdmin(rods, 'modify', 'group', 'crew', 'add', 'bob', '');
+    expect((await s.getPrincipal('crew'))?.kind).toBe('group');
+    expect(await s.groupMembers('crew')).toEqual(['bob']);
   });
 
   it('sets the password python-irodsclient 0.8.1 sends, so the user can log in with it', async () => {

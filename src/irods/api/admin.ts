@@ -259,5 +259,49 @@ async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
   return {};
 }
 
+/** iRODS 4.3.5 `apiNumberData.h`: what a user may ask of the catalog about itself (`ipasswd`) or, as a groupadmin, its groups. */
+export const USER_ADMIN_AN = 714;
+
+/**
+ * USER_ADMIN_AN 714 (`userAdminInp_PI`), as iRODS 4.3.5 `rsUserAdmin.cpp`
+ * and `db_mod_user_op` decide it: `userpw NAME OPTION VALUE` is `modify
+ * user` for anyone, but a user who is not a rodsadmin may change only its
+ * own password (any other option, or another user,
+ * `CAT_INSUFFICIENT_PRIVILEGE_LEVEL`); python-irodsclient 1.1 and later
+ * send `userpw NAME password OBFUSCATED` for `users.modify_password`. The
+ * groupadmin requests (`mkuser`, `mkgroup`, `modify group`) are served to
+ * rodsadmins as their `iadmin` forms; this store has no groupadmins, so
+ * anyone else gets `CAT_INSUFFICIENT_PRIVILEGE_LEVEL`.
+ */
+async function handleUserAdmin(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
+  const b = req.body;
+  const op = arg(b, 0);
+  const admin = ctx.access.isAdmin(ctx.user);
+  if (op === 'userpw') {
+    const [name, option, value] = [arg(b, 1), arg(b, 2), arg(b, 3)];
+    if (!admin && (option !== 'password' || localName(name, '', ctx.store.zone, 'CAT_INVALID_USER') !== ctx.user.name)) {
+      throw new IrodsError('CAT_INSUFFICIENT_PRIVILEGE_LEVEL', `${ctx.user.name} may change only its own password, not ${option} of ${name}`);
+    }
+    await modifyUser(ctx, name, option, value);
+    return {};
+  }
+  if (op !== 'mkuser' && op !== 'mkgroup' && !(op === 'modify' && arg(b, 1) === 'group')) {
+    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown user admin request ${JSON.stringify(op.slice(0, 40))} (userpw, mkuser, mkgroup, modify group)`);
+  }
+  if (!admin) throw new IrodsError('CAT_INSUFFICIENT_PRIVILEGE_LEVEL', `${op} needs a groupadmin or a rodsadmin; ${ctx.user.name} is neither (this store has no groupadmins)`);
+  if (op === 'mkuser') {
+    await addPrincipal(ctx, arg(b, 1), 'rodsuser', '', arg(b, 3));
+    if (arg(b, 2) !== '') await modifyUser(ctx, arg(b, 1), 'password', arg(b, 2));
+  } else if (op === 'mkgroup') {
+    await addPrincipal(ctx, arg(b, 1), 'rodsgroup', '', '');
+  } else {
+    await modifyGroup(ctx, arg(b, 2), arg(b, 3), arg(b, 4), arg(b, 5));
+  }
+  return {};
+}
+
 /** The routes of this module. */
-export const adminRoutes: ApiRoute[] = [{ api: GENERAL_ADMIN_AN, name: 'GENERAL_ADMIN_AN', handle }];
+export const adminRoutes: ApiRoute[] = [
+  { api: GENERAL_ADMIN_AN, name: 'GENERAL_ADMIN_AN', handle },
+  { api: USER_ADMIN_AN, name: 'USER_ADMIN_AN', handle: handleUserAdmin },
+];
