@@ -43,7 +43,6 @@ import { localName } from '../admin/user-names.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute } from '../server/api.js';
 import type { IrodsErrorName } from '../wire/error-codes.js';
 import { IrodsError } from '../wire/irods-error.js';
-import type { PiMessage } from '../wire/pi-values.js';
 import { bytesBufReply, jsonOfBytesBuf } from '../wire/json-bytes-buf.js';
 
 /** iRODS 4.3.5 `api_plugin_number_data.h`. */
@@ -55,11 +54,16 @@ const isEntityType = (t: string): t is EntityType => (ENTITY_TYPES as readonly s
 
 /** A refusal with iRODS's error object in the reply (`make_error_object`): `op` and `index` name the failing operation. */
 function refusal(code: IrodsErrorName, message: string, op: unknown = {}, index = 0): IrodsError {
-  return new IrodsError(code, message, errorObject(message, op, index));
+  return new IrodsError(code, message, bytesBufReply({ operation: op, operation_index: index, error_message: message }));
 }
 
-function errorObject(message: string, op: unknown = {}, index = 0): PiMessage {
-  return bytesBufReply({ operation: op, operation_index: index, error_message: message });
+/** The input's JSON; a buffer that holds none is refused with the error object too. */
+function inputOf(req: ApiRequest): Record<string, unknown> {
+  try {
+    return jsonOfBytesBuf(req, 'INPUT_ARG_NOT_WELL_FORMED_ERR');
+  } catch (err) {
+    throw err instanceof IrodsError ? refusal(err.codeName, err.message) : err;
+  }
 }
 
 /** An item the input names: a data object's or collection's path, and the client's level on it; a user or resource by name. */
@@ -110,7 +114,7 @@ function changesOf(input: Record<string, unknown>): AvuChange[] {
 }
 
 async function handle(req: ApiRequest, ctx: ApiContext): Promise<ApiReply> {
-  const input = jsonOfBytesBuf(req, 'INPUT_ARG_NOT_WELL_FORMED_ERR', (message) => errorObject(message));
+  const input = inputOf(req);
   const entity = await entityOf(ctx, input);
   const admin = ctx.access.isAdmin(ctx.user);
   if (input.admin_mode === true) {

@@ -19,16 +19,7 @@ import { text, type PiMessage } from './pi-values.js';
  * answers for a body that is missing, empty or not a JSON object (each
  * plugin has its own code for that).
  */
-export function jsonOfBytesBuf(req: ApiRequest, invalid: IrodsErrorName, errorBody?: (message: string) => PiMessage): Record<string, unknown> {
-  try {
-    return parseJsonBody(req, invalid);
-  } catch (err) {
-    if (errorBody && err instanceof IrodsError) throw new IrodsError(err.codeName, err.message, errorBody(err.message));
-    throw err;
-  }
-}
-
-function parseJsonBody(req: ApiRequest, invalid: IrodsErrorName): Record<string, unknown> {
+export function jsonOfBytesBuf(req: ApiRequest, invalid: IrodsErrorName): Record<string, unknown> {
   let json: string;
   if (req.bodyName === 'BinBytesBuf_PI') json = Buffer.from(text(req.body, 'buf'), 'base64').toString('utf8');
   else if (req.bodyName === 'BytesBuf_PI') json = text(req.body, 'buf');
