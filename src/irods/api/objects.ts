@@ -8,7 +8,9 @@
  * 4.3.5; `replica-access.ts`). The work is in `../objects/`.
  *
  * An open answers its descriptor and nothing else: there is no parallel
- * transfer portal here (numThreads is not looked at), so every byte goes
+ * transfer portal here (the `numThreads` field is not looked at; the
+ * keyword of that name marks a client-side parallel transfer, see
+ * `open-close.ts`), so every byte goes
  * through the connection with read and write, as with an iRODS server that
  * answers a portal request with zero threads.
  *

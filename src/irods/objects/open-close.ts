@@ -184,7 +184,6 @@ function dropRegistered(core: StoreCore, registered: OpenedObject): void {
 
 /** An open with the replica token of a shared write: a new descriptor on it, for a user who may write the object. */
 function joinSharedWrite(ctx: ApiContext, table: DescriptorTable, path: string, shared: SharedWrite, req: DataObjRequest): number {
-  table.assertRoom();
   const core = ctx.store.protocolCore();
   core.read(() => requireWritable(ctx, path));
   return table.add(new SharedWriteView(shared, false, 0), { request: req, openType: OPEN_TYPE.write });

@@ -46,7 +46,7 @@ import { shareWrite, SharedWriteView } from './shared-writes.js';
 /** Replica statuses (iRODS 4.3.5 `objInfo.h`): a write open's replica is intermediate until its close. */
 const REPLICA_STATUS = { good: 1, intermediate: 2 } as const;
 
-/** The descriptor a JSON request names, or `invalid` when it names none that is open. */
+/** The descriptor number a JSON request names (`fd`); `invalid` when it names none (whether it is open the caller checks). */
 function descriptorOf(json: Record<string, unknown>, invalid: 'SYS_INVALID_INPUT_PARAM' | 'SYS_INTERNAL_ERR'): number {
   const fd = json.fd;
   if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new IrodsError(invalid, 'the JSON input needs "fd", an integer: the descriptor');
