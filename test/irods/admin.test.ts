@@ -24,11 +24,16 @@ storePerTest(async (t) => {
   alice = await handlerContext(s, 'alice', { clientSignature: SIGNATURE });
 });
 
-// generalAdminInp_PI as python-irodsclient 0.8.1's GeneralAdminRequest packs it: all ten arguments, empty ones ''
-function admin(ctx: ApiContext, ...values: string[]) {
+/** The ten arguments `arg0`…`arg9` of an admin request as python-irodsclient packs them, empty ones ''. */
+function tenArgs(values: readonly string[]): Record<string, string> {
   const body: Record<string, string> = {};
   for (let i = 0; i < 10; i++) body[`arg${i}`] = values[i] ?? '';
-  return call(route!, ctx, 'generalAdminInp_PI', body);
+  return body;
+}
+
+// generalAdminInp_PI as python-irodsclient 0.8.1's GeneralAdminRequest packs it
+function admin(ctx: ApiContext, ...values: string[]) {
+  return call(route!, ctx, 'generalAdminInp_PI', tenArgs(values));
 }
 const typeOf = async (name: string) => {
   const p = await s.getPrincipal(name);
@@ -164,11 +169,7 @@ describe('GENERAL_ADMIN_AN 701', () => {
 
   it('lets a user change its own password through USER_ADMIN_AN 714 (ipasswd), and nothing else; a rodsadmin anything modify user takes', async () => {
     // userAdminInp_PI as python-irodsclient 3.3.0's UserAdminRequest packs it
-    const userAdmin = (ctx: ApiContext, ...values: string[]) => {
-      const body: Record<string, string> = {};
-      for (let i = 0; i < 10; i++) body[`arg${i}`] = values[i] ?? '';
-      return call(userAdminRoute!, ctx, 'userAdminInp_PI', body);
-    };
+    const userAdmin = (ctx: ApiContext, ...values: string[]) => call(userAdminRoute!, ctx, 'userAdminInp_PI', tenArgs(values));
     await s.createPrincipal('bob', 'rodsuser');
     await s.setPassword('alice', 'alice-old');
     await s.setPassword('bob', 'bob-secret');
