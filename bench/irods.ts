@@ -277,9 +277,9 @@ export async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const root = mkdtempSync(join(tmpdir(), 'taskflow-bench-irods-'));
   const env = { TASKFLOW_DATA_DIR: join(root, 'data'), TASKFLOW_STORE_SYNC: String(args.sync), TASKFLOW_LOG_LEVEL: 'warn' };
+  // every catalog is made with the admin's home, as an iRODS zone is
   const home = `/${ZONE}/home/rods`;
   await run(process.execPath, [CLI, 'store', 'user', 'passwd', 'rods'], `${PASSWORD}\n`, env);
-  await run(process.execPath, [CLI, 'store', 'mkdir', home], '', env);
   // read from a run of the script, so the setting is written in one place; the server is node itself,
   // not started through the script, as NODE_OPTIONS refuses `--cpu-prof` (`--profile`)
   const serverTunables = tunablesFromBin(BIN, process.env);

@@ -374,7 +374,8 @@ export interface FlowStore {
   /**
    * Moves a trashed entry back to `path` and removes the trash collections
    * above it left empty: with `created`, only those of them (the ones its
-   * trash created, as the caller found before it), else any.
+   * trash created, as the caller found before it), else any below the
+   * trash homes (`/<zone>/trash/home/<name>`, which stay as their users do).
    * iRODS: `DATA_OBJ_RENAME_AN`, then `RM_COLL_AN` on each emptied trash collection.
    */
   restore(trashPath: string, path: string, opts?: { created?: readonly string[] }): Promise<void>;

@@ -227,7 +227,7 @@ describe('collections (500-509)', () => {
 
   it('lists subcollections by parent name; the zone collection and / itself have the parent /, as in the iCAT', async () => {
     let out = await query(rods, [C.COLL_NAME], [[C.COLL_PARENT_NAME, `= '${Z}/home'`]]);
-    expect(out.rows.map((r) => r[C.COLL_NAME])).toEqual([`${Z}/home/alice`, `${Z}/home/bob`]);
+    expect(out.rows.map((r) => r[C.COLL_NAME])).toEqual([`${Z}/home/alice`, `${Z}/home/bob`, `${Z}/home/public`, `${Z}/home/rods`]);
     out = await query(rods, [C.COLL_NAME, C.COLL_PARENT_NAME], [[C.COLL_PARENT_NAME, `= '/'`]]);
     expect(out.rows).toEqual([
       { [C.COLL_NAME]: '/', [C.COLL_PARENT_NAME]: '/' },
@@ -659,9 +659,9 @@ describe('order and aggregates', () => {
 
   it('answers rows distinct unless NO_DISTINCT', async () => {
     let out = await query(rods, [C.COLL_OWNER_NAME], [[C.COLL_NAME, `like '${Z}/home/%'`]]);
-    expect(out.rows.map((r) => r[C.COLL_OWNER_NAME])).toEqual(['alice', 'bob']);
+    expect(out.rows.map((r) => r[C.COLL_OWNER_NAME])).toEqual(['alice', 'bob', 'rods']);
     out = await query(rods, [C.COLL_OWNER_NAME], [[C.COLL_NAME, `like '${Z}/home/%'`]], { options: OPT.NO_DISTINCT });
-    expect(out.rows.map((r) => r[C.COLL_OWNER_NAME])).toEqual(['alice', 'alice', 'bob']);
+    expect(out.rows.map((r) => r[C.COLL_OWNER_NAME])).toEqual(['alice', 'alice', 'bob', 'rods', 'rods']);
   });
 });
 

@@ -29,7 +29,7 @@ storePerTest((opened) => {
 });
 
 describe('a new store', () => {
-  it("has the root /, the zone, home and trash collections, rods and public, and iRODS's initial specific queries", async () => {
+  it("has the root /, the zone, home and trash collections, the homes and trash homes of rods and public, rods and public, and iRODS's initial specific queries", async () => {
     const queries = INITIAL_SPECIFIC_QUERIES.map((q) => JSON.stringify({ t: 'specific query', alias: q.alias, sql: q.sql }));
     expect(await s.dump()).toEqual([
       ...queries,
@@ -38,9 +38,19 @@ describe('a new store', () => {
       '{"t":"acl","path":"/testZone","name":"rods","level":"own"}',
       '{"t":"acl","path":"/testZone/home","name":"rods","level":"own"}',
       '{"t":"acl","path":"/testZone/trash","name":"rods","level":"own"}',
+      '{"t":"acl","path":"/testZone/trash/home","name":"rods","level":"own"}',
+      '{"t":"acl","path":"/testZone/home/public","name":"public","level":"own"}',
+      '{"t":"acl","path":"/testZone/trash/home/public","name":"public","level":"own"}',
+      '{"t":"acl","path":"/testZone/home/rods","name":"rods","level":"own"}',
+      '{"t":"acl","path":"/testZone/trash/home/rods","name":"rods","level":"own"}',
       '{"t":"collection","path":"/testZone","owner":"rods","inherit":false}',
       '{"t":"collection","path":"/testZone/home","owner":"rods","inherit":false}',
       '{"t":"collection","path":"/testZone/trash","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/trash/home","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/home/public","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/trash/home/public","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/home/rods","owner":"rods","inherit":false}',
+      '{"t":"collection","path":"/testZone/trash/home/rods","owner":"rods","inherit":false}',
       '{"t":"group","name":"public"}',
       '{"t":"user","name":"rods","type":"rodsadmin"}',
     ].sort());
@@ -81,7 +91,7 @@ describe('a new store', () => {
       db.prepare('UPDATE entries SET parent_id = NULL WHERE path = ?').run(Z);
     });
     const dump = (await s.dump()).filter((l) => !l.includes('"path":"/"'));
-    expect(dump).toHaveLength(11);
+    expect(dump).toHaveLength(21);
     await s.close();
     const again = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
     try {
@@ -92,6 +102,31 @@ describe('a new store', () => {
       expect(await again.dump()).toEqual(
         [...dump, '{"t":"acl","path":"/","name":"rods","level":"own"}', '{"t":"collection","path":"/","owner":"rods","inherit":false}'].sort(),
       );
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a catalog made before the homes of rods and public were kept gets them at its next open, the other ids unchanged', async () => {
+    const homes = [`${Z}/trash/home`, `${Z}/home/public`, `${Z}/trash/home/public`, `${Z}/home/rods`, `${Z}/trash/home/rods`];
+    const full = await s.dump();
+    const ids = (store: EmbeddedStore) => Object.fromEntries(['/', Z, `${Z}/home`, `${Z}/trash`].map((p) => [p, store.protocolCore().row(p)!.id]));
+    const before = ids(s);
+    s.protocolCore().write(() => {
+      const db = s.protocolCore().db;
+      for (const path of [...homes].reverse()) {
+        const id = s.protocolCore().row(path)!.id;
+        db.prepare('DELETE FROM acl WHERE entry_id = ?').run(id);
+        db.prepare('DELETE FROM entries WHERE id = ?').run(id);
+      }
+    });
+    expect(await s.dump()).toHaveLength(full.length - 2 * homes.length);
+    await s.close();
+    const again = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
+    try {
+      expect(ids(again)).toEqual(before);
+      expect(await again.dump()).toEqual(full);
+      expect(again.protocolCore().row(`${Z}/trash/home/rods`)!.parent_id).toBe(again.protocolCore().row(`${Z}/trash/home`)!.id);
     } finally {
       await again.close();
     }
@@ -453,7 +488,8 @@ describe('moves', () => {
     expect((await s.getAccessMany([`${Z}/ab/big`], 'public'))[0]).toBe('read');
     expect(await s.stat(`${Z}/a/sub/f`)).toBeNull();
     expect(existsSync(bigFile)).toBe(false);
-    expect((await s.list(`${Z}/trash`, { recursive: true })).map((e) => e.path)).toEqual([]);
+    // nothing went to the trash: it holds only the trash homes a catalog is made with
+    expect((await s.list(`${Z}/trash`, { recursive: true })).map((e) => e.path)).toEqual([`${Z}/trash/home`, `${Z}/trash/home/public`, `${Z}/trash/home/rods`]);
     expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 

@@ -132,17 +132,36 @@ function setUpCatalog(db: Database.Database, zone: string): void {
     const insertAcl = db.prepare(
       `INSERT OR IGNORE INTO acl (entry_id, name, level) SELECT id, ?, 3 FROM entries WHERE path = ?`,
     );
-    for (const [path, parent] of [
-      [zoneRoot, null],
-      [`${zoneRoot}/home`, zoneRoot],
-      [`${zoneRoot}/trash`, zoneRoot],
-    ] as const) {
-      if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ADMIN_USER, path);
+    for (const [path, parent, ownedBy = ADMIN_USER] of setupCollections(zoneRoot)) {
+      if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ownedBy, path);
     }
     addRootCollection(db, zoneRoot, now);
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'group', NULL)`).run(PUBLIC_GROUP);
   }).immediate();
+}
+
+/**
+ * The collections iRODS's catalog setup makes below `/` (iRODS 4.2.12
+ * `scripts/irods/database_connect.py` `setup_catalog`, the same in 4.3.5),
+ * each with its parent: the zone, its home and trash, the trash's home
+ * level, and the homes (and trash homes) of the admin and of the public
+ * group. All belong to the admin; the ACL entry each gets, `own`, is the
+ * admin's, but the public ones' is public's (the third element). A catalog
+ * made before the store kept the homes gets them at its next open.
+ */
+function setupCollections(zoneRoot: string): Array<[path: string, parent: string | null, ownedBy?: string]> {
+  const trash = `${zoneRoot}/trash`;
+  return [
+    [zoneRoot, null],
+    [`${zoneRoot}/home`, zoneRoot],
+    [trash, zoneRoot],
+    [`${trash}/home`, trash],
+    [`${zoneRoot}/home/${PUBLIC_GROUP}`, `${zoneRoot}/home`, PUBLIC_GROUP],
+    [`${trash}/home/${PUBLIC_GROUP}`, `${trash}/home`, PUBLIC_GROUP],
+    [`${zoneRoot}/home/${ADMIN_USER}`, `${zoneRoot}/home`],
+    [`${trash}/home/${ADMIN_USER}`, `${trash}/home`],
+  ];
 }
 
 /**

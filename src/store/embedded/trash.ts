@@ -82,7 +82,9 @@ export class Trash {
    * metadata and checksums intact, then removes the trash collections above
    * it left empty, so a trash + restore leaves the catalog as it was:
    * `created` names the ones the trash made (an empty trash collection that
-   * was there before stays); without it, any.
+   * was there before stays); without it, any below the trash homes
+   * (`<trash>/home` and `<trash>/home/<name>` stay: iRODS makes a user with
+   * its trash home, and the catalog's setup the admin's).
    */
   async restore(trashPath: string, path: string, opts: { created?: readonly string[] } = {}): Promise<void> {
     const { core } = this;
@@ -92,8 +94,9 @@ export class Trash {
     const removable = opts.created === undefined ? undefined : new Set(opts.created.map((p) => core.normalize(p)));
     core.write(() => {
       moveIn(core, from, to);
+      const trashHomes = `${core.trashRoot}/home`;
       for (let p = parentPath(from); isInside(p, core.trashRoot); p = parentPath(p)) {
-        if (removable !== undefined && !removable.has(p)) break;
+        if (removable !== undefined ? !removable.has(p) : p === trashHomes || parentPath(p) === trashHomes) break;
         const row = core.keyOf(p)!;
         if (core.q.firstChild.get(row.id)) break;
         core.deleteRow(row);
