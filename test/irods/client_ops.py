@@ -34,9 +34,12 @@ Ops (paths are absolute iRODS paths):
   chmod path level user [recursive]   set access (null, read, write, own, inherit, noinherit)
   acl path kind              the ACL as [user, access name]
   query_names path           GenQuery: names of objects in collections whose name starts with path
+  mtime path kind            the modify time in seconds as GenQuery (DATA_MODIFY_TIME, COLL_MODIFY_TIME)
+                             and a stat (633, modifyTime) answer it: {"query", "stat"} (kind: d or c)
 """
 import json
 import sys
+from calendar import timegm
 from xml.etree import ElementTree
 
 from irods.access import iRODSAccess
@@ -146,18 +149,36 @@ def run_op(sess, op):
     if name == 'query_names':
         rows = sess.query(DataObject.name, Collection.name).filter(Like(Collection.name, path + '%')).all()
         return sorted('{}/{}'.format(r[Collection.name], r[DataObject.name]) for r in rows)
+    if name == 'mtime':
+        return {'query': query_mtime(sess, path, op['kind']), 'stat': int(obj_stat_fields(sess, path)['modifyTime'])}
     raise ValueError('unknown op ' + name)
 
 
-def obj_stat(sess, path):
+def query_mtime(sess, path, kind):
+    if kind == 'd':
+        coll, _, name = path.rpartition('/')
+        q = sess.query(DataObject.modify_time).filter(Collection.name == coll).filter(DataObject.name == name)
+        column = DataObject.modify_time
+    else:
+        q = sess.query(Collection.modify_time).filter(Collection.name == path)
+        column = Collection.modify_time
+    return [timegm(r[column].utctimetuple()) for r in q.all()]
+
+
+def obj_stat_fields(sess, path):
+    """Every field of OBJ_STAT_AN's RodsObjStat_PI, as text."""
     # the DataObjInp_PI the client sends for an open (FileOpenRequest), as OBJ_STAT_AN takes it
     request = FileOpenRequest(objPath=path, createMode=0, openFlags=0, offset=0, dataSize=-1, numThreads=0, oprType=0,
                               KeyValPair_PI=StringStringMap({}))
     with sess.pool.get_connection() as conn:
         conn.send(iRODSMessage('RODS_API_REQ', msg=request, int_info=api_number['OBJ_STAT_AN']))
         reply = conn.recv()  # raises the iRODS error of a negative status
-    fields = ElementTree.fromstring(reply.msg)
-    return {f: fields.findtext(f) for f in ('objType', 'ownerName', 'ownerZone')}
+    return {f.tag: f.text or '' for f in ElementTree.fromstring(reply.msg)}
+
+
+def obj_stat(sess, path):
+    fields = obj_stat_fields(sess, path)
+    return {f: fields.get(f) for f in ('objType', 'ownerName', 'ownerZone')}
 
 
 def outcome(sess, op):

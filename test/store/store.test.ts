@@ -15,6 +15,7 @@ import {
   openStore,
   StoreError,
 } from '../../src/store/index.js';
+import { LATEST_MODIFIED } from '../../src/store/embedded/collections.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { byteStream, caught, readAll, storePerTest, type TempStore } from '../support/store-helpers.js';
 
@@ -271,6 +272,22 @@ describe('collections', () => {
     expect((await s.dump()).some((l) => l.includes('/a'))).toBe(false);
     expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
     expect(countVaultFiles(t.dataDir)).toBe(0);
+  });
+
+  it('setModified sets the modify time of a collection or an object and nothing else; refuses a missing path and a time past the year 9999', async () => {
+    await s.createCollection(`${Z}/c`);
+    await s.putObject(`${Z}/c/o`, Readable.from([Buffer.from('bytes')]));
+    const others = (await s.dump()).filter((l) => !l.includes(`${Z}/c`));
+    const when = new Date('1988-07-11T00:00:00.000Z');
+    await s.setModified(`${Z}/c`, when);
+    await s.setModified(`${Z}/c/o/`, LATEST_MODIFIED);
+    expect(await s.stat(`${Z}/c`)).toMatchObject({ type: 'collection', modified: when.toISOString() });
+    expect(await s.stat(`${Z}/c/o`)).toMatchObject({ type: 'object', size: 5, checksum: md5('bytes'), modified: LATEST_MODIFIED.toISOString() });
+    expect((await s.dump()).filter((l) => !l.includes(`${Z}/c`))).toEqual(others);
+    expect(await caught(() => s.setModified(`${Z}/c/none`, when))).toBeInstanceOf(NotFoundError);
+    expect(await caught(() => s.setModified(`${Z}/c`, new Date(LATEST_MODIFIED.getTime() + 1)))).toBeInstanceOf(RangeError);
+    expect(await caught(() => s.setModified(`${Z}/c`, new Date(Number.NaN)))).toBeInstanceOf(RangeError);
+    expect((await s.stat(`${Z}/c`))!.modified).toBe(when.toISOString());
   });
 
   it('refuses to remove, move or trash the zone collections', async () => {

@@ -15,6 +15,7 @@ import { metadataRoutes } from './metadata.js';
 import { objectRoutes } from './objects.js';
 import { registrationRoutes } from './registration.js';
 import { specificQueryRoutes } from './specific-query.js';
+import { touchRoutes } from './touch.js';
 
 /** The routes by API number; a duplicate number is a programming error. */
 export function apiTable(): Map<number, ApiRoute> {
@@ -29,6 +30,7 @@ export function apiTable(): Map<number, ApiRoute> {
     ...adminRoutes,
     ...registrationRoutes,
     ...specificQueryRoutes,
+    ...touchRoutes,
   ]) {
     if (table.has(route.api)) throw new Error(`API ${route.api} (${route.name}) is served twice`);
     table.set(route.api, route);

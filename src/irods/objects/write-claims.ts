@@ -72,6 +72,14 @@ export function claimForWrite(core: StoreCore, path: string, opened: OpenedObjec
 }
 
 /**
+ * Whether a write open holds the object with catalog id `key`, or (a path)
+ * the new object it creates there.
+ */
+export function heldForWrite(core: StoreCore, key: number | string): boolean {
+  return byStore.get(core)?.has(key) ?? false;
+}
+
+/**
  * Throws while a write open holds the object with catalog id `id`: by
  * default `INTERMEDIATE_REPLICA_ACCESS`, what iRODS answers an unlink;
  * `code` for a call whose lock check looks at the whole object instead
@@ -84,7 +92,7 @@ export function refuseWhileOpenForWrite(
   doing: string,
   code: 'INTERMEDIATE_REPLICA_ACCESS' | 'LOCKED_DATA_OBJECT_ACCESS' = 'INTERMEDIATE_REPLICA_ACCESS',
 ): void {
-  if (byStore.get(core)?.has(id)) {
+  if (heldForWrite(core, id)) {
     throw new IrodsError(code, `cannot ${doing} ${path}: it is open for writing; try again once it is closed`);
   }
 }

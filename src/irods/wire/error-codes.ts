@@ -39,6 +39,10 @@ export const IRODS_ERRORS = {
   SYS_INVALID_INPUT_PARAM: -130000,
   /** A JSON buffer `replica_close.cpp` cannot read (4.2.9 to 4.3.5); not in 0.8.1's table either. */
   SYS_INTERNAL_ERR: -154000,
+  /** A replica a touch names that the object does not have (4.2.12 `plugins/api/src/touch.cpp`); not in 0.8.1's table. */
+  SYS_REPLICA_DOES_NOT_EXIST: -164000,
+  /** A touch of an object without a good replica, as while it is open for writing (same source); not in 0.8.1's table. */
+  SYS_NO_GOOD_REPLICA: -166000,
   /** A JSON input missing a field or with one of the wrong type (4.3.5 `atomic_apply_metadata_operations.cpp`); not in 0.8.1's table. */
   JSON_VALIDATION_ERROR: -172000,
   USER_STRLEN_TOOLONG: -306000,
@@ -57,6 +61,14 @@ export const IRODS_ERRORS = {
   BAD_INPUT_DESC_INDEX: -345000,
   CANT_RM_NON_EMPTY_HOME_COLL: -354000,
   CANT_UNREG_IN_VAULT_FILE: -355000,
+  /**
+   * A data object that is not there, where 4.2.9 and later have no other
+   * answer (4.2.12 `touch.cpp`: a replica number for an object the touch
+   * would create). Not in python-irodsclient 0.8.1's table (see
+   * `noDataObject` in `objects/open-close.ts` for the calls that answer
+   * 0.8.1's CAT_NO_ROWS_FOUND instead).
+   */
+  OBJ_PATH_DOES_NOT_EXIST: -358000,
   UNIX_FILE_OPEN_ERR: -510000,
   UNIX_FILE_READ_ERR: -512000,
   /**
@@ -102,6 +114,7 @@ export const IRODS_ERRORS = {
   CAT_NAME_EXISTS_AS_COLLECTION: -833000,
   CAT_NAME_EXISTS_AS_DATAOBJ: -834000,
   CAT_RESOURCE_NOT_EMPTY: -835000,
+  CAT_NOT_A_DATAOBJ_AND_NOT_A_COLLECTION: -836000,
   CAT_RECURSIVE_MOVE: -837000,
   CAT_PASSWORD_EXPIRED: -840000,
   CAT_PASSWORD_ENCODING_ERROR: -850000,
@@ -109,6 +122,8 @@ export const IRODS_ERRORS = {
   PASSWORD_EXCEEDS_MAX_SIZE: -903000,
   /** A plugin API's input that is not JSON (4.3.5 `atomic_apply_metadata_operations.cpp`); not in 0.8.1's table. */
   INPUT_ARG_NOT_WELL_FORMED_ERR: -1084000,
+  /** A touch's `reference` that names neither a data object nor a collection (4.2.12 `filesystem.cpp` `last_write_time`). */
+  INVALID_OBJECT_TYPE: -1105000,
   /** A metadata operation other than add and remove (same source); not in 0.8.1's table. */
   INVALID_OPERATION: -1811000,
 } as const;

@@ -81,6 +81,8 @@ export class Catalog {
   readonly putFacts: Database.Statement<[string, string, string], [...IdAndParentKeyRow, PrincipalRow['kind'] | null]>;
   readonly insertEntry: Stmt;
   readonly updateObject: Stmt;
+  /** Sets the modify time (ISO text) of the entry with an id. */
+  readonly setModified: Database.Statement<[string, number]>;
   readonly firstChild: Stmt<{ id: number }>;
   readonly subtreePage: Database.Statement<[PageParams], EntryRow>;
   readonly childrenPage: Database.Statement<[PageParams & { parent: number }], EntryRow>;
@@ -187,6 +189,7 @@ export class Catalog {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateObject = p('UPDATE entries SET size = ?, checksum = ?, vault_id = ?, modified = ? WHERE id = ?');
+    this.setModified = db.prepare<[string, number]>('UPDATE entries SET modified = ? WHERE id = ?');
     this.objectPathOf = db.prepare<[number, string | null], string>(`SELECT path FROM entries WHERE id = ? AND vault_id IS ? AND kind = 'o'`).pluck();
     this.firstChild = p<{ id: number }>('SELECT id FROM entries WHERE parent_id = ? LIMIT 1');
     // max(): the page's lower bound stays one index range bound, so each page starts where the last ended

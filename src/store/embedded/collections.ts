@@ -11,6 +11,13 @@ import { subtreeRange, type EntryKey, type EntryRow } from './catalog.js';
 import { pageParams, toEntry, type StoreCore } from './core.js';
 import { ADMIN_USER } from './schema.js';
 
+/**
+ * The latest modify time the catalog holds: it keeps times as ISO text, which
+ * SQLite's date functions (GenQuery's times, `strftime('%s', ...)`) read
+ * only up to the year 9999.
+ */
+export const LATEST_MODIFIED = new Date('9999-12-31T23:59:59.999Z');
+
 /** Thrown inside a savepoint to undo a bulk move that did not move everything. */
 class PartialMove extends Error {}
 
@@ -118,6 +125,24 @@ export class Collections {
     this.core.assertOpen();
     const row = this.core.q.entryFacts.get(target);
     return row ? toEntry({ ...row, path: target }) : null;
+  }
+
+  /**
+   * Sets the modify time of the collection or object at `path`, nothing
+   * else (its bytes, checksum and parent stay as they are): NotFound when
+   * nothing is there, a RangeError for an invalid time or one past
+   * {@link LATEST_MODIFIED}.
+   */
+  async setModified(path: string, modified: Date): Promise<void> {
+    const { core } = this;
+    const target = core.normalize(path);
+    const ms = modified.getTime();
+    if (!(ms >= Date.parse('0000-01-01T00:00:00Z') && ms <= LATEST_MODIFIED.getTime())) {
+      throw new RangeError(`a modify time must lie in the years 0 to 9999, not ${Number.isNaN(ms) ? 'an invalid date' : modified.toISOString()}`);
+    }
+    core.write(() => {
+      core.q.setModified.run(modified.toISOString(), core.mustKey(target).id);
+    });
   }
 
   async createCollection(path: string, opts: { parents?: boolean; owner?: string } = {}): Promise<string[]> {

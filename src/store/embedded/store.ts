@@ -178,6 +178,10 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
   stat(path: string): Promise<StoreEntry | null> {
     return this.collections.stat(path);
   }
+  /** See {@link Collections.setModified}. */
+  setModified(path: string, modified: Date): Promise<void> {
+    return this.collections.setModified(path, modified);
+  }
   createCollection(path: string, opts?: { parents?: boolean; owner?: string }): Promise<string[]> {
     return this.collections.createCollection(path, opts);
   }
