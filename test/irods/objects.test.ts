@@ -556,6 +556,24 @@ describe('copy (696) and truncate (652)', () => {
     expect(await s.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 
+  it('answers USER_INPUT_PATH_ERR first for a source that is not a data object it can find, or a relative destination, as iRODS 4.2.12 does (irods/irods#4796)', async () => {
+    await alice.put(`${HOME}/src`, 'source bytes');
+    const dump = await s.dump();
+    for (const [from, to] of [
+      ['/this_zone_absent/non_existing.src', '/this_zone_absent/non_existing.dst'],
+      ['non_existing.src', 'non_existing.dst'],
+      [`${HOME}/src`, 'this_zone_absent/src'],
+      [`${HOME}/missing`, '/otherZone/x'],
+      [`${HOME}/src/..`, `${HOME}/x`],
+      [HOME, `${HOME}/x`],
+    ]) {
+      expect([from, to, await irodsError(alice.copy(from, to))]).toEqual([from, to, 'USER_INPUT_PATH_ERR']);
+    }
+    // a source that is there and a destination in a zone this server does not know: the zone's own code
+    expect(await irodsError(alice.copy(`${HOME}/src`, '/otherZone/x'))).toBe('SYS_INVALID_ZONE_NAME');
+    expect(await s.dump()).toEqual(dump);
+  });
+
   it('truncates or extends with zeros, checksum following', async () => {
     await alice.put(`${HOME}/t`, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ1234567890');
     await alice.truncate(`${HOME}/t`, 26);

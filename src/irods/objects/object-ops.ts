@@ -18,7 +18,7 @@ import { logicalPath, statPathOf } from './logical-path.js';
 import { commitWrite, noDataObject, requireWritable } from './open-close.js';
 import { claimForWrite } from './write-claims.js';
 import { WritableObject } from './open-objects.js';
-import { entryAt, requireLevel } from './permission-checks.js';
+import { entryAt, requireLevel, type SeenEntry } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { refuseAdminModeOfUser, removesForGood, requireRemovable } from './removal-rules.js';
 import { requireWithinMax } from './size-limit.js';
@@ -144,11 +144,10 @@ function registerChecksum(ctx: ApiContext, hashed: EntryRow, checksum: string): 
  * equal the source's. Answers the `TransferStat_PI` iRODS answers.
  */
 export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest: DataObjRequest): Promise<PiMessage> {
-  const from = logicalPath(ctx.store, src.objPath);
+  const { from, source } = copySourceOf(ctx, src.objPath);
+  if (!dest.objPath.startsWith('/')) throw new IrodsError('USER_INPUT_PATH_ERR', `cannot copy to ${dest.objPath}: not an absolute path`);
   const to = logicalPath(ctx.store, dest.objPath);
   if (from === to) throw new IrodsError('USER_INPUT_PATH_ERR', `cannot copy ${from} onto itself`);
-  const source = entryAt(ctx, from);
-  if (!source || source.row.kind !== 'o') throw new IrodsError('USER_INPUT_PATH_ERR', `${from} is not a data object`);
   requireLevel(ctx, from, source.level, 'read', 'copy it');
   const there = entryAt(ctx, to);
   if (there?.row.kind === 'o' && !dest.keywords.has(KW.force)) {
@@ -173,6 +172,26 @@ export async function copyDataObject(ctx: ApiContext, src: DataObjRequest, dest:
   } finally {
     claim.release();
   }
+}
+
+/**
+ * The data object a copy reads. iRODS 4.2.12 `rsDataObjCopy` answers
+ * `USER_INPUT_PATH_ERR` before anything else when the source is not a data
+ * object (a relative path, one in a zone it does not know, nothing there) or
+ * the destination is relative (irods/irods#4796; python-irodsclient 3.3.0
+ * `data_obj_test.py` `*_irods4796`).
+ */
+function copySourceOf(ctx: ApiContext, raw: string): { from: string; source: SeenEntry } {
+  let from: string;
+  try {
+    from = logicalPath(ctx.store, raw);
+  } catch (err) {
+    if (err instanceof IrodsError) throw new IrodsError('USER_INPUT_PATH_ERR', `cannot copy ${raw}: ${err.message}`);
+    throw err;
+  }
+  const source = entryAt(ctx, from);
+  if (!source || source.row.kind !== 'o') throw new IrodsError('USER_INPUT_PATH_ERR', `${from} is not a data object`);
+  return { from, source };
 }
 
 /** Cuts a data object to `dataSize` bytes, or extends it with zeros (iRODS 4.3.5 `rsDataObjTruncate`). */

@@ -23,7 +23,7 @@ import { DescriptorTable, OPEN_TYPE, type OpenFacts } from './descriptors.js';
 import { logicalPath } from './logical-path.js';
 import { openMode, type OpenMode } from './open-flags.js';
 import { ReadOnlyBytes, ReadOnlyObject, WritableObject, type OpenObject, type ReplyBytes, type WriteStart } from './open-objects.js';
-import { entryAt, requireLevel } from './permission-checks.js';
+import { entryAt, requireLevel, type SeenEntry } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { KW, type DataObjRequest, type OpenedDataObjRequest } from './requests.js';
 import { asIrodsError } from './store-errors.js';
@@ -56,7 +56,7 @@ export function requireWritable(ctx: ApiContext, path: string): void {
 }
 
 /** {@link requireWritable} with what {@link entryAt} gave for `path`; the parent collection read here unless given (a commit read it). */
-function requireWritableAt(ctx: ApiContext, path: string, found: ReturnType<typeof entryAt>, parentKey?: PutTarget['parent']): void {
+function requireWritableAt(ctx: ApiContext, path: string, found: SeenEntry | undefined, parentKey?: PutTarget['parent']): void {
   if (found) {
     if (found.row.kind === 'c') throw new IrodsError('CAT_NAME_EXISTS_AS_COLLECTION', `${path} is a collection`);
     requireLevel(ctx, path, found.level, 'write', 'write it');
@@ -82,7 +82,7 @@ type OpenPlan = { read: true; source: ObjectSource; size: number } | { read: fal
 function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: ReadonlyMap<string, string>): OpenPlan {
   // a create reads the parent's key with the path's entry, as a new object's checks need it (one statement for two)
   let parentKey: PutTarget['parent'];
-  let found: ReturnType<typeof entryAt>;
+  let found: SeenEntry | undefined;
   if (mode.create && mode.write) {
     const at = ctx.store.protocolCore().idAndParentKey(path);
     parentKey = at.parent;

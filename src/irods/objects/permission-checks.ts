@@ -20,8 +20,14 @@ import { PRINCIPALS_OF_USER_SQL, type NeededLevel } from '../permissions.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 
-/** The catalog row at `path` and the asking user's level on it (0 none … 3 own); undefined when nothing is there. */
-export function entryAt(ctx: ApiContext, path: string): { row: EntryRow; level: number } | undefined {
+/** A catalog row and the asking user's level on it (0 none … 3 own). */
+export interface SeenEntry {
+  row: EntryRow;
+  level: number;
+}
+
+/** The catalog row at `path` and the asking user's level on it; undefined when nothing is there. */
+export function entryAt(ctx: ApiContext, path: string): SeenEntry | undefined {
   const row = ctx.store.protocolCore().row(path);
   if (!row) return undefined;
   return { row, level: ctx.access.levelOnEntry(ctx.user, row.id) };

@@ -56,7 +56,7 @@ import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { logicalPath, statPathOf } from './logical-path.js';
 import { requireWritable } from './open-close.js';
-import { entryAt, requireLevel } from './permission-checks.js';
+import { entryAt, requireLevel, type SeenEntry } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { KW } from './requests.js';
 import { answering } from './store-errors.js';
@@ -67,7 +67,7 @@ import { heldForWrite } from './write-claims.js';
 const EMPTY_MD5 = createHash('md5').digest('hex');
 
 /** What the client sees at `path` (read or more, as a stat shows it) and its level there; undefined for nothing. */
-function seenAt(ctx: ApiContext, path: string): ReturnType<typeof entryAt> {
+function seenAt(ctx: ApiContext, path: string): SeenEntry | undefined {
   const found = entryAt(ctx, path);
   return found && found.level >= LEVELS.read ? found : undefined;
 }
