@@ -424,6 +424,9 @@ describe('permissions', () => {
 describe('paths', () => {
   it('answers bad paths as iRODS does', async () => {
     expect(await irodsError(alice.open('home/alice/x', O.RDONLY))).toBe('USER_INPUT_PATH_ERR');
+    // a create of a relative path finds no collection to go into (iRODS 4.2.9 to 4.2.x)
+    expect(await irodsError(alice.create('t'))).toBe('CAT_UNKNOWN_COLLECTION');
+    expect(await irodsError(alice.open('home/alice/x', O.WRONLY | O.CREAT))).toBe('CAT_UNKNOWN_COLLECTION');
     expect(await irodsError(alice.open(`${HOME}/../bob/x`, O.WRONLY | O.CREAT))).toBe('USER_INPUT_PATH_ERR');
     expect(await irodsError(alice.open(`${HOME}/./x`, O.WRONLY | O.CREAT))).toBe('USER_INPUT_PATH_ERR');
     expect(await irodsError(alice.open(`/otherZone/home/alice/x`, O.RDONLY))).toBe('SYS_INVALID_ZONE_NAME');

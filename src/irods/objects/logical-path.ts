@@ -14,7 +14,8 @@ import { IrodsError } from '../wire/irods-error.js';
 /**
  * The normalised path of `raw` in the store's zone. A relative path, a `.`
  * or `..` segment, or a control character is `USER_INPUT_PATH_ERR` (iRODS
- * 4.3.5 `rsCollCreate` / `rsDataObjOpen` answer that for such paths);
+ * 4.3.5 `rsCollCreate` / `rsDataObjOpen` answer that for such paths; an
+ * open that creates answers a relative path otherwise, `open-close.ts`);
  * another zone is `SYS_INVALID_ZONE_NAME`, as this server federates with
  * none; an over-long path `USER_STRLEN_TOOLONG`; the root collection `/`
  * `USER_INPUT_PATH_ERR` (a stat takes it: {@link statPathOf}).

@@ -115,10 +115,10 @@ function planOpen(ctx: ApiContext, path: string, mode: OpenMode, keywords: Reado
  * catalog keeps), else once the file is open.
  */
 export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boolean): number | Promise<number> {
-  const path = logicalPath(ctx.store, req.objPath);
+  const mode = create ? CREATE : openMode(req.openFlags);
+  const path = mode.create ? createPathOf(ctx, req.objPath) : logicalPath(ctx.store, req.objPath);
   const table = DescriptorTable.of(ctx.connection);
   table.assertRoom();
-  const mode = create ? CREATE : openMode(req.openFlags);
   const core = ctx.store.protocolCore();
   const token = mode.write ? req.keywords.get(KW.replicaToken) : undefined;
   const shared = token ? sharedWriteOf(core, token, path) : undefined;
@@ -153,6 +153,18 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
     }
     return addOrRelease(table, obj, facts);
   })();
+}
+
+/**
+ * {@link logicalPath} of an open that may create. A relative path there is
+ * `CAT_UNKNOWN_COLLECTION`: the collection it would go into is not found
+ * (iRODS 4.2.9 to 4.2.x, as python-irodsclient 3.3.0 `data_obj_test.py`
+ * `test_create_from_invalid_path__250` records; 4.3 answers
+ * `SYS_INVALID_FILE_PATH`, 4.2.8 and earlier `SYS_INVALID_INPUT_PARAM`).
+ */
+function createPathOf(ctx: ApiContext, raw: string): string {
+  if (raw !== '' && !raw.startsWith('/')) throw new IrodsError('CAT_UNKNOWN_COLLECTION', `no collection is there to create ${raw} in: a path starts with /${ctx.store.zone}`);
+  return logicalPath(ctx.store, raw);
 }
 
 /**
