@@ -95,13 +95,22 @@ with s.data_objects.open(p, 'r+') as f:
 s.data_objects.move(p, a['home'] + '/kept.txt')
 s.data_objects.copy(a['home'] + '/kept.txt', a['home'] + '/copy.txt')
 s.data_objects.copy(a['home'] + '/kept.txt', a['home'] + '/copy2.txt', destRescName='ufs2')
+# of rescName, destRescName and backupRescName the last one present names the resource, an empty one none
+named = {}
+for name, kws in [('resc', {'rescName': 'ufs2'}), ('dest_over_resc', {'rescName': 'nowhere', 'destRescName': 'ufs2'}),
+                  ('backup_over_dest', {'destRescName': 'nowhere', 'backupRescName': 'ufs2'}), ('empty_dest', {'rescName': 'ufs2', 'destRescName': ''})]:
+    with s.data_objects.open(a['home'] + '/named-' + name, 'w', **kws) as f:
+        f.write(b'n')
+    named[name] = replica(s, a['home'] + '/named-' + name)['resource']
 print(json.dumps({'kept': replica(s, a['home'] + '/kept.txt'), 'copy': replica(s, a['home'] + '/copy.txt'),
-  'copy2': replica(s, a['home'] + '/copy2.txt'), 'content': s.data_objects.open(a['home'] + '/kept.txt', 'r').read().decode()}))
+  'copy2': replica(s, a['home'] + '/copy2.txt'), 'content': s.data_objects.open(a['home'] + '/kept.txt', 'r').read().decode(), 'named': named}))
 s.cleanup()
 `,
       { home: HOME },
     );
     expect(out).toMatchObject({ kept: { resource: 'ufs2' }, copy: { resource: 'demoResc' }, copy2: { resource: 'ufs2' }, content: 'one two' });
+    // iRODS 4.2.12 irods_resource_redirect.cpp get_keyword_from_inp
+    expect(out.named).toEqual({ resc: 'ufs2', dest_over_resc: 'ufs2', backup_over_dest: 'ufs2', empty_dest: 'demoResc' });
     expect(await w.store.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
   });
 

@@ -2,8 +2,8 @@
  * Which resource a write's bytes go to (`src/store/embedded/resources.ts`),
  * as an iRODS server places them with one replica per object: an existing
  * object's new bytes stay on its resource; a new object goes to the
- * resource the client names in `destRescName` (python-irodsclient 0.8.1
- * sends its session's default resource there), else to the store vault.
+ * resource the client names (python-irodsclient 0.8.1 sends its session's
+ * default resource in `destRescName`), else to the store vault.
  *
  * @module
  */
@@ -20,7 +20,7 @@ import { KW } from './requests.js';
  * resource that is not there. Call inside the request's read transaction.
  */
 export function resourceForWrite(ctx: ApiContext, existingVaultId: string | null, keywords: ReadonlyMap<string, string>): string | undefined {
-  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : keywords.get(KW.destResc) || DEFAULT_RESOURCE;
+  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : namedResource(keywords) || DEFAULT_RESOURCE;
   if (name === DEFAULT_RESOURCE) return undefined;
   try {
     requireResourceIn(ctx.store.protocolCore(), name);
@@ -28,5 +28,17 @@ export function resourceForWrite(ctx: ApiContext, existingVaultId: string | null
     if (err instanceof NotFoundError) throw new IrodsError('SYS_RESC_DOES_NOT_EXIST', `no resource ${JSON.stringify(name.slice(0, 100))} (iadmin lr lists them)`);
     throw err;
   }
+  return name;
+}
+
+/**
+ * The resource a new object's request names: of `rescName`, `destRescName`
+ * and `backupRescName`, the last one present wins, even when empty (then
+ * none is named), as iRODS 4.2.12 `irods_resource_redirect.cpp`
+ * `get_keyword_from_inp` reads them.
+ */
+function namedResource(keywords: ReadonlyMap<string, string>): string {
+  let name = '';
+  for (const kw of [KW.rescName, KW.destResc, KW.backupResc]) name = keywords.get(kw) ?? name;
   return name;
 }

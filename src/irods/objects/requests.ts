@@ -54,6 +54,8 @@ export const KW = {
   rmTrash: 'irodsRmTrash',
   adminRmTrash: 'irodsAdminRmTrash',
   destResc: 'destRescName',
+  rescName: 'rescName',
+  backupResc: 'backupRescName',
   /** A parallel transfer's thread count (python-irodsclient 0.9 and later send it on each open of one). */
   numThreads: 'numThreads',
   /** The token that joins an open to another's write (`shared-writes.ts`). */
