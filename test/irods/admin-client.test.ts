@@ -120,6 +120,25 @@ print(json.dumps({'new': new, 'old': old, 'refused': refused}))
     expect(await w.store.getPrincipal('bobby')).toBeNull();
   });
 
+  it('sets a user\'s info and comment (session.users.modify), which GenQuery answers (User.info, User.comment)', async () => {
+    await w.store.createPrincipal('dora', 'rodsuser');
+    const out = await run(
+      `
+s = session('rods', 'rods-pw')
+s.users.modify('dora', 'info', 'info-' + a['text'])
+s.users.modify('dora', 'comment', 'comment-' + a['text'])
+row = s.query(User.info, User.comment).filter(User.name == 'dora').one()
+t = session('alice', 'alice-pw')
+refused = attempt(lambda: t.users.modify('alice', 'info', 'mine'))
+t.cleanup()
+s.cleanup()
+print(json.dumps({'info': row[User.info], 'comment': row[User.comment], 'refused': refused}))
+`,
+      { text: HORRIBLE },
+    );
+    expect(out).toEqual({ info: `info-${HORRIBLE}`, comment: `comment-${HORRIBLE}`, refused: 'SYS_NO_API_PRIV' });
+  });
+
   it('adds and removes group members and removes the group (session.user_groups)', async () => {
     await w.store.createPrincipal('lab', 'rodsgroup');
     const out = await run(

@@ -217,10 +217,29 @@ describe('GENERAL_ADMIN_AN 701', () => {
     expect(await s.groupMembers('lab')).toEqual([]);
   });
 
+  it('keeps the info and comment of a user or group under either option name, as iRODS 4.2.12 db_mod_user_op does', async () => {
+    await admin(rods, 'modify', 'user', 'alice', 'info', 'in room 7');
+    await admin(rods, 'modify', 'user', 'alice', 'r_comment', 'ask first');
+    await admin(rods, 'modify', 'user', 'lab', 'user_info', 'the lab');
+    await admin(rods, 'modify', 'user', 'lab', 'comment', 'x'.repeat(1000));
+    const notes = (await s.dump()).filter((l) => /"t":"(user|group)"/.test(l) && /"(info|comment)":/.test(l));
+    expect(notes).toEqual([
+      JSON.stringify({ t: 'group', name: 'lab', info: 'the lab', comment: 'x'.repeat(1000) }),
+      JSON.stringify({ t: 'user', name: 'alice', type: 'rodsuser', info: 'in room 7', comment: 'ask first' }),
+    ]);
+    // an empty value clears it, as an update of the column to '' does
+    await admin(rods, 'modify', 'user', 'alice', 'comment', '');
+    expect(await s.dump()).toContain(JSON.stringify({ t: 'user', name: 'alice', type: 'rodsuser', info: 'in room 7' }));
+    const before = await s.dump();
+    expect(await irodsError(admin(rods, 'modify', 'user', 'alice', 'info', 'y'.repeat(1001)))).toBe('CAT_INVALID_ARGUMENT');
+    expect(await irodsError(admin(rods, 'modify', 'user', 'nobody', 'info', 'z'))).toBe('CAT_INVALID_USER');
+    expect(await irodsError(admin(alice, 'modify', 'user', 'alice', 'info', 'mine'))).toBe('SYS_NO_API_PRIV');
+    expect(await s.dump()).toEqual(before);
+  });
+
   it('names what the store does not hold, and refuses what it does not know', async () => {
     for (const req of [
-      ['modify', 'user', 'alice', 'info', 'x'],
-      ['modify', 'user', 'alice', 'comment', 'x'],
+      ['modify', 'user', 'alice', 'zone', 'otherZone'],
       ['add', 'resource', 'c1', 'compound', '', ''],
       ['modify', 'resource', 'demoResc', 'comment', 'x'],
       ['add', 'childtoresc', 'c1', 'demoResc'],

@@ -13,6 +13,8 @@
  * - `modify user NAME addAuth DN` and `rmAuth DN`: a user's distinguished
  *   names (GenQuery `USER_DN`), kept and listed though the store logs no one
  *   in by them (`src/store/embedded/auth-names.ts`);
+ * - `modify user NAME info|comment TEXT` (a group's too): notes GenQuery
+ *   answers as `USER_INFO` and `USER_COMMENT`;
  * - `modify group GROUP add|remove USER ZONE`;
  * - `add specificQuery SQL [ALIAS]` and `rm specificQuery SQL|ALIAS`
  *   (`../specific-query/icat-views.ts` says what SQL is admitted);
@@ -22,14 +24,14 @@
  * Only a `rodsadmin` may call it: iRODS 4.3.5 `apiTable.hpp` serves
  * `GENERAL_ADMIN_AN` to `LOCAL_PRIV_USER_AUTH` only, so anyone else is
  * answered `SYS_NO_API_PRIV` before the arguments are read. What a store of
- * this kind cannot hold (zones, quotas, tokens, user info and comments,
+ * this kind cannot hold (zones, quotas, tokens,
  * resource hierarchies, changes to a resource) is answered
  * `SYS_NOT_SUPPORTED`, naming it.
  *
  * @module
  */
 import { AlreadyExistsError, NotFoundError, type StoreError } from '../../store/errors.js';
-import { setUserTypeIn } from '../../store/embedded/principals.js';
+import { setPrincipalNoteIn, setUserTypeIn, type PrincipalNote } from '../../store/embedded/principals.js';
 import { isSystemPrincipal } from '../../store/principals.js';
 import type { PrincipalType, UserType } from '../../store/types.js';
 import { deobfuscatePassword } from '../admin/password-obfuscation.js';
@@ -70,12 +72,17 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
 
 /** `modify user` options the store has no place for. */
 const UNSUPPORTED_USER_OPTIONS: Readonly<Record<string, string>> = {
-  info: 'this store keeps no user info',
-  user_info: 'this store keeps no user info',
-  comment: 'this store keeps no user comments',
-  r_comment: 'this store keeps no user comments',
   zone: 'this store holds one zone',
 };
+
+/**
+ * `modify user` options that set a note, each under both names iRODS 4.2.12
+ * `db_mod_user_op` takes: any value, the empty one included, for a user or a
+ * group alike.
+ */
+const NOTE_OPTIONS: Readonly<Record<string, PrincipalNote>> = { info: 'info', user_info: 'info', comment: 'comment', r_comment: 'comment' };
+/** Most characters of a note: iRODS 4.2.12 `icatSysTables.sql` holds `user_info` and `r_comment` in `varchar(1000)`. */
+const MAX_NOTE_LENGTH = 1000;
 
 const arg = (body: PiNode | null, i: number) => text(body, `arg${i}`);
 
@@ -137,8 +144,16 @@ async function modifyUser(ctx: ApiContext, given: string, option: string, value:
     ctx.log.info({ name }, 'password changed');
   } else if (option === 'addAuth' || option === 'rmAuth') {
     await modifyAuthNames(ctx, name, option, value);
+  } else if (Object.hasOwn(NOTE_OPTIONS, option)) {
+    const note = NOTE_OPTIONS[option]!;
+    // the iCAT's column refuses more; iRODS then answers a bare -2 from its ODBC layer (4.2.12
+    // low_level_odbc.cpp logPsgError), a code no client knows: this names what was wrong instead
+    if (value.length > MAX_NOTE_LENGTH) throw new IrodsError('CAT_INVALID_ARGUMENT', `the ${note} of ${name} may hold ${MAX_NOTE_LENGTH} characters, not ${value.length}`);
+    const core = ctx.store.protocolCore();
+    await storeCall(() => core.write(() => setPrincipalNoteIn(core, name, note, value)), { NOT_FOUND: 'CAT_INVALID_USER' });
+    ctx.log.info({ name, note }, 'user note changed');
   } else {
-    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown option ${JSON.stringify(option.slice(0, 40))} of modify user (type, password, addAuth, rmAuth)`);
+    throw new IrodsError('CAT_INVALID_ARGUMENT', `unknown option ${JSON.stringify(option.slice(0, 40))} of modify user (type, password, addAuth, rmAuth, info, comment)`);
   }
 }
 

@@ -134,8 +134,8 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
       COL_USER_ZONE: [204, constant(CONST.zone)],
       // iRODS 4.3.5 maps the retired 205 (USER_DN) to the comment, for old clients
       COL_USER_DN_INVALID: [205, fixed('')],
-      COL_USER_INFO: [206, fixed('')],
-      COL_USER_COMMENT: [207, fixed('')],
+      COL_USER_INFO: [206, text((r) => `${r.alias('usr')}.info`)],
+      COL_USER_COMMENT: [207, text((r) => `${r.alias('usr')}.comment`)],
       COL_USER_CREATE_TIME: [208, fixed(NO_TIME)],
       COL_USER_MODIFY_TIME: [209, fixed(NO_TIME)],
     },

@@ -35,8 +35,10 @@ function dumpCatalog(db: Database.Database): string[] {
     .iterate()) {
     out({ t: 'acl', path: a.path, name: a.name, level: LEVEL_NAMES[a.level] });
   }
-  for (const p of db.prepare<[], { name: string; kind: string; user_type: string | null }>('SELECT * FROM principals').iterate()) {
-    out(p.kind === 'user' ? { t: 'user', name: p.name, type: p.user_type } : { t: 'group', name: p.name });
+  for (const p of db.prepare<[], { name: string; kind: string; user_type: string | null; info: string; comment: string }>('SELECT * FROM principals').iterate()) {
+    // the notes only when set: a principal without them dumps as it did before they were kept
+    const notes = { ...(p.info !== '' && { info: p.info }), ...(p.comment !== '' && { comment: p.comment }) };
+    out(p.kind === 'user' ? { t: 'user', name: p.name, type: p.user_type, ...notes } : { t: 'group', name: p.name, ...notes });
   }
   for (const m of db.prepare<[], { group_name: string; user_name: string }>('SELECT * FROM members').iterate()) {
     out({ t: 'member', group: m.group_name, user: m.user_name });

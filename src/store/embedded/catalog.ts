@@ -43,6 +43,8 @@ export interface PrincipalRow {
   name: string;
   kind: 'user' | 'group';
   user_type: string | null;
+  info: string;
+  comment: string;
 }
 
 /** Bounds of the index range holding exactly the descendants of `path`. */

@@ -64,6 +64,18 @@ export function setUserTypeIn(core: StoreCore, name: string, type: UserType): vo
   core.db.prepare("UPDATE principals SET user_type = ? WHERE name = ? AND kind = 'user'").run(type, name);
 }
 
+/** What iRODS keeps beside a user or group for people to read: `info` (`user_info`) and `comment` (`r_comment`). */
+export type PrincipalNote = 'info' | 'comment';
+
+/**
+ * Sets a user's or group's {@link PrincipalNote} inside the current
+ * transaction; NotFound for no such principal.
+ */
+export function setPrincipalNoteIn(core: StoreCore, name: string, note: PrincipalNote, value: string): void {
+  const column = note === 'info' ? 'info' : 'comment';
+  if (core.db.prepare(`UPDATE principals SET ${column} = ? WHERE name = ?`).run(value, name).changes === 0) throw new NotFoundError(name, 'principal');
+}
+
 function isUserType(type: string): type is UserType {
   return type === 'rodsuser' || type === 'rodsadmin';
 }

@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS avus (
 CREATE TABLE IF NOT EXISTS principals (
   name      TEXT PRIMARY KEY,
   kind      TEXT NOT NULL CHECK (kind IN ('user', 'group')),
-  user_type TEXT
+  user_type TEXT,
+  info      TEXT NOT NULL DEFAULT '',
+  comment   TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS members (
   group_name TEXT NOT NULL,
@@ -121,6 +123,7 @@ function setUpCatalog(db: Database.Database, zone: string): void {
   db.transaction(() => {
     db.exec(DDL);
     addAvuSeq(db);
+    addPrincipalNotes(db);
     addSpecificQueryTable(db);
     addResourceTable(db);
     const now = new Date().toISOString();
@@ -188,6 +191,19 @@ function addRootCollection(db: Database.Database, zoneRoot: string, now: string)
     db.prepare('INSERT INTO acl (entry_id, name, level) VALUES (?, ?, ?)').run(id, ADMIN_USER, LEVELS.own);
   }
   db.prepare(`UPDATE entries SET parent_id = (SELECT id FROM entries WHERE path = ?) WHERE path = ? AND parent_id IS NULL`).run(ROOT_PATH, zoneRoot);
+}
+
+/**
+ * `principals.info` and `comment`: what iRODS keeps of a user or group in
+ * `R_USER_MAIN.user_info` and `r_comment` (`iadmin moduser NAME info|comment`;
+ * python-irodsclient `users.modify`). A catalog made before the columns gets
+ * them here, empty.
+ */
+function addPrincipalNotes(db: Database.Database): void {
+  for (const column of ['info', 'comment']) {
+    const has = db.prepare(`SELECT count(*) FROM pragma_table_info('principals') WHERE name = ?`).pluck().get(column) as number;
+    if (has === 0) db.exec(`ALTER TABLE principals ADD COLUMN ${column} TEXT NOT NULL DEFAULT ''`);
+  }
 }
 
 /**
