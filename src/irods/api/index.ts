@@ -9,6 +9,7 @@ import type { ApiRoute } from '../server/api.js';
 import { accessRoutes } from './access.js';
 import { adminRoutes } from './admin.js';
 import { atomicMetadataRoutes } from './atomic-metadata.js';
+import { clientHintsRoutes } from './client-hints.js';
 import { collectionRoutes } from './collections.js';
 import { genQueryRoutes } from './genquery.js';
 import { metadataRoutes } from './metadata.js';
@@ -31,6 +32,7 @@ export function apiTable(): Map<number, ApiRoute> {
     ...registrationRoutes,
     ...specificQueryRoutes,
     ...touchRoutes,
+    ...clientHintsRoutes,
   ]) {
     if (table.has(route.api)) throw new Error(`API ${route.api} (${route.name}) is served twice`);
     table.set(route.api, route);
