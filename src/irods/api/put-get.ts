@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { getDataObject } from '../objects/get.js';
 import { putDataObject } from '../objects/put.js';
 import { dataObjInp } from '../objects/requests.js';
 import type { ApiRoute } from '../server/api.js';
@@ -20,5 +21,10 @@ export const putGetRoutes: ApiRoute[] = [
     api: 606,
     name: 'DATA_OBJ_PUT_AN',
     handle: (req, ctx) => putDataObject(ctx, dataObjInp(req), req.bsParts ?? req.bs),
+  },
+  {
+    api: 608,
+    name: 'DATA_OBJ_GET_AN',
+    handle: (req, ctx) => getDataObject(ctx, dataObjInp(req)),
   },
 ];
