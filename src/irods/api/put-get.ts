@@ -11,8 +11,9 @@
  * @module
  */
 import { getDataObject } from '../objects/get.js';
+import { completeOperation } from '../objects/operation-complete.js';
 import { putDataObject } from '../objects/put.js';
-import { dataObjInp } from '../objects/requests.js';
+import { dataObjInp, intInp } from '../objects/requests.js';
 import type { ApiRoute } from '../server/api.js';
 
 /** The routes of this module. */
@@ -26,5 +27,10 @@ export const putGetRoutes: ApiRoute[] = [
     api: 608,
     name: 'DATA_OBJ_GET_AN',
     handle: (req, ctx) => getDataObject(ctx, dataObjInp(req)),
+  },
+  {
+    api: 626,
+    name: 'OPR_COMPLETE_AN',
+    handle: async (req, ctx) => ({ status: await completeOperation(ctx, intInp(req)) }),
   },
 ];
