@@ -152,3 +152,17 @@ export async function parallelTransferScript(account: IrodsAccount, request: Rec
 export async function rawCalls(account: IrodsAccount, list: Array<Record<string, unknown>>, conns: Record<string, IrodsAccount> = {}): Promise<RawCallResult[]> {
   return (await parallelTransferScript(account, { action: 'calls', calls: list, conns })).results as RawCallResult[];
 }
+
+/** What test/irods/icommands.py answered: its action's fields and `trace`, [API number, reply intInfo] of every request sent. */
+export interface ICommandsResult {
+  readonly status?: number | null;
+  readonly trace: Array<[number, number]>;
+  readonly [field: string]: unknown;
+}
+
+/** Runs test/irods/icommands.py (the double of iCommands 4.2.12 `iput` / `iget`) as `account` with `request` (its action and fields). */
+export async function icommands(account: IrodsAccount, request: Record<string, unknown>): Promise<ICommandsResult> {
+  const res = await runPython([join(IRODS_TEST_DIR, 'icommands.py')], { input: JSON.stringify({ account, ...request }), timeoutMs: 150_000 });
+  if (res.code !== 0 || res.timedOut) throw new Error(`icommands.py failed (${res.code ?? res.signal}): ${res.stderr.slice(-2000)}`);
+  return JSON.parse(res.stdout) as ICommandsResult;
+}

@@ -14,6 +14,7 @@ import { collectionRoutes } from './collections.js';
 import { genQueryRoutes } from './genquery.js';
 import { metadataRoutes } from './metadata.js';
 import { objectRoutes } from './objects.js';
+import { putGetRoutes } from './put-get.js';
 import { registrationRoutes } from './registration.js';
 import { specificQueryRoutes } from './specific-query.js';
 import { touchRoutes } from './touch.js';
@@ -24,6 +25,7 @@ export function apiTable(): Map<number, ApiRoute> {
   for (const route of [
     ...genQueryRoutes,
     ...objectRoutes,
+    ...putGetRoutes,
     ...collectionRoutes,
     ...metadataRoutes,
     ...atomicMetadataRoutes,

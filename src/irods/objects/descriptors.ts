@@ -101,6 +101,11 @@ export class DescriptorTable {
     return obj;
   }
 
+  /** The object under `inx`, or undefined when none is (no range check: see {@link DescriptorTable.get}). */
+  peek(inx: number): OpenObject | undefined {
+    return this.open.get(inx);
+  }
+
   /** Removes and returns the object under `inx` (the descriptor is free again even when its close fails). */
   take(inx: number): OpenObject {
     const obj = this.get(inx);

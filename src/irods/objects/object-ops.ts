@@ -47,8 +47,8 @@ export const UNREG_OPR = 26;
  */
 export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number; body: PiMessage } {
   const path = statPathOf(ctx.store, req.objPath);
-  const found = entryAt(ctx, path);
-  if (!found || found.level < 1) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${path} does not exist or is not readable by ${ctx.user.name}`);
+  const found = statEntryAt(ctx, path);
+  if (!found) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${path} does not exist or is not readable by ${ctx.user.name}`);
   const { row } = found;
   const objType = row.kind === 'o' ? OBJ_TYPE.object : OBJ_TYPE.collection;
   const time = irodsTime(row.modified);
@@ -69,6 +69,12 @@ export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number
       },
     },
   };
+}
+
+/** The entry a stat of `path` shows the user (see {@link statPath}): undefined when there is none or the user may not read it. */
+export function statEntryAt(ctx: ApiContext, path: string): SeenEntry | undefined {
+  const found = entryAt(ctx, path);
+  return found && found.level >= 1 ? found : undefined;
 }
 
 /** The data object at `path` with the user's level on it; the not-found answer otherwise. */
@@ -118,12 +124,15 @@ export async function checksumDataObject(ctx: ApiContext, req: DataObjRequest): 
   requireLevel(ctx, path, level, 'read', 'checksum it');
   let checksum = row.checksum;
   if (req.keywords.has(KW.verifyChksum)) checksum = await answering(() => ctx.store.checksum(path, { verify: true }), 'CAT_NO_ROWS_FOUND');
-  if (req.keywords.has(KW.forceChksum) || !checksum) {
-    const [actual] = await answering(() => ctx.store.computeChecksums([path]), 'CAT_NO_ROWS_FOUND');
-    if (actual !== row.checksum) registerChecksum(ctx, row, actual);
-    checksum = actual;
-  }
+  if (req.keywords.has(KW.forceChksum) || !checksum) checksum = await recomputeChecksum(ctx, path, row);
   return { name: 'STR_PI', fields: { myStr: checksum } };
+}
+
+/** The MD5 of the object `row` (at `path`) computed from its bytes, and registered in the catalog when it differs from the row's. */
+export async function recomputeChecksum(ctx: ApiContext, path: string, row: EntryRow): Promise<string> {
+  const [actual] = await answering(() => ctx.store.computeChecksums([path]), 'CAT_NO_ROWS_FOUND');
+  if (actual !== row.checksum) registerChecksum(ctx, row, actual);
+  return actual;
 }
 
 /** Stores a recomputed checksum, unless the object was replaced meanwhile (its new bytes came with their own). */

@@ -162,7 +162,7 @@ export function openDataObject(ctx: ApiContext, req: DataObjRequest, create: boo
  * `test_create_from_invalid_path__250` records; 4.3 answers
  * `SYS_INVALID_FILE_PATH`, 4.2.8 and earlier `SYS_INVALID_INPUT_PARAM`).
  */
-function createPathOf(ctx: ApiContext, raw: string): string {
+export function createPathOf(ctx: ApiContext, raw: string): string {
   if (raw !== '' && !raw.startsWith('/')) throw new IrodsError('CAT_UNKNOWN_COLLECTION', `no collection is there to create ${raw} in: a path starts with /${ctx.store.zone}`);
   return logicalPath(ctx.store, raw);
 }
@@ -227,6 +227,14 @@ export function writeDataObject(ctx: ApiContext, req: OpenedDataObjRequest, data
   const obj = DescriptorTable.of(ctx.connection).get(req.l1descInx);
   if (!obj.writable) return obj.write();
   return obj.write(data);
+}
+
+/**
+ * Drops the object open under descriptor `inx` without closing it, as when
+ * its connection ends: a write stores nothing and leaves no temp file.
+ */
+export function dropDataObject(ctx: ApiContext, inx: number): Promise<void> {
+  return DescriptorTable.of(ctx.connection).take(inx).release();
 }
 
 /** Moves the descriptor's offset; returns the new one. */

@@ -2,8 +2,14 @@
  * Which resource a write's bytes go to (`src/store/embedded/resources.ts`),
  * as an iRODS server places them with one replica per object: an existing
  * object's new bytes stay on its resource; a new object goes to the
- * resource the client names (python-irodsclient 0.8.1 sends its session's
- * default resource in `destRescName`), else to the store vault.
+ * resource the client names (`rescName`, `destRescName` or
+ * `backupRescName`; python-irodsclient 0.8.1 sends its session's default
+ * resource in `destRescName`), else to its default resource `defRescName`
+ * when that exists (iCommands send their environment's
+ * `irods_default_resource` there), else to the store vault: what iRODS
+ * 4.2.12's default rule `msiSetDefaultResc("demoResc","null")` picks
+ * (`irods_resource_backport.cpp` `set_default_resource`: the live one the
+ * keywords name, else the rule's default).
  *
  * @module
  */
@@ -20,7 +26,7 @@ import { KW } from './requests.js';
  * resource that is not there. Call inside the request's read transaction.
  */
 export function resourceForWrite(ctx: ApiContext, existingVaultId: string | null, keywords: ReadonlyMap<string, string>): string | undefined {
-  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : namedResource(keywords) || DEFAULT_RESOURCE;
+  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : namedResource(keywords) || defaultResource(ctx, keywords);
   if (name === DEFAULT_RESOURCE) return undefined;
   try {
     requireResourceIn(ctx.store.protocolCore(), name);
@@ -41,4 +47,17 @@ function namedResource(keywords: ReadonlyMap<string, string>): string {
   let name = '';
   for (const kw of [KW.rescName, KW.destResc, KW.backupResc]) name = keywords.get(kw) ?? name;
   return name;
+}
+
+/** The client's default resource (`defRescName`, trimmed as 4.2.12 trims it) when one by that name exists, else the store vault. */
+function defaultResource(ctx: ApiContext, keywords: ReadonlyMap<string, string>): string {
+  const name = keywords.get(KW.defResc)?.trim();
+  if (!name) return DEFAULT_RESOURCE;
+  try {
+    requireResourceIn(ctx.store.protocolCore(), name);
+    return name;
+  } catch (err) {
+    if (err instanceof NotFoundError) return DEFAULT_RESOURCE;
+    throw err;
+  }
 }

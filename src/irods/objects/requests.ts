@@ -56,6 +56,12 @@ export const KW = {
   destResc: 'destRescName',
   rescName: 'rescName',
   backupResc: 'backupRescName',
+  /** The client's default resource, for a new object when it names no `destRescName` (4.2.12 `rodsKeyWdDef.h`; iCommands send their environment's `irods_default_resource`). */
+  defResc: 'defRescName',
+  /** A put's bytes travel in its own request (4.2.12 `rodsKeyWdDef.h` `DATA_INCLUDED_KW`; see `put.ts`). */
+  dataIncluded: 'dataIncluded',
+  /** A put's size is not checked at its close (4.2.12 `rodsKeyWdDef.h` `NO_CHK_COPY_LEN_KW`). */
+  noChkCopyLen: 'noChkCopyLen',
   /** A parallel transfer's thread count (python-irodsclient 0.9 and later send it on each open of one). */
   numThreads: 'numThreads',
   /** The token that joins an open to another's write (`shared-writes.ts`). */
@@ -122,6 +128,20 @@ function openedDataObjInpOf(node: PiNode): OpenedDataObjRequest {
     bytesWritten: int(node, 'bytesWritten'),
     keywords: keyValues(node),
   };
+}
+
+/** The number of an `INT_PI` request body (`myInt`: 4.2.12 `rodsPackInstruct.h`), as OPR_COMPLETE_AN 626 sends it. */
+export function intInp(req: ApiRequest): number {
+  return int(bodyOf(req, 'INT_PI'), 'myInt');
+}
+
+/**
+ * The request of the server's own read, write or close of descriptor
+ * `l1descInx` (a put's or get's, `put.ts`, `get.ts`), as iRODS 4.2.12
+ * `rsDataObjPut` / `rsDataObjGet` make theirs: every other field zero.
+ */
+export function descriptorRequest(l1descInx: number, len = 0): OpenedDataObjRequest {
+  return { l1descInx, len, whence: 0, oprType: 0, offset: 0, bytesWritten: 0, keywords: new Map() };
 }
 
 /** A `CollInpNew_PI` request body. */

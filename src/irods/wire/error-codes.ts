@@ -31,6 +31,8 @@ export const IRODS_ERRORS = {
   SYS_INVALID_PROTOCOL_TYPE: -85000,
   SYS_READ_MSG_BODY_LEN_ERR: -91000,
   SYS_CROSS_ZONE_MV_NOT_SUPPORTED: -109000,
+  /** A put whose bytes are not the `dataSize` it announced (4.2.12 `finalize_utilities.cpp` `get_size_in_vault`; -27000 in 4.2.12 `rodsErrorTable.h`). */
+  SYS_COPY_LEN_ERR: -27000,
   /**
    * Bad input to an API plugin, such as a JSON buffer without `fd` (4.2.9 to
    * 4.3.5 `get_file_descriptor_info.cpp`). Not in python-irodsclient 0.8.1's
@@ -126,6 +128,12 @@ export const IRODS_ERRORS = {
   INVALID_OBJECT_TYPE: -1105000,
   /** A metadata operation other than add and remove (same source); not in 0.8.1's table. */
   INVALID_OPERATION: -1811000,
+  /**
+   * A forced put naming a resource the object has no replica on (4.2.12
+   * `rsDataObjPut.cpp` `throw_if_force_put_to_new_resource`; -1803000 in
+   * 4.2.12 `rodsErrorTable.h`). Not in python-irodsclient 0.8.1's table.
+   */
+  HIERARCHY_ERROR: -1803000,
 } as const;
 
 /** The name of one of {@link IRODS_ERRORS}. */
