@@ -148,6 +148,53 @@ describe('a new store', () => {
     }
   });
 
+  it("a catalog made with only iRODS's first three queries gets the others at its next open, after its own; taken aliases and removed queries stay as they are", async () => {
+    const core = s.protocolCore();
+    const listed = (store: EmbeddedStore) =>
+      store.protocolCore().read(() => store.protocolCore().db.prepare('SELECT alias, sql, created FROM specific_queries ORDER BY id').all() as Array<{ alias: string | null; sql: string; created: string }>);
+    const [ls, lsl, showCollAcls, ...later] = INITIAL_SPECIFIC_QUERIES;
+    // as such a catalog was: the first three, then what its administrator did
+    core.write(() => {
+      core.db.exec('DROP TABLE specific_queries_given');
+      core.db.prepare(`DELETE FROM specific_queries WHERE alias NOT IN ('ls', 'lsl', 'ShowCollAcls')`).run();
+    });
+    s.addSpecificQuery('select DATA_NAME from R_DATA_MAIN', 'findQueryByAlias');
+    s.addSpecificQuery('select COLL_NAME from R_COLL_MAIN', '');
+    s.addSpecificQuery('select USER_NAME from R_USER_MAIN', 'users');
+    expect(s.removeSpecificQuery('ShowCollAcls')).toBe(1);
+    const own = [
+      { alias: 'findQueryByAlias', sql: 'select DATA_NAME from R_DATA_MAIN' },
+      { alias: null, sql: 'select COLL_NAME from R_COLL_MAIN' },
+      { alias: 'users', sql: 'select USER_NAME from R_USER_MAIN' },
+    ];
+    const before = listed(s);
+    expect(before.map(({ alias, sql }) => ({ alias, sql }))).toEqual([ls, lsl, ...own].map(({ alias, sql }) => ({ alias, sql })));
+    await s.close();
+
+    const again = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
+    try {
+      const after = listed(again);
+      // its own unchanged and first; the later ones after them, with iRODS's times; ShowCollAcls, removed, not back
+      expect(after.slice(0, before.length)).toEqual(before);
+      expect(after.slice(before.length)).toEqual(later.filter((q) => q.alias !== 'findQueryByAlias').map(({ alias, sql, created }) => ({ alias, sql, created })));
+      expect(after.map((q) => q.alias)).not.toContain(showCollAcls!.alias);
+      expect(again.findSpecificQuery('findQueryByAlias')).toBe('select DATA_NAME from R_DATA_MAIN');
+      // given once: one removed now stays removed at the next open
+      expect(again.removeSpecificQuery('ilsLADataObjects')).toBe(1);
+    } finally {
+      await again.close();
+    }
+    const third = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
+    try {
+      const aliases = listed(third).map((q) => q.alias);
+      expect(aliases).not.toContain('ilsLADataObjects');
+      expect(aliases).not.toContain('ShowCollAcls');
+      expect(aliases).toHaveLength(before.length + later.length - 2);
+    } finally {
+      await third.close();
+    }
+  });
+
   it('openStore uses TASKFLOW_DATA_DIR and TASKFLOW_IRODS_ZONE, default omicsZone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'taskflow-open-'));
     try {

@@ -184,24 +184,43 @@ export const INITIAL_SPECIFIC_QUERIES: ReadonlyArray<InitialSpecificQuery> = [
 ];
 
 /**
- * The table, made with the initial queries when the catalog has none yet (a
- * new catalog, or one made before the table): an administrator who removes
- * one of them later does not get it back at the next start. Runs inside the
- * catalog's setup transaction.
+ * The initial queries of catalogs made before the store recorded which
+ * initial queries a catalog was given: those it was made with then.
+ */
+const FIRST_INITIAL_ALIASES = ['ls', 'lsl', 'ShowCollAcls'];
+
+/**
+ * The table, and the initial queries a catalog has not been given yet. As
+ * iRODS's setup and schema upgrades insert each of its queries once, each
+ * initial query is given to a catalog once, and `specific_queries_given`
+ * names those given: one an administrator removes does not come back at
+ * the next open, and a catalog made before a query was initial gets it at
+ * its next open, after the queries it has (nothing registered is changed).
+ * When another query has its alias, that one stays as it is and the
+ * initial query counts as given. Runs inside the catalog's setup
+ * transaction.
  */
 export function addSpecificQueryTable(db: Database.Database): void {
-  const has = db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'specific_queries'`).pluck().get() as number;
-  if (has > 0) return;
-  // id: the order of registration, which `ls` lists in (as the iCAT's heap does)
-  db.exec(`CREATE TABLE specific_queries (
-    id      INTEGER PRIMARY KEY,
-    alias   TEXT UNIQUE,
-    sql     TEXT NOT NULL,
-    created TEXT NOT NULL
-  )`);
-  db.exec('CREATE INDEX specific_queries_sql ON specific_queries (sql)');
-  const insert = db.prepare('INSERT INTO specific_queries (alias, sql, created) VALUES (?, ?, ?)');
-  for (const q of INITIAL_SPECIFIC_QUERIES) insert.run(q.alias, q.sql, q.created);
+  const has = (name: string) => (db.prepare(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`).pluck().get(name) as number) > 0;
+  const hadQueries = has('specific_queries');
+  if (!hadQueries) {
+    // id: the order of registration, which `ls` lists in (as the iCAT's heap does)
+    db.exec(`CREATE TABLE specific_queries (
+      id      INTEGER PRIMARY KEY,
+      alias   TEXT UNIQUE,
+      sql     TEXT NOT NULL,
+      created TEXT NOT NULL
+    )`);
+    db.exec('CREATE INDEX specific_queries_sql ON specific_queries (sql)');
+  }
+  if (!has('specific_queries_given')) {
+    db.exec('CREATE TABLE specific_queries_given (alias TEXT PRIMARY KEY) WITHOUT ROWID');
+    if (hadQueries) for (const alias of FIRST_INITIAL_ALIASES) db.prepare('INSERT INTO specific_queries_given (alias) VALUES (?)').run(alias);
+  }
+  const given = db.prepare('INSERT OR IGNORE INTO specific_queries_given (alias) VALUES (?)');
+  // OR IGNORE: a taken alias (UNIQUE) keeps its query
+  const insert = db.prepare('INSERT OR IGNORE INTO specific_queries (alias, sql, created) VALUES (?, ?, ?)');
+  for (const q of INITIAL_SPECIFIC_QUERIES) if (given.run(q.alias).changes > 0) insert.run(q.alias, q.sql, q.created);
 }
 
 /** iRODS's 11-digit seconds since the epoch, as `create_ts` holds them. */
