@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
 import { CLIENT_PRELUDE, clientScript, startWireServer, type WireServer } from './support/wire-server.js';
 
 // each script prints one JSON line last; attempt() gives the iRODS exception's name, or 'ok'
@@ -137,7 +138,7 @@ print(json.dumps({'aliases': [x[0] for x in listed], 'allSelect': all('SELECT' i
   'twice': twice, 'rows': rows, 'by_alice': by_alice, 'passwords': passwords, 'writes': writes, 'gone': gone}))
 `, { home: HOME });
     expect(out).toEqual({
-      aliases: ['ls', 'lsl', 'ShowCollAcls'],
+      aliases: INITIAL_SPECIFIC_QUERIES.map((q) => q.alias),
       allSelect: true,
       unknown: 'CAT_UNKNOWN_SPECIFIC_QUERY',
       twice: 'Alias is not unique',

@@ -13,6 +13,7 @@ import { icatSiteOf } from '../../src/irods/specific-query/icat-views.js';
 import { childExecArgv, SpecificQueryRunner } from '../../src/irods/specific-query/runner.js';
 import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
+import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
 import { tempStore, type TempStore } from '../support/store-helpers.js';
 import { dataObjInp } from './support/objects-context.js';
 import { loggedIn } from './support/raw-client.js';
@@ -235,6 +236,6 @@ s.cleanup()
 print(json.dumps({'endless': endless, 'names': names}))
 `,
     );
-    expect(out).toEqual({ endless: 'CAT_SQL_ERR', names: ['ls', 'lsl', 'ShowCollAcls', 'endless'] });
+    expect(out).toEqual({ endless: 'CAT_SQL_ERR', names: [...INITIAL_SPECIFIC_QUERIES.map((q) => q.alias), 'endless'] });
   });
 });

@@ -2,17 +2,21 @@
  * Specific queries through their handlers, with bodies as python-irodsclient
  * 0.8.1 packs them: SPECIFIC_QUERY_AN 722 (`SpecificQuery.execute`) and
  * `generalAdmin add|rm specificQuery` 701 (`register`, `remove`). The
- * queries every catalog starts with (`ls`, `lsl`, `ShowCollAcls`), paging,
- * registered SQL over the iCAT views, and what is refused: a non-admin
- * registering, SQL that is not one read-only SELECT, SQL that reads the
- * passwords or anything else that is not an iCAT view, at registration and
- * at run time.
+ * queries every catalog starts with (those of a fresh iRODS 4.2.12 zone;
+ * test/irods/specific-query-builtins.test.ts runs each through the client),
+ * which of them run as an SQLite equivalent and why, paging, registered SQL
+ * over the iCAT views, and what is refused: a non-admin registering, SQL
+ * that is not one read-only SELECT, SQL that reads the passwords or
+ * anything else that is not an iCAT view, at registration and at run time.
  */
 import { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/irods/api/admin.js';
 import { specificQueryRoutes } from '../../src/irods/api/specific-query.js';
 import type { ApiContext, ApiReply } from '../../src/irods/server/api.js';
+import { IcatQueries, icatSiteOf } from '../../src/irods/specific-query/icat-views.js';
+import { SQLITE_EQUIVALENTS } from '../../src/irods/specific-query/sqlite-equivalents.js';
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
 import type { PiFields } from '../../src/irods/wire/pi-values.js';
 import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
@@ -21,6 +25,23 @@ import { storePerTest } from '../support/store-helpers.js';
 import { handlerContext, irodsError } from './support/handler-context.js';
 
 const [route] = specificQueryRoutes;
+/** The aliases of a fresh iRODS 4.2.12 zone's queries, in the order it registers them. */
+const INITIAL = [
+  'ls',
+  'lsl',
+  'ShowCollAcls',
+  'listQueryByAliasLike',
+  'findQueryByAlias',
+  'ilsLACollections',
+  'ilsLADataObjects',
+  'listSharedCollectionsOwnedByUser',
+  'listSharedCollectionsSharedWithUser',
+  'listUserACLForDataObjViaGroup',
+  'listUserACLForCollectionViaGroup',
+  'DataObjInCollReCur',
+  'listGroupsForUser',
+];
+const sqlOf = (alias: string) => INITIAL_SPECIFIC_QUERIES.find((q) => q.alias === alias)!.sql;
 let store: EmbeddedStore;
 let alice: ApiContext;
 let rods: ApiContext;
@@ -83,16 +104,17 @@ describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
     expect(route!.api).toBe(722);
     const out = rowsOf(await specificQuery(alice, 'ls'));
     expect(out.rows).toEqual(INITIAL_SPECIFIC_QUERIES.map((q) => [q.alias, q.sql]));
-    expect(out.rows.map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls']);
+    expect(out.rows.map((r) => r[0])).toEqual(INITIAL);
     expect(out.continueInx).toBe(0);
     expect(out.attriInx).toEqual([0, 0]);
-    expect(await rows(alice, 'select alias, sqlStr from R_SPECIFIC_QUERY')).toHaveLength(3);
+    expect(await rows(alice, 'select alias, sqlStr from R_SPECIFIC_QUERY')).toHaveLength(13);
   });
 
   it('lsl lists those whose SQL matches a case-sensitive LIKE pattern (as the iCAT PostgreSQL compares)', async () => {
     expect((await rows(alice, 'lsl', ['%like ?'])).map((r) => r[0])).toEqual(['lsl']);
     expect((await rows(alice, 'lsl', ['select alias%'])).map((r) => r[0])).toEqual(['ls', 'lsl']);
-    expect(await irodsError(specificQuery(alice, 'lsl', { args: ['SELECT alias%'] }))).toBe('CAT_NO_ROWS_FOUND');
+    expect((await rows(alice, 'lsl', ['SELECT alias%'])).map((r) => r[0])).toEqual(['listQueryByAliasLike', 'findQueryByAlias']);
+    expect(await irodsError(specificQuery(alice, 'lsl', { args: ['SELECT ALIAS%'] }))).toBe('CAT_NO_ROWS_FOUND');
     // its ? has no argument
     expect(await irodsError(specificQuery(alice, 'lsl'))).toBe('CAT_INVALID_ARGUMENT');
   });
@@ -107,15 +129,69 @@ describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
     ]);
   });
 
+  it("runs iRODS's PostgreSQL text as it is but for three queries SQLite cannot compile, which run as their SQLite equivalent", async () => {
+    // the catalog's views on a connection of its own, the equivalents left out
+    const db = new Database(store.protocolCore().db.name, { readonly: true });
+    try {
+      IcatQueries.over(db, icatSiteOf(store.protocolCore()));
+      const compileError = (sql: string) => {
+        try {
+          db.prepare(sql);
+          return null;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      };
+      const refused = Object.fromEntries(INITIAL_SPECIFIC_QUERIES.flatMap((q) => (compileError(q.sql) === null ? [] : [[q.alias, compileError(q.sql)]])));
+      expect(refused).toEqual({
+        listUserACLForDataObjViaGroup: 'near "ON": syntax error',
+        listUserACLForCollectionViaGroup: 'near "ON": syntax error',
+        DataObjInCollReCur: 'near "SELECT": syntax error',
+      });
+      expect([...SQLITE_EQUIVALENTS.keys()]).toEqual(Object.keys(refused).map(sqlOf));
+      for (const sql of SQLITE_EQUIVALENTS.values()) expect(compileError(sql), sql).toBeNull();
+    } finally {
+      db.close();
+    }
+    // the catalog keeps, and ls lists, iRODS's text; it runs all the same
+    expect((await rows(alice, 'findQueryByAlias', ['DataObjInCollReCur']))[0]![1]).toContain('= ANY(ARRAY(SELECT coll_id FROM coll))');
+    await store.createCollection('/testZone/home/alice/c/d', { parents: true, owner: 'alice' });
+    await store.putObject('/testZone/home/alice/c/d/x', Readable.from([Buffer.from('x')]), { owner: 'alice' });
+    const recur = await rows(alice, 'DataObjInCollReCur', ['/testZone/home/alice', '/testZone/home/alice/%']);
+    expect(recur.map((r) => [r[1], r[2]])).toEqual([['/testZone/home/alice/c/d', 'x']]);
+  });
+
+  it("an administrator registers iRODS's text of one again, under another alias: it runs as its equivalent, named by alias or by SQL", async () => {
+    await store.createCollection('/testZone/home/alice/c', { parents: true, owner: 'alice' });
+    await store.putObject('/testZone/home/alice/c/x', Readable.from([Buffer.from('x')]), { owner: 'alice' });
+    await store.createPrincipal('lab', 'rodsgroup');
+    await store.addGroupMember('lab', 'alice');
+    await store.setAccess('/testZone/home/alice/c/x', 'lab', 'read');
+    const sql = sqlOf('listUserACLForDataObjViaGroup');
+    await admin(rods, 'rm', 'specificQuery', 'listUserACLForDataObjViaGroup');
+    await admin(rods, 'add', 'specificQuery', sql, 'viaGroup');
+    const args = ['/testZone/home/alice/c', 'x', 'alice'];
+    const out = await rows(alice, 'viaGroup', args);
+    expect(out.map((r) => [r[0], r[2], r[7]])).toEqual([
+      ['alice', '1200', 'alice'],
+      ['alice', '1050', 'lab'],
+    ]);
+    expect(await rows(alice, sql, args)).toEqual(out);
+    expect((await rows(alice, 'ls')).at(-1)).toEqual(['viaGroup', sql]);
+  });
+
   it('pages by maxRows, continueInx and rowOffset; maxRows 0 on a continuation ends it', async () => {
-    const first = rowsOf(await specificQuery(alice, 'ls', { maxRows: 2 }));
-    expect(first.rows.map((r) => r[0])).toEqual(['ls', 'lsl']);
+    const first = rowsOf(await specificQuery(alice, 'ls', { maxRows: 6 }));
+    expect(first.rows.map((r) => r[0])).toEqual(INITIAL.slice(0, 6));
     expect(first.continueInx).toBeGreaterThan(0);
-    const second = rowsOf(await specificQuery(alice, 'ls', { maxRows: 2, continueInx: first.continueInx }));
-    expect(second.rows.map((r) => r[0])).toEqual(['ShowCollAcls']);
-    expect(second.continueInx).toBe(0);
-    expect((await rowsOf(await specificQuery(alice, 'ls', { rowOffset: 1 }))).rows.map((r) => r[0])).toEqual(['lsl', 'ShowCollAcls']);
-    expect(await irodsError(specificQuery(alice, 'ls', { rowOffset: 3 }))).toBe('CAT_NO_ROWS_FOUND');
+    const second = rowsOf(await specificQuery(alice, 'ls', { maxRows: 6, continueInx: first.continueInx }));
+    expect(second.rows.map((r) => r[0])).toEqual(INITIAL.slice(6, 12));
+    expect(second.continueInx).toBeGreaterThan(0);
+    const third = rowsOf(await specificQuery(alice, 'ls', { maxRows: 6, continueInx: second.continueInx }));
+    expect(third.rows.map((r) => r[0])).toEqual(['listGroupsForUser']);
+    expect(third.continueInx).toBe(0);
+    expect((await rowsOf(await specificQuery(alice, 'ls', { rowOffset: 1 }))).rows.map((r) => r[0])).toEqual(INITIAL.slice(1));
+    expect(await irodsError(specificQuery(alice, 'ls', { rowOffset: 13 }))).toBe('CAT_NO_ROWS_FOUND');
     expect(rowsOf(await specificQuery(alice, 'ls', { maxRows: 0, continueInx: first.continueInx })).rows).toEqual([]);
   });
 
@@ -124,8 +200,8 @@ describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
       expect(await irodsError(specificQuery(alice, sql)), sql).toBe('CAT_UNKNOWN_SPECIFIC_QUERY');
     }
     expect(await irodsError(specificQuery(alice, 'ls', { zone: 'otherZone' }))).toBe('SYS_INVALID_ZONE_NAME');
-    expect(await rows(alice, 'ls')).toHaveLength(3);
-    expect(rowsOf(await specificQuery(alice, 'ls', { zone: 'testZone' })).rows).toHaveLength(3);
+    expect(await rows(alice, 'ls')).toHaveLength(13);
+    expect(rowsOf(await specificQuery(alice, 'ls', { zone: 'testZone' })).rows).toHaveLength(13);
     expect(await irodsError(Promise.resolve().then(() => route!.handle({ api: 722, bodyName: 'GenQueryInp_PI', body: {}, bs: Buffer.alloc(0) }, alice)))).toBe(
       'USER_PACKSTRUCT_INPUT_ERR',
     );
@@ -197,13 +273,13 @@ describe('registered specific queries (generalAdmin add|rm specificQuery)', () =
     await admin(rods, 'rm', 'specificQuery', 'select DATA_ID from R_DATA_MAIN');
     expect(await irodsError(admin(rods, 'rm', 'specificQuery', 'select DATA_ID from R_DATA_MAIN'))).toBe('CAT_SUCCESS_BUT_WITH_NO_INFO');
     expect(await irodsError(admin(rods, 'rm', 'specificQuery', 'nosuch'))).toBe('CAT_SUCCESS_BUT_WITH_NO_INFO');
-    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls', 'names']);
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual([...INITIAL, 'names']);
   });
 
   it('only a rodsadmin registers or removes one', async () => {
     expect(await irodsError(admin(alice, 'add', 'specificQuery', 'select DATA_NAME from R_DATA_MAIN', 'mine'))).toBe('SYS_NO_API_PRIV');
     expect(await irodsError(admin(alice, 'rm', 'specificQuery', 'ls'))).toBe('SYS_NO_API_PRIV');
-    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls']);
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(INITIAL);
   });
 
   it('refuses SQL that is not one read-only SELECT, or that reads passwords or anything but the iCAT views', async () => {
@@ -232,7 +308,7 @@ describe('registered specific queries (generalAdmin add|rm specificQuery)', () =
     for (const sql of refused) {
       expect((await failure(admin(rods, 'add', 'specificQuery', sql, 'bad'))).code, sql).toBe('CAT_INVALID_ARGUMENT');
     }
-    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(['ls', 'lsl', 'ShowCollAcls']);
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(INITIAL);
     // a SELECT that fails when run is answered as an iCAT's SQL error
     await admin(rods, 'add', 'specificQuery', "select load_extension('/tmp/x.so') from R_ZONE_MAIN", 'ext');
     expect(await irodsError(specificQuery(alice, 'ext'))).toBe('CAT_SQL_ERR');

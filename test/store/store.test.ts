@@ -55,7 +55,22 @@ describe('a new store', () => {
       '{"t":"group","name":"public"}',
       '{"t":"user","name":"rods","type":"rodsadmin"}',
     ].sort());
-    expect(queries).toHaveLength(3);
+    // those of a fresh iRODS 4.2.12 zone, in the order it registers them
+    expect(INITIAL_SPECIFIC_QUERIES.map((q) => q.alias)).toEqual([
+      'ls',
+      'lsl',
+      'ShowCollAcls',
+      'listQueryByAliasLike',
+      'findQueryByAlias',
+      'ilsLACollections',
+      'ilsLADataObjects',
+      'listSharedCollectionsOwnedByUser',
+      'listSharedCollectionsSharedWithUser',
+      'listUserACLForDataObjViaGroup',
+      'listUserACLForCollectionViaGroup',
+      'DataObjInCollReCur',
+      'listGroupsForUser',
+    ]);
     expect(existsSync(join(t.dataDir, 'catalog.sqlite'))).toBe(true);
     expect(existsSync(join(t.dataDir, 'vault'))).toBe(true);
   });
@@ -92,7 +107,7 @@ describe('a new store', () => {
       db.prepare('UPDATE entries SET parent_id = NULL WHERE path = ?').run(Z);
     });
     const dump = (await s.dump()).filter((l) => !l.includes('"path":"/"'));
-    expect(dump).toHaveLength(21);
+    expect(dump).toHaveLength(31);
     await s.close();
     const again = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
     try {
@@ -130,6 +145,53 @@ describe('a new store', () => {
       expect(again.protocolCore().row(`${Z}/trash/home/rods`)!.parent_id).toBe(again.protocolCore().row(`${Z}/trash/home`)!.id);
     } finally {
       await again.close();
+    }
+  });
+
+  it("a catalog made with only iRODS's first three queries gets the others at its next open, after its own; taken aliases and removed queries stay as they are", async () => {
+    const core = s.protocolCore();
+    const listed = (store: EmbeddedStore) =>
+      store.protocolCore().read(() => store.protocolCore().db.prepare('SELECT alias, sql, created FROM specific_queries ORDER BY id').all() as Array<{ alias: string | null; sql: string; created: string }>);
+    const [ls, lsl, showCollAcls, ...later] = INITIAL_SPECIFIC_QUERIES;
+    // as such a catalog was: the first three, then what its administrator did
+    core.write(() => {
+      core.db.exec('DROP TABLE specific_queries_given');
+      core.db.prepare(`DELETE FROM specific_queries WHERE alias NOT IN ('ls', 'lsl', 'ShowCollAcls')`).run();
+    });
+    s.addSpecificQuery('select DATA_NAME from R_DATA_MAIN', 'findQueryByAlias');
+    s.addSpecificQuery('select COLL_NAME from R_COLL_MAIN', '');
+    s.addSpecificQuery('select USER_NAME from R_USER_MAIN', 'users');
+    expect(s.removeSpecificQuery('ShowCollAcls')).toBe(1);
+    const own = [
+      { alias: 'findQueryByAlias', sql: 'select DATA_NAME from R_DATA_MAIN' },
+      { alias: null, sql: 'select COLL_NAME from R_COLL_MAIN' },
+      { alias: 'users', sql: 'select USER_NAME from R_USER_MAIN' },
+    ];
+    const before = listed(s);
+    expect(before.map(({ alias, sql }) => ({ alias, sql }))).toEqual([ls, lsl, ...own].map(({ alias, sql }) => ({ alias, sql })));
+    await s.close();
+
+    const again = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
+    try {
+      const after = listed(again);
+      // its own unchanged and first; the later ones after them, with iRODS's times; ShowCollAcls, removed, not back
+      expect(after.slice(0, before.length)).toEqual(before);
+      expect(after.slice(before.length)).toEqual(later.filter((q) => q.alias !== 'findQueryByAlias').map(({ alias, sql, created }) => ({ alias, sql, created })));
+      expect(after.map((q) => q.alias)).not.toContain(showCollAcls!.alias);
+      expect(again.findSpecificQuery('findQueryByAlias')).toBe('select DATA_NAME from R_DATA_MAIN');
+      // given once: one removed now stays removed at the next open
+      expect(again.removeSpecificQuery('ilsLADataObjects')).toBe(1);
+    } finally {
+      await again.close();
+    }
+    const third = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 2 });
+    try {
+      const aliases = listed(third).map((q) => q.alias);
+      expect(aliases).not.toContain('ilsLADataObjects');
+      expect(aliases).not.toContain('ShowCollAcls');
+      expect(aliases).toHaveLength(before.length + later.length - 2);
+    } finally {
+      await third.close();
     }
   });
 

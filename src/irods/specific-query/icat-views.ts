@@ -34,7 +34,10 @@
  * The views' values are those GenQuery answers (each column's SQL is taken
  * from `../genquery/columns.ts`): the same ids, names, times, access names
  * and resources. LIKE on this connection compares case-sensitively,
- * as the iCAT's PostgreSQL does (`lsl` relies on it).
+ * as the iCAT's PostgreSQL does (`lsl` relies on it). Registered SQL runs
+ * as it is, but for the few initial queries (those of a fresh iRODS 4.2.12
+ * zone) whose PostgreSQL SQLite cannot compile: those run as the SQLite
+ * equivalent `./sqlite-equivalents.ts` gives, checked as above.
  *
  * @module
  */
@@ -46,6 +49,7 @@ import { COLUMNS, CONST, resourceOfSql, type ExprRefs } from '../genquery/column
 import { registerIdFunctions, SQL_PRINCIPAL_ID } from '../genquery/ids.js';
 import { PAIRS_CTE, PAIRS_CTE_SQL, RESOURCES_SQL, type TableName } from '../genquery/tables.js';
 import { IrodsError } from '../wire/irods-error.js';
+import { sqliteEquivalent } from './sqlite-equivalents.js';
 
 /** The catalog tables the views read: the only ones a specific query's program may open. */
 export const VIEW_SOURCES = ['entries', 'avus', 'principals', 'members', 'acl', 'auth_names', 'resources', 'specific_queries'] as const;
@@ -334,12 +338,14 @@ export class IcatQueries {
   check(sql: string): Database.Statement {
     const cached = this.statements.get(sql);
     if (cached) return cached;
-    if (!/^(select|with)\b/i.test(withoutLeadingComments(sql))) throw refuse('the SQL must be one SELECT');
+    // iRODS's initial queries that SQLite cannot compile run as their equivalent (./sqlite-equivalents.ts)
+    const runs = sqliteEquivalent(sql);
+    if (!/^(select|with)\b/i.test(withoutLeadingComments(runs))) throw refuse('the SQL must be one SELECT');
     let stmt: Database.Statement;
     let program: ExplainRow[];
     try {
-      stmt = this.db.prepare(sql);
-      program = explain(this.db, sql);
+      stmt = this.db.prepare(runs);
+      program = explain(this.db, runs);
     } catch (err) {
       if (err instanceof IrodsError) throw err;
       throw refuse(`SQLite cannot compile it (${(err as Error).message}); write it against the iCAT tables R_DATA_MAIN, R_COLL_MAIN, R_USER_MAIN, R_USER_GROUP, R_OBJT_ACCESS, R_TOKN_MAIN, R_META_MAIN, R_OBJT_METAMAP, R_RESC_MAIN, R_ZONE_MAIN, R_USER_AUTH, R_SPECIFIC_QUERY`);
