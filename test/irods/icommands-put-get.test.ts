@@ -19,6 +19,7 @@ import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { clientOp, icommands, requireIrodsClient, type IrodsAccount } from '../support/irods-client.js';
 import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { readAll, storeState } from '../support/store-helpers.js';
+import { waitFor } from '../support/service-wait.js';
 
 const Z = TEST_ZONE;
 const HOME = `/${Z}/home/alice`;
@@ -49,15 +50,6 @@ let big: Buffer;
 const readObject = async (path: string): Promise<Buffer> => readAll(await inspect.getObject(path));
 const local = (name: string): string => join(dir, name);
 const vaultTemps = (): string[] => readdirSync(join(server!.dataDir, 'vault', 'tmp'));
-
-/** Resolves once `ok()` holds: the server drops a vanished client's transfer after the connection ends, which nothing announces. */
-async function until(ok: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   requireIrodsClient();
@@ -196,7 +188,7 @@ describe('iput (606, and 676 and 626 past 32 MiB)', { timeout: 180_000 }, () => 
     // an overwrite dropped so keeps the object's bytes
     const over = await icommands(alice, { action: 'iput', local: bigFile, path: `${HOME}/got-small.txt`, force: true, drop_after: 4 * MIB });
     expect(over).toMatchObject({ dropped: true });
-    await until(() => vaultTemps().length === 0);
+    await waitFor('the dropped put\'s temp file to go', () => vaultTemps().length === 0);
     expect(await storeState(inspect)).toEqual(before);
     // and the object is not left locked
     expect(await icommands(alice, { action: 'iput', local: smallFile, path: `${HOME}/dropped.bin` })).toMatchObject({ status: 0 });

@@ -17,6 +17,7 @@ import { IRODS_ERRORS } from '../../src/irods/wire/error-codes.js';
 import { parallelTransferScript, rawCalls, requireIrodsClient, type IrodsAccount } from '../support/irods-client.js';
 import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { readAll, storeState } from '../support/store-helpers.js';
+import { waitFor } from '../support/service-wait.js';
 
 const readObject = async (path: string): Promise<Buffer> => readAll(await inspect.getObject(path));
 
@@ -35,15 +36,6 @@ let inspect: EmbeddedStore;
 let dir: string;
 let bigFile: string;
 let bigBytes: Buffer;
-
-/** Resolves once `ok()` holds: the server ends a dropped connection's opens after the client is gone, which nothing announces. */
-async function until(ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   requireIrodsClient();
@@ -180,7 +172,7 @@ describe('parallel put (a write shared through its replica token)', { timeout: 1
     );
     expect(r.map((x) => x.ok)).toEqual([true, true, true, true, true, true]);
     expect(r[1]).toEqual({ ok: true, value: { size: 0, checksum: null } });
-    await until(async () => (await inspect.stat(path)) === null);
+    await waitFor('the dropped put\'s registered object to go', async () => (await inspect.stat(path)) === null);
     expect(await storeState(inspect)).toEqual(before);
   });
 

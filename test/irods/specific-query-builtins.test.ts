@@ -10,26 +10,9 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalId } from '../../src/irods/genquery/ids.js';
-import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
+import { ALIASES_4_2_12, sqlOf } from '../support/icat-specific-queries.js';
 import { CLIENT_PRELUDE, clientScript, startWireServer, type WireServer } from './support/wire-server.js';
 
-/** Those of a fresh 4.2.12 zone, in the order it registers them (its icatSysInserts.sql, then database_upgrade.py). */
-const ALIASES_4_2_12 = [
-  'ls',
-  'lsl',
-  'ShowCollAcls',
-  'listQueryByAliasLike',
-  'findQueryByAlias',
-  'ilsLACollections',
-  'ilsLADataObjects',
-  'listSharedCollectionsOwnedByUser',
-  'listSharedCollectionsSharedWithUser',
-  'listUserACLForDataObjViaGroup',
-  'listUserACLForCollectionViaGroup',
-  'DataObjInCollReCur',
-  'listGroupsForUser',
-];
-const sqlOf = (alias: string) => INITIAL_SPECIFIC_QUERIES.find((q) => q.alias === alias)!.sql;
 
 const Z = '/testZone';
 const HOME = `${Z}/home/alice`;

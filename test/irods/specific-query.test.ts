@@ -20,28 +20,12 @@ import { SQLITE_EQUIVALENTS } from '../../src/irods/specific-query/sqlite-equiva
 import { IrodsError } from '../../src/irods/wire/irods-error.js';
 import type { PiFields } from '../../src/irods/wire/pi-values.js';
 import { INITIAL_SPECIFIC_QUERIES } from '../../src/store/embedded/specific-queries.js';
+import { ALIASES_4_2_12, sqlOf } from '../support/icat-specific-queries.js';
 import type { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest } from '../support/store-helpers.js';
 import { handlerContext, irodsError } from './support/handler-context.js';
 
 const [route] = specificQueryRoutes;
-/** The aliases of a fresh iRODS 4.2.12 zone's queries, in the order it registers them. */
-const INITIAL = [
-  'ls',
-  'lsl',
-  'ShowCollAcls',
-  'listQueryByAliasLike',
-  'findQueryByAlias',
-  'ilsLACollections',
-  'ilsLADataObjects',
-  'listSharedCollectionsOwnedByUser',
-  'listSharedCollectionsSharedWithUser',
-  'listUserACLForDataObjViaGroup',
-  'listUserACLForCollectionViaGroup',
-  'DataObjInCollReCur',
-  'listGroupsForUser',
-];
-const sqlOf = (alias: string) => INITIAL_SPECIFIC_QUERIES.find((q) => q.alias === alias)!.sql;
 let store: EmbeddedStore;
 let alice: ApiContext;
 let rods: ApiContext;
@@ -104,7 +88,7 @@ describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
     expect(route!.api).toBe(722);
     const out = rowsOf(await specificQuery(alice, 'ls'));
     expect(out.rows).toEqual(INITIAL_SPECIFIC_QUERIES.map((q) => [q.alias, q.sql]));
-    expect(out.rows.map((r) => r[0])).toEqual(INITIAL);
+    expect(out.rows.map((r) => r[0])).toEqual(ALIASES_4_2_12);
     expect(out.continueInx).toBe(0);
     expect(out.attriInx).toEqual([0, 0]);
     expect(await rows(alice, 'select alias, sqlStr from R_SPECIFIC_QUERY')).toHaveLength(13);
@@ -182,15 +166,15 @@ describe('SPECIFIC_QUERY_AN 722: the queries every catalog starts with', () => {
 
   it('pages by maxRows, continueInx and rowOffset; maxRows 0 on a continuation ends it', async () => {
     const first = rowsOf(await specificQuery(alice, 'ls', { maxRows: 6 }));
-    expect(first.rows.map((r) => r[0])).toEqual(INITIAL.slice(0, 6));
+    expect(first.rows.map((r) => r[0])).toEqual(ALIASES_4_2_12.slice(0, 6));
     expect(first.continueInx).toBeGreaterThan(0);
     const second = rowsOf(await specificQuery(alice, 'ls', { maxRows: 6, continueInx: first.continueInx }));
-    expect(second.rows.map((r) => r[0])).toEqual(INITIAL.slice(6, 12));
+    expect(second.rows.map((r) => r[0])).toEqual(ALIASES_4_2_12.slice(6, 12));
     expect(second.continueInx).toBeGreaterThan(0);
     const third = rowsOf(await specificQuery(alice, 'ls', { maxRows: 6, continueInx: second.continueInx }));
     expect(third.rows.map((r) => r[0])).toEqual(['listGroupsForUser']);
     expect(third.continueInx).toBe(0);
-    expect((await rowsOf(await specificQuery(alice, 'ls', { rowOffset: 1 }))).rows.map((r) => r[0])).toEqual(INITIAL.slice(1));
+    expect((await rowsOf(await specificQuery(alice, 'ls', { rowOffset: 1 }))).rows.map((r) => r[0])).toEqual(ALIASES_4_2_12.slice(1));
     expect(await irodsError(specificQuery(alice, 'ls', { rowOffset: 13 }))).toBe('CAT_NO_ROWS_FOUND');
     expect(rowsOf(await specificQuery(alice, 'ls', { maxRows: 0, continueInx: first.continueInx })).rows).toEqual([]);
   });
@@ -273,13 +257,13 @@ describe('registered specific queries (generalAdmin add|rm specificQuery)', () =
     await admin(rods, 'rm', 'specificQuery', 'select DATA_ID from R_DATA_MAIN');
     expect(await irodsError(admin(rods, 'rm', 'specificQuery', 'select DATA_ID from R_DATA_MAIN'))).toBe('CAT_SUCCESS_BUT_WITH_NO_INFO');
     expect(await irodsError(admin(rods, 'rm', 'specificQuery', 'nosuch'))).toBe('CAT_SUCCESS_BUT_WITH_NO_INFO');
-    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual([...INITIAL, 'names']);
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual([...ALIASES_4_2_12, 'names']);
   });
 
   it('only a rodsadmin registers or removes one', async () => {
     expect(await irodsError(admin(alice, 'add', 'specificQuery', 'select DATA_NAME from R_DATA_MAIN', 'mine'))).toBe('SYS_NO_API_PRIV');
     expect(await irodsError(admin(alice, 'rm', 'specificQuery', 'ls'))).toBe('SYS_NO_API_PRIV');
-    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(INITIAL);
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(ALIASES_4_2_12);
   });
 
   it('refuses SQL that is not one read-only SELECT, or that reads passwords or anything but the iCAT views', async () => {
@@ -308,7 +292,7 @@ describe('registered specific queries (generalAdmin add|rm specificQuery)', () =
     for (const sql of refused) {
       expect((await failure(admin(rods, 'add', 'specificQuery', sql, 'bad'))).code, sql).toBe('CAT_INVALID_ARGUMENT');
     }
-    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(INITIAL);
+    expect((await rows(alice, 'ls')).map((r) => r[0])).toEqual(ALIASES_4_2_12);
     // a SELECT that fails when run is answered as an iCAT's SQL error
     await admin(rods, 'add', 'specificQuery', "select load_extension('/tmp/x.so') from R_ZONE_MAIN", 'ext');
     expect(await irodsError(specificQuery(alice, 'ext'))).toBe('CAT_SQL_ERR');
