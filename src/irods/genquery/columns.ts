@@ -17,7 +17,8 @@
  * - data type `generic`, no expiry, no comments;
  * - a data object's and collection's create time is its modify time (the
  *   catalog keeps only `modified`);
- * - users, groups and metadata have no times: they answer `00000000000`;
+ * - users and groups have no times: they answer `00000000000`; AVUs
+ *   answer the times their iRODS meta row would have (schema.ts addAvuTimes);
  * - an AVU's id is its number in the order AVUs were added (`avus.seq`).
  *
  * @module
@@ -307,8 +308,9 @@ function metaColumns(kind: string, base: number, t: TableName): Record<string, [
     [`COL_META_${kind}_ATTR_UNITS`]: [base + 2, text((r) => `${a(r)}.unit`)],
     // numbered as added (schema.ts addAvuSeq), as iRODS's meta_id
     [`COL_META_${kind}_ATTR_ID`]: [base + 3, int((r) => `${a(r)}.seq`)],
-    [`COL_META_${kind}_CREATE_TIME`]: [base + 4, fixed(NO_TIME)],
-    [`COL_META_${kind}_MODIFY_TIME`]: [base + 5, fixed(NO_TIME)],
+    // the meta row's times, as iRODS 4.2.12 general_query_setup.cpp reads R_META_MAIN's create_ts and modify_ts (schema.ts addAvuTimes)
+    [`COL_META_${kind}_CREATE_TIME`]: [base + 4, text((r) => `${a(r)}.created`)],
+    [`COL_META_${kind}_MODIFY_TIME`]: [base + 5, text((r) => `${a(r)}.modified`)],
   };
 }
 

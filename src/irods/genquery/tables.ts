@@ -71,7 +71,7 @@ const ONE_ROW = '(SELECT 1 AS one)';
 export const RESOURCES_SQL = `(SELECT '${RESOURCE_NAME}' AS name, ${RESOURCE_ID} AS id, ${CONST.vault} AS vault, ${CONST.host} AS host, '' AS context, '${NO_TIME}' AS created
   UNION ALL SELECT name, ${resourceIdSql('name')}, ${CONST.resources} || '/' || name, host, context, created FROM resources)`;
 /** Tables this store keeps nothing in (user and resource metadata): joined, they yield no rows. */
-const NO_ROWS = "(SELECT '' AS attribute, '' AS value, '' AS unit, 0 AS seq WHERE 0)";
+const NO_ROWS = "(SELECT '' AS attribute, '' AS value, '' AS unit, 0 AS seq, '' AS created, '' AS modified WHERE 0)";
 
 export const TABLES: Record<TableName, TableDef> = {
   coll: { irods: 'R_COLL_MAIN', from: (a) => `entries AS ${a}`, filter: (a) => `${a}.kind = 'c'` },

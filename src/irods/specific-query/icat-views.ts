@@ -222,7 +222,8 @@ export function icatViewsSql(zone: string, vault: string, host: string, resource
       },
       'FROM avus AS m',
     ),
-    view('R_OBJT_METAMAP', { object_id: 'm.entry_id', meta_id: c(603, 'm'), create_ts: c(604, 'm'), modify_ts: c(605, 'm') }, 'FROM avus AS m'),
+    // the link's own times: when the item got the AVU (iRODS 4.2.12 db_plugin.cpp; `set` in place leaves them)
+    view('R_OBJT_METAMAP', { object_id: 'm.entry_id', meta_id: c(603, 'm'), create_ts: 'm.linked', modify_ts: 'm.linked' }, 'FROM avus AS m'),
     view('R_SPECIFIC_QUERY', { alias: 'q.alias', sqlStr: 'q.sql', create_ts: 'q.created' }, 'FROM specific_queries AS q ORDER BY q.id'),
   ];
 }

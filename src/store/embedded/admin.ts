@@ -13,7 +13,11 @@ import type { StoreCore } from './core.js';
 import { DEFAULT_RESOURCE, resourceOfVaultId } from './resources.js';
 import { LEVEL_NAMES } from './schema.js';
 
-/** Every catalog fact as sorted JSON lines, without timestamps or internal ids. */
+/**
+ * Every catalog fact as sorted JSON lines, without timestamps or internal
+ * ids: AVU times (and the times of AVUs no item holds) are left out, so
+ * equal states built at different moments dump alike.
+ */
 function dumpCatalog(db: Database.Database): string[] {
   const lines: string[] = [];
   const out = (o: object) => lines.push(JSON.stringify(o));

@@ -125,7 +125,16 @@ export class Catalog {
   readonly setInherit: Stmt;
   readonly setInheritSubtree: Stmt;
   readonly avus: Stmt<{ attribute: string; value: string; unit: string }>;
-  readonly insertAvu: Stmt;
+  /** Adds an AVU (`{ id, attribute, value, unit, now }`) with the times iRODS would give it; ignored when the entry has it. */
+  readonly insertAvu: Database.Statement<[{ id: number; attribute: string; value: string; unit: string; now: string }]>;
+  /** At most two AVUs of the entry with the attribute: entry id, attribute. */
+  readonly avusOfAttribute: Stmt<{ value: string; unit: string }>;
+  /** 1 when another entry holds the AVU (one meta row in iRODS): attribute, value, unit, entry id (plucked). */
+  readonly avuShared: Database.Statement<[string, string, string, number], number>;
+  /** `set` of the entry's only, unshared AVU of the attribute: new value and unit, modify time now (`{ id, attribute, value, unit, now }`). */
+  readonly setAvuInPlace: Database.Statement<[{ id: number; attribute: string; value: string; unit: string; now: string }]>;
+  /** Forgets the meta rows no entry links (`iadmin rum`). */
+  readonly deleteUnusedAvus: Stmt;
   readonly deleteAvu: Stmt;
   readonly deleteAvusOf: Stmt;
   readonly deleteAttribute: Stmt;
@@ -260,9 +269,26 @@ export class Catalog {
       'SELECT attribute, value, unit FROM avus WHERE entry_id = ? ORDER BY attribute, value, unit',
     );
     // seq: one past the last given (schema.ts addAvuSeq, whose trigger records it); writes are serialised, so two AVUs never share one
+    // times: those of the meta row iRODS would reuse, a linked or unused one with this attribute, value and unit, else now (schema.ts addAvuTimes)
     this.insertAvu = p(
-      'INSERT OR IGNORE INTO avus (entry_id, attribute, value, unit, seq) VALUES (?, ?, ?, ?, (SELECT last + 1 FROM avu_seq))',
+      `INSERT OR IGNORE INTO avus (entry_id, attribute, value, unit, seq, created, modified, linked)
+       SELECT @id, @attribute, @value, @unit, (SELECT last + 1 FROM avu_seq), coalesce(m.created, @now), coalesce(m.modified, @now), @now
+       FROM (SELECT 1) LEFT JOIN (
+         SELECT created, modified FROM (
+           SELECT 0 AS k, created, modified FROM avus WHERE attribute = @attribute AND value = @value AND unit = @unit
+           UNION ALL SELECT 1, created, modified FROM avu_unused WHERE attribute = @attribute AND value = @value AND unit = @unit)
+         ORDER BY k LIMIT 1) AS m`,
     );
+    this.avusOfAttribute = p<{ value: string; unit: string }>('SELECT value, unit FROM avus WHERE entry_id = ? AND attribute = ? LIMIT 2');
+    this.avuShared = db
+      .prepare<[string, string, string, number], number>(
+        'SELECT EXISTS (SELECT 1 FROM avus WHERE attribute = ? AND value = ? AND unit = ? AND entry_id <> ?)',
+      )
+      .pluck();
+    this.setAvuInPlace = p(
+      'UPDATE avus SET value = @value, unit = @unit, modified = @now WHERE entry_id = @id AND attribute = @attribute',
+    );
+    this.deleteUnusedAvus = p('DELETE FROM avu_unused');
     this.deleteAvu = p('DELETE FROM avus WHERE entry_id = ? AND attribute = ? AND value = ? AND unit = ?');
     this.deleteAvusOf = p('DELETE FROM avus WHERE entry_id = ?');
     this.deleteAttribute = p('DELETE FROM avus WHERE entry_id = ? AND attribute = ?');

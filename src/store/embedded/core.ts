@@ -53,6 +53,8 @@ export interface EmbeddedStoreOptions {
    * out, as its cleanup removes the project root by design.
    */
   layoutRoots?: readonly string[];
+  /** Milliseconds since 1970 for the times of AVUs (default `Date.now`); tests set it. */
+  clock?: () => number;
 }
 
 /** Access levels as stored, `null` included (0). */
@@ -132,6 +134,8 @@ export class StoreCore {
   readonly pool: HashPool;
   /** Worker threads hashing and staging bytes. */
   readonly hashWorkers: number;
+  /** See {@link EmbeddedStoreOptions.clock}. */
+  readonly clock: () => number;
   /** Collections that may not be moved, removed or trashed, nor may their ancestors. */
   private readonly protectedPaths: Set<string>;
   private closed = false;
@@ -167,6 +171,7 @@ export class StoreCore {
     this.q = new Catalog(this.db);
     this.checkpoints = new BusyCheckpoints(this.db);
     this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
+    this.clock = opts.clock ?? Date.now;
     this.pool = new HashPool(this.hashWorkers);
     this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites, {
       inlineMax: opts.inlineMaxBytes ?? STORE_DEFAULTS.inlineMaxBytes,
@@ -336,6 +341,11 @@ export class StoreCore {
   sourceOf(row: Pick<EntryRow, 'id' | 'vault_id'>): ObjectSource {
     const bytes = row.vault_id === null ? undefined : this.q.objectBytes.get(row.id, row.vault_id);
     return bytes === undefined ? { file: this.vault.filePath(row.vault_id!) } : { bytes };
+  }
+
+  /** Now as iRODS writes a time in its catalog: seconds since 1970, 11 digits (iRODS 4.2.12 `getNowStr`). */
+  irodsNow(): string {
+    return String(Math.floor(this.clock() / 1000)).padStart(11, '0');
   }
 
   /** Deletes one entry row with its metadata and ACL (not its subtree). */

@@ -16,6 +16,14 @@ function checkAvu(path: string, avu: Avu): Avu {
   return { attribute: avu.attribute, value: avu.value, unit: avu.unit ?? '' };
 }
 
+/**
+ * Adds `avu` to the entry `id` with the times iRODS 4.2.12 would give it
+ * (schema.ts addAvuTimes); 0 when the entry has it already.
+ */
+export function addAvu(core: StoreCore, id: number, avu: Avu, now = core.irodsNow()): number {
+  return core.q.insertAvu.run({ id, attribute: avu.attribute, value: avu.value, unit: avu.unit, now }).changes;
+}
+
 const shown = (a: Avu) => `${a.attribute}=${a.value}${a.unit ? ` [${a.unit}]` : ''}`;
 
 /** The metadata calls of the embedded store. */
@@ -39,11 +47,18 @@ export class Metadata {
     const checked = ops.map((o) => ({ op: o.op, avu: checkAvu(target, o.avu) }));
     core.write(() => {
       const row = core.mustKey(target);
+      const now = core.irodsNow();
       for (const { op, avu } of checked) {
-        if (op === 'add') core.q.insertAvu.run(row.id, avu.attribute, avu.value, avu.unit);
+        if (op === 'add') addAvu(core, row.id, avu, now);
         else core.q.deleteAvu.run(row.id, avu.attribute, avu.value, avu.unit);
       }
     });
+  }
+
+  /** Forgets the times of AVUs no item holds any more, as iRODS's `iadmin rum` deletes its unused meta rows. */
+  async removeUnusedAvus(): Promise<void> {
+    const { core } = this;
+    core.write(() => core.q.deleteUnusedAvus.run());
   }
 
   async modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void> {
@@ -54,10 +69,17 @@ export class Metadata {
     core.write(() => {
       const row = core.mustKey(target);
       if (op === 'set') {
-        core.q.deleteAttribute.run(row.id, a.attribute);
-        core.q.insertAvu.run(row.id, a.attribute, a.value, a.unit);
+        // iRODS 4.2.12 db_plugin.cpp db_set_avu_metadata_op: the only AVU of the attribute, linked by no other item, is changed in place
+        const held = core.q.avusOfAttribute.all(row.id, a.attribute);
+        const only = held.length === 1 ? held[0]! : undefined;
+        if (only && core.q.avuShared.get(a.attribute, only.value, only.unit, row.id) === 0) {
+          core.q.setAvuInPlace.run({ id: row.id, attribute: a.attribute, value: a.value, unit: a.unit, now: core.irodsNow() });
+        } else {
+          core.q.deleteAttribute.run(row.id, a.attribute);
+          addAvu(core, row.id, a);
+        }
       } else if (op === 'add') {
-        if (core.q.insertAvu.run(row.id, a.attribute, a.value, a.unit).changes === 0) {
+        if (addAvu(core, row.id, a) === 0) {
           throw new AlreadyExistsError(target, 'metadata', shown(a));
         }
       } else if (core.q.deleteAvu.run(row.id, a.attribute, a.value, a.unit).changes === 0) {

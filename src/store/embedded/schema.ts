@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS avus (
   value     TEXT NOT NULL,
   unit      TEXT NOT NULL,
   seq       INTEGER,
+  created   TEXT NOT NULL DEFAULT '00000000000',
+  modified  TEXT NOT NULL DEFAULT '00000000000',
+  linked    TEXT NOT NULL DEFAULT '00000000000',
   PRIMARY KEY (entry_id, attribute, value, unit)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS principals (
@@ -123,6 +126,7 @@ function setUpCatalog(db: Database.Database, zone: string): void {
   db.transaction(() => {
     db.exec(DDL);
     addAvuSeq(db);
+    addAvuTimes(db);
     addPrincipalNotes(db);
     addSpecificQueryTable(db);
     addResourceTable(db);
@@ -227,4 +231,73 @@ function addAvuSeq(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS avu_seq (one INTEGER PRIMARY KEY CHECK (one = 1), last INTEGER NOT NULL)');
   db.exec('INSERT OR IGNORE INTO avu_seq (one, last) SELECT 1, coalesce(max(seq), 0) FROM avus');
   db.exec('CREATE TRIGGER IF NOT EXISTS avus_seq_taken AFTER INSERT ON avus BEGIN UPDATE avu_seq SET last = max(last, NEW.seq); END');
+}
+
+/**
+ * AVU times, as iRODS 4.2.12 keeps them. There an AVU is a row of
+ * `R_META_MAIN` (attribute, value, unit, `create_ts`, `modify_ts`) that
+ * items link to through `R_OBJT_METAMAP` (which has its own `create_ts` and
+ * `modify_ts`, the time of linking); GenQuery's `META_DATA_CREATE_TIME` /
+ * `META_DATA_MODIFY_TIME` (604/605) and `META_COLL_*` (614/615) read the
+ * meta row's (4.2.12 `plugins/database/src/general_query_setup.cpp`,
+ * `r_data_meta_main` / `r_coll_meta_main` are `R_META_MAIN`). Facts from
+ * 4.2.12 `plugins/database/src/db_plugin.cpp`:
+ * - adding (`db_add_avu_metadata_op`, `findOrInsertAVU`/`findAVU`) reuses
+ *   any meta row with the same attribute, value and unit, also one no item
+ *   links any more, and makes a new one (both times now) only when none
+ *   exists; the link gets now. The API 20002 does the same
+ *   (`plugins/api/src/atomic_apply_metadata_operations.cpp`, `get_meta_id`).
+ * - removing (`db_del_avu_metadata_op`, and an item's removal) deletes the
+ *   link only: the meta row stays, times and all, until `iadmin rum`
+ *   (`db_del_unused_avus_op`, `removeAVUs`).
+ * - `set` (`db_set_avu_metadata_op`): when the item has exactly one AVU of
+ *   the attribute and no other item links its row, that row is updated in
+ *   place: new value and unit, `modify_ts` now, `create_ts` and id kept, the
+ *   link untouched; otherwise the item's AVUs of the attribute are removed
+ *   and the new one added as above.
+ * - copying (`db_copy_avu_metadata_op`) links the target to the source's
+ *   meta rows: their times, a new link time.
+ *
+ * Here an AVU is a row of the item it is on, so each `avus` row carries the
+ * times its meta row would show (`created`, `modified`) and its link's
+ * (`linked`), all iRODS time strings (11-digit seconds). Rows of equal
+ * attribute, value and unit stand for one shared meta row: an added AVU
+ * takes the times of such a row when one exists. `avu_unused` keeps the
+ * meta rows no item links any more (a trigger fills it when the last row of
+ * a triple goes, whatever statement removes it; adding the triple again
+ * takes its times back and empties it; `iadmin rum` empties it all).
+ *
+ * A catalog made before the times gets them here: each existing AVU's meta
+ * times are the earliest modify time of the items holding that triple (an
+ * AVU is added after its item is made, and equal triples share one meta
+ * row, so one time for all), its link time its own item's modify time. The
+ * catalog knew no better; the open time would claim AVUs newer than they are.
+ */
+function addAvuTimes(db: Database.Database): void {
+  const has = new Set(db.prepare(`SELECT name FROM pragma_table_info('avus')`).pluck().all() as string[]);
+  const added = ['created', 'modified', 'linked'].filter((c) => !has.has(c));
+  for (const column of added) db.exec(`ALTER TABLE avus ADD COLUMN ${column} TEXT NOT NULL DEFAULT '00000000000'`);
+  db.exec('CREATE INDEX IF NOT EXISTS avus_avu ON avus (attribute, value, unit)');
+  if (added.length > 0) {
+    const secs = (iso: string) => `printf('%011d', CAST(strftime('%s', ${iso}) AS INTEGER))`;
+    db.exec(`UPDATE avus SET linked = ${secs('e.modified')} FROM entries AS e WHERE e.id = avus.entry_id`);
+    db.exec(`UPDATE avus SET created = t.first, modified = t.first FROM
+      (SELECT attribute, value, unit, min(linked) AS first FROM avus GROUP BY attribute, value, unit) AS t
+      WHERE avus.attribute = t.attribute AND avus.value = t.value AND avus.unit = t.unit`);
+  }
+  db.exec(`CREATE TABLE IF NOT EXISTS avu_unused (
+    attribute TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    unit      TEXT NOT NULL,
+    created   TEXT NOT NULL,
+    modified  TEXT NOT NULL,
+    PRIMARY KEY (attribute, value, unit)
+  ) WITHOUT ROWID`);
+  db.exec(`CREATE TRIGGER IF NOT EXISTS avus_unlinked AFTER DELETE ON avus
+    WHEN NOT EXISTS (SELECT 1 FROM avus WHERE attribute = OLD.attribute AND value = OLD.value AND unit = OLD.unit) BEGIN
+    INSERT OR IGNORE INTO avu_unused (attribute, value, unit, created, modified) VALUES (OLD.attribute, OLD.value, OLD.unit, OLD.created, OLD.modified);
+  END`);
+  db.exec(`CREATE TRIGGER IF NOT EXISTS avus_relinked AFTER INSERT ON avus BEGIN
+    DELETE FROM avu_unused WHERE attribute = NEW.attribute AND value = NEW.value AND unit = NEW.unit;
+  END`);
 }

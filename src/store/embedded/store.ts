@@ -255,6 +255,11 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
     return this.metadata.applyMetadata(path, ops);
   }
 
+  /** See {@link Metadata.removeUnusedAvus}. */
+  removeUnusedAvus(): Promise<void> {
+    return this.metadata.removeUnusedAvus();
+  }
+
   modifyMetadata(path: string, op: MetadataOp, avu: Avu): Promise<void> {
     return this.metadata.modifyMetadata(path, op, avu);
   }
