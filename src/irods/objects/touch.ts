@@ -50,13 +50,13 @@
  */
 import { createHash } from 'node:crypto';
 import { resourceOfVaultId } from '../../store/embedded/resources.js';
-import { LEVELS } from '../../store/embedded/schema.js';
 import { StoreError } from '../../store/errors.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { logicalPath, statPathOf } from './logical-path.js';
+import { statEntryAt } from './object-ops.js';
 import { requireWritable } from './open-close.js';
-import { entryAt, requireLevel, type SeenEntry } from './permission-checks.js';
+import { requireLevel } from './permission-checks.js';
 import { resourceForWrite } from './placement.js';
 import { KW } from './requests.js';
 import { answering } from './store-errors.js';
@@ -65,12 +65,6 @@ import { heldForWrite } from './write-claims.js';
 
 /** The MD5 of no bytes: what the close of an empty new object stores as its checksum here. */
 const EMPTY_MD5 = createHash('md5').digest('hex');
-
-/** What the client sees at `path` (read or more, as a stat shows it) and its level there; undefined for nothing. */
-function seenAt(ctx: ApiContext, path: string): SeenEntry | undefined {
-  const found = entryAt(ctx, path);
-  return found && found.level >= LEVELS.read ? found : undefined;
-}
 
 /**
  * Creates an empty data object at `path` owned by the client, as an open
@@ -97,7 +91,7 @@ function createEmptyObject(ctx: ApiContext, path: string, leaf: string | undefin
 function newTime(ctx: ApiContext, input: TouchInput): number {
   if (input.reference !== undefined) {
     const ref = statPathOf(ctx.store, input.reference);
-    const found = ctx.store.protocolCore().read(() => seenAt(ctx, ref));
+    const found = ctx.store.protocolCore().read(() => statEntryAt(ctx, ref));
     if (!found) throw new IrodsError('INVALID_OBJECT_TYPE', `the reference ${ref} is neither a data object nor a collection ${ctx.user.name} can see`);
     return Math.floor(Date.parse(found.row.modified) / 1000);
   }
@@ -119,12 +113,12 @@ function requireReplica(ctx: ApiContext, path: string, id: number, resource: str
 export async function touch(ctx: ApiContext, input: TouchInput): Promise<void> {
   const path = logicalPath(ctx.store, input.logicalPath);
   const core = ctx.store.protocolCore();
-  if (!core.read(() => seenAt(ctx, path))) {
+  if (!core.read(() => statEntryAt(ctx, path))) {
     if (input.noCreate) return;
     if (input.replicaNumber !== undefined) throw new IrodsError('OBJ_PATH_DOES_NOT_EXIST', `nothing at ${path}, and a replica number never creates a data object`);
     createEmptyObject(ctx, path, input.leafResource);
   }
-  const found = core.read(() => seenAt(ctx, path));
+  const found = core.read(() => statEntryAt(ctx, path));
   if (!found) throw new IrodsError('CAT_NOT_A_DATAOBJ_AND_NOT_A_COLLECTION', `no data object or collection ${ctx.user.name} can see is at ${path}, and none could be created there`);
   const seconds = newTime(ctx, input);
   const { row, level } = found;
