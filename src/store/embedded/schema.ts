@@ -204,10 +204,19 @@ function addRootCollection(db: Database.Database, zoneRoot: string, now: string)
  * them here, empty.
  */
 function addPrincipalNotes(db: Database.Database): void {
-  for (const column of ['info', 'comment']) {
-    const has = db.prepare(`SELECT count(*) FROM pragma_table_info('principals') WHERE name = ?`).pluck().get(column) as number;
-    if (has === 0) db.exec(`ALTER TABLE principals ADD COLUMN ${column} TEXT NOT NULL DEFAULT ''`);
-  }
+  for (const column of ['info', 'comment']) addColumnUnlessThere(db, 'principals', column, "TEXT NOT NULL DEFAULT ''");
+}
+
+/**
+ * Adds `column` (declared `decl`) to `table` of a catalog made before the
+ * column was kept; says whether it did, so the caller fills it in for the
+ * rows already there.
+ */
+function addColumnUnlessThere(db: Database.Database, table: string, column: string, decl: string): boolean {
+  const has = db.prepare(`SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`).pluck().get(table, column) as number;
+  if (has > 0) return false;
+  db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
+  return true;
 }
 
 /**
@@ -218,9 +227,7 @@ function addPrincipalNotes(db: Database.Database): void {
  * column gets it here, its AVUs numbered in key order.
  */
 function addAvuSeq(db: Database.Database): void {
-  const has = db.prepare(`SELECT count(*) FROM pragma_table_info('avus') WHERE name = 'seq'`).pluck().get() as number;
-  if (has === 0) {
-    db.exec('ALTER TABLE avus ADD COLUMN seq INTEGER');
+  if (addColumnUnlessThere(db, 'avus', 'seq', 'INTEGER')) {
     db.exec(`UPDATE avus SET seq = n.seq FROM
       (SELECT entry_id, attribute, value, unit, row_number() OVER (ORDER BY entry_id, attribute, value, unit) AS seq FROM avus) AS n
       WHERE avus.entry_id = n.entry_id AND avus.attribute = n.attribute AND avus.value = n.value AND avus.unit = n.unit`);
@@ -274,9 +281,7 @@ function addAvuSeq(db: Database.Database): void {
  * catalog knew no better; the open time would claim AVUs newer than they are.
  */
 function addAvuTimes(db: Database.Database): void {
-  const has = new Set(db.prepare(`SELECT name FROM pragma_table_info('avus')`).pluck().all() as string[]);
-  const added = ['created', 'modified', 'linked'].filter((c) => !has.has(c));
-  for (const column of added) db.exec(`ALTER TABLE avus ADD COLUMN ${column} TEXT NOT NULL DEFAULT '00000000000'`);
+  const added = ['created', 'modified', 'linked'].filter((c) => addColumnUnlessThere(db, 'avus', c, "TEXT NOT NULL DEFAULT '00000000000'"));
   db.exec('CREATE INDEX IF NOT EXISTS avus_avu ON avus (attribute, value, unit)');
   if (added.length > 0) {
     const secs = (iso: string) => `printf('%011d', CAST(strftime('%s', ${iso}) AS INTEGER))`;
