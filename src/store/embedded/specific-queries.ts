@@ -213,11 +213,10 @@ export function addSpecificQueryTable(db: Database.Database): void {
     )`);
     db.exec('CREATE INDEX specific_queries_sql ON specific_queries (sql)');
   }
-  if (!has('specific_queries_given')) {
-    db.exec('CREATE TABLE specific_queries_given (alias TEXT PRIMARY KEY) WITHOUT ROWID');
-    if (hadQueries) for (const alias of FIRST_INITIAL_ALIASES) db.prepare('INSERT INTO specific_queries_given (alias) VALUES (?)').run(alias);
-  }
+  const hadGiven = has('specific_queries_given');
+  if (!hadGiven) db.exec('CREATE TABLE specific_queries_given (alias TEXT PRIMARY KEY) WITHOUT ROWID');
   const given = db.prepare('INSERT OR IGNORE INTO specific_queries_given (alias) VALUES (?)');
+  if (!hadGiven && hadQueries) for (const alias of FIRST_INITIAL_ALIASES) given.run(alias);
   // OR IGNORE: a taken alias (UNIQUE) keeps its query
   const insert = db.prepare('INSERT OR IGNORE INTO specific_queries (alias, sql, created) VALUES (?, ?, ?)');
   for (const q of INITIAL_SPECIFIC_QUERIES) if (given.run(q.alias).changes > 0) insert.run(q.alias, q.sql, q.created);
