@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Avu, FsckReport } from '../types.js';
-import type { EntryRow } from './catalog.js';
+import type { EntryRow, PrincipalRow } from './catalog.js';
 import type { StoreCore } from './core.js';
 import { DEFAULT_RESOURCE, resourceOfVaultId } from './resources.js';
 import { LEVEL_NAMES } from './schema.js';
@@ -39,7 +39,7 @@ function dumpCatalog(db: Database.Database): string[] {
     .iterate()) {
     out({ t: 'acl', path: a.path, name: a.name, level: LEVEL_NAMES[a.level] });
   }
-  for (const p of db.prepare<[], { name: string; kind: string; user_type: string | null; info: string; comment: string }>('SELECT * FROM principals').iterate()) {
+  for (const p of db.prepare<[], PrincipalRow>('SELECT * FROM principals').iterate()) {
     // the notes only when set: a principal without them dumps as it did before they were kept
     const notes = { ...(p.info !== '' && { info: p.info }), ...(p.comment !== '' && { comment: p.comment }) };
     out(p.kind === 'user' ? { t: 'user', name: p.name, type: p.user_type, ...notes } : { t: 'group', name: p.name, ...notes });
