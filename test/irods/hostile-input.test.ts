@@ -10,6 +10,7 @@
  * Passes only with the server (src/irods, `taskflow store serve`).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectedResponse } from '../../src/irods/server/native-auth.js';
 import { clientOps, requireIrodsClient } from '../support/irods-client.js';
 import { startIrodsStore, type IrodsStoreServer } from '../support/irods-store-server.js';
 import {
@@ -36,6 +37,8 @@ const REFUSAL_MS = 10_000;
 const SYS_UNMATCHED_API_NUM = -12000;
 const SYS_HEADER_READ_LEN_ERR = -4000;
 const CAT_INVALID_AUTHENTICATION = -826000;
+const SYS_API_INPUT_ERR = -14000;
+const USER_FILE_DOES_NOT_EXIST = -310000;
 
 let server: IrodsStoreServer | undefined;
 const open: WireConnection[] = [];
@@ -304,6 +307,42 @@ describe("hostile input on the store's iRODS port", { timeout: 120_000 }, () => 
     c.send(frame('RODS_DISCONNECT'));
     await c.untilClosed(REFUSAL_MS);
     await expectStillServing();
+  });
+
+  it('a request that brings what its API does not take answers SYS_API_INPUT_ERR, changes nothing, and the connection goes on', async () => {
+    // iRODS 4.2.12 rsApiHandler.cpp: a structure missing or not taken, or a byte stream not taken, by the API table's entry
+    const { zone } = server!;
+    const c = await authed();
+    const home = `/${zone}/home/rods`;
+    const made = `${home}/stray-bytes`;
+    const collInp = `<CollInpNew_PI><collName>${made}</collName><flags>0</flags><oprType>0</oprType><KeyValPair_PI><ssLen>0</ssLen></KeyValPair_PI></CollInpNew_PI>`;
+    const answers = [
+      await c.api(633, '', undefined, REFUSAL_MS), // a stat without its DataObjInp_PI
+      await c.api(681, collInp, Buffer.from('stray bytes'), REFUSAL_MS), // a collection create with a byte stream
+      await c.api(10215, dataObjInp(home), undefined, REFUSAL_MS), // client hints, which take nothing, with a structure
+    ];
+    for (const m of answers) {
+      expect(m?.intInfo).toBe(SYS_API_INPUT_ERR);
+      expect(m!.error.toString('utf8')).toMatch(/takes no|needs an input structure/);
+    }
+    expect((await c.api(633, dataObjInp(made), undefined, REFUSAL_MS))?.intInfo, 'the refused create made the collection').toBe(USER_FILE_DOES_NOT_EXIST);
+    expect((await c.api(681, collInp, undefined, REFUSAL_MS))?.intInfo, 'the same create without the bytes').toBe(0);
+    expect((await c.api(10215, '', undefined, REFUSAL_MS))?.intInfo).toBe(0);
+    c.send(frame('RODS_DISCONNECT'));
+    await c.untilClosed(REFUSAL_MS);
+  });
+
+  it('a malformed login request is refused without using up the challenge or counting as a failed login', async () => {
+    const { zone, admin } = server!;
+    const c = await conn();
+    await c.startup('rods', zone);
+    expect((await c.api(703, dataObjInp(`/${zone}`), undefined, REFUSAL_MS))?.intInfo, 'a challenge request with a structure').toBe(SYS_API_INPUT_ERR);
+    const challengeReply = await c.api(703, '', undefined, REFUSAL_MS);
+    const challenge = Buffer.from(/<challenge>([^<]*)<\/challenge>/.exec(challengeReply!.msg.toString('utf8'))![1]!, 'base64');
+    expect((await c.api(704, '', undefined, REFUSAL_MS))?.intInfo, 'a response without its structure').toBe(SYS_API_INPUT_ERR);
+    const response = `<authResponseInp_PI><response>${expectedResponse(challenge, admin.password).toString('base64')}</response><username>rods</username></authResponseInp_PI>`;
+    expect((await c.api(704, response, undefined, REFUSAL_MS))?.intInfo, 'the right response to the same challenge').toBe(0);
+    expect((await c.api(633, dataObjInp(`/${zone}/home/rods`), undefined, REFUSAL_MS))?.intInfo).toBeGreaterThanOrEqual(0);
   });
 
   it('no API is served before authentication', async () => {

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IRODS_LIMITS, type IrodsServerLimits } from '../../src/irods/index.js';
 import { AccessRules } from '../../src/irods/permissions.js';
 import type { ApiRoute } from '../../src/irods/server/api.js';
+import { NOTHING, STRUCT_AND_BYTES } from '../../src/irods/server/api-inputs.js';
 import { listen, type RunningListener } from '../../src/irods/server/listener.js';
 import { expectedResponse, LoginThrottle } from '../../src/irods/server/native-auth.js';
 import { icatSiteOf } from '../../src/irods/specific-query/icat-views.js';
@@ -220,16 +221,18 @@ const ROUTES: ApiRoute[] = [
   {
     api: 9001,
     name: 'ECHO',
+    inputs: STRUCT_AND_BYTES,
     handle: async (req) => ({ status: req.bs.length, body: { name: 'STR_PI', fields: { myStr: text(req.body, 'myStr') } }, bs: req.bs }),
   },
-  { api: 9002, name: 'THROW_IRODS', handle: async () => Promise.reject(new IrodsError('CAT_NO_ACCESS_PERMISSION', 'alice needs write on /testZone/x')) },
-  { api: 9003, name: 'THROW_STORE', handle: async () => Promise.reject(new NotFoundError('/testZone/x', 'collection')) },
-  { api: 9004, name: 'THROW_BUG', handle: async () => Promise.reject(new TypeError('a bug')) },
+  { api: 9002, name: 'THROW_IRODS', inputs: NOTHING, handle: async () => Promise.reject(new IrodsError('CAT_NO_ACCESS_PERMISSION', 'alice needs write on /testZone/x')) },
+  { api: 9003, name: 'THROW_STORE', inputs: NOTHING, handle: async () => Promise.reject(new NotFoundError('/testZone/x', 'collection')) },
+  { api: 9004, name: 'THROW_BUG', inputs: NOTHING, handle: async () => Promise.reject(new TypeError('a bug')) },
   // refuses with the body's text as the message (a path a client named, say)
   { api: 9011, name: 'THROW_TEXT', handle: async (req) => Promise.reject(new IrodsError('CAT_UNKNOWN_FILE', text(req.body, 'myStr'))) },
   {
     api: 9005,
     name: 'EXCHANGE',
+    inputs: NOTHING,
     handle: async (_req, ctx) => {
       const first = await ctx.connection.exchange({ status: 99999996, body: { name: 'STR_PI', fields: { myStr: 'progress' } } });
       return { status: first };
@@ -248,10 +251,11 @@ const ROUTES: ApiRoute[] = [
   { api: 9009, name: 'PACKED', handle: async (req) => ({ status: Number(text(req.body, 'myStr')), packed: PACKED }) },
   // 1 when the body a handler gets is frozen through and through
   { api: 9010, name: 'FROZEN', handle: async (req) => ({ status: allFrozen(req.body) ? 1 : 0 }) },
-  { api: 9007, name: 'WHOAMI', handle: async (_req, ctx) => ({ body: { name: 'STR_PI', fields: { myStr: `${ctx.user.name} ${ctx.connection.clientSignature}` } } }) },
+  { api: 9007, name: 'WHOAMI', inputs: NOTHING, handle: async (_req, ctx) => ({ body: { name: 'STR_PI', fields: { myStr: `${ctx.user.name} ${ctx.connection.clientSignature}` } } }) },
   {
     api: 9008,
     name: 'SLOW',
+    inputs: NOTHING,
     handle: async (_req, ctx) => {
       ctx.connection.onClose(() => void seen.push('slow cleaned'));
       await new Promise((r) => setTimeout(r, 300));

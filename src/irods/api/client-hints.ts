@@ -25,6 +25,7 @@
  * @module
  */
 import type { ApiContext, ApiRoute } from '../server/api.js';
+import { NOTHING } from '../server/api-inputs.js';
 import type { PiMessage } from '../wire/pi-values.js';
 // a cycle only at run time: the table is read when a client asks, long after both modules are loaded
 import { apiTable } from './index.js';
@@ -91,4 +92,4 @@ export async function clientHints(ctx: ApiContext): Promise<PiMessage> {
 }
 
 /** The routes of this module. */
-export const clientHintsRoutes: ApiRoute[] = [{ api: CLIENT_HINTS_AN, name: 'CLIENT_HINTS_AN', handle: async (_req, ctx) => ({ status: 0, body: await clientHints(ctx) }) }];
+export const clientHintsRoutes: ApiRoute[] = [{ api: CLIENT_HINTS_AN, name: 'CLIENT_HINTS_AN', inputs: NOTHING, handle: async (_req, ctx) => ({ status: 0, body: await clientHints(ctx) }) }];

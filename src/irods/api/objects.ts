@@ -23,6 +23,7 @@ import { descriptorInfo, replicaClose } from '../objects/replica-access.js';
 import { jsonOfBytesBuf } from '../wire/json-bytes-buf.js';
 import { dataObjCopyInp, dataObjInp, openedDataObjInp } from '../objects/requests.js';
 import type { ApiReply, ApiRoute } from '../server/api.js';
+import { STRUCT_AND_BYTES } from '../server/api-inputs.js';
 import { encodePi } from '../wire/xml.js';
 import { BoundedCache } from '../../bounded-cache.js';
 
@@ -77,6 +78,7 @@ export const objectRoutes: ApiRoute[] = [
   {
     api: 676,
     name: 'DATA_OBJ_WRITE_AN',
+    inputs: STRUCT_AND_BYTES,
     handle: (req, ctx) => statusReply(writeDataObject(ctx, openedDataObjInp(req), req.bsParts ?? req.bs)),
   },
   {

@@ -15,12 +15,14 @@ import { completeOperation } from '../objects/operation-complete.js';
 import { putDataObject } from '../objects/put.js';
 import { dataObjInp, intInp } from '../objects/requests.js';
 import type { ApiRoute } from '../server/api.js';
+import { STRUCT_AND_BYTES } from '../server/api-inputs.js';
 
 /** The routes of this module. */
 export const putGetRoutes: ApiRoute[] = [
   {
     api: 606,
     name: 'DATA_OBJ_PUT_AN',
+    inputs: STRUCT_AND_BYTES,
     handle: (req, ctx) => putDataObject(ctx, dataObjInp(req), req.bsParts ?? req.bs),
   },
   {

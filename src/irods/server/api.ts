@@ -12,6 +12,7 @@ import type { UserType } from '../../store/types.js';
 import type { AccessRules } from '../permissions.js';
 import type { SpecificQueries } from '../specific-query/runner.js';
 import type { PiMessage, PiNode } from '../wire/pi-values.js';
+import type { ApiInputs } from './api-inputs.js';
 
 /** The user a connection authenticated as. */
 export interface SessionUser {
@@ -111,6 +112,8 @@ export interface ApiRoute {
   api: number;
   /** The iRODS constant name, e.g. `DATA_OBJ_OPEN_AN`, for logs and errors. */
   name: string;
+  /** What a request brings; when not given, api-inputs.ts's `STRUCT_ONLY`: a structure and no byte stream. */
+  inputs?: ApiInputs;
   /**
    * Answers a request: at once, or with a promise when it must wait (the
    * connection then waits for it; an answer at once saves it a promise hop

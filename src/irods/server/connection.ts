@@ -33,6 +33,7 @@ import { IRODS_ERRORS } from '../wire/error-codes.js';
 import { int, text, type PiMessage, type PiNode } from '../wire/pi-values.js';
 import { decodePi, encodePi, type AposStyle, type DecodedPi } from '../wire/xml.js';
 import type { ApiContext, ApiReply, ApiRequest, ApiRoute, ConnectionContext, SessionUser } from './api.js';
+import { inputsRefusal, NOTHING, STRUCT_ONLY } from './api-inputs.js';
 import { AUTH_REQUEST_AN, AUTH_RESPONSE_AN, challengeReply, checkResponse, clientSignatureOf, LoginError, LoginThrottle, newChallenge } from './native-auth.js';
 import { decide, SERVER_NEGOTIATION_ERROR, serverPolicyMessage, TLS_REQUIRED_HINT, wantsNegotiation, type NegotiationOutcome, type TlsPolicy } from './negotiation.js';
 import { INTERNAL_ERROR, toIrodsError } from './store-errors.js';
@@ -576,12 +577,19 @@ export class IrodsSession {
    */
   private request(msg: RawMessage): Promise<void> | undefined {
     const api = msg.header.intInfo;
-    if (api === AUTH_REQUEST_AN) return this.authRequest();
-    if (api === AUTH_RESPONSE_AN) return this.authResponse(msg);
+    if (api === AUTH_REQUEST_AN || api === AUTH_RESPONSE_AN) {
+      const challenge = api === AUTH_REQUEST_AN;
+      // checked before the response is: a malformed one neither uses up the challenge nor counts as a failed login
+      const refusal = inputsRefusal(challenge ? 'AUTH_REQUEST_AN' : 'AUTH_RESPONSE_AN', challenge ? NOTHING : STRUCT_ONLY, msg);
+      if (refusal) return this.sendError(MSG_TYPE.API_REPLY, refusal.code, refusal.message);
+      return challenge ? this.authRequest() : this.authResponse(msg);
+    }
     const route = this.shared.routes.get(api);
     if (!route) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_UNMATCHED_API_NUM, `API ${api} is not served by this server`);
     const ctx = this.ctx;
     if (!ctx) return this.sendError(MSG_TYPE.API_REPLY, IRODS_ERRORS.SYS_NO_API_PRIV, `${route.name} needs a logged-in user: authenticate first`);
+    const refusal = inputsRefusal(route.name, route.inputs ?? STRUCT_ONLY, msg);
+    if (refusal) return this.sendError(MSG_TYPE.API_REPLY, refusal.code, refusal.message);
     let req: ApiRequest;
     try {
       const decoded = msg.body.length === 0 ? null : this.decodeBody(api, msg.body);
