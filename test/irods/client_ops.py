@@ -36,6 +36,9 @@ Ops (paths are absolute iRODS paths):
   query_names path           GenQuery: names of objects in collections whose name starts with path
   mtime path kind            the modify time in seconds as GenQuery (DATA_MODIFY_TIME, COLL_MODIFY_TIME)
                              and a stat (633, modifyTime) answer it: {"query", "stat"} (kind: d or c)
+  times path kind            create and modify time in seconds as GenQuery (DATA_CREATE_TIME and
+                             DATA_MODIFY_TIME, COLL_*) and a stat (createTime, modifyTime) answer them:
+                             {"query": [[create, modify], ...], "stat": [create, modify]}
 """
 import json
 import sys
@@ -150,19 +153,23 @@ def run_op(sess, op):
         rows = sess.query(DataObject.name, Collection.name).filter(Like(Collection.name, path + '%')).all()
         return sorted('{}/{}'.format(r[Collection.name], r[DataObject.name]) for r in rows)
     if name == 'mtime':
-        return {'query': query_mtime(sess, path, op['kind']), 'stat': int(obj_stat_fields(sess, path)['modifyTime'])}
+        return {'query': [m for _, m in query_times(sess, path, op['kind'])], 'stat': int(obj_stat_fields(sess, path)['modifyTime'])}
+    if name == 'times':
+        stat = obj_stat_fields(sess, path)
+        return {'query': query_times(sess, path, op['kind']), 'stat': [int(stat['createTime']), int(stat['modifyTime'])]}
     raise ValueError('unknown op ' + name)
 
 
-def query_mtime(sess, path, kind):
+def query_times(sess, path, kind):
+    """[create, modify] in seconds of each row GenQuery answers for the object or collection at path."""
+    m = model(kind)
+    q = sess.query(m.create_time, m.modify_time)
     if kind == 'd':
         coll, _, name = path.rpartition('/')
-        q = sess.query(DataObject.modify_time).filter(Collection.name == coll).filter(DataObject.name == name)
-        column = DataObject.modify_time
+        q = q.filter(Collection.name == coll).filter(DataObject.name == name)
     else:
-        q = sess.query(Collection.modify_time).filter(Collection.name == path)
-        column = Collection.modify_time
-    return [timegm(r[column].utctimetuple()) for r in q.all()]
+        q = q.filter(Collection.name == path)
+    return [[timegm(r[m.create_time].utctimetuple()), timegm(r[m.modify_time].utctimetuple())] for r in q.all()]
 
 
 def obj_stat_fields(sess, path):

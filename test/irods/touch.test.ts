@@ -130,9 +130,12 @@ describe('touch (20007)', { timeout: 120_000 }, () => {
     expect((r.acl as { value: unknown }).value).toEqual((r.aclMade as { value: unknown }).value);
     expect(r.stat).toMatchObject({ ok: true, value: { objType: '1', ownerName: 'alice' } });
     expect(await mtimeOf(`${HOME}/new.txt`, 'd')).toEqual({ query: [T1988], stat: T1988 });
+    // made now and then touched (4.2.12 touch.cpp creates, then sets the modify time): made after 1988
+    const times = await clientOp(alice, { op: 'times', path: `${HOME}/new.txt`, kind: 'd' });
+    expect((times as { value: { stat: number[] } }).value.stat[0]).toBeGreaterThan(T1988);
     // the same catalog row as an object an open with O_CREAT and a close makes
-    const { id: _a, path: _p, modified: _m, vault_id: _v, ...made } = inspect.protocolCore().row(`${HOME}/made.txt`)!;
-    const { id: _b, path: _q, modified: _n, vault_id: _w, ...touched } = inspect.protocolCore().row(`${HOME}/new.txt`)!;
+    const { id: _a, path: _p, modified: _m, created: _c, vault_id: _v, ...made } = inspect.protocolCore().row(`${HOME}/made.txt`)!;
+    const { id: _b, path: _q, modified: _n, created: _d, vault_id: _w, ...touched } = inspect.protocolCore().row(`${HOME}/new.txt`)!;
     expect(touched).toEqual(made);
   });
 

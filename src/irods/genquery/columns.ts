@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { createdSql } from '../../store/embedded/catalog.js';
 import { DEFAULT_RESOURCE } from '../../store/embedded/resources.js';
 import { SQL_PRINCIPAL_ID } from './ids.js';
 import type { TableName } from './tables.js';
@@ -195,7 +196,7 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
       COL_D_EXPIRY: [416, fixed(NO_TIME)],
       COL_D_MAP_ID: [417, fixedInt(0)],
       COL_D_COMMENTS: [418, fixed('')],
-      COL_D_CREATE_TIME: [419, text((r) => epoch11(`${r.alias('data')}.modified`))],
+      COL_D_CREATE_TIME: [419, text((r) => epoch11(createdSql(r.alias('data'))))],
       COL_D_MODIFY_TIME: [420, text((r) => epoch11(`${r.alias('data')}.modified`))],
       COL_DATA_MODE: [421, fixed('')],
       COL_D_RESC_HIER: [422, text((r) => resourceOfSql(r.alias('data')))],
@@ -224,7 +225,7 @@ const table: Array<[TableName, Record<string, [number, Def]>]> = [
       COL_COLL_MAP_ID: [505, fixedInt(0)],
       COL_COLL_INHERITANCE: [506, text((r) => `CASE ${r.alias('coll')}.inherit WHEN 1 THEN '1' ELSE '0' END`)],
       COL_COLL_COMMENTS: [507, fixed('')],
-      COL_COLL_CREATE_TIME: [508, text((r) => epoch11(`${r.alias('coll')}.modified`))],
+      COL_COLL_CREATE_TIME: [508, text((r) => epoch11(createdSql(r.alias('coll'))))],
       COL_COLL_MODIFY_TIME: [509, text((r) => epoch11(`${r.alias('coll')}.modified`))],
       COL_COLL_TYPE: [510, fixed('')],
       COL_COLL_INFO1: [511, fixed('')],

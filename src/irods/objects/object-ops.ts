@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { EntryRow } from '../../store/embedded/catalog.js';
+import { createdOf, type EntryRow } from '../../store/embedded/catalog.js';
 import type { ApiContext } from '../server/api.js';
 import type { PiMessage } from '../wire/pi-values.js';
 import { IrodsError } from '../wire/irods-error.js';
@@ -51,7 +51,7 @@ export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number
   if (!found) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${path} does not exist or is not readable by ${ctx.user.name}`);
   const { row } = found;
   const objType = row.kind === 'o' ? OBJ_TYPE.object : OBJ_TYPE.collection;
-  const time = irodsTime(row.modified);
+
   return {
     status: objType,
     body: {
@@ -64,8 +64,8 @@ export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number
         chksum: row.checksum ?? '',
         ownerName: row.owner,
         ownerZone: ctx.store.zone,
-        createTime: time,
-        modifyTime: time,
+        createTime: irodsTime(createdOf(row)),
+        modifyTime: irodsTime(row.modified),
       },
     },
   };

@@ -22,6 +22,18 @@ export interface EntryRow {
   vault_id: string | null;
   inherit: number;
   modified: string;
+  /** When the entry was made (schema.ts `addEntryCreateTimes`); null in a row older than the column: read {@link createdOf}. */
+  created: string | null;
+}
+
+/** When `row` was made: its create time, or for a row older than the column its modify time. */
+export function createdOf(row: Pick<EntryRow, 'created' | 'modified'>): string {
+  return row.created ?? row.modified;
+}
+
+/** {@link createdOf} in SQL, for the entries row named `alias`. */
+export function createdSql(alias: string): string {
+  return `coalesce(${alias}.created, ${alias}.modified)`;
 }
 
 /**
@@ -194,10 +206,10 @@ export class Catalog {
         `SELECT e.id, p.id, p.kind, p.inherit, o.kind ${lookups} LEFT JOIN principals o ON o.name = ?`,
       )
       .raw();
-    // positional: binding nine values by name looks each name up on every run
+    // positional: binding ten values by name looks each name up on every run
     this.insertEntry = p(
-      `INSERT INTO entries (path, parent_id, kind, owner, size, checksum, vault_id, inherit, modified)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO entries (path, parent_id, kind, owner, size, checksum, vault_id, inherit, modified, created)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateObject = p('UPDATE entries SET size = ?, checksum = ?, vault_id = ?, modified = ? WHERE id = ?');
     this.setModified = db.prepare<[string, number]>('UPDATE entries SET modified = ? WHERE id = ?');

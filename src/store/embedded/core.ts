@@ -312,6 +312,8 @@ export class StoreCore {
   ): EntryKey {
     const inherits = parent.inherit === 1;
     const inherit = inherits && fields.kind === 'c' ? 1 : 0;
+    // a new entry is made when it is first written
+    const made = fields.modified ?? new Date().toISOString();
     const id = Number(
       this.q.insertEntry.run(
         fields.path,
@@ -322,7 +324,8 @@ export class StoreCore {
         fields.checksum ?? null,
         fields.vault_id ?? null,
         inherit,
-        fields.modified ?? new Date().toISOString(),
+        made,
+        made,
       ).lastInsertRowid,
     );
     if (inherits) this.q.copyAcl.run(id, parent.id);

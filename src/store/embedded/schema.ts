@@ -126,6 +126,7 @@ function setUpCatalog(db: Database.Database, zone: string): void {
   db.transaction(() => {
     db.exec(DDL);
     addAvuSeq(db);
+    addEntryCreateTimes(db);
     addAvuTimes(db);
     addPrincipalNotes(db);
     addSpecificQueryTable(db);
@@ -133,14 +134,14 @@ function setUpCatalog(db: Database.Database, zone: string): void {
     const now = new Date().toISOString();
     const zoneRoot = `/${zone}`;
     const insertColl = db.prepare(
-      `INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified)
-       VALUES (?, (SELECT id FROM entries WHERE path = ?), 'c', ?, ?)`,
+      `INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified, created)
+       VALUES (?, (SELECT id FROM entries WHERE path = ?), 'c', ?, ?, ?)`,
     );
     const insertAcl = db.prepare(
       `INSERT OR IGNORE INTO acl (entry_id, name, level) SELECT id, ?, 3 FROM entries WHERE path = ?`,
     );
     for (const [path, parent, ownedBy = ADMIN_USER] of setupCollections(zoneRoot)) {
-      if (insertColl.run(path, parent, ADMIN_USER, now).changes > 0) insertAcl.run(ownedBy, path);
+      if (insertColl.run(path, parent, ADMIN_USER, now, now).changes > 0) insertAcl.run(ownedBy, path);
     }
     addRootCollection(db, zoneRoot, now);
     db.prepare(`INSERT OR IGNORE INTO principals (name, kind, user_type) VALUES (?, 'user', 'rodsadmin')`).run(ADMIN_USER);
@@ -187,8 +188,8 @@ function setupCollections(zoneRoot: string): Array<[path: string, parent: string
  */
 function addRootCollection(db: Database.Database, zoneRoot: string, now: string): void {
   const made = db
-    .prepare(`INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified) VALUES (?, NULL, 'c', ?, ?)`)
-    .run(ROOT_PATH, ADMIN_USER, now);
+    .prepare(`INSERT OR IGNORE INTO entries (path, parent_id, kind, owner, modified, created) VALUES (?, NULL, 'c', ?, ?, ?)`)
+    .run(ROOT_PATH, ADMIN_USER, now, now);
   if (made.changes > 0) {
     const id = Number(made.lastInsertRowid);
     db.prepare('UPDATE entries SET parent_id = id WHERE id = ?').run(id);
@@ -217,6 +218,18 @@ function addColumnUnlessThere(db: Database.Database, table: string, column: stri
   if (has > 0) return false;
   db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${decl}`);
   return true;
+}
+
+/**
+ * `entries.created`: when a collection or data object was made, as iRODS
+ * 4.2.12 keeps `create_ts` in `R_COLL_MAIN` and `R_DATA_MAIN`: set by the
+ * insert only (`db_plugin.cpp` writes it nowhere else), so a rename, a move
+ * to the trash, an overwrite or a touch changes the modify time alone. A row
+ * of a catalog made before the column keeps null there, which reads as its
+ * modify time: the only time the catalog knew.
+ */
+function addEntryCreateTimes(db: Database.Database): void {
+  addColumnUnlessThere(db, 'entries', 'created', 'TEXT');
 }
 
 /**
