@@ -51,7 +51,6 @@ export function statPath(ctx: ApiContext, req: DataObjRequest): { status: number
   if (!found) throw new IrodsError('USER_FILE_DOES_NOT_EXIST', `${path} does not exist or is not readable by ${ctx.user.name}`);
   const { row } = found;
   const objType = row.kind === 'o' ? OBJ_TYPE.object : OBJ_TYPE.collection;
-
   return {
     status: objType,
     body: {
