@@ -8,7 +8,11 @@
  * to another API, a stray byte stream. Every one is answered (an error or a
  * success) well within the refusal bound, the connection goes on, and
  * afterwards the server runs, a real client is served and fsck finds the
- * store consistent.
+ * store consistent. Before login, what anyone who can connect may send (the
+ * startup pack, the negotiation answer, the challenge request and the
+ * response) is mutated the same way, on many connections at once: each is
+ * answered or the connection closed, and no mutated response logs in
+ * without the right proof of the password.
  *
  * Passes only with the server (src/irods, `taskflow store serve`).
  */
@@ -16,11 +20,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOps, IRODS_TEST_DIR, requireIrodsClient, runPython } from '../support/irods-client.js';
 import { startIrodsStore, type IrodsStoreServer } from '../support/irods-store-server.js';
-import { authenticated, type WireConnection, type WireMessage } from '../support/irods-wire.js';
+import { expectedResponse } from '../../src/irods/server/native-auth.js';
+import { authenticated, frame, startupPack, WireConnection, type WireMessage } from '../support/irods-wire.js';
 
 /** Mutated requests sent; each names its index in a failure, so a seed and an index reproduce it. */
 const REQUESTS = 10_000;
 const SEED = 20261206;
+/** Connections that send mutated messages before login. */
+const LOGIN_CONNECTIONS = 500;
 /** How long one answer may take: far below any idle timeout. */
 const ANSWER_MS = 10_000;
 /** The server's progress reply of a collection removal and the client's "go on" (iRODS 4.2.12 rcMisc / rsRmColl). */
@@ -66,6 +73,13 @@ function mutate(body: string, random: () => number): string {
   return replaced(`<${name}>${esc(pick(TEXTS))}</${name}>`);
 }
 
+/** `p`, or its failure with `what` in front: a reply that does not come names what asked for it. */
+function naming(what: string, p: Promise<WireMessage | undefined>): Promise<WireMessage | undefined> {
+  return p.catch((err: Error) => {
+    throw new Error(`${what}: ${err.message}`);
+  });
+}
+
 let server: IrodsStoreServer | undefined;
 let seeds: Seed[] = [];
 
@@ -100,17 +114,12 @@ describe('mutated requests', () => {
         if (random() < 0.3) body = mutate(body, random);
         const bs = random() < 0.05 ? Buffer.alloc(Math.floor(random() * 100)) : api === seed.api ? seed.bs : undefined;
         const what = `request ${i}: API ${api}, body ${JSON.stringify(body.slice(0, 300))}${bs?.length ? `, ${bs.length} bytes` : ''}`;
-        // a reply that does not come names the request that asked for it
-        const answer = (p: Promise<WireMessage | undefined>): Promise<WireMessage | undefined> =>
-          p.catch((err: Error) => {
-            throw new Error(`${what}: ${err.message}`);
-          });
-        let reply = await answer(c.api(api, body, bs, ANSWER_MS));
+        let reply = await naming(what, c.api(api, body, bs, ANSWER_MS));
         while (reply?.intInfo === SYS_SVR_TO_CLI_COLL_STAT) {
           const goOn = Buffer.alloc(4);
           goOn.writeInt32BE(SYS_CLI_TO_SVR_COLL_STAT_REPLY);
           c.send(goOn);
-          reply = await answer(c.next(ANSWER_MS));
+          reply = await naming(what, c.next(ANSWER_MS));
         }
         expect(reply, `${what}: the server closed the connection`).toBeDefined();
         if (reply!.intInfo < 0) errors++;
@@ -126,5 +135,58 @@ describe('mutated requests', () => {
     expect(login, JSON.stringify(login)).toMatchObject({ ok: true });
     expect(list, JSON.stringify(list)).toMatchObject({ ok: true });
     expect(server!.storeCli('fsck')).toEqual(['ok']);
+  });
+
+  it(`before login, ${LOGIN_CONNECTIONS} connections with mutated startup packs, negotiation answers and responses are each answered or closed, and none logs in without the password's proof`, { timeout: 600_000 }, async () => {
+    const { host, port, zone } = server!;
+    const account = server!.accounts.get('fuzzer')!;
+    let logins = 0;
+    let refusedLogins = 0;
+    const connection = async (n: number): Promise<void> => {
+      // one generator per connection: the lanes interleave, each connection's messages stay the same
+      const random = randomFrom((SEED + Math.imul(n + 1, 2654435761)) & 0x7fffffff);
+      const c = await WireConnection.open(host, port);
+      try {
+        const negotiate = random() < 0.3;
+        let startup = startupPack(account.user, zone, negotiate ? { option: 'request_server_negotiation' } : {});
+        if (random() < 0.6) startup = mutate(startup, random);
+        c.send(frame('RODS_CONNECT', { msg: startup }));
+        let m = await naming(`connection ${n}: startup pack ${JSON.stringify(startup.slice(0, 300))}`, c.next(ANSWER_MS));
+        if (m?.type === 'RODS_CS_NEG_T') {
+          let answer = '<CS_NEG_PI><status>1</status><result>cs_neg_result_kw=CS_NEG_USE_TCP;</result></CS_NEG_PI>';
+          if (random() < 0.5) answer = mutate(answer, random);
+          c.send(frame('RODS_CS_NEG_T', { msg: answer }));
+          m = await naming(`connection ${n}: negotiation answer ${JSON.stringify(answer)}`, c.next(ANSWER_MS));
+        }
+        if (!m || m.intInfo < 0 || c.isServerClosed) return;
+        const challengeReply = await naming(`connection ${n}: challenge request`, c.api(703, random() < 0.1 ? '<x>1</x>' : '', undefined, ANSWER_MS));
+        const b64 = challengeReply && /<challenge>([^<]*)<\/challenge>/.exec(challengeReply.msg.toString('utf8'))?.[1];
+        if (b64 === undefined || b64 === null) return;
+        const proof = expectedResponse(Buffer.from(b64, 'base64'), account.password).toString('base64');
+        let response = `<authResponseInp_PI><response>${proof}</response><username>${account.user}</username></authResponseInp_PI>`;
+        if (random() < 0.7) response = mutate(response, random);
+        const login = await naming(`connection ${n}: response ${JSON.stringify(response)}`, c.api(704, response, undefined, ANSWER_MS));
+        if (login?.intInfo === 0) {
+          logins++;
+          expect(response, `connection ${n}: logged in with a response that has no proof of the password`).toContain(`<response>${proof}</response>`);
+        } else refusedLogins++;
+      } finally {
+        c.destroy();
+      }
+    };
+    // many at once, as the failed logins' answers are held back (LoginThrottle) and wait side by side
+    const lanes = 25;
+    await Promise.all(
+      Array.from({ length: lanes }, async (_, lane) => {
+        for (let i = lane; i < LOGIN_CONNECTIONS; i += lanes) await connection(i);
+      }),
+    );
+    // some get through and some are refused: the mutations reach the login, not only the framing
+    expect(logins).toBeGreaterThan(0);
+    expect(refusedLogins).toBeGreaterThan(0);
+    expect(server!.alive(), 'the server process is running').toBe(true);
+    const [login, list] = await clientOps(server!.admin, [{ op: 'login' }, { op: 'list', path: `/${zone}/home/rods` }]);
+    expect(login, JSON.stringify(login)).toMatchObject({ ok: true });
+    expect(list, JSON.stringify(list)).toMatchObject({ ok: true });
   });
 });
