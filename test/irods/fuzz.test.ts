@@ -19,8 +19,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOps, IRODS_TEST_DIR, requireIrodsClient, runPython } from '../support/irods-client.js';
-import { startIrodsStore, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { expectedResponse } from '../../src/irods/server/native-auth.js';
+import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { authenticated, frame, startupPack, WireConnection, type WireMessage } from '../support/irods-wire.js';
 
 /** Mutated requests sent; each names its index in a failure, so a seed and an index reproduce it. */
@@ -38,7 +38,7 @@ const SYS_CLI_TO_SVR_COLL_STAT_REPLY = 99999997;
 const OTHER_APIS = [601, 602, 606, 608, 615, 626, 627, 629, 633, 652, 673, 674, 675, 676, 679, 681, 696, 700, 701, 702, 706, 707, 714, 722, 10215, 20000, 20002, 20004, 20007, 625, 723];
 const NUMBERS = ['-1', '0', '2147483648', '-2147483649', '99999999999999999999', 'abc', '', '1e3', '0x10', ' 7 ', '-0', '4294967296'];
 // never the fuzzing user's or rods's name: the run must not lock itself or the final check out
-const TEXTS = ['x'.repeat(5000), '../..', '/', '', '\u0001', 'ü/€/😀', '&amp;&lt;&gt;', '%s%n', '/tempZone/../etc', '/tempZone/home/fuzzer/../../..', '/otherZone/x', 'relative/path', 'null', ' ', 'public'];
+const TEXTS = ['x'.repeat(5000), '../..', '/', '', '\u0001', 'ü/€/😀', '&amp;&lt;&gt;', '%s%n', `/${TEST_ZONE}/../etc`, `/${TEST_ZONE}/home/fuzzer/../../..`, '/otherZone/x', 'relative/path', 'null', ' ', 'public'];
 
 interface Seed {
   api: number;
