@@ -19,6 +19,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOps, IRODS_TEST_DIR, requireIrodsClient, runPython } from '../support/irods-client.js';
+import { SYS_CLI_TO_SVR_COLL_STAT_REPLY, SYS_SVR_TO_CLI_COLL_STAT } from '../../src/irods/objects/collection-ops.js';
 import { expectedResponse } from '../../src/irods/server/native-auth.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { authenticated, frame, startupPack, WireConnection, type WireMessage } from '../support/irods-wire.js';
@@ -30,9 +31,6 @@ const SEED = 20261206;
 const LOGIN_CONNECTIONS = 500;
 /** How long one answer may take: far below any idle timeout. */
 const ANSWER_MS = 10_000;
-/** The server's progress reply of a collection removal and the client's "go on" (iRODS 4.2.12 rcMisc / rsRmColl). */
-const SYS_SVR_TO_CLI_COLL_STAT = 99999996;
-const SYS_CLI_TO_SVR_COLL_STAT_REPLY = 99999997;
 
 /** APIs a mutated request may be sent to instead of its own: the served ones, and some a real server has that this one does not. */
 const OTHER_APIS = [601, 602, 606, 608, 615, 626, 627, 629, 633, 652, 673, 674, 675, 676, 679, 681, 696, 700, 701, 702, 706, 707, 714, 722, 10215, 20000, 20002, 20004, 20007, 625, 723];
