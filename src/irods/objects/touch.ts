@@ -113,12 +113,13 @@ function requireReplica(ctx: ApiContext, path: string, id: number, resource: str
 export async function touch(ctx: ApiContext, input: TouchInput): Promise<void> {
   const path = logicalPath(ctx.store, input.logicalPath);
   const core = ctx.store.protocolCore();
-  if (!core.read(() => statEntryAt(ctx, path))) {
+  let found = core.read(() => statEntryAt(ctx, path));
+  if (!found) {
     if (input.noCreate) return;
     if (input.replicaNumber !== undefined) throw new IrodsError('OBJ_PATH_DOES_NOT_EXIST', `nothing at ${path}, and a replica number never creates a data object`);
     createEmptyObject(ctx, path, input.leafResource);
+    found = core.read(() => statEntryAt(ctx, path));
   }
-  const found = core.read(() => statEntryAt(ctx, path));
   if (!found) throw new IrodsError('CAT_NOT_A_DATAOBJ_AND_NOT_A_COLLECTION', `no data object or collection ${ctx.user.name} can see is at ${path}, and none could be created there`);
   const seconds = newTime(ctx, input);
   const { row, level } = found;
