@@ -13,8 +13,7 @@
  *
  * @module
  */
-import { DEFAULT_RESOURCE, requireResourceIn, resourceOfVaultId } from '../../store/embedded/resources.js';
-import { NotFoundError } from '../../store/errors.js';
+import { DEFAULT_RESOURCE, resourceExists, resourceOfVaultId } from '../../store/embedded/resources.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { KW } from './requests.js';
@@ -26,14 +25,15 @@ import { KW } from './requests.js';
  * resource that is not there. Call inside the request's read transaction.
  */
 export function resourceForWrite(ctx: ApiContext, existingVaultId: string | null, keywords: ReadonlyMap<string, string>): string | undefined {
-  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : namedResource(keywords) || defaultResource(ctx, keywords);
-  if (name === DEFAULT_RESOURCE) return undefined;
-  try {
-    requireResourceIn(ctx.store.protocolCore(), name);
-  } catch (err) {
-    if (err instanceof NotFoundError) throw new IrodsError('SYS_RESC_DOES_NOT_EXIST', `no resource ${JSON.stringify(name.slice(0, 100))} (iadmin lr lists them)`);
-    throw err;
+  const core = ctx.store.protocolCore();
+  const name = existingVaultId !== null ? resourceOfVaultId(existingVaultId) : namedResource(keywords);
+  if (name === '') {
+    // none named: the client's default resource (`defRescName`, trimmed as 4.2.12 trims it) when it exists, else the store vault
+    const fallback = keywords.get(KW.defResc)?.trim();
+    return fallback && fallback !== DEFAULT_RESOURCE && resourceExists(core, fallback) ? fallback : undefined;
   }
+  if (name === DEFAULT_RESOURCE) return undefined;
+  if (!resourceExists(core, name)) throw new IrodsError('SYS_RESC_DOES_NOT_EXIST', `no resource ${JSON.stringify(name.slice(0, 100))} (iadmin lr lists them)`);
   return name;
 }
 
@@ -47,17 +47,4 @@ function namedResource(keywords: ReadonlyMap<string, string>): string {
   let name = '';
   for (const kw of [KW.rescName, KW.destResc, KW.backupResc]) name = keywords.get(kw) ?? name;
   return name;
-}
-
-/** The client's default resource (`defRescName`, trimmed as 4.2.12 trims it) when one by that name exists, else the store vault. */
-function defaultResource(ctx: ApiContext, keywords: ReadonlyMap<string, string>): string {
-  const name = keywords.get(KW.defResc)?.trim();
-  if (!name) return DEFAULT_RESOURCE;
-  try {
-    requireResourceIn(ctx.store.protocolCore(), name);
-    return name;
-  } catch (err) {
-    if (err instanceof NotFoundError) return DEFAULT_RESOURCE;
-    throw err;
-  }
 }

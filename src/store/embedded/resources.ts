@@ -61,14 +61,18 @@ export function resourceOfVaultId(vaultId: string): string {
   return slash === -1 ? DEFAULT_RESOURCE : vaultId.slice(0, slash);
 }
 
+/** Whether resource `name` exists (the default one always does). */
+export function resourceExists(core: StoreCore, name: string): boolean {
+  return name === DEFAULT_RESOURCE || core.db.prepare('SELECT 1 FROM resources WHERE name = ?').get(name) !== undefined;
+}
+
 /**
- * Throws NotFound unless resource `name` exists (the default one always
- * does); for use inside a transaction that places bytes on it, so a
- * resource removed meanwhile gets none.
+ * Throws NotFound unless resource `name` exists; for use inside a
+ * transaction that places bytes on it, so a resource removed meanwhile
+ * gets none.
  */
 export function requireResourceIn(core: StoreCore, name: string): void {
-  if (name === DEFAULT_RESOURCE) return;
-  if (!core.db.prepare('SELECT 1 FROM resources WHERE name = ?').get(name)) throw new NotFoundError(name, 'resource');
+  if (!resourceExists(core, name)) throw new NotFoundError(name, 'resource');
 }
 
 /** How many objects are on resource `name` (their ids sort between `name/` and `name0`). */
