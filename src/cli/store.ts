@@ -422,7 +422,7 @@ export function registerStoreCommands(program: Command): void {
   store
     .command('fsck')
     .description('compare catalog and vault; exit 1 while problems remain')
-    .option('--repair', 'remove vault files no catalog row refers to (crash leftovers)')
+    .option('--repair', 'remove crash leftovers: vault files no catalog row refers to, and objects a parallel put registered whose server ended before finishing them')
     .action(
       action(async (opts: { repair?: boolean }) =>
         withStore(async (s) => {
@@ -433,10 +433,10 @@ export function registerStoreCommands(program: Command): void {
           if (left > 0) {
             const parts = [];
             if (report.missingFiles.length) parts.push(`${report.missingFiles.length} object(s) without vault file`);
-            if (report.orphanFiles.length - report.repaired) parts.push(`${report.orphanFiles.length - report.repaired} orphan vault file(s) (use --repair)`);
+            if (report.orphanFiles.length - report.repaired) parts.push(`${report.orphanFiles.length - report.repaired} crash leftover(s) (use --repair)`);
             throw new StoreCommandError(`fsck found ${parts.join(' and ')}`);
           }
-          out(report.repaired > 0 ? `ok (removed ${report.repaired} orphan file(s))` : 'ok');
+          out(report.repaired > 0 ? `ok (removed ${report.repaired} crash leftover(s))` : 'ok');
         }),
       ),
     );

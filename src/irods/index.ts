@@ -78,6 +78,9 @@ export async function startIrodsServer(opts: IrodsServerOptions): Promise<Runnin
   const limits: IrodsServerLimits = { ...DEFAULT_IRODS_LIMITS, ...opts.limits };
   const log = (opts.log ?? pino({ level: 'warn' })).child({ component: 'irods' });
   const tls = opts.tls ? { context: createSecureContext({ cert: opts.tls.cert, key: opts.tls.key }), policy: opts.tls.policy ?? 'allow' } : undefined;
+  // a server before this one may have ended inside a parallel put: its objects are not to be finished by anyone now
+  const abandoned = opts.store.removeAbandonedIntermediates();
+  if (abandoned.length > 0) log.warn({ paths: abandoned.slice(0, 20), count: abandoned.length }, 'removed objects a parallel put registered whose server ended before their close');
   // starts no process before the first query, so a failed listen leaves nothing running
   const specificQueries = new SpecificQueryRunner(icatSiteOf(opts.store.protocolCore()), limits.queryTimeoutMs);
   const listener = await listen({

@@ -86,7 +86,9 @@ export interface FsckReport {
   /**
    * Vault files no catalog row refers to (left by a crash: repairable); in
    * the embedded store also small objects' bytes kept in the catalog that no
-   * object owns, as `<catalog file>#object_bytes/<entry id>`.
+   * object owns, as `<catalog file>#object_bytes/<entry id>`, and objects a
+   * parallel put registered at its open whose server ended before the close
+   * (empty, never finished), as `<catalog file>#intermediate<path>`.
    */
   orphanFiles: string[];
   /** Orphans removed when repair was asked for. */

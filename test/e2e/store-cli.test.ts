@@ -167,8 +167,8 @@ describe('taskflow store', { timeout: 240_000 }, () => {
     const r = run('fsck');
     expect(r.code).toBe(1);
     expect(r.lines).toEqual([`orphan ${join(dir, 'data', 'vault', 'zz', 'zzorphan')}`]);
-    expect(r.stderr).toMatch(/^taskflow store: fsck found 1 orphan vault file\(s\) \(use --repair\)\n$/);
-    expect(ok('fsck', '--repair').at(-1)).toBe('ok (removed 1 orphan file(s))');
+    expect(r.stderr).toMatch(/^taskflow store: fsck found 1 crash leftover\(s\) \(use --repair\)\n$/);
+    expect(ok('fsck', '--repair').at(-1)).toBe('ok (removed 1 crash leftover(s))');
     expect(ok('fsck')).toEqual(['ok']);
   });
 

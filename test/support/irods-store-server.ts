@@ -70,6 +70,12 @@ export interface IrodsStoreServer {
   stop(graceMs?: number): Promise<number | string>;
   /** Stops the server and removes its data folder. */
   dispose(): Promise<void>;
+  /**
+   * Starts the server again on the same data folder, port and accounts,
+   * once this one has exited (a server killed, say); the new handle's
+   * `dispose` removes the folder.
+   */
+  restart(): Promise<IrodsStoreServer>;
 }
 
 /** A port nothing listens on right now, on `host`. */
@@ -130,11 +136,11 @@ export async function startIrodsStore(
     return r.stdout.split('\n').filter((l) => l !== '');
   };
 
+  const host = '127.0.0.1';
+  const accounts = new Map<string, IrodsAccount>();
+  const passwords = new Map<string, string>();
   try {
-    const host = '127.0.0.1';
-    const accounts = new Map<string, IrodsAccount>();
     const users: TestUser[] = [{ name: ADMIN_USER, admin: true }, ...(opts.users ?? [])];
-    const passwords = new Map<string, string>();
     for (const u of users) {
       if (u.name !== ADMIN_USER) cli(['store', 'user', 'add', ...(u.admin ? ['--admin'] : []), u.name]);
       if (!u.noPassword) {
@@ -153,7 +159,13 @@ export async function startIrodsStore(
       for (const m of members) cli(['store', 'group', 'addmember', group, m]);
     }
 
-    const wanted = await freePort(host);
+    return await serve(await freePort(host));
+  } catch (err) {
+    removeDir(root);
+    throw err;
+  }
+
+  async function serve(wanted: number): Promise<IrodsStoreServer> {
     const args = SERVE_ARGS.map((a) => (a === 'LISTEN' ? `${host}:${wanted}` : a));
     const proc = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, ...env, TASKFLOW_IRODS_LISTEN: `${host}:${wanted}` },
@@ -199,10 +211,11 @@ export async function startIrodsStore(
         await stop();
         removeDir(root);
       },
+      async restart() {
+        if (proc.exitCode === null && proc.signalCode === null) throw new Error('restart: the server still runs');
+        return serve(port);
+      },
     };
-  } catch (err) {
-    removeDir(root);
-    throw err;
   }
 }
 

@@ -16,6 +16,7 @@ import { parentPath } from '../../store/paths.js';
 import type { StoreCore } from '../../store/embedded/core.js';
 import type { EntryRow } from '../../store/embedded/catalog.js';
 import { isStagedBytes, type ObjectSource, type Staged } from '../../store/embedded/vault.js';
+import { thisProcess } from '../../store/embedded/process-holders.js';
 import type { PutTarget } from '../../store/embedded/objects.js';
 import type { ApiContext } from '../server/api.js';
 import { IrodsError } from '../wire/irods-error.js';
@@ -172,13 +173,15 @@ export function createPathOf(ctx: ApiContext, raw: string): string {
  * iRODS registers every new object at its open (an intermediate replica):
  * empty and without a checksum until the open's close commits its bytes.
  * Only for opens that announce a parallel transfer: other opens commit the
- * object whole at their close, in one transaction.
+ * object whole at their close, in one transaction. Marked as held by this
+ * process, so that if the process ends before the close, the next server
+ * start (or fsck) removes it.
  */
 function registerNewObject(ctx: ApiContext, path: string, resource: string | undefined): OpenedObject {
   const core = ctx.store.protocolCore();
   const staged = core.vault.stagedBytes(Buffer.alloc(0), '', resource);
   try {
-    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name }], [], (found) => requireWritableFound(ctx, path, found[0]!));
+    ctx.store.commitObjects([{ path, staged, owner: ctx.user.name, heldBy: thisProcess() }], [], (found) => requireWritableFound(ctx, path, found[0]!));
   } catch (err) {
     throw asIrodsError(err);
   }

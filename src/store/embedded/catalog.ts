@@ -50,6 +50,12 @@ export type EntryFacts = Pick<EntryRow, 'kind' | 'owner' | 'size' | 'checksum' |
 /** A raw row of {@link Catalog.idAndParentKey}. */
 export type IdAndParentKeyRow = [id: number | null, parentId: number | null, parentKind: EntryKey['kind'] | null, parentInherit: number | null];
 
+/** A row of `intermediate_objects` (schema.ts) with the path of the object it marks. */
+export interface IntermediateRow {
+  holder: string;
+  path: string;
+}
+
 /** One row of `principals`. */
 export interface PrincipalRow {
   name: string;
@@ -126,6 +132,10 @@ export class Catalog {
   /** Catalog-kept bytes whose entry is gone, is no object, or has other bytes now: leftovers fsck reports (the triggers leave none). */
   readonly strayObjectBytes: Database.Statement<[], number>;
   readonly deleteObjectBytes: Stmt;
+  /** Marks an object intermediate: entry id, vault id, holder (schema.ts `intermediate_objects`). */
+  readonly insertIntermediate: Stmt;
+  /** Every intermediate mark with the path of the object it marks (the triggers end a mark with its object, or with the object's bytes). */
+  readonly intermediates: Database.Statement<[], IntermediateRow>;
   readonly deleteEntry: Stmt;
   readonly deleteSubtreeAvus: Stmt;
   readonly deleteSubtreeAcl: Stmt;
@@ -260,6 +270,11 @@ export class Catalog {
       )
       .pluck();
     this.deleteObjectBytes = p('DELETE FROM object_bytes WHERE entry_id = ?');
+    this.insertIntermediate = p('INSERT INTO intermediate_objects (entry_id, vault_id, holder) VALUES (?, ?, ?)');
+    this.intermediates = p<IntermediateRow>(
+      `SELECT i.holder, e.path FROM intermediate_objects i
+       JOIN entries e ON e.id = i.entry_id AND e.vault_id IS i.vault_id AND e.kind = 'o' ORDER BY e.path`,
+    );
     this.deleteEntry = p('DELETE FROM entries WHERE id = ?');
     const inSubtree = 'entry_id IN (SELECT id FROM entries WHERE path > ? AND path < ?)';
     this.deleteSubtreeAvus = p(`DELETE FROM avus WHERE ${inSubtree}`);

@@ -26,6 +26,12 @@ export interface PendingObject {
   staged: Staged;
   owner?: string;
   overwrite?: boolean;
+  /**
+   * Registers the object as intermediate, held by this process
+   * (process-holders.ts): bytes of its own are still to come, and if the
+   * holder ends first the object is a crash leftover (intermediate-objects.ts).
+   */
+  heldBy?: string;
 }
 
 /**
@@ -197,6 +203,7 @@ export class Objects {
             }));
           }
           if (isStagedBytes(staged)) core.q.insertObjectBytes.run(id, staged.id, staged.bytes);
+          if (it.heldBy !== undefined) core.q.insertIntermediate.run(id, staged.id, it.heldBy);
           // the row as now written, without reading it back
           const row = existing ?? { owner, inherit: 0 };
           entries.push({ path: it.path, type: 'object', owner: row.owner, size: staged.size, checksum: staged.md5, inherit: row.inherit === 1, modified: now });

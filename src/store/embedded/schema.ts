@@ -96,6 +96,23 @@ END;
 CREATE TRIGGER IF NOT EXISTS object_bytes_replaced AFTER UPDATE OF vault_id ON entries WHEN NEW.vault_id IS NOT OLD.vault_id BEGIN
   DELETE FROM object_bytes WHERE entry_id = OLD.id;
 END;
+-- Objects a parallel put registered at its open (an intermediate replica in
+-- iRODS terms), empty until that open's close commits their bytes, with the
+-- process holding them open (process-holders.ts): a server that ends before
+-- the close leaves them, and the next server start or fsck removes them
+-- (intermediate-objects.ts). The triggers end the mark with the commit that
+-- gives the object bytes, and with the object.
+CREATE TABLE IF NOT EXISTS intermediate_objects (
+  entry_id INTEGER PRIMARY KEY,
+  vault_id TEXT NOT NULL,
+  holder   TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS intermediate_objects_removed AFTER DELETE ON entries WHEN OLD.kind = 'o' BEGIN
+  DELETE FROM intermediate_objects WHERE entry_id = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS intermediate_objects_finished AFTER UPDATE OF vault_id ON entries WHEN NEW.vault_id IS NOT OLD.vault_id BEGIN
+  DELETE FROM intermediate_objects WHERE entry_id = OLD.id;
+END;
 CREATE TABLE IF NOT EXISTS auth_names (
   id        INTEGER PRIMARY KEY,
   user_name TEXT NOT NULL,

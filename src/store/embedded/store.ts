@@ -9,7 +9,9 @@
  * serialise their writes). Object bytes are staged to a temp file, synced,
  * renamed into the vault inside the write transaction and become visible
  * when it commits; files of removed objects are deleted after the commit. A
- * crash therefore leaves at most orphan vault files, which `fsck` finds.
+ * crash therefore leaves at most orphan vault files, and (the protocol's
+ * parallel puts register their object at the open) objects still
+ * intermediate, which `fsck` finds and a server's start removes.
  *
  * @module
  */
@@ -36,6 +38,7 @@ import { Admin } from './admin.js';
 import { AuthNames } from './auth-names.js';
 import { Collections, type MoveCheckedOptions } from './collections.js';
 import { StoreCore, type EmbeddedStoreOptions } from './core.js';
+import { removeAbandonedIntermediates } from './intermediate-objects.js';
 import { Metadata } from './metadata.js';
 import { Objects, type PendingObject, type PutTarget } from './objects.js';
 import { Passwords } from './passwords.js';
@@ -95,6 +98,15 @@ export class EmbeddedStore implements FlowStore, StoreAdmin {
    */
   protocolCore(): StoreCore {
     return this.core;
+  }
+
+  /**
+   * Removes the objects a parallel put registered whose server process has
+   * ended before their close (intermediate-objects.ts); returns their paths.
+   * A server runs it before it serves.
+   */
+  removeAbandonedIntermediates(): string[] {
+    return removeAbandonedIntermediates(this.core);
   }
 
   /** Sets a user's password for the iRODS protocol server, or removes it with null (see `passwords.ts`). */

@@ -73,17 +73,17 @@ export async function rawClient(port: number): Promise<RawClient> {
 }
 
 /** Connects, sends the startup pack and reads the version. */
-export async function connected(port: number, user = 'rods'): Promise<RawClient> {
+export async function connected(port: number, user = 'rods', zone?: string): Promise<RawClient> {
   const c = await rawClient(port);
-  c.send('RODS_CONNECT', { body: STARTUP(user) });
+  c.send('RODS_CONNECT', { body: STARTUP(user, zone) });
   const v = await c.reply();
   if (v.type !== 'RODS_VERSION' || v.intInfo !== 0) throw new Error(`startup refused: ${JSON.stringify(v)}`);
   return c;
 }
 
 /** Connects and logs in with native authentication. */
-export async function loggedIn(port: number, user: string, password: string): Promise<RawClient> {
-  const c = await connected(port, user);
+export async function loggedIn(port: number, user: string, password: string, zone?: string): Promise<RawClient> {
+  const c = await connected(port, user, zone);
   c.send('RODS_API_REQ', { intInfo: 703 });
   const challenge = Buffer.from((await c.reply()).body!.challenge as string, 'base64');
   c.send('RODS_API_REQ', { intInfo: 704, body: { name: 'authResponseInp_PI', fields: { response: expectedResponse(challenge, password), username: user } } });

@@ -1,0 +1,68 @@
+/**
+ * Who holds something open in the catalog, written so that another process
+ * (a later server on the same data folder, `taskflow store fsck`) can tell
+ * whether the holder still runs: the host, the pid and, where Linux's
+ * `/proc` tells it, the process's start time, so that a pid the kernel has
+ * given to a new process since does not pass for the old one.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+interface Holder {
+  host: string;
+  pid: number;
+  /** Clock ticks after boot (proc(5) `stat` field 22); null where `/proc` is not there. */
+  start: string | null;
+}
+
+/** The start time of process `pid`, or undefined when it is not running; null where `/proc` cannot tell. */
+function startOf(pid: number): string | null | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+    try {
+      readFileSync('/proc/self/stat');
+    } catch {
+      return null; // no /proc at all
+    }
+    return undefined;
+  }
+  // the fields after the command name, which is in parentheses and may hold anything
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+}
+
+let self: string | undefined;
+
+/** This process as a holder. */
+export function thisProcess(): string {
+  return (self ??= JSON.stringify({ host: hostname(), pid: process.pid, start: startOf(process.pid) ?? null } satisfies Holder));
+}
+
+/**
+ * Whether the process `holder` names has certainly ended. A holder on
+ * another host, or one this process cannot read, counts as running: what
+ * it holds is then left alone.
+ */
+export function holderEnded(holder: string): boolean {
+  let h: Holder;
+  try {
+    h = JSON.parse(holder) as Holder;
+  } catch {
+    return false;
+  }
+  if (h.host !== hostname() || !Number.isSafeInteger(h.pid) || h.pid <= 0) return false;
+  if (h.start !== null) {
+    const now = startOf(h.pid);
+    if (now !== null) return now === undefined || now !== h.start;
+  }
+  try {
+    process.kill(h.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
