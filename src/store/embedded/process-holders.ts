@@ -5,6 +5,12 @@
  * `/proc` tells it, the process's start time, so that a pid the kernel has
  * given to a new process since does not pass for the old one.
  *
+ * A pid means something only in its pid namespace. Processes sharing a data
+ * folder (on one host: SQLite's WAL needs one kernel) from different
+ * namespaces, as containers, tell each other apart by host name, which
+ * containers get their own of by default; a restarted container keeps its
+ * name and sees the old pid gone or started at another time.
+ *
  * @module
  */
 import { readFileSync } from 'node:fs';
