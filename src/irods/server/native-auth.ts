@@ -97,8 +97,12 @@ export function checkResponse(store: EmbeddedStore, challenge: Buffer, body: PiN
   const name = hash < 0 ? username : username.slice(0, hash);
   const zone = hash < 0 ? '' : username.slice(hash + 1);
   if (zone !== '' && zone !== store.zone) throw new LoginError(username, 'other zone');
-  const principal = store.protocolCore().q.principal.get(name);
-  const password = principal?.kind === 'user' ? store.passwordOf(name) : null;
+  // one read transaction for both lookups (each alone would take the catalog's locks)
+  const core = store.protocolCore();
+  const { principal, password } = core.read(() => {
+    const principal = core.q.principal.get(name);
+    return { principal, password: principal?.kind === 'user' ? store.passwordOf(name) : null };
+  });
   const expected = expectedResponse(challenge, password ?? NO_PASSWORD);
   // python-irodsclient sends exactly the 16 digest bytes; compare those in constant time
   const given = response.length >= RESPONSE_LEN ? response.subarray(0, RESPONSE_LEN) : Buffer.alloc(RESPONSE_LEN);

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type Database from 'better-sqlite3';
 import { NotAllowedError, NotFoundError } from '../errors.js';
 import type { StoreCore } from './core.js';
 
@@ -22,6 +23,9 @@ export function checkPassword(password: string): void {
 
 /** Read and set users' protocol passwords. */
 export class Passwords {
+  /** Prepared at the first login: every login reads one. */
+  private secretOf: Database.Statement<[string], string> | undefined;
+
   constructor(private readonly core: StoreCore) {}
 
   /** Sets a user's password, or removes it with null (the user can then not log in). NotFound for no such user; NotAllowed for a group. */
@@ -39,9 +43,7 @@ export class Passwords {
 
   /** The user's password, or null when the user has none or does not exist. */
   get(name: string): string | null {
-    return this.core.read(() => {
-      const row = this.core.db.prepare<[string], { secret: string }>('SELECT secret FROM passwords WHERE name = ?').get(name);
-      return row?.secret ?? null;
-    });
+    this.secretOf ??= this.core.db.prepare<[string], string>('SELECT secret FROM passwords WHERE name = ?').pluck();
+    return this.core.read(() => this.secretOf!.get(name) ?? null);
   }
 }
