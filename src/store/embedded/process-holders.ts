@@ -65,10 +65,19 @@ export function holderEnded(holder: string): boolean {
     const now = startOf(h.pid);
     if (now !== null) return now === undefined || now !== h.start;
   }
+  return !pidRuns(h.pid);
+}
+
+/**
+ * Whether a process with id `pid` runs on this machine (in this process's
+ * pid namespace): one that exists, whoever owns it. Also for what a pid
+ * alone marks, such as the vault's temp files.
+ */
+export function pidRuns(pid: number): boolean {
   try {
-    process.kill(h.pid, 0);
-    return false;
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -19,6 +19,7 @@ import type { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
+import { pidRuns } from './process-holders.js';
 
 /** The error for an object (`path`: its logical path, or the file's) whose vault file is gone. */
 export function vaultFileMissing(path: string): NotFoundError {
@@ -93,16 +94,6 @@ const READ_CHUNK = 256 * 1024;
 const SHARD_RUN = 256;
 /** Random bytes drawn at once for ids (256 ids' worth). */
 const ID_RANDOM_BATCH = 16 * 256;
-/** True when a process with this id exists on this machine. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** An object id: its hex, prefixed with its resource unless it is in the store's own vault. */
 function idOn(hex: string, resource: string | undefined): string {
   return resource === undefined ? hex : `${resource}/${hex}`;
@@ -410,7 +401,7 @@ export class Vault {
       if (shard.name === 'tmp') {
         for (const name of fs.readdirSync(shardDir)) {
           const pid = Number(name.split('-')[0]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) continue;
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidRuns(pid)) continue;
           if (pid === process.pid && this.liveTemps.has(join(shardDir, name))) continue;
           yield { file: join(shardDir, name), pid };
         }
