@@ -136,7 +136,7 @@ describe('a put killed with SIGKILL', () => {
       const report = await store.fsck();
       expect(report.missingFiles).toEqual([]);
       expect(report.orphanFiles).toHaveLength(1);
-      expect(report.orphanFiles[0]).toMatch(new RegExp(`/vault/tmp/${child.pid}-[0-9a-f]+\\.part$`));
+      expect(report.orphanFiles[0]).toMatch(new RegExp(`/vault/tmp/${child.pid}\\.\\d+\\.[0-9a-f]{12}-[0-9a-f]+\\.part$`));
       expect((await store.fsck({ repair: true })).repaired).toBe(1);
       expect(await store.fsck()).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
       // The store works normally afterwards.

@@ -1,9 +1,12 @@
 /**
- * Who holds something open in the catalog, written so that another process
- * (a later server on the same data folder, `taskflow store fsck`) can tell
- * whether the holder still runs: the host, the pid and, where Linux's
- * `/proc` tells it, the process's start time, so that a pid the kernel has
- * given to a new process since does not pass for the old one.
+ * Who holds something in the store (an intermediate object in the catalog,
+ * a temp file in the vault), written so that another process (a later
+ * server on the same data folder, `taskflow store fsck`) can tell whether
+ * the holder still runs. A holder is a tag `<pid>.<start>.<host>`: the pid;
+ * where Linux's `/proc` tells it, the process's start time (else `x`), so
+ * that a pid the kernel has given to a new process since does not pass for
+ * the old one; and a hash of the host name. The tag has no `-`, so a file
+ * name can begin with it.
  *
  * A pid means something only in its pid namespace. Processes sharing a data
  * folder (on one host: SQLite's WAL needs one kernel) from different
@@ -13,17 +16,11 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
-interface Holder {
-  host: string;
-  pid: number;
-  /** Clock ticks after boot (proc(5) `stat` field 22); null where `/proc` is not there. */
-  start: string | null;
-}
-
-/** The start time of process `pid`, or undefined when it is not running; null where `/proc` cannot tell. */
+/** Start time (clock ticks after boot, proc(5) `stat` field 22) of process `pid`; undefined when it is not running, null where `/proc` cannot tell. */
 function startOf(pid: number): string | null | undefined {
   let stat: string;
   try {
@@ -41,39 +38,43 @@ function startOf(pid: number): string | null | undefined {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
 }
 
+let host: string | undefined;
+/** This host's name, hashed into a short word of hex digits. */
+function hostTag(): string {
+  return (host ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 12));
+}
+
 let self: string | undefined;
 
 /** This process as a holder. */
 export function thisProcess(): string {
-  return (self ??= JSON.stringify({ host: hostname(), pid: process.pid, start: startOf(process.pid) ?? null } satisfies Holder));
+  return (self ??= `${process.pid}.${startOf(process.pid) ?? 'x'}.${hostTag()}`);
 }
 
 /**
  * Whether the process `holder` names has certainly ended. A holder on
- * another host, or one this process cannot read, counts as running: what
- * it holds is then left alone.
+ * another host, or one this process cannot check, counts as running: what
+ * it holds is then left alone. A bare pid (the temp files of versions
+ * before tags) is checked by the pid alone; what is no holder at all has
+ * none that runs.
  */
 export function holderEnded(holder: string): boolean {
-  let h: Holder;
-  try {
-    h = JSON.parse(holder) as Holder;
-  } catch {
-    return false;
+  const [pidText, start, hostOf, ...rest] = holder.split('.');
+  const pid = Number(pidText);
+  // nothing this module wrote: a stray name, held by no one
+  if (!/^\d+$/.test(pidText ?? '') || !Number.isSafeInteger(pid) || pid <= 0 || rest.length > 0) return true;
+  // this process's holders are tagged: a bare pid of its own is an earlier process's
+  if (start === undefined) return pid === process.pid || !pidRuns(pid);
+  if (hostOf !== hostTag()) return false;
+  if (start !== 'x') {
+    const now = startOf(pid);
+    if (now !== null) return now === undefined || now !== start;
   }
-  if (h.host !== hostname() || !Number.isSafeInteger(h.pid) || h.pid <= 0) return false;
-  if (h.start !== null) {
-    const now = startOf(h.pid);
-    if (now !== null) return now === undefined || now !== h.start;
-  }
-  return !pidRuns(h.pid);
+  return !pidRuns(pid);
 }
 
-/**
- * Whether a process with id `pid` runs on this machine (in this process's
- * pid namespace): one that exists, whoever owns it. Also for what a pid
- * alone marks, such as the vault's temp files.
- */
-export function pidRuns(pid: number): boolean {
+/** Whether a process with id `pid` runs (in this process's pid namespace): one that exists, whoever owns it. */
+function pidRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,9 +5,10 @@
  * and its file in that resource's own vault folder,
  * `resources/<resource>/<first 2 hex>/<hex>` beside `vault/`: an id alone
  * says where the file is. New bytes are written to
- * `vault/tmp/<pid>-<id>.part`, hashed while they stream in, synced, and only
- * then renamed to their final name; a temp file whose writer process is gone
- * is a crash leftover.
+ * `vault/tmp/<writer>-<id>.part` (the writer process's holder tag,
+ * process-holders.ts), hashed while they stream in, synced, and only then
+ * renamed to their final name; a temp file whose writer has ended is a crash
+ * leftover.
  *
  * @module
  */
@@ -19,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
-import { pidRuns } from './process-holders.js';
+import { holderEnded, thisProcess } from './process-holders.js';
 
 /** The error for an object (`path`: its logical path, or the file's) whose vault file is gone. */
 export function vaultFileMissing(path: string): NotFoundError {
@@ -84,8 +85,8 @@ export interface VaultFile {
   file: string;
   /** The object id, or undefined for a temp file. */
   id?: string;
-  /** Writer process id, temp files only. */
-  pid?: number;
+  /** The writer process (process-holders.ts), temp files only. */
+  holder?: string;
 }
 
 const TEMP_SUFFIX = '.part';
@@ -181,7 +182,7 @@ export class Vault {
 
   /** The temp file for bytes of the new id `id`. */
   private tempFor(id: string): string {
-    return join(this.tempDir, `${process.pid}-${id.replace('/', '+')}${TEMP_SUFFIX}`);
+    return join(this.tempDir, `${thisProcess()}-${id.replace('/', '+')}${TEMP_SUFFIX}`);
   }
 
   /**
@@ -400,10 +401,10 @@ export class Vault {
       const shardDir = join(this.dir, shard.name);
       if (shard.name === 'tmp') {
         for (const name of fs.readdirSync(shardDir)) {
-          const pid = Number(name.split('-')[0]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidRuns(pid)) continue;
-          if (pid === process.pid && this.liveTemps.has(join(shardDir, name))) continue;
-          yield { file: join(shardDir, name), pid };
+          const file = join(shardDir, name);
+          const holder = name.split('-')[0]!;
+          if (holder === thisProcess() ? this.liveTemps.has(file) : !holderEnded(holder)) continue;
+          yield { file, holder };
         }
         continue;
       }
