@@ -24,6 +24,20 @@ export const LEVELS = { read: 1, write: 2, own: 3 } as const;
 /** Stored integer back to the level name. */
 export const LEVEL_NAMES = [null, 'read', 'write', 'own'] as const;
 
+/**
+ * The triggers that drop a table's rows of an object (by `entry_id`) with
+ * the object, and when the object gets other bytes, whichever statement
+ * does either.
+ */
+function goWithObjectBytes(table: string): string {
+  return `CREATE TRIGGER IF NOT EXISTS ${table}_removed AFTER DELETE ON entries WHEN OLD.kind = 'o' BEGIN
+  DELETE FROM ${table} WHERE entry_id = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS ${table}_replaced AFTER UPDATE OF vault_id ON entries WHEN NEW.vault_id IS NOT OLD.vault_id BEGIN
+  DELETE FROM ${table} WHERE entry_id = OLD.id;
+END;`;
+}
+
 // One table for collections and objects: iRODS forbids both at one path, and a
 // subtree move is then a single prefix update. `path` is unique with the
 // binary collation, so `path > 'p/' AND path < 'p0'` is an index range over
@@ -90,12 +104,7 @@ CREATE TABLE IF NOT EXISTS object_bytes (
   vault_id TEXT NOT NULL,
   bytes    BLOB NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS object_bytes_removed AFTER DELETE ON entries WHEN OLD.kind = 'o' BEGIN
-  DELETE FROM object_bytes WHERE entry_id = OLD.id;
-END;
-CREATE TRIGGER IF NOT EXISTS object_bytes_replaced AFTER UPDATE OF vault_id ON entries WHEN NEW.vault_id IS NOT OLD.vault_id BEGIN
-  DELETE FROM object_bytes WHERE entry_id = OLD.id;
-END;
+${goWithObjectBytes('object_bytes')}
 -- Objects a parallel put registered at its open (an intermediate replica in
 -- iRODS terms), empty until that open's close commits their bytes, with the
 -- process holding them open (process-holders.ts): a server that ends before
@@ -107,12 +116,7 @@ CREATE TABLE IF NOT EXISTS intermediate_objects (
   vault_id TEXT NOT NULL,
   holder   TEXT NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS intermediate_objects_removed AFTER DELETE ON entries WHEN OLD.kind = 'o' BEGIN
-  DELETE FROM intermediate_objects WHERE entry_id = OLD.id;
-END;
-CREATE TRIGGER IF NOT EXISTS intermediate_objects_finished AFTER UPDATE OF vault_id ON entries WHEN NEW.vault_id IS NOT OLD.vault_id BEGIN
-  DELETE FROM intermediate_objects WHERE entry_id = OLD.id;
-END;
+${goWithObjectBytes('intermediate_objects')}
 CREATE TABLE IF NOT EXISTS auth_names (
   id        INTEGER PRIMARY KEY,
   user_name TEXT NOT NULL,
