@@ -4,13 +4,17 @@
  * before their close: killed, so nothing of it closes or cleans up. The next
  * server start on the store removes them, leaving the store as it was before
  * the open; until then fsck reports them, and never those of a server that
- * still runs.
+ * still runs. A start with none to remove takes no write lock.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startIrodsServer } from '../../src/irods/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { requireIrodsClient } from '../support/irods-client.js';
 import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
-import { storeState } from '../support/store-helpers.js';
+import { storeState, tempStore } from '../support/store-helpers.js';
 import { API, dataObjInp, O, openedInp } from './support/objects-context.js';
 import { loggedIn, type RawClient } from './support/raw-client.js';
 
@@ -94,5 +98,19 @@ describe('an object a parallel put registered, when its server ends before the c
     expect((await c.reply()).intInfo).toBe(0);
     expect(await inspect.stat(path)).toMatchObject({ size: 10, checksum: '781e5e245d69b566979b86e28d23f2c7' });
     expect(intermediateMarks(inspect)).toBe(0);
+  });
+
+  it('a server with none to remove starts while another process holds the catalog\'s write lock', async () => {
+    // a short wait for the lock: the start would fail after it, were it to take the lock
+    const t = tempStore(TEST_ZONE, { busyTimeoutMs: 200 });
+    const other = new Database(join(t.dataDir, 'catalog.sqlite'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      const running = await startIrodsServer({ store: t.store, host: '127.0.0.1', port: 0, log: pino({ level: 'silent' }) });
+      await running.close();
+    } finally {
+      other.close();
+      await t.cleanup();
+    }
   });
 });

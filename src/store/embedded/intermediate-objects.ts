@@ -30,8 +30,13 @@ export function abandonedIntermediates(core: StoreCore, remove: boolean): { path
   return { paths, files };
 }
 
-/** Removes the intermediate objects whose holder has ended, in one transaction; returns their paths. */
+/**
+ * Removes the intermediate objects whose holder has ended, in one
+ * transaction; returns their paths. Looks first, so that a start with none
+ * (nearly every start) takes no write lock another process may be holding.
+ */
 export function removeAbandonedIntermediates(core: StoreCore): string[] {
+  if (core.read(() => abandonedIntermediates(core, false)).paths.length === 0) return [];
   const { paths, files } = core.write(() => abandonedIntermediates(core, true));
   for (const f of files) core.vault.removeFile(f);
   return paths;
