@@ -93,7 +93,7 @@ export class Resources {
     checkResourceName(name);
     if (name === DEFAULT_RESOURCE) throw new AlreadyExistsError(name, 'resource', 'the store vault');
     core.write(() => {
-      if (core.db.prepare('SELECT 1 FROM resources WHERE name = ?').get(name)) throw new AlreadyExistsError(name, 'resource');
+      if (resourceExists(core, name)) throw new AlreadyExistsError(name, 'resource');
       // the folder first: an object may be placed on the resource as soon as the row commits
       fs.mkdirSync(core.vault.resourceDir(name), { recursive: true, mode: PRIVATE_DIR_MODE });
       const created = String(Math.floor(Date.now() / 1000)).padStart(11, '0');
@@ -128,6 +128,6 @@ export class Resources {
   /** Whether resource `name` exists (the default one always does). */
   exists(name: string): boolean {
     const { core } = this;
-    return name === DEFAULT_RESOURCE || core.read(() => core.db.prepare('SELECT 1 FROM resources WHERE name = ?').get(name) !== undefined);
+    return core.read(() => resourceExists(core, name));
   }
 }
