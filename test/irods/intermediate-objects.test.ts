@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startIrodsServer } from '../../src/irods/index.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { requireIrodsClient } from '../support/irods-client.js';
-import { startIrodsStore, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
+import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
 import { storeState, tempStore } from '../support/store-helpers.js';
 import { API, dataObjInp, O, openedInp } from './support/objects-context.js';
 import { loggedIn, type RawClient } from './support/raw-client.js';
@@ -33,8 +33,7 @@ afterEach(async () => {
 
 async function started(): Promise<{ server: IrodsStoreServer; inspect: EmbeddedStore }> {
   requireIrodsClient();
-  server = await startIrodsStore({ users: [{ name: 'alice' }] });
-  inspect = EmbeddedStore.open({ dataDir: server.dataDir, zone: server.zone, hashWorkers: 1 });
+  ({ server, inspect } = await startAliceAndBob());
   return { server, inspect };
 }
 
