@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--profile DIR]`
+ * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--warmup-sessions S] [--profile DIR]`
  *
  * The store's iRODS protocol server against its reference client on
  * loopback: `taskflow store serve` (with the allocator setting bin/taskflow
@@ -28,7 +28,13 @@
  * those of a running server rather than of a process still compiling its
  * hot code (V8's optimizing compiler runs on other threads while the code
  * warms up, and the main thread runs slower code meanwhile); `warmup_files`
- * in the JSON line says how many. `--warmup 0` measures a cold server.
+ * in the JSON line says how many. `--warmup 0` measures a cold server. How
+settled a server is depends on how many client sessions it has served more
+than on how many files (README, the nineteenth session's machine): V8 throws
+code away at a session's end and start and compiles it again in the next
+one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
+client session each (`warmup_sessions` in the JSON line), which measures a
+server that has served a few clients.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.
@@ -62,12 +68,14 @@ interface Args {
   plainClient: boolean;
   /** Small files put (uncounted, in another collection) before the measured ones. */
   warmup: number;
+  /** Client sessions that each put the {@link Args.warmup} files, one after another. */
+  warmupSessions: number;
   /** Folder for the server's V8 CPU profile (node --cpu-prof), written when it stops. */
   profile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false, plainClient: false, warmup: 1000 };
+  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false, plainClient: false, warmup: 1000, warmupSessions: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--files') args.files = Number(argv[++i]);
@@ -77,11 +85,13 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--keep') args.keep = true;
     else if (a === '--plain-client') args.plainClient = true;
     else if (a === '--warmup') args.warmup = Number(argv[++i]);
+    else if (a === '--warmup-sessions') args.warmupSessions = Number(argv[++i]);
     else if (a === '--profile') args.profile = resolve(argv[++i] ?? '.');
-    else throw new Error(`unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--plain-client] [--warmup N] [--profile DIR])`);
+    else throw new Error(`unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--plain-client] [--warmup N] [--warmup-sessions S] [--profile DIR])`);
   }
   if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
   if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error('--warmup must be a non-negative integer');
+  if (!Number.isInteger(args.warmupSessions) || args.warmupSessions < 1) throw new Error('--warmup-sessions must be a positive integer');
   for (const [name, v] of [['--size', args.size], ['--big-size', args.bigSize]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer`);
   }
@@ -332,10 +342,10 @@ export async function main(argv: string[]): Promise<void> {
     log(`  ${(args.bigSize / 1e6 / again.seconds).toFixed(1)} MB/s`);
     if ((await md5File(fetched)) !== bigMd5) throw new Error('the fetched file differs from the one put');
     rmSync(fetched);
-    if (args.warmup > 0) {
-      log(`warm-up: put of ${args.warmup} small files, not counted`);
-      const warm = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.warmup), coll: `${home}/warmup` });
-      log(`  ${(args.warmup / warm.seconds).toFixed(1)} files/s`);
+    for (let k = 0; args.warmup > 0 && k < args.warmupSessions; k++) {
+      log(`warm-up session ${k + 1} of ${args.warmupSessions}: put of ${args.warmup} small files, not counted`);
+      const warm = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.warmup), coll: `${home}/warmup${k}` });
+      log(`  ${(args.warmup / warm.seconds).toFixed(1)} files/s, server ${round(warm.serverCpu)} CPU s, client ${round(warm.clientCpu)}`);
     }
     log(`put of ${args.files} small files`);
     const many = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.files), coll: `${home}/small` });
@@ -375,6 +385,7 @@ export async function main(argv: string[]): Promise<void> {
       files: args.files,
       size: args.size,
       warmup_files: args.warmup,
+      warmup_sessions: args.warmup > 0 ? args.warmupSessions : 0,
       files_s: round(many.seconds),
       files_per_s: round(args.files / many.seconds),
       files_server_cpu_s: round(many.serverCpu),
