@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import type { Avu, FsckReport } from '../types.js';
 import type { EntryRow, PrincipalRow } from './catalog.js';
 import type { StoreCore } from './core.js';
+import { removeEndedHolderLocksOf } from './holder-locks.js';
 import { abandonedIntermediates } from './intermediate-objects.js';
 import { DEFAULT_RESOURCE, resourceOfVaultId } from './resources.js';
 import { LEVEL_NAMES } from './schema.js';
@@ -108,6 +109,7 @@ export class Admin {
       return { report: { missingFiles, orphanFiles, repaired }, files: abandoned.files };
     });
     for (const f of files) core.vault.removeFile(f);
+    if (opts.repair) removeEndedHolderLocksOf(core);
     return report;
   }
 }

@@ -17,6 +17,7 @@ import { sqliteBusy } from '../../sqlite-busy.js';
 import type { AccessLevel, PageOptions, StoreEntry } from '../types.js';
 import { Catalog, subtreeRange, type EntryFacts, type EntryKey, type EntryRow, type PageParams, type PrincipalRow } from './catalog.js';
 import { HashPool } from './hash-pool.js';
+import { releaseHolderLock, takeHolderLock } from './holder-locks.js';
 import { LEVELS, openCatalog } from './schema.js';
 import { Vault, type ObjectSource } from './vault.js';
 import { STORE_DEFAULTS } from '../../config.js';
@@ -176,6 +177,8 @@ export class StoreCore {
     this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites, {
       inlineMax: opts.inlineMaxBytes ?? STORE_DEFAULTS.inlineMaxBytes,
     });
+    // last, so that a failed open holds no lock; what this process writes into the store names it as holder
+    takeHolderLock(this.vault.holdersDir);
   }
 
   /** Checks and normalises a logical path of this zone. */
@@ -406,6 +409,7 @@ export class StoreCore {
     await this.pool.close();
     this.readOnly?.close();
     this.db.close();
+    releaseHolderLock(this.vault.holdersDir);
     await workerEnded;
   }
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import type { StoreCore } from './core.js';
-import { holderEnded } from './process-holders.js';
+import { holderEndedIn, holdersDirOf, removeEndedHolderLocksOf } from './holder-locks.js';
 
 /**
  * The paths of the intermediate objects whose holder has ended (inside a
@@ -20,8 +20,9 @@ import { holderEnded } from './process-holders.js';
 export function abandonedIntermediates(core: StoreCore, remove: boolean): { paths: string[]; files: string[] } {
   const paths: string[] = [];
   const files: string[] = [];
+  const holdersDir = holdersDirOf(core.dataDir);
   for (const { holder, path } of core.q.intermediates.all()) {
-    if (!holderEnded(holder)) continue;
+    if (!holderEndedIn(holdersDir, holder)) continue;
     paths.push(path);
     if (!remove) continue;
     const file = core.deleteObjectRow(core.mustObject(path));
@@ -32,12 +33,18 @@ export function abandonedIntermediates(core: StoreCore, remove: boolean): { path
 
 /**
  * Removes the intermediate objects whose holder has ended, in one
- * transaction; returns their paths. Looks first, so that a start with none
- * (nearly every start) takes no write lock another process may be holding.
+ * transaction, then the liveness locks of ended holders with nothing left
+ * (holder-locks.ts); returns the objects' paths. Looks first, so that a
+ * start with none (nearly every start) takes no write lock another process
+ * may be holding.
  */
 export function removeAbandonedIntermediates(core: StoreCore): string[] {
-  if (core.read(() => abandonedIntermediates(core, false)).paths.length === 0) return [];
-  const { paths, files } = core.write(() => abandonedIntermediates(core, true));
-  for (const f of files) core.vault.removeFile(f);
+  let paths: string[] = [];
+  if (core.read(() => abandonedIntermediates(core, false)).paths.length > 0) {
+    const removed = core.write(() => abandonedIntermediates(core, true));
+    for (const f of removed.files) core.vault.removeFile(f);
+    paths = removed.paths;
+  }
+  removeEndedHolderLocksOf(core);
   return paths;
 }

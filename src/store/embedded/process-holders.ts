@@ -8,11 +8,14 @@
  * the old one; and a hash of the host name. The tag has no `-`, so a file
  * name can begin with it.
  *
- * A pid means something only in its pid namespace. Processes sharing a data
- * folder (on one host: SQLite's WAL needs one kernel) from different
- * namespaces, as containers, tell each other apart by host name, which
- * containers get their own of by default; a restarted container keeps its
- * name and sees the old pid gone or started at another time.
+ * Whether a holder runs is first asked of its liveness lock
+ * (holder-locks.ts), which every process with a store open holds; the tag
+ * answers for a holder without one (one that closed its store, or one of a
+ * version before the locks). A pid means something only in its pid
+ * namespace. Processes sharing a data folder (on one host: SQLite's WAL
+ * needs one kernel) from different namespaces, as containers, tell each
+ * other apart by host name, which containers get their own of by default:
+ * by the tag alone, a holder of another host name counts as running.
  *
  * @module
  */

@@ -20,7 +20,8 @@ import type { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
-import { holderEnded, thisProcess } from './process-holders.js';
+import { holderEndedIn, holdersDirOf } from './holder-locks.js';
+import { thisProcess } from './process-holders.js';
 
 /** The error for an object (`path`: its logical path, or the file's) whose vault file is gone. */
 export function vaultFileMissing(path: string): NotFoundError {
@@ -77,6 +78,8 @@ export interface VaultOptions {
   inlineMax?: number;
   /** The folder holding each resource's vault folder (same file system: files are renamed into it). */
   resourcesDir?: string;
+  /** The folder of the writers' liveness locks (default: `holders` beside the vault folder). */
+  holdersDir?: string;
 }
 
 /** A file found in the vault that may be an orphan. */
@@ -107,6 +110,8 @@ export class Vault {
   readonly inlineMax: number;
   /** The folder holding each resource's vault folder. */
   readonly resourcesDir: string;
+  /** The folder of the liveness locks of the processes that write here (holder-locks.ts). */
+  readonly holdersDir: string;
   private readonly knownShards = new Set<string>();
   /** Temp files this process is writing or holding right now (not crash leftovers). */
   private readonly liveTemps = new Set<string>();
@@ -127,6 +132,7 @@ export class Vault {
   ) {
     this.inlineMax = opts.inlineMax ?? 0;
     this.resourcesDir = opts.resourcesDir ?? join(dirname(dir), 'resources');
+    this.holdersDir = opts.holdersDir ?? holdersDirOf(dirname(dir));
     this.tempDir = join(dir, 'tmp');
     fs.mkdirSync(this.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
@@ -378,6 +384,11 @@ export class Vault {
     }
   }
 
+  /** The holders named by the temp files here now, live or left by ended writers. */
+  tempHolders(): string[] {
+    return fs.readdirSync(this.tempDir).map((name) => name.split('-')[0]!);
+  }
+
   /** Removes an object's file or a temp file; a missing file is fine. */
   removeFile(file: string): void {
     fs.rmSync(file, { force: true });
@@ -403,7 +414,7 @@ export class Vault {
         for (const name of fs.readdirSync(shardDir)) {
           const file = join(shardDir, name);
           const holder = name.split('-')[0]!;
-          if (holder === thisProcess() ? this.liveTemps.has(file) : !holderEnded(holder)) continue;
+          if (holder === thisProcess() ? this.liveTemps.has(file) : !holderEndedIn(this.holdersDir, holder)) continue;
           yield { file, holder };
         }
         continue;

@@ -1,0 +1,148 @@
+/**
+ * Liveness locks of holders (process-holders.ts). While a process has a
+ * store open it holds an exclusive SQLite lock on the file
+ * `<data folder>/holders/<its tag>`. The kernel drops a process's locks when
+ * the process ends, however it ends, so any process that shares the data
+ * folder can tell whether a holder still runs by trying to take that lock.
+ * Every such process runs on one kernel (SQLite's WAL needs that of the
+ * catalog), but not always in one pid namespace or under one host name: a
+ * container that is recreated (a new image, a new pod) gets a new host name,
+ * and without the lock what its crashed predecessor left would count as
+ * held forever.
+ *
+ * The lock is an SQLite lock, taken through SQLite, so that one process may
+ * hold a lock and look at its own file from another connection: SQLite
+ * keeps track of its own POSIX locks per file, which a plain open and close
+ * of the same file elsewhere in the process would drop.
+ *
+ * @module
+ */
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
+import { sqliteBusy } from '../../sqlite-busy.js';
+import type { StoreCore } from './core.js';
+import { holderEnded, thisProcess } from './process-holders.js';
+
+/** The folder of the liveness locks in a data folder. */
+export function holdersDirOf(dataDir: string): string {
+  return join(dataDir, 'holders');
+}
+
+/** The name a lock file has until it is locked; one left by a process that ended in between is never read. */
+const FRESH_SUFFIX = '.new';
+
+/** Locks this process holds, by holders folder: the connection holding it and how many store handles share it. */
+const held = new Map<string, { db: Database.Database; users: number }>();
+
+/**
+ * Takes this process's lock in `holdersDir` (made owner-only when missing),
+ * or counts one more user of it; {@link releaseHolderLock} undoes one take.
+ */
+export function takeHolderLock(holdersDir: string): void {
+  const dir = resolve(holdersDir);
+  const mine = held.get(dir);
+  if (mine) {
+    mine.users++;
+    return;
+  }
+  ensurePrivateDir(dir);
+  const file = join(dir, thisProcess());
+  // made under another name and put in place once locked, so that no one finds the file unlocked
+  // and takes it for an ended holder's (the lock is on the file, which a rename keeps)
+  const fresh = `${file}${FRESH_SUFFIX}`;
+  createPrivateFile(fresh);
+  const db = new Database(fresh, { timeout: 0 });
+  try {
+    // a transaction that never ends and writes no page: the file stays empty, and with the journal
+    // in memory nothing else is made beside it (an exclusive transaction opens its journal at its
+    // start; OFF is refused in the defensive mode better-sqlite3 opens databases in)
+    db.pragma('journal_mode = MEMORY');
+    db.exec('BEGIN EXCLUSIVE');
+    renameSync(fresh, file);
+  } catch (err) {
+    db.close();
+    rmSync(fresh, { force: true });
+    throw err;
+  }
+  held.set(dir, { db, users: 1 });
+}
+
+/** Gives back one take of this process's lock in `holdersDir`; the last one ends the lock and removes its file. */
+export function releaseHolderLock(holdersDir: string): void {
+  const dir = resolve(holdersDir);
+  const mine = held.get(dir);
+  if (!mine || --mine.users > 0) return;
+  held.delete(dir);
+  mine.db.close();
+  rmSync(join(dir, thisProcess()), { force: true });
+}
+
+/**
+ * What the liveness lock of `holder` in `holdersDir` says: `running` while
+ * its process holds it, `ended` when the file is there and nobody holds it,
+ * `unknown` without a file (a holder that closed its store, or one written
+ * by a version before these locks): the caller then judges by the tag.
+ */
+export function holderLockState(holdersDir: string, holder: string): 'running' | 'ended' | 'unknown' {
+  if (holder === thisProcess()) return held.has(resolve(holdersDir)) ? 'running' : 'unknown';
+  // a tag has no path separators or dots at its start; anything else names no lock file of ours
+  if (!/^\d+\.[0-9x]+\.[0-9a-f]+$/.test(holder)) return 'unknown';
+  let db: Database.Database;
+  try {
+    db = new Database(join(holdersDir, holder), { fileMustExist: true, timeout: 0 });
+  } catch {
+    return 'unknown';
+  }
+  try {
+    db.pragma('journal_mode = MEMORY');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('ROLLBACK');
+    return 'ended';
+  } catch (err) {
+    if (sqliteBusy(err)) return 'running';
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Removes the lock files in `holdersDir` of holders that have ended and
+ * hold nothing any more (`holds` says whether a holder still has
+ * something in the store): a crashed process leaves its file behind, and
+ * while what it held is there, its file is what tells that it ended.
+ */
+export function removeEndedHolderLocks(holdersDir: string, holds: (holder: string) => boolean): void {
+  let names: string[];
+  try {
+    names = readdirSync(holdersDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const name of names) {
+    if (holderLockState(holdersDir, name) === 'ended' && !holds(name)) rmSync(join(holdersDir, name), { force: true });
+  }
+}
+
+/**
+ * Whether the process `holder` names has certainly ended: its liveness
+ * lock in `holdersDir` says so where it has one, else its tag
+ * ({@link holderEnded}).
+ */
+export function holderEndedIn(holdersDir: string, holder: string): boolean {
+  const state = holderLockState(holdersDir, holder);
+  return state === 'unknown' ? holderEnded(holder) : state === 'ended';
+}
+
+/**
+ * Removes the lock files of the ended holders that hold nothing in the
+ * store of `core` any more: no intermediate object, no vault temp file.
+ */
+export function removeEndedHolderLocksOf(core: StoreCore): void {
+  const marked = new Set(core.read(() => core.q.intermediates.all()).map((r) => r.holder));
+  const temps = new Set(core.vault.tempHolders());
+  removeEndedHolderLocks(holdersDirOf(core.dataDir), (h) => marked.has(h) || temps.has(h));
+}
