@@ -87,10 +87,12 @@ describe('liveness locks', () => {
       await kill(holder);
       expect(holderLockState(dir, tag)).toBe('ended');
       expect(holderEndedIn(dir, tag)).toBe(true);
-      // names that are no tag name no lock file, whatever is in the folder
+      // names that are no tag name no lock file, whatever is in the folder, and a file that is no database tells nothing
       writeFileSync(join(dir, 'stray'), '');
       expect(holderLockState(dir, '../stray')).toBe('unknown');
       expect(holderLockState(dir, 'stray')).toBe('unknown');
+      writeFileSync(join(dir, tag), 'not a database, not even an empty one');
+      expect(holderLockState(dir, tag)).toBe('unknown');
     } finally {
       await t.cleanup();
     }
@@ -126,6 +128,24 @@ describe('liveness locks', () => {
       expect(await store.fsck({ repair: true })).toEqual({ missingFiles: [], orphanFiles: [temp], repaired: 1 });
       expect(readdirSync(dir)).toEqual([thisProcess()]);
       expect(await storeState(store)).toEqual(before);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('let fsck --repair remove a lock file its process made but never locked, once the tag says the process ended', async () => {
+    const t = tempStore();
+    try {
+      const dir = holdersDirOf(t.dataDir);
+      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+      await once(child, 'exit');
+      const [, start, host] = thisProcess().split('.');
+      // an ended process of this host (its pid is free now), and one of another host name, which the tag cannot judge
+      const endedHere = `${child.pid}.${start}.${host}`;
+      writeFileSync(join(dir, `${endedHere}.new`), '');
+      writeFileSync(join(dir, `${foreignTag()}.new`), '');
+      await t.store.fsck({ repair: true });
+      expect(readdirSync(dir).sort()).toEqual([thisProcess(), `${foreignTag()}.new`].sort());
     } finally {
       await t.cleanup();
     }

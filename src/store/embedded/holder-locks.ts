@@ -30,7 +30,7 @@ export function holdersDirOf(dataDir: string): string {
   return join(dataDir, 'holders');
 }
 
-/** The name a lock file has until it is locked; one left by a process that ended in between is never read. */
+/** The name a lock file has until it is locked. */
 const FRESH_SUFFIX = '.new';
 
 /** Locks this process holds, by holders folder: the connection holding it and how many store handles share it. */
@@ -101,8 +101,8 @@ export function holderLockState(holdersDir: string, holder: string): 'running' |
     db.exec('ROLLBACK');
     return 'ended';
   } catch (err) {
-    if (sqliteBusy(err)) return 'running';
-    throw err;
+    // anything but a held lock (a file that is no database, say) tells nothing: the tag judges
+    return sqliteBusy(err) ? 'running' : 'unknown';
   } finally {
     db.close();
   }
@@ -123,7 +123,11 @@ export function removeEndedHolderLocks(holdersDir: string, holds: (holder: strin
     throw err;
   }
   for (const name of names) {
-    if (holderLockState(holdersDir, name) === 'ended' && !holds(name)) rmSync(join(holdersDir, name), { force: true });
+    const fresh = name.endsWith(FRESH_SUFFIX);
+    const tag = fresh ? name.slice(0, -FRESH_SUFFIX.length) : name;
+    // a file whose process ended before it locked it is judged by the tag alone
+    const ended = fresh ? holderEnded(tag) : holderLockState(holdersDir, name) === 'ended';
+    if (ended && !holds(tag)) rmSync(join(holdersDir, name), { force: true });
   }
 }
 
