@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -61,7 +61,11 @@ describe('liveness locks', () => {
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       expect(statSync(mine).mode & 0o777).toBe(0o600);
       expect(await lockFreeElsewhere(mine)).toBe(false);
-      const second = EmbeddedStore.open({ dataDir: t.dataDir, zone: 'testZone', hashWorkers: 1 });
+      // a second handle, through a link to the same folder: the same lock, which its close does not end
+      const link = join(t.dir, 'link');
+      symlinkSync(t.dataDir, link);
+      const second = EmbeddedStore.open({ dataDir: link, zone: 'testZone', hashWorkers: 1 });
+      expect(readdirSync(dir)).toEqual([thisProcess()]);
       await second.close();
       expect(await lockFreeElsewhere(mine)).toBe(false);
       expect(holderLockState(dir, thisProcess())).toBe('running');

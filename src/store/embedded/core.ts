@@ -142,6 +142,8 @@ export class StoreCore {
   private closed = false;
   /** See {@link StoreCore.readOnlyCatalog}. */
   private readOnly: Database.Database | undefined;
+  /** This process's liveness lock in the store's data folder, as holder-locks.ts keys it. */
+  private readonly holderLock: string;
   /** See {@link StoreCore.transactionOf}. */
   private tx: Database.Transaction<(fn: () => unknown) => unknown> | undefined;
   /**
@@ -178,7 +180,7 @@ export class StoreCore {
       inlineMax: opts.inlineMaxBytes ?? STORE_DEFAULTS.inlineMaxBytes,
     });
     // last, so that a failed open holds no lock; what this process writes into the store names it as holder
-    takeHolderLock(this.vault.holdersDir);
+    this.holderLock = takeHolderLock(this.vault.holdersDir);
   }
 
   /** Checks and normalises a logical path of this zone. */
@@ -409,7 +411,7 @@ export class StoreCore {
     await this.pool.close();
     this.readOnly?.close();
     this.db.close();
-    releaseHolderLock(this.vault.holdersDir);
+    releaseHolderLock(this.holderLock);
     await workerEnded;
   }
 }

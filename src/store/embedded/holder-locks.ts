@@ -17,8 +17,8 @@
  *
  * @module
  */
-import { readdirSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
@@ -38,16 +38,18 @@ const held = new Map<string, { db: Database.Database; users: number }>();
 
 /**
  * Takes this process's lock in `holdersDir` (made owner-only when missing),
- * or counts one more user of it; {@link releaseHolderLock} undoes one take.
+ * or counts one more user of it; returns the key that
+ * {@link releaseHolderLock} gives it back with.
  */
-export function takeHolderLock(holdersDir: string): void {
-  const dir = resolve(holdersDir);
+export function takeHolderLock(holdersDir: string): string {
+  ensurePrivateDir(holdersDir);
+  // one folder reached by two paths is one lock
+  const dir = realpathSync(holdersDir);
   const mine = held.get(dir);
   if (mine) {
     mine.users++;
-    return;
+    return dir;
   }
-  ensurePrivateDir(dir);
   const file = join(dir, thisProcess());
   // made under another name and put in place once locked, so that no one finds the file unlocked
   // and takes it for an ended holder's (the lock is on the file, which a rename keeps)
@@ -67,16 +69,25 @@ export function takeHolderLock(holdersDir: string): void {
     throw err;
   }
   held.set(dir, { db, users: 1 });
+  return dir;
 }
 
-/** Gives back one take of this process's lock in `holdersDir`; the last one ends the lock and removes its file. */
-export function releaseHolderLock(holdersDir: string): void {
-  const dir = resolve(holdersDir);
-  const mine = held.get(dir);
+/** Gives back one take of this process's lock by the key {@link takeHolderLock} returned; the last one ends the lock and removes its file. */
+export function releaseHolderLock(key: string): void {
+  const mine = held.get(key);
   if (!mine || --mine.users > 0) return;
-  held.delete(dir);
+  held.delete(key);
   mine.db.close();
-  rmSync(join(dir, thisProcess()), { force: true });
+  rmSync(join(key, thisProcess()), { force: true });
+}
+
+/** `dir` with its links resolved; undefined when it is gone. */
+function realPath(dir: string): string | undefined {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -86,7 +97,10 @@ export function releaseHolderLock(holdersDir: string): void {
  * by a version before these locks): the caller then judges by the tag.
  */
 export function holderLockState(holdersDir: string, holder: string): 'running' | 'ended' | 'unknown' {
-  if (holder === thisProcess()) return held.has(resolve(holdersDir)) ? 'running' : 'unknown';
+  if (holder === thisProcess()) {
+    const dir = realPath(holdersDir);
+    return dir !== undefined && held.has(dir) ? 'running' : 'unknown';
+  }
   // a tag has no path separators or dots at its start; anything else names no lock file of ours
   if (!/^\d+\.[0-9x]+\.[0-9a-f]+$/.test(holder)) return 'unknown';
   let db: Database.Database;
