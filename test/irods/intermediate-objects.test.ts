@@ -4,13 +4,16 @@
  * before their close: killed, so nothing of it closes or cleans up. The next
  * server start on the store removes them, leaving the store as it was before
  * the open; until then fsck reports them, and never those of a server that
- * still runs. A start with none to remove takes no write lock.
+ * still runs, under whatever host name it runs. A start with none to remove
+ * takes no write lock.
  */
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startIrodsServer } from '../../src/irods/index.js';
+import { thisProcess } from '../../src/store/embedded/process-holders.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { requireIrodsClient } from '../support/irods-client.js';
 import { startAliceAndBob, TEST_ZONE, type IrodsStoreServer } from '../support/irods-store-server.js';
@@ -31,9 +34,9 @@ afterEach(async () => {
   client = inspect = server = undefined;
 });
 
-async function started(): Promise<{ server: IrodsStoreServer; inspect: EmbeddedStore }> {
+async function started(opts: { hostName?: string } = {}): Promise<{ server: IrodsStoreServer; inspect: EmbeddedStore }> {
   requireIrodsClient();
-  ({ server, inspect } = await startAliceAndBob());
+  ({ server, inspect } = await startAliceAndBob(opts));
   return { server, inspect };
 }
 
@@ -66,6 +69,26 @@ describe('an object a parallel put registered, when its server ends before the c
     expect(await inspect.stat(path)).toBeNull();
     expect(await storeState(inspect)).toEqual(before);
     expect(intermediateMarks(inspect)).toBe(0);
+  });
+
+  it('is removed also when its server ran under another host name (a container recreated since), and left alone while that server runs', async () => {
+    // the server in a namespace of its own, named as no host here is: a pid or a host name tells this process nothing of it
+    const { server: first, inspect } = await started({ hostName: 'recreated-container' });
+    const path = `${HOME}/other-host.bin`;
+    const before = await storeState(inspect);
+    await parallelPutOpen(first, path);
+    expect(inspect.removeAbandonedIntermediates()).toEqual([]);
+    expect(first.storeCli('fsck')).toEqual(['ok']);
+
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const catalog = inspect.protocolCore().db.name;
+    expect(await inspect.fsck()).toEqual({ missingFiles: [], orphanFiles: [`${catalog}#intermediate${path}`], repaired: 0 });
+    // what a server start on this host does before it serves
+    expect(inspect.removeAbandonedIntermediates()).toEqual([path]);
+    expect(await storeState(inspect)).toEqual(before);
+    // the killed server's lock file went with what it held; the inspecting handle's own stays
+    expect(readdirSync(join(first.dataDir, 'holders'))).toEqual([thisProcess()]);
   });
 
   it('fsck --repair removes it too, when no server starts', async () => {

@@ -114,6 +114,12 @@ export async function startIrodsStore(
     groups?: Readonly<Record<string, readonly string[]>>;
     env?: Record<string, string>;
     readyTimeoutMs?: number;
+    /**
+     * Runs the server under this host name, in a UTS namespace of its own
+     * (`unshare -r -u`, util-linux): as a container sharing the data folder
+     * with this process, or one recreated since under a new name.
+     */
+    hostName?: string;
   } = {},
 ): Promise<IrodsStoreServer> {
   requireStoreBuild('dist/src/cli/index.js');
@@ -167,7 +173,10 @@ export async function startIrodsStore(
 
   async function serve(wanted: number): Promise<IrodsStoreServer> {
     const args = SERVE_ARGS.map((a) => (a === 'LISTEN' ? `${host}:${wanted}` : a));
-    const proc = spawn(process.execPath, [CLI, ...args], {
+    const command = [process.execPath, CLI, ...args];
+    // unshare execs the shell, which execs node: the server keeps the pid the test signals
+    const wrapped = opts.hostName === undefined ? command : ['unshare', '-r', '-u', 'sh', '-c', 'hostname "$0" && exec "$@"', opts.hostName, ...command];
+    const proc = spawn(wrapped[0]!, wrapped.slice(1), {
       env: { ...process.env, ...env, TASKFLOW_IRODS_LISTEN: `${host}:${wanted}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -227,9 +236,9 @@ export interface TwoUserStore {
   readonly inspect: EmbeddedStore;
 }
 
-/** {@link startIrodsStore} with users alice and bob, and an {@link EmbeddedStore} on the same data folder. */
-export async function startAliceAndBob(): Promise<TwoUserStore> {
-  const server = await startIrodsStore({ users: [{ name: 'alice' }, { name: 'bob' }] });
+/** {@link startIrodsStore} with users alice and bob (and `opts`), and an {@link EmbeddedStore} on the same data folder. */
+export async function startAliceAndBob(opts: { hostName?: string } = {}): Promise<TwoUserStore> {
+  const server = await startIrodsStore({ users: [{ name: 'alice' }, { name: 'bob' }], ...opts });
   return {
     server,
     alice: server.accounts.get('alice')!,
