@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { holderEndedIn, holderLockState, holdersDirOf } from '../../src/store/embedded/holder-locks.js';
 import { holderEnded, thisProcess } from '../../src/store/embedded/process-holders.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
-import { storeState, tempStore } from '../support/store-helpers.js';
+import { storePerTest, storeState, type TempStore } from '../support/store-helpers.js';
 
 /** A holder tag of a process under another host name: a host hash no host here has. */
 function foreignTag(): string {
@@ -52,106 +52,91 @@ async function lockFreeElsewhere(file: string): Promise<boolean> {
 }
 
 describe('liveness locks', () => {
+  let t: TempStore;
+  storePerTest((opened) => {
+    t = opened;
+  });
+
   it('are held by a process while it has a store open, one per data folder however many handles, and removed with the last', async () => {
-    const t = tempStore();
-    try {
-      const dir = holdersDirOf(t.dataDir);
-      const mine = join(dir, thisProcess());
-      expect(readdirSync(dir)).toEqual([thisProcess()]);
-      expect(statSync(dir).mode & 0o777).toBe(0o700);
-      expect(statSync(mine).mode & 0o777).toBe(0o600);
-      expect(await lockFreeElsewhere(mine)).toBe(false);
-      // a second handle, through a link to the same folder: the same lock, which its close does not end
-      const link = join(t.dir, 'link');
-      symlinkSync(t.dataDir, link);
-      const second = EmbeddedStore.open({ dataDir: link, zone: 'testZone', hashWorkers: 1 });
-      expect(readdirSync(dir)).toEqual([thisProcess()]);
-      await second.close();
-      expect(await lockFreeElsewhere(mine)).toBe(false);
-      expect(holderLockState(dir, thisProcess())).toBe('running');
-      await t.store.close();
-      expect(existsSync(mine)).toBe(false);
-      expect(holderLockState(dir, thisProcess())).toBe('unknown');
-    } finally {
-      await t.cleanup();
-    }
+    const dir = holdersDirOf(t.dataDir);
+    const mine = join(dir, thisProcess());
+    expect(readdirSync(dir)).toEqual([thisProcess()]);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(mine).mode & 0o777).toBe(0o600);
+    expect(await lockFreeElsewhere(mine)).toBe(false);
+    // a second handle, through a link to the same folder: the same lock, which its close does not end
+    const link = join(t.dir, 'link');
+    symlinkSync(t.dataDir, link);
+    const second = EmbeddedStore.open({ dataDir: link, zone: 'testZone', hashWorkers: 1 });
+    expect(readdirSync(dir)).toEqual([thisProcess()]);
+    await second.close();
+    expect(await lockFreeElsewhere(mine)).toBe(false);
+    expect(holderLockState(dir, thisProcess())).toBe('running');
+    await t.store.close();
+    expect(existsSync(mine)).toBe(false);
+    expect(holderLockState(dir, thisProcess())).toBe('unknown');
   });
 
   it('say a holder of another host name runs while its process holds the lock, and has ended once it is killed', async () => {
-    const t = tempStore();
-    try {
-      const dir = holdersDirOf(t.dataDir);
-      const tag = foreignTag();
-      // by the tag alone, another host's holder always runs
-      expect(holderEnded(tag)).toBe(false);
-      expect(holderLockState(dir, tag)).toBe('unknown');
-      const holder = await lockHolder(join(dir, tag));
-      expect(holderLockState(dir, tag)).toBe('running');
-      expect(holderEndedIn(dir, tag)).toBe(false);
-      await kill(holder);
-      expect(holderLockState(dir, tag)).toBe('ended');
-      expect(holderEndedIn(dir, tag)).toBe(true);
-      // names that are no tag name no lock file, whatever is in the folder, and a file that is no database tells nothing
-      writeFileSync(join(dir, 'stray'), '');
-      expect(holderLockState(dir, '../stray')).toBe('unknown');
-      expect(holderLockState(dir, 'stray')).toBe('unknown');
-      writeFileSync(join(dir, tag), 'not a database, not even an empty one');
-      expect(holderLockState(dir, tag)).toBe('unknown');
-    } finally {
-      await t.cleanup();
-    }
+    const dir = holdersDirOf(t.dataDir);
+    const tag = foreignTag();
+    // by the tag alone, another host's holder always runs
+    expect(holderEnded(tag)).toBe(false);
+    expect(holderLockState(dir, tag)).toBe('unknown');
+    const holder = await lockHolder(join(dir, tag));
+    expect(holderLockState(dir, tag)).toBe('running');
+    expect(holderEndedIn(dir, tag)).toBe(false);
+    await kill(holder);
+    expect(holderLockState(dir, tag)).toBe('ended');
+    expect(holderEndedIn(dir, tag)).toBe(true);
+    // names that are no tag name no lock file, whatever is in the folder, and a file that is no database tells nothing
+    writeFileSync(join(dir, 'stray'), '');
+    expect(holderLockState(dir, '../stray')).toBe('unknown');
+    expect(holderLockState(dir, 'stray')).toBe('unknown');
+    writeFileSync(join(dir, tag), 'not a database, not even an empty one');
+    expect(holderLockState(dir, tag)).toBe('unknown');
   });
 
   it("let a server start and fsck --repair remove what an ended holder of another host name left, then its lock file; nothing while it runs", async () => {
-    const t = tempStore();
-    try {
-      const { store, dataDir } = t;
-      const before = await storeState(store);
-      const tag = foreignTag();
-      const dir = holdersDirOf(dataDir);
-      const holder = await lockHolder(join(dir, tag));
-      // what that process had done: registered an object for a parallel put, and begun a vault temp file
-      const core = store.protocolCore();
-      const staged = core.vault.stagedBytes(Buffer.alloc(0), '');
-      store.commitObjects([{ path: '/testZone/home/left', staged, owner: 'rods', heldBy: tag }], [], () => undefined);
-      const temp = join(dataDir, 'vault', 'tmp', `${tag}-0123abcd.part`);
-      writeFileSync(temp, 'half an upload');
+    const { store, dataDir } = t;
+    const before = await storeState(store);
+    const tag = foreignTag();
+    const dir = holdersDirOf(dataDir);
+    const holder = await lockHolder(join(dir, tag));
+    // what that process had done: registered an object for a parallel put, and begun a vault temp file
+    const core = store.protocolCore();
+    const staged = core.vault.stagedBytes(Buffer.alloc(0), '');
+    store.commitObjects([{ path: '/testZone/home/left', staged, owner: 'rods', heldBy: tag }], [], () => undefined);
+    const temp = join(dataDir, 'vault', 'tmp', `${tag}-0123abcd.part`);
+    writeFileSync(temp, 'half an upload');
 
-      // while it runs: left alone by a start, a check and a repair
-      expect(store.removeAbandonedIntermediates()).toEqual([]);
-      expect(await store.fsck({ repair: true })).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
-      expect(existsSync(temp)).toBe(true);
-      expect((await store.stat('/testZone/home/left'))?.type).toBe('object');
+    // while it runs: left alone by a start, a check and a repair
+    expect(store.removeAbandonedIntermediates()).toEqual([]);
+    expect(await store.fsck({ repair: true })).toEqual({ missingFiles: [], orphanFiles: [], repaired: 0 });
+    expect(existsSync(temp)).toBe(true);
+    expect((await store.stat('/testZone/home/left'))?.type).toBe('object');
 
-      await kill(holder);
-      const report = await store.fsck();
-      expect(report.orphanFiles).toEqual([temp, `${core.db.name}#intermediate/testZone/home/left`]);
-      // a server start removes the object; the lock file stays, as the temp file still names its holder
-      expect(store.removeAbandonedIntermediates()).toEqual(['/testZone/home/left']);
-      expect(existsSync(join(dir, tag))).toBe(true);
-      expect(await store.fsck({ repair: true })).toEqual({ missingFiles: [], orphanFiles: [temp], repaired: 1 });
-      expect(readdirSync(dir)).toEqual([thisProcess()]);
-      expect(await storeState(store)).toEqual(before);
-    } finally {
-      await t.cleanup();
-    }
+    await kill(holder);
+    const report = await store.fsck();
+    expect(report.orphanFiles).toEqual([temp, `${core.db.name}#intermediate/testZone/home/left`]);
+    // a server start removes the object; the lock file stays, as the temp file still names its holder
+    expect(store.removeAbandonedIntermediates()).toEqual(['/testZone/home/left']);
+    expect(existsSync(join(dir, tag))).toBe(true);
+    expect(await store.fsck({ repair: true })).toEqual({ missingFiles: [], orphanFiles: [temp], repaired: 1 });
+    expect(readdirSync(dir)).toEqual([thisProcess()]);
+    expect(await storeState(store)).toEqual(before);
   });
 
   it('let fsck --repair remove a lock file its process made but never locked, once the tag says the process ended', async () => {
-    const t = tempStore();
-    try {
-      const dir = holdersDirOf(t.dataDir);
-      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-      await once(child, 'exit');
-      const [, start, host] = thisProcess().split('.');
-      // an ended process of this host (its pid is free now), and one of another host name, which the tag cannot judge
-      const endedHere = `${child.pid}.${start}.${host}`;
-      writeFileSync(join(dir, `${endedHere}.new`), '');
-      writeFileSync(join(dir, `${foreignTag()}.new`), '');
-      await t.store.fsck({ repair: true });
-      expect(readdirSync(dir).sort()).toEqual([thisProcess(), `${foreignTag()}.new`].sort());
-    } finally {
-      await t.cleanup();
-    }
+    const dir = holdersDirOf(t.dataDir);
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await once(child, 'exit');
+    const [, start, host] = thisProcess().split('.');
+    // an ended process of this host (its pid is free now), and one of another host name, which the tag cannot judge
+    const endedHere = `${child.pid}.${start}.${host}`;
+    writeFileSync(join(dir, `${endedHere}.new`), '');
+    writeFileSync(join(dir, `${foreignTag()}.new`), '');
+    await t.store.fsck({ repair: true });
+    expect(readdirSync(dir).sort()).toEqual([thisProcess(), `${foreignTag()}.new`].sort());
   });
 });
