@@ -101,7 +101,7 @@ export function holderLockState(holdersDir: string, holder: string): 'running' |
     const dir = realPath(holdersDir);
     return dir !== undefined && held.has(dir) ? 'running' : 'unknown';
   }
-  // a tag has no path separators or dots at its start; anything else names no lock file of ours
+  // a tag is a pid, a start time and a host hash (process-holders.ts): anything else names no lock file
   if (!/^\d+\.[0-9x]+\.[0-9a-f]+$/.test(holder)) return 'unknown';
   let db: Database.Database;
   try {
@@ -162,5 +162,5 @@ export function holderEndedIn(holdersDir: string, holder: string): boolean {
 export function removeEndedHolderLocksOf(core: StoreCore): void {
   const marked = new Set(core.read(() => core.q.intermediates.all()).map((r) => r.holder));
   const temps = new Set(core.vault.tempHolders());
-  removeEndedHolderLocks(holdersDirOf(core.dataDir), (h) => marked.has(h) || temps.has(h));
+  removeEndedHolderLocks(core.vault.holdersDir, (h) => marked.has(h) || temps.has(h));
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import type { StoreCore } from './core.js';
-import { holderEndedIn, holdersDirOf, removeEndedHolderLocksOf } from './holder-locks.js';
+import { holderEndedIn, removeEndedHolderLocksOf } from './holder-locks.js';
 
 /**
  * The paths of the intermediate objects whose holder has ended (inside a
@@ -20,9 +20,8 @@ import { holderEndedIn, holdersDirOf, removeEndedHolderLocksOf } from './holder-
 export function abandonedIntermediates(core: StoreCore, remove: boolean): { paths: string[]; files: string[] } {
   const paths: string[] = [];
   const files: string[] = [];
-  const holdersDir = holdersDirOf(core.dataDir);
   for (const { holder, path } of core.q.intermediates.all()) {
-    if (!holderEndedIn(holdersDir, holder)) continue;
+    if (!holderEndedIn(core.vault.holdersDir, holder)) continue;
     paths.push(path);
     if (!remove) continue;
     const file = core.deleteObjectRow(core.mustObject(path));

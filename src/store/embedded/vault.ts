@@ -103,6 +103,11 @@ function idOn(hex: string, resource: string | undefined): string {
   return resource === undefined ? hex : `${resource}/${hex}`;
 }
 
+/** The holder a temp file's name begins with (see {@link Vault.tempFor}). */
+function holderOfTemp(name: string): string {
+  return name.split('-')[0]!;
+}
+
 /** The vault folder of one store. */
 export class Vault {
   readonly tempDir: string;
@@ -386,7 +391,7 @@ export class Vault {
 
   /** The holders named by the temp files here now, live or left by ended writers. */
   tempHolders(): string[] {
-    return fs.readdirSync(this.tempDir).map((name) => name.split('-')[0]!);
+    return fs.readdirSync(this.tempDir).map(holderOfTemp);
   }
 
   /** Removes an object's file or a temp file; a missing file is fine. */
@@ -413,7 +418,7 @@ export class Vault {
       if (shard.name === 'tmp') {
         for (const name of fs.readdirSync(shardDir)) {
           const file = join(shardDir, name);
-          const holder = name.split('-')[0]!;
+          const holder = holderOfTemp(name);
           if (holder === thisProcess() ? this.liveTemps.has(file) : !holderEndedIn(this.holdersDir, holder)) continue;
           yield { file, holder };
         }
