@@ -29,12 +29,12 @@
  * hot code (V8's optimizing compiler runs on other threads while the code
  * warms up, and the main thread runs slower code meanwhile); `warmup_files`
  * in the JSON line says how many. `--warmup 0` measures a cold server. How
-settled a server is depends on how many client sessions it has served more
-than on how many files (README, the nineteenth session's machine): V8 throws
-code away at a session's end and start and compiles it again in the next
-one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
-client session each (`warmup_sessions` in the JSON line), which measures a
-server that has served a few clients.
+ * settled a server is depends on how many client sessions it has served more
+ * than on how many files (README, the nineteenth session's machine): V8 throws
+ * code away at a session's end and start and compiles it again in the next
+ * one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
+ * client session each (`warmup_sessions` in the JSON line), which measures a
+ * server that has served a few clients.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.
@@ -327,21 +327,22 @@ export async function main(argv: string[]): Promise<void> {
     log('get of the big file into /dev/null');
     const discarded = await phase(pid, port, clientEnv, { phase: 'get', path: `${home}/big.bin`, local: '/dev/null' });
     log(`  ${(args.bigSize / 1e6 / discarded.seconds).toFixed(1)} MB/s`);
-    log('get of the big file');
     const fetched = join(root, 'big.fetched');
-    const get = await phase(pid, port, clientEnv, { phase: 'get', path: `${home}/big.bin`, local: fetched });
-    log(`  ${(args.bigSize / 1e6 / get.seconds).toFixed(1)} MB/s`);
-    if ((await md5File(fetched)) !== bigMd5) throw new Error('the fetched file differs from the one put');
-    rmSync(fetched);
+    /** A get of the big file into `fetched`, checked against the file put, then removed. */
+    const getIntoFile = async (what: string): Promise<PhaseResult> => {
+      log(what);
+      const r = await phase(pid, port, clientEnv, { phase: 'get', path: `${home}/big.bin`, local: fetched });
+      log(`  ${(args.bigSize / 1e6 / r.seconds).toFixed(1)} MB/s`);
+      if ((await md5File(fetched)) !== bigMd5) throw new Error('the fetched file differs from the one put');
+      rmSync(fetched);
+      return r;
+    };
+    const get = await getIntoFile('get of the big file');
     // the same get again, into the same path: its file's pages are those the first get's file had, freed by the
     // removal. On a virtual machine the first get may write into memory the guest never touched, which the
     // host then faults in page by page (a 1 GiB dd into a new file: 227 MB/s, into one just removed: 1.7 GB/s,
     // on the twentieth session's machine); this one measures what a client whose memory has been used writes into.
-    log('get of the big file again (page cache the first get freed)');
-    const again = await phase(pid, port, clientEnv, { phase: 'get', path: `${home}/big.bin`, local: fetched });
-    log(`  ${(args.bigSize / 1e6 / again.seconds).toFixed(1)} MB/s`);
-    if ((await md5File(fetched)) !== bigMd5) throw new Error('the fetched file differs from the one put');
-    rmSync(fetched);
+    const again = await getIntoFile('get of the big file again (page cache the first get freed)');
     for (let k = 0; args.warmup > 0 && k < args.warmupSessions; k++) {
       log(`warm-up session ${k + 1} of ${args.warmupSessions}: put of ${args.warmup} small files, not counted`);
       const warm = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.warmup), coll: `${home}/warmup${k}` });
