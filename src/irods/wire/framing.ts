@@ -124,6 +124,27 @@ export const LOGIN_FRAME_LIMITS: FrameLimits = {
   oversizeCode: 'SYS_HEADER_READ_LEN_ERR',
 };
 
+/** {@link FrameLimits} with every bound set. */
+export type FrameBounds = Required<FrameLimits>;
+
+/**
+ * `limits` with the defaults filled in, as an object of one shape whatever
+ * object `limits` was: the login bounds and a session's settings (which
+ * hold more than frame bounds) would otherwise be two hidden classes, and
+ * the reader's optimised code, made for the session's during the first
+ * client's requests, was thrown away when the next client's login met the
+ * other.
+ */
+export function frameBounds(limits: FrameLimits): FrameBounds {
+  return {
+    maxHeaderBytes: limits.maxHeaderBytes,
+    maxMessageBytes: limits.maxMessageBytes,
+    maxBodyBytes: limits.maxBodyBytes ?? DEFAULT_FRAME_LIMITS.maxBodyBytes!,
+    highWaterBytes: limits.highWaterBytes ?? DEFAULT_FRAME_LIMITS.highWaterBytes!,
+    oversizeCode: limits.oversizeCode ?? 'SYS_READ_MSG_BODY_LEN_ERR',
+  };
+}
+
 /**
  * A message the peer framed wrongly, or a peer that vanished or went quiet.
  * The connection cannot go on after one; `canReply` says whether an error
@@ -217,7 +238,7 @@ const HEADER_INT = /^-?\d{1,10}$/;
 
 /** Decodes and checks a header's XML against the limits. */
 export function parseHeader(xml: Buffer, limits: FrameLimits): MsgHeader {
-  return checkLengths(parseHeaderFields(xml), limits);
+  return checkLengths(parseHeaderFields(xml), frameBounds(limits));
 }
 
 /** Decodes a header's XML; its lengths are not checked. */
@@ -266,19 +287,19 @@ function parseAnyHeader(xml: Buffer): MsgHeader {
 }
 
 /** Checks a header's lengths against the limits. */
-function checkLengths(h: MsgHeader, limits: FrameLimits): MsgHeader {
+function checkLengths(h: MsgHeader, limits: FrameBounds): MsgHeader {
   for (const key of ['msgLen', 'errorLen', 'bsLen'] as const) {
     if (h[key] < 0) throw new FramingError('SYS_HEADER_READ_LEN_ERR', `message header field ${key} is negative (${h[key]})`, true);
   }
   const packed = h.msgLen + h.errorLen;
-  const maxBody = limits.maxBodyBytes ?? DEFAULT_FRAME_LIMITS.maxBodyBytes!;
+  const maxBody = limits.maxBodyBytes;
   if (packed > maxBody) {
-    throw new FramingError(limits.oversizeCode ?? 'SYS_READ_MSG_BODY_LEN_ERR', `a message body of ${packed} bytes is larger than this server accepts (${maxBody})`, true);
+    throw new FramingError(limits.oversizeCode, `a message body of ${packed} bytes is larger than this server accepts (${maxBody})`, true);
   }
   const total = packed + h.bsLen;
   if (total > limits.maxMessageBytes) {
     throw new FramingError(
-      limits.oversizeCode ?? 'SYS_READ_MSG_BODY_LEN_ERR',
+      limits.oversizeCode,
       `a message of ${total} bytes is larger than this server accepts (${limits.maxMessageBytes}); send data in smaller pieces`,
       true,
     );
@@ -288,6 +309,29 @@ function checkLengths(h: MsgHeader, limits: FrameLimits): MsgHeader {
 
 /** How many parsed headers a reader keeps for reuse: a put's five kinds of request, each with its own. */
 const RECENT_HEADERS = 6;
+
+/**
+ * A free slot of a reader's recent headers: its empty key equals no
+ * header's bytes (a header is never empty). Not frozen, so that it has the
+ * hidden class of the slots that replace it.
+ */
+const NO_RECENT_HEADER: Readonly<{ bytes: Buffer; header: MsgHeader }> = {
+  bytes: EMPTY,
+  header: Object.freeze({ type: '', msgLen: 0, errorLen: 0, bsLen: 0, intInfo: 0 }),
+};
+
+/**
+ * Slots for a reader's recent headers, all taken from the start: an array
+ * that grows from empty changes its hidden class at its first element, and
+ * the reader's optimised code, made for full slots while the first client
+ * put files, was thrown away when the next client's first header met an
+ * empty array.
+ */
+function freeRecentHeaders(): Array<{ bytes: Buffer; header: MsgHeader }> {
+  const slots = [];
+  for (let i = 0; i < RECENT_HEADERS; i++) slots.push(NO_RECENT_HEADER);
+  return slots;
+}
 
 interface Waiter {
   bytes: number;
@@ -318,11 +362,12 @@ export class MessageReader {
   private timerMs = 0;
   /** The header of the message being read, once its bytes are taken. */
   private pending: MsgHeader | undefined;
-  private highWater: number;
+  /** The bounds in force (see {@link frameBounds}). */
+  private limits: FrameBounds;
   private attached = true;
   private discarding = false;
   /** The last few headers parsed, with their bytes (see {@link MessageReader.header}). */
-  private readonly recentHeaders: Array<{ bytes: Buffer; header: MsgHeader }> = [];
+  private readonly recentHeaders = freeRecentHeaders();
   private nextRecent = 0;
 
   private readonly onData = (chunk: Buffer): void => {
@@ -335,7 +380,7 @@ export class MessageReader {
         this.waiter = undefined;
         w.resolve();
       } else this.timer?.refresh();
-    } else if (this.buffered > this.highWater) {
+    } else if (this.buffered > this.limits.highWaterBytes) {
       // the peer sends ahead of the session: stop reading until the next message is wanted
       this.stream.pause();
     }
@@ -351,11 +396,11 @@ export class MessageReader {
 
   constructor(
     private readonly stream: Duplex,
-    private limits: FrameLimits,
+    limits: FrameLimits,
     /** Milliseconds the peer may stay silent while a read waits (0: no bound). */
     private idleMs = 0,
   ) {
-    this.highWater = limits.highWaterBytes ?? DEFAULT_FRAME_LIMITS.highWaterBytes!;
+    this.limits = frameBounds(limits);
     stream.on('data', this.onData);
     stream.on('end', this.onEnd);
     stream.on('close', this.onEnd);
@@ -364,10 +409,9 @@ export class MessageReader {
 
   /** Changes the bounds for the messages that follow (a session's, once its client logged in). */
   setLimits(limits: FrameLimits): void {
-    this.limits = limits;
-    this.highWater = limits.highWaterBytes ?? DEFAULT_FRAME_LIMITS.highWaterBytes!;
+    this.limits = frameBounds(limits);
     // a header kept from before was checked against the old bounds
-    this.recentHeaders.length = 0;
+    this.recentHeaders.fill(NO_RECENT_HEADER);
     this.nextRecent = 0;
   }
 
@@ -614,7 +658,7 @@ export class MessageReader {
       const r = recent[i]!;
       if (r.bytes.equals(xml)) return r.header;
     }
-    const header = Object.freeze(parseHeader(xml, this.limits));
+    const header = Object.freeze(checkLengths(parseHeaderFields(xml), this.limits));
     // the header is a view into the stream's chunk: the key is a copy
     recent[this.nextRecent] = { bytes: Buffer.from(xml), header };
     this.nextRecent = (this.nextRecent + 1) % RECENT_HEADERS;
