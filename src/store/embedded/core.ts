@@ -171,16 +171,26 @@ export class StoreCore {
       throw new StoreUnavailableError(dataDir, (err as Error).message);
     }
     this.db = openCatalog(join(dataDir, 'catalog.sqlite'), zone, opts.busyTimeoutMs);
-    this.q = new Catalog(this.db);
-    this.checkpoints = new BusyCheckpoints(this.db);
-    this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
-    this.clock = opts.clock ?? Date.now;
-    this.pool = new HashPool(this.hashWorkers);
-    this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites, {
-      inlineMax: opts.inlineMaxBytes ?? STORE_DEFAULTS.inlineMaxBytes,
-    });
-    // last, so that a failed open holds no lock; what this process writes into the store names it as holder
-    this.holderLock = takeHolderLock(this.vault.holdersDir);
+    // a failed open leaves nothing open: a process retrying it would otherwise keep a catalog handle per attempt
+    try {
+      this.q = new Catalog(this.db);
+      this.checkpoints = new BusyCheckpoints(this.db);
+      this.hashWorkers = opts.hashWorkers ?? STORE_DEFAULTS.hashWorkers;
+      this.clock = opts.clock ?? Date.now;
+      this.pool = new HashPool(this.hashWorkers);
+      this.vault = new Vault(join(dataDir, 'vault'), opts.sync ?? STORE_DEFAULTS.sync, this.pool, opts.directWrites ?? STORE_DEFAULTS.directWrites, {
+        inlineMax: opts.inlineMaxBytes ?? STORE_DEFAULTS.inlineMaxBytes,
+      });
+      // last, so that a failed open holds no lock; what this process writes into the store names it as holder
+      this.holderLock = takeHolderLock(this.vault.holdersDir);
+    } catch (err) {
+      this.db.close();
+      // a folder the store cannot make or use (its message names the path) is the store being unavailable
+      if (typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).syscall) {
+        throw new StoreUnavailableError(dataDir, (err as Error).message);
+      }
+      throw err;
+    }
   }
 
   /** Checks and normalises a logical path of this zone. */
