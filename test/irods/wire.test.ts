@@ -258,6 +258,7 @@ const ROUTES: ApiRoute[] = [
     inputs: NOTHING,
     handle: async (_req, ctx) => {
       ctx.connection.onClose(() => void seen.push('slow cleaned'));
+      seen.push('slow started');
       await new Promise((r) => setTimeout(r, 300));
       seen.push('slow finished');
       return {};
@@ -415,9 +416,10 @@ describe('a server facing broken and hostile clients', () => {
     const c = await loggedIn(port, 'rods', 'rods-pw');
     c.send('RODS_API_REQ', { intInfo: 9006, body: str('a') });
     await c.reply();
+    seen.length = 0;
     c.send('RODS_API_REQ', { intInfo: 9008 });
-    // gone mid-request: the handler finishes, then the cleanups run
-    await new Promise((r) => setTimeout(r, 50));
+    // gone mid-request (the handler runs 300 ms): the handler finishes, then the cleanups run
+    await expect.poll(() => seen, { timeout: 5000 }).toEqual(['slow started']);
     seen.length = 0;
     c.close();
     await expect.poll(() => seen, { timeout: 5000 }).toEqual(['slow finished', 'closed a', 'slow cleaned']);
