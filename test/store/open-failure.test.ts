@@ -25,6 +25,16 @@ function openFilesUnder(dir: string): string[] {
   return out;
 }
 
+/** What opening a store in `dataDir` throws (undefined when it opens, which it must not here). */
+function openError(dataDir: string): unknown {
+  try {
+    EmbeddedStore.open({ dataDir, zone: 'testZone', hashWorkers: 1 });
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
 describe('a store that cannot open', () => {
   let dir: string | undefined;
   afterEach(() => {
@@ -39,12 +49,7 @@ describe('a store that cannot open', () => {
     // the lock's folder (holder-locks.ts) is taken by a file: the last step of an open fails
     writeFileSync(join(dataDir, 'holders'), 'not a folder\n');
     for (let attempt = 0; attempt < 3; attempt++) {
-      let err: unknown;
-      try {
-        EmbeddedStore.open({ dataDir, zone: 'testZone', hashWorkers: 1 });
-      } catch (e) {
-        err = e;
-      }
+      const err = openError(dataDir);
       expect(err).toBeInstanceOf(StoreUnavailableError);
       expect((err as Error).message).toContain(`store unavailable at ${dataDir}:`);
       expect((err as Error).message).toContain(join(dataDir, 'holders'));
@@ -57,12 +62,7 @@ describe('a store that cannot open', () => {
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir, { mode: 0o700 });
     writeFileSync(join(dataDir, 'vault'), 'not a folder\n');
-    let err: unknown;
-    try {
-      EmbeddedStore.open({ dataDir, zone: 'testZone', hashWorkers: 1 });
-    } catch (e) {
-      err = e;
-    }
+    const err = openError(dataDir);
     expect(err).toBeInstanceOf(StoreUnavailableError);
     expect((err as Error).message).toContain(join(dataDir, 'vault'));
     expect(openFilesUnder(dir)).toEqual([]);
