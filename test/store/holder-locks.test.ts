@@ -9,11 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { holderEndedIn, holderLockState, holdersDirOf } from '../../src/store/embedded/holder-locks.js';
+import { FRESH_LOCK_GRACE_MS, holderEndedIn, holderLockState, holdersDirOf } from '../../src/store/embedded/holder-locks.js';
 import { holderEnded, thisProcess } from '../../src/store/embedded/process-holders.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest, storeState, type TempStore } from '../support/store-helpers.js';
@@ -138,5 +138,25 @@ describe('liveness locks', () => {
     writeFileSync(join(dir, `${foreignTag()}.new`), '');
     await t.store.fsck({ repair: true });
     expect(readdirSync(dir).sort()).toEqual([thisProcess(), `${foreignTag()}.new`].sort());
+  });
+
+  it("let fsck --repair remove another host name's lock file never put in place once nobody has held it for a while, not while its process holds it", async () => {
+    const dir = holdersDirOf(t.dataDir);
+    const left = join(dir, `${foreignTag()}.new`);
+    writeFileSync(left, '');
+    // made just now: its maker may be about to lock it
+    await t.store.fsck({ repair: true });
+    expect(existsSync(left)).toBe(true);
+    // made longer ago than its maker takes to lock it, and held: a process that locked it and has not yet put it in place
+    const past = new Date(Date.now() - 2 * FRESH_LOCK_GRACE_MS);
+    const holder = await lockHolder(left);
+    utimesSync(left, past, past);
+    await t.store.fsck({ repair: true });
+    expect(existsSync(left)).toBe(true);
+    // its process gone: nobody holds it, and it goes
+    await kill(holder);
+    utimesSync(left, past, past);
+    await t.store.fsck({ repair: true });
+    expect(readdirSync(dir)).toEqual([thisProcess()]);
   });
 });

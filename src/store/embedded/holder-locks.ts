@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
@@ -32,6 +32,13 @@ export function holdersDirOf(dataDir: string): string {
 
 /** The name a lock file has until it is locked. */
 const FRESH_SUFFIX = '.new';
+
+/**
+ * How long a lock file may stay under its {@link FRESH_SUFFIX} name,
+ * unlocked, before it counts as left by a process that ended between making
+ * and locking it: its maker locks it right after making it.
+ */
+export const FRESH_LOCK_GRACE_MS = 60_000;
 
 /** Locks this process holds, by holders folder: the connection holding it and how many store handles share it. */
 const held = new Map<string, { db: Database.Database; users: number }>();
@@ -103,9 +110,14 @@ export function holderLockState(holdersDir: string, holder: string): 'running' |
   }
   // a tag is a pid, a start time and a host hash (process-holders.ts): anything else names no lock file
   if (!/^\d+\.[0-9x]+\.[0-9a-f]+$/.test(holder)) return 'unknown';
+  return lockFileState(join(holdersDir, holder));
+}
+
+/** {@link holderLockState} of the lock file `file`, whoever made it. */
+function lockFileState(file: string): 'running' | 'ended' | 'unknown' {
   let db: Database.Database;
   try {
-    db = new Database(join(holdersDir, holder), { fileMustExist: true, timeout: 0 });
+    db = new Database(file, { fileMustExist: true, timeout: 0 });
   } catch {
     return 'unknown';
   }
@@ -136,13 +148,30 @@ export function removeEndedHolderLocks(holdersDir: string, holds: (holder: strin
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
+  const now = Date.now();
   for (const name of names) {
     const fresh = name.endsWith(FRESH_SUFFIX);
     const tag = fresh ? name.slice(0, -FRESH_SUFFIX.length) : name;
-    // a file whose process ended before it locked it is judged by the tag alone
-    const ended = fresh ? holderEnded(tag) : holderLockState(holdersDir, name) === 'ended';
+    const ended = fresh ? freshLockLeft(join(holdersDir, name), tag, now) : holderLockState(holdersDir, name) === 'ended';
     if (ended && !holds(tag)) rmSync(join(holdersDir, name), { force: true });
   }
+}
+
+/**
+ * Whether the lock file `file`, made by holder `tag` and never put in
+ * place, was left by a process that ended before it locked it: the tag says
+ * so, or (for a tag it cannot judge, another host name's) nobody has held
+ * the file for longer than {@link FRESH_LOCK_GRACE_MS} since it was made.
+ */
+function freshLockLeft(file: string, tag: string, now: number): boolean {
+  if (holderEnded(tag)) return true;
+  let made: number;
+  try {
+    made = statSync(file).mtimeMs;
+  } catch {
+    return false; // put in place or removed since the listing
+  }
+  return now - made > FRESH_LOCK_GRACE_MS && lockFileState(file) === 'ended';
 }
 
 /**
