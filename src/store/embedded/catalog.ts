@@ -127,6 +127,8 @@ export class Catalog {
   readonly objectBytes: Database.Statement<[number, string], Buffer>;
   /** 1 when the entry's bytes are kept in the catalog (plucked), else 0. */
   readonly hasObjectBytes: Database.Statement<[number], number>;
+  /** 1 when a resource of the name was made (resources.ts), else 0; every put to such a resource asks. */
+  readonly resourceMade: Database.Statement<[string], number>;
   /** Keeps an object's bytes in the catalog: entry id, vault id, bytes. */
   readonly insertObjectBytes: Stmt;
   /** Catalog-kept bytes whose entry is gone, is no object, or has other bytes now: leftovers fsck reports (the triggers leave none). */
@@ -262,6 +264,7 @@ export class Catalog {
     this.allVaultIds = p<{ vault_id: string; path: string }>(`SELECT vault_id, path FROM entries WHERE vault_id IS NOT NULL AND ${inFile}`);
     this.objectBytes = db.prepare<[number, string], Buffer>('SELECT bytes FROM object_bytes WHERE entry_id = ? AND vault_id = ?').pluck();
     this.hasObjectBytes = db.prepare<[number], number>('SELECT EXISTS (SELECT 1 FROM object_bytes WHERE entry_id = ?)').pluck();
+    this.resourceMade = db.prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM resources WHERE name = ?)').pluck();
     this.insertObjectBytes = p('INSERT OR REPLACE INTO object_bytes (entry_id, vault_id, bytes) VALUES (?, ?, ?)');
     this.strayObjectBytes = db
       .prepare<[], number>(

@@ -63,7 +63,7 @@ export function resourceOfVaultId(vaultId: string): string {
 
 /** Whether resource `name` exists (the default one always does). */
 export function resourceExists(core: StoreCore, name: string): boolean {
-  return name === DEFAULT_RESOURCE || core.db.prepare('SELECT 1 FROM resources WHERE name = ?').get(name) !== undefined;
+  return name === DEFAULT_RESOURCE || core.q.resourceMade.get(name) === 1;
 }
 
 /**
