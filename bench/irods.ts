@@ -34,7 +34,8 @@
  * code away at a session's end and start and compiles it again in the next
  * one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
  * client session each (`warmup_sessions` in the JSON line), which measures a
- * server that has served a few clients.
+ * server that has served a few clients; `warmup_server_vs_client_cpu` gives
+ * each warm-up session's ratio, so one run shows how the server settles.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.
@@ -343,10 +344,13 @@ export async function main(argv: string[]): Promise<void> {
     // host then faults in page by page (a 1 GiB dd into a new file: 227 MB/s, into one just removed: 1.7 GB/s,
     // on the twentieth session's machine); this one measures what a client whose memory has been used writes into.
     const again = await getIntoFile('get of the big file again (page cache the first get freed)');
+    // the server's CPU against the client's in each warm-up session: how a fresh server settles, session by session
+    const warmupRatios: number[] = [];
     for (let k = 0; args.warmup > 0 && k < args.warmupSessions; k++) {
       log(`warm-up session ${k + 1} of ${args.warmupSessions}: put of ${args.warmup} small files, not counted`);
       const warm = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.warmup), coll: `${home}/warmup${k}` });
       log(`  ${(args.warmup / warm.seconds).toFixed(1)} files/s, server ${round(warm.serverCpu)} CPU s, client ${round(warm.clientCpu)}`);
+      warmupRatios.push(round(warm.serverCpu / warm.clientCpu));
     }
     log(`put of ${args.files} small files`);
     const many = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.files), coll: `${home}/small` });
@@ -387,6 +391,7 @@ export async function main(argv: string[]): Promise<void> {
       size: args.size,
       warmup_files: args.warmup,
       warmup_sessions: args.warmup > 0 ? args.warmupSessions : 0,
+      warmup_server_vs_client_cpu: warmupRatios,
       files_s: round(many.seconds),
       files_per_s: round(args.files / many.seconds),
       files_server_cpu_s: round(many.serverCpu),
