@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { createPrivateFile, ensurePrivateDir } from '../../private-files.js';
 import { sqliteBusy } from '../../sqlite-busy.js';
 import type { StoreCore } from './core.js';
-import { holderEnded, thisProcess } from './process-holders.js';
+import { holderEnded, isHolderTag, thisProcess } from './process-holders.js';
 
 /** The folder of the liveness locks in a data folder. */
 export function holdersDirOf(dataDir: string): string {
@@ -108,8 +108,8 @@ export function holderLockState(holdersDir: string, holder: string): 'running' |
     const dir = realPath(holdersDir);
     return dir !== undefined && held.has(dir) ? 'running' : 'unknown';
   }
-  // a tag is a pid, a start time and a host hash (process-holders.ts): anything else names no lock file
-  if (!/^\d+\.[0-9x]+\.[0-9a-f]+$/.test(holder)) return 'unknown';
+  // anything but a tag names no lock file (nor a path elsewhere)
+  if (!isHolderTag(holder)) return 'unknown';
   return lockFileState(join(holdersDir, holder));
 }
 

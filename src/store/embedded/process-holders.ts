@@ -54,6 +54,11 @@ export function thisProcess(): string {
   return (self ??= `${process.pid}.${startOf(process.pid) ?? 'x'}.${hostTag()}`);
 }
 
+/** Whether `name` has the form {@link thisProcess} gives a tag: a pid, a start time (or `x`) and a host hash. */
+export function isHolderTag(name: string): boolean {
+  return /^\d+\.[0-9x]+\.[0-9a-f]+$/.test(name);
+}
+
 /**
  * Whether the process `holder` names has certainly ended. A holder on
  * another host, or one this process cannot check, counts as running: what
