@@ -13,7 +13,7 @@ import { existsSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSy
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { FRESH_LOCK_GRACE_MS, holderEndedIn, holderLockState, holdersDirOf } from '../../src/store/embedded/holder-locks.js';
+import { FRESH_LOCK_GRACE_MS, endedHoldersIn, holderEndedIn, holderLockState, holdersDirOf } from '../../src/store/embedded/holder-locks.js';
 import { holderEnded, thisProcess } from '../../src/store/embedded/process-holders.js';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { storePerTest, storeState, type TempStore } from '../support/store-helpers.js';
@@ -95,6 +95,20 @@ describe('liveness locks', () => {
     expect(holderLockState(dir, 'stray')).toBe('unknown');
     writeFileSync(join(dir, tag), 'not a database, not even an empty one');
     expect(holderLockState(dir, tag)).toBe('unknown');
+  });
+
+  it('are probed once per holder in one scan: what a scan found stays its answer, and the next scan finds it anew', async () => {
+    const dir = holdersDirOf(t.dataDir);
+    const tag = foreignTag();
+    const holder = await lockHolder(join(dir, tag));
+    const scan = endedHoldersIn(dir);
+    expect(scan(tag)).toBe(false);
+    await kill(holder);
+    // no second probe: the process that has just ended still runs for this scan (keeping, never removing, too much)
+    expect(scan(tag)).toBe(false);
+    const next = endedHoldersIn(dir);
+    expect(next(tag)).toBe(true);
+    expect(next(tag)).toBe(true);
   });
 
   it("let a server start and fsck --repair remove what an ended holder of another host name left, then its lock file; nothing while it runs", async () => {

@@ -185,6 +185,22 @@ export function holderEndedIn(holdersDir: string, holder: string): boolean {
 }
 
 /**
+ * {@link holderEndedIn} for one scan over what holders left in
+ * `holdersDir`: each holder's lock is probed once (an SQLite open of its
+ * file), however many items it left; a crash may leave hundreds. A holder
+ * found running counts as running for the rest of the scan, which only
+ * ever keeps more; an ended one never runs again (a tag is never reused).
+ */
+export function endedHoldersIn(holdersDir: string): (holder: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (holder) => {
+    let ended = known.get(holder);
+    if (ended === undefined) known.set(holder, (ended = holderEndedIn(holdersDir, holder)));
+    return ended;
+  };
+}
+
+/**
  * Removes the lock files of the ended holders that hold nothing in the
  * store of `core` any more: no intermediate object, no vault temp file.
  */

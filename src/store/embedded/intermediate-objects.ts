@@ -9,7 +9,7 @@
  * @module
  */
 import type { StoreCore } from './core.js';
-import { holderEndedIn, removeEndedHolderLocksOf } from './holder-locks.js';
+import { endedHoldersIn, removeEndedHolderLocksOf } from './holder-locks.js';
 
 /**
  * The paths of the intermediate objects whose holder has ended (inside a
@@ -20,8 +20,9 @@ import { holderEndedIn, removeEndedHolderLocksOf } from './holder-locks.js';
 export function abandonedIntermediates(core: StoreCore, remove: boolean): { paths: string[]; files: string[] } {
   const paths: string[] = [];
   const files: string[] = [];
+  const ended = endedHoldersIn(core.vault.holdersDir);
   for (const { holder, path } of core.q.intermediates.all()) {
-    if (!holderEndedIn(core.vault.holdersDir, holder)) continue;
+    if (!ended(holder)) continue;
     paths.push(path);
     if (!remove) continue;
     const file = core.deleteObjectRow(core.mustObject(path));

@@ -20,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../private-files.js';
 import { NotFoundError } from '../errors.js';
 import type { HashPool } from './hash-pool.js';
-import { holderEndedIn, holdersDirOf } from './holder-locks.js';
+import { endedHoldersIn, holdersDirOf } from './holder-locks.js';
 import { thisProcess } from './process-holders.js';
 
 /** The error for an object (`path`: its logical path, or the file's) whose vault file is gone. */
@@ -409,6 +409,7 @@ export class Vault {
    * whose writer process is gone (live writers' temps are skipped).
    */
   *scan(): Generator<VaultFile> {
+    const ended = endedHoldersIn(this.holdersDir);
     for (const shard of fs.readdirSync(this.dir, { withFileTypes: true })) {
       if (!shard.isDirectory()) {
         yield { file: join(this.dir, shard.name) };
@@ -419,7 +420,7 @@ export class Vault {
         for (const name of fs.readdirSync(shardDir)) {
           const file = join(shardDir, name);
           const holder = holderOfTemp(name);
-          if (holder === thisProcess() ? this.liveTemps.has(file) : !holderEndedIn(this.holdersDir, holder)) continue;
+          if (holder === thisProcess() ? this.liveTemps.has(file) : !ended(holder)) continue;
           yield { file, holder };
         }
         continue;
