@@ -30,9 +30,9 @@
  * warms up, and the main thread runs slower code meanwhile); `warmup_files`
  * in the JSON line says how many. `--warmup 0` measures a cold server. How
  * settled a server is depends on how many client sessions it has served more
- * than on how many files (docs/irods-performance.md, the nineteenth session's machine): V8 throws
- * code away at a session's end and start and compiles it again in the next
- * one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
+ * than on how many files (docs/irods-performance.md, the nineteenth
+ * session's machine): V8 throws code away at a session's end and start and
+ * compiles it again in the next one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
  * client session each (`warmup_sessions` in the JSON line), which measures a
  * server that has served a few clients; `warmup_server_vs_client_cpu` gives
  * each warm-up session's ratio, so one run shows how the server settles.
