@@ -32,10 +32,11 @@
  * settled a server is depends on how many client sessions it has served more
  * than on how many files (docs/irods-performance.md, the nineteenth
  * session's machine): V8 throws code away at a session's end and start and
- * compiles it again in the next one. `--warmup-sessions S` (default 1) puts the warm-up files S times, in a
- * client session each (`warmup_sessions` in the JSON line), which measures a
- * server that has served a few clients; `warmup_server_vs_client_cpu` gives
- * each warm-up session's ratio, so one run shows how the server settles.
+ * compiles it again in the next one. `--warmup-sessions S` (default 1)
+ * puts the warm-up files S times, in a client session each
+ * (`warmup_sessions` in the JSON line), which measures a server that has
+ * served a few clients; `warmup_server_vs_client_cpu` gives each warm-up
+ * session's ratio, so one run shows how the server settles.
  *
  * The issue's goals: put and get of 1 GiB at 300 MB/s or more each, and the
  * server using less CPU than the client on the small files.

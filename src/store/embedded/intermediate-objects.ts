@@ -13,14 +13,18 @@ import { endedHoldersIn, removeEndedHolderLocksOf } from './holder-locks.js';
 
 /**
  * The paths of the intermediate objects whose holder has ended (inside a
- * transaction of the caller's); with `remove` they are removed, and the
- * vault files they had (none: their bytes are empty) are returned for
- * removal after the commit.
+ * transaction of the caller's), as `ended` judges holders (by default a
+ * judge of its own, {@link endedHoldersIn}); with `remove` they are removed,
+ * and the vault files they had (none: their bytes are empty) are returned
+ * for removal after the commit.
  */
-export function abandonedIntermediates(core: StoreCore, remove: boolean): { paths: string[]; files: string[] } {
+export function abandonedIntermediates(
+  core: StoreCore,
+  remove: boolean,
+  ended: (holder: string) => boolean = endedHoldersIn(core.vault.holdersDir),
+): { paths: string[]; files: string[] } {
   const paths: string[] = [];
   const files: string[] = [];
-  const ended = endedHoldersIn(core.vault.holdersDir);
   for (const { holder, path } of core.q.intermediates.all()) {
     if (!ended(holder)) continue;
     paths.push(path);
@@ -40,8 +44,10 @@ export function abandonedIntermediates(core: StoreCore, remove: boolean): { path
  */
 export function removeAbandonedIntermediates(core: StoreCore): string[] {
   let paths: string[] = [];
-  if (core.read(() => abandonedIntermediates(core, false)).paths.length > 0) {
-    const removed = core.write(() => abandonedIntermediates(core, true));
+  // the look and the removal judge each holder once between them
+  const ended = endedHoldersIn(core.vault.holdersDir);
+  if (core.read(() => abandonedIntermediates(core, false, ended)).paths.length > 0) {
+    const removed = core.write(() => abandonedIntermediates(core, true, ended));
     for (const f of removed.files) core.vault.removeFile(f);
     paths = removed.paths;
   }
