@@ -630,6 +630,41 @@ describe('limits', () => {
 });
 
 describe('the log', () => {
+  it('logs a flood of refused connections as a burst: the first at once, the rest as counts, not a line each', async () => {
+    const t = tempStore();
+    t.store.setPassword('rods', 'rods-pw');
+    const lines: Array<{ level: number; msg: string; connections?: number; max?: number }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const refusals = () => lines.filter((l) => l.msg === 'connection refused: limit reached');
+    const srv = await testServer(t, { maxConnections: 1 }, pino({ level: 'info' }, sink));
+    const FLOOD = 30;
+    try {
+      const a = await loggedIn(srv.address.port, 'rods', 'rods-pw');
+      for (let i = 0; i < FLOOD; i++) {
+        const c = await rawClient(srv.address.port);
+        c.send('RODS_CONNECT', { body: STARTUP() });
+        // the first is answered; a later one may be dropped unanswered while the last refusal's socket closes
+        if (i === 0) expect((await c.reply()).intInfo).toBe(IRODS_ERRORS.SYS_EXCEED_CONNECT_CNT);
+        await c.closed;
+      }
+      // the first at once; the others counted (a line per 10 s while they last: a slow run may see one)
+      expect(refusals()[0]).toEqual(expect.objectContaining({ level: 40, connections: 1, max: 1 }));
+      expect(refusals().length).toBeLessThan(4);
+      a.close();
+    } finally {
+      await srv.close();
+      await t.cleanup();
+    }
+    // the server's close logs what was counted: every refusal is in the log, as a count
+    expect(refusals().reduce((n, l) => n + l.connections!, 0)).toBe(FLOOD);
+    expect(refusals().length).toBeLessThan(5);
+  });
+
   it('takes a malformed negotiation answer, refused with USER_PACKSTRUCT_INPUT_ERR, as a client error (info), not as a fault of the server', async () => {
     const t = tempStore();
     const lines: Array<{ level: number; msg: string }> = [];

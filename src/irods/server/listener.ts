@@ -13,13 +13,16 @@
  * takes the place of the one that has been logging in longest (a real
  * client logs in within a few round trips; one that sends nothing is also
  * closed at the startup bound). A client that logs in while the limit is
- * reached is refused at its login with `SYS_EXCEED_CONNECT_CNT`.
+ * reached is refused at its login with `SYS_EXCEED_CONNECT_CNT`. Refusals
+ * and connections closed to make room are logged by the burst
+ * ({@link BurstLog}), not one line each: they come in floods.
  *
  * @module
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { IrodsSession, SERVER_API_VERSION, SERVER_REL_VERSION, errorStack, type SessionShared } from './connection.js';
 import { IRODS_ERRORS } from '../wire/error-codes.js';
+import { BurstLog } from './burst-log.js';
 import { frameMessage, MSG_TYPE } from '../wire/framing.js';
 import { IrodsError } from '../wire/irods-error.js';
 import { encodePi } from '../wire/xml.js';
@@ -69,6 +72,11 @@ export async function listen(opts: ListenOptions): Promise<RunningListener> {
   let loggedIn = 0;
   const refusing = new Set<Socket>();
   let closing = false;
+  // `connections`: how many this line stands for (a burst's first, or those counted since the last line)
+  const refusals = new BurstLog((connections) => log.warn({ max: maxConnections, connections }, 'connection refused: limit reached'));
+  const evictions = new BurstLog((connections) =>
+    log.info({ max: maxConnections, connections }, 'connection closed before its login: as many others were logging in, and a new one came'),
+  );
 
   const refuse = (socket: Socket): void => {
     if (refusing.size >= maxConnections) {
@@ -91,14 +99,14 @@ export async function listen(opts: ListenOptions): Promise<RunningListener> {
       return;
     }
     if (loggedIn >= maxConnections) {
-      log.warn({ max: maxConnections }, 'connection refused: limit reached');
+      refusals.note();
       refuse(socket);
       return;
     }
     if (loggingIn.size >= maxConnections) {
       const oldest = loggingIn.values().next().value!;
       loggingIn.delete(oldest);
-      log.info({ max: maxConnections }, 'connection closed before its login: as many others were logging in, and a new one came');
+      evictions.note();
       oldest.close();
     }
     let counted = false;
@@ -147,6 +155,8 @@ export async function listen(opts: ListenOptions): Promise<RunningListener> {
         for (const s of running) s.close();
         await Promise.all(running.map((s) => s.done));
         await stopped;
+        refusals.close();
+        evictions.close();
       })()),
   };
 }
