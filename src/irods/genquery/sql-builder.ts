@@ -10,7 +10,9 @@
  * - rows are ordered by the columns flagged `ORDER_BY` / `ORDER_BY_DESC` in
  *   select order, then by `COLL_NAME`, `DATA_NAME`, `DATA_REPL_NUM` when
  *   selected; we then order by the remaining columns too, which iRODS leaves
- *   to the database, so every page boundary is well defined;
+ *   to the database, so every page boundary is well defined (up to the
+ *   object's path, when each row stands for one object: see
+ *   {@link ONE_ROW_PER_ENTRY});
  * - several conditions on `META_*_ATTR_NAME` (and the matching `…_VALUE`s,
  *   in turn) each match their own AVU of the same object or collection
  *   (`handleMultiDataAVUConditions`); on user or resource metadata they are
@@ -99,6 +101,16 @@ export interface QueryPlan {
 const MAX_PARAMS = 10_000;
 
 const SQL_OPS: Record<string, string> = { '=': '=', '<>': '<>', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+
+/**
+ * Tables joined at most once to a row of the table they link to
+ * (`tables.ts`): a data object's collection and resource, the zone. A query
+ * that joins no others has one row per data object (or, without objects,
+ * per collection), so the path orders its rows totally, and a key after it
+ * would only make SQLite sort every remaining row of the listing for each
+ * page instead of reading them in the path index's order.
+ */
+const ONE_ROW_PER_ENTRY: ReadonlySet<TableName> = new Set(['data', 'coll', 'resc', 'zone']);
 
 /** Tables whose rows belong to an object or collection: they join it, so the visibility rule reaches them. */
 const OWNER_OF: Partial<Record<TableName, TableName>> = { dmeta: 'data', dacc: 'data', cmeta: 'coll', cacc: 'coll' };
@@ -212,6 +224,11 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
     where.push(conditionSql(c.col, c.cond, refs, binder, upper));
   }
   refs.group = new Map();
+  // objects of one collection named by its id: its path is a constant of the query, so that
+  // a page's bound on the objects' paths is a range of the index (through the parent's row,
+  // joined after the objects by SQLite's planner, every page read the listing from its start)
+  const parentId = conds.find((c) => c.col.num === 402 && pinning(c.cond, upper));
+  const parentPath = parentId && `(SELECT path FROM entries WHERE id = ${binder.bind(numberOf(parentId.col, parentId.cond.parts[0].values[0]))})`;
   const params: Record<string, unknown> = {
     ...binder.params,
     [CONST.zone.slice(1)]: ctx.zone,
@@ -230,7 +247,8 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
     }
   }
 
-  const order = sortKeys(selects, outputs, conds, refs, upper);
+  const onePerEntry = !aggregated && [...joined].every((t) => ONE_ROW_PER_ENTRY.has(t));
+  const order = sortKeys(selects, outputs, conds, refs, upper, onePerEntry && joined.has('data'), parentPath);
 
   const from: string[] = [];
   const tables = joins.tables.filter((t) => !TABLES[t.name].constantRow);
@@ -280,6 +298,10 @@ function outputSql(col: ColumnDef, aggregate: string | null, refs: Refs): string
  * - the default `COLL_NAME`, `DATA_NAME` pair: as the object's path, which
  *   differs from ordering by collection name first only for sibling
  *   collections such as `run1` and `run1.bak` (`.` sorts before `/`).
+ *
+ * With `rowPerObject` (each row stands for one data object) an object's
+ * path is the last key: no two rows share it. `parentPath`: the SQL of the
+ * one collection's path when a condition names it by id.
  */
 function sortKeys(
   selects: ReadonlyArray<{ column: number; col: ColumnDef; aggregate: string | null; order: 'asc' | 'desc' | null }>,
@@ -287,27 +309,31 @@ function sortKeys(
   conds: ReadonlyArray<{ col: ColumnDef; cond: Condition }>,
   refs: Refs,
   upper: boolean,
+  rowPerObject: boolean,
+  parentPath: string | undefined,
 ): SortKey[] {
   const plain = (i: number) => selects[i].aggregate === null;
-  const pinned = (num: number) =>
-    !upper && conds.some((c) => c.col.num === num && c.cond.parts.length === 1 && c.cond.parts[0].op === '=');
+  const pinned = (num: number) => conds.some((c) => c.col.num === num && pinning(c.cond, upper));
   const oneCollection = pinned(501) || pinned(402);
   const keys: SortKey[] = [];
   const used = new Set<number>();
+  /** An object's path is a key and no two rows share one: the order is total. */
+  let total = false;
   const add = (i: number, desc: boolean) => {
-    if (used.has(i)) return;
+    if (used.has(i) || total) return;
     used.add(i);
     if (selects[i].col.fixed && plain(i)) return;
     if (oneCollection && plain(i) && selects[i].column === 501) return;
     if (oneCollection && plain(i) && selects[i].column === 403) {
-      const parent = refs.dataParent();
+      const parent = parentPath ?? `${refs.dataParent()}.path`;
       keys.push({
         desc,
         orderBy: `data.path${desc ? ' DESC' : ''}`,
         expr: 'data.path',
         value: (row) => row[i],
-        bound: (param) => `${parent}.path || '/' || ${param}`,
+        bound: (param) => `${parent} || '/' || ${param}`,
       });
+      total = rowPerObject;
       return;
     }
     const sortBy = plain(i) ? selects[i].col.sortBy : undefined;
@@ -328,8 +354,9 @@ function sortKeys(
   });
   const coll = selects.findIndex((s, i) => s.column === 501 && plain(i) && !used.has(i));
   const name = selects.findIndex((s, i) => s.column === 403 && plain(i) && !used.has(i));
-  if (coll >= 0 && name >= 0 && !oneCollection) {
+  if (coll >= 0 && name >= 0 && !oneCollection && !total) {
     used.add(coll).add(name);
+    total = rowPerObject;
     keys.push({
       desc: false,
       orderBy: 'data.path',
@@ -345,6 +372,11 @@ function sortKeys(
   }
   selects.forEach((_, i) => add(i, false));
   return keys;
+}
+
+/** Whether `cond` gives its column one value: a lone `=`, compared as written. */
+function pinning(cond: Condition, upper: boolean): boolean {
+  return !upper && cond.parts.length === 1 && cond.parts[0].op === '=';
 }
 
 function conditionSql(col: ColumnDef, cond: Condition, refs: Refs, binder: Binder, upper: boolean): string {
