@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--warmup-sessions S] [--profile DIR]`
+ * `npm run bench -- irods [--files N] [--size BYTES] [--big-size BYTES] [--no-sync] [--keep] [--plain-client] [--warmup N] [--warmup-sessions S] [--profile DIR] [--list L]`
  *
  * The store's iRODS protocol server against its reference client on
  * loopback: `taskflow store serve` (with the allocator setting bin/taskflow
@@ -14,7 +14,12 @@
  * get again after removing that file (`get_again_*`: into page cache the
  * first get freed, not memory a virtual machine's guest touches for the
  * first time), and a put
- * of N small files (1,000 × 10 KiB) into one collection. Per phase: wall seconds
+ * of N small files (1,000 × 10 KiB) into one collection, then listings of
+ * two collections of L and L/10 objects (`--list L`, default 20,000; the
+ * objects put beforehand by `taskflow store put` of a folder) as
+ * python-irodsclient lists one (`collection.data_objects`: every column of
+ * each object, page by page), whose server CPU per 1,000 objects should be
+ * the same for both: a listing's cost linear in its length. Per phase: wall seconds
  * as the client measures them (login excluded), the client's CPU seconds
  * over the phase (its os.times), the server's CPU seconds (utime + stime of
  * /proc/<pid>/stat, all its threads) over the same span (`*_server_cpu_s`,
@@ -74,10 +79,12 @@ interface Args {
   warmupSessions: number;
   /** Folder for the server's V8 CPU profile (node --cpu-prof), written when it stops. */
   profile?: string;
+  /** Objects in the larger listed collection (the smaller holds a tenth); 0: no listings. */
+  list: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false, plainClient: false, warmup: 1000, warmupSessions: 1 };
+  const args: Args = { files: 1000, size: 10 * 1024, bigSize: 1024 ** 3, sync: true, keep: false, plainClient: false, warmup: 1000, warmupSessions: 1, list: 20_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--files') args.files = Number(argv[++i]);
@@ -89,11 +96,15 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--warmup') args.warmup = Number(argv[++i]);
     else if (a === '--warmup-sessions') args.warmupSessions = Number(argv[++i]);
     else if (a === '--profile') args.profile = resolve(argv[++i] ?? '.');
-    else throw new Error(`unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--plain-client] [--warmup N] [--warmup-sessions S] [--profile DIR])`);
+    else if (a === '--list') args.list = Number(argv[++i]);
+    else throw new Error(
+        `unknown option ${a} (use --files N --size BYTES --big-size BYTES [--no-sync] [--keep] [--plain-client] [--warmup N] [--warmup-sessions S] [--profile DIR] [--list L])`,
+      );
   }
   if (!Number.isInteger(args.files) || args.files < 1) throw new Error('--files must be a positive integer');
   if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error('--warmup must be a non-negative integer');
   if (!Number.isInteger(args.warmupSessions) || args.warmupSessions < 1) throw new Error('--warmup-sessions must be a positive integer');
+  if (!Number.isInteger(args.list) || args.list < 0) throw new Error('--list must be a non-negative integer');
   for (const [name, v] of [['--size', args.size], ['--big-size', args.bigSize]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer`);
   }
@@ -295,6 +306,11 @@ export async function main(argv: string[]): Promise<void> {
   // every catalog is made with the admin's home, as an iRODS zone is
   const home = `/${ZONE}/home/rods`;
   await run(process.execPath, [CLI, 'store', 'user', 'passwd', 'rods'], `${PASSWORD}\n`, env);
+  const listings = listingSizes(args.list);
+  for (const n of listings) {
+    log(`putting ${n} objects to list`);
+    await run(process.execPath, [CLI, 'store', 'put', writeListingFolder(root, n), `${home}/listing${n}`], '', env);
+  }
   // read from a run of the script, so the setting is written in one place; the server is node itself,
   // not started through the script, as NODE_OPTIONS refuses `--cpu-prof` (`--profile`)
   const serverTunables = tunablesFromBin(BIN, process.env);
@@ -357,6 +373,14 @@ export async function main(argv: string[]): Promise<void> {
     const many = await phase(pid, port, clientEnv, { phase: 'put_many', locals: locals.slice(0, args.files), coll: `${home}/small` });
     log(`  ${(args.files / many.seconds).toFixed(1)} files/s`);
     if (many.stored !== args.files) throw new Error(`expected ${args.files} objects, the collection holds ${many.stored}`);
+    const listed: Array<{ objects: number; r: PhaseResult }> = [];
+    for (const n of listings) {
+      log(`listing of ${n} objects`);
+      const r = await phase(pid, port, clientEnv, { phase: 'list', coll: `${home}/listing${n}` });
+      if (r.stored !== n) throw new Error(`listed ${r.stored} objects of ${n}`);
+      log(`  ${(n / r.seconds).toFixed(0)} objects/s, server ${round(r.serverCpu)} CPU s`);
+      listed.push({ objects: n, r });
+    }
 
     const result = {
       bench: 'irods',
@@ -401,6 +425,7 @@ export async function main(argv: string[]): Promise<void> {
       files_server_threads_cpu_s: many.serverThreads,
       files_server_session_cpu_s: round(many.serverSessionCpu),
       files_server_vs_client_cpu: round(many.serverCpu / many.clientCpu),
+      ...listingFigures(listed),
       server_peak_rss_mb: peakRssMb(pid),
       loadavg: loadavg().map(round),
     };
@@ -411,6 +436,38 @@ export async function main(argv: string[]): Promise<void> {
     else log(`kept ${root}`);
     if (args.profile) log(`server CPU profile in ${args.profile}`);
   }
+}
+
+/** The sizes of the listed collections: `list` and a tenth of it (none for 0). */
+function listingSizes(list: number): number[] {
+  return list === 0 ? [] : [...new Set([Math.max(1, Math.round(list / 10)), list])];
+}
+
+/** A folder of `n` small files (a few bytes each: a listing is about the catalog) under `root`. */
+function writeListingFolder(root: string, n: number): string {
+  const dir = join(root, `listing${n}`);
+  mkdirSync(dir);
+  for (let i = 0; i < n; i++) writeFileSync(join(dir, `object_${String(i).padStart(7, '0')}`), String(i));
+  return dir;
+}
+
+/**
+ * The JSON line's listing figures: the larger listing's, and the server's
+ * CPU per 1,000 objects in each (linear cost: about equal).
+ */
+function listingFigures(listed: ReadonlyArray<{ objects: number; r: PhaseResult }>): Record<string, unknown> {
+  const big = listed.at(-1);
+  if (!big) return { list_objects: 0 };
+  const perThousand = (l: { objects: number; r: PhaseResult }) => round((l.r.serverCpu / l.objects) * 1e6);
+  return {
+    list_objects: big.objects,
+    list_s: round(big.r.seconds),
+    list_objects_per_s: round(big.objects / big.r.seconds),
+    list_server_cpu_s: round(big.r.serverCpu),
+    list_client_cpu_s: round(big.r.clientCpu),
+    // CPU milliseconds per 1,000 objects, by the listing's length
+    list_server_cpu_ms_per_1000: Object.fromEntries(listed.map((l) => [l.objects, perThousand(l)])),
+  };
 }
 
 function round(n: number): number {

@@ -8,6 +8,7 @@ password, zone) and a phase:
                                   lets it open a path that exists): the transfer without
                                   the client's own file writes
   put_many {locals, coll}         collections.create(coll), then a data_objects.put of each file into it
+  list {coll}                     len(collections.get(coll).data_objects): every column of each object
 Prints one JSON line: the phase's wall seconds and this process's CPU
 seconds (user and system, os.times) over the phase alone, without the
 interpreter's start, the imports and the login.
@@ -55,12 +56,14 @@ def main():
             coll = args['coll']
             for local in args['locals']:
                 session.data_objects.put(local, coll + '/' + os.path.basename(local))
+        elif phase == 'list':
+            listed = len(session.collections.get(args['coll']).data_objects)
         else:
             raise ValueError('unknown phase ' + phase)
         seconds = time.perf_counter() - t0
         cpu1 = os.times()
         mark('end')
-        stored = None
+        stored = listed if phase == 'list' else None
         if phase == 'put_many':
             stored = len(session.collections.get(args['coll']).data_objects)
     finally:
