@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { rawCalls } from '../support/irods-client.js';
+import { tempStore } from '../support/store-helpers.js';
 import { lastJson, runPython, startWireServer, type WireServer } from './support/wire-server.js';
 
 const Z = '/testZone';
@@ -161,6 +162,22 @@ describe('a catalog from before AVU times', () => {
       expect(await reopened.dump()).toEqual(before);
     } finally {
       await reopened.close();
+    }
+  });
+});
+
+describe('the cost of an add', () => {
+  it("takes the times of one row of the AVU's triple, not of all its rows in order: an add does not grow with the items that hold the AVU", async () => {
+    const t = tempStore();
+    try {
+      const core = t.store.protocolCore();
+      const params = { id: 1, attribute: 'kind', value: 'even', unit: '', now: ts(T0) };
+      const plan = (core.db.prepare(`EXPLAIN QUERY PLAN ${core.q.insertAvu.source}`).all(params) as Array<{ detail: string }>).map((r) => r.detail).join('\n');
+      expect(plan).toMatch(/SEARCH avus USING (COVERING )?INDEX avus_avu \(attribute=\? AND value=\? AND unit=\?\)/);
+      // a sort would read every row of the triple
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    } finally {
+      await t.cleanup();
     }
   });
 });

@@ -302,12 +302,13 @@ export class Catalog {
     // times: those of the meta row iRODS would reuse, a linked or unused one with this attribute, value and unit, else now (schema.ts addAvuTimes)
     this.insertAvu = p(
       `INSERT OR IGNORE INTO avus (entry_id, attribute, value, unit, seq, created, modified, linked)
-       SELECT @id, @attribute, @value, @unit, (SELECT last + 1 FROM avu_seq), coalesce(m.created, @now), coalesce(m.modified, @now), @now
-       FROM (SELECT 1) LEFT JOIN (
-         SELECT created, modified FROM (
-           SELECT 0 AS k, created, modified FROM avus WHERE attribute = @attribute AND value = @value AND unit = @unit
-           UNION ALL SELECT 1, created, modified FROM avu_unused WHERE attribute = @attribute AND value = @value AND unit = @unit)
-         ORDER BY k LIMIT 1) AS m`,
+       SELECT @id, @attribute, @value, @unit, (SELECT last + 1 FROM avu_seq),
+         coalesce(m.created, u.created, @now), coalesce(m.modified, u.modified, @now), @now
+       FROM (SELECT 1)
+       -- any one row of the triple: they share their times (ordering them all made each add cost as much
+       -- as the items holding the triple, and a thousand adds of one AVU their square)
+       LEFT JOIN (SELECT created, modified FROM avus WHERE attribute = @attribute AND value = @value AND unit = @unit LIMIT 1) AS m
+       LEFT JOIN avu_unused AS u ON u.attribute = @attribute AND u.value = @value AND u.unit = @unit`,
     );
     this.avusOfAttribute = p<{ value: string; unit: string }>('SELECT value, unit FROM avus WHERE entry_id = ? AND attribute = ? LIMIT 2');
     this.avuShared = db
