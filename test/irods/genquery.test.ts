@@ -1114,6 +1114,14 @@ describe('cost', () => {
     }
   });
 
+  it("a page of a collection's objects with their metadata reads the objects in path order, sorting only each object's AVUs", () => {
+    const detail = plan([...DATA_OBJECT, C.META_DATA_ATTR_VALUE], [[C.COLL_NAME, `= '${Z}/home/alice'`]], true);
+    expect(detail).toMatch(/SEARCH data USING INDEX entries_parent_path \(parent_id=\? AND path>\?\)/);
+    // not the whole listing after the bound: the columns of one object's row order nothing after its path
+    expect(detail).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
+    expect(detail).not.toMatch(/TEMP B-TREE FOR (RIGHT PART OF |LAST \d+ TERMS OF )ORDER BY/);
+  });
+
   it("a page of a collection's subcollections reads in path order from where the last page ended, without sorting", () => {
     // python-irodsclient collection.subcollections: every column of the collection, by parent name
     const COLLECTION = [500, 501, 502, 503, 504, 505, 506, 507, 508, 509];

@@ -10,9 +10,9 @@
  * - rows are ordered by the columns flagged `ORDER_BY` / `ORDER_BY_DESC` in
  *   select order, then by `COLL_NAME`, `DATA_NAME`, `DATA_REPL_NUM` when
  *   selected; we then order by the remaining columns too, which iRODS leaves
- *   to the database, so every page boundary is well defined (up to the
- *   object's path, when each row stands for one object: see
- *   {@link ONE_ROW_PER_ENTRY});
+ *   to the database, so every page boundary is well defined (after an
+ *   object's path, only by what differs between rows of one object: see
+ *   {@link ONE_ROW_PER_OBJECT});
  * - several conditions on `META_*_ATTR_NAME` (and the matching `…_VALUE`s,
  *   in turn) each match their own AVU of the same object or collection
  *   (`handleMultiDataAVUConditions`); on user or resource metadata they are
@@ -103,14 +103,14 @@ const MAX_PARAMS = 10_000;
 const SQL_OPS: Record<string, string> = { '=': '=', '<>': '<>', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
 
 /**
- * Tables joined at most once to a row of the table they link to
- * (`tables.ts`): a data object's collection and resource, the zone. A query
- * that joins no others has one row per data object (or, without objects,
- * per collection), so the path orders its rows totally, and a key after it
- * would only make SQLite sort every remaining row of the listing for each
- * page instead of reading them in the path index's order.
+ * Tables joined at most once to a data object's row (`tables.ts`): the
+ * object, its collection, its resource, the zone. Their columns are the same
+ * on every row of one object, so once the object's path is a sort key they
+ * order nothing more; keys for them would only make SQLite sort every
+ * remaining row of the listing for each page instead of reading the rows in
+ * the path index's order.
  */
-const ONE_ROW_PER_ENTRY: ReadonlySet<TableName> = new Set(['data', 'coll', 'resc', 'zone']);
+const ONE_ROW_PER_OBJECT: ReadonlySet<TableName> = new Set(['data', 'coll', 'resc', 'zone']);
 
 /** Tables whose rows belong to an object or collection: they join it, so the visibility rule reaches them. */
 const OWNER_OF: Partial<Record<TableName, TableName>> = { dmeta: 'data', dacc: 'data', cmeta: 'coll', cacc: 'coll' };
@@ -247,8 +247,7 @@ export function buildPlan(input: GenQueryInput, ctx: QueryContext): QueryPlan {
     }
   }
 
-  const onePerEntry = !aggregated && [...joined].every((t) => ONE_ROW_PER_ENTRY.has(t));
-  const order = sortKeys(selects, outputs, conds, refs, upper, onePerEntry && joined.has('data'), parentPath);
+  const order = sortKeys(selects, outputs, conds, refs, upper, !aggregated && joined.has('data'), parentPath);
 
   const from: string[] = [];
   const tables = joins.tables.filter((t) => !TABLES[t.name].constantRow);
@@ -299,9 +298,11 @@ function outputSql(col: ColumnDef, aggregate: string | null, refs: Refs): string
  *   differs from ordering by collection name first only for sibling
  *   collections such as `run1` and `run1.bak` (`.` sorts before `/`).
  *
- * With `rowPerObject` (each row stands for one data object) an object's
- * path is the last key: no two rows share it. `parentPath`: the SQL of the
- * one collection's path when a condition names it by id.
+ * With `byObject` (the rows are of data objects, not aggregated), the keys
+ * after the object's path are only those of columns that differ between
+ * rows of one object (its metadata, its access), see
+ * {@link ONE_ROW_PER_OBJECT}. `parentPath`: the SQL of the one collection's
+ * path when a condition names it by id.
  */
 function sortKeys(
   selects: ReadonlyArray<{ column: number; col: ColumnDef; aggregate: string | null; order: 'asc' | 'desc' | null }>,
@@ -309,7 +310,7 @@ function sortKeys(
   conds: ReadonlyArray<{ col: ColumnDef; cond: Condition }>,
   refs: Refs,
   upper: boolean,
-  rowPerObject: boolean,
+  byObject: boolean,
   parentPath: string | undefined,
 ): SortKey[] {
   const plain = (i: number) => selects[i].aggregate === null;
@@ -317,11 +318,12 @@ function sortKeys(
   const oneCollection = pinned(501) || pinned(402);
   const keys: SortKey[] = [];
   const used = new Set<number>();
-  /** An object's path is a key and no two rows share one: the order is total. */
-  let total = false;
+  /** The object's path is a key: columns of one object's row order nothing more. */
+  let pathKeyed = false;
   const add = (i: number, desc: boolean) => {
-    if (used.has(i) || total) return;
+    if (used.has(i)) return;
     used.add(i);
+    if (pathKeyed && plain(i) && ONE_ROW_PER_OBJECT.has(selects[i].col.table)) return;
     if (selects[i].col.fixed && plain(i)) return;
     if (oneCollection && plain(i) && selects[i].column === 501) return;
     if (oneCollection && plain(i) && selects[i].column === 403) {
@@ -333,7 +335,7 @@ function sortKeys(
         value: (row) => row[i],
         bound: (param) => `${parent} || '/' || ${param}`,
       });
-      total = rowPerObject;
+      pathKeyed = byObject;
       return;
     }
     const sortBy = plain(i) ? selects[i].col.sortBy : undefined;
@@ -354,9 +356,9 @@ function sortKeys(
   });
   const coll = selects.findIndex((s, i) => s.column === 501 && plain(i) && !used.has(i));
   const name = selects.findIndex((s, i) => s.column === 403 && plain(i) && !used.has(i));
-  if (coll >= 0 && name >= 0 && !oneCollection && !total) {
+  if (coll >= 0 && name >= 0 && !oneCollection && !pathKeyed) {
     used.add(coll).add(name);
-    total = rowPerObject;
+    pathKeyed = byObject;
     keys.push({
       desc: false,
       orderBy: 'data.path',
