@@ -636,18 +636,26 @@ describe('limits', () => {
 });
 
 describe('the log', () => {
-  it('logs a flood of refused connections as a burst: the first at once, the rest as counts, not a line each', async () => {
-    const t = tempStore();
-    t.store.setPassword('rods', 'rods-pw');
-    const lines: Array<{ level: number; msg: string; connections?: number; max?: number }> = [];
+  /** One line of the server's log, parsed. */
+  type LogLine = { level: number; msg: string; connections?: number; max?: number };
+  /** A logger at info writing into the returned array of parsed lines. */
+  const captured = (): { log: Logger; lines: LogLine[] } => {
+    const lines: LogLine[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        lines.push(JSON.parse(chunk.toString()) as LogLine);
         done();
       },
     });
+    return { log: pino({ level: 'info' }, sink), lines };
+  };
+
+  it('logs a flood of refused connections as a burst: the first at once, the rest as counts, not a line each', async () => {
+    const t = tempStore();
+    t.store.setPassword('rods', 'rods-pw');
+    const { log, lines } = captured();
     const refusals = () => lines.filter((l) => l.msg === 'connection refused: limit reached');
-    const srv = await testServer(t, { maxConnections: 1 }, pino({ level: 'info' }, sink));
+    const srv = await testServer(t, { maxConnections: 1 }, log);
     const FLOOD = 30;
     try {
       const a = await loggedIn(srv.address.port, 'rods', 'rods-pw');
@@ -673,14 +681,8 @@ describe('the log', () => {
 
   it('takes a malformed negotiation answer, refused with USER_PACKSTRUCT_INPUT_ERR, as a client error (info), not as a fault of the server', async () => {
     const t = tempStore();
-    const lines: Array<{ level: number; msg: string }> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
-        done();
-      },
-    });
-    const srv = await testServer(t, {}, pino({ level: 'info' }, sink));
+    const { log, lines } = captured();
+    const srv = await testServer(t, {}, log);
     try {
       const c = await rawClient(srv.address.port);
       c.send('RODS_CONNECT', { body: STARTUP('rods', 'testZone', { option: ';request_server_negotiation' }) });
